@@ -1,0 +1,3 @@
+from animsup.cli import entrypoint
+
+entrypoint()

@@ -1,0 +1,91 @@
+"""The ``animsup`` command line: ``main(argv)`` parses and dispatches to library code.
+
+Each subcommand lives in its own module in this package with two functions:
+``add_parser(subparsers)`` (argparse only, no heavy imports, so ``--help`` is fast)
+and ``run(args) -> int`` (imports what it needs, calls library functions).
+The module must be listed in ``COMMANDS``.
+
+Errors: :class:`animsup.errors.AnimsupError` becomes one line on stderr and its
+exit code (2 for bad input); Ctrl-C exits 130; anything else is reported as an
+internal error in one line (set ANIMSUP_DEBUG=1 for the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import warnings
+
+from animsup import __version__
+
+# subcommand name -> module in animsup.cli
+COMMANDS = {
+    "train": "train",
+    "inspect": "inspect",
+    "render": "render",
+    "demo": "demo",
+    "events": "events",
+    "minima": "minima",
+    "import": "import_",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line (no usage dump) and exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def main_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="animsup", description="Train toy models of superposition and render them to video.")
+    parser.add_argument("--version", action="version", version=f"animsup {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, module in COMMANDS.items():
+        try:
+            mod = importlib.import_module(f"animsup.cli.{module}")
+        except ModuleNotFoundError as e:
+            if e.name == f"animsup.cli.{module}":
+                continue  # command not built yet
+            raise
+        mod.add_parser(sub)
+    return parser
+
+
+def _format_warning(message, category, filename, lineno, line=None):
+    return f"animsup: warning: {message}\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from animsup.errors import AnimsupError
+
+    parser = main_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    warnings.formatwarning = _format_warning
+    try:
+        return int(args.func(args) or 0)
+    except AnimsupError as e:
+        print(f"animsup: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("animsup: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as e:  # a bug: still one line, unless debugging
+        if os.environ.get("ANIMSUP_DEBUG"):
+            raise
+        print(
+            f"animsup: internal error: {type(e).__name__}: {e} (set ANIMSUP_DEBUG=1 for a traceback; please report it)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def entrypoint() -> None:
+    sys.exit(main())
