@@ -123,7 +123,7 @@ def test_events_cli(tmp_path, capsys):
         w.end("completed", int(steps[-1]), 1.0)
     assert main(["events", str(tmp_path / "r.jsonl"), "--instance", "best"]) == 0
     out = capsys.readouterr().out
-    assert "step 2,100  feature 4 joins — square → pentagon" in out
+    assert "feature 4 joins — square → pentagon" in out and out.count("step ") == 1
     assert main(["events", str(tmp_path / "r.jsonl"), "--json"]) == 0
     r = json.loads(capsys.readouterr().out)
     assert r["instances"][0]["events"][0]["shape_to"] == "pentagon"
