@@ -1,0 +1,132 @@
+"""Logs: streaming read speed, and the training-time cost of writing snapshots.
+
+* Reading: MB/s streaming a ~100 MB log with ``animsup.runlog.open_log(...).snapshots()``
+  (every line parsed and validated into float32 arrays). Target >= 100 MB/s. Baseline
+  in the same run: the stdlib way, ``json.loads`` per line + ``np.asarray``.
+  Two shapes: a wide log (n=32, m=2, 16 instances, ~17 KB lines) and a narrow one
+  (n=5, m=2, one instance, ~0.4 KB lines, where per-line overhead dominates).
+* Logging overhead: training with a snapshot every 10 steps vs the same run with
+  one snapshot at the end (the least the trainer can log). Target <= 3%.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import common
+
+
+def _read_animsup(path):
+    from animsup.runlog import open_log
+
+    n = 0
+    with open_log(path) as r:
+        for _ in r.snapshots():
+            n += 1
+    return n
+
+
+def _read_stdlib(path):
+    import json
+
+    import numpy as np
+
+    n = 0
+    with open(path) as f:
+        for line in f:
+            rec = json.loads(line)
+            if rec.get("type") == "snapshot":
+                np.asarray(rec["W"], dtype=np.float32)
+                np.asarray(rec["b"], dtype=np.float32)
+                np.asarray(rec["loss"], dtype=np.float32)
+                n += 1
+    return n
+
+
+def reading(tmp, quick):
+    rows = []
+    shapes = [
+        # name, n, m, instances, target MB
+        ("wide n=32 m=2 16 inst", 32, 2, 16, 20 if quick else 100),
+        ("narrow n=5 m=2 1 inst", 5, 2, 1, 5 if quick else 20),
+    ]
+    repeat = 2 if quick else 3
+    for name, n, m, k, mb in shapes:
+        # size a small probe log, then scale the snapshot count to reach ~mb MB
+        probe = common.write_log(os.path.join(tmp, "probe.jsonl"), n_features=n, n_hidden=m, n_instances=k, snapshots=50)
+        per_snap = os.path.getsize(probe) / 50
+        snaps = max(100, int(mb * 2**20 / per_snap))
+        path = common.write_log(os.path.join(tmp, f"read_{n}_{k}.jsonl"), n_features=n, n_hidden=m, n_instances=k, snapshots=snaps)
+        size_mb = os.path.getsize(path) / 2**20
+        _read_animsup(path)  # page cache warm, like any second read
+        t_ours, s_ours = common.time_call(lambda: _read_animsup(path), repeat=repeat)
+        t_base, s_base = common.time_call(lambda: _read_stdlib(path), repeat=repeat)
+        rows.append(
+            common.row(
+                f"log read, {name}", f"MB/s streaming {size_mb:.0f} MB ({snaps} snapshots)",
+                size_mb / t_ours, "MB/s",
+                baseline=size_mb / t_base, baseline_name="json.loads per line + np.asarray",
+                ratio=t_base / t_ours,
+                target=">= 100 MB/s" if k > 1 else "(report)",
+                met=(size_mb / t_ours >= 100) if k > 1 else None,
+                snapshots_per_s=snaps / t_ours, samples_s=s_ours, baseline_samples_s=s_base,
+            )
+        )
+        os.unlink(path)
+    return rows
+
+
+def logging_overhead(tmp, quick):
+    try:
+        from animsup.config import TrainConfig
+        from animsup.train import train
+    except ImportError as e:
+        return [common.row("logging overhead", "snapshot every 10 steps", None, "%", target="<= 3%",
+                           note=f"trainer not available: {e}")]
+    import torch
+
+    torch.set_num_threads(common.THREADS)
+    rows = []
+    shapes = [(5, 2, 1, 2000 if quick else 5000), (32, 2, 100, 100 if quick else 300)]
+    repeat = 3 if quick else 5
+    for n, m, k, steps in shapes:
+        base = dict(n_features=n, n_hidden=m, feature_probability=[0.1], seeds=list(range(k)), steps=steps,
+                    batch_size=1024, threads=common.THREADS, device="cpu")
+
+        def once(**log):
+            path = os.path.join(tmp, "overhead.jsonl")
+            cfg = TrainConfig(**base, **log)
+            t0 = time.perf_counter()
+            train(cfg, path, force=True)
+            return time.perf_counter() - t0
+
+        once(every=steps)  # warm up
+        # interleave the two variants so drifting machine load hits both alike
+        t_log, t_min = [], []
+        for _ in range(repeat):
+            t_log.append(once(every=10))
+            t_min.append(once(every=steps))
+        a, b = common.median(t_log), common.median(t_min)
+        over = 100 * (a - b) / b
+        rows.append(
+            common.row(
+                f"logging, n={n} m={m} {k} inst", f"overhead of a snapshot every 10 steps ({steps} steps)",
+                over, "%", baseline=b, baseline_name="same run, 1 snapshot (s)", target="<= 3%", met=over <= 3,
+                seconds_logged=a, samples_logged=t_log, samples_minimal=t_min,
+            )
+        )
+    return rows
+
+
+def run(quick=False):
+    tmp = common.tmpdir()
+    try:
+        return reading(tmp, quick) + logging_overhead(tmp, quick)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    common.bench_main("log", run)
