@@ -24,14 +24,21 @@ upgrades a record of the previous version.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import os
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import orjson
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: no lock, exclusive create still refuses a second writer
+    fcntl = None
 
 from animsup.errors import AnimsupError, LogFormatError, LogWarning
 
@@ -41,6 +48,13 @@ END_STATUSES = ("completed", "interrupted", "diverged")
 MODELS = ("tied", "untied", "linear")
 
 _DUMP_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+
+# Reader guards (module constants so tests can shrink them). A line longer than this is
+# refused rather than read into memory; a header that claims more weights per snapshot
+# than MAX_WEIGHTS is refused before anything is allocated for it.
+MAX_HEADER_BYTES = 64 << 20
+MAX_LINE_BYTES = 1 << 30
+MAX_WEIGHTS = 1 << 31
 
 # version -> function upgrading one record (any type) of that version to version+1.
 # Empty while only version 1 exists; reading applies them in order.
@@ -123,13 +137,18 @@ def parse_header(rec: Any, path: str = "<log>", line: int = 1) -> Header:
         raise bad('the first line is not an animsup header ({"type": "header", ...})')
     if rec.get("schema") != SCHEMA:
         raise bad(f"unknown schema {rec.get('schema')!r} (expected {SCHEMA!r})")
+    for key in ("n_features", "n_hidden", "n_instances", "model", "feature_probability", "seed", "importance"):
+        if key not in rec:
+            raise bad(f"header is missing {key!r}")
     for key in ("n_features", "n_hidden", "n_instances"):
         v = rec.get(key)
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise bad(f"header field {key!r} must be a positive integer, got {v!r}")
+            raise bad(f"header field {key!r} must be a positive integer, got {_short(v)}")
     n, m, k = rec["n_features"], rec["n_hidden"], rec["n_instances"]
+    if 3 * k * m * n > MAX_WEIGHTS:
+        raise bad(f"header sizes n_instances={k} x n_hidden={m} x n_features={n} are implausibly large")
     if rec.get("model") not in MODELS:
-        raise bad(f"header field 'model' must be one of {', '.join(MODELS)}, got {rec.get('model')!r}")
+        raise bad(f"header field 'model' must be one of {', '.join(MODELS)}, got {_short(rec.get('model'))}")
     fp = _float_array(rec.get("feature_probability"), (k,), "feature_probability", bad)
     if not np.all((fp > 0) & (fp <= 1)):
         raise bad("header field 'feature_probability' must lie in (0, 1]")
@@ -154,18 +173,42 @@ def parse_header(rec: Any, path: str = "<log>", line: int = 1) -> Header:
 
 
 def _float_array(value, shape, name, bad) -> np.ndarray:
-    """``value`` as a finite float32 array of exactly ``shape``, or raise ``bad(...)``."""
+    """``value`` as a finite float32 array of exactly ``shape``, or raise ``bad(...)``.
+
+    Only JSON numbers are accepted: strings, booleans and objects are errors, and
+    ``null`` (how orjson writes NaN), NaN/Infinity and numbers that overflow float32
+    (|x| > 3.4e38, e.g. 1e300) are errors.
+    """
     if value is None:
         raise bad(f"missing {name!r}")
+    if not isinstance(value, (list, int, float)) or isinstance(value, bool):
+        raise bad(f"{name!r} must be a numeric array of shape {list(shape)}, got {type(value).__name__}")
     try:
-        arr = np.asarray(value, dtype=np.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # float32 overflow: checked below
+            raw = np.asarray(value)
+            if raw.dtype.kind not in "iuf":
+                if raw.dtype.kind != "O" or not all(
+                    v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in raw.flat
+                ):
+                    raise TypeError
+                raw = np.array([np.nan if v is None else v for v in raw.flat], dtype=np.float64).reshape(raw.shape)
+            arr = raw.astype(np.float32)
     except (ValueError, TypeError, OverflowError):
         raise bad(f"{name!r} is not a numeric array of shape {list(shape)}") from None
     if arr.shape != tuple(shape):
         raise bad(f"{name!r} has shape {list(arr.shape)}, the header says {list(shape)}")
     if not np.isfinite(arr).all():
-        raise bad(f"{name!r} contains NaN, infinity or null (or numbers too large for float32)")
+        if np.isfinite(raw.astype(np.float64)).all():
+            raise bad(f"{name!r} contains a number too large for float32 (|x| > 3.4e38)")
+        raise bad(f"{name!r} contains NaN, infinity or null")
     return arr
+
+
+def _short(v: Any, limit: int = 60) -> str:
+    """``repr(v)`` cut to ``limit`` characters (error messages stay one short line)."""
+    r = repr(v)
+    return r if len(r) <= limit else r[: limit - 3] + "..."
 
 
 # --------------------------------------------------------------------------- writer
@@ -178,6 +221,13 @@ class LogWriter:
     ``force=True``) is refused. Each record is written with a single ``write``
     call on an unbuffered file, so concurrent readers only ever see whole lines
     plus at most one partial last line.
+
+    While open, the writer holds an exclusive ``flock`` on the file: ``force=True``
+    and ``append=True`` refuse a log that another process is still writing, so two
+    trainers never interleave lines. A write that fails part-way (disk full, file
+    size limit, an interrupt) is cut back to the last whole line before the error
+    propagates, so the log stays valid. ``append=True`` first drops an incomplete
+    last line left by a killed writer.
     """
 
     def __init__(self, path: str | os.PathLike, header: dict, *, force: bool = False, append: bool = False):
@@ -185,26 +235,102 @@ class LogWriter:
         parent = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(parent):
             raise AnimsupError(f"{self.path}: folder {parent} does not exist")
+        if os.path.isdir(self.path):
+            raise AnimsupError(f"{self.path}: is a folder, not a log file")
         try:
             if append:
-                self._f = open(self.path, "ab", buffering=0)
+                self._f = open(self.path, "a+b", buffering=0)
             else:
                 if force and os.path.exists(self.path):
+                    with open(self.path, "rb") as old:
+                        self._refuse_if_locked(old)
                     os.unlink(self.path)
                 self._f = open(self.path, "xb", buffering=0)
         except FileExistsError:
+            try:
+                with open(self.path, "rb") as old:
+                    self._refuse_if_locked(old)
+            except OSError:
+                pass
             raise AnimsupError(f"{self.path} already exists (pass --force to overwrite it)") from None
         except OSError as e:
             raise AnimsupError(f"{self.path}: cannot write log: {e.strerror or e}") from None
-        if not append:
-            self.write(header)
+        try:
+            self._lock()
+            if append:
+                self._size = self._drop_partial_line()
+            else:
+                self._size = 0
+                self.write(header)
+        except BaseException:
+            self._f.close()
+            if not append and os.path.exists(self.path) and os.path.getsize(self.path) == 0:
+                os.unlink(self.path)  # never leave a header-less log behind
+            raise
+
+    def _refuse_if_locked(self, f) -> None:
+        if fcntl is None:
+            return
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AnimsupError(f"{self.path} is being written by another animsup process; refusing to touch it") from None
+        except OSError:
+            return  # file system without locks: nothing to check
+        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+    def _lock(self) -> None:
+        if fcntl is None:
+            return
+        try:
+            fcntl.flock(self._f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AnimsupError(f"{self.path} is being written by another animsup process; refusing to touch it") from None
+        except OSError:
+            pass  # file system without locks
+
+    def _drop_partial_line(self) -> int:
+        """Truncate an incomplete last line (a killed writer); return the new size."""
+        fd = self._f.fileno()
+        size = os.fstat(fd).st_size
+        end = size
+        while end > 0:
+            chunk = os.pread(fd, min(end, 1 << 16), end - min(end, 1 << 16))
+            nl = chunk.rfind(b"\n")
+            if nl >= 0:
+                end = end - len(chunk) + nl + 1
+                break
+            end -= len(chunk)
+        if end == 0 and size:
+            raise AnimsupError(f"{self.path}: has no complete line (not an animsup log); cannot append to it")
+        if end != size:
+            os.ftruncate(fd, end)
+        return end
 
     def write(self, record: dict) -> None:
+        """Write one record as one line, completely or not at all."""
         line = orjson.dumps(record, option=_DUMP_OPTS)
+        view = memoryview(line)
         try:
-            self._f.write(line)
-        except OSError as e:
-            raise AnimsupError(f"{self.path}: cannot write log: {e.strerror or e}") from None
+            while view:
+                n = self._f.write(view)
+                if not n:
+                    raise OSError(errno.EIO, "short write")
+                view = view[n:]
+        except BaseException as e:
+            self._rollback()
+            if isinstance(e, OSError):
+                raise AnimsupError(f"{self.path}: cannot write log: {e.strerror or e}") from None
+            raise
+        self._size += len(line)
+
+    def _rollback(self) -> None:
+        """Cut the file back to its last whole line (after a failed or interrupted write)."""
+        try:
+            os.ftruncate(self._f.fileno(), self._size)
+            os.lseek(self._f.fileno(), self._size, os.SEEK_SET)
+        except OSError:
+            pass
 
     def snapshot(self, step: int, loss, W, b, W_dec=None, **extra) -> None:
         """:param loss: (shape: [n_instances]); W, W_dec: [n_instances, n_hidden, n_features]; b: [n_instances, n_features]"""
@@ -296,34 +422,30 @@ class LogReader:
     flat in the log's length. A truncated last line (a killed writer, or a log
     still being written) is dropped with a :class:`LogWarning`; any other
     corruption raises :class:`LogFormatError` naming the file and line.
-    ``.jsonl.gz`` files are decompressed transparently.
+    Gzip-compressed logs (``.jsonl.gz``, recognised by their magic bytes whatever
+    the name) are decompressed transparently; a corrupt one is a clear error.
     """
 
     def __init__(self, path: str | os.PathLike, instances: Sequence[int] | None = None):
         self.path = os.fspath(path)
-        try:
-            if self.path.endswith(".gz"):
-                self._f = gzip.open(self.path, "rb")
-            else:
-                self._f = open(self.path, "rb")
-        except FileNotFoundError:
-            raise AnimsupError(f"{self.path}: no such file") from None
-        except IsADirectoryError:
-            raise AnimsupError(f"{self.path}: is a folder, not a log file") from None
-        except OSError as e:
-            raise AnimsupError(f"{self.path}: cannot read: {e.strerror or e}") from None
+        self._f = _open_maybe_gzip(self.path)
+        self._gz = isinstance(self._f, gzip.GzipFile)
         self._lineno = 0
+        self._limit = MAX_HEADER_BYTES
         self.end: dict | None = None
         self.truncated = False
         try:
             first = self._next_record()
             if first is None:
+                if self.truncated:
+                    raise LogFormatError(self.path, 1, "the header line is incomplete (no newline): not an animsup log, or cut off")
                 raise LogFormatError(self.path, None, "empty file (no header line)")
-            self.version = _record_version(first, self.path)
-            self.header = parse_header(_migrate(first, self.version), self.path, 1)
+            self.version = _record_version(first, self.path, self._lineno)
+            self.header = parse_header(_migrate(first, self.version), self.path, self._lineno)
         except BaseException:
             self._f.close()
             raise
+        self._limit = MAX_LINE_BYTES
         self.instances = _select(instances, self.header.n_instances, self.path)
         self._sel = None if len(self.instances) == self.header.n_instances else np.asarray(self.instances)
         self._consumed = False
@@ -334,32 +456,38 @@ class LogReader:
         """The next parsed line, or None at EOF (after a possibly truncated last line)."""
         while True:
             try:
-                raw = self._f.readline()
-            except (OSError, EOFError, gzip.BadGzipFile) as e:
-                raise LogFormatError(self.path, self._lineno + 1, f"cannot read: {e}") from None
+                raw = self._f.readline(self._limit + 1)
+            except (OSError, EOFError, zlib.error) as e:
+                what = "corrupt gzip data" if self._gz else "cannot read"
+                raise LogFormatError(self.path, self._lineno + 1, f"{what}: {e}") from None
             if not raw:
                 return None
             self._lineno += 1
+            if len(raw) > self._limit:
+                raise LogFormatError(
+                    self.path, self._lineno, f"line is longer than {self._limit} bytes, more than any valid record"
+                )
             if not raw.endswith(b"\n"):
                 # Last line without its newline: a writer was killed mid-line or is
                 # still writing. Drop it, keep everything before it.
                 if raw.strip():
                     self.truncated = True
-                    warnings.warn(
-                        f"{self.path}:{self._lineno}: last line is incomplete (truncated or still "
-                        "being written); ignored it",
-                        LogWarning,
-                        stacklevel=3,
-                    )
+                    if self._lineno > 1:
+                        warnings.warn(
+                            f"{self.path}:{self._lineno}: last line is incomplete (truncated or still "
+                            "being written); ignored it",
+                            LogWarning,
+                            stacklevel=3,
+                        )
                 return None
+            if self._lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]  # a UTF-8 byte-order mark added by an editor
             if not raw.strip():
                 continue
             try:
                 rec = orjson.loads(raw)
             except orjson.JSONDecodeError as e:
-                hint = " (NaN/Infinity are not valid JSON)" if (b"NaN" in raw or b"Infinity" in raw) else ""
-                msg = str(e).split(":", 1)[0] if len(str(e)) > 200 else str(e)
-                raise LogFormatError(self.path, self._lineno, f"not valid JSON{hint}: {msg}") from None
+                raise LogFormatError(self.path, self._lineno, _json_error(e, raw)) from None
             if not isinstance(rec, dict):
                 raise LogFormatError(self.path, self._lineno, "line is not a JSON object")
             return rec
@@ -398,10 +526,7 @@ class LogReader:
             if ended_at is not None:
                 raise LogFormatError(self.path, line, f"a {kind} record after the end record (line {ended_at})")
             if kind == "end":
-                status = rec.get("status")
-                if status not in END_STATUSES:
-                    raise LogFormatError(self.path, line, f"end record has unknown status {status!r}")
-                self.end = rec
+                self.end = _check_end(rec, self.path, line)
                 ended_at = line
             elif kind == "snapshot":
                 snap = self._parse_snapshot(rec, line)
@@ -430,9 +555,11 @@ class LogReader:
     def _parse_snapshot(self, rec: dict, line: int) -> Snapshot:
         h = self.header
         bad = lambda msg: LogFormatError(self.path, line, msg)  # noqa: E731
+        if "step" not in rec:
+            raise bad("snapshot is missing 'step'")
         step = rec.get("step")
         if not isinstance(step, int) or isinstance(step, bool) or step < 0:
-            raise bad(f"snapshot 'step' must be a non-negative integer, got {step!r}")
+            raise bad(f"snapshot 'step' must be a non-negative integer, got {_short(step)}")
         k, m, n = h.n_instances, h.n_hidden, h.n_features
         loss = _float_array(rec.get("loss"), (k,), "loss", bad)
         W = _float_array(rec.get("W"), (k, m, n), "W", bad)
@@ -448,10 +575,11 @@ class LogReader:
         step, every = rec.get("step"), rec.get("every", 1)
         for name, v, lo in (("step", step, 0), ("every", every, 1)):
             if not isinstance(v, int) or isinstance(v, bool) or v < lo:
-                raise bad(f"loss record {name!r} must be an integer >= {lo}, got {v!r}")
+                raise bad(f"loss record {name!r} must be an integer >= {lo}, got {_short(v)}")
         raw = rec.get("loss")
         rows = len(raw) if isinstance(raw, list) else -1
-        loss = _float_array(raw, (rows, self.header.n_instances), "loss", bad)
+        k = self.header.n_instances
+        loss = np.zeros((0, k), np.float32) if raw == [] else _float_array(raw, (rows, k), "loss", bad)
         if self._sel is not None:
             loss = loss[:, self._sel]
         return step + every * np.arange(rows, dtype=np.int64), loss
@@ -466,21 +594,64 @@ class LogReader:
         self.close()
 
 
-def _record_version(rec: Any, path: str) -> int:
+def _record_version(rec: Any, path: str, line: int = 1) -> int:
     if not isinstance(rec, dict) or rec.get("type") != "header":
-        raise LogFormatError(path, 1, 'the first line is not an animsup header ({"type": "header", ...})')
+        raise LogFormatError(path, line, 'the first line is not an animsup header ({"type": "header", ...})')
     if rec.get("schema") != SCHEMA:
-        raise LogFormatError(path, 1, f"unknown schema {rec.get('schema')!r} (expected {SCHEMA!r})")
+        raise LogFormatError(path, line, f"unknown schema {_short(rec.get('schema'))} (expected {SCHEMA!r})")
     v = rec.get("version")
     if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-        raise LogFormatError(path, 1, f"header 'version' must be a positive integer, got {v!r}")
+        raise LogFormatError(path, line, f"header 'version' must be a positive integer, got {_short(v)}")
     if v > VERSION:
         from animsup import __version__
 
         raise LogFormatError(
-            path, 1, f"log version {v} is newer than this animsup ({__version__} reads up to {VERSION}); upgrade animsup"
+            path,
+            line,
+            f"log version {v} is newer than this animsup ({__version__} reads up to {VERSION}); upgrade animsup",
         )
     return v
+
+
+def _check_end(rec: dict, path: str, line: int) -> dict:
+    """Validate an end record (status known, step an integer, wall_seconds a number)."""
+    status, step, wall = rec.get("status"), rec.get("step"), rec.get("wall_seconds", 0.0)
+    if status not in END_STATUSES:
+        raise LogFormatError(path, line, f"end record has unknown status {_short(status)}")
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise LogFormatError(path, line, f"end record 'step' must be a non-negative integer, got {_short(step)}")
+    if not isinstance(wall, (int, float)) or isinstance(wall, bool):
+        raise LogFormatError(path, line, f"end record 'wall_seconds' must be a number, got {_short(wall)}")
+    return rec
+
+
+def _open_maybe_gzip(path: str):
+    """Open ``path`` for binary reading, through gzip if it starts with the gzip magic bytes."""
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(2)
+        if magic == b"\x1f\x8b":
+            return gzip.open(path, "rb")
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise AnimsupError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise AnimsupError(f"{path}: is a folder, not a log file") from None
+    except OSError as e:
+        raise AnimsupError(f"{path}: cannot read: {e.strerror or e}") from None
+
+
+def _json_error(e: orjson.JSONDecodeError, raw: bytes) -> str:
+    """One short line for a JSON syntax error (orjson's own 'line 1 column N' is about the line's text)."""
+    head = raw[:4096]
+    if b"\x00" in head or (head and sum(c < 9 or 13 < c < 32 for c in head) > len(head) // 20):
+        return "binary data, not JSON text (not an animsup log?)"
+    hint = ""
+    if b"NaN" in raw or b"Infinity" in raw:
+        hint = " (NaN and Infinity are not valid JSON; animsup writes finite numbers only)"
+    reason = str(getattr(e, "msg", "") or e).split(":")[0][:100]
+    col = getattr(e, "colno", None)
+    return f"not valid JSON{hint}: {reason}" + (f" at column {col}" if col else "")
 
 
 def _migrate(rec: dict, version: int) -> dict:
@@ -495,7 +666,7 @@ def _select(instances, n_instances: int, path: str) -> tuple:
         return tuple(range(n_instances))
     sel = []
     for i in instances:
-        if not isinstance(i, (int, np.integer)) or not 0 <= i < n_instances:
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < n_instances:
             raise AnimsupError(f"{path}: instance {i} does not exist (the log has instances 0..{n_instances - 1})")
         sel.append(int(i))
     if not sel:

@@ -1,0 +1,369 @@
+"""The run-log reader and writer: golden files, round trips, and the writer's guarantees."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from animsup import runlog
+from animsup.errors import AnimsupError, LogFormatError, LogWarning
+from animsup.runlog import LogWriter, make_header, open_log, read_header, read_log
+
+GOLDEN = Path(__file__).parent / "data" / "golden"
+
+
+def _header(n_features=3, n_hidden=2, fp=(1.0, 0.25), model="tied"):
+    return make_header(
+        n_features=n_features,
+        n_hidden=n_hidden,
+        model=model,
+        feature_probability=list(fp),
+        seed=list(range(len(fp))),
+        importance=[0.9**i for i in range(n_features)],
+        config={"steps": 10},
+    )
+
+
+def _write_log(path, steps=(0, 1, 2), seed=0, end="completed", **kw):
+    """A small random log; returns the arrays written (W: [T, k, m, n])."""
+    h = _header(**kw)
+    k, m, n = h["n_instances"], h["n_hidden"], h["n_features"]
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(len(steps), k, m, n)).astype(np.float32)
+    b = rng.normal(size=(len(steps), k, n)).astype(np.float32)
+    loss = rng.random(size=(len(steps), k)).astype(np.float32)
+    with LogWriter(path, h) as w:
+        for t, s in enumerate(steps):
+            w.snapshot(s, loss[t], W[t], b[t])
+        if end:
+            w.end(end, steps[-1], 1.25)
+    return W, b, loss
+
+
+# --------------------------------------------------------------------------- golden files
+
+
+HAND_TIED_W = np.array(
+    [
+        [[[0.5, 0.0, -0.5], [0.0, 0.5, 0.25]], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]],
+        [[[0.75, 0.0, -0.75], [0.0, 0.75, 0.5]], [[1.0, 0.0, -1.0], [0.5, 1.0, 0.0]]],
+        [[[1.0, 0.0, -1.0], [0.0, 1.0, 1.0]], [[1.5, 0.0, -1.5], [1.0, 1.5, 0.0]]],
+    ],
+    dtype=np.float32,
+)
+
+
+@pytest.mark.parametrize("name", ["hand_tied_v1.jsonl", "hand_tied_v1.jsonl.gz"])
+def test_golden_hand_tied(name):
+    run = read_log(GOLDEN / name)
+    h = run.header
+    assert (h.n_features, h.n_hidden, h.n_instances, h.model) == (3, 2, 2, "tied")
+    np.testing.assert_array_equal(h.feature_probability, np.float32([1.0, 0.25]))
+    np.testing.assert_array_equal(h.importance, np.float32([1.0, 0.5, 0.25]))
+    assert h.seed == (0, 1)
+    assert h.config["steps"] == 6
+    np.testing.assert_array_equal(run.steps, [0, 2, 6])
+    np.testing.assert_array_equal(run.W, HAND_TIED_W)
+    np.testing.assert_array_equal(
+        run.b, np.float32([[[0, 0, 0], [0.125, 0, -0.125]], [[-0.0625, 0, 0], [0.25, 0, -0.25]], [[-0.125, 0, 0], [0.375, 0, -0.375]]])
+    )
+    np.testing.assert_array_equal(run.loss, np.float32([[2.0, 1.5], [1.0, 0.75], [0.25, 0.125]]))
+    # loss records: step 0 (every 1), steps 1-2 (every 1), steps 4, 6 (every 2)
+    np.testing.assert_array_equal(run.loss_steps, [0, 1, 2, 4, 6])
+    np.testing.assert_array_equal(run.loss_curve, np.float32([[2.0, 1.5], [1.75, 1.25], [1.0, 0.75], [0.5, 0.25], [0.25, 0.125]]))
+    assert run.W_dec is None
+    assert run.status == "completed" and run.end["step"] == 6
+    assert run.W.dtype == np.float32 and run.steps.dtype == np.int64
+
+
+def test_golden_hand_untied_without_loss_records():
+    run = read_log(GOLDEN / "hand_untied_v1.jsonl")
+    assert run.header.has_decoder
+    np.testing.assert_array_equal(run.W, np.float32([[[[1.0, -1.0]]], [[[2.0, -0.5]]]]))
+    np.testing.assert_array_equal(run.W_dec, np.float32([[[[0.5, 0.5]]], [[[0.25, -0.25]]]]))
+    # no loss records: the loss curve is the snapshot losses
+    np.testing.assert_array_equal(run.loss_steps, [0, 3])
+    np.testing.assert_array_equal(run.loss_curve, np.float32([[0.5], [0.25]]))
+    assert run.status == "interrupted"
+
+
+def _stdlib_oracle(path):
+    """Parse a log with the stdlib json module, independently of runlog."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as f:
+        recs = [json.loads(line) for line in f if line.strip()]
+    snaps = [r for r in recs if r["type"] == "snapshot"]
+    return recs[0], snaps, [r for r in recs if r["type"] == "loss"]
+
+
+def test_golden_trained_matches_stdlib_oracle():
+    """A tiny log written by the real trainer, read back exactly (committed once train existed)."""
+    paths = sorted(GOLDEN.glob("trained_*.jsonl"))
+    if not paths:
+        pytest.skip("no trainer-made golden log committed yet")
+    for path in paths:
+        header, snaps, losses = _stdlib_oracle(path)
+        run = read_log(path)
+        assert run.header.n_features == header["n_features"] and run.header.model == header["model"]
+        np.testing.assert_array_equal(run.steps, [s["step"] for s in snaps])
+        np.testing.assert_array_equal(run.W, np.array([s["W"] for s in snaps], dtype=np.float32))
+        np.testing.assert_array_equal(run.b, np.array([s["b"] for s in snaps], dtype=np.float32))
+        np.testing.assert_array_equal(run.loss, np.array([s["loss"] for s in snaps], dtype=np.float32))
+        if losses:
+            steps = np.concatenate([r["step"] + r.get("every", 1) * np.arange(len(r["loss"])) for r in losses])
+            np.testing.assert_array_equal(run.loss_steps, steps)
+            np.testing.assert_array_equal(run.loss_curve, np.concatenate([np.float32(r["loss"]) for r in losses]))
+        assert run.status in runlog.END_STATUSES
+
+
+# --------------------------------------------------------------------------- round trips
+
+
+def test_round_trip_exact_float32(tmp_path):
+    W, b, loss = _write_log(tmp_path / "a.jsonl", steps=(0, 5, 17))
+    run = read_log(tmp_path / "a.jsonl")
+    np.testing.assert_array_equal(run.W, W)
+    np.testing.assert_array_equal(run.b, b)
+    np.testing.assert_array_equal(run.loss, loss)
+    np.testing.assert_array_equal(run.steps, [0, 5, 17])
+    assert run.end["wall_seconds"] == 1.25
+
+
+def test_instance_selection_and_streaming(tmp_path):
+    W, b, loss = _write_log(tmp_path / "a.jsonl", fp=(1.0, 0.5, 0.1))
+    run = read_log(tmp_path / "a.jsonl", instances=[2, 0])
+    np.testing.assert_array_equal(run.W, W[:, [2, 0]])
+    np.testing.assert_array_equal(run.loss_curve, loss[:, [2, 0]])
+    assert run.instances == (2, 0)
+    with open_log(tmp_path / "a.jsonl", instances=[1]) as r:
+        got = [(s.step, s.W) for s in r.snapshots()]
+        assert r.end["status"] == "completed"
+    assert [s for s, _ in got] == [0, 1, 2]
+    for t, (_, w) in enumerate(got):
+        np.testing.assert_array_equal(w, W[t, [1]])
+
+
+@pytest.mark.parametrize("bad", [[3], [-1], [True], ["0"], []])
+def test_bad_instance_selection(tmp_path, bad):
+    _write_log(tmp_path / "a.jsonl", fp=(1.0, 0.5, 0.1))
+    with pytest.raises(AnimsupError, match="instance|no instance"):
+        read_log(tmp_path / "a.jsonl", instances=bad)
+
+
+def test_read_header_reads_one_line(tmp_path):
+    _write_log(tmp_path / "a.jsonl")
+    with open(tmp_path / "a.jsonl", "ab") as f:
+        f.write(b"garbage that a full read would reject\n")
+    assert read_header(tmp_path / "a.jsonl").n_hidden == 2
+    with pytest.raises(LogFormatError, match=":6: not valid JSON"):
+        read_log(tmp_path / "a.jsonl")
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(AnimsupError, match="no such file"):
+        read_log(tmp_path / "nope.jsonl")
+    with pytest.raises(AnimsupError, match="is a folder"):
+        read_log(tmp_path)
+
+
+def test_reading_a_log_while_it_is_written(tmp_path):
+    """A reader sees every whole line and drops the half-written last one with a warning."""
+    p = tmp_path / "live.jsonl"
+    h = _header()
+    w = LogWriter(p, h)
+    try:
+        w.snapshot(0, [1.0, 1.0], np.zeros((2, 2, 3)), np.zeros((2, 3)))
+        w._f.write(b'{"type": "snapshot", "step": 1, "loss": [0.5')  # mid-write
+        with pytest.warns(LogWarning, match=r"live.jsonl:3: last line is incomplete"):
+            run = read_log(p)
+        assert list(run.steps) == [0] and run.status == "unfinished"
+    finally:
+        w.close()
+
+
+def test_long_lines_are_refused_not_loaded(tmp_path, monkeypatch):
+    p = tmp_path / "a.jsonl"
+    _write_log(p)
+    with open(p, "ab") as f:  # a valid record that is very long
+        f.write(b'{"type": "note", "pad": "' + b"x" * 200_000 + b'"}\n')
+    assert len(read_log(p).steps) == 3  # within the default limit: fine
+    monkeypatch.setattr(runlog, "MAX_LINE_BYTES", 100_000)
+    with pytest.raises(LogFormatError, match=r":6: line is longer than 100000 bytes"):
+        read_log(p)
+    monkeypatch.setattr(runlog, "MAX_HEADER_BYTES", 50)
+    with pytest.raises(LogFormatError, match=r":1: line is longer than 50 bytes"):
+        read_header(p)
+
+
+def test_migration_hook_is_applied(tmp_path, monkeypatch):
+    """A version bump adds one function to _MIGRATIONS; reading an old log runs it."""
+    p = tmp_path / "v1.jsonl"
+    W, _, _ = _write_log(p)
+
+    def v1_to_v2(rec):
+        rec = dict(rec)
+        if rec.get("type") == "snapshot":
+            rec["W"] = (np.asarray(rec["W"]) * 2).tolist()
+        return rec
+
+    monkeypatch.setattr(runlog, "VERSION", 2)
+    monkeypatch.setitem(runlog._MIGRATIONS, 1, v1_to_v2)
+    with open_log(p) as r:
+        assert r.version == 1
+    np.testing.assert_array_equal(read_log(p).W, W * 2)
+
+
+def test_float_array_rules():
+    def bad(msg):
+        return LogFormatError("x", 1, msg)
+
+    ok = runlog._float_array([[1, 2.5]], (1, 2), "W", bad)
+    assert ok.dtype == np.float32 and ok.tolist() == [[1.0, 2.5]]
+    for value, match in [
+        ([[1, None]], "NaN, infinity or null"),
+        ([[1, 1e300]], "too large for float32"),
+        ([[1, "2"]], "not a numeric array"),
+        ([[True, False]], "not a numeric array"),
+        ("12", "must be a numeric array"),
+        ({"a": 1}, "must be a numeric array"),
+        ([[1, 2, 3]], "has shape"),
+        ([[1], [2, 3]], "not a numeric array"),
+    ]:
+        with pytest.raises(LogFormatError, match=match):
+            runlog._float_array(value, (1, 2), "W", bad)
+
+
+# --------------------------------------------------------------------------- the writer
+
+
+def test_writer_refuses_existing_and_second_writer(tmp_path):
+    p = tmp_path / "a.jsonl"
+    _write_log(p)
+    before = p.read_bytes()
+    with pytest.raises(AnimsupError, match="already exists.*--force"):
+        LogWriter(p, _header())
+    assert p.read_bytes() == before
+    # force replaces a finished log ...
+    LogWriter(p, _header(), force=True).close()
+    assert p.read_bytes().count(b"\n") == 1
+    # ... but never one that another writer holds open
+    w = LogWriter(tmp_path / "b.jsonl", _header())
+    try:
+        for kw in ({}, {"force": True}, {"append": True}):
+            with pytest.raises(AnimsupError, match="being written by another animsup process"):
+                LogWriter(tmp_path / "b.jsonl", _header(), **kw)
+        w.snapshot(0, [1, 1], np.zeros((2, 2, 3)), np.zeros((2, 3)))
+    finally:
+        w.close()
+    assert len(read_log(tmp_path / "b.jsonl").steps) == 1
+
+
+def test_writer_bad_targets(tmp_path):
+    with pytest.raises(AnimsupError, match="does not exist"):
+        LogWriter(tmp_path / "no" / "a.jsonl", _header())
+    with pytest.raises(AnimsupError, match="is a folder"):
+        LogWriter(tmp_path, _header())
+
+
+def test_failed_write_leaves_whole_lines(tmp_path):
+    """A write that fails part-way (disk full) is cut back: the log stays valid."""
+    p = tmp_path / "a.jsonl"
+    w = LogWriter(p, _header())
+    w.snapshot(0, [1, 1], np.ones((2, 2, 3)), np.zeros((2, 3)))
+    real = w._f
+
+    class HalfThenFull:
+        def __init__(self):
+            self.calls = 0
+
+        def write(self, data):
+            self.calls += 1
+            if self.calls == 1:
+                return real.write(bytes(data[: len(data) // 2]))
+            raise OSError(28, "No space left on device")
+
+        def fileno(self):
+            return real.fileno()
+
+        def close(self):
+            real.close()
+
+    w._f = HalfThenFull()
+    with pytest.raises(AnimsupError, match="cannot write log: No space left on device"):
+        w.snapshot(1, [1, 1], np.ones((2, 2, 3)), np.zeros((2, 3)))
+    w._f = real
+    w.end("interrupted", 0, 0.1)  # writing resumes cleanly after the error
+    w.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run = read_log(p)
+    assert list(run.steps) == [0] and run.status == "interrupted"
+
+
+def test_interrupted_write_is_rolled_back(tmp_path):
+    p = tmp_path / "a.jsonl"
+    w = LogWriter(p, _header())
+    real = w._f
+
+    class Interrupted:
+        def write(self, data):
+            real.write(bytes(data[:10]))
+            raise KeyboardInterrupt
+
+        def fileno(self):
+            return real.fileno()
+
+    w._f = Interrupted()
+    with pytest.raises(KeyboardInterrupt):
+        w.snapshot(0, [1, 1], np.ones((2, 2, 3)), np.zeros((2, 3)))
+    w._f = real
+    w.end("interrupted", 0, 0.1)
+    w.close()
+    assert read_log(p, require_snapshots=False).status == "interrupted"
+
+
+def test_append_drops_partial_last_line(tmp_path):
+    p = tmp_path / "a.jsonl"
+    W, b, loss = _write_log(p, end=None)
+    with open(p, "ab") as f:
+        f.write(b'{"type": "snapshot", "st')  # killed mid-line
+    with LogWriter(p, None, append=True) as w:
+        w.write({"type": "resume", "step": 2})
+        w.snapshot(3, loss[0], W[0], b[0])
+        w.end("completed", 3, 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no truncated line left
+        run = read_log(p)
+    assert list(run.steps) == [0, 1, 2, 3] and run.status == "completed"
+
+
+def test_header_write_failure_leaves_no_file(tmp_path, monkeypatch):
+    def full(self, record):
+        raise AnimsupError("disk full")
+
+    monkeypatch.setattr(LogWriter, "write", full)
+    with pytest.raises(AnimsupError, match="disk full"):
+        LogWriter(tmp_path / "a.jsonl", _header())
+    assert not (tmp_path / "a.jsonl").exists()
+
+
+def test_writer_never_writes_nan_as_a_valid_number(tmp_path):
+    """orjson writes NaN as null; the reader refuses it (the trainer must not write it)."""
+    p = tmp_path / "a.jsonl"
+    with LogWriter(p, _header()) as w:
+        w.snapshot(0, [np.nan, 1], np.zeros((2, 2, 3)), np.zeros((2, 3)))
+    assert b'"loss":[null,1.0]' in p.read_bytes()
+    with pytest.raises(LogFormatError, match=r":2: 'loss' contains NaN"):
+        read_log(p)
+
+
+def test_log_format_error_fields():
+    e = LogFormatError("logs/x.jsonl", 17, "bad")
+    assert str(e) == "logs/x.jsonl:17: bad" and e.line == 17 and e.reason == "bad" and e.exit_code == 2
+    assert str(LogFormatError("x", None, "empty")) == "x: empty"
