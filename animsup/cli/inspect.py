@@ -162,7 +162,7 @@ def format_report(r: dict) -> str:
     if r["truncated"]:
         status += "; last line incomplete, ignored"
     planned = f" of {r['planned_steps']:,}" if isinstance(r.get("planned_steps"), int) else ""
-    wall = f" in {r['wall_seconds']:.1f} s" if r.get("wall_seconds") is not None else ""
+    wall = f" in {r['wall_seconds']:.1f} s" if r.get("wall_seconds") else ""
     imp = r["importance_text"] + (f" ({r['importance_source']})" if r.get("importance_source") else "")
     lines = [
         f"{r['log']}",
