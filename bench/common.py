@@ -263,13 +263,16 @@ def save(name, rows, *, quick=False, extra=None):
 
 
 def bench_main(name, run, argv=None):
-    """``python bench/bench_X.py [--quick]``: run, print the table, save the JSON."""
+    """``python bench/bench_X.py [--quick] [--full]``: run, print the table, save the JSON."""
     import argparse
+    import inspect
 
     p = argparse.ArgumentParser(description=f"animsup benchmark: {name}")
     p.add_argument("--quick", action="store_true", help="fewer repeats and smaller sizes (a smoke run)")
+    p.add_argument("--full", action="store_true", help="measure slow baselines over the full length instead of projecting")
     args = p.parse_args(argv)
-    rows = run(quick=args.quick)
+    kw = {"full": args.full} if "full" in inspect.signature(run).parameters else {}
+    rows = run(quick=args.quick, **kw)
     print_table(rows)
     print(f"wrote {save(name, rows, quick=args.quick)}")
     return rows

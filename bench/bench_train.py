@@ -1,0 +1,132 @@
+"""Training throughput against the two baselines, in the same run.
+
+* vs the C reference (bench/c/seed002.c, gcc -O2, N and M compile-time constants as
+  in the post; per-sample loops, batch 1024, plain SGD, fixed data set):
+  n=32 m=2, 100 instances: model-steps/s, target >= 10x; n=5 m=2, one instance:
+  steps/s, target >= 1x. The C time is its training loop alone (it prints it);
+  animsup's is the whole ``animsup.train.train`` call (set-up, sampling, the log
+  header and one snapshot included), so the ratio is conservative.
+* vs the per-instance notebook loop (bench/naive_train.py, same model, AdamW):
+  model-steps/s at 1, 16 and 256 instances (n=5, m=2, batch 1024).
+
+One torch thread everywhere (``torch.set_num_threads(1)``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import common
+
+
+def _trainer():
+    from animsup.config import TrainConfig
+    from animsup.train import train
+
+    return TrainConfig, train
+
+
+def animsup_seconds(tmp, *, n, m, k, steps, batch_size=1024, **cfg):
+    """Wall seconds of one ``train()`` call (logging one snapshot, at the end)."""
+    TrainConfig, train = _trainer()
+    config = TrainConfig(
+        n_features=n, n_hidden=m, feature_probability=[0.1], seeds=list(range(k)), steps=steps,
+        batch_size=batch_size, threads=common.THREADS, device="cpu", every=steps, **cfg,
+    )
+    path = os.path.join(tmp, "train.jsonl")
+    t0 = time.perf_counter()
+    res = train(config, path, force=True)
+    dt = time.perf_counter() - t0
+    if res.status != "completed":
+        raise RuntimeError(f"train() ended {res.status} at step {res.step}")
+    return dt
+
+
+def vs_c(tmp, quick):
+    rows = []
+    repeat = 3 if quick else 5
+    cases = [
+        # n, m, instances, animsup steps, C steps, target
+        (32, 2, 100, 30 if quick else 100, 300 if quick else 1000, 10.0),
+        (5, 2, 1, 1000 if quick else 3000, 1000 if quick else 3000, 1.0),
+    ]
+    for n, m, k, steps, c_steps, target in cases:
+        common.build_c(n, m)
+        animsup_seconds(tmp, n=n, m=m, k=k, steps=max(2, steps // 10))  # warm up
+        ours, theirs, ours_np = [], [], []
+        for _ in range(repeat):  # interleaved
+            ours.append(k * steps / animsup_seconds(tmp, n=n, m=m, k=k, steps=steps))
+            theirs.append(c_steps / common.run_c(n, m, steps=c_steps))
+            if k == 1:
+                ours_np.append(k * steps / animsup_seconds(tmp, n=n, m=m, k=k, steps=steps, backend="numpy"))
+        a, c = common.median(ours), common.median(theirs)
+        what = "model-steps/s" if k > 1 else "steps/s"
+        rows.append(
+            common.row(
+                f"train n={n} m={m} batch 1024, {k} inst", f"{what} (torch backend) vs C", a, what,
+                baseline=c, baseline_name="seed002.c -O2", ratio=a / c, target=f">= {target:g}x",
+                met=a / c >= target, samples=ours, baseline_samples=theirs,
+            )
+        )
+        if ours_np:
+            b = common.median(ours_np)
+            rows.append(
+                common.row(
+                    f"train n={n} m={m} batch 1024, {k} inst", f"{what} (numpy backend) vs C", b, what,
+                    baseline=c, baseline_name="seed002.c -O2", ratio=b / c, target="(report)",
+                    samples=ours_np,
+                )
+            )
+    return rows
+
+
+def vs_loop(tmp, quick):
+    import torch
+
+    import naive_train
+
+    rows = []
+    repeat = 2 if quick else 3
+    n, m = 5, 2
+    for k in (1, 16, 256):
+        steps_ours = {1: 500, 16: 200, 256: 30}[k] // (2 if quick else 1)
+        steps_loop = {1: 200, 16: 30, 256: 4}[k] // (2 if quick else 1)
+        naive_train.train_loop(n, m, [0.1], [0], steps=5)  # warm up
+        animsup_seconds(tmp, n=n, m=m, k=k, steps=5)
+        ours, loop = [], []
+        for _ in range(repeat):
+            ours.append(k * steps_ours / animsup_seconds(tmp, n=n, m=m, k=k, steps=steps_ours))
+            t0 = time.perf_counter()
+            naive_train.train_loop(n, m, [0.1], list(range(k)), steps=steps_loop)
+            loop.append(k * steps_loop / (time.perf_counter() - t0))
+        a, b = common.median(ours), common.median(loop)
+        rows.append(
+            common.row(
+                f"train n={n} m={m} batch 1024, {k} inst", "model-steps/s, batched vs per-instance loop", a,
+                "model-steps/s", baseline=b, baseline_name="naive_train.py (einsum+autograd+AdamW)",
+                ratio=a / b, target="(report)", samples=ours, baseline_samples=loop,
+            )
+        )
+    torch.set_num_threads(common.THREADS)
+    return rows
+
+
+def run(quick=False):
+    try:
+        _trainer()
+    except ImportError as e:
+        return [common.row("train", "model-steps/s", None, "", note=f"trainer not available: {e}")]
+    import torch
+
+    torch.set_num_threads(common.THREADS)
+    tmp = common.tmpdir()
+    try:
+        return vs_c(tmp, quick) + vs_loop(tmp, quick)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    common.bench_main("train", run)
