@@ -506,7 +506,8 @@ class LogReader:
     # -- typed streams ---------------------------------------------------------
 
     def iter_all(self) -> Iterator[tuple[str, int, Any]]:
-        """Validated ("snapshot", line, Snapshot) and ("loss", line, (steps [L], loss [L, k])) items.
+        """Validated ("snapshot", line, Snapshot) and ("loss", line, (steps [L], loss [L, k])) items
+        (L >= 1: empty loss records are skipped).
 
         Sets ``self.end`` when the end record is read.
         """
@@ -524,7 +525,9 @@ class LogReader:
             if kind not in ("snapshot", "loss", "end"):
                 continue  # unknown record types are additive: ignore
             if ended_at is not None:
-                raise LogFormatError(self.path, line, f"a {kind} record after the end record (line {ended_at})")
+                raise LogFormatError(
+                    self.path, line, f"{'an' if kind == 'end' else 'a'} {kind} record after the end record (line {ended_at})"
+                )
             if kind == "end":
                 self.end = _check_end(rec, self.path, line)
                 ended_at = line
@@ -538,12 +541,13 @@ class LogReader:
                 yield "snapshot", line, snap
             else:
                 steps, loss = self._parse_loss(rec, line)
-                if len(steps) and steps[0] <= last_loss_step:
+                if not len(steps):
+                    continue  # an empty loss record carries nothing; consumers never see one
+                if steps[0] <= last_loss_step:
                     raise LogFormatError(
                         self.path, line, f"loss step {int(steps[0])} does not increase (previous was {last_loss_step})"
                     )
-                if len(steps):
-                    last_loss_step = int(steps[-1])
+                last_loss_step = int(steps[-1])
                 yield "loss", line, (steps, loss)
 
     def snapshots(self) -> Iterator[Snapshot]:
