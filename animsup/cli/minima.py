@@ -1,0 +1,139 @@
+"""``animsup minima``: a local-minima study. Trains many seeds of one configuration in one
+batched run (any training option, e.g. ``--n-features 32 --n-hidden 2 --importance 0.9 --seeds 64``)
+or analyses existing logs (``animsup minima LOG... --out DIR``), then writes into --out:
+results.csv and results.json (per instance: final loss, shape, represented features),
+gallery.png (one panel per seed, sorted by loss, suboptimal ones in red), and with --render
+videos of the worst (or chosen) instances. Prints each outcome class with its count, mean and
+min loss and its loss gap to the best class.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    from animsup.cli.train import add_train_options
+
+    p = subparsers.add_parser(
+        "minima",
+        help="local-minima study: train many seeds (or read logs), classify endings, table + gallery + videos",
+        description=__doc__.split("\n", 1)[0].split(": ", 1)[1] + " " + __doc__.split("\n", 1)[1].strip(),
+    )
+    p.add_argument("logs", nargs="*", metavar="LOG", help="analyse these logs instead of training (training options are then ignored)")
+    g = p.add_argument_group("study")
+    g.add_argument("--out", required=True, metavar="DIR", help="folder for run.jsonl, results.csv/json, gallery.png, videos")
+    g.add_argument("--force", action="store_true", help="overwrite DIR/run.jsonl when training")
+    g.add_argument("--threshold", type=float, default=0.5, help="norm above which a feature counts as represented")
+    g.add_argument("--render", type=int, default=0, metavar="K", help="render videos of the K worst instances")
+    g.add_argument("--render-instances", type=int, nargs="+", default=[], metavar="ID",
+                   help="render these instances (ids as in results.csv)")
+    g.add_argument("--video-format", default="mp4", choices=("mp4", "gif", "webm"), help="format of the rendered videos")
+    g.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    add_train_options(p)
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args) -> int:
+    import os
+    import sys
+
+    from animsup import minima
+    from animsup.cli.progress import make_progress
+    from animsup.errors import AnimsupError
+
+    if args.threshold <= 0:
+        raise AnimsupError(f"--threshold must be positive, got {args.threshold}")
+    if args.render < 0:
+        raise AnimsupError(f"--render needs K >= 0, got {args.render}")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise AnimsupError(f"--out {args.out}: exists and is not a folder")
+    os.makedirs(args.out, exist_ok=True)
+    enabled = False if args.quiet else None
+    logs = list(args.logs)
+    if not logs:
+        logs = [_train(args, enabled)]
+    outcomes = minima.analyse_logs(logs, threshold=args.threshold)
+    classes = minima.summarize(outcomes)
+    minima.write_results(outcomes, classes, args.out, extra={"logs": logs, "threshold": args.threshold})
+    gallery = os.path.join(args.out, "gallery.png")
+    minima.draw_gallery(outcomes, gallery, title=_title(logs))
+    print(minima.format_summary(classes, len(outcomes)))
+    shapes = minima.shape_summary(outcomes)
+    if len(shapes) < len(classes):
+        print()
+        print(minima.format_summary(shapes, len(outcomes), title="shape"))
+    print(f"\nwrote {os.path.join(args.out, 'results.csv')}, results.json, gallery.png")
+
+    chosen = _chosen(outcomes, args)
+    for o in chosen:
+        path = os.path.join(args.out, f"instance{o.id:03d}_{_slug(o.shape)}.{args.video_format}")
+        bar, progress = make_progress(f"render #{o.id}", None, unit="frame", enabled=enabled)
+        try:
+            _render(o, path, progress)
+        finally:
+            bar.close()
+        print(f"wrote {path}  (#{o.id}, seed {o.seed}, loss {o.final_loss:.5f}, {o.outcome})")
+    sys.stdout.flush()
+    return 0
+
+
+def _train(args, enabled) -> str:
+    import os
+
+    from animsup import train as tr
+    from animsup.cli.progress import make_progress
+    from animsup.cli.train import config_from_args
+    from animsup.errors import AnimsupError
+
+    cfg = config_from_args(args)
+    log = os.path.join(args.out, "run.jsonl")
+    if os.path.exists(log) and not args.force:
+        raise AnimsupError(f"{log} exists: analyse it with `animsup minima {log} --out {args.out}`, or pass --force to retrain")
+    bar, progress = make_progress(f"train {cfg.n_instances} instances", cfg.steps, unit="step", enabled=enabled)
+    try:
+        result = tr.train(cfg, log, force=args.force, progress=progress)
+    finally:
+        bar.close()
+    if result.status != "completed":
+        raise AnimsupError(f"training ended {result.status} at step {result.step} (log: {log})")
+    return log
+
+
+def _chosen(outcomes, args):
+    from animsup import minima
+    from animsup.errors import AnimsupError
+
+    by_id = {o.id: o for o in outcomes}
+    for i in args.render_instances:
+        if i not in by_id:
+            raise AnimsupError(f"--render-instances: no instance {i} (ids are 0..{len(outcomes) - 1})")
+    chosen = [by_id[i] for i in args.render_instances] + minima.pick_worst(outcomes, args.render)
+    return list({o.id: o for o in chosen}.values())
+
+
+def _render(outcome, path, progress) -> None:
+    from animsup.errors import AnimsupError
+
+    try:
+        from animsup.video import render
+    except ImportError:
+        raise AnimsupError("rendering is not available in this version (animsup.video is missing)") from None
+    render(outcome.log, path, instance=outcome.index, annotate=True, progress=progress)
+
+
+def _title(logs) -> str:
+    from animsup.runlog import read_header
+
+    h = read_header(logs[0])
+    c = h.config
+    parts = [f"n={h.n_features} m={h.n_hidden} {h.model}"]
+    for key in ("optimizer", "gradient", "lr", "steps"):
+        if c.get(key) is not None:
+            parts.append(f"{key} {c[key]}")
+    return ", ".join(parts) + ("" if len(logs) == 1 else f" (+{len(logs) - 1} logs)") + "\nsorted by final loss; red: not the best outcome"
+
+
+def _slug(text) -> str:
+    return (text or "instance").replace(" ", "-")
