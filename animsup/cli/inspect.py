@@ -95,7 +95,7 @@ def inspect_log(path, *, at: int | None = None, instances=None, threshold: float
                 last_step = item.step if last_step is None else max(last_step, item.step)
                 if at is None or item.step <= at:
                     chosen = item
-            else:
+            elif len(item[0]):
                 loss_steps.append(item[0])
                 loss_rows.append(item[1])
                 last_step = int(item[0][-1]) if last_step is None else max(last_step, int(item[0][-1]))
