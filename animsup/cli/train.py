@@ -1,0 +1,191 @@
+"""``animsup train``: train toy models of superposition and write a run log.
+
+Instances are the product of --feature-probability and --seeds, trained together in one
+batched program. Ctrl-C or SIGTERM ends the log with status "interrupted" (exit 130);
+`animsup train --resume LOG` continues it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+DEFAULT_OUT = os.path.join("logs", "train.jsonl")
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "train",
+        help="train toy models of superposition and write a JSONL run log",
+        description=__doc__.split("\n\n")[1],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_train_options(p)
+    g = p.add_argument_group("output")
+    g.add_argument("--out", "-o", default=DEFAULT_OUT, metavar="LOG", help="run log to write (.jsonl)")
+    g.add_argument("--force", action="store_true", help="overwrite an existing log")
+    g.add_argument("--resume", metavar="LOG",
+                   help="continue the run in LOG from its last snapshot (only --steps, --device/--threads apply)")
+    g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    p.set_defaults(func=run)
+    return p
+
+
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    """The training options shared by train, demo and minima (defaults = TrainConfig's)."""
+    from animsup import config as c
+
+    d = c.TrainConfig()
+    m = parser.add_argument_group("model")
+    m.add_argument("--n-features", type=int, default=d.n_features, metavar="N", help="number of features n")
+    m.add_argument("--n-hidden", type=int, default=d.n_hidden, metavar="M", help="hidden dimensions m")
+    m.add_argument("--model", default=d.model, choices=c.MODELS,
+                   help="tied: ReLU(WᵀWx+b); untied: ReLU(W_decᵀW_enc x+b); linear: WᵀWx+b")
+    m.add_argument("--init", default=d.init, choices=c.INITS,
+                   help="xavier: normal W, zero b (the paper's notebook); blog: W, b ~ U[0, 0.001) (seed 002)")
+    data = parser.add_argument_group("data and loss")
+    data.add_argument("--feature-probability", "-p", type=float, nargs="+", default=d.feature_probability,
+                      metavar="P", help="1 - S: probability that a feature is non-zero; one instance group per value")
+    data.add_argument("--seeds", type=int, nargs="+", metavar="K", default=None,
+                      help="one number K: seeds 0..K-1; several numbers: exactly these seeds (default: 0)")
+    data.add_argument("--seed", type=int, default=None, metavar="S", help="a single seed (same as --seeds with one explicit seed)")
+    data.add_argument("--importance", nargs="+", default=[str(d.importance)], metavar="I",
+                      help="a base b (I_i = b**i), 'constant', or one weight per feature")
+    data.add_argument("--dataset-size", type=int, default=None, metavar="N",
+                      help="sample batches from a fixed pre-drawn set of N samples (seed 002) instead of fresh samples")
+    data.add_argument("--normalize", action="store_true", help="scale each sample to unit norm (seed 000)")
+    data.add_argument("--loss-reduction", default=d.loss_reduction, choices=c.LOSS_REDUCTIONS,
+                      help="mean: mean over batch and features (notebook); half-sum: ½·sum over features, mean over batch (seed 002)")
+    data.add_argument("--l1", type=float, default=d.l1, metavar="ALPHA", help="L1 penalty on W and b (seed 002's alpha)")
+    o = parser.add_argument_group("optimisation")
+    o.add_argument("--steps", type=int, default=None, help=f"optimiser updates (default: {d.steps}; with --resume: the new total)")
+    o.add_argument("--batch-size", type=int, default=d.batch_size, metavar="B")
+    o.add_argument("--lr", type=float, default=d.lr, help="learning rate (seed 002: ~1 with --optimizer sgd)")
+    o.add_argument("--optimizer", default=d.optimizer, choices=c.OPTIMIZERS)
+    o.add_argument("--weight-decay", type=float, default=None, metavar="WD", help="default: 0.01 for adamw, 0 otherwise")
+    o.add_argument("--lr-schedule", default=d.lr_schedule, choices=c.LR_SCHEDULES)
+    e = parser.add_argument_group("execution")
+    e.add_argument("--backend", default=d.backend, choices=c.BACKENDS,
+                   help="torch (all models) or numpy (tied only, hand-derived gradients)")
+    e.add_argument("--gradient", default=d.gradient, choices=c.GRADIENTS,
+                   help="numpy backend: exact gradient, or seed 002's printed (blog) formulas")
+    e.add_argument("--device", default=d.device, choices=c.DEVICES)
+    e.add_argument("--threads", type=int, default=d.threads, help="torch intra-op threads (1 is fastest on a busy machine)")
+    s = parser.add_argument_group("snapshots")
+    s.add_argument("--every", type=int, default=None, metavar="K", help="a snapshot every K steps (overrides --snapshots)")
+    s.add_argument("--snapshots", type=int, default=d.snapshots, metavar="N", help="number of snapshots")
+    s.add_argument("--snapshot-schedule", default=d.snapshot_schedule, choices=c.SNAPSHOT_SCHEDULES,
+                   help="log: denser early where things move fast; linear: evenly spaced")
+    s.add_argument("--loss-every", type=int, default=d.loss_every, metavar="K", help="record the loss every K steps")
+    s.add_argument("--no-checkpoint", dest="checkpoint", action="store_false",
+                   help="do not write LOG.ckpt (a resume then replays from step 0)")
+
+
+def _importance(values: list[str]):
+    from animsup.errors import AnimsupError
+
+    if len(values) == 1 and values[0] == "constant":
+        return "constant"
+    try:
+        nums = [float(v) for v in values]
+    except ValueError:
+        raise AnimsupError(f"--importance takes a number, 'constant' or one number per feature, got {' '.join(values)}") from None
+    return nums[0] if len(nums) == 1 else nums
+
+
+def config_from_args(args):
+    """A validated :class:`animsup.config.TrainConfig` from parsed options (raises AnimsupError)."""
+    from animsup.config import TrainConfig
+    from animsup.errors import AnimsupError
+
+    if args.seed is not None and args.seeds is not None:
+        raise AnimsupError("--seed and --seeds conflict: pass one of them")
+    if args.seed is not None:
+        seeds = [args.seed]
+    elif args.seeds is None:
+        seeds = [0]
+    elif len(args.seeds) == 1:
+        if args.seeds[0] < 1:
+            raise AnimsupError(f"--seeds K needs K >= 1 (or several explicit seeds), got {args.seeds[0]}")
+        seeds = list(range(args.seeds[0]))
+    else:
+        seeds = list(args.seeds)
+    cfg = TrainConfig(
+        n_features=args.n_features, n_hidden=args.n_hidden, model=args.model, init=args.init,
+        feature_probability=list(args.feature_probability), seeds=seeds, importance=_importance(args.importance),
+        dataset_size=args.dataset_size, normalize=args.normalize, loss_reduction=args.loss_reduction, l1=args.l1,
+        steps=TrainConfig.steps if args.steps is None else args.steps, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
+        weight_decay=args.weight_decay, lr_schedule=args.lr_schedule, backend=args.backend, gradient=args.gradient,
+        device=args.device, threads=args.threads, every=args.every, snapshots=args.snapshots,
+        snapshot_schedule=args.snapshot_schedule, loss_every=args.loss_every, checkpoint=args.checkpoint,
+    )
+    return cfg.validate()
+
+
+def run(args) -> int:
+    import sys
+
+    from animsup import train as tr
+    from animsup.cli.progress import make_progress
+    from animsup.errors import AnimsupError
+
+    enabled = None if not args.quiet else False
+    if args.resume:
+        bar, callback = make_progress("train (resumed)", None, unit="step", enabled=enabled)
+        try:
+            result = tr.resume(args.resume, steps=args.steps, progress=callback)
+        finally:
+            bar.close()
+    else:
+        cfg = config_from_args(args)
+        out = args.out
+        if out == DEFAULT_OUT:
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+        if os.path.isdir(out):
+            raise AnimsupError(f"--out {out}: is a folder, expected a log file path such as {os.path.join(out, 'run.jsonl')}")
+        bar, callback = make_progress("train", cfg.steps, unit="step", enabled=enabled)
+        try:
+            result = tr.train(cfg, out, force=args.force, progress=callback)
+        finally:
+            bar.close()
+    if not args.quiet:
+        print(summary(result), file=sys.stdout)
+    if result.status == "diverged":
+        print(f"animsup: error: training diverged (non-finite loss) at step {result.step}; "
+              f"try a smaller --lr (was {result.config.lr:g})", file=sys.stderr)
+        return 3
+    if result.status == "interrupted":
+        print(f"animsup: interrupted at step {result.step}; the log is valid "
+              f"(continue with: animsup train --resume {result.log_path})", file=sys.stderr)
+        return 130
+    return 0
+
+
+def summary(result) -> str:
+    """A one-screen summary: status, time, log, and per 1 - S group the best/median/worst loss."""
+    import numpy as np
+
+    cfg = result.config
+    k = cfg.n_instances
+    rate = result.step / result.wall_seconds if result.wall_seconds > 0 else float("nan")
+    lines = [
+        f"{result.status} at step {result.step} of {cfg.steps} in {result.wall_seconds:.1f} s "
+        f"({rate:,.0f} steps/s, {k} instance{'s' * (k != 1)} of {cfg.model} n={cfg.n_features} m={cfg.n_hidden}, "
+        f"{cfg.backend}/{result.device})",
+        f"log: {result.log_path}",
+    ]
+    loss = np.asarray(result.final_loss, dtype=np.float64).reshape(len(cfg.feature_probability), len(cfg.seeds))
+    W = None if result.W is None else result.W.reshape(len(cfg.feature_probability), len(cfg.seeds), *result.W.shape[1:])
+    lines.append(f"{'1-S':>8}  {'best seed':>9}  {'best loss':>10}  {'median':>10}  {'worst':>10}  features > 0.5 (best seed)")
+    for gi, p in enumerate(cfg.feature_probability):
+        row = loss[gi]
+        best = int(np.nanargmin(row)) if np.isfinite(row).any() else 0
+        feats = ""
+        if W is not None:
+            from animsup.geometry import describe
+
+            g = describe(W[gi, best])
+            feats = f"{int(g.represented.sum())}" + (f" ({g.shape})" if g.shape else "")
+        lines.append(f"{p:>8.3g}  {cfg.seeds[best]:>9}  {row[best]:>10.5f}  {np.nanmedian(row):>10.5f}  "
+                     f"{np.nanmax(row):>10.5f}  {feats}")
+    return "\n".join(lines)

@@ -1,0 +1,156 @@
+"""The tied toy model in numpy with hand-derived gradients (``--backend numpy``), as seed 002 does in C.
+
+Model, batched over instances (x: [n_instances, batch, n_features])::
+
+    h = W x                 # [k, B, m]   hidden
+    z = W^T h + b           # [k, B, n]
+    y = ReLU(z),  d = y - x
+
+Loss per instance, with c = 1/(B n) ("mean", the notebook) or c = 1/(2B) ("half-sum", seed 002)::
+
+    L = c * sum_{batch, i} I_i d_i^2  (+ l1 * (sum |W| + sum |b|))
+
+Two gradients (g_j = 2c I_j d_j 1[z_j > 0], summed over the batch):
+
+- ``exact`` — the true gradient. W appears twice (encoder and decoder), so
+  dL/dW[m,i] = g_i h_m + x_i sum_j g_j W[m,j];   dL/db_i = g_i.
+- ``blog`` — the formulas printed in seed 002 (its C ``gradient()``), per sample
+  dL/dW[m,n] = g_n (h_m + W[m,n] x_n) + alpha sign(W[m,n]) 1[y_n > 0]   (only the j = n
+  term of the sum over outputs survives);  dL/db_n = 2c d_n 1[y_n > 0] (+ alpha sign b_n)
+  (the importance weight is dropped). sign(0) = -1 as in the C ternary.
+
+See docs/training.md for the derivation and what each converges to.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from animsup.data import Batches, importance_vector, init_rng
+from animsup.optim import FlatOptimizer
+
+
+def init_params(n_features: int, n_hidden: int, seeds, init: str, untied: bool = False) -> dict:
+    """Initial parameters, each instance from its own seed (numpy, float32).
+
+    ``xavier``: W ~ N(0, 2 / (n_features + n_hidden)) (Xavier-normal of one [m, n] matrix), b = 0.
+    ``blog``: W and b ~ U[0, 0.001) (seed 002).
+
+    :return: W (shape: [k, m, n]), b (shape: [k, n]), W_dec (shape: [k, m, n]) when untied
+    """
+    k, m, n = len(seeds), n_hidden, n_features
+    W = np.empty((k, m, n), np.float32)
+    b = np.zeros((k, n), np.float32)
+    W_dec = np.empty((k, m, n), np.float32) if untied else None
+    std = np.sqrt(2.0 / (n + m))
+    for i, seed in enumerate(seeds):  # once, at start-up: per-instance streams
+        rng = init_rng(seed)
+        mats = [W] + ([W_dec] if untied else [])
+        for M in mats:
+            if init == "xavier":
+                M[i] = rng.standard_normal((m, n), dtype=np.float32) * np.float32(std)
+            else:
+                M[i] = rng.random((m, n), dtype=np.float32) * np.float32(0.001)
+        if init == "blog":
+            b[i] = rng.random(n, dtype=np.float32) * np.float32(0.001)
+    out = {"W": W, "b": b}
+    if untied:
+        out["W_dec"] = W_dec
+    return out
+
+
+def loss_scale(reduction: str, batch: int, n_features: int) -> float:
+    """c in L = c * sum I d^2 (see the module docstring)."""
+    return 1.0 / (batch * n_features) if reduction == "mean" else 1.0 / (2 * batch)
+
+
+def forward(W: np.ndarray, b: np.ndarray, x: np.ndarray):
+    """:return: h [k, B, m], z [k, B, n] (pre-ReLU) for x [k, B, n]"""
+    h = x @ W.transpose(0, 2, 1)
+    z = h @ W
+    z += b[:, None, :]
+    return h, z
+
+
+def loss_and_grad(W, b, x, importance, *, gradient="exact", reduction="mean", l1=0.0):
+    """Per-instance loss and its gradient (``exact``) or seed 002's (``blog``).
+
+    :param W: (shape: [k, m, n]); b: (shape: [k, n]); x: (shape: [k, B, n]); importance: (shape: [n])
+    :return: loss (shape: [k]), dW (shape: [k, m, n]), db (shape: [k, n])
+    """
+    B, n = x.shape[1], x.shape[2]
+    c2 = np.float32(2.0 * loss_scale(reduction, B, n))
+    h, z = forward(W, b, x)
+    active = z > 0
+    d = np.maximum(z, 0, out=z)
+    d -= x                                      # d = y - x
+    g = d * (importance * c2)                   # 2c I d
+    loss = np.einsum("kbn,kbn->k", g, d) * np.float32(0.5)
+    g *= active
+    if gradient == "exact":
+        dW = h.transpose(0, 2, 1) @ g           # decoder use of W:  g_i h_m
+        dW += (g @ W.transpose(0, 2, 1)).transpose(0, 2, 1) @ x   # encoder use: x_i sum_j g_j W[m, j]
+        db = g.sum(1)
+        if l1:
+            dW += l1 * np.sign(W)
+            db += l1 * np.sign(b)
+    else:  # seed 002's printed gradient
+        dW = h.transpose(0, 2, 1) @ g
+        dW += W * np.einsum("kbn,kbn->kn", g, x)[:, None, :]   # keeps only the j = n term
+        db = (d * active).sum(1) * c2                           # no importance weight
+        if l1:
+            n_active = active.sum(1).astype(np.float32) / B     # C adds alpha sign(.) per active sample
+            dW += l1 * np.where(W > 0, 1.0, -1.0).astype(np.float32) * n_active[:, None, :]
+            db += l1 * np.where(b > 0, 1.0, -1.0).astype(np.float32) * n_active
+    if l1:
+        loss = loss + l1 * (np.abs(W).sum((1, 2)) + np.abs(b).sum(1))
+    return loss.astype(np.float32), dW.astype(np.float32, copy=False), db.astype(np.float32, copy=False)
+
+
+class NumpyEngine:
+    """Trains the tied model for :func:`animsup.train.train` (same interface as ``model.TorchEngine``)."""
+
+    device = "cpu"
+
+    def __init__(self, cfg):
+        k, m, n = cfg.n_instances, cfg.n_hidden, cfg.n_features
+        self.cfg, self.k, self.m, self.n = cfg, k, m, n
+        init = init_params(n, m, cfg.instance_seeds(), cfg.init)
+        self.params = np.concatenate([init["W"].ravel(), init["b"].ravel()])
+        self.W = self.params[: k * m * n].reshape(k, m, n)
+        self.b = self.params[k * m * n :].reshape(k, n)
+        self.grad = np.zeros_like(self.params)
+        self.importance = importance_vector(cfg.importance, n)
+        self.data = Batches(cfg.instance_probabilities(), n, cfg.batch_size, cfg.seeds,
+                            dataset_size=cfg.dataset_size, normalize=cfg.normalize)
+        self.opt = FlatOptimizer(self.params, cfg.optimizer, cfg.resolved_weight_decay())
+
+    def loss_and_grad(self) -> np.ndarray:
+        x = self.data.next()
+        loss, dW, db = loss_and_grad(self.W, self.b, x, self.importance, gradient=self.cfg.gradient,
+                                     reduction=self.cfg.loss_reduction, l1=self.cfg.l1)
+        nW = dW.size
+        self.grad[:nW] = dW.ravel()
+        self.grad[nW:] = db.ravel()
+        return loss
+
+    def update_(self, lr: float) -> None:
+        self.opt.step_(self.grad, lr)
+
+    def snapshot(self) -> dict:
+        return {"W": self.W.copy(), "b": self.b.copy()}
+
+    @staticmethod
+    def losses_to_numpy(losses: list) -> np.ndarray:
+        return np.stack(losses).astype(np.float32)
+
+    def rng_state(self):
+        return self.data.get_state()
+
+    def state(self, rng_state) -> dict:
+        return {"params": self.params.copy(), "rng": np.asarray(rng_state), **{f"opt_{k}": v for k, v in self.opt.state().items()}}
+
+    def load_state(self, state: dict) -> None:
+        self.params[...] = state["params"]
+        self.data.set_state(str(state["rng"]))
+        self.opt.load_state({k[4:]: v for k, v in state.items() if k.startswith("opt_")})

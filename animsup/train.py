@@ -1,0 +1,375 @@
+"""The training loop: train a batch of toy models and write their run log.
+
+One loop for both backends. Step ``s`` of the loop::
+
+    loss_s = loss of the params after s updates on batch s   (and its gradient)
+    record loss_s every `loss_every` steps; at snapshot steps write losses, then the snapshot
+    update the params with lr_at(s)                            (skipped at the last step)
+
+so the last step evaluates one extra batch without updating (the log convention in
+animsup/runlog.py). Losses stay on the device between snapshots: no host sync per step.
+
+Robustness:
+- SIGINT/SIGTERM finish the current step, write a snapshot and a checkpoint, end the log
+  with status "interrupted" (a second signal stops at once, still ending the log).
+- A NaN/inf loss stops the run with status "diverged"; nothing non-finite is written.
+- A write error (disk full) raises AnimsupError; the log keeps every complete line.
+- A checkpoint (``LOG.ckpt``: params, optimiser state, RNG state, atomic) is written at a
+  snapshot step at most every ``checkpoint_seconds`` and at the end. :func:`resume`
+  restarts from it and silently replays up to the log's last snapshot, so a resumed run is
+  identical to an uninterrupted one on the CPU.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from animsup.config import TrainConfig
+from animsup.data import importance_vector
+from animsup.errors import AnimsupError
+from animsup.optim import lr_at
+from animsup.runlog import LogWriter, make_header, open_log, read_header
+
+CHECKPOINT_SUFFIX = ".ckpt"
+CHECKPOINT_FORMAT = "animsup.ckpt"
+CHECKPOINT_VERSION = 1
+_LOSS_CHUNK = 1000  # loss rows kept on the device before they are written anyway
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns.
+
+    :param final_loss: (shape: [n_instances]) loss at the last written snapshot
+    :param W: (shape: [n_instances, n_hidden, n_features]) params at that snapshot (b, W_dec alike)
+    """
+
+    status: str  # "completed" | "interrupted" | "diverged"
+    step: int
+    final_loss: np.ndarray
+    wall_seconds: float
+    log_path: str
+    config: TrainConfig
+    W: np.ndarray | None = None
+    b: np.ndarray | None = None
+    W_dec: np.ndarray | None = None
+    device: str = "cpu"
+
+
+def snapshot_steps(steps: int, every: int | None = None, snapshots: int = 200, schedule: str = "log") -> np.ndarray:
+    """Sorted unique snapshot steps in [0, steps], always with 0 and ``steps``.
+
+    ``every`` k: 0, k, 2k, ... ``schedule="log"``: ``snapshots`` steps spaced evenly in
+    log(step) (dense early, where the dynamics are fast); gaps of at least one step.
+    """
+    if every is not None:
+        out = list(range(0, steps + 1, every))
+    elif snapshots >= steps + 1:
+        out = list(range(steps + 1))
+    elif schedule == "linear":
+        out = np.unique(np.round(np.linspace(0, steps, snapshots)).astype(np.int64)).tolist()
+    else:
+        out, n_rest = [0], snapshots - 1
+        for i, t in enumerate(np.geomspace(1, steps, max(n_rest, 1))):
+            left = n_rest - i  # keep room so the schedule can still reach `steps`
+            v = min(max(int(round(t)), out[-1] + 1), steps - left + 1)
+            if v > out[-1]:
+                out.append(v)
+    if out[-1] != steps:
+        out.append(steps)
+    return np.asarray(out, dtype=np.int64)
+
+
+def make_engine(cfg: TrainConfig):
+    """The backend's engine (params, data, optimiser) and the device it runs on."""
+    if cfg.backend == "numpy":
+        from animsup.numpy_model import NumpyEngine
+
+        return NumpyEngine(cfg)
+    import torch
+
+    from animsup.model import TorchEngine, resolve_device
+
+    torch.set_num_threads(cfg.threads)
+    return TorchEngine(cfg, resolve_device(cfg.device))
+
+
+def checkpoint_path(log_path: str | os.PathLike) -> str:
+    return os.fspath(log_path) + CHECKPOINT_SUFFIX
+
+
+def train(cfg: TrainConfig, log_path: str | os.PathLike, *, force: bool = False, progress=None,
+          checkpoint_seconds: float = 10.0) -> TrainResult:
+    """Train ``cfg.n_instances`` models in one batched program and write the log at ``log_path``.
+
+    :param progress: ``progress(step, total, loss=mean_loss)`` callback (the CLI's tqdm bar)
+    :raises AnimsupError: bad config, existing log without ``force``, write errors
+    """
+    cfg.validate()
+    log_path = os.fspath(log_path)
+    engine = make_engine(cfg)
+    header = make_header(
+        n_features=cfg.n_features,
+        n_hidden=cfg.n_hidden,
+        model=cfg.model,
+        feature_probability=cfg.instance_probabilities(),
+        seed=cfg.instance_seeds(),
+        importance=importance_vector(cfg.importance, cfg.n_features).tolist(),
+        config=cfg.to_dict(),
+        device=engine.device,
+        started=_now(),
+    )
+    writer = LogWriter(log_path, header, force=force)
+    ckpt = checkpoint_path(log_path)
+    if os.path.exists(ckpt):  # a stale checkpoint of an overwritten log
+        os.unlink(ckpt)
+    loop = _Loop(cfg, engine, writer, log_path, progress, checkpoint_seconds)
+    return loop.run(start=0, logged_snapshot=-1, logged_loss=-1)
+
+
+def resume(log_path: str | os.PathLike, *, steps: int | None = None, progress=None,
+           checkpoint_seconds: float = 10.0) -> TrainResult:
+    """Continue the run in ``log_path`` (interrupted, killed or completed) up to ``steps`` in total.
+
+    Restores params, optimiser and RNG state from ``LOG.ckpt`` (or starts again from step 0
+    when there is none) and replays silently up to the log's last snapshot, then appends a
+    ``resume`` record and the new snapshots to the same log.
+    """
+    log_path = os.fspath(log_path)
+    header = read_header(log_path)
+    cfg = TrainConfig.from_dict(header.config)
+    last_snap, last_loss, end = _scan(log_path)
+    if end is not None and end.get("status") == "diverged":
+        raise AnimsupError(f"{log_path}: this run diverged at step {end.get('step')}; start a new run with a smaller --lr")
+    ckpt_file = checkpoint_path(log_path)
+    state = _load_checkpoint(ckpt_file, header.config) if os.path.exists(ckpt_file) else None
+    if state is not None:
+        cfg = cfg.replace(steps=int(state["meta"]["steps"]))
+    total = cfg.steps if steps is None else steps
+    if not isinstance(total, int) or total < 1:
+        raise AnimsupError(f"--steps must be a positive integer, got {total!r}")
+    if total < last_snap or (total == last_snap and end is not None):
+        raise AnimsupError(f"{log_path}: the run is already at step {last_snap}; pass --steps N with N > {last_snap}")
+    cfg = cfg.replace(steps=total).validate()
+    engine = make_engine(cfg)
+    start = 0
+    if state is not None:
+        engine.load_state(state["arrays"])
+        start = int(state["meta"]["step"])
+    _drop_partial_last_line(log_path)
+    writer = LogWriter(log_path, None, append=True)
+    writer.write({"type": "resume", "step": max(last_snap, 0), "from_step": start, "steps": total, "time": _now()})
+    loop = _Loop(cfg, engine, writer, log_path, progress, checkpoint_seconds)
+    return loop.run(start=start, logged_snapshot=last_snap, logged_loss=last_loss)
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+class _Loop:
+    def __init__(self, cfg, engine, writer, log_path, progress, checkpoint_seconds):
+        self.cfg, self.engine, self.writer, self.log_path = cfg, engine, writer, log_path
+        self.progress = progress
+        self.checkpoint_seconds = checkpoint_seconds
+        self.stop_signal = None
+        self.loss_steps: list[int] = []
+        self.loss_rows: list = []
+        self.last = None  # (step, loss, params) of the last written snapshot
+
+    def run(self, start: int, logged_snapshot: int, logged_loss: int) -> TrainResult:
+        t0 = time.perf_counter()
+        restore = self._install_signal_handlers()
+        status, step = "completed", start
+        try:
+            status, step = self._steps(start, logged_snapshot, logged_loss)
+        except KeyboardInterrupt:  # a second signal, or Ctrl-C outside the main thread's handler
+            status = "interrupted"
+            step = self.last[0] if self.last else start
+        except AnimsupError as e:
+            self.writer.close()
+            raise AnimsupError(
+                f"{e} — training stopped at step {step}; the log keeps every complete line "
+                f"(continue later with: animsup train --resume {self.log_path})"
+            ) from None
+        finally:
+            restore()
+        wall = time.perf_counter() - t0
+        try:
+            self.writer.end(status, step, wall)
+        finally:
+            self.writer.close()
+        last_step, loss, params = self.last if self.last else (step, np.full(self.cfg.n_instances, np.nan), {})
+        return TrainResult(status=status, step=step, final_loss=loss, wall_seconds=wall, log_path=self.log_path,
+                           config=self.cfg, W=params.get("W"), b=params.get("b"), W_dec=params.get("W_dec"),
+                           device=self.engine.device)
+
+    def _steps(self, start: int, logged_snapshot: int, logged_loss: int) -> tuple[str, int]:
+        cfg, engine = self.cfg, self.engine
+        total, every = cfg.steps, cfg.loss_every
+        snaps = snapshot_steps(total, cfg.every, cfg.snapshots, cfg.snapshot_schedule)
+        k = int(np.searchsorted(snaps, start))
+        next_snap = int(snaps[k])
+        last_ckpt = -math.inf if start <= logged_snapshot else time.perf_counter()
+        last_report = 0.0
+        for s in range(start, total + 1):
+            interrupted = self.stop_signal is not None
+            is_snap = s == next_snap or s == total or interrupted
+            checkpoint = (cfg.checkpoint and is_snap and s > logged_snapshot
+                          and (s == total or interrupted or time.perf_counter() - last_ckpt >= self.checkpoint_seconds))
+            rng = engine.rng_state() if checkpoint else None
+            loss = engine.loss_and_grad()
+            if s % every == 0 and s > logged_loss:
+                self.loss_steps.append(s)
+                self.loss_rows.append(loss)
+            if is_snap:
+                if s > logged_snapshot:
+                    bad_step = self._write_snapshot(s, loss, rng if checkpoint else None)
+                    if bad_step is not None:
+                        return "diverged", bad_step
+                    if checkpoint:
+                        last_ckpt = time.perf_counter()
+                else:
+                    self.loss_steps, self.loss_rows = [], []
+                while k < len(snaps) and snaps[k] <= s:
+                    k += 1
+                next_snap = int(snaps[k]) if k < len(snaps) else total
+                if interrupted:
+                    return "interrupted", s
+            elif len(self.loss_rows) >= _LOSS_CHUNK:
+                bad_step = self._flush_losses()
+                if bad_step is not None:
+                    return "diverged", bad_step
+            if self.progress is not None and (s & 31 == 0 or is_snap):
+                now = time.perf_counter()
+                if is_snap or now - last_report > 0.1:
+                    last_report = now
+                    self.progress(s, total, loss=float(np.mean(self.last[1])) if self.last else math.nan)
+            if s == total:
+                break
+            engine.update_(lr_at(s, total, cfg.lr, cfg.lr_schedule))
+        return "completed", total
+
+    def _flush_losses(self) -> int | None:
+        """Write the buffered loss rows; return the step of the first non-finite one (not written)."""
+        if not self.loss_rows:
+            return None
+        rows = self.engine.losses_to_numpy(self.loss_rows)
+        steps = self.loss_steps
+        self.loss_steps, self.loss_rows = [], []
+        finite = np.isfinite(rows).all(1)
+        n_ok = len(rows) if finite.all() else int(np.argmin(finite))
+        if n_ok:
+            self.writer.losses(steps[0], self.cfg.loss_every, rows[:n_ok])
+        return None if n_ok == len(rows) else steps[n_ok]
+
+    def _write_snapshot(self, s: int, loss, rng) -> int | None:
+        bad_step = self._flush_losses()
+        if bad_step is not None:
+            return bad_step
+        loss_np = self.engine.losses_to_numpy([loss])[0]
+        params = self.engine.snapshot()
+        if not (np.isfinite(loss_np).all() and all(np.isfinite(a).all() for a in params.values())):
+            return s
+        if rng is not None:  # checkpoint first: a run killed in between still resumes exactly
+            self._save_checkpoint(s, rng)
+        self.writer.snapshot(s, loss_np, params["W"], params["b"], params.get("W_dec"))
+        self.last = (s, loss_np, params)
+        return None
+
+    def _save_checkpoint(self, s: int, rng) -> None:
+        from animsup.atomic import atomic_path
+
+        meta = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "step": s, "steps": self.cfg.steps,
+                "config": self.cfg.to_dict()}
+        arrays = self.engine.state(rng)
+        try:
+            with atomic_path(checkpoint_path(self.log_path)) as tmp:
+                with open(tmp, "wb") as f:
+                    np.savez(f, meta=np.asarray(json.dumps(meta)), **arrays)
+        except OSError as e:
+            raise AnimsupError(f"{checkpoint_path(self.log_path)}: cannot write checkpoint: {e.strerror or e}") from None
+
+    def _install_signal_handlers(self):
+        """SIGINT/SIGTERM: stop after the current step (a second one: stop now). Main thread only."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def handler(signum, frame):
+            if self.stop_signal is not None:
+                raise KeyboardInterrupt
+            self.stop_signal = signum
+
+        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+        def restore():
+            for sig, h in old.items():
+                signal.signal(sig, h)
+
+        return restore
+
+
+# --------------------------------------------------------------------------- resume helpers
+
+
+def _scan(log_path: str) -> tuple[int, int, dict | None]:
+    """(last snapshot step, last loss step, end record) of an existing log (validates it)."""
+    last_snap, last_loss = -1, -1
+    with open_log(log_path) as r:
+        for kind, _, item in r.iter_all():
+            if kind == "snapshot":
+                last_snap = item.step
+            elif len(item[0]):
+                last_loss = int(item[0][-1])
+        end = r.end
+    return last_snap, last_loss, end
+
+
+def _load_checkpoint(path: str, header_config: dict) -> dict:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files if k != "meta"}
+            meta = json.loads(str(z["meta"]))
+    except (OSError, ValueError, KeyError) as e:
+        raise AnimsupError(f"{path}: unreadable checkpoint ({e}); move it away to resume from step 0") from None
+    if meta.get("format") != CHECKPOINT_FORMAT or meta.get("version") != CHECKPOINT_VERSION:
+        raise AnimsupError(f"{path}: not an animsup checkpoint of version {CHECKPOINT_VERSION}")
+    a = {k: v for k, v in meta.get("config", {}).items() if k != "steps"}
+    b = {k: v for k, v in header_config.items() if k != "steps"}
+    if a != b:
+        raise AnimsupError(f"{path}: the checkpoint belongs to a different run than {path[: -len(CHECKPOINT_SUFFIX)]}")
+    return {"meta": meta, "arrays": arrays}
+
+
+def _drop_partial_last_line(path: str) -> None:
+    """Cut a truncated last line (a run killed mid-write) so appended records start on a new line."""
+    with open(path, "rb+") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        if size == 0:
+            return
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return
+        pos = size
+        while pos > 0:
+            step = min(65536, pos)
+            pos -= step
+            f.seek(pos)
+            i = f.read(step).rfind(b"\n")
+            if i >= 0:
+                f.truncate(pos + i + 1)
+                return
+        f.truncate(0)
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

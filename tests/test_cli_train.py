@@ -1,0 +1,80 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from animsup.cli import main
+from animsup.runlog import read_log
+
+TINY = ["--n-features", "5", "--n-hidden", "2", "--batch-size", "32", "--device", "cpu"]
+
+
+def test_train_cli_writes_log_and_summary(tmp_path, capsys):
+    out = tmp_path / "r.jsonl"
+    rc = main(["train", *TINY, "-p", "1.0", "0.1", "--seeds", "3", "--steps", "30", "--every", "10",
+               "--importance", "0.7", "--out", str(out)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "completed at step 30" in text and str(out) in text and "best seed" in text
+    run = read_log(out)
+    assert run.header.n_instances == 6 and run.header.seed == (0, 1, 2, 0, 1, 2)
+    assert run.header.config["importance"] == 0.7
+    assert main(["train", *TINY, "--steps", "5", "--out", str(out)]) == 2  # exists, no --force
+    assert "--force" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, words", [
+    (["-p", "0"], "(0, 1]"),
+    (["-p", "1.2"], "(0, 1]"),
+    (["--n-hidden", "0"], "n-hidden"),
+    (["--steps", "0"], "steps"),
+    (["--model", "cubic"], "invalid choice"),
+    (["--backend", "numpy", "--model", "untied"], "tied"),
+    (["--seeds", "3", "--seed", "1"], "conflict"),
+    (["--importance", "steep"], "importance"),
+])
+def _rc(argv):
+    try:
+        return main(argv)
+    except SystemExit as e:  # argparse's own errors (e.g. an unknown choice)
+        return e.code
+
+
+def test_bad_arguments_one_line_exit_2(tmp_path, capsys, args, words):
+    rc = _rc(["train", *TINY, *args, "--out", str(tmp_path / "x.jsonl")])
+    err = capsys.readouterr().err
+    assert rc == 2 and words in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_diverged_cli_suggests_smaller_lr(tmp_path, capsys):
+    rc = main(["train", *TINY, "--optimizer", "sgd", "--lr", "1e6", "--steps", "200", "--every", "50",
+               "--out", str(tmp_path / "d.jsonl")])
+    assert rc != 0
+    assert "smaller --lr" in capsys.readouterr().err
+    assert read_log(tmp_path / "d.jsonl").status == "diverged"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_leaves_valid_interrupted_log_and_resume_continues(tmp_path, sig):
+    out = tmp_path / "s.jsonl"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "animsup", "train", *TINY, "--steps", "10000000", "--every", "50",
+                             "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    deadline = time.time() + 60
+    while time.time() < deadline and (not out.exists() or out.read_bytes().count(b'"snapshot"') < 2):
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"--resume" in err
+    run = read_log(out)
+    assert run.status == "interrupted" and run.end["step"] == run.steps[-1]
+    stopped = int(run.steps[-1])
+    rc = main(["train", "--resume", str(out), "--steps", str(stopped + 60), "--quiet"])
+    assert rc == 0
+    run2 = read_log(out)
+    assert run2.status == "completed" and run2.steps[-1] == stopped + 60

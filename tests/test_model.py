@@ -1,0 +1,74 @@
+"""Oracles for the torch models: hand-written backward == autograd; flat optimisers == torch.optim;
+batched instances == a loop over instances."""
+
+import numpy as np
+import pytest
+import torch
+
+from animsup.model import forward, grad_weight, l1_penalty, loss_and_grad, loss_fn
+from animsup.optim import FlatOptimizer
+
+torch.set_num_threads(1)
+
+
+def _setup(model, k=3, B=7, n=5, m=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(k, B, n, generator=g, dtype=torch.float64) * (torch.rand(k, B, n, generator=g) < 0.5)
+    W = torch.randn(k, m, n, generator=g, dtype=torch.float64)
+    b = torch.randn(k, n, generator=g, dtype=torch.float64) * 0.1
+    W_dec = torch.randn(k, m, n, generator=g, dtype=torch.float64) if model == "untied" else None
+    imp = 0.8 ** torch.arange(n, dtype=torch.float64)
+    return x, W, b, W_dec, imp
+
+
+@pytest.mark.parametrize("model", ["tied", "untied", "linear"])
+@pytest.mark.parametrize("reduction", ["mean", "half-sum"])
+@pytest.mark.parametrize("l1", [0.0, 0.03])
+def test_hand_backward_matches_autograd(model, reduction, l1):
+    x, W, b, W_dec, imp = _setup(model)
+    params = [t.clone().requires_grad_() for t in (W, b) + ((W_dec,) if W_dec is not None else ())]
+    Wa, ba = params[0], params[1]
+    Wda = params[2] if W_dec is not None else None
+    ref = loss_fn(forward(x, Wa, ba, Wda, model), x, imp, reduction) + l1_penalty(l1, Wa, ba, Wda)
+    ref.sum().backward()  # instances are independent: the sum's gradient is each instance's
+    out = {"W": torch.empty_like(W), "b": torch.empty_like(b)}
+    if W_dec is not None:
+        out["W_dec"] = torch.empty_like(W)
+    w2c = torch.from_numpy(grad_weight(imp.numpy(), reduction, x.shape[1], x.shape[2]).astype(np.float64))
+    loss = loss_and_grad(x, W, b, W_dec, w2c, model=model, reduction=reduction, l1=l1, out=out)
+    torch.testing.assert_close(loss, ref.detach())
+    torch.testing.assert_close(out["W"], Wa.grad)
+    torch.testing.assert_close(out["b"], ba.grad)
+    if W_dec is not None:
+        torch.testing.assert_close(out["W_dec"], Wda.grad)
+
+
+def test_batched_model_equals_loop_over_instances():
+    x, W, b, _, imp = _setup("tied", k=4)
+    y = forward(x, W, b)
+    for i in range(4):
+        yi = torch.relu(x[i] @ W[i].T @ W[i] + b[i])  # one instance: y = ReLU(W^T W x + b), x as rows
+        torch.testing.assert_close(y[i], yi)
+        li = (imp * (yi - x[i]) ** 2).mean()
+        torch.testing.assert_close(loss_fn(y, x, imp)[i], li)
+
+
+@pytest.mark.parametrize("kind, cls, kw", [
+    ("adamw", torch.optim.AdamW, dict(weight_decay=0.01)),
+    ("adam", torch.optim.Adam, dict(weight_decay=0.1)),
+    ("sgd", torch.optim.SGD, dict(weight_decay=0.0)),
+])
+@pytest.mark.parametrize("backend", ["torch", "numpy"])
+def test_flat_optimizer_matches_torch_optim(kind, cls, kw, backend):
+    g = torch.Generator().manual_seed(1)
+    p0 = torch.randn(20, generator=g, dtype=torch.float64)
+    grads = [torch.randn(20, generator=g, dtype=torch.float64) for _ in range(5)]
+    ref = p0.clone().requires_grad_()
+    opt = cls([ref], lr=0.05, **kw)
+    mine = p0.clone() if backend == "torch" else p0.numpy().copy()
+    flat = FlatOptimizer(mine, kind, weight_decay=kw["weight_decay"])
+    for gr in grads:
+        ref.grad = gr.clone()
+        opt.step()
+        flat.step_(gr.clone() if backend == "torch" else gr.numpy().copy(), 0.05)
+    np.testing.assert_allclose(np.asarray(mine), ref.detach().numpy(), rtol=1e-10, atol=1e-12)

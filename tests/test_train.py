@@ -1,0 +1,137 @@
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from animsup.config import TrainConfig
+from animsup.errors import AnimsupError
+from animsup.runlog import read_log
+from animsup.train import resume, snapshot_steps, train
+
+
+def small(**kw):
+    base = dict(n_features=5, n_hidden=2, feature_probability=[1.0, 0.1], seeds=[0, 1], steps=60, batch_size=64,
+                lr=0.01, every=10, device="cpu")
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+@pytest.mark.parametrize("steps, every, n, schedule", [(100, 7, 0, "log"), (10_000, None, 200, "log"),
+                                                         (10, None, 50, "log"), (1000, None, 11, "linear"),
+                                                         (1, None, 200, "log")])
+def test_snapshot_steps(steps, every, n, schedule):
+    s = snapshot_steps(steps, every, n or 200, schedule)
+    assert s[0] == 0 and s[-1] == steps and np.all(np.diff(s) > 0)
+    if every:
+        assert np.all(np.diff(s[:-1]) == every)
+    elif n <= steps + 1:
+        assert len(s) == n
+    if schedule == "log" and steps == 10_000:
+        assert s[10] == 10 and np.diff(s)[-1] > 100  # dense early, sparse late
+
+
+def _without_times(path):
+    lines = open(path, "rb").read().splitlines()
+    import orjson
+
+    out = []
+    for line in lines:
+        rec = orjson.loads(line)
+        rec.pop("started", None)
+        rec.pop("wall_seconds", None)
+        rec.pop("time", None)
+        out.append(rec)
+    return out
+
+
+@pytest.mark.parametrize("backend", ["torch", "numpy"])
+def test_train_writes_a_log_with_the_snapshot_convention(tmp_path, backend):
+    cfg = small(backend=backend, loss_every=2)
+    res = train(cfg, tmp_path / "a.jsonl")
+    assert res.status == "completed" and res.step == 60
+    run = read_log(tmp_path / "a.jsonl")
+    assert run.status == "completed"
+    assert list(run.steps) == list(range(0, 61, 10))
+    assert list(run.loss_steps) == list(range(0, 61, 2))
+    # snapshot at step s: loss of the params after s updates on batch s == the fine loss at s
+    for s, l in zip(run.steps, run.loss):
+        np.testing.assert_array_equal(run.loss_curve[run.loss_steps == s][0], l)
+    np.testing.assert_array_equal(run.W[-1], res.W)
+    assert run.header.config["weight_decay"] == 0.01 and run.header.n_instances == 4
+    assert list(run.header.feature_probability) == [1.0, 1.0, 0.1, 0.1]
+    # same arguments -> the same log apart from times
+    train(cfg, tmp_path / "b.jsonl")
+    assert _without_times(tmp_path / "a.jsonl") == _without_times(tmp_path / "b.jsonl")
+
+
+def test_torch_and_numpy_exact_backends_follow_the_same_trajectory(tmp_path):
+    a = train(small(backend="torch"), tmp_path / "t.jsonl")
+    b = train(small(backend="numpy"), tmp_path / "n.jsonl")
+    np.testing.assert_allclose(a.W, b.W, atol=2e-5)
+    np.testing.assert_allclose(a.final_loss, b.final_loss, rtol=1e-4)
+
+
+def test_untied_log_has_decoder_and_instance_init_is_independent_of_the_others(tmp_path):
+    res = train(small(model="untied", steps=0 + 5, every=5), tmp_path / "u.jsonl")
+    run = read_log(tmp_path / "u.jsonl")
+    assert run.W_dec is not None and run.W_dec.shape == run.W.shape
+    alone = read_log(train(small(model="untied", steps=5, every=5, feature_probability=[0.1], seeds=[1]),
+                           tmp_path / "one.jsonl").log_path)
+    np.testing.assert_array_equal(alone.W[0, 0], run.W[0, 3])  # seed 1's init, whatever else is in the run
+    assert res.status == "completed"
+
+
+def test_refuses_to_overwrite_without_force(tmp_path):
+    train(small(steps=2, every=1), tmp_path / "a.jsonl")
+    with pytest.raises(AnimsupError, match="--force"):
+        train(small(steps=2, every=1), tmp_path / "a.jsonl")
+    assert train(small(steps=3, every=1), tmp_path / "a.jsonl", force=True).step == 3
+
+
+def test_diverged_run_stops_without_writing_non_finite_values(tmp_path):
+    res = train(small(optimizer="sgd", lr=1e6, steps=200, every=20), tmp_path / "d.jsonl")
+    assert res.status == "diverged"
+    run = read_log(tmp_path / "d.jsonl")  # the reader rejects NaN: the log must be clean
+    assert run.status == "diverged" and run.end["step"] == res.step
+    assert np.isfinite(run.W).all() and np.isfinite(run.loss_curve).all()
+    assert run.steps[-1] <= res.step
+
+
+def test_interrupt_then_resume_equals_uninterrupted(tmp_path):
+    cfg = small(steps=120, every=10, loss_every=3)
+    full = train(cfg, tmp_path / "full.jsonl")
+
+    sent = []
+
+    def interrupt_at_45(step, total, **_):
+        if step >= 45 and not sent:
+            sent.append(step)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    part = train(cfg, tmp_path / "part.jsonl", progress=interrupt_at_45, checkpoint_seconds=0)
+    assert part.status == "interrupted" and 45 <= part.step < 120
+    assert read_log(tmp_path / "part.jsonl").status == "interrupted"
+    res = resume(tmp_path / "part.jsonl")
+    assert res.status == "completed" and res.step == 120
+    a, b = read_log(tmp_path / "full.jsonl"), read_log(tmp_path / "part.jsonl")
+    np.testing.assert_array_equal(a.W[-1], b.W[-1])
+    np.testing.assert_array_equal(a.loss[-1], b.loss[-1])
+    np.testing.assert_array_equal(a.loss_steps, b.loss_steps)
+    np.testing.assert_array_equal(a.loss_curve, b.loss_curve)
+    common = np.isin(b.steps, a.steps)
+    np.testing.assert_array_equal(a.W, b.W[common])
+
+
+def test_resume_without_checkpoint_replays_and_extends_a_completed_run(tmp_path):
+    full = train(small(steps=80, every=10), tmp_path / "full.jsonl")
+    short = train(small(steps=40, every=10, checkpoint=False), tmp_path / "short.jsonl")
+    assert short.status == "completed" and not os.path.exists(tmp_path / "short.jsonl.ckpt")
+    with pytest.raises(AnimsupError, match="--steps"):
+        resume(tmp_path / "short.jsonl")
+    res = resume(tmp_path / "short.jsonl", steps=80)
+    assert res.step == 80
+    a, b = read_log(tmp_path / "full.jsonl"), read_log(tmp_path / "short.jsonl")
+    np.testing.assert_array_equal(a.steps, b.steps)
+    np.testing.assert_array_equal(a.W, b.W)
+    assert full.status == "completed"
