@@ -26,6 +26,13 @@ def test_train_cli_writes_log_and_summary(tmp_path, capsys):
     assert "--force" in capsys.readouterr().err
 
 
+def _rc(argv):
+    try:
+        return main(argv)
+    except SystemExit as e:  # argparse's own errors (e.g. an unknown choice)
+        return e.code
+
+
 @pytest.mark.parametrize("args, words", [
     (["-p", "0"], "(0, 1]"),
     (["-p", "1.2"], "(0, 1]"),
@@ -36,13 +43,6 @@ def test_train_cli_writes_log_and_summary(tmp_path, capsys):
     (["--seeds", "3", "--seed", "1"], "conflict"),
     (["--importance", "steep"], "importance"),
 ])
-def _rc(argv):
-    try:
-        return main(argv)
-    except SystemExit as e:  # argparse's own errors (e.g. an unknown choice)
-        return e.code
-
-
 def test_bad_arguments_one_line_exit_2(tmp_path, capsys, args, words):
     rc = _rc(["train", *TINY, *args, "--out", str(tmp_path / "x.jsonl")])
     err = capsys.readouterr().err
