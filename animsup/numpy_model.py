@@ -79,13 +79,14 @@ def loss_and_grad(W, b, x, importance, *, gradient="exact", reduction="mean", l1
     :return: loss (shape: [k]), dW (shape: [k, m, n]), db (shape: [k, n])
     """
     B, n = x.shape[1], x.shape[2]
-    c2 = np.float32(2.0 * loss_scale(reduction, B, n))
+    f = W.dtype.type  # float32 in training; float64 in the oracle tests
+    c2 = f(2.0 * loss_scale(reduction, B, n))
     h, z = forward(W, b, x)
     active = z > 0
     d = np.maximum(z, 0, out=z)
     d -= x                                      # d = y - x
     g = d * (importance * c2)                   # 2c I d
-    loss = np.einsum("kbn,kbn->k", g, d) * np.float32(0.5)
+    loss = np.einsum("kbn,kbn->k", g, d) * f(0.5)
     g *= active
     if gradient == "exact":
         dW = h.transpose(0, 2, 1) @ g           # decoder use of W:  g_i h_m
@@ -99,12 +100,12 @@ def loss_and_grad(W, b, x, importance, *, gradient="exact", reduction="mean", l1
         dW += W * np.einsum("kbn,kbn->kn", g, x)[:, None, :]   # keeps only the j = n term
         db = (d * active).sum(1) * c2                           # no importance weight
         if l1:
-            n_active = active.sum(1).astype(np.float32) / B     # C adds alpha sign(.) per active sample
-            dW += l1 * np.where(W > 0, 1.0, -1.0).astype(np.float32) * n_active[:, None, :]
-            db += l1 * np.where(b > 0, 1.0, -1.0).astype(np.float32) * n_active
+            n_active = active.sum(1).astype(W.dtype) / B        # C adds alpha sign(.) per active sample
+            dW += f(l1) * np.where(W > 0, f(1), f(-1)) * n_active[:, None, :]
+            db += f(l1) * np.where(b > 0, f(1), f(-1)) * n_active
     if l1:
         loss = loss + l1 * (np.abs(W).sum((1, 2)) + np.abs(b).sum(1))
-    return loss.astype(np.float32), dW.astype(np.float32, copy=False), db.astype(np.float32, copy=False)
+    return loss.astype(W.dtype, copy=False), dW.astype(W.dtype, copy=False), db.astype(W.dtype, copy=False)
 
 
 class NumpyEngine:
