@@ -165,7 +165,7 @@ def resume(log_path: str | os.PathLike, *, steps: int | None = None, progress=No
     if state is not None:
         engine.load_state(state["arrays"])
         start = int(state["meta"]["step"])
-    _drop_partial_last_line(log_path)
+    # LogWriter(append=True) locks the log, then drops a partial last line (never under a live writer)
     writer = LogWriter(log_path, None, append=True)
     writer.write({"type": "resume", "step": max(last_snap, 0), "from_step": start, "steps": total, "time": _now()})
     loop = _Loop(cfg, engine, writer, log_path, progress, checkpoint_seconds)

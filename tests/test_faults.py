@@ -1,0 +1,170 @@
+"""Faults, with real processes: signals, SIGKILL, a full disk, two writers, killed renders.
+
+Training runs use the numpy backend and tiny models so each process starts in well under a
+second; a run is long (millions of steps) and is stopped once its log shows snapshots.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from animsup.errors import LogWarning
+from animsup.runlog import read_log
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {k: v for k, v in os.environ.items() if k != "ANIMSUP_DEBUG"} | {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+LONG_RUN = ["--backend", "numpy", "--n-features", "5", "--n-hidden", "2", "-p", "0.1", "0.5", "--seeds", "2",
+            "--steps", "5000000", "--batch-size", "32", "--every", "100", "--quiet"]
+
+
+def _animsup(*args, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "animsup", *args], cwd=ROOT, env=ENV, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+def _snapshot_lines(path: Path) -> int:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return 0
+    return sum(1 for line in data.split(b"\n")[:-1] if line.startswith(b'{"type":"snapshot"'))
+
+
+def _wait_for_snapshots(path: Path, n: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    t0 = time.monotonic()
+    while _snapshot_lines(path) < n:
+        if proc.poll() is not None:
+            raise AssertionError(f"trainer exited early ({proc.returncode}): {proc.stderr.read()}")
+        if time.monotonic() - t0 > timeout:
+            proc.kill()
+            raise AssertionError(f"no {n} snapshots in {path} after {timeout} s")
+        time.sleep(0.02)
+
+
+def _read_clean(path):
+    """read_log, failing on any LogWarning (a truncated line)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LogWarning)
+        return read_log(path)
+
+
+# --------------------------------------------------------------------------- training
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_train_signal_leaves_valid_interrupted_log(tmp_path, sig):
+    log = tmp_path / "run.jsonl"
+    p = _animsup("train", *LONG_RUN, "--out", str(log))
+    _wait_for_snapshots(log, 3, p)
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err
+    assert "interrupted at step" in err and "--resume" in err
+    run = _read_clean(log)
+    assert run.status == "interrupted"
+    assert run.end["step"] == run.steps[-1]  # the step it stopped at was written as a snapshot
+    assert len(run.steps) >= 3 and np.all(np.diff(run.steps) > 0)
+    assert log.read_bytes().endswith(b"\n")
+
+
+def test_train_sigkill_keeps_every_flushed_snapshot(tmp_path):
+    log = tmp_path / "run.jsonl"
+    p = _animsup("train", *LONG_RUN, "--out", str(log))
+    _wait_for_snapshots(log, 4, p)
+    p.kill()
+    p.communicate(timeout=30)
+    assert p.returncode == -signal.SIGKILL
+    whole = _snapshot_lines(log)  # complete snapshot lines in the file
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        run = read_log(log)  # a possibly half-written last line is dropped with a warning
+    assert len(run.steps) == whole >= 4
+    assert run.status == "unfinished" and np.isfinite(run.W).all()
+
+
+def _limit_file_size(nbytes: int):
+    def preexec():  # in the child: writes past nbytes fail with EFBIG instead of killing it
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, nbytes))
+
+    return preexec
+
+
+@pytest.mark.parametrize("checkpoint", [False, True], ids=["log", "checkpoint"])
+def test_train_full_disk_stops_with_clear_error_and_readable_log(tmp_path, checkpoint):
+    """A full disk, simulated by RLIMIT_FSIZE (works as root, no special mounts)."""
+    log = tmp_path / "run.jsonl"
+    extra = [] if checkpoint else ["--no-checkpoint"]
+    p = _animsup("train", *LONG_RUN, *extra, "--out", str(log), preexec_fn=_limit_file_size(40_000))
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("animsup: error: ") and "Traceback" not in err
+    assert "File too large" in err and "cannot write" in err
+    assert "the log keeps every complete line" in err
+    run = _read_clean(log)  # whole lines only: the failed line was cut back
+    assert len(run.steps) >= 2 and run.status == "unfinished"
+    assert log.stat().st_size <= 40_000
+
+
+def test_two_trainers_on_one_path(tmp_path):
+    log = tmp_path / "run.jsonl"
+    first = _animsup("train", *LONG_RUN, "--out", str(log))
+    try:
+        _wait_for_snapshots(log, 2, first)
+        # with or without --force: refused, the log is locked by its writer
+        for extra in ([], ["--force"]):
+            second = _animsup("train", *LONG_RUN, *extra, "--out", str(log))
+            out, err = second.communicate(timeout=60)
+            assert second.returncode == 2 and "being written by another animsup process" in err, err
+            assert len(err.strip().splitlines()) == 1
+        second = _animsup("train", "--resume", str(log), "--quiet")
+        out, err = second.communicate(timeout=60)
+        assert second.returncode == 2, err
+        assert "being written by another animsup process" in err
+        assert first.poll() is None  # the first trainer carries on
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    run = _read_clean(log)  # lines never interleaved: every line parses, steps increase
+    assert run.status == "interrupted" and np.all(np.diff(run.steps) > 0)
+
+
+def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
+    """Killed mid-run (maybe mid-line), resumed: the log equals one from a run never stopped."""
+    args = ["--backend", "numpy", "--n-features", "5", "--n-hidden", "2", "-p", "0.1", "--seeds", "2",
+            "--batch-size", "32", "--every", "500", "--quiet"]
+    ref, log = tmp_path / "ref.jsonl", tmp_path / "run.jsonl"
+    p = _animsup("train", *args, "--steps", "5000000", "--out", str(log))
+    _wait_for_snapshots(log, 3, p)
+    p.kill()
+    p.communicate(timeout=30)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        killed_at = int(read_log(log).steps[-1])
+    total = killed_at + 1000
+    for argv in (["--resume", str(log), "--steps", str(total)], [*args, "--steps", str(total), "--out", str(ref)]):
+        q = _animsup("train", *argv)
+        out, err = q.communicate(timeout=120)
+        assert q.returncode == 0, err
+    # the killed run had planned 5,000,000 steps; the reference plans `total` from the start.
+    # With a constant learning rate both follow the same trajectory, snapshot for snapshot.
+    a, b = _read_clean(log), _read_clean(ref)
+    assert a.status == b.status == "completed"
+    np.testing.assert_array_equal(a.steps, b.steps)
+    np.testing.assert_array_equal(a.W, b.W)
+    np.testing.assert_array_equal(a.b, b.b)
+    np.testing.assert_array_equal(a.loss_curve, b.loss_curve)
