@@ -25,8 +25,10 @@ import numpy as np
 THRESHOLD = 0.5
 
 POLYGON_NAMES = {3: "triangle", 4: "square", 5: "pentagon", 6: "hexagon"}
-SHAPES = ("nothing", "single", "antipodal pair", "orthogonal pair", "pair", "triangle", "square",
-          "pentagon", "hexagon")  # plus "<k>-gon" for k = 4 without two antipodal pairs, or k >= 7
+IRREGULAR = 0.35  # below this regularity a polygon is called "irregular <k>-gon"
+SHAPES = ("nothing", "single", "antipodal pair", "orthogonal pair", "pair", "antipodal pair + 1", "triangle",
+          "square", "pentagon", "hexagon")  # plus "<k>-gon" (k = 4 without two antipodal pairs, k >= 7)
+# and "irregular <k>-gon" (regularity < IRREGULAR)
 
 
 def feature_norms(W) -> np.ndarray:
@@ -256,8 +258,12 @@ def _name(k: int, gaps: list, pairs: tuple) -> tuple[str, float | None]:
         return "pair", None
     ideal = 360.0 / k
     regularity = max(0.0, 1.0 - max(abs(g - ideal) for g in gaps) / ideal)
+    if k == 3 and pairs:
+        return "antipodal pair + 1", regularity
     if k == 4 and len(pairs) < 2:
         return "4-gon", regularity
+    if regularity < IRREGULAR:
+        return f"irregular {k}-gon", regularity
     return POLYGON_NAMES.get(k, f"{k}-gon"), regularity
 
 

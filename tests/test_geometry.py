@@ -112,3 +112,11 @@ def test_to_dict_is_json_ready():
     json.dumps(d)
     assert d["shape"] == "pentagon" and d["represented"] == [0, 1, 2, 3, 4]
     assert g.describe(np.ones((3, 4))).to_dict()["shape"] is None  # no shape beyond 2 dimensions
+
+
+def test_three_features_that_are_not_a_triangle():
+    t = np.radians([0, 90, 180])
+    assert g.describe(np.stack([np.cos(t), np.sin(t)])).shape == "antipodal pair + 1"
+    t = np.radians([0, 50, 100])  # bunched on one side
+    geo = g.describe(np.stack([np.cos(t), np.sin(t)]))
+    assert geo.shape == "irregular 3-gon" and geo.regularity == 0.0

@@ -1,0 +1,205 @@
+"""Shared helpers for the reproduction scripts (not part of the package).
+
+Each script trains (or reuses) its logs under outputs/<name>/, writes figures and videos there,
+and prints what it found. ``--quick`` runs a small version in well under a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def parser(name: str, doc: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=f"scripts/{name}.py", description=doc.strip().split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="a small, fast version (smoke test)")
+    p.add_argument("--out", default=os.path.join(ROOT, "outputs", name), help="output folder")
+    p.add_argument("--retrain", action="store_true", help="retrain even if a finished log with the same config exists")
+    p.add_argument("--no-video", action="store_true", help="skip the videos")
+    return p
+
+
+def say(*args) -> None:
+    print(*args, flush=True)
+
+
+def train_or_reuse(cfg, log: str, *, retrain: bool = False):
+    """Train ``cfg`` into ``log`` unless a completed log of the same config is already there.
+    Returns the log path."""
+    from animsup.runlog import read_log
+    from animsup.train import train
+
+    if os.path.exists(log) and not retrain:
+        try:
+            run = read_log(log, require_snapshots=False)
+            if run.status == "completed" and run.header.config == _jsonish(cfg.to_dict()):
+                say(f"  reusing {os.path.relpath(log, ROOT)} (same config, completed)")
+                return log
+        except Exception:
+            pass
+    t0 = time.time()
+    last = [0.0]
+
+    def progress(step, total, **post):
+        if time.time() - last[0] > 30:
+            last[0] = time.time()
+            say(f"    step {step:,}/{total:,}  ({time.time() - t0:.0f} s)")
+
+    res = train(cfg, log, force=True, progress=progress)
+    say(f"  trained {cfg.n_instances} instances x {cfg.steps:,} steps in {res.wall_seconds:.0f} s -> "
+        f"{os.path.relpath(log, ROOT)} ({res.status})")
+    return log
+
+
+def _jsonish(d):
+    import orjson
+
+    return orjson.loads(orjson.dumps(d, option=orjson.OPT_SERIALIZE_NUMPY))
+
+
+def subset_log(src: str, dst: str, instances) -> str:
+    """Copy ``instances`` of log ``src`` into a new log ``dst`` (for grid videos of a few instances)."""
+    from animsup.runlog import LogWriter, open_log
+
+    instances = [int(i) for i in instances]
+    with open_log(src, instances) as r:
+        h = r.header
+        header = dict(h.raw)
+        header["n_instances"] = len(instances)
+        header["feature_probability"] = [float(h.feature_probability[i]) for i in instances]
+        header["seed"] = [h.seed[i] for i in instances]
+        header["subset_of"] = {"log": os.path.relpath(src, ROOT), "instances": instances}
+        with LogWriter(dst, header, force=True) as w:
+            for kind, _, item in r.iter_all():
+                if kind == "snapshot":
+                    w.snapshot(item.step, item.loss, item.W, item.b, item.W_dec)
+                else:
+                    steps, loss = item
+                    every = int(steps[1] - steps[0]) if len(steps) > 1 else 1
+                    w.losses(int(steps[0]), every, loss)
+            if r.end:
+                w.end(r.end["status"], r.end["step"], r.end.get("wall_seconds", 0.0))
+    return dst
+
+
+def render(log, out, **options):
+    """animsup.video.render, reporting instead of failing the whole script."""
+    try:
+        from animsup.video import render as _render
+
+        res = _render(log, out, **options)
+        say(f"  video: {os.path.relpath(res.paths[0], ROOT)} ({res.frames} frames, {res.seconds:.0f} s)")
+        return res
+    except Exception as e:  # keep the rest of the reproduction
+        say(f"  video {out} failed: {type(e).__name__}: {e}")
+        return None
+
+
+def hstack_videos(left: str, right: str, out: str) -> str | None:
+    """Two videos side by side (same height) with ffmpeg's hstack."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from animsup.atomic import atomic_path
+
+    try:
+        with atomic_path(out) as tmp:
+            subprocess.run(
+                [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-i", left, "-i", right,
+                 "-filter_complex", "hstack=inputs=2:shortest=1", "-c:v", "libx264", "-preset", "veryfast",
+                 "-pix_fmt", "yuv420p", tmp],
+                check=True,
+            )
+        say(f"  video: {os.path.relpath(out, ROOT)} (side by side)")
+        return out
+    except Exception as e:
+        say(f"  side-by-side video failed: {e}")
+        return None
+
+
+def extract_frame(video: str, png: str, frame: int = -1) -> str | None:
+    """One frame of a video as PNG (frame -1: the last)."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    args = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error"]
+    if frame < 0:
+        args += ["-sseof", "-0.1", "-i", video, "-frames:v", "1", png]
+    else:
+        args += ["-i", video, "-vf", f"select=eq(n\\,{frame})", "-frames:v", "1", png]
+    try:
+        subprocess.run(args, check=True)
+        return png
+    except Exception:
+        return None
+
+
+def figure(width, height, dpi=100):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=dpi)
+
+
+def save(fig, path: str, dpi=100) -> str:
+    from animsup.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    say(f"  figure: {os.path.relpath(path, ROOT)} ({os.path.getsize(path) // 1024} KB)")
+    return path
+
+
+def draw_weights(ax, W, importance, *, title: str = "", lim: float | None = None, threshold: float = 0.5,
+                 labels: bool = True, title_color="black") -> None:
+    """Feature vectors of one instance (n_hidden = 2): colour by importance (dark = important)."""
+    import matplotlib
+
+    W = np.asarray(W, dtype=np.float64)
+    norms = np.linalg.norm(W, axis=0)
+    lim = lim or max(1.0, norms.max()) * 1.3
+    cmap = matplotlib.colormaps["viridis"]
+    imp = np.asarray(importance, dtype=np.float64)
+    span = imp.max() - imp.min()
+    shade = (imp.max() - imp) / span * 0.9 if span > 0 else np.zeros_like(imp)
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    th = np.linspace(0, 2 * np.pi, 200)
+    ax.plot(np.cos(th), np.sin(th), color="#dddddd", lw=0.6, zorder=0)
+    for f in np.argsort(norms):
+        c = cmap(shade[f])
+        strong = norms[f] > threshold
+        ax.plot([0, W[0, f]], [0, W[1, f]], color=c, lw=1.4 if strong else 0.6, alpha=1 if strong else 0.5)
+        if strong:
+            ax.plot(W[0, f], W[1, f], "o", color=c, ms=3)
+            if labels:
+                ax.text(W[0, f] * 1.17, W[1, f] * 1.17, str(f), fontsize=6, ha="center", va="center", color=c)
+    if title:
+        ax.set_title(title, fontsize=7, color=title_color, pad=3)
+
+
+def main_guard(fn):
+    """Run ``fn()`` and exit with its code; a clean one-line message on AnimsupError."""
+    from animsup.errors import AnimsupError
+
+    try:
+        sys.exit(fn() or 0)
+    except AnimsupError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)

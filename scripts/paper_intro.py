@@ -1,0 +1,81 @@
+"""The intro figure of "Toy Models of Superposition": n=5 features in m=2 dimensions,
+importance 0.9^i, feature probability 1-S = 20^-linspace(0, 1, 10), AdamW lr 1e-3, batch 1024,
+10,000 steps, several seeds per sparsity (the paper shows the best-loss seed).
+
+Writes to outputs/paper_intro/: run.jsonl (all instances), intro_final.png (best seed per
+sparsity, final weights), intro_shapes.json (shape of every seed), best.jsonl and intro_grid.mp4
+(a grid video of the best seeds). Expected: dense -> 2 orthogonal features; 1-S around 0.2 ->
+antipodal pairs; sparse -> pentagons (squares persist in some seeds).
+
+    .venv/bin/python scripts/paper_intro.py [--quick]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import _common as c
+import numpy as np
+
+
+def main() -> int:
+    args = c.parser("paper_intro", __doc__).parse_args()
+    from animsup import minima
+    from animsup.config import TrainConfig
+
+    os.makedirs(args.out, exist_ok=True)
+    probs = [float(p) for p in 20.0 ** -np.linspace(0, 1, 10)]
+    seeds = 2 if args.quick else 8
+    cfg = TrainConfig(
+        n_features=5, n_hidden=2, model="tied", feature_probability=probs, seeds=list(range(seeds)), importance=0.9,
+        steps=1500 if args.quick else 10_000, batch_size=256 if args.quick else 1024, lr=1e-3, optimizer="adamw",
+        snapshots=150, snapshot_schedule="log", loss_every=10,
+    ).validate()
+    c.say(f"paper intro: {len(probs)} sparsities x {seeds} seeds, {cfg.steps:,} steps")
+    log = c.train_or_reuse(cfg, os.path.join(args.out, "run.jsonl"), retrain=args.retrain)
+
+    outcomes = minima.analyse_logs([log])
+    best = {}
+    for o in outcomes:
+        if o.feature_probability not in best or o.final_loss < best[o.feature_probability].final_loss:
+            best[o.feature_probability] = o
+    table = []
+    c.say(f"\n{'1-S':>7}  {'best seed':>9}  {'loss':>8}  {'best shape':<16}  all seeds")
+    for p in sorted(best, reverse=True):
+        shapes = [o.shape for o in outcomes if o.feature_probability == p]
+        counts = {s: shapes.count(s) for s in dict.fromkeys(shapes)}
+        b = best[p]
+        table.append({"feature_probability": p, "best_seed": b.seed, "best_loss": b.final_loss, "best_shape": b.shape,
+                      "best_regularity": b.regularity, "shapes": counts})
+        c.say(f"{p:>7.3f}  {b.seed:>9}  {b.final_loss:>8.5f}  {b.shape:<16}  "
+              + ", ".join(f"{s} x{n}" for s, n in counts.items()))
+    with open(os.path.join(args.out, "intro_shapes.json"), "w") as f:
+        json.dump({"config": cfg.to_dict(), "sparsities": table}, f, indent=2)
+
+    # final-frame figure: best seed per sparsity, dense on the left
+    from animsup.runlog import read_header
+
+    imp = read_header(log).importance
+    ps = sorted(best, reverse=True)
+    fig = c.figure(1.25 * len(ps), 1.75)
+    lim = max(np.linalg.norm(best[p].W, axis=0).max() for p in ps) * 1.3
+    for j, p in enumerate(ps):
+        ax = fig.add_subplot(1, len(ps), j + 1)
+        b = best[p]
+        c.draw_weights(ax, b.W, imp, lim=lim, title=f"1-S={p:.3f}\n{b.shape}")
+    fig.suptitle("Toy Models of Superposition, intro: best of "
+                 f"{seeds} seeds per sparsity (n=5, m=2, I=0.9^i, AdamW)", fontsize=8)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.72, wspace=0.05)
+    c.save(fig, os.path.join(args.out, "intro_final.png"))
+
+    if not args.no_video:
+        ids = [best[p].index for p in ps]
+        sub = c.subset_log(log, os.path.join(args.out, "best.jsonl"), ids)
+        c.render(sub, [os.path.join(args.out, "intro_grid.mp4"), os.path.join(args.out, "intro_grid.png")],
+                 grid=True, duration=6 if args.quick else 12, size="1280x720")
+    return 0
+
+
+if __name__ == "__main__":
+    c.main_guard(main)
