@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
+    except MemoryError as e:  # e.g. --batch-size 10000000000: the user's sizes, not a bug
+        print(f"animsup: error: out of memory ({e or 'allocation failed'}); try smaller sizes", file=sys.stderr)
+        return 2
     except Exception as e:  # a bug: still one line, unless debugging
         if os.environ.get("ANIMSUP_DEBUG"):
             raise

@@ -131,6 +131,7 @@ def run(args) -> int:
 
     enabled = None if not args.quiet else False
     if args.resume:
+        _refuse_options_with_resume(args)
         bar, callback = make_progress("train (resumed)", None, unit="step", enabled=enabled)
         try:
             result = tr.resume(args.resume, steps=args.steps, progress=callback)
@@ -159,6 +160,18 @@ def run(args) -> int:
               f"(continue with: animsup train --resume {result.log_path})", file=sys.stderr)
         return 130
     return 0
+
+
+def _refuse_options_with_resume(args) -> None:
+    """--resume continues the logged run with its own settings: other training options conflict."""
+    from animsup.errors import AnimsupError
+
+    defaults = argparse.ArgumentParser()
+    add_train_options(defaults)
+    for name, default in (vars(defaults.parse_args([])) | {"out": DEFAULT_OUT, "force": False}).items():
+        if name not in ("steps", "device", "threads") and getattr(args, name, default) != default:
+            flag = "--no-checkpoint" if name == "checkpoint" else "--" + name.replace("_", "-")
+            raise AnimsupError(f"{flag} conflicts with --resume (a resumed run keeps the settings in its log; only --steps applies)")
 
 
 def summary(result) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -46,6 +47,8 @@ def get(name: str) -> ModuleType:
 def convert(name: str, src_path, out_path, **options) -> ImportResult:
     """Convert ``src_path`` (format ``name``) into the animsup log ``out_path``."""
     module = get(name)
+    if os.path.realpath(os.fspath(src_path)) == os.path.realpath(os.fspath(out_path)):
+        raise AnimsupError(f"--out {out_path} is the input file; write the animsup log to another path")
     accepted = inspect.signature(module.convert).parameters
     unknown = [k for k in options if k not in accepted]
     if unknown:

@@ -1,0 +1,198 @@
+"""Bad arguments everywhere: one line on stderr, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from animsup.cli import COMMANDS, main
+
+DATA = Path(__file__).parent / "data"
+GOLDEN = DATA / "golden" / "hand_tied_v1.jsonl"
+C_LOG = DATA / "c_log" / "small.log"
+TINY = ["--backend", "numpy", "--steps", "5", "--batch-size", "8", "-q"]
+
+
+def _have(command):
+    return importlib.util.find_spec(f"animsup.cli.{COMMANDS[command]}") is not None
+
+
+def _fails(argv, capsys, *, match: str, cwd_files: Path | None = None) -> str:
+    """Run main(argv); assert exit 2 and one 'animsup: error' line containing ``match``."""
+    before = sorted(cwd_files.rglob("*")) if cwd_files else None
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err and "internal error" not in err
+    assert match in lines[0], lines[0]
+    if cwd_files is not None:
+        assert sorted(cwd_files.rglob("*")) == before, "a rejected command wrote files"
+    return lines[0]
+
+
+def _argparse_fails(argv, capsys, match):
+    """argparse's own errors (choices, types) exit 2 with one line through SystemExit."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert len(err.strip().splitlines()) == 1 and match in err, err
+
+
+# --------------------------------------------------------------------------- train
+
+
+TRAIN_BAD = [
+    (["-p", "0"], "feature-probability must lie in (0, 1]"),
+    (["-p", "1.5"], "feature-probability must lie in (0, 1]"),
+    (["-p", "0.5", "-0.1"], "feature-probability must lie in (0, 1]"),
+    (["-p", "nan"], "feature-probability must lie in (0, 1]"),
+    (["--n-features", "0"], "n-features must be a positive integer"),
+    (["--n-hidden", "0"], "n-hidden must be a positive integer"),
+    (["--n-hidden", "-2"], "n-hidden must be a positive integer"),
+    (["--steps", "0"], "steps must be a positive integer"),
+    (["--batch-size", "0"], "batch-size must be a positive integer"),
+    (["--lr", "0"], "lr must be > 0"),
+    (["--lr", "nan"], "lr must be a finite number"),
+    (["--every", "0"], "every must be a positive integer"),
+    (["--snapshots", "0"], "snapshots must be a positive integer"),
+    (["--loss-every", "0"], "loss-every must be a positive integer"),
+    (["--dataset-size", "0"], "dataset-size must be a positive integer"),
+    (["--threads", "0"], "threads must be a positive integer"),
+    (["--seeds", "0"], "--seeds K needs K >= 1"),
+    (["--importance", "-1"], "importance values must be finite and > 0"),
+    (["--importance", "0.9", "0.8"], "importance list has 2 values, n-features is 5"),
+    (["--importance", "heavy"], "--importance takes a number"),
+    (["--l1", "-1"], "l1 must be a finite number >= 0"),
+    (["--weight-decay", "-1"], "weight-decay must be a finite number >= 0"),
+    # conflicting options
+    (["--seed", "1", "--seeds", "2"], "--seed and --seeds conflict"),
+    (["--model", "untied"], "--backend numpy trains only the tied model"),
+    (["--device", "cuda"], "--backend numpy runs on the CPU only"),
+]
+
+
+@pytest.mark.parametrize("extra,match", TRAIN_BAD, ids=[" ".join(a) for a, _ in TRAIN_BAD])
+def test_train_bad_values(extra, match, tmp_path, capsys):
+    _fails(["train", *TINY, "--out", str(tmp_path / "r.jsonl"), *extra], capsys, match=match, cwd_files=tmp_path)
+
+
+@pytest.mark.parametrize("extra,match", [
+    (["--model", "relu"], "invalid choice"),
+    (["--steps", "ten"], "invalid int value"),
+    (["-p"], "expected at least one argument"),
+    (["--optimizer", "lbfgs"], "invalid choice"),
+])
+def test_train_argparse_errors(extra, match, capsys):
+    _argparse_fails(["train", *TINY, *extra], capsys, match)
+
+
+def test_train_bad_output_paths(tmp_path, capsys):
+    _fails(["train", *TINY, "--out", str(tmp_path / "no" / "r.jsonl")], capsys, match="does not exist")
+    _fails(["train", *TINY, "--out", str(tmp_path)], capsys, match="is a folder")
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    _fails(["train", *TINY, "--out", str(afile / "r.jsonl")], capsys, match="does not exist")  # parent is a file
+    existing = tmp_path / "old.jsonl"
+    shutil.copy(GOLDEN, existing)
+    _fails(["train", *TINY, "--out", str(existing)], capsys, match="already exists (pass --force")
+    assert existing.read_bytes() == GOLDEN.read_bytes()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_train_unwritable_folder(tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir(mode=0o500)
+    _fails(["train", *TINY, "--out", str(ro / "r.jsonl")], capsys, match="cannot write log")
+
+
+def test_train_resume_conflicts(tmp_path, capsys):
+    log = tmp_path / "r.jsonl"
+    assert main(["train", *TINY, "--out", str(log)]) == 0
+    capsys.readouterr()
+    before = log.read_bytes()
+    for extra, flag in [(["--n-features", "7"], "--n-features"), (["--out", str(tmp_path / "x.jsonl")], "--out"),
+                        (["-p", "0.5"], "--feature-probability"), (["--force"], "--force")]:
+        _fails(["train", "--resume", str(log), *extra], capsys, match=f"{flag} conflicts with --resume")
+    _fails(["train", "--resume", str(log), "--steps", "3"], capsys, match="already at step 5")
+    _fails(["train", "--resume", str(tmp_path / "none.jsonl")], capsys, match="no such file")
+    _fails(["train", "--resume", str(DATA / "bad" / "W_null.jsonl")], capsys, match="W_null.jsonl:3: 'W' contains NaN")
+    assert log.read_bytes() == before
+
+
+def test_out_of_memory_is_a_clear_error(tmp_path, capsys):
+    _fails(["train", *TINY, "--batch-size", "10000000000", "--out", str(tmp_path / "r.jsonl")], capsys,
+           match="out of memory")
+
+
+# --------------------------------------------------------------------------- log readers
+
+
+@pytest.mark.parametrize("extra,match", [
+    (["--threshold", "0"], "--threshold must be positive"),
+    (["--threshold", "-1"], "--threshold must be positive"),
+    (["--at", "-1"], "--at must be a step >= 0"),
+    (["--instance", "5"], "instance 5 does not exist"),
+    (["--instance", "-1"], "instance -1 does not exist"),
+])
+def test_inspect_bad_args(extra, match, capsys):
+    _fails(["inspect", str(GOLDEN), *extra], capsys, match=match)
+
+
+@pytest.mark.parametrize("extra,match", [
+    (["--threshold", "0"], "--threshold must be positive"),
+    (["--instance", "x"], "--instance takes indices or 'best'"),
+    (["--instance", "9"], "instance 9 does not exist"),
+])
+def test_events_bad_args(extra, match, capsys):
+    _fails(["events", str(GOLDEN), *extra], capsys, match=match)
+
+
+# --------------------------------------------------------------------------- import
+
+
+def test_import_bad_args(tmp_path, capsys):
+    out = tmp_path / "out.jsonl"
+    _fails(["import", "--format", "nope", str(C_LOG), "--out", str(out)], capsys, match="unknown import format 'nope'", cwd_files=tmp_path)
+    _fails(["import", "--format", "c-log", str(C_LOG), "--out", str(tmp_path / "no" / "x.jsonl")], capsys, match="does not exist")
+    _fails(["import", "--format", "c-log", str(tmp_path / "none.log"), "--out", str(out)], capsys, match="no such file", cwd_files=tmp_path)
+    _fails(["import", "--format", "c-log", str(tmp_path), "--out", str(out)], capsys, match=str(tmp_path), cwd_files=tmp_path)
+    _fails(["import", "--format", "c-log", str(C_LOG), "--out", str(out), "--importance", "-1"], capsys, match="--importance must be positive", cwd_files=tmp_path)
+    _fails(["import", "--format", "c-log", str(C_LOG), "--out", str(out), "--feature-probability", "1.5"], capsys, match="--feature-probability must be in (0, 1]", cwd_files=tmp_path)
+
+
+def test_import_of_an_animsup_log_is_refused(tmp_path, capsys):
+    line = _fails(["import", "--format", "c-log", str(GOLDEN), "--out", str(tmp_path / "x.jsonl")], capsys,
+                  match="hand_tied_v1.jsonl:1: ", cwd_files=tmp_path)
+    assert "unexpected line" in line
+
+
+def test_import_output_equal_to_input_never_destroys_it(tmp_path, capsys):
+    src = tmp_path / "c.log"
+    shutil.copy(C_LOG, src)
+    for out in (str(src), str(tmp_path / "." / "c.log")):
+        _fails(["import", "--format", "c-log", str(src), "--out", out, "--force"], capsys, match="is the input file")
+    assert src.read_bytes() == C_LOG.read_bytes()
+
+
+# --------------------------------------------------------------------------- minima
+
+
+@pytest.mark.skipif(not _have("minima"), reason="minima not built yet")
+def test_minima_bad_args(tmp_path, capsys):
+    afile = tmp_path / "f"
+    afile.write_text("x")
+    _fails(["minima", str(GOLDEN), "--out", str(afile)], capsys, match="exists and is not a folder")
+    _fails(["minima", str(GOLDEN), "--out", str(GOLDEN)], capsys, match="exists and is not a folder")
+    _fails(["minima", str(GOLDEN), "--out", str(tmp_path / "m"), "--threshold", "0"], capsys, match="--threshold must be positive")
+    _fails(["minima", str(GOLDEN), "--out", str(tmp_path / "m"), "--render", "-1"], capsys, match="--render needs K >= 0")
+    _fails(["minima", "--out", str(tmp_path / "m"), "-p", "2", *TINY], capsys, match="feature-probability must lie in (0, 1]")
+    _fails(["minima", str(DATA / "bad" / "steps_duplicated.jsonl"), "--out", str(tmp_path / "m")], capsys,
+           match="steps_duplicated.jsonl:6: snapshot step 2 does not increase")
+    assert not any(p.is_file() for p in (tmp_path / "m").rglob("*"))
