@@ -1,0 +1,105 @@
+"""Seed 002's n=32 local minimum: a pentagon or a hexagon? A local-minima study over many seeds.
+
+n=32, m=2, importance 0.9^i, 1-S = 0.1, seed 002's set-up (W, b ~ U[0, 0.001), fixed data set of
+100,000 samples, batch 1024, loss ½·Σ_i I_i (y_i − x_i)², 10,000 steps), three ways:
+  blog   SGD lr 1 with seed 002's printed gradient (what its video shows),
+  exact  SGD lr 1 with the exact gradient,
+  adamw  AdamW lr 1e-3 (weight decay 0.01) with autograd (the paper's optimiser).
+
+Writes to outputs/seed002_hexagon/<study>/: run.jsonl, results.csv/json, gallery.png; and
+study.json (share of each shape and loss gaps per study), hexagon.mp4 (an annotated hexagon run
+of the blog study) and worst.mp4.
+
+    .venv/bin/python scripts/seed002_hexagon.py [--quick] [--seeds K]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import _common as c
+
+STUDIES = {
+    "blog": dict(optimizer="sgd", lr=1.0, backend="numpy", gradient="blog"),
+    "exact": dict(optimizer="sgd", lr=1.0, backend="numpy", gradient="exact"),
+    "adamw": dict(optimizer="adamw", lr=1e-3, backend="torch", gradient="exact"),
+}
+
+
+def config(study: str, seeds: int, quick: bool):
+    from animsup.config import TrainConfig
+
+    return TrainConfig(
+        n_features=32, n_hidden=2, model="tied", init="blog", feature_probability=[0.1], seeds=list(range(seeds)),
+        importance=0.9, dataset_size=100_000, loss_reduction="half-sum", steps=1500 if quick else 10_000,
+        batch_size=1024, snapshots=150, snapshot_schedule="log", loss_every=1, **STUDIES[study],
+    ).validate()
+
+
+def main() -> int:
+    p = c.parser("seed002_hexagon", __doc__)
+    p.add_argument("--seeds", type=int, default=None, help="seeds per study (default 64, --quick 8)")
+    p.add_argument("--studies", nargs="+", default=list(STUDIES), choices=list(STUDIES))
+    args = p.parse_args()
+    from animsup import minima
+
+    seeds = args.seeds or (8 if args.quick else 64)
+    report = {}
+    all_outcomes = {}
+    for study in args.studies:
+        cfg = config(study, seeds, args.quick)
+        folder = os.path.join(args.out, study)
+        os.makedirs(folder, exist_ok=True)
+        c.say(f"\n== {study}: {cfg.optimizer} lr {cfg.lr:g}, {cfg.gradient} gradient, {seeds} seeds x {cfg.steps:,} steps")
+        log = c.train_or_reuse(cfg, os.path.join(folder, "run.jsonl"), retrain=args.retrain)
+        outcomes = minima.analyse_logs([log])
+        classes = minima.summarize(outcomes)
+        shapes = minima.shape_summary(outcomes)
+        minima.write_results(outcomes, classes, folder, extra={"logs": [log], "study": study})
+        minima.draw_gallery(outcomes, os.path.join(folder, "gallery.png"),
+                            title=f"seed 002 n=32: {study} ({cfg.optimizer} lr {cfg.lr:g}, {cfg.gradient} gradient), "
+                                  f"{seeds} seeds\nsorted by final loss; red: not the best outcome")
+        c.say(minima.format_summary(shapes, len(outcomes), title="shape"))
+        c.say(minima.format_summary(classes, len(outcomes)))
+        all_outcomes[study] = (log, outcomes)
+        best_shape = shapes[0]
+        report[study] = {
+            "config": cfg.to_dict(),
+            "n": len(outcomes),
+            "shapes": [s.to_dict() | {"share": s.count / len(outcomes)} for s in shapes],
+            "classes": [k.to_dict() for k in classes],
+            "best_shape": best_shape.name,
+            "hexagon_share": sum(s.count for s in shapes if s.name == "hexagon") / len(outcomes),
+            "hexagon_gap": next((s.gap for s in shapes if s.name == "hexagon"), None),
+        }
+    with open(os.path.join(args.out, "study.json"), "w") as f:
+        json.dump(report, f, indent=2)
+
+    c.say("\nsummary")
+    c.say(f"{'study':<6}  {'hexagons':>8}  {'pentagon mean':>13}  {'hexagon mean':>12}  {'gap':>6}")
+    for study, r in report.items():
+        by = {s["outcome"]: s for s in r["shapes"]}
+        pm = by.get("pentagon", {}).get("mean_loss")
+        hm = by.get("hexagon", {}).get("mean_loss")
+        gap = f"{100 * (hm / pm - 1):+.1f}%" if pm and hm else "-"
+        c.say(f"{study:<6}  {100 * r['hexagon_share']:>7.0f}%  {pm if pm else float('nan'):>13.5f}  "
+              f"{hm if hm else float('nan'):>12.5f}  {gap:>6}")
+
+    if not args.no_video and "blog" in all_outcomes:
+        log, outcomes = all_outcomes["blog"]
+        hexes = sorted((o for o in outcomes if o.shape == "hexagon"), key=lambda o: o.final_loss)
+        if hexes:
+            h = hexes[0]
+            c.say(f"\nhexagon video: blog study, instance {h.index} (seed {h.seed}, {h.outcome}, loss {h.final_loss:.5f})")
+            c.render(log, [os.path.join(args.out, "hexagon.mp4"), os.path.join(args.out, "hexagon.png")],
+                     instance=h.index, annotate=True, duration=8 if args.quick else 20)
+        worst = minima.pick_worst(outcomes, 1)[0]
+        if not hexes or worst.index != hexes[0].index:
+            c.render(log, os.path.join(args.out, "worst.mp4"), instance=worst.index, annotate=True,
+                     duration=8 if args.quick else 20)
+    return 0
+
+
+if __name__ == "__main__":
+    c.main_guard(main)
