@@ -6,9 +6,9 @@ changing, and plateaus that end in a sudden loss drop. numpy only.
 
 Noise must not make events flicker:
 
-- joins/drops use hysteresis: a feature joins when its norm rises above ``threshold × (1 +
-  hysteresis)`` and drops when it falls below ``threshold × (1 − hysteresis)``; the event's step
-  is where the norm crossed ``threshold`` itself on the way;
+- joins/drops use hysteresis: a feature joins when its norm rises above ``threshold`` (where
+  the geometry starts counting it) and drops only when it falls below ``threshold × (1 −
+  hysteresis)``, so a norm hovering around the threshold joins once and does not flicker;
 - a shape (animsup.geometry, on the hysteresis-stable represented set) must last
   ``min_persist`` snapshots (or to the end of the run) to count; a shape change at the same
   snapshot as a join or drop is folded into that event's text;
@@ -54,7 +54,7 @@ def find_events(
     loss_curve,
     *,
     threshold: float = 0.5,
-    hysteresis: float = 0.1,
+    hysteresis: float = 0.2,
     min_persist: int = 3,
     min_drop: float = 0.1,
     drop_window: float = 0.02,
@@ -74,20 +74,20 @@ def find_events(
     events: list[Event] = []
     if len(steps):
         states = represented_with_hysteresis(geometry.feature_norms(W), threshold, hysteresis)
-        membership = _membership_events(steps, geometry.feature_norms(W), states, threshold)
+        membership = _membership_events(steps, states)
         shapes = _shape_changes(steps, W, states, threshold, min_persist) if W.shape[1] == 2 else []
         events += _merge(steps, membership, shapes)
     events += loss_drops(loss_steps, loss_curve, min_drop=min_drop, window=drop_window, plateau_ratio=plateau_ratio)
     return sorted(events, key=lambda e: (e.step, KINDS.index(e.kind)))
 
 
-def represented_with_hysteresis(norms, threshold: float = 0.5, hysteresis: float = 0.1) -> np.ndarray:
-    """Represented mask over time, switching on above threshold·(1+h) and off below threshold·(1−h).
+def represented_with_hysteresis(norms, threshold: float = 0.5, hysteresis: float = 0.2) -> np.ndarray:
+    """Represented mask over time, switching on above threshold and off below threshold·(1−h).
 
     :param norms: (shape: [T, n_features]) → (shape: [T, n_features]) bool
     """
     norms = np.asarray(norms)
-    on, off = threshold * (1 + hysteresis), threshold * (1 - hysteresis)
+    on, off = threshold, threshold * (1 - hysteresis)
     state = norms[0] > threshold
     out = np.empty(norms.shape, dtype=bool)
     for t in range(len(norms)):
@@ -96,17 +96,12 @@ def represented_with_hysteresis(norms, threshold: float = 0.5, hysteresis: float
     return out
 
 
-def _membership_events(steps, norms, states, threshold) -> list[tuple[int, int, str, int]]:
-    """(snapshot index of the switch, step of the threshold crossing, kind, feature)."""
+def _membership_events(steps, states) -> list[tuple[int, int, str, int]]:
+    """(snapshot index of the switch, its step, kind, feature)."""
     found = []
     for t, f in zip(*np.nonzero(states[1:] != states[:-1])):
         t += 1
-        joined = bool(states[t, f])
-        # walk back to where the norm crossed the threshold itself
-        c = t
-        while c > 0 and (norms[c - 1, f] > threshold) == joined and states[c - 1, f] != joined:
-            c -= 1
-        found.append((int(t), int(steps[c]), "join" if joined else "drop", int(f)))
+        found.append((int(t), int(steps[t]), "join" if states[t, f] else "drop", int(f)))
     return found
 
 
