@@ -20,8 +20,12 @@ and ``W: [`` blocks) or an animsup JSONL log (instance 0, through
 
 from __future__ import annotations
 
-import argparse
-import re
+import time
+
+T0 = time.perf_counter()
+
+import argparse  # noqa: E402
+import re  # noqa: E402
 
 import numpy as np
 
@@ -63,7 +67,7 @@ def load(path):
     return parse_jsonl_log(path) if first == b"{" else parse_c_log(path)
 
 
-def render(log_path, out_path, fps=20, frames=None, window=50):
+def render(log_path, out_path, fps=20, frames=None, window=50, progress_callback=None):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -127,7 +131,7 @@ def render(log_path, out_path, fps=20, frames=None, window=50):
 
         matplotlib.rcParams["animation.ffmpeg_path"] = imageio_ffmpeg.get_ffmpeg_exe()
         writer = FFMpegWriter(fps=fps)
-    anim.save(out_path, writer=writer, dpi=100)
+    anim.save(out_path, writer=writer, dpi=100, progress_callback=progress_callback)
     plt.close(fig)
     return len(Ws)
 
@@ -138,8 +142,17 @@ def main(argv=None):
     p.add_argument("out")
     p.add_argument("--fps", type=int, default=20)
     p.add_argument("--frames", type=int, default=None, help="render only the first K snapshots")
+    p.add_argument("--timing", action="store_true", help="print TIMING={json}: start-up and per-frame seconds (for bench/)")
     a = p.parse_args(argv)
-    render(a.log, a.out, fps=a.fps, frames=a.frames)
+    stamps = []
+    render(a.log, a.out, fps=a.fps, frames=a.frames, progress_callback=lambda i, n: stamps.append(time.perf_counter()))
+    end = time.perf_counter()
+    if a.timing:
+        import json
+
+        # time to the first frame handed to the writer (imports, parsing, set-up), then per frame
+        times = [b - a_ for a_, b in zip(stamps, stamps[1:] + [end])]
+        print("TIMING=" + json.dumps({"first_frame_s": stamps[0] - T0 if stamps else None, "frame_s": times}))
 
 
 if __name__ == "__main__":
