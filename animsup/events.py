@@ -115,11 +115,15 @@ def _shape_changes(steps, W, states, threshold, min_persist) -> list[tuple[int, 
         else:
             runs.append([name, t, 1])
     kept = [r for i, r in enumerate(runs) if r[2] >= min_persist or i == 0 or i == len(runs) - 1]
-    changes, current = [], kept[0][0]
-    for name, start, _ in kept[1:]:
+    # a change is dated where the previous lasting shape ended (short-lived shapes in between
+    # are transients of the same change)
+    changes, (current, start, length) = [], kept[0]
+    end = start + length
+    for name, start, length in kept[1:]:
         if name != current:
-            changes.append((start, current, name))
+            changes.append((end, current, name))
             current = name
+        end = start + length
     return changes
 
 

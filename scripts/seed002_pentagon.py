@@ -55,7 +55,7 @@ def main() -> int:
     # figure: best seed of each gradient, final weights + loss curves
     fig = c.figure(9, 3.2)
     best = {g: min(outcomes[g], key=lambda o: o.final_loss) for g in logs}
-    loss_ax = fig.add_axes([0.62, 0.15, 0.36, 0.72])
+    loss_ax = fig.add_axes([0.7, 0.15, 0.28, 0.72])
     for j, g in enumerate(("blog", "exact")):
         b = best[g]
         run = read_log(logs[g], [b.index])
@@ -69,6 +69,9 @@ def main() -> int:
         loss_ax.plot(run.loss_steps, smooth(run.loss_curve[:, 0], 100), label=f"{g} (seed {b.seed})", lw=1)
     loss_ax.set_xscale("symlog", linthresh=100)
     loss_ax.set_yscale("log")
+    from matplotlib.ticker import NullFormatter
+
+    loss_ax.yaxis.set_minor_formatter(NullFormatter())
     loss_ax.set_xlabel("step", fontsize=8)
     loss_ax.set_title("loss (moving average of 100 steps)", fontsize=8)
     loss_ax.tick_params(labelsize=7)

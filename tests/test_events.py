@@ -128,3 +128,13 @@ def test_events_cli(tmp_path, capsys):
     r = json.loads(capsys.readouterr().out)
     assert r["instances"][0]["events"][0]["shape_to"] == "pentagon"
     assert main(["events", str(tmp_path / "r.jsonl"), "--instance", "3"]) == 2
+
+
+def test_transient_shape_between_two_lasting_ones_dates_the_change_at_the_join():
+    steps = np.arange(12) * 10
+    W = np.zeros((12, 2, 2))
+    W[:, 0, 0] = 1.0
+    W[5, :, 1] = 0.8 * np.array([np.cos(np.pi / 4), np.sin(np.pi / 4)])  # one snapshot as a 45° "pair"
+    W[6:, 1, 1] = 0.9  # then orthogonal
+    events = ev.find_events(steps, W, *flat_loss(steps))
+    assert [(e.step, e.text) for e in events] == [(50, "feature 1 joins — single → orthogonal pair")]
