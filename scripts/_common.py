@@ -104,22 +104,39 @@ def render(log, out, **options):
         return None
 
 
-def hstack_videos(left: str, right: str, out: str) -> str | None:
-    """Two videos side by side (same height) with ffmpeg's hstack."""
+def hstack_videos(left: str, right: str, out: str, labels: tuple | None = None) -> str | None:
+    """Two videos side by side (same height) with ffmpeg's hstack, each under a label if given
+    (drawtext with matplotlib's bundled DejaVu font; without labels if that filter is missing)."""
     import subprocess
 
     import imageio_ffmpeg
+    import matplotlib
 
     from animsup.atomic import atomic_path
 
-    try:
+    def run(filt):
         with atomic_path(out) as tmp:
             subprocess.run(
                 [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-i", left, "-i", right,
-                 "-filter_complex", "hstack=inputs=2:shortest=1", "-c:v", "libx264", "-preset", "veryfast",
-                 "-pix_fmt", "yuv420p", tmp],
+                 "-filter_complex", filt, "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", tmp],
                 check=True,
             )
+
+    plain = "hstack=inputs=2:shortest=1"
+    try:
+        if labels:
+            font = os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans-Bold.ttf")
+            parts = []
+            for k, text in enumerate(labels):
+                text = text.replace(":", "\\:").replace("'", "")
+                parts.append(f"[{k}:v]pad=iw:ih+44:0:44:white,drawtext=fontfile='{font}':text='{text}':"
+                             f"fontsize=26:fontcolor=black:x=(w-text_w)/2:y=10[v{k}]")
+            try:
+                run(";".join(parts) + ";[v0][v1]hstack=inputs=2:shortest=1")
+            except subprocess.CalledProcessError:
+                run(plain)
+        else:
+            run(plain)
         say(f"  video: {os.path.relpath(out, ROOT)} (side by side)")
         return out
     except Exception as e:

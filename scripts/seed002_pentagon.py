@@ -86,7 +86,9 @@ def main() -> int:
                         size="960x540"):
                 videos.append(out)
         if len(videos) == 2:
-            c.hstack_videos(*videos, os.path.join(args.out, "side_by_side.mp4"))
+            c.hstack_videos(*videos, os.path.join(args.out, "side_by_side.mp4"),
+                            labels=(f"seed 002's (blog) gradient, seed {best['blog'].seed}: {best['blog'].shape}",
+                                    f"exact gradient, seed {best['exact'].seed}: {best['exact'].shape}"))
     return 0
 
 
