@@ -116,3 +116,18 @@ def test_real_c_program_output(tmp_path):
     k = len(lines) - 1 - lines[::-1].index("W: [")
     W = np.array([[float(t) for t in lines[k + 1 + r].split()] for r in range(2)])
     np.testing.assert_allclose(run.W[-1, 0], W, atol=1e-7)
+
+
+def test_log_ending_right_after_a_block_group(tmp_path, monkeypatch):
+    from animsup.importers import c_log
+
+    monkeypatch.setattr(c_log, "LOSS_CHUNK", 7)  # losses already written out when the group ends the file
+    lines = (DATA / "small.log").read_text().split("\n")
+    end = lines.index("run: 200")
+    src = tmp_path / "ends.log"
+    src.write_text("\n".join(lines[:end]) + "\n")
+    res = importers.convert("c-log", src, tmp_path / "e.jsonl")
+    run = read_log(tmp_path / "e.jsonl")
+    assert res.status == "completed" and list(run.steps) == [100, 200] and len(run.loss_steps) == 200
+    # no next run: the last snapshot carries the last run's loss
+    assert run.loss[-1, 0] == pytest.approx(round(0.2 - 0.0004 * 199, 4))

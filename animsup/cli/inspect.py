@@ -182,7 +182,8 @@ def format_report(r: dict) -> str:
 def _format_instance(row: dict, n_features: int) -> list[str]:
     g = row["geometry"]
     smooth = f" (last 5%: {row['loss_smoothed']:.5g})" if row.get("loss_smoothed") is not None else ""
-    head = f"instance {row['index']}  1-S={row['feature_probability']:.3g} seed={row['seed']}  loss {row['loss']:.5g}{smooth}"
+    seed = "unknown" if row["seed"] is None else row["seed"]
+    head = f"instance {row['index']}  1-S={row['feature_probability']:.3g} seed={seed}  loss {row['loss']:.5g}{smooth}"
     rep = g["represented"]
     dpf = g["dims_per_feature"]
     shape = ""

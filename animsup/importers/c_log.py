@@ -193,6 +193,7 @@ def convert(
         loss_start = 0
         pending = None  # (step, W, b) waiting for the loss of the next run
         n_snap, n_loss, last_run, status, seconds, shape = 0, 0, -1, "completed", None, None
+        last_loss = 0.0  # the latest finite loss (losses is emptied as records are written)
 
         def flush_losses(final=False):
             nonlocal loss_start, losses
@@ -215,7 +216,7 @@ def convert(
                 if not math.isfinite(v):
                     continue  # the end record ("diverged") follows
                 losses.append(v)
-                n_loss += 1
+                n_loss, last_loss = n_loss + 1, v
                 if pending is not None:
                     write_pending(v)
                 flush_losses()
@@ -228,7 +229,7 @@ def convert(
                         feature_probability=[feature_probability], seed=[None],
                         importance=importance ** np.arange(W.shape[1]),
                         config=_config(src, W.shape, importance, feature_probability),
-                        importance_source="assumed: the C log does not record it (import --importance)",
+                        importance_source="assumed: not in the C log, set by import --importance",
                         imported_from={"format": "c-log", "path": os.path.abspath(src)},
                     )
                     writer = LogWriter(tmp, header, force=True)
@@ -240,7 +241,7 @@ def convert(
                     records.close()
                     break
                 if pending is not None:  # two block groups without a run between them
-                    write_pending(losses[-1])
+                    write_pending(last_loss)
                 pending = (a + 1, W, b)
             elif kind == "seconds":
                 seconds = v
@@ -256,7 +257,7 @@ def convert(
             raise AnimsupError(f"{src}: no complete b/W/grad w/grad b block group, so N and M are unknown "
                                "(the C program prints them after run 99; is the log that short?)")
         if pending is not None:  # the file ended right after a block group: use the last run's loss
-            write_pending(losses[-1] if losses else 0.0)
+            write_pending(last_loss)
         flush_losses(final=True)
         end_step = last_run if status == "diverged" else last_run + 1
         writer.end(status, end_step, seconds if seconds is not None else 0.0, source_wall_seconds=seconds)
