@@ -15,6 +15,10 @@ Random streams (all reproducible from the config):
   (so the torch and numpy backends see identical batches); on CUDA it is a torch
   generator on the device.
 
+Layout: a batch is ``x`` (shape: [n_instances, n_features, batch]) — samples are columns,
+as in h = W x; every matmul of the model is then one ``bmm`` over contiguous rows
+(measured 1.5-5x faster here than (instances, batch, features)).
+
 numpy only; torch is imported lazily by :class:`CudaBatches`.
 """
 
@@ -50,22 +54,26 @@ def data_seed(seeds) -> np.random.SeedSequence:
     return np.random.SeedSequence([_DATA_TAG, *[int(s) for s in seeds]])
 
 
-def sparse_from_uniform(u: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """``u / p`` where ``u < p`` else 0, in place on ``u``.
+def inverse_probability(p) -> np.ndarray:
+    """float32 ``1 / p``: the one multiplier every sampler uses (so backends draw identical data)."""
+    return (np.float32(1.0) / np.asarray(p, dtype=np.float32)).astype(np.float32)
 
-    :param u: (shape: [n_instances, batch, n_features]) uniform [0, 1) draws, overwritten
+
+def sparse_from_uniform(u: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``u / p`` where that is < 1 (i.e. ``u < p``) else 0, in place on ``u``.
+
+    :param u: (shape: [n_instances, n_features, batch]) uniform [0, 1) draws, overwritten
     :param p: (shape: [n_instances, 1, 1]) feature probability per instance
     """
-    zero = u >= p
-    u *= 1.0 / p
-    np.putmask(u, zero, 0.0)
+    u *= inverse_probability(p)
+    np.putmask(u, u >= 1.0, 0.0)
     return u
 
 
-def normalize_rows_(x):
-    """Scale each sample (last axis) to unit norm; all-zero samples stay zero (seed 000's variant).
-    Works on numpy arrays and torch tensors."""
-    norm = (x * x).sum(-1, keepdims=True) ** 0.5
+def normalize_samples_(x):
+    """Scale each sample (a column: axis 1 of [k, n, B]) to unit norm; all-zero samples stay
+    zero (seed 000's variant). Works on numpy arrays and torch tensors."""
+    norm = (x * x).sum(1, keepdims=True) ** 0.5
     norm[norm == 0] = 1.0
     x /= norm
     return x
@@ -87,21 +95,32 @@ class Batches:
         self.rng = np.random.Generator(np.random.PCG64(data_seed(seeds)))
         self.dataset = None
         if dataset_size is not None:
-            self.dataset = self._draw(dataset_size).reshape(self.k * dataset_size, self.n)
+            # stored sample-major ([k * N, n]) so a batch is one row gather
+            self.dataset = np.ascontiguousarray(self._draw(dataset_size).transpose(0, 2, 1)).reshape(-1, self.n)
             self._offset = (np.arange(self.k, dtype=np.int64) * dataset_size)[:, None]
             self.dataset_size = dataset_size
 
-    def _draw(self, rows: int) -> np.ndarray:
-        u = self.rng.random((self.k, rows, self.n), dtype=np.float32)
+    def _draw(self, cols: int) -> np.ndarray:
+        u = self.rng.random((self.k, self.n, cols), dtype=np.float32)
         x = sparse_from_uniform(u, self.p)
-        return normalize_rows_(x) if self.normalize else x
+        return normalize_samples_(x) if self.normalize else x
+
+    @property
+    def fresh_uniform(self) -> bool:
+        """True when a batch is plain ``sparse_from_uniform(uniform())`` (no data set, no normalising),
+        so a caller may apply the transform itself (the torch engine does it in two fused ops)."""
+        return self.dataset is None and not self.normalize
+
+    def uniform(self) -> np.ndarray:
+        """The raw uniform draws of the next batch (only when :attr:`fresh_uniform`)."""
+        return self.rng.random((self.k, self.n, self.batch_size), dtype=np.float32)
 
     def next(self) -> np.ndarray:
-        """:return: (shape: [n_instances, batch, n_features]) float32"""
+        """:return: (shape: [n_instances, n_features, batch]) float32"""
         if self.dataset is None:
             return self._draw(self.batch_size)
         idx = self.rng.integers(0, self.dataset_size, (self.k, self.batch_size)) + self._offset
-        return self.dataset[idx]
+        return np.ascontiguousarray(self.dataset[idx].transpose(0, 2, 1))
 
     def get_state(self) -> str:
         return json.dumps(self.rng.bit_generator.state)
@@ -125,20 +144,20 @@ class CudaBatches:
         self.gen.manual_seed(int(data_seed(seeds).generate_state(1, np.uint64)[0] >> np.uint64(1)))
         self.dataset = None
         if dataset_size is not None:
-            self.dataset = self._draw(dataset_size).reshape(self.k * dataset_size, self.n)
+            self.dataset = self._draw(dataset_size).transpose(1, 2).contiguous().reshape(-1, self.n)
             self._offset = (torch.arange(self.k, device=device) * dataset_size)[:, None]
             self.dataset_size = dataset_size
 
-    def _draw(self, rows: int):
-        u = self.torch.rand((self.k, rows, self.n), generator=self.gen, device=self.device)
+    def _draw(self, cols: int):
+        u = self.torch.rand((self.k, self.n, cols), generator=self.gen, device=self.device)
         x = self.torch.where(u < self.p, u / self.p, 0.0)
-        return normalize_rows_(x) if self.normalize else x
+        return normalize_samples_(x) if self.normalize else x
 
     def next(self):
         if self.dataset is None:
             return self._draw(self.batch_size)
         idx = self.torch.randint(0, self.dataset_size, (self.k, self.batch_size), generator=self.gen, device=self.device)
-        return self.dataset[idx + self._offset]
+        return self.dataset[idx + self._offset].transpose(1, 2).contiguous()
 
     def get_state(self) -> np.ndarray:
         return self.gen.get_state().numpy().copy()

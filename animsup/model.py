@@ -1,7 +1,8 @@
 """The toy models in torch, batched over instances, with a hand-written backward pass.
 
-Shapes: x (shape: [n_instances, batch, n_features]) — instances first, so every matmul
-is one ``bmm`` (measured faster than einsum here); W (shape: [n_instances, n_hidden, n_features]).
+Shapes: x (shape: [n_instances, n_features, batch]) — samples are columns (h = W x), so
+every matmul is one ``bmm`` over contiguous rows (faster here than einsum or a
+[instances, batch, features] layout); W (shape: [n_instances, n_hidden, n_features]).
 
 - tied:   y = ReLU(W^T W x + b)          (the paper, seed 002)
 - untied: y = ReLU(W_dec^T W_enc x + b)  (seed 000's TwoWeightLinearNet; W is the encoder)
@@ -17,24 +18,24 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from animsup.data import Batches, CudaBatches, importance_vector
+from animsup.data import Batches, CudaBatches, importance_vector, inverse_probability
 from animsup.numpy_model import init_params, loss_scale
 from animsup.optim import FlatOptimizer
 
 
 def forward(x, W, b, W_dec=None, model: str = "tied"):
-    """:return: y (shape: [k, B, n]) for x (shape: [k, B, n])"""
+    """:return: y (shape: [k, n, B]) for x (shape: [k, n, B])"""
     dec = W if W_dec is None else W_dec
-    h = torch.bmm(x, W.transpose(1, 2))          # [k, B, m]
-    z = torch.baddbmm(b.unsqueeze(1), h, dec)    # [k, B, n]
+    h = torch.bmm(W, x)                                      # [k, m, B]
+    z = torch.baddbmm(b.unsqueeze(2), dec.transpose(1, 2), h)  # [k, n, B]
     return z if model == "linear" else torch.relu(z)
 
 
 def loss_fn(y, x, importance, reduction: str = "mean"):
     """Importance-weighted squared error per instance (shape: [k]); summing over instances
     gives the notebook's total loss."""
-    err = importance * (y - x) ** 2
-    return err.mean((1, 2)) if reduction == "mean" else 0.5 * err.sum(2).mean(1)
+    err = importance.unsqueeze(1) * (y - x) ** 2    # [k, n, B]
+    return err.mean((1, 2)) if reduction == "mean" else 0.5 * err.sum(1).mean(1)
 
 
 def l1_penalty(l1: float, *params):
@@ -42,35 +43,55 @@ def l1_penalty(l1: float, *params):
     return l1 * sum(p.abs().flatten(1).sum(1) for p in params if p is not None)
 
 
-def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean", l1=0.0, out=None):
+def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean", l1=0.0, out=None,
+                  negated=False, need_loss=True):
     """Loss per instance and its exact gradient, without autograd.
 
+    :param x: (shape: [k, n, B]) the batch, or ``-x`` when ``negated`` (the sampler's
+        cheapest output: one multiply and one threshold, see :func:`negated_sparse_`)
     :param importance: (shape: [n]) already multiplied by 2c (see :func:`grad_weight`)
     :param out: dict of gradient buffers "W", "b" (and "W_dec") to write into
+    :param need_loss: False skips the loss (returns None) on steps whose loss is not recorded
     :return: loss (shape: [k])
     """
     dec = W if W_dec is None else W_dec
-    h = torch.bmm(x, W.transpose(1, 2))                # [k, B, m]
-    z = torch.baddbmm(b.unsqueeze(1), h, dec)          # [k, B, n]
-    d = (z.clamp_min(0) if model != "linear" else z.clone()).sub_(x)   # y - x
-    g = d * importance                                 # 2c I d
-    loss = torch.linalg.vecdot(g.flatten(1), d.flatten(1)).mul_(0.5)
+    sign = -1.0 if negated else 1.0
+    h = torch.bmm(W, x)                                        # [k, m, B]  (sign * h)
+    z = torch.baddbmm(b.unsqueeze(2), dec.transpose(1, 2), h, alpha=sign)   # [k, n, B]  W^T h + b
+    d = z.clamp_min(0) if model != "linear" else z.clone()
+    d.add_(x, alpha=-sign)                                     # d = y - x
+    g = d * importance.unsqueeze(1)                            # 2c I d
+    loss = (g * d).sum((1, 2)).mul_(0.5) if need_loss else None
     if model != "linear":
-        g = torch.ops.aten.threshold_backward(g, z, 0)  # zero where z <= 0 (the ReLU's gradient)
-    dh = torch.bmm(g, dec.transpose(1, 2))             # [k, B, m]
-    torch.sum(g, 1, out=out["b"])
-    if W_dec is None:  # tied: W is used as decoder and as encoder
-        torch.bmm(h.transpose(1, 2), g, out=out["W"])
-        out["W"].baddbmm_(dh.transpose(1, 2), x)
+        g = torch.ops.aten.threshold_backward(g, z, 0)          # zero where z <= 0 (the ReLU's gradient)
+    dh = torch.bmm(dec, g)                                     # [k, m, B]
+    torch.sum(g, 2, out=out["b"])
+    if W_dec is None:  # tied: W is the decoder (h g^T) and the encoder (dh x^T)
+        torch.bmm(h, g.transpose(1, 2), out=out["W"])
+        out["W"].baddbmm_(dh, x.transpose(1, 2), beta=sign, alpha=sign)   # = sign*(sign h g^T + dh (sign x)^T)
     else:
-        torch.bmm(h.transpose(1, 2), g, out=out["W_dec"])
-        torch.bmm(dh.transpose(1, 2), x, out=out["W"])
+        torch.bmm(h, g.transpose(1, 2), out=out["W_dec"])
+        torch.bmm(dh, x.transpose(1, 2), out=out["W"])
+        if negated:
+            out["W_dec"].neg_()
+            out["W"].neg_()
     if l1:
-        loss += l1_penalty(l1, W, b, W_dec)
+        if need_loss:
+            loss += l1_penalty(l1, W, b, W_dec)
         for name, p in (("W", W), ("b", b), ("W_dec", W_dec)):
             if p is not None:
                 out[name].add_(p.sign(), alpha=l1)
     return loss
+
+
+def negated_sparse_(u, neg_inv_p):
+    """``-x`` from uniform draws, in place: ``-u/p`` where ``u/p < 1``, else 0 — one multiply
+    and one threshold (masking with a boolean tensor was 3-4x slower here).
+
+    :param u: (shape: [k, n, B]) uniform [0, 1) draws, overwritten
+    :param neg_inv_p: (shape: [k, 1, 1]) -1/p per instance
+    """
+    return torch.nn.functional.threshold_(u.mul_(neg_inv_p), -1.0, 0.0)
 
 
 def grad_weight(importance: np.ndarray, reduction: str, batch: int, n_features: int) -> np.ndarray:
@@ -118,15 +139,21 @@ class TorchEngine:
             self.data = Batches(cfg.instance_probabilities(), n, cfg.batch_size, cfg.seeds, **kw)
         else:
             self.data = CudaBatches(cfg.instance_probabilities(), n, cfg.batch_size, cfg.seeds, device=device, **kw)
+        self.neg_inv_p = torch.from_numpy(-inverse_probability(cfg.instance_probabilities())).view(-1, 1, 1)
         self.opt = FlatOptimizer(self.params, cfg.optimizer, cfg.resolved_weight_decay())
 
-    def loss_and_grad(self):
-        x = self.data.next()
-        if isinstance(x, np.ndarray):
-            x = torch.from_numpy(x)
+    def loss_and_grad(self, need_loss: bool = True):
+        """Draw the next batch; return the loss per instance (shape: [k], on the device) and fill ``grad``."""
+        negated = self.device == "cpu" and self.data.fresh_uniform
+        if negated:
+            x = negated_sparse_(torch.from_numpy(self.data.uniform()), self.neg_inv_p)
+        else:
+            x = self.data.next()
+            x = torch.from_numpy(x) if isinstance(x, np.ndarray) else x
         v = self.views
         return loss_and_grad(x, v["W"], v["b"], v.get("W_dec"), self.importance, model=self.cfg.model,
-                             reduction=self.cfg.loss_reduction, l1=self.cfg.l1, out=self.grads)
+                             reduction=self.cfg.loss_reduction, l1=self.cfg.l1, out=self.grads,
+                             negated=negated, need_loss=need_loss)
 
     def update_(self, lr: float) -> None:
         self.opt.step_(self.grad, lr)

@@ -1,9 +1,9 @@
 """The tied toy model in numpy with hand-derived gradients (``--backend numpy``), as seed 002 does in C.
 
-Model, batched over instances (x: [n_instances, batch, n_features])::
+Model, batched over instances (x: [n_instances, n_features, batch], samples as columns)::
 
-    h = W x                 # [k, B, m]   hidden
-    z = W^T h + b           # [k, B, n]
+    h = W x                 # [k, m, B]   hidden
+    z = W^T h + b           # [k, n, B]
     y = ReLU(z),  d = y - x
 
 Loss per instance, with c = 1/(B n) ("mean", the notebook) or c = 1/(2B) ("half-sum", seed 002)::
@@ -65,42 +65,43 @@ def loss_scale(reduction: str, batch: int, n_features: int) -> float:
 
 
 def forward(W: np.ndarray, b: np.ndarray, x: np.ndarray):
-    """:return: h [k, B, m], z [k, B, n] (pre-ReLU) for x [k, B, n]"""
-    h = x @ W.transpose(0, 2, 1)
-    z = h @ W
-    z += b[:, None, :]
+    """:return: h [k, m, B], z [k, n, B] (pre-ReLU) for x [k, n, B]"""
+    h = W @ x
+    z = W.transpose(0, 2, 1) @ h
+    z += b[:, :, None]
     return h, z
 
 
 def loss_and_grad(W, b, x, importance, *, gradient="exact", reduction="mean", l1=0.0):
     """Per-instance loss and its gradient (``exact``) or seed 002's (``blog``).
 
-    :param W: (shape: [k, m, n]); b: (shape: [k, n]); x: (shape: [k, B, n]); importance: (shape: [n])
+    :param W: (shape: [k, m, n]); b: (shape: [k, n]); x: (shape: [k, n, B]); importance: (shape: [n])
     :return: loss (shape: [k]), dW (shape: [k, m, n]), db (shape: [k, n])
     """
-    B, n = x.shape[1], x.shape[2]
+    n, B = x.shape[1], x.shape[2]
     f = W.dtype.type  # float32 in training; float64 in the oracle tests
     c2 = f(2.0 * loss_scale(reduction, B, n))
     h, z = forward(W, b, x)
     active = z > 0
     d = np.maximum(z, 0, out=z)
     d -= x                                      # d = y - x
-    g = d * (importance * c2)                   # 2c I d
-    loss = np.einsum("kbn,kbn->k", g, d) * f(0.5)
+    g = d * (importance * c2)[:, None]          # 2c I d
+    loss = np.einsum("knb,knb->k", g, d) * f(0.5)
     g *= active
+    xT = x.transpose(0, 2, 1)
     if gradient == "exact":
-        dW = h.transpose(0, 2, 1) @ g           # decoder use of W:  g_i h_m
-        dW += (g @ W.transpose(0, 2, 1)).transpose(0, 2, 1) @ x   # encoder use: x_i sum_j g_j W[m, j]
-        db = g.sum(1)
+        dW = h @ g.transpose(0, 2, 1)           # decoder use of W:  g_i h_m
+        dW += (W @ g) @ xT                      # encoder use: x_i sum_j g_j W[m, j]
+        db = g.sum(2)
         if l1:
             dW += l1 * np.sign(W)
             db += l1 * np.sign(b)
     else:  # seed 002's printed gradient
-        dW = h.transpose(0, 2, 1) @ g
-        dW += W * np.einsum("kbn,kbn->kn", g, x)[:, None, :]   # keeps only the j = n term
-        db = (d * active).sum(1) * c2                           # no importance weight
+        dW = h @ g.transpose(0, 2, 1)
+        dW += W * np.einsum("knb,knb->kn", g, x)[:, None, :]   # keeps only the j = n term
+        db = (d * active).sum(2) * c2                           # no importance weight
         if l1:
-            n_active = active.sum(1).astype(W.dtype) / B        # C adds alpha sign(.) per active sample
+            n_active = active.sum(2).astype(W.dtype) / B        # C adds alpha sign(.) per active sample
             dW += f(l1) * np.where(W > 0, f(1), f(-1)) * n_active[:, None, :]
             db += f(l1) * np.where(b > 0, f(1), f(-1)) * n_active
     if l1:
@@ -126,7 +127,7 @@ class NumpyEngine:
                             dataset_size=cfg.dataset_size, normalize=cfg.normalize)
         self.opt = FlatOptimizer(self.params, cfg.optimizer, cfg.resolved_weight_decay())
 
-    def loss_and_grad(self) -> np.ndarray:
+    def loss_and_grad(self, need_loss: bool = True) -> np.ndarray:
         x = self.data.next()
         loss, dW, db = loss_and_grad(self.W, self.b, x, self.importance, gradient=self.cfg.gradient,
                                      reduction=self.cfg.loss_reduction, l1=self.cfg.l1)

@@ -41,6 +41,13 @@ class FlatOptimizer:
         if kind in ("adam", "adamw"):
             self.m = params * 0
             self.v = params * 0
+        # torch's fused Adam(W) kernel: one pass instead of ~6 ops (13x faster for a tiny model here)
+        self._fused = None
+        if self.is_torch and kind != "sgd":
+            import torch
+
+            self._fused = getattr(torch, "_fused_adamw_" if kind == "adamw" else "_fused_adam_", None)
+            self._t = torch.zeros((), dtype=torch.float32, device=params.device)
 
     def step_(self, grad, lr: float) -> None:
         """One update with gradient ``grad`` (same shape as params; may be modified)."""
@@ -50,6 +57,11 @@ class FlatOptimizer:
             if wd:
                 grad += wd * p
             p -= lr * grad
+            return
+        if self._fused is not None:
+            self._t.fill_(self.t)
+            self._fused([p], [grad], [self.m], [self.v], [], [self._t], lr=lr, beta1=self.b1, beta2=self.b2,
+                        weight_decay=wd, eps=self.eps, amsgrad=False, maximize=False)
             return
         if wd:
             if self.kind == "adamw":

@@ -226,8 +226,9 @@ class _Loop:
             checkpoint = (cfg.checkpoint and is_snap and s > logged_snapshot
                           and (s == total or interrupted or time.perf_counter() - last_ckpt >= self.checkpoint_seconds))
             rng = engine.rng_state() if checkpoint else None
-            loss = engine.loss_and_grad()
-            if s % every == 0 and s > logged_loss:
+            record = s % every == 0 and s > logged_loss
+            loss = engine.loss_and_grad(need_loss=record or is_snap)
+            if record:
                 self.loss_steps.append(s)
                 self.loss_rows.append(loss)
             if is_snap:

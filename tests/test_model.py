@@ -13,7 +13,7 @@ torch.set_num_threads(1)
 
 def _setup(model, k=3, B=7, n=5, m=2, seed=0):
     g = torch.Generator().manual_seed(seed)
-    x = torch.rand(k, B, n, generator=g, dtype=torch.float64) * (torch.rand(k, B, n, generator=g) < 0.5)
+    x = torch.rand(k, n, B, generator=g, dtype=torch.float64) * (torch.rand(k, n, B, generator=g) < 0.5)
     W = torch.randn(k, m, n, generator=g, dtype=torch.float64)
     b = torch.randn(k, n, generator=g, dtype=torch.float64) * 0.1
     W_dec = torch.randn(k, m, n, generator=g, dtype=torch.float64) if model == "untied" else None
@@ -24,7 +24,8 @@ def _setup(model, k=3, B=7, n=5, m=2, seed=0):
 @pytest.mark.parametrize("model", ["tied", "untied", "linear"])
 @pytest.mark.parametrize("reduction", ["mean", "half-sum"])
 @pytest.mark.parametrize("l1", [0.0, 0.03])
-def test_hand_backward_matches_autograd(model, reduction, l1):
+@pytest.mark.parametrize("negated", [False, True])
+def test_hand_backward_matches_autograd(model, reduction, l1, negated):
     x, W, b, W_dec, imp = _setup(model)
     params = [t.clone().requires_grad_() for t in (W, b) + ((W_dec,) if W_dec is not None else ())]
     Wa, ba = params[0], params[1]
@@ -34,8 +35,9 @@ def test_hand_backward_matches_autograd(model, reduction, l1):
     out = {"W": torch.empty_like(W), "b": torch.empty_like(b)}
     if W_dec is not None:
         out["W_dec"] = torch.empty_like(W)
-    w2c = torch.from_numpy(grad_weight(imp.numpy(), reduction, x.shape[1], x.shape[2]).astype(np.float64))
-    loss = loss_and_grad(x, W, b, W_dec, w2c, model=model, reduction=reduction, l1=l1, out=out)
+    w2c = torch.from_numpy(grad_weight(imp.numpy(), reduction, x.shape[2], x.shape[1]).astype(np.float64))
+    xin = -x if negated else x  # the engine feeds -x (cheapest to sample)
+    loss = loss_and_grad(xin, W, b, W_dec, w2c, model=model, reduction=reduction, l1=l1, out=out, negated=negated)
     torch.testing.assert_close(loss, ref.detach())
     torch.testing.assert_close(out["W"], Wa.grad)
     torch.testing.assert_close(out["b"], ba.grad)
@@ -47,10 +49,22 @@ def test_batched_model_equals_loop_over_instances():
     x, W, b, _, imp = _setup("tied", k=4)
     y = forward(x, W, b)
     for i in range(4):
-        yi = torch.relu(x[i] @ W[i].T @ W[i] + b[i])  # one instance: y = ReLU(W^T W x + b), x as rows
-        torch.testing.assert_close(y[i], yi)
-        li = (imp * (yi - x[i]) ** 2).mean()
+        for j in range(x.shape[2]):  # one instance, one sample: y = ReLU(W^T W x + b)
+            yij = torch.relu(W[i].T @ (W[i] @ x[i, :, j]) + b[i])
+            torch.testing.assert_close(y[i, :, j], yij)
+        li = (imp[:, None] * (y[i] - x[i]) ** 2).mean()
         torch.testing.assert_close(loss_fn(y, x, imp)[i], li)
+
+
+def test_negated_sampler_is_minus_the_numpy_sampler():
+    from animsup.data import inverse_probability, sparse_from_uniform
+    from animsup.model import negated_sparse_
+
+    p = np.array([1.0, 0.3, 0.07], np.float32).reshape(-1, 1, 1)
+    u = np.random.default_rng(0).random((3, 4, 5000), dtype=np.float32)
+    a = sparse_from_uniform(u.copy(), p)
+    b = negated_sparse_(torch.from_numpy(u.copy()), torch.from_numpy(-inverse_probability(p)))
+    np.testing.assert_array_equal(-b.numpy(), a)
 
 
 @pytest.mark.parametrize("kind, cls, kw", [

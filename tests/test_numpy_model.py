@@ -13,7 +13,7 @@ from animsup.numpy_model import init_params, loss_and_grad
 
 def _case(k=2, B=6, n=5, m=2, seed=0, dtype=np.float64):
     rng = np.random.default_rng(seed)
-    x = (rng.random((k, B, n)) * (rng.random((k, B, n)) < 0.5)).astype(dtype)
+    x = (rng.random((k, n, B)) * (rng.random((k, n, B)) < 0.5)).astype(dtype)
     W = rng.normal(size=(k, m, n)).astype(dtype)
     b = (rng.normal(size=(k, n)) * 0.3).astype(dtype)
     imp = (0.7 ** np.arange(n)).astype(dtype)
@@ -88,12 +88,12 @@ def test_blog_gradient_is_seed_002s_c_loop(alpha):
     _, dW, db = loss_and_grad(W, b, x, imp, gradient="blog", reduction="half-sum", l1=alpha)
     for i in range(x.shape[0]):
         gW, gb = np.zeros_like(W[i]), np.zeros_like(b[i])
-        for sample in x[i]:  # the C training loop: sum over the batch, update by eta / batch_size
+        for sample in x[i].T:  # the C training loop: sum over the batch, update by eta / batch_size
             _, a, c = c_gradient(W[i], b[i], sample, imp, alpha)
             gW += a
             gb += c
-        np.testing.assert_allclose(dW[i], gW / x.shape[1], rtol=1e-10)
-        np.testing.assert_allclose(db[i], gb / x.shape[1], rtol=1e-10)
+        np.testing.assert_allclose(dW[i], gW / x.shape[2], rtol=1e-10)
+        np.testing.assert_allclose(db[i], gb / x.shape[2], rtol=1e-10)
 
 
 def test_blog_gradient_differs_from_the_exact_one():
