@@ -69,14 +69,15 @@ class OutcomeClass:
     max_loss: float
     gap: float
     ids: tuple
+    share: float = 1.0  # of the instances with this feature probability
 
     @property
     def best(self) -> bool:
         return self.gap == 0.0
 
     def to_dict(self) -> dict:
-        return {"outcome": self.name, "count": self.count, "mean_loss": self.mean_loss, "min_loss": self.min_loss,
-                "max_loss": self.max_loss, "gap": self.gap, "ids": list(self.ids)}
+        return {"outcome": self.name, "count": self.count, "share": self.share, "mean_loss": self.mean_loss,
+                "min_loss": self.min_loss, "max_loss": self.max_loss, "gap": self.gap, "ids": list(self.ids)}
 
 
 def compact_set(features) -> str:
@@ -152,9 +153,10 @@ def summarize(outcomes: list[Outcome]) -> list[OutcomeClass]:
         stats.sort(key=lambda s: (s[0], s[3]))
         best = stats[0][0]
         prefix = f"1-S={p:.3g}: " if len(probs) > 1 else ""
+        total = sum(len(m) for *_, m in stats)
         result += [
             OutcomeClass(prefix + name, len(m), mean, lo, hi, (mean - best) / best if best > 0 else mean - best,
-                         tuple(o.id for o in sorted(m, key=lambda o: o.final_loss)))
+                         tuple(o.id for o in sorted(m, key=lambda o: o.final_loss)), len(m) / total)
             for mean, lo, hi, name, m in stats
         ]
     return result
@@ -171,13 +173,14 @@ def shape_summary(outcomes: list[Outcome]) -> list[OutcomeClass]:
     return summarize(renamed)
 
 
-def format_summary(classes: list[OutcomeClass], total: int, title: str = "outcome") -> str:
-    """The printed table: each class with count, mean/min loss and its gap to the best class."""
+def format_summary(classes: list[OutcomeClass], total: int | None = None, title: str = "outcome") -> str:
+    """The printed table: each class with count, share (within its feature probability),
+    mean/min loss and its gap to the best class."""
     width = max([len(title)] + [len(c.name) for c in classes])
     lines = [f"{title:<{width}}  {'count':>5}  {'share':>5}  {'mean loss':>9}  {'min loss':>9}  {'gap':>7}"]
     for c in classes:
         gap = "best" if c.best else f"{100 * c.gap:+.1f}%"
-        lines.append(f"{c.name:<{width}}  {c.count:>5}  {100 * c.count / max(total, 1):>4.0f}%  "
+        lines.append(f"{c.name:<{width}}  {c.count:>5}  {100 * c.share:>4.0f}%  "
                      f"{c.mean_loss:>9.5f}  {c.min_loss:>9.5f}  {gap:>7}")
     return "\n".join(lines)
 
