@@ -233,6 +233,7 @@ def draw_gallery(outcomes: list[Outcome], path, *, columns: int | None = None, p
         raise ValueError("no outcomes to draw")
     order = sorted(outcomes, key=lambda o: (-o.feature_probability, o.final_loss))
     good = best_ids(outcomes)
+    several = len({o.feature_probability for o in order}) > 1
     n = len(order)
     cols = columns or max(4, int(np.ceil(np.sqrt(n * 1.6))))
     rows = int(np.ceil(n / cols))
@@ -266,7 +267,8 @@ def draw_gallery(outcomes: list[Outcome], path, *, columns: int | None = None, p
             v = max(1e-9, float(np.abs(G).max()))
             ax.imshow(G, cmap="RdBu", vmin=-v, vmax=v)
         label = o.shape if o.shape is not None else f"{len(o.represented)} of {n_features}"
-        ax.set_title(f"#{o.id} seed {o.seed}\n{o.final_loss:.4f} {label}", fontsize=6, color=red if bad else "black",
+        where = f"1-S={o.feature_probability:.2g} " if several else ""
+        ax.set_title(f"#{o.id} {where}seed {o.seed}\n{o.final_loss:.4f} {label}", fontsize=6, color=red if bad else "black",
                      pad=2, linespacing=1.1)
         for sp in ax.spines.values():
             sp.set_color(red if bad else "#999999")
