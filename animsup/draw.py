@@ -1,0 +1,671 @@
+"""Per-frame arrays -> RGBA pixels, with matplotlib's Agg canvas (never pyplot).
+
+:class:`FrameDrawer` builds the figure once from a :class:`animsup.frames.Scene`:
+everything that never changes (axes, ticks, the whole loss curve, colourbar,
+title) is drawn once into a cached background; each frame restores that
+background and draws only the moving artists over it (blitting), then hands out
+the canvas's RGBA buffer. Moving artists are created once and updated
+(``set_segments``, ``set_offsets``, ``set_data``), never re-created.
+
+Views, chosen by ``n_hidden``:
+
+- 2: the hidden plane. Each feature's column W_i is an arrow from the origin with
+  a dot at its tip, coloured by importance; labels are placed greedily so they
+  never overlap (a label that cannot be placed is dropped); features with a
+  near-zero norm become a quiet cluster at the origin with one count label; a
+  faint outline joins the represented features in angular order.
+  Untied models add the decoder rows as dashed arrows with hollow tips.
+- 1: the same on a line.
+- >= 3: the WᵀW heatmap (diverging colormap, fixed symmetric range), the bias as
+  a column beside it, and per-feature norms as bars.
+
+The right side is the loss (log scale: raw faint, moving average bold) with a
+cursor at the current step; ``panels=("bias",)`` adds the bias as bars.
+``grid`` scenes show every instance in small panels sharing one loss panel.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from animsup.frames import QUIET_FRACTION, Frame, Scene
+
+THEMES = {
+    "light": {
+        "bg": "#ffffff",
+        "fg": "#1f2328",
+        "muted": "#6e7781",
+        "faint": "#d0d7de",
+        "grid": "#eaeef2",
+        "outline": "#8c959f",
+        "cursor": "#cf222e",
+        "cmap": ("viridis", 0.0, 0.82),  # (name, low, high): high importance = dark end
+        "reverse": True,
+        "heat": "RdBu_r",
+        "caption_bg": "#fff8c5",
+    },
+    "dark": {
+        "bg": "#0d1117",
+        "fg": "#e6edf3",
+        "muted": "#8b949e",
+        "faint": "#30363d",
+        "grid": "#21262d",
+        "outline": "#6e7681",
+        "cursor": "#ff7b72",
+        "cmap": ("plasma", 0.25, 1.0),  # high importance = bright end
+        "reverse": False,
+        "heat": "RdBu_r",
+        "caption_bg": "#3d2e00",
+    },
+}
+
+# instance colours for the grid's shared loss panel
+_INSTANCE_CMAP = "tab10"
+
+
+def _mpl():
+    import matplotlib
+
+    return matplotlib
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'1280x720' -> (1280, 720), rounded up to even numbers (H.264 needs them)."""
+    from animsup.errors import AnimsupError
+
+    try:
+        w, h = (int(v) for v in str(text).lower().split("x"))
+    except ValueError:
+        raise AnimsupError(f"--size must look like 1280x720, got {text!r}") from None
+    if not (64 <= w <= 7680 and 64 <= h <= 4320):
+        raise AnimsupError(f"--size {w}x{h} is out of range (64x64 .. 7680x4320)")
+    return w + (w % 2), h + (h % 2)
+
+
+def feature_colors(importance: np.ndarray, theme: dict) -> tuple[np.ndarray, object, object]:
+    """RGBA per feature (shape: [n_features, 4]), plus the (cmap, norm) for a colourbar."""
+    mpl = _mpl()
+    from matplotlib.colors import ListedColormap, Normalize
+
+    name, lo, hi = theme["cmap"]
+    base = mpl.colormaps[name]
+    cols = base(np.linspace(lo, hi, 256))
+    if theme["reverse"]:
+        cols = cols[::-1]
+    cmap = ListedColormap(cols)
+    imp = np.asarray(importance, dtype=np.float64)
+    vmin, vmax = float(imp.min()), float(imp.max())
+    if vmax - vmin < 1e-12:
+        vmin, vmax = vmin - 1, vmax + 1
+    norm = Normalize(vmin, vmax)
+    return cmap(norm(imp)), cmap, norm
+
+
+class FrameDrawer:
+    """Draws frames of one scene. ``draw(frame)`` returns an (H, W, 4) uint8 view of the
+    canvas, valid until the next call (copy it if you keep it)."""
+
+    def __init__(self, scene: Scene):
+        mpl = _mpl()
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.scene = scene
+        self.theme = THEMES[scene.theme]
+        w, h = scene.size
+        self.width, self.height = int(w), int(h)
+        dpi = scene.dpi
+        # + 1e-3 px so Agg's int() truncation gives exactly w x h
+        with mpl.rc_context(self._rc()):
+            self.fig = Figure(figsize=((w + 1e-3) / dpi, (h + 1e-3) / dpi), dpi=dpi, facecolor=self.theme["bg"])
+            self.canvas = FigureCanvasAgg(self.fig)
+            self.fs = 10.0 * min(w / 1280, h / 720) * 100 / dpi  # font size in points, scaled with the frame
+            self.fs = max(self.fs, 6.0)
+            self._dynamic: list = []
+            self._build()
+            for a in self._dynamic:
+                a.set_animated(True)
+            self.canvas.draw()
+            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+        buf = np.asarray(self.canvas.buffer_rgba())
+        if buf.shape[:2] != (self.height, self.width):
+            raise RuntimeError(f"canvas is {buf.shape[1]}x{buf.shape[0]}, expected {self.width}x{self.height}")
+
+    # ------------------------------------------------------------------ layout
+
+    def _rc(self) -> dict:
+        t = self.theme
+        return {
+            "figure.facecolor": t["bg"],
+            "axes.facecolor": t["bg"],
+            "axes.edgecolor": t["faint"],
+            "axes.labelcolor": t["fg"],
+            "text.color": t["fg"],
+            "xtick.color": t["muted"],
+            "ytick.color": t["muted"],
+            "xtick.labelcolor": t["muted"],
+            "ytick.labelcolor": t["muted"],
+            "grid.color": t["grid"],
+            "font.size": 10.0 * min(self.scene.size[0] / 1280, self.scene.size[1] / 720) * 100 / self.scene.dpi,
+            "axes.titlesize": "medium",
+            "path.simplify": True,
+        }
+
+    def _px(self, x, y, w, h):
+        """Axes rect from pixels (origin bottom-left) to figure fractions."""
+        return [x / self.width, y / self.height, w / self.width, h / self.height]
+
+    def _build(self) -> None:
+        s = self.scene
+        W, H = self.width, self.height
+        pt = self.scene.dpi / 72  # pixels per point
+        title_h = 2.6 * self.fs * pt
+        self.fig.text(
+            0.5, 1 - 0.55 * title_h / H, s.title, ha="center", va="center", fontsize=self.fs * 1.05, color=self.theme["fg"]
+        )
+        self.colors, self.cmap, self.norm = feature_colors(s.importance, self.theme)
+        top = H - title_h - 0.6 * self.fs * pt
+        bottom = 3.2 * self.fs * pt
+        left_w = 0.56 * W
+        # right column: the loss panel (and the bias panel)
+        rx = left_w + 5.5 * self.fs * pt
+        rw = W - rx - 1.6 * self.fs * pt
+        if "bias" in s.panels:
+            bias_h = 0.28 * (top - bottom)
+            gap = 3.6 * self.fs * pt
+            self._build_loss(self._px(rx, bottom + bias_h + gap, rw, top - bottom - bias_h - gap - 1.5 * self.fs * pt))
+            self._build_bias(self._px(rx, bottom, rw, bias_h))
+        else:
+            self._build_loss(self._px(rx, bottom, rw, top - bottom - 1.5 * self.fs * pt))
+        box = (1.2 * self.fs * pt, bottom * 0.6, left_w, top - bottom * 0.6)
+        if s.grid:
+            self._build_grid(box)
+        else:
+            self._views = [self._build_view(box, 0, labels=True, colorbar=True)]
+        self.caption = self.fig.text(
+            0.5,
+            0.5 * bottom / H,
+            "",
+            ha="center",
+            va="center",
+            fontsize=self.fs * 1.05,
+            color=self.theme["fg"],
+            bbox=dict(boxstyle="round,pad=0.35", fc=self.theme["caption_bg"], ec="none"),
+        )
+        self.caption.set_visible(False)
+        self._dynamic.append(self.caption)
+
+    def _build_view(self, box, k: int, *, labels: bool, colorbar: bool, label_text: str | None = None):
+        m = self.scene.n_hidden
+        if m >= 3:
+            return _GramView(self, box, k, colorbar=colorbar, label_text=label_text)
+        return _PlaneView(self, box, k, labels=labels, colorbar=colorbar, label_text=label_text)
+
+    def _build_grid(self, box) -> None:
+        s = self.scene
+        x0, y0, bw, bh = box
+        K = len(s.instances)
+        # choose rows x cols maximising panel size
+        best = None
+        for cols in range(1, K + 1):
+            rows = math.ceil(K / cols)
+            side = min(bw / cols, bh / rows)
+            if best is None or side > best[0]:
+                best = (side, rows, cols)
+        side, rows, cols = best
+        self._views = []
+        gx = x0 + (bw - cols * side) / 2
+        gy = y0 + (bh - rows * side) / 2
+        big = side > 260
+        for k in range(K):
+            r, c = divmod(k, cols)
+            cell = (gx + c * side, gy + (rows - 1 - r) * side, side, side)
+            self._views.append(
+                self._build_view(cell, k, labels=big, colorbar=False, label_text=s.instance_labels[k])
+            )
+
+    def instance_color(self, k: int):
+        mpl = _mpl()
+        K = len(self.scene.instances)
+        if K == 1:
+            return self.theme["fg"]
+        if K <= 10:
+            return mpl.colormaps["tab10"](k)
+        return mpl.colormaps["turbo"](0.1 + 0.8 * k / max(K - 1, 1))
+
+    def _build_loss(self, rect) -> None:
+        s = self.scene
+        t = self.theme
+        ax = self.fig.add_axes(rect)
+        self.loss_ax = ax
+        ax.set_yscale("log")
+        ax.set_xlim(*s.loss_xlim)
+        ax.set_ylim(*s.loss_ylim)
+        ax.grid(True, which="major", lw=0.6)
+        ax.tick_params(labelsize=self.fs * 0.85)
+        ax.set_xlabel("training step", fontsize=self.fs * 0.9, color=t["muted"])
+        ax.set_title(
+            f"loss  (raw faint, moving average over {s.smooth} logged points bold)",
+            fontsize=self.fs * 0.9,
+            color=t["muted"],
+            loc="left",
+        )
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        x = s.loss_step
+        K = s.loss_smooth.shape[1]
+        for k in range(K):
+            col = self.instance_color(k) if K > 1 else self.theme["fg"]
+            raw_col = col if K > 1 else t["muted"]
+            lo, hi = s.loss_lo[:, k], s.loss_hi[:, k]
+            if np.any(hi > lo):
+                ax.fill_between(x, np.maximum(lo, 1e-30), hi, color=raw_col, alpha=0.22, lw=0, step=None)
+            else:
+                ax.plot(x, s.loss_lo[:, k], color=raw_col, alpha=0.35, lw=0.8)
+            ax.plot(x, s.loss_smooth[:, k], color=col, lw=1.8, solid_capstyle="round")
+        # event ticks (static)
+        for i, (step, kind, text) in enumerate(s.events):
+            ax.axvline(step, color=t["outline"], lw=0.8, ls=(0, (2, 2)), alpha=0.8)
+            ax.annotate(
+                str(i + 1),
+                (step, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=self.fs * 0.75,
+                color=t["muted"],
+            )
+        self.cursor = ax.axvline(s.loss_xlim[0], color=t["cursor"], lw=1.3, alpha=0.9)
+        self.cursor_dots = ax.scatter(
+            np.zeros(K), np.ones(K), s=(self.fs * 0.55) ** 2, zorder=5, c=[self.instance_color(k) for k in range(K)] if K > 1 else t["cursor"],
+            edgecolors=t["bg"], linewidths=0.8,
+        )
+        self.step_text = ax.text(
+            0.98, 0.96, "", transform=ax.transAxes, ha="right", va="top", fontsize=self.fs, color=t["fg"],
+            family="monospace",
+        )
+        self._dynamic += [self.cursor, self.cursor_dots, self.step_text]
+
+    def _build_bias(self, rect) -> None:
+        s, t = self.scene, self.theme
+        ax = self.fig.add_axes(rect)
+        self.bias_ax = ax
+        n = s.n_features
+        ax.set_xlim(-0.7, n - 0.3)
+        ax.set_ylim(*s.b_range)
+        ax.axhline(0, color=t["outline"], lw=0.8)
+        ax.set_title("bias b per feature", fontsize=self.fs * 0.9, color=t["muted"], loc="left")
+        ax.tick_params(labelsize=self.fs * 0.8)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        if n <= 40:
+            ax.set_xticks(range(n))
+        from matplotlib.collections import PolyCollection
+
+        self.bias_bars = PolyCollection([np.zeros((4, 2))] * n, facecolors=self.colors, edgecolors="none")
+        ax.add_collection(self.bias_bars)
+        self._dynamic.append(self.bias_bars)
+
+    # ------------------------------------------------------------------ per frame
+
+    def draw(self, frame: Frame) -> np.ndarray:
+        """Draw ``frame`` over the cached background. Returns (H, W, 4) uint8 (a view)."""
+        s = self.scene
+        for k, view in enumerate(self._views):
+            view.update(frame, k)
+        step = frame.step
+        self.cursor.set_xdata([step, step])
+        ys = np.array([np.interp(step, s.loss_step, s.loss_smooth[:, k]) for k in range(s.loss_smooth.shape[1])])
+        self.cursor_dots.set_offsets(np.column_stack([np.full(len(ys), step), ys]))
+        if len(ys) == 1:
+            self.step_text.set_text(f"step {step:>9,.0f}\nloss {ys[0]:9.3e}")
+        else:
+            self.step_text.set_text(f"step {step:,.0f}")
+        if "bias" in s.panels:
+            b = frame.b[0]
+            x = np.arange(len(b))
+            verts = np.stack(
+                [np.stack([x - 0.38, np.zeros_like(b)], 1), np.stack([x - 0.38, b], 1), np.stack([x + 0.38, b], 1),
+                 np.stack([x + 0.38, np.zeros_like(b)], 1)], 1)
+            self.bias_bars.set_verts(verts)
+        if frame.caption:
+            self.caption.set_text(frame.caption)
+            self.caption.set_visible(True)
+        else:
+            self.caption.set_visible(False)
+
+        self.canvas.restore_region(self._background)
+        for a in self._dynamic:
+            if a.get_visible():
+                self.fig.draw_artist(a)
+        return np.asarray(self.canvas.buffer_rgba())
+
+    def close(self) -> None:
+        self.fig.clear()
+
+
+class _PlaneView:
+    """The hidden plane (n_hidden = 2) or line (n_hidden = 1) of one instance."""
+
+    def __init__(self, d: FrameDrawer, box, k: int, *, labels: bool, colorbar: bool, label_text: str | None):
+        from matplotlib.collections import LineCollection, PolyCollection
+
+        s, t = d.scene, d.theme
+        self.d = d
+        self.line = s.n_hidden == 1
+        self.untied = s.model == "untied"
+        x0, y0, bw, bh = box
+        pt = s.dpi / 72
+        fs = d.fs
+        head_room = (1.8 * fs * pt) if label_text else 0
+        cb_w = (4.5 * fs * pt) if colorbar else 0
+        side = min(bw - cb_w, bh - head_room)
+        if self.line:
+            ah = min(side * 0.55, bh - head_room)
+            rect = (x0 + (bw - cb_w - side) / 2, y0 + (bh - head_room - ah) / 2, side, ah)
+        else:
+            rect = (x0 + (bw - cb_w - side) / 2, y0 + (bh - head_room - side) / 2, side, side)
+        ax = d.fig.add_axes(d._px(*rect))
+        self.ax = ax
+        L = s.lim
+        ax.set_xlim(-L, L)
+        if self.line:
+            ax.set_ylim(-0.55 * L, 0.55 * L)
+            ax.set_yticks([])
+            ax.axhline(0, color=t["faint"], lw=1.0, zorder=0)
+        else:
+            ax.set_ylim(-L, L)
+            ax.set_aspect("equal", adjustable="box")
+            ax.axhline(0, color=t["grid"], lw=0.8, zorder=0)
+            ax.axvline(0, color=t["grid"], lw=0.8, zorder=0)
+            # unit circle for scale (norm 1)
+            if L > 0.9:
+                th = np.linspace(0, 2 * np.pi, 200)
+                ax.plot(np.cos(th), np.sin(th), color=t["grid"], lw=0.8, ls=(0, (3, 3)), zorder=0)
+        small = rect[2] < 260
+        ax.tick_params(labelsize=fs * (0.7 if small else 0.8))
+        if small:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        for sp in ax.spines.values():
+            sp.set_color(t["faint"])
+        if label_text:
+            ax.set_title(label_text, fontsize=fs * (0.8 if small else 0.9), color=d.instance_color(k), pad=2)
+        elif not self.line:
+            ax.set_xlabel("hidden dim 1", fontsize=fs * 0.8, color=t["muted"])
+            ax.set_ylabel("hidden dim 2", fontsize=fs * 0.8, color=t["muted"])
+        else:
+            ax.set_xlabel("hidden dim 1 (n_hidden = 1)", fontsize=fs * 0.8, color=t["muted"])
+        n = s.n_features
+        self.n = n
+        self.colors = d.colors
+        lw = 1.0 if small else 1.8
+        self.lw = lw
+        self.head = 0.05 * L * (0.8 if small else 1.0)
+        self.outline = ax.plot([], [], color=t["outline"], lw=1.0, alpha=0.55, zorder=1, ls="-")[0]
+        self.shafts = LineCollection([], colors=self.colors, linewidths=lw, zorder=3, capstyle="round")
+        self.heads = PolyCollection([], facecolors=self.colors, edgecolors="none", zorder=3)
+        ax.add_collection(self.shafts)
+        ax.add_collection(self.heads)
+        dot = (fs * (0.55 if small else 0.75)) ** 2
+        self.dot_size = dot
+        self.tips = ax.scatter(np.zeros(n), np.zeros(n), s=dot, c=self.colors, zorder=4, edgecolors=t["bg"], linewidths=0.6)
+        dyn = [self.outline, self.shafts, self.heads, self.tips]
+        if self.untied:
+            self.dec_shafts = LineCollection([], colors=self.colors, linewidths=lw * 0.8, zorder=2, linestyles=(0, (2.5, 2)))
+            ax.add_collection(self.dec_shafts)
+            self.dec_tips = ax.scatter(
+                np.zeros(n), np.zeros(n), s=dot * 1.3, facecolors="none", edgecolors=self.colors, linewidths=1.4, zorder=4
+            )
+            dyn += [self.dec_shafts, self.dec_tips]
+            if not small:
+                from matplotlib.lines import Line2D
+
+                handles = [
+                    Line2D([], [], color=t["fg"], lw=lw, marker="o", ms=fs * 0.6, label="encoder column W_enc[:, i]"),
+                    Line2D([], [], color=t["fg"], lw=lw * 0.8, ls=(0, (2.5, 2)), marker="o", mfc="none", ms=fs * 0.7,
+                           label="decoder row W_dec[i, :]"),
+                ]
+                ax.legend(handles=handles, loc="lower left", fontsize=fs * 0.72, frameon=False, handlelength=2.2)
+        self.labels_on = labels
+        self.texts = []
+        if labels:
+            for i in range(n):
+                tx = ax.text(0, 0, str(i), fontsize=fs * 0.85, color=t["fg"], ha="center", va="center", zorder=6,
+                             clip_on=False)
+                tx.set_visible(False)
+                self.texts.append(tx)
+            dyn += self.texts
+        self.quiet_text = ax.text(
+            0.02, 0.98, "", transform=ax.transAxes, ha="left", va="top", fontsize=fs * (0.7 if small else 0.8),
+            color=t["muted"],
+        )
+        dyn.append(self.quiet_text)
+        d._dynamic += dyn
+        self.label_w = 0.62 * fs * 0.85 * pt  # px per character
+        self.label_h = 1.25 * fs * 0.85 * pt
+        if colorbar:
+            self._colorbar(d, rect, cb_w)
+
+    def _colorbar(self, d: FrameDrawer, rect, cb_w) -> None:
+        from matplotlib.cm import ScalarMappable
+
+        s, t = d.scene, d.theme
+        imp = s.importance
+        pt = s.dpi / 72
+        x = rect[0] + rect[2] + 1.2 * d.fs * pt
+        h = min(rect[3], 0.6 * rect[3] + 40)
+        y = rect[1] + (rect[3] - h) / 2
+        if np.ptp(imp) < 1e-12:
+            d.fig.text(
+                (x) / d.width, (y + h / 2) / d.height, f"importance\n= {imp[0]:g}\n(all features)",
+                fontsize=d.fs * 0.75, color=t["muted"], va="center",
+            )
+            return
+        cax = d.fig.add_axes(d._px(x, y, 0.9 * d.fs * pt, h))
+        cb = d.fig.colorbar(ScalarMappable(d.norm, d.cmap), cax=cax)
+        cb.outline.set_visible(False)
+        cb.ax.tick_params(labelsize=d.fs * 0.7, color=t["muted"])
+        cb.set_label("importance", fontsize=d.fs * 0.8, color=t["muted"])
+
+    def _arrows(self, P: np.ndarray, show: np.ndarray):
+        """Segments and arrowhead triangles for points P (shape: [n, 2])."""
+        norm = np.hypot(P[:, 0], P[:, 1])
+        u = np.divide(P, norm[:, None], out=np.zeros_like(P), where=norm[:, None] > 0)
+        hl = np.minimum(self.head, 0.5 * norm)
+        base = P - u * hl[:, None]
+        perp = np.stack([-u[:, 1], u[:, 0]], 1) * (0.45 * hl)[:, None]
+        segs = np.stack([np.zeros_like(P), base], 1)[show]
+        tris = np.stack([P, base + perp, base - perp], 1)[show]
+        return segs, tris
+
+    def update(self, frame: Frame, k: int) -> None:
+        s = self.d.scene
+        W = frame.W[k].astype(np.float64)
+        if self.line:
+            P = np.stack([W[0], np.zeros(self.n)], 1)
+        else:
+            P = W[:2].T.copy()
+        norm = np.hypot(P[:, 0], P[:, 1])
+        quiet = norm < QUIET_FRACTION * s.lim
+        show = ~quiet
+        segs, tris = self._arrows(P, show)
+        self.shafts.set_segments(segs)
+        self.shafts.set_color(self.colors[show])
+        self.heads.set_verts(tris)
+        self.heads.set_facecolor(self.colors[show])
+        self.tips.set_offsets(P)
+        sizes = np.where(quiet, self.dot_size * 0.35, self.dot_size)
+        self.tips.set_sizes(sizes)
+        fc = self.colors.copy()
+        fc[quiet, 3] = 0.45
+        self.tips.set_facecolor(fc)
+        if self.untied and frame.W_dec is not None:
+            Wd = frame.W_dec[k].astype(np.float64)
+            Pd = np.stack([Wd[0], np.zeros(self.n)], 1) if self.line else Wd[:2].T.copy()
+            nd = np.hypot(Pd[:, 0], Pd[:, 1])
+            showd = nd >= QUIET_FRACTION * s.lim
+            self.dec_shafts.set_segments(np.stack([np.zeros_like(Pd), Pd], 1)[showd])
+            self.dec_shafts.set_color(self.colors[showd])
+            self.dec_tips.set_offsets(Pd)
+            self.dec_tips.set_edgecolor(np.where(showd[:, None], self.colors, self.colors * [1, 1, 1, 0.35]))
+        # faint outline of represented features in angular order
+        rep = norm > 0.5
+        if not self.line and rep.sum() >= 3:
+            ang = np.arctan2(P[rep, 1], P[rep, 0])
+            order = np.argsort(ang)
+            poly = P[rep][order]
+            poly = np.vstack([poly, poly[:1]])
+            self.outline.set_data(poly[:, 0], poly[:, 1])
+            self.outline.set_visible(True)
+        else:
+            self.outline.set_visible(False)
+        nq = int(quiet.sum())
+        self.quiet_text.set_text(f"{nq} feature{'s' if nq != 1 else ''} ≈ 0 (at the origin)" if nq else "")
+        if self.labels_on:
+            self._place_labels(P, norm, quiet)
+
+    def _place_labels(self, P: np.ndarray, norm: np.ndarray, quiet: np.ndarray) -> None:
+        """Greedy collision-free labels: most important features first, candidate offsets
+        around the tip (outward first); a label with no free spot is hidden."""
+        ax = self.ax
+        pix = ax.transData.transform(P)
+        bbox = ax.bbox
+        order = np.lexsort((np.arange(self.n), -self.d.scene.importance))
+        placed: list[tuple[float, float, float, float]] = []
+        # tip dots are obstacles too
+        r = math.sqrt(self.dot_size) * self.d.scene.dpi / 72 / 2 + 1
+        obstacles = [(x - r, y - r, x + r, y + r) for (x, y), q in zip(pix, quiet) if not q]
+        origin = ax.transData.transform((0, 0))
+        base_d = self.label_h * 0.9
+        for i in order:
+            tx = self.texts[i]
+            if quiet[i]:
+                tx.set_visible(False)
+                continue
+            v = pix[i] - origin
+            nv = math.hypot(v[0], v[1])
+            if self.line:
+                cands = [(0, 1), (0, -1), (0, 2), (0, -2), (0, 3), (0, -3)]
+                dirs = [(0.0, math.copysign(1.0, c[1])) for c in cands]
+                dists = [abs(c[1]) for c in cands]
+            else:
+                a0 = math.atan2(v[1], v[0]) if nv > 0 else math.pi / 2
+                dirs, dists = [], []
+                for dist in (1.0, 1.7):
+                    for da in (0, 0.45, -0.45, 0.9, -0.9, 1.5, -1.5, 2.2, -2.2):
+                        dirs.append((math.cos(a0 + da), math.sin(a0 + da)))
+                        dists.append(dist)
+            text = tx.get_text()
+            w = self.label_w * len(text) + 2
+            h = self.label_h
+            ok = False
+            for (dx, dy), dist in zip(dirs, dists):
+                cx = pix[i, 0] + dx * (base_d * dist + w / 2)
+                cy = pix[i, 1] + dy * (base_d * dist + h / 4)
+                box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+                if box[0] < bbox.x0 - 2 or box[2] > bbox.x1 + 2 or box[1] < bbox.y0 - 2 or box[3] > bbox.y1 + 2:
+                    continue
+                if any(_overlap(box, o) for o in placed) or any(_overlap(box, o) for o in obstacles):
+                    continue
+                ok = True
+                break
+            if ok:
+                placed.append(box)
+                tx.set_position(ax.transData.inverted().transform((cx, cy)))
+                tx.set_visible(True)
+            else:
+                tx.set_visible(False)
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+class _GramView:
+    """n_hidden >= 3: WᵀW heatmap, the bias column beside it, per-feature norms as bars."""
+
+    def __init__(self, d: FrameDrawer, box, k: int, *, colorbar: bool, label_text: str | None):
+        from matplotlib.collections import PolyCollection
+        from matplotlib.colors import Normalize
+
+        s, t = d.scene, d.theme
+        self.d = d
+        x0, y0, bw, bh = box
+        pt = s.dpi / 72
+        fs = d.fs
+        n = s.n_features
+        small = not colorbar
+        head_room = (1.8 * fs * pt) if label_text else 2.0 * fs * pt
+        gap = 0.6 * fs * pt
+        # heatmap square + bias column (1/n wide, at least 10 px) + norms bars (~30%)
+        side = min(bh - head_room, (bw - (5 * fs * pt if colorbar else 0)) / (1.45 + 0.06))
+        col_w = max(side / n, 8 if small else 12)
+        norms_w = 0.0 if small else 0.32 * side
+        total = side + gap + col_w + (gap * 3 + norms_w if norms_w else 0)
+        xs = x0 + (bw - total - (5 * fs * pt if colorbar else 0)) / 2
+        ys = y0 + (bh - head_room - side) / 2
+        self.gram_norm = Normalize(-s.gram_max, s.gram_max)
+        ax = d.fig.add_axes(d._px(xs, ys, side, side))
+        self.ax = ax
+        self.im = ax.imshow(np.zeros((n, n)), cmap=t["heat"], norm=self.gram_norm, interpolation="nearest",
+                            aspect="auto")
+        ax.tick_params(labelsize=fs * 0.7)
+        if small:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        else:
+            step = max(1, int(math.ceil(n / 12)))
+            ax.set_xticks(range(0, n, step))
+            ax.set_yticks(range(0, n, step))
+        title = label_text or ("W_decᵀ W_enc" if s.model == "untied" else "Wᵀ W")
+        ax.set_title(title, fontsize=fs * (0.8 if small else 0.9), color=d.instance_color(k) if label_text else t["muted"], pad=3)
+        bax = d.fig.add_axes(d._px(xs + side + gap, ys, col_w, side))
+        bnorm = Normalize(*s.b_range)
+        self.bim = bax.imshow(np.zeros((n, 1)), cmap=t["heat"], norm=bnorm, interpolation="nearest", aspect="auto")
+        bax.set_xticks([])
+        bax.set_yticks([])
+        if not small:
+            bax.set_title("b", fontsize=fs * 0.85, color=t["muted"], pad=3)
+        dyn = [self.im, self.bim]
+        self.bars = None
+        if norms_w:
+            nax = d.fig.add_axes(d._px(xs + side + gap * 4 + col_w, ys, norms_w, side))
+            nax.set_ylim(n - 0.5, -0.5)
+            nax.set_xlim(0, s.norm_max)
+            nax.set_yticks([])
+            nax.tick_params(labelsize=fs * 0.7)
+            for sp in ("top", "right"):
+                nax.spines[sp].set_visible(False)
+            nax.set_title("‖W_i‖", fontsize=fs * 0.85, color=t["muted"], pad=3)
+            self.bars = PolyCollection([np.zeros((4, 2))] * n, facecolors=d.colors, edgecolors="none")
+            nax.add_collection(self.bars)
+            dyn.append(self.bars)
+        if colorbar:
+            from matplotlib.cm import ScalarMappable
+
+            cx = xs + total + 1.2 * fs * pt
+            cax = d.fig.add_axes(d._px(cx, ys + side * 0.2, 0.9 * fs * pt, side * 0.6))
+            cb = d.fig.colorbar(ScalarMappable(self.gram_norm, t["heat"]), cax=cax)
+            cb.outline.set_visible(False)
+            cb.ax.tick_params(labelsize=fs * 0.7)
+            cb.set_label("WᵀW (bias: own scale)", fontsize=fs * 0.75, color=t["muted"])
+        d._dynamic += dyn
+
+    def update(self, frame: Frame, k: int) -> None:
+        W = frame.W[k].astype(np.float64)
+        enc = W
+        dec = frame.W_dec[k].astype(np.float64) if frame.W_dec is not None else W
+        self.im.set_data(dec.T @ enc)
+        self.bim.set_data(frame.b[k][:, None])
+        if self.bars is not None:
+            norms = np.sqrt((W * W).sum(0))
+            y = np.arange(len(norms))
+            z = np.zeros_like(norms)
+            verts = np.stack([np.stack([z, y - 0.4], 1), np.stack([norms, y - 0.4], 1), np.stack([norms, y + 0.4], 1),
+                              np.stack([z, y + 0.4], 1)], 1)
+            self.bars.set_verts(verts)

@@ -1,0 +1,328 @@
+"""RGBA frames -> video and image files, chosen by extension through a small registry.
+
+Every encoder has the same tiny protocol (after matplotlib's writers)::
+
+    enc = open_encoder("run.mp4", size=(1280, 720), fps=30)   # or make_encoder(...)
+    with enc:                     # __exit__ aborts on an exception, else finishes
+        enc.write(rgba)           # (H, W, 4) uint8, any number of times
+
+========  =====================================================================
+``.mp4``  H.264 (libx264, preset veryfast, CRF 23), yuv420p, even dimensions,
+          ``+faststart`` so browsers start playing before the download ends.
+``.webm`` VP9 (libvpx-vp9, realtime speed), yuv420p.
+``.gif``  one shared 256-colour palette (from sample frames given to
+          ``prepare``), frames streamed through ``paletteuse``; loops forever.
+``.png``  one frame (the poster), written with Pillow.
+========  =====================================================================
+
+Video frames are streamed as raw RGBA to the ffmpeg binary that imageio-ffmpeg
+ships (no temp images; ffmpeg converts to YUV in its own process, in parallel
+with drawing). If imageio-ffmpeg is missing, MP4 and WebM fall back to PyAV
+(in process). The encoder writes exactly the path it is given; callers make it
+atomic with :func:`animsup.atomic.atomic_path`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from typing import Callable
+
+import numpy as np
+
+from animsup.errors import AnimsupError
+
+MP4_PRESET = "veryfast"
+MP4_CRF = 23
+
+
+def ffmpeg_exe() -> str | None:
+    """Path to an ffmpeg binary: imageio-ffmpeg's, else one on PATH, else None."""
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception:  # not installed, or its binary is missing
+        return shutil.which("ffmpeg")
+
+
+def _have_av() -> bool:
+    try:
+        import av  # noqa: F401
+
+        return True
+    except ImportError:
+        return False
+
+
+class Encoder:
+    """Base protocol: ``prepare(samples)`` (optional), ``write(rgba)``, ``finish()``, ``abort()``."""
+
+    needs_samples = False  # True: call prepare() with a few representative frames first
+    single_frame = False
+
+    def __init__(self, path: str, size: tuple[int, int], fps: float):
+        self.path, self.size, self.fps = str(path), (int(size[0]), int(size[1])), float(fps)
+        self.frames = 0
+
+    def prepare(self, samples: list[np.ndarray]) -> None:
+        pass
+
+    def write(self, rgba) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.finish()
+        else:
+            self.abort()
+        return False
+
+
+class _FFmpegPipe(Encoder):
+    """Raw RGBA on ffmpeg's stdin; the subclass gives the output arguments."""
+
+    def __init__(self, path, size, fps, exe: str):
+        super().__init__(path, size, fps)
+        self.exe = exe
+        self.proc: subprocess.Popen | None = None
+        self._stderr = b""
+
+    def _output_args(self) -> list[str]:
+        raise NotImplementedError
+
+    def _extra_inputs(self) -> list[str]:
+        return []
+
+    def _start(self) -> None:
+        w, h = self.size
+        cmd = [
+            self.exe, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+            "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}", "-framerate", f"{self.fps:.6g}", "-i", "pipe:0",
+            *self._extra_inputs(), *self._output_args(), self.path,
+        ]  # fmt: skip
+        try:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        except OSError as e:
+            raise AnimsupError(f"cannot start ffmpeg ({self.exe}): {e}") from None
+        # drain stderr in a thread so a chatty ffmpeg never blocks on a full pipe
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        self._stderr = self.proc.stderr.read()
+
+    def write(self, rgba) -> None:
+        if self.proc is None:
+            self._start()
+        try:
+            self.proc.stdin.write(memoryview(rgba).cast("B") if not isinstance(rgba, bytes) else rgba)
+        except (BrokenPipeError, OSError):
+            self.proc.wait()
+            self._reader.join()
+            raise AnimsupError(f"ffmpeg failed while writing {self.path}: {self._error()}") from None
+        self.frames += 1
+
+    def _error(self) -> str:
+        lines = [ln for ln in self._stderr.decode(errors="replace").splitlines() if ln.strip()]
+        return lines[-1] if lines else f"exit status {self.proc.returncode}"
+
+    def finish(self) -> None:
+        if self.proc is None:
+            raise AnimsupError(f"{self.path}: no frames to encode")
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        rc = self.proc.wait()
+        self._reader.join()
+        if rc != 0:
+            raise AnimsupError(f"ffmpeg failed writing {self.path}: {self._error()}")
+
+    def abort(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc is not None:
+            for f in (self.proc.stdin, self.proc.stderr):
+                try:
+                    f.close()
+                except OSError:
+                    pass
+
+
+class Mp4Encoder(_FFmpegPipe):
+    def _output_args(self):
+        return ["-c:v", "libx264", "-preset", MP4_PRESET, "-crf", str(MP4_CRF), "-tune", "animation",
+                "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-f", "mp4"]  # fmt: skip
+
+
+class WebmEncoder(_FFmpegPipe):
+    def _output_args(self):
+        return ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1", "-b:v", "0",
+                "-crf", "36", "-pix_fmt", "yuv420p", "-f", "webm"]  # fmt: skip
+
+
+class GifEncoder(_FFmpegPipe):
+    """One shared palette from sample frames (ffmpeg palettegen), then frames streamed
+    through paletteuse: memory stays flat however many frames there are."""
+
+    needs_samples = True
+
+    def __init__(self, path, size, fps, exe):
+        super().__init__(path, size, fps, exe)
+        self._tmpdir = tempfile.mkdtemp(prefix="animsup-gif-")
+        self.palette = os.path.join(self._tmpdir, "palette.png")
+        self._prepared = False
+
+    def prepare(self, samples: list[np.ndarray]) -> None:
+        w, h = self.size
+        cmd = [
+            self.exe, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+            "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}", "-i", "pipe:0",
+            "-vf", "palettegen=max_colors=256:stats_mode=full", "-update", "1", self.palette,
+        ]  # fmt: skip
+        data = b"".join(np.ascontiguousarray(s).tobytes() for s in samples)
+        proc = subprocess.run(cmd, input=data, capture_output=True)
+        if proc.returncode != 0 or not os.path.exists(self.palette):
+            msg = proc.stderr.decode(errors="replace").strip().splitlines()
+            raise AnimsupError(f"ffmpeg could not build a GIF palette: {msg[-1] if msg else proc.returncode}")
+        self._prepared = True
+
+    def _extra_inputs(self):
+        if not self._prepared:
+            raise RuntimeError("GifEncoder.prepare(samples) must be called before write()")
+        return ["-i", self.palette]
+
+    def _output_args(self):
+        return ["-lavfi", "[0:v][1:v]paletteuse=dither=none:diff_mode=rectangle", "-loop", "0", "-f", "gif"]
+
+    def _cleanup(self):
+        shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self._cleanup()
+
+    def abort(self):
+        try:
+            super().abort()
+        finally:
+            self._cleanup()
+
+
+class AvEncoder(Encoder):
+    """PyAV in process (fallback when the ffmpeg binary is missing; also ``backend="av"``)."""
+
+    def __init__(self, path, size, fps, codec: str = "libx264"):
+        import av
+        from fractions import Fraction
+
+        super().__init__(path, size, fps)
+        fmt = "webm" if codec.startswith("libvpx") else "mp4"
+        opts = {"movflags": "+faststart"} if fmt == "mp4" else {}
+        self.container = av.open(self.path, mode="w", format=fmt, options=opts)
+        rate = Fraction(self.fps).limit_denominator(1000)
+        self.stream = self.container.add_stream(codec, rate=rate)
+        self.stream.width, self.stream.height = self.size
+        self.stream.pix_fmt = "yuv420p"
+        if codec == "libx264":
+            self.stream.options = {"preset": MP4_PRESET, "crf": str(MP4_CRF), "tune": "animation"}
+        else:
+            self.stream.options = {"deadline": "realtime", "cpu-used": "8", "crf": "36", "b": "0", "row-mt": "1"}
+        self._av = av
+
+    def write(self, rgba) -> None:
+        frame = self._av.VideoFrame.from_ndarray(np.asarray(rgba), format="rgba")
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+        self.frames += 1
+
+    def finish(self) -> None:
+        try:
+            for packet in self.stream.encode():
+                self.container.mux(packet)
+        finally:
+            self.container.close()
+
+    def abort(self) -> None:
+        try:
+            self.container.close()
+        except Exception:  # the file is a temp that the caller removes
+            pass
+
+
+class PngEncoder(Encoder):
+    """A single image (the poster). ``write`` keeps the last frame given; ``finish`` saves it."""
+
+    single_frame = True
+
+    def __init__(self, path, size, fps=1.0):
+        super().__init__(path, size, fps)
+        self._img = None
+
+    def write(self, rgba) -> None:
+        self._img = np.array(rgba, copy=True)
+        self.frames += 1
+
+    def finish(self) -> None:
+        from PIL import Image
+
+        if self._img is None:
+            raise AnimsupError(f"{self.path}: no frame to save")
+        Image.fromarray(self._img, "RGBA").convert("RGB").save(self.path, format="PNG", optimize=False, compress_level=6)
+
+
+def _video_factory(kind: str) -> Callable:
+    def make(path, size, fps, backend: str = "auto"):
+        exe = ffmpeg_exe() if backend in ("auto", "ffmpeg") else None
+        if exe:
+            return {"mp4": Mp4Encoder, "webm": WebmEncoder, "gif": GifEncoder}[kind](path, size, fps, exe)
+        if kind != "gif" and backend in ("auto", "av") and _have_av():
+            return AvEncoder(path, size, fps, codec="libx264" if kind == "mp4" else "libvpx-vp9")
+        if kind == "gif":
+            raise AnimsupError("writing .gif needs the ffmpeg binary: pip install imageio-ffmpeg")
+        raise AnimsupError(f"writing .{kind} needs an encoder: pip install imageio-ffmpeg (or pip install av)")
+
+    return make
+
+
+#: extension -> factory(path, size, fps, backend="auto") -> Encoder
+ENCODERS: dict[str, Callable] = {
+    ".mp4": _video_factory("mp4"),
+    ".webm": _video_factory("webm"),
+    ".gif": _video_factory("gif"),
+    ".png": lambda path, size, fps, backend="auto": PngEncoder(path, size, fps),
+}
+
+
+def format_of(path) -> str:
+    """The registry key (".mp4", ...) for ``path``, or an AnimsupError naming the supported ones."""
+    ext = os.path.splitext(str(path))[1].lower()
+    if ext not in ENCODERS:
+        supported = ", ".join(ENCODERS)
+        shown = ext or "(none)"
+        raise AnimsupError(f"{path}: unknown output extension {shown}; use one of {supported}")
+    return ext
+
+
+def make_encoder(path, size, fps, *, fmt: str | None = None, backend: str = "auto") -> Encoder:
+    """An encoder writing ``path`` (format from ``fmt`` or the extension)."""
+    fmt = fmt or format_of(path)
+    if backend not in ("auto", "ffmpeg", "av"):
+        raise AnimsupError(f"unknown encoder backend {backend!r} (auto, ffmpeg or av)")
+    return ENCODERS[fmt](str(path), size, fps, backend=backend)

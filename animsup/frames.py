@@ -1,0 +1,595 @@
+"""Log -> per-frame arrays: time mapping, fixed axes, the loss curve.
+
+Two streaming passes over the log keep memory flat in its length:
+
+1. :func:`scan_log` reads every snapshot and loss record once and keeps only
+   what the whole video needs: the snapshot steps, per-instance extremes (for
+   fixed axes), and the loss curve reduced to at most ``2 * max_bins`` bins
+   (mean, min and max per bin; finer than a pixel at 1280 px).
+2. :func:`iter_frames` reads the log again and yields one :class:`Frame` per video
+   frame, interpolating W and b linearly between the two snapshots around the
+   frame's time.
+
+:func:`plan_frames` turns the user's ``fps / duration / frames / time`` into a
+:class:`FramePlan` (snapshot position of every frame) and describes the
+mapping in words, so nothing is dropped or duplicated silently.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from animsup.errors import AnimsupError, LogFormatError
+from animsup.runlog import Header, open_log
+
+#: a feature whose column norm is below this fraction of the axis limit is drawn
+#: as part of the quiet cluster at the origin (no arrow, no label)
+QUIET_FRACTION = 0.08
+
+
+# --------------------------------------------------------------------------- pass 1
+
+
+@dataclass
+class LossBins:
+    """A loss curve reduced to bins of consecutive logged points.
+
+    :param step: (shape: [B]) mean step of each bin
+    :param mean: (shape: [B, k]) mean loss in each bin
+    :param lo: (shape: [B, k]) smallest loss in each bin
+    :param hi: (shape: [B, k]) largest loss in each bin
+    :param count: (shape: [B]) logged points in each bin
+    """
+
+    step: np.ndarray
+    mean: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    count: np.ndarray
+
+    @property
+    def n_points(self) -> int:
+        return int(self.count.sum())
+
+    def select(self, instances: Sequence[int]) -> "LossBins":
+        idx = list(instances)
+        return LossBins(self.step, self.mean[:, idx], self.lo[:, idx], self.hi[:, idx], self.count)
+
+    def smoothed(self, window: int) -> np.ndarray:
+        """Centred moving average over ``window`` logged points, computed on the bins
+        (exact while every bin holds one point). (shape: [B, k])"""
+        avg_count = max(1.0, float(self.count.mean()))
+        w_bins = max(1, int(round(window / avg_count)))
+        if w_bins <= 1:
+            return self.mean.copy()
+        weighted = self.mean * self.count[:, None]
+        csum = np.concatenate([np.zeros((1, weighted.shape[1])), np.cumsum(weighted, axis=0)])
+        ccount = np.concatenate([[0.0], np.cumsum(self.count)])
+        B = len(self.step)
+        i = np.arange(B)
+        lo = np.clip(i - w_bins // 2, 0, B)
+        hi = np.clip(i + (w_bins - w_bins // 2), 0, B)
+        return (csum[hi] - csum[lo]) / (ccount[hi] - ccount[lo])[:, None]
+
+
+class _LossReducer:
+    """Streams (steps, loss rows) into at most ``2 * max_bins`` bins (memory O(max_bins))."""
+
+    def __init__(self, k: int, max_bins: int = 2048):
+        self.k, self.max_bins, self.per_bin = k, max_bins, 1
+        self._pending_steps: list[np.ndarray] = []
+        self._pending_vals: list[np.ndarray] = []
+        self._pending_n = 0
+        # bins: step_sum, sum, lo, hi, count
+        self._bins: list[np.ndarray] = [np.zeros(0), np.zeros((0, k)), np.zeros((0, k)), np.zeros((0, k)), np.zeros(0)]
+        self.last = deque(maxlen=20)  # the last raw rows, for the final loss
+
+    def add(self, steps: np.ndarray, vals: np.ndarray) -> None:
+        self._pending_steps.append(np.asarray(steps, dtype=np.float64))
+        self._pending_vals.append(np.asarray(vals, dtype=np.float64).reshape(len(steps), self.k))
+        self._pending_n += len(steps)
+        for row in vals[-20:]:
+            self.last.append(np.asarray(row, dtype=np.float64))
+        if self._pending_n >= 4096:
+            self._flush(final=False)
+
+    def _flush(self, final: bool) -> None:
+        if not self._pending_n:
+            return
+        steps = np.concatenate(self._pending_steps)
+        vals = np.concatenate(self._pending_vals)
+        c = self.per_bin
+        n_full = len(steps) // c
+        cut = n_full * c
+        if final and cut < len(steps):
+            tail = (steps[cut:], vals[cut:])
+        else:
+            tail = None
+        new = []
+        if n_full:
+            s = steps[:cut].reshape(n_full, c)
+            v = vals[:cut].reshape(n_full, c, self.k)
+            new.append((s.sum(1), v.sum(1), v.min(1), v.max(1), np.full(n_full, float(c))))
+        if tail is not None:
+            s, v = tail
+            new.append((np.array([s.sum()]), v.sum(0, keepdims=True), v.min(0, keepdims=True), v.max(0, keepdims=True), np.array([float(len(s))])))
+            cut = len(steps)
+        for part in new:
+            self._bins = [np.concatenate([a, p]) for a, p in zip(self._bins, part)]
+        self._pending_steps = [steps[cut:]] if cut < len(steps) else []
+        self._pending_vals = [vals[cut:]] if cut < len(steps) else []
+        self._pending_n = len(steps) - cut
+        while len(self._bins[0]) > 2 * self.max_bins:
+            self._merge_pairs()
+
+    def _merge_pairs(self) -> None:
+        ss, su, lo, hi, cnt = self._bins
+        n = len(ss) // 2 * 2
+        rest = [a[n:] for a in self._bins]
+        merged = [
+            ss[:n:2] + ss[1:n:2],
+            su[:n:2] + su[1:n:2],
+            np.minimum(lo[:n:2], lo[1:n:2]),
+            np.maximum(hi[:n:2], hi[1:n:2]),
+            cnt[:n:2] + cnt[1:n:2],
+        ]
+        self._bins = [np.concatenate([m, r]) for m, r in zip(merged, rest)]
+        self.per_bin *= 2
+
+    def result(self) -> LossBins:
+        self._flush(final=True)
+        ss, su, lo, hi, cnt = self._bins
+        cnt_safe = np.maximum(cnt, 1)
+        return LossBins(ss / cnt_safe, su / cnt_safe[:, None], lo, hi, cnt)
+
+
+@dataclass
+class LogSummary:
+    """Everything pass 1 learns about a log (all instances).
+
+    :param steps: (shape: [T]) snapshot steps
+    :param w_max: (shape: [n_instances]) largest |W| entry (encoder and decoder) over the log
+    :param norm_max: (shape: [n_instances]) largest feature norm over the log
+    :param b_lo: (shape: [n_instances]) smallest bias over the log (b_hi: largest)
+    :param gram_max: (shape: [n_instances]) largest |WᵀW| entry over the log
+    :param final_loss: (shape: [n_instances]) mean of the last (up to 20) logged losses
+    """
+
+    path: str
+    header: Header
+    steps: np.ndarray
+    loss: LossBins
+    loss_source: str  # "loss records" or "snapshots"
+    w_max: np.ndarray
+    norm_max: np.ndarray
+    b_lo: np.ndarray
+    b_hi: np.ndarray
+    gram_max: np.ndarray
+    final_loss: np.ndarray
+    end: dict | None
+
+    @property
+    def n_snapshots(self) -> int:
+        return len(self.steps)
+
+
+def scan_log(path, *, max_bins: int = 2048) -> LogSummary:
+    """Pass 1: stream the whole log once (all instances); memory O(snapshots) for the steps only."""
+    path = str(path)
+    with open_log(path) as reader:
+        h = reader.header
+        k = h.n_instances
+        fine = _LossReducer(k, max_bins)
+        coarse = _LossReducer(k, max_bins)
+        steps: list[int] = []
+        w_max = np.zeros(k)
+        norm_max = np.zeros(k)
+        b_lo = np.full(k, np.inf)
+        b_hi = np.full(k, -np.inf)
+        gram_max = np.zeros(k)
+        for kind, _, item in reader.iter_all():
+            if kind == "loss":
+                if len(item[0]):
+                    fine.add(item[0], item[1])
+                continue
+            snap = item
+            steps.append(snap.step)
+            coarse.add(np.array([snap.step]), snap.loss[None, :])
+            W = snap.W.astype(np.float64)
+            absmax = np.abs(W).max(axis=(1, 2))
+            norms = np.sqrt((W * W).sum(axis=1)).max(axis=1)  # [k]
+            if snap.W_dec is not None:
+                Wd = snap.W_dec.astype(np.float64)
+                absmax = np.maximum(absmax, np.abs(Wd).max(axis=(1, 2)))
+                norms = np.maximum(norms, np.sqrt((Wd * Wd).sum(axis=1)).max(axis=1))
+                gram = np.einsum("khi,khj->kij", Wd, W)
+            else:
+                gram = np.einsum("khi,khj->kij", W, W)
+            w_max = np.maximum(w_max, absmax)
+            norm_max = np.maximum(norm_max, norms)
+            gram_max = np.maximum(gram_max, np.abs(gram).max(axis=(1, 2)))
+            b_lo = np.minimum(b_lo, snap.b.min(axis=1))
+            b_hi = np.maximum(b_hi, snap.b.max(axis=1))
+        end = reader.end
+    if not steps:
+        raise LogFormatError(path, None, "the log has no snapshots (nothing to render)")
+    use_fine = fine._pending_n > 0 or len(fine._bins[0]) > 0
+    red = fine if use_fine else coarse
+    loss = red.result()
+    final = np.mean(np.stack(list(red.last)), axis=0)
+    return LogSummary(
+        path=path,
+        header=h,
+        steps=np.asarray(steps, dtype=np.int64),
+        loss=loss,
+        loss_source="loss records" if use_fine else "snapshots",
+        w_max=w_max,
+        norm_max=norm_max,
+        b_lo=b_lo,
+        b_hi=b_hi,
+        gram_max=gram_max,
+        final_loss=final,
+        end=end,
+    )
+
+
+def choose_instances(summary: LogSummary, instance="best", grid: bool = False) -> tuple[int, ...]:
+    """The instance indices to show: all of them for ``grid``; else ``instance`` (an index or "best")."""
+    k = summary.header.n_instances
+    if grid:
+        return tuple(range(k))
+    if instance is None or (isinstance(instance, str) and instance == "best"):
+        return (int(np.nanargmin(summary.final_loss)),)
+    try:
+        i = int(instance)
+    except (TypeError, ValueError):
+        raise AnimsupError(f"--instance must be an index or 'best', got {instance!r}") from None
+    if not 0 <= i < k:
+        raise AnimsupError(f"{summary.path}: instance {i} does not exist (the log has instances 0..{k - 1})")
+    return (i,)
+
+
+# --------------------------------------------------------------------------- time mapping
+
+
+@dataclass
+class FramePlan:
+    """Which snapshot position each frame shows.
+
+    :param position: (shape: [N]) fractional snapshot index of each animated frame
+        (non-decreasing; 2.25 = a quarter of the way from snapshot 2 to 3)
+    :param hold: extra copies of the final frame (the pause at the end)
+    """
+
+    position: np.ndarray
+    fps: float
+    hold: int
+    time: str
+    description: str
+    interpolated: bool = False
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.position)
+
+    @property
+    def total_frames(self) -> int:
+        return len(self.position) + self.hold
+
+    @property
+    def seconds(self) -> float:
+        return self.total_frames / self.fps
+
+
+def plan_frames(
+    steps: np.ndarray,
+    *,
+    fps: float | None = None,
+    duration: float | None = None,
+    frames: int | None = None,
+    time: str | None = None,
+    hold: float = 1.0,
+) -> FramePlan:
+    """Map video frames to snapshots.
+
+    Default: one frame per snapshot at 30 fps. ``frames`` (or ``duration``, which
+    includes the ``hold`` seconds at the end) resamples; ``time`` picks how:
+    "linear" (uniform in training step), "log" (uniform in log(step), giving the
+    early fast dynamics more frames), or None (uniform over snapshots). Frames
+    between two snapshots interpolate W and b linearly.
+
+    :param steps: (shape: [T]) snapshot steps, increasing
+    """
+    T = len(steps)
+    if T == 0:
+        raise AnimsupError("the log has no snapshots (nothing to render)")
+    if time not in (None, "linear", "log", "snapshots"):
+        raise AnimsupError(f"--time must be linear or log, got {time!r}")
+    if time == "snapshots":
+        time = None
+    for name, v in (("fps", fps), ("duration", duration), ("frames", frames)):
+        if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise AnimsupError(f"--{name} must be a positive number, got {v!r}")
+    if hold is None or not math.isfinite(hold) or hold < 0:
+        raise AnimsupError(f"--hold must be >= 0 seconds, got {hold!r}")
+    if fps is not None and duration is not None and frames is not None:
+        raise AnimsupError("give at most two of --fps, --duration and --frames")
+    if frames is not None and int(frames) != frames:
+        raise AnimsupError(f"--frames must be a whole number, got {frames!r}")
+    if frames is not None and duration is not None:
+        if duration <= hold:
+            raise AnimsupError(f"--duration {duration:g}s leaves no time before the {hold:g}s final hold (see --hold)")
+        fps = int(frames) / (duration - hold)
+    fps = float(fps or 30.0)
+    hold_frames = int(round(hold * fps))
+    if frames is not None:
+        n = int(frames)
+    elif duration is not None:
+        n = int(round(duration * fps)) - hold_frames
+        if n < 1:
+            raise AnimsupError(
+                f"--duration {duration:g}s at {fps:g} fps leaves no frames before the {hold:g}s final hold (see --hold)"
+            )
+    else:
+        n = T
+    if n > 1_000_000:
+        raise AnimsupError(f"{n} frames is too many (limit 1,000,000)")
+
+    steps_f = np.asarray(steps, dtype=np.float64)
+    idx = np.arange(T, dtype=np.float64)
+    if n == 1:
+        pos = np.array([T - 1.0])
+    elif time is None:
+        pos = np.linspace(0, T - 1, n)
+    elif time == "linear":
+        pos = np.interp(np.linspace(steps_f[0], steps_f[-1], n), steps_f, idx)
+    else:  # log: uniform in log(1 + step - first step)
+        rel = steps_f - steps_f[0]
+        u = np.expm1(np.linspace(0, np.log1p(rel[-1]), n))
+        pos = np.interp(u, rel, idx)
+    pos = np.clip(pos, 0, T - 1)
+    pos[-1] = T - 1  # always end on the last snapshot
+    snap_pos = np.round(pos)
+    exact = np.abs(pos - snap_pos) < 1e-6
+    pos = np.where(exact, snap_pos, pos)
+    interpolated = not bool(exact.all())
+
+    shown = len(np.unique(np.concatenate([np.floor(pos), np.ceil(pos)])))
+    how = {None: "uniform over snapshots", "linear": "linear in training step", "log": "log in training step"}[time]
+    parts = [
+        f"{n} frames at {fps:g} fps ({n / fps:.1f} s + {hold_frames / fps:.1f} s final hold = {n + hold_frames} frames)",
+        f"from {T} snapshots (steps {int(steps[0])}..{int(steps[-1])})",
+    ]
+    if n == T and time is None:
+        parts.append("one frame per snapshot")
+    else:
+        parts.append(f"time {how}")
+        if shown < T:
+            parts.append(f"{T - shown} snapshots fall between frames and are not shown")
+        if interpolated:
+            parts.append("frames between snapshots interpolate W and b linearly")
+    return FramePlan(pos, fps, hold_frames, time or "snapshots", "; ".join(parts), interpolated)
+
+
+# --------------------------------------------------------------------------- pass 2
+
+
+@dataclass
+class Frame:
+    """What one video frame shows (the selected instances, k of them).
+
+    :param W: (shape: [k, n_hidden, n_features])
+    :param b: (shape: [k, n_features])
+    :param W_dec: (shape: [k, n_hidden, n_features]) or None (tied models)
+    :param loss: (shape: [k]) snapshot loss (interpolated like W)
+    """
+
+    index: int
+    step: float
+    W: np.ndarray
+    b: np.ndarray
+    W_dec: np.ndarray | None
+    loss: np.ndarray
+    caption: str = ""
+
+
+def iter_frames(path, instances: Sequence[int], positions: np.ndarray) -> Iterator[Frame]:
+    """Pass 2: stream the log and yield a :class:`Frame` at each (non-decreasing) snapshot position."""
+    positions = np.asarray(positions, dtype=np.float64)
+    if len(positions) and np.any(np.diff(positions) < 0):
+        raise ValueError("positions must be non-decreasing")
+    j = 0
+    prev = None
+    with open_log(path, instances) as reader:
+        for t, snap in enumerate(reader.snapshots()):
+            while j < len(positions) and positions[j] <= t:
+                p = positions[j]
+                if p == t or prev is None:
+                    yield _frame(j, snap, None, 0.0)
+                else:
+                    yield _frame(j, prev, snap, p - (t - 1))
+                j += 1
+            if j >= len(positions):
+                return
+            prev = snap
+    if j < len(positions):
+        raise AnimsupError(f"{path}: the log changed while rendering (fewer snapshots on the second read)")
+
+
+def _frame(j, a, b, w: float) -> Frame:
+    if b is None or w <= 0:
+        return Frame(j, float(a.step), a.W, a.b, a.W_dec, a.loss)
+    lerp = lambda x, y: (1 - w) * x + w * y  # noqa: E731
+    return Frame(
+        j,
+        lerp(float(a.step), float(b.step)),
+        lerp(a.W, b.W).astype(np.float32),
+        lerp(a.b, b.b).astype(np.float32),
+        None if a.W_dec is None else lerp(a.W_dec, b.W_dec).astype(np.float32),
+        lerp(a.loss, b.loss).astype(np.float32),
+    )
+
+
+def frame_at_step(path, instances: Sequence[int], steps: np.ndarray, at: float | None) -> tuple[float, int]:
+    """The snapshot position for a poster at training step ``at`` (the last snapshot if None).
+
+    Returns (position, snapshot step). Steps between snapshots take the nearest one.
+    """
+    if at is None:
+        return float(len(steps) - 1), int(steps[-1])
+    if at < steps[0] or at > steps[-1]:
+        raise AnimsupError(f"--at {at:g} is outside the logged steps {int(steps[0])}..{int(steps[-1])}")
+    i = int(np.argmin(np.abs(steps - at)))
+    return float(i), int(steps[i])
+
+
+# --------------------------------------------------------------------------- static scene
+
+
+@dataclass
+class Scene:
+    """Everything fixed for the whole video (picklable: sent once to each draw worker).
+
+    :param importance: (shape: [n_features])
+    :param loss_step: (shape: [B]) x of the loss curve; loss_raw_lo/hi/mean and loss_smooth: [B, k]
+    """
+
+    title: str
+    model: str
+    n_features: int
+    n_hidden: int
+    instances: tuple
+    instance_labels: list
+    importance: np.ndarray
+    lim: float
+    norm_max: float
+    gram_max: float
+    b_range: tuple
+    loss_step: np.ndarray
+    loss_lo: np.ndarray
+    loss_hi: np.ndarray
+    loss_smooth: np.ndarray
+    loss_xlim: tuple
+    loss_ylim: tuple
+    smooth: int
+    loss_source: str
+    grid: bool = False
+    panels: tuple = ()
+    events: list = field(default_factory=list)  # (step, kind, text)
+    theme: str = "light"
+    size: tuple = (1280, 720)
+    dpi: float = 100.0
+    last_step: int = 0
+
+
+def importance_text(importance: np.ndarray, config: dict) -> str:
+    """A short description of the importance vector ("0.9^i", "1", or "custom")."""
+    cfg = config.get("importance") if isinstance(config, dict) else None
+    imp = np.asarray(importance, dtype=np.float64)
+    if imp.size and np.allclose(imp, imp[0]):
+        return f"{imp[0]:g}"
+    if isinstance(cfg, (int, float)) and not isinstance(cfg, bool):
+        return f"{cfg:g}^i"
+    if imp.size > 1 and imp[0] > 0 and np.all(imp > 0):
+        r = imp[1:] / imp[:-1]
+        if np.allclose(r, r[0], rtol=1e-3):
+            return f"{imp[0]:g}·{r[0]:.3g}^i" if not np.isclose(imp[0], 1) else f"{r[0]:.3g}^i"
+    return "custom"
+
+
+def build_scene(
+    summary: LogSummary,
+    instances: Sequence[int],
+    *,
+    grid: bool = False,
+    smooth: int | None = None,
+    panels: Sequence[str] = (),
+    events: list | None = None,
+    theme: str = "light",
+    size: tuple = (1280, 720),
+    dpi: float = 100.0,
+) -> Scene:
+    """The fixed parts of every frame: axes ranges from the whole log, the loss curve, the title."""
+    h = summary.header
+    sel = list(instances)
+    w_max = float(summary.w_max[sel].max())
+    norm_max = float(summary.norm_max[sel].max())
+    # square axes: the largest |W| coordinate (and norm, so rotating arrows stay inside) plus a margin
+    lim = 1.12 * max(w_max, norm_max if h.n_hidden == 2 else w_max, 1e-3)
+    b_lo, b_hi = float(summary.b_lo[sel].min()), float(summary.b_hi[sel].max())
+    b_abs = max(abs(b_lo), abs(b_hi), 1e-3) * 1.1
+    loss = summary.loss.select(sel)
+    n_pts = loss.n_points
+    window = int(smooth) if smooth else max(1, n_pts // 50)
+    if window < 1:
+        raise AnimsupError(f"--smooth must be >= 1, got {smooth}")
+    sm = loss.smoothed(window)
+    positive = loss.lo[loss.lo > 0]
+    if positive.size:
+        ylo, yhi = float(positive.min()), float(loss.hi.max())
+    else:
+        ylo, yhi = 1e-6, 1.0
+    if not yhi > ylo:
+        yhi = ylo * 10
+    ylim = (ylo / 1.6, yhi * 1.6)
+    s0, s1 = float(summary.steps[0]), float(summary.steps[-1])
+    s0 = min(s0, float(loss.step[0]))
+    s1 = max(s1, float(loss.step[-1]))
+    xlim = (s0, s1 if s1 > s0 else s0 + 1)
+
+    model_txt = {"tied": "ReLU(WᵀWx+b)", "untied": "ReLU(W_decᵀW_enc x+b)", "linear": "WᵀWx+b"}.get(h.model, h.model)
+    parts = [f"{h.model} {model_txt}", f"n_features={h.n_features}", f"n_hidden={h.n_hidden}"]
+    if grid:
+        fps = sorted(set(float(p) for p in h.feature_probability))
+        parts.append("1-S=" + (f"{fps[0]:.3g}" if len(fps) == 1 else f"{fps[0]:.3g}..{fps[-1]:.3g}"))
+    else:
+        parts.append(f"1-S={h.feature_probability[sel[0]]:.3g}")
+    parts.append(f"importance {importance_text(h.importance, h.config)}")
+    if grid:
+        parts.append(f"{len(sel)} instances")
+    else:
+        parts.append(f"instance {sel[0]} (seed {h.seed[sel[0]]})")
+    return Scene(
+        title="  ·  ".join(parts),
+        model=h.model,
+        n_features=h.n_features,
+        n_hidden=h.n_hidden,
+        instances=tuple(sel),
+        instance_labels=[f"1-S={h.feature_probability[i]:.3g}  seed {h.seed[i]}" for i in sel],
+        importance=np.asarray(h.importance, dtype=np.float64),
+        lim=lim,
+        norm_max=max(norm_max, 1e-3) * 1.05,
+        gram_max=max(float(summary.gram_max[sel].max()), 1e-3),
+        b_range=(-b_abs, b_abs),
+        loss_step=loss.step,
+        loss_lo=loss.lo,
+        loss_hi=loss.hi,
+        loss_smooth=sm,
+        loss_xlim=xlim,
+        loss_ylim=ylim,
+        smooth=window,
+        loss_source=summary.loss_source,
+        grid=grid,
+        panels=tuple(panels),
+        events=list(events or []),
+        theme=theme,
+        size=tuple(size),
+        dpi=float(dpi),
+        last_step=int(summary.steps[-1]),
+    )
+
+
+def collect_history(path, instance: int) -> tuple[np.ndarray, np.ndarray]:
+    """Steps [T] and W [T, n_hidden, n_features] of one instance (for event detection;
+    memory grows with the log, so only ``--annotate`` uses it)."""
+    steps, Ws = [], []
+    with open_log(path, [instance]) as reader:
+        for snap in reader.snapshots():
+            steps.append(snap.step)
+            Ws.append(snap.W[0])
+    return np.asarray(steps, dtype=np.int64), np.asarray(Ws, dtype=np.float32)
