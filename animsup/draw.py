@@ -179,7 +179,8 @@ class FrameDrawer:
             self._build_bias(self._px(rx, bottom, rw, bias_h))
         else:
             self._build_loss(self._px(rx, bottom, rw, top - bottom - 1.5 * self.fs * pt))
-        box = (1.2 * self.fs * pt, bottom * 0.6, left_w, top - bottom * 0.6)
+        lm = 4.2 * self.fs * pt  # room for tick labels
+        box = (lm, bottom, left_w - lm, top - bottom)
         if s.grid:
             self._build_grid(box)
         else:
@@ -259,11 +260,8 @@ class FrameDrawer:
         for k in range(K):
             col = self.instance_color(k) if K > 1 else self.theme["fg"]
             raw_col = col if K > 1 else t["muted"]
-            lo, hi = s.loss_lo[:, k], s.loss_hi[:, k]
-            if np.any(hi > lo):
-                ax.fill_between(x, np.maximum(lo, 1e-30), hi, color=raw_col, alpha=0.22, lw=0, step=None)
-            else:
-                ax.plot(x, s.loss_lo[:, k], color=raw_col, alpha=0.35, lw=0.8)
+            # the raw curve at display resolution (bin means; bins are finer than a pixel)
+            ax.plot(x, s.loss_raw[:, k], color=raw_col, alpha=0.35 if K == 1 else 0.25, lw=0.7)
             ax.plot(x, s.loss_smooth[:, k], color=col, lw=1.8, solid_capstyle="round")
         # event ticks (static)
         for i, (step, kind, text) in enumerate(s.events):

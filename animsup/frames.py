@@ -456,7 +456,7 @@ class Scene:
     """Everything fixed for the whole video (picklable: sent once to each draw worker).
 
     :param importance: (shape: [n_features])
-    :param loss_step: (shape: [B]) x of the loss curve; loss_raw_lo/hi/mean and loss_smooth: [B, k]
+    :param loss_step: (shape: [B]) x of the loss curve; loss_raw (bin means) and loss_smooth: [B, k]
     """
 
     title: str
@@ -471,8 +471,7 @@ class Scene:
     gram_max: float
     b_range: tuple
     loss_step: np.ndarray
-    loss_lo: np.ndarray
-    loss_hi: np.ndarray
+    loss_raw: np.ndarray
     loss_smooth: np.ndarray
     loss_xlim: tuple
     loss_ylim: tuple
@@ -529,9 +528,9 @@ def build_scene(
     if window < 1:
         raise AnimsupError(f"--smooth must be >= 1, got {smooth}")
     sm = loss.smoothed(window)
-    positive = loss.lo[loss.lo > 0]
+    positive = loss.mean[loss.mean > 0]
     if positive.size:
-        ylo, yhi = float(positive.min()), float(loss.hi.max())
+        ylo, yhi = float(positive.min()), float(loss.mean.max())
     else:
         ylo, yhi = 1e-6, 1.0
     if not yhi > ylo:
@@ -567,8 +566,7 @@ def build_scene(
         gram_max=max(float(summary.gram_max[sel].max()), 1e-3),
         b_range=(-b_abs, b_abs),
         loss_step=loss.step,
-        loss_lo=loss.lo,
-        loss_hi=loss.hi,
+        loss_raw=loss.mean,
         loss_smooth=sm,
         loss_xlim=xlim,
         loss_ylim=ylim,
