@@ -103,6 +103,80 @@ def feature_colors(importance: np.ndarray, theme: dict) -> tuple[np.ndarray, obj
     return cmap(norm(imp)), cmap, norm
 
 
+class _Sprites:
+    """Fast text for the moving labels: glyph coverage masks rendered once with FreeType,
+    composited into the RGBA buffer with numpy. (matplotlib lays out and rasterises a
+    Text from scratch on every draw, ~1 ms each: half the frame time with labels.)"""
+
+    def __init__(self, family: str, size_pt: float, dpi: float):
+        from matplotlib.backends.backend_agg import get_hinting_flag
+        from matplotlib.font_manager import FontProperties, findfont
+        from matplotlib.ft2font import FT2Font
+
+        self.font = FT2Font(findfont(FontProperties(family=family)), hinting_factor=1)
+        self.font.set_size(size_pt, dpi)
+        self.flags = get_hinting_flag()
+        px = size_pt * dpi / 72
+        self.ascent = int(math.ceil(self.font.ascender / self.font.units_per_EM * px))
+        self.height = self.ascent + int(math.ceil(-self.font.descender / self.font.units_per_EM * px))
+        self._glyphs: dict = {}
+        self._lines: dict = {}
+
+    def _glyph(self, ch: str):
+        g = self._glyphs.get(ch)
+        if g is None:
+            f = self.font
+            f.set_text(ch, 0.0, flags=self.flags)
+            f.draw_glyphs_to_bitmap(antialiased=True)
+            img = np.asarray(f.get_image(), dtype=np.float32) / 255.0
+            ox = f.get_bitmap_offset()[0] / 64
+            m = f.load_char(ord(ch), flags=self.flags)
+            g = (img, int(round(m.horiBearingX / 64 - ox)), int(round(m.horiBearingY / 64)), m.linearHoriAdvance / 65536)
+            self._glyphs[ch] = g
+        return g
+
+    def line(self, text: str) -> np.ndarray:
+        """Coverage (shape: [height, width], 0..1) of one line of text."""
+        cov = self._lines.get(text)
+        if cov is not None:
+            return cov
+        width = int(math.ceil(sum(self._glyph(c)[3] for c in text))) + 4
+        cov = np.zeros((self.height + 2, width), dtype=np.float32)
+        pen = 1.0
+        for c in text:
+            img, bx, by, adv = self._glyph(c)
+            if img.size:
+                x = int(round(pen)) + bx
+                y = self.ascent + 1 - by
+                h, w = img.shape
+                x0, y0 = max(x, 0), max(y, 0)
+                x1, y1 = min(x + w, width), min(y + h, cov.shape[0])
+                if x1 > x0 and y1 > y0:
+                    np.maximum(cov[y0:y1, x0:x1], img[y0 - y:y1 - y, x0 - x:x1 - x], out=cov[y0:y1, x0:x1])
+            pen += adv
+        if len(self._lines) < 512:  # labels repeat; step numbers do not
+            self._lines[text] = cov
+        return cov
+
+    @staticmethod
+    def blend(buf: np.ndarray, cov: np.ndarray, x: int, y: int, rgb: np.ndarray) -> None:
+        """Paint ``rgb`` with coverage ``cov`` at top-left pixel (x, y) of ``buf`` (H, W, 4)."""
+        H, W = buf.shape[:2]
+        h, w = cov.shape
+        x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
+        if x1 <= x0 or y1 <= y0:
+            return
+        a = cov[y0 - y:y1 - y, x0 - x:x1 - x, None]
+        region = buf[y0:y1, x0:x1, :3]
+        region[...] = (region * (1.0 - a) + rgb * a).astype(np.uint8)
+
+
+def _rgb(color) -> np.ndarray:
+    from matplotlib.colors import to_rgb
+
+    return np.array(to_rgb(color), dtype=np.float32) * 255.0
+
+
 class FrameDrawer:
     """Draws frames of one scene. ``draw(frame)`` returns an (H, W, 4) uint8 view of the
     canvas, valid until the next call (copy it if you keep it)."""
@@ -282,11 +356,9 @@ class FrameDrawer:
             np.zeros(K), np.ones(K), s=(self.fs * 0.55) ** 2, zorder=5, c=[self.instance_color(k) for k in range(K)] if K > 1 else t["cursor"],
             edgecolors=t["bg"], linewidths=0.8,
         )
-        self.step_text = ax.text(
-            0.98, 0.96, "", transform=ax.transAxes, ha="right", va="top", fontsize=self.fs, color=t["fg"],
-            family="monospace",
-        )
-        self._dynamic += [self.cursor, self.cursor_dots, self.step_text]
+        self.mono = _Sprites("DejaVu Sans Mono", self.fs, s.dpi)
+        self.fg_rgb, self.bg_rgb = _rgb(t["fg"]), _rgb(t["bg"])
+        self._dynamic += [self.cursor, self.cursor_dots]
 
     def _build_bias(self, rect) -> None:
         s, t = self.scene, self.theme
@@ -320,9 +392,9 @@ class FrameDrawer:
         ys = np.array([np.interp(step, s.loss_step, s.loss_smooth[:, k]) for k in range(s.loss_smooth.shape[1])])
         self.cursor_dots.set_offsets(np.column_stack([np.full(len(ys), step), ys]))
         if len(ys) == 1:
-            self.step_text.set_text(f"step {step:>9,.0f}\nloss {ys[0]:9.3e}")
+            step_lines = [f"step {step:>10,.0f}", f"loss {ys[0]:10.3e}"]
         else:
-            self.step_text.set_text(f"step {step:,.0f}")
+            step_lines = [f"step {step:,.0f}"]
         if "bias" in s.panels:
             b = frame.b[0]
             x = np.arange(len(b))
@@ -340,7 +412,22 @@ class FrameDrawer:
         for a in self._dynamic:
             if a.get_visible():
                 self.fig.draw_artist(a)
-        return np.asarray(self.canvas.buffer_rgba())
+        buf = np.asarray(self.canvas.buffer_rgba())
+        for view in self._views:
+            view.paint_text(buf)
+        # step and loss, top right of the loss panel
+        bb = self.loss_ax.bbox
+        pad = int(0.6 * self.fs * self.scene.dpi / 72)
+        y = int(self.height - bb.y1) + pad
+        covs = [self.mono.line(line) for line in step_lines]
+        bw = max(c.shape[1] for c in covs) + pad
+        bh = sum(c.shape[0] for c in covs) + pad // 2
+        x0, y0 = max(int(bb.x1) - bw - pad // 2, 0), max(y - pad // 2, 0)
+        _Sprites.blend(buf, np.full((bh, bw), 0.85, np.float32), x0, y0, self.bg_rgb)
+        for cov in covs:
+            _Sprites.blend(buf, cov, int(bb.x1) - cov.shape[1] - pad, y, self.fg_rgb)
+            y += cov.shape[0]
+        return buf
 
     def close(self) -> None:
         self.fig.clear()
@@ -430,22 +517,13 @@ class _PlaneView:
                 ]
                 ax.legend(handles=handles, loc="lower left", fontsize=fs * 0.72, frameon=False, handlelength=2.2)
         self.labels_on = labels
-        self.texts = []
-        if labels:
-            for i in range(n):
-                tx = ax.text(0, 0, str(i), fontsize=fs * 0.85, color=t["fg"], ha="center", va="center", zorder=6,
-                             clip_on=False)
-                tx.set_visible(False)
-                self.texts.append(tx)
-            dyn += self.texts
-        self.quiet_text = ax.text(
-            0.02, 0.98, "", transform=ax.transAxes, ha="left", va="top", fontsize=fs * (0.7 if small else 0.8),
-            color=t["muted"],
-        )
-        dyn.append(self.quiet_text)
+        self.label_font = _Sprites("DejaVu Sans", fs * 0.85, s.dpi)
+        self.quiet_font = _Sprites("DejaVu Sans", fs * (0.7 if small else 0.8), s.dpi)
+        self.fg_rgb, self.muted_rgb = _rgb(t["fg"]), _rgb(t["muted"])
+        self.label_pos: list = []  # (text, top-left x, top-left y) in buffer pixels
+        self.quiet_label = ""
         d._dynamic += dyn
-        self.label_w = 0.62 * fs * 0.85 * pt  # px per character
-        self.label_h = 1.25 * fs * 0.85 * pt
+        self.label_h = self.label_font.height
         if colorbar:
             self._colorbar(d, rect, cb_w)
 
@@ -523,7 +601,8 @@ class _PlaneView:
         else:
             self.outline.set_visible(False)
         nq = int(quiet.sum())
-        self.quiet_text.set_text(f"{nq} feature{'s' if nq != 1 else ''} ≈ 0 (at the origin)" if nq else "")
+        self.quiet_label = f"{nq} feature{'s' if nq != 1 else ''} ≈ 0 (at the origin)" if nq else ""
+        self.label_pos = []
         if self.labels_on:
             self._place_labels(P, norm, quiet)
 
@@ -540,10 +619,9 @@ class _PlaneView:
         obstacles = [(x - r, y - r, x + r, y + r) for (x, y), q in zip(pix, quiet) if not q]
         origin = ax.transData.transform((0, 0))
         base_d = self.label_h * 0.9
+        H = self.d.height
         for i in order:
-            tx = self.texts[i]
             if quiet[i]:
-                tx.set_visible(False)
                 continue
             v = pix[i] - origin
             nv = math.hypot(v[0], v[1])
@@ -558,9 +636,9 @@ class _PlaneView:
                     for da in (0, 0.45, -0.45, 0.9, -0.9, 1.5, -1.5, 2.2, -2.2):
                         dirs.append((math.cos(a0 + da), math.sin(a0 + da)))
                         dists.append(dist)
-            text = tx.get_text()
-            w = self.label_w * len(text) + 2
-            h = self.label_h
+            text = str(i)
+            cov = self.label_font.line(text)
+            h, w = cov.shape
             ok = False
             for (dx, dy), dist in zip(dirs, dists):
                 cx = pix[i, 0] + dx * (base_d * dist + w / 2)
@@ -574,10 +652,16 @@ class _PlaneView:
                 break
             if ok:
                 placed.append(box)
-                tx.set_position(ax.transData.inverted().transform((cx, cy)))
-                tx.set_visible(True)
-            else:
-                tx.set_visible(False)
+                self.label_pos.append((cov, int(round(cx - w / 2)), int(round(H - cy - h / 2))))
+
+    def paint_text(self, buf: np.ndarray) -> None:
+        for cov, x, y in self.label_pos:
+            _Sprites.blend(buf, cov, x, y, self.fg_rgb)
+        if self.quiet_label:
+            bb = self.ax.bbox
+            pad = int(0.5 * self.d.fs * self.d.scene.dpi / 72)
+            _Sprites.blend(buf, self.quiet_font.line(self.quiet_label), int(bb.x0) + pad,
+                           int(self.d.height - bb.y1) + pad, self.muted_rgb)
 
 
 def _overlap(a, b) -> bool:
@@ -653,6 +737,9 @@ class _GramView:
             cb.ax.tick_params(labelsize=fs * 0.7)
             cb.set_label("WᵀW (bias: own scale)", fontsize=fs * 0.75, color=t["muted"])
         d._dynamic += dyn
+
+    def paint_text(self, buf: np.ndarray) -> None:
+        pass
 
     def update(self, frame: Frame, k: int) -> None:
         W = frame.W[k].astype(np.float64)
