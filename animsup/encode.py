@@ -195,7 +195,10 @@ class GifEncoder(_FFmpegPipe):
             "-vf", "palettegen=max_colors=256:stats_mode=full", "-update", "1", self.palette,
         ]  # fmt: skip
         data = b"".join(np.ascontiguousarray(s).tobytes() for s in samples)
-        proc = subprocess.run(cmd, input=data, capture_output=True)
+        try:
+            proc = subprocess.run(cmd, input=data, capture_output=True)
+        except OSError as e:
+            raise AnimsupError(f"cannot start ffmpeg ({self.exe}): {e}") from None
         if proc.returncode != 0 or not os.path.exists(self.palette):
             msg = proc.stderr.decode(errors="replace").strip().splitlines()
             raise AnimsupError(f"ffmpeg could not build a GIF palette: {msg[-1] if msg else proc.returncode}")

@@ -28,7 +28,8 @@ LONG_RUN = ["--backend", "numpy", "--n-features", "5", "--n-hidden", "2", "-p", 
 
 
 def _animsup(*args, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "animsup", *args], cwd=ROOT, env=ENV, text=True,
+    kw.setdefault("env", ENV)
+    return subprocess.Popen([sys.executable, "-m", "animsup", *args], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
@@ -168,3 +169,126 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
     np.testing.assert_array_equal(a.W, b.W)
     np.testing.assert_array_equal(a.b, b.b)
     np.testing.assert_array_equal(a.loss_curve, b.loss_curve)
+
+
+# --------------------------------------------------------------------------- rendering
+
+needs_render = pytest.mark.skipif(
+    not (ROOT / "animsup" / "cli" / "render.py").exists(), reason="animsup render not built yet"
+)
+EARLIER = b"an earlier good output"
+
+
+@pytest.fixture(scope="module")
+def long_log(tmp_path_factory):
+    """400 snapshots: a render that takes seconds, so it can be stopped mid-way."""
+    log = tmp_path_factory.mktemp("render") / "long.jsonl"
+    p = _animsup("train", "--backend", "numpy", "-p", "0.1", "--steps", "4000", "--every", "10",
+                 "--batch-size", "32", "--no-checkpoint", "--quiet", "--out", str(log))
+    assert p.wait(timeout=120) == 0, p.stderr.read()
+    return log
+
+
+def _session_processes(sid: int) -> list[str]:
+    """Live (non-zombie) processes in session ``sid``, from /proc (no psutil)."""
+    alive = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        state, _ppid, _pgrp, session = stat[stat.rindex(")") + 2 :].split()[:4]
+        if int(session) == sid and state != "Z":
+            alive.append(f"{d} {comm} {state}")
+    return alive
+
+
+def _wait_until_gone(sid: int, timeout: float = 10.0) -> list[str]:
+    t0 = time.monotonic()
+    while (left := _session_processes(sid)) and time.monotonic() - t0 < timeout:
+        time.sleep(0.1)
+    return left
+
+
+@needs_render
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"])
+def test_render_killed_midway_leaves_no_partial_file(long_log, tmp_path, sig):
+    target = tmp_path / "run.mp4"
+    target.write_bytes(EARLIER)
+    p = _animsup("render", str(long_log), "--out", str(target), "--workers", "2", "--size", "320x240", "--quiet",
+                 start_new_session=True)
+    try:
+        t0 = time.monotonic()  # wait until frames are being encoded into the hidden temp file
+        while not any(f.name.startswith(".") and f.stat().st_size > 0 for f in tmp_path.iterdir()):
+            assert p.poll() is None, p.communicate()
+            assert time.monotonic() - t0 < 60, "the render never started encoding"
+            time.sleep(0.05)
+        if sig == signal.SIGINT:
+            os.killpg(p.pid, sig)  # Ctrl-C in a terminal reaches the whole process group
+        else:
+            p.send_signal(sig)
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    left = _wait_until_gone(p.pid)
+    assert left == [], f"processes outlived the render: {left}"
+    assert target.read_bytes() == EARLIER, "the earlier output was touched"
+    visible = sorted(f.name for f in tmp_path.iterdir() if not f.name.startswith("."))
+    assert visible == ["run.mp4"]
+    if sig == signal.SIGKILL:
+        assert p.returncode == -signal.SIGKILL  # may leave a hidden .run.mp4.*.tmp.mp4, never a partial target
+    else:
+        assert p.returncode == 130, err
+        assert "Traceback" not in err and err.strip().splitlines() == ["animsup: interrupted"]
+        assert sorted(f.name for f in tmp_path.iterdir()) == ["run.mp4"], "temp files left behind"
+
+
+@needs_render
+@pytest.mark.parametrize("ext", [".mp4", ".gif"])
+def test_render_encoder_failure_leaves_no_partial_file(long_log, tmp_path, ext):
+    """An ffmpeg that writes a partial file and fails: one-line error, the target untouched."""
+    fake = tmp_path / "bin" / "ffmpeg"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\nfor a; do last="$a"; done\necho partial > "$last"\n'
+                    'cat >/dev/null\necho "fake ffmpeg: encoder exploded" >&2\nexit 1\n')
+    fake.chmod(0o755)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / f"run{ext}"
+    target.write_bytes(EARLIER)
+    p = _animsup("render", str(long_log), "--out", str(target), "--frames", "12", "--size", "320x240",
+                 "--workers", "0", "--quiet", env=ENV | {"IMAGEIO_FFMPEG_EXE": str(fake)})
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "encoder exploded" in lines[0] and "Traceback" not in err
+    assert target.read_bytes() == EARLIER
+    assert sorted(f.name for f in out_dir.iterdir()) == [target.name]
+
+
+@needs_render
+def test_render_missing_encoder_says_what_to_install(long_log, tmp_path, monkeypatch, capsys):
+    from animsup import encode
+    from animsup.cli import main
+
+    monkeypatch.setattr(encode, "ffmpeg_exe", lambda: None)
+    monkeypatch.setattr(encode, "_have_av", lambda: False)
+    for ext, hint in [(".mp4", "pip install imageio-ffmpeg"), (".gif", "pip install imageio-ffmpeg")]:
+        rc = main(["render", str(long_log), "--out", str(tmp_path / f"x{ext}"), "--frames", "5",
+                   "--size", "320x240", "--workers", "0", "--quiet"])
+        err = capsys.readouterr().err
+        assert rc == 2 and hint in err and len(err.strip().splitlines()) == 1, err
+    assert list(tmp_path.iterdir()) == []
+    # a broken IMAGEIO_FFMPEG_EXE is named, not a traceback
+    monkeypatch.setattr(encode, "ffmpeg_exe", lambda: str(tmp_path / "no-ffmpeg"))
+    for ext in (".mp4", ".gif"):
+        rc = main(["render", str(long_log), "--out", str(tmp_path / f"x{ext}"), "--frames", "5",
+                   "--size", "320x240", "--workers", "0", "--quiet"])
+        err = capsys.readouterr().err
+        assert rc == 2 and "cannot start ffmpeg" in err and len(err.strip().splitlines()) == 1, err
+    assert list(tmp_path.iterdir()) == []
