@@ -113,7 +113,7 @@ class _Sprites:
         from matplotlib.font_manager import FontProperties, findfont
         from matplotlib.ft2font import FT2Font
 
-        self.font = FT2Font(findfont(FontProperties(family=family)), hinting_factor=1)
+        self.font = FT2Font(findfont(FontProperties(family=family)))
         self.font.set_size(size_pt, dpi)
         self.flags = get_hinting_flag()
         px = size_pt * dpi / 72

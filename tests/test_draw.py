@@ -1,0 +1,72 @@
+"""animsup.draw: frames are the right size, not blank, and put each feature where its W says."""
+
+import numpy as np
+import pytest
+
+from animsup import draw, frames as fr
+from test_frames import write_pentagon
+
+SIZE = (480, 270)
+
+
+def scene_and_frames(tmp_path, *, positions=(0, 9), **kw):
+    log = tmp_path / "run.jsonl"
+    opts = {k: kw.pop(k) for k in ("n", "m", "k", "model", "T") if k in kw}
+    Ws = write_pentagon(log, **opts)
+    s = fr.scan_log(log)
+    grid = kw.pop("grid", False)
+    inst = fr.choose_instances(s, 0, grid=grid)
+    scene = fr.build_scene(s, inst, grid=grid, size=SIZE, **kw)
+    frames = list(fr.iter_frames(log, inst, np.array(positions, dtype=float)))
+    return scene, frames, Ws
+
+
+def test_frame_size_not_blank_and_feature_tip_where_expected(tmp_path):
+    scene, frames, Ws = scene_and_frames(tmp_path, T=10)
+    d = draw.FrameDrawer(scene)
+    img = d.draw(frames[-1]).copy()
+    assert img.shape == (SIZE[1], SIZE[0], 4) and img.dtype == np.uint8
+    assert img[..., :3].std() > 10  # not blank
+    # oracle: the plane's pixel box and the fixed limits place W[:, 0] at a known pixel
+    view = d._views[0]
+    bb, L = view.ax.bbox, scene.lim
+    x, y = Ws[-1, 0, :, 0]
+    px = bb.x0 + (x + L) / (2 * L) * bb.width
+    py = SIZE[1] - (bb.y0 + (y + L) / (2 * L) * bb.height)
+    patch = img[int(py) - 1:int(py) + 2, int(px) - 1:int(px) + 2, :3].reshape(-1, 3).astype(float)
+    want = d.colors[0][:3] * 255
+    assert np.abs(patch - want).sum(1).min() < 40, (patch, want)
+    # a frame at another time differs only where things move (the background is reused)
+    img0 = d.draw(frames[0]).copy()
+    assert (img0 != img).any()
+    np.testing.assert_array_equal(img0[:5], img[:5])  # the title strip is static
+
+
+def test_labels_never_overlap(tmp_path):
+    scene, frames, _ = scene_and_frames(tmp_path, n=12, T=10)
+    d = draw.FrameDrawer(scene)
+    d.draw(frames[-1])
+    boxes = [(x, y, x + c.shape[1], y + c.shape[0]) for c, x, y in d._views[0].label_pos]
+    assert len(boxes) >= 5
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not draw._overlap(a, b)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(m=1), dict(m=3, n=6), dict(model="untied"), dict(k=4, grid=True), dict(theme="dark", panels=("bias",)),
+])
+def test_every_view_draws(tmp_path, kw):
+    scene, frames, _ = scene_and_frames(tmp_path, T=10, **kw)
+    d = draw.FrameDrawer(scene)
+    img = d.draw(frames[-1])
+    assert img.shape == (SIZE[1], SIZE[0], 4)
+    assert img[..., :3].std() > 10
+    if scene.theme == "dark":
+        np.testing.assert_array_equal(img[2, 2, :3], (draw._rgb(draw.THEMES["dark"]["bg"])).astype(np.uint8))
+
+
+def test_parse_size_rounds_up_to_even():
+    assert draw.parse_size("1281x719") == (1282, 720)
+    with pytest.raises(Exception, match="1280x720"):
+        draw.parse_size("big")

@@ -1,0 +1,104 @@
+"""animsup.encode: formats by extension, decoded back (frame count, size, pixel format)."""
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from animsup import encode
+from animsup.errors import AnimsupError
+
+W, H = 160, 90
+
+
+def frames(n):
+    """n distinct RGBA frames: a white canvas with a moving coloured square."""
+    out = []
+    for i in range(n):
+        a = np.full((H, W, 4), 255, np.uint8)
+        a[20:50, 5 + 10 * i:35 + 10 * i, :3] = (20, 60, 200)
+        out.append(a)
+    return out
+
+
+def decode(path):
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        imgs = [f.to_ndarray(format="rgb24") for f in c.decode(s)]
+        return s.codec_context.name, s.codec_context.pix_fmt, imgs
+
+
+@pytest.mark.parametrize("ext, codec", [(".mp4", "h264"), (".webm", "vp9")])
+def test_video_round_trip(tmp_path, ext, codec):
+    path = tmp_path / f"v{ext}"
+    with encode.make_encoder(path, (W, H), 10) as enc:
+        for f in frames(8):
+            enc.write(f)
+    name, pix, imgs = decode(path)
+    assert name.startswith(codec.replace("vp9", "vp9")) or codec in name
+    assert pix == "yuv420p" and len(imgs) == 8 and imgs[0].shape == (H, W, 3)
+    # lossy, but the square is where it was drawn
+    assert imgs[3][35, 50, 2] > 150 and imgs[3][35, 50, 0] < 100
+
+
+def test_pyav_backend_round_trip(tmp_path):
+    path = tmp_path / "v.mp4"
+    with encode.make_encoder(path, (W, H), 10, backend="av") as enc:
+        for f in frames(5):
+            enc.write(f)
+    name, pix, imgs = decode(path)
+    assert name == "h264" and pix == "yuv420p" and len(imgs) == 5
+
+
+def test_gif_shared_palette_loops(tmp_path):
+    path = tmp_path / "v.gif"
+    fs = frames(6)
+    enc = encode.make_encoder(path, (W, H), 10)
+    assert enc.needs_samples
+    enc.prepare([fs[0], fs[-1]])
+    with enc:
+        for f in fs:
+            enc.write(f)
+    im = Image.open(path)
+    assert im.size == (W, H) and im.n_frames == 6 and im.info.get("loop") == 0
+    im.seek(2)
+    px = np.array(im.convert("RGB"))[35, 30]
+    assert abs(int(px[2]) - 200) < 30 and px[0] < 60
+
+
+def test_png_poster(tmp_path):
+    path = tmp_path / "p.png"
+    with encode.make_encoder(path, (W, H), 1) as enc:
+        for f in frames(3):
+            enc.write(f)
+    im = np.array(Image.open(path))
+    assert im.shape == (H, W, 3)
+    np.testing.assert_array_equal(im, frames(3)[-1][..., :3])  # PNG is exact: the last frame
+
+
+def test_unknown_extension_is_an_error_naming_the_choices():
+    for bad in ("x.avi", "x", "x.MP5"):
+        with pytest.raises(AnimsupError, match=r"\.mp4, \.webm, \.gif, \.png"):
+            encode.format_of(bad)
+    assert encode.format_of("X.MP4") == ".mp4"
+
+
+def test_ffmpeg_failure_is_one_clear_error(tmp_path):
+    enc = encode.make_encoder(tmp_path / "v.mp4", (W, H), 10)
+    enc.write(frames(1)[0])
+    enc.proc.kill()
+    enc.proc.wait()
+    with pytest.raises(AnimsupError, match="ffmpeg"):
+        for f in frames(50):
+            enc.write(f)
+        enc.finish()
+    enc.abort()
+
+
+def test_missing_backend_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setattr(encode, "ffmpeg_exe", lambda: None)
+    monkeypatch.setattr(encode, "_have_av", lambda: False)
+    with pytest.raises(AnimsupError, match="pip install imageio-ffmpeg"):
+        encode.make_encoder(tmp_path / "v.mp4", (W, H), 10)
+    with pytest.raises(AnimsupError, match="pip install imageio-ffmpeg"):
+        encode.make_encoder(tmp_path / "v.gif", (W, H), 10)

@@ -1,0 +1,158 @@
+"""animsup.frames: the two streaming passes, the time mapping, fixed axes, the binned loss."""
+
+import math
+
+import numpy as np
+import pytest
+
+from animsup import frames as fr
+from animsup.errors import AnimsupError, LogFormatError
+from animsup.runlog import LogWriter, make_header
+
+
+def write_pentagon(path, *, T=20, n=5, m=2, k=1, model="tied", loss_rows=0, radius=1.2, seed=0):
+    """A rotating, growing pentagon: feature i at angle 2πi/5 + t, radius t·radius (features >= 5 stay near 0).
+
+    Returns the W array written, (shape: [T, k, m, n])."""
+    rng = np.random.default_rng(seed)
+    hdr = make_header(n_features=n, n_hidden=m, model=model, feature_probability=[0.05 * (i + 1) for i in range(k)],
+                      seed=list(range(k)), importance=(0.9 ** np.arange(n)).tolist(), config={"importance": 0.9})
+    Ws = np.zeros((T, k, m, n), np.float32)
+    with LogWriter(path, hdr, force=True) as w:
+        for t in range(T):
+            frac = t / max(T - 1, 1)
+            for i in range(k):
+                ang = 2 * np.pi * np.arange(n) / 5 + frac + i
+                r = np.where(np.arange(n) < 5, 0.05 + frac * radius, 0.01)
+                Ws[t, i, 0] = r * np.cos(ang)
+                if m > 1:
+                    Ws[t, i, 1] = r * np.sin(ang)
+                if m > 2:
+                    Ws[t, i, 2:] = rng.normal(0, 0.3, (m - 2, n))
+            loss = (0.1 * np.exp(-4 * frac) + 1e-3) * (1 + np.arange(k, dtype=np.float32))
+            if loss_rows:
+                w.losses(t * 10, 10 // loss_rows, np.tile(loss, (loss_rows, 1)))
+            b = np.full((k, n), -0.2 * frac, np.float32)
+            w.snapshot(t * 10, loss, Ws[t], b, W_dec=1.1 * Ws[t] if model == "untied" else None)
+        w.end("completed", (T - 1) * 10, 1.0)
+    return Ws
+
+
+def test_scan_log_extremes_and_best_instance(tmp_path):
+    log = tmp_path / "run.jsonl"
+    Ws = write_pentagon(log, T=15, k=3, loss_rows=2)
+    s = fr.scan_log(log)
+    assert s.n_snapshots == 15 and list(s.steps[:3]) == [0, 10, 20]
+    np.testing.assert_allclose(s.w_max, np.abs(Ws).max(axis=(0, 2, 3)), rtol=1e-6)
+    np.testing.assert_allclose(s.norm_max, np.linalg.norm(Ws, axis=2).max(axis=(0, 2)), rtol=1e-6)
+    assert s.loss_source == "loss records" and s.loss.n_points == 30
+    # instance 0 has the lowest loss (loss grows with the instance index)
+    assert fr.choose_instances(s, "best") == (0,)
+    assert fr.choose_instances(s, 2) == (2,)
+    assert fr.choose_instances(s, grid=True) == (0, 1, 2)
+    with pytest.raises(AnimsupError, match="instance 3 does not exist"):
+        fr.choose_instances(s, 3)
+
+
+def test_scene_axes_are_fixed_from_the_whole_log_not_unit_norm(tmp_path):
+    log = tmp_path / "run.jsonl"
+    Ws = write_pentagon(log, T=10, radius=1.36)
+    s = fr.scan_log(log)
+    scene = fr.build_scene(s, (0,))
+    biggest = max(np.abs(Ws).max(), np.linalg.norm(Ws, axis=2).max())
+    assert biggest > 1.3 and scene.lim > biggest and scene.lim < 1.3 * biggest
+
+
+def test_loss_reducer_keeps_mean_and_extremes_in_few_bins():
+    rng = np.random.default_rng(1)
+    vals = rng.random((10_000, 2))
+    steps = np.arange(10_000)
+    red = fr._LossReducer(2, max_bins=64)
+    for a in range(0, 10_000, 777):  # ragged chunks
+        red.add(steps[a:a + 777], vals[a:a + 777])
+    bins = red.result()
+    assert len(bins.step) <= 128 and bins.n_points == 10_000
+    np.testing.assert_allclose((bins.mean * bins.count[:, None]).sum(0) / bins.count.sum(), vals.mean(0))
+    np.testing.assert_allclose(bins.lo.min(0), vals.min(0))
+    np.testing.assert_allclose(bins.hi.max(0), vals.max(0))
+    assert np.all(np.diff(bins.step) > 0)
+
+
+def test_smoothed_is_a_centred_moving_average_when_bins_are_points():
+    vals = np.arange(20, dtype=float)[:, None]
+    bins = fr.LossBins(np.arange(20.0), vals, vals, vals, np.ones(20))
+    sm = bins.smoothed(5)
+    np.testing.assert_allclose(sm[2:-2, 0], vals[2:-2, 0])  # linear data: centred average = value
+    assert sm[0, 0] == pytest.approx(1.0)  # partial window at the start: mean(0, 1, 2)
+
+
+def test_plan_default_is_one_frame_per_snapshot():
+    plan = fr.plan_frames(np.arange(0, 500, 10))
+    assert plan.n_frames == 50 and plan.hold == 30 and plan.fps == 30
+    np.testing.assert_array_equal(plan.position, np.arange(50))
+    assert "one frame per snapshot" in plan.description and not plan.interpolated
+
+
+def test_plan_resampling_linear_log_and_duration():
+    steps = np.array([0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000])  # log-spaced snapshots
+    lin = fr.plan_frames(steps, frames=100, time="linear")
+    lg = fr.plan_frames(steps, frames=100, time="log")
+    for p in (lin, lg):
+        assert p.n_frames == 100 and p.position[0] == 0 and p.position[-1] == len(steps) - 1
+        assert np.all(np.diff(p.position) >= 0)
+    # log time spends more frames before step 64 than linear time does
+    assert (lg.position < 7).sum() > (lin.position < 7).sum()
+    assert "interpolate" in lin.description
+    d = fr.plan_frames(steps, duration=5, fps=20, hold=1)
+    assert d.total_frames == 100 and d.hold == 20 and d.n_frames == 80
+    fd = fr.plan_frames(steps, duration=5, frames=40, hold=1)
+    assert fd.fps == pytest.approx(10) and fd.seconds == pytest.approx(5)
+    down = fr.plan_frames(np.arange(1000), frames=10)
+    assert "not shown" in down.description
+
+
+@pytest.mark.parametrize("kw, msg", [
+    (dict(fps=10, duration=3, frames=5), "at most two"),
+    (dict(frames=0), "positive"),
+    (dict(time="cubic"), "linear or log"),
+    (dict(duration=0.5, hold=1), "no frames"),
+    (dict(hold=-1), "hold"),
+])
+def test_plan_rejects_bad_options(kw, msg):
+    with pytest.raises(AnimsupError, match=msg):
+        fr.plan_frames(np.arange(10), **kw)
+
+
+def test_iter_frames_interpolates_between_snapshots(tmp_path):
+    log = tmp_path / "run.jsonl"
+    Ws = write_pentagon(log, T=5, k=2)
+    got = list(fr.iter_frames(log, (1,), np.array([0, 0.5, 0.5, 3, 4])))
+    assert [f.index for f in got] == [0, 1, 2, 3, 4]
+    np.testing.assert_allclose(got[0].W[0], Ws[0, 1])
+    np.testing.assert_allclose(got[1].W[0], (Ws[0, 1] + Ws[1, 1]) / 2, atol=1e-6)
+    assert got[1].step == pytest.approx(5.0)
+    np.testing.assert_allclose(got[4].W[0], Ws[4, 1])
+
+
+def test_no_snapshots_is_a_log_error(tmp_path):
+    log = tmp_path / "empty.jsonl"
+    hdr = make_header(n_features=3, n_hidden=2, model="tied", feature_probability=[0.1], seed=[0],
+                      importance=[1, 1, 1], config={})
+    LogWriter(log, hdr).close()
+    with pytest.raises(LogFormatError, match="no snapshots"):
+        fr.scan_log(log)
+
+
+def test_poster_step_is_the_nearest_snapshot():
+    steps = np.array([0, 10, 20, 40])
+    assert fr.frame_at_step(None, (0,), steps, 33) == (3.0, 40)
+    assert fr.frame_at_step(None, (0,), steps, None) == (3.0, 40)
+    with pytest.raises(AnimsupError, match="outside"):
+        fr.frame_at_step(None, (0,), steps, 41)
+
+
+def test_importance_text():
+    assert fr.importance_text(0.9 ** np.arange(5), {"importance": 0.9}) == "0.9^i"
+    assert fr.importance_text(np.ones(4), {}) == "1"
+    assert fr.importance_text(0.7 ** np.arange(5), {}) == "0.7^i"
+    assert math.isfinite(len(fr.importance_text(np.array([3.0, 1.0, 2.0]), {})))
