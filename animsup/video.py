@@ -265,10 +265,10 @@ def _normalise_outputs(out, log) -> list[tuple[str, str]]:
     log_abs = os.path.realpath(os.fspath(log))
     for o in outs:
         path = os.fspath(o)
-        fmt = format_of(path)
         real = os.path.realpath(path)
         if real == log_abs:
             raise AnimsupError(f"{path}: the output would overwrite the input log")
+        fmt = format_of(path)
         if real in seen:
             raise AnimsupError(f"{path}: given twice as an output")
         seen.add(real)
