@@ -337,8 +337,8 @@ def plan_frames(
             )
     else:
         n = T
-    if n > 1_000_000:
-        raise AnimsupError(f"{n} frames is too many (limit 1,000,000)")
+    if n + hold_frames > 1_000_000:  # the final hold counts too (--hold 1e9 would encode forever)
+        raise AnimsupError(f"{n + hold_frames:,} frames (with the final hold) is too many (limit 1,000,000)")
 
     steps_f = np.asarray(steps, dtype=np.float64)
     idx = np.arange(T, dtype=np.float64)

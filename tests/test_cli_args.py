@@ -196,3 +196,61 @@ def test_minima_bad_args(tmp_path, capsys):
     _fails(["minima", str(DATA / "bad" / "steps_duplicated.jsonl"), "--out", str(tmp_path / "m")], capsys,
            match="steps_duplicated.jsonl:6: snapshot step 2 does not increase")
     assert not any(p.is_file() for p in (tmp_path / "m").rglob("*"))
+
+
+# --------------------------------------------------------------------------- render
+
+
+RENDER_BAD = [
+    (["--out", "{d}/x.avi"], "unknown output extension .avi"),
+    (["--out", "{d}/x"], "unknown output extension (none)"),
+    (["--out", "{log}"], "would overwrite the input log"),
+    (["--out", "{d}/no/x.mp4"], "does not exist"),
+    (["--out", "{d}/afile/x.mp4"], "does not exist"),  # parent is a file
+    (["--out", "{d}/x.mp4", "--out", "{d}/x.mp4"], "given twice as an output"),
+    (["--out", "{d}/x.png", "--annotate", "--grid"], "cannot be combined with --grid"),
+    (["--out", "{d}/x.mp4", "--at", "5"], "--at sets the step of a PNG poster"),
+    (["--out", "{d}/x.png", "--at", "-5"], "outside the logged steps"),
+    (["--out", "{d}/x.mp4", "--fps", "5", "--duration", "2", "--frames", "10"], "at most two of --fps, --duration and --frames"),
+    (["--out", "{d}/x.mp4", "--fps", "0"], "--fps must be a positive number"),
+    (["--out", "{d}/x.mp4", "--fps", "nan"], "--fps must be a positive number"),
+    (["--out", "{d}/x.mp4", "--frames", "0"], "--frames must be a positive number"),
+    (["--out", "{d}/x.mp4", "--duration", "inf"], "--duration must be a positive number"),
+    (["--out", "{d}/x.mp4", "--hold", "-1"], "--hold must be >= 0"),
+    (["--out", "{d}/x.mp4", "--hold", "1e9"], "too many"),
+    (["--out", "{d}/x.mp4", "--frames", "100000000"], "too many"),
+    (["--out", "{d}/x.mp4", "--size", "0x0"], "out of range"),
+    (["--out", "{d}/x.mp4", "--size", "abc"], "--size must look like 1280x720"),
+    (["--out", "{d}/x.mp4", "--instance", "7"], "instance 7 does not exist"),
+    (["--out", "{d}/x.mp4", "--instance", "worst"], "--instance must be an index or 'best'"),
+    (["--out", "{d}/x.mp4", "--workers", "-1"], "--workers must be >= 0"),
+    (["--out", "{d}/x.mp4", "--dpi", "0"], "--dpi must be between"),
+    (["--out", "{d}/x.mp4", "--smooth", "0"], "--smooth must be a whole number"),
+    (["--out", "{d}/x.mp4", "--panels", "foo"], "unknown panel 'foo'"),
+]
+
+
+@pytest.mark.skipif(not _have("render"), reason="render not built yet")
+@pytest.mark.parametrize("extra,match", RENDER_BAD, ids=[" ".join(a[2:]) or a[1] for a, _ in RENDER_BAD])
+def test_render_bad_args(extra, match, tmp_path, capsys):
+    log = tmp_path / "run.jsonl"
+    shutil.copy(GOLDEN, log)
+    (tmp_path / "afile").write_text("x")
+    argv = ["render", str(log), *[a.format(d=tmp_path, log=log) for a in extra], "--quiet"]
+    _fails(argv, capsys, match=match, cwd_files=tmp_path)
+    assert log.read_bytes() == GOLDEN.read_bytes()
+
+
+@pytest.mark.skipif(not _have("render"), reason="render not built yet")
+def test_render_refuses_to_overwrite_its_input(tmp_path, capsys):
+    log = tmp_path / "run.mp4"  # a log with a video's name
+    shutil.copy(GOLDEN, log)
+    _fails(["render", str(log), "--out", str(log), "--quiet"], capsys, match="would overwrite the input log", cwd_files=tmp_path)
+    assert log.read_bytes() == GOLDEN.read_bytes()
+
+
+@pytest.mark.skipif(os.geteuid() == 0 or not _have("render"), reason="root writes into read-only folders")
+def test_render_unwritable_folder(tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir(mode=0o500)
+    _fails(["render", str(GOLDEN), "--out", str(ro / "x.png"), "--quiet"], capsys, match="not writable")
