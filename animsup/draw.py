@@ -241,7 +241,8 @@ class FrameDrawer:
         )
         self.colors, self.cmap, self.norm = feature_colors(s.importance, self.theme)
         top = H - title_h - 0.6 * self.fs * pt
-        bottom = 3.2 * self.fs * pt
+        caption_h = 2.6 * self.fs * pt if s.events else 0.0
+        bottom = 3.2 * self.fs * pt + caption_h
         left_w = 0.56 * W
         # right column: the loss panel (and the bias panel)
         rx = left_w + 5.5 * self.fs * pt
@@ -261,7 +262,7 @@ class FrameDrawer:
             self._views = [self._build_view(box, 0, labels=True, colorbar=True)]
         self.caption = self.fig.text(
             0.5,
-            0.5 * bottom / H,
+            0.5 * max(caption_h, 2.6 * self.fs * pt) / H,
             "",
             ha="center",
             va="center",
@@ -290,6 +291,9 @@ class FrameDrawer:
             if best is None or side > best[0]:
                 best = (side, rows, cols)
         side, rows, cols = best
+        self.fig.text(x0 / self.width, (y0 - 1.4 * self.fs * s.dpi / 72) / self.height,
+                      f"all panels share the axes ±{s.lim:.2f} (dashed circle: norm 1)",
+                      fontsize=self.fs * 0.75, color=self.theme["muted"], va="bottom")
         self._views = []
         gx = x0 + (bw - cols * side) / 2
         gy = y0 + (bh - rows * side) / 2
@@ -338,15 +342,22 @@ class FrameDrawer:
             ax.plot(x, s.loss_raw[:, k], color=raw_col, alpha=0.35 if K == 1 else 0.25, lw=0.7)
             ax.plot(x, s.loss_smooth[:, k], color=col, lw=1.8, solid_capstyle="round")
         # event ticks (static)
+        last_px = -1e9
+        x0, x1 = s.loss_xlim
+        ax_w = rect[2] * self.width
         for i, (step, kind, text) in enumerate(s.events):
             ax.axvline(step, color=t["outline"], lw=0.8, ls=(0, (2, 2)), alpha=0.8)
+            px = (step - x0) / (x1 - x0) * ax_w
+            if px - last_px < 1.6 * self.fs * self.scene.dpi / 72:
+                continue  # too close to the previous number: the line alone marks it
+            last_px = px
             ax.annotate(
                 str(i + 1),
-                (step, 1.0),
+                (step, 0.0),
                 xycoords=("data", "axes fraction"),
-                xytext=(0, 2),
+                xytext=(2, 3),
                 textcoords="offset points",
-                ha="center",
+                ha="left",
                 va="bottom",
                 fontsize=self.fs * 0.75,
                 color=t["muted"],
@@ -443,6 +454,7 @@ class _PlaneView:
         self.d = d
         self.line = s.n_hidden == 1
         self.untied = s.model == "untied"
+        self._dec_points = None
         x0, y0, bw, bh = box
         pt = s.dpi / 72
         fs = d.fs
@@ -473,7 +485,7 @@ class _PlaneView:
                 ax.plot(np.cos(th), np.sin(th), color=t["grid"], lw=0.8, ls=(0, (3, 3)), zorder=0)
         small = rect[2] < 260
         ax.tick_params(labelsize=fs * (0.7 if small else 0.8))
-        if small:
+        if small or label_text:
             ax.set_xticks([])
             ax.set_yticks([])
         for sp in ax.spines.values():
@@ -588,6 +600,7 @@ class _PlaneView:
             self.dec_shafts.set_segments(np.stack([np.zeros_like(Pd), Pd], 1)[showd])
             self.dec_shafts.set_color(self.colors[showd])
             self.dec_tips.set_offsets(Pd)
+            self._dec_points = Pd[showd]
             self.dec_tips.set_edgecolor(np.where(showd[:, None], self.colors, self.colors * [1, 1, 1, 0.35]))
         # faint outline of represented features in angular order
         rep = norm > 0.5
@@ -617,6 +630,9 @@ class _PlaneView:
         # tip dots are obstacles too
         r = math.sqrt(self.dot_size) * self.d.scene.dpi / 72 / 2 + 1
         obstacles = [(x - r, y - r, x + r, y + r) for (x, y), q in zip(pix, quiet) if not q]
+        if self.untied and self._dec_points is not None:
+            obstacles += [(x - r * 1.3, y - r * 1.3, x + r * 1.3, y + r * 1.3)
+                          for x, y in ax.transData.transform(self._dec_points)]
         origin = ax.transData.transform((0, 0))
         base_d = self.label_h * 0.9
         H = self.d.height
