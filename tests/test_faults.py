@@ -6,6 +6,8 @@ second; a run is long (millions of steps) and is stopped once its log shows snap
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import resource
 import signal
@@ -18,13 +20,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from animsup.cli import main
 from animsup.errors import LogWarning
 from animsup.runlog import read_log
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {k: v for k, v in os.environ.items() if k != "ANIMSUP_DEBUG"} | {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 LONG_RUN = ["--backend", "numpy", "--n-features", "5", "--n-hidden", "2", "-p", "0.1", "0.5", "--seeds", "2",
-            "--steps", "5000000", "--batch-size", "32", "--every", "100", "--quiet"]
+            "--steps", "5000000", "--batch-size", "256", "--every", "200", "--loss-every", "20", "--quiet"]
 
 
 def _animsup(*args, **kw) -> subprocess.Popen:
@@ -124,17 +127,16 @@ def test_two_trainers_on_one_path(tmp_path):
     first = _animsup("train", *LONG_RUN, "--out", str(log))
     try:
         _wait_for_snapshots(log, 2, first)
-        # with or without --force: refused, the log is locked by its writer
-        for extra in ([], ["--force"]):
-            second = _animsup("train", *LONG_RUN, *extra, "--out", str(log))
-            out, err = second.communicate(timeout=60)
-            assert second.returncode == 2 and "being written by another animsup process" in err, err
-            assert len(err.strip().splitlines()) == 1
-        second = _animsup("train", "--resume", str(log), "--quiet")
-        out, err = second.communicate(timeout=60)
-        assert second.returncode == 2, err
-        assert "being written by another animsup process" in err
+        # a second trainer (here in this process): with or without --force, or resuming: refused,
+        # the log is locked by its writer
+        for argv in (["train", *LONG_RUN, "--out", str(log)], ["train", *LONG_RUN, "--force", "--out", str(log)],
+                     ["train", "--resume", str(log), "--quiet"]):
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                assert main(argv) == 2, err.getvalue()
+            assert err.getvalue().count("\n") == 1 and "being written by another animsup process" in err.getvalue()
         assert first.poll() is None  # the first trainer carries on
+        _read_live_log(log, tmp_path)
         first.send_signal(signal.SIGINT)
         first.communicate(timeout=30)
     finally:
@@ -142,6 +144,20 @@ def test_two_trainers_on_one_path(tmp_path):
             first.kill()
     run = _read_clean(log)  # lines never interleaved: every line parses, steps increase
     assert run.status == "interrupted" and np.all(np.diff(run.steps) > 0)
+
+
+def _read_live_log(log: Path, tmp_path: Path) -> None:
+    """Every reading command works on a log that is still being written."""
+    commands = [["inspect", str(log)], ["events", str(log)]]
+    if (ROOT / "animsup" / "cli" / "render.py").exists():
+        commands.append(["render", str(log), "--out", str(tmp_path / "live.png"), "--size", "320x240", "--quiet"])
+    for argv in commands:
+        err = io.StringIO()
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            warnings.simplefilter("ignore", LogWarning)  # the trainer may be mid-line
+            assert main(argv) == 0, (argv, err.getvalue())
+    if len(commands) == 3:
+        assert (tmp_path / "live.png").stat().st_size > 0
 
 
 def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
@@ -219,7 +235,8 @@ def _wait_until_gone(sid: int, timeout: float = 10.0) -> list[str]:
 def test_render_killed_midway_leaves_no_partial_file(long_log, tmp_path, sig):
     target = tmp_path / "run.mp4"
     target.write_bytes(EARLIER)
-    p = _animsup("render", str(long_log), "--out", str(target), "--workers", "2", "--size", "320x240", "--quiet",
+    workers = "0" if sig == signal.SIGTERM else "2"  # worker clean-up is the same path as for SIGINT
+    p = _animsup("render", str(long_log), "--out", str(target), "--workers", workers, "--size", "320x240", "--quiet",
                  start_new_session=True)
     try:
         t0 = time.monotonic()  # wait until frames are being encoded into the hidden temp file
@@ -261,10 +278,16 @@ def test_render_encoder_failure_leaves_no_partial_file(long_log, tmp_path, ext):
     out_dir.mkdir()
     target = out_dir / f"run{ext}"
     target.write_bytes(EARLIER)
-    p = _animsup("render", str(long_log), "--out", str(target), "--frames", "12", "--size", "320x240",
-                 "--workers", "0", "--quiet", env=ENV | {"IMAGEIO_FFMPEG_EXE": str(fake)})
-    out, err = p.communicate(timeout=120)
-    assert p.returncode == 2, err
+    os.environ["IMAGEIO_FFMPEG_EXE"] = str(fake)  # read by imageio_ffmpeg on every call
+    try:
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            rc = main(["render", str(long_log), "--out", str(target), "--frames", "12", "--size", "320x240",
+                       "--workers", "0", "--quiet"])
+    finally:
+        del os.environ["IMAGEIO_FFMPEG_EXE"]
+    err = err.getvalue()
+    assert rc == 2, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "encoder exploded" in lines[0] and "Traceback" not in err
     assert target.read_bytes() == EARLIER
