@@ -74,7 +74,7 @@ def test_train_signal_leaves_valid_interrupted_log(tmp_path, sig):
     out, err = p.communicate(timeout=30)
     assert p.returncode == 130, err
     assert "Traceback" not in err
-    assert "interrupted at step" in err and "--resume" in err
+    assert "interrupted at step" in err and "--resume" in err and len(err.strip().splitlines()) == 1
     run = _read_clean(log)
     assert run.status == "interrupted"
     assert run.end["step"] == run.steps[-1]  # the step it stopped at was written as a snapshot
