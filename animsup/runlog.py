@@ -184,15 +184,14 @@ def _float_array(value, shape, name, bad) -> np.ndarray:
     if not isinstance(value, (list, int, float)) or isinstance(value, bool):
         raise bad(f"{name!r} must be a numeric array of shape {list(shape)}, got {type(value).__name__}")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # float32 overflow: checked below
-            raw = np.asarray(value)
-            if raw.dtype.kind not in "iuf":
-                if raw.dtype.kind != "O" or not all(
-                    v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in raw.flat
-                ):
-                    raise TypeError
-                raw = np.array([np.nan if v is None else v for v in raw.flat], dtype=np.float64).reshape(raw.shape)
+        raw = np.asarray(value)
+        if raw.dtype.kind not in "iuf":
+            if raw.dtype.kind != "O" or not all(
+                v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in raw.flat
+            ):
+                raise TypeError
+            raw = np.array([np.nan if v is None else v for v in raw.flat], dtype=np.float64).reshape(raw.shape)
+        with np.errstate(over="ignore", invalid="ignore"):  # float32 overflow: checked below
             arr = raw.astype(np.float32)
     except (ValueError, TypeError, OverflowError):
         raise bad(f"{name!r} is not a numeric array of shape {list(shape)}") from None
