@@ -110,7 +110,7 @@ class _FFmpegPipe(Encoder):
         w, h = self.size
         cmd = [
             self.exe, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-            "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{w}x{h}", "-framerate", f"{self.fps:.6g}", "-i", "pipe:0",
+            "-f", "rawvideo", "-pix_fmt", "rgb0", "-s", f"{w}x{h}", "-framerate", f"{self.fps:.6g}", "-i", "pipe:0",
             *self._extra_inputs(), *self._output_args(), self.path,
         ]  # fmt: skip
         try:

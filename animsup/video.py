@@ -4,7 +4,8 @@ Data flows one way: :mod:`animsup.frames` (two streaming passes over the log: fi
 axes and the loss curve, then per-frame arrays) -> :mod:`animsup.draw` (RGBA pixels,
 blitted over a cached background) -> :mod:`animsup.encode` (raw RGBA piped to ffmpeg).
 
-Frames are drawn in parallel worker processes (``workers``; default: the cores) that
+Frames are drawn in parallel worker processes (``workers``; default: one per core less
+the core the encoder keeps busy, so in process on a 2-core machine) that
 write into a ring of shared-memory slots; the parent hands the slots to the encoders
 strictly in frame order. Workers are started with the ``spawn`` context (a forked pool
 after PyAV/ffmpeg threads can deadlock), watch their parent, and are stopped before
@@ -349,7 +350,8 @@ def render(
     and ``time`` ("linear" | "log") map snapshots to frames (see
     :func:`animsup.frames.plan_frames`); the mapping is described in the result.
     ``at``: the training step of the PNG poster (default: the last snapshot).
-    ``workers``: draw processes (default: the cores; short videos draw in process).
+    ``workers``: draw processes (default: cores - 1, as ffmpeg keeps one core busy; 0 or 1
+    draws in process, as do videos shorter than ``MIN_FRAMES_FOR_WORKERS`` frames).
     ``progress(current, total)`` is called after each frame.
     """
     import time as _time
@@ -395,7 +397,10 @@ def render(
 
     n_draw = plan.n_frames if videos else 1
     if workers is None:
-        n_workers = os.cpu_count() or 1
+        # one draw process per core, less the core the encoder (ffmpeg) keeps busy; with
+        # two cores that is one, i.e. drawing in process (measured: workers cost ~4 ms CPU
+        # a frame in start-up and hand-over, which only pays when a core is free for them)
+        n_workers = (os.cpu_count() or 1) - 1
         if n_draw < MIN_FRAMES_FOR_WORKERS:
             n_workers = 0
     else:

@@ -37,7 +37,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     o.add_argument("--size", default="1280x720", metavar="WxH", help="frame size in pixels (rounded up to even)")
     o.add_argument("--dpi", type=float, default=100.0, help="dots per inch: larger text and lines at the same size")
     o.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="draw processes (default: the cores; short videos draw in process; 0 = in process)")
+                   help="draw processes (default: cores - 1, the encoder keeps one busy; 0 or 1 = in process)")
     o.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
 
 
