@@ -25,7 +25,7 @@ def convert(name, tmp_path, **kw):
 
 
 def test_small_log_values(tmp_path):
-    res, out = convert("small", tmp_path, importance=0.9, feature_probability=0.05)
+    res, out = convert("small", tmp_path, importance=0.9, feature_probability=0.05, seed=3)
     assert (res.status, res.n_features, res.n_hidden, res.snapshots, res.loss_points) == ("completed", 3, 2, 2, 250)
     run = read_log(out)
     assert run.status == "completed" and run.end["step"] == 250
@@ -39,7 +39,7 @@ def test_small_log_values(tmp_path):
     np.testing.assert_allclose(run.loss[:, 0], run.loss_curve[[100, 200], 0])
     h = run.header
     np.testing.assert_allclose(h.importance, 0.9 ** np.arange(3), rtol=1e-6)
-    assert h.feature_probability[0] == pytest.approx(0.05) and h.seed == (None,)
+    assert h.feature_probability[0] == pytest.approx(0.05) and h.seed == (3,)
     assert "assumed" in h.raw["importance_source"] and h.config["gradient"] == "blog"
 
 

@@ -27,6 +27,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--feature-probability", type=float, metavar="P",
         help="c-log: 1 - S of the run (not in the C log; default 0.1)",
     )
+    p.add_argument("--seed", type=int, metavar="S", help="c-log: the program's srandom() seed, if known (default: unknown)")
     p.set_defaults(func=run)
     return p
 
@@ -37,7 +38,7 @@ def run(args) -> int:
     from animsup import importers
     from animsup.cli.progress import make_progress
 
-    options = {k: getattr(args, k) for k in ("importance", "feature_probability") if getattr(args, k) is not None}
+    options = {k: getattr(args, k) for k in ("importance", "feature_probability", "seed") if getattr(args, k) is not None}
     bar, progress = make_progress(f"import {args.format}", None, unit="B")
     try:
         result = importers.convert(args.format, args.file, args.out, force=args.force, progress=progress, **options)

@@ -14,7 +14,8 @@ updates) and one snapshot per block group (step r + 1: W and b after run r's upd
 
 The C log does not say the importance, the feature probability or the seed: the importance
 is ``importance`` ** i (seed 002 uses 0.7 for n = 5 and 0.9 for n = 32), the probability is
-``feature_probability``, the seed is null, and the header records that these were assumed.
+``feature_probability``, the seed is ``seed`` (the program's srandom seed if known, else null),
+and the header records that these were assumed.
 A NaN loss or weight ends the log with status "diverged"; a file cut off mid-block keeps
 what is complete and ends "interrupted"; anything else malformed is an error naming the line.
 """
@@ -172,6 +173,7 @@ def convert(
     *,
     importance: float = 0.7,
     feature_probability: float = 0.1,
+    seed: int | None = None,
     force: bool = False,
     progress=None,
 ) -> ImportResult:
@@ -226,9 +228,9 @@ def convert(
                     shape = W.shape
                     header = make_header(
                         n_features=W.shape[1], n_hidden=W.shape[0], model="tied",
-                        feature_probability=[feature_probability], seed=[None],
+                        feature_probability=[feature_probability], seed=[seed],
                         importance=importance ** np.arange(W.shape[1]),
-                        config=_config(src, W.shape, importance, feature_probability),
+                        config=_config(src, W.shape, importance, feature_probability, seed),
                         importance_source="assumed: not in the C log, set by import --importance",
                         imported_from={"format": "c-log", "path": os.path.abspath(src)},
                     )
@@ -265,7 +267,7 @@ def convert(
     return ImportResult(os.fspath(out_path), status, shape[1], shape[0], end_step, n_snap, n_loss, notes)
 
 
-def _config(src, shape, importance, feature_probability) -> dict:
+def _config(src, shape, importance, feature_probability, seed) -> dict:
     """What is known about the C run, in TrainConfig's vocabulary."""
     return {
         "n_features": int(shape[1]),
@@ -273,7 +275,7 @@ def _config(src, shape, importance, feature_probability) -> dict:
         "model": "tied",
         "init": "blog",
         "feature_probability": [float(feature_probability)],
-        "seeds": [None],
+        "seeds": [seed],
         "importance": float(importance),
         "optimizer": "sgd",
         "backend": "c",
