@@ -4,7 +4,9 @@ n=32, m=2, importance 0.9^i, 1-S = 0.1, seed 002's set-up (W, b ~ U[0, 0.001), f
 100,000 samples, batch 1024, loss ½·Σ_i I_i (y_i − x_i)², 10,000 steps), three ways:
   blog   SGD lr 1 with seed 002's printed gradient (what its video shows),
   exact  SGD lr 1 with the exact gradient,
-  adamw  AdamW lr 1e-3 (weight decay 0.01) with autograd (the paper's optimiser).
+  adamw  AdamW lr 1e-3 (weight decay 0.01) with autograd (the paper's optimiser),
+  c      seed 002's C program itself (bench/c/seed002.c, compiled with gcc; skipped without it),
+         one process per srandom seed, its output imported with `animsup import --format c-log`.
 
 Writes to outputs/seed002_hexagon/<study>/: run.jsonl, results.csv/json, gallery.png; and
 study.json (share of each shape and loss gaps per study), hexagon.mp4 (an annotated hexagon run
@@ -37,10 +39,42 @@ def config(study: str, seeds: int, quick: bool):
     ).validate()
 
 
+def c_program_logs(folder: str, seeds: int, runs: int, retrain: bool) -> list:
+    """Compile bench/c/seed002.c, run it for srandom seeds 1..seeds (n=32, m=2, 0.9, 1-S=0.1,
+    lr 1, 100,000 samples, batch 1024) and import each output. [] if gcc or the source is missing.
+    (Seeds start at 1: glibc's srandom(0) is srandom(1).)"""
+    import shutil
+    import subprocess
+
+    from animsup import importers
+
+    src = os.path.join(c.ROOT, "bench", "c", "seed002.c")
+    if shutil.which("gcc") is None or not os.path.exists(src):
+        c.say("\n== c: skipped (needs gcc and bench/c/seed002.c)")
+        return []
+    c.say(f"\n== c: seed 002's C program, {seeds} seeds x {runs:,} runs, imported with `animsup import --format c-log`")
+    exe = os.path.join(folder, "seed002")
+    subprocess.run(["gcc", "-O2", "-o", exe, src, "-lm"], check=True)
+    logs = []
+    for seed in range(1, seeds + 1):
+        log = os.path.join(folder, f"seed{seed:03d}.jsonl")
+        if retrain or not os.path.exists(log):
+            text = os.path.join(folder, f"seed{seed:03d}.log")
+            with open(text, "w") as f:
+                subprocess.run([exe, "32", "2", "0.9", "0.1", str(runs), "1.0", "100000", str(seed), "1024"],
+                               stdout=f, check=True)
+            importers.convert("c-log", text, log, importance=0.9, feature_probability=0.1, seed=seed, force=True)
+            os.remove(text)
+            c.say(f"  seed {seed}: {os.path.relpath(log, c.ROOT)}")
+        logs.append(log)
+    return logs
+
+
 def main() -> int:
     p = c.parser("seed002_hexagon", __doc__)
     p.add_argument("--seeds", type=int, default=None, help="seeds per study (default 64, --quick 8)")
-    p.add_argument("--studies", nargs="+", default=list(STUDIES), choices=list(STUDIES))
+    p.add_argument("--c-seeds", type=int, default=None, help="seeds of the C program (default 24, --quick 2)")
+    p.add_argument("--studies", nargs="+", default=list(STUDIES) + ["c"], choices=list(STUDIES) + ["c"])
     args = p.parse_args()
     from animsup import minima
 
@@ -48,18 +82,27 @@ def main() -> int:
     report = {}
     all_outcomes = {}
     for study in args.studies:
-        cfg = config(study, seeds, args.quick)
         folder = os.path.join(args.out, study)
         os.makedirs(folder, exist_ok=True)
-        c.say(f"\n== {study}: {cfg.optimizer} lr {cfg.lr:g}, {cfg.gradient} gradient, {seeds} seeds x {cfg.steps:,} steps")
-        log = c.train_or_reuse(cfg, os.path.join(folder, "run.jsonl"), retrain=args.retrain)
-        outcomes = minima.analyse_logs([log])
+        if study == "c":
+            n_c = args.c_seeds or (2 if args.quick else 24)
+            logs = c_program_logs(folder, n_c, 1500 if args.quick else 10_000, args.retrain)
+            if not logs:
+                continue
+            cfg = config("blog", n_c, args.quick)  # what the C program does, for the report
+            description = f"seed 002's C program, {n_c} seeds"
+        else:
+            cfg = config(study, seeds, args.quick)
+            c.say(f"\n== {study}: {cfg.optimizer} lr {cfg.lr:g}, {cfg.gradient} gradient, {seeds} seeds x {cfg.steps:,} steps")
+            logs = [c.train_or_reuse(cfg, os.path.join(folder, "run.jsonl"), retrain=args.retrain)]
+            description = f"{study} ({cfg.optimizer} lr {cfg.lr:g}, {cfg.gradient} gradient), {seeds} seeds"
+        log = logs[0]
+        outcomes = minima.analyse_logs(logs)
         classes = minima.summarize(outcomes)
         shapes = minima.shape_summary(outcomes)
-        minima.write_results(outcomes, classes, folder, extra={"logs": [log], "study": study})
+        minima.write_results(outcomes, classes, folder, extra={"logs": logs, "study": study})
         minima.draw_gallery(outcomes, os.path.join(folder, "gallery.png"),
-                            title=f"seed 002 n=32: {study} ({cfg.optimizer} lr {cfg.lr:g}, {cfg.gradient} gradient), "
-                                  f"{seeds} seeds\nsorted by final loss; red: not the best outcome")
+                            title=f"seed 002 n=32: {description}\nsorted by final loss; red: not the best outcome")
         c.say(minima.format_summary(shapes, len(outcomes), title="shape"))
         c.say(minima.format_summary(classes, len(outcomes)))
         all_outcomes[study] = (log, outcomes)
