@@ -10,8 +10,8 @@ Noise must not make events flicker:
   the geometry starts counting it) and drops only when it falls below ``threshold × (1 −
   hysteresis)``, so a norm hovering around the threshold joins once and does not flicker;
 - a shape (animsup.geometry, on the hysteresis-stable represented set) must last
-  ``min_persist`` snapshots (or to the end of the run) to count; a shape change at the same
-  snapshot as a join or drop is folded into that event's text;
+  ``min_persist`` snapshots (or to the end of the run) to count; a shape change is folded into
+  the text of the join or drop that made it (the one nearest the new shape's first snapshot);
 - a loss drop needs a plateau before it: on the smoothed log-loss curve, a fall of at least
   ``min_drop`` (relative) within ``drop_window`` of the run, after a stretch at least
   ``plateau_ratio`` times as long in which the loss moved less than a third of the drop.
@@ -105,9 +105,11 @@ def _membership_events(steps, states) -> list[tuple[int, int, str, int]]:
     return found
 
 
-def _shape_changes(steps, W, states, threshold, min_persist) -> list[tuple[int, str, str]]:
-    """(snapshot index, old shape, new shape) for shapes that last ``min_persist`` snapshots."""
-    names = [geometry.describe(W[t], threshold, mask=states[t]).shape for t in range(len(steps))]
+def _shape_changes(steps, W, states, threshold, min_persist) -> list[tuple]:
+    """(first index after the old shape, first index of the new one, old shape, new shape, old
+    vertices, new vertices) for shapes that last ``min_persist`` snapshots."""
+    geos = [geometry.describe(W[t], threshold, mask=states[t]) for t in range(len(steps))]
+    names = [g.shape for g in geos]
     runs = []  # [shape, first index, length]
     for t, name in enumerate(names):
         if runs and runs[-1][0] == name:
@@ -115,35 +117,57 @@ def _shape_changes(steps, W, states, threshold, min_persist) -> list[tuple[int, 
         else:
             runs.append([name, t, 1])
     kept = [r for i, r in enumerate(runs) if r[2] >= min_persist or i == 0 or i == len(runs) - 1]
-    # a change is dated where the previous lasting shape ended (short-lived shapes in between
-    # are transients of the same change)
+    # (end of the previous lasting shape, start of the next one, old, new): short-lived shapes
+    # in between are transients of the same change
     changes, (current, start, length) = [], kept[0]
     end = start + length
     for name, start, length in kept[1:]:
         if name != current:
-            changes.append((end, current, name))
+            changes.append((end, start, current, name, set(geos[end - 1].order), set(geos[start].order)))
             current = name
         end = start + length
     return changes
 
 
 def _merge(steps, membership, shapes) -> list[Event]:
-    """Join/drop events, with a shape change at the same snapshot (±1) folded into their text."""
+    """Join/drop events; a shape change is told in the text of the join/drop that made it (the
+    one nearest the new shape's start, from the end of the old shape on), else on its own."""
     by_index: dict[int, list] = {}
     for t, step, kind, f in membership:
         by_index.setdefault(t, []).append((step, kind, f))
     events, used = [], set()
-    for t, old, new in shapes:
-        host = next((u for u in (t, t - 1, t + 1) if u in by_index and u not in used), None)
-        if host is None:
-            events.append(Event(int(steps[t]), "shape", f"{old} → {new}", (), old, new))
+    for end, start, old, new, before, after in shapes:
+        window = [u for u in by_index if end - 1 <= u <= start + 1 and u not in used]
+        if not window:
+            events.append(_shape_event(int(steps[start]), old, new, before, after))
             continue
+        host = min(window, key=lambda u: (abs(u - start), -u))
         used.add(host)
         events += _membership_group(by_index[host], old, new)
     for t, group in by_index.items():
         if t not in used:
             events += _membership_group(group, None, None)
     return events
+
+
+def _shape_event(step: int, old: str, new: str, before: set, after: set) -> Event:
+    """A shape change without a join or drop: a represented feature left or reached its own
+    direction ("feature 7 splits off — pentagon → hexagon")."""
+    gained, lost = sorted(after - before), sorted(before - after)
+    who = ""
+    if gained and not lost:
+        who = f"feature {gained[0]} splits off" if len(gained) == 1 else f"features {', '.join(map(str, gained))} split off"
+    elif lost and not gained:
+        who = f"feature {lost[0]} merges into another's direction" if len(lost) == 1 else \
+            f"features {', '.join(map(str, lost))} merge into others' directions"
+    elif gained and lost:
+        who = f"{_names(gained)} {'takes' if len(gained) == 1 else 'take'} the place of {_names(lost)}"
+    text = f"{who} — {old} → {new}" if who else f"{old} → {new}"
+    return Event(step, "shape", text, tuple(gained + lost), old, new)
+
+
+def _names(features) -> str:
+    return f"feature {features[0]}" if len(features) == 1 else "features " + ", ".join(map(str, features))
 
 
 def _membership_group(group, old, new) -> list[Event]:
