@@ -52,7 +52,7 @@ def run(args) -> int:
             if os.path.exists(folder):
                 raise AnimsupError(f"{folder} is not a folder")
             os.makedirs(folder, exist_ok=True)
-    restore = sigterm_as_interrupt()
+    sig = sigterm_as_interrupt()
     try:
         from animsup.train import train
         from animsup.video import render
@@ -60,19 +60,22 @@ def run(args) -> int:
         t0 = time.perf_counter()
         bar, cb = make_progress("train", cfg.steps, unit="step", enabled=False if args.quiet else None)
         try:
-            result = train(cfg, args.log, force=True, progress=cb)
+            result = train(cfg, args.log, force=True, progress=sig.wrap(cb))
         finally:
             bar.close()
         t_train = time.perf_counter() - t0
+        if result.status == "interrupted":
+            raise KeyboardInterrupt
         if result.status != "completed":
             raise AnimsupError(f"training {result.status} at step {result.step}; nothing rendered")
         bar, cb = make_progress("render", None, unit="frame", enabled=False if args.quiet else None)
         try:
-            res = render(args.log, outs, progress=cb, **render_kwargs(args))
+            res = render(args.log, outs, progress=sig.wrap(cb), **render_kwargs(args))
+            sig.check()
         finally:
             bar.close()
     finally:
-        restore()
+        sig.restore()
     if not args.quiet:
         losses = ", ".join(f"{v:.4g}" for v in result.final_loss)
         print(f"trained {cfg.n_features} features in {cfg.n_hidden} dims, {len(result.final_loss)} instances, "

@@ -65,32 +65,63 @@ def render_kwargs(args) -> dict:
     )  # fmt: skip
 
 
-def sigterm_as_interrupt():
+class sigterm_as_interrupt:
     """Turn SIGTERM into KeyboardInterrupt so outputs are cleaned up like on Ctrl-C.
-    Returns a function that restores the previous handler."""
-    import signal
 
-    def handler(signum, frame):
-        raise KeyboardInterrupt
+    A KeyboardInterrupt raised from a signal handler can land in a place that swallows
+    it (a weakref callback, a ``__del__``), so the signal is also remembered, and
+    :meth:`check` (called from the progress callback at every frame) raises it again.
+    ``restore()`` puts the previous handler back.
+    """
 
-    try:
-        old = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
-        return lambda: None
-    return lambda: signal.signal(signal.SIGTERM, old)
+    def __init__(self):
+        import signal
+
+        self.received = False
+
+        def handler(signum, frame):
+            self.received = True
+            raise KeyboardInterrupt
+
+        try:
+            self._old = signal.signal(signal.SIGTERM, handler)
+        except ValueError:  # not the main thread
+            self._old = None
+
+    def check(self) -> None:
+        if self.received:
+            raise KeyboardInterrupt
+
+    def wrap(self, callback):
+        def progress(*a, **kw):
+            self.check()
+            callback(*a, **kw)
+
+        return progress
+
+    def restore(self) -> None:
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGTERM, self._old)
+            self._old = None
+
+    def __call__(self) -> None:
+        self.restore()
 
 
 def run(args) -> int:
     from animsup.cli.progress import make_progress
     from animsup.video import render
 
-    restore = sigterm_as_interrupt()
+    sig = sigterm_as_interrupt()
     bar, callback = make_progress("render", None, unit="frame", enabled=False if args.quiet else None)
     try:
-        result = render(args.log, args.out, progress=callback, **render_kwargs(args))
+        result = render(args.log, args.out, progress=sig.wrap(callback), **render_kwargs(args))
+        sig.check()
     finally:
         bar.close()
-        restore()
+        sig.restore()
     if not args.quiet:
         print(result.summary())
     return 0
