@@ -300,6 +300,9 @@ class LogWriter:
                 end = end - len(chunk) + nl + 1
                 break
             end -= len(chunk)
+        if end != size and _whole_record(os.pread(fd, size - end, end)):
+            os.write(fd, b"\n")  # a whole record that only lacks its newline: keep it
+            return size + 1
         if end == 0 and size:
             raise AnimsupError(f"{self.path}: has no complete line (not an animsup log); cannot append to it")
         if end != size:
@@ -466,9 +469,10 @@ class LogReader:
                 raise LogFormatError(
                     self.path, self._lineno, f"line is longer than {self._limit} bytes, more than any valid record"
                 )
-            if not raw.endswith(b"\n"):
+            if not raw.endswith(b"\n") and not _whole_record(raw):
                 # Last line without its newline: a writer was killed mid-line or is
-                # still writing. Drop it, keep everything before it.
+                # still writing. Drop it, keep everything before it. (A last line that is a
+                # whole JSON object, e.g. in a hand-made file, is used.)
                 if raw.strip():
                     self.truncated = True
                     if self._lineno > 1:
@@ -642,6 +646,16 @@ def _open_maybe_gzip(path: str):
         raise AnimsupError(f"{path}: is a folder, not a log file") from None
     except OSError as e:
         raise AnimsupError(f"{path}: cannot read: {e.strerror or e}") from None
+
+
+def _whole_record(raw: bytes) -> bool:
+    """True if ``raw`` (a last line without its newline) is nevertheless a whole JSON object."""
+    if not raw.rstrip().endswith(b"}"):
+        return False
+    try:
+        return isinstance(orjson.loads(raw), dict)
+    except orjson.JSONDecodeError:
+        return False
 
 
 def _json_error(e: orjson.JSONDecodeError, raw: bytes) -> str:

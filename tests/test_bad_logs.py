@@ -23,7 +23,7 @@ CASES = json.loads((BAD / "cases.json").read_text())
 ROOT = Path(__file__).resolve().parent.parent
 
 # cases whose message comes from the command rather than the reader (e.g. "no snapshots")
-COMMAND_WORDED = {"header_only.jsonl"}
+COMMAND_WORDED = {"header_only.jsonl", "header_only_no_newline.jsonl"}
 
 
 def _ids(cases):

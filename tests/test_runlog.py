@@ -367,3 +367,15 @@ def test_log_format_error_fields():
     e = LogFormatError("logs/x.jsonl", 17, "bad")
     assert str(e) == "logs/x.jsonl:17: bad" and e.line == 17 and e.reason == "bad" and e.exit_code == 2
     assert str(LogFormatError("x", None, "empty")) == "x: empty"
+
+
+def test_append_keeps_a_whole_last_record_without_newline(tmp_path):
+    p = tmp_path / "a.jsonl"
+    W, b, loss = _write_log(p, end=None)
+    p.write_bytes(p.read_bytes().rstrip(b"\n"))  # e.g. a hand-edited file
+    assert list(read_log(p).steps) == [0, 1, 2]  # a whole record: read, no warning
+    with LogWriter(p, None, append=True) as w:
+        w.snapshot(3, loss[0], W[0], b[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert list(read_log(p).steps) == [0, 1, 2, 3]

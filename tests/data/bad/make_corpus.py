@@ -70,7 +70,7 @@ def build() -> None:
     case("not_json.jsonl", "error", "not valid JSON", 1, b"step,loss\n0,1.5\n", "a CSV file, not JSON")
     garbage = bytes(rng.randrange(256) for _ in range(3000))
     case("binary_garbage.jsonl", "error", "binary data", 1, garbage.replace(b"\n", b"") + b"\n" + garbage, "random bytes")
-    case("header_no_newline.jsonl", "error", "header line is incomplete", 1, lines[0].rstrip(b"\n"), "only a header, cut before its newline")
+    case("header_cut.jsonl", "error", "header line is incomplete", 1, lines[0][:100], "only the first 100 bytes of a header")
     case("line_not_object.jsonl", "error", "not a JSON object", 1, b"[1, 2, 3]\n" + good, "a JSON array where the header should be")
     # -- the header
     case("header_missing.jsonl", "error", "not an animsup header", 1, dump(without(1)), "no header: the log starts with a loss record")
@@ -138,7 +138,8 @@ def build() -> None:
     case("truncated_last_line.jsonl", "warning", "last line is incomplete", 7, good[: good.index(lines[6]) + len(lines[6]) // 2], "killed mid-line: the third snapshot is cut", snapshots=2)
     case("still_being_written.jsonl", "warning", "last line is incomplete", 5, b"".join(lines[:4]) + lines[4][:40], "a trainer still writing its second snapshot", snapshots=1)
     case("no_end_record.jsonl", "ok", "", None, b"".join(lines[:7]), "a killed run: every line whole, no end record", snapshots=3)
-    case("no_trailing_newline_after_end.jsonl", "warning", "last line is incomplete", 8, good.rstrip(b"\n"), "end record without its newline (dropped)", snapshots=3)
+    case("no_trailing_newline_after_end.jsonl", "ok", "", None, good.rstrip(b"\n"), "end record without its newline (a whole record: used)", snapshots=3)
+    case("header_only_no_newline.jsonl", "error", "no snapshots", None, lines[0].rstrip(b"\n"), "a whole header without its newline, nothing else")
     case("crlf_line_endings.jsonl", "ok", "", None, good.replace(b"\n", b"\r\n"), "Windows line endings", snapshots=3)
     case("utf8_bom.jsonl", "ok", "", None, b"\xef\xbb\xbf" + good, "a UTF-8 byte-order mark before the header", snapshots=3)
     case("blank_lines.jsonl", "ok", "", None, good.replace(b"\n", b"\n\n"), "blank lines between records", snapshots=3)
