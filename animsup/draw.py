@@ -320,11 +320,15 @@ class FrameDrawer:
         ax = self.fig.add_axes(rect)
         self.loss_ax = ax
         ax.set_yscale("log")
+        if s.loss_xscale == "symlog":
+            pos = s.loss_step[s.loss_step > s.loss_xlim[0]]
+            ax.set_xscale("symlog", linthresh=max(1.0, float(pos[0] - s.loss_xlim[0]) if len(pos) else 1.0))
         ax.set_xlim(*s.loss_xlim)
         ax.set_ylim(*s.loss_ylim)
         ax.grid(True, which="major", lw=0.6)
         ax.tick_params(labelsize=self.fs * 0.85)
-        ax.set_xlabel("training step", fontsize=self.fs * 0.9, color=t["muted"])
+        ax.set_xlabel("training step" + (" (log scale)" if s.loss_xscale == "symlog" else ""),
+                      fontsize=self.fs * 0.9, color=t["muted"])
         ax.set_title(
             f"loss  (raw faint, moving average over {s.smooth} logged points bold)",
             fontsize=self.fs * 0.9,
@@ -344,10 +348,9 @@ class FrameDrawer:
         # event ticks (static)
         last_px = -1e9
         x0, x1 = s.loss_xlim
-        ax_w = rect[2] * self.width
         for i, (step, kind, text) in enumerate(s.events):
             ax.axvline(step, color=t["outline"], lw=0.8, ls=(0, (2, 2)), alpha=0.8)
-            px = (step - x0) / (x1 - x0) * ax_w
+            px = ax.transData.transform((step, 1.0))[0]
             if px - last_px < 1.6 * self.fs * self.scene.dpi / 72:
                 continue  # too close to the previous number: the line alone marks it
             last_px = px

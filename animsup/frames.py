@@ -60,20 +60,25 @@ class LossBins:
         idx = list(instances)
         return LossBins(self.step, self.mean[:, idx], self.lo[:, idx], self.hi[:, idx], self.count)
 
-    def smoothed(self, window: int) -> np.ndarray:
+    def smoothed(self, window: int, log_x: bool = False) -> np.ndarray:
         """Centred moving average over ``window`` logged points, computed on the bins
-        (exact while every bin holds one point). (shape: [B, k])"""
+        (exact while every bin holds one point). With ``log_x`` the window also shrinks
+        to ±10% of the bin's position, so the early steps of a log step axis are not
+        smeared. (shape: [B, k])"""
         avg_count = max(1.0, float(self.count.mean()))
         w_bins = max(1, int(round(window / avg_count)))
         if w_bins <= 1:
             return self.mean.copy()
+        B = len(self.step)
+        i = np.arange(B)
+        half = np.full(B, w_bins // 2)
+        if log_x:
+            half = np.minimum(half, np.floor(0.1 * i).astype(int))
         weighted = self.mean * self.count[:, None]
         csum = np.concatenate([np.zeros((1, weighted.shape[1])), np.cumsum(weighted, axis=0)])
         ccount = np.concatenate([[0.0], np.cumsum(self.count)])
-        B = len(self.step)
-        i = np.arange(B)
-        lo = np.clip(i - w_bins // 2, 0, B)
-        hi = np.clip(i + (w_bins - w_bins // 2), 0, B)
+        lo = np.clip(i - half, 0, B)
+        hi = np.clip(i + np.maximum(w_bins - w_bins // 2, 1) if not log_x else i + half + 1, 0, B)
         return (csum[hi] - csum[lo]) / (ccount[hi] - ccount[lo])[:, None]
 
 
@@ -480,6 +485,7 @@ class Scene:
     grid: bool = False
     panels: tuple = ()
     events: list = field(default_factory=list)  # (step, kind, text)
+    loss_xscale: str = "linear"  # or "symlog" when the frames are spread evenly in log(step)
     theme: str = "light"
     size: tuple = (1280, 720)
     dpi: float = 100.0
@@ -512,6 +518,7 @@ def build_scene(
     theme: str = "light",
     size: tuple = (1280, 720),
     dpi: float = 100.0,
+    frame_steps: np.ndarray | None = None,
 ) -> Scene:
     """The fixed parts of every frame: axes ranges from the whole log, the loss curve, the title."""
     h = summary.header
@@ -527,7 +534,6 @@ def build_scene(
     window = int(smooth) if smooth else max(1, n_pts // 50)
     if window < 1:
         raise AnimsupError(f"--smooth must be >= 1, got {smooth}")
-    sm = loss.smoothed(window)
     positive = loss.mean[loss.mean > 0]
     if positive.size:
         ylo, yhi = float(positive.min()), float(loss.mean.max())
@@ -540,6 +546,14 @@ def build_scene(
     s0 = min(s0, float(loss.step[0]))
     s1 = max(s1, float(loss.step[-1]))
     xlim = (s0, s1 if s1 > s0 else s0 + 1)
+    # a log step axis when most frames show early steps (log-spaced snapshots or --time log),
+    # so the cursor moves evenly instead of sitting at the left edge for half the video
+    xscale = "linear"
+    if frame_steps is not None and len(frame_steps) > 2:
+        mid = float(np.median(frame_steps)) - s0
+        if mid < 0.1 * (xlim[1] - s0) and xlim[1] - s0 > 100:
+            xscale = "symlog"
+    sm = loss.smoothed(window, log_x=xscale == "symlog")
 
     model_txt = {"tied": "ReLU(WᵀWx+b)", "untied": "ReLU(W_decᵀW_enc x+b)", "linear": "WᵀWx+b"}.get(h.model, h.model)
     parts = [f"{h.model} {model_txt}", f"n_features={h.n_features}", f"n_hidden={h.n_hidden}"]
@@ -569,6 +583,7 @@ def build_scene(
         loss_raw=loss.mean,
         loss_smooth=sm,
         loss_xlim=xlim,
+        loss_xscale=xscale,
         loss_ylim=ylim,
         smooth=window,
         loss_source=summary.loss_source,

@@ -383,13 +383,14 @@ def render(
     instances = fr.choose_instances(summary, instance, grid)
     plan = fr.plan_frames(summary.steps, fps=fps, duration=duration, frames=frames, time=time, hold=hold)
     events = _find_events(log, summary, instances[0]) if annotate else []
+    steps = summary.steps.astype(np.float64)
+    frame_steps = np.interp(plan.position, np.arange(len(steps)), steps)
     scene = fr.build_scene(
-        summary, instances, grid=grid, smooth=smooth, panels=panels, events=events, theme=theme, size=size, dpi=dpi
+        summary, instances, grid=grid, smooth=smooth, panels=panels, events=events, theme=theme, size=size, dpi=dpi,
+        frame_steps=frame_steps,
     )
     videos = [(p, f) for p, f in outputs if f != ".png"]
     posters = [(p, f) for p, f in outputs if f == ".png"]
-    steps = summary.steps.astype(np.float64)
-    frame_steps = np.interp(plan.position, np.arange(len(steps)), steps)
     captions = _event_captions(events, frame_steps, plan.fps) if events else None
     poster_pos, poster_step = fr.frame_at_step(log, instances, summary.steps, at) if posters else (None, None)
     if at is not None and not posters:
