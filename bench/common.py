@@ -49,27 +49,44 @@ def time_call(fn, repeat=3, warmup=0):
     return median(times), times
 
 
+# Runs the command as its own child and reports that child's wall time and peak RSS.
+# The extra process matters: Linux carries a process's RSS high-water mark across
+# fork + exec, so a child forked straight from this (possibly big) process would report
+# at least this process's peak. A grandchild forked from this small launcher does not.
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+t0 = time.perf_counter()
+p = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(p.pid, 0)
+wall = time.perf_counter() - t0
+with open(sys.argv[1], "w") as f:
+    json.dump({"wall": wall, "maxrss_kib": usage.ru_maxrss, "rc": os.waitstatus_to_exitcode(status)}, f)
+"""
+
+
 def run_child(cmd, *, env=None, cwd=ROOT, check=True):
     """Run a command; return (wall seconds, peak RSS in MiB, stdout).
 
-    Peak RSS is the child's own ``ru_maxrss`` from ``os.wait4`` (not the max over
-    all children of this process, which ``RUSAGE_CHILDREN`` would give).
+    Wall time and peak RSS (``ru_maxrss`` from ``os.wait4``, the command and the
+    children it waited for, e.g. ffmpeg) are taken by a small launcher process
+    (see ``_LAUNCHER``), so they are the command's own.
     """
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
-    with tempfile.TemporaryFile() as fout, tempfile.TemporaryFile() as ferr:
-        t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=fout, stderr=ferr)
-        _, status, usage = os.wait4(p.pid, 0)
-        wall = time.perf_counter() - t0
-        p.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as fout, tempfile.TemporaryFile() as ferr, tempfile.NamedTemporaryFile("r") as meta:
+        subprocess.run(
+            [sys.executable, "-S", "-c", _LAUNCHER, meta.name, *map(str, cmd)],
+            cwd=cwd, env=full_env, stdout=fout, stderr=ferr, check=False,
+        )
         fout.seek(0)
         ferr.seek(0)
         out, err = fout.read(), ferr.read()
-    if check and p.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({p.returncode}):\n{err.decode()[-3000:]}")
-    return wall, usage.ru_maxrss / 1024.0, out.decode()
+        text = meta.read()
+    info = json.loads(text) if text else {"wall": math.nan, "maxrss_kib": 0, "rc": -1}
+    if check and info["rc"] != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({info['rc']}):\n{err.decode()[-3000:]}")
+    return info["wall"], info["maxrss_kib"] / 1024.0, out.decode()
 
 
 def python_child(code, **kw):

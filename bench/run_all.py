@@ -5,7 +5,8 @@
     python bench/run_all.py --only train,render [--full]
 
 Each bench also runs alone: python bench/bench_train.py [--quick], bench_render.py,
-bench_log.py, bench_startup.py. Numbers are medians of repeated runs; ratios compare
+bench_log.py, bench_startup.py; bench_scale.py (scale notes, no targets) runs only
+when asked (--only scale). Numbers are medians of repeated runs; ratios compare
 animsup with a baseline measured in the same run (this machine is shared and noisy).
 One torch/BLAS thread everywhere.
 """
@@ -21,19 +22,20 @@ import traceback
 
 import common
 
-BENCHES = ("startup", "log", "train", "render")
+BENCHES = ("startup", "log", "train", "render")  # the default run
+EXTRA = ("scale",)  # no targets; run with --only scale
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description="Run the animsup benchmarks.")
     p.add_argument("--quick", action="store_true", help="fewer repeats and smaller sizes")
     p.add_argument("--full", action="store_true", help="measure slow baselines over the full length instead of projecting")
-    p.add_argument("--only", default=",".join(BENCHES), help=f"comma-separated subset of {', '.join(BENCHES)}")
+    p.add_argument("--only", default=",".join(BENCHES), help=f"comma-separated list from {', '.join(BENCHES + EXTRA)}")
     args = p.parse_args(argv)
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     for n in names:
-        if n not in BENCHES:
-            p.error(f"unknown bench {n!r} (choose from {', '.join(BENCHES)})")
+        if n not in BENCHES + EXTRA:
+            p.error(f"unknown bench {n!r} (choose from {', '.join(BENCHES + EXTRA)})")
     rows, seconds, failed = [], {}, []
     for name in names:
         mod = importlib.import_module(f"bench_{name}")
