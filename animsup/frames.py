@@ -98,8 +98,7 @@ class _LossReducer:
         self._pending_steps.append(np.asarray(steps, dtype=np.float64))
         self._pending_vals.append(np.asarray(vals, dtype=np.float64).reshape(len(steps), self.k))
         self._pending_n += len(steps)
-        for row in vals[-20:]:
-            self.last.append(np.asarray(row, dtype=np.float64))
+        self.last.extend(np.asarray(vals[-20:], dtype=np.float64))
         if self._pending_n >= 4096:
             self._flush(final=False)
 
@@ -183,43 +182,39 @@ class LogSummary:
         return len(self.steps)
 
 
-def scan_log(path, *, max_bins: int = 2048) -> LogSummary:
-    """Pass 1: stream the whole log once (all instances); memory O(snapshots) for the steps only."""
+def scan_log(path, *, max_bins: int = 2048, chunk: int = 512) -> LogSummary:
+    """Pass 1: stream the whole log once (all instances); memory O(snapshots) for the steps only.
+
+    Snapshots and loss records are reduced ``chunk`` at a time (vectorised), so the
+    per-line cost is little more than the reader's.
+    """
     path = str(path)
     with open_log(path) as reader:
         h = reader.header
         k = h.n_instances
         fine = _LossReducer(k, max_bins)
         coarse = _LossReducer(k, max_bins)
+        st = _SnapshotStats(k)
         steps: list[int] = []
-        w_max = np.zeros(k)
-        norm_max = np.zeros(k)
-        b_lo = np.full(k, np.inf)
-        b_hi = np.full(k, -np.inf)
-        gram_max = np.zeros(k)
+        snaps: list = []
+        loss_parts: list = []
         for kind, _, item in reader.iter_all():
             if kind == "loss":
                 if len(item[0]):
-                    fine.add(item[0], item[1])
+                    loss_parts.append(item)
+                    if len(loss_parts) >= chunk:
+                        fine.add(np.concatenate([a for a, _ in loss_parts]), np.concatenate([b for _, b in loss_parts]))
+                        loss_parts = []
                 continue
-            snap = item
-            steps.append(snap.step)
-            coarse.add(np.array([snap.step]), snap.loss[None, :])
-            W = snap.W.astype(np.float64)
-            absmax = np.abs(W).max(axis=(1, 2))
-            norms = np.sqrt((W * W).sum(axis=1)).max(axis=1)  # [k]
-            if snap.W_dec is not None:
-                Wd = snap.W_dec.astype(np.float64)
-                absmax = np.maximum(absmax, np.abs(Wd).max(axis=(1, 2)))
-                norms = np.maximum(norms, np.sqrt((Wd * Wd).sum(axis=1)).max(axis=1))
-                gram = np.einsum("khi,khj->kij", Wd, W)
-            else:
-                gram = np.einsum("khi,khj->kij", W, W)
-            w_max = np.maximum(w_max, absmax)
-            norm_max = np.maximum(norm_max, norms)
-            gram_max = np.maximum(gram_max, np.abs(gram).max(axis=(1, 2)))
-            b_lo = np.minimum(b_lo, snap.b.min(axis=1))
-            b_hi = np.maximum(b_hi, snap.b.max(axis=1))
+            steps.append(item.step)
+            snaps.append(item)
+            if len(snaps) >= chunk:
+                st.add(snaps, coarse)
+                snaps = []
+        if snaps:
+            st.add(snaps, coarse)
+        if loss_parts:
+            fine.add(np.concatenate([a for a, _ in loss_parts]), np.concatenate([b for _, b in loss_parts]))
         end = reader.end
     if not steps:
         raise LogFormatError(path, None, "the log has no snapshots (nothing to render)")
@@ -233,14 +228,44 @@ def scan_log(path, *, max_bins: int = 2048) -> LogSummary:
         steps=np.asarray(steps, dtype=np.int64),
         loss=loss,
         loss_source="loss records" if use_fine else "snapshots",
-        w_max=w_max,
-        norm_max=norm_max,
-        b_lo=b_lo,
-        b_hi=b_hi,
-        gram_max=gram_max,
+        w_max=st.w_max,
+        norm_max=st.norm_max,
+        b_lo=st.b_lo,
+        b_hi=st.b_hi,
+        gram_max=st.gram_max,
         final_loss=final,
         end=end,
     )
+
+
+class _SnapshotStats:
+    """Running extremes over snapshots, updated a chunk of snapshots at a time."""
+
+    def __init__(self, k: int):
+        self.w_max = np.zeros(k)
+        self.norm_max = np.zeros(k)
+        self.b_lo = np.full(k, np.inf)
+        self.b_hi = np.full(k, -np.inf)
+        self.gram_max = np.zeros(k)
+
+    def add(self, snaps: list, coarse: _LossReducer) -> None:
+        W = np.stack([s.W for s in snaps]).astype(np.float64)  # [c, k, m, n]
+        b = np.stack([s.b for s in snaps])
+        coarse.add(np.array([s.step for s in snaps]), np.stack([s.loss for s in snaps]))
+        absmax = np.abs(W).max(axis=(0, 2, 3))
+        norms = np.sqrt((W * W).sum(axis=2)).max(axis=(0, 2))
+        if snaps[0].W_dec is not None:
+            Wd = np.stack([s.W_dec for s in snaps]).astype(np.float64)
+            absmax = np.maximum(absmax, np.abs(Wd).max(axis=(0, 2, 3)))
+            norms = np.maximum(norms, np.sqrt((Wd * Wd).sum(axis=2)).max(axis=(0, 2)))
+            gram = np.einsum("tkhi,tkhj->tkij", Wd, W)
+        else:
+            gram = np.einsum("tkhi,tkhj->tkij", W, W)
+        self.w_max = np.maximum(self.w_max, absmax)
+        self.norm_max = np.maximum(self.norm_max, norms)
+        self.gram_max = np.maximum(self.gram_max, np.abs(gram).max(axis=(0, 2, 3)))
+        self.b_lo = np.minimum(self.b_lo, b.min(axis=(0, 2)))
+        self.b_hi = np.maximum(self.b_hi, b.max(axis=(0, 2)))
 
 
 def choose_instances(summary: LogSummary, instance="best", grid: bool = False) -> tuple[int, ...]:
