@@ -315,3 +315,20 @@ def test_render_missing_encoder_says_what_to_install(long_log, tmp_path, monkeyp
         err = capsys.readouterr().err
         assert rc == 2 and "cannot start ffmpeg" in err and len(err.strip().splitlines()) == 1, err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.filterwarnings("ignore::animsup.errors.LogWarning")
+def test_resume_never_touches_a_log_being_written(tmp_path, capsys):
+    """`train --resume` on a log whose writer is mid-line: refused, not a byte changed."""
+    from animsup.runlog import LogWriter
+
+    log = tmp_path / "run.jsonl"
+    assert main(["train", "--backend", "numpy", "--steps", "20", "--batch-size", "8", "--every", "5",
+                 "--no-checkpoint", "--quiet", "--out", str(log)]) == 0
+    with LogWriter(log, None, append=True) as live:  # stands in for a trainer that holds the log
+        live._f.write(b'{"type": "snapshot", "step": 25, "lo')  # ... and is mid-line
+        before = log.read_bytes()
+        capsys.readouterr()
+        assert main(["train", "--resume", str(log), "--steps", "40", "--quiet"]) == 2
+        assert "being written by another animsup process" in capsys.readouterr().err
+        assert log.read_bytes() == before
