@@ -44,7 +44,7 @@ def l1_penalty(l1: float, *params):
 
 
 def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean", l1=0.0, out=None,
-                  negated=False, need_loss=True):
+                  negated=False, need_loss=True, deferred=False):
     """Loss per instance and its exact gradient, without autograd.
 
     :param x: (shape: [k, n, B]) the batch, or ``-x`` when ``negated`` (the sampler's
@@ -52,6 +52,9 @@ def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean",
     :param importance: (shape: [n]) already multiplied by 2c (see :func:`grad_weight`)
     :param out: dict of gradient buffers "W", "b" (and "W_dec") to write into
     :param need_loss: False skips the loss (returns None) on steps whose loss is not recorded
+    :param deferred: return the row norms |d_i| (shape: [k, n]) instead of the loss — one op
+        per step; :func:`loss_from_norms` finishes the loss later, for many steps at once
+        (ignored when l1 > 0, whose penalty depends on the params of this step)
     :return: loss (shape: [k])
     """
     dec = W if W_dec is None else W_dec
@@ -61,7 +64,10 @@ def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean",
     d = z.clamp_min(0) if model != "linear" else z.clone()
     d.add_(x, alpha=-sign)                                     # d = y - x
     g = d * importance.unsqueeze(1)                            # 2c I d
-    loss = (g * d).sum((1, 2)).mul_(0.5) if need_loss else None
+    # loss = c sum_i I_i sum_b d^2: a row norm is the cheapest reduction here (one read of d)
+    loss = torch.linalg.vector_norm(d, dim=2) if need_loss else None
+    if need_loss and (l1 or not deferred):
+        loss = loss_from_norms(loss, importance)
     if model != "linear":
         g = torch.ops.aten.threshold_backward(g, z, 0)          # zero where z <= 0 (the ReLU's gradient)
     dh = torch.bmm(dec, g)                                     # [k, m, B]
@@ -82,6 +88,11 @@ def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean",
             if p is not None:
                 out[name].add_(p.sign(), alpha=l1)
     return loss
+
+
+def loss_from_norms(norms, importance):
+    """Loss (shape: [...]) from row norms |d_i| (shape: [..., n]) and 2c I (shape: [n])."""
+    return (norms.square() @ importance).mul_(0.5)
 
 
 def negated_sparse_(u, neg_inv_p):
@@ -143,7 +154,8 @@ class TorchEngine:
         self.opt = FlatOptimizer(self.params, cfg.optimizer, cfg.resolved_weight_decay())
 
     def loss_and_grad(self, need_loss: bool = True):
-        """Draw the next batch; return the loss per instance (shape: [k], on the device) and fill ``grad``."""
+        """Draw the next batch, fill ``grad``, and return this step's loss record (on the device; turn a
+        list of them into losses with :meth:`losses_to_numpy`)."""
         negated = self.device == "cpu" and self.data.fresh_uniform
         if negated:
             x = negated_sparse_(torch.from_numpy(self.data.uniform()), self.neg_inv_p)
@@ -153,17 +165,29 @@ class TorchEngine:
         v = self.views
         return loss_and_grad(x, v["W"], v["b"], v.get("W_dec"), self.importance, model=self.cfg.model,
                              reduction=self.cfg.loss_reduction, l1=self.cfg.l1, out=self.grads,
-                             negated=negated, need_loss=need_loss)
+                             negated=negated, need_loss=need_loss, deferred=True)
 
     def update_(self, lr: float) -> None:
         self.opt.step_(self.grad, lr)
 
-    def snapshot(self) -> dict:
-        return {name: t.detach().cpu().numpy().copy() for name, t in self.views.items()}
+    def param_copy(self):
+        """A copy of all parameters on the device (no sync); see :meth:`params_to_numpy`."""
+        return self.params.clone()
 
-    @staticmethod
-    def losses_to_numpy(losses: list) -> np.ndarray:
-        return torch.stack(losses).cpu().numpy()
+    def params_to_numpy(self, copies: list) -> list[dict]:
+        """One transfer for many :meth:`param_copy` results: a dict per copy with "flat" and the
+        named arrays ("W", "b", "W_dec") as numpy views."""
+        if not copies:
+            return []
+        flat = torch.stack(copies).cpu().numpy()
+        return [_split(row, self.views) for row in flat]
+
+    def losses_to_numpy(self, losses: list) -> np.ndarray:
+        """[L, k] losses from what :meth:`loss_and_grad` returned (deferred row norms, or losses)."""
+        stacked = torch.stack(losses)
+        if stacked.dim() == 3:
+            stacked = loss_from_norms(stacked, self.importance)
+        return stacked.cpu().numpy()
 
     def rng_state(self):
         return self.data.get_state()
@@ -178,3 +202,11 @@ class TorchEngine:
         rng = state["rng"]
         self.data.set_state(str(rng) if self.device == "cpu" else rng)
         self.opt.load_state({k[4:]: v for k, v in state.items() if k.startswith("opt_")})
+
+
+def _split(flat: np.ndarray, views: dict) -> dict:
+    out, start = {"flat": flat}, 0
+    for name, v in views.items():
+        out[name] = flat[start : start + v.numel()].reshape(tuple(v.shape))
+        start += v.numel()
+    return out

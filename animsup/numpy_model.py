@@ -139,8 +139,12 @@ class NumpyEngine:
     def update_(self, lr: float) -> None:
         self.opt.step_(self.grad, lr)
 
-    def snapshot(self) -> dict:
-        return {"W": self.W.copy(), "b": self.b.copy()}
+    def param_copy(self) -> np.ndarray:
+        return self.params.copy()
+
+    def params_to_numpy(self, copies: list) -> list[dict]:
+        nW = self.W.size
+        return [{"flat": c, "W": c[:nW].reshape(self.W.shape), "b": c[nW:].reshape(self.b.shape)} for c in copies]
 
     @staticmethod
     def losses_to_numpy(losses: list) -> np.ndarray:

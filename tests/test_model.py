@@ -86,3 +86,15 @@ def test_flat_optimizer_matches_torch_optim(kind, cls, kw, backend):
         opt.step()
         flat.step_(gr.clone() if backend == "torch" else gr.numpy().copy(), 0.05)
     np.testing.assert_allclose(np.asarray(mine), ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_deferred_loss_equals_loss():
+    from animsup.model import loss_from_norms
+
+    x, W, b, _, imp = _setup("tied")
+    w2c = torch.from_numpy(grad_weight(imp.numpy(), "mean", x.shape[2], x.shape[1]).astype(np.float64))
+    out = {"W": torch.empty_like(W), "b": torch.empty_like(b)}
+    loss = loss_and_grad(x, W, b, None, w2c, out=out)
+    norms = loss_and_grad(x, W, b, None, w2c, out=out, deferred=True)
+    assert norms.shape == (3, 5)
+    torch.testing.assert_close(loss_from_norms(norms, w2c), loss)
