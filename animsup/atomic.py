@@ -47,7 +47,10 @@ def atomic_path(target: str | os.PathLike) -> Iterator[str]:
     the temp file is removed and the exception propagates.
     """
     path = check_writable_dir(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    try:  # os.access says yes to root even where the file system refuses (/proc, /sys, read-only mounts)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    except OSError as e:
+        raise AnimsupError(f"{target}: cannot write in {path.parent}: {e.strerror or e}") from None
     os.close(fd)
     try:
         yield tmp

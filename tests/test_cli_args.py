@@ -254,3 +254,24 @@ def test_render_unwritable_folder(tmp_path, capsys):
     ro = tmp_path / "ro"
     ro.mkdir(mode=0o500)
     _fails(["render", str(GOLDEN), "--out", str(ro / "x.png"), "--quiet"], capsys, match="not writable")
+
+
+# --------------------------------------------------------------------------- folders nobody can write
+
+
+needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+
+
+@needs_proc
+def test_folder_that_refuses_files_even_for_root(tmp_path, capsys):
+    """/proc takes no new files, even for root (whom os.access always says yes to)."""
+    _fails(["train", *TINY, "--out", "/proc/animsup-test.jsonl"], capsys, match="cannot write log")
+    _fails(["import", "--format", "c-log", str(C_LOG), "--out", "/proc/animsup-test.jsonl"], capsys,
+           match="cannot write in /proc")
+    if _have("render"):
+        _fails(["render", str(GOLDEN), "--out", "/proc/animsup-test.png", "--quiet"], capsys, match="cannot write in /proc")
+    if _have("minima"):
+        _fails(["minima", str(GOLDEN), "--out", "/proc/animsup-test", "--quiet"], capsys, match="cannot create the folder")
+    if _have("demo"):
+        _fails(["demo", *TINY, "--log", str(tmp_path / "d.jsonl"), "--out-prefix", "/proc/animsup-test/d"], capsys,
+               match="cannot create the folder")

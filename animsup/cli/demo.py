@@ -51,7 +51,10 @@ def run(args) -> int:
         if not os.path.isdir(folder):
             if os.path.exists(folder):
                 raise AnimsupError(f"{folder} is not a folder")
-            os.makedirs(folder, exist_ok=True)
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except OSError as e:
+                raise AnimsupError(f"{path}: cannot create the folder {folder}: {e.strerror or e}") from None
     sig = sigterm_as_interrupt()
     try:
         from animsup.train import train

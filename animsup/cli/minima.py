@@ -49,7 +49,10 @@ def run(args) -> int:
         raise AnimsupError(f"--render needs K >= 0, got {args.render}")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise AnimsupError(f"--out {args.out}: exists and is not a folder")
-    os.makedirs(args.out, exist_ok=True)
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as e:
+        raise AnimsupError(f"--out {args.out}: cannot create the folder: {e.strerror or e}") from None
     enabled = False if args.quiet else None
     logs = list(args.logs)
     if not logs:
