@@ -366,27 +366,5 @@ def _load_checkpoint(path: str, header_config: dict) -> dict:
     return {"meta": meta, "arrays": arrays}
 
 
-def _drop_partial_last_line(path: str) -> None:
-    """Cut a truncated last line (a run killed mid-write) so appended records start on a new line."""
-    with open(path, "rb+") as f:
-        f.seek(0, os.SEEK_END)
-        size = f.tell()
-        if size == 0:
-            return
-        f.seek(size - 1)
-        if f.read(1) == b"\n":
-            return
-        pos = size
-        while pos > 0:
-            step = min(65536, pos)
-            pos -= step
-            f.seek(pos)
-            i = f.read(step).rfind(b"\n")
-            if i >= 0:
-                f.truncate(pos + i + 1)
-                return
-        f.truncate(0)
-
-
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

@@ -4,6 +4,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from animsup.cli import main
@@ -78,3 +79,25 @@ def test_signal_leaves_valid_interrupted_log_and_resume_continues(tmp_path, sig)
     assert rc == 0
     run2 = read_log(out)
     assert run2.status == "completed" and run2.steps[-1] == stopped + 60
+
+
+def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
+    out = tmp_path / "k.jsonl"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    args = [*TINY, "-p", "0.1", "--seeds", "2", "--every", "20", "--lr", "0.01"]
+    proc = subprocess.Popen([sys.executable, "-m", "animsup", "train", *args, "--steps", "10000000", "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.time() + 60
+    while time.time() < deadline and (not out.exists() or out.read_bytes().count(b'"snapshot"') < 3):
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait(timeout=30)
+    killed_at = int(read_log(out).steps[-1])
+    total = killed_at + 100
+    assert main(["train", "--resume", str(out), "--steps", str(total), "--quiet"]) == 0
+    ref = tmp_path / "ref.jsonl"
+    assert main(["train", *args, "--steps", str(total), "--out", str(ref), "--quiet"]) == 0
+    a, b = read_log(ref), read_log(out)
+    np.testing.assert_array_equal(a.W[-1], b.W[-1])
+    np.testing.assert_array_equal(a.loss[-1], b.loss[-1])
+    assert b.status == "completed"

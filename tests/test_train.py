@@ -135,3 +135,71 @@ def test_resume_without_checkpoint_replays_and_extends_a_completed_run(tmp_path)
     np.testing.assert_array_equal(a.steps, b.steps)
     np.testing.assert_array_equal(a.W, b.W)
     assert full.status == "completed"
+
+
+def test_geometry_outcome_orthogonal_pair_and_pentagon(tmp_path):
+    """The paper's intro figure at a size that runs in about a second: n=5, m=2, importance 0.9^i.
+    Dense features (1-S = 1): exactly 2 features, orthogonal. Sparse (1-S = 0.05): a pentagon."""
+    cfg = TrainConfig(n_features=5, n_hidden=2, feature_probability=[1.0, 0.05], seeds=[0, 1, 2, 3], importance=0.9,
+                      steps=3000, batch_size=256, lr=0.005, every=3000, device="cpu", checkpoint=False)
+    res = train(cfg, tmp_path / "g.jsonl")
+    norms = np.linalg.norm(res.W, axis=1)  # [instance, feature]
+    for i in range(4):  # dense: exactly two features, at right angles, with norm ~1; the rest off
+        on = np.flatnonzero(norms[i] > 0.5)
+        assert len(on) == 2 and np.all(norms[i, on] > 0.8), norms[i]
+        cos = res.W[i, :, on[0]] @ res.W[i, :, on[1]] / (norms[i, on[0]] * norms[i, on[1]])
+        assert abs(cos) < 0.1
+    best = 4 + int(np.argmin(res.final_loss[4:]))
+    assert np.all((norms[best] > 1.0) & (norms[best] < 1.25)), norms[best]
+    angles = np.sort(np.degrees(np.arctan2(res.W[best, 1], res.W[best, 0])) % 360)
+    gaps = np.diff(np.r_[angles, angles[0] + 360])
+    assert np.all(np.abs(gaps - 72) < 8), gaps
+
+
+class _FullDisk:
+    """A log file that accepts `room` more bytes, writes what fits, then fails like a full disk."""
+
+    def __init__(self, f, room):
+        self.f, self.room = f, room
+
+    def write(self, data):
+        import errno
+
+        if len(data) > self.room:
+            self.f.write(data[: self.room])
+            self.room = 0
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= len(data)
+        return self.f.write(data)
+
+    def fileno(self):
+        return self.f.fileno()
+
+    def close(self):
+        self.f.close()
+
+
+def test_full_disk_stops_with_a_clear_error_and_a_readable_log(tmp_path, monkeypatch):
+    import warnings
+
+    import animsup.runlog as runlog
+
+    real_init = runlog.LogWriter.__init__
+
+    def init(self, *a, **kw):
+        real_init(self, *a, **kw)
+        self._f = _FullDisk(self._f, 20_000)
+
+    monkeypatch.setattr(runlog.LogWriter, "__init__", init)
+    with pytest.raises(AnimsupError) as e:
+        train(small(steps=2000, every=5), tmp_path / "full.jsonl", checkpoint_seconds=0)
+    msg = str(e.value)
+    assert "No space left on device" in msg and "--resume" in msg and "\n" not in msg
+    monkeypatch.undo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the writer cut the failed line back: no truncation warning
+        run = read_log(tmp_path / "full.jsonl")
+    assert run.end is None and len(run.steps) > 1
+    # after freeing space the run resumes and completes
+    res = resume(tmp_path / "full.jsonl", steps=300)
+    assert res.status == "completed" and read_log(tmp_path / "full.jsonl").steps[-1] == 300
