@@ -165,7 +165,7 @@ class _FFmpegPipe(Encoder):
 
 class Mp4Encoder(_FFmpegPipe):
     def _output_args(self):
-        return ["-c:v", "libx264", "-preset", MP4_PRESET, "-crf", str(MP4_CRF), "-tune", "animation",
+        return ["-c:v", "libx264", "-preset", MP4_PRESET, "-crf", str(MP4_CRF),
                 "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-f", "mp4"]  # fmt: skip
 
 
@@ -244,7 +244,7 @@ class AvEncoder(Encoder):
         self.stream.width, self.stream.height = self.size
         self.stream.pix_fmt = "yuv420p"
         if codec == "libx264":
-            self.stream.options = {"preset": MP4_PRESET, "crf": str(MP4_CRF), "tune": "animation"}
+            self.stream.options = {"preset": MP4_PRESET, "crf": str(MP4_CRF)}
         else:
             self.stream.options = {"deadline": "realtime", "cpu-used": "8", "crf": "36", "b": "0", "row-mt": "1"}
         self._av = av
