@@ -296,7 +296,8 @@ class FrameDrawer:
                 best = (side, rows, cols)
         side, rows, cols = best
         self.fig.text(x0 / self.width, (y0 - 1.4 * self.fs * s.dpi / 72) / self.height,
-                      f"all panels share the axes ±{s.lim:.2f} (dashed circle: norm 1)",
+                      (f"all panels share the axes ±{s.lim:.2f} (dashed circle: norm 1)" if s.n_hidden <= 2 else
+                       f"all panels share the colour range ±{s.gram_max:.2f} (blue < 0 < red; bias column ±{s.b_range[1]:.2f})"),
                       fontsize=self.fs * 0.75, color=self.theme["muted"], va="bottom")
         self._views = []
         gx = x0 + (bw - cols * side) / 2
@@ -334,7 +335,7 @@ class FrameDrawer:
         ax.set_xlabel("training step" + (" (log scale)" if s.loss_xscale == "symlog" else ""),
                       fontsize=self.fs * 0.9, color=t["muted"])
         ax.set_title(
-            f"loss  (raw faint, moving average over {s.smooth} logged points bold)",
+            f"loss  (raw faint, moving average over {s.smooth} logged points bold)" if s.smooth > 1 else "loss",
             fontsize=self.fs * 0.9,
             color=t["muted"],
             loc="left",

@@ -405,7 +405,7 @@ def render(
         if n_draw < MIN_FRAMES_FOR_WORKERS:
             n_workers = 0
     else:
-        n_workers = int(workers)
+        n_workers = int(workers) if videos else 0  # a poster alone is one frame
     if n_workers <= 1:
         n_workers = 0
 
