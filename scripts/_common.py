@@ -55,6 +55,10 @@ def train_or_reuse(cfg, log: str, *, retrain: bool = False):
             say(f"    step {step:,}/{total:,}  ({time.time() - t0:.0f} s)")
 
     res = train(cfg, log, force=True, progress=progress)
+    if res.status != "completed":
+        from animsup.errors import AnimsupError
+
+        raise AnimsupError(f"training ended {res.status} at step {res.step} ({log})")
     say(f"  trained {cfg.n_instances} instances x {cfg.steps:,} steps in {res.wall_seconds:.0f} s -> "
         f"{os.path.relpath(log, ROOT)} ({res.status})")
     return log
