@@ -37,6 +37,11 @@ def median(xs):
     return statistics.median(xs)
 
 
+def paired_ratio(ours, theirs):
+    """Median of ours[i] / theirs[i]: each pair ran back to back, under the same load."""
+    return median([a / b for a, b in zip(ours, theirs)])
+
+
 def time_call(fn, repeat=3, warmup=0):
     """Median wall seconds of ``fn()`` over ``repeat`` calls (after ``warmup`` untimed calls)."""
     for _ in range(warmup):
