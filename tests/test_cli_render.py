@@ -63,7 +63,8 @@ def test_help_is_fast_and_imports_neither_torch_nor_matplotlib():
 def test_demo_trains_and_renders(tmp_path, capsys):
     pytest.importorskip("animsup.train")
     prefix = tmp_path / "demo"
-    rc = main(["demo", "--steps", "300", "--snapshots", "12", "--size", "320x180", "--hold", "0.2",
+    rc = main(["demo", "--steps", "100", "--snapshots", "8", "--seeds", "2", "--batch-size", "64",
+               "--size", "320x180", "--hold", "0.2",
                "--log", str(tmp_path / "demo.jsonl"), "--out-prefix", str(prefix), "--workers", "0"])
     out = capsys.readouterr().out
     assert rc == 0
@@ -79,7 +80,7 @@ def test_sigterm_leaves_no_partial_output_and_no_workers(tmp_path):
     out.write_bytes(b"earlier")
     env = dict(os.environ, OMP_NUM_THREADS="1")
     p = subprocess.Popen([sys.executable, "-m", "animsup", "render", str(log), "--out", str(out), "--workers", "2",
-                          "--size", "640x360", "-q"], env=env, stderr=subprocess.PIPE, text=True)
+                          "--size", "320x180", "-q"], env=env, stderr=subprocess.PIPE, text=True)
     # wait until the temp output exists (workers started, frames flowing), then terminate
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any(n.startswith(".v.mp4.") for n in os.listdir(tmp_path)):
