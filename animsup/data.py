@@ -70,6 +70,14 @@ def sparse_from_uniform(u: np.ndarray, p: np.ndarray) -> np.ndarray:
     return u
 
 
+def block_columns(n_instances: int, n_features: int, batch: int) -> int:
+    """Batch columns per block: about 1 MiB per [k, n, block] float32 array, so the ~15
+    element-wise passes of a torch step stay in the L2 cache (2x faster at k=100, n=32 here).
+    The data stream is drawn block by block, so both backends see the same numbers."""
+    cols = (1 << 20) // (4 * n_instances * n_features)
+    return batch if cols >= batch else max(16, 1 << (cols.bit_length() - 1))
+
+
 def normalize_samples_(x):
     """Scale each sample (a column: axis 1 of [k, n, B]) to unit norm; all-zero samples stay
     zero (seed 000's variant). Works on numpy arrays and torch tensors."""
@@ -88,9 +96,10 @@ class Batches:
     """
 
     def __init__(self, feature_probability, n_features: int, batch_size: int, seeds, *,
-                 dataset_size: int | None = None, normalize: bool = False):
+                 dataset_size: int | None = None, normalize: bool = False, block: int | None = None):
         self.p = np.asarray(feature_probability, dtype=np.float32).reshape(-1, 1, 1)
         self.k, self.n, self.batch_size = len(self.p), n_features, batch_size
+        self.block = block or batch_size  # the stream is drawn in blocks of this many columns
         self.normalize = normalize
         self.rng = np.random.Generator(np.random.PCG64(data_seed(seeds)))
         self.dataset = None
@@ -111,14 +120,18 @@ class Batches:
         so a caller may apply the transform itself (the torch engine does it in two fused ops)."""
         return self.dataset is None and not self.normalize
 
-    def uniform(self) -> np.ndarray:
-        """The raw uniform draws of the next batch (only when :attr:`fresh_uniform`)."""
-        return self.rng.random((self.k, self.n, self.batch_size), dtype=np.float32)
+    def uniform_blocks(self) -> list[np.ndarray]:
+        """The raw uniform draws of the next batch, as [k, n, block] column blocks in draw order
+        (only when :attr:`fresh_uniform`)."""
+        B, c = self.batch_size, self.block
+        return [self.rng.random((self.k, self.n, min(c, B - c0)), dtype=np.float32) for c0 in range(0, B, c)]
 
     def next(self) -> np.ndarray:
         """:return: (shape: [n_instances, n_features, batch]) float32"""
         if self.dataset is None:
-            return self._draw(self.batch_size)
+            blocks = [sparse_from_uniform(u, self.p) for u in self.uniform_blocks()]
+            x = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=2)
+            return normalize_samples_(x) if self.normalize else x
         idx = self.rng.integers(0, self.dataset_size, (self.k, self.batch_size)) + self._offset
         return np.ascontiguousarray(self.dataset[idx].transpose(0, 2, 1))
 
@@ -133,10 +146,11 @@ class CudaBatches:
     """The same distribution drawn on a torch device with a torch generator (used on CUDA)."""
 
     def __init__(self, feature_probability, n_features: int, batch_size: int, seeds, *,
-                 device, dataset_size: int | None = None, normalize: bool = False):
+                 device, dataset_size: int | None = None, normalize: bool = False, block: int | None = None):
         import torch
 
         self.torch = torch
+        self.block = batch_size
         self.k, self.n, self.batch_size, self.device = len(feature_probability), n_features, batch_size, device
         self.p = torch.tensor(feature_probability, dtype=torch.float32, device=device).view(-1, 1, 1)
         self.normalize = normalize

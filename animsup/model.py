@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from animsup.data import Batches, CudaBatches, importance_vector, inverse_probability
+from animsup.data import Batches, CudaBatches, block_columns, importance_vector, inverse_probability
 from animsup.numpy_model import init_params, loss_scale
 from animsup.optim import FlatOptimizer
 
@@ -44,7 +44,7 @@ def l1_penalty(l1: float, *params):
 
 
 def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean", l1=0.0, out=None,
-                  negated=False, need_loss=True, deferred=False):
+                  negated=False, need_loss=True, deferred=False, accumulate=False):
     """Loss per instance and its exact gradient, without autograd.
 
     :param x: (shape: [k, n, B]) the batch, or ``-x`` when ``negated`` (the sampler's
@@ -52,9 +52,10 @@ def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean",
     :param importance: (shape: [n]) already multiplied by 2c (see :func:`grad_weight`)
     :param out: dict of gradient buffers "W", "b" (and "W_dec") to write into
     :param need_loss: False skips the loss (returns None) on steps whose loss is not recorded
-    :param deferred: return the row norms |d_i| (shape: [k, n]) instead of the loss — one op
-        per step; :func:`loss_from_norms` finishes the loss later, for many steps at once
-        (ignored when l1 > 0, whose penalty depends on the params of this step)
+    :param deferred: return the per-feature sums of squared errors sum_b d_i^2 (shape: [k, n])
+        instead of the loss; :func:`loss_from_sq` finishes the loss later, for many steps at
+        once (the l1 penalty is then not included)
+    :param accumulate: add to ``out`` instead of overwriting it (a batch processed in blocks)
     :return: loss (shape: [k])
     """
     dec = W if W_dec is None else W_dec
@@ -65,34 +66,40 @@ def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean",
     d.add_(x, alpha=-sign)                                     # d = y - x
     g = d * importance.unsqueeze(1)                            # 2c I d
     # loss = c sum_i I_i sum_b d^2: a row norm is the cheapest reduction here (one read of d)
-    loss = torch.linalg.vector_norm(d, dim=2) if need_loss else None
-    if need_loss and (l1 or not deferred):
-        loss = loss_from_norms(loss, importance)
+    loss = torch.linalg.vector_norm(d, dim=2).square_() if need_loss else None
+    if need_loss and not deferred:
+        loss = loss_from_sq(loss, importance)
+        if l1:
+            loss += l1_penalty(l1, W, b, W_dec)
     if model != "linear":
         g = torch.ops.aten.threshold_backward(g, z, 0)          # zero where z <= 0 (the ReLU's gradient)
     dh = torch.bmm(dec, g)                                     # [k, m, B]
-    torch.sum(g, 2, out=out["b"])
-    if W_dec is None:  # tied: W is the decoder (h g^T) and the encoder (dh x^T)
-        torch.bmm(h, g.transpose(1, 2), out=out["W"])
-        out["W"].baddbmm_(dh, x.transpose(1, 2), beta=sign, alpha=sign)   # = sign*(sign h g^T + dh (sign x)^T)
+    gT, xT = g.transpose(1, 2), x.transpose(1, 2)
+    if accumulate:
+        out["b"].add_(g.sum(2))
+        out["W_dec" if W_dec is not None else "W"].baddbmm_(h, gT, alpha=sign)
+        out["W"].baddbmm_(dh, xT, alpha=sign)
     else:
-        torch.bmm(h, g.transpose(1, 2), out=out["W_dec"])
-        torch.bmm(dh, x.transpose(1, 2), out=out["W"])
-        if negated:
-            out["W_dec"].neg_()
-            out["W"].neg_()
+        torch.sum(g, 2, out=out["b"])
+        if W_dec is None:  # tied: W is the decoder (h g^T) and the encoder (dh x^T)
+            torch.bmm(h, gT, out=out["W"])
+            out["W"].baddbmm_(dh, xT, beta=sign, alpha=sign)   # = sign*(sign h g^T + dh (sign x)^T)
+        else:
+            torch.bmm(h, gT, out=out["W_dec"])
+            torch.bmm(dh, xT, out=out["W"])
+            if negated:
+                out["W_dec"].neg_()
+                out["W"].neg_()
     if l1:
-        if need_loss:
-            loss += l1_penalty(l1, W, b, W_dec)
         for name, p in (("W", W), ("b", b), ("W_dec", W_dec)):
             if p is not None:
                 out[name].add_(p.sign(), alpha=l1)
     return loss
 
 
-def loss_from_norms(norms, importance):
-    """Loss (shape: [...]) from row norms |d_i| (shape: [..., n]) and 2c I (shape: [n])."""
-    return (norms.square() @ importance).mul_(0.5)
+def loss_from_sq(sq, importance):
+    """Loss (shape: [...]) from per-feature sums of squared errors (shape: [..., n]) and 2c I (shape: [n])."""
+    return (sq @ importance).mul_(0.5)
 
 
 def negated_sparse_(u, neg_inv_p):
@@ -146,6 +153,7 @@ class TorchEngine:
         imp = grad_weight(importance_vector(cfg.importance, n), cfg.loss_reduction, cfg.batch_size, n)
         self.importance = torch.from_numpy(imp).to(device)
         kw = dict(dataset_size=cfg.dataset_size, normalize=cfg.normalize)
+        kw["block"] = block_columns(k, n, cfg.batch_size) if device == "cpu" else None
         if device == "cpu":
             self.data = Batches(cfg.instance_probabilities(), n, cfg.batch_size, cfg.seeds, **kw)
         else:
@@ -155,17 +163,33 @@ class TorchEngine:
 
     def loss_and_grad(self, need_loss: bool = True):
         """Draw the next batch, fill ``grad``, and return this step's loss record (on the device; turn a
-        list of them into losses with :meth:`losses_to_numpy`)."""
-        negated = self.device == "cpu" and self.data.fresh_uniform
-        if negated:
-            x = negated_sparse_(torch.from_numpy(self.data.uniform()), self.neg_inv_p)
-        else:
-            x = self.data.next()
-            x = torch.from_numpy(x) if isinstance(x, np.ndarray) else x
-        v = self.views
-        return loss_and_grad(x, v["W"], v["b"], v.get("W_dec"), self.importance, model=self.cfg.model,
-                             reduction=self.cfg.loss_reduction, l1=self.cfg.l1, out=self.grads,
-                             negated=negated, need_loss=need_loss, deferred=True)
+        list of them into losses with :meth:`losses_to_numpy`). On the CPU a large batch is processed in
+        cache-sized blocks of columns (:func:`block_columns`); the result is the same up to rounding."""
+        cfg, v = self.cfg, self.views
+        kw = dict(model=cfg.model, reduction=cfg.loss_reduction, out=self.grads, need_loss=need_loss, deferred=True)
+        blocks = self._blocks()
+        if len(blocks) > 1:
+            self.grad.zero_()
+        sq = None
+        for x, negated in blocks:
+            part = loss_and_grad(x, v["W"], v["b"], v.get("W_dec"), self.importance, negated=negated,
+                                 accumulate=len(blocks) > 1, **kw)
+            sq = part if sq is None else (sq.add_(part) if need_loss else None)
+        if cfg.l1:
+            self.grad.add_(self.params.sign(), alpha=cfg.l1)
+            if need_loss:
+                return loss_from_sq(sq, self.importance) + l1_penalty(cfg.l1, v["W"], v["b"], v.get("W_dec"))
+        return sq
+
+    def _blocks(self) -> list:
+        """The batch as (x or -x, negated) blocks of columns."""
+        data, B = self.data, self.cfg.batch_size
+        if self.device == "cpu" and data.fresh_uniform:  # draw and transform block by block
+            return [(negated_sparse_(torch.from_numpy(u), self.neg_inv_p), True) for u in data.uniform_blocks()]
+        x = data.next()
+        x = torch.from_numpy(x) if isinstance(x, np.ndarray) else x
+        cols = data.block
+        return [(x[:, :, c : c + cols], False) for c in range(0, B, cols)]
 
     def update_(self, lr: float) -> None:
         self.opt.step_(self.grad, lr)
@@ -183,10 +207,10 @@ class TorchEngine:
         return [_split(row, self.views) for row in flat]
 
     def losses_to_numpy(self, losses: list) -> np.ndarray:
-        """[L, k] losses from what :meth:`loss_and_grad` returned (deferred row norms, or losses)."""
+        """[L, k] losses from what :meth:`loss_and_grad` returned (squared-error sums, or losses)."""
         stacked = torch.stack(losses)
         if stacked.dim() == 3:
-            stacked = loss_from_norms(stacked, self.importance)
+            stacked = loss_from_sq(stacked, self.importance)
         return stacked.cpu().numpy()
 
     def rng_state(self):

@@ -65,7 +65,7 @@ def test_signal_leaves_valid_interrupted_log_and_resume_continues(tmp_path, sig)
     env = dict(os.environ, OMP_NUM_THREADS="1")
     proc = subprocess.Popen([sys.executable, "-m", "animsup", "train", *TINY, "--steps", "10000000", "--every", "50",
                              "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    deadline = time.time() + 60
+    deadline = time.time() + 180
     while time.time() < deadline and (not out.exists() or out.read_bytes().count(b'"snapshot"') < 2):
         time.sleep(0.05)
     proc.send_signal(sig)
@@ -87,7 +87,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
     args = [*TINY, "-p", "0.1", "--seeds", "2", "--every", "20", "--lr", "0.01"]
     proc = subprocess.Popen([sys.executable, "-m", "animsup", "train", *args, "--steps", "10000000", "--out", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    deadline = time.time() + 60
+    deadline = time.time() + 180
     while time.time() < deadline and (not out.exists() or out.read_bytes().count(b'"snapshot"') < 3):
         time.sleep(0.05)
     proc.kill()

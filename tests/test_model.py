@@ -89,12 +89,35 @@ def test_flat_optimizer_matches_torch_optim(kind, cls, kw, backend):
 
 
 def test_deferred_loss_equals_loss():
-    from animsup.model import loss_from_norms
+    from animsup.model import loss_from_sq
 
     x, W, b, _, imp = _setup("tied")
     w2c = torch.from_numpy(grad_weight(imp.numpy(), "mean", x.shape[2], x.shape[1]).astype(np.float64))
     out = {"W": torch.empty_like(W), "b": torch.empty_like(b)}
     loss = loss_and_grad(x, W, b, None, w2c, out=out)
-    norms = loss_and_grad(x, W, b, None, w2c, out=out, deferred=True)
-    assert norms.shape == (3, 5)
-    torch.testing.assert_close(loss_from_norms(norms, w2c), loss)
+    sq = loss_and_grad(x, W, b, None, w2c, out=out, deferred=True)
+    assert sq.shape == (3, 5)
+    torch.testing.assert_close(loss_from_sq(sq, w2c), loss)
+
+
+@pytest.mark.parametrize("model", ["tied", "untied"])
+def test_engine_in_cache_blocks_equals_one_full_batch(model):
+    """k=64, n=32, B=1024 is processed in blocks of columns; gradient and loss must match the
+    whole batch at once (and the numpy backend sees the same data)."""
+    from animsup.config import TrainConfig
+    from animsup.data import Batches, block_columns
+    from animsup.model import TorchEngine
+
+    cfg = TrainConfig(n_features=32, n_hidden=2, model=model, feature_probability=[0.1, 0.5], seeds=list(range(32)),
+                      batch_size=1024, device="cpu", l1=0.01)
+    assert block_columns(cfg.n_instances, 32, 1024) < 1024
+    eng = TorchEngine(cfg)
+    ref_data = Batches(cfg.instance_probabilities(), 32, 1024, cfg.seeds, block=block_columns(64, 32, 1024))
+    x = torch.from_numpy(ref_data.next())
+    loss = eng.losses_to_numpy([eng.loss_and_grad()])[0]
+    v = eng.views
+    out = {name: torch.empty_like(t) for name, t in v.items()}
+    ref = loss_and_grad(x, v["W"], v["b"], v.get("W_dec"), eng.importance, model=model, l1=0.01, out=out)
+    np.testing.assert_allclose(loss, ref.numpy(), rtol=1e-5)
+    for name in v:
+        torch.testing.assert_close(eng.grads[name], out[name], rtol=1e-4, atol=1e-6)
