@@ -373,7 +373,7 @@ class FrameDrawer:
         self.cursor = ax.axvline(s.loss_xlim[0], color=t["cursor"], lw=1.3, alpha=0.9)
         self.cursor_dots = ax.scatter(
             np.zeros(K), np.ones(K), s=(self.fs * 0.55) ** 2, zorder=5, marker=_DOT, c=[self.instance_color(k) for k in range(K)] if K > 1 else t["cursor"],
-            edgecolors=t["bg"], linewidths=0.8,
+            edgecolors=t["bg"], linewidths=0.8, clip_on=False,
         )
         self.mono = _Sprites("DejaVu Sans Mono", self.fs, s.dpi)
         self.fg_rgb, self.bg_rgb = _rgb(t["fg"]), _rgb(t["bg"])
