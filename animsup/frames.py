@@ -578,6 +578,9 @@ def build_scene(
         mid = float(np.median(frame_steps)) - s0
         if mid < 0.1 * (xlim[1] - s0) and xlim[1] - s0 > 100:
             xscale = "symlog"
+    # a little room right of the last step, so the cursor's dot is not cut in half there
+    span = xlim[1] - s0
+    xlim = (s0, xlim[1] * 1.08 if xscale == "symlog" else xlim[1] + 0.015 * span)
     sm = loss.smoothed(window, log_x=xscale == "symlog")
 
     model_txt = {"tied": "ReLU(WᵀWx+b)", "untied": "ReLU(W_decᵀW_enc x+b)", "linear": "WᵀWx+b"}.get(h.model, h.model)
