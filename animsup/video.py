@@ -92,11 +92,26 @@ class _InProcess:
         self.drawer.close()
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: have the kernel kill this worker when the render process dies, even by SIGKILL
+    and even while the worker is still starting up (elsewhere the task loop's check remains)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def _worker_main(scene, shm_name, slot_bytes, shape, tasks, results, parent_pid) -> None:
     """A draw worker: build the figure once, then draw tasks (seq, slot, frame) into shared memory."""
     import traceback
     from multiprocessing import shared_memory
 
+    _die_with_parent(parent_pid)
     try:
         from animsup.draw import FrameDrawer
 
