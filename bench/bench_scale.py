@@ -51,7 +51,7 @@ def train_sweep(tmp, quick):
             rows.append(
                 common.row(
                     f"scale train, vary {what}", f"n={cfg['n']} m={cfg['m']} k={cfg['k']} batch={cfg['batch_size']}",
-                    us, "us/model-step", ns_per_element=1e3 * t / (steps * work), steps=steps, samples_s=times,
+                    us, "us/model-step", ns_per_element=1e9 * t / (steps * work), steps=steps, samples_s=times,
                 )
             )
     return rows
