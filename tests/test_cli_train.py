@@ -27,6 +27,19 @@ def test_train_cli_writes_log_and_summary(tmp_path, capsys):
     assert "--force" in capsys.readouterr().err
 
 
+def _wait_for_snapshots(proc, out, count, timeout=180):
+    """Wait until the trainer has written ``count`` snapshots (start-up imports torch: slow on a loaded machine)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and (not out.exists() or out.read_bytes().count(b'"snapshot"') < count):
+        if proc.poll() is not None:
+            pytest.fail(f"the trainer exited early with code {proc.returncode}")
+        time.sleep(0.05)
+    if not out.exists() or out.read_bytes().count(b'"snapshot"') < count:
+        proc.kill()
+        proc.wait()
+        pytest.fail(f"the trainer wrote no {count} snapshots within {timeout} s (machine overloaded?)")
+
+
 def _rc(argv):
     try:
         return main(argv)
@@ -65,11 +78,9 @@ def test_signal_leaves_valid_interrupted_log_and_resume_continues(tmp_path, sig)
     env = dict(os.environ, OMP_NUM_THREADS="1")
     proc = subprocess.Popen([sys.executable, "-m", "animsup", "train", *TINY, "--steps", "10000000", "--every", "50",
                              "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    deadline = time.time() + 180
-    while time.time() < deadline and (not out.exists() or out.read_bytes().count(b'"snapshot"') < 2):
-        time.sleep(0.05)
+    _wait_for_snapshots(proc, out, 2)
     proc.send_signal(sig)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert b"--resume" in err
     run = read_log(out)
@@ -87,9 +98,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
     args = [*TINY, "-p", "0.1", "--seeds", "2", "--every", "20", "--lr", "0.01"]
     proc = subprocess.Popen([sys.executable, "-m", "animsup", "train", *args, "--steps", "10000000", "--out", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    deadline = time.time() + 180
-    while time.time() < deadline and (not out.exists() or out.read_bytes().count(b'"snapshot"') < 3):
-        time.sleep(0.05)
+    _wait_for_snapshots(proc, out, 3)
     proc.kill()
     proc.wait(timeout=30)
     killed_at = int(read_log(out).steps[-1])
