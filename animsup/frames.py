@@ -594,14 +594,18 @@ def build_scene(
     if grid:
         parts.append(f"{len(sel)} instances")
     else:
-        parts.append(f"instance {sel[0]} (seed {h.seed[sel[0]]})")
+        seed = h.seed[sel[0]]
+        parts.append(f"instance {sel[0]}" + (f" (seed {seed})" if seed is not None else ""))
     return Scene(
         title="  ·  ".join(parts),
         model=h.model,
         n_features=h.n_features,
         n_hidden=h.n_hidden,
         instances=tuple(sel),
-        instance_labels=[f"1-S={h.feature_probability[i]:.3g}  seed {h.seed[i]}" for i in sel],
+        instance_labels=[
+            f"1-S={h.feature_probability[i]:.3g}" + (f"  seed {h.seed[i]}" if h.seed[i] is not None else f"  #{i}")
+            for i in sel
+        ],
         importance=np.asarray(h.importance, dtype=np.float64),
         lim=lim,
         norm_max=max(norm_max, 1e-3) * 1.05,

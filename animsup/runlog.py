@@ -89,7 +89,8 @@ class Header:
 
     def instance_label(self, i: int) -> str:
         """A short human label for instance ``i``: its 1 - S and seed."""
-        return f"1-S={self.feature_probability[i]:.3g} seed={self.seed[i]}"
+        seed = "unknown" if self.seed[i] is None else self.seed[i]
+        return f"1-S={self.feature_probability[i]:.3g} seed={seed}"
 
 
 def make_header(
