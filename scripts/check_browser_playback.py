@@ -44,6 +44,11 @@ v.addEventListener('loadeddata', async () => {{
 </script></body></html>"""
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("video")
@@ -59,8 +64,7 @@ def main(argv=None) -> int:
         page = os.path.join(folder, ".animsup-playback-check.html")
         with open(page, "w") as f:
             f.write(PAGE.format(name=name, w=w, h=h))
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=folder)
-        handler.log_message = lambda *a, **k: None
+        handler = functools.partial(_QuietHandler, directory=folder)
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
