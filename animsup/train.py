@@ -141,8 +141,8 @@ def train(cfg: TrainConfig, log_path: str | os.PathLike, *, force: bool = False,
     return loop.run(start=0, logged_snapshot=-1, logged_loss=-1)
 
 
-def resume(log_path: str | os.PathLike, *, steps: int | None = None, progress=None,
-           checkpoint_seconds: float = 10.0) -> TrainResult:
+def resume(log_path: str | os.PathLike, *, steps: int | None = None, device: str | None = None,
+           threads: int | None = None, progress=None, checkpoint_seconds: float = 10.0) -> TrainResult:
     """Continue the run in ``log_path`` (interrupted, killed or completed) up to ``steps`` in total.
 
     Restores params, optimiser and RNG state from ``LOG.ckpt`` (or starts again from step 0
@@ -164,7 +164,12 @@ def resume(log_path: str | os.PathLike, *, steps: int | None = None, progress=No
         raise AnimsupError(f"--steps must be a positive integer, got {total!r}")
     if total < last_snap or (total == last_snap and end is not None):
         raise AnimsupError(f"{log_path}: the run is already at step {last_snap}; pass --steps N with N > {last_snap}")
-    cfg = cfg.replace(steps=total).validate()
+    cfg = cfg.replace(steps=total)
+    if device is not None:
+        cfg = cfg.replace(device=device)
+    if threads is not None:
+        cfg = cfg.replace(threads=threads)
+    cfg = cfg.validate()
     engine = make_engine(cfg)
     start = 0
     if state is not None:

@@ -134,7 +134,8 @@ def run(args) -> int:
         _refuse_options_with_resume(args)
         bar, callback = make_progress("train (resumed)", None, unit="step", enabled=enabled)
         try:
-            result = tr.resume(args.resume, steps=args.steps, progress=callback)
+            result = tr.resume(args.resume, steps=args.steps, device=args.device, threads=args.threads,
+                               progress=callback)
         finally:
             bar.close()
     else:
