@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import time
 
 import common
@@ -120,11 +119,8 @@ def logging_overhead(tmp, quick):
 
 
 def run(quick=False):
-    tmp = common.tmpdir()
-    try:
+    with common.tmpdir() as tmp:
         return reading(tmp, quick) + logging_overhead(tmp, quick)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

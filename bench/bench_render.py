@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 import common
 
@@ -174,11 +173,8 @@ def run(quick=False, full=False):
         import animsup.video  # noqa: F401
     except ImportError as e:
         return [common.row("render", "frames/s", None, "", note=f"renderer not available: {e}")]
-    tmp = common.tmpdir()
-    try:
+    with common.tmpdir() as tmp:
         return mp4(tmp, quick, full) + gif(tmp, quick, full) + memory(tmp, quick)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

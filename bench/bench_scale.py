@@ -16,7 +16,6 @@ Not part of the default ``run_all`` (it has no targets); run it alone or with
 from __future__ import annotations
 
 import os
-import shutil
 import time
 
 import common
@@ -94,8 +93,7 @@ def render_sweep(tmp, quick):
 
 
 def run(quick=False):
-    tmp = common.tmpdir()
-    try:
+    with common.tmpdir() as tmp:
         rows = []
         try:
             import animsup.train  # noqa: F401
@@ -110,8 +108,6 @@ def run(quick=False):
         except ImportError as e:
             rows.append(common.row("scale render", "-", None, "", note=f"renderer not available: {e}"))
         return rows
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ One torch thread everywhere (``torch.set_num_threads(1)``).
 from __future__ import annotations
 
 import os
-import shutil
 import time
 
 import common
@@ -126,11 +125,8 @@ def run(quick=False):
     import torch
 
     torch.set_num_threads(common.THREADS)
-    tmp = common.tmpdir()
-    try:
+    with common.tmpdir() as tmp:
         return vs_c(tmp, quick) + vs_loop(tmp, quick)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

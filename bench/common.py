@@ -191,8 +191,8 @@ def write_log(path, *, n_features, n_hidden, n_instances=1, snapshots=1000, ever
 
 
 def tmpdir():
-    """A scratch folder for logs and videos (removed by the caller or the OS)."""
-    return tempfile.mkdtemp(prefix="animsup-bench-")
+    """A scratch folder for logs and videos, removed on exit: ``with common.tmpdir() as tmp:``."""
+    return tempfile.TemporaryDirectory(prefix="animsup-bench-", ignore_cleanup_errors=True)
 
 
 # --------------------------------------------------------------------------- results

@@ -21,7 +21,6 @@ import argparse
 import cProfile
 import os
 import pstats
-import shutil
 import time
 
 import common
@@ -70,8 +69,7 @@ def main(argv=None):
     p.add_argument("--frames", type=int, default=300)
     p.add_argument("--format", default="mp4", choices=("mp4", "gif", "webm"))
     args = p.parse_args(argv)
-    tmp = common.tmpdir()
-    try:
+    with common.tmpdir() as tmp:
         log = common.write_log(os.path.join(tmp, "p.jsonl"), n_features=args.n, n_hidden=2, snapshots=1000)
         out = os.path.join(tmp, f"p.{args.format}")
 
@@ -137,8 +135,6 @@ def main(argv=None):
         st = pstats.Stats(prof)
         print("\ntop functions by own time (drawing + encoding, cProfile):")
         st.sort_stats("tottime").print_stats(15)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ import argparse
 import cProfile
 import os
 import pstats
-import shutil
 import time
 
 import common
@@ -41,8 +40,7 @@ def main(argv=None):
         steps=args.steps, batch_size=args.batch, threads=common.THREADS, device="cpu",
         every=args.every or args.steps,
     )
-    tmp = common.tmpdir()
-    try:
+    with common.tmpdir() as tmp:
         log = os.path.join(tmp, "p.jsonl")
         train(cfg, log, force=True)  # warm up
         t0 = time.perf_counter()
@@ -58,8 +56,6 @@ def main(argv=None):
         train(cfg, log, force=True)
         pr.disable()
         pstats.Stats(pr).sort_stats("tottime").print_stats(14)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
