@@ -25,8 +25,12 @@ upgrades a record of the previous version.
 from __future__ import annotations
 
 import errno
+import functools
 import gzip
+import itertools
+import math
 import os
+import struct
 import warnings
 import zlib
 from dataclasses import dataclass, field
@@ -171,6 +175,118 @@ def parse_header(rec: Any, path: str = "<log>", line: int = 1) -> Header:
         config=config,
         raw=rec,
     )
+
+
+# Steps are int64 in arrays; orjson reads integers up to 2**64 - 1.
+_MAX_STEP = (1 << 63) - 1
+_chain = itertools.chain.from_iterable
+
+
+def _float32_leaves(rec: dict, fields) -> list | None:
+    """The leaves of ``rec``'s arrays ``fields`` ((key, shape), ...) concatenated in row-major
+    order, when each array is nested exactly to its shape and its first leaf is a float;
+    else None (the strict path decides).
+
+    Every level's lengths are checked; the leaves themselves are not: a string or a mapping
+    in the wrong place only ever puts strings among the leaves, which :func:`_pack_float32`
+    refuses.
+    """
+    out = []
+    try:
+        for key, shape in fields:
+            value = rec.get(key)
+            if type(value) is not list or len(value) != shape[0]:
+                return None
+            start = len(out)
+            if len(shape) == 1:
+                out += value
+            else:
+                for size in shape[1:-1]:
+                    if set(map(len, value)) != {size}:
+                        return None
+                    value = list(_chain(value))
+                if set(map(len, value)) != {shape[-1]}:
+                    return None
+                for row in value:
+                    out += row
+            if type(out[start]) is not float:
+                return None  # an all-integer array converts differently, an all-boolean one is refused
+    except TypeError:  # a scalar where a list belongs
+        return None
+    return out
+
+
+def _shaped_snapshot_leaves(rec: dict, has_decoder: bool) -> list | None:
+    """:func:`_float32_leaves` of a snapshot record whose line matched the writer's skeleton
+    (so its arrays are nested exactly to their shapes, numbers only): only the first-leaf
+    rule is left to check."""
+    try:
+        loss, W, b = rec["loss"], rec["W"], rec["b"]
+        if type(loss[0]) is not float or type(W[0][0][0]) is not float or type(b[0][0]) is not float:
+            return None
+        out = list(loss)
+        for row in _chain(W):
+            out += row
+        for row in b:
+            out += row
+        if has_decoder:
+            W_dec = rec.get("W_dec")  # the skeleton only knows it as "W_dc"
+            if type(W_dec[0][0][0]) is not float:
+                return None
+            for row in _chain(W_dec):
+                out += row
+    except (TypeError, KeyError):
+        return None
+    return out
+
+
+def _shaped_loss_leaves(rows: list) -> list | None:
+    """The same for a loss record's ``loss`` (rows of numbers) whose line matched its skeleton."""
+    if type(rows[0][0]) is not float:
+        return None
+    out = []
+    for row in rows:
+        out += row
+    return out
+
+
+# Characters of JSON numbers. A line with them removed is its skeleton: keys, brackets and commas.
+_NUMBER_CHARS = b"0123456789+-.eE"
+# Records with at most this many numbers are checked against their skeleton (removing the
+# number characters costs ~1 ns a byte); longer ones level by level in _float32_leaves.
+_SKELETON_MAX_NUMBERS = 512
+
+
+def _skeleton(record: dict) -> bytes:
+    """The skeleton of ``record`` as :class:`LogWriter` writes it.
+
+    A line with exactly this skeleton that orjson parsed is that record with a JSON number in
+    every number's place (strings, true/false/null, objects and whitespace all leave
+    characters behind), so its arrays are nested exactly to their shapes.
+    """
+    return orjson.dumps(record, option=_DUMP_OPTS).translate(None, _NUMBER_CHARS)
+
+
+@functools.lru_cache(maxsize=64)
+def _float32_packer(count: int) -> Callable:
+    return struct.Struct(f"={count}f").pack_into
+
+
+def _pack_float32(leaves: list, out: np.ndarray) -> bool:
+    """Write ``leaves`` (JSON numbers) into the float32 array ``out``; False if any is not one.
+
+    The reader's fast path: ``struct`` converts each number like ``np.asarray(...).astype(np.float32)``
+    does when the leaves are floats (double to float32, round to nearest) and refuses None,
+    strings, lists and numbers too large for float32 (OverflowError), so it accepts a subset of
+    what :func:`_float_array` accepts, with identical values. Only call it when the first
+    leaf is a float: numpy converts an all-integer array (and refuses an all-boolean one)
+    differently, so those take the strict path.
+    """
+    try:
+        _float32_packer(len(leaves))(out, 0, *leaves)
+    except (struct.error, OverflowError, TypeError, ValueError):
+        return False
+    return True
 
 
 def _float_array(value, shape, name, bad) -> np.ndarray:
@@ -337,15 +453,11 @@ class LogWriter:
 
     def snapshot(self, step: int, loss, W, b, W_dec=None, **extra) -> None:
         """:param loss: (shape: [n_instances]); W, W_dec: [n_instances, n_hidden, n_features]; b: [n_instances, n_features]"""
-        rec = {"type": "snapshot", "step": int(step), "loss": _f32(loss), "W": _f32(W), "b": _f32(b)}
-        if W_dec is not None:
-            rec["W_dec"] = _f32(W_dec)
-        rec.update(extra)
-        self.write(rec)
+        self.write(_snapshot_record(step, loss, W, b, W_dec, **extra))
 
     def losses(self, step: int, every: int, loss) -> None:
         """:param loss: (shape: [n_recorded, n_instances]) losses at step, step+every, ..."""
-        self.write({"type": "loss", "step": int(step), "every": int(every), "loss": _f32(loss)})
+        self.write(_loss_record(step, every, loss))
 
     def end(self, status: str, step: int, wall_seconds: float, **extra) -> None:
         if status not in END_STATUSES:
@@ -364,6 +476,20 @@ class LogWriter:
 
 def _f32(a) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def _snapshot_record(step: int, loss, W, b, W_dec=None, **extra) -> dict:
+    """A snapshot record as the writer writes it (the reader derives its skeleton from this)."""
+    rec = {"type": "snapshot", "step": int(step), "loss": _f32(loss), "W": _f32(W), "b": _f32(b)}
+    if W_dec is not None:
+        rec["W_dec"] = _f32(W_dec)
+    rec.update(extra)
+    return rec
+
+
+def _loss_record(step: int, every: int, loss) -> dict:
+    """A loss record as the writer writes it."""
+    return {"type": "loss", "step": int(step), "every": int(every), "loss": _f32(loss)}
 
 
 # --------------------------------------------------------------------------- reader
@@ -455,14 +581,15 @@ class LogReader:
 
     # -- raw lines -------------------------------------------------------------
 
-    def _next_record(self) -> dict | None:
-        """The next parsed line, or None at EOF (after a possibly truncated last line)."""
+    def _next_record(self, raw: bytes | None = None) -> dict | None:
+        """The next parsed line, or None at EOF (after a possibly truncated last line).
+
+        ``raw``: a line already read by the caller (the fast loop in :meth:`_items` hands
+        over every line that is not a plain ``{...}\\n``).
+        """
         while True:
-            try:
-                raw = self._f.readline(self._limit + 1)
-            except (OSError, EOFError, zlib.error) as e:
-                what = "corrupt gzip data" if self._gz else "cannot read"
-                raise LogFormatError(self.path, self._lineno + 1, f"{what}: {e}") from None
+            if raw is None:
+                raw = self._readline()
             if not raw:
                 return None
             self._lineno += 1
@@ -487,6 +614,7 @@ class LogReader:
             if self._lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]  # a UTF-8 byte-order mark added by an editor
             if not raw.strip():
+                raw = None
                 continue
             try:
                 rec = orjson.loads(raw)
@@ -496,16 +624,30 @@ class LogReader:
                 raise LogFormatError(self.path, self._lineno, "line is not a JSON object")
             return rec
 
+    def _readline(self) -> bytes:
+        """One raw line of at most ``self._limit + 1`` bytes (b"" at EOF)."""
+        try:
+            return self._f.readline(self._limit + 1)
+        except (OSError, EOFError, zlib.error) as e:
+            raise self._read_error(e) from None
+
+    def _read_error(self, e: BaseException) -> LogFormatError:
+        what = "corrupt gzip data" if self._gz else "cannot read"
+        return LogFormatError(self.path, self._lineno + 1, f"{what}: {e}")
+
     def records(self) -> Iterator[tuple[int, dict]]:
         """(line number, migrated record) for every line after the header."""
-        if self._consumed:
-            raise RuntimeError("a LogReader can be iterated once; open the log again")
-        self._consumed = True
+        self._claim()
         while True:
             rec = self._next_record()
             if rec is None:
                 return
             yield self._lineno, _migrate(rec, self.version)
+
+    def _claim(self) -> None:
+        if self._consumed:
+            raise RuntimeError("a LogReader can be iterated once; open the log again")
+        self._consumed = True
 
     # -- typed streams ---------------------------------------------------------
 
@@ -515,50 +657,147 @@ class LogReader:
 
         Sets ``self.end`` when the end record is read.
         """
-        last_step = -1
-        last_loss_step = -1
-        ended_at = None
-        for line, rec in self.records():
-            kind = rec.get("type")
-            if kind == "header":
-                raise LogFormatError(self.path, line, "a second header in the middle of the log")
-            if kind == "resume":
-                ended_at = None
-                self.end = None
-                continue
-            if kind not in ("snapshot", "loss", "end"):
-                continue  # unknown record types are additive: ignore
-            if ended_at is not None:
-                raise LogFormatError(
-                    self.path, line, f"{'an' if kind == 'end' else 'a'} {kind} record after the end record (line {ended_at})"
-                )
-            if kind == "end":
-                self.end = _check_end(rec, self.path, line)
-                ended_at = line
-            elif kind == "snapshot":
-                snap = self._parse_snapshot(rec, line)
-                if snap.step <= last_step:
-                    raise LogFormatError(
-                        self.path, line, f"snapshot step {snap.step} does not increase (previous was {last_step})"
-                    )
-                last_step = snap.step
-                yield "snapshot", line, snap
-            else:
-                steps, loss = self._parse_loss(rec, line)
-                if not len(steps):
-                    continue  # an empty loss record carries nothing; consumers never see one
-                if steps[0] <= last_loss_step:
-                    raise LogFormatError(
-                        self.path, line, f"loss step {int(steps[0])} does not increase (previous was {last_loss_step})"
-                    )
-                last_loss_step = int(steps[-1])
-                yield "loss", line, (steps, loss)
+        return self._items(True)
 
     def snapshots(self) -> Iterator[Snapshot]:
-        """Stream the snapshots one at a time."""
-        for kind, _, item in self.iter_all():
+        """Stream the snapshots one at a time.
+
+        Loss records are validated exactly as by :meth:`iter_all` (a broken one raises
+        at its line); they are only not turned into step arrays and yielded.
+        """
+        return self._items(False)
+
+    def _items(self, with_loss: bool) -> Iterator:
+        """The reading loop behind :meth:`iter_all` (``with_loss``: yield kind, line, item
+        for snapshots and loss records) and :meth:`snapshots` (yield Snapshots only).
+
+        The common case is inlined: a plain ``{...}\\n`` line, and snapshot and loss records
+        whose arrays are lists of floats nested exactly to their shapes: checked against the
+        writer's skeleton for short records, level by level for long ones
+        (:func:`_float32_leaves`), and converted by :func:`_pack_float32` into one buffer per
+        record. Anything else goes through :meth:`_next_record`, :meth:`_parse_snapshot` and
+        :meth:`_parse_loss`, which check everything in order and raise the exact error; the
+        fast path only ever accepts records those accept, with identical arrays.
+        """
+        self._claim()
+        path, h, sel = self.path, self.header, self._sel
+        k, m, n = h.n_instances, h.n_hidden, h.n_features
+        has_dec = h.has_decoder
+        fields = [("loss", (k,)), ("W", (k, m, n)), ("b", (k, n))] + ([("W_dec", (k, m, n))] if has_dec else [])
+        total = sum(math.prod(shape) for _, shape in fields)
+        # one buffer per snapshot; its fields are the float32 arrays (cheaper than slicing a flat one)
+        snap_dtype = np.dtype([(key, np.float32, shape) for key, shape in fields])
+        version = self.version
+        migrate = version != VERSION
+        snap_skeleton = None
+        if total <= _SKELETON_MAX_NUMBERS and not migrate:
+            zeros = [np.zeros(shape) for _, shape in fields] + [None]
+            snap_skeleton = _skeleton(_snapshot_record(0, zeros[0], zeros[1], zeros[2], zeros[3]))
+        loss_skeletons: dict[int, bytes | None] = {}  # rows -> skeleton of a canonical loss record
+        scratch = bytearray()  # loss values checked but not kept (snapshots())
+        readline, cap, loads, pack = self._f.readline, self._limit + 1, orjson.loads, _pack_float32
+        line = self._lineno
+        last_step = last_loss_step = -1
+        ended_at = None
+        while True:
+            try:
+                raw = readline(cap)
+            except (OSError, EOFError, zlib.error) as e:
+                raise self._read_error(e) from None
+            if len(raw) < cap and raw[:1] == b"{" and raw[-1:] == b"\n":
+                self._lineno = line = line + 1
+                try:
+                    rec = loads(raw)
+                except orjson.JSONDecodeError as e:
+                    raise LogFormatError(path, line, _json_error(e, raw)) from None
+            else:
+                rec = self._next_record(raw)
+                if rec is None:
+                    return
+                line = self._lineno
+                raw = b""  # no skeleton check for a line that needed the slow path
+            if migrate:
+                rec = _migrate(rec, version)
+            kind = rec.get("type")
             if kind == "snapshot":
-                yield item
+                if ended_at is not None:
+                    raise LogFormatError(path, line, f"a snapshot record after the end record (line {ended_at})")
+                step = rec.get("step")
+                snap = None
+                if type(step) is int and 0 <= step <= _MAX_STEP:
+                    if snap_skeleton is not None and raw.translate(None, _NUMBER_CHARS) == snap_skeleton:
+                        leaves = _shaped_snapshot_leaves(rec, has_dec)
+                    else:
+                        leaves = _float32_leaves(rec, fields)
+                    if leaves is not None:
+                        buf = np.empty((), snap_dtype)
+                        if pack(leaves, buf):
+                            loss, W, b = buf["loss"], buf["W"], buf["b"]
+                            W_dec = buf["W_dec"] if has_dec else None
+                            if sel is not None:
+                                loss, W, b = loss[sel], W[sel], b[sel]
+                                W_dec = W_dec[sel] if has_dec else None
+                            snap = Snapshot(step, loss, W, b, W_dec, line)
+                if snap is None:
+                    snap = self._parse_snapshot(rec, line)
+                    step = snap.step
+                if step <= last_step:
+                    raise LogFormatError(path, line, f"snapshot step {step} does not increase (previous was {last_step})")
+                last_step = step
+                yield ("snapshot", line, snap) if with_loss else snap
+            elif kind == "loss":
+                if ended_at is not None:
+                    raise LogFormatError(path, line, f"a loss record after the end record (line {ended_at})")
+                step, every, raw_loss = rec.get("step"), rec.get("every", 1), rec.get("loss")
+                loss = None
+                if type(step) is int and type(every) is int and type(raw_loss) is list and raw_loss:
+                    rows = len(raw_loss)
+                    if step >= 0 and every >= 1 and step + every * (rows - 1) <= _MAX_STEP:
+                        if rows in loss_skeletons:
+                            skeleton = loss_skeletons[rows]
+                        else:
+                            skeleton = None
+                            if rows * k <= _SKELETON_MAX_NUMBERS and not migrate and len(loss_skeletons) < 64:
+                                skeleton = _skeleton(_loss_record(0, 1, np.zeros((rows, k))))
+                            loss_skeletons[rows] = skeleton
+                        if skeleton is not None and raw.translate(None, _NUMBER_CHARS) == skeleton:
+                            leaves = _shaped_loss_leaves(raw_loss)
+                        else:
+                            leaves = _float32_leaves(rec, (("loss", (rows, k)),))
+                        if leaves is not None:
+                            if with_loss:
+                                loss = np.empty((rows, k), np.float32)
+                            else:  # only checked: convert into a reused buffer
+                                if len(scratch) < 4 * rows * k:
+                                    scratch = bytearray(4 * rows * k)
+                                loss = scratch
+                            if not pack(leaves, loss):
+                                loss = None
+                if loss is None:
+                    steps, loss = self._parse_loss(rec, line)  # raises unless step and every are valid
+                    rows = len(steps)
+                    if not rows:
+                        continue  # an empty loss record carries nothing; consumers never see one
+                elif with_loss:
+                    steps = np.arange(step, step + every * rows, every, dtype=np.int64)
+                if step <= last_loss_step:
+                    raise LogFormatError(path, line, f"loss step {step} does not increase (previous was {last_loss_step})")
+                last_loss_step = step + every * (rows - 1)
+                if with_loss:
+                    if sel is not None:
+                        loss = loss[:, sel]
+                    yield "loss", line, (steps, loss)
+            elif kind == "end":
+                if ended_at is not None:
+                    raise LogFormatError(path, line, f"an end record after the end record (line {ended_at})")
+                self.end = _check_end(rec, path, line)
+                ended_at = line
+            elif kind == "resume":
+                ended_at = None
+                self.end = None
+            elif kind == "header":
+                raise LogFormatError(path, line, "a second header in the middle of the log")
+            # unknown record types are additive: ignore
 
     def _parse_snapshot(self, rec: dict, line: int) -> Snapshot:
         h = self.header
@@ -568,6 +807,8 @@ class LogReader:
         step = rec.get("step")
         if not isinstance(step, int) or isinstance(step, bool) or step < 0:
             raise bad(f"snapshot 'step' must be a non-negative integer, got {_short(step)}")
+        if step > _MAX_STEP:
+            raise bad(f"snapshot 'step' {step} is too large (more than 2**63 - 1)")
         k, m, n = h.n_instances, h.n_hidden, h.n_features
         loss = _float_array(rec.get("loss"), (k,), "loss", bad)
         W = _float_array(rec.get("W"), (k, m, n), "W", bad)
@@ -579,6 +820,7 @@ class LogReader:
         return Snapshot(step, loss, W, b, W_dec, line)
 
     def _parse_loss(self, rec: dict, line: int) -> tuple[np.ndarray, np.ndarray]:
+        """(steps [L], loss [L, n_instances]) of a loss record: all instances, not only the selected."""
         bad = lambda msg: LogFormatError(self.path, line, msg)  # noqa: E731
         step, every = rec.get("step"), rec.get("every", 1)
         for name, v, lo in (("step", step, 0), ("every", every, 1)):
@@ -588,8 +830,8 @@ class LogReader:
         rows = len(raw) if isinstance(raw, list) else -1
         k = self.header.n_instances
         loss = np.zeros((0, k), np.float32) if raw == [] else _float_array(raw, (rows, k), "loss", bad)
-        if self._sel is not None:
-            loss = loss[:, self._sel]
+        if step + every * max(rows - 1, 0) > _MAX_STEP:
+            raise bad(f"loss record steps reach {step + every * (rows - 1)}, more than 2**63 - 1")
         return step + every * np.arange(rows, dtype=np.int64), loss
 
     def close(self) -> None:

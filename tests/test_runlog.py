@@ -379,3 +379,192 @@ def test_append_keeps_a_whole_last_record_without_newline(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert list(read_log(p).steps) == [0, 1, 2, 3]
+
+
+# --------------------------------------------------------------------------- the reader's fast path
+# The reader converts plain records with struct (runlog._float32_leaves + _pack_float32, and a
+# byte-skeleton check for short lines) and hands everything else to the strict path
+# (_parse_snapshot / _parse_loss / _float_array). These tests pin that the two agree.
+
+
+def _strict_items(path, instances=None):
+    """Every snapshot and loss record of ``path`` through the strict path only."""
+    out = []
+    with open_log(path, instances) as r:
+        for line, rec in r.records():
+            if rec.get("type") == "snapshot":
+                s = r._parse_snapshot(rec, line)
+                out.append(("snapshot", line, (s.step, s.loss, s.W, s.b, s.W_dec)))
+            elif rec.get("type") == "loss":
+                steps, loss = r._parse_loss(rec, line)
+                if len(steps):
+                    out.append(("loss", line, (steps, loss if r._sel is None else loss[:, r._sel])))
+    return out
+
+
+def _fast_items(path, instances=None):
+    with open_log(path, instances) as r:
+        return [
+            (kind, line, (item.step, item.loss, item.W, item.b, item.W_dec) if kind == "snapshot" else item)
+            for kind, line, item in r.iter_all()
+        ]
+
+
+def _assert_same_items(a, b):
+    assert [(kind, line) for kind, line, _ in a] == [(kind, line) for kind, line, _ in b]
+    for (_, _, x), (_, _, y) in zip(a, b):
+        for u, v in zip(x, y):
+            if isinstance(u, np.ndarray):
+                assert u.dtype == v.dtype and u.shape == v.shape
+                np.testing.assert_array_equal(u, v)
+            else:
+                assert u == v
+
+
+def _golden_and_random(tmp_path):
+    paths = sorted(p for p in GOLDEN.iterdir() if p.suffix in (".jsonl", ".gz"))
+    rng = np.random.default_rng(7)
+    for i, (n, m, k, model) in enumerate([(5, 2, 1, "tied"), (3, 2, 2, "untied"), (32, 2, 16, "tied"), (40, 3, 5, "untied")]):
+        p = tmp_path / f"rand{i}.jsonl"
+        with LogWriter(p, _header(n_features=n, n_hidden=m, fp=[0.5] * k, model=model)) as w:
+            for t in range(4):
+                # wide dynamic range: tiny, huge (near float32 max), negative zero
+                scale = 10.0 ** rng.integers(-40, 38, size=(k, m, n))
+                W = (rng.normal(size=(k, m, n)) * scale).astype(np.float32)
+                W[0, 0, -1] = -0.0
+                w.losses(10 * t + 1, 3, rng.random((3, k)).astype(np.float32))
+                w.snapshot(10 * t + 10, rng.random(k), W, rng.normal(size=(k, n)), W[:, ::-1] if model == "untied" else None)
+            w.end("completed", 40, 1.0)
+        paths.append(p)
+    return paths
+
+
+def test_fast_and_strict_paths_agree(tmp_path):
+    for path in _golden_and_random(tmp_path):
+        _assert_same_items(_fast_items(path), _strict_items(path))
+        h = read_header(path)
+        sel = [h.n_instances - 1, 0]
+        _assert_same_items(_fast_items(path, sel), _strict_items(path, sel))
+
+
+def test_fast_path_is_taken_for_writer_lines(tmp_path, monkeypatch):
+    """Writer lines never need the strict path (else the fast path would be dead code)."""
+    def refuse(*args):
+        raise AssertionError("strict path used")
+
+    monkeypatch.setattr(runlog.LogReader, "_parse_snapshot", refuse)
+    monkeypatch.setattr(runlog.LogReader, "_parse_loss", refuse)
+    for path in _golden_and_random(tmp_path)[-4:]:
+        for skeleton_max in (runlog._SKELETON_MAX_NUMBERS, 0):  # with and without the skeleton check
+            monkeypatch.setattr(runlog, "_SKELETON_MAX_NUMBERS", skeleton_max)
+            assert len(read_log(path).steps) == 4
+
+
+def test_skeleton_and_level_checks_agree_on_reformatted_lines(tmp_path, monkeypatch):
+    """Whitespace, key order and extra keys defeat the skeleton check, not the reading."""
+    W, b, loss = _write_log(tmp_path / "a.jsonl", fp=(1.0, 0.5))
+    lines = (tmp_path / "a.jsonl").read_bytes().splitlines()
+    recs = [json.loads(x) for x in lines]
+    variants = [
+        b"\n".join(json.dumps(r).encode() for r in recs),  # spaces after , and :
+        b"\n".join(json.dumps(dict(reversed(list(r.items())))).encode() for r in recs),  # keys reversed
+        b"\n".join(json.dumps({**r, "note": "x"} if r["type"] == "snapshot" else r).encode() for r in recs),
+    ]
+    for i, content in enumerate(variants):
+        p = tmp_path / f"v{i}.jsonl"
+        p.write_bytes(content + b"\n")
+        for skeleton_max in (512, 0):
+            monkeypatch.setattr(runlog, "_SKELETON_MAX_NUMBERS", skeleton_max)
+            run = read_log(p)
+            np.testing.assert_array_equal(run.W, W)
+            np.testing.assert_array_equal(run.b, b)
+            np.testing.assert_array_equal(run.loss, loss)
+
+
+BAD = Path(__file__).parent / "data" / "bad"
+BAD_CASES = [c for c in json.loads((BAD / "cases.json").read_text()) if c["outcome"] == "error"]
+
+
+def _stream_snapshots(path):
+    with open_log(path) as r:
+        return list(r.snapshots())
+
+
+@pytest.mark.parametrize("mode", ["no-skeleton", "strict-only"])
+def test_corpus_messages_do_not_depend_on_the_path(mode, monkeypatch):
+    """Every broken-log case raises the same error at the same line whichever path reads it."""
+    if mode == "no-skeleton":
+        monkeypatch.setattr(runlog, "_SKELETON_MAX_NUMBERS", 0)
+    else:
+        monkeypatch.setattr(runlog, "_pack_float32", lambda leaves, out: False)
+    for case in BAD_CASES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LogWarning)
+            for read in (read_log, _stream_snapshots):
+                if read is _stream_snapshots and case["file"] in ("header_only.jsonl", "header_only_no_newline.jsonl"):
+                    continue  # "no snapshots" is read_log's (and the commands') complaint, not the stream's
+                with pytest.raises(LogFormatError) as info:
+                    read(BAD / case["file"])
+                assert case["message"] in info.value.reason and info.value.line == case["line"], (case, str(info.value))
+
+
+def _nested(draw_leaf, shape, rng):
+    if not shape:
+        return draw_leaf()
+    return [_nested(draw_leaf, shape[1:], rng) for _ in range(shape[0])]
+
+
+def test_fast_conversion_accepts_only_what_the_strict_one_accepts():
+    """Random arrays of mixed leaves: when the fast path accepts, the strict path gives the
+    same float32 array; when the strict path refuses, the fast path refuses too."""
+    rng = np.random.default_rng(3)
+    leaves = [0.5, -0.0, 1e-45, 1e-300, 3.4028234663852886e38, 3.4028235677973366e38, 3.4028235677973362e38,
+              -1e39, 1e300, 7, 0, -(2**63), 2**64 - 1, 2**53 + 1, True, False, None, "1.5", "", [1.0], {}, [], {"a": 1.0}]
+
+    def bad(msg):
+        return LogFormatError("x", 1, msg)
+
+    accepted = 0
+    for trial in range(3000):
+        shape = tuple(int(s) for s in rng.integers(1, 4, size=rng.integers(1, 4)))
+        pool = leaves if trial % 3 == 0 else [0.25, -1.5, 2.0, 7, True, None, 1e39]
+        p_float = rng.random()
+
+        def leaf():
+            return float(rng.normal()) if rng.random() < p_float else pool[rng.integers(len(pool))]
+
+        value = _nested(leaf, shape, rng)
+        if rng.random() < 0.2:  # ragged or wrongly nested
+            value = value + [value[0]] if rng.random() < 0.5 else [value]
+        if rng.random() < 0.1:
+            value[0] = 2.0  # a float first leaf with the rest mixed
+        rec = {"v": value}
+        fast_leaves = runlog._float32_leaves(rec, [("v", shape)])
+        fast = None
+        if fast_leaves is not None:
+            out = np.empty(shape, np.float32)
+            fast = out if runlog._pack_float32(fast_leaves, out) else None
+        try:
+            strict = runlog._float_array(value, shape, "v", bad)
+        except LogFormatError:
+            strict = None
+        if fast is not None:
+            accepted += 1
+            assert strict is not None, value
+            assert strict.dtype == fast.dtype and strict.shape == fast.shape
+            assert strict.tobytes() == fast.tobytes(), value  # bit for bit (-0.0, rounding)
+    assert accepted > 300
+
+
+def test_steps_beyond_int64_are_errors_not_crashes(tmp_path):
+    for kind, match in [("snapshot", "too large"), ("loss", "more than 2\\*\\*63")]:
+        p = tmp_path / f"{kind}.jsonl"
+        _write_log(p)
+        recs = [json.loads(x) for x in p.read_bytes().splitlines()]
+        if kind == "loss":
+            recs.insert(1, {"type": "loss", "step": 2**63 - 2, "every": 1, "loss": [[0.5, 0.5]] * 3})
+        else:
+            recs[1]["step"] = 2**63
+        p.write_text("".join(json.dumps(r) + "\n" for r in recs))
+        with pytest.raises(LogFormatError, match=f":2: .*{match}"):
+            read_log(p)
