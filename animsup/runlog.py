@@ -188,7 +188,7 @@ def _float32_leaves(rec: dict, fields) -> list | None:
     else None (the strict path decides).
 
     Every level's lengths are checked; the leaves themselves are not: a string or a mapping
-    in the wrong place only ever puts strings among the leaves, which :func:`_pack_float32`
+    in the wrong place only ever puts strings among the leaves, which :func:`_float32_packer`
     refuses.
     """
     out = []
@@ -269,24 +269,19 @@ def _skeleton(record: dict) -> bytes:
 
 @functools.lru_cache(maxsize=64)
 def _float32_packer(count: int) -> Callable:
+    """``pack(buffer, 0, *leaves)``: write ``count`` JSON numbers into a buffer as float32.
+
+    The reader's fast conversion: ``struct`` converts each number like
+    ``np.asarray(...).astype(np.float32)`` does when the leaves are floats (double to float32,
+    round to nearest) and raises one of :data:`_PACK_ERRORS` for None, strings, lists and numbers
+    too large for float32, so it accepts a subset of what :func:`_float_array` accepts, with
+    identical values. Use it only when the first leaf is a float: numpy converts an
+    all-integer array (and refuses an all-boolean one) differently, so those take the strict path.
+    """
     return struct.Struct(f"={count}f").pack_into
 
 
-def _pack_float32(leaves: list, out: np.ndarray) -> bool:
-    """Write ``leaves`` (JSON numbers) into the float32 array ``out``; False if any is not one.
-
-    The reader's fast path: ``struct`` converts each number like ``np.asarray(...).astype(np.float32)``
-    does when the leaves are floats (double to float32, round to nearest) and refuses None,
-    strings, lists and numbers too large for float32 (OverflowError), so it accepts a subset of
-    what :func:`_float_array` accepts, with identical values. Only call it when the first
-    leaf is a float: numpy converts an all-integer array (and refuses an all-boolean one)
-    differently, so those take the strict path.
-    """
-    try:
-        _float32_packer(len(leaves))(out, 0, *leaves)
-    except (struct.error, OverflowError, TypeError, ValueError):
-        return False
-    return True
+_PACK_ERRORS = (struct.error, OverflowError, TypeError, ValueError)
 
 
 def _float_array(value, shape, name, bad) -> np.ndarray:
@@ -674,7 +669,7 @@ class LogReader:
         The common case is inlined: a plain ``{...}\\n`` line, and snapshot and loss records
         whose arrays are lists of floats nested exactly to their shapes: checked against the
         writer's skeleton for short records, level by level for long ones
-        (:func:`_float32_leaves`), and converted by :func:`_pack_float32` into one buffer per
+        (:func:`_float32_leaves`), and converted by :func:`_float32_packer` into one buffer per
         record. Anything else goes through :meth:`_next_record`, :meth:`_parse_snapshot` and
         :meth:`_parse_loss`, which check everything in order and raise the exact error; the
         fast path only ever accepts records those accept, with identical arrays.
@@ -687,15 +682,16 @@ class LogReader:
         total = sum(math.prod(shape) for _, shape in fields)
         # one buffer per snapshot; its fields are the float32 arrays (cheaper than slicing a flat one)
         snap_dtype = np.dtype([(key, np.float32, shape) for key, shape in fields])
+        snap_pack = _float32_packer(total)
         version = self.version
         migrate = version != VERSION
         snap_skeleton = None
         if total <= _SKELETON_MAX_NUMBERS and not migrate:
             zeros = [np.zeros(shape) for _, shape in fields] + [None]
             snap_skeleton = _skeleton(_snapshot_record(0, zeros[0], zeros[1], zeros[2], zeros[3]))
-        loss_skeletons: dict[int, bytes | None] = {}  # rows -> skeleton of a canonical loss record
+        loss_layouts: dict[int, tuple] = {}  # rows -> (skeleton of a writer's loss record or None, packer)
         scratch = bytearray()  # loss values checked but not kept (snapshots())
-        readline, cap, loads, pack = self._f.readline, self._limit + 1, orjson.loads, _pack_float32
+        readline, cap, loads = self._f.readline, self._limit + 1, orjson.loads
         line = self._lineno
         last_step = last_loss_step = -1
         ended_at = None
@@ -730,8 +726,13 @@ class LogReader:
                     else:
                         leaves = _float32_leaves(rec, fields)
                     if leaves is not None:
-                        buf = np.empty((), snap_dtype)
-                        if pack(leaves, buf):
+                        mem = bytearray(4 * total)
+                        try:
+                            snap_pack(mem, 0, *leaves)
+                        except _PACK_ERRORS:
+                            pass
+                        else:
+                            buf = np.ndarray((), snap_dtype, mem)
                             loss, W, b = buf["loss"], buf["W"], buf["b"]
                             W_dec = buf["W_dec"] if has_dec else None
                             if sel is not None:
@@ -753,26 +754,31 @@ class LogReader:
                 if type(step) is int and type(every) is int and type(raw_loss) is list and raw_loss:
                     rows = len(raw_loss)
                     if step >= 0 and every >= 1 and step + every * (rows - 1) <= _MAX_STEP:
-                        if rows in loss_skeletons:
-                            skeleton = loss_skeletons[rows]
-                        else:
+                        layout = loss_layouts.get(rows)
+                        if layout is None:
                             skeleton = None
-                            if rows * k <= _SKELETON_MAX_NUMBERS and not migrate and len(loss_skeletons) < 64:
+                            if rows * k <= _SKELETON_MAX_NUMBERS and not migrate:
                                 skeleton = _skeleton(_loss_record(0, 1, np.zeros((rows, k))))
-                            loss_skeletons[rows] = skeleton
-                        if skeleton is not None and raw.translate(None, _NUMBER_CHARS) == skeleton:
+                            layout = (skeleton, _float32_packer(rows * k))
+                            if len(loss_layouts) < 64:
+                                loss_layouts[rows] = layout
+                        if layout[0] is not None and raw.translate(None, _NUMBER_CHARS) == layout[0]:
                             leaves = _shaped_loss_leaves(raw_loss)
                         else:
                             leaves = _float32_leaves(rec, (("loss", (rows, k)),))
                         if leaves is not None:
                             if with_loss:
-                                loss = np.empty((rows, k), np.float32)
+                                mem = bytearray(4 * rows * k)
                             else:  # only checked: convert into a reused buffer
                                 if len(scratch) < 4 * rows * k:
                                     scratch = bytearray(4 * rows * k)
-                                loss = scratch
-                            if not pack(leaves, loss):
-                                loss = None
+                                mem = scratch
+                            try:
+                                layout[1](mem, 0, *leaves)
+                            except _PACK_ERRORS:
+                                pass
+                            else:
+                                loss = np.ndarray((rows, k), np.float32, mem) if with_loss else mem
                 if loss is None:
                     steps, loss = self._parse_loss(rec, line)  # raises unless step and every are valid
                     rows = len(steps)

@@ -382,7 +382,7 @@ def test_append_keeps_a_whole_last_record_without_newline(tmp_path):
 
 
 # --------------------------------------------------------------------------- the reader's fast path
-# The reader converts plain records with struct (runlog._float32_leaves + _pack_float32, and a
+# The reader converts plain records with struct (runlog._float32_leaves + _float32_packer, and a
 # byte-skeleton check for short lines) and hands everything else to the strict path
 # (_parse_snapshot / _parse_loss / _float_array). These tests pin that the two agree.
 
@@ -496,7 +496,13 @@ def test_corpus_messages_do_not_depend_on_the_path(mode, monkeypatch):
     if mode == "no-skeleton":
         monkeypatch.setattr(runlog, "_SKELETON_MAX_NUMBERS", 0)
     else:
-        monkeypatch.setattr(runlog, "_pack_float32", lambda leaves, out: False)
+        def refuse(count):
+            def pack(*args):
+                raise runlog.struct.error("refused")
+
+            return pack
+
+        monkeypatch.setattr(runlog, "_float32_packer", refuse)
     for case in BAD_CASES:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LogWarning)
@@ -543,7 +549,11 @@ def test_fast_conversion_accepts_only_what_the_strict_one_accepts():
         fast = None
         if fast_leaves is not None:
             out = np.empty(shape, np.float32)
-            fast = out if runlog._pack_float32(fast_leaves, out) else None
+            try:
+                runlog._float32_packer(len(fast_leaves))(out, 0, *fast_leaves)
+                fast = out
+            except runlog._PACK_ERRORS:
+                pass
         try:
             strict = runlog._float_array(value, shape, "v", bad)
         except LogFormatError:
