@@ -232,13 +232,19 @@ def _shaped_snapshot_leaves(rec: dict, has_decoder: bool) -> list | None:
         loss, W, b = rec["loss"], rec["W"], rec["b"]
         if type(loss[0]) is not float or type(W[0][0][0]) is not float or type(b[0][0]) is not float:
             return None
-        out = _extend_rows(list(loss), _chain(W))
-        _extend_rows(out, b)
+        out = list(loss)  # short records only (the skeleton check is for those): plain loops
+        for w in W:
+            for row in w:
+                out += row
+        for row in b:
+            out += row
         if has_decoder:
             W_dec = rec.get("W_dec")  # the skeleton only knows it as "W_dc"
             if type(W_dec[0][0][0]) is not float:
                 return None
-            _extend_rows(out, _chain(W_dec))
+            for w in W_dec:
+                for row in w:
+                    out += row
     except (TypeError, KeyError):
         return None
     return out
@@ -248,7 +254,10 @@ def _shaped_loss_leaves(rows: list) -> list | None:
     """The same for a loss record's ``loss`` (rows of numbers) whose line matched its skeleton."""
     if type(rows[0][0]) is not float:
         return None
-    return _extend_rows([], rows)
+    out = []
+    for row in rows:
+        out += row
+    return out
 
 
 # Characters of JSON numbers. A line with them removed is its skeleton: keys, brackets and commas.
