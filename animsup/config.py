@@ -17,7 +17,10 @@ MODELS = ("tied", "untied", "linear")
 INITS = ("xavier", "blog")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 LR_SCHEDULES = ("constant", "linear", "cosine")
-BACKENDS = ("torch", "numpy")
+BACKENDS = ("auto", "torch", "numpy")
+# "auto" trains a tied model whose batch has at most this many entries (instances x features x batch)
+# with the numpy engine: per-op overhead dominates there, and numpy's is smaller (docs/benchmarks.md)
+SMALL_BATCH_ENTRIES = 1 << 16
 GRADIENTS = ("exact", "blog")
 DEVICES = ("auto", "cpu", "cuda")
 SNAPSHOT_SCHEDULES = ("log", "linear")
@@ -57,7 +60,7 @@ class TrainConfig:
     weight_decay: float | None = None
     lr_schedule: str = "constant"
     # execution
-    backend: str = "torch"
+    backend: str = "auto"
     gradient: str = "exact"
     device: str = "auto"
     threads: int = 1
@@ -69,6 +72,16 @@ class TrainConfig:
     checkpoint: bool = True
 
     # ------------------------------------------------------------------ derived
+
+    def resolved_backend(self) -> str:
+        """The engine that trains this config: ``backend``, or for "auto" numpy when the run is seed
+        002's gradient or a small tied model off CUDA (:data:`SMALL_BATCH_ENTRIES`), else torch."""
+        if self.backend != "auto":
+            return self.backend
+        if self.gradient == "blog":
+            return "numpy"
+        small = self.n_instances * self.n_features * self.batch_size <= SMALL_BATCH_ENTRIES
+        return "numpy" if small and self.model == "tied" and self.device != "cuda" else "torch"
 
     @property
     def n_instances(self) -> int:
@@ -162,7 +175,12 @@ class TrainConfig:
                 bad(f"--backend numpy trains only the tied model (got --model {self.model}); use --backend torch")
             if self.device == "cuda":
                 bad("--backend numpy runs on the CPU only; drop --device cuda or use --backend torch")
-        elif self.gradient != "exact":
+        if self.gradient == "blog" and self.backend != "torch":
+            if self.model != "tied":
+                bad(f"--gradient blog trains only the tied model (got --model {self.model})")
+            if self.device == "cuda":
+                bad("--gradient blog runs on the CPU only (numpy backend); drop --device cuda")
+        elif self.gradient != "exact" and self.backend == "torch":
             bad("--gradient blog needs --backend numpy (the torch backend always uses the exact gradient)")
         return self
 

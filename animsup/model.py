@@ -15,6 +15,8 @@ oracle); :func:`loss_and_grad` computes the same loss and its exact gradient by 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import torch
 
@@ -97,6 +99,43 @@ def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean",
     return loss
 
 
+def sparse_block_loss_and_grad(x, W_enc, dec_aug, dec_imp, buf: dict, out: dict, *, model="tied", need_loss=True):
+    """One block of columns of the CPU training step, in the fewest passes over the block.
+
+    The importance is folded into the small matrices instead of the [k, n, c] tensors: with
+    u = (y - x) 1[z > 0] and g = 2c I u the gradient's pieces are
+    ``dh = (W_dec I) u``, ``[h; 1] u^T = [sum_b h u, sum_b u]`` (then times I: decoder and bias
+    gradients) and ``dh x^T`` (encoder gradient), so a block costs two bmm's forward, a clamp,
+    a subtraction, the row norms (loss), the ReLU mask and three thin bmm's backward.
+
+    :param x: (shape: [k, n, c]) the block (dense; mostly zeros)
+    :param W_enc: (shape: [k, m, n]) the encoder (W)
+    :param dec_aug: (shape: [k, n, m + 1]) [W_dec^T | b]
+    :param dec_imp: (shape: [k, m, n]) W_dec times 2c I
+    :param buf: scratch tensors "haug" (shape: [k, m + 1, c], last row ones), "y", "v" (shape: [k, n, c])
+    :param out: where this block's pieces go: "G" (shape: [k, m + 1, n]) = [h; 1] u^T,
+        "E" (shape: [k, m, n]) = dh x^T, "sq" (shape: [k, n]) = sum_b (y - x)^2 (when ``need_loss``)
+    """
+    m = W_enc.shape[1]
+    haug, y, v = buf["haug"], buf["y"], buf["v"]
+    torch.bmm(W_enc, x, out=buf["h"])
+    haug[:, :m].copy_(buf["h"])
+    torch.bmm(dec_aug, haug, out=y)                           # z = W_dec^T h + b
+    if model != "linear":
+        y.clamp_min_(0)                                       # y = ReLU(z)
+    torch.sub(y, x, out=v)                                    # y - x
+    if need_loss:
+        torch.linalg.vector_norm(v, dim=2, out=out["sq"]).square_()
+    if model != "linear":
+        _threshold_backward(v, y, 0, grad_input=v)            # u = (y - x) 1[z > 0]
+    dh = torch.bmm(dec_imp, v, out=buf["h"])                   # [k, m, c]
+    torch.bmm(haug, v.transpose(1, 2), out=out["G"])
+    torch.bmm(dh, x.transpose(1, 2), out=out["E"])
+
+
+_threshold_backward = torch.ops.aten.threshold_backward.grad_input
+
+
 def loss_from_sq(sq, importance):
     """Loss (shape: [...]) from per-feature sums of squared errors (shape: [..., n]) and 2c I (shape: [n])."""
     return (sq @ importance).mul_(0.5)
@@ -153,18 +192,23 @@ class TorchEngine:
         imp = grad_weight(importance_vector(cfg.importance, n), cfg.loss_reduction, cfg.batch_size, n)
         self.importance = torch.from_numpy(imp).to(device)
         kw = dict(dataset_size=cfg.dataset_size, normalize=cfg.normalize)
-        kw["block"] = block_columns(k, n, cfg.batch_size) if device == "cpu" else None
         if device == "cpu":
             self.data = Batches(cfg.instance_probabilities(), n, cfg.batch_size, cfg.seeds, **kw)
         else:
             self.data = CudaBatches(cfg.instance_probabilities(), n, cfg.batch_size, cfg.seeds, device=device, **kw)
         self.neg_inv_p = torch.from_numpy(-inverse_probability(cfg.instance_probabilities())).view(-1, 1, 1)
+        self.sparse = device == "cpu" and self.data.sparse
+        self._pool = None
+        if self.sparse:
+            self._sparse_buffers(cfg.threads)
         self.opt = FlatOptimizer(self.params, cfg.optimizer, cfg.resolved_weight_decay())
 
     def loss_and_grad(self, need_loss: bool = True):
         """Draw the next batch, fill ``grad``, and return this step's loss record (on the device; turn a
         list of them into losses with :meth:`losses_to_numpy`). On the CPU a large batch is processed in
         cache-sized blocks of columns (:func:`block_columns`); the result is the same up to rounding."""
+        if self.sparse:
+            return self._sparse_loss_and_grad(need_loss)
         cfg, v = self.cfg, self.views
         kw = dict(model=cfg.model, reduction=cfg.loss_reduction, out=self.grads, need_loss=need_loss, deferred=True)
         blocks = self._blocks()
@@ -180,6 +224,86 @@ class TorchEngine:
             if need_loss:
                 return loss_from_sq(sq, self.importance) + l1_penalty(cfg.l1, v["W"], v["b"], v.get("W_dec"))
         return sq
+
+    def _sparse_loss_and_grad(self, need_loss: bool):
+        """The CPU step for sparse data (:attr:`Batches.sparse`): each block of columns is drawn as its
+        non-zero entries, scattered into a zeroed buffer, run through :func:`sparse_block_loss_and_grad`
+        and zeroed again; the blocks' pieces are summed in block order. With ``threads`` T > 1, T
+        threads take the blocks as they come free (each block has its own generator, each thread its
+        own buffers), so the result does not depend on T or on the scheduling."""
+        cfg, v, m = self.cfg, self.views, self.cfg.n_hidden
+        W = v["W"]
+        dec = v.get("W_dec", W)
+        dec_aug = torch.cat([dec.transpose(1, 2), v["b"].unsqueeze(2)], 2)
+        dec_imp = dec * self.importance
+
+        n_blocks = len(self._parts)
+        queue = itertools.count()  # blocks go to whichever thread is free (next() is atomic under the GIL)
+
+        def work(t: int) -> None:
+            while (j := next(queue)) < n_blocks:
+                buf = self._bufs[t][self._cols[j]]
+                idx, vals = self.data.sparse_block(j)
+                buf["xn"].reshape(-1)[idx] = vals
+                sparse_block_loss_and_grad(buf["x"], W, dec_aug, dec_imp, buf, self._parts[j], model=cfg.model,
+                                           need_loss=need_loss)
+                buf["x"].zero_()  # (a memset: cheaper than scattering zeros back)
+
+        if self._pool is None:
+            work(0)
+        else:
+            futures = [self._pool.submit(work, t) for t in range(1, len(self._bufs))]
+            work(0)
+            for f in futures:
+                f.result()
+        parts = self._parts
+        G, E = parts[0]["G"].clone(), parts[0]["E"].clone()
+        sq = parts[0]["sq"].clone() if need_loss else None
+        for part in parts[1:]:
+            G += part["G"]
+            E += part["E"]
+            if need_loss:
+                sq += part["sq"]
+        g = self.grads
+        torch.mul(G[:, m], self.importance, out=g["b"])
+        if "W_dec" in g:
+            torch.mul(G[:, :m], self.importance, out=g["W_dec"])
+            g["W"].copy_(E)
+        else:
+            torch.addcmul(E, G[:, :m], self.importance, out=g["W"])
+        if cfg.l1:
+            self.grad.add_(self.params.sign(), alpha=cfg.l1)
+            if need_loss:
+                return loss_from_sq(sq, self.importance) + l1_penalty(cfg.l1, W, v["b"], v.get("W_dec"))
+        return sq
+
+    def _sparse_buffers(self, threads: int) -> None:
+        """Per thread and block width: a zeroed numpy x the sampler scatters into (shared with torch) and
+        scratch tensors; per block: its output pieces."""
+        k, m, n = self.k, self.cfg.n_hidden, self.cfg.n_features
+        self._cols = self.data.block_sizes()
+        threads = max(1, min(threads, len(self._cols)))
+        self._bufs = []
+        for _ in range(threads):
+            by_cols = {}
+            for cols in set(self._cols):
+                xn = np.zeros((k, n, cols), np.float32)
+                by_cols[cols] = {"xn": xn, "x": torch.from_numpy(xn), "haug": torch.ones(k, m + 1, cols),
+                                 "h": torch.empty(k, m, cols), "y": torch.empty(k, n, cols), "v": torch.empty(k, n, cols)}
+            self._bufs.append(by_cols)
+        self._parts = [{"G": torch.empty(k, m + 1, n), "E": torch.empty(k, m, n), "sq": torch.empty(k, n)}
+                       for _ in self._cols]
+        self._pool = None
+        if threads > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="animsup-block")
+
+    def close(self) -> None:
+        """Stop the block threads (if any)."""
+        if getattr(self, "_pool", None) is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def _blocks(self) -> list:
         """The batch as (x or -x, negated) blocks of columns."""

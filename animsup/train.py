@@ -96,7 +96,7 @@ def snapshot_steps(steps: int, every: int | None = None, snapshots: int = 200, s
 
 def make_engine(cfg: TrainConfig):
     """The backend's engine (params, data, optimiser) and the device it runs on."""
-    if cfg.backend == "numpy":
+    if cfg.resolved_backend() == "numpy":
         from animsup.numpy_model import NumpyEngine
 
         return NumpyEngine(cfg)
@@ -104,8 +104,11 @@ def make_engine(cfg: TrainConfig):
 
     from animsup.model import TorchEngine, resolve_device
 
-    torch.set_num_threads(cfg.threads)
-    return TorchEngine(cfg, resolve_device(cfg.device))
+    engine = TorchEngine(cfg, resolve_device(cfg.device))
+    # the sparse CPU step runs `threads` block threads of one intra-op thread each; elsewhere torch's
+    # own intra-op threads (on 2 busy cores two of those were up to 30x slower than one: default 1)
+    torch.set_num_threads(1 if engine.sparse else cfg.threads)
+    return engine
 
 
 def checkpoint_path(log_path: str | os.PathLike) -> str:
@@ -215,6 +218,9 @@ class _Loop:
             ) from None
         finally:
             restore()
+            close = getattr(self.engine, "close", None)
+            if close is not None:
+                close()
         wall = time.perf_counter() - t0
         try:
             self.writer.end(status, step, wall)

@@ -32,7 +32,8 @@ def test_dict_round_trip_and_resolved_weight_decay():
         (dict(importance="steep"), "constant"),
         (dict(lr=0.0), "lr"),
         (dict(backend="numpy", model="untied"), "tied"),
-        (dict(gradient="blog"), "numpy"),
+        (dict(gradient="blog", backend="torch"), "numpy"),
+        (dict(gradient="blog", model="untied"), "tied"),
         (dict(every=0), "every"),
     ],
 )
@@ -40,3 +41,13 @@ def test_validate_rejects_with_one_line(changes, words):
     with pytest.raises(AnimsupError) as e:
         TrainConfig(**changes).validate()
     assert words in str(e.value) and "\n" not in str(e.value)
+
+
+def test_auto_backend_picks_numpy_only_for_small_tied_cpu_runs():
+    small = TrainConfig(n_features=5, seeds=[0, 1, 2, 3], batch_size=1024)  # 20k entries a batch
+    assert small.resolved_backend() == "numpy"
+    assert small.replace(model="untied").resolved_backend() == "torch"
+    assert small.replace(device="cuda").resolved_backend() == "torch"
+    assert small.replace(backend="torch").resolved_backend() == "torch"
+    assert TrainConfig(n_features=32, seeds=list(range(100))).resolved_backend() == "torch"
+    assert TrainConfig(n_features=32, seeds=list(range(100)), gradient="blog").resolved_backend() == "numpy"

@@ -1,6 +1,8 @@
 import numpy as np
 
-from animsup.data import Batches, importance_vector, normalize_samples_, sparse_from_uniform
+import pytest
+
+from animsup.data import Batches, bernoulli_positions, importance_vector, normalize_samples_, sparse_from_uniform
 
 
 def test_importance_vector():
@@ -41,3 +43,75 @@ def test_normalize_samples():
     x = np.array([[[3.0, 0.0], [4.0, 0.0]]], np.float32)  # two samples (columns): (3, 4) and (0, 0)
     normalize_samples_(x)
     assert np.allclose(x, [[[0.6, 0], [0.8, 0]]])
+
+
+def test_geometric_gaps_give_independent_bernoulli_trials():
+    """bernoulli_positions == a row of independent Bernoulli(p) trials: counts, per-position rate,
+    the gap law P(gap = g) = p (1-p)^(g-1), and p = 1 (every position)."""
+    rng = np.random.default_rng(1)
+    p = np.array([0.1, 0.01, 0.25, 1.0])
+    length, reps = 4000, 50
+    counts, hits = np.zeros((reps, 4)), np.zeros((4, length))
+    gaps = []
+    for r in range(reps):
+        idx = bernoulli_positions(rng, p, length)
+        assert np.all(np.diff(idx) > 0) and idx.min() >= 0 and idx.max() < 4 * length
+        row, pos = idx // length, idx % length
+        counts[r] = np.bincount(row, minlength=4)
+        np.add.at(hits, (row, pos), 1)
+        gaps.append(np.diff(pos[row == 0]))
+    assert np.all(counts[:, 3] == length)  # p = 1
+    for i, pi in enumerate(p[:3]):
+        n = reps * length
+        assert abs(counts[:, i].sum() / n - pi) < 4 * np.sqrt(pi * (1 - pi) / n)
+        # no position is favoured: the first and second halves of the row see the same rate
+        half = hits[i, : length // 2].sum() / hits[i].sum()
+        assert abs(half - 0.5) < 4 * np.sqrt(0.25 / hits[i].sum())
+    g = np.concatenate(gaps)
+    for gap in (1, 2, 5, 10):
+        expected = 0.1 * 0.9 ** (gap - 1)
+        assert abs(np.mean(g == gap) - expected) < 4 * np.sqrt(expected / len(g)) + 1e-3
+
+
+def test_bernoulli_positions_draws_again_for_rows_not_yet_past_the_end(monkeypatch):
+    """A row with more successes than one draw of gaps covers continues with a second draw: the
+    result is still sorted, within bounds, and at the right rate."""
+    rng = np.random.default_rng(2)
+    p = np.array([0.2, 0.0001])  # the width comes from the largest p: force many redraws via a tiny row length
+    idx = bernoulli_positions(rng, p, 200_000)
+    assert np.all(np.diff(idx) > 0) and idx.max() < 400_000
+    n0 = np.sum(idx < 200_000)
+    assert abs(n0 / 200_000 - 0.2) < 4 * np.sqrt(0.16 / 200_000)
+
+
+@pytest.mark.parametrize("p", [[0.1, 0.02], [0.25]])
+def test_sparse_batches_reproducible_resumable_and_distributed_like_the_dense_sampler(p):
+    per_instance = np.repeat(p, 20)  # Batches takes one probability per instance
+    a = Batches(per_instance, 32, 2000, list(range(20)))
+    assert a.sparse and len(a.block_sizes()) > 1  # several blocks, each with its own generator
+    b = Batches(per_instance, 32, 2000, list(range(20)))
+    x = a.next()
+    assert x.shape == (len(p) * 20, 32, 2000) and x.dtype == np.float32
+    np.testing.assert_array_equal(x, b.next())
+    state = a.get_state()
+    x1 = a.next()
+    a.set_state(state)
+    np.testing.assert_array_equal(a.next(), x1)
+    assert not np.array_equal(x, x1)
+    for i, pi in enumerate(p):
+        rows = x1[i * 20 : (i + 1) * 20]
+        nz = rows[rows > 0]
+        n = rows.size
+        assert abs(nz.size / n - pi) < 4 * np.sqrt(pi * (1 - pi) / n)
+        assert abs(nz.mean() - 0.5) < 0.01 and abs(nz.var() - 1 / 12) < 0.005 and nz.max() < 1
+
+
+def test_dense_sampler_for_dense_or_tiny_batches_and_states_do_not_mix():
+    p = [0.1] * 20
+    assert Batches(p, 32, 1000, list(range(20))).sparse
+    assert not Batches([0.5] * 20, 32, 1000, list(range(20))).sparse  # p above SPARSE_MAX_PROBABILITY
+    assert not Batches([0.1], 5, 1024, [0]).sparse  # 5k entries: the fixed cost would dominate
+    assert not Batches(p, 32, 1000, list(range(20)), normalize=True).sparse
+    dense, sparse = Batches([0.1], 5, 1024, [0]), Batches(p, 32, 1000, list(range(20)))
+    with pytest.raises(ValueError):
+        sparse.set_state(dense.get_state())

@@ -123,6 +123,20 @@ def test_interrupt_then_resume_equals_uninterrupted(tmp_path):
     np.testing.assert_array_equal(a.W, b.W[common])
 
 
+def test_sparse_sampler_run_resumes_identically_with_another_thread_count(tmp_path):
+    """The sparse CPU path (one generator per block) checkpoints every block's stream; the thread
+    count changes neither the run nor its resumption."""
+    cfg = small(n_features=32, feature_probability=[0.05], seeds=[0, 1, 2], batch_size=1024, steps=30, every=5)
+    full = train(cfg, tmp_path / "full.jsonl")
+    train(cfg.replace(steps=15, threads=2), tmp_path / "part.jsonl")
+    res = resume(tmp_path / "part.jsonl", steps=30, threads=1)
+    assert res.status == "completed"
+    a, b = read_log(tmp_path / "full.jsonl"), read_log(tmp_path / "part.jsonl")
+    np.testing.assert_array_equal(a.W, b.W)
+    np.testing.assert_array_equal(a.loss_curve, b.loss_curve)
+    assert full.status == "completed"
+
+
 def test_resume_without_checkpoint_replays_and_extends_a_completed_run(tmp_path):
     full = train(small(steps=80, every=10), tmp_path / "full.jsonl")
     short = train(small(steps=40, every=10, checkpoint=False), tmp_path / "short.jsonl")

@@ -66,11 +66,13 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     o.add_argument("--lr-schedule", default=d.lr_schedule, choices=c.LR_SCHEDULES)
     e = parser.add_argument_group("execution")
     e.add_argument("--backend", default=d.backend, choices=c.BACKENDS,
-                   help="torch (all models) or numpy (tied only, hand-derived gradients)")
+                   help="torch (all models), numpy (tied only, hand-derived gradients), or auto: numpy for seed "
+                        "002's gradient and small tied runs off CUDA (faster there), else torch")
     e.add_argument("--gradient", default=d.gradient, choices=c.GRADIENTS,
                    help="numpy backend: exact gradient, or seed 002's printed (blog) formulas")
     e.add_argument("--device", default=d.device, choices=c.DEVICES)
-    e.add_argument("--threads", type=int, default=d.threads, help="torch intra-op threads (1 is fastest on a busy machine)")
+    e.add_argument("--threads", type=int, default=d.threads, help="CPU threads: block threads for sparse data (p <= 0.25), else torch intra-op threads "
+                        "(default 1: on 2 busy cores more intra-op threads were up to 30x slower)")
     s = parser.add_argument_group("snapshots")
     s.add_argument("--every", type=int, default=None, metavar="K", help="a snapshot every K steps (overrides --snapshots)")
     s.add_argument("--snapshots", type=int, default=d.snapshots, metavar="N", help="number of snapshots")
@@ -185,7 +187,7 @@ def summary(result) -> str:
     lines = [
         f"{result.status} at step {result.step} of {cfg.steps} in {result.wall_seconds:.1f} s "
         f"({rate:,.0f} steps/s, {k} instance{'s' * (k != 1)} of {cfg.model} n={cfg.n_features} m={cfg.n_hidden}, "
-        f"{cfg.backend}/{result.device})",
+        f"{cfg.resolved_backend()}/{result.device})",
         f"log: {result.log_path}",
     ]
     loss = np.asarray(result.final_loss, dtype=np.float64).reshape(len(cfg.feature_probability), len(cfg.seeds))
