@@ -41,6 +41,7 @@ _INIT_TAG = 0x1A1D  # domain separation between the init and data streams
 _DATA_TAG = 0xDA7A
 SPARSE_MAX_PROBABILITY = 0.25  # above it one uniform per entry is cheaper than drawing the gaps
 SPARSE_MIN_ENTRIES = 1 << 16  # below it (entries per batch) the sparse sampler's fixed cost dominates
+SPARSE_BLOCK_ENTRIES = 1 << 20  # entries of x per block of the sparse step (see sparse_block_columns)
 
 
 def importance_vector(importance, n_features: int) -> np.ndarray:
@@ -95,9 +96,6 @@ def sparse_block_columns(n_instances: int, n_features: int, batch: int) -> int:
     smaller ones pay more per-op overhead). Depends only on the shape, so the data stream does too."""
     cols = SPARSE_BLOCK_ENTRIES // (n_instances * n_features)
     return batch if cols >= batch else max(16, 1 << (cols.bit_length() - 1))
-
-
-SPARSE_BLOCK_ENTRIES = int(__import__("os").environ.get("ANIMSUP_SBE", 1 << 20))
 
 
 def bernoulli_positions(rng: np.random.Generator, p: np.ndarray, length: int) -> np.ndarray:
