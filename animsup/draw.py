@@ -163,13 +163,16 @@ class _Sprites:
         return cov
 
     @staticmethod
-    def blend(buf: np.ndarray, cov: np.ndarray, x: int, y: int, rgb: np.ndarray) -> None:
-        """Paint ``rgb`` with coverage ``cov`` at top-left pixel (x, y) of ``buf`` (H, W, 4)."""
+    def blend(buf: np.ndarray, cov: np.ndarray, x: int, y: int, rgb: np.ndarray, dirty: list | None = None) -> None:
+        """Paint ``rgb`` with coverage ``cov`` at top-left pixel (x, y) of ``buf`` (H, W, 4);
+        the rectangle painted (rows, columns) is appended to ``dirty``."""
         H, W = buf.shape[:2]
         h, w = cov.shape
         x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
         if x1 <= x0 or y1 <= y0:
             return
+        if dirty is not None:
+            dirty.append((y0, y1, x0, x1))
         a = cov[y0 - y:y1 - y, x0 - x:x1 - x, None]
         region = buf[y0:y1, x0:x1, :3]
         region[...] = (region * (1.0 - a) + rgb * a).astype(np.uint8)
@@ -206,10 +209,13 @@ class FrameDrawer:
             for a in self._dynamic:
                 a.set_animated(True)
             self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
         buf = np.asarray(self.canvas.buffer_rgba())
         if buf.shape[:2] != (self.height, self.width):
             raise RuntimeError(f"canvas is {buf.shape[1]}x{buf.shape[0]}, expected {self.width}x{self.height}")
+        # the static background; each frame restores only the rectangles the last frame drew in
+        self._bg = buf.copy()
+        self._static_rects = [self._rect(bb, 4) for bb in self._dynamic_boxes()]
+        self._dirty: list = []
 
     # ------------------------------------------------------------------ layout
 
@@ -370,14 +376,62 @@ class FrameDrawer:
                 fontsize=self.fs * 0.75,
                 color=t["muted"],
             )
-        self.cursor = ax.axvline(s.loss_xlim[0], color=t["cursor"], lw=1.3, alpha=0.9)
-        self.cursor_dots = ax.scatter(
-            np.zeros(K), np.ones(K), s=(self.fs * 0.55) ** 2, zorder=5, marker=_DOT, c=[self.instance_color(k) for k in range(K)] if K > 1 else t["cursor"],
-            edgecolors=t["bg"], linewidths=0.8, clip_on=False,
-        )
+        # the cursor (a vertical line at the current step, a dot on each moving average) is
+        # painted with numpy (_paint_cursor): two matplotlib artists on a log axis cost ~0.8 ms a frame
+        pt = s.dpi / 72
+        self._cursor_w = 1.3 * pt  # line width, px
+        self._cursor_rgb, self._cursor_alpha = _rgb(t["cursor"]), 0.9
+        self._dot_r, self._dot_edge = self.fs * 0.55 / 2 * pt, 0.8 * pt  # dot radius and edge width, px
+        from matplotlib.colors import to_rgb
+
+        self._dot_rgb = np.array([np.array(to_rgb(self.instance_color(k) if K > 1 else t["cursor"])) * 255 for k in range(K)],
+                                 dtype=np.float32)
         self.mono = _Sprites("DejaVu Sans Mono", self.fs, s.dpi)
         self.fg_rgb, self.bg_rgb = _rgb(t["fg"]), _rgb(t["bg"])
-        self._dynamic += [self.cursor, self.cursor_dots]
+
+    def _paint_cursor(self, buf: np.ndarray, x: float, ys: np.ndarray, dirty: list) -> None:
+        """The loss cursor at display x (an antialiased vertical line clipped to the loss axes)
+        and a dot (face colour, background-coloured edge) at each display y in ``ys``."""
+        H, W = self.height, self.width
+        bb = self.loss_ax.bbox
+        # snapped to the pixel grid like matplotlib's straight lines: crisp, whole-pixel steps
+        w = self._cursor_w
+        xs = math.floor(x + 0.5) if round(w) % 2 == 0 else math.floor(x) + 0.5
+        a, b = xs - w / 2, xs + w / 2
+        c0, c1 = max(int(math.floor(a)), int(bb.x0), 0), min(int(math.ceil(b)), int(math.ceil(bb.x1)), W)
+        r0, r1 = max(int(round(H - bb.y1)), 0), min(int(round(H - bb.y0)), H)
+        if c1 > c0 and r1 > r0:
+            cols = np.arange(c0, c1, dtype=np.float32)
+            cov = np.clip(np.minimum(cols + 1, b) - np.maximum(cols, a), 0, 1)[None, :, None] * self._cursor_alpha
+            region = buf[r0:r1, c0:c1, :3]
+            region[...] = region * (1 - cov) + self._cursor_rgb * cov
+            dirty.append((r0, r1, c0, c1))
+        ok = np.isfinite(ys)
+        if not ok.any():
+            return
+        r, e = self._dot_r, self._dot_edge
+        half = int(math.ceil(r + e / 2 + 1))
+        offs = np.arange(-half, half + 1, dtype=np.float32)
+        cx0 = int(math.floor(x))
+        rows = H - ys[ok]  # dot centres in row coordinates
+        ry0 = np.floor(rows).astype(int)
+        dx = offs[None, None, :] + (cx0 + 0.5 - x)  # pixel centres relative to the dot centres
+        dy = offs[None, :, None] + (ry0 + 0.5 - rows)[:, None, None].astype(np.float32)
+        d = np.sqrt(dx * dx + dy * dy)  # [dots, rows, cols]
+        outer = np.clip(r + e / 2 - d + 0.5, 0, 1)[..., None]
+        inner = np.clip(r - e / 2 - d + 0.5, 0, 1)[..., None]
+        colors = self._dot_rgb[ok]
+        for k in range(len(rows)):
+            y0, x0 = ry0[k] - half, cx0 - half
+            ya, xa = max(y0, 0), max(x0, 0)
+            yb, xb = min(y0 + len(offs), H), min(x0 + len(offs), W)
+            if yb <= ya or xb <= xa:
+                continue
+            sl = (k, slice(ya - y0, yb - y0), slice(xa - x0, xb - x0))
+            region = buf[ya:yb, xa:xb, :3]
+            out = region * (1 - outer[sl]) + self.bg_rgb * outer[sl]
+            region[...] = out * (1 - inner[sl]) + colors[k] * inner[sl]
+            dirty.append((ya, yb, xa, xb))
 
     def _build_bias(self, rect) -> None:
         s, t = self.scene, self.theme
@@ -407,9 +461,7 @@ class FrameDrawer:
         for k, view in enumerate(self._views):
             view.update(frame, k)
         step = frame.step
-        self.cursor.set_xdata([step, step])
         ys = np.array([np.interp(step, s.loss_step, s.loss_smooth[:, k]) for k in range(s.loss_smooth.shape[1])])
-        self.cursor_dots.set_offsets(np.column_stack([np.full(len(ys), step), ys]))
         if len(ys) == 1:
             step_lines = [f"step {step:>10,.0f}", f"loss {ys[0]:10.3e}"]
         else:
@@ -427,13 +479,21 @@ class FrameDrawer:
         else:
             self.caption.set_visible(False)
 
-        self.canvas.restore_region(self._background)
+        buf = np.asarray(self.canvas.buffer_rgba())
+        bg = self._bg
+        for r0, r1, c0, c1 in self._dirty:
+            buf[r0:r1, c0:c1] = bg[r0:r1, c0:c1]
+        dirty = list(self._static_rects)
         for a in self._dynamic:
             if a.get_visible():
                 self.fig.draw_artist(a)
-        buf = np.asarray(self.canvas.buffer_rgba())
+        with np.errstate(invalid="ignore", divide="ignore"):  # log axis: a loss <= 0 has no y (no dot)
+            pts = self.loss_ax.transData.transform(np.column_stack([np.full(len(ys), step), ys]))
+        self._paint_cursor(buf, float(self.loss_ax.transData.transform((step, s.loss_ylim[0]))[0]), pts[:, 1], dirty)
+        if self.caption.get_visible():
+            dirty.append(self._rect(self.caption.get_bbox_patch().get_window_extent().extents, 4))
         for view in self._views:
-            view.paint_text(buf)
+            view.paint_text(buf, dirty)
         # step and loss, top right of the loss panel
         bb = self.loss_ax.bbox
         pad = int(0.6 * self.fs * self.scene.dpi / 72)
@@ -442,11 +502,32 @@ class FrameDrawer:
         bw = max(c.shape[1] for c in covs) + pad
         bh = sum(c.shape[0] for c in covs) + pad // 2
         x0, y0 = max(int(bb.x1) - bw - pad // 2, 0), max(y - pad // 2, 0)
-        _Sprites.blend(buf, np.full((bh, bw), 0.85, np.float32), x0, y0, self.bg_rgb)
+        _Sprites.blend(buf, np.full((bh, bw), 0.85, np.float32), x0, y0, self.bg_rgb, dirty)
         for cov in covs:
-            _Sprites.blend(buf, cov, int(bb.x1) - cov.shape[1] - pad, y, self.fg_rgb)
+            _Sprites.blend(buf, cov, int(bb.x1) - cov.shape[1] - pad, y, self.fg_rgb, dirty)
             y += cov.shape[0]
+        self._dirty = dirty
         return buf
+
+    def _rect(self, extents, margin: int) -> tuple[int, int, int, int]:
+        """Display extents (x0, y0, x1, y1; origin bottom-left) -> buffer rows and columns
+        (r0, r1, c0, c1), grown by ``margin`` pixels and clipped to the frame."""
+        x0, y0, x1, y1 = (extents.extents if hasattr(extents, "extents") else extents)
+        H, W = self.height, self.width
+        r0 = max(int(math.floor(H - y1)) - margin, 0)
+        r1 = min(int(math.ceil(H - y0)) + margin, H)
+        c0 = max(int(math.floor(x0)) - margin, 0)
+        c1 = min(int(math.ceil(x1)) + margin, W)
+        return (r0, max(r1, r0), c0, max(c1, c0))
+
+    def _dynamic_boxes(self) -> list:
+        """Display boxes of everything that moves, except the loss cursor, the step text and the
+        caption (their rectangles are taken per frame): the axes the moving artists are clipped
+        to (labels may stick out 2 px: the margin covers them)."""
+        boxes = [b for v in self._views for b in v.boxes()]
+        if "bias" in self.scene.panels:
+            boxes.append(self.bias_ax.bbox)
+        return boxes
 
     def close(self) -> None:
         self.fig.clear()
@@ -463,6 +544,8 @@ class _PlaneView:
         self.line = s.n_hidden == 1
         self.untied = s.model == "untied"
         self._dec_points = None
+        self._affine = None  # data -> pixels, taken at the first frame (after the layout)
+        self._label_order = np.lexsort((np.arange(s.n_features), -s.importance))
         x0, y0, bw, bh = box
         pt = s.dpi / 72
         fs = d.fs
@@ -543,6 +626,7 @@ class _PlaneView:
         self.fg_rgb, self.muted_rgb = _rgb(t["fg"]), _rgb(t["muted"])
         self.label_pos: list = []  # (text, top-left x, top-left y) in buffer pixels
         self.quiet_label = ""
+        self.quiet_n = 0
         d._dynamic += dyn
         self.label_h = self.label_font.height
         if colorbar:
@@ -623,70 +707,91 @@ class _PlaneView:
         else:
             self.outline.set_visible(False)
         nq = int(quiet.sum())
+        self.quiet_n = nq
         self.quiet_label = f"{nq} feature{'s' if nq != 1 else ''} ≈ 0 (at the origin)" if nq else ""
         self.label_pos = []
         if self.labels_on:
             self._place_labels(P, norm, quiet)
 
+    def _to_pixels(self, P: np.ndarray) -> np.ndarray:
+        """Data -> display pixels (origin bottom-left) with the axes' affine transform, taken
+        once after the first layout (the limits never change; transData per call costs ~50 µs)."""
+        if self._affine is None:
+            self._affine = self.ax.transData.get_affine().get_matrix().copy()
+        M = self._affine
+        return P @ M[:2, :2].T + M[:2, 2]
+
+    # label candidates around a tip: (direction angle offset from "outward", distance factor)
+    _PLANE_CANDS = np.array([(da, dist) for dist in (1.0, 1.7) for da in (0, 0.45, -0.45, 0.9, -0.9, 1.5, -1.5, 2.2, -2.2)])
+    _LINE_CANDS = np.array([(0, 1), (0, -1), (0, 2), (0, -2), (0, 3), (0, -3)], dtype=float)
+
     def _place_labels(self, P: np.ndarray, norm: np.ndarray, quiet: np.ndarray) -> None:
         """Greedy collision-free labels: most important features first, candidate offsets
-        around the tip (outward first); a label with no free spot is hidden."""
-        ax = self.ax
-        pix = ax.transData.transform(P)
-        bbox = ax.bbox
-        order = np.lexsort((np.arange(self.n), -self.d.scene.importance))
-        placed: list[tuple[float, float, float, float]] = []
+        around the tip (outward first); a label with no free spot is hidden. All candidates
+        of a label are tested at once against the tips and the labels placed so far."""
+        pix = self._to_pixels(P)
+        bb = self.ax.bbox
+        lim = (bb.x0 - 2, bb.y0 - 2, bb.x1 + 2, bb.y1 + 2)
+        order = self._label_order
         # tip dots are obstacles too
         r = math.sqrt(self.dot_size) * self.d.scene.dpi / 72 / 2 + 1
-        obstacles = [(x - r, y - r, x + r, y + r) for (x, y), q in zip(pix, quiet) if not q]
-        if self.untied and self._dec_points is not None:
-            obstacles += [(x - r * 1.3, y - r * 1.3, x + r * 1.3, y + r * 1.3)
-                          for x, y in ax.transData.transform(self._dec_points)]
-        origin = ax.transData.transform((0, 0))
+        live = pix[~quiet]
+        obst = [np.concatenate([live - r, live + r], 1)]
+        if self.untied and self._dec_points is not None and len(self._dec_points):
+            dp = self._to_pixels(self._dec_points)
+            obst.append(np.concatenate([dp - r * 1.3, dp + r * 1.3], 1))
+        boxes = np.concatenate(obst + [np.zeros((len(order), 4))])  # obstacles, then the labels placed
+        n_box = sum(len(o) for o in obst)
+        origin = self._to_pixels(np.zeros((1, 2)))[0]
         base_d = self.label_h * 0.9
         H = self.d.height
+        if self.line:
+            dx = np.zeros(len(self._LINE_CANDS))
+            dy = np.sign(self._LINE_CANDS[:, 1])
+            dist = np.abs(self._LINE_CANDS[:, 1])
+        else:
+            da, dist = self._PLANE_CANDS[:, 0], self._PLANE_CANDS[:, 1]
         for i in order:
             if quiet[i]:
                 continue
-            v = pix[i] - origin
-            nv = math.hypot(v[0], v[1])
-            if self.line:
-                cands = [(0, 1), (0, -1), (0, 2), (0, -2), (0, 3), (0, -3)]
-                dirs = [(0.0, math.copysign(1.0, c[1])) for c in cands]
-                dists = [abs(c[1]) for c in cands]
-            else:
-                a0 = math.atan2(v[1], v[0]) if nv > 0 else math.pi / 2
-                dirs, dists = [], []
-                for dist in (1.0, 1.7):
-                    for da in (0, 0.45, -0.45, 0.9, -0.9, 1.5, -1.5, 2.2, -2.2):
-                        dirs.append((math.cos(a0 + da), math.sin(a0 + da)))
-                        dists.append(dist)
-            text = str(i)
-            cov = self.label_font.line(text)
+            cov = self.label_font.line(str(i))
             h, w = cov.shape
-            ok = False
-            for (dx, dy), dist in zip(dirs, dists):
-                cx = pix[i, 0] + dx * (base_d * dist + w / 2)
-                cy = pix[i, 1] + dy * (base_d * dist + h / 4)
-                box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
-                if box[0] < bbox.x0 - 2 or box[2] > bbox.x1 + 2 or box[1] < bbox.y0 - 2 or box[3] > bbox.y1 + 2:
-                    continue
-                if any(_overlap(box, o) for o in placed) or any(_overlap(box, o) for o in obstacles):
-                    continue
-                ok = True
-                break
-            if ok:
-                placed.append(box)
-                self.label_pos.append((cov, int(round(cx - w / 2)), int(round(H - cy - h / 2))))
+            px, py = pix[i]
+            if not self.line:
+                vx, vy = px - origin[0], py - origin[1]
+                a0 = math.atan2(vy, vx) if math.hypot(vx, vy) > 0 else math.pi / 2
+                dx, dy = np.cos(a0 + da), np.sin(a0 + da)
+            cx = px + dx * (base_d * dist + w / 2)
+            cy = py + dy * (base_d * dist + h / 4)
+            x0, y0, x1, y1 = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+            ok = (x0 >= lim[0]) & (x1 <= lim[2]) & (y0 >= lim[1]) & (y1 <= lim[3])
+            if not ok.any():
+                continue
+            B = boxes[:n_box]
+            hit = ((x0[:, None] < B[:, 2]) & (B[:, 0] < x1[:, None]) & (y0[:, None] < B[:, 3]) & (B[:, 1] < y1[:, None]))
+            ok &= ~hit.any(1)
+            if not ok.any():
+                continue
+            j = int(np.argmax(ok))
+            boxes[n_box] = (x0[j], y0[j], x1[j], y1[j])
+            n_box += 1
+            self.label_pos.append((cov, int(round(x0[j])), int(round(H - cy[j] - h / 2))))
 
-    def paint_text(self, buf: np.ndarray) -> None:
+    def boxes(self) -> list:
+        return [self.ax.bbox]
+
+    def paint_text(self, buf: np.ndarray, dirty: list) -> None:
         for cov, x, y in self.label_pos:
-            _Sprites.blend(buf, cov, x, y, self.fg_rgb)
-        if self.quiet_label:
+            _Sprites.blend(buf, cov, x, y, self.fg_rgb, dirty)
+        if self.quiet_n:
             bb = self.ax.bbox
             pad = int(0.5 * self.d.fs * self.d.scene.dpi / 72)
-            _Sprites.blend(buf, self.quiet_font.line(self.quiet_label), int(bb.x0) + pad,
-                           int(self.d.height - bb.y1) + pad, self.muted_rgb)
+            # the long text, or a short one in small panels; never wider than the panel
+            for text in (self.quiet_label, f"{self.quiet_n} ≈ 0"):
+                cov = self.quiet_font.line(text)
+                if cov.shape[1] <= bb.width - 2 * pad:
+                    _Sprites.blend(buf, cov, int(bb.x0) + pad, int(self.d.height - bb.y1) + pad, self.muted_rgb, dirty)
+                    break
 
 
 def _overlap(a, b) -> bool:
@@ -739,6 +844,7 @@ class _GramView:
         if not small:
             bax.set_title("b", fontsize=fs * 0.85, color=t["muted"], pad=3)
         dyn = [self.im, self.bim]
+        self.axes = [ax, bax]
         self.bars = None
         if norms_w:
             nax = d.fig.add_axes(d._px(xs + side + gap * 4 + col_w, ys, norms_w, side))
@@ -752,6 +858,7 @@ class _GramView:
             self.bars = PolyCollection([np.zeros((4, 2))] * n, facecolors=d.colors, edgecolors="none")
             nax.add_collection(self.bars)
             dyn.append(self.bars)
+            self.axes.append(nax)
         if colorbar:
             from matplotlib.cm import ScalarMappable
 
@@ -763,8 +870,11 @@ class _GramView:
             cb.set_label("WᵀW (bias: own scale)", fontsize=fs * 0.75, color=t["muted"])
         d._dynamic += dyn
 
-    def paint_text(self, buf: np.ndarray) -> None:
+    def paint_text(self, buf: np.ndarray, dirty: list) -> None:
         pass
+
+    def boxes(self) -> list:
+        return [a.bbox for a in self.axes]
 
     def update(self, frame: Frame, k: int) -> None:
         W = frame.W[k].astype(np.float64)

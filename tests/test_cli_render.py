@@ -36,6 +36,7 @@ def test_render_writes_every_output_and_reports_the_mapping(log, tmp_path, capsy
     (["--out", "{tmp}/x.mp4", "--size", "huge"], "--size"),
     (["--out", "{tmp}/x.mp4", "--fps", "10", "--frames", "3", "--duration", "2"], "at most two"),
     (["--out", "{tmp}/x.mp4", "--panels", "weights"], "unknown panel"),
+    (["--out", "{tmp}/x.mp4", "--preset", "turbo"], "unknown --preset 'turbo'"),
 ])
 def test_bad_arguments_are_one_line_exit_2(log, tmp_path, capsys, args, msg):
     args = [a.format(tmp=tmp_path, log=log) for a in args]

@@ -66,6 +66,23 @@ def test_every_view_draws(tmp_path, kw):
         np.testing.assert_array_equal(img[2, 2, :3], (draw._rgb(draw.THEMES["dark"]["bg"])).astype(np.uint8))
 
 
+@pytest.mark.parametrize("kw", [
+    dict(n=12), dict(k=4, grid=True), dict(m=3, n=6), dict(model="untied"), dict(panels=("bias",), theme="dark"),
+])
+def test_a_frame_drawn_after_others_equals_a_fresh_drawing(tmp_path, kw):
+    """Each frame restores only the rectangles the previous frame drew in: nothing of an
+    earlier frame (arrows, labels, cursor, step text, caption) may be left behind."""
+    scene, frames, _ = scene_and_frames(tmp_path, T=10, positions=(0, 4, 9), **kw)
+    frames = [frames[2], frames[0], frames[1]]  # big, then small: what the big one drew must go
+    frames[0].caption = "1. step 90: a long caption that is gone in the next frame"
+    d = draw.FrameDrawer(scene)
+    for f in frames[:2]:
+        d.draw(f)
+    seq = d.draw(frames[2]).copy()
+    fresh = draw.FrameDrawer(scene).draw(frames[2])
+    np.testing.assert_array_equal(seq, fresh)
+
+
 def test_parse_size_rounds_up_to_even():
     assert draw.parse_size("1281x719") == (1282, 720)
     with pytest.raises(Exception, match="1280x720"):

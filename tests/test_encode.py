@@ -102,3 +102,38 @@ def test_missing_backend_says_what_to_install(monkeypatch, tmp_path):
         encode.make_encoder(tmp_path / "v.mp4", (W, H), 10)
     with pytest.raises(AnimsupError, match="pip install imageio-ffmpeg"):
         encode.make_encoder(tmp_path / "v.gif", (W, H), 10)
+
+
+@pytest.mark.parametrize("preset, settings", [
+    (None, [b"mbtree=1", b"rc_lookahead=10", b"subme=1"]),  # the default: superfast, lookahead kept
+    ("ultrafast", [b"cabac=1", b"deblock=1:", b"aq=1", b"mbtree=1", b"subme=0"]),
+    ("veryfast", [b"mbtree=1", b"subme=2"]),
+])
+def test_mp4_presets_reach_x264(tmp_path, preset, settings):
+    path = tmp_path / "v.mp4"
+    with encode.make_encoder(path, (W, H), 10, preset=preset) as enc:
+        for f in frames(6):
+            enc.write(f)
+    name, pix, imgs = decode(path)
+    assert name == "h264" and pix == "yuv420p" and len(imgs) == 6
+    data = path.read_bytes()  # x264 writes its settings into the stream (an SEI message)
+    for s in settings:
+        assert s in data, s
+
+
+def test_unknown_preset_is_an_error_naming_the_choices(tmp_path):
+    with pytest.raises(AnimsupError, match="ultrafast, superfast, veryfast"):
+        encode.make_encoder(tmp_path / "v.mp4", (W, H), 10, preset="turbo")
+
+
+def test_pipe_into_ffmpeg_is_enlarged(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    try:
+        max_size = int(open("/proc/sys/fs/pipe-max-size").read())
+    except OSError:
+        pytest.skip("no /proc/sys/fs/pipe-max-size (not Linux)")
+    enc = encode.make_encoder(tmp_path / "v.mp4", (W, H), 10)
+    with enc:
+        enc.write(frames(1)[0])
+        size = fcntl.fcntl(enc.proc.stdin.fileno(), getattr(fcntl, "F_GETPIPE_SZ", 1032))
+    assert size >= min(encode.PIPE_BYTES, max_size)

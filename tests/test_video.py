@@ -122,7 +122,8 @@ def test_annotate_marks_events(tmp_path, counting):
     assert joins
 
 
-@pytest.mark.parametrize("case", ["same-as-log", "unknown-ext", "no-folder", "bad-instance", "nan", "garbage", "theme"])
+@pytest.mark.parametrize("case", ["same-as-log", "unknown-ext", "no-folder", "bad-instance", "nan", "garbage", "theme",
+                                  "preset"])
 def test_bad_input_is_an_animsup_error(log, tmp_path, case):
     out, kw, path = tmp_path / "v.mp4", {}, log
     if case == "same-as-log":
@@ -141,6 +142,8 @@ def test_bad_input_is_an_animsup_error(log, tmp_path, case):
         path.write_bytes(b"\x00\x01 not a log\n")
     elif case == "theme":
         kw = dict(theme="neon")
+    elif case == "preset":
+        kw = dict(preset="turbo")
     with pytest.raises(AnimsupError):
         video.render(path, out, **kw)
     assert not (tmp_path / "v.mp4").exists()

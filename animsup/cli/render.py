@@ -36,6 +36,9 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     o = parser.add_argument_group("output")
     o.add_argument("--size", default="1280x720", metavar="WxH", help="frame size in pixels (rounded up to even)")
     o.add_argument("--dpi", type=float, default=100.0, help="dots per inch: larger text and lines at the same size")
+    o.add_argument("--preset", default=None, metavar="NAME",
+                   help="MP4 (x264) speed vs file size: ultrafast (fastest, ~1.7x larger files), superfast "
+                        "(the default), veryfast (~10%% smaller, ~20%% slower render), faster, fast, medium, slow")
     o.add_argument("--workers", type=int, default=None, metavar="N",
                    help="draw processes (default: cores - 1, the encoder keeps one busy; 0 or 1 = in process)")
     o.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
@@ -62,6 +65,7 @@ def render_kwargs(args) -> dict:
         instance=args.instance, grid=args.grid, panels=args.panels, smooth=args.smooth, annotate=args.annotate,
         theme=args.theme, fps=args.fps, duration=args.duration, frames=args.frames, time=args.time,
         hold=args.hold, at=args.at, size=args.size, dpi=args.dpi, workers=args.workers,
+        preset=getattr(args, "preset", None),
     )  # fmt: skip
 
 
