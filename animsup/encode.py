@@ -40,18 +40,21 @@ from animsup.errors import AnimsupError
 #: off the lookahead and macroblock tree, which on these mostly static frames (a fixed
 #: background, a few moving arrows) doubles the file for no measurable speed; animsup keeps
 #: them on (and, for ultrafast, CABAC, deblocking and adaptive quantisation, which cost
-#: little here). Measured at 1280x720, n=32, 200 frames, one x264 thread (encoder alone):
+#: little here). Measured at 1280x720, n=32, 200 frames, yuv420p in, one x264 thread
+#: (x264 alone; ffmpeg's RGB -> YUV conversion adds ~2.3 ms a frame to every preset):
 #:
-#: ==========  =========  ============  =========
-#: preset      ms/frame   size vs vf    PSNR (dB)
-#: ==========  =========  ============  =========
-#: ultrafast   3.3        1.7x          46.4
-#: superfast   5.1        1.12x         46.4
-#: veryfast    7.5        1 (295 KB)    46.7
-#: ==========  =========  ============  =========
+#: ==========  =========  ===========  =========
+#: preset      ms/frame   size vs vf   PSNR (dB)
+#: ==========  =========  ===========  =========
+#: ultrafast   3.3        1.7x         46.4
+#: superfast   5.1        1.12x        46.4
+#: veryfast    7.5        1 (295 KB)   46.7
+#: ==========  =========  ===========  =========
 #:
-#: ``superfast`` is the default: on 2 cores the drawer and ffmpeg share the machine, and
-#: veryfast's extra 2.5 ms a frame costs ~20% of the frame rate for 11% smaller files.
+#: ``ultrafast`` is the default: on 2 cores the drawer and ffmpeg share the machine, and a
+#: whole render (1000 frames, n=32, other load on the machine) ran at ~100 frames/s with it,
+#: ~80 with superfast and ~70 with veryfast; the files (~2.4 MB for 33 s at 720p) look the
+#: same. ``--preset veryfast`` (or slower) when file size matters more than render time.
 MP4_PRESETS = {
     "ultrafast": ("ultrafast", "mbtree=1:rc-lookahead=10:cabac=1:deblock=1:aq-mode=1"),
     "superfast": ("superfast", "mbtree=1:rc-lookahead=10"),
@@ -61,7 +64,7 @@ MP4_PRESETS = {
     "medium": ("medium", ""),
     "slow": ("slow", ""),
 }
-MP4_PRESET = "superfast"
+MP4_PRESET = "ultrafast"
 MP4_CRF = 23
 #: bytes of the pipe into ffmpeg (Linux F_SETPIPE_SZ; the default 64 KiB costs a context switch
 #: every 64 KiB of a 3.7 MB frame: ~25% more system time in both processes)

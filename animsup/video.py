@@ -369,8 +369,8 @@ def render(
     ``workers``: draw processes (default: cores - 1, as ffmpeg keeps one core busy; 0 or 1
     draws in process, as do videos shorter than ``MIN_FRAMES_FOR_WORKERS`` frames).
     ``preset``: the MP4 encoder's speed/size trade-off, a key of
-    :data:`animsup.encode.MP4_PRESETS` (default ``superfast``; ``veryfast`` makes ~10%
-    smaller files ~20% slower, ``ultrafast`` ~1.7x larger files faster).
+    :data:`animsup.encode.MP4_PRESETS` (default ``ultrafast``, tuned; ``superfast`` and
+    ``veryfast`` make ~1.5x smaller files, rendering ~20-30% fewer frames a second).
     ``progress(current, total)`` is called after each frame.
     """
     import time as _time

@@ -37,8 +37,8 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     o.add_argument("--size", default="1280x720", metavar="WxH", help="frame size in pixels (rounded up to even)")
     o.add_argument("--dpi", type=float, default=100.0, help="dots per inch: larger text and lines at the same size")
     o.add_argument("--preset", default=None, metavar="NAME",
-                   help="MP4 (x264) speed vs file size: ultrafast (fastest, ~1.7x larger files), superfast "
-                        "(the default), veryfast (~10%% smaller, ~20%% slower render), faster, fast, medium, slow")
+                   help="MP4 (x264) speed vs file size: ultrafast (the default, fastest), superfast, veryfast "
+                        "(~1.5x smaller files, ~20-30%% slower render), faster, fast, medium, slow")
     o.add_argument("--workers", type=int, default=None, metavar="N",
                    help="draw processes (default: cores - 1, the encoder keeps one busy; 0 or 1 = in process)")
     o.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
