@@ -416,7 +416,7 @@ def _assert_same_items(a, b):
         for u, v in zip(x, y):
             if isinstance(u, np.ndarray):
                 assert u.dtype == v.dtype and u.shape == v.shape
-                np.testing.assert_array_equal(u, v)
+                assert u.tobytes() == v.tobytes()  # bit for bit (-0.0, rounding)
             else:
                 assert u == v
 
