@@ -108,7 +108,7 @@ def logging_overhead(tmp, quick):
 
     torch.set_num_threads(common.THREADS)
     rows = []
-    shapes = [(5, 2, 1, 2000 if quick else 4000, 3 if quick else 5), (32, 2, 100, 50 if quick else 100, 3)]
+    shapes = [(5, 2, 1, 2000 if quick else 4000, 3 if quick else 5), (32, 2, 100, 50 if quick else 200, 3 if quick else 5)]
     for n, m, k, steps, repeat in shapes:
         base = dict(n_features=n, n_hidden=m, feature_probability=[0.1], seeds=list(range(k)), steps=steps,
                     batch_size=1024, threads=common.THREADS, device="cpu")
