@@ -481,8 +481,11 @@ class FrameDrawer:
 
         buf = np.asarray(self.canvas.buffer_rgba())
         bg = self._bg
-        for r0, r1, c0, c1 in self._dirty:
-            buf[r0:r1, c0:c1] = bg[r0:r1, c0:c1]
+        if len(self._dirty) > 24:  # a big grid: one copy beats many small ones
+            np.copyto(buf, bg)
+        else:
+            for r0, r1, c0, c1 in self._dirty:
+                buf[r0:r1, c0:c1] = bg[r0:r1, c0:c1]
         dirty = list(self._static_rects)
         for a in self._dynamic:
             if a.get_visible():
