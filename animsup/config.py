@@ -63,7 +63,7 @@ class TrainConfig:
     backend: str = "auto"
     gradient: str = "exact"
     device: str = "auto"
-    threads: int = 1
+    threads: Any = "auto"
     # logging
     every: int | None = None
     snapshots: int = 200
@@ -131,8 +131,10 @@ class TrainConfig:
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 bad(f"{name.replace('_', '-')} must be a positive integer, got {v!r}")
 
-        for name in ("n_features", "n_hidden", "steps", "batch_size", "threads", "loss_every", "snapshots"):
+        for name in ("n_features", "n_hidden", "steps", "batch_size", "loss_every", "snapshots"):
             positive_int(name, getattr(self, name))
+        if self.threads != "auto":
+            positive_int("threads", self.threads)
         positive_int("every", self.every, allow_none=True)
         positive_int("dataset_size", self.dataset_size, allow_none=True)
         for name, choices in (

@@ -107,7 +107,7 @@ def make_engine(cfg: TrainConfig):
     engine = TorchEngine(cfg, resolve_device(cfg.device))
     # the sparse CPU step runs `threads` block threads of one intra-op thread each; elsewhere torch's
     # own intra-op threads (on 2 busy cores two of those were up to 30x slower than one: default 1)
-    torch.set_num_threads(1 if engine.sparse else cfg.threads)
+    torch.set_num_threads(1 if engine.sparse or cfg.threads == "auto" else cfg.threads)
     return engine
 
 
@@ -145,7 +145,7 @@ def train(cfg: TrainConfig, log_path: str | os.PathLike, *, force: bool = False,
 
 
 def resume(log_path: str | os.PathLike, *, steps: int | None = None, device: str | None = None,
-           threads: int | None = None, progress=None, checkpoint_seconds: float = 10.0) -> TrainResult:
+           threads: int | str | None = None, progress=None, checkpoint_seconds: float = 10.0) -> TrainResult:
     """Continue the run in ``log_path`` (interrupted, killed or completed) up to ``steps`` in total.
 
     Restores params, optimiser and RNG state from ``LOG.ckpt`` (or starts again from step 0

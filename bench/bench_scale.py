@@ -28,14 +28,15 @@ def train_sweep(tmp, quick):
 
     torch.set_num_threads(common.THREADS)
     rows = []
-    base = dict(n=32, m=2, k=16, batch_size=1024)
+    base = dict(n=32, m=2, k=16, batch_size=1024, p=0.1)
     sweeps = {
         "n_features": [5, 32, 100, 400],
         "n_hidden": [2, 10, 50],
         "instances": [1, 16, 256],
         "batch": [256, 1024, 4096],
+        "feature_probability": [0.01, 0.1, 0.25, 0.5, 1.0],  # the sparse CPU step up to 0.25, dense above
     }
-    key = {"n_features": "n", "n_hidden": "m", "instances": "k", "batch": "batch_size"}
+    key = {"n_features": "n", "n_hidden": "m", "instances": "k", "batch": "batch_size", "feature_probability": "p"}
     for what, values in sweeps.items():
         for v in values:
             cfg = dict(base, **{key[what]: v})
@@ -43,13 +44,15 @@ def train_sweep(tmp, quick):
             steps = max(3, min(300, int(3e7 / max(work, 1))))
             if quick:
                 steps = max(2, steps // 4)
-            animsup_seconds(tmp, steps=2, **cfg)
-            times = [animsup_seconds(tmp, steps=steps, **cfg) for _ in range(2 if quick else 3)]
+            run = dict(cfg, feature_probability=[cfg.pop("p")])
+            animsup_seconds(tmp, steps=2, **run)
+            times = [animsup_seconds(tmp, steps=steps, **run) for _ in range(2 if quick else 3)]
             t = common.median(times)
             us = 1e6 * t / (cfg["k"] * steps)
             rows.append(
                 common.row(
-                    f"scale train, vary {what}", f"n={cfg['n']} m={cfg['m']} k={cfg['k']} batch={cfg['batch_size']}",
+                    f"scale train, vary {what}",
+                    f"n={cfg['n']} m={cfg['m']} k={cfg['k']} batch={cfg['batch_size']} p={run['feature_probability'][0]:g}",
                     us, "us/model-step", ns_per_element=1e9 * t / (steps * work), steps=steps, samples_s=times,
                 )
             )

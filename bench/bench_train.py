@@ -3,8 +3,9 @@
 * vs the C reference (bench/c/seed002.c, gcc -O2, N and M compile-time constants as
   in the post; per-sample loops, batch 1024, plain SGD, fixed data set):
   n=32 m=2, 100 instances: model-steps/s, target >= 10x; n=5 m=2, one instance:
-  steps/s, target >= 1x. The targets are judged on animsup's defaults (backend auto, one
-  thread); report-only rows show two block threads (n=32) and the torch backend (n=5). The C time is its training loop alone (it prints it);
+  steps/s, target >= 1x. The targets are judged on animsup's defaults (backend auto,
+  threads auto: at n=32 the sparse step runs on 1 or 2 threads, whichever its last steps ran
+  faster); report-only rows pin 1 and 2 threads (n=32) and the torch backend (n=5). The C time is its training loop alone (it prints it);
   animsup's is the whole ``animsup.train.train`` call (set-up, sampling, the log
   header and one snapshot included), so the ratio is conservative.
 * vs the per-instance notebook loop (bench/naive_train.py, same model, AdamW):
@@ -13,7 +14,7 @@
 The two sides run interleaved (ours, baseline, ours, ...); the ratio is the median of
 the per-pair ratios, so a load spike from other processes hits a pair, not the result.
 
-One torch thread everywhere (``torch.set_num_threads(1)``).
+One torch intra-op thread everywhere (``torch.set_num_threads(1)``; the trainer's "auto" is 1 too).
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ def _trainer():
 def animsup_seconds(tmp, *, n, m, k, steps, batch_size=1024, **cfg):
     """Wall seconds of one ``train()`` call (logging one snapshot, at the end)."""
     TrainConfig, train = _trainer()
+    cfg.setdefault("feature_probability", [0.1])
     config = TrainConfig(
-        n_features=n, n_hidden=m, feature_probability=[0.1], seeds=list(range(k)), steps=steps,
-        batch_size=batch_size, threads=common.THREADS, device="cpu", every=steps, **cfg,
+        n_features=n, n_hidden=m, seeds=list(range(k)), steps=steps,
+        batch_size=batch_size, device="cpu", every=steps, **cfg,
     )
     path = os.path.join(tmp, "train.jsonl")
     t0 = time.perf_counter()
@@ -56,13 +58,14 @@ def vs_c(tmp, quick):
     repeat = 3 if quick else 5
     cases = [
         # n, m, instances, animsup steps, C steps, target, report-only variants
-        (32, 2, 100, 30 if quick else 100, 300 if quick else 1000, 10.0, {"2 threads": dict(threads=2)}),
+        (32, 2, 100, 30 if quick else 100, 300 if quick else 1000, 10.0,
+         {"1 thread": dict(threads=1), "2 threads": dict(threads=2)}),
         (5, 2, 1, 1000 if quick else 3000, 1000 if quick else 3000, 1.0, {"torch backend": dict(backend="torch")}),
     ]
     for n, m, k, steps, c_steps, target, variants in cases:
         common.build_c(n, m)
         cfg = TrainConfig(n_features=n, n_hidden=m, seeds=list(range(k)), batch_size=1024)
-        default = f"default: {cfg.resolved_backend()} backend, {cfg.threads} thread"
+        default = f"defaults: {cfg.resolved_backend()} backend, threads {cfg.threads}"
         animsup_seconds(tmp, n=n, m=m, k=k, steps=max(2, steps // 10))  # warm up
         ours, theirs, other = [], [], {name: [] for name in variants}
         for _ in range(repeat):  # interleaved

@@ -151,3 +151,33 @@ def test_sparse_cpu_step_equals_the_reference_on_the_same_batch(model):
         two.close()
     np.testing.assert_array_equal(loss2, loss)
     np.testing.assert_array_equal(two.grad.numpy(), eng.grad.numpy())
+
+
+def test_thread_tuner_probes_both_then_runs_the_faster_and_notices_a_change():
+    from animsup.model import ThreadTuner
+
+    tuner = ThreadTuner([1, 2], window=4, reprobe=50)
+    cost = {1: 10.0, 2: 6.0}
+    picks = []
+    for step in range(200):
+        if step == 100:
+            cost[2] = 20.0  # the second core got busy
+        o = tuner.pick()
+        picks.append(o)
+        tuner.record(o, cost[o])
+    assert picks[:8].count(1) == 4 and picks[:8].count(2) == 4  # probes alternate
+    assert picks[8:49].count(2) == len(picks[8:49])  # the faster option while nothing changes
+    assert picks[160:].count(1) == len(picks[160:])  # switched back after the re-probe
+
+
+def test_threads_auto_gives_the_same_run_as_one_thread(tmp_path):
+    from animsup.config import TrainConfig
+    from animsup.train import train
+
+    cfg = TrainConfig(n_features=32, n_hidden=2, feature_probability=[0.05], seeds=[0, 1, 2], batch_size=2048,
+                      steps=12, every=4, device="cpu")
+    assert cfg.threads == "auto"
+    a = train(cfg, tmp_path / "a.jsonl")
+    b = train(cfg.replace(threads=1), tmp_path / "b.jsonl")
+    np.testing.assert_array_equal(a.W, b.W)
+    np.testing.assert_array_equal(a.final_loss, b.final_loss)

@@ -71,8 +71,10 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     e.add_argument("--gradient", default=d.gradient, choices=c.GRADIENTS,
                    help="numpy backend: exact gradient, or seed 002's printed (blog) formulas")
     e.add_argument("--device", default=d.device, choices=c.DEVICES)
-    e.add_argument("--threads", type=int, default=d.threads, help="CPU threads: block threads for sparse data (p <= 0.25), else torch intra-op threads "
-                        "(default 1: on 2 busy cores more intra-op threads were up to 30x slower)")
+    e.add_argument("--threads", type=_threads, default=d.threads, metavar="N|auto",
+                   help="CPU threads. Sparse runs (p <= 0.25) process blocks of the batch on N threads "
+                        "(auto: 1 or all cores, whichever the last steps ran faster; the result is the same); "
+                        "other runs use N torch intra-op threads (auto: 1 — on 2 busy cores more were up to 30x slower)")
     s = parser.add_argument_group("snapshots")
     s.add_argument("--every", type=int, default=None, metavar="K", help="a snapshot every K steps (overrides --snapshots)")
     s.add_argument("--snapshots", type=int, default=d.snapshots, metavar="N", help="number of snapshots")
@@ -163,6 +165,15 @@ def run(args) -> int:
               f"(continue with: animsup train --resume {result.log_path})", file=sys.stderr)
         return 130
     return 0
+
+
+def _threads(text: str):
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer or auto, got {text!r}") from None
 
 
 def _refuse_options_with_resume(args) -> None:
