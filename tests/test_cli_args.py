@@ -65,7 +65,6 @@ TRAIN_BAD = [
     (["--loss-every", "0"], "loss-every must be a positive integer"),
     (["--dataset-size", "0"], "dataset-size must be a positive integer"),
     (["--threads", "0"], "threads must be a positive integer"),
-    (["--threads", "two"], "positive integer or auto"),
     (["--seeds", "0"], "--seeds K needs K >= 1"),
     (["--importance", "-1"], "importance values must be finite and > 0"),
     (["--importance", "0.9", "0.8"], "importance list has 2 values, n-features is 5"),
@@ -89,6 +88,7 @@ def test_train_bad_values(extra, match, tmp_path, capsys):
     (["--steps", "ten"], "invalid int value"),
     (["-p"], "expected at least one argument"),
     (["--optimizer", "lbfgs"], "invalid choice"),
+    (["--threads", "two"], "positive integer or auto"),
 ])
 def test_train_argparse_errors(extra, match, capsys):
     _argparse_fails(["train", *TINY, *extra], capsys, match)
