@@ -41,7 +41,7 @@ _INIT_TAG = 0x1A1D  # domain separation between the init and data streams
 _DATA_TAG = 0xDA7A
 SPARSE_MAX_PROBABILITY = 0.25  # above it one uniform per entry is cheaper than drawing the gaps
 SPARSE_MIN_ENTRIES = 1 << 16  # below it (entries per batch) the sparse sampler's fixed cost dominates
-SPARSE_BLOCK_ENTRIES = 1 << 20  # entries of x per block of the sparse step (see sparse_block_columns)
+SPARSE_BLOCK_ENTRIES = 1 << 21  # entries of x per block of the sparse step (see sparse_block_columns)
 
 
 def importance_vector(importance, n_features: int) -> np.ndarray:
@@ -91,9 +91,10 @@ def block_columns(n_instances: int, n_features: int, batch: int) -> int:
 
 
 def sparse_block_columns(n_instances: int, n_features: int, batch: int) -> int:
-    """Batch columns per block of the sparse sampler and the CPU training step: about 2**20
-    entries of x per block ([100, 32, 256] measured fastest here: bigger blocks leave the cache,
-    smaller ones pay more per-op overhead). Depends only on the shape, so the data stream does too."""
+    """Batch columns per block of the sparse sampler and the CPU training step: about
+    ``SPARSE_BLOCK_ENTRIES`` (2**21) entries of x per block. At n=32, 100 instances, 2**21
+    ([100, 32, 512]) measured 4% faster than 2**20 and 10% faster than 2**22; smaller blocks pay
+    more per-op overhead (2**17: 1.4x slower). Depends only on the shape, so the data stream does too."""
     cols = SPARSE_BLOCK_ENTRIES // (n_instances * n_features)
     return batch if cols >= batch else max(16, 1 << (cols.bit_length() - 1))
 

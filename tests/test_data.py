@@ -85,7 +85,8 @@ def test_bernoulli_positions_draws_again_for_rows_not_yet_past_the_end(monkeypat
 
 
 @pytest.mark.parametrize("p", [[0.1, 0.02], [0.25]])
-def test_sparse_batches_reproducible_resumable_and_distributed_like_the_dense_sampler(p):
+def test_sparse_batches_reproducible_resumable_and_distributed_like_the_dense_sampler(p, monkeypatch):
+    monkeypatch.setattr("animsup.data.SPARSE_BLOCK_ENTRIES", 1 << 18)  # several blocks at a test size
     per_instance = np.repeat(p, 20)  # Batches takes one probability per instance
     a = Batches(per_instance, 32, 2000, list(range(20)))
     assert a.sparse and len(a.block_sizes()) > 1  # several blocks, each with its own generator

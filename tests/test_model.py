@@ -124,7 +124,7 @@ def test_engine_in_cache_blocks_equals_one_full_batch(model):
 
 
 @pytest.mark.parametrize("model", ["tied", "untied", "linear"])
-def test_sparse_cpu_step_equals_the_reference_on_the_same_batch(model):
+def test_sparse_cpu_step_equals_the_reference_on_the_same_batch(model, monkeypatch):
     """The sparse CPU step (non-zeros scattered block by block, importance folded into the small
     matrices, pieces summed per block) gives the loss and gradient of the plain formula on the batch
     the numpy sampler draws; a 2-thread engine gives bit-identical results."""
@@ -132,6 +132,7 @@ def test_sparse_cpu_step_equals_the_reference_on_the_same_batch(model):
     from animsup.data import Batches
     from animsup.model import TorchEngine
 
+    monkeypatch.setattr("animsup.data.SPARSE_BLOCK_ENTRIES", 1 << 18)  # several blocks at a test size
     cfg = TrainConfig(n_features=32, n_hidden=2, model=model, feature_probability=[0.1, 0.02],
                       seeds=list(range(20)), batch_size=1000, device="cpu", l1=0.01)
     eng = TorchEngine(cfg)
@@ -170,7 +171,8 @@ def test_thread_tuner_probes_both_then_runs_the_faster_and_notices_a_change():
     assert picks[160:].count(1) == len(picks[160:])  # switched back after the re-probe
 
 
-def test_threads_auto_gives_the_same_run_as_one_thread(tmp_path):
+def test_threads_auto_gives_the_same_run_as_one_thread(tmp_path, monkeypatch):
+    monkeypatch.setattr("animsup.data.SPARSE_BLOCK_ENTRIES", 1 << 15)  # several blocks: threads have work
     from animsup.config import TrainConfig
     from animsup.train import train
 

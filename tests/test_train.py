@@ -123,7 +123,8 @@ def test_interrupt_then_resume_equals_uninterrupted(tmp_path):
     np.testing.assert_array_equal(a.W, b.W[common])
 
 
-def test_sparse_sampler_run_resumes_identically_with_another_thread_count(tmp_path):
+def test_sparse_sampler_run_resumes_identically_with_another_thread_count(tmp_path, monkeypatch):
+    monkeypatch.setattr("animsup.data.SPARSE_BLOCK_ENTRIES", 1 << 15)  # several blocks: threads have work
     """The sparse CPU path (one generator per block) checkpoints every block's stream; the thread
     count changes neither the run nor its resumption."""
     cfg = small(n_features=32, feature_probability=[0.05], seeds=[0, 1, 2], batch_size=1024, steps=30, every=5)
