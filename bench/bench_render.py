@@ -109,7 +109,9 @@ def mp4(tmp, quick, full):
             common.row(
                 f"render MP4 1280x720 n={n}", f"frames/s, {frames} frames (whole process)", fps, "frames/s",
                 baseline=fps_naive, baseline_name="FuncAnimation + FFMpegWriter", ratio=ratio,
-                target=">= 20x and >= 100 fps", met=ratio >= 20 and fps >= 100,
+                # the target is for 1000 frames: a --quick run (300 frames, start-up weighs 3x more) only smoke-tests
+                target="(quick: the target is for 1000 frames)" if quick else ">= 20x and >= 100 fps",
+                met=None if quick else (ratio >= 20 and fps >= 100),
                 frames_in_file=got, samples_s=walls, mp4_bytes=os.path.getsize(out), naive_runs=naive_runs,
                 preset=MP4_PRESET,
             )
@@ -148,8 +150,9 @@ def gif(tmp, quick, full):
     return [
         common.row(
             "render GIF 1280x720 n=5", f"seconds, {frames} frames (whole process)", t, "s",
-            baseline=tn, baseline_name="FuncAnimation + PillowWriter", ratio=ratio, target=">= 10x",
-            met=ratio >= 10, gif_bytes=os.path.getsize(out), samples_s=walls, naive_runs=naive_runs,
+            baseline=tn, baseline_name="FuncAnimation + PillowWriter", ratio=ratio,
+            target="(quick: the target is for 300 frames)" if quick else ">= 10x",
+            met=None if quick else ratio >= 10, gif_bytes=os.path.getsize(out), samples_s=walls, naive_runs=naive_runs,
         ),
         common.row(
             "render GIF 1280x720 n=5", f"peak RSS {frames} frames / {frames // 3} frames", growth, "x",
