@@ -108,9 +108,14 @@ def _die_with_parent(parent_pid: int) -> None:
 
 def _worker_main(scene, shm_name, slot_bytes, shape, tasks, results, parent_pid) -> None:
     """A draw worker: build the figure once, then draw tasks (seq, slot, frame) into shared memory."""
+    import signal
     import traceback
     from multiprocessing import shared_memory
 
+    # Ctrl-C reaches the whole process group; the render process handles it and stops us. A
+    # KeyboardInterrupt here could land in a finaliser while matplotlib imports, which Python
+    # reports as "Exception ignored ... Traceback" on the shared stderr.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(parent_pid)
     try:
         from animsup.draw import FrameDrawer
