@@ -81,7 +81,7 @@ def test_sigterm_leaves_no_partial_output_and_no_workers(tmp_path):
     out.write_bytes(b"earlier")
     env = dict(os.environ, OMP_NUM_THREADS="1")
     p = subprocess.Popen([sys.executable, "-m", "animsup", "render", str(log), "--out", str(out), "--workers", "2",
-                          "--size", "320x180", "-q"], env=env, stderr=subprocess.PIPE, text=True)
+                          "--size", "320x180", "--frames", "4000", "-q"], env=env, stderr=subprocess.PIPE, text=True)
     # wait until the temp output exists (workers started, frames flowing), then terminate
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any(n.startswith(".v.mp4.") for n in os.listdir(tmp_path)):

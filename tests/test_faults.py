@@ -236,7 +236,8 @@ def test_render_killed_midway_leaves_no_partial_file(long_log, tmp_path, sig):
     target = tmp_path / "run.mp4"
     target.write_bytes(EARLIER)
     workers = "0" if sig == signal.SIGTERM else "2"  # worker clean-up is the same path as for SIGINT
-    p = _animsup("render", str(long_log), "--out", str(target), "--workers", workers, "--size", "320x240", "--quiet",
+    p = _animsup("render", str(long_log), "--out", str(target), "--workers", workers, "--size", "320x240",
+                 "--frames", "4000", "--quiet",  # long enough to be stopped mid-way even at 300+ frames/s
                  start_new_session=True)
     try:
         t0 = time.monotonic()  # wait until frames are being encoded into the hidden temp file
