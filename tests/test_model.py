@@ -100,6 +100,18 @@ def test_deferred_loss_equals_loss():
     torch.testing.assert_close(loss_from_sq(sq, w2c), loss)
 
 
+def _one_step_matches_the_reference(eng, x, model):
+    """One engine step's loss and gradient == the plain formula on batch ``x``; returns the loss."""
+    loss = eng.losses_to_numpy([eng.loss_and_grad()])[0]
+    v = eng.views
+    out = {name: torch.empty_like(t) for name, t in v.items()}
+    ref = loss_and_grad(x, v["W"], v["b"], v.get("W_dec"), eng.importance, model=model, l1=0.01, out=out)
+    np.testing.assert_allclose(loss, ref.numpy(), rtol=1e-5)
+    for name in v:
+        torch.testing.assert_close(eng.grads[name], out[name], rtol=1e-4, atol=1e-6)
+    return loss
+
+
 @pytest.mark.parametrize("model", ["tied", "untied"])
 def test_engine_in_cache_blocks_equals_one_full_batch(model):
     """k=64, n=32, B=1024 is processed in blocks of columns; gradient and loss must match the
@@ -114,13 +126,7 @@ def test_engine_in_cache_blocks_equals_one_full_batch(model):
     eng = TorchEngine(cfg)
     ref_data = Batches(cfg.instance_probabilities(), 32, 1024, cfg.seeds, block=block_columns(64, 32, 1024))
     x = torch.from_numpy(ref_data.next())
-    loss = eng.losses_to_numpy([eng.loss_and_grad()])[0]
-    v = eng.views
-    out = {name: torch.empty_like(t) for name, t in v.items()}
-    ref = loss_and_grad(x, v["W"], v["b"], v.get("W_dec"), eng.importance, model=model, l1=0.01, out=out)
-    np.testing.assert_allclose(loss, ref.numpy(), rtol=1e-5)
-    for name in v:
-        torch.testing.assert_close(eng.grads[name], out[name], rtol=1e-4, atol=1e-6)
+    loss = _one_step_matches_the_reference(eng, x, model)
 
 
 @pytest.mark.parametrize("model", ["tied", "untied", "linear"])
@@ -138,13 +144,7 @@ def test_sparse_cpu_step_equals_the_reference_on_the_same_batch(model, monkeypat
     eng = TorchEngine(cfg)
     assert eng.sparse and len(eng.data.block_sizes()) > 1
     x = torch.from_numpy(Batches(cfg.instance_probabilities(), 32, 1000, cfg.seeds).next())
-    loss = eng.losses_to_numpy([eng.loss_and_grad()])[0]
-    v = eng.views
-    out = {name: torch.empty_like(t) for name, t in v.items()}
-    ref = loss_and_grad(x, v["W"], v["b"], v.get("W_dec"), eng.importance, model=model, l1=0.01, out=out)
-    np.testing.assert_allclose(loss, ref.numpy(), rtol=1e-5)
-    for name in v:
-        torch.testing.assert_close(eng.grads[name], out[name], rtol=1e-4, atol=1e-6)
+    loss = _one_step_matches_the_reference(eng, x, model)
     two = TorchEngine(cfg.replace(threads=2))
     try:
         loss2 = two.losses_to_numpy([two.loss_and_grad()])[0]
