@@ -98,6 +98,12 @@ def test_cli_render_calls_the_renderer_for_the_worst(tmp_path, capsys, monkeypat
     assert calls == [(str(log), 0), (str(log), 4)]  # the chosen one, then the worst
     assert (tmp_path / "o" / "instance004_hexagon.mp4").exists()
     assert main(["minima", str(log), "--out", str(tmp_path / "o"), "--render-instances", "9"]) == 2
+    # a bad id fails before any table is written, and before training
+    assert main(["minima", str(log), "--out", str(tmp_path / "bad"), "--render-instances", "9"]) == 2
+    assert not (tmp_path / "bad" / "results.csv").exists()
+    train = ["minima", "--out", str(tmp_path / "t"), "--seeds", "3", "--steps", "30", "--render-instances", "3", "-q"]
+    assert main(train) == 2 and not (tmp_path / "t" / "run.jsonl").exists()
+    assert "no instance 3 (ids are 0..2)" in capsys.readouterr().err
 
 
 def test_cli_trains_a_batched_study(tmp_path, capsys):

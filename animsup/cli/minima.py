@@ -58,6 +58,7 @@ def run(args) -> int:
     if not logs:
         logs = [_train(args, enabled)]
     outcomes = minima.analyse_logs(logs, threshold=args.threshold)
+    chosen = _chosen(outcomes, args)  # a bad --render-instances id fails before anything is written
     classes = minima.summarize(outcomes)
     minima.write_results(outcomes, classes, args.out, extra={"logs": logs, "threshold": args.threshold})
     gallery = os.path.join(args.out, "gallery.png")
@@ -69,7 +70,6 @@ def run(args) -> int:
         print(minima.format_summary(shapes, len(outcomes), title="shape"))
     print(f"\nwrote {os.path.join(args.out, 'results.csv')}, results.json, gallery.png")
 
-    chosen = _chosen(outcomes, args)
     for o in chosen:
         path = os.path.join(args.out, f"instance{o.id:03d}_{_slug(o.shape)}.{args.video_format}")
         bar, progress = make_progress(f"render #{o.id}", None, unit="frame", enabled=enabled)
@@ -91,6 +91,9 @@ def _train(args, enabled) -> str:
     from animsup.errors import AnimsupError
 
     cfg = config_from_args(args)
+    bad = [i for i in args.render_instances if not 0 <= i < cfg.n_instances]
+    if bad:  # before hours of training
+        raise AnimsupError(f"--render-instances: no instance {bad[0]} (ids are 0..{cfg.n_instances - 1})")
     log = os.path.join(args.out, "run.jsonl")
     if os.path.exists(log) and not args.force:
         raise AnimsupError(f"{log} exists: analyse it with `animsup minima {log} --out {args.out}`, or pass --force to retrain")
