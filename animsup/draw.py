@@ -634,6 +634,7 @@ class _PlaneView:
         self.label_pos: list = []  # (text, top-left x, top-left y) in buffer pixels
         self.quiet_label = ""
         self.quiet_n = 0
+        self.quiet_box = None  # (x0, y0, x1, y1) of the count label in the last frame, buffer pixels
         d._dynamic += dyn
         self.label_h = self.label_font.height
         if colorbar:
@@ -716,6 +717,10 @@ class _PlaneView:
         nq = int(quiet.sum())
         self.quiet_n = nq
         self.quiet_label = f"{nq} feature{'s' if nq != 1 else ''} ≈ 0 (at the origin)" if nq else ""
+        if nq:  # what the count label must not cover: the tips and points along the shafts, in buffer pixels
+            live = P[show]
+            pts = self._to_pixels(np.concatenate([live * f for f in np.linspace(0.25, 1.0, 8)]))
+            self._quiet_obstacles = np.stack([pts[:, 0], self.d.height - pts[:, 1]], 1)
         self.label_pos = []
         if self.labels_on:
             self._place_labels(P, norm, quiet)
@@ -793,12 +798,44 @@ class _PlaneView:
         if self.quiet_n:
             bb = self.ax.bbox
             pad = int(0.5 * self.d.fs * self.d.scene.dpi / 72)
-            # the long text, or a short one in small panels; never wider than the panel
+            # the long text, else the short one, in the first panel corner (TL, TR, BL, BR) where it
+            # covers no tip or shaft; failing that the short text where it covers least. A function of
+            # the frame alone, so frames drawn in workers are the same as in process.
+            self.quiet_box = None
+            best = None
             for text in (self.quiet_label, f"{self.quiet_n} ≈ 0"):
                 cov = self.quiet_font.line(text)
-                if cov.shape[1] <= bb.width - 2 * pad:
-                    _Sprites.blend(buf, cov, int(bb.x0) + pad, int(self.d.height - bb.y1) + pad, self.muted_rgb, dirty)
+                if cov.shape[1] > bb.width - 2 * pad:
+                    continue
+                least = None
+                for corner in self._quiet_corners(cov.shape, pad):
+                    hits = self._quiet_hits(cov.shape, corner)
+                    if least is None or hits < least:
+                        least, best = hits, (cov, corner)
+                    if hits == 0:
+                        break
+                if least == 0:
                     break
+            if best is not None:
+                cov, (x, y) = best
+                h, w = cov.shape
+                self.quiet_box = (x, y, x + w, y + h)
+                _Sprites.blend(buf, cov, x, y, self.muted_rgb, dirty)
+
+    def _quiet_corners(self, shape, pad: int):
+        """Top-left pixels of a label of ``shape`` in the panel's corners, in order TL, TR, BL, BR."""
+        h, w = shape
+        bb, H = self.ax.bbox, self.d.height
+        for y in (int(H - bb.y1) + pad, int(H - bb.y0) - pad - h):
+            for x in (int(bb.x0) + pad, int(bb.x1) - pad - w):
+                yield x, y
+
+    def _quiet_hits(self, shape, corner) -> int:
+        """How many tips and shaft points a label of ``shape`` at ``corner`` would cover."""
+        (h, w), (x, y), pts = shape, corner, self._quiet_obstacles
+        m = 4
+        return int(np.count_nonzero((pts[:, 0] > x - m) & (pts[:, 0] < x + w + m) & (pts[:, 1] > y - m)
+                                    & (pts[:, 1] < y + h + m)))
 
 
 def _overlap(a, b) -> bool:

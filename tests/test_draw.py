@@ -53,6 +53,31 @@ def test_labels_never_overlap(tmp_path):
             assert not draw._overlap(a, b)
 
 
+def test_the_count_of_quiet_features_never_covers_a_tip_or_shaft(tmp_path):
+    """In a grid's small panels the "N features ≈ 0" label spans most of a panel's width; it goes
+    (long or short) to a corner where it covers no tip or shaft (it used to sit top-left always)."""
+    log = tmp_path / "grid.jsonl"
+    Ws = write_pentagon(log, n=8, k=8, T=10)  # features 5..7 stay at the origin
+    s = fr.scan_log(log)
+    inst = fr.choose_instances(s, 0, grid=True)
+    scene = fr.build_scene(s, inst, grid=True, size=(1280, 720))
+    d = draw.FrameDrawer(scene)
+    L, checked = scene.lim, 0
+    for t, frame in enumerate(fr.iter_frames(log, inst, np.arange(10, dtype=float))):
+        d.draw(frame)
+        for view, i in zip(d._views, inst):
+            x0, y0, x1, y1 = view.quiet_box
+            bb = view.ax.bbox
+            P = Ws[t, i, :, :5].T  # the live features; points along each shaft, tip included
+            pts = np.concatenate([P * f for f in np.linspace(0.3, 1, 8)])
+            px = bb.x0 + (pts[:, 0] + L) / (2 * L) * bb.width  # oracle: the axes box and the fixed limits
+            py = 720 - (bb.y0 + (pts[:, 1] + L) / (2 * L) * bb.height)
+            inside = (px > x0 - 2) & (px < x1 + 2) & (py > y0 - 2) & (py < y1 + 2)
+            assert not inside.any(), (t, i, view.quiet_box)
+            checked += 1
+    assert checked == 80
+
+
 @pytest.mark.parametrize("kw", [
     dict(m=1), dict(m=3, n=6), dict(model="untied"), dict(k=4, grid=True), dict(theme="dark", panels=("bias",)),
 ])
