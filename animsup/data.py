@@ -16,10 +16,12 @@ Random streams (all reproducible from the config):
   generator on the device.
 
 When every instance is sparse (``p <= SPARSE_MAX_PROBABILITY``, fresh samples, no
-normalising) and the batch is not tiny (``> SPARSE_MIN_ENTRIES`` entries), the CPU sampler draws only the non-zero entries: the gaps between them in each
-instance's row of ``n_features * cols`` entries are geometric, ``floor(log(1 - u) / log(1 - p))``
-from one uniform each, and each non-zero value is one more uniform — about ``2 p`` draws per
-entry instead of one (3-4x less sampling at p = 0.1, docs/benchmarks.md). That stream is cut
+normalising) and the batch is not tiny (``> SPARSE_MIN_ENTRIES`` entries), the CPU sampler
+draws only the non-zero entries: the gaps between them in each instance's row of
+``n_features * cols`` entries are geometric, ``floor(log(1 - u) / log(1 - p))`` from one
+uniform each, and each non-zero value is one more uniform — about ``2 p`` draws per entry
+instead of one (a [100, 32, 256] block at p = 0.1: 0.78 ms against 1.7-1.9 ms for the
+uniforms alone, docs/benchmarks.md). That stream is cut
 into fixed blocks of columns, each drawn from its own generator (spawned from the data seed),
 so the batch does not depend on how many threads process the blocks.
 
@@ -82,21 +84,21 @@ def sparse_from_uniform(u: np.ndarray, p: np.ndarray) -> np.ndarray:
     return u
 
 
-def block_columns(n_instances: int, n_features: int, batch: int) -> int:
-    """Batch columns per block: about 1 MiB per [k, n, block] float32 array, so the ~15
-    element-wise passes of a torch step stay in the L2 cache (2x faster at k=100, n=32 here).
-    The data stream is drawn block by block, so both backends see the same numbers."""
-    cols = (1 << 20) // (4 * n_instances * n_features)
+def block_columns(n_instances: int, n_features: int, batch: int, entries: int = 1 << 18) -> int:
+    """Batch columns per block of about ``entries`` entries of x: a power of two (at least 16),
+    or the whole batch. The default, 2**18 (1 MiB per [k, n, block] float32 array), keeps the
+    ~15 element-wise passes of the dense torch step in the L2 cache (2x faster at k=100, n=32
+    here). The data stream is drawn block by block, so both backends see the same numbers."""
+    cols = entries // (n_instances * n_features)
     return batch if cols >= batch else max(16, 1 << (cols.bit_length() - 1))
 
 
 def sparse_block_columns(n_instances: int, n_features: int, batch: int) -> int:
-    """Batch columns per block of the sparse sampler and the CPU training step: about
-    ``SPARSE_BLOCK_ENTRIES`` (2**21) entries of x per block. At n=32, 100 instances, 2**21
-    ([100, 32, 512]) measured 4% faster than 2**20 and 10% faster than 2**22; smaller blocks pay
-    more per-op overhead (2**17: 1.4x slower). Depends only on the shape, so the data stream does too."""
-    cols = SPARSE_BLOCK_ENTRIES // (n_instances * n_features)
-    return batch if cols >= batch else max(16, 1 << (cols.bit_length() - 1))
+    """Batch columns per block of the sparse sampler and the CPU training step:
+    ``SPARSE_BLOCK_ENTRIES`` (2**21) entries. At n=32, 100 instances, 2**21 ([100, 32, 512])
+    measured 4% faster than 2**20 and 10% faster than 2**22; smaller blocks pay more per-op
+    overhead (2**17: 1.4x slower). Depends only on the shape, so the data stream does too."""
+    return block_columns(n_instances, n_features, batch, SPARSE_BLOCK_ENTRIES)
 
 
 def bernoulli_positions(rng: np.random.Generator, p: np.ndarray, length: int) -> np.ndarray:
@@ -230,15 +232,12 @@ class Batches:
     def next(self) -> np.ndarray:
         """:return: (shape: [n_instances, n_features, batch]) float32"""
         if self.sparse:
-            x = np.zeros((self.k, self.n, self.batch_size), np.float32)
-            c0 = 0
+            blocks = []
             for j, cols in enumerate(self.block_sizes()):
                 idx, vals = self.sparse_block(j)
-                block = np.zeros((self.k, self.n, cols), np.float32)
-                block.reshape(-1)[idx] = vals
-                x[:, :, c0 : c0 + cols] = block
-                c0 += cols
-            return x
+                blocks.append(np.zeros((self.k, self.n, cols), np.float32))
+                blocks[-1].reshape(-1)[idx] = vals
+            return np.concatenate(blocks, axis=2)
         if self.dataset is None:
             blocks = [sparse_from_uniform(u, self.p) for u in self.uniform_blocks()]
             x = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=2)

@@ -80,10 +80,15 @@ def check_preset(preset: str | None) -> str:
     return preset
 
 
-def x264_args(preset: str | None = None) -> list[str]:
-    """ffmpeg output arguments for libx264 at ``preset`` (CRF :data:`MP4_CRF`)."""
+def x264_options(preset: str | None = None) -> dict:
+    """libx264's options at ``preset`` (CRF :data:`MP4_CRF`), for ffmpeg's command line and PyAV."""
     name, params = MP4_PRESETS[check_preset(preset)]
-    return ["-c:v", "libx264", "-preset", name, *(["-x264-params", params] if params else []), "-crf", str(MP4_CRF)]
+    return {"preset": name, **({"x264-params": params} if params else {}), "crf": str(MP4_CRF)}
+
+
+def x264_args(preset: str | None = None) -> list[str]:
+    """ffmpeg output arguments for libx264 at ``preset``."""
+    return ["-c:v", "libx264", *[a for key, value in x264_options(preset).items() for a in (f"-{key}", value)]]
 
 
 def ffmpeg_exe() -> str | None:
@@ -294,7 +299,7 @@ class AvEncoder(Encoder):
         from fractions import Fraction
 
         super().__init__(path, size, fps)
-        preset = check_preset(preset)
+        x264 = x264_options(preset)
         fmt = "webm" if codec.startswith("libvpx") else "mp4"
         opts = {"movflags": "+faststart"} if fmt == "mp4" else {}
         self.container = av.open(self.path, mode="w", format=fmt, options=opts)
@@ -303,8 +308,7 @@ class AvEncoder(Encoder):
         self.stream.width, self.stream.height = self.size
         self.stream.pix_fmt = "yuv420p"
         if codec == "libx264":
-            name, params = MP4_PRESETS[preset]
-            self.stream.options = {"preset": name, "crf": str(MP4_CRF), **({"x264-params": params} if params else {})}
+            self.stream.options = x264
         else:
             self.stream.options = {"deadline": "realtime", "cpu-used": "8", "crf": "36", "b": "0", "row-mt": "1"}
         self._av = av

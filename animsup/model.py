@@ -22,7 +22,7 @@ import time
 import numpy as np
 import torch
 
-from animsup.data import Batches, CudaBatches, block_columns, importance_vector, inverse_probability
+from animsup.data import Batches, CudaBatches, importance_vector, inverse_probability
 from animsup.numpy_model import init_params, loss_scale
 from animsup.optim import FlatOptimizer
 
@@ -208,7 +208,7 @@ class TorchEngine:
     def loss_and_grad(self, need_loss: bool = True):
         """Draw the next batch, fill ``grad``, and return this step's loss record (on the device; turn a
         list of them into losses with :meth:`losses_to_numpy`). On the CPU a large batch is processed in
-        cache-sized blocks of columns (:func:`block_columns`); the result is the same up to rounding."""
+        blocks of columns (:func:`animsup.data.block_columns`); the result is the same up to rounding."""
         if self.sparse:
             return self._sparse_loss_and_grad(need_loss)
         cfg, v = self.cfg, self.views

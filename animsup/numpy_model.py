@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from animsup.data import Batches, block_columns, importance_vector, init_rng
+from animsup.data import Batches, importance_vector, init_rng
 from animsup.optim import FlatOptimizer
 
 
@@ -124,7 +124,7 @@ class NumpyEngine:
         self.grad = np.zeros_like(self.params)
         self.importance = importance_vector(cfg.importance, n)
         self.data = Batches(cfg.instance_probabilities(), n, cfg.batch_size, cfg.seeds, dataset_size=cfg.dataset_size,
-                            normalize=cfg.normalize, block=block_columns(k, n, cfg.batch_size))
+                            normalize=cfg.normalize)
         self.opt = FlatOptimizer(self.params, cfg.optimizer, cfg.resolved_weight_decay())
 
     def loss_and_grad(self, need_loss: bool = True) -> np.ndarray:
