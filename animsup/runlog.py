@@ -742,6 +742,41 @@ class Run:
     def loss_scope(self) -> str:
         return self.header.loss_scope
 
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> str:
+        """Write this run (its selected instances) as a log at ``path``; returns the path.
+
+        :raises FileExistsError: ``path`` exists and ``overwrite`` is False
+        """
+        path = os.fspath(path)
+        if os.path.exists(path) and not overwrite:
+            raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
+        h, sel = self.header, list(self.instances)
+        header = dict(h.raw)
+        header.update(n_instances=len(sel), version=VERSION, feature_probability=h.feature_probability[sel].tolist(),
+                      importance=h.importance[sel].tolist(), seed=[h.seed[i] for i in sel])
+        if len(sel) != h.n_instances:
+            header["subset_of"] = {"log": self.path, "instances": sel}
+        with LogWriter(path, header, force=overwrite) as w:
+            same = self.loss is not None and np.array_equal(self.loss_steps, self.steps) and np.array_equal(self.loss_curve, self.loss)
+            if len(self.loss_steps) and not same:
+                ls, i = self.loss_steps, 0
+                while i < len(ls):  # one record per run of equally spaced steps
+                    j = i + 1
+                    every = int(ls[j] - ls[i]) if j < len(ls) else 1
+                    while j < len(ls) and ls[j] - ls[j - 1] == every:
+                        j += 1
+                    w.losses(int(ls[i]), every, self.loss_curve[i:j])
+                    i = j
+            for t, step in enumerate(self.steps):
+                loss = None if self.loss is None else (self.loss[t] if self.loss_scope == "instance" else float(self.loss[t, 0]))
+                w.snapshot(int(step), loss, self.W[t], self.b[t], None if self.W_dec is None else self.W_dec[t])
+            for name, (steps, values) in self.curves.items():
+                for s, v in zip(steps, values):
+                    w.curve(name, int(s), v)
+            if self.end is not None:
+                w.write(self.end)
+        return path
+
     def loss_curve_of(self, k: int) -> np.ndarray:
         """(shape: [L]) the fine loss curve that applies to selected instance ``k``: its own
         column, the aggregate curve (shared by all instances), or empty without loss."""

@@ -1,0 +1,464 @@
+"""Record a run from your own training loop, or build one from arrays you already have.
+
+    import animsup
+    with animsup.Recorder("logs/mine.jsonl", n_features=5, n_hidden=2, importance=0.9) as rec:
+        for step in range(steps):
+            ...                                   # your optimiser step
+            rec.loss(step, loss)                  # the fine loss curve (optional)
+            if step % 100 == 0:
+                rec.snapshot(step, W=model.W, b=model.b_final, loss=loss)
+    animsup.render("logs/mine.jsonl", "outputs/mine.mp4")
+
+Arrays may be numpy arrays, lists, or torch tensors (any device and dtype, with or without
+``requires_grad``; torch is imported only when a tensor is given). ``layout`` says how W is
+stored; it is converted to animsup's ``[n_instances, n_hidden, n_features]``. Every record is
+checked when it is written, so a wrong shape fails at the first snapshot, not at render time.
+
+:func:`from_arrays` builds an in-memory :class:`animsup.runlog.Run` from a W history
+``[T, n_instances, n_hidden, n_features]`` (plus optional b, loss, steps) and can save it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Sequence
+
+import numpy as np
+import orjson
+
+from animsup.errors import AnimsupError, LogFormatError
+from animsup.runlog import LOSS_SCOPES, LogWriter, Run, make_header, parse_header
+
+# layout name -> (description, axes of the per-snapshot W in that layout)
+LAYOUTS = {
+    "kmn": "[n_instances, n_hidden, n_features] (animsup, ARENA)",
+    "knm": "[n_instances, n_features, n_hidden] (the paper's notebook, JAX ports)",
+    "mn": "[n_hidden, n_features] (one instance)",
+    "nm": "[n_features, n_hidden] (one instance; x @ W @ W.T)",
+}
+
+
+def to_numpy(x, name: str = "array") -> np.ndarray:
+    """``x`` (a numpy array, list, number, or torch tensor on any device / of any dtype) as a
+    float64 numpy array. Torch is imported only when ``x`` is a torch tensor.
+
+    :raises TypeError: something that is not numeric
+    """
+    if type(x).__module__.split(".")[0] == "torch":
+        import torch
+
+        if isinstance(x, torch.Tensor):
+            x = x.detach().to(device="cpu", dtype=torch.float64).numpy()
+    try:
+        a = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be numeric (a numpy array, torch tensor or list), got {type(x).__name__}") from None
+    return a
+
+
+def _shape(a) -> str:
+    return "[" + ", ".join(str(d) for d in a) + "]"
+
+
+def _layout_shape(layout: str, k: int, m: int, n: int) -> tuple:
+    return {"kmn": (k, m, n), "knm": (k, n, m), "mn": (m, n), "nm": (n, m)}[layout]
+
+
+def weights_to_kmn(W, layout: str, k: int, m: int, n: int, name: str = "W") -> np.ndarray:
+    """One snapshot's weights in ``layout`` as (shape: [k, m, n]) float64.
+
+    :raises ValueError: a shape that does not fit, with a hint when W looks transposed
+    """
+    a = to_numpy(W, name)
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    if layout in ("mn", "nm") and k != 1:
+        raise ValueError(f"layout={layout!r} holds one instance, but n_instances={k}; use 'kmn' or 'knm'")
+    want = _layout_shape(layout, k, m, n)
+    if a.shape != want:
+        hint = ""
+        for other in LAYOUTS:
+            if other != layout and (other in ("kmn", "knm") or k == 1) and a.shape == _layout_shape(other, k, m, n):
+                t = "W.transpose(-1, -2)" if len(want) == len(a.shape) else "W[None]" if a.ndim < len(want) else "W[0]"
+                hint = f"; pass layout={other!r} or {t}"
+                break
+        raise ValueError(
+            f"{name} has shape {_shape(a.shape)}, expected {_shape(want)} = {LAYOUTS[layout].split(' (')[0]} "
+            f"for layout={layout!r} with n_instances={k}, n_hidden={m}, n_features={n}{hint}"
+        )
+    if layout == "knm":
+        a = a.transpose(0, 2, 1)
+    elif layout == "mn":
+        a = a[None]
+    elif layout == "nm":
+        a = a.T[None]
+    return a
+
+
+def bias_to_kn(b, k: int, n: int) -> np.ndarray:
+    """b as (shape: [k, n]); accepts [k, n], [k, 1, n] and, for one instance, [n]."""
+    a = to_numpy(b, "b")
+    if a.shape == (k, 1, n):
+        a = a[:, 0]
+    elif a.shape == (n,) and k == 1:
+        a = a[None]
+    if a.shape != (k, n):
+        raise ValueError(f"b has shape {_shape(a.shape)}, expected [n_instances, n_features] = [{k}, {n}]")
+    return a
+
+
+def _finite(a: np.ndarray, name: str, step) -> None:
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} at step {step} contains NaN or infinity")
+    if np.abs(a).max(initial=0.0) > 3.4e38:
+        raise ValueError(f"{name} at step {step} has values too large for float32")
+
+
+def _check_step(step, last: int, what: str) -> int:
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
+        if type(step).__module__.split(".")[0] == "torch" and getattr(step, "numel", lambda: 0)() == 1:
+            step = int(step.item())
+        else:
+            raise TypeError(f"{what} step must be an integer, got {type(step).__name__}")
+    step = int(step)
+    if step < 0:
+        raise ValueError(f"{what} step must be >= 0, got {step}")
+    if step <= last:
+        raise ValueError(f"{what} steps must increase: got step {step} after step {last}")
+    return step
+
+
+class Recorder:
+    """Write an animsup log from any training loop; use as a context manager.
+
+    :param path: the log to write (.jsonl); an existing file is refused unless ``overwrite``
+    :param n_features: n, the number of features; ``n_hidden``: m; ``n_instances``: K (default 1)
+    :param model: "tied" (ReLU(WᵀWx+b)), "untied" (pass ``W_dec`` too), "linear", "neuron", "custom"
+    :param layout: how W is given: "kmn" [K, m, n] (animsup, ARENA), "knm" [K, n, m] (notebook,
+        JAX), "mn" [m, n] or "nm" [n, m] (one instance)
+    :param feature_probability: 1 - S: a number, [K], or [K, n] (not given: 1 is written and the
+        header's ``provenance["assumed"]`` says so)
+    :param importance: a base b (I_i = b**i, as ``animsup train --importance``), [n] or [K, n]
+        (not given: 1, recorded as assumed likewise)
+    :param loss_scope: "instance" (loss [K]), "aggregate" (one number for all instances), "none",
+        or "auto" (default): decided by the first loss given (none given by the first snapshot: "none")
+    :param curves: names of the extra curves you will record (others are accepted too)
+    :param config: your hyperparameters (JSON types), stored in the header
+    :param data, model_label, model_formula, stages, provenance: header fields (docs/log-format.md)
+
+    Leaving the ``with`` block writes the end record: "completed", "interrupted" after
+    KeyboardInterrupt, "failed" when another exception escapes (it still propagates).
+
+    :raises FileExistsError: ``path`` exists and ``overwrite`` is False
+    :raises ValueError, TypeError: arguments or arrays that do not fit the header
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        n_features: int,
+        n_hidden: int,
+        n_instances: int = 1,
+        model: str = "tied",
+        layout: str = "kmn",
+        feature_probability=None,
+        importance=None,
+        seed=None,
+        loss_scope: str = "auto",
+        curves: Sequence[str] | None = None,
+        config: dict | None = None,
+        data: dict | None = None,
+        model_label: str | None = None,
+        model_formula: str | None = None,
+        stages: list | None = None,
+        provenance: dict | None = None,
+        overwrite: bool = False,
+    ):
+        for name, v in (("n_features", n_features), ("n_hidden", n_hidden), ("n_instances", n_instances)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+        if loss_scope not in LOSS_SCOPES + ("auto",):
+            raise ValueError(f"loss_scope must be one of auto, {', '.join(LOSS_SCOPES)}, got {loss_scope!r}")
+        self.path = os.fspath(path)
+        self.n, self.m, self.k = int(n_features), int(n_hidden), int(n_instances)
+        self.layout, self.model = layout, model
+        if seed is None or isinstance(seed, (int, np.integer)):
+            seeds = [None if seed is None else int(seed)] * self.k
+        else:
+            seeds = list(seed)
+        try:
+            config_json = orjson.loads(orjson.dumps(config or {}, option=orjson.OPT_SERIALIZE_NUMPY))
+        except TypeError as e:
+            raise TypeError(f"config must hold JSON types (numbers, strings, lists, dicts): {e}") from None
+        # facts not given are written as 1 and named in the header's provenance (never silently claimed)
+        missing = [k for k, v in (("feature_probability", feature_probability), ("importance", importance)) if v is None]
+        if missing:
+            provenance = dict(provenance or {"source": "animsup.Recorder"})
+            provenance["assumed"] = {**provenance.get("assumed", {}), **{k: "not given; 1 written" for k in missing}}
+        feature_probability = 1.0 if feature_probability is None else feature_probability
+        importance = to_numpy(1.0 if importance is None else importance, "importance")
+        if importance.ndim == 0:  # a base, as `animsup train --importance 0.9`: I_i = 0.9**i
+            importance = float(importance) ** np.arange(self.n, dtype=np.float64)
+        # validates shapes of feature_probability/importance, the model, ...; the scope is fixed later
+        self._header = make_header(
+            n_features=self.n, n_hidden=self.m, model=model, feature_probability=to_numpy(feature_probability,
+            "feature_probability"), seed=seeds, importance=to_numpy(importance, "importance"),
+            config={"source": "animsup.Recorder", **config_json}, data=data, model_label=model_label,
+            model_formula=model_formula, stages=stages, curves=curves, provenance=provenance,
+        )
+        if len(seeds) != self.k:
+            raise ValueError(f"seed must be one integer or a list of n_instances={self.k} entries, got {len(seeds)}")
+        try:
+            parse_header(self._header, self.path)  # e.g. probabilities outside (0, 1]
+        except LogFormatError as e:
+            raise ValueError(e.reason.replace("header field ", "")) from None
+        self.loss_scope = None if loss_scope == "auto" else loss_scope
+        if os.path.exists(self.path) and not overwrite:
+            raise FileExistsError(f"{self.path} already exists; pass overwrite=True to replace it")
+        parent = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(parent):
+            raise FileNotFoundError(f"folder {parent} does not exist (for the log {self.path})")
+        self._overwrite = overwrite
+        self._writer: LogWriter | None = None
+        self._t0 = time.monotonic()
+        self._last_snapshot = self._last_loss = -1
+        self._last_curve: dict[str, int] = {}
+        self._curve_width: dict[str, int] = {}
+        self._pending: list[tuple[int, np.ndarray]] = []  # fine loss rows not yet written
+        self._closed = False
+        self.snapshots = 0
+
+    # -- the header is written with the first record (the loss scope may come from it) --
+
+    def _open(self) -> LogWriter:
+        if self._writer is None:
+            if self._closed:
+                raise RuntimeError("this Recorder is closed")
+            self._header["loss_scope"] = self.loss_scope or "none"
+            try:
+                self._writer = LogWriter(self.path, self._header, force=self._overwrite)
+            except AnimsupError as e:  # e.g. another process writes it
+                raise OSError(str(e)) from None
+        return self._writer
+
+    def _loss_row(self, loss, step) -> np.ndarray:
+        a = to_numpy(loss, "loss").reshape(-1)
+        if self.loss_scope is None:
+            if a.size not in (1, self.k):
+                raise ValueError(f"loss at step {step} has {a.size} values, expected n_instances={self.k} (or one number)")
+            self.loss_scope = "instance" if a.size == self.k else "aggregate"
+        width = self.k if self.loss_scope == "instance" else 1
+        if self.loss_scope == "none":
+            raise ValueError("a loss was given, but this Recorder was made with loss_scope='none'")
+        if a.size != width:
+            hint = " (one number for all instances: pass loss_scope='aggregate')" if a.size == 1 else ""
+            raise ValueError(f"loss at step {step} has {a.size} values, expected {width} (one per instance){hint}")
+        _finite(a, "loss", step)
+        return a
+
+    # -- public API --------------------------------------------------------------
+
+    def loss(self, step: int, loss) -> None:
+        """One point of the fine loss curve (as often as every step; written in batches).
+
+        :param loss: (shape: [n_instances]) or one number (one instance, or loss_scope "aggregate")
+        """
+        step = _check_step(step, self._last_loss, "loss")
+        row = self._loss_row(loss, step)
+        self._last_loss = step
+        self._pending.append((step, row))
+        if len(self._pending) >= 4096:
+            self._flush_losses()
+
+    def _flush_losses(self) -> None:
+        if not self._pending:
+            return
+        w = self._open()
+        rows = self._pending
+        i = 0
+        while i < len(rows):  # one record per run of equally spaced steps
+            j = i + 1
+            every = rows[j][0] - rows[i][0] if j < len(rows) else 1
+            while j < len(rows) and rows[j][0] - rows[j - 1][0] == every:
+                j += 1
+            w.losses(rows[i][0], every, np.stack([r for _, r in rows[i:j]]))
+            i = j
+        self._pending = []
+
+    def snapshot(self, step: int, *, W, b=None, loss=None, W_dec=None, **curves) -> None:
+        """Record the parameters at ``step`` (after ``step`` optimiser updates).
+
+        :param W: in the Recorder's ``layout`` (default [n_instances, n_hidden, n_features])
+        :param b: (shape: [n_instances, n_features], [n_instances, 1, n_features], or [n_features]
+            for one instance); None: zeros are written and the header says so
+        :param loss: the loss of these parameters (see :meth:`loss`), or None
+        :param W_dec: the decoder of an untied model, in the same layout
+        :param curves: extra named scalars at this step, e.g. ``test_loss=0.1, lr=1e-3``
+        """
+        step = _check_step(step, self._last_snapshot, "snapshot")
+        W3 = weights_to_kmn(W, self.layout, self.k, self.m, self.n)
+        _finite(W3, "W", step)
+        if b is None:
+            b2 = np.zeros((self.k, self.n))
+            self._header.setdefault("b_recorded", False)
+        else:
+            b2 = bias_to_kn(b, self.k, self.n)
+            _finite(b2, "b", step)
+        Wd = None
+        if self.model == "untied":
+            if W_dec is None:
+                raise ValueError("model='untied' needs W_dec (the decoder) at every snapshot")
+            Wd = weights_to_kmn(W_dec, self.layout, self.k, self.m, self.n, "W_dec")
+            _finite(Wd, "W_dec", step)
+        elif W_dec is not None:
+            raise ValueError(f"W_dec was given but model={self.model!r}; pass model='untied' to record a decoder")
+        row = None
+        if loss is not None:
+            row = self._loss_row(loss, step)
+        elif self.loss_scope is None:
+            self.loss_scope = "none"
+        elif self.loss_scope != "none":
+            raise ValueError(f"snapshot at step {step} has no loss, but earlier records had one; pass loss=")
+        self._flush_losses()
+        w = self._open()
+        value = None if row is None else (row if self.loss_scope == "instance" else float(row[0]))
+        w.snapshot(step, value, W3, b2, Wd)
+        self._last_snapshot = step
+        self.snapshots += 1
+        for name, v in curves.items():
+            self.curve(name, step, v)
+
+    def curve(self, name: str, step: int, value) -> None:
+        """An extra named scalar (``test_loss``, ``accuracy``, ``lr``...): one number, or one per instance."""
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"curve name must be a non-empty string, got {name!r}")
+        step = _check_step(step, self._last_curve.get(name, -1), f"curve {name!r}")
+        a = to_numpy(value, name).reshape(-1)
+        if a.size not in (1, self.k):
+            raise ValueError(f"curve {name!r} at step {step} has {a.size} values, expected 1 or n_instances={self.k}")
+        if self._curve_width.setdefault(name, a.size) != a.size:
+            raise ValueError(f"curve {name!r} changes from {self._curve_width[name]} to {a.size} values")
+        _finite(a, name, step)
+        if name not in self._header.setdefault("curves", []) and self._writer is None:
+            self._header["curves"].append(name)
+        self._open().curve(name, step, a)
+        self._last_curve[name] = step
+
+    def close(self, status: str = "completed") -> None:
+        """Flush the loss curve and write the end record (idempotent)."""
+        if self._closed:
+            return
+        try:
+            self._flush_losses()
+            w = self._open()
+            last = max(self._last_snapshot, self._last_loss, max(self._last_curve.values(), default=-1), 0)
+            w.end(status, last, time.monotonic() - self._t0)
+        finally:
+            self._closed = True
+            if self._writer is not None:
+                self._writer.close()
+
+    def __enter__(self) -> "Recorder":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close("completed")
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.close("interrupted")
+        else:
+            self.close("failed")
+
+
+# --------------------------------------------------------------------------- from arrays
+
+
+def from_arrays(
+    W,
+    *,
+    b=None,
+    loss=None,
+    steps=None,
+    W_dec=None,
+    layout: str = "kmn",
+    model: str | None = None,
+    feature_probability=None,
+    importance=None,
+    path: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    **header: Any,
+) -> Run:
+    """Build a :class:`animsup.runlog.Run` from arrays (and save it when ``path`` is given).
+
+    :param W: (shape: [T, *layout]) a history, e.g. [T, n_instances, n_hidden, n_features] for
+        layout "kmn" (ARENA's 2-D feature plots); one snapshot without the T axis is T = 1
+    :param b: (shape: [T, n_instances, n_features]) or None (zeros)
+    :param loss: (shape: [T], [T, n_instances] or [T, 1]) or None; [T] with several instances is
+        one aggregate loss
+    :param steps: (shape: [T]) increasing ints (default 0..T-1)
+    :param W_dec: decoder history of an untied model, like W
+    :param header: further Recorder arguments (seed, data, model_label, config, ...)
+    :raises ValueError: shapes that do not fit (with the same hints as the Recorder)
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    Wa = to_numpy(W, "W")
+    per = len(layout)
+    if Wa.ndim == per:
+        Wa = Wa[None]
+    if Wa.ndim != per + 1:
+        raise ValueError(f"W must have shape [T, {LAYOUTS[layout].split(' (')[0][1:]} (layout={layout!r}), "
+                         f"or one snapshot without T; got {_shape(Wa.shape)}")
+    T = Wa.shape[0]
+    dims = dict(zip(layout, Wa.shape[1:]))
+    k, m, n = dims.get("k", 1), dims["m"], dims["n"]
+    steps_a = np.arange(T) if steps is None else to_numpy(steps, "steps")
+    if steps_a.shape != (T,) or not np.all(steps_a == np.round(steps_a)):
+        raise ValueError(f"steps must be {T} integers (one per snapshot), got shape {_shape(steps_a.shape)}")
+    steps_i = steps_a.astype(np.int64)
+    if T > 1 and not np.all(np.diff(steps_i) > 0):
+        raise ValueError("steps must increase")
+    loss_a = None if loss is None else to_numpy(loss, "loss").reshape(T, -1)
+    scope = "none" if loss_a is None else "instance" if loss_a.shape[1] == k else "aggregate"
+    if W_dec is not None:
+        model = model or "untied"
+    Wd = None if W_dec is None else to_numpy(W_dec, "W_dec").reshape(Wa.shape)
+    b_a = None if b is None else to_numpy(b, "b")
+    if b_a is not None and b_a.shape[0] != T:
+        b_a = b_a[None] if T == 1 else b_a
+    # one writer (validation, conversion) for saving and for memory: a Recorder on a temp file
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="animsup-")
+    tmp = os.path.join(folder, "run.jsonl")
+    try:
+        with Recorder(tmp, n_features=n, n_hidden=m, n_instances=k, model=model or "tied", layout=layout,
+                      feature_probability=feature_probability, importance=importance, loss_scope=scope,
+                      **header) as rec:
+            for t in range(T):
+                rec.snapshot(int(steps_i[t]), W=Wa[t], b=None if b_a is None else b_a[t],
+                             loss=None if loss_a is None else loss_a[t], W_dec=None if Wd is None else Wd[t])
+        from animsup.runlog import read_log
+
+        run = read_log(tmp)
+        run.path = "<memory>" if path is None else run.save(path, overwrite=overwrite)
+        return run
+    finally:
+        for f in os.listdir(folder):
+            os.unlink(os.path.join(folder, f))
+        os.rmdir(folder)
+
+
+def as_run(source, **kw) -> Run:
+    """A :class:`Run` from a log path, a Run, or arrays (a W history; ``kw`` as for :func:`from_arrays`)."""
+    from animsup.runlog import read_log
+
+    if isinstance(source, Run):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        return read_log(source)
+    return from_arrays(source, **kw)
