@@ -1,49 +1,100 @@
-"""``animsup import --format FORMAT FILE --out LOG``: convert another program's log into an
-animsup run log, so it can be inspected, analysed and rendered (animsup.importers)."""
+"""``animsup import FILE... --out LOG``: convert other people's checkpoints, histories and logs
+into an animsup run log, so they can be inspected, analysed and rendered (animsup.importers).
+
+The container is recognised by content: safetensors (also when named .pt), torch zip
+checkpoints (loaded on the CPU with torch's weights-only loader), .npz/.npy (no pickled
+objects), pickles (an allow-list: no code in them runs), a directory or glob of checkpoints
+(ordered by the step number in each file name), and seed 002's C log. See docs/importing.md.
+"""
 
 from __future__ import annotations
 
 import argparse
 
 # keep in step with animsup.importers.FORMATS (not imported here: --help stays fast)
-FORMAT_HELP = "c-log: the output of seed 002's C program (run:/L: lines and b/W/grad w/grad b blocks)"
+FORMAT_HELP = ("auto (default): recognise the file by its content; "
+               "c-log: the output of seed 002's C program (run:/L: lines and b/W/grad w/grad b blocks)")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "import",
-        help="convert a foreign log (e.g. seed 002's C program output) into an animsup run log",
+        help="convert checkpoints, histories or a foreign log into an animsup run log",
         description=__doc__.split("\n", 1)[0] + " " + __doc__.split("\n", 1)[1].strip(),
     )
-    p.add_argument("file", metavar="FILE", help="the log to convert")
-    p.add_argument("--format", required=True, metavar="FORMAT", help=FORMAT_HELP)
+    p.add_argument("file", metavar="FILE", nargs="+", help="the file(s), a directory, or a glob ('ckpt/*.pt')")
+    p.add_argument("--format", default="auto", metavar="FORMAT", help=FORMAT_HELP)
     p.add_argument("--out", required=True, metavar="LOG", help="the animsup log to write (.jsonl)")
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    p.add_argument("--w", metavar="KEY", help="the name of W (the encoder / tied weights) in the file")
+    p.add_argument("--b", metavar="KEY", help="the name of the output bias b in the file")
+    p.add_argument("--w-dec", metavar="KEY", help="the name of the decoder of an untied model")
+    p.add_argument("--layout", choices=("kmn", "knm", "mn", "nm"),
+                   help="W's axes: kmn [instances, hidden, features] (ARENA), knm (notebook, JAX), mn, nm "
+                        "(default: inferred, the smaller axis taken as hidden)")
+    p.add_argument("--run", type=int, metavar="I", help="a pickled list of runs: import only run I")
+    p.add_argument("--model", choices=("tied", "untied", "linear", "neuron", "custom"), help="the model (default: inferred)")
     p.add_argument(
-        "--importance", type=float, metavar="BASE",
-        help="c-log: importance base, I_i = BASE^i (not in the C log; default 0.7, seed 002's n=5 run; its n=32 run used 0.9)",
+        "--importance", metavar="BASE|LIST|FILE",
+        help="importance: a base (I_i = BASE^i), a list (1,0.9,0.81) or a file of numbers (c-log: the base, default 0.7)",
     )
     p.add_argument(
-        "--feature-probability", type=float, metavar="P",
-        help="c-log: 1 - S of the run (not in the C log; default 0.1)",
+        "--feature-probability", metavar="P|LIST",
+        help="1 - S: one value, or one per instance (c-log: one value, default 0.1)",
     )
-    p.add_argument("--seed", type=int, metavar="S", help="c-log: the program's srandom() seed, if known (default: unknown)")
+    p.add_argument("--seed", type=int, metavar="S", help="the seed of the run, if known (default: unknown)")
     p.set_defaults(func=run)
     return p
 
 
 def run(args) -> int:
+    import os
     import sys
 
     from animsup import importers
     from animsup.cli.progress import make_progress
+    from animsup.errors import AnimsupError
 
-    options = {k: getattr(args, k) for k in ("importance", "feature_probability", "seed") if getattr(args, k) is not None}
-    bar, progress = make_progress(f"import {args.format}", None, unit="B")
-    try:
-        result = importers.convert(args.format, args.file, args.out, force=args.force, progress=progress, **options)
-    finally:
-        bar.close()
+    fmt = args.format
+    if fmt == "auto" and len(args.file) == 1 and os.path.isfile(args.file[0]):
+        from animsup.importers.checkpoint import sniff
+
+        if sniff(args.file[0]) == "c-log":
+            fmt = "c-log"
+    if fmt == "c-log":
+        if len(args.file) != 1:
+            raise AnimsupError("--format c-log reads one file")
+        extra = [k for k in ("w", "b", "w_dec", "layout", "run", "model") if getattr(args, k) is not None]
+        if extra:
+            raise AnimsupError(f"format 'c-log' does not take {', '.join('--' + k.replace('_', '-') for k in extra)}")
+        options = {}
+        for k in ("importance", "feature_probability"):
+            v = getattr(args, k)
+            if v is not None:
+                try:
+                    options[k] = float(v)
+                except ValueError:
+                    raise AnimsupError(f"--{k.replace('_', '-')} takes one number for a c-log, got {v!r}") from None
+        if args.seed is not None:
+            options["seed"] = args.seed
+        bar, progress = make_progress("import c-log", None, unit="B")
+        try:
+            result = importers.convert("c-log", args.file[0], args.out, force=args.force, progress=progress, **options)
+        finally:
+            bar.close()
+    elif fmt == "auto":
+        from animsup.importers import auto
+
+        for f in args.file:
+            if os.path.realpath(f) == os.path.realpath(args.out):
+                raise AnimsupError(f"--out {args.out} is an input file; write the animsup log to another path")
+        result = auto.convert(
+            list(args.file), args.out, w=args.w, b=args.b, w_dec=args.w_dec, layout=args.layout, run=args.run,
+            importance=args.importance, feature_probability=args.feature_probability, model=args.model,
+            seed=args.seed, force=args.force,
+        )
+    else:
+        raise AnimsupError(f"unknown import format {fmt!r} (known: auto, c-log)")
     print(
         f"{result.out_path}: {result.n_features} features, {result.n_hidden} hidden, {result.steps:,} steps, "
         f"{result.snapshots} snapshots, {result.loss_points:,} losses, status {result.status}",

@@ -1,0 +1,202 @@
+"""Checkpoints and histories recognised by content (safetensors, torch zip, .npz/.npy, pickles,
+directories and globs of checkpoints): see :mod:`animsup.importers.checkpoint` and
+docs/importing.md."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from animsup.errors import AnimsupError
+from animsup.importers import ImportResult
+from animsup.importers import checkpoint as ck
+
+
+def _vector(text, name: str) -> np.ndarray:
+    """A number, a comma/space separated list, or a file (.npy, or text numbers)."""
+    if isinstance(text, (int, float)):
+        return np.asarray(float(text))
+    s = str(text).strip()
+    if os.path.isfile(s):
+        if ck.sniff(s) == "npy":
+            return np.load(s, allow_pickle=False).astype(np.float64)
+        s = open(s, encoding="utf-8").read()
+    try:
+        vals = [float(v) for v in s.replace(",", " ").split()]
+    except ValueError:
+        raise AnimsupError(f"--{name} takes a number, a list (0.9,0.81,...) or a file of numbers, got {text!r}") from None
+    if not vals:
+        raise AnimsupError(f"--{name} is empty")
+    return np.asarray(vals[0] if len(vals) == 1 else vals)
+
+
+def load(paths, *, w=None, b=None, w_dec=None, layout=None, run=None) -> tuple[ck.Imported, str]:
+    """Read ``paths`` (files, a directory, or a glob) into one :class:`checkpoint.Imported`."""
+    files = ck.expand([os.fspath(p) for p in paths])
+    if not files:
+        raise AnimsupError("no input files")
+    if len(files) == 1:
+        tree, meta, kind = ck.load_tree(files[0])
+        if isinstance(tree, list) and tree and all(isinstance(r, dict) and "weights" in r for r in tree):
+            imp, _ = ck.interpret_runs(tree, run_index=run)
+        else:
+            imp = ck.interpret(tree, meta, w=w, b=b, w_dec=w_dec, layout=layout)
+        imp.inferred.setdefault("container", kind)
+        return imp, files[0]
+    parts, kinds = [], set()
+    for f in files:
+        tree, meta, kind = ck.load_tree(f)
+        kinds.add(kind)
+        one = ck.interpret(tree, meta, w=w, b=b, w_dec=w_dec, layout=layout, history=False)
+        if parts and one.W.shape != parts[0].W.shape:
+            raise AnimsupError(f"{f}: W has shape {list(one.W.shape[1:])}, earlier files {list(parts[0].W.shape[1:])}")
+        parts.append(one)
+    imp = parts[0]
+    imp.W = np.concatenate([p.W for p in parts])
+    imp.b = np.concatenate([p.b for p in parts]) if all(p.b is not None for p in parts) else None
+    imp.W_dec = np.concatenate([p.W_dec for p in parts]) if all(p.W_dec is not None for p in parts) else None
+    imp.steps = np.asarray([ck.step_of(f) for f in files], dtype=np.int64)
+    imp.loss_steps = imp.loss_curve = None
+    imp.inferred["steps"] = f"from the {len(files)} file names (the last number in each)"
+    imp.inferred["container"] = ", ".join(sorted(kinds))
+    return imp, os.path.dirname(files[0]) or "."
+
+
+def convert(
+    paths,
+    out_path,
+    *,
+    w=None,
+    b=None,
+    w_dec=None,
+    layout=None,
+    run=None,
+    importance=None,
+    feature_probability=None,
+    model=None,
+    seed=None,
+    force: bool = False,
+    progress=None,
+) -> ImportResult:
+    """Import checkpoint(s) ``paths`` into the animsup log ``out_path`` (written atomically)."""
+    from animsup.atomic import atomic_path
+    from animsup.runlog import LogWriter, make_header
+
+    if os.path.exists(out_path) and not force:
+        raise AnimsupError(f"{out_path} already exists (pass --force to overwrite it)")
+    if layout is not None and layout not in ("kmn", "knm", "mn", "nm"):
+        raise AnimsupError(f"--layout must be kmn, knm, mn or nm, got {layout!r}")
+    imp, source = load(paths if isinstance(paths, (list, tuple)) else [paths], w=w, b=b, w_dec=w_dec, layout=layout, run=run)
+    T, K, m, n = imp.W.shape
+    for name, a in (("W", imp.W), ("b", imp.b), ("W_dec", imp.W_dec)):
+        if a is not None and not np.isfinite(a).all():
+            raise AnimsupError(f"{source}: {name} contains NaN or infinity")
+        if a is not None and np.abs(a).max(initial=0) > 3.4e38:
+            raise AnimsupError(f"{source}: {name} has values too large for float32")
+    given, inferred, notes = {}, dict(imp.inferred), []
+    facts = imp.facts
+    # steps: the file's, else 0..T-1 (said so)
+    steps = imp.steps
+    if steps is None and T == 1 and imp.loss_steps is not None and len(imp.loss_steps):
+        steps = np.asarray([imp.loss_steps[-1]], dtype=np.int64)  # a final checkpoint with its loss history
+        inferred["steps"] = f"the checkpoint is taken as the last step of its loss history ({int(steps[0])})"
+    if steps is None:
+        steps = np.arange(T, dtype=np.int64)
+        if T > 1:
+            inferred["steps"] = "not in the file: snapshots numbered 0..T-1"
+            notes.append("the file has no steps: snapshots are numbered 0..T-1")
+    if T > 1 and not np.all(np.diff(steps) > 0):
+        raise AnimsupError(f"{source}: the steps do not increase")
+    # importance
+    base = next((facts[k] for k in ("importance", "importance_base") if isinstance(facts.get(k), (int, float))), None)
+    if importance is not None:
+        v = _vector(importance, "importance")
+        imp_arr = v ** np.arange(n) if v.ndim == 0 else v
+        given["importance"] = str(importance)
+    elif base is not None:
+        imp_arr = float(base) ** np.arange(n)
+        inferred["importance"] = f"{base}^i from the file's config"
+    else:
+        imp_arr = np.ones(n)
+        inferred["importance"] = "not in the file: 1 for every feature (pass --importance)"
+        notes.append("importance is not in the file: 1 assumed (pass --importance BASE|LIST|FILE)")
+    imp_arr = np.asarray(imp_arr, dtype=np.float64)
+    if imp_arr.shape not in ((n,), (K, n)) or not np.all(imp_arr >= 0):
+        raise AnimsupError(f"--importance must give {n} values >= 0 (one per feature), got shape {list(imp_arr.shape)}")
+    # feature probability
+    runs = facts.get("runs")
+    if feature_probability is not None:
+        fp = _vector(feature_probability, "feature-probability")
+        given["feature_probability"] = str(feature_probability)
+    elif runs and all(isinstance(r.get("sparsity", r.get("S")), (int, float)) for r in runs):
+        fp = np.asarray([1 - float(r.get("sparsity", r.get("S"))) for r in runs])
+        inferred["feature_probability"] = "1 - each run's 'sparsity' parameter"
+    elif isinstance(facts.get("feature_probability"), (int, float)):
+        fp = np.asarray(float(facts["feature_probability"]))
+        inferred["feature_probability"] = "from the file's config"
+    else:
+        fp = np.asarray(1.0)
+        inferred["feature_probability"] = "not in the file: 1 written (pass --feature-probability)"
+        notes.append("feature probability is not in the file: 1 written (pass --feature-probability P or one per instance)")
+    if fp.ndim == 1 and len(fp) not in (K,):
+        raise AnimsupError(f"--feature-probability takes one value or one per instance ({K}), got {len(fp)}")
+    if not np.all((fp > 0) & (fp <= 1)):
+        raise AnimsupError("--feature-probability must lie in (0, 1]")
+    # model
+    if model is not None:
+        given["model"] = model
+    model = model or ("untied" if imp.W_dec is not None else "tied")
+    if model == "untied" and imp.W_dec is None:
+        raise AnimsupError("--model untied needs a decoder (--w-dec KEY)")
+    # loss
+    loss_scope, snap_loss = "none", imp.loss
+    some = imp.loss if imp.loss is not None else imp.loss_curve
+    if some is not None:
+        aggregate = "aggregate" in str(inferred.get("loss", "")) or (some.shape[1] == 1 and K > 1)
+        loss_scope = "aggregate" if aggregate else "instance"
+    seeds = [seed] * K if seed is None or isinstance(seed, int) else list(seed)
+    header = make_header(
+        n_features=n, n_hidden=m, model=model, feature_probability=fp if fp.ndim else float(fp), seed=seeds,
+        importance=imp_arr, config=ck.json_safe({"imported": True, **{k: v for k, v in facts.items() if k != "runs"}}),
+        loss_scope=loss_scope, curves=sorted(imp.curves) or None,
+        provenance=ck.json_safe({"source": os.path.abspath(source), "given": given, "inferred": inferred}),
+    )
+    b_arr = imp.b if imp.b is not None else np.zeros((T, K, n))
+    if imp.b is None:
+        header["b_recorded"] = False
+        notes.append("no bias in the file: zeros written")
+    with atomic_path(out_path) as tmp:
+        with LogWriter(tmp, header, force=True) as wr:
+            if imp.loss_curve is not None:
+                ls, lc = np.asarray(imp.loss_steps, dtype=np.int64), np.asarray(imp.loss_curve)
+                if len(ls) and np.all(np.diff(ls) > 0) and np.isfinite(lc).all():
+                    i = 0
+                    while i < len(ls):
+                        j = i + 1
+                        every = int(ls[j] - ls[i]) if j < len(ls) else 1
+                        while j < len(ls) and ls[j] - ls[j - 1] == every:
+                            j += 1
+                        wr.losses(int(ls[i]), every, lc[i:j])
+                        i = j
+            for t in range(T):
+                loss = None
+                if loss_scope != "none":
+                    if snap_loss is not None:
+                        loss = snap_loss[t] if loss_scope == "instance" else float(snap_loss[t, 0])
+                    else:  # the loss curve's value at this snapshot's step, where it has one
+                        hit = np.flatnonzero(np.asarray(imp.loss_steps) == steps[t])
+                        if not len(hit):
+                            hit = [int(np.argmin(np.abs(np.asarray(imp.loss_steps) - steps[t])))]
+                            if t == 0:
+                                notes.append(f"no loss at step {int(steps[0])}: the snapshot there carries the nearest logged loss "
+                                             f"(step {int(imp.loss_steps[hit[0]])})")
+                        row = np.asarray(imp.loss_curve)[hit[0]]
+                        loss = row if loss_scope == "instance" else float(row[0])
+                wr.snapshot(int(steps[t]), loss, imp.W[t], b_arr[t], None if imp.W_dec is None else imp.W_dec[t])
+            for name, (cs, cv) in imp.curves.items():
+                for s, v in zip(cs, cv):
+                    wr.curve(name, int(s), v)
+            wr.end("completed", int(steps[-1]), 0.0, imported=True)
+    n_loss = 0 if imp.loss_curve is None else len(imp.loss_curve)
+    return ImportResult(os.fspath(out_path), "completed", n, m, int(steps[-1]), T, n_loss, notes)

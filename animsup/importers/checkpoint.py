@@ -1,0 +1,478 @@
+"""Checkpoints and histories from other people's code: safetensors, torch zip files, .npz/.npy,
+pickles (devinterp/aisf lists of runs, ARENA data_log dicts), directories or globs of checkpoints.
+
+The container is recognised by its first bytes, never by its name (a safetensors file named
+``.pt`` is read as safetensors). Nothing in a file runs: safetensors and numpy files hold only
+arrays (``allow_pickle=False``), torch zip files go through ``torch.load(weights_only=True,
+map_location="cpu")``, and pickles through :mod:`animsup.importers.safe_pickle`.
+
+Each file becomes a *tree* (dicts and lists of float arrays plus metadata), which
+:func:`interpret` turns into a W history [T, K, m, n] (plus b, W_dec, loss, steps), recording
+what it inferred (layout, keys, tied) and what the user gave in the header's ``provenance``.
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+import json
+import os
+import re
+import struct
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from animsup.errors import AnimsupError
+
+# -------------------------------------------------------------------- sniffing
+
+
+def sniff(path: str) -> str:
+    """The container of ``path`` by content: "safetensors", "torch-zip", "npz", "npy", "pickle",
+    "animsup-log", "c-log", or raise."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+    except IsADirectoryError:
+        return "directory"
+    except FileNotFoundError:
+        raise AnimsupError(f"{path}: no such file") from None
+    except OSError as e:
+        raise AnimsupError(f"{path}: cannot read: {e.strerror or e}") from None
+    if head.startswith(b"\x93NUMPY"):
+        return "npy"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = z.namelist()
+        except (zipfile.BadZipFile, OSError):
+            raise AnimsupError(f"{path}: a broken zip file") from None
+        if any(n.endswith("data.pkl") for n in names):
+            return "torch-zip"
+        if names and all(n.endswith(".npy") for n in names):
+            return "npz"
+        raise AnimsupError(f"{path}: a zip file that is neither a torch checkpoint nor an .npz archive")
+    if len(head) >= 10:
+        (n,) = struct.unpack("<Q", head[:8])
+        if 2 <= n <= 100 << 20 and head[8:9] == b"{":
+            return "safetensors"
+    if head[:1] == b"\x80" and 2 <= head[1:2][0] <= 5 if len(head) > 1 else False:
+        return "pickle"
+    if head.startswith(b"\x1f\x8b") or head.lstrip(b"\xef\xbb\xbf").startswith(b'{"type"'):
+        return "animsup-log"
+    if head.startswith(b"run:"):
+        return "c-log"
+    raise AnimsupError(f"{path}: not a checkpoint animsup can read (safetensors, torch zip, .npz/.npy, pickle)")
+
+
+# -------------------------------------------------------------------- loading into a tree
+
+
+def _safetensors(path: str) -> tuple[dict, dict]:
+    from safetensors import safe_open
+
+    out = {}
+    try:
+        with safe_open(path, framework="np") as f:
+            meta = f.metadata() or {}
+            for k in f.keys():
+                out[k] = f.get_tensor(k)
+    except Exception as e:  # noqa: BLE001 - safetensors raises its own SafetensorError for anything malformed
+        if "bf16" in str(e).lower() or "bfloat16" in str(e).lower():
+            return _safetensors_torch(path)
+        raise AnimsupError(f"{path}: a broken safetensors file: {str(e)[:120]}") from None
+    return out, dict(meta)
+
+
+def _safetensors_torch(path: str) -> tuple[dict, dict]:
+    from safetensors import safe_open
+
+    with safe_open(path, framework="pt", device="cpu") as f:
+        meta = f.metadata() or {}
+        return {k: f.get_tensor(k).float().numpy() for k in f.keys()}, dict(meta)
+
+
+def _torch_zip(path: str):
+    try:
+        import torch
+    except ImportError:
+        raise AnimsupError(f"{path}: a torch checkpoint; reading it needs torch (pip install torch)") from None
+    try:
+        return torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as e:  # noqa: BLE001 - torch's unpickler raises many kinds
+        msg = str(e).split("\n")[0][:160]
+        raise AnimsupError(f"{path}: torch's weights-only loader refused this checkpoint ({msg}); "
+                           "animsup never runs a checkpoint's code") from None
+
+
+def _to_tree(obj, depth: int = 0):
+    """Tensors and arrays -> float64 numpy; dicts/lists kept; inert objects kept as they are."""
+    if depth > 50:
+        raise AnimsupError("a checkpoint nested more than 50 levels deep")
+    if type(obj).__module__.split(".")[0] == "torch" and hasattr(obj, "detach"):
+        import torch
+
+        return obj.detach().to(device="cpu", dtype=torch.float64).numpy()
+    if isinstance(obj, np.ndarray):
+        return obj.astype(np.float64) if obj.dtype.kind in "iufb" else obj
+    if isinstance(obj, dict):
+        return {str(k): _to_tree(v, depth + 1) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_to_tree(v, depth + 1) for v in obj]
+    return obj
+
+
+def load_tree(path: str) -> tuple[object, dict, str]:
+    """(tree, metadata, container) of one file."""
+    kind = sniff(path)
+    meta: dict = {}
+    if kind == "safetensors":
+        tree, meta = _safetensors(path)
+    elif kind == "torch-zip":
+        tree = _torch_zip(path)
+    elif kind == "npz":
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                tree = {k: z[k] for k in z.files}
+        except ValueError as e:
+            raise AnimsupError(f"{path}: an .npz holding Python objects (refused: {str(e)[:80]})") from None
+    elif kind == "npy":
+        try:
+            tree = np.load(path, allow_pickle=False)
+        except ValueError as e:
+            raise AnimsupError(f"{path}: an .npy holding Python objects (refused: {str(e)[:80]})") from None
+    elif kind == "pickle":
+        from animsup.importers import safe_pickle
+
+        tree = safe_pickle.load(path)
+    else:
+        raise AnimsupError(f"{path}: is a {kind}, not a checkpoint (animsup import --format c-log reads C logs)")
+    return _to_tree(tree), meta, kind
+
+
+# -------------------------------------------------------------------- interpreting
+
+_DEC = re.compile(r"(^|\.)(W_dec|w_dec|W_d|w2|w2_\w+|unembedding\.weight|decoder\.weight|W_out)$")
+_W = re.compile(r"(^|\.)(W|w|W_enc|w_enc|w1|w1_\w+|w_\w+|W_\w+|embedding\.weight|encoder\.weight|weight|W_in)$")
+_B = [re.compile(p) for p in (r"(^|\.)b_final$", r"(^|\.)unembedding\.bias$", r"(^|\.)decoder\.bias$",
+                              r"(^|\.)b_\w+$", r"(^|\.)b$", r"(^|\.)bias$")]
+_LOSS = re.compile(r"(^|\.)(loss|losses|loss_history|train_loss)$")
+_STEPS = re.compile(r"(^|\.)(steps|step|iters|iterations)$")
+
+
+@dataclass
+class Imported:
+    """A W history in animsup's layout, with what was inferred."""
+
+    W: np.ndarray  # [T, K, m, n]
+    b: np.ndarray | None = None  # [T, K, n]
+    W_dec: np.ndarray | None = None
+    loss: np.ndarray | None = None  # [T, K] or [T, 1] at the snapshots
+    loss_steps: np.ndarray | None = None  # a finer loss curve: steps [L] ...
+    loss_curve: np.ndarray | None = None  # ... and [L, K] or [L, 1]
+    steps: np.ndarray | None = None
+    curves: dict = field(default_factory=dict)
+    inferred: dict = field(default_factory=dict)
+    facts: dict = field(default_factory=dict)  # feature_probability, importance, seed... found in the file
+
+
+def _flat(tree, prefix: str = "") -> dict:
+    """name -> array of every numeric array in a nested dict (names joined with '.')."""
+    out = {}
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            out.update(_flat(v, f"{prefix}{k}."))
+    elif isinstance(tree, np.ndarray) and tree.dtype.kind == "f":
+        out[prefix[:-1]] = tree
+    return out
+
+
+def _pick(arrays: dict, given: str | None, pattern, what: str, exclude=(), required=True):
+    if given is not None:
+        if given not in arrays:
+            raise AnimsupError(f"no array named {given!r} (arrays: {', '.join(sorted(arrays)) or 'none'})")
+        return given
+    keys = [k for k in arrays if (pattern.search(k) if hasattr(pattern, "search") else any(p.search(k) for p in pattern))
+            and k not in exclude and arrays[k].ndim >= 2]
+    if not keys:
+        if required:
+            raise AnimsupError(f"no {what} found (arrays: {', '.join(sorted(arrays)) or 'none'}); pass --w KEY")
+        return None
+    if len(keys) > 1:
+        raise AnimsupError(f"several arrays could be {what}: {', '.join(keys)}; pass --w KEY (and --w-dec, --b)")
+    return keys[0]
+
+
+def _pick_bias(arrays: dict, given, n_candidates: set) -> str | None:
+    if given is not None:
+        if given not in arrays:
+            raise AnimsupError(f"no array named {given!r} (arrays: {', '.join(sorted(arrays))})")
+        return given
+    for p in _B:
+        keys = [k for k in arrays if p.search(k) and arrays[k].shape[-1:] and arrays[k].shape[-1] in n_candidates]
+        if keys:
+            return keys[0]
+    return None
+
+
+def orient(W: np.ndarray, layout: str | None, history: bool, inferred: dict, name: str = "W") -> np.ndarray:
+    """``W`` as [T, K, m, n] (history) or [1, K, m, n]; ``layout`` "kmn" | "knm" | "mn" | "nm" or None
+    (inferred from the shape: the hidden size is the smaller one)."""
+    lead = 1 if history else 0
+    per = W.ndim - lead
+    if per not in (2, 3):
+        raise AnimsupError(f"{name} has shape {list(W.shape)}; expected [m, n], [K, m, n] "
+                           f"{'with a leading T axis ' if history else ''}(pass --layout)")
+    a, b = W.shape[-2], W.shape[-1]
+    if layout is None:
+        if a == b:
+            raise AnimsupError(f"{name} is square ({a}x{b}): cannot tell features from hidden dimensions; pass --layout kmn or knm")
+        layout = ("k" if per == 3 else "") + ("mn" if a < b else "nm")
+        inferred.setdefault("layout", f"{layout} ({name}: the smaller axis is taken as n_hidden)")
+    elif len(layout) != per:
+        raise AnimsupError(f"--layout {layout} does not fit {name} of shape {list(W.shape)}")
+    if layout.endswith("nm"):
+        W = np.swapaxes(W, -1, -2)
+    if per == 2:
+        W = W[..., None, :, :]
+    return W if history else W[None]
+
+
+def _bias(b: np.ndarray, T: int, K: int, n: int, history: bool) -> np.ndarray:
+    b = np.asarray(b, dtype=np.float64)
+    if history:
+        b = b.reshape(T, K, n) if b.size == T * K * n else None
+    else:
+        b = b.reshape(1, K, n) if b.size == K * n else None
+    if b is None:
+        raise AnimsupError(f"the bias does not fit {K} instance(s) of {n} features; pass --b KEY or --no-b")
+    return b
+
+
+def interpret(tree, meta: dict, *, w=None, b=None, w_dec=None, layout=None, history=None) -> Imported:
+    """Turn one file's tree into an :class:`Imported` (see the module docstring)."""
+    inferred: dict = {}
+    if isinstance(tree, list) and tree and all(isinstance(r, dict) and "weights" in r for r in tree):
+        raise AnimsupError("a list of runs: handled by interpret_runs")
+    if isinstance(tree, dict) and _is_data_log(tree):
+        return _data_log(tree, layout, b)
+    if isinstance(tree, np.ndarray):
+        tree = {"W": tree}
+    arrays = _flat(tree)
+    if not arrays:
+        raise AnimsupError("the file holds no floating-point arrays")
+    kw = _pick(arrays, w, _W, "the weight matrix W", exclude=[k for k in arrays if _DEC.search(k)])
+    dk = w_dec if w_dec is not None else _pick(arrays, None, _DEC, "a decoder", exclude=[kw], required=False)
+    if dk is not None and dk not in arrays:
+        raise AnimsupError(f"no array named {dk!r} (arrays: {', '.join(sorted(arrays))})")
+    if kw != "W" or w is None:
+        inferred["w_key"] = kw
+    W = arrays[kw]
+    hist = W.ndim == 4 if history is None else history
+    Wk = orient(W, layout, hist, inferred)
+    T, K, m, n = Wk.shape
+    Wd = None
+    if dk is not None:
+        D = arrays[dk]
+        # the decoder's own orientation: the axis of size n is the feature axis
+        dl = None
+        if D.shape[-2:] in ((m, n), (n, m)) and m != n:
+            dl = ("k" if D.ndim - hist == 3 else "") + ("mn" if D.shape[-1] == n else "nm")
+        Wd = orient(D, dl or layout, hist, {}, "W_dec")
+        if Wd.shape != Wk.shape:
+            raise AnimsupError(f"decoder {dk!r} has shape {list(D.shape)}, which does not fit W {list(W.shape)}")
+        inferred["w_dec_key"] = dk
+        if np.allclose(Wd, Wk, rtol=1e-6, atol=1e-8):
+            inferred["model"] = f"tied (decoder {dk!r} equals the encoder's transpose)"
+            Wd = None
+        else:
+            inferred["model"] = f"untied (decoder {dk!r} differs from the encoder)"
+    bk = None if b == "" else _pick_bias(arrays, b, {n})
+    bias = None
+    if bk is not None:
+        bias = _bias(arrays[bk], T, K, n, hist)
+        inferred["b_key"] = bk
+    out = Imported(W=Wk, b=bias, W_dec=Wd, inferred=inferred)
+    lk = next((k for k in arrays if _LOSS.search(k)), None)
+    if lk is None:
+        lk = next((k for k, v in (tree.items() if isinstance(tree, dict) else []) if _LOSS.search(k) and isinstance(v, np.ndarray)), None)
+    if lk is not None:
+        L = np.asarray(arrays.get(lk, tree.get(lk) if isinstance(tree, dict) else None), dtype=np.float64)
+        if L.ndim == 1:  # one number per step for all instances: aggregate (e.g. summed over instances)
+            out.loss_steps, out.loss_curve = np.arange(len(L)), L[:, None]
+            inferred["loss"] = f"{lk!r}: {len(L)} values, one per step for all instances (aggregate)"
+        elif L.ndim == 2 and L.shape[1] == K:
+            out.loss_steps, out.loss_curve = np.arange(len(L)), L
+            inferred["loss"] = f"{lk!r}: [{len(L)}, {K}] per instance"
+    config = _config_from_meta(meta)
+    if config:
+        out.facts.update(config)
+        inferred["config"] = "from the file's metadata string"
+    return out
+
+
+def _is_data_log(tree: dict) -> bool:
+    keys = set(tree)
+    return "W" in keys and isinstance(tree["W"], list) and ("steps" in keys or "step" in keys)
+
+
+def _data_log(tree: dict, layout, bkey) -> Imported:
+    """ARENA's data_log: {"steps": [...], "W": [per snapshot], "b_final": [...], "loss": [...]}."""
+    inferred = {"source": "ARENA-style data_log dict (steps, W, b_final, loss per snapshot)"}
+    Ws = [np.asarray(x, dtype=np.float64) for x in tree["W"]]
+    if not Ws or len({x.shape for x in Ws}) != 1:
+        raise AnimsupError("data_log 'W' must be a non-empty list of equally shaped arrays")
+    Wk = orient(np.stack(Ws), layout, True, inferred)
+    T, K, m, n = Wk.shape
+    steps = np.asarray(tree.get("steps", tree.get("step")), dtype=np.float64).reshape(-1)
+    if len(steps) != T:
+        raise AnimsupError(f"data_log has {len(steps)} steps for {T} W snapshots")
+    bl = tree.get(bkey or "b_final", tree.get("b"))
+    bias = _bias(np.stack([np.asarray(x, dtype=np.float64) for x in bl]), T, K, n, True) if bl is not None else None
+    out = Imported(W=Wk, b=bias, steps=steps.astype(np.int64), inferred=inferred)
+    if tree.get("loss") is not None:
+        L = np.asarray([np.asarray(x, dtype=np.float64).reshape(-1) for x in tree["loss"]])
+        if L.shape == (T, K):
+            out.loss = L
+        elif L.shape == (T, 1):
+            out.loss = L
+            inferred["loss"] = "one number per snapshot for all instances (aggregate)"
+    return out
+
+
+_CONFIG_FIELD = re.compile(r"(\w+)\s*=\s*([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)|True|False|'[^']*'|\"[^\"]*\")")
+
+
+def _config_from_meta(meta: dict) -> dict:
+    """Numbers from a ``str(Config(n_instances=8, n_features=5, ...))`` metadata string (parsed
+    as text with a regular expression; never evaluated)."""
+    out = {}
+    for v in meta.values():
+        if isinstance(v, str) and "=" in v and "(" in v:
+            for k, val in _CONFIG_FIELD.findall(v):
+                if val in ("True", "False"):
+                    out[k] = val == "True"
+                elif val[:1] in "'\"":
+                    out[k] = val[1:-1]
+                else:
+                    out[k] = float(val) if any(c in val for c in ".eE") else int(val)
+    return out
+
+
+# -------------------------------------------------------------------- lists of runs (devinterp / aisf)
+
+
+def interpret_runs(tree: list, *, run_index=None) -> tuple[Imported, dict]:
+    """A pickled list of runs: each {"parameters": {...}, "logs": DataFrame, "weights": [state_dict, ...]}.
+
+    In these ``parameters`` name the number of features ``m`` and the hidden size ``n`` (the
+    reverse of the paper's names); ``weights[0]`` is step 0 and ``weights[i]`` the row i - 1 of
+    ``logs`` (which has no row for step 0). Runs of the same sizes and steps become instances.
+    """
+    from animsup.importers import safe_pickle
+
+    if run_index is not None and not 0 <= run_index < len(tree):
+        raise AnimsupError(f"--run {run_index}: the file has runs 0..{len(tree) - 1}")
+    runs = tree if run_index is None else [tree[run_index]]
+    Ws, bs, losses, curves_all, facts, steps_all = [], [], [], [], [], []
+    for r in runs:
+        params = r.get("parameters", {}) if isinstance(r.get("parameters"), dict) else {}
+        weights = r["weights"]
+        if not isinstance(weights, list) or not weights:
+            raise AnimsupError("a run's 'weights' must be a non-empty list of state dicts")
+        W1, b1 = [], []
+        for sd in weights:
+            arrays = _flat(sd)
+            emb = arrays.get("embedding.weight")
+            if emb is None:
+                raise AnimsupError(f"a run's state dict has no 'embedding.weight' (keys: {', '.join(sorted(arrays))})")
+            W1.append(emb)  # [hidden, features] = animsup's [m, n]
+            unemb = arrays.get("unembedding.weight")
+            if unemb is not None and not np.allclose(unemb, emb.T):
+                raise AnimsupError("'unembedding.weight' is not the transpose of 'embedding.weight' (untied runs are not supported here)")
+            b1.append(arrays.get("unembedding.bias", np.zeros(emb.shape[1])))
+        W1, b1 = np.stack(W1), np.stack(b1)
+        n_feat, n_hid = params.get("m", W1.shape[2]), params.get("n", W1.shape[1])
+        if (W1.shape[1], W1.shape[2]) != (n_hid, n_feat):
+            raise AnimsupError(f"parameters say m={n_feat} features and n={n_hid} hidden, "
+                               f"but embedding.weight is {list(W1.shape[1:])} ([hidden, features])")
+        cols = {}
+        logs = r.get("logs")
+        if safe_pickle.is_frame(logs):
+            cols = safe_pickle.frame_columns(logs)
+        elif isinstance(logs, dict):
+            cols = {k: np.asarray(v, dtype=np.float64) for k, v in logs.items() if isinstance(v, (list, np.ndarray))}
+        if "step" in cols:
+            if len(cols["step"]) != len(W1) - 1:
+                raise AnimsupError(f"a run has {len(W1)} weights but {len(cols['step'])} log rows (expected one fewer: "
+                                   "weights[0] is step 0, which has no log row)")
+            steps = np.concatenate([[0], cols["step"]]).astype(np.int64)
+        else:
+            steps = np.arange(len(W1))
+        Ws.append(W1)
+        bs.append(b1)
+        steps_all.append(steps)
+        losses.append(np.concatenate([[np.nan], cols["loss"]]) if "loss" in cols else None)
+        curves_all.append({k: v for k, v in cols.items() if k not in ("step", "loss")})
+        facts.append(params)
+    if len({w.shape for w in Ws}) != 1 or any(not np.array_equal(s, steps_all[0]) for s in steps_all):
+        raise AnimsupError(f"the {len(runs)} runs differ in sizes or steps; import one with --run I (0..{len(tree) - 1})")
+    out = Imported(W=np.stack(Ws, axis=1), b=np.stack(bs, axis=1), steps=steps_all[0])
+    out.inferred = {"source": "pickled list of runs (devinterp/aisf style)",
+                    "n_m": "parameters 'm' = n_features, 'n' = n_hidden (reversed names)",
+                    "step_0": "weights[0] is step 0; logs rows are steps 1.. (no loss at step 0)"}
+    if all(l is not None for l in losses):
+        L = np.stack(losses, axis=1)  # [T, K]; step 0 has none: keep the logged steps only
+        out.loss_steps, out.loss_curve = steps_all[0][1:], L[1:]
+    names = set.intersection(*(set(c) for c in curves_all)) if curves_all else set()
+    for name in sorted(names):
+        vals = np.stack([c[name] for c in curves_all], axis=1)
+        if np.isfinite(vals).all():
+            out.curves[name] = (steps_all[0][1:], vals)
+    out.facts = {"runs": facts}
+    return out, facts[0]
+
+
+# -------------------------------------------------------------------- many files
+
+
+_STEP_IN_NAME = re.compile(r"(\d+)(?!.*\d)")
+
+
+def expand(paths: list[str]) -> list[str]:
+    """Files of ``paths`` (directories: their files; globs expanded), ordered by the step in
+    each file name (the last number in it) when there are several."""
+    files = []
+    for p in paths:
+        if os.path.isdir(p):
+            files += sorted(os.path.join(p, f) for f in os.listdir(p) if not f.startswith(".") and os.path.isfile(os.path.join(p, f)))
+        elif any(c in p for c in "*?[") and not os.path.exists(p):
+            hits = sorted(_glob.glob(p))
+            if not hits:
+                raise AnimsupError(f"{p}: no file matches")
+            files += hits
+        else:
+            files.append(p)
+    if len(files) > 1:
+        keyed = []
+        for f in files:
+            m = _STEP_IN_NAME.search(os.path.basename(f))
+            if m is None:
+                raise AnimsupError(f"{f}: no step number in the file name; several checkpoints are ordered by it")
+            keyed.append((int(m.group(1)), f))
+        keyed.sort()
+        steps = [s for s, _ in keyed]
+        if len(set(steps)) != len(steps):
+            raise AnimsupError("two checkpoint files have the same step number in their names")
+        return [f for _, f in keyed]
+    return files
+
+
+def step_of(path: str) -> int | None:
+    m = _STEP_IN_NAME.search(os.path.basename(path))
+    return int(m.group(1)) if m else None
+
+
+def json_safe(d):
+    return json.loads(json.dumps(d, default=str))

@@ -1,0 +1,175 @@
+"""Read pickles without running their code.
+
+:func:`load` unpickles with an allow-list: numpy arrays and dtypes, plain containers, and torch
+tensors (whose storages go through torch's own weights-only loader). Every other global a
+pickle names (a dataset class, ``os.system``, a pandas DataFrame) becomes an :class:`Inert`
+holder: calling it, or setting its state, only records the arguments. So a ``__reduce__``
+payload is never executed, and the data inside unknown objects stays reachable
+(:func:`frame_columns` recovers a pickled pandas DataFrame's columns without pandas).
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from typing import Any
+
+import numpy as np
+
+from animsup.errors import AnimsupError
+
+_NUMPY = {
+    ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+}
+_BUILTINS = {"list", "dict", "tuple", "set", "frozenset", "slice", "complex", "bytearray", "range"}
+_TORCH = {
+    ("torch._utils", "_rebuild_tensor_v2"), ("torch._utils", "_rebuild_tensor"), ("torch._utils", "_rebuild_parameter"),
+    ("torch", "Size"), ("torch", "float32"), ("torch", "float16"), ("torch", "bfloat16"), ("torch", "float64"),
+}
+
+
+class Inert:
+    """A stand-in for a class or function the allow-list does not know: records, never runs.
+
+    ``module``/``name``: the global the pickle named; ``args``: the arguments it was called with
+    (None if never called); ``state``: what the pickle set on it.
+    """
+
+    def __init__(self, module: str, name: str, args=None):
+        self.module, self.name, self.args, self.state = module, name, args, None
+        self.items: list = []
+
+    def __call__(self, *args, **kwargs):  # REDUCE: a new inert object holding the arguments
+        return Inert(self.module, self.name, args + ((kwargs,) if kwargs else ()))
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __setstate__(self, state):
+        self.state = state
+
+    def append(self, item):
+        self.items.append(item)
+
+    def extend(self, items):
+        self.items.extend(items)
+
+    def __setitem__(self, key, value):
+        self.items.append((key, value))
+
+    def __repr__(self) -> str:
+        return f"<inert {self.module}.{self.name}>"
+
+
+def _inert_class(module: str, name: str):
+    """A class standing for ``module.name`` (NEWOBJ calls cls.__new__(cls, *args))."""
+
+    def new(cls, *args, **kwargs):
+        obj = object.__new__(cls)
+        Inert.__init__(obj, module, name, args)
+        return obj
+
+    return type(name, (Inert,), {"__new__": new, "__init__": lambda self, *a, **k: None})
+
+
+def _load_storage_from_bytes(b: bytes):
+    """torch.storage._load_from_bytes, but through torch's weights-only loader on CPU."""
+    import torch
+
+    return torch.load(io.BytesIO(b), weights_only=True, map_location="cpu")
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _NUMPY or (module == "builtins" and name in _BUILTINS) or (module, name) == ("collections", "OrderedDict"):
+            return super().find_class(module, name)
+        if module.split(".")[0] == "torch":
+            try:
+                import torch  # noqa: F401
+            except ImportError:
+                return _inert_class(module, name)
+            if (module, name) == ("torch.storage", "_load_from_bytes"):
+                return _load_storage_from_bytes
+            if (module, name) in _TORCH or (module == "torch" and name.endswith("Storage")):
+                return super().find_class(module, name)
+        return _inert_class(module, name)
+
+    def persistent_load(self, pid):
+        raise pickle.UnpicklingError("persistent ids (a torch zip archive's pickle) are read by torch.load, not here")
+
+
+def load(path: str) -> Any:
+    """Unpickle ``path`` with the allow-list (see the module docstring).
+
+    :raises AnimsupError: not a pickle, or a broken one (one line)
+    """
+    try:
+        with open(path, "rb") as f:
+            return _Unpickler(f).load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            MemoryError, RecursionError, UnicodeDecodeError, ImportError, OSError) as e:
+        raise AnimsupError(f"{path}: cannot read this pickle safely: {type(e).__name__}: {str(e)[:120]}") from None
+    except Exception as e:  # noqa: BLE001 - anything a malformed pickle can make numpy/torch raise
+        raise AnimsupError(f"{path}: cannot read this pickle safely: {type(e).__name__}: {str(e)[:120]}") from None
+
+
+def _walk(obj, seen=None):
+    """Every object reachable from ``obj`` (containers and inert holders), depth first."""
+    seen = set() if seen is None else seen
+    stack = [obj]
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        yield o
+        if isinstance(o, dict):
+            stack.extend(reversed(list(o.values())))
+        elif isinstance(o, (list, tuple)):
+            stack.extend(reversed(o))
+        elif isinstance(o, Inert):
+            stack.extend(reversed([o.args, o.state, o.items]))
+
+
+def is_frame(obj) -> bool:
+    """True for an inert pandas DataFrame."""
+    return isinstance(obj, Inert) and obj.name == "DataFrame" and obj.module.split(".")[0] == "pandas"
+
+
+def frame_columns(obj) -> dict[str, np.ndarray]:
+    """The numeric columns of an inert pandas DataFrame: name -> (shape: [rows]).
+
+    Reads pandas' pickle layout (a BlockManager of ``_unpickle_block(values [cols, rows],
+    slice of column positions, ndim)`` blocks and an Index of column names) without pandas.
+
+    :raises AnimsupError: a layout this reader does not know
+    """
+    blocks, names = [], None
+    for o in _walk(obj):
+        if isinstance(o, Inert) and o.name in ("_unpickle_block", "new_block") and o.args:
+            values, locs = o.args[0], o.args[1] if len(o.args) > 1 else None
+            blocks.append((values, locs))
+        if names is None and isinstance(o, np.ndarray) and o.dtype == object and o.ndim == 1 and len(o) and all(isinstance(v, str) for v in o):
+            names = [str(v) for v in o]
+        if names is None and isinstance(o, list) and o and all(isinstance(v, str) for v in o) and len(o) > 1:
+            names = list(o)
+    if not blocks or names is None:
+        raise AnimsupError("a pickled DataFrame in a layout this importer does not know (no blocks or column names)")
+    cols: dict[str, np.ndarray] = {}
+    for values, locs in blocks:
+        if not isinstance(values, np.ndarray) or values.dtype.kind not in "iuf":
+            continue
+        values = np.atleast_2d(values)
+        if isinstance(locs, slice):
+            idx = list(range(*locs.indices(len(names))))
+        elif isinstance(locs, np.ndarray):
+            idx = [int(i) for i in locs]
+        else:
+            continue
+        for j, c in enumerate(idx[: len(values)]):
+            if c < len(names):
+                cols[names[c]] = np.asarray(values[j], dtype=np.float64)
+    return cols
