@@ -513,6 +513,7 @@ class LogWriter:
         try:
             self._lock()
             if append:
+                self._refuse_foreign_encoding()
                 self._size = self._drop_partial_line()
             else:
                 self._size = 0
@@ -543,6 +544,19 @@ class LogWriter:
             raise AnimsupError(f"{self.path} is being written by another animsup process; refusing to touch it") from None
         except OSError:
             pass  # file system without locks
+
+    def _refuse_foreign_encoding(self) -> None:
+        """Appending plain UTF-8 lines is only safe to a plain UTF-8 log: refuse a gzip or
+        UTF-16/32 one (appending would destroy it) before anything is written."""
+        head = os.pread(self._f.fileno(), 4, 0)
+        if head[:2] == b"\x1f\x8b":
+            raise AnimsupError(
+                f"{self.path}: a gzip-compressed log; animsup appends only to plain .jsonl logs "
+                f"(decompress it first, e.g. gunzip -k {self.path}, and resume the .jsonl)"
+            )
+        encoding = _bom_encoding(head)
+        if encoding is not None:
+            raise AnimsupError(f"{self.path}: a {encoding} text file; animsup appends only to UTF-8 logs (re-save it as UTF-8)")
 
     def _drop_partial_line(self) -> int:
         """Truncate an incomplete last line (a killed writer); return the new size."""
@@ -1180,13 +1194,45 @@ def _check_end(rec: dict, path: str, line: int) -> dict:
     return rec
 
 
+def _bom_encoding(head: bytes) -> str | None:
+    """"UTF-16" / "UTF-32" when ``head`` starts with that byte-order mark (e.g. a log re-saved by
+    PowerShell's ``>``), else None."""
+    if head[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "UTF-32"
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "UTF-16"
+    return None
+
+
+class _Recoded:
+    """A binary file in UTF-16/32 read as UTF-8 lines (``readline(limit)`` like a binary file)."""
+
+    def __init__(self, path: str, encoding: str):
+        import io
+
+        self._text = io.open(path, "r", encoding=encoding.lower().replace("-", ""), newline="")
+
+    def readline(self, limit: int = -1) -> bytes:
+        try:
+            return self._text.readline(limit).encode("utf-8")
+        except UnicodeError as e:
+            raise OSError(f"not valid text in its byte-order mark's encoding: {e.reason}") from None
+
+    def close(self) -> None:
+        self._text.close()
+
+
 def _open_maybe_gzip(path: str):
-    """Open ``path`` for binary reading, through gzip if it starts with the gzip magic bytes."""
+    """Open ``path`` for binary reading, through gzip if it starts with the gzip magic bytes,
+    decoded to UTF-8 if it starts with a UTF-16/32 byte-order mark."""
     try:
         with open(path, "rb") as f:
-            magic = f.read(2)
-        if magic == b"\x1f\x8b":
+            magic = f.read(4)
+        if magic[:2] == b"\x1f\x8b":
             return gzip.open(path, "rb")
+        encoding = _bom_encoding(magic)
+        if encoding is not None:
+            return _Recoded(path, encoding)
         return open(path, "rb", buffering=_READ_BUFFER)
     except FileNotFoundError:
         raise AnimsupError(f"{path}: no such file") from None

@@ -1,0 +1,85 @@
+"""Append paths never destroy a log: gzip and UTF-16/32 logs are refused (and UTF-16/32 read),
+and a log another process is still writing is never touched."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from animsup.cli import main
+from animsup.errors import AnimsupError
+from animsup.runlog import LogWriter, read_log
+
+GOLDEN = Path(__file__).parent / "data" / "golden"
+
+
+def _digest(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def _small_run(tmp_path) -> Path:
+    log = tmp_path / "run.jsonl"
+    assert main(["train", "--n-features", "3", "--n-hidden", "2", "--steps", "30", "--every", "10", "--out", str(log)]) == 0
+    return log
+
+
+def test_resume_of_a_gzip_log_refuses_in_one_line_and_keeps_it(tmp_path, capsys):
+    log = _small_run(tmp_path)
+    gz = tmp_path / "run.jsonl.gz"
+    gz.write_bytes(gzip.compress(log.read_bytes()))
+    before = _digest(gz)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(gz), "--steps", "60"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "gzip-compressed log" in err and "\n" not in err
+    assert _digest(gz) == before
+    assert read_log(gz).steps[-1] == 30  # still the whole, readable log
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_logs_are_decoded_and_never_appended_to(tmp_path, encoding):
+    src = GOLDEN / "hand_tied_v1.jsonl"
+    text = src.read_bytes().decode("utf-8")
+    p = tmp_path / "powershell.jsonl"
+    bom = {"utf-16": b"", "utf-16-be": b"\xfe\xff", "utf-32": b""}[encoding]
+    p.write_bytes(bom + text.encode(encoding))
+    a, b = read_log(src), read_log(p)
+    np.testing.assert_array_equal(a.W, b.W)
+    np.testing.assert_array_equal(a.loss_curve, b.loss_curve)
+    before = _digest(p)
+    with pytest.raises(AnimsupError, match="UTF-(16|32) text file; animsup appends only to UTF-8"):
+        LogWriter(p, None, append=True)
+    assert _digest(p) == before
+
+
+def test_a_log_another_process_is_writing_is_never_touched(tmp_path, capsys):
+    log = _small_run(tmp_path)
+    # another process holds the log open for writing (as a running trainer does)
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        from animsup.runlog import LogWriter
+        w = LogWriter({str(log)!r}, None, append=True)
+        print("ready", flush=True)
+        time.sleep(60)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        before = _digest(log)
+        with pytest.raises(AnimsupError, match="being written by another animsup process"):
+            LogWriter(log, None, append=True)
+        capsys.readouterr()
+        assert main(["train", "--resume", str(log), "--steps", "60"]) == 2
+        assert "being written by another animsup process" in capsys.readouterr().err
+        assert main(["train", "--n-features", "3", "--out", str(log), "--force"]) == 2
+        assert _digest(log) == before
+        assert read_log(log).steps[-1] == 30  # readers still read it while it is held
+    finally:
+        holder.kill()
+        holder.wait()
