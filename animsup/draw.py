@@ -352,6 +352,14 @@ class FrameDrawer:
         )
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
+        if s.loss_note == "no loss recorded":  # say so instead of an empty log-scale panel
+            ax.set_yticks([], minor=False)
+            ax.set_yticks([], minor=True)
+            ax.set_title("loss", fontsize=self.fs * 0.9, color=t["muted"], loc="left")
+            ax.text(0.5, 0.5, "no loss recorded", transform=ax.transAxes, ha="center", va="center",
+                    fontsize=self.fs * 1.1, color=t["muted"])
+        elif s.loss_note:
+            ax.set_title(ax.get_title(loc="left") + f"; {s.loss_note}", fontsize=self.fs * 0.9, color=t["muted"], loc="left")
         x = s.loss_step
         K = s.loss_smooth.shape[1]
         for k in range(K):
@@ -466,7 +474,9 @@ class FrameDrawer:
             view.update(frame, k)
         step = frame.step
         ys = np.array([np.interp(step, s.loss_step, s.loss_smooth[:, k]) for k in range(s.loss_smooth.shape[1])])
-        if len(ys) == 1:
+        if s.loss_note == "no loss recorded":
+            step_lines = [f"step {step:>10,.0f}"]
+        elif len(ys) == 1:
             step_lines = [f"step {step:>10,.0f}", f"loss {ys[0]:10.3e}"]
         else:
             step_lines = [f"step {step:,.0f}"]

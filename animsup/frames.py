@@ -192,8 +192,9 @@ def scan_log(path, *, max_bins: int = 2048, chunk: int = 512) -> LogSummary:
     with open_log(path) as reader:
         h = reader.header
         k = h.n_instances
-        fine = _LossReducer(k, max_bins)
-        coarse = _LossReducer(k, max_bins)
+        lw = k if h.loss_scope == "instance" else 1  # loss values per step (aggregate: one for all)
+        fine = _LossReducer(lw, max_bins)
+        coarse = _LossReducer(lw, max_bins)
         st = _SnapshotStats(k)
         steps: list[int] = []
         snaps: list = []
@@ -221,7 +222,8 @@ def scan_log(path, *, max_bins: int = 2048, chunk: int = 512) -> LogSummary:
     use_fine = fine._pending_n > 0 or len(fine._bins[0]) > 0
     red = fine if use_fine else coarse
     loss = red.result()
-    final = np.mean(np.stack(list(red.last)), axis=0)
+    # the final loss per instance; unknown (NaN) without a per-instance loss ("best" then refuses)
+    final = np.mean(np.stack(list(red.last)), axis=0) if red.last and h.loss_scope == "instance" else np.full(k, np.nan)
     return LogSummary(
         path=path,
         header=h,
@@ -251,7 +253,8 @@ class _SnapshotStats:
     def add(self, snaps: list, coarse: _LossReducer) -> None:
         W = np.stack([s.W for s in snaps]).astype(np.float64)  # [c, k, m, n]
         b = np.stack([s.b for s in snaps])
-        coarse.add(np.array([s.step for s in snaps]), np.stack([s.loss for s in snaps]))
+        if snaps[0].loss is not None:  # loss_scope "none": no loss to reduce
+            coarse.add(np.array([s.step for s in snaps]), np.stack([s.loss for s in snaps]))
         absmax = np.abs(W).max(axis=(0, 2, 3))
         norms = np.sqrt((W * W).sum(axis=2)).max(axis=(0, 2))
         if snaps[0].W_dec is not None:
@@ -274,6 +277,10 @@ def choose_instances(summary: LogSummary, instance="best", grid: bool = False) -
     if grid:
         return tuple(range(k))
     if instance is None or (isinstance(instance, str) and instance == "best"):
+        scope = summary.header.loss_scope
+        if scope != "instance":
+            what = "no loss" if scope == "none" else "one aggregate loss for all instances"
+            raise AnimsupError(f"{summary.path}: the log records {what}, so there is no best instance; pass --instance N")
         return (int(np.nanargmin(summary.final_loss)),)
     try:
         i = int(instance)
@@ -461,7 +468,7 @@ def _frame(j, a, b, w: float) -> Frame:
         lerp(a.W, b.W).astype(np.float32),
         lerp(a.b, b.b).astype(np.float32),
         None if a.W_dec is None else lerp(a.W_dec, b.W_dec).astype(np.float32),
-        lerp(a.loss, b.loss).astype(np.float32),
+        None if a.loss is None else lerp(a.loss, b.loss).astype(np.float32),
     )
 
 
@@ -515,6 +522,7 @@ class Scene:
     size: tuple = (1280, 720)
     dpi: float = 100.0
     last_step: int = 0
+    loss_note: str = ""  # "no loss recorded" / "one loss for all instances" (header loss_scope)
 
 
 def importance_text(importance: np.ndarray, config: dict) -> str:
@@ -554,12 +562,16 @@ def build_scene(
     lim = 1.12 * max(w_max, norm_max if h.n_hidden == 2 else w_max, 1e-3)
     b_lo, b_hi = float(summary.b_lo[sel].min()), float(summary.b_hi[sel].max())
     b_abs = max(abs(b_lo), abs(b_hi), 1e-3) * 1.1
-    loss = summary.loss.select(sel)
+    loss = summary.loss.select(sel if h.loss_scope == "instance" else [0])
+    loss_note = {"none": "no loss recorded", "aggregate": "one loss for all instances"}.get(h.loss_scope, "")
+    if not len(loss.step):  # nothing to draw: one invisible point keeps the panel's axes
+        s_first = float(summary.steps[0])
+        loss = LossBins(np.array([s_first]), np.full((1, 1), np.nan), np.full((1, 1), np.nan), np.full((1, 1), np.nan), np.zeros(1))
     n_pts = loss.n_points
     window = int(smooth) if smooth else max(1, n_pts // 50)
     if window < 1:
         raise AnimsupError(f"--smooth must be >= 1, got {smooth}")
-    positive = loss.mean[loss.mean > 0]
+    positive = loss.mean[np.nan_to_num(loss.mean) > 0]
     if positive.size:
         ylo, yhi = float(positive.min()), float(loss.mean.max())
     else:
@@ -587,10 +599,11 @@ def build_scene(
     parts = [f"{h.model} {model_txt}", f"n_features={h.n_features}", f"n_hidden={h.n_hidden}"]
     if grid:
         fps = sorted(set(float(p) for p in h.feature_probability[list(sel)].ravel()))
-        parts.append("1-S=" + (f"{fps[0]:.3g}" if len(fps) == 1 else f"{fps[0]:.3g}..{fps[-1]:.3g}"))
+        parts.append("1-S unknown" if h.assumed("feature_probability")
+                     else "1-S=" + (f"{fps[0]:.3g}" if len(fps) == 1 else f"{fps[0]:.3g}..{fps[-1]:.3g}"))
     else:
         parts.append(h.probability_text(sel[0]))
-    parts.append(f"importance {importance_text(h.importance[sel[0]], h.config)}")
+    parts.append("importance unknown" if h.assumed("importance") else f"importance {importance_text(h.importance[sel[0]], h.config)}")
     if grid:
         parts.append(f"{len(sel)} instances")
     else:
@@ -626,6 +639,7 @@ def build_scene(
         size=tuple(size),
         dpi=float(dpi),
         last_step=int(summary.steps[-1]),
+        loss_note=loss_note,
     )
 
 

@@ -108,6 +108,11 @@ def analyse_run(run, *, threshold: float = geometry.THRESHOLD, first_id: int = 0
     from animsup.cli.inspect import tail_loss
 
     h = run.header
+    if h.loss_scope != "instance":
+        from animsup.errors import AnimsupError
+
+        what = "no loss" if h.loss_scope == "none" else "one aggregate loss for all instances"
+        raise AnimsupError(f"{run.path}: the log records {what}; a minima study ranks instances by their own loss")
     tail = tail_loss(run.loss_steps, run.loss_curve, TAIL)
     out = []
     for k, i in enumerate(run.instances):

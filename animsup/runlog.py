@@ -146,8 +146,20 @@ class Header:
         fp = self.feature_probability
         return np.where((fp == fp[:, :1]).all(axis=1), fp[:, 0], np.nan).astype(np.float64)
 
+    def assumed(self, name: str) -> bool:
+        """True when the header's provenance says ``name`` (e.g. "importance") was not known
+        but assumed (imported runs, Recorder runs without it): titles then say "unknown"."""
+        prov = self.provenance or {}
+        if name in (prov.get("assumed") or {}):
+            return True
+        note = (prov.get("inferred") or {}).get(name)
+        return isinstance(note, str) and note.startswith("not in the file")
+
     def probability_text(self, i: int) -> str:
-        """"1-S=0.1" for instance ``i``, or "1-S=0.01..0.1" when it varies across features."""
+        """"1-S=0.1" for instance ``i``, "1-S=0.01..0.1" when it varies across features,
+        "1-S unknown" when it was assumed (see :meth:`assumed`)."""
+        if self.assumed("feature_probability"):
+            return "1-S unknown"
         row = self.feature_probability[i]
         lo, hi = float(row.min()), float(row.max())
         return f"1-S={lo:.3g}" if lo == hi else f"1-S={lo:.3g}..{hi:.3g}"

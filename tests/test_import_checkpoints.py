@@ -180,3 +180,24 @@ def test_every_command_in_docs_importing_runs(tmp_path, monkeypatch, capsys):
         assert main(argv) == 0, (cmd, capsys.readouterr().err)
         run = read_log(argv[argv.index("--out") + 1])
         assert run.header.raw["version"] == 2 and run.header.n_features in (3, 5)
+
+
+def test_render_says_what_the_log_does_not_know(tmp_path, capsys):
+    """No loss: the panel says so and 'best' refuses; aggregate loss: 'best' refuses; facts
+    the file did not hold are 'unknown' in the title, not 1."""
+    from animsup import frames
+    from animsup.video import render
+
+    none_log, agg_log = tmp_path / "none.jsonl", tmp_path / "agg.jsonl"
+    auto.convert([str(DATA / "history.npy")], none_log)
+    auto.convert([str(DATA / "jax_port.safetensors")], agg_log)
+    s = frames.scan_log(str(none_log))
+    scene = frames.build_scene(s, (1,), grid=False)
+    assert scene.loss_note == "no loss recorded" and np.isnan(s.final_loss).all()
+    assert "1-S unknown" in scene.title and "importance unknown" in scene.title
+    assert "1-S=0.05" in frames.build_scene(frames.scan_log(str(agg_log)), (0,)).title
+    for log in (none_log, agg_log):
+        assert main(["render", str(log), "--out", str(tmp_path / "x.png")]) == 2
+        assert "no best instance; pass --instance N" in capsys.readouterr().err
+    res = render(str(none_log), [str(tmp_path / "n.png"), str(tmp_path / "n.gif")], instance=1)
+    assert all(os.path.getsize(p) > 1000 for p in res.paths)

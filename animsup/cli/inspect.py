@@ -146,7 +146,7 @@ def inspect_log(path, *, at: int | None = None, instances=None, threshold: float
         "n_hidden": h.n_hidden,
         "n_instances": h.n_instances,
         "importance": imp if shared else [[float(v) for v in row] for row in rows],
-        "importance_text": describe_importance(imp) if shared else "per instance",
+        "importance_text": "unknown (1 assumed)" if h.assumed("importance") else describe_importance(imp) if shared else "per instance",
         "loss_scope": h.loss_scope,
         "aggregate_loss": float(chosen.loss[0]) if h.loss_scope == "aggregate" else None,
         "importance_source": h.raw.get("importance_source"),
