@@ -112,35 +112,33 @@ def make_engine(cfg: TrainConfig):
 
 
 def _v1_loggable(cfg: TrainConfig) -> bool:
-    """Whether a version-1 header can describe the run (shared importance, one probability per
-    instance, independent uniform features, no stages, a v1 model)."""
-    spec = cfg.data_spec()
-    return (cfg.uniform_instances() and spec.independent_uniform and not cfg.stages
-            and cfg.model in getattr(runlog, "MODELS", ()))
+    """Whether a version-1 header can describe the run: importance shared by every instance, one
+    probability per instance, a v1 model (the ``data`` and ``stages`` keys are extra to a v1 reader)."""
+    return cfg.uniform_instances() and cfg.model in getattr(runlog, "MODELS", ())
 
 
 def _check_loggable(cfg: TrainConfig) -> None:
     if runlog.VERSION < 2 and not _v1_loggable(cfg):
-        raise AnimsupError("this run (per-instance importance or per-feature probability, a data law other than "
-                           "independent uniform, stages, or the neuron model) needs log schema version 2")
+        raise AnimsupError("this run (per-instance importance, per-feature probability or the neuron model) "
+                           "needs log schema version 2")
 
 
 def header_for(cfg: TrainConfig, device: str) -> dict:
     """The log header of a run of ``cfg`` (schema v2 when animsup.runlog writes it): importance
     (shape: [n_instances, n_features]), feature_probability (shape: [n_instances, n_features]; stage 0's
     for a staged run), the ``data`` object and the ``stages`` list (docs/log-format.md)."""
-    common = dict(n_features=cfg.n_features, n_hidden=cfg.n_hidden, model=cfg.model, seed=cfg.instance_seeds(),
-                  config=cfg.to_dict(), device=device, started=_now())
-    if runlog.VERSION < 2:
-        return make_header(feature_probability=cfg.instance_probabilities(),
-                           importance=cfg.importance_matrix()[0].tolist(), **common)
     extra = {"data": cfg.data_spec().header()}
     if cfg.stages:
         extra["stages"] = [{"start_step": int(start), "feature_probability": cfg.probability_matrix(j).tolist(),
                             "note": f"stage {j + 1} of {len(cfg.stages)}: new {cfg.optimizer} optimiser"}
                            for j, start in enumerate(cfg.stage_starts())]
+    common = dict(n_features=cfg.n_features, n_hidden=cfg.n_hidden, model=cfg.model, seed=cfg.instance_seeds(),
+                  config=cfg.to_dict(), device=device, started=_now(), **extra)
+    if runlog.VERSION < 2:
+        return make_header(feature_probability=cfg.instance_probabilities(),
+                           importance=cfg.importance_matrix()[0].tolist(), **common)
     return make_header(feature_probability=cfg.probability_matrix().tolist(),
-                       importance=cfg.importance_matrix().tolist(), **common, **extra)
+                       importance=cfg.importance_matrix().tolist(), **common)
 
 
 def checkpoint_path(log_path: str | os.PathLike) -> str:
@@ -189,6 +187,9 @@ def resume(log_path: str | os.PathLike, *, steps: int | None = None, device: str
         raise AnimsupError(f"--steps must be a positive integer, got {total!r}")
     if total < last_snap or (total == last_snap and end is not None):
         raise AnimsupError(f"{log_path}: the run is already at step {last_snap}; pass --steps N with N > {last_snap}")
+    if cfg.stages and total != cfg.steps:
+        raise AnimsupError(f"{log_path}: a staged run splits its --steps {cfg.steps} into stages; it cannot be "
+                           f"resumed to another total")
     cfg = cfg.replace(steps=total)
     if device is not None:
         cfg = cfg.replace(device=device)
