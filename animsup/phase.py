@@ -4,8 +4,9 @@ with its extra feature (the last one, relative importance r), and the analytic p
 numpy only. Classes of the extra feature i = n - 1 (:func:`classify_extra`):
 
 - ``NOT_LEARNED`` (0): ‖W_i‖ <= 0.5 (:data:`animsup.geometry.THRESHOLD`);
-- ``DEDICATED`` (1): learned, interference Σ_{j≠i} (Ŵ_i·W_j)² <= 0.5 (a dimension nearly of its own);
-- ``SUPERPOSITION`` (2): learned, interference > 0.5 (sharing a direction, antipodally for n=2, m=1).
+- ``DEDICATED`` (1): learned, interference Σ_{j≠i} (Ŵ_i·W_j)² <= 0.25 (a dimension nearly of its own);
+- ``SUPERPOSITION`` (2): learned, interference > 0.25 (sharing: an antipodal pair gives 1, a
+  triangle 0.5 — the threshold lies below both).
 
 Analytic expected losses for n=2, m=1 with density s = 1 - S, importance 1 and r, losses summed over
 features (closed forms from a TMS co-author's notebook, collected in /work/shared/docs/paper-notes.md,
@@ -21,7 +22,7 @@ from animsup.geometry import THRESHOLD, feature_norms, interference
 
 NOT_LEARNED, DEDICATED, SUPERPOSITION = 0, 1, 2
 CLASS_NAMES = ("not learned", "dedicated dimension", "superposition")
-INTERFERENCE_THRESHOLD = 0.5
+INTERFERENCE_THRESHOLD = 0.25
 
 
 def extra_feature_stats(W) -> tuple[np.ndarray, np.ndarray]:

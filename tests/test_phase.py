@@ -45,6 +45,11 @@ def test_classify_extra_feature():
     np.testing.assert_array_equal(classify_extra(W), [SUPERPOSITION, DEDICATED, NOT_LEARNED])
     W3 = np.array([[[1, 0, 0], [0, 1, 1.0]]])  # n=3, m=2: extra shares feature 1's direction
     assert classify_extra(W3)[0] == SUPERPOSITION
+    ang = np.radians([90, 210, 330])
+    tri = np.array([[np.cos(ang), np.sin(ang)]])  # a triangle: interference 2 cos²(120°) = 0.5
+    assert classify_extra(tri)[0] == SUPERPOSITION
+    W3d = np.array([[[1, -1, 0], [0, 0, 1.0]]])  # the other two antipodal, the extra alone
+    assert classify_extra(W3d)[0] == DEDICATED
 
 
 def test_boundary_band_marks_cells_next_to_another_class():
