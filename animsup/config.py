@@ -276,6 +276,9 @@ class TrainConfig:
             bad(f"unknown instances {self.instances!r} (choose from {', '.join(INSTANCE_LAYOUTS)})")
         if self.data not in DATA_KINDS:
             bad(f"unknown data {self.data!r} (choose from {', '.join(DATA_KINDS)})")
+        if isinstance(self.stages, (list, tuple)):  # (stage 0 also sets feature_probability: name the cause)
+            for p in self.stages:
+                _check_probability(p, self.n_features, "stages")
         if not isinstance(self.feature_probability, (list, tuple)) or not self.feature_probability:
             bad("feature-probability needs at least one value")
         for p in self.feature_probability:

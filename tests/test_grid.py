@@ -142,3 +142,26 @@ def test_numpy_backend_takes_per_instance_importance():
         np.testing.assert_allclose(loss[i], li[0])
         np.testing.assert_allclose(dW[i], dWi[0])
         np.testing.assert_allclose(db[i], dbi[0])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--correlated-sets", "0,x"], "comma-separated"),
+    (["--stages", "0", "0.5"], "stages must lie in (0, 1]"),
+    (["--data", "exactly_k"], "exactly-k between 1"),
+    (["--last-importance", "1:2:0"], "COUNT >= 1"),
+    (["-p", "0:1:3"], "log range"),
+    (["--anticorrelated-sets", "0,1,2,3,4", "-p", "0.3"], "must be <= 1"),
+    (["--stages", "1", "0.1", "-p", "0.5"], "drop --feature-probability"),
+    (["--correlated-sets", "0,9"], "not in 0..4"),
+])
+def test_cli_refuses_bad_grid_and_data_options_with_one_line(tmp_path, capsys, argv, message):
+    from animsup.cli import main
+
+    out = tmp_path / "x.jsonl"
+    try:
+        rc = main(["train", "--steps", "5", "--out", str(out), *argv])
+    except SystemExit as e:  # argparse's usage errors
+        rc = e.code
+    err = capsys.readouterr().err
+    assert rc == 2 and message in err and "Traceback" not in err
+    assert not out.exists()
