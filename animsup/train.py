@@ -219,8 +219,8 @@ class _Loop:
         self.flush_seconds = _FLUSH_SECONDS
         self.stop_signal = None
         self.step = 0
-        self.loss_steps: list[int] = []  # pending loss rows (device records) ...
-        self.loss_rows: list = []
+        self.loss_steps: list[int] = []  # pending loss rows (device records, copied into one buffer) ...
+        self.loss_buf = None  # [_LOSS_CHUNK, ...] on the device, allocated at the first record
         self.snaps: list = []  # ... and pending snapshots: (step, loss record, params copy)
         self.last = None  # (step, loss, params) of the last written snapshot
 
@@ -281,8 +281,8 @@ class _Loop:
             record = s % every == 0 and s > logged_loss
             loss = engine.loss_and_grad(need_loss=record or write_snap)
             if record:
+                self._keep_loss(loss)
                 self.loss_steps.append(s)
-                self.loss_rows.append(loss)
             if write_snap:
                 self.snaps.append((s, loss, engine.param_copy()))
             if is_snap:
@@ -290,7 +290,7 @@ class _Loop:
                     k += 1
                 next_snap = int(snaps[k]) if k < len(snaps) else total
             if (write_snap and (checkpoint or s == total or now - last_flush >= self.flush_seconds)) or (
-                len(self.loss_rows) >= _LOSS_CHUNK
+                len(self.loss_steps) >= _LOSS_CHUNK
             ):
                 bad_step = self._flush()
                 if bad_step is not None:
@@ -322,14 +322,15 @@ class _Loop:
         written), or None.
         """
         engine = self.engine
-        n_rows = len(self.loss_rows)
+        n_rows = len(self.loss_steps)
         if not n_rows and not self.snaps:
             return None
-        losses = engine.losses_to_numpy(self.loss_rows + [loss for _, loss, _ in self.snaps])
+        rows_now = [self.loss_buf[i] for i in range(n_rows)]
+        losses = engine.losses_to_numpy(rows_now + [loss for _, loss, _ in self.snaps])
         rows, snap_loss = losses[:n_rows], losses[n_rows:]
         params = engine.params_to_numpy([p for _, _, p in self.snaps])
         loss_steps, snap_steps = self.loss_steps, [s for s, _, _ in self.snaps]
-        self.loss_steps, self.loss_rows, self.snaps = [], [], []
+        self.loss_steps, self.snaps = [], []
         bad = [loss_steps[i] for i in np.flatnonzero(~np.isfinite(rows).all(1))[:1]]
         bad += [s for s, l, p in zip(snap_steps, snap_loss, params)
                 if not (np.isfinite(l).all() and np.isfinite(p["flat"]).all())][:1]
@@ -343,6 +344,16 @@ class _Loop:
             self.writer.snapshot(s, l, p["W"], p["b"], p.get("W_dec"))
             self.last = (s, l, p)
         return bad_step
+
+    def _keep_loss(self, loss) -> None:
+        """Copy this step's loss record into the preallocated buffer, so the step's own small tensor
+        is freed at once: hundreds of small long-lived tensors between the step's large temporaries
+        fragmented the allocator (1.1 GB peak at n=200, m=20, 20 instances, --snapshots 2, against
+        ~0.3 GB; docs/benchmarks.md)."""
+        if self.loss_buf is None:
+            shape = (_LOSS_CHUNK, *loss.shape)
+            self.loss_buf = loss.new_empty(shape) if hasattr(loss, "new_empty") else np.empty(shape, loss.dtype)
+        self.loss_buf[len(self.loss_steps)] = loss
 
     def _save_checkpoint(self, s: int, rng) -> None:
         from animsup.atomic import atomic_path

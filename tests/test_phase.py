@@ -56,3 +56,30 @@ def test_boundary_band_marks_cells_next_to_another_class():
     c = np.array([[0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 1]])
     band = boundary_band(c)
     np.testing.assert_array_equal(band, [[0, 0, 1, 1]] * 3)
+
+
+def test_phase_diagram_script_quick_writes_table_and_figure(tmp_path):
+    """scripts/phase_diagram.py end to end on a tiny grid (one batched run, per-instance importance in
+    the v2 header): the JSON table has every cell with its trials, and the figure is written."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from animsup.runlog import read_header
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, str(root / "scripts" / "phase_diagram.py"), "--quick", "--n", "2", "--grid", "4",
+                           "--trials", "2", "--steps", "150", "--no-video", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table = json.loads((tmp_path / "phase_n2.json").read_text())
+    cells = table["cells"]
+    assert len(cells) == 16 and all(len(cell["trial_loss"]) == 2 for cell in cells)
+    assert {cell["class"] for cell in cells} <= {"not learned", "dedicated", "superposition"}
+    assert all(cell["trial_loss"][cell["best_trial"]] == min(cell["trial_loss"]) for cell in cells)
+    assert 0.0 <= table["summary"]["match_all"] <= 1.0
+    assert (tmp_path / "phase_n2.png").stat().st_size > 10_000
+    h = read_header(tmp_path / "n2.jsonl")
+    imp = np.asarray(h.importance)
+    assert imp.shape == (32, 2) and np.allclose(imp[:, 0], 1) and np.isclose(imp[:, 1].min(), 0.1)
