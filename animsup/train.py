@@ -37,8 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from animsup import runlog
 from animsup.config import TrainConfig
-from animsup.data import importance_vector
 from animsup.errors import AnimsupError
 from animsup.optim import lr_at
 from animsup.runlog import LogWriter, make_header, open_log, read_header
@@ -111,6 +111,36 @@ def make_engine(cfg: TrainConfig):
     return engine
 
 
+def _v1_loggable(cfg: TrainConfig) -> bool:
+    """Whether a version-1 header can describe the run: importance shared by every instance, one
+    probability per instance, a v1 model (the ``data`` and ``stages`` keys are extra to a v1 reader)."""
+    return cfg.uniform_instances() and cfg.model in getattr(runlog, "MODELS", ())
+
+
+def _check_loggable(cfg: TrainConfig) -> None:
+    if runlog.VERSION < 2 and not _v1_loggable(cfg):
+        raise AnimsupError("this run (per-instance importance, per-feature probability or the neuron model) "
+                           "needs log schema version 2")
+
+
+def header_for(cfg: TrainConfig, device: str) -> dict:
+    """The log header of a run of ``cfg`` (schema v2 when animsup.runlog writes it): importance
+    (shape: [n_instances, n_features]), feature_probability (shape: [n_instances, n_features]; stage 0's
+    for a staged run), the ``data`` object and the ``stages`` list (docs/log-format.md)."""
+    extra = {"data": cfg.data_spec().header()}
+    if cfg.stages:
+        extra["stages"] = [{"start_step": int(start), "feature_probability": cfg.probability_matrix(j).tolist(),
+                            "note": f"stage {j + 1} of {len(cfg.stages)}: new {cfg.optimizer} optimiser"}
+                           for j, start in enumerate(cfg.stage_starts())]
+    common = dict(n_features=cfg.n_features, n_hidden=cfg.n_hidden, model=cfg.model, seed=cfg.instance_seeds(),
+                  config=cfg.to_dict(), device=device, started=_now(), **extra)
+    if runlog.VERSION < 2:
+        return make_header(feature_probability=cfg.instance_probabilities(),
+                           importance=cfg.importance_matrix()[0].tolist(), **common)
+    return make_header(feature_probability=cfg.probability_matrix().tolist(),
+                       importance=cfg.importance_matrix().tolist(), **common)
+
+
 def checkpoint_path(log_path: str | os.PathLike) -> str:
     return os.fspath(log_path) + CHECKPOINT_SUFFIX
 
@@ -124,19 +154,9 @@ def train(cfg: TrainConfig, log_path: str | os.PathLike, *, force: bool = False,
     """
     cfg.validate()
     log_path = os.fspath(log_path)
+    _check_loggable(cfg)
     engine = make_engine(cfg)
-    header = make_header(
-        n_features=cfg.n_features,
-        n_hidden=cfg.n_hidden,
-        model=cfg.model,
-        feature_probability=cfg.instance_probabilities(),
-        seed=cfg.instance_seeds(),
-        importance=importance_vector(cfg.importance, cfg.n_features).tolist(),
-        config=cfg.to_dict(),
-        device=engine.device,
-        started=_now(),
-    )
-    writer = LogWriter(log_path, header, force=force)
+    writer = LogWriter(log_path, header_for(cfg, engine.device), force=force)
     ckpt = checkpoint_path(log_path)
     if os.path.exists(ckpt):  # a stale checkpoint of an overwritten log
         os.unlink(ckpt)
@@ -167,6 +187,9 @@ def resume(log_path: str | os.PathLike, *, steps: int | None = None, device: str
         raise AnimsupError(f"--steps must be a positive integer, got {total!r}")
     if total < last_snap or (total == last_snap and end is not None):
         raise AnimsupError(f"{log_path}: the run is already at step {last_snap}; pass --steps N with N > {last_snap}")
+    if cfg.stages and total != cfg.steps:
+        raise AnimsupError(f"{log_path}: a staged run splits its --steps {cfg.steps} into stages; it cannot be "
+                           f"resumed to another total")
     cfg = cfg.replace(steps=total)
     if device is not None:
         cfg = cfg.replace(device=device)
@@ -196,8 +219,8 @@ class _Loop:
         self.flush_seconds = _FLUSH_SECONDS
         self.stop_signal = None
         self.step = 0
-        self.loss_steps: list[int] = []  # pending loss rows (device records) ...
-        self.loss_rows: list = []
+        self.loss_steps: list[int] = []  # pending loss rows (device records, copied into one buffer) ...
+        self.loss_buf = None  # [_LOSS_CHUNK, ...] on the device, allocated at the first record
         self.snaps: list = []  # ... and pending snapshots: (step, loss record, params copy)
         self.last = None  # (step, loss, params) of the last written snapshot
 
@@ -234,13 +257,20 @@ class _Loop:
     def _steps(self, start: int, logged_snapshot: int, logged_loss: int) -> tuple[str, int]:
         cfg, engine = self.cfg, self.engine
         total, every = cfg.steps, cfg.loss_every
-        snaps = snapshot_steps(total, cfg.every, cfg.snapshots, cfg.snapshot_schedule)
+        starts = cfg.stage_starts()  # [0] unless staged; every stage start is a snapshot
+        snaps = np.union1d(snapshot_steps(total, cfg.every, cfg.snapshots, cfg.snapshot_schedule), starts)
+        stage = int(np.searchsorted(starts, start, side="right")) - 1
+        if cfg.stages:
+            engine.set_stage(stage, new_optimizer=start == starts[stage] and start > 0)
         k = int(np.searchsorted(snaps, start))
         next_snap = int(snaps[k])
         last_ckpt = -math.inf if start <= logged_snapshot else time.perf_counter()
         last_flush = last_report = time.perf_counter()
         for s in range(start, total + 1):
             self.step = s
+            if s > start and stage + 1 < len(starts) and s == starts[stage + 1]:
+                stage += 1
+                engine.set_stage(stage, new_optimizer=True)
             interrupted = self.stop_signal is not None
             is_snap = s == next_snap or s == total or interrupted
             write_snap = is_snap and s > logged_snapshot  # (a resumed run replays logged steps silently)
@@ -251,8 +281,8 @@ class _Loop:
             record = s % every == 0 and s > logged_loss
             loss = engine.loss_and_grad(need_loss=record or write_snap)
             if record:
+                self._keep_loss(loss)
                 self.loss_steps.append(s)
-                self.loss_rows.append(loss)
             if write_snap:
                 self.snaps.append((s, loss, engine.param_copy()))
             if is_snap:
@@ -260,7 +290,7 @@ class _Loop:
                     k += 1
                 next_snap = int(snaps[k]) if k < len(snaps) else total
             if (write_snap and (checkpoint or s == total or now - last_flush >= self.flush_seconds)) or (
-                len(self.loss_rows) >= _LOSS_CHUNK
+                len(self.loss_steps) >= _LOSS_CHUNK
             ):
                 bad_step = self._flush()
                 if bad_step is not None:
@@ -281,7 +311,8 @@ class _Loop:
                     self.progress(s, total, loss=float(np.mean(self.last[1])) if self.last else math.nan)
             if s == total:
                 break
-            engine.update_(lr_at(s, total, cfg.lr, cfg.lr_schedule))
+            stage_end = starts[stage + 1] if stage + 1 < len(starts) else total
+            engine.update_(lr_at(s - starts[stage], stage_end - starts[stage], cfg.lr, cfg.lr_schedule))
         return "completed", total
 
     def _flush(self) -> int | None:
@@ -291,14 +322,15 @@ class _Loop:
         written), or None.
         """
         engine = self.engine
-        n_rows = len(self.loss_rows)
+        n_rows = len(self.loss_steps)
         if not n_rows and not self.snaps:
             return None
-        losses = engine.losses_to_numpy(self.loss_rows + [loss for _, loss, _ in self.snaps])
+        rows_now = [self.loss_buf[i] for i in range(n_rows)]
+        losses = engine.losses_to_numpy(rows_now + [loss for _, loss, _ in self.snaps])
         rows, snap_loss = losses[:n_rows], losses[n_rows:]
         params = engine.params_to_numpy([p for _, _, p in self.snaps])
         loss_steps, snap_steps = self.loss_steps, [s for s, _, _ in self.snaps]
-        self.loss_steps, self.loss_rows, self.snaps = [], [], []
+        self.loss_steps, self.snaps = [], []
         bad = [loss_steps[i] for i in np.flatnonzero(~np.isfinite(rows).all(1))[:1]]
         bad += [s for s, l, p in zip(snap_steps, snap_loss, params)
                 if not (np.isfinite(l).all() and np.isfinite(p["flat"]).all())][:1]
@@ -312,6 +344,16 @@ class _Loop:
             self.writer.snapshot(s, l, p["W"], p["b"], p.get("W_dec"))
             self.last = (s, l, p)
         return bad_step
+
+    def _keep_loss(self, loss) -> None:
+        """Copy this step's loss record into the preallocated buffer, so the step's own small tensor
+        is freed at once: hundreds of small long-lived tensors between the step's large temporaries
+        fragmented the allocator (1.1 GB peak at n=200, m=20, 20 instances, --snapshots 2, against
+        ~0.3 GB; docs/benchmarks.md)."""
+        if self.loss_buf is None:
+            shape = (_LOSS_CHUNK, *loss.shape)
+            self.loss_buf = loss.new_empty(shape) if hasattr(loss, "new_empty") else np.empty(shape, loss.dtype)
+        self.loss_buf[len(self.loss_steps)] = loss
 
     def _save_checkpoint(self, s: int, rng) -> None:
         from animsup.atomic import atomic_path

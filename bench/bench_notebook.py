@@ -1,0 +1,171 @@
+"""animsup against the paper notebook's own batched PyTorch loop, at the paper's sizes, in the same run.
+
+The baseline (:func:`notebook_loop`) is what ``toy_models.ipynb`` runs: W (shape: [K, n, m]) initialised
+by ``xavier_normal_`` on the whole 3-D tensor, b = 0, both in one ``torch.optim.AdamW(lr=1e-3)``; every
+step a fresh batch [B, K, n] (feature uniform when ``rand <= p``), ``einsum`` forward
+``out = ReLU(einsum(einsum(x, W), W) + b)``, loss ``(importance · (x − out)²)`` mean over batch and
+features, summed over instances, autograd backward. animsup trains the same sizes with
+``animsup.train.train`` (whole call: set-up, sampling, the log header, one snapshot at the end).
+Both in this process, one torch thread, interleaved (ours, baseline, ours, ...): the ratio is the
+median of per-pair ratios.
+
+Also measured in the same run:
+- the physical limit: GFLOP/s of a 2048² float32 matmul on 1 thread and on every core;
+  animsup's GFLOP/s counts 10·K·m·n·B per step (forward W x and Wᵀh, backward W g, h gᵀ and dh xᵀ:
+  five [K, m, n] × [n or m, B] products), as a fraction of the one-thread peak;
+- the same loss: the mean of each side's last quarter of recorded losses (same init law, same data law;
+  different random numbers);
+- peak memory of ``animsup train`` at n=200, m=20, 20 instances with ``--snapshots 2`` and the default 200.
+
+    python bench/bench_notebook.py [--quick]
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import common
+import numpy as np
+
+# (n, m, K, steps, steps in --quick, what)
+SIZES = [
+    (5, 2, 10, 2000, 300, "intro figure"),
+    (100, 20, 20, 100, 20, "features across sparsity"),
+    (200, 20, 20, 60, 15, "feature geometry"),
+    (32, 2, 100, 200, 40, "seed 002's size"),
+    (1000, 2, 4, 300, 60, "n=1000, m=2"),
+    (2, 1, 4000, 40, 10, "phase grid 20x20x10"),
+]
+BATCH = 1024
+
+
+def probabilities(K: int) -> list[float]:
+    """The notebook's feature probabilities 20^−linspace(0, 1, K) (phase grid: its log grid over [0.01, 1])."""
+    if K == 4000:
+        return [float(v) for v in np.repeat(np.geomspace(0.01, 1, 20), 200)]
+    return [float(v) for v in 20.0 ** -np.linspace(0, 1, K)]
+
+
+def importance(n: int) -> np.ndarray:
+    return (0.9 ** np.arange(n)).astype(np.float32)
+
+
+def notebook_loop(n, m, K, steps, batch=BATCH):
+    """The notebook's training loop; returns (seconds, losses per step (shape: [steps]))."""
+    import torch
+
+    W = torch.nn.Parameter(torch.empty((K, n, m)))
+    torch.nn.init.xavier_normal_(W)
+    b = torch.nn.Parameter(torch.zeros((K, n)))
+    opt = torch.optim.AdamW([W, b], lr=1e-3)
+    p = torch.tensor(probabilities(K)).view(K, 1)
+    imp = torch.from_numpy(importance(n))
+    losses = []
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        feat = torch.rand((batch, K, n))
+        x = torch.where(torch.rand((batch, K, n)) <= p, feat, torch.zeros(()))
+        hidden = torch.einsum("...if,ifh->...ih", x, W)
+        out = torch.relu(torch.einsum("...ih,ifh->...if", hidden, W) + b)
+        per_instance = (imp * (x - out) ** 2).mean((0, 2))  # [K]
+        loss = per_instance.sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(per_instance.detach())
+    dt = time.perf_counter() - t0
+    return dt, torch.stack(losses).numpy()
+
+
+def animsup_run(tmp, n, m, K, steps, batch=BATCH):
+    """Seconds of one animsup.train.train call and its loss curve (shape: [steps + 1, K])."""
+    from animsup.config import TrainConfig
+    from animsup.runlog import read_log
+    from animsup.train import train
+
+    probs = probabilities(K)
+    if K == 4000:  # the phase grid as the phase script runs it: r × density × trials
+        cfg = TrainConfig(n_features=n, n_hidden=m, importance="constant", feature_probability=sorted(set(probs)),
+                          seeds=list(range(200)), steps=steps, batch_size=batch, device="cpu", every=steps,
+                          checkpoint=False)
+    else:
+        cfg = TrainConfig(n_features=n, n_hidden=m, importance=0.9, feature_probability=probs, seeds=[0],
+                          steps=steps, batch_size=batch, device="cpu", every=steps, checkpoint=False)
+    path = os.path.join(tmp, "nb.jsonl")
+    t0 = time.perf_counter()
+    res = train(cfg.validate(), path, force=True)
+    dt = time.perf_counter() - t0
+    assert res.status == "completed"
+    return dt, read_log(path).loss_curve
+
+
+def peak_gflops(threads: int) -> float:
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    torch.mm(a, b)
+    best = np.inf
+    for _ in range(5):
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - t0)
+    torch.set_num_threads(old)
+    return 2 * 2048**3 / best / 1e9
+
+
+def memory_rows(quick: bool) -> list:
+    rows = []
+    steps = 300 if quick else 2000
+    for snaps in (2, 200):
+        with common.tmpdir() as tmp:
+            wall, rss, _ = common.run_child(
+                [common.PYTHON, "-m", "animsup", "train", "--n-features", "200", "--n-hidden", "20", "-p",
+                 *[f"{v:.6g}" for v in probabilities(20)], "--importance", "constant", "--steps", str(steps),
+                 "--snapshots", str(snaps), "--quiet", "--no-checkpoint", "--out", os.path.join(tmp, "m.jsonl")])
+        rows.append(common.row(f"train n=200 m=20 x20, --snapshots {snaps}", "peak RSS", rss, "MiB",
+                               note=f"{steps} steps, {wall:.1f} s (whole process)"))
+    return rows
+
+
+def run(quick: bool = False):
+    import torch
+
+    torch.set_num_threads(1)
+    rows = []
+    peak1 = peak_gflops(1)
+    peak_all = peak_gflops(os.cpu_count() or 1)
+    rows.append(common.row("peak: 2048² float32 matmul", "GFLOP/s", round(peak1, 1), "GFLOP/s",
+                           note=f"1 thread; {peak_all:.1f} on {os.cpu_count()} threads"))
+    repeat = 1 if quick else 3
+    for n, m, K, steps, qsteps, what in SIZES:
+        steps = qsteps if quick else steps
+        ours, theirs, ours_loss, their_loss = [], [], None, None
+        with common.tmpdir() as tmp:
+            for _ in range(repeat):
+                dt, curve = animsup_run(tmp, n, m, K, steps)
+                ours.append(dt)
+                ours_loss = curve
+                dt, losses = notebook_loop(n, m, K, steps)
+                theirs.append(dt)
+                their_loss = losses
+        ratio = common.paired_ratio(theirs, ours)  # baseline time / our time: > 1 means animsup is faster
+        q = max(1, steps // 4)
+        flops = 10 * K * m * n * BATCH * (steps + 1)
+        gf = flops / common.median(ours) / 1e9
+        rows.append(common.row(
+            f"train n={n} m={m} x{K} ({what})", "steps/s", round((steps + 1) / common.median(ours), 1), "steps/s",
+            baseline=round(steps / common.median(theirs), 1), baseline_name="notebook batched loop",
+            ratio=round(ratio, 2), target=10.0, met=ratio >= 10.0,
+            gflops=round(gf, 2), peak_fraction_1thread=round(gf / peak1, 3),
+            loss_last_quarter=float(np.mean(ours_loss[-q:])), baseline_loss_last_quarter=float(np.mean(their_loss[-q:].sum(1))),
+            note=f"{steps} steps; loss = sum over instances"))
+        print(f"  n={n} m={m} K={K}: ratio {ratio:.2f}, {gf:.2f} GFLOP/s", flush=True)
+    rows += memory_rows(quick)
+    return rows
+
+
+if __name__ == "__main__":
+    common.bench_main("notebook", run)

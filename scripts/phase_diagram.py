@@ -1,0 +1,333 @@
+"""The paper's phase diagrams: n=2, m=1 and n=3, m=2 tied ReLU models, one batched run per diagram.
+
+Training follows one public replication (/work/shared/docs/paper-notes.md, "Phase change"): AdamW lr
+0.01 with the notebook's cosine schedule, weight decay 0.01, batch 128, 2,000 steps — without its
+gradient clipping (animsup has none). Features 1…n−1 have importance 1; the last ("extra") feature has relative importance r, log-spaced
+over [0.1, 10]; the density 1−S, the same for every feature, is log-spaced over [0.01, 1]. Every cell
+trains ``--trials`` models (seeds); the cell shows the BEST trial: the one with the lowest loss on one
+fixed evaluation set of samples drawn for that cell (the same samples for every trial of the cell, so
+the choice does not depend on the last training batch's noise). Averaging the trials instead (one
+public replication weights 10 trials by 1/loss²) blurs the boundaries where trials disagree: a cell
+half of whose trials are stuck in a local minimum shows a mixture instead of the best solution.
+
+Phase of a cell (animsup/phase.py): the extra feature is not learned (‖W_extra‖ ≤ 0.5), has a dedicated
+dimension (learned, interference Σ_j (Ŵ_extra·W_j)² ≤ 0.25) or is in superposition (interference > 0.25:
+an antipodal pair gives 1, a triangle 0.5).
+For n=2, m=1 the analytic phase (closed forms from a TMS co-author's notebook, in
+/work/shared/docs/paper-notes.md "Phase change") is overlaid, and the fraction of cells whose trained
+phase matches it is reported, excluding the boundary band (cells with a different analytic class
+among their 8 neighbours).
+
+Writes to outputs/phase_diagram/: n{2,3}.jsonl (the runs), phase_n{2,3}.png (norm, interference,
+class with the analytic boundaries), phase_n{2,3}.json (per cell: r, 1−S, class, norm,
+interference, each trial's evaluation loss, the best trial, the analytic class), and unless
+--no-video phase_n{2,3}_training.mp4 (the phase map over training: at every snapshot each cell shows
+its best trial AT THAT SNAPSHOT, so cells flip when a trial escapes a local minimum) and
+phase_n2_sweep.mp4 (one row of the n=2 grid, r ≈ 0.3: the best trial's W from dense to
+sparse, W_extra growing from 0 into its antipodal position).
+
+    .venv/bin/python scripts/phase_diagram.py [--quick] [--n 2 3] [--grid 20] [--trials 10]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import _common as c
+import numpy as np
+
+R_RANGE, S_RANGE = (0.1, 10.0), (0.01, 1.0)
+COLORS = np.array([[0.85, 0.85, 0.85], [0.23, 0.45, 0.75], [0.85, 0.33, 0.2]])  # not learned, dedicated, superposition
+
+
+def make_config(n: int, grid: int, trials: int, steps: int, batch: int, device: str, lr: float = 0.01):
+    from animsup.config import TrainConfig
+
+    return TrainConfig(
+        n_features=n, n_hidden=n - 1, model="tied", importance="constant",
+        last_importance=[float(v) for v in np.geomspace(*R_RANGE, grid)],
+        feature_probability=[float(v) for v in np.geomspace(*S_RANGE, grid)], seeds=list(range(trials)),
+        steps=steps, batch_size=batch, lr=lr, lr_schedule="cosine", optimizer="adamw", device=device,
+        snapshots=40, snapshot_schedule="log", loss_every=max(1, steps // 200),
+    ).validate()
+
+
+def eval_samples(cfg, n_samples: int) -> np.ndarray:
+    """One fixed evaluation set per density (shape: [grid_s, n, n_samples]), independent of training."""
+    rng = np.random.default_rng(12345)
+    s = np.asarray(cfg.feature_probability)[:, None, None]
+    shape = (len(s), cfg.n_features, n_samples)
+    return rng.random(shape) * (rng.random(shape) < s)
+
+
+def eval_loss(W, b, cfg, xs) -> np.ndarray:
+    """Every model's loss on its cell's evaluation set. W (shape: [K, m, n]) → (shape: [G_r, G_s, T])"""
+    from animsup.phase import sampled_loss
+
+    G_r, G_s, T = len(cfg.last_importance), len(cfg.feature_probability), len(cfg.seeds)
+    imp = cfg.importance_matrix().astype(np.float64)
+    x = np.broadcast_to(xs[None, :, None], (G_r, G_s, T) + xs.shape[1:]).reshape(-1, *xs.shape[1:])
+    step = 500
+    return np.concatenate([sampled_loss(W[i : i + step], b[i : i + step], imp[i : i + step], x[i : i + step])
+                           for i in range(0, len(x), step)]).reshape(G_r, G_s, T)
+
+
+def analyse(run, cfg, n_eval: int) -> dict:
+    """Per cell (r, s): each trial's evaluation loss, the best trial, its norm/interference/class; and the
+    class of each cell's best trial at every snapshot (best by the loss at that snapshot)."""
+    from animsup.phase import analytic_phase_n2m1, classify_extra, extra_feature_stats
+
+    G_r, G_s, T = len(cfg.last_importance), len(cfg.feature_probability), len(cfg.seeds)
+    xs = eval_samples(cfg, n_eval)
+    W = run.W.reshape(len(run.steps), G_r, G_s, T, cfg.n_hidden, cfg.n_features)
+    cls_time, best_time = [], []
+    for t in range(len(run.steps)):
+        bt = eval_loss(run.W[t], run.b[t], cfg, xs).argmin(2)
+        best_time.append(bt)
+        cls_time.append(classify_extra(np.take_along_axis(W[t], bt[:, :, None, None, None], axis=2)[:, :, 0]))
+    loss = eval_loss(run.W[-1], run.b[-1], cfg, xs)
+    best = loss.argmin(2)
+    pick = np.take_along_axis(W, best[None, :, :, None, None, None], axis=3)[:, :, :, 0]  # [time, r, s, m, n]
+    norm, inter = extra_feature_stats(pick[-1])
+    out = {"loss": loss, "best": best, "norm": norm, "interference": inter, "cls": classify_extra(pick[-1]),
+           "cls_time": np.asarray(cls_time), "W_best": pick, "steps": run.steps,
+           "r": np.asarray(cfg.last_importance), "s": np.asarray(cfg.feature_probability)}
+    if cfg.n_features == 2:
+        rr, ss = np.meshgrid(out["r"], out["s"], indexing="ij")
+        out["analytic"] = analytic_phase_n2m1(rr, ss)
+    return out
+
+
+def agreement(res) -> tuple[float, int, float, int]:
+    """(fraction matching outside the band, cells outside, fraction matching overall, cells)."""
+    from animsup.phase import boundary_band
+
+    match = res["cls"] == res["analytic"]
+    keep = ~boundary_band(res["analytic"])
+    return float(match[keep].mean()) if keep.any() else float("nan"), int(keep.sum()), float(match.mean()), match.size
+
+
+def analytic_curves(ax, r):
+    """The n=2, m=1 boundaries: s = 4r/(2+5r) (r < 1), s = 4/(5+2r) (r > 1), r = 1 above s = 4/7."""
+    lo, hi = r[r <= 1], r[r >= 1]
+    kw = dict(color="black", lw=1.6)
+    ax.plot(lo, 4 * lo / (2 + 5 * lo), **kw)
+    ax.plot(hi, 4 / (5 + 2 * hi), **kw)
+    ax.plot([1, 1], [4 / 7, S_RANGE[1]], **kw)
+
+
+def draw(res, cfg, title: str, path: str, matched: str) -> None:
+    from matplotlib.patches import Patch
+
+    fig = c.figure(15, 5.0)
+    er, es = _edges(res["r"]), _edges(res["s"])
+    learned = res["cls"] != 0  # the interference of a ~zero vector's direction means nothing: masked
+    inter = np.ma.masked_where(~learned, res["interference"]).T
+    panels = [("‖W_extra‖ (best trial)", res["norm"].T, dict(cmap="viridis", vmin=0, vmax=1.2)),
+              ("interference Σ_j (Ŵ_extra·W_j)² (learned cells)", inter, dict(cmap="magma", vmin=0, vmax=1.2)),
+              ("phase of the extra feature", None, None)]
+    for i, (name, data, kw) in enumerate(panels):
+        ax = fig.add_axes([0.05 + i * 0.32, 0.13, 0.24, 0.72])
+        if data is not None:
+            im = ax.pcolormesh(er, es, data, **kw)
+            fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02)
+        else:
+            ax.pcolormesh(er, es, res["cls"].T, cmap=_class_cmap(), vmin=-0.5, vmax=2.5)
+            if "analytic" in res:
+                analytic_curves(ax, np.geomspace(*R_RANGE, 200))
+            handles = [Patch(color=COLORS[k], label=lab) for k, lab in
+                       enumerate(("not learned", "dedicated", "superposition"))]
+            if "analytic" in res:
+                from matplotlib.lines import Line2D
+
+                handles.append(Line2D([], [], color="black", lw=1.6, label="analytic boundary"))
+            ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(er[0], er[-1])
+        ax.set_ylim(es[0], es[-1])
+        ax.set_xlabel("relative importance r of the extra feature", fontsize=9)
+        ax.set_ylabel("density 1 − S", fontsize=9)
+        ax.set_title(name, fontsize=10)
+    fig.suptitle(f"{title}\n{matched}", fontsize=10)
+    c.save(fig, path)
+
+
+def _edges(v):
+    """Cell edges of a log-spaced grid: geometric midpoints, extended by half a step at both ends."""
+    lv = np.log(v)
+    mid = (lv[1:] + lv[:-1]) / 2
+    return np.exp(np.concatenate([[lv[0] - (mid[0] - lv[0])], mid, [lv[-1] + (lv[-1] - mid[-1])]]))
+
+
+def _rgba(fig) -> np.ndarray:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def training_video(res, title: str, path: str) -> None:
+    """The phase map at every snapshot (each cell: its best trial at that snapshot), analytic curves on top."""
+    from animsup.atomic import atomic_path
+    from animsup.encode import make_encoder
+
+    fig = c.figure(7.2, 6.0)
+    ax = fig.add_axes([0.13, 0.11, 0.6, 0.72])
+    er, es = _edges(res["r"]), _edges(res["s"])
+    mesh = ax.pcolormesh(er, es, res["cls_time"][0].T, cmap=_class_cmap(), vmin=-0.5, vmax=2.5)
+    if "analytic" in res:
+        analytic_curves(ax, np.geomspace(*R_RANGE, 200))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(er[0], er[-1])
+    ax.set_ylim(es[0], es[-1])
+    ax.set_xlabel("relative importance r of the extra feature", fontsize=9)
+    ax.set_ylabel("density 1 − S", fontsize=9)
+    _legend(fig, res)
+    label = fig.text(0.13, 0.86, "", fontsize=10)
+    fig.suptitle(title, fontsize=10)
+    frames = []
+    for t, step in enumerate(res["steps"]):
+        mesh.set_array(res["cls_time"][t].T.ravel())
+        counts = np.bincount(res["cls_time"][t].ravel(), minlength=3)
+        label.set_text(f"step {int(step):,}   not learned {counts[0]}, dedicated {counts[1]}, superposition {counts[2]}")
+        frames.append(_rgba(fig))
+    h, w = frames[0].shape[:2]
+    with atomic_path(path) as tmp:
+        with make_encoder(tmp, (w, h), fps=6, fmt=".mp4") as enc:
+            for f in frames + [frames[-1]] * 12:  # hold the last frame 2 s
+                enc.write(f)
+    c.say(f"  video: {os.path.relpath(path, c.ROOT)} ({len(frames)} snapshots)")
+
+
+def sweep_video(res, path: str, r_target: float = 0.3) -> None:
+    """n=2, m=1: along the row r ≈ r_target, the best trial's two feature weights (W is 1×2: two
+    arrows on a line) from the densest to the sparsest cell, beside the phase map with the cell marked."""
+    from animsup.atomic import atomic_path
+    from animsup.encode import make_encoder
+    from animsup.phase import CLASS_NAMES
+
+    i = int(np.argmin(np.abs(np.log(res["r"]) - np.log(r_target))))
+    W = res["W_best"][-1, i]  # [s, 1, 2]
+    fig = c.figure(10, 4.6)
+    ax = fig.add_axes([0.06, 0.2, 0.5, 0.55])
+    lim = max(1.3, float(np.abs(W).max()) * 1.15)
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-0.6, 0.6)
+    ax.set_yticks([])
+    ax.axhline(0, color="0.7", lw=0.8)
+    ax.set_xlabel("position along the single hidden dimension", fontsize=9)
+    arrows = [ax.annotate("", xy=(0, 0), xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", lw=3, color=col))
+              for col in ("0.35", COLORS[2])]
+    names = [ax.text(0, 0, lab, fontsize=9, ha="center") for lab in ("feature 1 (importance 1)", f"extra (r = {res['r'][i]:.2g})")]
+    info = ax.set_title("", fontsize=10)
+    mx = fig.add_axes([0.66, 0.2, 0.3, 0.62])
+    er, es = _edges(res["r"]), _edges(res["s"])
+    mx.pcolormesh(er, es, res["cls"].T, cmap=_class_cmap(), vmin=-0.5, vmax=2.5)
+    if "analytic" in res:
+        analytic_curves(mx, np.geomspace(*R_RANGE, 200))
+    mx.set_xscale("log")
+    mx.set_yscale("log")
+    mx.set_xlim(er[0], er[-1])
+    mx.set_ylim(es[0], es[-1])
+    mx.set_xlabel("r", fontsize=9)
+    mx.set_ylabel("1 − S", fontsize=9)
+    marker, = mx.plot([], [], "s", ms=9, mfc="none", mec="black", mew=2)
+    fig.suptitle("n=2, m=1: the best trial's weights along one row of the phase diagram, dense → sparse", fontsize=10)
+    frames = []
+    for j in range(len(res["s"]) - 1, -1, -1):
+        w = W[j, 0]
+        for k, (a, t) in enumerate(zip(arrows, names)):
+            a.xy = (w[k], 0.12 - 0.24 * k)
+            a.set_position((0, 0.12 - 0.24 * k))
+            t.set_position((w[k] if abs(w[k]) > 0.15 else 0.35, 0.22 - 0.48 * k))
+        info.set_text(f"1 − S = {res['s'][j]:.3g}: W = [{w[0]:+.2f}, {w[1]:+.2f}]  →  {CLASS_NAMES[res['cls'][i, j]]}")
+        marker.set_data([res["r"][i]], [res["s"][j]])
+        frames.append(_rgba(fig))
+    h, w_ = frames[0].shape[:2]
+    with atomic_path(path) as tmp:
+        with make_encoder(tmp, (w_, h), fps=2, fmt=".mp4") as enc:
+            for f in frames + [frames[-1]] * 4:
+                enc.write(f)
+    c.say(f"  video: {os.path.relpath(path, c.ROOT)} ({len(frames)} cells)")
+
+
+def _legend(fig, res) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=COLORS[k], label=lab) for k, lab in enumerate(("not learned", "dedicated", "superposition"))]
+    if "analytic" in res:
+        handles.append(Line2D([], [], color="black", lw=1.6, label="analytic boundary"))
+    fig.legend(handles=handles, loc="center right", fontsize=8, frameon=False)
+
+
+def _class_cmap():
+    from matplotlib.colors import ListedColormap
+
+    return ListedColormap(COLORS)
+
+
+def main() -> int:
+    p = c.parser("phase_diagram", __doc__)
+    p.add_argument("--n", type=int, nargs="+", choices=[2, 3], default=[2, 3], help="n_features (m = n − 1)")
+    p.add_argument("--grid", type=int, default=None, help="cells per axis (default 20; --quick 6)")
+    p.add_argument("--trials", type=int, default=None, help="trials per cell (default 10 for n=2, 20 for n=3; --quick 3)")
+    p.add_argument("--steps", type=int, default=None, help="training steps (default 2000; --quick 300)")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=0.01, help="AdamW learning rate (cosine schedule)")
+    p.add_argument("--device", default="auto")
+    args = p.parse_args()
+    from animsup.runlog import read_log
+
+    os.makedirs(args.out, exist_ok=True)
+    grid = args.grid or (6 if args.quick else 20)
+    steps = args.steps or (300 if args.quick else 2000)
+    batch = args.batch_size
+    summary = {}
+    for n in args.n:
+        trials = args.trials or (3 if args.quick else (10 if n == 2 else 20))
+        cfg = make_config(n, grid, trials, steps, batch, args.device, args.lr)
+        c.say(f"phase diagram n={n}, m={n - 1}: {grid}x{grid} cells x {trials} trials = {cfg.n_instances:,} models, "
+              f"{steps:,} steps, batch {batch}")
+        t0 = time.time()
+        run = read_log(c.train_or_reuse(cfg, os.path.join(args.out, f"n{n}.jsonl"), retrain=args.retrain))
+        res = analyse(run, cfg, 2000 if args.quick else 20_000)
+        matched = ""
+        row = {"n": n, "m": n - 1, "grid": grid, "trials": trials, "steps": steps, "batch_size": batch,
+               "models": cfg.n_instances, "seconds_total": round(time.time() - t0, 1),
+               "class_counts": {name: int((res["cls"] == k).sum()) for k, name in enumerate(("not_learned", "dedicated", "superposition"))}}
+        if "analytic" in res:
+            frac, kept, frac_all, cells = agreement(res)
+            matched = f"matches the analytic phase in {frac:.0%} of {kept} cells outside the boundary band ({frac_all:.0%} of all {cells})"
+            row.update({"match_outside_band": frac, "cells_outside_band": kept, "match_all": frac_all})
+            c.say("  " + matched)
+        c.say(f"  classes: {row['class_counts']}")
+        cells = []
+        for i, r in enumerate(res["r"]):
+            for j, s in enumerate(res["s"]):
+                cell = {"r": float(r), "density": float(s), "class": ["not learned", "dedicated", "superposition"][res["cls"][i, j]],
+                        "norm": float(res["norm"][i, j]), "interference": float(res["interference"][i, j]),
+                        "best_trial": int(res["best"][i, j]), "trial_loss": [float(v) for v in res["loss"][i, j]]}
+                if "analytic" in res:
+                    cell["analytic_class"] = ["not learned", "dedicated", "superposition"][res["analytic"][i, j]]
+                cells.append(cell)
+        with open(os.path.join(args.out, f"phase_n{n}.json"), "w") as f:
+            json.dump({"summary": row, "best_rule": "lowest loss on a fixed evaluation set per cell", "cells": cells}, f, indent=1)
+        title = f"n={n}, m={n - 1} tied ReLU: {grid}×{grid} cells, best of {trials} trials, {steps:,} steps"
+        draw(res, cfg, title, os.path.join(args.out, f"phase_n{n}.png"), matched)
+        if not args.no_video:
+            training_video(res, title, os.path.join(args.out, f"phase_n{n}_training.mp4"))
+            if n == 2:
+                sweep_video(res, os.path.join(args.out, "phase_n2_sweep.mp4"))
+        summary[n] = row
+    c.say(json.dumps(summary, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    c.main_guard(main)

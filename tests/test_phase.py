@@ -1,0 +1,85 @@
+"""animsup.phase: the extra feature's class, the n=2, m=1 closed forms (checked by sampling the
+three weight configurations they describe), and the boundary band."""
+
+import numpy as np
+import pytest
+
+from animsup.phase import (DEDICATED, NOT_LEARNED, SUPERPOSITION, analytic_losses_n2m1, analytic_phase_n2m1,
+                           boundary_band, classify_extra, sampled_loss)
+
+
+@pytest.mark.parametrize("r, s", [(0.3, 0.5), (2.0, 0.2), (1.0, 0.05)])
+def test_closed_forms_equal_the_sampled_loss_of_each_configuration(r, s):
+    rng = np.random.default_rng(0)
+    B = 400_000
+    x = rng.random((1, 2, B)) * (rng.random((1, 2, B)) < s)
+    imp = np.array([[1.0, r]])
+    configs = [  # ignore the extra feature (its output is the bias E[x] = s/2), give it the dimension, antipodal
+        (np.array([[[1.0, 0.0]]]), np.array([[0.0, s / 2]])),
+        (np.array([[[0.0, 1.0]]]), np.array([[s / 2, 0.0]])),
+        (np.array([[[1.0, -1.0]]]), np.array([[0.0, 0.0]])),
+    ]
+    expected = analytic_losses_n2m1(r, s)
+    for (W, b), want in zip(configs, expected):
+        got = sampled_loss(W, b, imp, x)[0]
+        assert abs(got - want) < 0.02 * want + 1e-4
+
+
+def test_analytic_phase_regions_and_triple_point():
+    assert analytic_phase_n2m1(0.1, 0.5) == NOT_LEARNED
+    assert analytic_phase_n2m1(10.0, 0.5) == DEDICATED
+    assert analytic_phase_n2m1(1.0, 0.05) == SUPERPOSITION
+    # superposition needs s < 4r/(2+5r) = 0.16 at r = 0.1 and s < 4/(5+2r) = 0.16 at r = 10
+    assert analytic_phase_n2m1(0.1, 0.155) == SUPERPOSITION and analytic_phase_n2m1(0.1, 0.165) == NOT_LEARNED
+    assert analytic_phase_n2m1(10, 0.155) == SUPERPOSITION and analytic_phase_n2m1(10, 0.165) == DEDICATED
+    L = analytic_losses_n2m1(1.0, 4 / 7)
+    np.testing.assert_allclose(L, L[0])  # the triple point: all three equal
+
+
+def test_classify_extra_feature():
+    W = np.array([
+        [[1.0, -0.9]],   # antipodal: superposition
+        [[0.0, 1.0]],    # the extra feature alone: dedicated
+        [[1.0, 0.1]],    # extra ~ 0: not learned
+    ])
+    np.testing.assert_array_equal(classify_extra(W), [SUPERPOSITION, DEDICATED, NOT_LEARNED])
+    W3 = np.array([[[1, 0, 0], [0, 1, 1.0]]])  # n=3, m=2: extra shares feature 1's direction
+    assert classify_extra(W3)[0] == SUPERPOSITION
+    ang = np.radians([90, 210, 330])
+    tri = np.array([[np.cos(ang), np.sin(ang)]])  # a triangle: interference 2 cos²(120°) = 0.5
+    assert classify_extra(tri)[0] == SUPERPOSITION
+    W3d = np.array([[[1, -1, 0], [0, 0, 1.0]]])  # the other two antipodal, the extra alone
+    assert classify_extra(W3d)[0] == DEDICATED
+
+
+def test_boundary_band_marks_cells_next_to_another_class():
+    c = np.array([[0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 1]])
+    band = boundary_band(c)
+    np.testing.assert_array_equal(band, [[0, 0, 1, 1]] * 3)
+
+
+def test_phase_diagram_script_quick_writes_table_and_figure(tmp_path):
+    """scripts/phase_diagram.py end to end on a tiny grid (one batched run, per-instance importance in
+    the v2 header): the JSON table has every cell with its trials, and the figure is written."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from animsup.runlog import read_header
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, str(root / "scripts" / "phase_diagram.py"), "--quick", "--n", "2", "--grid", "4",
+                           "--trials", "2", "--steps", "150", "--no-video", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table = json.loads((tmp_path / "phase_n2.json").read_text())
+    cells = table["cells"]
+    assert len(cells) == 16 and all(len(cell["trial_loss"]) == 2 for cell in cells)
+    assert {cell["class"] for cell in cells} <= {"not learned", "dedicated", "superposition"}
+    assert all(cell["trial_loss"][cell["best_trial"]] == min(cell["trial_loss"]) for cell in cells)
+    assert 0.0 <= table["summary"]["match_all"] <= 1.0
+    assert (tmp_path / "phase_n2.png").stat().st_size > 10_000
+    h = read_header(tmp_path / "n2.jsonl")
+    imp = np.asarray(h.importance)
+    assert imp.shape == (32, 2) and np.allclose(imp[:, 0], 1) and np.isclose(imp[:, 1].min(), 0.1)
