@@ -202,7 +202,8 @@ class FrameDrawer:
         with mpl.rc_context(self._rc()):
             self.fig = Figure(figsize=((w + 1e-3) / dpi, (h + 1e-3) / dpi), dpi=dpi, facecolor=self.theme["bg"])
             self.canvas = FigureCanvasAgg(self.fig)
-            self.fs = 10.0 * min(w / 1280, h / 720) * 100 / dpi  # font size in points, scaled with the frame
+            # text size in points, scaled with the frame; in pixels it grows with dpi (dpi 160: 1.6x larger text)
+            self.fs = 10.0 * min(w / 1280, h / 720)
             self.fs = max(self.fs, 6.0)
             self._dynamic: list = []
             self._build()
@@ -232,10 +233,33 @@ class FrameDrawer:
             "xtick.labelcolor": t["muted"],
             "ytick.labelcolor": t["muted"],
             "grid.color": t["grid"],
-            "font.size": 10.0 * min(self.scene.size[0] / 1280, self.scene.size[1] / 720) * 100 / self.scene.dpi,
+            "font.size": 10.0 * min(self.scene.size[0] / 1280, self.scene.size[1] / 720),
             "axes.titlesize": "medium",
             "path.simplify": True,
         }
+
+    def _fit_width(self, text, width_px: float) -> None:
+        """Shrink a Text's font until it is at most ``width_px`` wide (large text, long titles)."""
+        r = self.canvas.get_renderer()
+        w = text.get_window_extent(r).width
+        if w > width_px:
+            text.set_fontsize(text.get_fontsize() * width_px / w * 0.98)
+
+    def fit_title(self, ax, candidates, box, **kw) -> None:
+        """Title ``ax`` with the first of ``candidates`` (longest first; or one string) that fits in
+        its cell ``box`` (x0, y0, w, h pixels; the title is centred on the axes), shrinking the last
+        one's font if none does."""
+        if isinstance(candidates, str):
+            candidates = (candidates,)
+        r = self.canvas.get_renderer()
+        pos = ax.get_position()
+        cx = (pos.x0 + pos.width / 2) * self.width
+        room = 2 * min(cx - box[0], box[0] + box[2] - cx) - 4
+        for text in candidates:
+            t = ax.set_title(text, **kw)
+            if t.get_window_extent(r).width <= room:
+                return
+        self._fit_width(t, room)
 
     def animate(self, *artists) -> None:
         """Mark ``artists`` as moving: redrawn every frame over the cached background."""
@@ -255,9 +279,10 @@ class FrameDrawer:
         W, H = self.width, self.height
         pt = self.scene.dpi / 72  # pixels per point
         title_h = 2.6 * self.fs * pt
-        self.fig.text(
+        title = self.fig.text(
             0.5, 1 - 0.55 * title_h / H, s.title, ha="center", va="center", fontsize=self.fs * 1.05, color=self.theme["fg"]
         )
+        self._fit_width(title, 0.97 * W)
         self.colors, self.cmap, self.norm = feature_colors(s.importance, self.theme)
         top = H - title_h - 0.6 * self.fs * pt
         caption_h = 2.6 * self.fs * pt if s.events else 0.0
@@ -269,7 +294,7 @@ class FrameDrawer:
         from animsup.panels import load_panel
 
         classes = [load_panel(name) for name in s.panels]
-        gap = 3.6 * self.fs * pt
+        gap = 4.8 * self.fs * pt  # the loss panel's tick labels and x label, then the panel's title
         avail = top - bottom - 1.5 * self.fs * pt - gap * len(classes)
         unit = avail / (1.0 + sum(c.height for c in classes))
         y = bottom
@@ -316,10 +341,12 @@ class FrameDrawer:
             if best is None or side > best[0]:
                 best = (side, rows, cols)
         side, rows, cols = best
-        self.fig.text(x0 / self.width, (y0 - 1.4 * self.fs * s.dpi / 72) / self.height,
+        note = self.fig.text(x0 / self.width, (y0 - 1.4 * self.fs * s.dpi / 72) / self.height,
                       (f"all panels share the axes ±{s.lim:.2f} (dashed circle: norm 1)" if s.n_hidden <= 2 else
-                       f"all panels share the colour range ±{s.gram_max:.2f} (blue < 0 < red; bias column ±{s.b_range[1]:.2f})"),
+                       f"all panels share the colour range ±{s.gram_max:.2f} (blue < 0 < red; bias column ±{s.b_range[1]:.2f})")
+                      + ("; k ≈ 0: k features at the origin (faint dots)" if s.n_hidden <= 2 else ""),
                       fontsize=self.fs * 0.75, color=self.theme["muted"], va="bottom")
+        self._fit_width(note, bw)
         self._views = []
         gx = x0 + (bw - cols * side) / 2
         gy = y0 + (bh - rows * side) / 2
@@ -340,9 +367,40 @@ class FrameDrawer:
             return mpl.colormaps["tab10"](k)
         return mpl.colormaps["turbo"](0.1 + 0.8 * k / max(K - 1, 1))
 
+    def _build_key(self, rect) -> list:
+        """Several instances: a strip of the instance colours with the panels' ids (``#i``) above
+        the loss panel, linking each curve to its panel (same colour, same order as the grid).
+        Returns the rect left for the loss panel."""
+        s, t = self.scene, self.theme
+        K = len(s.instances)
+        x, y, w, h = rect
+        pt, fs = self.pt, self.fs
+        strip_h = 0.8 * fs * pt / self.height
+        key_h = 3.4 * fs * pt / self.height
+        ax = self.fig.add_axes([x, y + h - strip_h, w, strip_h])
+        from matplotlib.colors import ListedColormap
+
+        ax.imshow(np.arange(K)[None, :], cmap=ListedColormap([self.instance_color(k) for k in range(K)]),
+                  aspect="auto", interpolation="nearest", extent=(-0.5, K - 0.5, 0, 1))
+        ax.set_yticks([])
+        for sp in ax.spines.values():
+            sp.set_visible(False)
+        n_ticks = max(2, min(K, int(w * self.width / (3.2 * fs * pt))))
+        ticks = np.unique(np.linspace(0, K - 1, n_ticks).round().astype(int))
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([f"#{s.instances[k]}" for k in ticks])
+        ax.tick_params(axis="x", labelsize=fs * 0.7, length=2, pad=1, colors=t["muted"])
+        title = ax.set_title("curve colour = panel title colour (panels ordered by 1-S, then final loss)",
+                             fontsize=fs * 0.75, color=t["muted"], loc="left", pad=2)
+        self._fit_width(title, w * self.width)
+        self.key_ax = ax
+        return [x, y, w, h - key_h]
+
     def _build_loss(self, rect) -> None:
         s = self.scene
         t = self.theme
+        if len(s.instances) > 1:
+            rect = self._build_key(rect)
         ax = self.fig.add_axes(rect)
         self.loss_ax = ax
         ax.set_yscale("log")
@@ -564,18 +622,19 @@ class _PlaneView:
                 ax.plot(np.cos(th), np.sin(th), color=t["grid"], lw=0.8, ls=(0, (3, 3)), zorder=0)
         small = rect[2] < 260
         ax.tick_params(labelsize=fs * (0.7 if small else 0.8))
+        unit = _tick_units(ax, L)
         if small or label_text:
             ax.set_xticks([])
             ax.set_yticks([])
         for sp in ax.spines.values():
             sp.set_color(t["faint"])
         if label_text:
-            ax.set_title(label_text, fontsize=fs * (0.8 if small else 0.9), color=d.instance_color(k), pad=2)
+            d.fit_title(ax, label_text, box, fontsize=fs * (0.8 if small else 0.9), color=d.instance_color(k), pad=2)
         elif not self.line:
-            ax.set_xlabel("hidden dim 1", fontsize=fs * 0.8, color=t["muted"])
-            ax.set_ylabel("hidden dim 2", fontsize=fs * 0.8, color=t["muted"])
+            ax.set_xlabel("hidden dim 1" + unit, fontsize=fs * 0.8, color=t["muted"])
+            ax.set_ylabel("hidden dim 2" + unit, fontsize=fs * 0.8, color=t["muted"], labelpad=2)
         else:
-            ax.set_xlabel("hidden dim 1 (n_hidden = 1)", fontsize=fs * 0.8, color=t["muted"])
+            ax.set_xlabel("hidden dim 1 (n_hidden = 1)" + unit, fontsize=fs * 0.8, color=t["muted"])
         n = s.n_features
         self.n = n
         self.colors = d.colors
@@ -797,7 +856,7 @@ class _PlaneView:
                         break
                 if least == 0:
                     break
-            if best is not None:
+            if best is not None and least == 0:  # never over a tip or shaft (the grid's footnote explains)
                 cov, (x, y) = best
                 h, w = cov.shape
                 self.quiet_box = (x, y, x + w, y + h)
@@ -817,6 +876,25 @@ class _PlaneView:
         m = 4
         return int(np.count_nonzero((pts[:, 0] > x - m) & (pts[:, 0] < x + w + m) & (pts[:, 1] > y - m)
                                     & (pts[:, 1] < y + h + m)))
+
+
+def _tick_units(ax, lim: float) -> str:
+    """Short tick labels on a [-lim, lim] axis whatever the scale of W: at most 5 ticks, 2
+    significant digits, and below 0.01 or from 1000 up a power of ten moved to the axis label.
+    Returns that label suffix (e.g. " (×1e5)") or ""."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    e = int(math.floor(math.log10(lim))) if lim >= 1000 or lim < 0.01 else 0
+    f = 10.0**-e
+
+    def fmt(v, _pos):
+        v = round(v * f, 6)
+        return ("0" if v == 0 else f"{v:.2g}").replace("-", "\u2212")
+
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(6, steps=[1, 2, 2.5, 5, 10], symmetric=True))
+        axis.set_major_formatter(FuncFormatter(fmt))
+    return f" (×1e{e})" if e else ""
 
 
 def _overlap(a, b) -> bool:
@@ -859,8 +937,10 @@ class _GramView:
             step = max(1, int(math.ceil(n / 12)))
             ax.set_xticks(range(0, n, step))
             ax.set_yticks(range(0, n, step))
-        title = label_text or ("W_decᵀ W_enc" if s.model == "untied" else "Wᵀ W")
-        ax.set_title(title, fontsize=fs * (0.8 if small else 0.9), color=d.instance_color(k) if label_text else t["muted"], pad=3)
+        if label_text:
+            d.fit_title(ax, label_text, box, fontsize=fs * (0.8 if small else 0.9), color=d.instance_color(k), pad=3)
+        else:
+            ax.set_title("W_decᵀ W_enc" if s.model == "untied" else "Wᵀ W", fontsize=fs * 0.9, color=t["muted"], pad=3)
         bax = d.fig.add_axes(d._px(xs + side + gap, ys, col_w, side))
         bnorm = Normalize(*s.b_range)
         self.bim = bax.imshow(np.zeros((n, 1)), cmap=t["heat"], norm=bnorm, interpolation="nearest", aspect="auto")
@@ -937,8 +1017,10 @@ class BiasPanel(Panel):
         ax.tick_params(labelsize=ctx.fs * 0.8)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-        if n <= 40:
-            ax.set_xticks(range(n))
+        from matplotlib.ticker import MaxNLocator
+
+        room = rect[2] * ctx.width / (2.8 * ctx.fs * ctx.pt)  # tick labels that fit side by side
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=max(2, int(room)), integer=True))
         self.bars = PolyCollection([np.zeros((4, 2))] * n, facecolors=ctx.colors, edgecolors="none")
         ax.add_collection(self.bars)
         ctx.animate(self.bars)

@@ -285,10 +285,14 @@ class _SnapshotStats:
 
 
 def choose_instances(summary: LogSummary, instance="best", grid: bool = False) -> tuple[int, ...]:
-    """The instance indices to show: all of them for ``grid``; else ``instance`` (an index or "best")."""
+    """The instance indices to show: all of them for ``grid``, ordered by 1-S (feature_probability)
+    and then by final loss (so neighbouring panels and colours are comparable runs); else
+    ``instance`` (an index or "best")."""
     k = summary.header.n_instances
     if grid:
-        return tuple(range(k))
+        p = np.asarray(summary.header.feature_probability, dtype=np.float64)
+        loss = np.nan_to_num(np.asarray(summary.final_loss, dtype=np.float64), nan=np.inf)
+        return tuple(int(i) for i in np.lexsort((np.arange(k), loss, p)))
     if instance is None or (isinstance(instance, str) and instance == "best"):
         return (int(np.nanargmin(summary.final_loss)),)
     try:
@@ -451,14 +455,21 @@ def iter_frames(path, instances: Sequence[int], positions: np.ndarray) -> Iterat
         raise ValueError("positions must be non-decreasing")
     j = 0
     prev = None
-    with open_log(path, instances) as reader:
+    inst = [int(i) for i in instances]
+    srt = sorted(set(inst))
+    perm = None if inst == srt else np.array([srt.index(i) for i in inst])  # the caller's order
+    with open_log(path, srt) as reader:
         for t, snap in enumerate(reader.snapshots()):
             while j < len(positions) and positions[j] <= t:
                 p = positions[j]
                 if p == t or prev is None:
-                    yield _frame(j, snap, None, 0.0)
+                    f = _frame(j, snap, None, 0.0)
                 else:
-                    yield _frame(j, prev, snap, p - (t - 1))
+                    f = _frame(j, prev, snap, p - (t - 1))
+                if perm is not None:
+                    f.W, f.b, f.loss = f.W[perm], f.b[perm], f.loss[perm]
+                    f.W_dec = None if f.W_dec is None else f.W_dec[perm]
+                yield f
                 j += 1
             if j >= len(positions):
                 return
@@ -511,7 +522,7 @@ class Scene:
     n_features: int
     n_hidden: int
     instances: tuple
-    instance_labels: list
+    instance_labels: list  # per instance: title candidates, longest first (the drawer uses the first that fits)
     importance: np.ndarray
     lim: float
     norm_max: float
@@ -532,6 +543,13 @@ class Scene:
     size: tuple = (1280, 720)
     dpi: float = 100.0
     last_step: int = 0
+
+
+def _instance_titles(h: Header, i: int) -> tuple:
+    """Title candidates of instance ``i``'s grid panel, longest first; every one starts with ``#i``."""
+    p = f"{h.feature_probability[i]:.3g}"
+    seed = f"  seed {h.seed[i]}" if h.seed[i] is not None else ""
+    return (f"#{i}  1-S={p}{seed}", f"#{i}  1-S={p}", f"#{i} {p}", f"#{i}")
 
 
 def importance_text(importance: np.ndarray, config: dict) -> str:
@@ -619,10 +637,7 @@ def build_scene(
         n_features=h.n_features,
         n_hidden=h.n_hidden,
         instances=tuple(sel),
-        instance_labels=[
-            f"1-S={h.feature_probability[i]:.3g}" + (f"  seed {h.seed[i]}" if h.seed[i] is not None else f"  #{i}")
-            for i in sel
-        ],
+        instance_labels=[_instance_titles(h, i) for i in sel],
         importance=np.asarray(h.importance, dtype=np.float64),
         lim=lim,
         norm_max=max(norm_max, 1e-3) * 1.05,
