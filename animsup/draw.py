@@ -261,6 +261,10 @@ class FrameDrawer:
                 return
         self._fit_width(t, room)
 
+    @staticmethod
+    def mpl_colormap(name: str):
+        return _mpl().colormaps[name]
+
     def animate(self, *artists) -> None:
         """Mark ``artists`` as moving: redrawn every frame over the cached background."""
         self._dynamic.extend(artists)
@@ -341,12 +345,6 @@ class FrameDrawer:
             if best is None or side > best[0]:
                 best = (side, rows, cols)
         side, rows, cols = best
-        note = self.fig.text(x0 / self.width, (y0 - 1.4 * self.fs * s.dpi / 72) / self.height,
-                      (f"all panels share the axes ±{s.lim:.2f} (dashed circle: norm 1)" if s.n_hidden <= 2 else
-                       f"all panels share the colour range ±{s.gram_max:.2f} (blue < 0 < red; bias column ±{s.b_range[1]:.2f})")
-                      + ("; k ≈ 0: k features at the origin (faint dots)" if s.n_hidden <= 2 else ""),
-                      fontsize=self.fs * 0.75, color=self.theme["muted"], va="bottom")
-        self._fit_width(note, bw)
         self._views = []
         gx = x0 + (bw - cols * side) / 2
         gy = y0 + (bh - rows * side) / 2
@@ -357,6 +355,15 @@ class FrameDrawer:
             self._views.append(
                 self._build_view(cell, k, labels=big, colorbar=False, label_text=s.instance_labels[k])
             )
+        block = getattr(self._views[0], "block", 1)
+        note = self.fig.text(x0 / self.width, (y0 - 1.4 * self.fs * s.dpi / 72) / self.height,
+                             (f"all panels share the axes ±{s.lim:.2f} (dashed circle: norm 1); "
+                              "k ≈ 0: k features at the origin (faint dots)" if s.n_hidden <= 2 else
+                              f"all panels share the colour range ±{s.gram_max:.2f} (blue < 0 < red; bias column "
+                              f"±{s.b_range[1]:.2f})" + (f"; each cell: the largest |entry| of {block}×{block} features"
+                                                           if block > 1 else "")),
+                             fontsize=self.fs * 0.75, color=self.theme["muted"], va="bottom")
+        self._fit_width(note, bw)
 
     def instance_color(self, k: int):
         mpl = _mpl()
@@ -902,7 +909,16 @@ def _overlap(a, b) -> bool:
 
 
 class _GramView:
-    """n_hidden >= 3: WᵀW heatmap, the bias column beside it, per-feature norms as bars."""
+    """n_hidden >= 3: WᵀW heatmap, the bias column beside it, per-feature norms as bars.
+
+    The heatmap and the bias column are painted with numpy (a colour lookup table and a
+    precomputed pixel -> cell map; matplotlib's image resampling cost ~13 ms a frame at n=200).
+    When a feature would get fewer than :data:`MIN_CELL_PX` pixels, cells aggregate b x b blocks
+    of features and show the entry of largest magnitude (sign kept; max-pooling), the bias and
+    the norms likewise per block of b features, and the title says so: no feature disappears.
+    """
+
+    MIN_CELL_PX = 3.0
 
     def __init__(self, d: FrameDrawer, box, k: int, *, colorbar: bool, label_text: str | None):
         from matplotlib.collections import PolyCollection
@@ -914,41 +930,51 @@ class _GramView:
         pt = s.dpi / 72
         fs = d.fs
         n = s.n_features
+        self.n = n
         small = not colorbar
         head_room = (1.8 * fs * pt) if label_text else 2.0 * fs * pt
         gap = 0.6 * fs * pt
-        # heatmap square + bias column (1/n wide, at least 10 px) + norms bars (~30%)
-        side = min(bh - head_room, (bw - (5 * fs * pt if colorbar else 0)) / (1.45 + 0.06))
-        col_w = max(side / n, 8 if small else 12)
+        cb_room = 6.5 * fs * pt if colorbar else 0
+        # heatmap square + bias column (1/n wide, at least 8-12 px) + norms bars (~30%)
+        side = min(bh - head_room, (bw - cb_room) / (1.45 + 0.06))
+        self.block = max(1, int(math.ceil(n * self.MIN_CELL_PX / side)))  # features per cell
+        nb = -(-n // self.block)
+        col_w = max(side / nb, 8 if small else 12)
         norms_w = 0.0 if small else 0.32 * side
         total = side + gap + col_w + (gap * 3 + norms_w if norms_w else 0)
-        xs = x0 + (bw - total - (5 * fs * pt if colorbar else 0)) / 2
+        xs = x0 + (bw - total - cb_room) / 2
         ys = y0 + (bh - head_room - side) / 2
         self.gram_norm = Normalize(-s.gram_max, s.gram_max)
+        self.b_norm = Normalize(*s.b_range)
+        lut = d.mpl_colormap(t["heat"])(np.linspace(0, 1, 256))[:, :3] * 255
+        self.lut = np.round(lut).astype(np.uint8)
         ax = d.fig.add_axes(d._px(xs, ys, side, side))
         self.ax = ax
-        self.im = ax.imshow(np.zeros((n, n)), cmap=t["heat"], norm=self.gram_norm, interpolation="nearest",
-                            aspect="auto")
+        ax.set_xlim(-0.5, n - 0.5)
+        ax.set_ylim(n - 0.5, -0.5)
         ax.tick_params(labelsize=fs * 0.7)
         if small:
             ax.set_xticks([])
             ax.set_yticks([])
         else:
-            step = max(1, int(math.ceil(n / 12)))
-            ax.set_xticks(range(0, n, step))
-            ax.set_yticks(range(0, n, step))
+            from matplotlib.ticker import MaxNLocator
+
+            room = max(2, int(side / (3.2 * fs * pt)))
+            for axis in (ax.xaxis, ax.yaxis):
+                axis.set_major_locator(MaxNLocator(nbins=room, integer=True))
+        pooled = f" (max |·| over {self.block}×{self.block} features)" if self.block > 1 else ""
         if label_text:
             d.fit_title(ax, label_text, box, fontsize=fs * (0.8 if small else 0.9), color=d.instance_color(k), pad=3)
         else:
-            ax.set_title("W_decᵀ W_enc" if s.model == "untied" else "Wᵀ W", fontsize=fs * 0.9, color=t["muted"], pad=3)
+            name = "W_decᵀ W_enc" if s.model == "untied" else "Wᵀ W"
+            d.fit_title(ax, (name + pooled, name), (xs, ys, side, side), fontsize=fs * 0.9, color=t["muted"], pad=3)
         bax = d.fig.add_axes(d._px(xs + side + gap, ys, col_w, side))
-        bnorm = Normalize(*s.b_range)
-        self.bim = bax.imshow(np.zeros((n, 1)), cmap=t["heat"], norm=bnorm, interpolation="nearest", aspect="auto")
         bax.set_xticks([])
         bax.set_yticks([])
         if not small:
             bax.set_title("b", fontsize=fs * 0.85, color=t["muted"], pad=3)
-        dyn = [self.im, self.bim]
+        self.bax = bax
+        dyn = []
         self.axes = [ax, bax]
         self.bars = None
         if norms_w:
@@ -959,24 +985,75 @@ class _GramView:
             nax.tick_params(labelsize=fs * 0.7)
             for sp in ("top", "right"):
                 nax.spines[sp].set_visible(False)
-            nax.set_title("‖W_i‖", fontsize=fs * 0.85, color=t["muted"], pad=3)
-            self.bars = PolyCollection([np.zeros((4, 2))] * n, facecolors=d.colors, edgecolors="none")
+            nax.set_title("‖W_i‖" + (" (max)" if self.block > 1 else ""), fontsize=fs * 0.85, color=t["muted"], pad=3)
+            first = np.arange(0, n, self.block)  # each bar: a block of features, coloured as its first
+            self.bars = PolyCollection([np.zeros((4, 2))] * len(first), facecolors=d.colors[first], edgecolors="none")
             nax.add_collection(self.bars)
             dyn.append(self.bars)
             self.axes.append(nax)
         if colorbar:
             from matplotlib.cm import ScalarMappable
 
-            cx = xs + total + 1.2 * fs * pt
-            cax = d.fig.add_axes(d._px(cx, ys + side * 0.2, 0.9 * fs * pt, side * 0.6))
-            cb = d.fig.colorbar(ScalarMappable(self.gram_norm, t["heat"]), cax=cax)
-            cb.outline.set_visible(False)
-            cb.ax.tick_params(labelsize=fs * 0.7)
-            cb.set_label("WᵀW (bias: own scale)", fontsize=fs * 0.75, color=t["muted"])
+            cx = xs + total + 1.4 * fs * pt
+            for norm, y, label in ((self.gram_norm, ys + side * 0.55, "Wᵀ W" if s.model != "untied" else "W_decᵀ W_enc"),
+                                   (self.b_norm, ys + side * 0.05, "bias b")):
+                cax = d.fig.add_axes(d._px(cx, y, 0.9 * fs * pt, side * 0.4))
+                cb = d.fig.colorbar(ScalarMappable(norm, t["heat"]), cax=cax)
+                cb.outline.set_visible(False)
+                cb.ax.tick_params(labelsize=fs * 0.7)
+                cb.locator = __import__("matplotlib.ticker", fromlist=["MaxNLocator"]).MaxNLocator(4)
+                cb.update_ticks()
+                cb.set_label(label, fontsize=fs * 0.75, color=t["muted"])
         d._dynamic += dyn
+        self._maps = None  # pixel -> cell maps, taken at the first frame (after the layout)
+
+    def _pool(self, v: np.ndarray) -> np.ndarray:
+        """Blocks of ``block`` features along each axis of ``v`` ([n] or [n, n]) -> the entry of
+        largest magnitude in each block (sign kept)."""
+        b, n = self.block, self.n
+        if b == 1:
+            return v
+        nb = -(-n // b)
+        if v.ndim == 1:
+            p = np.zeros(nb * b, v.dtype)
+            p[:n] = v
+            A = p.reshape(nb, b)
+        else:
+            p = np.zeros((nb * b, nb * b), v.dtype)
+            p[:n, :n] = v
+            A = p.reshape(nb, b, nb, b).transpose(0, 2, 1, 3).reshape(nb, nb, b * b)
+        i = np.abs(A).argmax(-1)
+        return np.take_along_axis(A, i[..., None], -1)[..., 0]
+
+    def _cells(self, ax):
+        """(rows, cols) slices of the buffer and the cell index of each pixel row and column."""
+        H = self.d.height
+        bb = ax.bbox
+        r0, r1 = int(round(H - bb.y1)), int(round(H - bb.y0))
+        c0, c1 = int(round(bb.x0)), int(round(bb.x1))
+        fr_ = (np.arange(r0, r1) + 0.5 - (H - bb.y1)) / bb.height
+        fc = (np.arange(c0, c1) + 0.5 - bb.x0) / bb.width
+        return r0, r1, c0, c1, fr_, fc
+
+    def _colour(self, v: np.ndarray, norm) -> np.ndarray:
+        x = (np.asarray(v, dtype=np.float64) - norm.vmin) / (norm.vmax - norm.vmin)
+        return self.lut[np.clip((x * 256).astype(np.int64), 0, 255)]
 
     def paint_text(self, buf: np.ndarray, dirty: list) -> None:
-        pass
+        if self._maps is None:
+            r0, r1, c0, c1, fr_, fc = self._cells(self.ax)
+            rows = np.clip((fr_ * self.n).astype(int), 0, self.n - 1) // self.block
+            cols = np.clip((fc * self.n).astype(int), 0, self.n - 1) // self.block
+            br0, br1, bc0, bc1, bfr, _ = self._cells(self.bax)
+            brows = np.clip((bfr * self.n).astype(int), 0, self.n - 1) // self.block
+            self._maps = ((r0, r1, c0, c1, rows, cols), (br0, br1, bc0, bc1, brows))
+        (r0, r1, c0, c1, rows, cols), (br0, br1, bc0, bc1, brows) = self._maps
+        rgb = self._colour(self._gram, self.gram_norm)
+        buf[r0:r1, c0:c1, :3] = rgb[rows][:, cols]
+        dirty.append((r0, r1, c0, c1))
+        brgb = self._colour(self._b, self.b_norm)
+        buf[br0:br1, bc0:bc1, :3] = brgb[brows][:, None, :]
+        dirty.append((br0, br1, bc0, bc1))
 
     def boxes(self) -> list:
         return [a.bbox for a in self.axes]
@@ -984,16 +1061,19 @@ class _GramView:
     def update(self, frame: Frame) -> None:
         k = self.k
         W = frame.W[k].astype(np.float64)
-        enc = W
         dec = frame.W_dec[k].astype(np.float64) if frame.W_dec is not None else W
-        self.im.set_data(dec.T @ enc)
-        self.bim.set_data(frame.b[k][:, None])
+        self._gram = self._pool(dec.T @ W)
+        self._b = self._pool(frame.b[k].astype(np.float64))
         if self.bars is not None:
             norms = np.sqrt((W * W).sum(0))
-            y = np.arange(len(norms))
+            if self.block > 1:
+                norms = self._pool(norms)  # norms are >= 0: the largest of each block
+            b = self.block
+            y = np.arange(len(norms)) * b + (b - 1) / 2
+            half = 0.4 * b
             z = np.zeros_like(norms)
-            verts = np.stack([np.stack([z, y - 0.4], 1), np.stack([norms, y - 0.4], 1), np.stack([norms, y + 0.4], 1),
-                              np.stack([z, y + 0.4], 1)], 1)
+            verts = np.stack([np.stack([z, y - half], 1), np.stack([norms, y - half], 1),
+                              np.stack([norms, y + half], 1), np.stack([z, y + half], 1)], 1)
             self.bars.set_verts(verts)
 
 

@@ -71,3 +71,32 @@ def test_grid_is_ordered_by_feature_probability_then_loss_with_ids_in_titles(tmp
     assert [t.split()[0] for t in titles] == [f"#{i}" for i in order]
     keys = [t.get_text() for t in d.key_ax.get_xticklabels()]
     assert keys[0] == f"#{order[0]}" and keys[-1] == f"#{order[-1]}"
+
+
+@pytest.mark.parametrize("grid", [False, True])
+def test_large_heatmaps_max_pool_so_no_feature_disappears(tmp_path, grid):
+    """n=200 gives < 3 px a feature: cells aggregate blocks of features and show the entry of largest
+    magnitude, so one strong feature (150) stays visible at its place, in a big view and a grid panel."""
+    from animsup.runlog import LogWriter, make_header
+
+    n, m, k = 200, 5, 4
+    log = tmp_path / "big.jsonl"
+    hdr = make_header(n_features=n, n_hidden=m, model="tied", feature_probability=[0.1] * k, seed=list(range(k)),
+                      importance=[1.0] * n, config={})
+    W = np.zeros((k, m, n), np.float32)
+    W[:, 0, 150] = 1.0  # WᵀW is 1 at (150, 150) and 0 elsewhere
+    with LogWriter(log, hdr) as w:
+        for t in range(3):
+            w.snapshot(t, np.full(k, 0.1, np.float32), W, np.zeros((k, n), np.float32))
+    d, img = drawn(log, grid=grid)
+    view = d._views[0]
+    assert view.block > 1
+    bb = view.ax.bbox
+    x = bb.x0 + (150.5 / n) * bb.width
+    y = d.height - (bb.y1 - (150.5 / n) * bb.height)
+    px = img[int(y), int(x), :3].astype(int)
+    assert px[0] > 80 and px[0] - px[2] > 60, px  # dark red: the strongest positive colour
+    if not grid:
+        assert f"max |·| over {view.block}×{view.block}" in view.ax.get_title()
+    else:
+        assert any(f"{view.block}×{view.block} features" in t.get_text() for t in d.fig.texts)
