@@ -655,8 +655,12 @@ class _PlaneView:
         ax.add_collection(self.heads)
         dot = (fs * (0.55 if small else 0.75)) ** 2
         self.dot_size = dot
-        self.tips = ax.scatter(np.zeros(n), np.zeros(n), s=dot, c=self.colors, zorder=4, edgecolors=t["bg"], linewidths=0.6,
-                               marker=_DOT)
+        # many dots: 10-sided (Agg's cost grows with dots x sides; small dots look round anyway)
+        marker = _DOT if n <= 100 else (10, 0, 0)
+        self.tips = ax.scatter(np.zeros(n), np.zeros(n), s=dot, c=self.colors, zorder=4, edgecolors=t["bg"],
+                               linewidths=0.6 if n <= 100 else 0.3, marker=marker)
+        self.paint_quiet = n > 100
+        self._quiet_px = np.zeros((0, 2))
         dyn = [self.outline, self.shafts, self.heads, self.tips]
         if self.untied:
             self.dec_shafts = LineCollection([], colors=self.colors, linewidths=lw * 0.8, zorder=2, linestyles=(0, (2.5, 2)))
@@ -729,17 +733,45 @@ class _PlaneView:
         norm = np.hypot(P[:, 0], P[:, 1])
         quiet = norm < QUIET_FRACTION * s.lim
         show = ~quiet
-        segs, tris = self._arrows(P, show)
+        n_show = int(show.sum())
+        # crowded (many features away from the origin): the MAX_LABELS most important (then largest)
+        # are drawn in full and labelled; the rest are thin, headless and small, and the corner
+        # note says how many are labelled of how many shown
+        self.crowded = n_show > self.CROWDED
+        if self.crowded:
+            rank = np.lexsort((np.arange(self.n), -(s.importance * norm * norm)))
+            top = np.zeros(self.n, bool)
+            top[rank[show[rank]][: self.MAX_LABELS]] = True
+        else:
+            top = show
+        self.top = top
+        segs, tris = self._arrows(P, top)
+        if self.crowded:
+            faint = show & ~top
+            segs = np.concatenate([self._arrows(P, faint)[0], segs])
+            cols = np.concatenate([self.colors[faint] * [1, 1, 1, 0.55], self.colors[top]])
+            self.shafts.set_linewidths(np.concatenate([np.full(int(faint.sum()), self.lw * 0.45),
+                                                       np.full(int(top.sum()), self.lw)]))
+        else:
+            cols = self.colors[show]
+            self.shafts.set_linewidths(self.lw)
         self.shafts.set_segments(segs)
-        self.shafts.set_color(self.colors[show])
+        self.shafts.set_color(cols)
         self.heads.set_verts(tris)
-        self.heads.set_facecolor(self.colors[show])
-        self.tips.set_offsets(P)
-        sizes = np.where(quiet, self.dot_size * 0.35, self.dot_size)
-        self.tips.set_sizes(sizes)
+        self.heads.set_facecolor(self.colors[top])
+        sizes = np.where(quiet, self.dot_size * 0.35, np.where(top, self.dot_size, self.dot_size * 0.3))
         fc = self.colors.copy()
         fc[quiet, 3] = 0.45
-        self.tips.set_facecolor(fc)
+        if self.paint_quiet:  # many features: the quiet ones are painted with numpy (paint_text)
+            self.tips.set_offsets(P[show])
+            self.tips.set_sizes(sizes[show])
+            self.tips.set_facecolor(fc[show])
+            self._quiet_px = self._to_pixels(P[quiet])
+            self._quiet_rgb = self.colors[quiet, :3] * 255
+        else:
+            self.tips.set_offsets(P)
+            self.tips.set_sizes(sizes)
+            self.tips.set_facecolor(fc)
         if self.untied and frame.W_dec is not None:
             Wd = frame.W_dec[k].astype(np.float64)
             Pd = np.stack([Wd[0], np.zeros(self.n)], 1) if self.line else Wd[:2].T.copy()
@@ -750,9 +782,9 @@ class _PlaneView:
             self.dec_tips.set_offsets(Pd)
             self._dec_points = Pd[showd]
             self.dec_tips.set_edgecolor(np.where(showd[:, None], self.colors, self.colors * [1, 1, 1, 0.35]))
-        # faint outline of represented features in angular order
+        # faint outline of represented features in angular order (a polygon only while it can be read)
         rep = norm > 0.5
-        if not self.line and rep.sum() >= 3:
+        if not self.line and 3 <= rep.sum() <= self.MAX_LABELS:
             ang = np.arctan2(P[rep, 1], P[rep, 0])
             order = np.argsort(ang)
             poly = P[rep][order]
@@ -764,7 +796,9 @@ class _PlaneView:
         nq = int(quiet.sum())
         self.quiet_n = nq
         self.quiet_label = f"{nq} feature{'s' if nq != 1 else ''} ≈ 0 (at the origin)" if nq else ""
-        if nq:  # what the count label must not cover: the tips and points along the shafts, in buffer pixels
+        if self.crowded:
+            self.quiet_label += (" · " if nq else "") + f"labels: the {self.MAX_LABELS} largest of {n_show} shown (importance × ‖W_i‖²)"
+        if nq or self.crowded:  # what the count label must not cover: the tips and points along the shafts, in buffer pixels
             live = P[show]
             pts = self._to_pixels(np.concatenate([live * f for f in np.linspace(0.25, 1.0, 8)]))
             self._quiet_obstacles = np.stack([pts[:, 0], self.d.height - pts[:, 1]], 1)
@@ -780,6 +814,10 @@ class _PlaneView:
         M = self._affine
         return P @ M[:2, :2].T + M[:2, 2]
 
+    #: more features than this away from the origin: only the most important are drawn in full and labelled
+    CROWDED = 40
+    MAX_LABELS = 12
+
     # label candidates around a tip: (direction angle offset from "outward", distance factor)
     _PLANE_CANDS = np.array([(da, dist) for dist in (1.0, 1.7) for da in (0, 0.45, -0.45, 0.9, -0.9, 1.5, -1.5, 2.2, -2.2)])
     _LINE_CANDS = np.array([(0, 1), (0, -1), (0, 2), (0, -2), (0, 3), (0, -3)], dtype=float)
@@ -792,6 +830,9 @@ class _PlaneView:
         bb = self.ax.bbox
         lim = (bb.x0 - 2, bb.y0 - 2, bb.x1 + 2, bb.y1 + 2)
         order = self._label_order
+        if self.crowded:  # only the drawn-in-full features get labels; their tips are the obstacles
+            order = order[self.top[order]]
+            quiet = ~self.top
         # tip dots are obstacles too
         r = math.sqrt(self.dot_size) * self.d.scene.dpi / 72 / 2 + 1
         live = pix[~quiet]
@@ -839,7 +880,27 @@ class _PlaneView:
     def boxes(self) -> list:
         return [self.ax.bbox]
 
+    def _paint_quiet(self, buf: np.ndarray) -> None:
+        """The quiet features as small faint squares (n > 100: ~1,000 scatter dots cost ~10 ms a
+        frame in matplotlib). Inside the plane's axes, which are restored every frame."""
+        xy = self._quiet_px
+        if not len(xy):
+            return
+        side = max(2, int(round(1.6 * self.d.pt)))
+        H, W = buf.shape[:2]
+        c0 = np.round(xy[:, 0] - side / 2).astype(int)
+        r0 = np.round(H - xy[:, 1] - side / 2).astype(int)
+        a = 0.6
+        for dy in range(side):
+            for dx in range(side):
+                r, c = r0 + dy, c0 + dx
+                ok = (r >= 0) & (r < H) & (c >= 0) & (c < W)
+                px = buf[r[ok], c[ok], :3].astype(np.float32)
+                buf[r[ok], c[ok], :3] = (px * (1 - a) + self._quiet_rgb[ok] * a).astype(np.uint8)
+
     def paint_text(self, buf: np.ndarray, dirty: list) -> None:
+        if self.paint_quiet:
+            self._paint_quiet(buf)
         for cov, x, y in self.label_pos:
             _Sprites.blend(buf, cov, x, y, self.fg_rgb, dirty)
         if self.quiet_n:

@@ -100,3 +100,32 @@ def test_large_heatmaps_max_pool_so_no_feature_disappears(tmp_path, grid):
         assert f"max |·| over {view.block}×{view.block}" in view.ax.get_title()
     else:
         assert any(f"{view.block}×{view.block} features" in t.get_text() for t in d.fig.texts)
+
+
+def test_crowded_plane_labels_only_what_can_be_read_and_says_so(tmp_path, text_layout_problems):
+    """n=1000 with ~300 features away from the origin: the 12 largest (importance x norm²) are drawn in
+    full and labelled, the others thin; the corner note counts the quiet, the shown and the labelled."""
+    from animsup.runlog import LogWriter, make_header
+
+    n, k = 1000, 1
+    rng = np.random.default_rng(0)
+    r = np.clip(rng.lognormal(-2.6, 1.0, n), 0, 1.3)
+    r[:3] = [1.0, 0.9, 0.8]
+    th = rng.uniform(0, 2 * np.pi, n)
+    W = np.stack([r * np.cos(th), r * np.sin(th)])[None].astype(np.float32)
+    hdr = make_header(n_features=n, n_hidden=2, model="tied", feature_probability=[0.01], seed=[0],
+                      importance=[1.0] * n, config={})
+    log = tmp_path / "n1000.jsonl"
+    with LogWriter(log, hdr) as w:
+        for t in range(2):
+            w.snapshot(t, np.full(k, 0.1, np.float32), W, np.zeros((k, n), np.float32))
+    d, img = drawn(log)
+    view = d._views[0]
+    lim = d.scene.lim
+    shown = int((r >= 0.08 * lim).sum())
+    assert view.crowded and 40 < shown
+    labelled = {int(x) for x in range(n) if view.top[x]}
+    assert labelled == set(np.argsort(-(r * r), kind="stable")[:12].tolist())
+    assert 8 <= len(view.label_pos) <= 12
+    assert f"the 12 largest of {shown} shown" in view.quiet_label and f"{n - shown} features ≈ 0" in view.quiet_label
+    assert text_layout_problems(d) == []
