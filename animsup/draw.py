@@ -524,6 +524,9 @@ class FrameDrawer:
         ys = np.array([np.interp(step, s.loss_step, s.loss_smooth[:, k]) for k in range(s.loss_smooth.shape[1])])
         if len(ys) == 1:
             step_lines = [f"step {step:>10,.0f}", f"loss {ys[0]:10.3e}"]
+            shape = getattr(self._views[0], "shape_text", "")
+            if shape:
+                step_lines.append(f"shape {shape}")
         else:
             step_lines = [f"step {step:,.0f}"]
         if frame.caption:
@@ -660,6 +663,9 @@ class _PlaneView:
         self.tips = ax.scatter(np.zeros(n), np.zeros(n), s=dot, c=self.colors, zorder=4, edgecolors=t["bg"],
                                linewidths=0.6 if n <= 100 else 0.3, marker=marker)
         self.paint_quiet = n > 100
+        self.name_shape = not self.line and not label_text and s.n_hidden == 2  # the single 2-D view
+        self.shape_text = ""
+        self._shape_key = None
         self._quiet_px = np.zeros((0, 2))
         dyn = [self.outline, self.shafts, self.heads, self.tips]
         if self.untied:
@@ -805,6 +811,25 @@ class _PlaneView:
         self.label_pos = []
         if self.labels_on:
             self._place_labels(P, norm, quiet)
+        if self.name_shape:
+            self.shape_text = self._shape_name(W, norm)
+
+    def _shape_name(self, W: np.ndarray, norm: np.ndarray) -> str:
+        """The geometry's name for this frame, as ``animsup inspect`` gives it
+        (:func:`animsup.geometry.describe`); above 100 features only the columns with norm > 0.1 are
+        passed (the smaller ones neither make nor join a vertex) so it stays cheap."""
+        from animsup import geometry
+
+        key = np.round(W * (200.0 / self.d.scene.lim)).astype(np.int32).tobytes()  # 1% of the axis: same shape
+        if key == self._shape_key:
+            return self.shape_text
+        self._shape_key = key
+        if self.n > 100:
+            keep = norm > 0.1
+            if not keep.any():
+                return "nothing"
+            W = W[:, keep]
+        return geometry.describe(W).label()
 
     def _to_pixels(self, P: np.ndarray) -> np.ndarray:
         """Data -> display pixels (origin bottom-left) with the axes' affine transform, taken

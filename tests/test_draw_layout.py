@@ -129,3 +129,43 @@ def test_crowded_plane_labels_only_what_can_be_read_and_says_so(tmp_path, text_l
     assert 8 <= len(view.label_pos) <= 12
     assert f"the 12 largest of {shown} shown" in view.quiet_label and f"{n - shown} features ≈ 0" in view.quiet_label
     assert text_layout_problems(d) == []
+
+
+def test_the_2d_view_names_the_shape_of_each_frame_as_inspect_does(tmp_path, write_pentagon):
+    from animsup import geometry
+
+    log = tmp_path / "run.jsonl"
+    Ws = write_pentagon(log, T=10)
+    plan = fr.build_plan(log, RenderConfig(), video=True)
+    d = FrameDrawer(plan.scene)
+    for f in plan.frames([0, 9]):
+        d.draw(f)
+        want = geometry.describe(Ws[f.index, 0]).label()
+        assert d._views[0].shape_text == want
+    assert "pentagon" in want
+
+
+def test_gif_palette_covers_the_caption_colours(tmp_path, write_pentagon):
+    """The palette is built from sample frames that include a captioned one: the caption box keeps
+    its colour in the GIF (it came out pale green when samples were drawn without captions: with 400
+    frames the 8 spread samples miss the 15-frame caption)."""
+    from matplotlib.colors import to_rgb
+    from PIL import Image
+
+    from animsup import video
+    from animsup.draw import THEMES
+
+    log = tmp_path / "run.jsonl"
+    write_pentagon(log, T=30)
+    for theme in ("light", "dark"):
+        out = tmp_path / f"a_{theme}.gif"
+        res = video.render(log, out, annotate=True, size="480x270", theme=theme, fps=10, hold=0, frames=400)
+        assert res.events
+        want = np.array(to_rgb(THEMES[theme]["caption_bg"])) * 255
+        im = Image.open(out)
+        best = np.inf
+        for i in range(im.n_frames):
+            im.seek(i)
+            rgb = np.asarray(im.convert("RGB"), dtype=float)
+            best = min(best, np.abs(rgb[-40:] - want).sum(-1).min())  # the caption strip at the bottom
+        assert best < 12, (theme, best)
