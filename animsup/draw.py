@@ -606,7 +606,7 @@ class _PlaneView:
         pt = s.dpi / 72
         fs = d.fs
         head_room = (1.8 * fs * pt) if label_text else 0
-        cb_w = (4.5 * fs * pt) if colorbar else 0
+        cb_w = (8.6 * fs * pt) if colorbar else 0  # the importance colourbar, then the bias column
         side = min(bw - cb_w, bh - head_room)
         if self.line:
             ah = min(side * 0.55, bh - head_room)
@@ -694,8 +694,10 @@ class _PlaneView:
         self.quiet_box = None  # (x0, y0, x1, y1) of the count label in the last frame, buffer pixels
         d._dynamic += dyn
         self.label_h = self.label_font.height
+        self.b_cells = None
         if colorbar:
             self._colorbar(d, rect, cb_w)
+            self._bias_column(d, rect)
 
     def _colorbar(self, d: FrameDrawer, rect, cb_w) -> None:
         from matplotlib.cm import ScalarMappable
@@ -717,6 +719,26 @@ class _PlaneView:
         cb.outline.set_visible(False)
         cb.ax.tick_params(labelsize=d.fs * 0.7, color=t["muted"])
         cb.set_label("importance", fontsize=d.fs * 0.8, color=t["muted"])
+
+    def _bias_column(self, d: FrameDrawer, rect) -> None:
+        """The bias b per feature as a narrow column of cells (feature 0 at the top) on a fixed
+        symmetric colour range, beside the importance colourbar: there without ``--panels bias``."""
+        s, t = d.scene, d.theme
+        pt, fs = d.pt, d.fs
+        x = rect[0] + rect[2] + 6.2 * fs * pt
+        h = min(rect[3], 0.6 * rect[3] + 40)
+        y = rect[1] + (rect[3] - h) / 2
+        self.bias_ax = bax = d.fig.add_axes(d._px(x, y, 0.9 * fs * pt, h))
+        bax.set_xticks([])
+        n = self.n
+        bax.set_ylim(n - 0.5, -0.5)
+        bax.yaxis.tick_right()
+        bax.set_yticks(sorted({0, n - 1}))
+        bax.tick_params(labelsize=fs * 0.7, length=0, pad=2, colors=t["muted"])
+        for sp in bax.spines.values():
+            sp.set_visible(False)
+        bax.set_title(f"b\n±{s.b_range[1]:.2g}", fontsize=fs * 0.7, color=t["muted"], pad=0.7 * fs)
+        self.b_cells = _Cells(d, bax, n, s.b_range)
 
     def _arrows(self, P: np.ndarray, show: np.ndarray):
         """Segments and arrowhead triangles for points P (shape: [n, 2])."""
@@ -813,6 +835,8 @@ class _PlaneView:
             self._place_labels(P, norm, quiet)
         if self.name_shape:
             self.shape_text = self._shape_name(W, norm)
+        if self.b_cells is not None:
+            self.b_cells.values = frame.b[k]
 
     def _shape_name(self, W: np.ndarray, norm: np.ndarray) -> str:
         """The geometry's name for this frame, as ``animsup inspect`` gives it
@@ -903,7 +927,7 @@ class _PlaneView:
             self.label_pos.append((cov, int(round(x0[j])), int(round(H - cy[j] - h / 2))))
 
     def boxes(self) -> list:
-        return [self.ax.bbox]
+        return [self.ax.bbox] + ([self.bias_ax.bbox] if self.b_cells is not None else [])
 
     def _paint_quiet(self, buf: np.ndarray) -> None:
         """The quiet features as small faint squares (n > 100: ~1,000 scatter dots cost ~10 ms a
@@ -924,6 +948,8 @@ class _PlaneView:
                 buf[r[ok], c[ok], :3] = (px * (1 - a) + self._quiet_rgb[ok] * a).astype(np.uint8)
 
     def paint_text(self, buf: np.ndarray, dirty: list) -> None:
+        if self.b_cells is not None:
+            self.b_cells.paint(buf, dirty)
         if self.paint_quiet:
             self._paint_quiet(buf)
         for cov, x, y in self.label_pos:
@@ -969,6 +995,32 @@ class _PlaneView:
         m = 4
         return int(np.count_nonzero((pts[:, 0] > x - m) & (pts[:, 0] < x + w + m) & (pts[:, 1] > y - m)
                                     & (pts[:, 1] < y + h + m)))
+
+
+class _Cells:
+    """A column of ``n`` cells (one per feature, feature 0 at the top) filling an axes, coloured on a
+    fixed range with the theme's diverging map, painted with numpy (values set per frame)."""
+
+    def __init__(self, d: FrameDrawer, ax, n: int, vrange: tuple):
+        self.d, self.ax, self.n = d, ax, n
+        self.lo, self.hi = float(vrange[0]), float(vrange[1])
+        lut = d.mpl_colormap(d.theme["heat"])(np.linspace(0, 1, 256))[:, :3] * 255
+        self.lut = np.round(lut).astype(np.uint8)
+        self.values = np.zeros(n)
+        self._map = None
+
+    def paint(self, buf: np.ndarray, dirty: list) -> None:
+        if self._map is None:
+            H, bb = self.d.height, self.ax.bbox
+            r0, r1 = int(round(H - bb.y1)), int(round(H - bb.y0))
+            c0, c1 = int(round(bb.x0)), int(round(bb.x1))
+            rows = np.clip(((np.arange(r0, r1) + 0.5 - (H - bb.y1)) / bb.height * self.n).astype(int), 0, self.n - 1)
+            self._map = (r0, r1, c0, c1, rows)
+        r0, r1, c0, c1, rows = self._map
+        x = (np.asarray(self.values, dtype=np.float64) - self.lo) / (self.hi - self.lo)
+        rgb = self.lut[np.clip((x * 256).astype(np.int64), 0, 255)]
+        buf[r0:r1, c0:c1, :3] = rgb[rows][:, None, :]
+        dirty.append((r0, r1, c0, c1))
 
 
 def _tick_units(ax, lim: float) -> str:

@@ -169,3 +169,25 @@ def test_gif_palette_covers_the_caption_colours(tmp_path, write_pentagon):
             rgb = np.asarray(im.convert("RGB"), dtype=float)
             best = min(best, np.abs(rgb[-40:] - want).sum(-1).min())  # the caption strip at the bottom
         assert best < 12, (theme, best)
+
+
+def test_the_2d_view_shows_the_bias_per_feature_without_the_bias_panel(tmp_path):
+    """A narrow column of cells, feature 0 at the top, on the fixed bias range: a negative bias is blue,
+    a positive one red, each in its own feature's cell."""
+    from animsup.runlog import LogWriter, make_header
+
+    n = 4
+    hdr = make_header(n_features=n, n_hidden=2, model="tied", feature_probability=[0.1], seed=[0],
+                      importance=[1.0] * n, config={})
+    log = tmp_path / "b.jsonl"
+    W = np.array([[[1, 0, -1, 0], [0, 1, 0, -1]]], np.float32)
+    with LogWriter(log, hdr) as w:
+        w.snapshot(0, np.array([0.1], np.float32), W, np.array([[-0.5, 0.0, 0.0, 0.5]], np.float32))
+    d, img = drawn(log)
+    view = d._views[0]
+    bb = view.bias_ax.bbox
+    x = int((bb.x0 + bb.x1) / 2)
+    first = img[int(d.height - bb.y1 + bb.height / 8), x, :3].astype(int)
+    last = img[int(d.height - bb.y0 - bb.height / 8), x, :3].astype(int)
+    assert first[2] - first[0] > 80 and last[0] - last[2] > 80, (first, last)  # blue on top, red at the bottom
+    assert "±0.55" in view.bias_ax.get_title()
