@@ -276,7 +276,7 @@ class FrameDrawer:
 
     def _px(self, x, y, w, h):
         """Axes rect from pixels (origin bottom-left) to figure fractions."""
-        return [x / self.width, y / self.height, w / self.width, h / self.height]
+        return [x / self.width, y / self.height, max(w, 1.0) / self.width, max(h, 1.0) / self.height]  # tiny frames: >= 1 px
 
     def _build(self) -> None:
         s = self.scene
@@ -401,7 +401,7 @@ class FrameDrawer:
                              fontsize=fs * 0.75, color=t["muted"], loc="left", pad=2)
         self._fit_width(title, w * self.width)
         self.key_ax = ax
-        return [x, y, w, h - key_h]
+        return [x, y, w, max(h - key_h, 1.0 / self.height)]
 
     def _build_loss(self, rect) -> None:
         s = self.scene
@@ -606,8 +606,10 @@ class _PlaneView:
         pt = s.dpi / 72
         fs = d.fs
         head_room = (1.8 * fs * pt) if label_text else 0
-        cb_w = (8.6 * fs * pt) if colorbar else 0  # the importance colourbar, then the bias column
-        side = min(bw - cb_w, bh - head_room)
+        # the importance colourbar, then the bias column (left out when the frame is too small for it)
+        self.bias_column = colorbar and bw - 8.6 * fs * pt >= 0.6 * bw
+        cb_w = (8.6 * fs * pt if self.bias_column else 4.5 * fs * pt) if colorbar else 0
+        side = max(min(bw - cb_w, bh - head_room), 8.0)
         if self.line:
             ah = min(side * 0.55, bh - head_room)
             rect = (x0 + (bw - cb_w - side) / 2, y0 + (bh - head_room - ah) / 2, side, ah)
@@ -697,6 +699,7 @@ class _PlaneView:
         self.b_cells = None
         if colorbar:
             self._colorbar(d, rect, cb_w)
+        if self.bias_column:
             self._bias_column(d, rect)
 
     def _colorbar(self, d: FrameDrawer, rect, cb_w) -> None:
@@ -1074,7 +1077,7 @@ class _GramView:
         gap = 0.6 * fs * pt
         cb_room = 6.5 * fs * pt if colorbar else 0
         # heatmap square + bias column (1/n wide, at least 8-12 px) + norms bars (~30%)
-        side = min(bh - head_room, (bw - cb_room) / (1.45 + 0.06))
+        side = max(min(bh - head_room, (bw - cb_room) / (1.45 + 0.06)), 8.0)
         self.block = max(1, int(math.ceil(n * self.MIN_CELL_PX / side)))  # features per cell
         nb = -(-n // self.block)
         col_w = max(side / nb, 8 if small else 12)

@@ -191,3 +191,11 @@ def test_the_2d_view_shows_the_bias_per_feature_without_the_bias_panel(tmp_path)
     last = img[int(d.height - bb.y0 - bb.height / 8), x, :3].astype(int)
     assert first[2] - first[0] > 80 and last[0] - last[2] > 80, (first, last)  # blue on top, red at the bottom
     assert "±0.55" in view.bias_ax.get_title()
+
+
+@pytest.mark.parametrize("case", ["plane", "heatmap", "grid64"])
+def test_the_smallest_frame_size_still_draws(tmp_path, write_pentagon, case):
+    log = tmp_path / "run.jsonl"
+    write_pentagon(log, T=3, **CASES[case])
+    d, img = drawn(log, size="64x64", grid=CASES[case]["k"] > 2)
+    assert img.shape == (64, 64, 4)
