@@ -35,6 +35,7 @@ import math
 import numpy as np
 
 from animsup.frames import QUIET_FRACTION, Frame, Scene
+from animsup.panels import Panel
 
 THEMES = {
     "light": {
@@ -79,17 +80,11 @@ def _mpl():
     return matplotlib
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    """'1280x720' -> (1280, 720), rounded up to even numbers (H.264 needs them)."""
-    from animsup.errors import AnimsupError
+def parse_size(text) -> tuple[int, int]:
+    """'1280x720' -> (1280, 720), rounded up to even numbers (see :func:`animsup.render_config.parse_size`)."""
+    from animsup.render_config import parse_size as _parse
 
-    try:
-        w, h = (int(v) for v in str(text).lower().split("x"))
-    except ValueError:
-        raise AnimsupError(f"--size must look like 1280x720, got {text!r}") from None
-    if not (64 <= w <= 7680 and 64 <= h <= 4320):
-        raise AnimsupError(f"--size {w}x{h} is out of range (64x64 .. 7680x4320)")
-    return w + (w % 2), h + (h % 2)
+    return _parse(text)
 
 
 def feature_colors(importance: np.ndarray, theme: dict) -> tuple[np.ndarray, object, object]:
@@ -202,11 +197,13 @@ class FrameDrawer:
         w, h = scene.size
         self.width, self.height = int(w), int(h)
         dpi = scene.dpi
+        self.pt = dpi / 72  # pixels per point
         # + 1e-3 px so Agg's int() truncation gives exactly w x h
         with mpl.rc_context(self._rc()):
             self.fig = Figure(figsize=((w + 1e-3) / dpi, (h + 1e-3) / dpi), dpi=dpi, facecolor=self.theme["bg"])
             self.canvas = FigureCanvasAgg(self.fig)
-            self.fs = 10.0 * min(w / 1280, h / 720) * 100 / dpi  # font size in points, scaled with the frame
+            # text size in points, scaled with the frame; in pixels it grows with dpi (dpi 160: 1.6x larger text)
+            self.fs = 10.0 * min(w / 1280, h / 720)
             self.fs = max(self.fs, 6.0)
             self._dynamic: list = []
             self._build()
@@ -236,38 +233,81 @@ class FrameDrawer:
             "xtick.labelcolor": t["muted"],
             "ytick.labelcolor": t["muted"],
             "grid.color": t["grid"],
-            "font.size": 10.0 * min(self.scene.size[0] / 1280, self.scene.size[1] / 720) * 100 / self.scene.dpi,
+            "font.size": 10.0 * min(self.scene.size[0] / 1280, self.scene.size[1] / 720),
             "axes.titlesize": "medium",
             "path.simplify": True,
         }
 
+    def _fit_width(self, text, width_px: float) -> None:
+        """Shrink a Text's font until it is at most ``width_px`` wide (large text, long titles)."""
+        r = self.canvas.get_renderer()
+        w = text.get_window_extent(r).width
+        if w > width_px:
+            text.set_fontsize(text.get_fontsize() * width_px / w * 0.98)
+
+    def fit_title(self, ax, candidates, box, **kw) -> None:
+        """Title ``ax`` with the first of ``candidates`` (longest first; or one string) that fits in
+        its cell ``box`` (x0, y0, w, h pixels; the title is centred on the axes), shrinking the last
+        one's font if none does."""
+        if isinstance(candidates, str):
+            candidates = (candidates,)
+        r = self.canvas.get_renderer()
+        pos = ax.get_position()
+        cx = (pos.x0 + pos.width / 2) * self.width
+        room = 2 * min(cx - box[0], box[0] + box[2] - cx) - 4
+        for text in candidates:
+            t = ax.set_title(text, **kw)
+            if t.get_window_extent(r).width <= room:
+                return
+        self._fit_width(t, room)
+
+    @staticmethod
+    def mpl_colormap(name: str):
+        return _mpl().colormaps[name]
+
+    def animate(self, *artists) -> None:
+        """Mark ``artists`` as moving: redrawn every frame over the cached background."""
+        self._dynamic.extend(artists)
+
+    @property
+    def _parts(self) -> list:
+        """Everything updated per frame: the main views (one per instance), then the panels."""
+        return self._views + self.panels
+
     def _px(self, x, y, w, h):
         """Axes rect from pixels (origin bottom-left) to figure fractions."""
-        return [x / self.width, y / self.height, w / self.width, h / self.height]
+        return [x / self.width, y / self.height, max(w, 1.0) / self.width, max(h, 1.0) / self.height]  # tiny frames: >= 1 px
 
     def _build(self) -> None:
         s = self.scene
         W, H = self.width, self.height
         pt = self.scene.dpi / 72  # pixels per point
         title_h = 2.6 * self.fs * pt
-        self.fig.text(
+        title = self.fig.text(
             0.5, 1 - 0.55 * title_h / H, s.title, ha="center", va="center", fontsize=self.fs * 1.05, color=self.theme["fg"]
         )
+        self._fit_width(title, 0.97 * W)
         self.colors, self.cmap, self.norm = feature_colors(s.importance, self.theme)
         top = H - title_h - 0.6 * self.fs * pt
         caption_h = 2.6 * self.fs * pt if s.events else 0.0
         bottom = 3.2 * self.fs * pt + caption_h
         left_w = 0.56 * W
-        # right column: the loss panel (and the bias panel)
+        # right column: the loss panel, then the extra panels (animsup.panels) under it
         rx = left_w + 5.5 * self.fs * pt
         rw = W - rx - 1.6 * self.fs * pt
-        if "bias" in s.panels:
-            bias_h = 0.28 * (top - bottom)
-            gap = 3.6 * self.fs * pt
-            self._build_loss(self._px(rx, bottom + bias_h + gap, rw, top - bottom - bias_h - gap - 1.5 * self.fs * pt))
-            self._build_bias(self._px(rx, bottom, rw, bias_h))
-        else:
-            self._build_loss(self._px(rx, bottom, rw, top - bottom - 1.5 * self.fs * pt))
+        from animsup.panels import load_panel
+
+        classes = [load_panel(name) for name in s.panels]
+        gap = 4.8 * self.fs * pt  # the loss panel's tick labels and x label, then the panel's title
+        avail = top - bottom - 1.5 * self.fs * pt - gap * len(classes)
+        unit = avail / (1.0 + sum(c.height for c in classes))
+        y = bottom
+        self.panels = []
+        for cls in reversed(classes):
+            h = unit * cls.height
+            self.panels.insert(0, cls(self, self._px(rx, y, rw, h)))
+            y += h + gap
+        self._build_loss(self._px(rx, y, rw, top - 1.5 * self.fs * pt - y))
         lm = 4.2 * self.fs * pt  # room for tick labels
         box = (lm, bottom, left_w - lm, top - bottom)
         if s.grid:
@@ -305,10 +345,6 @@ class FrameDrawer:
             if best is None or side > best[0]:
                 best = (side, rows, cols)
         side, rows, cols = best
-        self.fig.text(x0 / self.width, (y0 - 1.4 * self.fs * s.dpi / 72) / self.height,
-                      (f"all panels share the axes ±{s.lim:.2f} (dashed circle: norm 1)" if s.n_hidden <= 2 else
-                       f"all panels share the colour range ±{s.gram_max:.2f} (blue < 0 < red; bias column ±{s.b_range[1]:.2f})"),
-                      fontsize=self.fs * 0.75, color=self.theme["muted"], va="bottom")
         self._views = []
         gx = x0 + (bw - cols * side) / 2
         gy = y0 + (bh - rows * side) / 2
@@ -319,6 +355,15 @@ class FrameDrawer:
             self._views.append(
                 self._build_view(cell, k, labels=big, colorbar=False, label_text=s.instance_labels[k])
             )
+        block = getattr(self._views[0], "block", 1)
+        note = self.fig.text(x0 / self.width, (y0 - 1.4 * self.fs * s.dpi / 72) / self.height,
+                             (f"all panels share the axes ±{s.lim:.2f} (dashed circle: norm 1); "
+                              "k ≈ 0: k features at the origin (faint dots)" if s.n_hidden <= 2 else
+                              f"all panels share the colour range ±{s.gram_max:.2f} (blue < 0 < red; bias column "
+                              f"±{s.b_range[1]:.2f})" + (f"; each cell: the largest |entry| of {block}×{block} features"
+                                                           if block > 1 else "")),
+                             fontsize=self.fs * 0.75, color=self.theme["muted"], va="bottom")
+        self._fit_width(note, bw)
 
     def instance_color(self, k: int):
         mpl = _mpl()
@@ -329,9 +374,40 @@ class FrameDrawer:
             return mpl.colormaps["tab10"](k)
         return mpl.colormaps["turbo"](0.1 + 0.8 * k / max(K - 1, 1))
 
+    def _build_key(self, rect) -> list:
+        """Several instances: a strip of the instance colours with the panels' ids (``#i``) above
+        the loss panel, linking each curve to its panel (same colour, same order as the grid).
+        Returns the rect left for the loss panel."""
+        s, t = self.scene, self.theme
+        K = len(s.instances)
+        x, y, w, h = rect
+        pt, fs = self.pt, self.fs
+        strip_h = 0.8 * fs * pt / self.height
+        key_h = 3.4 * fs * pt / self.height
+        ax = self.fig.add_axes([x, y + h - strip_h, w, strip_h])
+        from matplotlib.colors import ListedColormap
+
+        ax.imshow(np.arange(K)[None, :], cmap=ListedColormap([self.instance_color(k) for k in range(K)]),
+                  aspect="auto", interpolation="nearest", extent=(-0.5, K - 0.5, 0, 1))
+        ax.set_yticks([])
+        for sp in ax.spines.values():
+            sp.set_visible(False)
+        n_ticks = max(2, min(K, int(w * self.width / (3.2 * fs * pt))))
+        ticks = np.unique(np.linspace(0, K - 1, n_ticks).round().astype(int))
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([f"#{s.instances[k]}" for k in ticks])
+        ax.tick_params(axis="x", labelsize=fs * 0.7, length=2, pad=1, colors=t["muted"])
+        title = ax.set_title("curve colour = panel title colour (panels ordered by 1-S, then final loss)",
+                             fontsize=fs * 0.75, color=t["muted"], loc="left", pad=2)
+        self._fit_width(title, w * self.width)
+        self.key_ax = ax
+        return [x, y, w, max(h - key_h, 1.0 / self.height)]
+
     def _build_loss(self, rect) -> None:
         s = self.scene
         t = self.theme
+        if len(s.instances) > 1:
+            rect = self._build_key(rect)
         ax = self.fig.add_axes(rect)
         self.loss_ax = ax
         ax.set_yscale("log")
@@ -445,48 +521,24 @@ class FrameDrawer:
             region[...] = out * (1 - inner[sl]) + colors[k] * inner[sl]
             dirty.append((ya, yb, xa, xb))
 
-    def _build_bias(self, rect) -> None:
-        s, t = self.scene, self.theme
-        ax = self.fig.add_axes(rect)
-        self.bias_ax = ax
-        n = s.n_features
-        ax.set_xlim(-0.7, n - 0.3)
-        ax.set_ylim(*s.b_range)
-        ax.axhline(0, color=t["outline"], lw=0.8)
-        ax.set_title("bias b per feature", fontsize=self.fs * 0.9, color=t["muted"], loc="left")
-        ax.tick_params(labelsize=self.fs * 0.8)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        if n <= 40:
-            ax.set_xticks(range(n))
-        from matplotlib.collections import PolyCollection
-
-        self.bias_bars = PolyCollection([np.zeros((4, 2))] * n, facecolors=self.colors, edgecolors="none")
-        ax.add_collection(self.bias_bars)
-        self._dynamic.append(self.bias_bars)
-
     # ------------------------------------------------------------------ per frame
 
     def draw(self, frame: Frame) -> np.ndarray:
         """Draw ``frame`` over the cached background. Returns (H, W, 4) uint8 (a view)."""
         s = self.scene
-        for k, view in enumerate(self._views):
-            view.update(frame, k)
+        for part in self._parts:
+            part.update(frame)
         step = frame.step
         ys = np.array([np.interp(step, s.loss_step, s.loss_smooth[:, k]) for k in range(s.loss_smooth.shape[1])])
         if s.loss_note == "no loss recorded":
             step_lines = [f"step {step:>10,.0f}"]
         elif len(ys) == 1:
             step_lines = [f"step {step:>10,.0f}", f"loss {ys[0]:10.3e}"]
+            shape = getattr(self._views[0], "shape_text", "")
+            if shape:
+                step_lines.append(f"shape {shape}")
         else:
             step_lines = [f"step {step:,.0f}"]
-        if "bias" in s.panels:
-            b = frame.b[0]
-            x = np.arange(len(b))
-            verts = np.stack(
-                [np.stack([x - 0.38, np.zeros_like(b)], 1), np.stack([x - 0.38, b], 1), np.stack([x + 0.38, b], 1),
-                 np.stack([x + 0.38, np.zeros_like(b)], 1)], 1)
-            self.bias_bars.set_verts(verts)
         if frame.caption:
             self.caption.set_text(frame.caption)
             self.caption.set_visible(True)
@@ -509,8 +561,8 @@ class FrameDrawer:
         self._paint_cursor(buf, float(self.loss_ax.transData.transform((step, s.loss_ylim[0]))[0]), pts[:, 1], dirty)
         if self.caption.get_visible():
             dirty.append(self._rect(self.caption.get_bbox_patch().get_window_extent().extents, 4))
-        for view in self._views:
-            view.paint_text(buf, dirty)
+        for part in self._parts:
+            part.paint_text(buf, dirty)
         # step and loss, top right of the loss panel
         bb = self.loss_ax.bbox
         pad = int(0.6 * self.fs * self.scene.dpi / 72)
@@ -541,10 +593,7 @@ class FrameDrawer:
         """Display boxes of everything that moves, except the loss cursor, the step text and the
         caption (their rectangles are taken per frame): the axes the moving artists are clipped
         to (labels may stick out 2 px: the margin covers them)."""
-        boxes = [b for v in self._views for b in v.boxes()]
-        if "bias" in self.scene.panels:
-            boxes.append(self.bias_ax.bbox)
-        return boxes
+        return [b for part in self._parts for b in part.boxes()]
 
     def close(self) -> None:
         self.fig.clear()
@@ -557,7 +606,7 @@ class _PlaneView:
         from matplotlib.collections import LineCollection, PolyCollection
 
         s, t = d.scene, d.theme
-        self.d = d
+        self.d, self.k = d, k
         self.line = s.n_hidden == 1
         self.untied = s.model == "untied"
         self._dec_points = None
@@ -567,8 +616,10 @@ class _PlaneView:
         pt = s.dpi / 72
         fs = d.fs
         head_room = (1.8 * fs * pt) if label_text else 0
-        cb_w = (4.5 * fs * pt) if colorbar else 0
-        side = min(bw - cb_w, bh - head_room)
+        # the importance colourbar, then the bias column (left out when the frame is too small for it)
+        self.bias_column = colorbar and bw - 8.6 * fs * pt >= 0.6 * bw
+        cb_w = (8.6 * fs * pt if self.bias_column else 4.5 * fs * pt) if colorbar else 0
+        side = max(min(bw - cb_w, bh - head_room), 8.0)
         if self.line:
             ah = min(side * 0.55, bh - head_room)
             rect = (x0 + (bw - cb_w - side) / 2, y0 + (bh - head_room - ah) / 2, side, ah)
@@ -593,18 +644,19 @@ class _PlaneView:
                 ax.plot(np.cos(th), np.sin(th), color=t["grid"], lw=0.8, ls=(0, (3, 3)), zorder=0)
         small = rect[2] < 260
         ax.tick_params(labelsize=fs * (0.7 if small else 0.8))
+        unit = _tick_units(ax, L)
         if small or label_text:
             ax.set_xticks([])
             ax.set_yticks([])
         for sp in ax.spines.values():
             sp.set_color(t["faint"])
         if label_text:
-            ax.set_title(label_text, fontsize=fs * (0.8 if small else 0.9), color=d.instance_color(k), pad=2)
+            d.fit_title(ax, label_text, box, fontsize=fs * (0.8 if small else 0.9), color=d.instance_color(k), pad=2)
         elif not self.line:
-            ax.set_xlabel("hidden dim 1", fontsize=fs * 0.8, color=t["muted"])
-            ax.set_ylabel("hidden dim 2", fontsize=fs * 0.8, color=t["muted"])
+            ax.set_xlabel("hidden dim 1" + unit, fontsize=fs * 0.8, color=t["muted"])
+            ax.set_ylabel("hidden dim 2" + unit, fontsize=fs * 0.8, color=t["muted"], labelpad=2)
         else:
-            ax.set_xlabel("hidden dim 1 (n_hidden = 1)", fontsize=fs * 0.8, color=t["muted"])
+            ax.set_xlabel("hidden dim 1 (n_hidden = 1)" + unit, fontsize=fs * 0.8, color=t["muted"])
         n = s.n_features
         self.n = n
         self.colors = d.colors
@@ -618,8 +670,15 @@ class _PlaneView:
         ax.add_collection(self.heads)
         dot = (fs * (0.55 if small else 0.75)) ** 2
         self.dot_size = dot
-        self.tips = ax.scatter(np.zeros(n), np.zeros(n), s=dot, c=self.colors, zorder=4, edgecolors=t["bg"], linewidths=0.6,
-                               marker=_DOT)
+        # many dots: 10-sided (Agg's cost grows with dots x sides; small dots look round anyway)
+        marker = _DOT if n <= 100 else (10, 0, 0)
+        self.tips = ax.scatter(np.zeros(n), np.zeros(n), s=dot, c=self.colors, zorder=4, edgecolors=t["bg"],
+                               linewidths=0.6 if n <= 100 else 0.3, marker=marker)
+        self.paint_quiet = n > 100
+        self.name_shape = not self.line and not label_text and s.n_hidden == 2  # the single 2-D view
+        self.shape_text = ""
+        self._shape_key = None
+        self._quiet_px = np.zeros((0, 2))
         dyn = [self.outline, self.shafts, self.heads, self.tips]
         if self.untied:
             self.dec_shafts = LineCollection([], colors=self.colors, linewidths=lw * 0.8, zorder=2, linestyles=(0, (2.5, 2)))
@@ -647,8 +706,11 @@ class _PlaneView:
         self.quiet_box = None  # (x0, y0, x1, y1) of the count label in the last frame, buffer pixels
         d._dynamic += dyn
         self.label_h = self.label_font.height
+        self.b_cells = None
         if colorbar:
             self._colorbar(d, rect, cb_w)
+        if self.bias_column:
+            self._bias_column(d, rect)
 
     def _colorbar(self, d: FrameDrawer, rect, cb_w) -> None:
         from matplotlib.cm import ScalarMappable
@@ -671,6 +733,26 @@ class _PlaneView:
         cb.ax.tick_params(labelsize=d.fs * 0.7, color=t["muted"])
         cb.set_label("importance", fontsize=d.fs * 0.8, color=t["muted"])
 
+    def _bias_column(self, d: FrameDrawer, rect) -> None:
+        """The bias b per feature as a narrow column of cells (feature 0 at the top) on a fixed
+        symmetric colour range, beside the importance colourbar: there without ``--panels bias``."""
+        s, t = d.scene, d.theme
+        pt, fs = d.pt, d.fs
+        x = rect[0] + rect[2] + 6.2 * fs * pt
+        h = min(rect[3], 0.6 * rect[3] + 40)
+        y = rect[1] + (rect[3] - h) / 2
+        self.bias_ax = bax = d.fig.add_axes(d._px(x, y, 0.9 * fs * pt, h))
+        bax.set_xticks([])
+        n = self.n
+        bax.set_ylim(n - 0.5, -0.5)
+        bax.yaxis.tick_right()
+        bax.set_yticks(sorted({0, n - 1}))
+        bax.tick_params(labelsize=fs * 0.7, length=0, pad=2, colors=t["muted"])
+        for sp in bax.spines.values():
+            sp.set_visible(False)
+        bax.set_title(f"b\n±{s.b_range[1]:.2g}", fontsize=fs * 0.7, color=t["muted"], pad=0.7 * fs)
+        self.b_cells = _Cells(d, bax, n, s.b_range)
+
     def _arrows(self, P: np.ndarray, show: np.ndarray):
         """Segments and arrowhead triangles for points P (shape: [n, 2])."""
         norm = np.hypot(P[:, 0], P[:, 1])
@@ -682,8 +764,8 @@ class _PlaneView:
         tris = np.stack([P, base + perp, base - perp], 1)[show]
         return segs, tris
 
-    def update(self, frame: Frame, k: int) -> None:
-        s = self.d.scene
+    def update(self, frame: Frame) -> None:
+        s, k = self.d.scene, self.k
         W = frame.W[k].astype(np.float64)
         if self.line:
             P = np.stack([W[0], np.zeros(self.n)], 1)
@@ -692,17 +774,45 @@ class _PlaneView:
         norm = np.hypot(P[:, 0], P[:, 1])
         quiet = norm < QUIET_FRACTION * s.lim
         show = ~quiet
-        segs, tris = self._arrows(P, show)
+        n_show = int(show.sum())
+        # crowded (many features away from the origin): the MAX_LABELS most important (then largest)
+        # are drawn in full and labelled; the rest are thin, headless and small, and the corner
+        # note says how many are labelled of how many shown
+        self.crowded = n_show > self.CROWDED
+        if self.crowded:
+            rank = np.lexsort((np.arange(self.n), -(s.importance * norm * norm)))
+            top = np.zeros(self.n, bool)
+            top[rank[show[rank]][: self.MAX_LABELS]] = True
+        else:
+            top = show
+        self.top = top
+        segs, tris = self._arrows(P, top)
+        if self.crowded:
+            faint = show & ~top
+            segs = np.concatenate([self._arrows(P, faint)[0], segs])
+            cols = np.concatenate([self.colors[faint] * [1, 1, 1, 0.55], self.colors[top]])
+            self.shafts.set_linewidths(np.concatenate([np.full(int(faint.sum()), self.lw * 0.45),
+                                                       np.full(int(top.sum()), self.lw)]))
+        else:
+            cols = self.colors[show]
+            self.shafts.set_linewidths(self.lw)
         self.shafts.set_segments(segs)
-        self.shafts.set_color(self.colors[show])
+        self.shafts.set_color(cols)
         self.heads.set_verts(tris)
-        self.heads.set_facecolor(self.colors[show])
-        self.tips.set_offsets(P)
-        sizes = np.where(quiet, self.dot_size * 0.35, self.dot_size)
-        self.tips.set_sizes(sizes)
+        self.heads.set_facecolor(self.colors[top])
+        sizes = np.where(quiet, self.dot_size * 0.35, np.where(top, self.dot_size, self.dot_size * 0.3))
         fc = self.colors.copy()
         fc[quiet, 3] = 0.45
-        self.tips.set_facecolor(fc)
+        if self.paint_quiet:  # many features: the quiet ones are painted with numpy (paint_text)
+            self.tips.set_offsets(P[show])
+            self.tips.set_sizes(sizes[show])
+            self.tips.set_facecolor(fc[show])
+            self._quiet_px = self._to_pixels(P[quiet])
+            self._quiet_rgb = self.colors[quiet, :3] * 255
+        else:
+            self.tips.set_offsets(P)
+            self.tips.set_sizes(sizes)
+            self.tips.set_facecolor(fc)
         if self.untied and frame.W_dec is not None:
             Wd = frame.W_dec[k].astype(np.float64)
             Pd = np.stack([Wd[0], np.zeros(self.n)], 1) if self.line else Wd[:2].T.copy()
@@ -713,9 +823,9 @@ class _PlaneView:
             self.dec_tips.set_offsets(Pd)
             self._dec_points = Pd[showd]
             self.dec_tips.set_edgecolor(np.where(showd[:, None], self.colors, self.colors * [1, 1, 1, 0.35]))
-        # faint outline of represented features in angular order
+        # faint outline of represented features in angular order (a polygon only while it can be read)
         rep = norm > 0.5
-        if not self.line and rep.sum() >= 3:
+        if not self.line and 3 <= rep.sum() <= self.MAX_LABELS:
             ang = np.arctan2(P[rep, 1], P[rep, 0])
             order = np.argsort(ang)
             poly = P[rep][order]
@@ -727,13 +837,36 @@ class _PlaneView:
         nq = int(quiet.sum())
         self.quiet_n = nq
         self.quiet_label = f"{nq} feature{'s' if nq != 1 else ''} ≈ 0 (at the origin)" if nq else ""
-        if nq:  # what the count label must not cover: the tips and points along the shafts, in buffer pixels
+        if self.crowded:
+            self.quiet_label += (" · " if nq else "") + f"labels: the {self.MAX_LABELS} largest of {n_show} shown (importance × ‖W_i‖²)"
+        if nq or self.crowded:  # what the count label must not cover: the tips and points along the shafts, in buffer pixels
             live = P[show]
             pts = self._to_pixels(np.concatenate([live * f for f in np.linspace(0.25, 1.0, 8)]))
             self._quiet_obstacles = np.stack([pts[:, 0], self.d.height - pts[:, 1]], 1)
         self.label_pos = []
         if self.labels_on:
             self._place_labels(P, norm, quiet)
+        if self.name_shape:
+            self.shape_text = self._shape_name(W, norm)
+        if self.b_cells is not None:
+            self.b_cells.values = frame.b[k]
+
+    def _shape_name(self, W: np.ndarray, norm: np.ndarray) -> str:
+        """The geometry's name for this frame, as ``animsup inspect`` gives it
+        (:func:`animsup.geometry.describe`); above 100 features only the columns with norm > 0.1 are
+        passed (the smaller ones neither make nor join a vertex) so it stays cheap."""
+        from animsup import geometry
+
+        key = np.round(W * (200.0 / self.d.scene.lim)).astype(np.int32).tobytes()  # 1% of the axis: same shape
+        if key == self._shape_key:
+            return self.shape_text
+        self._shape_key = key
+        if self.n > 100:
+            keep = norm > 0.1
+            if not keep.any():
+                return "nothing"
+            W = W[:, keep]
+        return geometry.describe(W).label()
 
     def _to_pixels(self, P: np.ndarray) -> np.ndarray:
         """Data -> display pixels (origin bottom-left) with the axes' affine transform, taken
@@ -742,6 +875,10 @@ class _PlaneView:
             self._affine = self.ax.transData.get_affine().get_matrix().copy()
         M = self._affine
         return P @ M[:2, :2].T + M[:2, 2]
+
+    #: more features than this away from the origin: only the most important are drawn in full and labelled
+    CROWDED = 40
+    MAX_LABELS = 12
 
     # label candidates around a tip: (direction angle offset from "outward", distance factor)
     _PLANE_CANDS = np.array([(da, dist) for dist in (1.0, 1.7) for da in (0, 0.45, -0.45, 0.9, -0.9, 1.5, -1.5, 2.2, -2.2)])
@@ -755,6 +892,9 @@ class _PlaneView:
         bb = self.ax.bbox
         lim = (bb.x0 - 2, bb.y0 - 2, bb.x1 + 2, bb.y1 + 2)
         order = self._label_order
+        if self.crowded:  # only the drawn-in-full features get labels; their tips are the obstacles
+            order = order[self.top[order]]
+            quiet = ~self.top
         # tip dots are obstacles too
         r = math.sqrt(self.dot_size) * self.d.scene.dpi / 72 / 2 + 1
         live = pix[~quiet]
@@ -800,9 +940,31 @@ class _PlaneView:
             self.label_pos.append((cov, int(round(x0[j])), int(round(H - cy[j] - h / 2))))
 
     def boxes(self) -> list:
-        return [self.ax.bbox]
+        return [self.ax.bbox] + ([self.bias_ax.bbox] if self.b_cells is not None else [])
+
+    def _paint_quiet(self, buf: np.ndarray) -> None:
+        """The quiet features as small faint squares (n > 100: ~1,000 scatter dots cost ~10 ms a
+        frame in matplotlib). Inside the plane's axes, which are restored every frame."""
+        xy = self._quiet_px
+        if not len(xy):
+            return
+        side = max(2, int(round(1.6 * self.d.pt)))
+        H, W = buf.shape[:2]
+        c0 = np.round(xy[:, 0] - side / 2).astype(int)
+        r0 = np.round(H - xy[:, 1] - side / 2).astype(int)
+        a = 0.6
+        for dy in range(side):
+            for dx in range(side):
+                r, c = r0 + dy, c0 + dx
+                ok = (r >= 0) & (r < H) & (c >= 0) & (c < W)
+                px = buf[r[ok], c[ok], :3].astype(np.float32)
+                buf[r[ok], c[ok], :3] = (px * (1 - a) + self._quiet_rgb[ok] * a).astype(np.uint8)
 
     def paint_text(self, buf: np.ndarray, dirty: list) -> None:
+        if self.b_cells is not None:
+            self.b_cells.paint(buf, dirty)
+        if self.paint_quiet:
+            self._paint_quiet(buf)
         for cov, x, y in self.label_pos:
             _Sprites.blend(buf, cov, x, y, self.fg_rgb, dirty)
         if self.quiet_n:
@@ -826,7 +988,7 @@ class _PlaneView:
                         break
                 if least == 0:
                     break
-            if best is not None:
+            if best is not None and least == 0:  # never over a tip or shaft (the grid's footnote explains)
                 cov, (x, y) = best
                 h, w = cov.shape
                 self.quiet_box = (x, y, x + w, y + h)
@@ -848,56 +1010,122 @@ class _PlaneView:
                                     & (pts[:, 1] < y + h + m)))
 
 
+class _Cells:
+    """A column of ``n`` cells (one per feature, feature 0 at the top) filling an axes, coloured on a
+    fixed range with the theme's diverging map, painted with numpy (values set per frame)."""
+
+    def __init__(self, d: FrameDrawer, ax, n: int, vrange: tuple):
+        self.d, self.ax, self.n = d, ax, n
+        self.lo, self.hi = float(vrange[0]), float(vrange[1])
+        lut = d.mpl_colormap(d.theme["heat"])(np.linspace(0, 1, 256))[:, :3] * 255
+        self.lut = np.round(lut).astype(np.uint8)
+        self.values = np.zeros(n)
+        self._map = None
+
+    def paint(self, buf: np.ndarray, dirty: list) -> None:
+        if self._map is None:
+            H, bb = self.d.height, self.ax.bbox
+            r0, r1 = int(round(H - bb.y1)), int(round(H - bb.y0))
+            c0, c1 = int(round(bb.x0)), int(round(bb.x1))
+            rows = np.clip(((np.arange(r0, r1) + 0.5 - (H - bb.y1)) / bb.height * self.n).astype(int), 0, self.n - 1)
+            self._map = (r0, r1, c0, c1, rows)
+        r0, r1, c0, c1, rows = self._map
+        x = (np.asarray(self.values, dtype=np.float64) - self.lo) / (self.hi - self.lo)
+        rgb = self.lut[np.clip((x * 256).astype(np.int64), 0, 255)]
+        buf[r0:r1, c0:c1, :3] = rgb[rows][:, None, :]
+        dirty.append((r0, r1, c0, c1))
+
+
+def _tick_units(ax, lim: float) -> str:
+    """Short tick labels on a [-lim, lim] axis whatever the scale of W: at most 5 ticks, 2
+    significant digits, and below 0.01 or from 1000 up a power of ten moved to the axis label.
+    Returns that label suffix (e.g. " (×1e5)") or ""."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    e = int(math.floor(math.log10(lim))) if lim >= 1000 or lim < 0.01 else 0
+    f = 10.0**-e
+
+    def fmt(v, _pos):
+        v = round(v * f, 6)
+        return ("0" if v == 0 else f"{v:.2g}").replace("-", "\u2212")
+
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(6, steps=[1, 2, 2.5, 5, 10], symmetric=True))
+        axis.set_major_formatter(FuncFormatter(fmt))
+    return f" (×1e{e})" if e else ""
+
+
 def _overlap(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 class _GramView:
-    """n_hidden >= 3: WᵀW heatmap, the bias column beside it, per-feature norms as bars."""
+    """n_hidden >= 3: WᵀW heatmap, the bias column beside it, per-feature norms as bars.
+
+    The heatmap and the bias column are painted with numpy (a colour lookup table and a
+    precomputed pixel -> cell map; matplotlib's image resampling cost ~13 ms a frame at n=200).
+    When a feature would get fewer than :data:`MIN_CELL_PX` pixels, cells aggregate b x b blocks
+    of features and show the entry of largest magnitude (sign kept; max-pooling), the bias and
+    the norms likewise per block of b features, and the title says so: no feature disappears.
+    """
+
+    MIN_CELL_PX = 3.0
 
     def __init__(self, d: FrameDrawer, box, k: int, *, colorbar: bool, label_text: str | None):
         from matplotlib.collections import PolyCollection
         from matplotlib.colors import Normalize
 
         s, t = d.scene, d.theme
-        self.d = d
+        self.d, self.k = d, k
         x0, y0, bw, bh = box
         pt = s.dpi / 72
         fs = d.fs
         n = s.n_features
+        self.n = n
         small = not colorbar
         head_room = (1.8 * fs * pt) if label_text else 2.0 * fs * pt
         gap = 0.6 * fs * pt
-        # heatmap square + bias column (1/n wide, at least 10 px) + norms bars (~30%)
-        side = min(bh - head_room, (bw - (5 * fs * pt if colorbar else 0)) / (1.45 + 0.06))
-        col_w = max(side / n, 8 if small else 12)
+        cb_room = 6.5 * fs * pt if colorbar else 0
+        # heatmap square + bias column (1/n wide, at least 8-12 px) + norms bars (~30%)
+        side = max(min(bh - head_room, (bw - cb_room) / (1.45 + 0.06)), 8.0)
+        self.block = max(1, int(math.ceil(n * self.MIN_CELL_PX / side)))  # features per cell
+        nb = -(-n // self.block)
+        col_w = max(side / nb, 8 if small else 12)
         norms_w = 0.0 if small else 0.32 * side
         total = side + gap + col_w + (gap * 3 + norms_w if norms_w else 0)
-        xs = x0 + (bw - total - (5 * fs * pt if colorbar else 0)) / 2
+        xs = x0 + (bw - total - cb_room) / 2
         ys = y0 + (bh - head_room - side) / 2
         self.gram_norm = Normalize(-s.gram_max, s.gram_max)
+        self.b_norm = Normalize(*s.b_range)
+        lut = d.mpl_colormap(t["heat"])(np.linspace(0, 1, 256))[:, :3] * 255
+        self.lut = np.round(lut).astype(np.uint8)
         ax = d.fig.add_axes(d._px(xs, ys, side, side))
         self.ax = ax
-        self.im = ax.imshow(np.zeros((n, n)), cmap=t["heat"], norm=self.gram_norm, interpolation="nearest",
-                            aspect="auto")
+        ax.set_xlim(-0.5, n - 0.5)
+        ax.set_ylim(n - 0.5, -0.5)
         ax.tick_params(labelsize=fs * 0.7)
         if small:
             ax.set_xticks([])
             ax.set_yticks([])
         else:
-            step = max(1, int(math.ceil(n / 12)))
-            ax.set_xticks(range(0, n, step))
-            ax.set_yticks(range(0, n, step))
-        title = label_text or ("W_decᵀ W_enc" if s.model == "untied" else "Wᵀ W")
-        ax.set_title(title, fontsize=fs * (0.8 if small else 0.9), color=d.instance_color(k) if label_text else t["muted"], pad=3)
+            from matplotlib.ticker import MaxNLocator
+
+            room = max(2, int(side / (3.2 * fs * pt)))
+            for axis in (ax.xaxis, ax.yaxis):
+                axis.set_major_locator(MaxNLocator(nbins=room, integer=True))
+        pooled = f" (max |·| over {self.block}×{self.block} features)" if self.block > 1 else ""
+        if label_text:
+            d.fit_title(ax, label_text, box, fontsize=fs * (0.8 if small else 0.9), color=d.instance_color(k), pad=3)
+        else:
+            name = "W_decᵀ W_enc" if s.model == "untied" else "Wᵀ W"
+            d.fit_title(ax, (name + pooled, name), (xs, ys, side, side), fontsize=fs * 0.9, color=t["muted"], pad=3)
         bax = d.fig.add_axes(d._px(xs + side + gap, ys, col_w, side))
-        bnorm = Normalize(*s.b_range)
-        self.bim = bax.imshow(np.zeros((n, 1)), cmap=t["heat"], norm=bnorm, interpolation="nearest", aspect="auto")
         bax.set_xticks([])
         bax.set_yticks([])
         if not small:
             bax.set_title("b", fontsize=fs * 0.85, color=t["muted"], pad=3)
-        dyn = [self.im, self.bim]
+        self.bax = bax
+        dyn = []
         self.axes = [ax, bax]
         self.bars = None
         if norms_w:
@@ -908,38 +1136,129 @@ class _GramView:
             nax.tick_params(labelsize=fs * 0.7)
             for sp in ("top", "right"):
                 nax.spines[sp].set_visible(False)
-            nax.set_title("‖W_i‖", fontsize=fs * 0.85, color=t["muted"], pad=3)
-            self.bars = PolyCollection([np.zeros((4, 2))] * n, facecolors=d.colors, edgecolors="none")
+            nax.set_title("‖W_i‖" + (" (max)" if self.block > 1 else ""), fontsize=fs * 0.85, color=t["muted"], pad=3)
+            first = np.arange(0, n, self.block)  # each bar: a block of features, coloured as its first
+            self.bars = PolyCollection([np.zeros((4, 2))] * len(first), facecolors=d.colors[first], edgecolors="none")
             nax.add_collection(self.bars)
             dyn.append(self.bars)
             self.axes.append(nax)
         if colorbar:
             from matplotlib.cm import ScalarMappable
 
-            cx = xs + total + 1.2 * fs * pt
-            cax = d.fig.add_axes(d._px(cx, ys + side * 0.2, 0.9 * fs * pt, side * 0.6))
-            cb = d.fig.colorbar(ScalarMappable(self.gram_norm, t["heat"]), cax=cax)
-            cb.outline.set_visible(False)
-            cb.ax.tick_params(labelsize=fs * 0.7)
-            cb.set_label("WᵀW (bias: own scale)", fontsize=fs * 0.75, color=t["muted"])
+            cx = xs + total + 1.4 * fs * pt
+            for norm, y, label in ((self.gram_norm, ys + side * 0.55, "Wᵀ W" if s.model != "untied" else "W_decᵀ W_enc"),
+                                   (self.b_norm, ys + side * 0.05, "bias b")):
+                cax = d.fig.add_axes(d._px(cx, y, 0.9 * fs * pt, side * 0.4))
+                cb = d.fig.colorbar(ScalarMappable(norm, t["heat"]), cax=cax)
+                cb.outline.set_visible(False)
+                cb.ax.tick_params(labelsize=fs * 0.7)
+                cb.locator = __import__("matplotlib.ticker", fromlist=["MaxNLocator"]).MaxNLocator(4)
+                cb.update_ticks()
+                cb.set_label(label, fontsize=fs * 0.75, color=t["muted"])
         d._dynamic += dyn
+        self._maps = None  # pixel -> cell maps, taken at the first frame (after the layout)
+
+    def _pool(self, v: np.ndarray) -> np.ndarray:
+        """Blocks of ``block`` features along each axis of ``v`` ([n] or [n, n]) -> the entry of
+        largest magnitude in each block (sign kept)."""
+        b, n = self.block, self.n
+        if b == 1:
+            return v
+        nb = -(-n // b)
+        if v.ndim == 1:
+            p = np.zeros(nb * b, v.dtype)
+            p[:n] = v
+            A = p.reshape(nb, b)
+        else:
+            p = np.zeros((nb * b, nb * b), v.dtype)
+            p[:n, :n] = v
+            A = p.reshape(nb, b, nb, b).transpose(0, 2, 1, 3).reshape(nb, nb, b * b)
+        i = np.abs(A).argmax(-1)
+        return np.take_along_axis(A, i[..., None], -1)[..., 0]
+
+    def _cells(self, ax):
+        """(rows, cols) slices of the buffer and the cell index of each pixel row and column."""
+        H = self.d.height
+        bb = ax.bbox
+        r0, r1 = int(round(H - bb.y1)), int(round(H - bb.y0))
+        c0, c1 = int(round(bb.x0)), int(round(bb.x1))
+        fr_ = (np.arange(r0, r1) + 0.5 - (H - bb.y1)) / bb.height
+        fc = (np.arange(c0, c1) + 0.5 - bb.x0) / bb.width
+        return r0, r1, c0, c1, fr_, fc
+
+    def _colour(self, v: np.ndarray, norm) -> np.ndarray:
+        x = (np.asarray(v, dtype=np.float64) - norm.vmin) / (norm.vmax - norm.vmin)
+        return self.lut[np.clip((x * 256).astype(np.int64), 0, 255)]
 
     def paint_text(self, buf: np.ndarray, dirty: list) -> None:
-        pass
+        if self._maps is None:
+            r0, r1, c0, c1, fr_, fc = self._cells(self.ax)
+            rows = np.clip((fr_ * self.n).astype(int), 0, self.n - 1) // self.block
+            cols = np.clip((fc * self.n).astype(int), 0, self.n - 1) // self.block
+            br0, br1, bc0, bc1, bfr, _ = self._cells(self.bax)
+            brows = np.clip((bfr * self.n).astype(int), 0, self.n - 1) // self.block
+            self._maps = ((r0, r1, c0, c1, rows, cols), (br0, br1, bc0, bc1, brows))
+        (r0, r1, c0, c1, rows, cols), (br0, br1, bc0, bc1, brows) = self._maps
+        rgb = self._colour(self._gram, self.gram_norm)
+        buf[r0:r1, c0:c1, :3] = rgb[rows][:, cols]
+        dirty.append((r0, r1, c0, c1))
+        brgb = self._colour(self._b, self.b_norm)
+        buf[br0:br1, bc0:bc1, :3] = brgb[brows][:, None, :]
+        dirty.append((br0, br1, bc0, bc1))
 
     def boxes(self) -> list:
         return [a.bbox for a in self.axes]
 
-    def update(self, frame: Frame, k: int) -> None:
+    def update(self, frame: Frame) -> None:
+        k = self.k
         W = frame.W[k].astype(np.float64)
-        enc = W
         dec = frame.W_dec[k].astype(np.float64) if frame.W_dec is not None else W
-        self.im.set_data(dec.T @ enc)
-        self.bim.set_data(frame.b[k][:, None])
+        self._gram = self._pool(dec.T @ W)
+        self._b = self._pool(frame.b[k].astype(np.float64))
         if self.bars is not None:
             norms = np.sqrt((W * W).sum(0))
-            y = np.arange(len(norms))
+            if self.block > 1:
+                norms = self._pool(norms)  # norms are >= 0: the largest of each block
+            b = self.block
+            y = np.arange(len(norms)) * b + (b - 1) / 2
+            half = 0.4 * b
             z = np.zeros_like(norms)
-            verts = np.stack([np.stack([z, y - 0.4], 1), np.stack([norms, y - 0.4], 1), np.stack([norms, y + 0.4], 1),
-                              np.stack([z, y + 0.4], 1)], 1)
+            verts = np.stack([np.stack([z, y - half], 1), np.stack([norms, y - half], 1),
+                              np.stack([norms, y + half], 1), np.stack([z, y + half], 1)], 1)
             self.bars.set_verts(verts)
+
+
+class BiasPanel(Panel):
+    """``--panels bias``: the bias b of the (first) instance per feature, as bars on a fixed range."""
+
+    height = 0.39
+
+    def __init__(self, ctx: FrameDrawer, rect):
+        from matplotlib.collections import PolyCollection
+
+        super().__init__(ctx, rect)
+        s, t = ctx.scene, ctx.theme
+        ax = ctx.fig.add_axes(rect)
+        self.ax = ax
+        n = s.n_features
+        ax.set_xlim(-0.7, n - 0.3)
+        ax.set_ylim(*s.b_range)
+        ax.axhline(0, color=t["outline"], lw=0.8)
+        ax.set_title("bias b per feature", fontsize=ctx.fs * 0.9, color=t["muted"], loc="left")
+        ax.tick_params(labelsize=ctx.fs * 0.8)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        from matplotlib.ticker import MaxNLocator
+
+        room = rect[2] * ctx.width / (2.8 * ctx.fs * ctx.pt)  # tick labels that fit side by side
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=max(2, int(room)), integer=True))
+        self.bars = PolyCollection([np.zeros((4, 2))] * n, facecolors=ctx.colors, edgecolors="none")
+        ax.add_collection(self.bars)
+        ctx.animate(self.bars)
+
+    def update(self, frame: Frame) -> None:
+        b = frame.b[0]
+        x = np.arange(len(b))
+        z = np.zeros_like(b)
+        self.bars.set_verts(np.stack([np.stack([x - 0.38, z], 1), np.stack([x - 0.38, b], 1),
+                                      np.stack([x + 0.38, b], 1), np.stack([x + 0.38, z], 1)], 1))

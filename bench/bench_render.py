@@ -8,6 +8,11 @@ sides; peak RSS from ``os.wait4``).
   peak memory at 100 vs 300 frames must not grow with frames.
 * Memory: peak RSS rendering 100 frames from a 10k- vs a 100k-snapshot log:
   flat within 1.2x and <= 300 MiB.
+* Large n (issue 14): an MP4 of one instance from an n=1000, m=2, 4-instance log (the
+  2-D view) and from an n=200, m=20, 20-instance log (the WᵀW heatmap), 200 snapshots
+  each: peak RSS (targets <= 300 and <= 400 MiB; before the render plan: 12.3 GiB and
+  2.7 GiB), frames/s of the whole process, and the drawing speed (median gap between
+  frames, start-up excluded; target >= 60 frames/s). Also ``events`` on the n=1000 log.
 
 The naive renderer costs ~0.1 s a frame, so by default it renders the first 60
 frames of the same log and its time for the full length is projected from its own
@@ -185,13 +190,58 @@ def memory(tmp, quick):
     ]
 
 
+LARGE = """
+import json, sys, time
+from animsup.video import render
+stamps = []
+res = render(sys.argv[1], sys.argv[2], progress=lambda i, n: stamps.append(time.perf_counter()), **json.loads(sys.argv[3]))
+gaps = sorted(b - a for a, b in zip(stamps, stamps[1:]))
+print("PERFRAME=%r FRAMES=%d" % (gaps[len(gaps) // 2], res.frames))
+"""
+
+
+def large(tmp, quick):
+    """Peak RSS and speed at the sizes of the paper's experiments (see the module docstring)."""
+    import json
+
+    rows = []
+    snaps = 100 if quick else 200
+    cases = [  # (name, n, m, instances, RSS target MiB, the numbers before the render plan (issue 14))
+        ("2-D view", 1000, 2, 4, 300, "12.3 GiB; 5.6 frames/s"),
+        ("WᵀW heatmap", 200, 20, 20, 400, "2.7 GiB (203 MB log); 18.7 frames/s"),
+    ]
+    for name, n, m, k, rss_target, before in cases:
+        log = common.write_log(os.path.join(tmp, f"large_{n}_{m}.jsonl"), n_features=n, n_hidden=m, n_instances=k,
+                               snapshots=snaps, chunk=20)
+        mb = os.path.getsize(log) / 1e6
+        out = os.path.join(tmp, f"large_{n}.mp4")
+        opts = {**SIZE, "workers": 0}
+        wall, rss, text = common.run_child([common.PYTHON, "-c", LARGE, log, out, json.dumps(opts)])
+        per = float(text.split("PERFRAME=")[1].split()[0])
+        frames = int(text.split("FRAMES=")[1].split()[0])
+        rows.append(common.row(
+            f"render large n={n} m={m} ({name})", f"peak RSS, {frames}-frame MP4 of 1 of {k} instances, {mb:.0f} MB log",
+            rss, "MiB", baseline_name=f"before (issue 14): {before}", target=f"<= {rss_target} MiB",
+            met=rss <= rss_target, seconds=wall))
+        rows.append(common.row(
+            f"render large n={n} m={m} ({name})", "frames/s drawn + encoded (median gap, start-up excluded)",
+            1 / per, "frames/s", target=">= 60 frames/s", met=1 / per >= 60, whole_process_fps=frames / wall))
+        if n == 1000:
+            t, rss_ev, _ = common.run_child([common.PYTHON, "-m", "animsup", "events", log])
+            rows.append(common.row(f"events large n={n} m={m}", f"seconds, {mb:.0f} MB log, {k} instances", t, "s",
+                                   baseline_name="before (issue 14): 30 s", target="seconds", met=t <= 5,
+                                   peak_rss_mib=rss_ev))
+        os.unlink(log)
+    return rows
+
+
 def run(quick=False, full=False):
     try:
         import animsup.video  # noqa: F401
     except ImportError as e:
         return [common.row("render", "frames/s", None, "", note=f"renderer not available: {e}")]
     with common.tmpdir() as tmp:
-        return mp4(tmp, quick, full) + gif(tmp, quick, full) + memory(tmp, quick)
+        return mp4(tmp, quick, full) + gif(tmp, quick, full) + memory(tmp, quick) + large(tmp, quick)
 
 
 if __name__ == "__main__":

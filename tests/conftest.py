@@ -1,0 +1,77 @@
+"""Shared test helpers (fixtures): tests never import each other."""
+
+import numpy as np
+import pytest
+
+from animsup.runlog import LogWriter, make_header
+
+
+def write_pentagon(path, *, T=20, n=5, m=2, k=1, model="tied", loss_rows=0, radius=1.2, seed=0, scale=1.0):
+    """A rotating, growing pentagon: feature i at angle 2πi/5 + t, radius t·radius (features >= 5 stay near 0),
+    everything times ``scale`` (0: an all-zero W).
+
+    Returns the W array written, (shape: [T, k, m, n])."""
+    rng = np.random.default_rng(seed)
+    hdr = make_header(n_features=n, n_hidden=m, model=model, feature_probability=[0.05 * (i + 1) if k <= 20 else (i + 1) / k for i in range(k)],
+                      seed=list(range(k)), importance=(0.9 ** np.arange(n)).tolist(), config={"importance": 0.9})
+    Ws = np.zeros((T, k, m, n), np.float32)
+    with LogWriter(path, hdr, force=True) as w:
+        for t in range(T):
+            frac = t / max(T - 1, 1)
+            for i in range(k):
+                ang = 2 * np.pi * np.arange(n) / 5 + frac + i
+                r = np.where(np.arange(n) < 5, 0.05 + frac * radius, 0.01)
+                Ws[t, i, 0] = r * np.cos(ang)
+                if m > 1:
+                    Ws[t, i, 1] = r * np.sin(ang)
+                if m > 2:
+                    Ws[t, i, 2:] = rng.normal(0, 0.3, (m - 2, n))
+            Ws[t] *= scale
+            loss = (0.1 * np.exp(-4 * frac) + 1e-3) * (1 + np.arange(k, dtype=np.float32))
+            if loss_rows:
+                w.losses(t * 10, 10 // loss_rows, np.tile(loss, (loss_rows, 1)))
+            b = np.full((k, n), -0.2 * frac, np.float32)
+            w.snapshot(t * 10, loss, Ws[t], b, W_dec=1.1 * Ws[t] if model == "untied" else None)
+        w.end("completed", (T - 1) * 10, 1.0)
+    return Ws
+
+
+@pytest.fixture(name="write_pentagon")
+def write_pentagon_fixture():
+    """The :func:`write_pentagon` log writer."""
+    return write_pentagon
+
+
+def text_layout_problems(drawer, margin: float = 0.5) -> list:
+    """Every visible text of a drawn ``animsup.draw.FrameDrawer`` figure that is clipped by the frame
+    or overlaps another text (tick labels only where matplotlib draws them)."""
+    import itertools
+
+    from matplotlib.text import Text
+
+    r = drawer.canvas.get_renderer()
+    drawn, ticklabels = set(), set()
+    for ax in drawer.fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for tk in axis.get_major_ticks() + axis.get_minor_ticks():
+                ticklabels |= {id(tk.label1), id(tk.label2)}
+            for tk in axis._update_ticks():
+                drawn |= {id(tk.label1), id(tk.label2)}
+    boxes = []
+    for t in drawer.fig.findobj(Text):
+        if not t.get_visible() or not t.get_text().strip() or (id(t) in ticklabels and id(t) not in drawn):
+            continue
+        boxes.append((t.get_text(), t.get_window_extent(r)))
+    W, H = drawer.width, drawer.height
+    out = [f"clipped: {txt!r}" for txt, b in boxes
+           if b.x0 < -margin or b.y0 < -margin or b.x1 > W + margin or b.y1 > H + margin]
+    for (a, ba), (b, bb) in itertools.combinations(boxes, 2):
+        if ba.x0 < bb.x1 - 1 and bb.x0 < ba.x1 - 1 and ba.y0 < bb.y1 - 1 and bb.y0 < ba.y1 - 1:
+            out.append(f"overlap: {a!r} / {b!r}")
+    return out
+
+
+@pytest.fixture(name="text_layout_problems")
+def text_layout_problems_fixture():
+    """The :func:`text_layout_problems` check."""
+    return text_layout_problems
