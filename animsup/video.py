@@ -53,6 +53,7 @@ class RenderResult:
     workers: int
     seconds: float
     events: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # what the video shows that the log did not observe, defaults chosen
 
     @property
     def frames_per_second(self) -> float:
@@ -68,6 +69,7 @@ class RenderResult:
             f"{self.size[0]}x{self.size[1]}, {self.workers or 'no'} worker{'s' if self.workers != 1 else ''}, "
             f"{self.seconds:.1f} s ({self.frames_per_second:.0f} frames/s)"
         )
+        lines += [f"note: {n}" for n in self.notes]
         lines += [f"wrote {p}" for p in self.paths]
         return "\n".join(lines)
 
@@ -408,7 +410,10 @@ def render(
     # pass 1: fixed axes and the loss curve
     summary = fr.scan_log(log)
     instances = fr.choose_instances(summary, instance, grid)
+    notes, duration, time = _short_history_defaults(summary.steps, [f for _, f in outputs if f != ".png"],
+                                                    duration=duration, frames=frames, time=time)
     plan = fr.plan_frames(summary.steps, fps=fps, duration=duration, frames=frames, time=time, hold=hold)
+    notes += _gap_notes(summary.steps, plan)
     events = _find_events(log, summary, instances[0]) if annotate else []
     steps = summary.steps.astype(np.float64)
     frame_steps = np.interp(plan.position, np.arange(len(steps)), steps)
@@ -504,7 +509,45 @@ def render(
         workers=n_workers,
         seconds=_time.perf_counter() - t_start,
         events=events,
+        notes=notes,
     )
+
+
+# a history this short and log-spaced (e.g. a devinterp run's 30-50 snapshots) gets a default
+# duration and log time: one frame per snapshot would flash by in a second
+SHORT_HISTORY = 60
+SHORT_HISTORY_SECONDS = 6.0
+
+
+def _short_history_defaults(steps, video_formats, *, duration, frames, time) -> tuple[list, float | None, str | None]:
+    """(notes, duration, time) for a log of one snapshot or a short log-spaced history."""
+    notes: list[str] = []
+    T = len(steps)
+    if T == 1 and video_formats:
+        notes.append(f"the log has one snapshot (step {int(steps[0]):,}): the video is a still of it, "
+                     "there is no training to show (a poster: --out FILE.png)")
+    elif 2 < T <= SHORT_HISTORY and duration is None and frames is None and time is None:
+        pos = np.asarray(steps, dtype=np.float64)
+        pos = pos[pos > 0]
+        d = np.diff(np.asarray(steps, dtype=np.float64))
+        if len(pos) >= 2 and pos[-1] / pos[0] >= 100 and d[-1] >= 10 * d[0]:
+            duration, time = SHORT_HISTORY_SECONDS, "log"
+            notes.append(f"{T} log-spaced snapshots: {duration:g} s with log time by default (--duration, --time to change)")
+    return notes, duration, time
+
+
+def _gap_notes(steps, plan) -> list[str]:
+    """A note on the longest stretch of frames interpolated between two snapshots (not observed)."""
+    T = len(steps)
+    if T < 2 or plan.n_frames <= T:
+        return []
+    pos = np.asarray(plan.position[: plan.n_frames], dtype=np.float64)
+    counts = np.bincount(np.minimum(np.floor(pos).astype(int), T - 2), minlength=T - 1)
+    i = int(np.argmax(counts))
+    if counts[i] < max(10, 0.2 * plan.fps):
+        return []
+    return [f"frames between snapshots interpolate W and b linearly; the longest stretch, steps {int(steps[i]):,} to "
+            f"{int(steps[i + 1]):,}, is {int(counts[i])} frames ({counts[i] / plan.fps:.1f} s) of interpolation, not observed"]
 
 
 def show(path, *, width: int | None = None, embed: bool = True):

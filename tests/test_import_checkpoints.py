@@ -201,3 +201,20 @@ def test_render_says_what_the_log_does_not_know(tmp_path, capsys):
         assert "no best instance; pass --instance N" in capsys.readouterr().err
     res = render(str(none_log), [str(tmp_path / "n.png"), str(tmp_path / "n.gif")], instance=1)
     assert all(os.path.getsize(p) > 1000 for p in res.paths)
+
+
+def test_short_histories_and_single_checkpoints_say_what_the_video_shows(tmp_path):
+    from animsup.video import render
+
+    log, single = tmp_path / "d.jsonl", tmp_path / "s.jsonl"
+    auto.convert([str(DATA / "devinterp_runs.pkl")], log)  # 6 log-spaced snapshots, steps 0..100
+    res = render(str(log), str(tmp_path / "d.gif"), instance=0, size="320x180")
+    assert res.animated_frames == 150 and "time log" in res.mapping  # 6 s at 30 fps, less the 1 s hold
+    assert any("log-spaced snapshots" in n for n in res.notes)
+    gap = [n for n in res.notes if "not observed" in n]
+    assert gap and "steps 30 to 100" in gap[0]
+    # asking for a duration keeps it, and says nothing about defaults
+    assert not any("log-spaced" in n for n in render(str(log), str(tmp_path / "e.gif"), instance=0, size="320x180", duration=2).notes)
+    auto.convert([str(DATA / "safetensors_named.pt")], single)
+    one = render(str(single), str(tmp_path / "s.gif"), instance=0, size="320x180")
+    assert one.animated_frames == 1 and "one snapshot" in one.notes[0] and "note: the log has one snapshot" in one.summary()
