@@ -523,6 +523,7 @@ class Scene:
     dpi: float = 100.0
     last_step: int = 0
     loss_note: str = ""  # "no loss recorded" / "one loss for all instances" (header loss_scope)
+    importance_known: bool = True  # False when the log's provenance says importance was assumed
 
 
 def importance_text(importance: np.ndarray, config: dict) -> str:
@@ -640,6 +641,7 @@ def build_scene(
         dpi=float(dpi),
         last_step=int(summary.steps[-1]),
         loss_note=loss_note,
+        importance_known=not h.assumed("importance"),
     )
 
 

@@ -194,7 +194,7 @@ def test_render_says_what_the_log_does_not_know(tmp_path, capsys):
     s = frames.scan_log(str(none_log))
     scene = frames.build_scene(s, (1,), grid=False)
     assert scene.loss_note == "no loss recorded" and np.isnan(s.final_loss).all()
-    assert "1-S unknown" in scene.title and "importance unknown" in scene.title
+    assert "1-S unknown" in scene.title and "importance unknown" in scene.title and not scene.importance_known
     assert "1-S=0.05" in frames.build_scene(frames.scan_log(str(agg_log)), (0,)).title
     for log in (none_log, agg_log):
         assert main(["render", str(log), "--out", str(tmp_path / "x.png")]) == 2
@@ -218,3 +218,12 @@ def test_short_histories_and_single_checkpoints_say_what_the_video_shows(tmp_pat
     auto.convert([str(DATA / "safetensors_named.pt")], single)
     one = render(str(single), str(tmp_path / "s.gif"), instance=0, size="320x180")
     assert one.animated_frames == 1 and "one snapshot" in one.notes[0] and "note: the log has one snapshot" in one.summary()
+
+
+def test_importance_from_a_list_or_a_file(tmp_path):
+    np.save(tmp_path / "imp.npy", np.array([1.0, 0.5, 0.25, 0.125, 0.0625]))
+    (tmp_path / "imp.txt").write_text("1 0.5 0.25\n0.125 0.0625\n")
+    for spec in ("1,0.5,0.25,0.125,0.0625", str(tmp_path / "imp.npy"), str(tmp_path / "imp.txt")):
+        run = _import(tmp_path, "history.npy", importance=spec)
+        np.testing.assert_allclose(run.importance, [0.5 ** np.arange(5)] * 2)
+        assert run.header.provenance["given"]["importance"] == spec and not run.header.assumed("importance")
