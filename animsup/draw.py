@@ -723,7 +723,8 @@ class _PlaneView:
         y = rect[1] + (rect[3] - h) / 2
         if np.ptp(imp) < 1e-12:
             d.fig.text(
-                (x) / d.width, (y + h / 2) / d.height, f"importance\n= {imp[0]:g}\n(all features)",
+                (x) / d.width, (y + h / 2) / d.height,
+                f"importance\n= {imp[0]:g}\n(all features)" if s.importance_known else "importance\nunknown",
                 fontsize=d.fs * 0.75, color=t["muted"], va="center",
             )
             return

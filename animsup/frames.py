@@ -551,6 +551,7 @@ class Scene:
     dpi: float = 100.0
     last_step: int = 0
     loss_note: str = ""  # "no loss recorded" / "one loss for all instances" (header loss_scope)
+    importance_known: bool = True  # False when the log's provenance says importance was assumed
 
 
 def _instance_titles(h: Header, i: int) -> tuple:
@@ -673,6 +674,7 @@ def build_scene(
         dpi=float(dpi),
         last_step=int(summary.steps[-1]),
         loss_note=loss_note,
+        importance_known=not h.assumed("importance"),
     )
 
 
@@ -707,6 +709,8 @@ class RenderPlan:
     :param events: (step, kind, text) of each event (``config.annotate``), else []
     :param poster_position: snapshot position of the PNG poster (None without a poster)
     :param poster_step: its training step
+    :param notes: sentences for the user: defaults chosen for a short history, long stretches of
+        frames interpolated between snapshots (not observed)
     """
 
     log: str
@@ -720,6 +724,7 @@ class RenderPlan:
     events: list
     poster_position: float | None = None
     poster_step: int | None = None
+    notes: tuple = ()  # what the frames show that the log did not observe, defaults chosen
 
     @property
     def n_frames(self) -> int:
@@ -761,8 +766,12 @@ def build_plan(log, config, *, video: bool = True, poster: bool = False) -> Rend
     log = str(log)
     summary = scan_log(log)
     instances = choose_instances(summary, c.instance, c.grid)
-    timing = plan_frames(summary.steps, fps=c.fps, duration=c.duration, frames=c.frames, time=c.time, hold=c.hold)
-    if not video:
+    notes, duration, time = _short_history_defaults(summary.steps, video, duration=c.duration, frames=c.frames,
+                                                    time=c.time)
+    timing = plan_frames(summary.steps, fps=c.fps, duration=duration, frames=c.frames, time=time, hold=c.hold)
+    if video:
+        notes += _gap_notes(summary.steps, timing)
+    else:
         timing = FramePlan(np.array([float(len(summary.steps) - 1)]), timing.fps, 0, timing.time, "poster only")
     frame_steps = np.interp(timing.position, np.arange(len(summary.steps)), summary.steps.astype(np.float64))
     events = find_events(log, summary, instances[0]) if c.annotate else []
@@ -770,7 +779,44 @@ def build_plan(log, config, *, video: bool = True, poster: bool = False) -> Rend
     scene = build_scene(summary, instances, grid=c.grid, smooth=c.smooth, panels=c.panels, events=events,
                         theme=c.theme, size=c.size, dpi=c.dpi, frame_steps=frame_steps)
     pos, step = frame_at_step(summary.steps, c.at) if poster else (None, None)
-    return RenderPlan(log, c, summary, instances, timing, frame_steps, scene, captions, events, pos, step)
+    return RenderPlan(log, c, summary, instances, timing, frame_steps, scene, captions, events, pos, step, tuple(notes))
+
+
+# a history this short and log-spaced (e.g. a devinterp run's 30-50 snapshots) gets a default
+# duration and log time: one frame per snapshot would flash by in a second
+SHORT_HISTORY = 60
+SHORT_HISTORY_SECONDS = 6.0
+
+
+def _short_history_defaults(steps, video: bool, *, duration, frames, time) -> tuple[list, float | None, str | None]:
+    """(notes, duration, time) for a log of one snapshot or a short log-spaced history."""
+    notes: list[str] = []
+    T = len(steps)
+    if T == 1 and video:
+        notes.append(f"the log has one snapshot (step {int(steps[0]):,}): the video is a still of it, "
+                     "there is no training to show (a poster: --out FILE.png)")
+    elif 2 < T <= SHORT_HISTORY and duration is None and frames is None and time is None:
+        pos = np.asarray(steps, dtype=np.float64)
+        pos = pos[pos > 0]
+        d = np.diff(np.asarray(steps, dtype=np.float64))
+        if len(pos) >= 2 and pos[-1] / pos[0] >= 100 and d[-1] >= 10 * d[0]:
+            duration, time = SHORT_HISTORY_SECONDS, "log"
+            notes.append(f"{T} log-spaced snapshots: {duration:g} s with log time by default (--duration, --time to change)")
+    return notes, duration, time
+
+
+def _gap_notes(steps, plan) -> list[str]:
+    """A note on the longest stretch of frames interpolated between two snapshots (not observed)."""
+    T = len(steps)
+    if T < 2 or plan.n_frames <= T:
+        return []
+    pos = np.asarray(plan.position[: plan.n_frames], dtype=np.float64)
+    counts = np.bincount(np.minimum(np.floor(pos).astype(int), T - 2), minlength=T - 1)
+    i = int(np.argmax(counts))
+    if counts[i] < max(10, 0.2 * plan.fps):
+        return []
+    return [f"frames between snapshots interpolate W and b linearly; the longest stretch, steps {int(steps[i]):,} to "
+            f"{int(steps[i + 1]):,}, is {int(counts[i])} frames ({counts[i] / plan.fps:.1f} s) of interpolation, not observed"]
 
 
 def find_events(path, summary: LogSummary, instance: int) -> list:

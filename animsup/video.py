@@ -48,7 +48,7 @@ class RenderResult:
     seconds: float
     events: list = field(default_factory=list)
     config: dict = field(default_factory=dict)
-    notes: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # what the video shows that the log did not observe, defaults chosen
 
     @property
     def frames_per_second(self) -> float:
@@ -65,6 +65,7 @@ class RenderResult:
             f"{self.size[0]}x{self.size[1]}, {self.workers or 'no'} worker{'s' if self.workers != 1 else ''}, "
             f"{self.seconds:.1f} s ({self.frames_per_second:.0f} frames/s)"
         )
+        lines += [f"note: {n}" for n in self.notes]
         lines += [f"wrote {p}" for p in self.paths]
         return "\n".join(lines)
 
@@ -141,7 +142,7 @@ def render(log, out, config: RenderConfig | None = None, *, progress: Callable |
         last = _write_video(videos, plan, drawer, progress, total) if videos else None
         if posters:
             _write_poster(posters, plan, drawer, last, progress if not videos else None)
-        notes = [f"{p}: {e.note}" for (p, _), e in zip(outputs, encs) if e.note]
+        notes = list(plan.notes) + [f"{p}: {e.note}" for (p, _), e in zip(outputs, encs) if e.note]
     return RenderResult(
         paths=[p for p, _ in outputs],
         frames=total,

@@ -194,10 +194,36 @@ def test_render_says_what_the_log_does_not_know(tmp_path, capsys):
     s = frames.scan_log(str(none_log))
     scene = frames.build_scene(s, (1,), grid=False)
     assert scene.loss_note == "no loss recorded" and np.isnan(s.final_loss).all()
-    assert "1-S unknown" in scene.title and "importance unknown" in scene.title
+    assert "1-S unknown" in scene.title and "importance unknown" in scene.title and not scene.importance_known
     assert "1-S=0.05" in frames.build_scene(frames.scan_log(str(agg_log)), (0,)).title
     for log in (none_log, agg_log):
         assert main(["render", str(log), "--out", str(tmp_path / "x.png")]) == 2
         assert "no best instance; pass --instance N" in capsys.readouterr().err
     res = render(str(none_log), [str(tmp_path / "n.png"), str(tmp_path / "n.gif")], instance=1)
     assert all(os.path.getsize(p) > 1000 for p in res.paths)
+
+
+def test_short_histories_and_single_checkpoints_say_what_the_video_shows(tmp_path):
+    from animsup.video import render
+
+    log, single = tmp_path / "d.jsonl", tmp_path / "s.jsonl"
+    auto.convert([str(DATA / "devinterp_runs.pkl")], log)  # 6 log-spaced snapshots, steps 0..100
+    res = render(str(log), str(tmp_path / "d.gif"), instance=0, size="320x180")
+    assert res.animated_frames == 150 and "time log" in res.mapping  # 6 s at 30 fps, less the 1 s hold
+    assert any("log-spaced snapshots" in n for n in res.notes)
+    gap = [n for n in res.notes if "not observed" in n]
+    assert gap and "steps 30 to 100" in gap[0]
+    # asking for a duration keeps it, and says nothing about defaults
+    assert not any("log-spaced" in n for n in render(str(log), str(tmp_path / "e.gif"), instance=0, size="320x180", duration=2).notes)
+    auto.convert([str(DATA / "safetensors_named.pt")], single)
+    one = render(str(single), str(tmp_path / "s.gif"), instance=0, size="320x180")
+    assert one.animated_frames == 1 and "one snapshot" in one.notes[0] and "note: the log has one snapshot" in one.summary()
+
+
+def test_importance_from_a_list_or_a_file(tmp_path):
+    np.save(tmp_path / "imp.npy", np.array([1.0, 0.5, 0.25, 0.125, 0.0625]))
+    (tmp_path / "imp.txt").write_text("1 0.5 0.25\n0.125 0.0625\n")
+    for spec in ("1,0.5,0.25,0.125,0.0625", str(tmp_path / "imp.npy"), str(tmp_path / "imp.txt")):
+        run = _import(tmp_path, "history.npy", importance=spec)
+        np.testing.assert_allclose(run.importance, [0.5 ** np.arange(5)] * 2)
+        assert run.header.provenance["given"]["importance"] == spec and not run.header.assumed("importance")

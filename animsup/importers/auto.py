@@ -19,9 +19,14 @@ def _vector(text, name: str) -> np.ndarray:
         return np.asarray(float(text))
     s = str(text).strip()
     if os.path.isfile(s):
-        if ck.sniff(s) == "npy":
-            return np.load(s, allow_pickle=False).astype(np.float64)
-        s = open(s, encoding="utf-8").read()
+        with open(s, "rb") as f:
+            head = f.read(6)
+        try:
+            if head == b"\x93NUMPY":
+                return np.load(s, allow_pickle=False).astype(np.float64).reshape(-1)
+            s = open(s, encoding="utf-8").read()
+        except (ValueError, OSError, UnicodeDecodeError) as e:
+            raise AnimsupError(f"--{name} {text}: not a file of numbers ({str(e)[:80]})") from None
     try:
         vals = [float(v) for v in s.replace(",", " ").split()]
     except ValueError:

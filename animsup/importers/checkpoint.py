@@ -131,17 +131,19 @@ def load_tree(path: str) -> tuple[object, dict, str]:
         tree, meta = _safetensors(path)
     elif kind == "torch-zip":
         tree = _torch_zip(path)
-    elif kind == "npz":
+    elif kind in ("npz", "npy"):
         try:
-            with np.load(path, allow_pickle=False) as z:
-                tree = {k: z[k] for k in z.files}
+            if kind == "npz":
+                with np.load(path, allow_pickle=False) as z:
+                    tree = {k: z[k] for k in z.files}
+            else:
+                tree = np.load(path, allow_pickle=False)
         except ValueError as e:
-            raise AnimsupError(f"{path}: an .npz holding Python objects (refused: {str(e)[:80]})") from None
-    elif kind == "npy":
-        try:
-            tree = np.load(path, allow_pickle=False)
-        except ValueError as e:
-            raise AnimsupError(f"{path}: an .npy holding Python objects (refused: {str(e)[:80]})") from None
+            if "allow_pickle" in str(e) or "Object arrays" in str(e):
+                raise AnimsupError(f"{path}: an .{kind} holding Python objects (refused: {str(e)[:80]})") from None
+            raise AnimsupError(f"{path}: a broken .{kind} file: {str(e)[:100]}") from None
+        except Exception as e:  # noqa: BLE001 - numpy/zipfile raise many kinds on corrupt data
+            raise AnimsupError(f"{path}: a broken .{kind} file: {type(e).__name__}: {str(e)[:100]}") from None
     elif kind == "pickle":
         from animsup.importers import safe_pickle
 
