@@ -205,14 +205,6 @@ class TrainConfig:
                         correlated_sets=[list(map(int, s)) for s in self.correlated_sets],
                         anticorrelated_sets=[list(map(int, s)) for s in self.anticorrelated_sets])
 
-    def uniform_instances(self) -> bool:
-        """True when importance is the same for every instance and probability the same for every
-        feature of an instance (what a version-1 log header can record)."""
-        import numpy as np
-
-        imp, fp = self.importance_matrix(), self.probability_matrix()
-        return bool((imp == imp[:1]).all() and (fp == fp[:, :1]).all())
-
     def resolved_weight_decay(self) -> float:
         return DEFAULT_WEIGHT_DECAY[self.optimizer] if self.weight_decay is None else float(self.weight_decay)
 

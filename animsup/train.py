@@ -37,7 +37,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from animsup import runlog
 from animsup.config import TrainConfig
 from animsup.errors import AnimsupError
 from animsup.optim import lr_at
@@ -111,20 +110,8 @@ def make_engine(cfg: TrainConfig):
     return engine
 
 
-def _v1_loggable(cfg: TrainConfig) -> bool:
-    """Whether a version-1 header can describe the run: importance shared by every instance, one
-    probability per instance, a v1 model (the ``data`` and ``stages`` keys are extra to a v1 reader)."""
-    return cfg.uniform_instances() and cfg.model in getattr(runlog, "MODELS", ())
-
-
-def _check_loggable(cfg: TrainConfig) -> None:
-    if runlog.VERSION < 2 and not _v1_loggable(cfg):
-        raise AnimsupError("this run (per-instance importance, per-feature probability or the neuron model) "
-                           "needs log schema version 2")
-
-
 def header_for(cfg: TrainConfig, device: str) -> dict:
-    """The log header of a run of ``cfg`` (schema v2 when animsup.runlog writes it): importance
+    """The log header (schema v2) of a run of ``cfg``: importance
     (shape: [n_instances, n_features]), feature_probability (shape: [n_instances, n_features]; stage 0's
     for a staged run), the ``data`` object and the ``stages`` list (docs/log-format.md)."""
     extra = {"data": cfg.data_spec().header()}
@@ -134,9 +121,6 @@ def header_for(cfg: TrainConfig, device: str) -> dict:
                            for j, start in enumerate(cfg.stage_starts())]
     common = dict(n_features=cfg.n_features, n_hidden=cfg.n_hidden, model=cfg.model, seed=cfg.instance_seeds(),
                   config=cfg.to_dict(), device=device, started=_now(), **extra)
-    if runlog.VERSION < 2:
-        return make_header(feature_probability=cfg.instance_probabilities(),
-                           importance=cfg.importance_matrix()[0].tolist(), **common)
     return make_header(feature_probability=cfg.probability_matrix().tolist(),
                        importance=cfg.importance_matrix().tolist(), **common)
 
@@ -154,7 +138,6 @@ def train(cfg: TrainConfig, log_path: str | os.PathLike, *, force: bool = False,
     """
     cfg.validate()
     log_path = os.fspath(log_path)
-    _check_loggable(cfg)
     engine = make_engine(cfg)
     writer = LogWriter(log_path, header_for(cfg, engine.device), force=force)
     ckpt = checkpoint_path(log_path)

@@ -69,7 +69,7 @@ def eval_loss(W, b, cfg, xs) -> np.ndarray:
     G_r, G_s, T = len(cfg.last_importance), len(cfg.feature_probability), len(cfg.seeds)
     imp = cfg.importance_matrix().astype(np.float64)
     x = np.broadcast_to(xs[None, :, None], (G_r, G_s, T) + xs.shape[1:]).reshape(-1, *xs.shape[1:])
-    step = 500
+    step = 100  # models per chunk: bounds the float64 temporaries ([100, n, samples])
     return np.concatenate([sampled_loss(W[i : i + step], b[i : i + step], imp[i : i + step], x[i : i + step])
                            for i in range(0, len(x), step)]).reshape(G_r, G_s, T)
 
@@ -81,10 +81,11 @@ def analyse(run, cfg, n_eval: int) -> dict:
 
     G_r, G_s, T = len(cfg.last_importance), len(cfg.feature_probability), len(cfg.seeds)
     xs = eval_samples(cfg, n_eval)
+    xs_t = xs[:, :, : max(1, n_eval // 5)]  # the per-snapshot choice (video) on a fifth of the samples
     W = run.W.reshape(len(run.steps), G_r, G_s, T, cfg.n_hidden, cfg.n_features)
     cls_time, best_time = [], []
     for t in range(len(run.steps)):
-        bt = eval_loss(run.W[t], run.b[t], cfg, xs).argmin(2)
+        bt = eval_loss(run.W[t], run.b[t], cfg, xs_t).argmin(2)
         best_time.append(bt)
         cls_time.append(classify_extra(np.take_along_axis(W[t], bt[:, :, None, None, None], axis=2)[:, :, 0]))
     loss = eval_loss(run.W[-1], run.b[-1], cfg, xs)

@@ -25,7 +25,6 @@ def test_product_layout_order_and_last_importance():
     np.testing.assert_allclose(fp[0], 0.1)
     np.testing.assert_allclose(fp[2], [0.2, 0.3, 0.4])
     assert cfg.instance_seeds() == [7, 8] * 4
-    assert not cfg.uniform_instances()
 
 
 def test_from_arrays_zips_rows_and_validates_shapes():

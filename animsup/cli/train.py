@@ -276,7 +276,8 @@ def summary(result, max_groups: int = 40) -> str:
         f"log: {result.log_path}",
     ]
     loss = np.asarray(result.final_loss, dtype=np.float64)
-    imp, prob = cfg.importance_matrix(), cfg.probability_matrix()
+    # a staged run reports the 1 - S it ended with (its last stage)
+    imp, prob = cfg.importance_matrix(), cfg.probability_matrix(len(cfg.stages) - 1 if cfg.stages else None)
     groups: dict = {}
     for i in range(k):  # instances that differ only by seed, in order of first appearance
         groups.setdefault((imp[i].tobytes(), prob[i].tobytes()), []).append(i)
