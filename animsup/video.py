@@ -258,9 +258,3 @@ def show_html(path, *, width: int | None = None, embed: bool = True) -> str:
         return (f'<video controls loop autoplay muted playsinline style="{size}">'
                 f'<source src="{src}" type="{_MIME[ext]}"></video>')
     return f'<img src="{src}" style="{size}" alt="{html.escape(os.path.basename(path))}"/>'
-
-
-def render_and_show(log, out, **options):
-    """``render`` then ``show`` the first output (for notebooks)."""
-    res = render(log, out, **options)
-    return show(res.paths[0])
