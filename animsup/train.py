@@ -68,6 +68,14 @@ class TrainResult:
     W_dec: np.ndarray | None = None
     device: str = "cpu"
 
+    def __repr__(self) -> str:  # short: the arrays as shapes, the losses summarised
+        loss = np.asarray(self.final_loss, dtype=np.float64)
+        shape = "x".join(map(str, self.W.shape)) if self.W is not None else "none"
+        return (f"TrainResult(status={self.status!r}, step={self.step}, instances={loss.size}, "
+                f"final_loss min {np.nanmin(loss):.4g} / max {np.nanmax(loss):.4g}, W {shape}, "
+                f"{self.wall_seconds:.1f} s, log={self.log_path!r})") if loss.size else (
+                f"TrainResult(status={self.status!r}, step={self.step}, log={self.log_path!r})")
+
 
 def snapshot_steps(steps: int, every: int | None = None, snapshots: int = 200, schedule: str = "log") -> np.ndarray:
     """Sorted unique snapshot steps in [0, steps], always with 0 and ``steps``.

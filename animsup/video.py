@@ -103,7 +103,7 @@ def render(log, out, config: RenderConfig | None = None, *, progress: Callable |
     ``frames`` / ``time`` / ``hold`` (the time mapping, see :func:`animsup.frames.plan_frames`),
     ``at`` (the PNG poster's step), ``size``, ``dpi``, ``theme``, ``panels``, ``annotate``,
     ``smooth``, ``workers``, ``backend``, ``preset``. ``progress(current, total)`` is called
-    after each frame. Raises AnimsupError (bad options or outputs) or LogFormatError (a bad
+    after each frame; ``progress=True`` shows a tqdm bar (``tqdm.auto``: a widget in notebooks). Raises AnimsupError (bad options or outputs) or LogFormatError (a bad
     log) before anything is written; a failure while writing leaves no partial file.
     """
     t_start = _time.perf_counter()
@@ -114,6 +114,15 @@ def render(log, out, config: RenderConfig | None = None, *, progress: Callable |
         raise AnimsupError("pass either config or keyword options, not both")
     cfg = config if config is not None else RenderConfig(**options)
     outputs = _normalise_outputs(out, log)
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        with tqdm(desc="render", unit="frame", leave=False) as bar:
+            def move(current, total):
+                bar.total = total
+                bar.update(current - bar.n)
+
+            return render(log, out, cfg, progress=move)
 
     from animsup import drawpool
     from animsup.encode import make_encoder
@@ -208,27 +217,45 @@ def _write_poster(encoders, plan, drawer, last, progress) -> None:
 
 
 def show(path, *, width: int | None = None, embed: bool = True):
-    """Display a rendered file inline in a Jupyter notebook (IPython Video or Image).
+    """Display a rendered file inline in a Jupyter notebook, sized to the cell.
+
+    MP4 / WebM become an HTML5 ``<video>`` (controls, loop, muted autoplay), GIF / PNG an
+    ``<img>``; both at most the cell's width (``max-width: 100%``) or ``width`` pixels. With
+    ``embed`` (default) the file travels inside the notebook as a data URI, so it also shows
+    in nbconvert's HTML export (a GIF sent as ``image/gif`` output is dropped there).
+    Raises AnimsupError without IPython, for a missing file or another extension.
 
     >>> res = animsup.render("logs/run.jsonl", "outputs/run.mp4")   # doctest: +SKIP
     >>> animsup.video.show(res.paths[0])                              # doctest: +SKIP
     """
     try:
-        from IPython.display import Image, Video
+        from IPython.display import HTML
     except ImportError:
         raise AnimsupError("showing a video inline needs IPython (pip install ipython)") from None
+    return HTML(show_html(path, width=width, embed=embed))
+
+
+_MIME = {".mp4": "video/mp4", ".webm": "video/webm", ".gif": "image/gif", ".png": "image/png"}
+
+
+def show_html(path, *, width: int | None = None, embed: bool = True) -> str:
+    """The HTML :func:`show` displays (a ``<video>`` or ``<img>`` sized to the cell)."""
+    import base64
+    import html
+
     path = os.fspath(path)
     if not os.path.exists(path):
         raise AnimsupError(f"{path}: no such file")
     ext = os.path.splitext(path)[1].lower()
+    if ext not in _MIME:
+        raise AnimsupError(f"{path}: cannot show {ext or 'files without an extension'} inline")
+    if embed:
+        with open(path, "rb") as f:
+            src = f"data:{_MIME[ext]};base64," + base64.b64encode(f.read()).decode("ascii")
+    else:
+        src = html.escape(path)
+    size = f"width:{int(width)}px;max-width:100%;height:auto" if width else "max-width:100%;height:auto"
     if ext in (".mp4", ".webm"):
-        return Video(path, embed=embed, width=width, html_attributes="controls loop autoplay muted")
-    if ext in (".gif", ".png"):
-        return Image(filename=path, width=width)
-    raise AnimsupError(f"{path}: cannot show {ext or 'files without an extension'} inline")
-
-
-def render_and_show(log, out, **options):
-    """``render`` then ``show`` the first output (for notebooks)."""
-    res = render(log, out, **options)
-    return show(res.paths[0])
+        return (f'<video controls loop autoplay muted playsinline style="{size}">'
+                f'<source src="{src}" type="{_MIME[ext]}"></video>')
+    return f'<img src="{src}" style="{size}" alt="{html.escape(os.path.basename(path))}"/>'

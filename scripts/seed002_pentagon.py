@@ -17,7 +17,6 @@ import json
 import os
 
 import _common as c
-import numpy as np
 
 
 def config(gradient: str, quick: bool):

@@ -2,7 +2,6 @@
 (where gcc exists) the real output of bench/c/seed002.c."""
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path

@@ -149,7 +149,7 @@ def test_engine_in_cache_blocks_equals_one_full_batch(model):
     eng = TorchEngine(cfg)
     ref_data = Batches(cfg.instance_probabilities(), 32, 1024, cfg.seeds, block=block_columns(64, 32, 1024))
     x = torch.from_numpy(ref_data.next())
-    loss = _one_step_matches_the_reference(eng, x, model)
+    _one_step_matches_the_reference(eng, x, model)
 
 
 @pytest.mark.parametrize("model", ["tied", "untied", "linear"])

@@ -103,7 +103,7 @@ def test_diverged_run_stops_without_writing_non_finite_values(tmp_path):
 
 def test_interrupt_then_resume_equals_uninterrupted(tmp_path):
     cfg = small(steps=120, every=10, loss_every=3)
-    full = train(cfg, tmp_path / "full.jsonl")
+    train(cfg, tmp_path / "full.jsonl")
 
     sent = []
 

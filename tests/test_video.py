@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from animsup import encode, video
-from animsup.errors import AnimsupError, LogFormatError
+from animsup.errors import AnimsupError
 
 SMALL = dict(size="320x180", fps=10, hold=0.5)
 

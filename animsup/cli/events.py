@@ -12,7 +12,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "events",
         help="list training events: features joining/dropping out, shape changes, loss drops after plateaus",
-        description=__doc__.split("\n", 1)[0],
+        description=" ".join(__doc__.split()).replace("``", ""),
     )
     p.add_argument("log", metavar="LOG", help="a run log (.jsonl or .jsonl.gz)")
     p.add_argument(

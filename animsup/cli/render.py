@@ -12,17 +12,7 @@ import argparse
 FORMATS = ".mp4 (H.264), .gif, .webm (VP9), .png (poster)"
 
 
-class HelpFormatter(argparse.HelpFormatter):
-    """Shows "(default: X)" only where it says something: not for flags, not for options whose
-    default is "not set" (None, empty), and not where the help already names its default."""
-
-    def _get_help_string(self, action):
-        text = action.help or ""
-        d = action.default
-        if ("default" in text or d is None or d is False or d is True or d in ("", (), [])
-                or d is argparse.SUPPRESS or action.option_strings == [] or action.nargs == 0):
-            return text
-        return text + " (default: %(default)s)"
+from animsup.cli.helpfmt import HelpFormatter  # noqa: E402  (re-exported for demo)
 
 
 def _help(name: str) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from animsup.cli.helpfmt import HelpFormatter
+
 DEFAULT_OUT = os.path.join("logs", "train.jsonl")
 
 
@@ -19,7 +21,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "train",
         help="train toy models of superposition and write a JSONL run log",
         description=__doc__.split("\n\n")[1],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_train_options(p)
     g = p.add_argument_group("output")
