@@ -16,8 +16,6 @@ def _rate_ok(on, p, n=B):
 
 def _draw(spec, p, n, batch=B, seeds=(0,), cuda_api=False):
     if cuda_api:
-        import torch
-
         return CudaBatches(p, n, batch, list(seeds), device="cpu", spec=spec).next().numpy()
     return Batches(p, n, batch, list(seeds), spec=spec).next()
 
