@@ -18,13 +18,14 @@ mapping in words, so nothing is dropped or duplicated silently.
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
 import numpy as np
 
+from animsup import ranking
 from animsup.errors import AnimsupError, LogFormatError
+from animsup.ranking import FinalLoss
 from animsup.runlog import Header, open_log
 
 #: a feature whose column norm is below this fraction of the axis limit is drawn
@@ -92,13 +93,13 @@ class _LossReducer:
         self._pending_n = 0
         # bins: step_sum, sum, lo, hi, count
         self._bins: list[np.ndarray] = [np.zeros(0), np.zeros((0, k)), np.zeros((0, k)), np.zeros((0, k)), np.zeros(0)]
-        self.last = deque(maxlen=20)  # the last raw rows, for the final loss
+        self.final = FinalLoss()  # the final loss (animsup.ranking), from the raw rows
 
     def add(self, steps: np.ndarray, vals: np.ndarray) -> None:
         self._pending_steps.append(np.asarray(steps, dtype=np.float64))
         self._pending_vals.append(np.asarray(vals, dtype=np.float64).reshape(len(steps), self.k))
         self._pending_n += len(steps)
-        self.last.extend(np.asarray(vals[-20:], dtype=np.float64))
+        self.final.add(steps, vals)
         if self._pending_n >= 4096:
             self._flush(final=False)
 
@@ -161,7 +162,8 @@ class LogSummary:
     :param norm_max: (shape: [n_instances]) largest feature norm over the log
     :param b_lo: (shape: [n_instances]) smallest bias over the log (b_hi: largest)
     :param gram_max: (shape: [n_instances]) largest |WᵀW| entry over the log
-    :param final_loss: (shape: [n_instances]) mean of the last (up to 20) logged losses
+    :param final_loss: (shape: [n_instances]) each instance's final loss (animsup.ranking.final_loss:
+        the mean of the logged losses in the last 5% of the steps)
     """
 
     path: str
@@ -221,7 +223,7 @@ def scan_log(path, *, max_bins: int = 2048, chunk: int = 512) -> LogSummary:
     use_fine = fine._pending_n > 0 or len(fine._bins[0]) > 0
     red = fine if use_fine else coarse
     loss = red.result()
-    final = np.mean(np.stack(list(red.last)), axis=0)
+    final = red.final.value()
     return LogSummary(
         path=path,
         header=h,
@@ -269,19 +271,17 @@ class _SnapshotStats:
 
 
 def choose_instances(summary: LogSummary, instance="best", grid: bool = False) -> tuple[int, ...]:
-    """The instance indices to show: all of them for ``grid``; else ``instance`` (an index or "best")."""
+    """The instance indices to show: all of them for ``grid``; else ``instance``: an index,
+    "best" (the log has one group of comparable instances), "best:g<N>" or "best:p=<1-S>"
+    (the best of that group; see animsup.ranking)."""
     k = summary.header.n_instances
     if grid:
         return tuple(range(k))
-    if instance is None or (isinstance(instance, str) and instance == "best"):
-        return (int(np.nanargmin(summary.final_loss)),)
+    spec = "best" if instance is None else instance
     try:
-        i = int(instance)
-    except (TypeError, ValueError):
-        raise AnimsupError(f"--instance must be an index or 'best', got {instance!r}") from None
-    if not 0 <= i < k:
-        raise AnimsupError(f"{summary.path}: instance {i} does not exist (the log has instances 0..{k - 1})")
-    return (i,)
+        return tuple(ranking.resolve(spec, ranking.groups(summary.header), summary.final_loss, k, one=True))
+    except AnimsupError as e:
+        raise AnimsupError(f"{summary.path}: {e}") from None
 
 
 # --------------------------------------------------------------------------- time mapping

@@ -8,8 +8,9 @@ than the best outcome is each class of endings?
 
 An instance's *outcome class* is its final shape (animsup.geometry; n_hidden = 2) and its
 represented features, e.g. ``pentagon {0-4}`` or ``hexagon {0-3,5,7}``; beyond two hidden
-dimensions it is the represented set alone. Its final loss is the mean of the fine loss curve
-over the last 5% of the steps, so one noisy batch does not reorder seeds.
+dimensions it is the represented set alone. Its final loss is :func:`animsup.ranking.final_loss`
+(the mean of the logged losses over the last 5% of the steps), so one noisy batch does not
+reorder seeds.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from animsup import geometry
+from animsup import geometry, ranking
 
-TAIL = 0.05  # final loss = mean over the last 5% of the steps
 RESULTS_VERSION = 1
 
 
@@ -105,10 +105,8 @@ def outcome_name(geo: geometry.Geometry) -> str:
 
 def analyse_run(run, *, threshold: float = geometry.THRESHOLD, first_id: int = 0) -> list[Outcome]:
     """Outcomes of every instance of a loaded log (animsup.runlog.Run), at its last snapshot."""
-    from animsup.cli.inspect import tail_loss
-
     h = run.header
-    tail = tail_loss(run.loss_steps, run.loss_curve, TAIL)
+    tail = ranking.final_loss(run.loss_steps, run.loss_curve)
     out = []
     for k, i in enumerate(run.instances):
         W = run.W[-1, k]

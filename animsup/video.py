@@ -366,7 +366,9 @@ def render(
 ) -> RenderResult:
     """Render a run log to one or more files (format by extension: .mp4 .gif .webm .png).
 
-    ``instance``: an index or "best" (lowest final loss); ``grid`` shows every instance.
+    ``instance``: an index, "best" (lowest final loss, animsup.ranking; the log must hold one
+    group of comparable instances), or "best:g<N>" / "best:p=<1-S>" (the best of that group on
+    a sweep); ``grid`` shows every instance.
     ``fps`` (default 30), ``duration`` (seconds, including the final ``hold``), ``frames``
     and ``time`` ("linear" | "log") map snapshots to frames (see
     :func:`animsup.frames.plan_frames`); the mapping is described in the result.

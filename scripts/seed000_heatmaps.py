@@ -42,12 +42,12 @@ def main() -> int:
         log = c.train_or_reuse(cfg, os.path.join(args.out, f"{model}.jsonl"), retrain=args.retrain)
         runs[model] = read_log(log)
 
-    from animsup.cli.inspect import tail_loss
+    from animsup.ranking import final_loss
 
     rows, mats = [], {}
     c.say(f"\n{'model':<7} {'S':>6} {'1-S':>6}  {'best seed':>9}  {'loss':>9}  {'diag>0.5':>8}  {'norm>0.5':>8}  all seeds (diag>0.5)")
     for model, run in runs.items():
-        tail = tail_loss(run.loss_steps, run.loss_curve)
+        tail = final_loss(run.loss_steps, run.loss_curve)
         W = run.W[-1].astype(np.float64)
         Wd = run.W_dec[-1].astype(np.float64) if run.W_dec is not None else W
         M = np.einsum("khi,khj->kij", W, Wd)  # input i -> output j

@@ -12,7 +12,7 @@ from animsup import encode, video
 from animsup.errors import AnimsupError, LogFormatError
 from test_frames import write_pentagon
 
-SMALL = dict(size="320x180", fps=10, hold=0.5)
+SMALL = dict(instance="best:g0", size="320x180", fps=10, hold=0.5)
 
 
 @pytest.fixture

@@ -15,8 +15,9 @@ FORMATS = ".mp4 (H.264), .gif, .webm (VP9), .png (poster)"
 def add_render_options(parser: argparse.ArgumentParser) -> None:
     """The rendering options shared by render and demo (argparse only: no heavy imports)."""
     v = parser.add_argument_group("what to show")
-    v.add_argument("--instance", default="best", metavar="I|best",
-                   help="instance index, or 'best' (lowest final loss)")
+    v.add_argument("--instance", default="best", metavar="I|best|best:GROUP",
+                   help="instance index; 'best' (lowest final loss, when the log has one group of comparable "
+                        "instances); 'best:g<N>' or 'best:p=<1-S>' (the best of that group on a sweep)")
     v.add_argument("--grid", action="store_true", help="every instance side by side, one shared loss panel")
     v.add_argument("--panels", default="", metavar="LIST", help="extra panels: bias")
     v.add_argument("--smooth", type=int, default=None, metavar="N",

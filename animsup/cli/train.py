@@ -189,7 +189,8 @@ def _refuse_options_with_resume(args) -> None:
 
 
 def summary(result) -> str:
-    """A one-screen summary: status, time, log, and per 1 - S group the best/median/worst loss."""
+    """A one-screen summary: status, time, log, and per 1 - S group the best/median/worst final
+    loss (animsup.ranking.final_loss, read back from the log)."""
     import numpy as np
 
     cfg = result.config
@@ -201,12 +202,21 @@ def summary(result) -> str:
         f"{cfg.resolved_backend()}/{result.device})",
         f"log: {result.log_path}",
     ]
-    loss = np.asarray(result.final_loss, dtype=np.float64).reshape(len(cfg.feature_probability), len(cfg.seeds))
+    from animsup import ranking
+    from animsup.errors import AnimsupError
+
+    try:  # the final loss every command uses (animsup.ranking), not the last snapshot's batch
+        final = ranking.log_final_loss(result.log_path)
+    except (AnimsupError, OSError):
+        final = None
+    final = result.final_loss if final is None or len(final) != k else final
+    loss = np.asarray(final, dtype=np.float64).reshape(len(cfg.feature_probability), len(cfg.seeds))
     W = None if result.W is None else result.W.reshape(len(cfg.feature_probability), len(cfg.seeds), *result.W.shape[1:])
+    lines.append(f"final loss (mean of the last {100 * ranking.TAIL:g}% of the steps), compared within each 1-S:")
     lines.append(f"{'1-S':>8}  {'best seed':>9}  {'best loss':>10}  {'median':>10}  {'worst':>10}  features > 0.5 (best seed)")
     for gi, p in enumerate(cfg.feature_probability):
         row = loss[gi]
-        best = int(np.nanargmin(row)) if np.isfinite(row).any() else 0
+        best = ranking.argbest(row)
         feats = ""
         if W is not None:
             from animsup.geometry import describe
