@@ -1,6 +1,8 @@
 """The intro figure of "Toy Models of Superposition": n=5 features in m=2 dimensions,
 importance 0.9^i, feature probability 1-S = 20^-linspace(0, 1, 10), AdamW lr 1e-3, batch 1024,
-10,000 steps, several seeds per sparsity (the paper shows the best-loss seed).
+10,000 steps, several seeds per sparsity (the paper shows the best-loss seed). Init: the notebook's
+(--init notebook, std √(2/(m·(n + n_instances)))); with several seeds per sparsity the run has more
+instances than the notebook's 10, so its initial weights are smaller by √((5+10)/(5+n_instances)).
 
 Writes to outputs/paper_intro/: run.jsonl (all instances), intro_final.png (best seed per
 sparsity, final weights), intro_shapes.json (shape of every seed), best.jsonl and intro_grid.mp4
@@ -28,7 +30,8 @@ def main() -> int:
     probs = [float(p) for p in 20.0 ** -np.linspace(0, 1, 10)]
     seeds = 2 if args.quick else 8
     cfg = TrainConfig(
-        n_features=5, n_hidden=2, model="tied", feature_probability=probs, seeds=list(range(seeds)), importance=0.9,
+        n_features=5, n_hidden=2, model="tied", init="notebook", feature_probability=probs, seeds=list(range(seeds)),
+        importance=0.9,
         steps=1500 if args.quick else 10_000, batch_size=256 if args.quick else 1024, lr=1e-3, optimizer="adamw",
         snapshots=150, snapshot_schedule="log", loss_every=10,
     ).validate()

@@ -42,7 +42,10 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     m.add_argument("--model", default=d.model, choices=c.MODELS,
                    help="tied: ReLU(WᵀWx+b); untied: ReLU(W_decᵀW_enc x+b); linear: WᵀWx+b")
     m.add_argument("--init", default=d.init, choices=c.INITS,
-                   help="xavier: normal W, zero b (the paper's notebook); blog: W, b ~ U[0, 0.001) (seed 002)")
+                   help="notebook: the paper's notebook, W ~ N(0, 2/(m(n + n_instances))), b = 0 (xavier_normal_ "
+                        "on the whole [n_instances, n, m] tensor: the scale depends on how many instances are "
+                        "trained together); xavier-per-instance: W ~ N(0, 2/(n + m)) per instance, b = 0; "
+                        "blog: W, b ~ U[0, 0.001) (seed 002)")
     data = parser.add_argument_group("data and loss")
     data.add_argument("--feature-probability", "-p", type=float, nargs="+", default=d.feature_probability,
                       metavar="P", help="1 - S: probability that a feature is non-zero; one instance group per value")
