@@ -6,9 +6,8 @@ than the best outcome is each class of endings?
     write_results(outcomes, classes, "outputs/n32")
     draw_gallery(outcomes, "outputs/n32/gallery.png")
 
-An instance's *outcome class* is its final shape (animsup.geometry; n_hidden = 2) and its
-represented features, e.g. ``pentagon {0-4}`` or ``hexagon {0-3,5,7}``; beyond two hidden
-dimensions it is the represented set alone. Its final loss is :func:`animsup.ranking.final_loss`
+An instance's *outcome class* is its final shape (animsup.geometry: the naming rule) and its
+vertices, e.g. ``pentagon {0-4}``, ``pentagon + 1 weak {0-4}`` or ``hexagon {0-3,5,7}``. Its final loss is :func:`animsup.ranking.final_loss`
 (the mean of the logged losses over the last 5% of the steps), so one noisy batch does not
 reorder seeds.
 """
@@ -43,9 +42,11 @@ class Outcome:
     shape: str | None
     regularity: float | None
     represented: tuple
-    weak: tuple
+    weak: tuple  # weak extras: represented, but below 0.6 x the median represented norm
     outcome: str
     W: np.ndarray = field(repr=False)  # (shape: [n_hidden, n_features]) final weights
+    label: str = ""  # geometry.Geometry.label(): the shape with its detail and regularity
+    faint: tuple = ()  # not represented, norm above geometry.FAINT
 
     def to_dict(self) -> dict:
         return {
@@ -54,7 +55,7 @@ class Outcome:
             "status": self.status, "final_loss": self.final_loss, "last_loss": self.last_loss,
             "shape": self.shape, "regularity": None if self.regularity is None else round(self.regularity, 4),
             "represented": list(self.represented), "n_represented": len(self.represented),
-            "weak": list(self.weak), "outcome": self.outcome,
+            "weak": list(self.weak), "faint": list(self.faint), "outcome": self.outcome, "label": self.label,
         }
 
 
@@ -94,13 +95,10 @@ def compact_set(features) -> str:
 
 
 def outcome_name(geo: geometry.Geometry) -> str:
-    """``pentagon {0-4}``; ``5 represented {0-4}`` beyond two hidden dimensions."""
-    feats = compact_set(geo.order if geo.shape is not None else geo.represented_features)
-    if geo.shape is None:
-        return f"{len(geo.represented_features)} represented {feats}"
-    if geo.shape == "nothing":
-        return "nothing"
-    return f"{geo.shape} {feats}"
+    """The shape and its vertices: ``pentagon {0-4}``, ``pentagon + 1 weak {0-4}``, ``not learned``."""
+    if not geo.order:
+        return geo.shape or "not learned"
+    return f"{geo.shape} {compact_set(geo.order)}"
 
 
 def analyse_run(run, *, threshold: float = geometry.THRESHOLD, first_id: int = 0) -> list[Outcome]:
@@ -117,6 +115,7 @@ def analyse_run(run, *, threshold: float = geometry.THRESHOLD, first_id: int = 0
             final_loss=float(tail[k]), last_loss=float(run.loss[-1, k]),
             shape=geo.shape, regularity=geo.regularity, represented=geo.represented_features,
             weak=tuple(w[0] for w in geo.weak), outcome=outcome_name(geo), W=np.asarray(W, dtype=np.float64),
+            label=geo.label(), faint=tuple(w[0] for w in geo.faint),
         ))
     return out
 
@@ -167,7 +166,7 @@ def best_ids(outcomes: list[Outcome]) -> set:
 
 def shape_summary(outcomes: list[Outcome]) -> list[OutcomeClass]:
     """Like :func:`summarize` but grouped by shape name alone (pentagon vs hexagon)."""
-    renamed = [Outcome(**{**o.__dict__, "outcome": o.shape or f"{len(o.represented)} represented"}) for o in outcomes]
+    renamed = [Outcome(**{**o.__dict__, "outcome": o.shape or "not learned"}) for o in outcomes]
     return summarize(renamed)
 
 
@@ -198,11 +197,11 @@ def write_results(outcomes: list[Outcome], classes: list[OutcomeClass], out_dir,
         r["suboptimal"] = r["id"] not in good
     buf = io.StringIO()
     cols = ["id", "log", "index", "feature_probability", "seed", "step", "status", "final_loss", "last_loss",
-            "outcome", "shape", "regularity", "n_represented", "represented", "weak", "suboptimal"]
+            "outcome", "shape", "regularity", "n_represented", "represented", "weak", "faint", "suboptimal"]
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({**r, "represented": " ".join(map(str, r["represented"])), "weak": " ".join(map(str, r["weak"]))})
+        w.writerow({**r, **{k: " ".join(map(str, r[k])) for k in ("represented", "weak", "faint")}})
     paths = {"csv": os.path.join(out_dir, "results.csv"), "json": os.path.join(out_dir, "results.json")}
     with atomic_path(paths["csv"]) as tmp:
         with open(tmp, "w", newline="") as f:

@@ -55,7 +55,7 @@ def test_inspect_at_step_and_instance_selection(tmp_path, capsys):
     assert r["instances"][0]["geometry"]["shape"] == "square"  # norm 0.5 > 0.4
     assert main(["inspect", str(log), "--json", "--at", "60"]) == 0
     r = json.loads(capsys.readouterr().out)
-    assert r["instances"][1]["geometry"]["shape"] == "nothing"  # norm 0.5 is not > 0.5
+    assert r["instances"][1]["geometry"]["shape"] == "not learned"  # norm 0.5 is not > 0.5
 
 
 def test_inspect_text(tmp_path, capsys):

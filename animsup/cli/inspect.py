@@ -200,28 +200,23 @@ def _format_instance(row: dict, n_features: int) -> list[str]:
             f"loss at snapshot {row['loss']:.5g}{final}")
     rep = g["represented"]
     dpf = g["dims_per_feature"]
-    shape = ""
-    if g["shape"] is not None:
-        shape = g["shape"] + (f" (regularity {g['regularity']:.2f})" if g["regularity"] is not None else "") + ", "
-    out = [head, f"  {shape}{len(rep)} of {n_features} features represented"
+    out = [head, f"  {g['label']}, {len(rep)} of {n_features} features represented"
            + (f", {dpf:.3g} dimensions per feature" if dpf is not None else "")]
+    if len(g["groups"]) > 1:
+        out.append("  groups (orthogonal spans): " + "; ".join(
+            f"{gr['name']} {{{','.join(map(str, gr['features']))}}}" for gr in g["groups"]))
+    role = {s["feature"]: f"stacked on {s['vertex']}" for s in g["stacked"]}
+    role |= {w["feature"]: "weak extra" + (f" on {w['vertex']}'s line" if w["vertex"] is not None else "") for w in g["weak"]}
     if rep:
-        if g["shape"] is not None:
-            ang = dict(zip(g["order"], g["angles"]))
-            out.append("  feature   norm      D  angle")
-            order = list(g["order"]) + [f for f in rep if f not in ang]
-            stacked = {s["feature"]: s["vertex"] for s in g["stacked"]}
-            for f in order:
-                where = f"{ang[f]:6.1f}°" if f in ang else f"stacked on {stacked.get(f)}"
-                out.append(f"  {f:7d}  {g['norms'][f]:5.3f}  {g['dimensionality'][f]:5.3f}  {where}")
-            if g["gaps"] and len(g["gaps"]) > 1:
-                out.append("  gaps " + " ".join(f"{x:.0f}°" for x in g["gaps"]))
-        else:
-            out.append("  feature   norm      D")
-            for f in rep:
-                out.append(f"  {f:7d}  {g['norms'][f]:5.3f}  {g['dimensionality'][f]:5.3f}")
-    for w in g.get("weak", []):
+        ang = dict(zip(g["order"], g["angles"]))
+        out.append("  feature   norm      D  " + ("angle" if ang else "role"))
+        for f in list(g["order"]) + [f for f in rep if f not in g["order"]]:
+            where = f"{ang[f]:6.1f}°" if f in ang else role.get(f, "vertex")
+            out.append(f"  {f:7d}  {g['norms'][f]:5.3f}  {g['dimensionality'][f]:5.3f}  {where}")
+        if g["gaps"] and len(g["gaps"]) > 1:
+            out.append("  gaps " + " ".join(f"{x:.0f}°" for x in g["gaps"]))
+    for w in g.get("faint", []):
         on = f", on vertex {w['vertex']}'s line" if w["vertex"] is not None else ""
-        out.append(f"  weak feature {w['feature']}: norm {w['norm']:.2f}{on}")
+        out.append(f"  faint feature {w['feature']} (not represented): norm {w['norm']:.2f}{on}")
     out.append("")
     return out
