@@ -298,21 +298,55 @@ def _normalise_outputs(out, log) -> list[tuple[str, str]]:
     return result
 
 
+CAPTION_SECONDS = 1.5  # a caption stays at least this long (events closer than this share one)
+CAPTION_CHARS = 110  # longer captions are cut with "…" (one line at the default size)
+
+
 def _event_captions(events, frame_steps: np.ndarray, fps: float) -> list[str]:
-    """Caption of each frame: the event that happened within the last ~1.5 s of video."""
+    """Caption of each animated frame (shape: [n_frames] of str).
+
+    Events whose first frames fall within :data:`CAPTION_SECONDS` of a caption's start join that
+    caption ("3–4. steps 1,205–1,320: feature 5 joins; loss drops 12% …", numbered as the loss
+    panel's ticks), so clustered events (usual with log-spaced snapshots) do not flash; a caption
+    stays :data:`CAPTION_SECONDS` or until the next one starts. The last frame carries no caption:
+    the final hold shows the final step's readout alone, never an earlier event's step."""
     captions = [""] * len(frame_steps)
-    hold = max(1, int(round(1.5 * fps)))
-    starts = []
+    hold = max(1, int(round(CAPTION_SECONDS * fps)))
+    clusters: list[list] = []  # [first frame, [(number, step, text), ...]]
     for i, (step, kind, text) in enumerate(events):
         j = int(np.searchsorted(frame_steps, step, side="left"))
-        if j < len(frame_steps):
-            starts.append((j, f"{i + 1}. step {step:,}: {text}"))
-    for n, (j, cap) in enumerate(starts):
-        end = min(j + hold, starts[n + 1][0] if n + 1 < len(starts) else len(frame_steps))
-        end = max(end, j + 1)
-        for t in range(j, min(end, len(frame_steps))):
-            captions[t] = cap
+        if j >= len(frame_steps):
+            continue
+        if clusters and j < clusters[-1][0] + hold:
+            clusters[-1][1].append((i + 1, step, text))
+        else:
+            clusters.append([j, [(i + 1, step, text)]])
+    last = len(frame_steps) - 1
+    for n, (j, members) in enumerate(clusters):
+        end = min(j + hold, clusters[n + 1][0] if n + 1 < len(clusters) else last)
+        for t in range(j, max(end, j + 1)):
+            if t < last or (t == last == 0):
+                captions[t] = _cluster_caption(members)
     return captions
+
+
+def _cluster_caption(members) -> str:
+    """"3. step 1,205: feature 5 joins" or "3–4. steps 1,205–1,320: …; …"."""
+    (a, s0, _), (b, s1, _) = members[0], members[-1]
+    texts = "; ".join(text for _, _, text in members)
+    head = f"{a}. step {s0:,}: " if a == b else f"{a}–{b}. steps {s0:,}–{s1:,}: "
+    text = head + texts
+    return text if len(text) <= CAPTION_CHARS else text[: CAPTION_CHARS - 1].rstrip() + "…"
+
+
+def _poster_key(events) -> str:
+    """The key to the poster's numbered event ticks: "events: 1. step 963: …; 2. step 1,900: …"."""
+    parts = [f"{i + 1}. step {step:,}: {text}" for i, (step, _, text) in enumerate(events)]
+    text = "events: " + "; ".join(parts)
+    if len(text) <= CAPTION_CHARS:
+        return text
+    more = f" … (all {len(parts)}: animsup events LOG)"
+    return text[: CAPTION_CHARS - len(more)].rstrip(" ;") + more
 
 
 def _find_events(path, summary, instance: int):
@@ -444,8 +478,11 @@ def render(
                 f.caption = caps[f.index]
             yield f
 
-    def poster_frame():  # the poster shows the event ticks but no caption
-        return next(frame_iter(np.array([poster_pos])))
+    def poster_frame():  # the poster shows the event ticks with their key as its caption
+        f = next(frame_iter(np.array([poster_pos])))
+        if events:
+            f.caption = _poster_key(events)
+        return f
 
     total = plan.total_frames if videos else 1
     written: list[str] = []
@@ -482,7 +519,7 @@ def render(
                     e.write(last)
                 if progress:
                     progress(plan.n_frames + h + 1, total)
-            if pngs and poster_pos == len(steps) - 1 and not (captions and captions[-1]):
+            if pngs and poster_pos == len(steps) - 1 and not events:
                 for p in pngs:
                     p.write(last)
                 poster_done = True

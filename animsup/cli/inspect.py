@@ -86,6 +86,7 @@ def inspect_log(path, *, at: int | None = None, instances=None, threshold: float
                 if len(item[0]) > 1:
                     loss_every = int(item[0][1] - item[0][0])
         end, truncated = reader.end, reader.truncated
+        resumes = list(getattr(reader, "resumes", []))
     if chosen is None:
         if n_snapshots and at is not None:
             raise AnimsupError(f"{path}: no snapshot at or before step {at}")
@@ -134,8 +135,10 @@ def inspect_log(path, *, at: int | None = None, instances=None, threshold: float
         "status": end["status"] if end else "unfinished",
         "truncated": truncated,
         "steps": last_step,
-        "planned_steps": h.config.get("steps"),
-        "wall_seconds": end.get("wall_seconds") if end else None,
+        # a resumed run's total is its last resume record's (the header keeps the first session's)
+        "planned_steps": resumes[-1].get("steps", h.config.get("steps")) if resumes else h.config.get("steps"),
+        "resumed_from": [r.get("from_step", r.get("step")) for r in resumes],
+        "wall_seconds": end.get("wall_seconds") if end else None,  # of the last session only
         "snapshots": n_snapshots,
         "loss_every": loss_every,
         "at_step": chosen.step,
@@ -157,6 +160,11 @@ def format_report(r: dict) -> str:
         status += "; last line incomplete, ignored"
     planned = f" of {r['planned_steps']:,}" if isinstance(r.get("planned_steps"), int) else ""
     wall = f" in {r['wall_seconds']:.1f} s" if r.get("wall_seconds") else ""
+    if r.get("resumed_from"):
+        last = r["resumed_from"][-1]
+        times = len(r["resumed_from"])
+        wall = (f", resumed {times} time{'s' * (times != 1)} (last from step {last:,}"
+                + (f"; that session took {r['wall_seconds']:.1f} s)" if r.get("wall_seconds") else ")"))
     imp = r["importance_text"] + (f" ({r['importance_source']})" if r.get("importance_source") else "")
     lines = [
         f"{r['log']}",

@@ -198,9 +198,12 @@ def summary(result) -> str:
 
     cfg = result.config
     k = cfg.n_instances
-    rate = result.step / result.wall_seconds if result.wall_seconds > 0 else float("nan")
+    start = getattr(result, "start_step", 0)
+    done = result.step - start  # a resumed run counts only this session's steps
+    rate = done / result.wall_seconds if result.wall_seconds > 0 else float("nan")
+    took = f": {done} steps from step {start} in {result.wall_seconds:.1f} s" if start else f" in {result.wall_seconds:.1f} s"
     lines = [
-        f"{result.status} at step {result.step} of {cfg.steps} in {result.wall_seconds:.1f} s "
+        f"{result.status} at step {result.step} of {cfg.steps}{took} "
         f"({rate:,.0f} steps/s, {k} instance{'s' * (k != 1)} of {cfg.model} n={cfg.n_features} m={cfg.n_hidden}, "
         f"{cfg.resolved_backend()}/{result.device})",
         f"log: {result.log_path}",
