@@ -254,30 +254,39 @@ def describe(
 
 def _split(W, norms, rep, weak_ratio, merge_degrees) -> tuple[list, list, list]:
     """Represented features → (vertices, stacked (feature, vertex), weak extras), strongest first."""
-    idx = [int(i) for i in np.flatnonzero(rep)]
-    if not idx:
+    idx = np.flatnonzero(rep)
+    if not len(idx):
         return [], [], []
     median = float(np.median(norms[idx]))
-    weak = sorted(i for i in idx if norms[i] < weak_ratio * median)
-    unit = W / np.where(norms > 0, norms, 1.0)
-    cos_merge = np.cos(np.radians(merge_degrees))
+    is_weak = norms[idx] < weak_ratio * median
+    weak = [int(i) for i in idx[is_weak]]
+    strong = idx[~is_weak]
+    strong = strong[np.argsort(-norms[strong], kind="stable")]
+    unit = W[:, strong] / norms[strong]
+    close = (unit.T @ unit) > np.cos(np.radians(merge_degrees))  # [s, s], in strength order
+    is_vertex = np.zeros(len(strong), dtype=bool)
     vertices, stacked = [], []
-    for i in sorted((i for i in idx if i not in weak), key=lambda i: -norms[i]):
-        near = [v for v in vertices if unit[:, i] @ unit[:, v] > cos_merge]
-        if near:
-            stacked.append((i, near[0]))
+    for t, i in enumerate(strong):
+        near = np.flatnonzero(is_vertex[:t] & close[t, :t])
+        if len(near):
+            stacked.append((int(i), int(strong[near[0]])))
         else:
-            vertices.append(i)
+            is_vertex[t] = True
+            vertices.append(int(i))
     return vertices, stacked, weak
 
 
 def _on_line(W, norms, vertices, merge_degrees):
     """feature → the vertex whose direction it lies within ``merge_degrees`` of, or None."""
-    unit = W / np.where(norms > 0, norms, 1.0)
+    if not vertices:
+        return lambda i: None
+    V = W[:, vertices] / norms[vertices]
     cos_merge = np.cos(np.radians(merge_degrees))
 
     def find(i):
-        near = [v for v in vertices if v != i and norms[i] > 0 and unit[:, i] @ unit[:, v] > cos_merge]
+        if norms[i] == 0:
+            return None
+        near = [v for v, c in zip(vertices, (W[:, i] / norms[i]) @ V) if c > cos_merge and v != i]
         return near[0] if near else None
 
     return find
@@ -351,20 +360,18 @@ def _tegum(W, vertices, tolerance, antipodal_degrees) -> dict:
                     groups=((name, tuple(sorted(vertices)), 1),))
     unit = W[:, vertices] / np.linalg.norm(W[:, vertices], axis=0)
     linked = np.abs(unit.T @ unit) > ORTHOGONAL_COS
-    groups, seen = [], set()
+    groups, seen = [], np.zeros(len(vertices), dtype=bool)
     for s in range(len(vertices)):  # connected components of the "not orthogonal" graph
-        if s in seen:
+        if seen[s]:
             continue
-        comp, todo = [], [s]
-        seen.add(s)
-        while todo:
-            t = todo.pop()
-            comp.append(t)
-            for u in np.flatnonzero(linked[t]):
-                if int(u) not in seen:
-                    seen.add(int(u))
-                    todo.append(int(u))
-        groups.append(sorted(vertices[t] for t in comp))
+        comp = np.zeros(len(vertices), dtype=bool)
+        comp[s] = True
+        frontier = comp.copy()
+        while frontier.any():  # breadth first, a whole frontier at a time
+            frontier = linked[frontier].any(axis=0) & ~comp
+            comp |= frontier
+        seen |= comp
+        groups.append(sorted(vertices[t] for t in np.flatnonzero(comp)))
     Wv = np.zeros_like(W)
     Wv[:, vertices] = W[:, vertices]
     D = dimensionality(Wv)  # of the vertices alone: weak extras and faint features do not move it
