@@ -359,7 +359,7 @@ def draw_gallery(outcomes: list[Outcome], path, *, columns: int | None = None, p
 
         chars = max(20, int(0.9 * cols * panel_inches * 72 / (8 * 0.62)))
         lines = [part for para in title.split("\n") for part in textwrap.wrap(para, chars) or [""]]
-    head = 0.12 + 0.15 * len(lines) if lines else 0.1
+    head = 0.3 + 0.15 * len(lines)  # the title, and room for the first row's panel titles
     fig = Figure(figsize=(cols * panel_inches, rows * (panel_inches + 0.32) + head), dpi=dpi)
     if lines:
         fig.text(0.5, 1 - 0.05 / (rows * (panel_inches + 0.32) + head), "\n".join(lines), ha="center", va="top",
