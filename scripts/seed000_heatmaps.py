@@ -33,7 +33,9 @@ def main() -> int:
     runs = {}
     for model in ("tied", "untied"):
         cfg = TrainConfig(
-            n_features=20, n_hidden=5, model=model, feature_probability=probs, seeds=list(range(seeds)),
+            # seed 000 is not the notebook: keep the per-instance init its figures.md numbers were measured with
+            n_features=20, n_hidden=5, model=model, init="xavier-per-instance", feature_probability=probs,
+            seeds=list(range(seeds)),
             importance=0.9, normalize=True, steps=1000 if args.quick else 10_000,
             batch_size=256 if args.quick else 1024, lr=1e-3, optimizer="adamw", weight_decay=0.01,
             snapshots=60, loss_every=10,
