@@ -28,7 +28,8 @@ from animsup.errors import AnimsupError
 MODELS = ("tied", "untied", "linear", "neuron")
 DATA_KINDS = ("uniform", "presence_value", "binary", "exactly_k")
 INSTANCE_LAYOUTS = ("product", "zip")
-INITS = ("xavier", "blog")
+INITS = ("notebook", "xavier-per-instance", "blog")  # see animsup.numpy_model.init_params
+LEGACY_INITS = {"xavier": "xavier-per-instance"}  # what logs written before 0.2 call their init
 OPTIMIZERS = ("adamw", "adam", "sgd")
 LR_SCHEDULES = ("constant", "linear", "cosine")
 BACKENDS = ("auto", "torch", "numpy")
@@ -64,7 +65,7 @@ class TrainConfig:
     n_features: int = 5
     n_hidden: int = 2
     model: str = "tied"
-    init: str = "xavier"
+    init: str = "notebook"
     # data
     feature_probability: list = field(default_factory=lambda: [0.1])
     seeds: list = field(default_factory=lambda: [0])
@@ -226,7 +227,10 @@ class TrainConfig:
     def from_dict(cls, d: dict) -> "TrainConfig":
         """Rebuild from a header's config; unknown keys (from newer versions) are ignored."""
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        d = {k: v for k, v in d.items() if k in names}
+        if d.get("init") in LEGACY_INITS:
+            d["init"] = LEGACY_INITS[d["init"]]
+        return cls(**d)
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)

@@ -75,7 +75,7 @@ def find_events(
     if len(steps):
         states = represented_with_hysteresis(geometry.feature_norms(W), threshold, hysteresis)
         membership = _membership_events(steps, states)
-        shapes = _shape_changes(steps, W, states, threshold, min_persist) if W.shape[1] == 2 else []
+        shapes = _shape_changes(steps, W, states, threshold, min_persist)
         events += _merge(steps, membership, shapes)
     events += loss_drops(loss_steps, loss_curve, min_drop=min_drop, window=drop_window, plateau_ratio=plateau_ratio)
     return sorted(events, key=lambda e: (e.step, KINDS.index(e.kind)))

@@ -18,13 +18,14 @@ mapping in words, so nothing is dropped or duplicated silently.
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
 import numpy as np
 
+from animsup import ranking
 from animsup.errors import AnimsupError, LogFormatError
+from animsup.ranking import FinalLoss
 from animsup.runlog import Header, open_log
 
 #: a feature whose column norm is below this fraction of the axis limit is drawn
@@ -92,13 +93,13 @@ class _LossReducer:
         self._pending_n = 0
         # bins: step_sum, sum, lo, hi, count
         self._bins: list[np.ndarray] = [np.zeros(0), np.zeros((0, k)), np.zeros((0, k)), np.zeros((0, k)), np.zeros(0)]
-        self.last = deque(maxlen=20)  # the last raw rows, for the final loss
+        self.final = FinalLoss()  # the final loss (animsup.ranking), from the raw rows
 
     def add(self, steps: np.ndarray, vals: np.ndarray) -> None:
         self._pending_steps.append(np.asarray(steps, dtype=np.float64))
         self._pending_vals.append(np.asarray(vals, dtype=np.float64).reshape(len(steps), self.k))
         self._pending_n += len(steps)
-        self.last.extend(np.asarray(vals[-20:], dtype=np.float64))
+        self.final.add(steps, vals)
         if self._pending_n >= 4096:
             self._flush(final=False)
 
@@ -161,7 +162,9 @@ class LogSummary:
     :param norm_max: (shape: [n_instances]) largest feature norm over the log
     :param b_lo: (shape: [n_instances]) smallest bias over the log (b_hi: largest)
     :param gram_max: (shape: [n_instances]) largest |WᵀW| entry over the log
-    :param final_loss: (shape: [n_instances]) mean of the last (up to 20) logged losses
+    :param final_loss: (shape: [n_instances]) each instance's final loss (animsup.ranking.final_loss:
+        the mean of the logged losses in the last 5% of the steps); None when the log has no loss
+        per instance (loss_scope "none" or "aggregate")
     """
 
     path: str
@@ -174,7 +177,7 @@ class LogSummary:
     b_lo: np.ndarray
     b_hi: np.ndarray
     gram_max: np.ndarray
-    final_loss: np.ndarray
+    final_loss: np.ndarray | None
     end: dict | None
 
     @property
@@ -225,8 +228,9 @@ def scan_log(path, *, max_bins: int = 2048, chunk: int = 512, chunk_values: int 
     use_fine = fine._pending_n > 0 or len(fine._bins[0]) > 0
     red = fine if use_fine else coarse
     loss = red.result()
-    # the final loss per instance; unknown (NaN) without a per-instance loss ("best" then refuses)
-    final = np.mean(np.stack(list(red.last)), axis=0) if red.last and h.loss_scope == "instance" else np.full(k, np.nan)
+    # the final loss per instance (animsup.ranking's definition); None without a per-instance loss
+    # (loss_scope "none" or "aggregate": "best" then refuses)
+    final = red.final.value() if h.loss_scope == "instance" else None
     return LogSummary(
         path=path,
         header=h,
@@ -290,25 +294,19 @@ class _SnapshotStats:
 def choose_instances(summary: LogSummary, instance="best", grid: bool = False) -> tuple[int, ...]:
     """The instance indices to show: all of them for ``grid``, ordered by 1-S (feature_probability)
     and then by final loss (so neighbouring panels and colours are comparable runs); else
-    ``instance`` (an index or "best")."""
+    ``instance``: an index, "best" (the log has one group of comparable instances), "best:g<N>"
+    or "best:p=<1-S>" (the best of that group; see animsup.ranking)."""
     k = summary.header.n_instances
     if grid:
         p = np.asarray(summary.header.feature_probability, dtype=np.float64).mean(axis=1)
-        loss = np.nan_to_num(np.asarray(summary.final_loss, dtype=np.float64), nan=np.inf)
+        final = summary.final_loss if summary.final_loss is not None else np.full(k, np.inf)
+        loss = ranking.rank_key(final)
         return tuple(int(i) for i in np.lexsort((np.arange(k), loss, p)))
-    if instance is None or (isinstance(instance, str) and instance == "best"):
-        scope = summary.header.loss_scope
-        if scope != "instance":
-            what = "no loss" if scope == "none" else "one aggregate loss for all instances"
-            raise AnimsupError(f"{summary.path}: the log records {what}, so there is no best instance; pass --instance N")
-        return (int(np.nanargmin(summary.final_loss)),)
+    spec = "best" if instance is None else instance
     try:
-        i = int(instance)
-    except (TypeError, ValueError):
-        raise AnimsupError(f"--instance must be an index or 'best', got {instance!r}") from None
-    if not 0 <= i < k:
-        raise AnimsupError(f"{summary.path}: instance {i} does not exist (the log has instances 0..{k - 1})")
-    return (i,)
+        return tuple(ranking.resolve(spec, ranking.groups(summary.header), summary.final_loss, k, one=True))
+    except AnimsupError as e:
+        raise AnimsupError(f"{summary.path}: {e}") from None
 
 
 # --------------------------------------------------------------------------- time mapping
@@ -740,10 +738,14 @@ class RenderPlan:
             yield f
 
     def poster_frame(self) -> Frame:
-        """The poster's frame (event ticks on the loss panel, no caption)."""
+        """The poster's frame: event ticks on the loss panel and, when there are events, their key
+        as its caption (:func:`poster_key`)."""
         if self.poster_position is None:
             raise ValueError("this plan has no poster")
-        return next(iter_frames(self.log, self.instances, np.array([self.poster_position])))
+        f = next(iter_frames(self.log, self.instances, np.array([self.poster_position])))
+        if self.events:
+            f.caption = poster_key(self.events)
+        return f
 
     def sample_indices(self, k: int = 8) -> np.ndarray:
         """``k`` frame indices spread over the video plus the first frame of every caption (so a
@@ -832,21 +834,52 @@ def find_events(path, summary: LogSummary, instance: int) -> list:
     return [(int(e.step), e.kind, e.text) for e in found]
 
 
-def event_captions(events, frame_steps: np.ndarray, fps: float) -> list:
-    """Caption of each frame: the event that happened within the last ~1.5 s of video.
+CAPTION_SECONDS = 1.5  # a caption stays at least this long (events closer than this share one)
+CAPTION_CHARS = 110  # longer captions are cut with "…" (one line at the default size)
 
-    :param frame_steps: (shape: [N]) training step of each animated frame
-    """
+
+def event_captions(events, frame_steps: np.ndarray, fps: float) -> list[str]:
+    """Caption of each animated frame (shape: [n_frames] of str).
+
+    Events whose first frames fall within :data:`CAPTION_SECONDS` of a caption's start join that
+    caption ("3–4. steps 1,205–1,320: feature 5 joins; loss drops 12% …", numbered as the loss
+    panel's ticks), so clustered events (usual with log-spaced snapshots) do not flash; a caption
+    stays :data:`CAPTION_SECONDS` or until the next one starts. The last frame carries no caption:
+    the final hold shows the final step's readout alone, never an earlier event's step."""
     captions = [""] * len(frame_steps)
-    hold = max(1, int(round(1.5 * fps)))
-    starts = []
+    hold = max(1, int(round(CAPTION_SECONDS * fps)))
+    clusters: list[list] = []  # [first frame, [(number, step, text), ...]]
     for i, (step, kind, text) in enumerate(events):
         j = int(np.searchsorted(frame_steps, step, side="left"))
-        if j < len(frame_steps):
-            starts.append((j, f"{i + 1}. step {step:,}: {text}"))
-    for n, (j, cap) in enumerate(starts):
-        end = min(j + hold, starts[n + 1][0] if n + 1 < len(starts) else len(frame_steps))
-        end = max(end, j + 1)
-        for t in range(j, min(end, len(frame_steps))):
-            captions[t] = cap
+        if j >= len(frame_steps):
+            continue
+        if clusters and j < clusters[-1][0] + hold:
+            clusters[-1][1].append((i + 1, step, text))
+        else:
+            clusters.append([j, [(i + 1, step, text)]])
+    last = len(frame_steps) - 1
+    for n, (j, members) in enumerate(clusters):
+        end = min(j + hold, clusters[n + 1][0] if n + 1 < len(clusters) else last)
+        for t in range(j, max(end, j + 1)):
+            if t < last or (t == last == 0):
+                captions[t] = cluster_caption(members)
     return captions
+
+
+def cluster_caption(members) -> str:
+    """"3. step 1,205: feature 5 joins" or "3–4. steps 1,205–1,320: …; …"."""
+    (a, s0, _), (b, s1, _) = members[0], members[-1]
+    texts = "; ".join(text for _, _, text in members)
+    head = f"{a}. step {s0:,}: " if a == b else f"{a}–{b}. steps {s0:,}–{s1:,}: "
+    text = head + texts
+    return text if len(text) <= CAPTION_CHARS else text[: CAPTION_CHARS - 1].rstrip() + "…"
+
+
+def poster_key(events) -> str:
+    """The key to the poster's numbered event ticks: "events: 1. step 963: …; 2. step 1,900: …"."""
+    parts = [f"{i + 1}. step {step:,}: {text}" for i, (step, _, text) in enumerate(events)]
+    text = "events: " + "; ".join(parts)
+    if len(text) <= CAPTION_CHARS:
+        return text
+    more = f" … (all {len(parts)}: animsup events LOG)"
+    return text[: CAPTION_CHARS - len(more)].rstrip(" ;") + more

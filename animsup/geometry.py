@@ -1,17 +1,24 @@
-"""The geometry of a toy model's weights: which features are represented and how.
+"""The geometry of a toy model's weights: which features are represented, and the name of the
+shape they form. numpy only.
 
-numpy only. The per-feature quantities follow "Toy Models of Superposition":
+The per-feature quantities follow "Toy Models of Superposition":
 
 - norm ‖W_i‖ and whether the feature is *represented* (norm > ``threshold``, default 0.5);
-- feature dimensionality D_i = ‖W_i‖² / Σ_j (Ŵ_i·W_j)²  (1 for a feature with a dimension of
-  its own, 1/2 for an antipodal pair or a square, 2/5 for a pentagon);
+- feature dimensionality D_i = ‖W_i‖² / Σ_j (Ŵ_i·W_j)²  (1 dedicated, 3/4 tetrahedron, 2/3
+  triangle, 1/2 antipodal pair (digon) or square, 2/5 pentagon, 3/8 square antiprism, 2/k k-gon);
 - interference Σ_{j≠i} (Ŵ_i·W_j)²;
 - per instance, dimensions per feature m / ‖W‖_F².
 
-For ``n_hidden == 2`` :func:`describe` also names the shape the represented features form.
-Features closer than ``merge_degrees`` to a stronger represented feature are *stacked* on that
-vertex (reported, not counted), and weak features (norm between ``weak`` and ``threshold``) are
-reported with the vertex whose line they sit on; neither changes the shape name.
+**The naming rule** (:func:`describe`; docs/analysis.md has examples and pictures). The vertices
+are the represented features except weak extras (norm below 0.6 × the median represented norm,
+named "+ k weak") and features within 15° of a stronger vertex (stacked on it, not named). In a
+plane k vertices are named after the regular k-gon (antipodal pair, triangle, square, pentagon,
+hexagon, heptagon, octagon) when every vertex lies within 12.5° of one regular k-gon, and
+otherwise keep their count and say so ("irregular 5-gon"; four vertices that form two antipodal
+pairs: "two antipodal pairs"; two at 90° ± 25°: "orthogonal pair"); in 1 or ≥ 3 dimensions the
+vertices are split into groups whose spans are orthogonal (the paper's tegum products), each
+named by its size and dimension (dedicated, digon, a polygon in its plane as above, tetrahedron,
+square antiprism), e.g. "triangle + 1 dedicated".
 
 Array functions accept ``W`` with any leading dimensions: ``(shape: [..., n_hidden, n_features])``.
 """
@@ -24,11 +31,18 @@ import numpy as np
 
 THRESHOLD = 0.5
 
-POLYGON_NAMES = {3: "triangle", 4: "square", 5: "pentagon", 6: "hexagon"}
-IRREGULAR = 0.35  # below this regularity a polygon is called "irregular <k>-gon"
-SHAPES = ("nothing", "single", "antipodal pair", "orthogonal pair", "pair", "antipodal pair + 1", "triangle",
-          "square", "pentagon", "hexagon")  # plus "<k>-gon" (k = 4 without two antipodal pairs, k >= 7)
-# and "irregular <k>-gon" (regularity < IRREGULAR)
+WEAK_RATIO = 0.6  # a represented feature below this × the median represented norm is a weak extra
+FAINT = 0.2  # not represented, but listed (as faint) above this norm
+MERGE_DEGREES = 15.0  # a feature this close to a stronger vertex is stacked on it
+TOLERANCE = 12.5  # degrees: a regular k-gon when every vertex lies within this of one regular k-gon
+ORTHOGONAL_COS = 0.2  # n_hidden >= 3: vertices with |cos| above this share a group (are not orthogonal)
+RANK_TOLERANCE = 0.3  # a group spans the directions whose singular value exceeds this × the largest
+D_TOLERANCE = 0.05  # a named polytope's vertices have D_i within this of its ideal D
+
+POLYGON_NAMES = {2: "antipodal pair", 3: "triangle", 4: "square", 5: "pentagon", 6: "hexagon", 7: "heptagon",
+                 8: "octagon"}  # regular k-gons in a plane; beyond 8: "<k>-gon"
+POLYTOPES = {(4, 3): ("tetrahedron", 3 / 4), (8, 3): ("square antiprism", 3 / 8)}  # (vertices, dims): name, D
+PLURALS = {"tetrahedron": "tetrahedra"}
 
 
 def feature_norms(W) -> np.ndarray:
@@ -94,17 +108,24 @@ def angles(W) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Geometry:
-    """What one instance's weights look like. Shape fields are only filled for n_hidden = 2.
+    """What one instance's weights look like (see the module docstring for the naming rule).
 
     :param norms, represented, dimensionality, interference: (shape: [n_features])
-    :param order: represented vertex features in angular (counter-clockwise) order from 0°
-    :param angles: their directions in degrees, same order
-    :param gaps: angle from each vertex to the next one (wrapping), degrees; sums to 360
-    :param antipodal_pairs: vertex pairs (i, j) about 180° apart
-    :param stacked: represented features sharing a stronger vertex's direction: (feature, vertex)
-    :param weak: features with weak < norm <= threshold: (feature, norm, angle, vertex or None)
-    :param regularity: 1 for a regular polygon, falling to 0 as the largest gap error reaches
-        one ideal gap (None where no polygon is named)
+    :param shape: the short name: "pentagon", "pentagon + 1 weak", "irregular 5-gon",
+        "two antipodal pairs", "tetrahedron", "triangle + 1 dedicated", "not learned", …
+    :param regularity: 1 for a regular polygon / polytope, falling to 0 (None where it does not apply)
+    :param detail: what :meth:`label` adds to the name, e.g. "at 60°" for two antipodal pairs
+    :param order: the vertices: in angular (counter-clockwise) order from 0° for n_hidden = 2,
+        else group by group
+    :param angles: n_hidden = 2: the vertices' directions in degrees, same order
+    :param gaps: n_hidden = 2: angle from each vertex to the next one (wrapping); sums to 360
+    :param antipodal_pairs: vertex pairs (i, j) within ``antipodal_degrees`` of 180° apart
+    :param groups: the vertices split into groups with mutually orthogonal spans (the paper's
+        tegum products), each ``(name, features, dims)``; one group for n_hidden <= 2
+    :param stacked: represented features within ``merge_degrees`` of a stronger vertex: (feature, vertex)
+    :param weak: weak extras, represented but below ``weak_ratio`` × the median represented norm:
+        (feature, norm, angle or None, vertex whose line it sits on or None); named "+ k weak"
+    :param faint: not represented but above ``faint`` in norm: same tuples; listed, never named
     """
 
     n_features: int
@@ -117,12 +138,15 @@ class Geometry:
     dims_per_feature: float
     shape: str | None = None
     regularity: float | None = None
+    detail: str = ""
     order: tuple = ()
     angles: tuple = ()
     gaps: tuple = ()
     antipodal_pairs: tuple = ()
+    groups: tuple = ()
     stacked: tuple = ()
     weak: tuple = ()
+    faint: tuple = ()
 
     @property
     def represented_features(self) -> tuple:
@@ -132,13 +156,23 @@ class Geometry:
     def n_vertices(self) -> int:
         return len(self.order)
 
+    @property
+    def base_shape(self) -> str | None:
+        """The shape without its weak extras: "pentagon" for "pentagon + 1 weak"."""
+        return None if self.shape is None else self.shape.split(" + ")[0] if " weak" in self.shape else self.shape
+
     def label(self) -> str:
-        """Short text: "pentagon (regularity 0.98)", or "7 of 20 features represented"."""
+        """The name with its detail and regularity: "pentagon + 1 weak (regularity 0.98)",
+        "two antipodal pairs at 60° (regularity 0.67)"."""
         if self.shape is None:
             return f"{int(self.represented.sum())} of {self.n_features} features represented"
-        if self.regularity is None or self.shape in ("nothing", "single"):
-            return self.shape
-        return f"{self.shape} (regularity {self.regularity:.2f})"
+        text = self.shape
+        if self.detail:
+            core = self.base_shape
+            text = text.replace(core, f"{core} {self.detail}", 1)
+        if self.regularity is not None:
+            text += f" (regularity {self.regularity:.2f})"
+        return text
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict (lists and floats)."""
@@ -148,12 +182,16 @@ class Geometry:
         d["represented"] = list(self.represented_features)
         d["dims_per_feature"] = None if not np.isfinite(self.dims_per_feature) else round(self.dims_per_feature, 6)
         d["regularity"] = None if self.regularity is None else round(self.regularity, 4)
+        d["label"] = self.label()
         d["order"] = list(self.order)
         d["angles"] = [round(a, 3) for a in self.angles]
         d["gaps"] = [round(g, 3) for g in self.gaps]
         d["antipodal_pairs"] = [list(p) for p in self.antipodal_pairs]
+        d["groups"] = [{"name": n, "features": list(f), "dims": k} for n, f, k in self.groups]
         d["stacked"] = [{"feature": f, "vertex": v} for f, v in self.stacked]
-        d["weak"] = [{"feature": f, "norm": round(n, 4), "angle": round(a, 3), "vertex": v} for f, n, a, v in self.weak]
+        for key in ("weak", "faint"):
+            d[key] = [{"feature": f, "norm": round(n, 4), "angle": None if a is None else round(a, 3), "vertex": v}
+                      for f, n, a, v in getattr(self, key)]
         return d
 
 
@@ -162,19 +200,25 @@ def describe(
     threshold: float = THRESHOLD,
     *,
     mask=None,
-    weak: float = 0.2,
-    merge_degrees: float = 15.0,
-    antipodal_degrees: float = 20.0,
+    weak_ratio: float = WEAK_RATIO,
+    faint: float = FAINT,
+    merge_degrees: float = MERGE_DEGREES,
+    tolerance: float = TOLERANCE,
+    antipodal_degrees: float = 2 * TOLERANCE,
 ) -> Geometry:
-    """Describe one instance's weights.
+    """Describe one instance's weights and name its shape (rule: the module docstring).
 
     :param W: (shape: [n_hidden, n_features])
     :param threshold: a feature is represented when its norm exceeds this
     :param mask: (shape: [n_features]) explicit represented mask, overriding ``threshold``
         (events use it to apply hysteresis)
-    :param weak: features with ``weak < norm <= threshold`` are reported as weak
-    :param merge_degrees: a represented feature this close to a stronger one is stacked on it
+    :param weak_ratio: represented features below this × the median represented norm are weak extras
+    :param faint: features with ``faint < norm`` that are not represented are listed as faint
+    :param merge_degrees: a represented feature this close to a stronger vertex is stacked on it
+    :param tolerance: degrees; k vertices in a plane are a regular k-gon when each lies within this
+        of one regular k-gon's vertices
     :param antipodal_degrees: two vertices within this of 180° apart are an antipodal pair
+    :raises ValueError: W is not 2-D
     """
     W = np.asarray(W, dtype=np.float64)
     if W.ndim != 2:
@@ -192,28 +236,74 @@ def describe(
         interference=interference(W),
         dims_per_feature=float(dims_per_feature(W)),
     )
+    vertices, stacked, weak = _split(W, norms, rep, weak_ratio, merge_degrees)
+    on_line = _on_line(W, norms, vertices, merge_degrees)
+    ang = angles(W) if m == 2 else None
+    where = lambda i: (int(i), float(norms[i]), None if ang is None else float(ang[i]), on_line(i))  # noqa: E731
+    geo["weak"] = tuple(where(i) for i in weak)
+    geo["faint"] = tuple(where(i) for i in np.flatnonzero((norms > faint) & ~rep))
+    geo["stacked"] = tuple(stacked)
     if m == 2:
-        geo.update(_polygon(W, norms, rep, weak, merge_degrees, antipodal_degrees))
+        geo.update(_plane(W, vertices, tolerance, antipodal_degrees))
+    else:
+        geo.update(_tegum(W, vertices, tolerance, antipodal_degrees))
+    if weak:
+        geo["shape"] += f" + {len(weak)} weak"
     return Geometry(**geo)
 
 
-def _angle_between(a, b) -> np.ndarray:
-    """Unsigned angle between directions in degrees, [0, 180]."""
-    d = np.abs((np.asarray(a) - np.asarray(b)) % 360.0)
-    return np.minimum(d, 360.0 - d)
-
-
-def _polygon(W, norms, rep, weak, merge_degrees, antipodal_degrees) -> dict:
-    """Shape fields of :class:`Geometry` for n_hidden = 2."""
-    ang = angles(W)
-    # vertices: represented features, strongest first; a weaker one close to a vertex is stacked on it
+def _split(W, norms, rep, weak_ratio, merge_degrees) -> tuple[list, list, list]:
+    """Represented features → (vertices, stacked (feature, vertex), weak extras), strongest first."""
+    idx = np.flatnonzero(rep)
+    if not len(idx):
+        return [], [], []
+    median = float(np.median(norms[idx]))
+    is_weak = norms[idx] < weak_ratio * median
+    weak = [int(i) for i in idx[is_weak]]
+    strong = idx[~is_weak]
+    strong = strong[np.argsort(-norms[strong], kind="stable")]
+    unit = W[:, strong] / norms[strong]
+    close = (unit.T @ unit) > np.cos(np.radians(merge_degrees))  # [s, s], in strength order
+    is_vertex = np.zeros(len(strong), dtype=bool)
     vertices, stacked = [], []
-    for i in sorted(np.flatnonzero(rep), key=lambda i: -norms[i]):
-        near = [v for v in vertices if _angle_between(ang[i], ang[v]) < merge_degrees]
-        if near:
-            stacked.append((int(i), int(near[0])))
+    for t, i in enumerate(strong):
+        near = np.flatnonzero(is_vertex[:t] & close[t, :t])
+        if len(near):
+            stacked.append((int(i), int(strong[near[0]])))
         else:
+            is_vertex[t] = True
             vertices.append(int(i))
+    return vertices, stacked, weak
+
+
+def _on_line(W, norms, vertices, merge_degrees):
+    """feature → the vertex whose direction it lies within ``merge_degrees`` of, or None."""
+    if not vertices:
+        return lambda i: None
+    V = W[:, vertices] / norms[vertices]
+    cos_merge = np.cos(np.radians(merge_degrees))
+
+    def find(i):
+        if norms[i] == 0:
+            return None
+        near = [v for v, c in zip(vertices, (W[:, i] / norms[i]) @ V) if c > cos_merge and v != i]
+        return near[0] if near else None
+
+    return find
+
+
+def _residual_spread(sorted_angles) -> float:
+    """Degrees: the largest distance of a vertex from the nearest regular k-gon — half the range of
+    θ_t − θ_0 − 360°·t/k over the vertices in angular order (any rotation of the k-gon)."""
+    a = np.asarray(sorted_angles, dtype=np.float64)
+    k = len(a)
+    r = (a - a[0]) - 360.0 * np.arange(k) / k
+    return float(r.max() - r.min()) / 2.0
+
+
+def _plane(W, vertices, tolerance, antipodal_degrees) -> dict:
+    """Shape fields for vertices in a plane (n_hidden = 2). :param W: (shape: [2, n_features])"""
+    ang = angles(W)
     order = sorted(vertices, key=lambda i: ang[i])
     vert_angles = [float(ang[i]) for i in order]
     k = len(order)
@@ -226,48 +316,147 @@ def _polygon(W, norms, rep, weak, merge_degrees, antipodal_degrees) -> dict:
         for t in range(s + 1, k)
         if _angle_between(vert_angles[s], vert_angles[t]) > 180.0 - antipodal_degrees
     )
-    shape, regularity = _name(k, gaps, pairs)
-    weak_list = []
-    for i in np.flatnonzero((norms > weak) & ~rep):
-        on = [v for v in vertices if _angle_between(ang[i], ang[v]) < merge_degrees]
-        weak_list.append((int(i), float(norms[i]), float(ang[i]), on[0] if on else None))
-    return dict(
-        shape=shape,
-        regularity=regularity,
-        order=tuple(order),
-        angles=tuple(vert_angles),
-        gaps=tuple(gaps),
-        antipodal_pairs=pairs,
-        stacked=tuple(stacked),
-        weak=tuple(weak_list),
-    )
+    shape, regularity, detail = _name_polygon(vert_angles, gaps, pairs, tolerance)
+    return dict(shape=shape, regularity=regularity, detail=detail, order=tuple(order), angles=tuple(vert_angles),
+                gaps=tuple(gaps), antipodal_pairs=pairs, groups=((shape, tuple(order), 2),) if k else ())
 
 
-def _name(k: int, gaps: list, pairs: tuple) -> tuple[str, float | None]:
-    """Shape name and regularity from the vertex count, gaps and antipodal pairs."""
+def _name_polygon(vert_angles, gaps, pairs, tolerance) -> tuple[str, float | None, str]:
+    """(shape, regularity, detail) of k vertices in a plane, in angular order."""
+    k = len(vert_angles)
     if k == 0:
-        return "nothing", None
+        return "not learned", None, ""
     if k == 1:
-        return "single", None
+        return "single", None, ""
+    spread = _residual_spread(vert_angles)
+    regularity = max(0.0, 1.0 - spread / (180.0 / k))
+    if spread <= tolerance:
+        return POLYGON_NAMES.get(k, f"{k}-gon"), regularity, ""
     if k == 2:
-        small = min(gaps)
-        if pairs:
-            return "antipodal pair", max(0.0, 1.0 - (180.0 - small) / 90.0)
-        if abs(small - 90.0) < 30.0:
-            return "orthogonal pair", max(0.0, 1.0 - abs(small - 90.0) / 90.0)
-        return "pair", None
-    ideal = 360.0 / k
-    regularity = max(0.0, 1.0 - max(abs(g - ideal) for g in gaps) / ideal)
+        between = min(gaps)
+        if abs(between - 90.0) <= 2 * tolerance:
+            return "orthogonal pair", max(0.0, 1.0 - abs(between - 90.0) / 90.0), ""
+        return "pair", None, f"at {between:.0f}°"
+    if k == 4 and len(pairs) == 2 and len({f for p in pairs for f in p}) == 4:
+        between = float(_angle_between(vert_angles[0], vert_angles[1]))  # the two pairs' axes
+        between = min(between, 180.0 - between)
+        return "two antipodal pairs", regularity, f"at {between:.0f}°"
     if k == 3 and pairs:
-        return "antipodal pair + 1", regularity
-    if k == 4 and len(pairs) < 2:
-        return "4-gon", regularity
-    if regularity < IRREGULAR:
-        return f"irregular {k}-gon", regularity
-    return POLYGON_NAMES.get(k, f"{k}-gon"), regularity
+        return "antipodal pair + 1", regularity, ""
+    return f"irregular {k}-gon", regularity, ""
+
+
+def _tegum(W, vertices, tolerance, antipodal_degrees) -> dict:
+    """Shape fields for n_hidden = 1 or >= 3: the vertices split into groups whose spans are
+    orthogonal (|cos| <= ORTHOGONAL_COS between groups), each named. :param W: (shape: [m, n])"""
+    m = W.shape[0]
+    if not vertices:
+        return dict(shape="not learned", regularity=None, order=(), groups=())
+    if m == 1:
+        signs = {int(np.sign(W[0, v])) for v in vertices}  # stacking leaves at most one per sign
+        name = "antipodal pair" if len(signs) == 2 else "single"
+        pairs = (tuple(sorted(vertices)),) if len(signs) == 2 else ()
+        return dict(shape=name, regularity=None, order=tuple(sorted(vertices)), antipodal_pairs=pairs,
+                    groups=((name, tuple(sorted(vertices)), 1),))
+    unit = W[:, vertices] / np.linalg.norm(W[:, vertices], axis=0)
+    linked = np.abs(unit.T @ unit) > ORTHOGONAL_COS
+    groups, seen = [], np.zeros(len(vertices), dtype=bool)
+    for s in range(len(vertices)):  # connected components of the "not orthogonal" graph
+        if seen[s]:
+            continue
+        comp = np.zeros(len(vertices), dtype=bool)
+        comp[s] = True
+        frontier = comp.copy()
+        while frontier.any():  # breadth first, a whole frontier at a time
+            frontier = linked[frontier].any(axis=0) & ~comp
+            comp |= frontier
+        seen |= comp
+        groups.append(sorted(vertices[t] for t in np.flatnonzero(comp)))
+    Wv = np.zeros_like(W)
+    Wv[:, vertices] = W[:, vertices]
+    D = dimensionality(Wv)  # of the vertices alone: weak extras and faint features do not move it
+    named, regs, pairs = [], [], []
+    for feats in groups:
+        name, dims, reg = _name_group(W[:, feats], D[feats], tolerance, antipodal_degrees)
+        named.append((name, tuple(feats), dims))
+        if reg is not None:
+            regs.append(reg)
+        if name == "digon":
+            pairs.append(tuple(feats))
+    named.sort(key=lambda g: (-len(g[1]), g[0], g[1]))
+    return dict(shape=_join(named), regularity=min(regs) if regs else None,
+                order=tuple(f for _, feats, _ in named for f in feats), antipodal_pairs=tuple(pairs), groups=tuple(named))
+
+
+def _name_group(Wg, D, tolerance, antipodal_degrees) -> tuple[str, int, float | None]:
+    """(name, dims spanned, regularity) of one group of vertices. :param Wg: (shape: [m, k])"""
+    k = Wg.shape[1]
+    s = np.linalg.svd(Wg, compute_uv=False)
+    dims = int(np.sum(s > RANK_TOLERANCE * s[0]))
+    if k == 1:
+        return "dedicated", 1, None
+    if k == 2:
+        angle = float(np.degrees(np.arccos(np.clip(Wg[:, 0] @ Wg[:, 1] / np.prod(np.linalg.norm(Wg, axis=0)), -1, 1))))
+        if angle > 180.0 - antipodal_degrees:
+            return "digon", 1, max(0.0, 1.0 - (180.0 - angle) / 90.0)
+        return "pair", 2, None
+    if dims == 2:  # a polygon in a plane: name it as n_hidden = 2 would
+        U = np.linalg.svd(Wg, full_matrices=False)[0][:, :2]
+        P = U.T @ Wg
+        a = np.degrees(np.arctan2(P[1], P[0])) % 360.0
+        a = sorted(float(x) for x in a)
+        gaps = [float((a[(t + 1) % k] - a[t]) % 360.0) for t in range(k)]
+        pairs = tuple((s_, t) for s_ in range(k) for t in range(s_ + 1, k) if _angle_between(a[s_], a[t]) > 180 - antipodal_degrees)
+        name, reg, _ = _name_polygon(a, gaps, pairs, tolerance)
+        return name, 2, reg
+    ideal = POLYTOPES.get((k, dims))
+    if ideal is not None:
+        name, d_ideal = ideal
+        err = float(np.max(np.abs(D - d_ideal)))
+        if err <= D_TOLERANCE:
+            return name, dims, max(0.0, 1.0 - err / d_ideal)
+    return f"{k} features in {dims} dims", dims, None
+
+
+def _join(named) -> str:
+    """"2 digons + 1 dedicated": group names with counts, largest groups first."""
+    counts: dict[str, int] = {}
+    for name, _, _ in named:
+        counts[name] = counts.get(name, 0) + 1
+    parts = []
+    for name, c in counts.items():
+        if name == "dedicated":
+            parts.append(f"{c} dedicated")
+        elif c == 1:
+            parts.append(name)
+        else:
+            parts.append(f"{c} {PLURALS.get(name, name + 's')}")
+    return " + ".join(parts)
+
+
+def _angle_between(a, b) -> np.ndarray:
+    """Unsigned angle between directions in degrees, [0, 180]."""
+    d = np.abs((np.asarray(a) - np.asarray(b)) % 360.0)
+    return np.minimum(d, 360.0 - d)
 
 
 def polygon(k: int, radius: float = 1.0, phase_degrees: float = 0.0) -> np.ndarray:
     """A regular k-gon as weights (for tests and examples). (shape: [2, k])"""
     t = np.radians(phase_degrees + 360.0 * np.arange(k) / k)
     return radius * np.stack([np.cos(t), np.sin(t)])
+
+
+def tetrahedron(radius: float = 1.0) -> np.ndarray:
+    """A regular tetrahedron as weights. (shape: [3, 4])"""
+    V = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]], dtype=np.float64).T
+    return radius * V / np.sqrt(3)
+
+
+def square_antiprism(radius: float = 1.0) -> np.ndarray:
+    """A square antiprism on the sphere whose vertices form a tight frame (Σ_j W_j W_jᵀ ∝ I, so every
+    D_i = 3/8, as in the paper): squares at heights ±1/√3, the lower one turned 45°. (shape: [3, 8])"""
+    h, r = 1 / np.sqrt(3), np.sqrt(2 / 3)
+    t = np.radians(90.0 * np.arange(4))
+    top = np.stack([r * np.cos(t), r * np.sin(t), np.full(4, h)])
+    bottom = np.stack([r * np.cos(t + np.pi / 4), r * np.sin(t + np.pi / 4), np.full(4, -h)])
+    return radius * np.concatenate([top, bottom], axis=1)

@@ -33,7 +33,13 @@ from animsup.optim import FlatOptimizer
 def init_params(n_features: int, n_hidden: int, seeds, init: str, untied: bool = False) -> dict:
     """Initial parameters, each instance from its own seed (numpy, float32).
 
-    ``xavier``: W ~ N(0, 2 / (n_features + n_hidden)) (Xavier-normal of one [m, n] matrix), b = 0.
+    ``notebook``: W ~ N(0, 2 / (n_hidden · (n_features + n_instances))), b = 0: the std of the
+    paper's notebook, which applies ``torch.nn.init.xavier_normal_`` to the whole
+    [n_instances, n_features, n_hidden] tensor (fan_in = n_features·n_hidden, fan_out =
+    n_instances·n_hidden), so it depends on how many instances are trained together
+    (/work/shared/docs/paper-notes.md). The same std, not torch's random stream.
+    ``xavier-per-instance``: W ~ N(0, 2 / (n_features + n_hidden)) (Xavier-normal of each
+    instance's own [m, n] matrix; what animsup called "xavier" before 0.2), b = 0.
     ``blog``: W and b ~ U[0, 0.001) (seed 002).
 
     :return: W (shape: [k, m, n]), b (shape: [k, n]), W_dec (shape: [k, m, n]) when untied
@@ -42,12 +48,12 @@ def init_params(n_features: int, n_hidden: int, seeds, init: str, untied: bool =
     W = np.empty((k, m, n), np.float32)
     b = np.zeros((k, n), np.float32)
     W_dec = np.empty((k, m, n), np.float32) if untied else None
-    std = np.sqrt(2.0 / (n + m))
+    std = np.sqrt(2.0 / (m * (n + k))) if init == "notebook" else np.sqrt(2.0 / (n + m))
     for i, seed in enumerate(seeds):  # once, at start-up: per-instance streams
         rng = init_rng(seed)
         mats = [W] + ([W_dec] if untied else [])
         for M in mats:
-            if init == "xavier":
+            if init in ("notebook", "xavier-per-instance"):
                 M[i] = rng.standard_normal((m, n), dtype=np.float32) * np.float32(std)
             else:
                 M[i] = rng.random((m, n), dtype=np.float32) * np.float32(0.001)

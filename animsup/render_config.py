@@ -40,7 +40,9 @@ class RenderConfig:
     ``panels`` a tuple of names, numbers their plain types).
     """
 
-    instance: object = _opt("best", "instance index, or 'best' (lowest final loss)", "0..n_instances-1 or best")
+    instance: object = _opt("best", "instance index; 'best' (lowest final loss, when the log has one group of "
+                                     "comparable instances); 'best:g<N>' or 'best:p=<1-S>' (the best of that group "
+                                     "on a sweep; see animsup.ranking)", "0..n_instances-1, best, best:GROUP")
     grid: bool = _opt(False, "every instance side by side, one shared loss panel")
     panels: tuple = _opt((), "extra panels under the loss (comma-separated)", "names in animsup.panels.PANELS")
     smooth: int | None = _opt(None, "moving-average window of the loss, in logged points (default: 1/50 of them)", ">= 1")
@@ -164,10 +166,12 @@ def _whole(name: str, v, low: int):
 def _instance(v):
     if v is None or v == "best":
         return "best"
+    if isinstance(v, str) and v.startswith("best:"):
+        return v  # the group is checked against the log (animsup.ranking.resolve)
     try:
         i = int(v)
     except (TypeError, ValueError):
-        raise AnimsupError(f"--instance must be an index or 'best', got {v!r}") from None
+        raise AnimsupError(f"--instance takes an index, 'best', 'best:g<N>' or 'best:p=<1-S>', got {v!r}") from None
     if isinstance(v, float) and i != v or i < 0:
         raise AnimsupError(f"--instance must be an index >= 0 or 'best', got {v!r}")
     return i

@@ -829,6 +829,7 @@ class LogReader:
         self._lineno = 0
         self._limit = MAX_HEADER_BYTES
         self.end: dict | None = None
+        self.resumes: list[dict] = []  # the resume records read so far (`train --resume`)
         self.truncated = False
         self._curves: dict = {}
         try:
@@ -1089,6 +1090,7 @@ class LogReader:
             elif kind == "resume":
                 ended_at = None
                 self.end = None
+                self.resumes.append(rec)
             elif kind == "header":
                 raise LogFormatError(path, line, "a second header in the middle of the log")
             # unknown record types are additive: ignore

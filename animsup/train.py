@@ -67,6 +67,7 @@ class TrainResult:
     b: np.ndarray | None = None
     W_dec: np.ndarray | None = None
     device: str = "cpu"
+    start_step: int = 0  # the step this session started from (a resumed run: its checkpoint's step)
 
     def __repr__(self) -> str:  # short: the arrays as shapes, the losses summarised
         loss = np.asarray(self.final_loss, dtype=np.float64)
@@ -220,7 +221,10 @@ class _Loop:
         restore = self._install_signal_handlers()
         status, step = "completed", start
         try:
-            status, step = self._steps(start, logged_snapshot, logged_loss)
+            # a diverging run overflows in numpy before its loss turns non-finite; the divergence
+            # check (below) reports it in one clear line, so numpy's own warnings stay quiet
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                status, step = self._steps(start, logged_snapshot, logged_loss)
         except KeyboardInterrupt:  # a second signal, or Ctrl-C outside the main thread's handler
             status = "interrupted"
             step = self.last[0] if self.last else max(logged_snapshot, 0)
@@ -243,7 +247,7 @@ class _Loop:
         last_step, loss, params = self.last if self.last else (step, np.full(self.cfg.n_instances, np.nan), {})
         return TrainResult(status=status, step=step, final_loss=loss, wall_seconds=wall, log_path=self.log_path,
                            config=self.cfg, W=params.get("W"), b=params.get("b"), W_dec=params.get("W_dec"),
-                           device=self.engine.device)
+                           device=self.engine.device, start_step=start)
 
     def _steps(self, start: int, logged_snapshot: int, logged_loss: int) -> tuple[str, int]:
         cfg, engine = self.cfg, self.engine

@@ -204,9 +204,10 @@ def _write_video(encoders, plan, drawer, progress, total) -> np.ndarray:
 
 
 def _write_poster(encoders, plan, drawer, last, progress) -> None:
-    """The poster: the video's last frame when it shows the same step without a caption, else drawn."""
+    """The poster: the video's last frame when it shows the same step and there are no events (a
+    poster with events carries their key as its caption), else drawn."""
     end = len(plan.summary.steps) - 1
-    if last is not None and plan.poster_position == end and not (plan.captions and plan.captions[-1]):
+    if last is not None and plan.poster_position == end and not plan.events:
         rgba = last
     else:
         rgba = next(iter(drawer.map([plan.poster_frame()])))

@@ -96,6 +96,32 @@ def subset_log(src: str, dst: str, instances) -> str:
     return dst
 
 
+def merge_instances(pairs, dst: str) -> str:
+    """One log holding instance ``i`` of log ``path`` for each ``(path, i)`` in ``pairs`` (logs of
+    one config trained separately, e.g. one per seed: the same snapshot and loss steps)."""
+    from animsup.runlog import LogWriter, make_header, read_log
+
+    runs = [read_log(path, [i]) for path, i in pairs]
+    h = runs[0].header
+    for r in runs[1:]:
+        if list(r.steps) != list(runs[0].steps) or list(r.loss_steps) != list(runs[0].loss_steps):
+            raise ValueError(f"{r.path}: other snapshot or loss steps than {runs[0].path}")
+    header = make_header(
+        n_features=h.n_features, n_hidden=h.n_hidden, model=h.model,
+        feature_probability=[float(r.header.feature_probability[r.instances[0]]) for r in runs],
+        seed=[r.header.seed[r.instances[0]] for r in runs], importance=h.importance, config=h.config,
+        merged_from=[{"log": os.path.relpath(p, ROOT), "instance": int(i)} for p, i in pairs],
+    )
+    every = int(runs[0].loss_steps[1] - runs[0].loss_steps[0]) if len(runs[0].loss_steps) > 1 else 1
+    with LogWriter(dst, header, force=True) as w:
+        w.losses(int(runs[0].loss_steps[0]), every, np.concatenate([r.loss_curve for r in runs], axis=1))
+        for t, step in enumerate(runs[0].steps):
+            w.snapshot(int(step), np.concatenate([r.loss[t] for r in runs]), np.concatenate([r.W[t] for r in runs]),
+                       np.concatenate([r.b[t] for r in runs]))
+        w.end("completed", int(runs[0].steps[-1]), 0.0)
+    return dst
+
+
 def render(log, out, **options):
     """animsup.video.render, reporting instead of failing the whole script."""
     try:

@@ -102,7 +102,8 @@ def _have(command: str) -> bool:
 
 def _argv(command: str, log: Path, out_dir: Path) -> list[str]:
     if command == "render":
-        return ["render", str(log), "--out", str(out_dir / "r.png"), "--workers", "1"]
+        # the fixtures hold two sparsities (two groups): a bare "best" would be ambiguous
+        return ["render", str(log), "--out", str(out_dir / "r.png"), "--workers", "1", "--instance", "0"]
     if command == "minima":
         return ["minima", str(log), "--out", str(out_dir / "study"), "--quiet"]
     return [command, str(log)]

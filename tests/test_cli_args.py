@@ -167,7 +167,8 @@ def test_inspect_bad_args(extra, match, capsys):
 
 @pytest.mark.parametrize("extra,match", [
     (["--threshold", "0"], "--threshold must be positive"),
-    (["--instance", "x"], "--instance takes indices or 'best'"),
+    (["--instance", "x"], "--instance takes an index, 'best'"),
+    (["--instance", "best:g2"], "best:g2: no such group; the log's groups: best:g0 (1-S=1), best:g1 (1-S=0.25)"),
     (["--instance", "9"], "instance 9 does not exist"),
 ])
 def test_events_bad_args(extra, match, capsys):
@@ -242,7 +243,10 @@ RENDER_BAD = [
     (["--out", "{d}/x.mp4", "--size", "0x0"], "out of range"),
     (["--out", "{d}/x.mp4", "--size", "abc"], "--size must look like 1280x720"),
     (["--out", "{d}/x.mp4", "--instance", "7"], "instance 7 does not exist"),
-    (["--out", "{d}/x.mp4", "--instance", "worst"], "--instance must be an index or 'best'"),
+    (["--out", "{d}/x.mp4", "--instance", "worst"], "--instance takes an index, 'best'"),
+    (["--out", "{d}/x.mp4", "--instance", "best"], "'best' is ambiguous: the log has 2 groups"),
+    (["--out", "{d}/x.mp4", "--instance", "best:g5"], "best:g5: no such group"),
+    (["--out", "{d}/x.mp4", "--instance", "best:p=0.3"], "no group has 1-S=0.3"),
     (["--out", "{d}/x.mp4", "--workers", "-1"], "--workers must be a whole number >= 0"),
     (["--out", "{d}/x.mp4", "--dpi", "0"], "--dpi must be between"),
     (["--out", "{d}/x.mp4", "--smooth", "0"], "--smooth must be a whole number"),
@@ -256,7 +260,8 @@ def test_render_bad_args(extra, match, tmp_path, capsys):
     log = tmp_path / "run.jsonl"
     shutil.copy(GOLDEN, log)
     (tmp_path / "afile").write_text("x")
-    argv = ["render", str(log), *[a.format(d=tmp_path, log=log) for a in extra], "--quiet"]
+    pick = [] if "--instance" in extra else ["--instance", "0"]  # the golden log has two groups: 'best' is ambiguous
+    argv = ["render", str(log), *[a.format(d=tmp_path, log=log) for a in extra], *pick, "--quiet"]
     _fails(argv, capsys, match=match, cwd_files=tmp_path)
     assert log.read_bytes() == GOLDEN.read_bytes()
 

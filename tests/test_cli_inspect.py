@@ -40,7 +40,11 @@ def test_inspect_json_reports_shapes(tmp_path, capsys):
     assert g0["shape"] == "pentagon" and g0["represented"] == [0, 1, 2, 3, 4]
     assert np.allclose(g0["dimensionality"], 0.4, atol=1e-5)
     assert g1["shape"] == "square" and g1["represented"] == [0, 1, 2, 3]
-    assert r["instances"][1]["loss_smoothed"] == pytest.approx(0.11, rel=1e-5)
+    assert r["instances"][1]["final_loss"] == pytest.approx(0.11, rel=1e-5)  # last 5% of 100 steps: step 100
+    # one group (same 1-S and importance); instance 0 has the lower final loss
+    assert [(g["group"], g["instances"], g["best"]) for g in r["groups"]] == [("g0", [0, 1], 0)]
+    assert r["groups"][0]["final_loss"] == {"0": pytest.approx(0.1, rel=1e-5), "1": pytest.approx(0.11, rel=1e-5)}
+    assert [row["best_in_group"] for row in r["instances"]] == [True, False]
 
 
 def test_inspect_at_step_and_instance_selection(tmp_path, capsys):
@@ -51,7 +55,7 @@ def test_inspect_at_step_and_instance_selection(tmp_path, capsys):
     assert r["instances"][0]["geometry"]["shape"] == "square"  # norm 0.5 > 0.4
     assert main(["inspect", str(log), "--json", "--at", "60"]) == 0
     r = json.loads(capsys.readouterr().out)
-    assert r["instances"][1]["geometry"]["shape"] == "nothing"  # norm 0.5 is not > 0.5
+    assert r["instances"][1]["geometry"]["shape"] == "not learned"  # norm 0.5 is not > 0.5
 
 
 def test_inspect_text(tmp_path, capsys):

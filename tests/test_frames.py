@@ -18,8 +18,10 @@ def test_scan_log_extremes_and_best_instance(tmp_path, write_pentagon):
     np.testing.assert_allclose(s.w_max, np.abs(Ws).max(axis=(0, 2, 3)), rtol=1e-6)
     np.testing.assert_allclose(s.norm_max, np.linalg.norm(Ws, axis=2).max(axis=(0, 2)), rtol=1e-6)
     assert s.loss_source == "loss records" and s.loss.n_points == 30
-    # instance 0 has the lowest loss (loss grows with the instance index)
-    assert fr.choose_instances(s, "best") == (0,)
+    # each instance has its own 1-S: three groups, so a bare "best" is ambiguous and lists them
+    with pytest.raises(AnimsupError, match=r"3 groups .* best:g0 \(1-S=0.05\), best:g1 \(1-S=0.1\), best:g2"):
+        fr.choose_instances(s, "best")
+    assert fr.choose_instances(s, "best:g1") == (1,) and fr.choose_instances(s, "best:p=0.15") == (2,)
     assert fr.choose_instances(s, 2) == (2,)
     assert fr.choose_instances(s, grid=True) == (0, 1, 2)
     with pytest.raises(AnimsupError, match="instance 3 does not exist"):

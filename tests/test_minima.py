@@ -20,7 +20,7 @@ def final_W(kind):
     W = np.zeros((2, N))
     if kind == "pentagon":
         W[:, :5] = geometry.polygon(5, 1.1)
-        W[:, 6] = 0.35 * geometry.polygon(5, 1.0)[:, 1]  # a weak feature on vertex 1's line
+        W[:, 6] = 0.35 * geometry.polygon(5, 1.0)[:, 1]  # a faint feature on vertex 1's line
     else:
         W[:, [0, 1, 2, 3, 5, 7]] = geometry.polygon(6, 1.0)
     return W
@@ -51,7 +51,7 @@ def test_outcomes_and_classes(tmp_path):
     np.testing.assert_allclose([o.final_loss for o in outcomes], tail, rtol=1e-5)
     assert [o.outcome for o in outcomes] == ["pentagon {0-4}", "pentagon {0-4}", "hexagon {0-3,5,7}",
                                             "pentagon {0-4}", "hexagon {0-3,5,7}"]
-    assert outcomes[0].weak == (6,)
+    assert outcomes[0].faint == (6,) and outcomes[0].weak == ()  # norm 0.35: not represented, listed
     classes = minima.summarize(outcomes)
     assert [(c.name, c.count) for c in classes] == [("pentagon {0-4}", 3), ("hexagon {0-3,5,7}", 2)]
     pent, hexa = tail[[0, 1, 3]].mean(), tail[[2, 4]].mean()
@@ -116,3 +116,47 @@ def test_cli_trains_a_batched_study(tmp_path, capsys):
     assert (out / "run.jsonl").exists() and (out / "gallery.png").exists()
     assert main(args) == 2  # run.jsonl exists: analyse it or --force
     assert "animsup minima" in capsys.readouterr().err
+
+
+def square_log(path, *, importance, config, losses):
+    """Instances that all end as the same square, with these final losses."""
+    k = len(losses)
+    header = make_header(n_features=4, n_hidden=2, model="tied", feature_probability=[0.1] * k, seed=list(range(k)),
+                         importance=importance, config=config)
+    W = np.zeros((2, 4))
+    W[:, [0, 2, 1, 3]] = geometry.polygon(4)
+    with LogWriter(path, header) as w:
+        w.losses(0, 1, np.tile(losses, (11, 1)))
+        w.snapshot(10, losses, np.stack([W] * k), np.zeros((k, 4)))
+        w.end("completed", 10, 1.0)
+    return path
+
+
+def test_runs_that_are_not_comparable_are_never_pooled(tmp_path, capsys):
+    """A notebook-style log (importance 0.9^i, mean loss, adamw) and a seed-002-style log
+    (importance 0.7^i, half-sum, sgd lr 1) that end in the same square: two groups, never one class."""
+    a = square_log(tmp_path / "a.jsonl", importance=0.9 ** np.arange(4),
+                   config={"optimizer": "adamw", "lr": 0.001, "loss_reduction": "mean"}, losses=[0.010, 0.011])
+    b = square_log(tmp_path / "b.jsonl", importance=0.7 ** np.arange(4),
+                   config={"optimizer": "sgd", "lr": 1.0, "loss_reduction": "half-sum"}, losses=[0.025, 0.020])
+    same = square_log(tmp_path / "c.jsonl", importance=0.9 ** np.arange(4),
+                      config={"optimizer": "adamw", "lr": 0.001, "loss_reduction": "mean"}, losses=[0.012])
+    outcomes = minima.analyse_logs([a, b, same])
+    assert [o.group for o in outcomes] == ["g0", "g0", "g1", "g1", "g0"]  # c pools with a
+    np.testing.assert_allclose([o.gap for o in outcomes], [0, 0.1, 0.25, 0, 0.2], atol=1e-6)
+    classes = minima.summarize(outcomes)
+    assert [(c.group, c.name, c.count) for c in classes] == [("g0", "square {0-3}", 3), ("g1", "square {0-3}", 2)]
+    assert all(c.best for c in classes)  # no +28% "gap" between the two squares
+    out = tmp_path / "study"
+    assert main(["minima", str(a), str(b), str(same), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("the inputs hold 2 groups of comparable instances (they differ in importance, "
+                              "loss reduction, optimizer, lr)")
+    assert "g0: importance 0.9^i, loss mean, optimizer adamw, lr 0.001 (3 instances)" in printed
+    assert "g1: importance 0.7^i, loss half-sum, optimizer sgd, lr 1.0 (2 instances)" in printed
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert [(r["id"], r["group"], round(float(r["gap"]), 6)) for r in rows] == [
+        ("0", "g0", 0.0), ("1", "g0", 0.1), ("4", "g0", 0.2), ("3", "g1", 0.0), ("2", "g1", 0.25)]
+    doc = json.loads((out / "results.json").read_text())
+    assert [g["ids"] for g in doc["groups"]] == [[0, 1, 4], [2, 3]]
+    assert {r["suboptimal"] for r in rows} == {"False"}  # each square is the best of its own group

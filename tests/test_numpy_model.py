@@ -104,8 +104,8 @@ def test_blog_gradient_differs_from_the_exact_one():
 
 
 def test_init_per_instance_seed():
-    a = init_params(5, 2, [0, 7], "xavier")
-    b = init_params(5, 2, [7], "xavier")
+    a = init_params(5, 2, [0, 7], "xavier-per-instance")
+    b = init_params(5, 2, [7], "xavier-per-instance")
     np.testing.assert_array_equal(a["W"][1], b["W"][0])
     assert np.all(a["b"] == 0) and abs(a["W"].std() - math.sqrt(2 / 7)) < 0.3
     c = init_params(5, 2, [0], "blog")

@@ -76,11 +76,12 @@ def test_torch_and_numpy_exact_backends_follow_the_same_trajectory(tmp_path):
 
 
 def test_untied_log_has_decoder_and_instance_init_is_independent_of_the_others(tmp_path):
-    res = train(small(model="untied", steps=0 + 5, every=5), tmp_path / "u.jsonl")
+    # (the notebook's init scales with n_instances by design; its per-instance variant does not)
+    res = train(small(model="untied", steps=0 + 5, every=5, init="xavier-per-instance"), tmp_path / "u.jsonl")
     run = read_log(tmp_path / "u.jsonl")
     assert run.W_dec is not None and run.W_dec.shape == run.W.shape
-    alone = read_log(train(small(model="untied", steps=5, every=5, feature_probability=[0.1], seeds=[1]),
-                           tmp_path / "one.jsonl").log_path)
+    alone = read_log(train(small(model="untied", steps=5, every=5, feature_probability=[0.1], seeds=[1],
+                                 init="xavier-per-instance"), tmp_path / "one.jsonl").log_path)
     np.testing.assert_array_equal(alone.W[0, 0], run.W[0, 3])  # seed 1's init, whatever else is in the run
     assert res.status == "completed"
 

@@ -11,7 +11,7 @@ from PIL import Image
 from animsup import encode, video
 from animsup.errors import AnimsupError
 
-SMALL = dict(size="320x180", fps=10, hold=0.5)
+SMALL = dict(instance="best:g0", size="320x180", fps=10, hold=0.5)
 
 
 @pytest.fixture

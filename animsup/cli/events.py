@@ -17,7 +17,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("log", metavar="LOG", help="a run log (.jsonl or .jsonl.gz)")
     p.add_argument(
         "--instance", nargs="+", metavar="I",
-        help="instance indices, or 'best' for the lowest final loss (default: all)",
+        help="instance indices; 'best' (the lowest final loss of each group of comparable instances), "
+             "'best:g<N>' or 'best:p=<1-S>' for one group (default: all)",
     )
     p.add_argument("--threshold", type=float, default=0.5, help="norm above which a feature is represented (default 0.5)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -25,38 +26,22 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def parse_instances(values, n_instances: int, best_of=None) -> list[int] | None:
-    """'--instance 0 3' or '--instance best' → indices (None = all). ``best_of()`` returns the best index."""
+def parse_instances(values, log) -> list[int] | None:
+    """'--instance 0 3', 'best' (the best of each group of comparable instances), 'best:g1' or
+    'best:p=0.05' → indices into the log (None = all); see animsup.ranking."""
+    from animsup import ranking
     from animsup.errors import AnimsupError
 
     if not values:
         return None
-    out = []
-    for v in values:
-        if v == "best":
-            out.append(best_of())
-            continue
-        try:
-            i = int(v)
-        except ValueError:
-            raise AnimsupError(f"--instance takes indices or 'best', got {v!r}") from None
-        if not 0 <= i < n_instances:
-            raise AnimsupError(f"instance {i} does not exist (the log has instances 0..{n_instances - 1})")
-        out.append(i)
+    h = log.header
+    final = ranking.final_loss(log.loss_steps, log.loss_curve)
+    groups = ranking.groups(h)
+    try:
+        out = [i for v in values for i in ranking.resolve(v, groups, final, h.n_instances, one=False)]
+    except AnimsupError as e:
+        raise AnimsupError(f"{log.path}: {e}") from None
     return list(dict.fromkeys(out))
-
-
-def best_instance(run) -> int:
-    """Index (into the log) of the instance with the lowest final loss (mean of the last 5%)."""
-    import numpy as np
-
-    from animsup.cli.inspect import tail_loss
-    from animsup.errors import AnimsupError
-
-    if run.loss_scope != "instance":
-        what = "no loss" if run.loss_scope == "none" else "only one aggregate loss for all instances"
-        raise AnimsupError(f"{run.path}: the log records {what}; 'best' needs a loss per instance: pass --instance N")
-    return int(run.instances[int(np.argmin(tail_loss(run.loss_steps, run.loss_curve)))])
 
 
 def run(args) -> int:
@@ -69,7 +54,7 @@ def run(args) -> int:
     if args.threshold <= 0:
         raise AnimsupError(f"--threshold must be positive, got {args.threshold}")
     log = read_log(args.log)
-    sel = parse_instances(args.instance, log.header.n_instances, lambda: best_instance(log))
+    sel = parse_instances(args.instance, log)
     sel = list(log.instances) if sel is None else sel
     h = log.header
     result = []

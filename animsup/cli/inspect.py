@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-OUTPUT_VERSION = 1
+OUTPUT_VERSION = 2  # 2: final_loss (was loss_smoothed), group, best_in_group, groups
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -22,7 +22,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("log", metavar="LOG", help="a run log (.jsonl or .jsonl.gz)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--at", type=int, metavar="STEP", help="use the last snapshot at or before STEP (default: the final one)")
-    p.add_argument("--instance", type=int, nargs="+", metavar="I", help="only these instances (default: all)")
+    p.add_argument("--instance", nargs="+", metavar="I",
+                   help="only these instances: indices, 'best' (the best of each group of comparable instances), "
+                        "'best:g<N>' or 'best:p=<1-S>' (default: all)")
     p.add_argument("--threshold", type=float, default=0.5, help="norm above which a feature counts as represented (default 0.5)")
     p.set_defaults(func=run)
     return p
@@ -50,49 +52,26 @@ def run(args) -> int:
 # --------------------------------------------------------------------------- collect
 
 
-def tail_loss(loss_steps, loss_curve, fraction: float = 0.05):
-    """Mean loss over the last ``fraction`` of the steps (at least the last point): a final
-    loss that single-batch noise does not move. :param loss_curve: (shape: [L, k]) → [k]"""
-    import numpy as np
-
-    if len(loss_steps) == 0:
-        return None
-    last = loss_steps[-1]
-    keep = loss_steps >= last - fraction * max(last, 1)
-    return np.asarray(loss_curve)[keep].mean(axis=0)
-
-
-def describe_importance(importance) -> str:
-    """"0.9^i", "constant", or the first values."""
-    import numpy as np
-
-    imp = np.asarray(importance, dtype=np.float64)
-    if len(imp) > 1 and np.allclose(imp, imp[0]):
-        return "constant" if imp[0] == 1 else f"constant {imp[0]:g}"
-    if len(imp) > 2 and imp[0] == 1 and np.all(imp > 0):
-        base = imp[1]
-        if np.allclose(imp, base ** np.arange(len(imp)), rtol=1e-4):
-            return f"{base:.4g}^i"
-    shown = ", ".join(f"{v:.3g}" for v in imp[:6])
-    return f"[{shown}{', ...' if len(imp) > 6 else ''}]"
-
-
 def _uniform_or_list(row):
     """One float when every feature shares the value, else the list (one per feature)."""
     return float(row[0]) if (row == row[0]).all() else [float(v) for v in row]
 
 
 def inspect_log(path, *, at: int | None = None, instances=None, threshold: float = 0.5) -> dict:
-    """Stream a log once and return the report as a JSON-ready dict."""
+    """Stream a log once and return the report as a JSON-ready dict.
+
+    ``instances``: indices or ``--instance`` specs ("best", "best:g1", "best:p=0.05"; see
+    animsup.ranking); None for all. Final losses and groups always cover every instance."""
     import numpy as np
 
-    from animsup import geometry
+    from animsup import geometry, ranking
     from animsup.errors import AnimsupError
     from animsup.runlog import open_log
 
     n_snapshots, chosen, last_step = 0, None, None
-    loss_steps, loss_rows, loss_every = [], [], None
-    with open_log(path, instances) as reader:
+    loss_every = None
+    fine, coarse = ranking.FinalLoss(), ranking.FinalLoss()
+    with open_log(path) as reader:
         h = reader.header
         for kind, _, item in reader.iter_all():
             if kind == "snapshot":
@@ -100,40 +79,55 @@ def inspect_log(path, *, at: int | None = None, instances=None, threshold: float
                 last_step = item.step if last_step is None else max(last_step, item.step)
                 if at is None or item.step <= at:
                     chosen = item
+                    if item.loss is not None:  # loss_scope "none": snapshots carry no loss
+                        coarse.add([item.step], np.asarray(item.loss).reshape(1, -1))
             elif len(item[0]):
-                loss_steps.append(item[0])
-                loss_rows.append(item[1])
+                if at is not None:
+                    keep = item[0] <= at
+                    if keep.any():
+                        fine.add(item[0][keep], item[1][keep])
+                else:
+                    fine.add(item[0], item[1])
                 last_step = int(item[0][-1]) if last_step is None else max(last_step, int(item[0][-1]))
                 if len(item[0]) > 1:
                     loss_every = int(item[0][1] - item[0][0])
-        end, sel, truncated = reader.end, reader.instances, reader.truncated
+        end, truncated = reader.end, reader.truncated
+        resumes = list(getattr(reader, "resumes", []))
     if chosen is None:
         if n_snapshots and at is not None:
             raise AnimsupError(f"{path}: no snapshot at or before step {at}")
         raise AnimsupError(f"{path}: the log has no snapshots yet")
-    ls = np.concatenate(loss_steps) if loss_steps else np.zeros(0, dtype=np.int64)
-    lc = np.concatenate(loss_rows) if loss_rows else np.zeros((0, len(sel)))
-    if at is not None and len(ls):
-        lc, ls = lc[ls <= chosen.step], ls[ls <= chosen.step]
-    smooth = tail_loss(ls, lc)
     per_instance = h.loss_scope == "instance"  # else one aggregate number (or none) for all instances
+    final = (fine.value() if fine.last_step is not None else coarse.value()) if per_instance else None
+    groups = ranking.groups(h)
+    if instances is None:
+        sel = list(range(h.n_instances))
+    else:
+        try:
+            sel = [i for spec in instances for i in ranking.resolve(spec, groups, final, h.n_instances, one=False)]
+        except AnimsupError as e:
+            raise AnimsupError(f"{path}: {e}") from None
+        sel = list(dict.fromkeys(sel))
     if end is not None:
         last_step = max(last_step, int(end.get("step", last_step)))
 
     inst = []
-    for k, i in enumerate(sel):
-        geo = geometry.describe(chosen.W[k], threshold)
+    for i in sel:
+        geo = geometry.describe(chosen.W[i], threshold)
+        g = ranking.group_of(groups, i)
         row = {
             "index": i,
+            "group": g.name,
+            "best_in_group": final is not None and g.best(final) == i,
             "feature_probability": _uniform_or_list(h.feature_probability[i]),
             "probability_text": h.probability_text(i),
             "seed": h.seed[i],
-            "loss": float(chosen.loss[k]) if per_instance else None,
-            "loss_smoothed": None if smooth is None or not per_instance else float(smooth[k]),
+            "loss": float(chosen.loss[i]) if per_instance else None,
+            "final_loss": None if final is None else ranking._num(final[i]),
             "geometry": geo.to_dict(),
         }
         if chosen.W_dec is not None:
-            row["decoder_norms"] = [round(float(v), 6) for v in geometry.feature_norms(chosen.W_dec[k])]
+            row["decoder_norms"] = [round(float(v), 6) for v in geometry.feature_norms(chosen.W_dec[i])]
         inst.append(row)
     rows = h.importance[list(sel)]
     shared = bool((rows == rows[:1]).all())
@@ -146,20 +140,25 @@ def inspect_log(path, *, at: int | None = None, instances=None, threshold: float
         "n_hidden": h.n_hidden,
         "n_instances": h.n_instances,
         "importance": imp if shared else [[float(v) for v in row] for row in rows],
-        "importance_text": "unknown (1 assumed)" if h.assumed("importance") else describe_importance(imp) if shared else "per instance",
+        "importance_text": ("unknown (1 assumed)" if h.assumed("importance")
+                            else ranking.describe_importance(imp) if shared else "per instance"),
         "loss_scope": h.loss_scope,
-        "aggregate_loss": float(chosen.loss[0]) if h.loss_scope == "aggregate" else None,
+        "aggregate_loss": float(np.asarray(chosen.loss).reshape(-1)[0]) if h.loss_scope == "aggregate" else None,
         "importance_source": h.raw.get("importance_source"),
         "config": h.config,
         "status": end["status"] if end else "unfinished",
         "truncated": truncated,
         "steps": last_step,
-        "planned_steps": h.config.get("steps"),
-        "wall_seconds": end.get("wall_seconds") if end else None,
+        # a resumed run's total is its last resume record's (the header keeps the first session's)
+        "planned_steps": resumes[-1].get("steps", h.config.get("steps")) if resumes else h.config.get("steps"),
+        "resumed_from": [r.get("from_step", r.get("step")) for r in resumes],
+        "wall_seconds": end.get("wall_seconds") if end else None,  # of the last session only
         "snapshots": n_snapshots,
         "loss_every": loss_every,
         "at_step": chosen.step,
         "threshold": threshold,
+        "final_loss_definition": f"mean of the logged losses in the last {100 * ranking.TAIL:g}% of the steps",
+        "groups": ranking.group_report(groups, final),
         "instances": inst,
     }
 
@@ -175,6 +174,11 @@ def format_report(r: dict) -> str:
         status += "; last line incomplete, ignored"
     planned = f" of {r['planned_steps']:,}" if isinstance(r.get("planned_steps"), int) else ""
     wall = f" in {r['wall_seconds']:.1f} s" if r.get("wall_seconds") else ""
+    if r.get("resumed_from"):
+        last = r["resumed_from"][-1]
+        times = len(r["resumed_from"])
+        wall = (f", resumed {times} time{'s' * (times != 1)} (last from step {last:,}"
+                + (f"; that session took {r['wall_seconds']:.1f} s)" if r.get("wall_seconds") else ")"))
     imp = r["importance_text"] + (f" ({r['importance_source']})" if r.get("importance_source") else "")
     lines = [
         f"{r['log']}",
@@ -187,6 +191,7 @@ def format_report(r: dict) -> str:
         f"  geometry at step {r['at_step']:,} (represented: norm > {r['threshold']:g})",
         "",
     ]
+    lines += _format_groups(r)
     for row in r["instances"]:
         lines += _format_instance(row, r["n_features"])
     return "\n".join(lines) + "\n"
@@ -198,36 +203,49 @@ def _loss_scope_text(r: dict) -> str:
     return f"one aggregate loss for all instances, {r['aggregate_loss']:.5g} at step {r['at_step']:,}"
 
 
+def _format_groups(r: dict) -> list[str]:
+    """One line per group of comparable instances: its best instance and final loss."""
+    groups = r["groups"]
+    if not groups or groups[0]["best"] is None:
+        return ["  no loss per instance recorded: no best instance", ""]
+    out = [f"  final loss = {r['final_loss_definition']}; best = lowest final loss within a group"
+           + (f" ({len(groups)} groups: 1-S or importance differ)" if len(groups) > 1 else "")]
+    for g in groups:
+        b = g["best"]
+        loss = g["final_loss"][str(b)]
+        loss = f"{loss:.5g}" if isinstance(loss, float) else loss
+        out.append(f"  {g['group']} {g['label']}: {len(g['instances'])} instance{'s' * (len(g['instances']) != 1)}, "
+                   f"best {b} (final loss {loss})")
+    return out + [""]
+
+
 def _format_instance(row: dict, n_features: int) -> list[str]:
     g = row["geometry"]
-    smooth = f" (last 5%: {row['loss_smoothed']:.5g})" if row.get("loss_smoothed") is not None else ""
+    final = row.get("final_loss")
+    final = "" if final is None else f", final loss {final:.5g}" if isinstance(final, float) else f", final loss {final}"
+    best = ", best in group" if row.get("best_in_group") else ""
     seed = "unknown" if row["seed"] is None else row["seed"]
-    loss = "" if row["loss"] is None else f"  loss {row['loss']:.5g}{smooth}"
-    head = f"instance {row['index']}  {row['probability_text']} seed={seed}{loss}"
+    loss = "" if row["loss"] is None else f"  loss at snapshot {row['loss']:.5g}{final}"
+    head = f"instance {row['index']} ({row['group']}{best})  {row['probability_text']} seed={seed}{loss}"
     rep = g["represented"]
     dpf = g["dims_per_feature"]
-    shape = ""
-    if g["shape"] is not None:
-        shape = g["shape"] + (f" (regularity {g['regularity']:.2f})" if g["regularity"] is not None else "") + ", "
-    out = [head, f"  {shape}{len(rep)} of {n_features} features represented"
+    out = [head, f"  {g['label']}, {len(rep)} of {n_features} features represented"
            + (f", {dpf:.3g} dimensions per feature" if dpf is not None else "")]
+    if len(g["groups"]) > 1:
+        out.append("  groups (orthogonal spans): " + "; ".join(
+            f"{gr['name']} {{{','.join(map(str, gr['features']))}}}" for gr in g["groups"]))
+    role = {s["feature"]: f"stacked on {s['vertex']}" for s in g["stacked"]}
+    role |= {w["feature"]: "weak extra" + (f" on {w['vertex']}'s line" if w["vertex"] is not None else "") for w in g["weak"]}
     if rep:
-        if g["shape"] is not None:
-            ang = dict(zip(g["order"], g["angles"]))
-            out.append("  feature   norm      D  angle")
-            order = list(g["order"]) + [f for f in rep if f not in ang]
-            stacked = {s["feature"]: s["vertex"] for s in g["stacked"]}
-            for f in order:
-                where = f"{ang[f]:6.1f}°" if f in ang else f"stacked on {stacked.get(f)}"
-                out.append(f"  {f:7d}  {g['norms'][f]:5.3f}  {g['dimensionality'][f]:5.3f}  {where}")
-            if g["gaps"] and len(g["gaps"]) > 1:
-                out.append("  gaps " + " ".join(f"{x:.0f}°" for x in g["gaps"]))
-        else:
-            out.append("  feature   norm      D")
-            for f in rep:
-                out.append(f"  {f:7d}  {g['norms'][f]:5.3f}  {g['dimensionality'][f]:5.3f}")
-    for w in g.get("weak", []):
+        ang = dict(zip(g["order"], g["angles"]))
+        out.append("  feature   norm      D  " + ("angle" if ang else "role"))
+        for f in list(g["order"]) + [f for f in rep if f not in g["order"]]:
+            where = f"{ang[f]:6.1f}°" if f in ang else role.get(f, "vertex")
+            out.append(f"  {f:7d}  {g['norms'][f]:5.3f}  {g['dimensionality'][f]:5.3f}  {where}")
+        if g["gaps"] and len(g["gaps"]) > 1:
+            out.append("  gaps " + " ".join(f"{x:.0f}°" for x in g["gaps"]))
+    for w in g.get("faint", []):
         on = f", on vertex {w['vertex']}'s line" if w["vertex"] is not None else ""
-        out.append(f"  weak feature {w['feature']}: norm {w['norm']:.2f}{on}")
+        out.append(f"  faint feature {w['feature']} (not represented): norm {w['norm']:.2f}{on}")
     out.append("")
     return out

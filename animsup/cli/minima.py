@@ -3,8 +3,10 @@ batched run (any training option, e.g. ``--n-features 32 --n-hidden 2 --importan
 or analyses existing logs (``animsup minima LOG... --out DIR``), then writes into --out:
 results.csv and results.json (per instance: final loss, shape, represented features),
 gallery.png (one panel per seed, sorted by loss, suboptimal ones in red), and with --render
-videos of the worst (or chosen) instances. Prints each outcome class with its count, mean and
-min loss and its loss gap to the best class.
+videos of the worst (or chosen) instances. Prints, for each group of comparable instances
+(same n, m, model, 1-S, importance, loss reduction, data recipe and optimiser: inputs that differ
+are split, and the summary says so), each outcome class with its count, mean and min loss and its
+loss gap to the best class of its group.
 """
 
 from __future__ import annotations
@@ -59,15 +61,19 @@ def run(args) -> int:
         logs = [_train(args, enabled)]
     outcomes = minima.analyse_logs(logs, threshold=args.threshold)
     chosen = _chosen(outcomes, args)  # a bad --render-instances id fails before anything is written
+    groups = minima.assign_groups(outcomes)
     classes = minima.summarize(outcomes)
     minima.write_results(outcomes, classes, args.out, extra={"logs": logs, "threshold": args.threshold})
     gallery = os.path.join(args.out, "gallery.png")
-    minima.draw_gallery(outcomes, gallery, title=_title(logs))
-    print(minima.format_summary(classes, len(outcomes)))
+    minima.draw_gallery(outcomes, gallery, title=_title(logs, groups))
+    note = minima.split_note(groups)
+    if note:
+        print(note + "\n")
+    print(minima.format_summary(classes, len(outcomes), groups=groups))
     shapes = minima.shape_summary(outcomes)
     if len(shapes) < len(classes):
         print()
-        print(minima.format_summary(shapes, len(outcomes), title="shape"))
+        print(minima.format_summary(shapes, len(outcomes), title="shape", groups=groups))
     print(f"\nwrote {os.path.join(args.out, 'results.csv')}, results.json, gallery.png")
 
     for o in chosen:
@@ -129,7 +135,7 @@ def _render(outcome, path, progress) -> None:
     render(outcome.log, path, instance=outcome.index, annotate=True, progress=progress)
 
 
-def _title(logs) -> str:
+def _title(logs, groups=()) -> str:
     from animsup.runlog import read_header
 
     h = read_header(logs[0])
@@ -138,7 +144,10 @@ def _title(logs) -> str:
     for key in ("optimizer", "gradient", "lr", "steps"):
         if c.get(key) is not None:
             parts.append(f"{key} {c[key]}")
-    return ", ".join(parts) + ("" if len(logs) == 1 else f" (+{len(logs) - 1} logs)") + "\nsorted by final loss; red: not the best outcome"
+    split = f"; {len(groups)} groups compared separately: " + "; ".join(f"{g.name} {g.label}" for g in groups) \
+        if len(groups) > 1 else ""
+    return (", ".join(parts) + ("" if len(logs) == 1 else f" (+{len(logs) - 1} logs)") + split
+            + "\nsorted by final loss; red: not the best outcome of its group")
 
 
 def _slug(text) -> str:

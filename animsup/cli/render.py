@@ -29,7 +29,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
 
     d = RenderConfig.__dataclass_fields__
     v = parser.add_argument_group("what to show")
-    v.add_argument("--instance", default=d["instance"].default, metavar="I|best", help=_help("instance"))
+    v.add_argument("--instance", default=d["instance"].default, metavar="I|best|best:GROUP", help=_help("instance"))
     v.add_argument("--grid", action="store_true", help=_help("grid"))
     v.add_argument("--panels", default="", metavar="LIST", help=_help("panels") + ": " + _panel_names())
     v.add_argument("--smooth", type=int, default=None, metavar="N", help=_help("smooth"))

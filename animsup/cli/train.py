@@ -45,7 +45,10 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     m.add_argument("--model", default=d.model, choices=c.MODELS,
                    help="tied: ReLU(WᵀWx+b); untied: ReLU(W_decᵀW_enc x+b); linear: WᵀWx+b; neuron: ReLU(WᵀReLU(Wx)+b)")
     m.add_argument("--init", default=d.init, choices=c.INITS,
-                   help="xavier: normal W, zero b (the paper's notebook); blog: W, b ~ U[0, 0.001) (seed 002)")
+                   help="notebook: the paper's notebook, W ~ N(0, 2/(m(n + n_instances))), b = 0 (xavier_normal_ "
+                        "on the whole [n_instances, n, m] tensor: the scale depends on how many instances are "
+                        "trained together); xavier-per-instance: W ~ N(0, 2/(n + m)) per instance, b = 0; "
+                        "blog: W, b ~ U[0, 0.001) (seed 002)")
     data = parser.add_argument_group("data and loss")
     data.add_argument("--feature-probability", "-p", type=_grid, nargs="+", default=None,
                       metavar="P", help="1 - S: probability that a feature is non-zero; one instance group per value "
@@ -265,25 +268,38 @@ def _refuse_options_with_resume(args) -> None:
 
 def summary(result, max_groups: int = 40) -> str:
     """A one-screen summary: status, time, log, and per instance group (instances that differ only
-    by seed) the best/median/worst loss; at most ``max_groups`` groups are listed."""
+    by seed) the best/median/worst final loss (animsup.ranking.final_loss, read back from the log);
+    at most ``max_groups`` groups are listed."""
     import numpy as np
 
     cfg = result.config
     k = cfg.n_instances
-    rate = result.step / result.wall_seconds if result.wall_seconds > 0 else float("nan")
+    start = getattr(result, "start_step", 0)
+    done = result.step - start  # a resumed run counts only this session's steps
+    rate = done / result.wall_seconds if result.wall_seconds > 0 else float("nan")
+    took = f": {done} steps from step {start} in {result.wall_seconds:.1f} s" if start else f" in {result.wall_seconds:.1f} s"
     lines = [
-        f"{result.status} at step {result.step} of {cfg.steps} in {result.wall_seconds:.1f} s "
+        f"{result.status} at step {result.step} of {cfg.steps}{took} "
         f"({rate:,.0f} steps/s, {k} instance{'s' * (k != 1)} of {cfg.model} n={cfg.n_features} m={cfg.n_hidden}, "
         f"{cfg.resolved_backend()}/{result.device})",
         f"log: {result.log_path}",
     ]
-    loss = np.asarray(result.final_loss, dtype=np.float64)
+    from animsup import ranking
+    from animsup.errors import AnimsupError
+
+    try:  # the final loss every command uses (animsup.ranking), not the last snapshot's batch
+        final = ranking.log_final_loss(result.log_path)
+    except (AnimsupError, OSError):
+        final = None
+    final = result.final_loss if final is None or len(final) != k else final
+    loss = np.asarray(final, dtype=np.float64)
     # a staged run reports the 1 - S it ended with (its last stage)
     imp, prob = cfg.importance_matrix(), cfg.probability_matrix(len(cfg.stages) - 1 if cfg.stages else None)
     groups: dict = {}
     for i in range(k):  # instances that differ only by seed, in order of first appearance
         groups.setdefault((imp[i].tobytes(), prob[i].tobytes()), []).append(i)
     show_r = cfg.last_importance is not None
+    lines.append(f"final loss (mean of the last {100 * ranking.TAIL:g}% of the steps), compared within each group:")
     lines.append((f"{'I_n/I_1':>8}  " if show_r else "") +
                  f"{'1-S':>8}  {'best seed':>9}  {'best loss':>10}  {'median':>10}  {'worst':>10}  features > 0.5 (best seed)")
     seeds = cfg.instance_seeds()
@@ -292,7 +308,7 @@ def summary(result, max_groups: int = 40) -> str:
             lines.append(f"... {len(groups) - max_groups} more groups")
             break
         row = loss[members]
-        best = members[int(np.nanargmin(row))] if np.isfinite(row).any() else members[0]
+        best = members[ranking.argbest(row)]
         feats = ""
         if result.W is not None:
             from animsup.geometry import describe

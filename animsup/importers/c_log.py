@@ -16,7 +16,7 @@ The C log does not say the importance, the feature probability or the seed: the 
 is ``importance`` ** i (seed 002 uses 0.7 for n = 5 and 0.9 for n = 32), the probability is
 ``feature_probability``, the seed is ``seed`` (the program's srandom seed if known, else null),
 and the header records that these were assumed.
-A NaN loss or weight ends the log with status "diverged"; a file cut off mid-block keeps
+A NaN or inf loss or weight ends the log with status "diverged" (the note names which); a file cut off mid-block keeps
 what is complete and ends "interrupted"; anything else malformed is an error naming the line.
 """
 
@@ -211,11 +211,13 @@ def convert(
             writer.snapshot(step, [loss], W[None], b[None])
             pending, n_snap = None, n_snap + 1
 
+        bad_loss = "NaN"
         records = parse(src, progress)
         for kind, a, v in records:
             if kind == "loss":
                 last_run = a
                 if not math.isfinite(v):
+                    bad_loss = _nonfinite(v)
                     continue  # the end record ("diverged") follows
                 losses.append(v)
                 n_loss, last_loss = n_loss + 1, v
@@ -239,7 +241,8 @@ def convert(
                     raise AnimsupError(f"{src}: run {a}: W is {W.shape[0]}x{W.shape[1]}, earlier blocks were {shape[0]}x{shape[1]}")
                 if not (np.isfinite(W).all() and np.isfinite(b).all()):
                     status = "diverged"
-                    notes.append(f"NaN in the weights after run {a}: stopped there (status diverged)")
+                    notes.append(f"{_nonfinite(np.concatenate([W.ravel(), b.ravel()]))} in the weights after run {a}: "
+                                 "stopped there (status diverged)")
                     records.close()
                     break
                 if pending is not None:  # two block groups without a run between them
@@ -250,7 +253,7 @@ def convert(
             else:  # end
                 if a == "diverged" and status != "diverged":
                     status = "diverged"
-                    notes.append(f"NaN loss at run {last_run}: stopped there (status diverged)")
+                    notes.append(f"{bad_loss} loss at run {last_run}: stopped there (status diverged)")
                 elif a == "interrupted":
                     status = "interrupted"
                     notes.append(f"the file ends mid-run or mid-block at line {v}: imported what is complete")
@@ -265,6 +268,15 @@ def convert(
         writer.end(status, end_step, seconds if seconds is not None else 0.0, source_wall_seconds=seconds)
         writer.close()
     return ImportResult(os.fspath(out_path), status, shape[1], shape[0], end_step, n_snap, n_loss, notes)
+
+
+def _nonfinite(values) -> str:
+    """How to name the first non-finite value: "NaN", "inf" or "-inf" (C prints all three)."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    bad = v[~np.isfinite(v)]
+    if not len(bad) or np.isnan(bad[0]):
+        return "NaN"
+    return "inf" if bad[0] > 0 else "-inf"
 
 
 def _config(src, shape, importance, feature_probability, seed) -> dict:

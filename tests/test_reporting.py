@@ -1,0 +1,76 @@
+"""What animsup reports must not contradict what happened: resumed runs, diverging runs,
+non-finite values in imported logs (issue 10, section 5)."""
+
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+
+from animsup import importers
+from animsup.cli import main
+
+C_LOG = Path(__file__).parent / "data" / "c_log"
+TINY = ["--backend", "numpy", "--batch-size", "16", "--snapshots", "5", "-q"]
+
+
+def test_resumed_run_reports_its_new_total_and_this_sessions_rate(tmp_path, capsys):
+    log = str(tmp_path / "r.jsonl")
+    assert main(["train", "--steps", "40", "--out", log, *TINY]) == 0
+    assert main(["train", "--resume", log, "--steps", "60"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("completed at step 60 of 60: 20 steps from step 40 in ")
+    assert main(["inspect", log, "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert (r["steps"], r["planned_steps"], r["resumed_from"]) == (60, 60, [40])
+    assert main(["inspect", log]) == 0
+    text = capsys.readouterr().out
+    assert "steps 60 of 60, resumed 1 time (last from step 40" in text and "of 40" not in text
+
+
+def test_a_diverging_run_prints_one_clear_line_and_no_numpy_warnings(tmp_path, capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy RuntimeWarning would fail the run
+        rc = main(["train", "--optimizer", "sgd", "--lr", "1e6", "--steps", "200", "--out", str(tmp_path / "d.jsonl"),
+                   *TINY])
+    err = capsys.readouterr().err
+    assert rc == 3 and err.count("\n") == 1 and "training diverged" in err and "overflow" not in err
+
+
+@pytest.mark.parametrize("token,name", [("inf", "inf"), ("-inf", "-inf"), ("nan", "NaN")])
+def test_c_log_importer_names_the_non_finite_value(tmp_path, token, name):
+    text = (C_LOG / "nan.log").read_text().replace("L: nan", f"L: {token}")
+    src = tmp_path / "x.log"
+    src.write_text(text)
+    res = importers.convert("c-log", src, tmp_path / "x.jsonl")
+    assert res.status == "diverged" and any(n.startswith(f"{name} loss at run") for n in res.notes), res.notes
+
+
+def test_c_log_importer_says_inf_for_an_infinite_weight(tmp_path):
+    lines = (C_LOG / "small.log").read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("W: [")) + 1
+    lines[at] = lines[at].replace("0.500", "inf", 1)
+    src = tmp_path / "w.log"
+    src.write_text("".join(lines))
+    res = importers.convert("c-log", src, tmp_path / "w.jsonl")
+    assert res.status == "diverged" and any(n.startswith("inf in the weights after run") for n in res.notes), res.notes
+
+
+def test_clustered_event_captions_merge_stay_readable_and_leave_the_final_hold():
+    import numpy as np
+
+    from animsup.frames import CAPTION_SECONDS, event_captions, poster_key
+
+    fps = 30
+    frame_steps = np.unique(np.geomspace(1, 4000, 200).round())  # log-spaced snapshots
+    events = [(60, "join", "feature 3 joins"), (64, "join", "feature 4 joins"), (70, "shape", "square → pentagon"),
+              (900, "loss_drop", "loss drops 20%"), (3990, "join", "feature 5 joins")]
+    caps = event_captions(events, frame_steps, fps)
+    shown = [c for c in dict.fromkeys(caps) if c]
+    assert shown[0] == "1–3. steps 60–70: feature 3 joins; feature 4 joins; square → pentagon"  # merged
+    # the last two are 36 frames apart on this log-spaced axis (< 1.5 s): one caption, up to the last frame
+    assert shown[1:] == ["4–5. steps 900–3,990: loss drops 20%; feature 5 joins"]
+    assert caps.count(shown[0]) >= CAPTION_SECONDS * fps  # no flashing: it stays CAPTION_SECONDS
+    assert caps[-1] == ""  # the final frame (and so the final hold) carries no earlier step's caption
+    key = poster_key(events)
+    assert key.startswith("events: 1. step 60: feature 3 joins; 2. step 64") and len(key) <= 110
