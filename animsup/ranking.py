@@ -254,7 +254,7 @@ def resolve(spec, groups_: list[Group], losses, n_instances: int, *, one: bool =
     if text != "best" and not text.startswith("best:"):
         raise AnimsupError(f"--instance takes an index, 'best', 'best:g<N>' or 'best:p=<1-S>', got {spec!r}")
     if losses is None or len(losses) != n_instances:
-        raise AnimsupError("the log records no loss per instance, so there is no best instance: pass an index")
+        raise AnimsupError("the log records no loss per instance, so there is no best instance; pass --instance N")
     if text.startswith("best:"):
         return [parse_group(text[5:], groups_).best(losses)]
     if len(groups_) == 1 or not one:

@@ -6,13 +6,16 @@ import pytest
 from animsup.runlog import LogWriter, make_header
 
 
-def write_pentagon(path, *, T=20, n=5, m=2, k=1, model="tied", loss_rows=0, radius=1.2, seed=0, scale=1.0):
+def write_pentagon(path, *, T=20, n=5, m=2, k=1, model="tied", loss_rows=0, radius=1.2, seed=0, scale=1.0,
+                   feature_probability=None):
     """A rotating, growing pentagon: feature i at angle 2πi/5 + t, radius t·radius (features >= 5 stay near 0),
-    everything times ``scale`` (0: an all-zero W).
+    everything times ``scale`` (0: an all-zero W). Instance i has 1-S = 0.05·(i+1) (a sweep: one group
+    per instance), or ``feature_probability`` for all (one group of seeds, so 'best' is defined).
 
     Returns the W array written, (shape: [T, k, m, n])."""
     rng = np.random.default_rng(seed)
-    hdr = make_header(n_features=n, n_hidden=m, model=model, feature_probability=[0.05 * (i + 1) if k <= 20 else (i + 1) / k for i in range(k)],
+    hdr = make_header(n_features=n, n_hidden=m, model=model, feature_probability=[feature_probability if feature_probability is not None
+                                                                           else 0.05 * (i + 1) if k <= 20 else (i + 1) / k for i in range(k)],
                       seed=list(range(k)), importance=(0.9 ** np.arange(n)).tolist(), config={"importance": 0.9})
     Ws = np.zeros((T, k, m, n), np.float32)
     with LogWriter(path, hdr, force=True) as w:

@@ -139,7 +139,7 @@ def test_any_source_api(tmp_path):
     hist = np.stack([pent * s for s in (0.1, 0.5, 1.0)])[:, None]  # [T, 1, 2, 5]
     assert animsup.describe(pent).shape == "pentagon"
     assert animsup.describe(hist).shape == "pentagon"
-    assert animsup.describe(hist, step=0).shape == "nothing"
+    assert animsup.describe(hist, step=0).shape == "not learned"
     s = animsup.summary(hist, loss=[0.3, 0.2, 0.1])
     assert s["instances"][0]["geometry"]["shape"] == "pentagon" and s["instances"][0]["loss"] == pytest.approx(0.1)
     path = animsup.from_arrays(hist, path=tmp_path / "p.jsonl").path

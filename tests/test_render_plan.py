@@ -19,7 +19,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 @pytest.fixture
 def log(tmp_path, write_pentagon):
     path = tmp_path / "run.jsonl"
-    write_pentagon(path, T=12, k=2, loss_rows=2)
+    write_pentagon(path, T=12, k=2, loss_rows=2, feature_probability=0.05)  # two seeds of one group
     return path
 
 
@@ -48,7 +48,7 @@ def test_config_normalises_and_round_trips():
     (dict(grid=True, annotate=True), "cannot be combined with --grid"),
     (dict(preset="turbo"), "unknown --preset"),
     (dict(workers=-1), "--workers must be a whole number >= 0"),
-    (dict(instance="worst"), "--instance must be an index or 'best'"),
+    (dict(instance="worst"), "--instance takes an index, 'best'"),
     (dict(backend="gpu"), "unknown encoder backend"),
 ])
 def test_config_rejects_bad_values_in_one_line(kw, msg):

@@ -33,7 +33,7 @@ def test_staged_run_equals_autograd_with_a_new_adamw_per_stage(tmp_path):
     cfg = staged()
     res = train(cfg, tmp_path / "s.jsonl")
     assert res.status == "completed"
-    init = init_params(6, 2, cfg.instance_seeds(), "xavier", untied=True)
+    init = init_params(6, 2, cfg.instance_seeds(), cfg.init, untied=True)
     W, b, Wd = (torch.from_numpy(init[k]).clone().requires_grad_() for k in ("W", "b", "W_dec"))
     data = Batches(cfg.probability_matrix(0), 6, 32, cfg.seeds, spec=cfg.data_spec(), allow_sparse=False)
     imp = torch.from_numpy(cfg.importance_matrix())
