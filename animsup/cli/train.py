@@ -43,6 +43,8 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
                    help="tied: ReLU(WᵀWx+b); untied: ReLU(W_decᵀW_enc x+b); linear: WᵀWx+b")
     m.add_argument("--init", default=d.init, choices=c.INITS,
                    help="xavier: normal W, zero b (the paper's notebook); blog: W, b ~ U[0, 0.001) (seed 002)")
+    m.add_argument("--init-scale", type=float, default=d.init_scale, metavar="C",
+                   help="multiply the initial W by C (the learning-dynamics runs use 0.1)")
     data = parser.add_argument_group("data and loss")
     data.add_argument("--feature-probability", "-p", type=float, nargs="+", default=d.feature_probability,
                       metavar="P", help="1 - S: probability that a feature is non-zero; one instance group per value")
@@ -115,7 +117,7 @@ def config_from_args(args):
     else:
         seeds = list(args.seeds)
     cfg = TrainConfig(
-        n_features=args.n_features, n_hidden=args.n_hidden, model=args.model, init=args.init,
+        n_features=args.n_features, n_hidden=args.n_hidden, model=args.model, init=args.init, init_scale=args.init_scale,
         feature_probability=list(args.feature_probability), seeds=seeds, importance=_importance(args.importance),
         dataset_size=args.dataset_size, normalize=args.normalize, loss_reduction=args.loss_reduction, l1=args.l1,
         steps=TrainConfig.steps if args.steps is None else args.steps, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
