@@ -1,0 +1,145 @@
+"""Learning dynamics ("energy levels"): n=100 features in m=10 dimensions, importance 1,
+1 - S = 0.45, W initialised at 0.1x the usual scale, AdamW lr 1e-3 with a cosine schedule,
+log-spaced snapshots; every feature's D_i(t) over the loss(t), with the detected level moves
+(animsup.dynamics) and loss drops (on a log-step axis) and how many of them coincide.
+
+The replication set-up (docs/figures.md cites it) runs 100,000 steps; the default here is
+--steps 30000 (the machine is shared), 4 seeds. --quick: n=40, m=5, 3,000 steps, 2 seeds.
+
+Writes to outputs/learning_dynamics/: run.jsonl, dynamics.png (per seed: D_i(t) over loss(t),
+moves and drops marked), dynamics.json (events and counts), and unless --no-video dynamics.mp4.
+
+    .venv/bin/python scripts/learning_dynamics.py [--quick] [--steps N] [--seeds K]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import _common as c
+import numpy as np
+
+
+def config(quick: bool, steps: int | None, seeds: int | None):
+    from animsup.config import TrainConfig
+
+    n, m = (40, 5) if quick else (100, 10)
+    return TrainConfig(
+        n_features=n, n_hidden=m, model="tied", init="xavier", init_scale=0.1, feature_probability=[0.45],
+        seeds=list(range(seeds or (2 if quick else 4))), importance="constant",
+        steps=steps or (3000 if quick else 30_000), batch_size=1024, lr=1e-3, optimizer="adamw", lr_schedule="cosine",
+        snapshots=120 if quick else 200, snapshot_schedule="log", loss_every=1, backend="torch", threads=1,
+    ).validate()
+
+
+def analyse(run, k: int) -> dict:
+    """Level moves and loss drops of instance ``k`` (index into the log), and their coincidences."""
+    from animsup import dynamics, geometry
+
+    steps = run.steps
+    D = geometry.dimensionality(run.W[:, k])
+    drops = dynamics.loss_drops_log_time(run.loss_steps, run.loss_curve[:, k], min_drop=0.02, window=0.03)
+    evs = dynamics.align_with_loss_drops(dynamics.level_events(steps, D), drops, steps)
+    moves = [e for e in evs if e.level_from is not None]
+    arrivals = [e for e in evs if e.level_from is None]
+    # chance: the same move intervals (in snapshot indices) placed at every position
+    idx = [(int(np.searchsorted(steps, e.since)), int(np.searchsorted(steps, e.step))) for e in moves]
+    drop_idx = np.searchsorted(steps, [d.step for d in drops])
+    hits = []
+    for a, b in idx:
+        for shift in range(-a, len(steps) - b):
+            lo, hi = a + shift - 1, b + shift + 1
+            hits.append(bool(((drop_idx >= lo) & (drop_idx <= hi)).any()))
+    drops_with_move = sum(any(e.loss_drop_step == d.step for e in evs) for d in drops)
+    return {
+        "moves": [e.to_dict() for e in moves], "arrivals": len(arrivals),
+        "arrivals_with_drop": sum(e.loss_drop_step is not None for e in arrivals),
+        "loss_drops": [{"step": d.step, "drop": d.value} for d in drops],
+        "n_moves": len(moves), "moves_with_drop": sum(e.loss_drop_step is not None for e in moves),
+        "chance_move_hits_drop": float(np.mean(hits)) if hits else None,
+        "drops_with_level_event": drops_with_move,
+        "final_loss": float(run.loss_curve[-1, k]),
+        "final_levels": {dynamics.fraction_text(v): int(np.sum(np.abs(D[-1] - v) <= 0.02)) for v in dynamics.NAMED_LEVELS},
+    }
+
+
+def main() -> int:
+    p = c.parser("learning_dynamics", __doc__)
+    p.add_argument("--steps", type=int, default=None, help="training steps (default 30,000; quick 3,000)")
+    p.add_argument("--seeds", type=int, default=None, help="number of seeds (default 4; quick 2)")
+    args = p.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    cfg = config(args.quick, args.steps, args.seeds)
+    c.say(f"learning dynamics: n={cfg.n_features}, m={cfg.n_hidden}, 1-S=0.45, init x{cfg.init_scale}, "
+          f"{cfg.n_instances} seeds x {cfg.steps:,} steps (cosine)")
+    log = c.train_or_reuse(cfg, os.path.join(args.out, "run.jsonl"), retrain=args.retrain)
+    from animsup.runlog import read_log
+
+    run = read_log(log)
+    result = {"config": cfg.to_dict(), "instances": []}
+    for k in range(len(run.instances)):
+        r = analyse(run, k)
+        result["instances"].append(r)
+        c.say(f"seed {k}: final loss {r['final_loss']:.5f}; {r['n_moves']} level moves, {r['moves_with_drop']} with a "
+              f"loss drop (chance {r['chance_move_hits_drop'] if r['chance_move_hits_drop'] is None else round(r['chance_move_hits_drop'], 2)}); "
+              f"{len(r['loss_drops'])} loss drops, {r['drops_with_level_event']} with a level event; "
+              f"{r['arrivals']} arrivals ({r['arrivals_with_drop']} with a drop); final levels {r['final_levels']}")
+        for e in r["moves"]:
+            c.say(f"    step {e['step']:>7,} (from {e['since']:,})  {e['text']}"
+                  + (f"  [loss drop at {e['loss_drop_step']:,}]" if e["loss_drop_step"] is not None else ""))
+    with open(os.path.join(args.out, "dynamics.json"), "w") as f:
+        json.dump(result, f, indent=2)
+    figure(run, result, args.out)
+    if not args.no_video:
+        c.render(log, [os.path.join(args.out, "dynamics.mp4"), os.path.join(args.out, "dynamics.png")],
+                 instance=0, panels=["dim_time", "loss"], duration=6 if args.quick else 12, size="1280x720")
+    return 0
+
+
+def figure(run, result: dict, out: str) -> None:
+    import matplotlib
+
+    from animsup import geometry
+    from animsup.dynamics import NAMED_LEVELS
+
+    k = len(run.instances)
+    fig = c.figure(6.4 * min(k, 2), 4.2 * ((k + 1) // 2))
+    cmap = matplotlib.colormaps["viridis"]
+    steps = np.maximum(run.steps, 1)
+    outer = fig.add_gridspec((k + 1) // 2, min(k, 2), hspace=0.35, wspace=0.2, left=0.06, right=0.98, top=0.95,
+                             bottom=0.05)
+    for i in range(k):
+        inner = outer[i // 2, i % 2].subgridspec(2, 1, height_ratios=[2, 1], hspace=0.05)
+        ax = fig.add_subplot(inner[0])
+        D = geometry.dimensionality(run.W[:, i])
+        n = D.shape[1]
+        for f in range(n):
+            ax.plot(steps, D[:, f], color=cmap(f / max(n - 1, 1)), lw=0.6, alpha=0.7)
+        for v in NAMED_LEVELS:
+            ax.axhline(v, color="#999999", lw=0.5, ls=":")
+        r = result["instances"][i]
+        for e in r["moves"]:
+            ax.axvline(e["step"], color="red" if e["loss_drop_step"] is not None else "#444444", lw=0.6, alpha=0.6)
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.05)
+        ax.set_ylabel("D_i", fontsize=8)
+        ax.set_xticklabels([])
+        ax.tick_params(labelsize=7)
+        ax.set_title(f"seed {run.header.seed[run.instances[i]]}: {r['n_moves']} level moves "
+                     f"({r['moves_with_drop']} at a loss drop, red), {len(r['loss_drops'])} loss drops", fontsize=8)
+        lx = fig.add_subplot(inner[1], sharex=ax)
+        ls = np.maximum(run.loss_steps, 1)
+        lx.plot(ls, run.loss_curve[:, i], color="black", lw=0.5)
+        for d in r["loss_drops"]:
+            lx.axvline(d["step"], color="red", lw=0.6, alpha=0.6)
+        lx.set_yscale("log")
+        lx.set_xscale("log")
+        lx.set_ylabel("loss", fontsize=8)
+        lx.set_xlabel("step", fontsize=8)
+        lx.tick_params(labelsize=7)
+    c.save(fig, os.path.join(out, "dynamics.png"))
+
+
+if __name__ == "__main__":
+    c.main_guard(main)
