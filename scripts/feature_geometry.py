@@ -56,8 +56,9 @@ def main() -> int:
         c.say(f"{row['feature_probability']:>7.4f} {1 / row['feature_probability']:>8.2f} {row['dims_per_feature']:>6.3f}  "
               f"{row['n_learned']}")
     c.say(f"\nfeatures with D_i >= 0.1 at instances with D* < 0.95: {summary['n_counted']}; within 0.02 of a named "
-          f"fraction {summary['named']['fraction']:.3f}, of any notebook reference fraction "
-          f"{summary['reference']['fraction']:.3f}")
+          f"fraction {summary['named']['fraction']:.3f} (uniform D_i in [0.1, 1] would give "
+          f"{summary['named']['chance']:.3f}), of any notebook reference fraction {summary['reference']['fraction']:.3f} "
+          f"(uniform: {summary['reference']['chance']:.3f})")
     figures(run, summary, args.out)
     if not args.no_video:
         c.render(log, [os.path.join(args.out, "evolution.mp4"), os.path.join(args.out, "evolution.png")],
@@ -67,7 +68,7 @@ def main() -> int:
 
 def figures(run, summary, out: str) -> None:
     from animsup import geometry
-    from animsup.dynamics import NAMED_LEVELS, REFERENCE_FRACTIONS
+    from animsup.dynamics import NAMED_LEVELS, REFERENCE_FRACTIONS, fraction_text
 
     p = np.asarray(run.header.feature_probability, dtype=np.float64)
     x = 1 / p
@@ -91,17 +92,17 @@ def figures(run, summary, out: str) -> None:
     for i in range(len(x)):
         keep = D[i] >= 0.1
         xs = x[i] * np.exp(rng.uniform(-0.04, 0.04, keep.sum()))
-        ax.scatter(xs, D[i, keep], s=4, color="black", alpha=0.5, lw=0)
+        ax.scatter(xs, D[i, keep], s=4, color="black", alpha=0.5, lw=0, zorder=3)
     for v, colour in REFERENCE_FRACTIONS:
         ax.axhline(v, color=colour, lw=0.7, alpha=0.6)
-    ax.plot(x, dstar, color="black", lw=1.2, label="D*")
+    ax.plot(x, dstar, color="#e67e22", lw=1.0, label="D*", zorder=2)
     ax.set_xscale("log")
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("1 / (1 − S)")
     ax.set_ylabel("D_i")
-    named = ", ".join(f"{n}" for n in NAMED_LEVELS.values())
+    named = ", ".join(fraction_text(v) for v in NAMED_LEVELS)
     ax.set_title(f"feature dimensionality D_i (D_i ≥ 0.1, jittered); lines: the notebook's fractions\n"
-                 f"within 0.02 of a named fraction ({named}): {summary['named']['fraction']:.0%}", fontsize=8)
+                 f"{summary['named']['fraction']:.0%} of the points (D* < 0.95) lie within 0.02 of {named}", fontsize=8)
     ax.legend(loc="upper right", fontsize=7)
     fig.tight_layout()
     c.save(fig, os.path.join(out, "scatter.png"))
