@@ -1,9 +1,21 @@
 """Synthetic sparse features, importance weights and the seeding of every random stream.
 
-Each feature is independently non-zero with probability ``p = feature_probability``
+Each feature ``i`` of instance ``k`` is non-zero with probability ``p[k, i] = feature_probability``
 (= 1 - S) and then uniform on [0, 1). One uniform draw per entry gives both:
 ``x = u / p if u < p else 0`` (given u < p, u / p is uniform on [0, 1)), which halves
-the random numbers the two-draw version needs.
+the random numbers the two-draw version needs. Other laws (:class:`DataSpec`, one
+vectorised sampler :func:`draw_features`, no loop over instances or samples):
+
+- ``presence_value`` (seed 000's code): ``x = u if u < p else 0`` — the same uniform decides
+  presence and value, so non-zero values are U(0, p);
+- ``binary``: x = 1 when present; ``exactly_k``: exactly k features of each sample are on
+  (a uniformly random k-subset), values U[0, 1);
+- correlated sets: one uniform ``a`` per set and sample, every feature of the set on when
+  ``a < p`` (P(all on) = p, P(some but not all) = 0), each with its own value;
+- anticorrelated sets of s features: one uniform ``a`` per set and sample; the set is on when
+  ``a < s p`` and then exactly feature ``floor(a / p)`` of it is on (each with probability p,
+  never two at once);
+- optional L2 normalisation of each sample (all-zero samples stay zero).
 
 Random streams (all reproducible from the config):
 
@@ -36,6 +48,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -77,7 +90,7 @@ def sparse_from_uniform(u: np.ndarray, p: np.ndarray) -> np.ndarray:
     """``u / p`` where that is < 1 (i.e. ``u < p``) else 0, in place on ``u``.
 
     :param u: (shape: [n_instances, n_features, batch]) uniform [0, 1) draws, overwritten
-    :param p: (shape: [n_instances, 1, 1]) feature probability per instance
+    :param p: (shape: [n_instances, 1, 1]) or (shape: [n_instances, n_features, 1]) feature probability
     """
     u *= inverse_probability(p)
     np.putmask(u, u >= 1.0, 0.0)
@@ -160,6 +173,88 @@ def sparse_block(rng: np.random.Generator, p: np.ndarray, n_features: int, cols:
     return idx, rng.random(idx.size, dtype=np.float32)
 
 
+@dataclass
+class DataSpec:
+    """The input distribution besides the feature probabilities (see the module docstring).
+
+    :param kind: "uniform" | "presence_value" | "binary" | "exactly_k"
+    :param normalise: L2-normalise each sample
+    :param exactly_k: features on per sample (``kind="exactly_k"``)
+    :param correlated_sets: lists of feature indices that switch on together
+    :param anticorrelated_sets: lists of feature indices of which at most one is on
+    """
+
+    kind: str = "uniform"
+    normalise: bool = False
+    exactly_k: int | None = None
+    correlated_sets: list = field(default_factory=list)
+    anticorrelated_sets: list = field(default_factory=list)
+
+    @property
+    def independent_uniform(self) -> bool:
+        """True for the paper's law (independent features, U[0, 1) values): the one-draw and sparse samplers apply."""
+        return self.kind == "uniform" and not self.correlated_sets and not self.anticorrelated_sets
+
+    def header(self) -> dict:
+        """The log header's ``data`` object (schema v2)."""
+        out: dict = {"kind": self.kind}
+        if self.kind == "exactly_k":
+            out["k"] = int(self.exactly_k)
+        if self.normalise:
+            out["normalise"] = "l2"
+        if self.correlated_sets:
+            out["correlated_sets"] = [list(map(int, s)) for s in self.correlated_sets]
+        if self.anticorrelated_sets:
+            out["anticorrelated_sets"] = [list(map(int, s)) for s in self.anticorrelated_sets]
+        return out
+
+
+def draw_features(rng: np.random.Generator, p: np.ndarray, n_features: int, cols: int, spec: DataSpec) -> np.ndarray:
+    """One block of samples of any law in :class:`DataSpec`, batched over instances.
+
+    For ``spec.independent_uniform`` this is exactly ``sparse_from_uniform(rng.random(...), p)`` (the
+    stream the other samplers reproduce). Otherwise, in this order from ``rng``: the presence draws
+    ([k, n, cols] uniforms: feature i is on when ``u < p``; for ``exactly_k`` the k smallest of each
+    column), then one [k, cols] uniform per correlated set and per anticorrelated set (overriding
+    their features' presence), then the values ([k, n, cols] uniforms; none for binary).
+
+    :param p: (shape: [k, 1, 1]) or (shape: [k, n_features, 1]) feature probabilities
+    :return: (shape: [k, n_features, cols]) float32, L2-normalised per sample when ``spec.normalise``
+    """
+    k = p.shape[0]
+    shape = (k, n_features, cols)
+    if spec.independent_uniform:
+        x = sparse_from_uniform(rng.random(shape, dtype=np.float32), p)
+        return normalize_samples_(x) if spec.normalise else x
+    if spec.kind == "presence_value" and not spec.correlated_sets and not spec.anticorrelated_sets:
+        x = rng.random(shape, dtype=np.float32)  # x = u if u < p: one uniform decides presence and value
+        np.putmask(x, x >= np.broadcast_to(p, shape), 0.0)
+        return normalize_samples_(x) if spec.normalise else x
+    u = rng.random(shape, dtype=np.float32)
+    if spec.kind == "exactly_k":
+        kth = np.partition(u, spec.exactly_k - 1, axis=1)[:, spec.exactly_k - 1 : spec.exactly_k]
+        on = u <= kth  # the k smallest keys of each column (ties have probability ~0)
+    else:
+        on = u < p
+    pf = np.broadcast_to(p, (k, n_features, 1))
+    for st in spec.correlated_sets:
+        a = rng.random((k, 1, cols), dtype=np.float32)
+        on[:, st] = a < pf[:, st[:1]]
+    for st in spec.anticorrelated_sets:
+        a = rng.random((k, 1, cols), dtype=np.float32)
+        ps = pf[:, st[:1]]  # (shape: [k, 1, 1]) the set's common probability
+        which = np.floor(a / ps)  # given a < s p: uniform over 0..s-1
+        on[:, st] = which == np.arange(len(st), dtype=np.float32).reshape(1, -1, 1)
+    if spec.kind == "binary":
+        x = on.astype(np.float32)
+    else:
+        x = rng.random(shape, dtype=np.float32)
+        if spec.kind == "presence_value":
+            x *= pf  # U(0, p): the law of u given u < p
+        x *= on
+    return normalize_samples_(x) if spec.normalise else x
+
+
 def normalize_samples_(x):
     """Scale each sample (a column: axis 1 of [k, n, B]) to unit norm; all-zero samples stay
     zero (seed 000's variant). Works on numpy arrays and torch tensors."""
@@ -169,22 +264,41 @@ def normalize_samples_(x):
     return x
 
 
+def probability_array(feature_probability, n_features: int) -> np.ndarray:
+    """Feature probabilities as float32 (shape: [k, 1, 1]) when every feature of an instance has the
+    same one (the samplers then draw exactly the streams they always drew), else (shape: [k, n, 1]).
+
+    :param feature_probability: (shape: [k]) or (shape: [k, n_features])
+    """
+    p = np.asarray(feature_probability, dtype=np.float32)
+    if p.ndim == 1:
+        return p.reshape(-1, 1, 1)
+    p = p.reshape(p.shape[0], n_features)
+    return p[:, :1, None].copy() if (p == p[:, :1]).all() else p[:, :, None].copy()
+
+
 class Batches:
     """Draws batches of sparse features on the CPU with numpy.
 
-    :param feature_probability: (shape: [n_instances])
+    :param feature_probability: (shape: [n_instances]) or (shape: [n_instances, n_features])
     :param dataset_size: None for fresh samples every step (the paper); N for a fixed
         pre-drawn set of N samples per instance, sampled with replacement (seed 002)
     :param block: columns per block of the dense stream (default :func:`block_columns`);
         the sparse stream always uses :func:`sparse_block_columns`
+    :param spec: the law of the inputs (default: independent U[0, 1), L2-normalised when ``normalize``)
+    :param allow_sparse: False keeps the dense sampler whatever the probabilities (a staged run,
+        whose probabilities change, keeps one stream)
     """
 
     def __init__(self, feature_probability, n_features: int, batch_size: int, seeds, *,
-                 dataset_size: int | None = None, normalize: bool = False, block: int | None = None):
-        self.p = np.asarray(feature_probability, dtype=np.float32).reshape(-1, 1, 1)
+                 dataset_size: int | None = None, normalize: bool = False, block: int | None = None,
+                 spec: DataSpec | None = None, allow_sparse: bool = True):
+        self.spec = spec if spec is not None else DataSpec(normalise=normalize)
+        self.p = probability_array(feature_probability, n_features)
         self.k, self.n, self.batch_size = len(self.p), n_features, batch_size
-        self.normalize = normalize
-        self.sparse = (dataset_size is None and not normalize and float(self.p.max()) <= SPARSE_MAX_PROBABILITY
+        self.normalize = self.spec.normalise
+        self.sparse = (allow_sparse and dataset_size is None and self.spec.independent_uniform and not self.normalize
+                       and float(self.p.max()) <= SPARSE_MAX_PROBABILITY
                        and self.k * n_features * batch_size > SPARSE_MIN_ENTRIES)
         if self.sparse:
             self.block = sparse_block_columns(self.k, n_features, batch_size)
@@ -201,16 +315,24 @@ class Batches:
             self._offset = (np.arange(self.k, dtype=np.int64) * dataset_size)[:, None]
             self.dataset_size = dataset_size
 
+    def set_probability(self, feature_probability) -> None:
+        """Draw the next batches with new probabilities (a staged run's next stage; dense sampler only).
+
+        :param feature_probability: (shape: [n_instances]) or (shape: [n_instances, n_features])
+        """
+        if self.sparse or self.dataset is not None:
+            raise ValueError("only a fresh-sample dense sampler can change its probabilities")
+        self.p = probability_array(feature_probability, self.n)
+
     def _draw(self, cols: int) -> np.ndarray:
-        u = self.rng.random((self.k, self.n, cols), dtype=np.float32)
-        x = sparse_from_uniform(u, self.p)
-        return normalize_samples_(x) if self.normalize else x
+        return draw_features(self.rng, self.p, self.n, cols, self.spec)
 
     @property
     def fresh_uniform(self) -> bool:
-        """True when a batch is plain ``sparse_from_uniform(uniform())`` (dense stream, no data set, no
-        normalising), so a caller may apply the transform itself (the torch engine does it in two fused ops)."""
-        return self.dataset is None and not self.normalize and not self.sparse
+        """True when a batch is plain ``sparse_from_uniform(uniform())`` (dense stream, no data set, the
+        paper's law, no normalising), so a caller may apply the transform itself (the torch engine does
+        it in two fused ops)."""
+        return self.dataset is None and self.spec.independent_uniform and not self.normalize and not self.sparse
 
     def uniform_blocks(self) -> list[np.ndarray]:
         """The raw uniform draws of the next batch, as [k, n, block] column blocks in draw order
@@ -227,7 +349,12 @@ class Batches:
         """Block ``j`` of the next batch as (idx, values) (see :func:`sparse_block`; only when
         :attr:`sparse`). Each block has its own generator: blocks may be drawn in any order or
         from several threads, but each exactly once per batch."""
-        return sparse_block(self.rngs[j], self.p.ravel(), self.n, self.block_sizes()[j])
+        cols = self.block_sizes()[j]
+        if self.p.shape[1] == 1:
+            return sparse_block(self.rngs[j], self.p.ravel(), self.n, cols)
+        # per-feature probabilities: one row of Bernoulli trials per (instance, feature), same flat layout
+        idx = bernoulli_positions(self.rngs[j], self.p.ravel(), cols)
+        return idx, self.rngs[j].random(idx.size, dtype=np.float32)
 
     def next(self) -> np.ndarray:
         """:return: (shape: [n_instances, n_features, batch]) float32"""
@@ -239,9 +366,8 @@ class Batches:
                 blocks[-1].reshape(-1)[idx] = vals
             return np.concatenate(blocks, axis=2)
         if self.dataset is None:
-            blocks = [sparse_from_uniform(u, self.p) for u in self.uniform_blocks()]
-            x = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=2)
-            return normalize_samples_(x) if self.normalize else x
+            blocks = [self._draw(cols) for cols in self.block_sizes()]
+            return blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=2)
         idx = self.rng.integers(0, self.dataset_size, (self.k, self.batch_size)) + self._offset
         return np.ascontiguousarray(self.dataset[idx].transpose(0, 2, 1))
 
@@ -264,17 +390,28 @@ class Batches:
 
 
 class CudaBatches:
-    """The same distribution drawn on a torch device with a torch generator (used on CUDA)."""
+    """The same distribution drawn on a torch device with a torch generator (used on CUDA).
+
+    Independent features (uniform, presence_value or binary values, optionally normalised) are drawn on
+    the device; correlated/anticorrelated sets and exactly_k are drawn by :class:`Batches` on the CPU
+    and copied over (correct, not fast)."""
 
     def __init__(self, feature_probability, n_features: int, batch_size: int, seeds, *,
-                 device, dataset_size: int | None = None, normalize: bool = False, block: int | None = None):
+                 device, dataset_size: int | None = None, normalize: bool = False, block: int | None = None,
+                 spec: DataSpec | None = None, allow_sparse: bool = True):
         import torch
 
         self.torch = torch
+        self.spec = spec if spec is not None else DataSpec(normalise=normalize)
         self.block = batch_size
         self.k, self.n, self.batch_size, self.device = len(feature_probability), n_features, batch_size, device
-        self.p = torch.tensor(feature_probability, dtype=torch.float32, device=device).view(-1, 1, 1)
-        self.normalize = normalize
+        self.host = None
+        if self.spec.correlated_sets or self.spec.anticorrelated_sets or self.spec.kind == "exactly_k":
+            self.host = Batches(feature_probability, n_features, batch_size, seeds, dataset_size=dataset_size,
+                                spec=self.spec, allow_sparse=False)
+            return
+        self.set_probability(feature_probability)
+        self.normalize = self.spec.normalise
         self.gen = torch.Generator(device=device)
         self.gen.manual_seed(int(data_seed(seeds).generate_state(1, np.uint64)[0] >> np.uint64(1)))
         self.dataset = None
@@ -283,19 +420,38 @@ class CudaBatches:
             self._offset = (torch.arange(self.k, device=device) * dataset_size)[:, None]
             self.dataset_size = dataset_size
 
+    def set_probability(self, feature_probability) -> None:
+        """See :meth:`Batches.set_probability`."""
+        if self.host is not None:
+            self.host.set_probability(feature_probability)
+            return
+        self.p = self.torch.from_numpy(probability_array(feature_probability, self.n)).to(self.device)
+
     def _draw(self, cols: int):
         u = self.torch.rand((self.k, self.n, cols), generator=self.gen, device=self.device)
-        x = self.torch.where(u < self.p, u / self.p, 0.0)
+        if self.spec.kind == "presence_value":
+            x = self.torch.where(u < self.p, u, 0.0)
+        elif self.spec.kind == "binary":
+            x = (u < self.p).float()
+        else:
+            x = self.torch.where(u < self.p, u / self.p, 0.0)
         return normalize_samples_(x) if self.normalize else x
 
     def next(self):
+        if self.host is not None:
+            return self.torch.from_numpy(self.host.next()).to(self.device)
         if self.dataset is None:
             return self._draw(self.batch_size)
         idx = self.torch.randint(0, self.dataset_size, (self.k, self.batch_size), generator=self.gen, device=self.device)
         return self.dataset[idx + self._offset].transpose(1, 2).contiguous()
 
     def get_state(self) -> np.ndarray:
+        if self.host is not None:
+            return np.frombuffer(self.host.get_state().encode(), np.uint8).copy()
         return self.gen.get_state().numpy().copy()
 
     def set_state(self, state) -> None:
+        if self.host is not None:
+            self.host.set_state(np.asarray(state, dtype=np.uint8).tobytes().decode())
+            return
         self.gen.set_state(self.torch.from_numpy(np.asarray(state, dtype=np.uint8)))

@@ -7,6 +7,9 @@ every matmul is one ``bmm`` over contiguous rows (faster here than einsum or a
 - tied:   y = ReLU(W^T W x + b)          (the paper, seed 002)
 - untied: y = ReLU(W_dec^T W_enc x + b)  (seed 000's TwoWeightLinearNet; W is the encoder)
 - linear: y = W^T W x + b                (the paper's control)
+- neuron: y = ReLU(W^T ReLU(W x) + b)    (the paper's privileged-basis model: ReLU hidden neurons)
+
+Importance is (shape: [n_features]) shared by every instance or (shape: [n_instances, n_features]).
 
 :func:`forward` is plain torch (autograd works through it: the tests use it as the
 oracle); :func:`loss_and_grad` computes the same loss and its exact gradient by hand,
@@ -22,7 +25,7 @@ import time
 import numpy as np
 import torch
 
-from animsup.data import Batches, CudaBatches, importance_vector, inverse_probability
+from animsup.data import Batches, CudaBatches, inverse_probability, probability_array
 from animsup.numpy_model import init_params, loss_scale
 from animsup.optim import FlatOptimizer
 
@@ -31,14 +34,26 @@ def forward(x, W, b, W_dec=None, model: str = "tied"):
     """:return: y (shape: [k, n, B]) for x (shape: [k, n, B])"""
     dec = W if W_dec is None else W_dec
     h = torch.bmm(W, x)                                      # [k, m, B]
+    if model == "neuron":
+        h = torch.relu(h)
     z = torch.baddbmm(b.unsqueeze(2), dec.transpose(1, 2), h)  # [k, n, B]
     return z if model == "linear" else torch.relu(z)
 
 
+def _col(importance):
+    """Importance shaped to multiply a [k, n, B] tensor: (shape: [n, 1]) or (shape: [k, n, 1])."""
+    return importance.unsqueeze(-1)
+
+
+def _row(importance):
+    """Importance shaped to multiply a [k, m, n] tensor: (shape: [n]) or (shape: [k, 1, n])."""
+    return importance if importance.dim() == 1 else importance.unsqueeze(1)
+
+
 def loss_fn(y, x, importance, reduction: str = "mean"):
     """Importance-weighted squared error per instance (shape: [k]); summing over instances
-    gives the notebook's total loss."""
-    err = importance.unsqueeze(1) * (y - x) ** 2    # [k, n, B]
+    gives the notebook's total loss. ``importance``: (shape: [n]) or (shape: [k, n])."""
+    err = _col(importance) * (y - x) ** 2    # [k, n, B]
     return err.mean((1, 2)) if reduction == "mean" else 0.5 * err.sum(1).mean(1)
 
 
@@ -53,7 +68,7 @@ def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean",
 
     :param x: (shape: [k, n, B]) the batch, or ``-x`` when ``negated`` (the sampler's
         cheapest output: one multiply and one threshold, see :func:`negated_sparse_`)
-    :param importance: (shape: [n]) already multiplied by 2c (see :func:`grad_weight`)
+    :param importance: (shape: [n]) or (shape: [k, n]) already multiplied by 2c (see :func:`grad_weight`)
     :param out: dict of gradient buffers "W", "b" (and "W_dec") to write into
     :param need_loss: False skips the loss (returns None) on steps whose loss is not recorded
     :param deferred: return the per-feature sums of squared errors sum_b d_i^2 (shape: [k, n])
@@ -64,11 +79,14 @@ def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean",
     """
     dec = W if W_dec is None else W_dec
     sign = -1.0 if negated else 1.0
+    if model == "neuron":
+        return _neuron_loss_and_grad(sign * x if negated else x, W, b, importance, out=out, need_loss=need_loss,
+                                     deferred=deferred, accumulate=accumulate, l1=l1)
     h = torch.bmm(W, x)                                        # [k, m, B]  (sign * h)
     z = torch.baddbmm(b.unsqueeze(2), dec.transpose(1, 2), h, alpha=sign)   # [k, n, B]  W^T h + b
     d = z.clamp_min(0) if model != "linear" else z.clone()
     d.add_(x, alpha=-sign)                                     # d = y - x
-    g = d * importance.unsqueeze(1)                            # 2c I d
+    g = d * _col(importance)                                   # 2c I d
     # loss = c sum_i I_i sum_b d^2: a row norm is the cheapest reduction here (one read of d)
     loss = torch.linalg.vector_norm(d, dim=2).square_() if need_loss else None
     if need_loss and not deferred:
@@ -138,9 +156,43 @@ def sparse_block_loss_and_grad(x, W_enc, dec_aug, dec_imp, buf: dict, out: dict,
 _threshold_backward = torch.ops.aten.threshold_backward.grad_input
 
 
+def _neuron_loss_and_grad(x, W, b, importance, *, out, need_loss=True, deferred=False, accumulate=False, l1=0.0):
+    """:func:`loss_and_grad` for the neuron model y = ReLU(W^T ReLU(W x) + b) (tied W).
+
+    With a = W x, h = ReLU(a), z = W^T h + b, g = 2c I (y - x) 1[z > 0]:
+    dL/dW = h g^T (decoder use) + (1[a > 0] * (W g)) x^T (encoder use); dL/db = sum_b g.
+    """
+    a = torch.bmm(W, x)                                        # [k, m, B]
+    h = a.clamp_min(0)
+    z = torch.baddbmm(b.unsqueeze(2), W.transpose(1, 2), h)    # [k, n, B]
+    d = z.clamp_min(0).sub_(x)                                 # y - x
+    loss = torch.linalg.vector_norm(d, dim=2).square_() if need_loss else None
+    if need_loss and not deferred:
+        loss = loss_from_sq(loss, importance)
+        if l1:
+            loss += l1_penalty(l1, W, b)
+    g = torch.ops.aten.threshold_backward(d.mul_(_col(importance)), z, 0)
+    dh = torch.ops.aten.threshold_backward(torch.bmm(W, g), a, 0)   # back through the hidden ReLU
+    gT, xT = g.transpose(1, 2), x.transpose(1, 2)
+    if accumulate:
+        out["b"].add_(g.sum(2))
+        out["W"].baddbmm_(h, gT).baddbmm_(dh, xT)
+    else:
+        torch.sum(g, 2, out=out["b"])
+        torch.bmm(h, gT, out=out["W"])
+        out["W"].baddbmm_(dh, xT)
+    if l1:
+        out["W"].add_(W.sign(), alpha=l1)
+        out["b"].add_(b.sign(), alpha=l1)
+    return loss
+
+
 def loss_from_sq(sq, importance):
-    """Loss (shape: [...]) from per-feature sums of squared errors (shape: [..., n]) and 2c I (shape: [n])."""
-    return (sq @ importance).mul_(0.5)
+    """Loss (shape: [...]) from per-feature sums of squared errors (shape: [..., n]) and 2c I
+    (shape: [n], or [k, n] when sq is (shape: [..., k, n]))."""
+    if importance.dim() == 1:
+        return (sq @ importance).mul_(0.5)
+    return (sq * importance).sum(-1).mul_(0.5)
 
 
 def negated_sparse_(u, neg_inv_p):
@@ -148,13 +200,13 @@ def negated_sparse_(u, neg_inv_p):
     and one threshold (masking with a boolean tensor was 3-4x slower here).
 
     :param u: (shape: [k, n, B]) uniform [0, 1) draws, overwritten
-    :param neg_inv_p: (shape: [k, 1, 1]) -1/p per instance
+    :param neg_inv_p: (shape: [k, 1, 1]) or (shape: [k, n, 1]) -1/p per instance (or per feature)
     """
     return torch.nn.functional.threshold_(u.mul_(neg_inv_p), -1.0, 0.0)
 
 
 def grad_weight(importance: np.ndarray, reduction: str, batch: int, n_features: int) -> np.ndarray:
-    """2c I, the per-feature factor of the error in the gradient (c from the loss reduction)."""
+    """2c I, the per-feature factor of the error in the gradient (c from the loss reduction); any shape."""
     return (importance * (2.0 * loss_scale(reduction, batch, n_features))).astype(np.float32)
 
 
@@ -191,19 +243,33 @@ class TorchEngine:
             self.views[name] = self.params[start : start + size].view(init[name].shape)
             self.grads[name] = self.grad[start : start + size].view(init[name].shape)
             start += size
-        imp = grad_weight(importance_vector(cfg.importance, n), cfg.loss_reduction, cfg.batch_size, n)
+        imp = grad_weight(cfg.importance_matrix(), cfg.loss_reduction, cfg.batch_size, n)   # [k, n]
         self.importance = torch.from_numpy(imp).to(device)
-        kw = dict(dataset_size=cfg.dataset_size, normalize=cfg.normalize)
+        kw = dict(dataset_size=cfg.dataset_size, spec=cfg.data_spec(), allow_sparse=not cfg.stages)
+        probs = cfg.probability_matrix()
         if device == "cpu":
-            self.data = Batches(cfg.instance_probabilities(), n, cfg.batch_size, cfg.seeds, **kw)
+            self.data = Batches(probs, n, cfg.batch_size, cfg.seeds, **kw)
         else:
-            self.data = CudaBatches(cfg.instance_probabilities(), n, cfg.batch_size, cfg.seeds, device=device, **kw)
-        self.neg_inv_p = torch.from_numpy(-inverse_probability(cfg.instance_probabilities())).view(-1, 1, 1)
-        self.sparse = device == "cpu" and self.data.sparse
+            self.data = CudaBatches(probs, n, cfg.batch_size, cfg.seeds, device=device, **kw)
+        self._set_neg_inv_p(probs)
+        # the neuron model's hidden ReLU breaks the sparse step's algebra: it takes the dense path
+        self.sparse = device == "cpu" and self.data.sparse and cfg.model != "neuron"
         self._pool = self._tuner = None
         if self.sparse:
             self._sparse_buffers(cfg.threads)
         self.opt = FlatOptimizer(self.params, cfg.optimizer, cfg.resolved_weight_decay())
+
+    def _set_neg_inv_p(self, probs) -> None:
+        self.neg_inv_p = torch.from_numpy(-inverse_probability(probability_array(probs, self.cfg.n_features)))
+
+    def set_stage(self, stage: int, new_optimizer: bool) -> None:
+        """Switch to stage ``stage`` of a staged run: its feature probabilities and, when
+        ``new_optimizer``, a fresh optimiser (seed 000: a new AdamW per stage, weights carried over)."""
+        probs = self.cfg.probability_matrix(stage)
+        self.data.set_probability(probs)
+        self._set_neg_inv_p(probs)
+        if new_optimizer:
+            self.opt = FlatOptimizer(self.params, self.cfg.optimizer, self.cfg.resolved_weight_decay())
 
     def loss_and_grad(self, need_loss: bool = True):
         """Draw the next batch, fill ``grad``, and return this step's loss record (on the device; turn a
@@ -237,7 +303,8 @@ class TorchEngine:
         W = v["W"]
         dec = v.get("W_dec", W)
         dec_aug = torch.cat([dec.transpose(1, 2), v["b"].unsqueeze(2)], 2)
-        dec_imp = dec * self.importance
+        imp_row = _row(self.importance)
+        dec_imp = dec * imp_row
 
         n_blocks = len(self._parts)
         queue = itertools.count()  # blocks go to whichever thread is free (next() is atomic under the GIL)
@@ -273,10 +340,10 @@ class TorchEngine:
         g = self.grads
         torch.mul(G[:, m], self.importance, out=g["b"])
         if "W_dec" in g:
-            torch.mul(G[:, :m], self.importance, out=g["W_dec"])
+            torch.mul(G[:, :m], imp_row, out=g["W_dec"])
             g["W"].copy_(E)
         else:
-            torch.addcmul(E, G[:, :m], self.importance, out=g["W"])
+            torch.addcmul(E, G[:, :m], imp_row, out=g["W"])
         if cfg.l1:
             self.grad.add_(self.params.sign(), alpha=cfg.l1)
             if need_loss:
@@ -320,7 +387,7 @@ class TorchEngine:
     def _blocks(self) -> list:
         """The batch as (x or -x, negated) blocks of columns."""
         data, B = self.data, self.cfg.batch_size
-        if self.device == "cpu" and data.fresh_uniform:  # draw and transform block by block
+        if self.device == "cpu" and data.fresh_uniform and self.cfg.model != "neuron":  # draw and transform block by block
             return [(negated_sparse_(torch.from_numpy(u), self.neg_inv_p), True) for u in data.uniform_blocks()]
         x = data.next()
         x = torch.from_numpy(x) if isinstance(x, np.ndarray) else x

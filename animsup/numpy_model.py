@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from animsup.data import Batches, importance_vector, init_rng
+from animsup.data import Batches, init_rng
 from animsup.optim import FlatOptimizer
 
 
@@ -80,7 +80,8 @@ def forward(W: np.ndarray, b: np.ndarray, x: np.ndarray):
 def loss_and_grad(W, b, x, importance, *, gradient="exact", reduction="mean", l1=0.0):
     """Per-instance loss and its gradient (``exact``) or seed 002's (``blog``).
 
-    :param W: (shape: [k, m, n]); b: (shape: [k, n]); x: (shape: [k, n, B]); importance: (shape: [n])
+    :param W: (shape: [k, m, n]); b: (shape: [k, n]); x: (shape: [k, n, B]);
+        importance: (shape: [n]) or (shape: [k, n])
     :return: loss (shape: [k]), dW (shape: [k, m, n]), db (shape: [k, n])
     """
     n, B = x.shape[1], x.shape[2]
@@ -90,7 +91,7 @@ def loss_and_grad(W, b, x, importance, *, gradient="exact", reduction="mean", l1
     active = z > 0
     d = np.maximum(z, 0, out=z)
     d -= x                                      # d = y - x
-    g = d * (importance * c2)[:, None]          # 2c I d
+    g = d * (importance * c2)[..., None]        # 2c I d
     loss = np.einsum("knb,knb->k", g, d) * f(0.5)
     g *= active
     xT = x.transpose(0, 2, 1)
@@ -127,9 +128,9 @@ class NumpyEngine:
         self.W = self.params[: k * m * n].reshape(k, m, n)
         self.b = self.params[k * m * n :].reshape(k, n)
         self.grad = np.zeros_like(self.params)
-        self.importance = importance_vector(cfg.importance, n)
-        self.data = Batches(cfg.instance_probabilities(), n, cfg.batch_size, cfg.seeds, dataset_size=cfg.dataset_size,
-                            normalize=cfg.normalize)
+        self.importance = cfg.importance_matrix()   # [k, n]
+        self.data = Batches(cfg.probability_matrix(), n, cfg.batch_size, cfg.seeds, dataset_size=cfg.dataset_size,
+                            spec=cfg.data_spec())
         self.opt = FlatOptimizer(self.params, cfg.optimizer, cfg.resolved_weight_decay())
 
     def loss_and_grad(self, need_loss: bool = True) -> np.ndarray:

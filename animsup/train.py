@@ -37,8 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from animsup import runlog
 from animsup.config import TrainConfig
-from animsup.data import importance_vector
 from animsup.errors import AnimsupError
 from animsup.optim import lr_at
 from animsup.runlog import LogWriter, make_header, open_log, read_header
@@ -111,6 +111,36 @@ def make_engine(cfg: TrainConfig):
     return engine
 
 
+def _v1_loggable(cfg: TrainConfig) -> bool:
+    """Whether a version-1 header can describe the run: importance shared by every instance, one
+    probability per instance, a v1 model (the ``data`` and ``stages`` keys are extra to a v1 reader)."""
+    return cfg.uniform_instances() and cfg.model in getattr(runlog, "MODELS", ())
+
+
+def _check_loggable(cfg: TrainConfig) -> None:
+    if runlog.VERSION < 2 and not _v1_loggable(cfg):
+        raise AnimsupError("this run (per-instance importance, per-feature probability or the neuron model) "
+                           "needs log schema version 2")
+
+
+def header_for(cfg: TrainConfig, device: str) -> dict:
+    """The log header of a run of ``cfg`` (schema v2 when animsup.runlog writes it): importance
+    (shape: [n_instances, n_features]), feature_probability (shape: [n_instances, n_features]; stage 0's
+    for a staged run), the ``data`` object and the ``stages`` list (docs/log-format.md)."""
+    extra = {"data": cfg.data_spec().header()}
+    if cfg.stages:
+        extra["stages"] = [{"start_step": int(start), "feature_probability": cfg.probability_matrix(j).tolist(),
+                            "note": f"stage {j + 1} of {len(cfg.stages)}: new {cfg.optimizer} optimiser"}
+                           for j, start in enumerate(cfg.stage_starts())]
+    common = dict(n_features=cfg.n_features, n_hidden=cfg.n_hidden, model=cfg.model, seed=cfg.instance_seeds(),
+                  config=cfg.to_dict(), device=device, started=_now(), **extra)
+    if runlog.VERSION < 2:
+        return make_header(feature_probability=cfg.instance_probabilities(),
+                           importance=cfg.importance_matrix()[0].tolist(), **common)
+    return make_header(feature_probability=cfg.probability_matrix().tolist(),
+                       importance=cfg.importance_matrix().tolist(), **common)
+
+
 def checkpoint_path(log_path: str | os.PathLike) -> str:
     return os.fspath(log_path) + CHECKPOINT_SUFFIX
 
@@ -124,19 +154,9 @@ def train(cfg: TrainConfig, log_path: str | os.PathLike, *, force: bool = False,
     """
     cfg.validate()
     log_path = os.fspath(log_path)
+    _check_loggable(cfg)
     engine = make_engine(cfg)
-    header = make_header(
-        n_features=cfg.n_features,
-        n_hidden=cfg.n_hidden,
-        model=cfg.model,
-        feature_probability=cfg.instance_probabilities(),
-        seed=cfg.instance_seeds(),
-        importance=importance_vector(cfg.importance, cfg.n_features).tolist(),
-        config=cfg.to_dict(),
-        device=engine.device,
-        started=_now(),
-    )
-    writer = LogWriter(log_path, header, force=force)
+    writer = LogWriter(log_path, header_for(cfg, engine.device), force=force)
     ckpt = checkpoint_path(log_path)
     if os.path.exists(ckpt):  # a stale checkpoint of an overwritten log
         os.unlink(ckpt)
@@ -167,6 +187,9 @@ def resume(log_path: str | os.PathLike, *, steps: int | None = None, device: str
         raise AnimsupError(f"--steps must be a positive integer, got {total!r}")
     if total < last_snap or (total == last_snap and end is not None):
         raise AnimsupError(f"{log_path}: the run is already at step {last_snap}; pass --steps N with N > {last_snap}")
+    if cfg.stages and total != cfg.steps:
+        raise AnimsupError(f"{log_path}: a staged run splits its --steps {cfg.steps} into stages; it cannot be "
+                           f"resumed to another total")
     cfg = cfg.replace(steps=total)
     if device is not None:
         cfg = cfg.replace(device=device)
@@ -234,13 +257,20 @@ class _Loop:
     def _steps(self, start: int, logged_snapshot: int, logged_loss: int) -> tuple[str, int]:
         cfg, engine = self.cfg, self.engine
         total, every = cfg.steps, cfg.loss_every
-        snaps = snapshot_steps(total, cfg.every, cfg.snapshots, cfg.snapshot_schedule)
+        starts = cfg.stage_starts()  # [0] unless staged; every stage start is a snapshot
+        snaps = np.union1d(snapshot_steps(total, cfg.every, cfg.snapshots, cfg.snapshot_schedule), starts)
+        stage = int(np.searchsorted(starts, start, side="right")) - 1
+        if cfg.stages:
+            engine.set_stage(stage, new_optimizer=start == starts[stage] and start > 0)
         k = int(np.searchsorted(snaps, start))
         next_snap = int(snaps[k])
         last_ckpt = -math.inf if start <= logged_snapshot else time.perf_counter()
         last_flush = last_report = time.perf_counter()
         for s in range(start, total + 1):
             self.step = s
+            if s > start and stage + 1 < len(starts) and s == starts[stage + 1]:
+                stage += 1
+                engine.set_stage(stage, new_optimizer=True)
             interrupted = self.stop_signal is not None
             is_snap = s == next_snap or s == total or interrupted
             write_snap = is_snap and s > logged_snapshot  # (a resumed run replays logged steps silently)
@@ -281,7 +311,8 @@ class _Loop:
                     self.progress(s, total, loss=float(np.mean(self.last[1])) if self.last else math.nan)
             if s == total:
                 break
-            engine.update_(lr_at(s, total, cfg.lr, cfg.lr_schedule))
+            stage_end = starts[stage + 1] if stage + 1 < len(starts) else total
+            engine.update_(lr_at(s - starts[stage], stage_end - starts[stage], cfg.lr, cfg.lr_schedule))
         return "completed", total
 
     def _flush(self) -> int | None:

@@ -1,14 +1,22 @@
-"""Seed 000's figure: n=20 features, m=5 hidden, sparsity S in [0, 0.7, 0.9, 0.99, 0.999],
-the one-weight (tied, y = ReLU(WᵀWx + b)) and two-weight (untied, y = ReLU(W_decᵀW_enc x + b))
-nets, unit-norm samples, AdamW lr 1e-3 / weight decay 0.01 as in seed 000 (its importance
-weights are not given; we use 0.9^i).
+"""Seed 000's figure with seed 000's own recipe, beside fresh models per sparsity.
 
-Writes to outputs/seed000_heatmaps/: tied.jsonl, untied.jsonl, heatmaps.png (per sparsity the
-20x20 matrix input→output, W_encᵀW_dec, and the bias column; blue positive, red negative, as
-seed 000 draws them), represented.json and a printed table of represented features per sparsity
-(the diagonal entry (W_encᵀW_dec)_ii > 0.5: feature i reconstructs itself).
+n=20 features, m=5 hidden, importance 0.7^i, seed 000's data law (one uniform u decides presence
+and value: x = u if u < 1-S else 0) with every sample L2-normalised, AdamW lr 1e-3 / weight decay
+0.01, batch 1024, for the one-weight (tied, y = ReLU(WᵀWx + b)) and two-weight (untied,
+y = ReLU(W_decᵀW_enc x + b)) nets (the recipe: /work/shared/docs/paper-notes.md, "Seed 000's own
+recipe", from its public repository's code). Two ways to train:
 
-    .venv/bin/python scripts/seed000_heatmaps.py [--quick]
+- staged (seed 000's): ONE net per seed trained sequentially through S = 0, 0.7, 0.9, 0.99, 0.999,
+  10,000 steps per stage, a new AdamW per stage, weights carried over (one log, stages in its header);
+  the counts are read at the end of each stage;
+- independent (the comparison): a fresh net per S, 10,000 steps each (one batched run).
+
+Writes to outputs/seed000_heatmaps/: {staged,independent}_{tied,untied}.jsonl, heatmaps.png (per
+sparsity the 20x20 input→output matrix W_encᵀW_dec and the bias column; blue positive, red negative,
+as seed 000 draws them), represented.json and a printed table. A feature counts as learned when its
+diagonal entry (W_encᵀW_dec)_ii > 0.5 (seed 000's criterion, paper-notes.md).
+
+    .venv/bin/python scripts/seed000_heatmaps.py [--quick] [--seeds K]
 """
 
 from __future__ import annotations
@@ -20,71 +28,93 @@ import _common as c
 import numpy as np
 
 SPARSITY = [0.0, 0.7, 0.9, 0.99, 0.999]
+MODELS = ("tied", "untied")
+
+
+def configs(quick: bool, seeds: int):
+    from animsup.config import TrainConfig
+
+    probs = [round(1 - s, 6) for s in SPARSITY]
+    per_stage = 300 if quick else 10_000
+    common = dict(n_features=20, n_hidden=5, importance=0.7, data="presence_value", normalize=True,
+                  batch_size=256 if quick else 1024, lr=1e-3, optimizer="adamw", weight_decay=0.01,
+                  seeds=list(range(seeds)), loss_every=10, snapshots=60)
+    out = {}
+    for model in MODELS:
+        out[("staged", model)] = TrainConfig(model=model, stages=probs, feature_probability=[probs[0]],
+                                             steps=per_stage * len(probs), **common).validate()
+        out[("independent", model)] = TrainConfig(model=model, feature_probability=probs, steps=per_stage,
+                                                  **common).validate()
+    return probs, out
+
+
+def learned(W, W_dec) -> tuple[np.ndarray, np.ndarray]:
+    """Input→output matrices M (shape: [k, n, n]) = W_encᵀ W_dec and the learned mask diag(M) > 0.5."""
+    W = W.astype(np.float64)
+    Wd = W if W_dec is None else W_dec.astype(np.float64)
+    M = np.einsum("khi,khj->kij", W, Wd)
+    return M, np.diagonal(M, axis1=1, axis2=2) > 0.5
 
 
 def main() -> int:
-    args = c.parser("seed000_heatmaps", __doc__).parse_args()
-    from animsup.config import TrainConfig
+    p = c.parser("seed000_heatmaps", __doc__)
+    p.add_argument("--seeds", type=int, default=None, help="seeds per model (default 2; --quick 1)")
+    args = p.parse_args()
     from animsup.runlog import read_log
 
     os.makedirs(args.out, exist_ok=True)
-    probs = [round(1 - s, 6) for s in SPARSITY]
-    seeds = 1 if args.quick else 3
-    runs = {}
-    for model in ("tied", "untied"):
-        cfg = TrainConfig(
-            n_features=20, n_hidden=5, model=model, feature_probability=probs, seeds=list(range(seeds)),
-            importance=0.9, normalize=True, steps=1000 if args.quick else 10_000,
-            batch_size=256 if args.quick else 1024, lr=1e-3, optimizer="adamw", weight_decay=0.01,
-            snapshots=60, loss_every=10,
-        ).validate()
-        c.say(f"seed 000, {model}: {len(probs)} sparsities x {seeds} seeds, {cfg.steps:,} steps")
-        log = c.train_or_reuse(cfg, os.path.join(args.out, f"{model}.jsonl"), retrain=args.retrain)
-        runs[model] = read_log(log)
-
-    from animsup.cli.inspect import tail_loss
-
+    seeds = args.seeds or (1 if args.quick else 2)
+    probs, cfgs = configs(args.quick, seeds)
     rows, mats = [], {}
-    c.say(f"\n{'model':<7} {'S':>6} {'1-S':>6}  {'best seed':>9}  {'loss':>9}  {'diag>0.5':>8}  {'norm>0.5':>8}  all seeds (diag>0.5)")
-    for model, run in runs.items():
-        tail = tail_loss(run.loss_steps, run.loss_curve)
-        W = run.W[-1].astype(np.float64)
-        Wd = run.W_dec[-1].astype(np.float64) if run.W_dec is not None else W
-        M = np.einsum("khi,khj->kij", W, Wd)  # input i -> output j
-        diag = np.diagonal(M, axis1=1, axis2=2) > 0.5
-        norms = np.linalg.norm(W, axis=1) > 0.5
-        for g, p in enumerate(probs):
-            ks = [k for k in range(run.header.n_instances) if abs(run.header.feature_probability[k] - p) < 1e-6]
-            best = min(ks, key=lambda k: tail[k])
-            mats[(model, p)] = (M[best], run.b[-1, best])
-            row = {"model": model, "sparsity": SPARSITY[g], "feature_probability": p, "best_seed": run.header.seed[best],
-                   "loss": float(tail[best]), "diag_represented": int(diag[best].sum()),
-                   "norm_represented": int(norms[best].sum()), "diag_all_seeds": [int(diag[k].sum()) for k in ks]}
-            rows.append(row)
-            c.say(f"{model:<7} {SPARSITY[g]:>6} {p:>6}  {row['best_seed']:>9}  {row['loss']:>9.5f}  "
-                  f"{row['diag_represented']:>8}  {row['norm_represented']:>8}  {row['diag_all_seeds']}")
+    for (recipe, model), cfg in cfgs.items():
+        c.say(f"seed 000, {recipe} {model}: {seeds} seed(s), {cfg.steps:,} steps")
+        run = read_log(c.train_or_reuse(cfg, os.path.join(args.out, f"{recipe}_{model}.jsonl"), retrain=args.retrain))
+        for g, prob in enumerate(probs):
+            if recipe == "staged":  # the net at the end of stage g: the snapshot at the next stage's start
+                end = cfg.stage_starts()[g + 1] if g + 1 < len(probs) else cfg.steps
+                t = int(np.flatnonzero(run.steps == end)[0])
+                ks = list(range(run.header.n_instances))
+            else:
+                t = -1
+                ks = [k for k in range(run.header.n_instances) if abs(cfg.instance_probabilities()[k] - prob) < 1e-9]
+            M, mask = learned(run.W[t], None if run.W_dec is None else run.W_dec[t])
+            counts = [int(mask[k].sum()) for k in ks]
+            best = max(ks, key=lambda k: (mask[k].sum(), -k))
+            mats[(recipe, model, prob)] = (M[best], run.b[t, best], int(mask[best].sum()))
+            rows.append({"recipe": recipe, "model": model, "sparsity": SPARSITY[g], "feature_probability": prob,
+                         "step": int(run.steps[t]), "learned_per_seed": counts,
+                         "seeds": [run.header.seed[k] for k in ks]})
     with open(os.path.join(args.out, "represented.json"), "w") as f:
         json.dump(rows, f, indent=2)
+    c.say(f"\nlearned features (diag(W_encᵀW_dec) > 0.5) per seed:\n{'S':>6}  " +
+          "  ".join(f"{r + ' ' + m:>18}" for r in ("staged", "independent") for m in MODELS))
+    for g, s in enumerate(SPARSITY):
+        cells = [next(r["learned_per_seed"] for r in rows if r["recipe"] == rc and r["model"] == m and r["sparsity"] == s)
+                 for rc in ("staged", "independent") for m in MODELS]
+        c.say(f"{s:>6}  " + "  ".join(f"{str(x):>18}" for x in cells))
 
-    fig = c.figure(12, 6.0)
-    for r, model in enumerate(("tied", "untied")):
-        v = 1.3  # seed 000's colour scale: blue +1.3, red -1.3
-        for g, p in enumerate(probs):
-            M, b = mats[(model, p)]
-            ax = fig.add_axes([0.05 + g * 0.19, 0.50 - r * 0.47, 0.14, 0.34])
+    fig = c.figure(12, 11.0)
+    order = [(rc, m) for rc in ("staged", "independent") for m in MODELS]
+    v = 1.3  # seed 000's colour scale: blue +1.3, red -1.3
+    for r, (recipe, model) in enumerate(order):
+        y0 = 0.735 - r * 0.235
+        for g, prob in enumerate(probs):
+            M, b, n_learned = mats[(recipe, model, prob)]
+            ax = fig.add_axes([0.09 + g * 0.18, y0, 0.14, 0.17])
             ax.imshow(M, cmap="RdBu", vmin=-v, vmax=v)
             ax.set_xticks([])
             ax.set_yticks([])
-            bx = fig.add_axes([0.05 + g * 0.19 + 0.142, 0.50 - r * 0.47, 0.008, 0.34])
+            bx = fig.add_axes([0.09 + g * 0.18 + 0.142, y0, 0.008, 0.17])
             bx.imshow(b[:, None], cmap="RdBu", vmin=-v, vmax=v, aspect="auto")
             bx.set_xticks([])
             bx.set_yticks([])
-            n_diag = int((np.diag(M) > 0.5).sum())
-            ax.set_title(f"1-S = {p:g}\n{n_diag}/20 on the diagonal", fontsize=8)
+            ax.set_title(f"S = {SPARSITY[g]:g}: {n_learned}/20 learned", fontsize=8)
             if g == 0:
-                ax.set_ylabel({"tied": "one weight (tied)\nWᵀW", "untied": "two weights (untied)\nW_encᵀW_dec"}[model],
+                ax.set_ylabel(f"{recipe}\n{'one weight (tied)' if model == 'tied' else 'two weights (untied)'}",
                               fontsize=8)
-    fig.suptitle("Seed 000: n=20, m=5 — input→output matrix and bias (blue +, red −) across sparsity", fontsize=10)
+    fig.suptitle("Seed 000: n=20, m=5, importance 0.7^i — W_encᵀW_dec and bias (blue +, red −), best seed;\n"
+                 "staged = one net through S = 0 → 0.999 (seed 000's recipe); independent = a fresh net per S",
+                 fontsize=10)
     c.save(fig, os.path.join(args.out, "heatmaps.png"))
     return 0
 

@@ -21,7 +21,7 @@ def _setup(model, k=3, B=7, n=5, m=2, seed=0):
     return x, W, b, W_dec, imp
 
 
-@pytest.mark.parametrize("model", ["tied", "untied", "linear"])
+@pytest.mark.parametrize("model", ["tied", "untied", "linear", "neuron"])
 @pytest.mark.parametrize("reduction", ["mean", "half-sum"])
 @pytest.mark.parametrize("l1", [0.0, 0.03])
 @pytest.mark.parametrize("negated", [False, True])
@@ -43,6 +43,29 @@ def test_hand_backward_matches_autograd(model, reduction, l1, negated):
     torch.testing.assert_close(out["b"], ba.grad)
     if W_dec is not None:
         torch.testing.assert_close(out["W_dec"], Wda.grad)
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_neuron_model_backward_per_instance_importance_and_blocks(accumulate):
+    """The neuron model y = ReLU(Wᵀ ReLU(W x) + b): hand backward == autograd with importance (shape: [k, n]),
+    and (accumulate) two column blocks add up to the whole batch; its forward is the per-sample formula."""
+    x, W, b, _, _ = _setup("neuron", k=3, B=8, n=6, m=3)
+    imp = torch.rand(3, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(5)) + 0.1
+    Wa, ba = W.clone().requires_grad_(), b.clone().requires_grad_()
+    y = forward(x, Wa, ba, None, "neuron")
+    torch.testing.assert_close(y[1, :, 2], torch.relu(W[1].T @ torch.relu(W[1] @ x[1, :, 2]) + b[1]))
+    ref = loss_fn(y, x, imp)
+    ref.sum().backward()
+    w2c = torch.from_numpy(grad_weight(imp.numpy(), "mean", 8, 6).astype(np.float64))
+    out = {"W": torch.zeros_like(W), "b": torch.zeros_like(b)}
+    if accumulate:
+        for c in (slice(0, 3), slice(3, 8)):
+            loss_and_grad(x[:, :, c], W, b, None, w2c, model="neuron", out=out, accumulate=True, need_loss=False)
+    else:
+        loss = loss_and_grad(x, W, b, None, w2c, model="neuron", out=out)
+        torch.testing.assert_close(loss, ref.detach())
+    torch.testing.assert_close(out["W"], Wa.grad)
+    torch.testing.assert_close(out["b"], ba.grad)
 
 
 def test_batched_model_equals_loop_over_instances():

@@ -1,7 +1,8 @@
 """``animsup train``: train toy models of superposition and write a run log.
 
-Instances are the product of --feature-probability and --seeds, trained together in one
-batched program. Ctrl-C or SIGTERM ends the log with status "interrupted" (exit 130);
+Instances are the product of --last-importance, --feature-probability and --seeds, trained together
+in one batched program. A grid value is a number or a range START:STOP:COUNT[:log|lin] (log by
+default), e.g. --last-importance 0.1:10:20 --feature-probability 0.01:1:20 --seeds 10 (4,000 models). Ctrl-C or SIGTERM ends the log with status "interrupted" (exit 130);
 `animsup train --resume LOG` continues it.
 """
 
@@ -40,22 +41,37 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     m.add_argument("--n-features", type=int, default=d.n_features, metavar="N", help="number of features n")
     m.add_argument("--n-hidden", type=int, default=d.n_hidden, metavar="M", help="hidden dimensions m")
     m.add_argument("--model", default=d.model, choices=c.MODELS,
-                   help="tied: ReLU(WᵀWx+b); untied: ReLU(W_decᵀW_enc x+b); linear: WᵀWx+b")
+                   help="tied: ReLU(WᵀWx+b); untied: ReLU(W_decᵀW_enc x+b); linear: WᵀWx+b; neuron: ReLU(WᵀReLU(Wx)+b)")
     m.add_argument("--init", default=d.init, choices=c.INITS,
                    help="xavier: normal W, zero b (the paper's notebook); blog: W, b ~ U[0, 0.001) (seed 002)")
     m.add_argument("--init-scale", type=float, default=d.init_scale, metavar="C",
                    help="multiply the initial W by C (the learning-dynamics runs use 0.1)")
     data = parser.add_argument_group("data and loss")
-    data.add_argument("--feature-probability", "-p", type=float, nargs="+", default=d.feature_probability,
-                      metavar="P", help="1 - S: probability that a feature is non-zero; one instance group per value")
+    data.add_argument("--feature-probability", "-p", type=_grid, nargs="+", default=None,
+                      metavar="P", help="1 - S: probability that a feature is non-zero; one instance group per value "
+                                        f"(values or ranges START:STOP:COUNT[:log|lin]; default {d.feature_probability[0]})")
     data.add_argument("--seeds", type=int, nargs="+", metavar="K", default=None,
                       help="one number K: seeds 0..K-1; several numbers: exactly these seeds (default: 0)")
     data.add_argument("--seed", type=int, default=None, metavar="S", help="a single seed (same as --seeds with one explicit seed)")
     data.add_argument("--importance", nargs="+", default=[str(d.importance)], metavar="I",
                       help="a base b (I_i = b**i), 'constant', or one weight per feature")
+    data.add_argument("--last-importance", type=_grid, nargs="+", default=None, metavar="R",
+                      help="relative importance r of the last feature (its weight times r); one instance group per "
+                           "value (values or ranges START:STOP:COUNT[:log|lin]) — the phase-diagram axis")
+    data.add_argument("--data", default=d.data, choices=c.DATA_KINDS,
+                      help="value of a present feature: uniform U[0,1); presence_value: x = u if u < p (seed 000); "
+                           "binary: 1; exactly_k: exactly --exactly-k features on per sample")
+    data.add_argument("--exactly-k", type=int, default=None, metavar="K", help="features on per sample (--data exactly_k)")
+    data.add_argument("--correlated-sets", type=_sets, nargs="+", default=[], metavar="I,J,..",
+                      help="sets of feature indices that switch on together, e.g. 0,1 2,3")
+    data.add_argument("--anticorrelated-sets", type=_sets, nargs="+", default=[], metavar="I,J,..",
+                      help="sets of feature indices of which at most one is on, e.g. 0,1 2,3")
+    data.add_argument("--stages", type=_grid, nargs="+", default=None, metavar="P",
+                      help="staged training (seed 000): feature probability of each stage; --steps split evenly, "
+                           "a new optimiser per stage, one log")
     data.add_argument("--dataset-size", type=int, default=None, metavar="N",
                       help="sample batches from a fixed pre-drawn set of N samples (seed 002) instead of fresh samples")
-    data.add_argument("--normalize", action="store_true", help="scale each sample to unit norm (seed 000)")
+    data.add_argument("--normalize", action="store_true", help="scale each sample to unit L2 norm (seed 000)")
     data.add_argument("--loss-reduction", default=d.loss_reduction, choices=c.LOSS_REDUCTIONS,
                       help="mean: mean over batch and features (notebook); half-sum: ½·sum over features, mean over batch (seed 002)")
     data.add_argument("--l1", type=float, default=d.l1, metavar="ALPHA", help="L1 penalty on W and b (seed 002's alpha)")
@@ -116,9 +132,20 @@ def config_from_args(args):
         seeds = list(range(args.seeds[0]))
     else:
         seeds = list(args.seeds)
+    probs = _flat(args.feature_probability) if args.feature_probability is not None else TrainConfig().feature_probability
+    stages = _flat(args.stages)
+    if stages is not None:
+        if args.feature_probability is not None:
+            raise AnimsupError("--stages sets the feature probability of each stage: drop --feature-probability")
+        probs = [stages[0]]
+    if args.data == "exactly_k" and args.feature_probability is not None:
+        raise AnimsupError("--data exactly_k sets the feature probability to k/n: drop --feature-probability")
+    last = _flat(args.last_importance)
     cfg = TrainConfig(
         n_features=args.n_features, n_hidden=args.n_hidden, model=args.model, init=args.init, init_scale=args.init_scale,
-        feature_probability=list(args.feature_probability), seeds=seeds, importance=_importance(args.importance),
+        feature_probability=probs, seeds=seeds, importance=_importance(args.importance), last_importance=last,
+        data=args.data, exactly_k=args.exactly_k, correlated_sets=list(args.correlated_sets),
+        anticorrelated_sets=list(args.anticorrelated_sets), stages=stages,
         dataset_size=args.dataset_size, normalize=args.normalize, loss_reduction=args.loss_reduction, l1=args.l1,
         steps=TrainConfig.steps if args.steps is None else args.steps, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
         weight_decay=args.weight_decay, lr_schedule=args.lr_schedule, backend=args.backend, gradient=args.gradient,
@@ -169,6 +196,52 @@ def run(args) -> int:
     return 0
 
 
+def _flat(groups):
+    """Grid option values (each a number or the list a range gave) as one flat list; None stays None."""
+    if groups is None:
+        return None
+    return [v for g in groups for v in (g if isinstance(g, list) else [g])]
+
+
+def parse_grid(text: str) -> list[float]:
+    """A number, or a range ``START:STOP:COUNT[:log|lin]`` (log-spaced by default, both ends included).
+
+    :raises ValueError: anything else (argparse reports it as a one-line usage error)
+    """
+    parts = text.split(":")
+    if len(parts) == 1:
+        return [float(text)]
+    if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] not in ("log", "lin")):
+        raise ValueError(f"expected a number or START:STOP:COUNT[:log|lin], got {text!r}")
+    start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+    if count < 1:
+        raise ValueError(f"a range needs COUNT >= 1, got {text!r}")
+    import numpy as np
+
+    if len(parts) == 3 or parts[3] == "log":
+        if not (start > 0 and stop > 0):
+            raise ValueError(f"a log range needs START, STOP > 0, got {text!r}")
+        vals = np.geomspace(start, stop, count)
+    else:
+        vals = np.linspace(start, stop, count)
+    return [float(v) for v in vals]
+
+
+def _grid(text: str) -> list[float]:
+    try:
+        return parse_grid(text)
+    except ValueError as e:
+        msg = str(e) if str(e).startswith("expected") or "range" in str(e) else f"not a number: {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def _sets(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a set is comma-separated feature indices like 0,1, got {text!r}") from None
+
+
 def _threads(text: str):
     if text == "auto":
         return text
@@ -190,8 +263,9 @@ def _refuse_options_with_resume(args) -> None:
             raise AnimsupError(f"{flag} conflicts with --resume (a resumed run keeps the settings in its log; only --steps applies)")
 
 
-def summary(result) -> str:
-    """A one-screen summary: status, time, log, and per 1 - S group the best/median/worst loss."""
+def summary(result, max_groups: int = 40) -> str:
+    """A one-screen summary: status, time, log, and per instance group (instances that differ only
+    by seed) the best/median/worst loss; at most ``max_groups`` groups are listed."""
     import numpy as np
 
     cfg = result.config
@@ -203,18 +277,28 @@ def summary(result) -> str:
         f"{cfg.resolved_backend()}/{result.device})",
         f"log: {result.log_path}",
     ]
-    loss = np.asarray(result.final_loss, dtype=np.float64).reshape(len(cfg.feature_probability), len(cfg.seeds))
-    W = None if result.W is None else result.W.reshape(len(cfg.feature_probability), len(cfg.seeds), *result.W.shape[1:])
-    lines.append(f"{'1-S':>8}  {'best seed':>9}  {'best loss':>10}  {'median':>10}  {'worst':>10}  features > 0.5 (best seed)")
-    for gi, p in enumerate(cfg.feature_probability):
-        row = loss[gi]
-        best = int(np.nanargmin(row)) if np.isfinite(row).any() else 0
+    loss = np.asarray(result.final_loss, dtype=np.float64)
+    imp, prob = cfg.importance_matrix(), cfg.probability_matrix()
+    groups: dict = {}
+    for i in range(k):  # instances that differ only by seed, in order of first appearance
+        groups.setdefault((imp[i].tobytes(), prob[i].tobytes()), []).append(i)
+    show_r = cfg.last_importance is not None
+    lines.append((f"{'I_n/I_1':>8}  " if show_r else "") +
+                 f"{'1-S':>8}  {'best seed':>9}  {'best loss':>10}  {'median':>10}  {'worst':>10}  features > 0.5 (best seed)")
+    seeds = cfg.instance_seeds()
+    for n_shown, members in enumerate(groups.values()):
+        if n_shown == max_groups:
+            lines.append(f"... {len(groups) - max_groups} more groups")
+            break
+        row = loss[members]
+        best = members[int(np.nanargmin(row))] if np.isfinite(row).any() else members[0]
         feats = ""
-        if W is not None:
+        if result.W is not None:
             from animsup.geometry import describe
 
-            g = describe(W[gi, best])
+            g = describe(result.W[best])
             feats = f"{int(g.represented.sum())}" + (f" ({g.shape})" if g.shape else "")
-        lines.append(f"{p:>8.3g}  {cfg.seeds[best]:>9}  {row[best]:>10.5f}  {np.nanmedian(row):>10.5f}  "
+        r = f"{imp[best, -1] / imp[best, 0] if imp[best, 0] else float('nan'):>8.3g}  " if show_r else ""
+        lines.append(f"{r}{prob[best].mean():>8.3g}  {seeds[best]:>9}  {loss[best]:>10.5f}  {np.nanmedian(row):>10.5f}  "
                      f"{np.nanmax(row):>10.5f}  {feats}")
     return "\n".join(lines)
