@@ -532,6 +532,7 @@ class Scene:
     size: tuple = (1280, 720)
     dpi: float = 100.0
     last_step: int = 0
+    panel_data: dict = field(default_factory=dict)  # animsup.panels.prepare_panels
 
 
 def importance_text(importance: np.ndarray, config: dict) -> str:
@@ -739,6 +740,10 @@ def build_plan(log, config, *, video: bool = True, poster: bool = False) -> Rend
     captions = event_captions(events, frame_steps, timing.fps) if events and video else []
     scene = build_scene(summary, instances, grid=c.grid, smooth=c.smooth, panels=c.panels, events=events,
                         theme=c.theme, size=c.size, dpi=c.dpi, frame_steps=frame_steps)
+    if c.panels:
+        from animsup.panels import prepare_panels
+
+        scene.panel_data = prepare_panels(c.panels, log, instances)
     pos, step = frame_at_step(summary.steps, c.at) if poster else (None, None)
     return RenderPlan(log, c, summary, instances, timing, frame_steps, scene, captions, events, pos, step)
 
