@@ -758,7 +758,13 @@ def find_events(path, summary: LogSummary, instance: int) -> list:
     steps, W = collect_history(path, instance)
     loss = summary.loss.select([instance])
     found = events_mod.find_events(steps, W, loss.step, loss.mean[:, 0])
-    return [(int(e.step), e.kind, e.text) for e in found]
+    out = [(int(e.step), e.kind, e.text) for e in found]
+    if W.shape[1] >= 3:  # no named shapes: tell the moves of D_i between levels (animsup.dynamics)
+        from animsup import dynamics, geometry
+
+        moves = dynamics.level_events(steps, geometry.dimensionality(W))
+        out = sorted(out + [(e.step, e.kind, e.text) for e in moves if e.level_from is not None], key=lambda e: e[0])
+    return out
 
 
 def event_captions(events, frame_steps: np.ndarray, fps: float) -> list:

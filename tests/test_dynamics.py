@@ -152,3 +152,14 @@ def test_events_cli_lists_level_moves_lined_up_with_the_loss_drop(tmp_path, caps
     assert len(lv) == 1 and lv[0]["level_to"] == 0.5 and abs(lv[0]["loss_drop_step"] - 1200) <= 30
     assert main(["events", log, "--no-levels"]) == 0
     assert "dimensionality" not in capsys.readouterr().out
+
+
+def test_annotated_render_captions_the_level_move(tmp_path):
+    from animsup.frames import build_plan
+    from animsup.render_config import RenderConfig
+
+    log = str(_jump_log(tmp_path / "jump.jsonl"))
+    plan = build_plan(log, RenderConfig(annotate=True, frames=60))
+    moves = [(s, text) for s, kind, text in plan.events if kind == "dim_level"]
+    assert len(moves) == 1 and 1180 <= moves[0][0] <= 1260 and "1 → 1/2" in moves[0][1]
+    assert any("1 → 1/2" in c for c in plan.captions)
