@@ -33,32 +33,45 @@ def config(quick: bool, steps: int | None, seeds: int | None):
     ).validate()
 
 
+# level detection on log-spaced snapshots: a level must hold for 8 snapshots (~0.2 decades of steps
+# at 200 snapshots over 5 decades), or a slow rise through the 3/8 band reads as "arrives at 3/8,
+# then moves to 1/2"; loss drops on a log-step axis: >= 2 % within 5 % of the run's log-length
+# after a plateau twice as long
+LEVELS_KW = dict(min_persist=8)
+DROPS_KW = dict(min_drop=0.02, window=0.05, plateau_ratio=2.0)
+
+
+def _chance(steps, events, drop_idx) -> float | None:
+    """How often the events' snapshot intervals, shifted to every other position, would contain a
+    loss drop: what coincidence by chance looks like."""
+    hits = []
+    for e in events:
+        a = int(np.searchsorted(steps, e.since if e.since is not None else e.step))
+        b = int(np.searchsorted(steps, e.step))
+        for shift in range(-a, len(steps) - b):
+            hits.append(bool(((drop_idx >= a + shift - 1) & (drop_idx <= b + shift + 1)).any()))
+    return float(np.mean(hits)) if hits else None
+
+
 def analyse(run, k: int) -> dict:
-    """Level moves and loss drops of instance ``k`` (index into the log), and their coincidences."""
+    """Level moves, arrivals and loss drops of instance ``k`` (index into the log), and their coincidences."""
     from animsup import dynamics, geometry
 
     steps = run.steps
     D = geometry.dimensionality(run.W[:, k])
-    drops = dynamics.loss_drops_log_time(run.loss_steps, run.loss_curve[:, k], min_drop=0.02, window=0.03)
-    evs = dynamics.align_with_loss_drops(dynamics.level_events(steps, D), drops, steps)
+    drops = dynamics.loss_drops_log_time(run.loss_steps, run.loss_curve[:, k], **DROPS_KW)
+    evs = dynamics.align_with_loss_drops(dynamics.level_events(steps, D, **LEVELS_KW), drops, steps)
     moves = [e for e in evs if e.level_from is not None]
     arrivals = [e for e in evs if e.level_from is None]
-    # chance: the same move intervals (in snapshot indices) placed at every position
-    idx = [(int(np.searchsorted(steps, e.since)), int(np.searchsorted(steps, e.step))) for e in moves]
     drop_idx = np.searchsorted(steps, [d.step for d in drops])
-    hits = []
-    for a, b in idx:
-        for shift in range(-a, len(steps) - b):
-            lo, hi = a + shift - 1, b + shift + 1
-            hits.append(bool(((drop_idx >= lo) & (drop_idx <= hi)).any()))
-    drops_with_move = sum(any(e.loss_drop_step == d.step for e in evs) for d in drops)
     return {
-        "moves": [e.to_dict() for e in moves], "arrivals": len(arrivals),
-        "arrivals_with_drop": sum(e.loss_drop_step is not None for e in arrivals),
-        "loss_drops": [{"step": d.step, "drop": d.value} for d in drops],
+        "moves": [e.to_dict() for e in moves], "arrivals": [e.to_dict() for e in arrivals],
+        "loss_drops": [{"step": d.step, "drop": d.value,
+                        "level_events": sum(e.loss_drop_step == d.step for e in evs)} for d in drops],
         "n_moves": len(moves), "moves_with_drop": sum(e.loss_drop_step is not None for e in moves),
-        "chance_move_hits_drop": float(np.mean(hits)) if hits else None,
-        "drops_with_level_event": drops_with_move,
+        "n_arrivals": len(arrivals), "arrivals_with_drop": sum(e.loss_drop_step is not None for e in arrivals),
+        "chance_arrival_in_drop": _chance(steps, arrivals, drop_idx),
+        "drops_with_level_event": sum(any(e.loss_drop_step == d.step for e in evs) for d in drops),
         "final_loss": float(run.loss_curve[-1, k]),
         "final_levels": {dynamics.fraction_text(v): int(np.sum(np.abs(D[-1] - v) <= 0.02)) for v in dynamics.NAMED_LEVELS},
     }
@@ -81,10 +94,12 @@ def main() -> int:
     for k in range(len(run.instances)):
         r = analyse(run, k)
         result["instances"].append(r)
-        c.say(f"seed {k}: final loss {r['final_loss']:.5f}; {r['n_moves']} level moves, {r['moves_with_drop']} with a "
-              f"loss drop (chance {r['chance_move_hits_drop'] if r['chance_move_hits_drop'] is None else round(r['chance_move_hits_drop'], 2)}); "
-              f"{len(r['loss_drops'])} loss drops, {r['drops_with_level_event']} with a level event; "
-              f"{r['arrivals']} arrivals ({r['arrivals_with_drop']} with a drop); final levels {r['final_levels']}")
+        ch = r["chance_arrival_in_drop"]
+        c.say(f"seed {k}: final loss {r['final_loss']:.5f}; loss drops "
+              + ", ".join(f"{d['step']:,} ({100 * d['drop']:.0f}%, {d['level_events']} level events)" for d in r["loss_drops"])
+              + f"; {r['n_moves']} level-to-level moves ({r['moves_with_drop']} at a drop); {r['n_arrivals']} arrivals, "
+              f"{r['arrivals_with_drop']} at a drop (chance {'-' if ch is None else f'{ch:.2f}'}); "
+              f"final levels {r['final_levels']}")
         for e in r["moves"]:
             c.say(f"    step {e['step']:>7,} (from {e['since']:,})  {e['text']}"
                   + (f"  [loss drop at {e['loss_drop_step']:,}]" if e["loss_drop_step"] is not None else ""))
@@ -107,7 +122,7 @@ def figure(run, result: dict, out: str) -> None:
     fig = c.figure(6.4 * min(k, 2), 4.2 * ((k + 1) // 2))
     cmap = matplotlib.colormaps["viridis"]
     steps = np.maximum(run.steps, 1)
-    outer = fig.add_gridspec((k + 1) // 2, min(k, 2), hspace=0.35, wspace=0.2, left=0.06, right=0.98, top=0.95,
+    outer = fig.add_gridspec((k + 1) // 2, min(k, 2), hspace=0.35, wspace=0.2, left=0.075, right=0.98, top=0.95,
                              bottom=0.05)
     for i in range(k):
         inner = outer[i // 2, i % 2].subgridspec(2, 1, height_ratios=[2, 1], hspace=0.05)
@@ -121,13 +136,19 @@ def figure(run, result: dict, out: str) -> None:
         r = result["instances"][i]
         for e in r["moves"]:
             ax.axvline(e["step"], color="red" if e["loss_drop_step"] is not None else "#444444", lw=0.6, alpha=0.6)
+        for d in r["loss_drops"]:
+            ax.axvline(d["step"], color="red", lw=0.8, alpha=0.35)
+        arr = r["arrivals"]
+        ax.plot([e["step"] for e in arr], [e["level_to"] + 0.03 for e in arr], "v", ms=3, lw=0,
+                color="black", alpha=0.6, label="a feature settles at a level")
         ax.set_xscale("log")
         ax.set_ylim(0, 1.05)
         ax.set_ylabel("D_i", fontsize=8)
         ax.set_xticklabels([])
         ax.tick_params(labelsize=7)
-        ax.set_title(f"seed {run.header.seed[run.instances[i]]}: {r['n_moves']} level moves "
-                     f"({r['moves_with_drop']} at a loss drop, red), {len(r['loss_drops'])} loss drops", fontsize=8)
+        ax.set_title(f"seed {run.header.seed[run.instances[i]]}: {r['n_arrivals']} features settle at a level (▼), "
+                     f"{r['arrivals_with_drop']} at a loss drop (red); {r['n_moves']} level-to-level moves",
+                     fontsize=8)
         lx = fig.add_subplot(inner[1], sharex=ax)
         ls = np.maximum(run.loss_steps, 1)
         lx.plot(ls, run.loss_curve[:, i], color="black", lw=0.5)

@@ -42,7 +42,7 @@ def test_learning_dynamics_quick(tmp_path):
         assert inst["n_moves"] == len(inst["moves"]) and inst["moves_with_drop"] <= inst["n_moves"]
         for m in inst["moves"]:
             assert m["level_from"] != m["level_to"] and m["since"] < m["step"]
-    assert (tmp_path / "dynamics.png").exists() and "level moves" in out
+    assert (tmp_path / "dynamics.png").exists() and "level-to-level moves" in out
 
 
 def test_feature_geometry_quick(tmp_path):
