@@ -35,7 +35,8 @@ def dimensionality_history(path, instances, *, chunk: int = 64, max_values: int 
         this (float32: 80 MB), else only of the shown instances
     :return: ``steps`` (shape: [T]), ``D`` (shape: [T, K, n_features]) float32 of the instances
         ``D_instances`` (all, or the shown ones), ``dstar`` (shape: [T, n_instances]),
-        ``feature_probability`` (shape: [n_instances])
+        ``feature_probability`` (shape: [n_instances]) 1 − S per instance (NaN where it varies
+        across features)
     """
     from animsup.runlog import open_log, read_header
 
@@ -67,7 +68,14 @@ def dimensionality_history(path, instances, *, chunk: int = 64, max_values: int 
             "D": np.concatenate(D) if D else np.zeros((0, len(keep), n), np.float32),
             "D_instances": keep,
             "dstar": np.concatenate(dstar) if dstar else np.zeros((0, K)),
-            "feature_probability": np.asarray(h.feature_probability, dtype=np.float64)}
+            "feature_probability": _instance_probability(h)}
+
+
+def _instance_probability(header) -> np.ndarray:
+    """(shape: [n_instances]) 1 − S per instance (NaN where it varies across features)."""
+    if hasattr(header, "instance_probability"):
+        return np.asarray(header.instance_probability, dtype=np.float64)
+    return np.asarray(header.feature_probability, dtype=np.float64).reshape(header.n_instances, -1)[:, 0]
 
 
 def _D_of(h: dict, instance: int) -> np.ndarray:
@@ -94,7 +102,9 @@ def _history(ctx) -> dict:
 
 
 def _is_sweep(probs) -> bool:
-    return len(np.unique(np.round(np.asarray(probs, dtype=np.float64), 9))) > 1
+    """Several instances at different 1 − S (each with one 1 − S for all its features)."""
+    p = np.asarray(probs, dtype=np.float64)
+    return bool(np.isfinite(p).all()) and len(np.unique(np.round(p, 9))) > 1
 
 
 def _style(ctx, ax, title: str) -> None:

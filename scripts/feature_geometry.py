@@ -48,7 +48,7 @@ def main() -> int:
     from animsup.runlog import read_log
 
     run = read_log(log)
-    summary = dynamics.geometry_summary(run.W[-1], run.header.feature_probability)
+    summary = dynamics.geometry_summary(run.W[-1], run.header.instance_probability)
     with open(os.path.join(args.out, "geometry.json"), "w") as f:
         json.dump({"config": cfg.to_dict(), **summary}, f, indent=2)
     c.say(f"\n{'1-S':>7} {'1/(1-S)':>8} {'D*':>6}  features with D_i >= 0.1")
@@ -70,7 +70,7 @@ def figures(run, summary, out: str) -> None:
     from animsup import geometry
     from animsup.dynamics import NAMED_LEVELS, REFERENCE_FRACTIONS, fraction_text
 
-    p = np.asarray(run.header.feature_probability, dtype=np.float64)
+    p = np.asarray(run.header.instance_probability, dtype=np.float64)
     x = 1 / p
     dstar = geometry.dims_per_feature(run.W[-1])
     fig = c.figure(6.4, 3.6)

@@ -54,3 +54,22 @@ def test_feature_geometry_quick(tmp_path):
     assert rows[0]["dims_per_feature"] > 0.9 and rows[-1]["dims_per_feature"] < rows[0]["dims_per_feature"]
     assert 0 <= res["named"]["fraction"] <= 1 and res["n_counted"] > 0
     assert (tmp_path / "scatter.png").exists() and (tmp_path / "dstar.png").exists()
+
+
+def test_correlated_quick(tmp_path):
+    _run("correlated.py", tmp_path)
+    res = json.loads((tmp_path / "correlated.json").read_text())
+    assert set(res) == {"n4_correlated", "n4_anticorrelated", "n6_correlated", "n6_anticorrelated"}
+    for rows in res.values():
+        assert len(rows) == 3 and all(-1.001 <= c <= 1.001 for r in rows for c in r["pair_cos"])
+    # the anticorrelated n=4 pairs go antipodal even in the quick run
+    assert all(c < -0.9 for r in res["n4_anticorrelated"] for c in r["pair_cos"])
+
+
+def test_nonuniform_quick(tmp_path):
+    _run("nonuniform.py", tmp_path)
+    res = json.loads((tmp_path / "nonuniform.json").read_text())
+    rows = res["densities"]
+    assert [round(r["ratio"], 2) for r in rows] == [0.1, 0.32, 1.0, 3.16, 10.0]
+    assert res["config"]["feature_probability"][0] == pytest.approx([0.005, 0.05, 0.05, 0.05, 0.05])
+    assert rows[2]["shape"] == "pentagon" and rows[0]["norms"][0] < 0.1   # a rare feature 0 is dropped
