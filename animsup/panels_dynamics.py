@@ -209,7 +209,8 @@ class DimScatterPanel(_HistoryPanel):
 
 class DimsPerFeaturePanel(_HistoryPanel):
     """``dims_per_feature``: D* over training (a sweep: every instance thin, the shown ones bold);
-    for a sweep also D* against 1/(1−S) at the current step (log x)."""
+    for a sweep also D* against 1/(1−S) at the current step (log x). The y range ends at
+    max(1.1, min(largest D* · 1.05, 3)); larger values (a small init) sit on the top edge."""
 
     height = 0.7
 
@@ -223,6 +224,7 @@ class DimsPerFeaturePanel(_HistoryPanel):
         self.sweep = _is_sweep(probs)
         finite = self.dstar[np.isfinite(self.dstar)]
         ylim = (0, float(np.clip(finite.max() * 1.05, 1.1, 3.0)) if finite.size else 1.1)
+        self.top = ylim[1] * 0.995  # values above the axis are drawn at its top edge
         x, y, w, hgt = rect
         left = [x, y, 0.56 * w, hgt] if self.sweep else rect
         self.ax = ax = ctx.fig.add_axes(left)
@@ -256,10 +258,10 @@ class DimsPerFeaturePanel(_HistoryPanel):
             ctx.animate(self.sweep_line)
 
     def update(self, frame) -> None:
-        now = geometry.dims_per_feature(frame.W)                      # the shown instances
+        now = np.minimum(geometry.dims_per_feature(frame.W), self.top)   # the shown instances
         self.dots.set_offsets(np.column_stack([np.full(len(now), frame.step), now]))
         if self.ax2 is not None:
-            self.sweep_line.set_ydata(self.dstar[_current(self.steps, frame.step)])
+            self.sweep_line.set_ydata(np.minimum(self.dstar[_current(self.steps, frame.step)], self.top))
 
     def boxes(self) -> list:
         return [self.ax.bbox] + ([self.ax2.bbox] if self.ax2 is not None else [])
@@ -276,15 +278,26 @@ class NormsPanel(Panel):
         from matplotlib.collections import PolyCollection
 
         s = ctx.scene
-        self.ax = ax = ctx.fig.add_axes(rect)
+        x, y, w, h = rect
+        self.ax = ax = ctx.fig.add_axes([x, y, 0.9 * w, h])
         n = s.n_features
         self.cmap = matplotlib.colormaps["viridis"]
+        # the colour key: a thin bar at the right, "superposition" 0 (dark) to >= 1 (yellow)
+        cax = ctx.fig.add_axes([x + 0.93 * w, y, 0.018 * w, h])
+        cax.imshow(np.linspace(0, 1, 64)[:, None], cmap=self.cmap, aspect="auto", origin="lower", extent=(0, 1, 0, 1))
+        cax.set_xticks([])
+        cax.yaxis.tick_right()
+        cax.set_yticks([0, 0.5, 1])
+        cax.set_yticklabels(["0", "0.5", "≥1"])
+        cax.tick_params(labelsize=ctx.fs * 0.7)
+        cax.set_ylabel("superposition", fontsize=ctx.fs * 0.75, color=ctx.theme["muted"], labelpad=1)
+        cax.yaxis.set_label_position("right")
         ax.set_xlim(-0.7, n - 0.3)
         ax.set_ylim(0, max(1.05, float(s.norm_max) * 1.05))
         ax.axhline(geometry.THRESHOLD, color=ctx.theme["muted"], lw=0.6, ls=":")
         if n <= 40:
             ax.set_xticks(range(0, n, 1 if n <= 20 else 5))
-        _style(ctx, ax, "feature norms ‖W_i‖ · colour: superposition (dark 0 → yellow ≥ 1)")
+        _style(ctx, ax, "‖W_i‖ by superposition")
         self.bars = PolyCollection([np.zeros((4, 2))] * n, edgecolors="none")
         ax.add_collection(self.bars)
         ctx.animate(self.bars)
