@@ -4,6 +4,8 @@ from ``os.wait4``), interleaved, medians.
 
 * MP4 1280x720, 1000 frames of an n=32, m=2 log, ``--panels dim_time``: frames/s, target
   >= 100 frames/s; the baseline is the same render with no extra panel.
+* Drawing only, in process: ms per 1280x720 frame of the same log with and without
+  ``dim_time`` (median over 300 frames; the panel's own cost, less sensitive to other load).
 * Memory: a 100-frame MP4 of an n=200, m=20, 20-instance log (the feature-geometry run's size,
   80 snapshots) with ``--panels dim_scatter,dims_per_feature,norms``: peak RSS against the same
   render without panels; target <= 300 MiB (the renderer's memory target, docs/benchmarks.md).
@@ -47,6 +49,37 @@ def speed(tmp, quick):
     )
 
 
+def draw_cost(tmp, quick):
+    import time
+
+    import numpy as np
+
+    from animsup import draw, frames as fr
+    from animsup.panels import prepare_panels
+
+    log = os.path.join(tmp, "n32.jsonl")
+    s = fr.scan_log(log)
+    inst = fr.choose_instances(s, 0, grid=False)
+    frames = list(fr.iter_frames(log, inst, np.linspace(0, len(s.steps) - 1, 100 if quick else 300)))
+    ms = {}
+    for panels in ((), ("dim_time",)):
+        scene = fr.build_scene(s, inst, panels=panels, size=(1280, 720))
+        scene.panel_data = prepare_panels(panels, log, inst)
+        d = draw.FrameDrawer(scene)
+        times = []
+        for f in frames:
+            t0 = time.perf_counter()
+            d.draw(f)
+            times.append(time.perf_counter() - t0)
+        ms[panels] = 1000 * common.median(times[5:])
+    with_p, without = ms[("dim_time",)], ms[()]
+    return common.row(
+        "draw 1280x720 n=32 --panels dim_time", "ms per frame (drawing only, in process)", with_p, "ms",
+        baseline=without, baseline_name="same frames without panels", ratio=without / with_p,
+        target="(report: the panel's own cost)",
+    )
+
+
 def memory(tmp, quick):
     log = common.write_log(os.path.join(tmp, "n200.jsonl"), n_features=200, n_hidden=20, n_instances=20,
                            snapshots=40 if quick else 80)
@@ -63,7 +96,7 @@ def memory(tmp, quick):
 
 def run(quick=False, full=False):
     with common.tmpdir() as tmp:
-        return [speed(tmp, quick), memory(tmp, quick)]
+        return [speed(tmp, quick), draw_cost(tmp, quick), memory(tmp, quick)]
 
 
 if __name__ == "__main__":
