@@ -731,3 +731,14 @@ def test_make_header_broadcasts_and_refuses_wrong_shapes():
         make_header(n_features=2, n_hidden=1, model="tied", feature_probability=0.1, seed=[0], importance=[1, 2, 3], config={})
     with pytest.raises(ValueError, match="model must be one of"):
         make_header(n_features=2, n_hidden=1, model="mlp", feature_probability=0.1, seed=[0], importance=1, config={})
+
+
+def test_v1_migration_of_an_implausibly_large_header_allocates_nothing():
+    """header_huge_sizes (1e9 features) is refused by the size check, not after the migration
+    broadcast 1 - S to 2e9 list entries (it did: 16 GB)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(LogFormatError, match="implausibly large"):
+        read_log(Path(__file__).parent / "data" / "bad" / "header_huge_sizes.jsonl")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KiB
