@@ -108,7 +108,7 @@ def main() -> int:
     figure(run, result, args.out)
     if not args.no_video:
         c.render(log, [os.path.join(args.out, "dynamics.mp4"), os.path.join(args.out, "dynamics.png")],
-                 instance=0, panels=["dim_time", "loss"], duration=6 if args.quick else 12, size="1280x720")
+                 instance=0, panels=["dim_time"], duration=6 if args.quick else 12, size="1280x720")
     return 0
 
 
