@@ -66,6 +66,7 @@ class TrainConfig:
     n_hidden: int = 2
     model: str = "tied"
     init: str = "notebook"
+    init_scale: float = 1.0  # W (and W_dec) of the chosen init times this (learning dynamics: 0.1)
     # data
     feature_probability: list = field(default_factory=lambda: [0.1])
     seeds: list = field(default_factory=lambda: [0])
@@ -286,6 +287,9 @@ class TrainConfig:
                 bad(f"seeds must be non-negative integers, got {s!r}")
         if self.instances == "product" and len(set(self.seeds)) != len(self.seeds):
             bad(f"seeds must be distinct, got {list(self.seeds)}")
+        v = self.init_scale
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v < float("inf"):
+            bad(f"init-scale must be a finite number > 0, got {v!r}")
         if self.last_importance is not None:
             if not isinstance(self.last_importance, (list, tuple)) or not self.last_importance:
                 bad("last-importance needs at least one value")

@@ -550,6 +550,7 @@ class Scene:
     last_step: int = 0
     loss_note: str = ""  # "no loss recorded" / "one loss for all instances" (header loss_scope)
     importance_known: bool = True  # False when the log's provenance says importance was assumed
+    panel_data: dict = field(default_factory=dict)  # animsup.panels.prepare_panels
 
 
 def _instance_titles(h: Header, i: int) -> tuple:
@@ -780,6 +781,10 @@ def build_plan(log, config, *, video: bool = True, poster: bool = False) -> Rend
     captions = event_captions(events, frame_steps, timing.fps) if events and video else []
     scene = build_scene(summary, instances, grid=c.grid, smooth=c.smooth, panels=c.panels, events=events,
                         theme=c.theme, size=c.size, dpi=c.dpi, frame_steps=frame_steps)
+    if c.panels:
+        from animsup.panels import prepare_panels
+
+        scene.panel_data = prepare_panels(c.panels, log, instances)
     pos, step = frame_at_step(summary.steps, c.at) if poster else (None, None)
     return RenderPlan(log, c, summary, instances, timing, frame_steps, scene, captions, events, pos, step, tuple(notes))
 
@@ -831,7 +836,13 @@ def find_events(path, summary: LogSummary, instance: int) -> list:
     steps, W = collect_history(path, instance)
     loss = summary.loss.select([instance])
     found = events_mod.find_events(steps, W, loss.step, loss.mean[:, 0])
-    return [(int(e.step), e.kind, e.text) for e in found]
+    out = [(int(e.step), e.kind, e.text) for e in found]
+    if W.shape[1] >= 3:  # no named shapes: tell the moves of D_i between levels (animsup.dynamics)
+        from animsup import dynamics, geometry
+
+        moves = dynamics.level_events(steps, geometry.dimensionality(W))
+        out = sorted(out + [(e.step, e.kind, e.text) for e in moves if e.level_from is not None], key=lambda e: e[0])
+    return out
 
 
 CAPTION_SECONDS = 1.5  # a caption stays at least this long (events closer than this share one)

@@ -231,7 +231,7 @@ class TorchEngine:
         k, m, n = cfg.n_instances, cfg.n_hidden, cfg.n_features
         self.cfg, self.k, self.device = cfg, k, device
         untied = cfg.model == "untied"
-        init = init_params(n, m, cfg.instance_seeds(), cfg.init, untied=untied)
+        init = init_params(n, m, cfg.instance_seeds(), cfg.init, untied=untied, scale=cfg.init_scale)
         names = ["W", "b"] + (["W_dec"] if untied else [])
         flat = np.concatenate([init[name].ravel() for name in names])
         self.params = torch.from_numpy(flat).to(device)

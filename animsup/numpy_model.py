@@ -30,7 +30,7 @@ from animsup.data import Batches, init_rng
 from animsup.optim import FlatOptimizer
 
 
-def init_params(n_features: int, n_hidden: int, seeds, init: str, untied: bool = False) -> dict:
+def init_params(n_features: int, n_hidden: int, seeds, init: str, untied: bool = False, scale: float = 1.0) -> dict:
     """Initial parameters, each instance from its own seed (numpy, float32).
 
     ``notebook``: W ~ N(0, 2 / (n_hidden · (n_features + n_instances))), b = 0: the std of the
@@ -41,6 +41,7 @@ def init_params(n_features: int, n_hidden: int, seeds, init: str, untied: bool =
     ``xavier-per-instance``: W ~ N(0, 2 / (n_features + n_hidden)) (Xavier-normal of each
     instance's own [m, n] matrix; what animsup called "xavier" before 0.2), b = 0.
     ``blog``: W and b ~ U[0, 0.001) (seed 002).
+    ``scale`` multiplies W (and W_dec), not b: the learning-dynamics runs start W at 0.1x.
 
     :return: W (shape: [k, m, n]), b (shape: [k, n]), W_dec (shape: [k, m, n]) when untied
     """
@@ -59,6 +60,10 @@ def init_params(n_features: int, n_hidden: int, seeds, init: str, untied: bool =
                 M[i] = rng.random((m, n), dtype=np.float32) * np.float32(0.001)
         if init == "blog":
             b[i] = rng.random(n, dtype=np.float32) * np.float32(0.001)
+    if scale != 1.0:
+        W *= np.float32(scale)
+        if untied:
+            W_dec *= np.float32(scale)
     out = {"W": W, "b": b}
     if untied:
         out["W_dec"] = W_dec
@@ -124,7 +129,7 @@ class NumpyEngine:
     def __init__(self, cfg):
         k, m, n = cfg.n_instances, cfg.n_hidden, cfg.n_features
         self.cfg, self.k, self.m, self.n = cfg, k, m, n
-        init = init_params(n, m, cfg.instance_seeds(), cfg.init)
+        init = init_params(n, m, cfg.instance_seeds(), cfg.init, scale=cfg.init_scale)
         self.params = np.concatenate([init["W"].ravel(), init["b"].ravel()])
         self.W = self.params[: k * m * n].reshape(k, m, n)
         self.b = self.params[k * m * n :].reshape(k, n)

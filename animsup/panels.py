@@ -25,6 +25,11 @@ shape [n_features, 4]) and ``animate(*artists)``. ``paint_text(buf, dirty)`` is 
 paint moving text into the RGBA buffer with numpy (see ``draw._Sprites``) and append the
 rectangles painted to ``dirty``.
 
+A panel that needs more of the log than a frame holds (a curve over the whole run) sets
+``data_key`` and a classmethod ``prepare(log, instances)`` returning picklable data: the plan
+calls it once (:func:`prepare_panels`, one extra pass over the log) and the panel finds the
+result in ``ctx.scene.panel_data[data_key]``; panels with the same ``data_key`` share it.
+
 Panels are registered by name as ``"module:Class"`` strings, so that listing them (the
 CLI's ``--panels`` check, ``--help``) imports neither matplotlib nor the panel's module.
 A new panel module adds one line to :data:`PANELS` (or calls :func:`register_panel`).
@@ -37,6 +42,11 @@ import importlib
 #: panel name -> "module:Class"
 PANELS: dict[str, str] = {
     "bias": "animsup.draw:BiasPanel",
+    # feature dimensionality (animsup.panels_dynamics)
+    "dim_time": "animsup.panels_dynamics:DimTimePanel",
+    "dim_scatter": "animsup.panels_dynamics:DimScatterPanel",
+    "dims_per_feature": "animsup.panels_dynamics:DimsPerFeaturePanel",
+    "norms": "animsup.panels_dynamics:NormsPanel",
 }
 
 
@@ -70,3 +80,14 @@ def load_panel(name: str) -> type:
     """The panel class registered under ``name`` (imports its module)."""
     module, _, cls = PANELS[name].partition(":")
     return getattr(importlib.import_module(module), cls)
+
+
+def prepare_panels(names, log, instances) -> dict:
+    """``data_key`` → ``prepare(log, instances)`` of the named panels that need log-wide data."""
+    data: dict = {}
+    for name in names:
+        cls = load_panel(name)
+        key = getattr(cls, "data_key", None)
+        if key is not None and key not in data:
+            data[key] = cls.prepare(log, instances)
+    return data

@@ -22,7 +22,7 @@ import traceback
 
 import common
 
-BENCHES = ("startup", "log", "train", "render")  # the default run
+BENCHES = ("startup", "log", "train", "render", "panels")  # the default run
 EXTRA = ("scale",)  # no targets; run with --only scale
 
 

@@ -41,7 +41,9 @@ def train_or_reuse(cfg, log: str, *, retrain: bool = False):
     if os.path.exists(log) and not retrain:
         try:
             run = read_log(log, require_snapshots=False)
-            if run.status == "completed" and run.header.config == _jsonish(cfg.to_dict()):
+            # the logged config read back through TrainConfig (options added since take their defaults)
+            logged = _jsonish(type(cfg).from_dict(run.header.config).to_dict())
+            if run.status == "completed" and logged == _jsonish(cfg.to_dict()):
                 say(f"  reusing {os.path.relpath(log, ROOT)} (same config, completed)")
                 return log
         except Exception:

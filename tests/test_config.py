@@ -35,6 +35,8 @@ def test_dict_round_trip_and_resolved_weight_decay():
         (dict(gradient="blog", backend="torch"), "numpy"),
         (dict(gradient="blog", model="untied"), "tied"),
         (dict(every=0), "every"),
+        (dict(init_scale=0.0), "init-scale"),
+        (dict(init_scale=float("nan")), "init-scale"),
     ],
 )
 def test_validate_rejects_with_one_line(changes, words):

@@ -110,3 +110,14 @@ def test_init_per_instance_seed():
     assert np.all(a["b"] == 0) and abs(a["W"].std() - math.sqrt(2 / 7)) < 0.3
     c = init_params(5, 2, [0], "blog")
     assert np.all((c["W"] >= 0) & (c["W"] < 0.001)) and np.all((c["b"] >= 0) & (c["b"] < 0.001))
+
+
+def test_init_scale_multiplies_w_not_b():
+    base = init_params(6, 3, [0, 4], "xavier")
+    small = init_params(6, 3, [0, 4], "xavier", scale=0.1)
+    np.testing.assert_allclose(small["W"], 0.1 * base["W"], rtol=1e-6)
+    np.testing.assert_array_equal(small["b"], base["b"])
+    blog = init_params(6, 3, [0], "blog", untied=True, scale=0.5)
+    blog1 = init_params(6, 3, [0], "blog", untied=True)
+    np.testing.assert_allclose(blog["W_dec"], 0.5 * blog1["W_dec"], rtol=1e-6)
+    np.testing.assert_array_equal(blog["b"], blog1["b"])

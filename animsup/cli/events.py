@@ -1,5 +1,7 @@
 """``animsup events LOG``: when features joined or dropped out, when the shape changed, and
-which loss plateaus ended in a sudden drop (animsup.events)."""
+which loss plateaus ended in a sudden drop (animsup.events); with ``--levels`` (the default
+for n_hidden ≥ 3) also when a feature's dimensionality D_i moved between the paper's levels
+(animsup.dynamics), each marked with the loss drop it coincides with."""
 
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
              "'best:g<N>' or 'best:p=<1-S>' for one group (default: all)",
     )
     p.add_argument("--threshold", type=float, default=0.5, help="norm above which a feature is represented (default 0.5)")
+    p.add_argument("--levels", action=argparse.BooleanOptionalAction, default=None,
+                   help="list moves of a feature's dimensionality D_i between the levels 1, 3/4, 2/3, 1/2, 2/5, 3/8 "
+                        "(default: on for n_hidden >= 3)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=run)
     return p
@@ -57,10 +62,13 @@ def run(args) -> int:
     sel = parse_instances(args.instance, log)
     sel = list(log.instances) if sel is None else sel
     h = log.header
+    levels = h.n_hidden >= 3 if args.levels is None else args.levels
     result = []
     for i in sel:
         k = log.instances.index(i)
         evs = find_events(log.steps, log.W[:, k], log.loss_steps, log.loss_curve_of(k), threshold=args.threshold)
+        if levels:
+            evs = sorted(evs + _level_events(log.steps, log.W[:, k], evs), key=lambda e: e.step)
         fp = h.feature_probability[i]
         result.append({"index": i, "feature_probability": float(fp[0]) if (fp == fp[0]).all() else fp.tolist(),
                        "probability_text": h.probability_text(i), "seed": h.seed[i],
@@ -78,6 +86,15 @@ def run(args) -> int:
             lines.append("  (no events)")
         width = max((len(f"{e['step']:,}") for e in row["events"]), default=1)
         for e in row["events"]:
-            lines.append(f"  step {e['step']:>{width},}  {e['text']}")
+            drop = f"  (with the loss drop at step {e['loss_drop_step']:,})" if e.get("loss_drop_step") is not None else ""
+            lines.append(f"  step {e['step']:>{width},}  {e['text']}{drop}")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
+
+
+def _level_events(steps, W, events) -> list:
+    """Level moves of D_i (animsup.dynamics), lined up with the loss drops among ``events``."""
+    from animsup import dynamics, geometry
+
+    found = dynamics.level_events(steps, geometry.dimensionality(W))
+    return dynamics.align_with_loss_drops(found, [e for e in events if e.kind == "loss_drop"], steps)

@@ -49,6 +49,8 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
                         "on the whole [n_instances, n, m] tensor: the scale depends on how many instances are "
                         "trained together); xavier-per-instance: W ~ N(0, 2/(n + m)) per instance, b = 0; "
                         "blog: W, b ~ U[0, 0.001) (seed 002)")
+    m.add_argument("--init-scale", type=float, default=d.init_scale, metavar="C",
+                   help="multiply the initial W by C (the learning-dynamics runs use 0.1)")
     data = parser.add_argument_group("data and loss")
     data.add_argument("--feature-probability", "-p", type=_grid, nargs="+", default=None,
                       metavar="P", help="1 - S: probability that a feature is non-zero; one instance group per value "
@@ -145,7 +147,7 @@ def config_from_args(args):
         raise AnimsupError("--data exactly_k sets the feature probability to k/n: drop --feature-probability")
     last = _flat(args.last_importance)
     cfg = TrainConfig(
-        n_features=args.n_features, n_hidden=args.n_hidden, model=args.model, init=args.init,
+        n_features=args.n_features, n_hidden=args.n_hidden, model=args.model, init=args.init, init_scale=args.init_scale,
         feature_probability=probs, seeds=seeds, importance=_importance(args.importance), last_importance=last,
         data=args.data, exactly_k=args.exactly_k, correlated_sets=list(args.correlated_sets),
         anticorrelated_sets=list(args.anticorrelated_sets), stages=stages,

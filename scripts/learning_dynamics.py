@@ -1,0 +1,166 @@
+"""Learning dynamics ("energy levels"): n=100 features in m=10 dimensions, importance 1,
+1 - S = 0.45, W initialised at 0.1x the usual scale, AdamW lr 1e-3 with a cosine schedule,
+log-spaced snapshots; every feature's D_i(t) over the loss(t), with the detected level moves
+(animsup.dynamics) and loss drops (on a log-step axis) and how many of them coincide.
+
+The replication set-up (docs/figures.md cites it) runs 100,000 steps; the default here is
+--steps 30000 (the machine is shared), 4 seeds. --quick: n=40, m=5, 3,000 steps, 2 seeds.
+
+Writes to outputs/learning_dynamics/: run.jsonl, dynamics.png (per seed: D_i(t) over loss(t),
+moves and drops marked), dynamics.json (events and counts), and unless --no-video dynamics.mp4.
+
+    .venv/bin/python scripts/learning_dynamics.py [--quick] [--steps N] [--seeds K]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import _common as c
+import numpy as np
+
+
+def config(quick: bool, steps: int | None, seeds: int | None):
+    from animsup.config import TrainConfig
+
+    n, m = (40, 5) if quick else (100, 10)
+    return TrainConfig(
+        n_features=n, n_hidden=m, model="tied", init="xavier-per-instance", init_scale=0.1, feature_probability=[0.45],
+        seeds=list(range(seeds or (2 if quick else 4))), importance="constant",
+        steps=steps or (3000 if quick else 30_000), batch_size=1024, lr=1e-3, optimizer="adamw", lr_schedule="cosine",
+        snapshots=120 if quick else 200, snapshot_schedule="log", loss_every=1, backend="torch", threads=1,
+    ).validate()
+
+
+# level detection on log-spaced snapshots: a level must hold for 8 snapshots (~0.2 decades of steps
+# at 200 snapshots over 5 decades), or a slow rise through the 3/8 band reads as "arrives at 3/8,
+# then moves to 1/2"; loss drops on a log-step axis: >= 2 % within 5 % of the run's log-length
+# after a plateau twice as long
+LEVELS_KW = dict(min_persist=8)
+DROPS_KW = dict(min_drop=0.02, window=0.05, plateau_ratio=2.0)
+
+
+def _chance(steps, events, drop_idx) -> float | None:
+    """How often the events' snapshot intervals, shifted to every other position, would contain a
+    loss drop: what coincidence by chance looks like."""
+    hits = []
+    for e in events:
+        a = int(np.searchsorted(steps, e.since if e.since is not None else e.step))
+        b = int(np.searchsorted(steps, e.step))
+        for shift in range(-a, len(steps) - b):
+            hits.append(bool(((drop_idx >= a + shift - 1) & (drop_idx <= b + shift + 1)).any()))
+    return float(np.mean(hits)) if hits else None
+
+
+def analyse(run, k: int) -> dict:
+    """Level moves, arrivals and loss drops of instance ``k`` (index into the log), and their coincidences."""
+    from animsup import dynamics, geometry
+
+    steps = run.steps
+    D = geometry.dimensionality(run.W[:, k])
+    drops = dynamics.loss_drops_log_time(run.loss_steps, run.loss_curve[:, k], **DROPS_KW)
+    evs = dynamics.align_with_loss_drops(dynamics.level_events(steps, D, **LEVELS_KW), drops, steps)
+    moves = [e for e in evs if e.level_from is not None]
+    arrivals = [e for e in evs if e.level_from is None]
+    drop_idx = np.searchsorted(steps, [d.step for d in drops])
+    return {
+        "moves": [e.to_dict() for e in moves], "arrivals": [e.to_dict() for e in arrivals],
+        "loss_drops": [{"step": d.step, "drop": d.value,
+                        "level_events": sum(e.loss_drop_step == d.step for e in evs)} for d in drops],
+        "n_moves": len(moves), "moves_with_drop": sum(e.loss_drop_step is not None for e in moves),
+        "n_arrivals": len(arrivals), "arrivals_with_drop": sum(e.loss_drop_step is not None for e in arrivals),
+        "chance_arrival_in_drop": _chance(steps, arrivals, drop_idx),
+        "drops_with_level_event": sum(any(e.loss_drop_step == d.step for e in evs) for d in drops),
+        "final_loss": float(run.loss_curve[-1, k]),
+        "final_levels": {dynamics.fraction_text(v): int(np.sum(np.abs(D[-1] - v) <= 0.02)) for v in dynamics.NAMED_LEVELS},
+    }
+
+
+def main() -> int:
+    p = c.parser("learning_dynamics", __doc__)
+    p.add_argument("--steps", type=int, default=None, help="training steps (default 30,000; quick 3,000)")
+    p.add_argument("--seeds", type=int, default=None, help="number of seeds (default 4; quick 2)")
+    args = p.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    cfg = config(args.quick, args.steps, args.seeds)
+    c.say(f"learning dynamics: n={cfg.n_features}, m={cfg.n_hidden}, 1-S=0.45, init x{cfg.init_scale}, "
+          f"{cfg.n_instances} seeds x {cfg.steps:,} steps (cosine)")
+    log = c.train_or_reuse(cfg, os.path.join(args.out, "run.jsonl"), retrain=args.retrain)
+    from animsup.runlog import read_log
+
+    run = read_log(log)
+    result = {"config": cfg.to_dict(), "instances": []}
+    for k in range(len(run.instances)):
+        r = analyse(run, k)
+        result["instances"].append(r)
+        ch = r["chance_arrival_in_drop"]
+        c.say(f"seed {k}: final loss {r['final_loss']:.5f}; loss drops "
+              + ", ".join(f"{d['step']:,} ({100 * d['drop']:.0f}%, {d['level_events']} level events)" for d in r["loss_drops"])
+              + f"; {r['n_moves']} level-to-level moves ({r['moves_with_drop']} at a drop); {r['n_arrivals']} arrivals, "
+              f"{r['arrivals_with_drop']} at a drop (chance {'-' if ch is None else f'{ch:.2f}'}); "
+              f"final levels {r['final_levels']}")
+        for e in r["moves"]:
+            c.say(f"    step {e['step']:>7,} (from {e['since']:,})  {e['text']}"
+                  + (f"  [loss drop at {e['loss_drop_step']:,}]" if e["loss_drop_step"] is not None else ""))
+    with open(os.path.join(args.out, "dynamics.json"), "w") as f:
+        json.dump(result, f, indent=2)
+    figure(run, result, args.out)
+    if not args.no_video:
+        c.render(log, [os.path.join(args.out, "dynamics.mp4"), os.path.join(args.out, "dynamics.png")],
+                 instance=0, panels=["dim_time"], duration=6 if args.quick else 12, size="1280x720")
+    return 0
+
+
+def figure(run, result: dict, out: str) -> None:
+    import matplotlib
+
+    from animsup import geometry
+    from animsup.dynamics import NAMED_LEVELS
+
+    k = len(run.instances)
+    fig = c.figure(6.4 * min(k, 2), 4.2 * ((k + 1) // 2))
+    cmap = matplotlib.colormaps["viridis"]
+    steps = np.maximum(run.steps, 1)
+    outer = fig.add_gridspec((k + 1) // 2, min(k, 2), hspace=0.35, wspace=0.2, left=0.075, right=0.98, top=0.95,
+                             bottom=0.05)
+    for i in range(k):
+        inner = outer[i // 2, i % 2].subgridspec(2, 1, height_ratios=[2, 1], hspace=0.05)
+        ax = fig.add_subplot(inner[0])
+        D = geometry.dimensionality(run.W[:, i])
+        n = D.shape[1]
+        for f in range(n):
+            ax.plot(steps, D[:, f], color=cmap(f / max(n - 1, 1)), lw=0.6, alpha=0.7)
+        for v in NAMED_LEVELS:
+            ax.axhline(v, color="#999999", lw=0.5, ls=":")
+        r = result["instances"][i]
+        for e in r["moves"]:
+            ax.axvline(e["step"], color="red" if e["loss_drop_step"] is not None else "#444444", lw=0.6, alpha=0.6)
+        for d in r["loss_drops"]:
+            ax.axvline(d["step"], color="red", lw=0.8, alpha=0.35)
+        arr = r["arrivals"]
+        ax.plot([e["step"] for e in arr], [e["level_to"] + 0.03 for e in arr], "v", ms=3, lw=0,
+                color="black", alpha=0.6, label="a feature settles at a level")
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.05)
+        ax.set_ylabel("D_i", fontsize=8)
+        ax.set_xticklabels([])
+        ax.tick_params(labelsize=7)
+        ax.set_title(f"seed {run.header.seed[run.instances[i]]}: {r['n_arrivals']} features settle at a level (▼), "
+                     f"{r['arrivals_with_drop']} at a loss drop (red); {r['n_moves']} level-to-level moves",
+                     fontsize=8)
+        lx = fig.add_subplot(inner[1], sharex=ax)
+        ls = np.maximum(run.loss_steps, 1)
+        lx.plot(ls, run.loss_curve[:, i], color="black", lw=0.5)
+        for d in r["loss_drops"]:
+            lx.axvline(d["step"], color="red", lw=0.6, alpha=0.6)
+        lx.set_yscale("log")
+        lx.set_xscale("log")
+        lx.set_ylabel("loss", fontsize=8)
+        lx.set_xlabel("step", fontsize=8)
+        lx.tick_params(labelsize=7)
+    c.save(fig, os.path.join(out, "dynamics.png"))
+
+
+if __name__ == "__main__":
+    c.main_guard(main)
