@@ -360,8 +360,8 @@ class FrameDrawer:
                              (f"all panels share the axes ±{s.lim:.2f} (dashed circle: norm 1); "
                               "k ≈ 0: k features at the origin (faint dots)" if s.n_hidden <= 2 else
                               f"all panels share the colour range ±{s.gram_max:.2f} (blue < 0 < red; bias column "
-                              f"±{s.b_range[1]:.2f})" + (f"; each cell: the largest |entry| of {block}×{block} features"
-                                                           if block > 1 else "")),
+                              f"±{s.b_range[1]:.2f}; bars: ‖W_i‖ up to {s.norm_max:.2f})"
+                              + (f"; each cell: the largest |entry| of {block}×{block} features" if block > 1 else "")),
                              fontsize=self.fs * 0.75, color=self.theme["muted"], va="bottom")
         self._fit_width(note, bw)
 
@@ -1025,9 +1025,9 @@ class _Cells:
 
     def paint(self, buf: np.ndarray, dirty: list) -> None:
         if self._map is None:
-            H, bb = self.d.height, self.ax.bbox
-            r0, r1 = int(round(H - bb.y1)), int(round(H - bb.y0))
-            c0, c1 = int(round(bb.x0)), int(round(bb.x1))
+            H, W, bb = self.d.height, self.d.width, self.ax.bbox
+            r0, r1 = max(int(round(H - bb.y1)), 0), min(int(round(H - bb.y0)), H)  # clipped to the frame
+            c0, c1 = max(int(round(bb.x0)), 0), min(int(round(bb.x1)), W)
             rows = np.clip(((np.arange(r0, r1) + 0.5 - (H - bb.y1)) / bb.height * self.n).astype(int), 0, self.n - 1)
             self._map = (r0, r1, c0, c1, rows)
         r0, r1, c0, c1, rows = self._map
@@ -1085,14 +1085,27 @@ class _GramView:
         self.n = n
         small = not colorbar
         head_room = (1.8 * fs * pt) if label_text else 2.0 * fs * pt
-        gap = 0.6 * fs * pt
+        gap = (0.3 if small else 0.6) * fs * pt
         cb_room = 6.5 * fs * pt if colorbar else 0
-        # heatmap square + bias column (1/n wide, at least 8-12 px) + norms bars (~30%)
-        side = max(min(bh - head_room, (bw - cb_room) / (1.45 + 0.06)), 8.0)
+        colmin = 8 if small else 12
+        # heatmap square (side) + gap + bias column (a cell wide, at least colmin px) + 3 gaps + norm
+        # bars (0.32 side): side solved so that the whole row fits the box's width
+        room = bw - cb_room - (0.14 * bw if small else 0)  # grid panels: a margin between neighbours
+
+        def fit(with_norms: bool) -> float:
+            extra, k = (4 * gap, 1.32) if with_norms else (gap, 1.0)
+            wide = (room - extra) / (k + 1.0 / n)  # the bias column as wide as a cell
+            return wide if wide / n >= colmin else (room - extra - colmin) / k
+
+        side = fit(True)
+        with_norms = min(side, bh - head_room) >= 40
+        if not with_norms:
+            side = fit(False)
+        side = max(min(bh - head_room, side), 8.0)
         self.block = max(1, int(math.ceil(n * self.MIN_CELL_PX / side)))  # features per cell
         nb = -(-n // self.block)
-        col_w = max(side / nb, 8 if small else 12)
-        norms_w = 0.0 if small else 0.32 * side
+        col_w = max(side / nb, colmin)
+        norms_w = 0.32 * side if with_norms else 0.0  # grid panels keep their norm bars (without ticks)
         total = side + gap + col_w + (gap * 3 + norms_w if norms_w else 0)
         xs = x0 + (bw - total - cb_room) / 2
         ys = y0 + (bh - head_room - side) / 2
@@ -1137,7 +1150,10 @@ class _GramView:
             nax.tick_params(labelsize=fs * 0.7)
             for sp in ("top", "right"):
                 nax.spines[sp].set_visible(False)
-            nax.set_title("‖W_i‖" + (" (max)" if self.block > 1 else ""), fontsize=fs * 0.85, color=t["muted"], pad=3)
+            if small:
+                nax.set_xticks([])
+            else:
+                nax.set_title("‖W_i‖" + (" (max)" if self.block > 1 else ""), fontsize=fs * 0.85, color=t["muted"], pad=3)
             first = np.arange(0, n, self.block)  # each bar: a block of features, coloured as its first
             self.bars = PolyCollection([np.zeros((4, 2))] * len(first), facecolors=d.colors[first], edgecolors="none")
             nax.add_collection(self.bars)
@@ -1179,10 +1195,10 @@ class _GramView:
 
     def _cells(self, ax):
         """(rows, cols) slices of the buffer and the cell index of each pixel row and column."""
-        H = self.d.height
+        H, W = self.d.height, self.d.width
         bb = ax.bbox
-        r0, r1 = int(round(H - bb.y1)), int(round(H - bb.y0))
-        c0, c1 = int(round(bb.x0)), int(round(bb.x1))
+        r0, r1 = max(int(round(H - bb.y1)), 0), min(int(round(H - bb.y0)), H)  # clipped to the frame
+        c0, c1 = max(int(round(bb.x0)), 0), min(int(round(bb.x1)), W)
         fr_ = (np.arange(r0, r1) + 0.5 - (H - bb.y1)) / bb.height
         fc = (np.arange(c0, c1) + 0.5 - bb.x0) / bb.width
         return r0, r1, c0, c1, fr_, fc

@@ -132,7 +132,10 @@ def render(log, out, config: RenderConfig | None = None, *, progress: Callable |
     kinds = {p: _kind(f) for p, f in outputs}
     video = any(k == "video" for k in kinds.values())
     poster = any(k == "poster" for k in kinds.values())
-    plan = build_plan(os.fspath(log), cfg, video=video, poster=poster)
+    try:
+        plan = build_plan(os.fspath(log), cfg, video=video, poster=poster)
+    except MemoryError:
+        raise AnimsupError(_oom_advice(cfg, "reading the log")) from None
     total = plan.timing.total_frames if video else 1
     n_workers = drawpool.choose_workers(cfg.workers, plan.n_frames if video else 1, video)
 
@@ -147,10 +150,13 @@ def render(log, out, config: RenderConfig | None = None, *, progress: Callable |
                                                  preset=cfg.preset)) for p, f in outputs]
         videos = [e for e in encs if e.kind == "video"]
         posters = [e for e in encs if e.kind == "poster"]
-        _prepare(videos, plan, drawer)
-        last = _write_video(videos, plan, drawer, progress, total) if videos else None
-        if posters:
-            _write_poster(posters, plan, drawer, last, progress if not videos else None)
+        try:
+            _prepare(videos, plan, drawer)
+            last = _write_video(videos, plan, drawer, progress, total) if videos else None
+            if posters:
+                _write_poster(posters, plan, drawer, last, progress if not videos else None)
+        except MemoryError:
+            raise AnimsupError(_oom_advice(cfg, "drawing the frames")) from None
         notes = list(plan.notes) + [f"{p}: {e.note}" for (p, _), e in zip(outputs, encs) if e.note]
     return RenderResult(
         paths=[p for p, _ in outputs],
@@ -168,6 +174,21 @@ def render(log, out, config: RenderConfig | None = None, *, progress: Callable |
         config=cfg.to_dict(),
         notes=notes,
     )
+
+
+def _oom_advice(cfg: RenderConfig, where: str) -> str:
+    """The one-line error for a MemoryError: what to change."""
+    tips = []
+    if cfg.annotate:
+        tips.append("drop --annotate (event detection keeps one instance's W for every snapshot)")
+    if cfg.grid:
+        tips.append("render one --instance instead of --grid")
+    if cfg.workers:
+        tips.append("--workers 0 (each worker holds a figure and frame buffers)")
+    if cfg.size[0] * cfg.size[1] > 1280 * 720:
+        tips.append("a smaller --size (e.g. 1280x720)")
+    tips.append("free memory or render on a machine with more")
+    return f"out of memory while {where}; try: " + "; ".join(tips)
 
 
 def _kind(fmt: str) -> str:

@@ -200,3 +200,20 @@ def test_the_smallest_frame_size_still_draws(tmp_path, write_pentagon, case):
     write_pentagon(log, T=3, **CASES[case])
     d, img = drawn(log, size="64x64", grid=CASES[case]["k"] > 2)
     assert img.shape == (64, 64, 4)
+
+
+def test_grid_heatmaps_keep_their_norm_bars_inside_their_own_cell(tmp_path, write_pentagon):
+    log = tmp_path / "run.jsonl"
+    write_pentagon(log, T=3, n=20, m=5, k=24)
+    d, _ = drawn(log, grid=True)
+    boxes = []
+    for v in d._views:
+        assert v.bars is not None  # ‖W_i‖ bars in every panel
+        x0 = min(a.bbox.x0 for a in v.axes)
+        x1 = max(a.bbox.x1 for a in v.axes)
+        y0 = min(a.bbox.y0 for a in v.axes)
+        y1 = max(a.bbox.y1 for a in v.axes)
+        boxes.append((x0, y0, x1, y1))
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not (a[0] < b[2] - 2 and b[0] < a[2] - 2 and a[1] < b[3] - 2 and b[1] < a[3] - 2), (a, b)

@@ -179,3 +179,13 @@ def test_gif_plays_at_the_reported_speed(log, tmp_path, kw, every):
         assert str(out) in res.summary() and "GIF at" in res.summary()
     else:
         assert not res.notes
+
+
+def test_out_of_memory_says_what_to_change(log, tmp_path, monkeypatch):
+    def no_memory(*a, **kw):
+        raise MemoryError
+
+    monkeypatch.setattr(fr, "scan_log", no_memory)
+    with pytest.raises(AnimsupError, match="out of memory while reading the log; try: drop --annotate") as e:
+        video.render(log, tmp_path / "a.mp4", annotate=True)
+    assert "\n" not in str(e.value) and not (tmp_path / "a.mp4").exists()
