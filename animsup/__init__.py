@@ -7,7 +7,7 @@ modules that need them.
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "render", "read_log", "open_log"]
+__all__ = ["__version__", "render", "read_log", "open_log", "show"]
 
 
 def __getattr__(name):  # lazy re-exports keep `import animsup` free of torch/matplotlib
@@ -19,4 +19,8 @@ def __getattr__(name):  # lazy re-exports keep `import animsup` free of torch/ma
         from animsup.video import render
 
         return render
+    if name == "show":  # the interactive viewer inline in Jupyter
+        from animsup.viewer.notebook import show
+
+        return show
     raise AttributeError(f"module 'animsup' has no attribute {name!r}")
