@@ -59,7 +59,15 @@ class RenderResult:
         """Rendering speed (frames drawn and encoded per wall-clock second)."""
         return self.frames / self.seconds if self.seconds > 0 else float("inf")
 
+    def _repr_html_(self) -> str:
+        """In a notebook, the result shows what was rendered (animsup.viewer.notebook)."""
+        from animsup.viewer.notebook import rendered_html
+
+        return rendered_html(self.paths)
+
     def summary(self) -> str:
+        if not self.instances:
+            return "\n".join(f"wrote {p} (interactive viewer)" for p in self.paths)
         inst = "all instances (grid)" if len(self.instances) > 1 else f"instance {self.instances[0]}"
         lines = [f"rendered {inst}: {self.mapping}"]
         if self.poster_step is not None:
@@ -298,6 +306,13 @@ def _normalise_outputs(out, log) -> list[tuple[str, str]]:
     return result
 
 
+def _html_outputs(out) -> tuple[list, list]:
+    """(.html outputs, the other outputs)."""
+    outs = [out] if isinstance(out, (str, os.PathLike)) else list(out or [])
+    html = [os.fspath(o) for o in outs if os.fspath(o).lower().endswith(".html")]
+    return html, [o for o in outs if os.fspath(o) not in html]
+
+
 def _event_captions(events, frame_steps: np.ndarray, fps: float) -> list[str]:
     """Caption of each frame: the event that happened within the last ~1.5 s of video."""
     captions = [""] * len(frame_steps)
@@ -400,6 +415,16 @@ def render(
     from animsup.encode import check_preset
 
     check_preset(preset)
+    html, out = _html_outputs(out)
+    if html:  # the interactive viewer: its own plan over snapshots (animsup.viewer), no frames drawn
+        from animsup.viewer import write_html
+
+        for p in html:
+            write_html(log, p, smooth=smooth, instance=instance)
+        if not out:
+            return RenderResult(paths=html, frames=0, animated_frames=0, hold_frames=0, fps=0.0, size=size,
+                                instances=(), mapping="interactive viewer", poster_step=None, workers=0,
+                                seconds=_time.perf_counter() - t_start)
     outputs = _normalise_outputs(out, log)
     if annotate and grid:
         raise AnimsupError("--annotate shows one instance's events; it cannot be combined with --grid")
@@ -490,7 +515,7 @@ def render(
                     p.write(rgba)
             if progress and not videos:
                 progress(1, 1)
-        written = [p for p, _ in outputs]
+        written = html + [p for p, _ in outputs]
     return RenderResult(
         paths=written,
         frames=plan.total_frames if videos else 1,

@@ -106,3 +106,24 @@ def show(log_or_run, *, instance="best", height: int | None = None, poster: bool
         height = 760 + tile_rows * (110 if k > 36 else 136)
     png = _poster_png(path, instance) if poster else None
     return Viewer(page_html(payload), int(height), png, f"{os.path.basename(path)}, {k} instances, {plan.rule}")
+
+
+def rendered_html(paths) -> str:
+    """HTML showing rendered files inline: the viewer of an .html output (in a frame),
+    else the first video (.mp4/.webm) or image (.gif/.png), embedded as data."""
+    paths = [os.fspath(p) for p in paths]
+    for p in paths:
+        if p.lower().endswith(".html") and os.path.isfile(p):
+            with open(p, encoding="utf-8") as f:
+                page = f.read()
+            return Viewer(page, 760, None, p)._repr_html_()
+    kinds = {".mp4": "video/mp4", ".webm": "video/webm", ".gif": "image/gif", ".png": "image/png"}
+    for p in paths:
+        mime = kinds.get(os.path.splitext(p)[1].lower())
+        if mime and os.path.isfile(p):
+            with open(p, "rb") as f:
+                b64 = base64.b64encode(f.read()).decode("ascii")
+            if mime.startswith("video"):
+                return f'<video controls loop muted style="max-width:100%" src="data:{mime};base64,{b64}"></video>'
+            return f'<img style="max-width:100%" src="data:{mime};base64,{b64}">'
+    return "<pre>" + html.escape("\n".join(paths)) + "</pre>"

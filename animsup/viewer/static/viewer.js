@@ -262,7 +262,7 @@
               values: (u, vals) => vals.map((v) => v.toLocaleString("en-US")) }
           : { label: "training step" },
         { label: "loss (log)", size: 60 }],
-      series: [{}, { label: "loss", stroke: "#afb8c1", width: 1 }, { label: `moving average (${d.smooth} points)`, stroke: "#0969da", width: 2 }],
+      series: [{}, { label: "loss", stroke: "#afb8c1", width: 1, points: { show: false } }, { label: `moving average (${d.smooth} points)`, stroke: "#0969da", width: 2, points: { show: false } }],
       hooks: { draw: [drawLossCursor] },
     };
     S.loss = new uPlot(opts, lossData(), ui.loss);
