@@ -166,3 +166,26 @@ def test_show_displays_itself_as_a_sandboxed_frame_with_a_poster(tmp_path):
     assert "&lt;noscript&gt;&lt;img" in bundle["text/html"]  # fallback without scripts
     with pytest.raises(animsup.errors.AnimsupError, match="no such file"):
         animsup.show(tmp_path / "missing.jsonl")
+
+
+def test_view_prints_its_loopback_url_and_stops_cleanly_on_ctrl_c(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    log = tmp_path / "run.jsonl"
+    write_run(log, T=4)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "animsup", "view", str(log)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        assert get(url + "payload.json")[0] == 200
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and out.strip() == "stopped" and err == ""

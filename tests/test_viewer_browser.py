@@ -58,6 +58,7 @@ def test_scrubbing_shows_that_steps_weights(browser, sweep):  # noqa: F811
         drawn = state(w, "S.drawn")
         assert drawn["step"] == run.steps[t] and drawn["instance"] == sel
         np.testing.assert_array_equal(np.array(drawn["tips"], np.float32), run.W[t, sel].T)  # [n, 2] tips
+        np.testing.assert_array_equal(np.array(state(w, "S.drawnBias"), np.float32), run.b[t, sel])  # the bias panel
         assert w.page.locator("#readout").inner_text().startswith(f"step {run.steps[t]:,} ")
     w.page.locator("#scrubber").focus()
     w.page.keyboard.press("ArrowLeft")

@@ -65,7 +65,8 @@
     ui.shape = el("span", { id: "shape" });
     ui.plane = el("div", { id: "plane" });
     ui.hover = el("div", { id: "hover" });
-    ui.left = el("div", { id: "left" }, ui.planeTitle, ui.plane, ui.hover);
+    ui.bias = el("div", { id: "bias" });
+    ui.left = el("div", { id: "left" }, ui.planeTitle, ui.plane, ui.hover, ui.bias);
     ui.readout = el("div", { id: "readout" });
     ui.loss = el("div", { id: "loss" });
     ui.lossNote = el("div", { class: "note" });
@@ -236,6 +237,38 @@
     ui.hover.dataset.feature = String(j);
   }
 
+  // ------------------------------------------------------------------ the bias panel (the video's --panels bias)
+  function makeBias() {
+    const d = S.d;
+    ui.bias.textContent = "";
+    const opts = {
+      width: planeSize().width, height: 130,
+      legend: { show: false },
+      cursor: { show: false },
+      scales: { x: { time: false, auto: false, range: () => [-0.5, d.n - 0.5] }, y: { auto: false, range: () => d.b_range } },
+      axes: [{ label: "feature", size: 34, incrs: [1, 2, 5, 10, 20, 50, 100] }, { label: "bias b_i", size: 50 }],
+      series: [{}, { show: false }],
+      hooks: { draw: [drawBias] },
+    };
+    S.bias = new uPlot(opts, [[-0.5, d.n - 0.5], [null, null]], ui.bias);
+  }
+
+  function drawBias(u) {
+    const d = S.d, t = S.t, i = S.sel, ctx = u.ctx;
+    const y0 = u.valToPos(0, "y", true), half = Math.max(1, (u.valToPos(1, "x", true) - u.valToPos(0, "x", true)) * 0.38);
+    const vals = [];
+    for (let j = 0; j < d.n; j++) {
+      const v = perFeature(d.b, t, i, j), x = u.valToPos(j, "x", true), y = u.valToPos(v, "y", true);
+      vals.push(v);
+      ctx.fillStyle = d.colors[j];
+      ctx.fillRect(x - half, Math.min(y, y0), 2 * half, Math.abs(y - y0));
+    }
+    ctx.strokeStyle = "#8c959f"; ctx.lineWidth = 1;
+    ctx.beginPath(); ctx.moveTo(u.bbox.left, y0); ctx.lineTo(u.bbox.left + u.bbox.width, y0); ctx.stroke();
+    S.drawnBias = vals;
+    drawn();
+  }
+
   // ------------------------------------------------------------------ the loss panel (uPlot)
   function lossWidth() { return Math.max(320, Math.min(760, (ui.right.clientWidth || 600) - 4)); }
 
@@ -402,6 +435,7 @@
     ui.readout.dataset.step = String(d.steps[t]);
     ui.pos.textContent = `${d.status === "unfinished" ? "running or unfinished" : "status: " + d.status}`;
     S.plane.redraw(false, false);
+    S.bias.redraw(false, false);
     if (S.loss) S.loss.redraw(false, false);
     drawTiles();
     markEvents();
@@ -460,7 +494,7 @@
     S.sel = Math.min(S.sel, d.k - 1);
     const rebuild = !prev || prev.lim !== d.lim || prev.k !== d.k || prev.m !== d.m || prev.gram_max !== d.gram_max;
     header();
-    if (rebuild) { makePlane(); makeGrid(); }
+    if (rebuild || JSON.stringify(prev.b_range) !== JSON.stringify(d.b_range)) { makePlane(); makeBias(); makeGrid(); }
     if (!S.loss || rebuild || !prev || JSON.stringify(prev.loss_xlim) !== JSON.stringify(d.loss_xlim) ||
         JSON.stringify(prev.loss_ylim) !== JSON.stringify(d.loss_ylim) || prev.has_loss !== d.has_loss) makeLoss();
     else S.loss.setData(lossData(), false);
@@ -507,7 +541,7 @@
   else if (inline) load(inline, false);
   window.addEventListener("resize", () => {
     if (!S.d) return;
-    if (S.plane) { const sz = planeSize(); S.plane.setSize(sz); }
+    if (S.plane) { const sz = planeSize(); S.plane.setSize(sz); S.bias.setSize({ width: sz.width, height: 130 }); }
     if (S.loss) S.loss.setSize({ width: lossWidth(), height: 260 });
     draw();
   });
