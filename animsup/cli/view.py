@@ -28,6 +28,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     import sys
 
+    from animsup.cli.render import sigterm_as_interrupt
     from animsup.viewer.server import LOOPBACK, make_server
 
     server = make_server(args.log, host=args.host, port=args.port, smooth=args.smooth, instance=args.instance)
@@ -35,11 +36,13 @@ def run(args) -> int:
         print(f"animsup: warning: serving on {args.host}: anyone who can reach this machine can read the log",
               file=sys.stderr)
     print(f"serving {args.log} at {server.url}  (Ctrl-C to stop)", flush=True)
+    sig = sigterm_as_interrupt()  # SIGTERM stops it like Ctrl-C
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass
     finally:
+        sig.restore()
         server.server_close()
     print("stopped", flush=True)
     return 0
