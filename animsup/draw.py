@@ -35,6 +35,7 @@ import math
 import numpy as np
 
 from animsup.frames import QUIET_FRACTION, Frame, Scene
+from animsup.panels import Panel
 
 THEMES = {
     "light": {
@@ -79,17 +80,11 @@ def _mpl():
     return matplotlib
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    """'1280x720' -> (1280, 720), rounded up to even numbers (H.264 needs them)."""
-    from animsup.errors import AnimsupError
+def parse_size(text) -> tuple[int, int]:
+    """'1280x720' -> (1280, 720), rounded up to even numbers (see :func:`animsup.render_config.parse_size`)."""
+    from animsup.render_config import parse_size as _parse
 
-    try:
-        w, h = (int(v) for v in str(text).lower().split("x"))
-    except ValueError:
-        raise AnimsupError(f"--size must look like 1280x720, got {text!r}") from None
-    if not (64 <= w <= 7680 and 64 <= h <= 4320):
-        raise AnimsupError(f"--size {w}x{h} is out of range (64x64 .. 7680x4320)")
-    return w + (w % 2), h + (h % 2)
+    return _parse(text)
 
 
 def feature_colors(importance: np.ndarray, theme: dict) -> tuple[np.ndarray, object, object]:
@@ -202,6 +197,7 @@ class FrameDrawer:
         w, h = scene.size
         self.width, self.height = int(w), int(h)
         dpi = scene.dpi
+        self.pt = dpi / 72  # pixels per point
         # + 1e-3 px so Agg's int() truncation gives exactly w x h
         with mpl.rc_context(self._rc()):
             self.fig = Figure(figsize=((w + 1e-3) / dpi, (h + 1e-3) / dpi), dpi=dpi, facecolor=self.theme["bg"])
@@ -241,6 +237,15 @@ class FrameDrawer:
             "path.simplify": True,
         }
 
+    def animate(self, *artists) -> None:
+        """Mark ``artists`` as moving: redrawn every frame over the cached background."""
+        self._dynamic.extend(artists)
+
+    @property
+    def _parts(self) -> list:
+        """Everything updated per frame: the main views (one per instance), then the panels."""
+        return self._views + self.panels
+
     def _px(self, x, y, w, h):
         """Axes rect from pixels (origin bottom-left) to figure fractions."""
         return [x / self.width, y / self.height, w / self.width, h / self.height]
@@ -258,16 +263,22 @@ class FrameDrawer:
         caption_h = 2.6 * self.fs * pt if s.events else 0.0
         bottom = 3.2 * self.fs * pt + caption_h
         left_w = 0.56 * W
-        # right column: the loss panel (and the bias panel)
+        # right column: the loss panel, then the extra panels (animsup.panels) under it
         rx = left_w + 5.5 * self.fs * pt
         rw = W - rx - 1.6 * self.fs * pt
-        if "bias" in s.panels:
-            bias_h = 0.28 * (top - bottom)
-            gap = 3.6 * self.fs * pt
-            self._build_loss(self._px(rx, bottom + bias_h + gap, rw, top - bottom - bias_h - gap - 1.5 * self.fs * pt))
-            self._build_bias(self._px(rx, bottom, rw, bias_h))
-        else:
-            self._build_loss(self._px(rx, bottom, rw, top - bottom - 1.5 * self.fs * pt))
+        from animsup.panels import load_panel
+
+        classes = [load_panel(name) for name in s.panels]
+        gap = 3.6 * self.fs * pt
+        avail = top - bottom - 1.5 * self.fs * pt - gap * len(classes)
+        unit = avail / (1.0 + sum(c.height for c in classes))
+        y = bottom
+        self.panels = []
+        for cls in reversed(classes):
+            h = unit * cls.height
+            self.panels.insert(0, cls(self, self._px(rx, y, rw, h)))
+            y += h + gap
+        self._build_loss(self._px(rx, y, rw, top - 1.5 * self.fs * pt - y))
         lm = 4.2 * self.fs * pt  # room for tick labels
         box = (lm, bottom, left_w - lm, top - bottom)
         if s.grid:
@@ -437,46 +448,19 @@ class FrameDrawer:
             region[...] = out * (1 - inner[sl]) + colors[k] * inner[sl]
             dirty.append((ya, yb, xa, xb))
 
-    def _build_bias(self, rect) -> None:
-        s, t = self.scene, self.theme
-        ax = self.fig.add_axes(rect)
-        self.bias_ax = ax
-        n = s.n_features
-        ax.set_xlim(-0.7, n - 0.3)
-        ax.set_ylim(*s.b_range)
-        ax.axhline(0, color=t["outline"], lw=0.8)
-        ax.set_title("bias b per feature", fontsize=self.fs * 0.9, color=t["muted"], loc="left")
-        ax.tick_params(labelsize=self.fs * 0.8)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        if n <= 40:
-            ax.set_xticks(range(n))
-        from matplotlib.collections import PolyCollection
-
-        self.bias_bars = PolyCollection([np.zeros((4, 2))] * n, facecolors=self.colors, edgecolors="none")
-        ax.add_collection(self.bias_bars)
-        self._dynamic.append(self.bias_bars)
-
     # ------------------------------------------------------------------ per frame
 
     def draw(self, frame: Frame) -> np.ndarray:
         """Draw ``frame`` over the cached background. Returns (H, W, 4) uint8 (a view)."""
         s = self.scene
-        for k, view in enumerate(self._views):
-            view.update(frame, k)
+        for part in self._parts:
+            part.update(frame)
         step = frame.step
         ys = np.array([np.interp(step, s.loss_step, s.loss_smooth[:, k]) for k in range(s.loss_smooth.shape[1])])
         if len(ys) == 1:
             step_lines = [f"step {step:>10,.0f}", f"loss {ys[0]:10.3e}"]
         else:
             step_lines = [f"step {step:,.0f}"]
-        if "bias" in s.panels:
-            b = frame.b[0]
-            x = np.arange(len(b))
-            verts = np.stack(
-                [np.stack([x - 0.38, np.zeros_like(b)], 1), np.stack([x - 0.38, b], 1), np.stack([x + 0.38, b], 1),
-                 np.stack([x + 0.38, np.zeros_like(b)], 1)], 1)
-            self.bias_bars.set_verts(verts)
         if frame.caption:
             self.caption.set_text(frame.caption)
             self.caption.set_visible(True)
@@ -499,8 +483,8 @@ class FrameDrawer:
         self._paint_cursor(buf, float(self.loss_ax.transData.transform((step, s.loss_ylim[0]))[0]), pts[:, 1], dirty)
         if self.caption.get_visible():
             dirty.append(self._rect(self.caption.get_bbox_patch().get_window_extent().extents, 4))
-        for view in self._views:
-            view.paint_text(buf, dirty)
+        for part in self._parts:
+            part.paint_text(buf, dirty)
         # step and loss, top right of the loss panel
         bb = self.loss_ax.bbox
         pad = int(0.6 * self.fs * self.scene.dpi / 72)
@@ -531,10 +515,7 @@ class FrameDrawer:
         """Display boxes of everything that moves, except the loss cursor, the step text and the
         caption (their rectangles are taken per frame): the axes the moving artists are clipped
         to (labels may stick out 2 px: the margin covers them)."""
-        boxes = [b for v in self._views for b in v.boxes()]
-        if "bias" in self.scene.panels:
-            boxes.append(self.bias_ax.bbox)
-        return boxes
+        return [b for part in self._parts for b in part.boxes()]
 
     def close(self) -> None:
         self.fig.clear()
@@ -547,7 +528,7 @@ class _PlaneView:
         from matplotlib.collections import LineCollection, PolyCollection
 
         s, t = d.scene, d.theme
-        self.d = d
+        self.d, self.k = d, k
         self.line = s.n_hidden == 1
         self.untied = s.model == "untied"
         self._dec_points = None
@@ -672,8 +653,8 @@ class _PlaneView:
         tris = np.stack([P, base + perp, base - perp], 1)[show]
         return segs, tris
 
-    def update(self, frame: Frame, k: int) -> None:
-        s = self.d.scene
+    def update(self, frame: Frame) -> None:
+        s, k = self.d.scene, self.k
         W = frame.W[k].astype(np.float64)
         if self.line:
             P = np.stack([W[0], np.zeros(self.n)], 1)
@@ -850,7 +831,7 @@ class _GramView:
         from matplotlib.colors import Normalize
 
         s, t = d.scene, d.theme
-        self.d = d
+        self.d, self.k = d, k
         x0, y0, bw, bh = box
         pt = s.dpi / 72
         fs = d.fs
@@ -920,7 +901,8 @@ class _GramView:
     def boxes(self) -> list:
         return [a.bbox for a in self.axes]
 
-    def update(self, frame: Frame, k: int) -> None:
+    def update(self, frame: Frame) -> None:
+        k = self.k
         W = frame.W[k].astype(np.float64)
         enc = W
         dec = frame.W_dec[k].astype(np.float64) if frame.W_dec is not None else W
@@ -933,3 +915,37 @@ class _GramView:
             verts = np.stack([np.stack([z, y - 0.4], 1), np.stack([norms, y - 0.4], 1), np.stack([norms, y + 0.4], 1),
                               np.stack([z, y + 0.4], 1)], 1)
             self.bars.set_verts(verts)
+
+
+class BiasPanel(Panel):
+    """``--panels bias``: the bias b of the (first) instance per feature, as bars on a fixed range."""
+
+    height = 0.39
+
+    def __init__(self, ctx: FrameDrawer, rect):
+        from matplotlib.collections import PolyCollection
+
+        super().__init__(ctx, rect)
+        s, t = ctx.scene, ctx.theme
+        ax = ctx.fig.add_axes(rect)
+        self.ax = ax
+        n = s.n_features
+        ax.set_xlim(-0.7, n - 0.3)
+        ax.set_ylim(*s.b_range)
+        ax.axhline(0, color=t["outline"], lw=0.8)
+        ax.set_title("bias b per feature", fontsize=ctx.fs * 0.9, color=t["muted"], loc="left")
+        ax.tick_params(labelsize=ctx.fs * 0.8)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        if n <= 40:
+            ax.set_xticks(range(n))
+        self.bars = PolyCollection([np.zeros((4, 2))] * n, facecolors=ctx.colors, edgecolors="none")
+        ax.add_collection(self.bars)
+        ctx.animate(self.bars)
+
+    def update(self, frame: Frame) -> None:
+        b = frame.b[0]
+        x = np.arange(len(b))
+        z = np.zeros_like(b)
+        self.bars.set_verts(np.stack([np.stack([x - 0.38, z], 1), np.stack([x - 0.38, b], 1),
+                                      np.stack([x + 0.38, b], 1), np.stack([x + 0.38, z], 1)], 1))

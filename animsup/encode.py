@@ -2,9 +2,13 @@
 
 Every encoder has the same tiny protocol (after matplotlib's writers)::
 
-    enc = open_encoder("run.mp4", size=(1280, 720), fps=30)   # or make_encoder(...)
+    enc = make_encoder("run.mp4", size=(1280, 720), fps=30)
     with enc:                     # __exit__ aborts on an exception, else finishes
         enc.write(rgba)           # (H, W, 4) uint8, any number of times
+
+Every factory in :data:`ENCODERS` has one signature,
+``factory(path, size, fps, *, backend="auto", preset=None) -> Encoder``, and every
+encoder a ``kind``: ``"video"`` (gets every frame) or ``"poster"`` (one frame).
 
 ========  =====================================================================
 ``.mp4``  H.264 (libx264, CRF 23, ``preset``: see :data:`MP4_PRESETS`), yuv420p,
@@ -13,6 +17,9 @@ Every encoder has the same tiny protocol (after matplotlib's writers)::
 ``.webm`` VP9 (libvpx-vp9, realtime speed), yuv420p.
 ``.gif``  one shared 256-colour palette (from sample frames given to
           ``prepare``), frames streamed through ``paletteuse``; loops forever.
+          At most :data:`GIF_MAX_FPS` frames a second (GIF delays are whole
+          centiseconds and browsers play delays under 20 ms at 100 ms): faster
+          videos keep every k-th frame, and ``note`` says so.
 ``.png``  one frame (the poster), written with Pillow.
 ========  =====================================================================
 
@@ -25,6 +32,7 @@ atomic with :func:`animsup.atomic.atomic_path`.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -69,6 +77,10 @@ MP4_CRF = 23
 #: bytes of the pipe into ffmpeg (Linux F_SETPIPE_SZ; the default 64 KiB costs a context switch
 #: every 64 KiB of a 3.7 MB frame: ~25% more system time in both processes)
 PIPE_BYTES = 1 << 20
+#: GIF delays are whole centiseconds; browsers play a delay of 10 ms or less as 100 ms
+#: (https://wunkolo.github.io/post/2020/02/buttery-smooth-10fps/ ; WHATWG and Chromium
+#: clamp delays <= 10 ms), so a GIF never gets more than 50 frames a second (20 ms)
+GIF_MAX_FPS = 50.0
 
 
 def check_preset(preset: str | None) -> str:
@@ -111,10 +123,15 @@ def _have_av() -> bool:
 
 
 class Encoder:
-    """Base protocol: ``prepare(samples)`` (optional), ``write(rgba)``, ``finish()``, ``abort()``."""
+    """Base protocol: ``prepare(samples)`` (optional), ``write(rgba)``, ``finish()``, ``abort()``.
 
+    ``kind``: "video" (every frame is written) or "poster" (one frame). ``note``: what the
+    file does differently from what was asked (e.g. a GIF's capped frame rate), or "".
+    """
+
+    kind = "video"
     needs_samples = False  # True: call prepare() with a few representative frames first
-    single_frame = False
+    note = ""
 
     def __init__(self, path: str, size: tuple[int, int], fps: float):
         self.path, self.size, self.fps = str(path), (int(size[0]), int(size[1])), float(fps)
@@ -245,10 +262,36 @@ class GifEncoder(_FFmpegPipe):
     needs_samples = True
 
     def __init__(self, path, size, fps, exe, preset=None):
-        super().__init__(path, size, fps, exe)
+        #: keep every k-th frame, so the GIF's frame rate is at most GIF_MAX_FPS
+        self.every = max(1, math.ceil(float(fps) / GIF_MAX_FPS - 1e-9))
+        super().__init__(path, size, float(fps) / self.every, exe)
+        self.asked_fps = float(fps)
+        if self.every > 1:
+            self.note = (f"GIF at {self.fps:.3g} fps: every {_nth(self.every)} frame (GIF delays are whole "
+                         f"centiseconds, and browsers slow down delays under 20 ms)")
+        self._seen = 0
+        self._last = None  # the last dropped frame: written at finish if no frame came after it
+        self._pending = False
         self._tmpdir = tempfile.mkdtemp(prefix="animsup-gif-")
         self.palette = os.path.join(self._tmpdir, "palette.png")
         self._prepared = False
+
+    def write(self, rgba) -> None:
+        keep = self._seen % self.every == 0
+        self._seen += 1
+        if keep:
+            self._pending = False
+            super().write(rgba)
+        else:  # dropped, unless it turns out to be the last frame
+            if self._last is None:
+                self._last = np.empty_like(np.asarray(rgba))
+            np.copyto(self._last, rgba)
+            self._pending = True
+
+    @property
+    def seconds(self) -> float:
+        """How long the GIF plays (so far)."""
+        return self.frames / self.fps
 
     def prepare(self, samples: list[np.ndarray]) -> None:
         w, h = self.size
@@ -280,6 +323,9 @@ class GifEncoder(_FFmpegPipe):
 
     def finish(self):
         try:
+            if self._pending:  # the video ends on its last frame, even when it fell between the kept ones
+                super().write(self._last)
+                self._pending = False
             super().finish()
         finally:
             self._cleanup()
@@ -336,7 +382,7 @@ class AvEncoder(Encoder):
 class PngEncoder(Encoder):
     """A single image (the poster). ``write`` keeps the last frame given; ``finish`` saves it."""
 
-    single_frame = True
+    kind = "poster"
 
     def __init__(self, path, size, fps=1.0):
         super().__init__(path, size, fps)
@@ -354,8 +400,12 @@ class PngEncoder(Encoder):
         Image.fromarray(self._img, "RGBA").convert("RGB").save(self.path, format="PNG", optimize=False, compress_level=6)
 
 
+def _nth(k: int) -> str:
+    return {2: "2nd", 3: "3rd"}.get(k, f"{k}th")
+
+
 def _video_factory(kind: str) -> Callable:
-    def make(path, size, fps, backend: str = "auto", preset: str | None = None):
+    def make(path, size, fps, *, backend: str = "auto", preset: str | None = None):
         exe = ffmpeg_exe() if backend in ("auto", "ffmpeg") else None
         if exe:
             return {"mp4": Mp4Encoder, "webm": WebmEncoder, "gif": GifEncoder}[kind](path, size, fps, exe, preset)
@@ -368,13 +418,17 @@ def _video_factory(kind: str) -> Callable:
     return make
 
 
-#: extension -> factory(path, size, fps, backend="auto"[, preset=None]) -> Encoder
-#: (``preset`` is passed only when the caller sets one; it applies to MP4)
+def _png_factory(path, size, fps, *, backend: str = "auto", preset: str | None = None) -> Encoder:
+    return PngEncoder(path, size, fps)
+
+
+#: extension -> factory(path, size, fps, *, backend="auto", preset=None) -> Encoder
+#: (``preset`` applies to MP4 only)
 ENCODERS: dict[str, Callable] = {
     ".mp4": _video_factory("mp4"),
     ".webm": _video_factory("webm"),
     ".gif": _video_factory("gif"),
-    ".png": lambda path, size, fps, backend="auto": PngEncoder(path, size, fps),
+    ".png": _png_factory,
 }
 
 
@@ -395,5 +449,4 @@ def make_encoder(path, size, fps, *, fmt: str | None = None, backend: str = "aut
     if backend not in ("auto", "ffmpeg", "av"):
         raise AnimsupError(f"unknown encoder backend {backend!r} (auto, ffmpeg or av)")
     check_preset(preset)
-    extra = {"preset": preset} if preset is not None and fmt == ".mp4" else {}
-    return ENCODERS[fmt](str(path), size, fps, backend=backend, **extra)
+    return ENCODERS[fmt](str(path), size, fps, backend=backend, preset=preset)

@@ -182,11 +182,12 @@ class LogSummary:
         return len(self.steps)
 
 
-def scan_log(path, *, max_bins: int = 2048, chunk: int = 512) -> LogSummary:
+def scan_log(path, *, max_bins: int = 2048, chunk: int = 512, chunk_values: int = 2_000_000) -> LogSummary:
     """Pass 1: stream the whole log once (all instances); memory O(snapshots) for the steps only.
 
     Snapshots and loss records are reduced ``chunk`` at a time (vectorised), so the
-    per-line cost is little more than the reader's.
+    per-line cost is little more than the reader's; a chunk of snapshots holds at most
+    ``chunk_values`` W entries (8 MB of float32), so memory is flat in n_features too.
     """
     path = str(path)
     with open_log(path) as reader:
@@ -194,7 +195,9 @@ def scan_log(path, *, max_bins: int = 2048, chunk: int = 512) -> LogSummary:
         k = h.n_instances
         fine = _LossReducer(k, max_bins)
         coarse = _LossReducer(k, max_bins)
-        st = _SnapshotStats(k)
+        st = _SnapshotStats(k, h.n_hidden)
+        per_snap = k * h.n_hidden * h.n_features * (2 if h.model == "untied" else 1)
+        snap_chunk = max(1, min(chunk, chunk_values // max(per_snap, 1)))
         steps: list[int] = []
         snaps: list = []
         loss_parts: list = []
@@ -208,7 +211,7 @@ def scan_log(path, *, max_bins: int = 2048, chunk: int = 512) -> LogSummary:
                 continue
             steps.append(item.step)
             snaps.append(item)
-            if len(snaps) >= chunk:
+            if len(snaps) >= snap_chunk:
                 st.add(snaps, coarse)
                 snaps = []
         if snaps:
@@ -239,31 +242,44 @@ def scan_log(path, *, max_bins: int = 2048, chunk: int = 512) -> LogSummary:
 
 
 class _SnapshotStats:
-    """Running extremes over snapshots, updated a chunk of snapshots at a time."""
+    """Running extremes over snapshots, updated a chunk of snapshots at a time.
 
-    def __init__(self, k: int):
+    Memory is flat in n_features: no WᵀW is formed for tied models, where the largest
+    |WᵀW| entry is the largest squared column norm (|W_i·W_j| <= ‖W_i‖ ‖W_j‖, Cauchy-Schwarz,
+    with equality on the diagonal); untied models with n_hidden >= 3 (the only view that
+    draws W_decᵀW_enc) form it one instance at a time, in float32.
+    """
+
+    def __init__(self, k: int, n_hidden: int):
         self.w_max = np.zeros(k)
         self.norm_max = np.zeros(k)
         self.b_lo = np.full(k, np.inf)
         self.b_hi = np.full(k, -np.inf)
         self.gram_max = np.zeros(k)
+        self.n_hidden = n_hidden
 
     def add(self, snaps: list, coarse: _LossReducer) -> None:
-        W = np.stack([s.W for s in snaps]).astype(np.float64)  # [c, k, m, n]
+        W = np.stack([s.W for s in snaps])  # [c, k, m, n] float32
         b = np.stack([s.b for s in snaps])
         coarse.add(np.array([s.step for s in snaps]), np.stack([s.loss for s in snaps]))
-        absmax = np.abs(W).max(axis=(0, 2, 3))
-        norms = np.sqrt((W * W).sum(axis=2)).max(axis=(0, 2))
+        absmax = np.abs(W).max(axis=(0, 2, 3)).astype(np.float64)
+        sq = np.einsum("tkhn,tkhn->tkn", W, W, dtype=np.float64)  # squared column norms [c, k, n]
+        norms = np.sqrt(sq.max(axis=(0, 2)))
+        gram = norms**2
         if snaps[0].W_dec is not None:
-            Wd = np.stack([s.W_dec for s in snaps]).astype(np.float64)
+            Wd = np.stack([s.W_dec for s in snaps])
             absmax = np.maximum(absmax, np.abs(Wd).max(axis=(0, 2, 3)))
-            norms = np.maximum(norms, np.sqrt((Wd * Wd).sum(axis=2)).max(axis=(0, 2)))
-            gram = np.einsum("tkhi,tkhj->tkij", Wd, W)
-        else:
-            gram = np.einsum("tkhi,tkhj->tkij", W, W)
+            norms_d = np.sqrt(np.einsum("tkhn,tkhn->tkn", Wd, Wd, dtype=np.float64).max(axis=(0, 2)))
+            norms = np.maximum(norms, norms_d)
+            gram = norms * norms_d  # a bound; exact below where the heatmap needs it
+            if self.n_hidden >= 3:
+                gram = np.zeros_like(gram)
+                for t in range(W.shape[0]):
+                    for i in range(W.shape[1]):
+                        gram[i] = max(gram[i], float(np.abs(Wd[t, i].T @ W[t, i]).max()))
         self.w_max = np.maximum(self.w_max, absmax)
         self.norm_max = np.maximum(self.norm_max, norms)
-        self.gram_max = np.maximum(self.gram_max, np.abs(gram).max(axis=(0, 2, 3)))
+        self.gram_max = np.maximum(self.gram_max, gram)
         self.b_lo = np.minimum(self.b_lo, b.min(axis=(0, 2)))
         self.b_hi = np.maximum(self.b_hi, b.max(axis=(0, 2)))
 
@@ -465,9 +481,10 @@ def _frame(j, a, b, w: float) -> Frame:
     )
 
 
-def frame_at_step(path, instances: Sequence[int], steps: np.ndarray, at: float | None) -> tuple[float, int]:
+def frame_at_step(steps: np.ndarray, at: float | None) -> tuple[float, int]:
     """The snapshot position for a poster at training step ``at`` (the last snapshot if None).
 
+    :param steps: (shape: [T]) snapshot steps, increasing
     Returns (position, snapshot step). Steps between snapshots take the nearest one.
     """
     if at is None:
@@ -638,3 +655,122 @@ def collect_history(path, instance: int) -> tuple[np.ndarray, np.ndarray]:
             steps.append(snap.step)
             Ws.append(snap.W[0])
     return np.asarray(steps, dtype=np.int64), np.asarray(Ws, dtype=np.float32)
+
+
+# --------------------------------------------------------------------------- the render plan
+
+
+@dataclass
+class RenderPlan:
+    """Everything a render shows, decided before the first frame is drawn: the one object the
+    raster path (:func:`animsup.video.render`) and other outputs (an interactive viewer) consume.
+
+    :param log: the run log's path
+    :param config: the validated :class:`animsup.render_config.RenderConfig`
+    :param instances: the instance indices shown (k of them; all of them for a grid)
+    :param timing: the time mapping (:class:`FramePlan`: snapshot position of each animated
+        frame, fps, final hold, the mapping in words)
+    :param frame_steps: (shape: [N]) training step of each animated frame
+    :param scene: the fixed parts of every frame (:class:`Scene`: axes ranges from the whole
+        log, the loss curve, the title, the event ticks)
+    :param captions: (length N) the event caption each animated frame shows ("" for none)
+    :param events: (step, kind, text) of each event (``config.annotate``), else []
+    :param poster_position: snapshot position of the PNG poster (None without a poster)
+    :param poster_step: its training step
+    """
+
+    log: str
+    config: object
+    summary: LogSummary
+    instances: tuple
+    timing: FramePlan
+    frame_steps: np.ndarray
+    scene: Scene
+    captions: list
+    events: list
+    poster_position: float | None = None
+    poster_step: int | None = None
+
+    @property
+    def n_frames(self) -> int:
+        """Animated frames (the final hold repeats the last one ``timing.hold`` times)."""
+        return self.timing.n_frames
+
+    def frames(self, indices: Sequence[int] | None = None) -> Iterator[Frame]:
+        """Stream the animated frames (all, or the non-decreasing frame ``indices``), captions set."""
+        idx = np.arange(self.n_frames) if indices is None else np.asarray(indices, dtype=np.int64)
+        for j, f in zip(idx, iter_frames(self.log, self.instances, self.timing.position[idx])):
+            f.index = int(j)
+            f.caption = self.captions[j] if self.captions else ""
+            yield f
+
+    def poster_frame(self) -> Frame:
+        """The poster's frame (event ticks on the loss panel, no caption)."""
+        if self.poster_position is None:
+            raise ValueError("this plan has no poster")
+        return next(iter_frames(self.log, self.instances, np.array([self.poster_position])))
+
+    def sample_indices(self, k: int = 8) -> np.ndarray:
+        """``k`` frame indices spread over the video plus the first frame of every caption (so a
+        palette built from them covers every colour the frames use), sorted."""
+        spread = np.linspace(0, self.n_frames - 1, min(k, self.n_frames)).round().astype(np.int64)
+        firsts = [j for j, c in enumerate(self.captions) if c and (j == 0 or self.captions[j - 1] != c)]
+        return np.unique(np.concatenate([spread, np.asarray(firsts[:k], dtype=np.int64)]))
+
+
+def build_plan(log, config, *, video: bool = True, poster: bool = False) -> RenderPlan:
+    """Read the log once (pass 1, :func:`scan_log`) and plan a render of it with ``config``.
+
+    ``video``: plan animated frames (else the plan has one frame, the poster's); ``poster``:
+    plan a PNG poster at ``config.at`` (default: the last snapshot). Raises AnimsupError (bad
+    options for this log: a missing instance, ``at`` outside the steps) or LogFormatError.
+    """
+    c = config
+    if c.at is not None and not poster:
+        raise AnimsupError("--at sets the step of a PNG poster; add an --out FILE.png")
+    log = str(log)
+    summary = scan_log(log)
+    instances = choose_instances(summary, c.instance, c.grid)
+    timing = plan_frames(summary.steps, fps=c.fps, duration=c.duration, frames=c.frames, time=c.time, hold=c.hold)
+    if not video:
+        timing = FramePlan(np.array([float(len(summary.steps) - 1)]), timing.fps, 0, timing.time, "poster only")
+    frame_steps = np.interp(timing.position, np.arange(len(summary.steps)), summary.steps.astype(np.float64))
+    events = find_events(log, summary, instances[0]) if c.annotate else []
+    captions = event_captions(events, frame_steps, timing.fps) if events and video else []
+    scene = build_scene(summary, instances, grid=c.grid, smooth=c.smooth, panels=c.panels, events=events,
+                        theme=c.theme, size=c.size, dpi=c.dpi, frame_steps=frame_steps)
+    pos, step = frame_at_step(summary.steps, c.at) if poster else (None, None)
+    return RenderPlan(log, c, summary, instances, timing, frame_steps, scene, captions, events, pos, step)
+
+
+def find_events(path, summary: LogSummary, instance: int) -> list:
+    """(step, kind, text) of each training event of one instance (:func:`animsup.events.find_events`;
+    a third pass over the log that keeps that instance's W: [T, n_hidden, n_features])."""
+    try:
+        from animsup import events as events_mod
+    except ImportError:
+        raise AnimsupError("--annotate needs animsup.events, which this installation lacks") from None
+    steps, W = collect_history(path, instance)
+    loss = summary.loss.select([instance])
+    found = events_mod.find_events(steps, W, loss.step, loss.mean[:, 0])
+    return [(int(e.step), e.kind, e.text) for e in found]
+
+
+def event_captions(events, frame_steps: np.ndarray, fps: float) -> list:
+    """Caption of each frame: the event that happened within the last ~1.5 s of video.
+
+    :param frame_steps: (shape: [N]) training step of each animated frame
+    """
+    captions = [""] * len(frame_steps)
+    hold = max(1, int(round(1.5 * fps)))
+    starts = []
+    for i, (step, kind, text) in enumerate(events):
+        j = int(np.searchsorted(frame_steps, step, side="left"))
+        if j < len(frame_steps):
+            starts.append((j, f"{i + 1}. step {step:,}: {text}"))
+    for n, (j, cap) in enumerate(starts):
+        end = min(j + hold, starts[n + 1][0] if n + 1 < len(starts) else len(frame_steps))
+        end = max(end, j + 1)
+        for t in range(j, min(end, len(frame_steps))):
+            captions[t] = cap
+    return captions

@@ -9,11 +9,10 @@ import time
 import pytest
 
 from animsup.cli import main
-from test_frames import write_pentagon
 
 
 @pytest.fixture
-def log(tmp_path):
+def log(tmp_path, write_pentagon):
     path = tmp_path / "run.jsonl"
     write_pentagon(path, T=10)
     return path
@@ -74,7 +73,7 @@ def test_demo_trains_and_renders(tmp_path, capsys):
     assert "final losses" in out and "wrote" in out
 
 
-def test_sigterm_leaves_no_partial_output_and_no_workers(tmp_path):
+def test_sigterm_leaves_no_partial_output_and_no_workers(tmp_path, write_pentagon):
     log = tmp_path / "long.jsonl"
     write_pentagon(log, T=400)
     out = tmp_path / "v.mp4"

@@ -4,12 +4,11 @@ import numpy as np
 import pytest
 
 from animsup import draw, frames as fr
-from test_frames import write_pentagon
 
 SIZE = (480, 270)
 
 
-def scene_and_frames(tmp_path, *, positions=(0, 9), **kw):
+def scene_and_frames(tmp_path, write_pentagon, *, positions=(0, 9), **kw):
     log = tmp_path / "run.jsonl"
     opts = {k: kw.pop(k) for k in ("n", "m", "k", "model", "T") if k in kw}
     Ws = write_pentagon(log, **opts)
@@ -21,8 +20,8 @@ def scene_and_frames(tmp_path, *, positions=(0, 9), **kw):
     return scene, frames, Ws
 
 
-def test_frame_size_not_blank_and_feature_tip_where_expected(tmp_path):
-    scene, frames, Ws = scene_and_frames(tmp_path, T=10)
+def test_frame_size_not_blank_and_feature_tip_where_expected(tmp_path, write_pentagon):
+    scene, frames, Ws = scene_and_frames(tmp_path, write_pentagon, T=10)
     d = draw.FrameDrawer(scene)
     img = d.draw(frames[-1]).copy()
     assert img.shape == (SIZE[1], SIZE[0], 4) and img.dtype == np.uint8
@@ -42,8 +41,8 @@ def test_frame_size_not_blank_and_feature_tip_where_expected(tmp_path):
     np.testing.assert_array_equal(img0[:5], img[:5])  # the title strip is static
 
 
-def test_labels_never_overlap(tmp_path):
-    scene, frames, _ = scene_and_frames(tmp_path, n=12, T=10)
+def test_labels_never_overlap(tmp_path, write_pentagon):
+    scene, frames, _ = scene_and_frames(tmp_path, write_pentagon, n=12, T=10)
     d = draw.FrameDrawer(scene)
     d.draw(frames[-1])
     boxes = [(x, y, x + c.shape[1], y + c.shape[0]) for c, x, y in d._views[0].label_pos]
@@ -53,7 +52,7 @@ def test_labels_never_overlap(tmp_path):
             assert not draw._overlap(a, b)
 
 
-def test_the_count_of_quiet_features_never_covers_a_tip_or_shaft(tmp_path):
+def test_the_count_of_quiet_features_never_covers_a_tip_or_shaft(tmp_path, write_pentagon):
     """In a grid's small panels the "N features ≈ 0" label spans most of a panel's width; it goes
     (long or short) to a corner where it covers no tip or shaft (it used to sit top-left always)."""
     log = tmp_path / "grid.jsonl"
@@ -81,8 +80,8 @@ def test_the_count_of_quiet_features_never_covers_a_tip_or_shaft(tmp_path):
 @pytest.mark.parametrize("kw", [
     dict(m=1), dict(m=3, n=6), dict(model="untied"), dict(k=4, grid=True), dict(theme="dark", panels=("bias",)),
 ])
-def test_every_view_draws(tmp_path, kw):
-    scene, frames, _ = scene_and_frames(tmp_path, T=10, **kw)
+def test_every_view_draws(tmp_path, kw, write_pentagon):
+    scene, frames, _ = scene_and_frames(tmp_path, write_pentagon, T=10, **kw)
     d = draw.FrameDrawer(scene)
     img = d.draw(frames[-1])
     assert img.shape == (SIZE[1], SIZE[0], 4)
@@ -94,10 +93,10 @@ def test_every_view_draws(tmp_path, kw):
 @pytest.mark.parametrize("kw", [
     dict(n=12), dict(k=4, grid=True), dict(m=3, n=6), dict(model="untied"), dict(panels=("bias",), theme="dark"),
 ])
-def test_a_frame_drawn_after_others_equals_a_fresh_drawing(tmp_path, kw):
+def test_a_frame_drawn_after_others_equals_a_fresh_drawing(tmp_path, kw, write_pentagon):
     """Each frame restores only the rectangles the previous frame drew in: nothing of an
     earlier frame (arrows, labels, cursor, step text, caption) may be left behind."""
-    scene, frames, _ = scene_and_frames(tmp_path, T=10, positions=(0, 4, 9), **kw)
+    scene, frames, _ = scene_and_frames(tmp_path, write_pentagon, T=10, positions=(0, 4, 9), **kw)
     frames = [frames[2], frames[0], frames[1]]  # big, then small: what the big one drew must go
     frames[0].caption = "1. step 90: a long caption that is gone in the next frame"
     d = draw.FrameDrawer(scene)

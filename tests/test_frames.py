@@ -10,35 +10,7 @@ from animsup.errors import AnimsupError, LogFormatError
 from animsup.runlog import LogWriter, make_header
 
 
-def write_pentagon(path, *, T=20, n=5, m=2, k=1, model="tied", loss_rows=0, radius=1.2, seed=0):
-    """A rotating, growing pentagon: feature i at angle 2πi/5 + t, radius t·radius (features >= 5 stay near 0).
-
-    Returns the W array written, (shape: [T, k, m, n])."""
-    rng = np.random.default_rng(seed)
-    hdr = make_header(n_features=n, n_hidden=m, model=model, feature_probability=[0.05 * (i + 1) for i in range(k)],
-                      seed=list(range(k)), importance=(0.9 ** np.arange(n)).tolist(), config={"importance": 0.9})
-    Ws = np.zeros((T, k, m, n), np.float32)
-    with LogWriter(path, hdr, force=True) as w:
-        for t in range(T):
-            frac = t / max(T - 1, 1)
-            for i in range(k):
-                ang = 2 * np.pi * np.arange(n) / 5 + frac + i
-                r = np.where(np.arange(n) < 5, 0.05 + frac * radius, 0.01)
-                Ws[t, i, 0] = r * np.cos(ang)
-                if m > 1:
-                    Ws[t, i, 1] = r * np.sin(ang)
-                if m > 2:
-                    Ws[t, i, 2:] = rng.normal(0, 0.3, (m - 2, n))
-            loss = (0.1 * np.exp(-4 * frac) + 1e-3) * (1 + np.arange(k, dtype=np.float32))
-            if loss_rows:
-                w.losses(t * 10, 10 // loss_rows, np.tile(loss, (loss_rows, 1)))
-            b = np.full((k, n), -0.2 * frac, np.float32)
-            w.snapshot(t * 10, loss, Ws[t], b, W_dec=1.1 * Ws[t] if model == "untied" else None)
-        w.end("completed", (T - 1) * 10, 1.0)
-    return Ws
-
-
-def test_scan_log_extremes_and_best_instance(tmp_path):
+def test_scan_log_extremes_and_best_instance(tmp_path, write_pentagon):
     log = tmp_path / "run.jsonl"
     Ws = write_pentagon(log, T=15, k=3, loss_rows=2)
     s = fr.scan_log(log)
@@ -54,7 +26,7 @@ def test_scan_log_extremes_and_best_instance(tmp_path):
         fr.choose_instances(s, 3)
 
 
-def test_scene_axes_are_fixed_from_the_whole_log_not_unit_norm(tmp_path):
+def test_scene_axes_are_fixed_from_the_whole_log_not_unit_norm(tmp_path, write_pentagon):
     log = tmp_path / "run.jsonl"
     Ws = write_pentagon(log, T=10, radius=1.36)
     s = fr.scan_log(log)
@@ -123,7 +95,7 @@ def test_plan_rejects_bad_options(kw, msg):
         fr.plan_frames(np.arange(10), **kw)
 
 
-def test_iter_frames_interpolates_between_snapshots(tmp_path):
+def test_iter_frames_interpolates_between_snapshots(tmp_path, write_pentagon):
     log = tmp_path / "run.jsonl"
     Ws = write_pentagon(log, T=5, k=2)
     got = list(fr.iter_frames(log, (1,), np.array([0, 0.5, 0.5, 3, 4])))
@@ -145,10 +117,10 @@ def test_no_snapshots_is_a_log_error(tmp_path):
 
 def test_poster_step_is_the_nearest_snapshot():
     steps = np.array([0, 10, 20, 40])
-    assert fr.frame_at_step(None, (0,), steps, 33) == (3.0, 40)
-    assert fr.frame_at_step(None, (0,), steps, None) == (3.0, 40)
+    assert fr.frame_at_step(steps, 33) == (3.0, 40)
+    assert fr.frame_at_step(steps, None) == (3.0, 40)
     with pytest.raises(AnimsupError, match="outside"):
-        fr.frame_at_step(None, (0,), steps, 41)
+        fr.frame_at_step(steps, 41)
 
 
 def test_importance_text():

@@ -10,13 +10,12 @@ from PIL import Image
 
 from animsup import encode, video
 from animsup.errors import AnimsupError, LogFormatError
-from test_frames import write_pentagon
 
 SMALL = dict(size="320x180", fps=10, hold=0.5)
 
 
 @pytest.fixture
-def log(tmp_path):
+def log(tmp_path, write_pentagon):
     path = tmp_path / "run.jsonl"
     write_pentagon(path, T=12, k=2, loss_rows=2)
     return path
@@ -51,7 +50,7 @@ class Counting(encode.Encoder):
 @pytest.fixture
 def counting(monkeypatch):
     Counting.made = []
-    monkeypatch.setitem(encode.ENCODERS, ".mp4", lambda p, s, f, backend="auto": Counting(p, s, f))
+    monkeypatch.setitem(encode.ENCODERS, ".mp4", lambda p, s, f, *, backend="auto", preset=None: Counting(p, s, f))
     return Counting
 
 
@@ -90,7 +89,7 @@ def test_workers_give_the_same_frames_in_the_same_order(log, tmp_path, counting)
 def test_encoder_failure_keeps_the_earlier_output_and_leaves_no_temp(log, tmp_path, monkeypatch):
     out = tmp_path / "v.mp4"
     out.write_bytes(b"earlier good video")
-    monkeypatch.setitem(encode.ENCODERS, ".mp4", lambda p, s, f, backend="auto": Counting(p, s, f, fail_at=3))
+    monkeypatch.setitem(encode.ENCODERS, ".mp4", lambda p, s, f, *, backend="auto", preset=None: Counting(p, s, f, fail_at=3))
     with pytest.raises(RuntimeError, match="encoder broke"):
         video.render(log, [out, tmp_path / "v.png"], workers=0, **SMALL)
     assert out.read_bytes() == b"earlier good video"
@@ -112,7 +111,7 @@ def test_poster_at_step_and_grid(log, tmp_path):
     assert res.poster_step == 40 and res.instances == (0, 1) and res.frames == 1
 
 
-def test_annotate_marks_events(tmp_path, counting):
+def test_annotate_marks_events(tmp_path, write_pentagon, counting):
     pytest.importorskip("animsup.events", reason="animsup.events (analysis helper) is not there yet")
     path = tmp_path / "run.jsonl"
     write_pentagon(path, T=30)  # features grow from 0.05 to 1.25: they join the represented set

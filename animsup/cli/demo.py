@@ -16,14 +16,14 @@ DEMO_PREFIX = os.path.join("outputs", "demo")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    from animsup.cli.render import add_render_options
+    from animsup.cli.render import HelpFormatter, add_render_options
     from animsup.cli.train import add_train_options
 
     p = subparsers.add_parser(
         "demo",
         help="train the pentagon (n=5, m=2) and render it to outputs/demo.mp4, .gif and .png",
         description=__doc__.split("\n\n")[1],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_train_options(p)
     add_render_options(p)

@@ -12,36 +12,59 @@ import argparse
 FORMATS = ".mp4 (H.264), .gif, .webm (VP9), .png (poster), .html (interactive viewer, see docs/viewer.md)"
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Shows "(default: X)" only where it says something: not for flags, not for options whose
+    default is "not set" (None, empty), and not where the help already names its default."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        d = action.default
+        if ("default" in text or d is None or d is False or d is True or d in ("", (), [])
+                or d is argparse.SUPPRESS or action.option_strings == [] or action.nargs == 0):
+            return text
+        return text + " (default: %(default)s)"
+
+
+def _help(name: str) -> str:
+    from animsup.render_config import OPTIONS
+
+    return {n: h for n, _, h, _ in OPTIONS}[name].replace("%", "%%")
+
+
 def add_render_options(parser: argparse.ArgumentParser) -> None:
-    """The rendering options shared by render and demo (argparse only: no heavy imports)."""
+    """The rendering options shared by render and demo (argparse only: no heavy imports).
+
+    Help texts and defaults come from :data:`animsup.render_config.OPTIONS` (one definition)."""
+    from animsup.render_config import PRESETS, THEMES, TIMES, RenderConfig
+
+    d = RenderConfig.__dataclass_fields__
     v = parser.add_argument_group("what to show")
-    v.add_argument("--instance", default="best", metavar="I|best",
-                   help="instance index, or 'best' (lowest final loss)")
-    v.add_argument("--grid", action="store_true", help="every instance side by side, one shared loss panel")
-    v.add_argument("--panels", default="", metavar="LIST", help="extra panels: bias")
-    v.add_argument("--smooth", type=int, default=None, metavar="N",
-                   help="moving-average window of the loss in logged points (default: 1/50 of them)")
-    v.add_argument("--annotate", action="store_true",
-                   help="mark training events (features joining/dropping, shape changes, loss drops)")
-    v.add_argument("--theme", default="light", choices=("light", "dark"))
-    t = parser.add_argument_group("time (default: one frame per snapshot at 30 fps)")
-    t.add_argument("--fps", type=float, default=None, help="frames per second (default 30)")
-    t.add_argument("--duration", type=float, default=None, metavar="SECONDS",
-                   help="video length including the final hold (resamples the snapshots)")
-    t.add_argument("--frames", type=int, default=None, metavar="N", help="animated frames (resamples the snapshots)")
-    t.add_argument("--time", default=None, choices=("linear", "log"),
-                   help="resample uniformly in training step, or in log(step) (more frames early)")
-    t.add_argument("--hold", type=float, default=1.0, metavar="SECONDS", help="hold the final frame this long")
-    t.add_argument("--at", type=float, default=None, metavar="STEP", help="training step of the PNG poster (default: last)")
+    v.add_argument("--instance", default=d["instance"].default, metavar="I|best", help=_help("instance"))
+    v.add_argument("--grid", action="store_true", help=_help("grid"))
+    v.add_argument("--panels", default="", metavar="LIST", help=_help("panels") + ": " + _panel_names())
+    v.add_argument("--smooth", type=int, default=None, metavar="N", help=_help("smooth"))
+    v.add_argument("--annotate", action="store_true", help=_help("annotate"))
+    v.add_argument("--theme", default=d["theme"].default, choices=THEMES, help=_help("theme"))
+    t = parser.add_argument_group("time (default: one frame per snapshot at 30 fps, then a 1 s hold)")
+    t.add_argument("--fps", type=float, default=None, help=_help("fps"))
+    t.add_argument("--duration", type=float, default=None, metavar="SECONDS", help=_help("duration"))
+    t.add_argument("--frames", type=int, default=None, metavar="N", help=_help("frames"))
+    t.add_argument("--time", default=None, choices=TIMES, help=_help("time"))
+    t.add_argument("--hold", type=float, default=d["hold"].default, metavar="SECONDS", help=_help("hold"))
+    t.add_argument("--at", type=float, default=None, metavar="STEP", help=_help("at"))
     o = parser.add_argument_group("output")
-    o.add_argument("--size", default="1280x720", metavar="WxH", help="frame size in pixels (rounded up to even)")
-    o.add_argument("--dpi", type=float, default=100.0, help="dots per inch: larger text and lines at the same size")
+    o.add_argument("--size", default="x".join(map(str, d["size"].default)), metavar="WxH", help=_help("size"))
+    o.add_argument("--dpi", type=float, default=d["dpi"].default, help=_help("dpi"))
     o.add_argument("--preset", default=None, metavar="NAME",
-                   help="MP4 (x264) speed vs file size: ultrafast (the default, fastest), superfast, veryfast "
-                        "(~1.5x smaller files, ~20-30%% slower render), faster, fast, medium, slow")
-    o.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="draw processes (default: cores - 1, the encoder keeps one busy; 0 or 1 = in process)")
-    o.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+                   help=_help("preset") + ": " + ", ".join(PRESETS))
+    o.add_argument("--workers", type=int, default=None, metavar="N", help=_help("workers"))
+    o.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary")
+
+
+def _panel_names() -> str:
+    from animsup.panels import PANELS
+
+    return ", ".join(PANELS)
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -49,7 +72,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "render",
         help="render a run log to MP4 / GIF / WebM video and a PNG poster",
         description=__doc__.split("\n\n")[1],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("log", metavar="LOG", help="run log (.jsonl or .jsonl.gz)")
     p.add_argument("--out", "-o", action="append", required=True, metavar="FILE",
@@ -60,13 +83,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def render_kwargs(args) -> dict:
-    """Library keyword arguments for ``animsup.video.render`` from parsed options."""
-    return dict(
-        instance=args.instance, grid=args.grid, panels=args.panels, smooth=args.smooth, annotate=args.annotate,
-        theme=args.theme, fps=args.fps, duration=args.duration, frames=args.frames, time=args.time,
-        hold=args.hold, at=args.at, size=args.size, dpi=args.dpi, workers=args.workers,
-        preset=getattr(args, "preset", None),
-    )  # fmt: skip
+    """Library keyword arguments for ``animsup.video.render`` (the fields of RenderConfig) from parsed options.
+    (``backend`` is not a CLI option: ``--backend`` is training's engine in ``demo``.)"""
+    from animsup.render_config import OPTIONS
+
+    return {name: getattr(args, name) for name, *_ in OPTIONS if name != "backend" and hasattr(args, name)}
 
 
 class sigterm_as_interrupt:
@@ -120,10 +141,12 @@ def run(args) -> int:
 
     html = [o for o in args.out if o.lower().endswith(".html")]
     if html:  # the interactive viewer (animsup.viewer); the other outputs are rendered below
+        from animsup.render_config import RenderConfig
         from animsup.viewer import write_html
 
+        config = RenderConfig(**render_kwargs(args))  # the video's options, validated the same way
         for path in html:
-            info = write_html(args.log, path, smooth=args.smooth, instance=args.instance)
+            info = write_html(args.log, path, config)
             if not args.quiet:
                 print(f"wrote {path} ({info['bytes'] / 1e6:.1f} MB, {info['instances']} instances, {info['rule']})")
         args.out = [o for o in args.out if o not in html]

@@ -47,15 +47,17 @@ def page_html(payload: dict | None, *, live: bool = False, title: str | None = N
     )
 
 
-def write_html(log, out, *, smooth: int | None = None, instance="best", max_snapshots: int | None = None) -> dict:
-    """Write the viewer for ``log`` to ``out`` (atomically). Returns a small summary dict
-    (path, bytes, snapshots shown, rule)."""
+def write_html(log, out, config=None, *, smooth: int | None = None, instance="best",
+               max_snapshots: int | None = None) -> dict:
+    """Write the viewer for ``log`` to ``out`` (atomically), planned from the video's
+    :class:`RenderConfig` ``config`` (or ``smooth`` / ``instance``). Returns a small summary
+    dict (path, bytes, snapshots shown, rule)."""
     from animsup.viewer.payload import build_payload, plan_viewer
 
     out = os.fspath(out)
     if os.path.realpath(out) == os.path.realpath(os.fspath(log)):
         raise AnimsupError(f"{out}: the output would overwrite the input log")
-    plan = plan_viewer(log, smooth=smooth, instance=instance, max_snapshots=max_snapshots)
+    plan = plan_viewer(log, config, smooth=smooth, instance=instance, max_snapshots=max_snapshots)
     payload = build_payload(plan)
     text = page_html(payload)
     with atomic_path(out) as tmp:

@@ -1,12 +1,12 @@
 """Log -> the viewer's data: which snapshots and instances it shows, fixed axes, and the arrays.
 
-The viewer is built from the same plan as the video (:mod:`animsup.frames`): the same
-pass-1 summary (:func:`animsup.frames.scan_log`), the same instance choice
-(:func:`animsup.frames.choose_instances`) and the same fixed axes, loss curve, moving
-average and title (:func:`animsup.frames.build_scene`). Only the time mapping differs: a
-viewer scrubs over *snapshots* (no interpolation), so every snapshot is shown unless the
-page would grow past its byte budget; then evenly spaced snapshots are kept
-(:func:`subsample`, the rule is printed on the page).
+The viewer is built from the video's render plan (:func:`animsup.frames.build_plan` with
+the same :class:`animsup.render_config.RenderConfig`, every instance as in ``--grid``): the
+same instances, frame times, fixed axes, loss curve, moving average and title. A viewer
+scrubs over *snapshots* and never interpolates: one frame per snapshot, unless the page
+would grow past its byte budget; then the plan is resampled to that many frames evenly over
+the snapshots and each frame is rounded to its nearest snapshot (the rule is printed on the
+page).
 
 Per-feature quantities come from :mod:`animsup.geometry` (norms, D_i, shape names) and
 events from :mod:`animsup.events`; the page only draws them. Arrays travel as base64
@@ -28,39 +28,56 @@ from animsup.errors import AnimsupError
 DATA_BUDGET = 4_000_000
 #: never more snapshots than this on one page (scrubbing stays one snapshot per slider pixel or so)
 MAX_SNAPSHOTS = 2000
-#: loss-curve bins (frames.scan_log keeps at most twice this many)
-LOSS_BINS = 1000
+#: loss-curve bins on the page (the plan's bins are averaged in pairs down to this)
+LOSS_BINS = 2000
 
 
 @dataclass
 class ViewerPlan:
-    """What the page shows: all instances of the log (a grid when there are several),
-    the snapshot indices kept, and the video's fixed parts (``scene``).
+    """What the page shows: the video's :class:`animsup.frames.RenderPlan` for every instance
+    of the log (a grid when there are several), the snapshot indices kept, and which
+    instance is shown large first.
 
     :param snapshots: (shape: [T_shown]) indices into the log's snapshots, increasing
     """
 
     path: str
-    summary: object  # animsup.frames.LogSummary
-    scene: object  # animsup.frames.Scene (fixed axes, loss curve, title)
+    render: object  # animsup.frames.RenderPlan (instances, frame times, fixed axes, scene)
     instances: tuple
-    selected: int  # index into ``instances`` shown large first (the best instance)
+    selected: int  # index into ``instances`` shown large first (the best instance by default)
     snapshots: np.ndarray
     rule: str
+
+    @property
+    def summary(self):
+        return self.render.summary
+
+    @property
+    def scene(self):
+        return self.render.scene
 
 
 def subsample(n_snapshots: int, limit: int) -> tuple[np.ndarray, str]:
     """Indices of the snapshots to keep: all of them when ``n_snapshots <= limit``, else
-    ``limit`` evenly spaced by index, rounded, first and last always kept.
+    ``limit`` evenly spaced by index (the frame positions of :func:`animsup.frames.plan_frames`
+    with ``frames=limit``, rounded to the nearest snapshot), first and last always kept.
 
     Returns (indices (shape: [<= limit]), the rule in words)."""
     if n_snapshots <= limit:
         return np.arange(n_snapshots), f"all {n_snapshots:,} snapshots"
-    idx = np.unique(np.round(np.linspace(0, n_snapshots - 1, max(2, limit))).astype(np.int64))
-    return idx, (
-        f"{len(idx):,} of {n_snapshots:,} snapshots, evenly spaced by snapshot index "
-        f"(about every {(n_snapshots - 1) / (len(idx) - 1):.1f}th; first and last kept)"
-    )
+    idx = _rounded(np.linspace(0, n_snapshots - 1, max(2, limit)))
+    return idx, _rule(len(idx), n_snapshots)
+
+
+def _rounded(positions) -> np.ndarray:
+    return np.unique(np.round(np.asarray(positions, dtype=np.float64)).astype(np.int64))
+
+
+def _rule(kept: int, total: int) -> str:
+    if kept >= total:
+        return f"all {total:,} snapshots"
+    return (f"{kept:,} of {total:,} snapshots, evenly spaced by snapshot index "
+            f"(about every {(total - 1) / max(kept - 1, 1):.1f}th; first and last kept)")
 
 
 def snapshot_limit(n_instances: int, n_hidden: int, n_features: int, untied: bool, budget: int = DATA_BUDGET) -> int:
@@ -71,28 +88,46 @@ def snapshot_limit(n_instances: int, n_hidden: int, n_features: int, untied: boo
     return int(max(2, min(MAX_SNAPSHOTS, budget // max(per_snapshot, 1))))
 
 
-def plan_viewer(log, *, smooth: int | None = None, instance="best", max_snapshots: int | None = None,
-                budget: int = DATA_BUDGET) -> ViewerPlan:
-    """Plan the page for a log (raises :class:`AnimsupError` / ``LogFormatError`` on a bad log).
+def viewer_config(config=None, **options):
+    """The video's :class:`RenderConfig` for the page: every instance (grid), no resampling
+    beyond the snapshot budget, no final hold, no poster. ``options``: RenderConfig fields
+    (``instance``, ``smooth``, ``theme`` matter to the page)."""
+    from dataclasses import replace
 
-    ``instance``: the instance shown large first ("best" = lowest final loss, as in the video).
+    from animsup.render_config import RenderConfig
+
+    cfg = config if config is not None else RenderConfig(**{k: v for k, v in options.items() if v is not None})
+    return replace(cfg, grid=True, annotate=False, frames=None, fps=None, duration=None, time=None, hold=0.0, at=None)
+
+
+def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best", max_snapshots: int | None = None,
+                budget: int = DATA_BUDGET) -> ViewerPlan:
+    """Plan the page for a log from the video's render plan (:func:`animsup.frames.build_plan`).
+
+    ``config``: a :class:`RenderConfig` (its ``instance`` picks the instance shown large first,
+    "best" = lowest final loss as in the video; ``smooth`` the moving average), or pass
+    ``smooth`` / ``instance``. Raises :class:`AnimsupError` / ``LogFormatError`` on a bad log.
     """
+    from dataclasses import replace
+
     from animsup import frames as fr
+    from animsup.runlog import read_header
 
     path = os.fspath(log)
-    summary = fr.scan_log(path, max_bins=LOSS_BINS)
-    h = summary.header
-    instances = fr.choose_instances(summary, grid=True)
-    first = fr.choose_instances(summary, instance, grid=False)[0]
+    cfg = viewer_config(config, smooth=smooth, instance=instance)
+    h = read_header(path)
     limit = snapshot_limit(h.n_instances, h.n_hidden, h.n_features, h.has_decoder, budget)
     if max_snapshots is not None:
         if int(max_snapshots) != max_snapshots or max_snapshots < 2:
             raise AnimsupError(f"max_snapshots must be a whole number >= 2, got {max_snapshots!r}")
         limit = min(limit, int(max_snapshots))
-    snaps, rule = subsample(summary.n_snapshots, limit)
-    steps = summary.steps[snaps].astype(np.float64)
-    scene = fr.build_scene(summary, instances, grid=len(instances) > 1, smooth=smooth, frame_steps=steps)
-    return ViewerPlan(path, summary, scene, tuple(instances), instances.index(first), snaps, rule)
+    plan = fr.build_plan(path, cfg, video=True)
+    T = plan.summary.n_snapshots
+    if T > limit:  # the same plan, resampled to `limit` frames evenly over the snapshots
+        plan = fr.build_plan(path, replace(cfg, frames=limit), video=True)
+    snaps = _rounded(plan.timing.position)  # the page never interpolates: the nearest snapshot
+    first = fr.choose_instances(plan.summary, cfg.instance, grid=False)[0]
+    return ViewerPlan(path, plan, tuple(plan.instances), tuple(plan.instances).index(first), snaps, _rule(len(snaps), T))
 
 
 def _b64(a) -> str:
@@ -161,6 +196,16 @@ def _events(steps, W, loss_step, loss_mean) -> list:
     return out
 
 
+def _halve_bins(step, raw, smooth, limit: int):
+    """The video's loss bins, averaged in neighbouring pairs until at most ``limit`` remain
+    (the page's loss panel is < 1000 px wide). (shapes: [B], [B, k], [B, k])"""
+    while len(step) > limit:
+        n = len(step) // 2 * 2
+        pair = lambda a: np.concatenate([(a[:n:2] + a[1:n:2]) / 2, a[n:]])  # noqa: E731
+        step, raw, smooth = pair(step), pair(raw), pair(smooth)
+    return step, raw, smooth
+
+
 def _colors(importance, theme: str = "light") -> tuple[list, list]:
     """Feature colours (the video's importance colours) and the heatmap's 256-colour table."""
     import matplotlib as mpl
@@ -185,9 +230,10 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
     norms = geometry.feature_norms(W64)  # [T, k, n]
     dims = geometry.dimensionality(W64)
     table, names, orders = _shapes(W) if h.n_hidden == 2 else ([], [], [])
+    loss_step, loss_raw, loss_smooth = _halve_bins(sc.loss_step, sc.loss_raw, sc.loss_smooth, LOSS_BINS)
     has_loss = bool(np.isfinite(sc.loss_raw).any())
     events = _events(steps, W, sc.loss_step, sc.loss_raw) if has_loss else _events(steps, W, steps[:0], loss[:0])
-    colors, heat = _colors(h.importance)
+    colors, heat = _colors(h.importance, plan.render.config.theme)
     end = s.end or {}
     return {
         "version": 1,
@@ -223,9 +269,9 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         "polygon": orders,
         "has_loss": has_loss,
         "loss_source": sc.loss_source,
-        "loss_step": _b64(sc.loss_step),
-        "loss_raw": _b64(sc.loss_raw),
-        "loss_smooth": _b64(sc.loss_smooth),
+        "loss_step": _b64(loss_step),
+        "loss_raw": _b64(loss_raw),
+        "loss_smooth": _b64(loss_smooth),
         "loss_xlim": [_num(v) for v in sc.loss_xlim],
         "loss_ylim": [_num(v) for v in sc.loss_ylim],
         "loss_xscale": "asinh" if sc.loss_xscale == "symlog" else "linear",
