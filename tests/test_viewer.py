@@ -189,3 +189,28 @@ def test_view_prints_its_loopback_url_and_stops_cleanly_on_ctrl_c(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0 and out.strip() == "stopped" and err == ""
+
+
+def test_an_imported_c_log_gets_a_page(tmp_path, capsys):
+    from pathlib import Path
+
+    log = tmp_path / "c.jsonl"
+    small = Path(__file__).parent / "data" / "c_log" / "small.log"
+    assert main(["import", "--format", "c-log", str(small), "--out", str(log)]) == 0
+    out = tmp_path / "c.html"
+    assert main(["render", str(log), "--out", str(out)]) == 0
+    d = page_data(out.read_text())
+    run = read_log(log)
+    assert d["steps"] == run.steps.tolist() and d["n_features"] == run.header.n_features
+    np.testing.assert_array_equal(f32(d["W"]), run.W.ravel())
+
+
+def test_render_writes_html_and_video_from_one_call(tmp_path):
+    import animsup
+
+    log = tmp_path / "run.jsonl"
+    write_run(log, T=5, k=2)
+    res = animsup.render(log, [tmp_path / "a.html", tmp_path / "a.png"], instance=1)
+    assert res.paths == [str(tmp_path / "a.html"), str(tmp_path / "a.png")]
+    assert page_data((tmp_path / "a.html").read_text())["selected"] == 1
+    assert res._repr_html_().startswith('<iframe class="animsup-viewer"')  # the result displays itself

@@ -80,6 +80,22 @@ def test_play_advances_and_pause_stops(browser, sweep):  # noqa: F811
     w.page.close()
 
 
+def test_loop_wraps_around_and_no_loop_stops_at_the_end(browser, sweep):  # noqa: F811
+    log, out = sweep
+    w = open_page(browser, out.as_uri())
+    w.page.locator("#speed").select_option("8")
+    w.page.evaluate("window.animsupViewer.setIndex(25)")
+    w.page.locator("#play").click()
+    w.page.wait_for_function("() => window.animsupViewer.state.t < 25")  # looped back to the start
+    w.page.locator("#play").click()
+    w.page.locator("#loop").uncheck()
+    w.page.evaluate("window.animsupViewer.setIndex(25)")
+    w.page.locator("#play").click()
+    w.page.wait_for_function("() => !window.animsupViewer.state.playing")
+    assert state(w, "S.t") == 29 and w.errors == []
+    w.page.close()
+
+
 def test_hover_shows_the_features_id_norm_and_dimensionality(browser, sweep):  # noqa: F811
     log, out = sweep
     run = read_log(log)
