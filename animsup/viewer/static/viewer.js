@@ -246,7 +246,7 @@
       legend: { show: false },
       cursor: { show: false },
       scales: { x: { time: false, auto: false, range: () => [-0.5, d.n - 0.5] }, y: { auto: false, range: () => d.b_range } },
-      axes: [{ label: "feature", size: 34, incrs: [1, 2, 5, 10, 20, 50, 100] }, { label: "bias b_i", size: 50 }],
+      axes: [{ label: "feature", size: 34, incrs: [1, 2, 5, 10, 20, 50, 100] }, { label: "bias b_i", size: 50, space: 18 }],
       series: [{}, { show: false }],
       hooks: { draw: [drawBias] },
     };
