@@ -114,6 +114,9 @@ def test_hover_shows_the_features_id_norm_and_dimensionality(browser, sweep):  #
     assert text.startswith(f"feature {j} ")
     assert f"= {geometry.feature_norms(W)[j]:.4g}" in text and f"D_{j} = {geometry.dimensionality(W)[j]:.4g}" in text
     assert f"bias b_{j} = {run.b[t, sel, j]:.4g}" in text
+    import re
+
+    assert float(re.search(r"importance (\S+)", text).group(1)) == pytest.approx(run.header.importance[j], rel=1e-3)
     w.screenshot("viewer-hover.png")
     w.page.close()
 

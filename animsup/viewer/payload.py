@@ -207,16 +207,29 @@ def _halve_bins(step, raw, smooth, limit: int):
 
 
 def _colors(importance, theme: str = "light") -> tuple[list, list]:
-    """Feature colours (the video's importance colours) and the heatmap's 256-colour table."""
+    """Feature colours (the video's importance colours, one scale for every instance) and the
+    heatmap's 256-colour table. (importance: shape [k, n_features]; colours: [k][n_features])"""
     import matplotlib as mpl
     from matplotlib.colors import to_hex
 
     from animsup.draw import THEMES, feature_colors
 
     t = THEMES[theme]
-    rgba, _, _ = feature_colors(np.asarray(importance, dtype=np.float64), t)
+    imp = np.asarray(importance, dtype=np.float64)
+    rgba, _, _ = feature_colors(imp.ravel(), t)
+    hexes = [to_hex(c) for c in rgba]
+    n = imp.shape[-1]
     heat = mpl.colormaps[t["heat"]](np.linspace(0, 1, 256))
-    return [to_hex(c) for c in rgba], [to_hex(c) for c in heat]
+    return [hexes[i * n:(i + 1) * n] for i in range(imp.shape[0])], [to_hex(c) for c in heat]
+
+
+def _importance(header, instances) -> np.ndarray:
+    """Importance of each shown instance's features, (shape: [k, n_features]) (a log with one
+    importance vector for all instances, or one per instance)."""
+    imp = np.asarray(header.importance, dtype=np.float64)
+    if imp.ndim == 1:
+        return np.broadcast_to(imp, (len(instances), imp.shape[0]))
+    return imp[list(instances)]
 
 
 def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
@@ -233,7 +246,8 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
     loss_step, loss_raw, loss_smooth = _halve_bins(sc.loss_step, sc.loss_raw, sc.loss_smooth, LOSS_BINS)
     has_loss = bool(np.isfinite(sc.loss_raw).any())
     events = _events(steps, W, sc.loss_step, sc.loss_raw) if has_loss else _events(steps, W, steps[:0], loss[:0])
-    colors, heat = _colors(h.importance, plan.render.config.theme)
+    importance = _importance(h, plan.instances)
+    colors, heat = _colors(importance, plan.render.config.theme)
     end = s.end or {}
     return {
         "version": 1,
@@ -247,7 +261,7 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         "instances": list(plan.instances),
         "selected": plan.selected,
         "labels": list(sc.instance_labels),
-        "importance": [float(v) for v in h.importance],
+        "importance": importance.tolist(),
         "colors": colors,
         "heat": heat,
         "quiet_fraction": QUIET_FRACTION,

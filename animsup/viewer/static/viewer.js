@@ -160,12 +160,12 @@
     const quiet = d.quiet_fraction * d.lim;
     const tips = [];
     // least important first, so important features are drawn on top
-    const idx = [...Array(d.n).keys()].sort((a, b) => d.importance[a] - d.importance[b] || b - a);
+    const imp = d.importance[i], idx = [...Array(d.n).keys()].sort((a, b) => imp[a] - imp[b] || b - a);
     for (const j of idx) {
       const x = w(t, i, 0, j), y = w(t, i, 1, j), px = X(x), py = Y(y);
       const norm = perFeature(d.norms, t, i, j);
       tips.push([j, x, y]);
-      ctx.strokeStyle = ctx.fillStyle = d.colors[j];
+      ctx.strokeStyle = ctx.fillStyle = d.colors[i][j];
       if (norm >= quiet) {
         ctx.lineWidth = 2 * dpr;
         ctx.beginPath(); ctx.moveTo(ox, oy); ctx.lineTo(px, py); ctx.stroke();
@@ -233,7 +233,7 @@
     const bias = perFeature(d.b, t, i, j);
     ui.hover.textContent =
       `feature ${j}   norm ‖W_${j}‖ = ${fmt(perFeature(d.norms, t, i, j))}   D_${j} = ${fmt(perFeature(d.dims, t, i, j))}\n` +
-      `importance ${fmt(d.importance[j])}   bias b_${j} = ${fmt(bias)}`;
+      `importance ${fmt(d.importance[i][j])}   bias b_${j} = ${fmt(bias)}`;
     ui.hover.dataset.feature = String(j);
   }
 
@@ -260,7 +260,7 @@
     for (let j = 0; j < d.n; j++) {
       const v = perFeature(d.b, t, i, j), x = u.valToPos(j, "x", true), y = u.valToPos(v, "y", true);
       vals.push(v);
-      ctx.fillStyle = d.colors[j];
+      ctx.fillStyle = d.colors[i][j];
       ctx.fillRect(x - half, Math.min(y, y0), 2 * half, Math.abs(y - y0));
     }
     ctx.strokeStyle = "#8c959f"; ctx.lineWidth = 1;
@@ -372,7 +372,7 @@
       ctx.strokeStyle = "#eaeef2"; ctx.lineWidth = 1;
       ctx.beginPath(); ctx.moveTo(0, h); ctx.lineTo(s, h); ctx.moveTo(h, 0); ctx.lineTo(h, s); ctx.stroke();
       for (let j = d.n - 1; j >= 0; j--) {
-        ctx.strokeStyle = d.colors[j]; ctx.lineWidth = 1.5;
+        ctx.strokeStyle = d.colors[i][j]; ctx.lineWidth = 1.5;
         ctx.beginPath(); ctx.moveTo(h, h); ctx.lineTo(h + w(t, i, 0, j) * sc, h - w(t, i, 1, j) * sc); ctx.stroke();
       }
     });
