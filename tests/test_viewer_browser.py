@@ -209,7 +209,9 @@ def test_show_frame_runs_in_a_notebook_like_page(browser, tmp_path):  # noqa: F8
     frame = w.page.frames[1]
     frame.wait_for_function("() => window.animsupViewer && window.animsupViewer.state.d !== null")
     assert frame.evaluate("window.animsupViewer.state.d.T") == 6
+    page_height = frame.evaluate("Math.ceil(document.body.getBoundingClientRect().height)")
+    w.page.wait_for_function(f"() => Math.abs(document.querySelector('iframe.animsup-viewer').getBoundingClientRect().height - {page_height + 8}) < 2")
     box = w.page.locator("iframe.animsup-viewer").bounding_box()
-    assert box["width"] == 900  # as wide as the cell
+    assert box["width"] == 900  # as wide as the cell, as tall as the page
     assert w.errors == [] and all(not u.startswith("http") for u in w.requests)
     w.page.close()

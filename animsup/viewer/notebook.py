@@ -14,6 +14,7 @@ import html
 import math
 import os
 import tempfile
+import uuid
 
 from animsup.errors import AnimsupError
 
@@ -66,9 +67,15 @@ class Viewer:
         page = self.page
         if self.poster:  # shown inside the frame when its scripts are blocked
             page = page.replace('<div id="app"></div>', f'<div id="app"><noscript>{self._poster_tag()}</noscript></div>', 1)
+        fid = f"animsup-{uuid.uuid4().hex[:12]}"
+        # the frame reports its page's height; where the notebook runs this script the frame fits it
+        fit = (f"<script>(function(){{var f=document.getElementById('{fid}');window.addEventListener('message',"
+               f"function(e){{if(f&&e.source===f.contentWindow&&e.data&&e.data.animsupHeight)"
+               f"f.style.height=(e.data.animsupHeight+8)+'px';}});}})();</script>")
         return (
-            f'<iframe class="animsup-viewer" sandbox="allow-scripts" style="width:100%;height:{self.height}px;border:0" '
-            f'srcdoc="{html.escape(page, quote=True)}"></iframe>'
+            f'<iframe id="{fid}" class="animsup-viewer" sandbox="allow-scripts" '
+            f'style="width:100%;height:{self.height}px;border:0" '
+            f'srcdoc="{html.escape(page, quote=True)}"></iframe>{fit}'
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:

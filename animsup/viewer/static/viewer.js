@@ -536,6 +536,11 @@
       return times;
     },
   };
+  // inside a notebook's frame: tell the cell how tall the page is (animsup/viewer/notebook.py listens)
+  if (window.parent !== window && typeof ResizeObserver !== "undefined") {
+    new ResizeObserver(() => window.parent.postMessage({ animsupHeight: Math.ceil(document.body.getBoundingClientRect().height) }, "*"))
+      .observe(document.body);
+  }
   const inline = JSON.parse(document.getElementById("animsup-data").textContent);
   if (window.ANIMSUP_LIVE) poll();
   else if (inline) load(inline, false);
