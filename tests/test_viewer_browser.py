@@ -173,14 +173,17 @@ def test_live_view_picks_up_appended_snapshots_and_the_end(browser, tmp_path):  
 
     log = tmp_path / "live.jsonl"
     T = 12
-    writer = LogWriter(log, header(k=2), force=True)
-    for t in range(5):
-        append_snapshot(writer, t, T, weights(t, T, k=2))
+    writer = LogWriter(log, header(k=2), force=True)  # the header only, as at the start of training
     server = make_server(log)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
-        w = open_page(browser, server.url)
-        assert state(w, "S.d.T") == 5 and w.page.locator("#status").inner_text() == "unfinished"
+        w = Watched(browser)
+        w.page.goto(server.url)
+        w.page.wait_for_function("() => document.querySelector('h1').textContent.startsWith('waiting for the first')")
+        for t in range(5):
+            append_snapshot(writer, t, T, weights(t, T, k=2))
+        w.page.wait_for_function("() => window.animsupViewer.state.d && window.animsupViewer.state.d.T === 5")
+        assert w.page.locator("#status").inner_text() == "unfinished"
         for t in range(5, T):
             append_snapshot(writer, t, T, weights(t, T, k=2))
         w.page.wait_for_function(f"() => window.animsupViewer.state.d.T === {T}", timeout=5000)

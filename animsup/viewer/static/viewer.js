@@ -512,6 +512,10 @@
         const p = await r.json();
         revision = p.revision;
         load(p, S.d != null);
+      } else if (r.status === 204 && !S.d) {
+        ui.title.textContent = "waiting for the first snapshot…";
+      } else if (r.status >= 400) {
+        ui.meta.textContent = "cannot show the log: " + (await r.text());
       }
     } catch (e) { /* the server stopped: keep showing what we have */ ui.pos.textContent = "server not reachable"; }
     if (!S.d || S.d.status === "unfinished") setTimeout(poll, 1000);
