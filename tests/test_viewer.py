@@ -215,3 +215,22 @@ def test_render_writes_html_and_video_from_one_call(tmp_path):
     assert res.paths == [str(tmp_path / "a.html"), str(tmp_path / "a.png")]
     assert page_data((tmp_path / "a.html").read_text())["selected"] == 1
     assert 'class="animsup-viewer"' in res._repr_html_()  # the result displays itself
+
+
+def test_the_page_and_the_video_share_one_plan(tmp_path):
+    """The page's fixed parts are the video's (frames.build_plan with the same options, grid)."""
+    from animsup.frames import build_plan
+    from animsup.render_config import RenderConfig
+
+    log = tmp_path / "run.jsonl"
+    write_run(log, T=9, k=3, loss_rows=4)
+    p = build_payload(plan_viewer(log, RenderConfig(smooth=3, instance=1)))
+    video = build_plan(str(log), RenderConfig(grid=True, smooth=3), video=True)
+    sc = video.scene
+    assert p["title"] == sc.title and p["labels"] == list(sc.instance_labels)
+    assert p["lim"] == sc.lim and p["gram_max"] == sc.gram_max and p["b_range"] == list(sc.b_range)
+    assert p["loss_xlim"] == list(sc.loss_xlim) and p["loss_ylim"] == list(sc.loss_ylim) and p["smooth"] == 3
+    np.testing.assert_array_equal(f32(p["loss_smooth"]), sc.loss_smooth.astype(np.float32).ravel())
+    assert p["instances"] == list(video.instances) and p["selected"] == list(video.instances).index(1)
+    frame_steps = [int(s) for s in video.frame_steps]  # one frame per snapshot: the page's steps
+    assert p["steps"] == frame_steps

@@ -97,7 +97,9 @@ def viewer_config(config=None, **options):
     from animsup.render_config import RenderConfig
 
     cfg = config if config is not None else RenderConfig(**{k: v for k, v in options.items() if v is not None})
-    return replace(cfg, grid=True, annotate=False, frames=None, fps=None, duration=None, time=None, hold=0.0, at=None)
+    # the page is light-themed: the light theme's feature colours (the video's default)
+    return replace(cfg, grid=True, annotate=False, frames=None, fps=None, duration=None, time=None, hold=0.0, at=None,
+                   theme="light")
 
 
 def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best", max_snapshots: int | None = None,
