@@ -88,8 +88,9 @@ def snapshot_limit(n_instances: int, n_hidden: int, n_features: int, untied: boo
     return int(max(2, min(MAX_SNAPSHOTS, budget // max(per_snapshot, 1))))
 
 
-def viewer_config(config=None, **options):
-    """The video's :class:`RenderConfig` for the page: every instance (grid), no resampling
+def viewer_config(config=None, *, n_instances: int = 2, **options):
+    """The video's :class:`RenderConfig` for the page: every instance (a grid when the log has
+    several), no resampling
     beyond the snapshot budget, no final hold, no poster. ``options``: RenderConfig fields
     (``instance``, ``smooth``, ``theme`` matter to the page)."""
     from dataclasses import replace
@@ -98,7 +99,7 @@ def viewer_config(config=None, **options):
 
     cfg = config if config is not None else RenderConfig(**{k: v for k, v in options.items() if v is not None})
     # the page is light-themed: the light theme's feature colours (the video's default)
-    return replace(cfg, grid=True, annotate=False, frames=None, fps=None, duration=None, time=None, hold=0.0, at=None,
+    return replace(cfg, grid=n_instances > 1, annotate=False, frames=None, fps=None, duration=None, time=None, hold=0.0, at=None,
                    theme="light")
 
 
@@ -116,8 +117,8 @@ def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best",
     from animsup.runlog import read_header
 
     path = os.fspath(log)
-    cfg = viewer_config(config, smooth=smooth, instance=instance)
     h = read_header(path)
+    cfg = viewer_config(config, n_instances=h.n_instances, smooth=smooth, instance=instance)
     limit = snapshot_limit(h.n_instances, h.n_hidden, h.n_features, h.has_decoder, budget)
     if max_snapshots is not None:
         if int(max_snapshots) != max_snapshots or max_snapshots < 2:

@@ -131,7 +131,8 @@
       cursor: { show: true, x: false, y: false, points: { show: false }, drag: { x: false, y: false } },
       scales: { x: { time: false, auto: false, range: () => range }, y: { auto: false, dir: heat ? -1 : 1, range: () => range } },
       axes: heat
-        ? [{ label: "feature j", size: 30, side: 2 }, { label: "feature i", size: 40 }]
+        ? [{ label: "feature j", size: 30, side: 2, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] },
+           { label: "feature i", size: 40, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }]
         : [{ label: "hidden dim 1", size: 34 }, { label: "hidden dim 2", size: 50 }],
       series: [{}, { show: false }],
       hooks: { draw: [heat ? drawHeat : drawArrows] },
