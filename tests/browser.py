@@ -10,7 +10,8 @@ import pytest
 
 CHROMIUM = os.environ.get("ANIMSUP_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage"]  # containers often have a small /dev/shm
 
 
 def _missing() -> str | None:

@@ -146,9 +146,14 @@ def test_server_serves_only_the_viewer_and_its_data_on_loopback(served):
     assert get(server.url, {"Host": "evil.example:80"})[0] == 403  # DNS rebinding
 
 
-def test_view_rejects_a_missing_log(tmp_path, capsys):
+def test_view_rejects_a_missing_log_and_a_file_that_is_no_log(tmp_path, capsys):
     assert main(["view", str(tmp_path / "nope.jsonl")]) == 2
     assert "no such file" in capsys.readouterr().err
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello\n")
+    assert main(["view", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "notes.txt" in err
 
 
 # ---------------------------------------------------------------- notebooks

@@ -126,13 +126,17 @@ def make_server(log, *, host: str = LOOPBACK, port: int = 0, smooth: int | None 
     """A server for ``log`` (not started: call ``serve_forever()``, e.g. in a thread).
 
     ``port`` 0 picks a free port (see ``.url``). Raises :class:`AnimsupError` when the log
-    does not exist or the address cannot be bound.
+    does not exist, its header is not an animsup header (``LogFormatError``), or the address
+    cannot be bound. Later corruption is shown on the page.
     """
     path = os.fspath(log)
     if not os.path.isfile(path):
         raise AnimsupError(f"{path}: no such file")
     if not (isinstance(port, int) and 0 <= port <= 65535):
         raise AnimsupError(f"--port must be 0..65535, got {port!r}")
+    from animsup.runlog import read_header
+
+    read_header(path)  # not a log (or not readable): a clear error now, not a broken page later
     follower = LogFollower(path, smooth=smooth, instance=instance)
     try:
         server = ViewServer((host, port), _handler(follower, set()))
