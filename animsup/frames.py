@@ -603,11 +603,11 @@ def build_scene(
     model_txt = {"tied": "ReLU(WᵀWx+b)", "untied": "ReLU(W_decᵀW_enc x+b)", "linear": "WᵀWx+b"}.get(h.model, h.model)
     parts = [f"{h.model} {model_txt}", f"n_features={h.n_features}", f"n_hidden={h.n_hidden}"]
     if grid:
-        fps = sorted(set(float(p) for p in h.feature_probability))
+        fps = sorted(set(float(p) for p in h.feature_probability[list(sel)].ravel()))
         parts.append("1-S=" + (f"{fps[0]:.3g}" if len(fps) == 1 else f"{fps[0]:.3g}..{fps[-1]:.3g}"))
     else:
-        parts.append(f"1-S={h.feature_probability[sel[0]]:.3g}")
-    parts.append(f"importance {importance_text(h.importance, h.config)}")
+        parts.append(h.probability_text(sel[0]))
+    parts.append(f"importance {importance_text(h.importance[sel[0]], h.config)}")
     if grid:
         parts.append(f"{len(sel)} instances")
     else:
@@ -620,10 +620,10 @@ def build_scene(
         n_hidden=h.n_hidden,
         instances=tuple(sel),
         instance_labels=[
-            f"1-S={h.feature_probability[i]:.3g}" + (f"  seed {h.seed[i]}" if h.seed[i] is not None else f"  #{i}")
+            h.probability_text(i) + (f"  seed {h.seed[i]}" if h.seed[i] is not None else f"  #{i}")
             for i in sel
         ],
-        importance=np.asarray(h.importance, dtype=np.float64),
+        importance=np.asarray(h.importance[sel[0]], dtype=np.float64),
         lim=lim,
         norm_max=max(norm_max, 1e-3) * 1.05,
         gram_max=max(float(summary.gram_max[sel].max()), 1e-3),

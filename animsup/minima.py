@@ -114,7 +114,7 @@ def analyse_run(run, *, threshold: float = geometry.THRESHOLD, first_id: int = 0
         W = run.W[-1, k]
         geo = geometry.describe(W, threshold)
         out.append(Outcome(
-            id=first_id + k, log=run.path, index=int(i), feature_probability=float(h.feature_probability[i]),
+            id=first_id + k, log=run.path, index=int(i), feature_probability=float(h.instance_probability[i]),
             seed=h.seed[i], step=int(run.steps[-1]), status=run.status,
             final_loss=float(tail[k]), last_loss=float(run.loss[-1, k]),
             shape=geo.shape, regularity=geo.regularity, represented=geo.represented_features,

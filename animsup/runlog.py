@@ -48,9 +48,11 @@ except ImportError:  # not on Windows: no lock, exclusive create still refuses a
 from animsup.errors import AnimsupError, LogFormatError, LogWarning
 
 SCHEMA = "animsup.log"
-VERSION = 1
-END_STATUSES = ("completed", "interrupted", "diverged")
-MODELS = ("tied", "untied", "linear")
+VERSION = 2
+END_STATUSES = ("completed", "interrupted", "diverged", "failed")
+MODELS = ("tied", "untied", "linear", "neuron", "custom")
+LOSS_SCOPES = ("instance", "aggregate", "none")
+DATA_KINDS = ("uniform", "presence_value", "binary", "exactly_k")
 
 _DUMP_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
 
@@ -64,9 +66,34 @@ MAX_WEIGHTS = 1 << 31
 # and fewer, larger reads measured 10 % faster streaming (syscalls and copies).
 _READ_BUFFER = 1 << 20
 
+
+def _migrate_v1(rec: dict) -> dict:
+    """Version 1 -> 2. Only the header changes: ``importance`` [n_features] is broadcast to
+    every instance ([n_instances][n_features]), ``feature_probability`` [n_instances] to every
+    feature ([n_instances][n_features]), and ``loss_scope`` "instance" and ``data`` {"kind":
+    "uniform"} (what every v1 writer did) are made explicit. Values of the wrong v1 shape are
+    left as they are, so the header check names them."""
+    if rec.get("type") != "header":
+        return rec
+    rec = dict(rec)
+    rec["version"] = 2
+    k, n = rec.get("n_instances"), rec.get("n_features")
+    sizes_ok = all(isinstance(v, int) and not isinstance(v, bool) and 0 < v for v in (k, n)) and k * n <= MAX_WEIGHTS
+    imp, fp = rec.get("importance"), rec.get("feature_probability")
+    if sizes_ok and isinstance(imp, list) and len(imp) == n and not any(isinstance(v, list) for v in imp):
+        rec["importance"] = [list(imp) for _ in range(k)]
+    if sizes_ok and isinstance(fp, list) and len(fp) == k and not any(isinstance(v, list) for v in fp):
+        rec["feature_probability"] = [[p] * n for p in fp]
+    rec.setdefault("loss_scope", "instance")
+    rec.setdefault("data", {"kind": "uniform"})
+    return rec
+
+
 # version -> function upgrading one record (any type) of that version to version+1.
-# Empty while only version 1 exists; reading applies them in order.
-_MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+# Reading applies them in order.
+_MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _migrate_v1}
+# versions whose migration touches only the header (the reader's fast path skips the others)
+_HEADER_ONLY_MIGRATIONS = {1}
 
 
 # --------------------------------------------------------------------------- header
@@ -74,11 +101,17 @@ _MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 
 @dataclass(frozen=True)
 class Header:
-    """What a log's first line says about the run.
+    """What a log's first line says about the run (schema version 2; v1 headers are migrated).
 
-    :param feature_probability: (shape: [n_instances]) 1 - S per instance
-    :param seed: (shape: [n_instances]) the seed of each instance
-    :param importance: (shape: [n_features]) loss weight of each feature
+    :param feature_probability: (shape: [n_instances, n_features]) 1 - S of each feature in each instance
+    :param seed: (shape: [n_instances]) the seed of each instance (None when unknown)
+    :param importance: (shape: [n_instances, n_features]) loss weight I_i of each feature in each instance
+    :param model: one of :data:`MODELS`; ``model_label`` / ``model_formula`` describe variants
+    :param data: the input distribution, e.g. {"kind": "uniform"} (docs/log-format.md)
+    :param stages: sparsity stages [{"start_step", "feature_probability", "note"}] or None (one stage)
+    :param loss_scope: "instance" (loss [n_instances]), "aggregate" (one number for all) or "none"
+    :param curves: names of the extra named curves the log may hold
+    :param provenance: {"source", "given", "inferred"} for imported runs, else None
     """
 
     n_features: int
@@ -90,15 +123,59 @@ class Header:
     importance: np.ndarray
     config: dict
     raw: dict = field(repr=False)
+    loss_scope: str = "instance"
+    data: dict = field(default_factory=lambda: {"kind": "uniform"})
+    stages: list | None = None
+    curves: tuple = ()
+    model_label: str | None = None
+    model_formula: str | None = None
+    provenance: dict | None = None
 
     @property
     def has_decoder(self) -> bool:
         return self.model == "untied"
 
+    @property
+    def has_loss(self) -> bool:
+        return self.loss_scope != "none"
+
+    @property
+    def instance_probability(self) -> np.ndarray:
+        """(shape: [n_instances]) the single 1 - S of each instance whose features all share one
+        probability, NaN for an instance whose probability varies across features."""
+        fp = self.feature_probability
+        return np.where((fp == fp[:, :1]).all(axis=1), fp[:, 0], np.nan).astype(np.float64)
+
+    def probability_text(self, i: int) -> str:
+        """"1-S=0.1" for instance ``i``, or "1-S=0.01..0.1" when it varies across features."""
+        row = self.feature_probability[i]
+        lo, hi = float(row.min()), float(row.max())
+        return f"1-S={lo:.3g}" if lo == hi else f"1-S={lo:.3g}..{hi:.3g}"
+
     def instance_label(self, i: int) -> str:
         """A short human label for instance ``i``: its 1 - S and seed."""
         seed = "unknown" if self.seed[i] is None else self.seed[i]
-        return f"1-S={self.feature_probability[i]:.3g} seed={seed}"
+        return f"{self.probability_text(i)} seed={seed}"
+
+
+def _per_instance_features(value, k: int, n: int, name: str, vector_is: str) -> list:
+    """``value`` as a [k][n] list: a scalar is broadcast everywhere, a vector along ``vector_is``
+    ("instance": one value per instance, or "feature": one value per feature), a [k][n] array as is."""
+    a = np.asarray(value, dtype=np.float64)
+    if a.ndim == 0:
+        a = np.full((k, n), float(a))
+    elif a.ndim == 1:
+        if vector_is == "instance":
+            if len(a) != k:
+                raise ValueError(f"{name} must have one entry per instance ({k}) or shape [{k}, {n}], got {len(a)}")
+            a = np.repeat(a[:, None], n, axis=1)
+        else:
+            if len(a) != n:
+                raise ValueError(f"{name} must have one entry per feature ({n}) or shape [{k}, {n}], got {len(a)}")
+            a = np.repeat(a[None, :], k, axis=0)
+    if a.shape != (k, n):
+        raise ValueError(f"{name} must have shape [{k}, {n}] (n_instances, n_features), got {list(a.shape)}")
+    return a.tolist()
 
 
 def make_header(
@@ -106,38 +183,63 @@ def make_header(
     n_features: int,
     n_hidden: int,
     model: str,
-    feature_probability: Sequence[float],
+    feature_probability,
     seed: Sequence,
-    importance: Sequence[float],
+    importance,
     config: dict,
+    loss_scope: str = "instance",
+    data: dict | None = None,
+    model_label: str | None = None,
+    model_formula: str | None = None,
+    stages: list | None = None,
+    curves: Sequence[str] | None = None,
+    provenance: dict | None = None,
     **extra: Any,
 ) -> dict:
-    """Build a version-1 header record (a plain dict ready for :class:`LogWriter`)."""
+    """Build a version-2 header record (a plain dict ready for :class:`LogWriter`).
+
+    ``n_instances`` is ``len(seed)`` (pass ``[None] * k`` when the seeds are unknown).
+
+    :param feature_probability: a number, [n_instances] (broadcast to every feature) or
+        [n_instances, n_features]
+    :param importance: a number, [n_features] (broadcast to every instance) or [n_instances, n_features]
+    :raises ValueError: shapes that do not fit, an unknown model or loss scope
+    """
     from animsup import __version__
 
-    fp = [float(p) for p in feature_probability]
-    if len(fp) != len(seed):
-        raise ValueError("feature_probability and seed must have one entry per instance")
+    k, n = len(seed), int(n_features)
+    if k < 1:
+        raise ValueError("seed must have one entry per instance (at least one)")
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+    if loss_scope not in LOSS_SCOPES:
+        raise ValueError(f"loss_scope must be one of {', '.join(LOSS_SCOPES)}, got {loss_scope!r}")
     rec = {
         "type": "header",
         "schema": SCHEMA,
         "version": VERSION,
         "animsup_version": __version__,
-        "n_features": int(n_features),
+        "n_features": n,
         "n_hidden": int(n_hidden),
-        "n_instances": len(fp),
+        "n_instances": k,
         "model": model,
-        "feature_probability": fp,
-        "seed": list(seed),
-        "importance": [float(v) for v in importance],
+        "feature_probability": _per_instance_features(feature_probability, k, n, "feature_probability", "instance"),
+        "seed": [None if s is None else int(s) for s in seed],
+        "importance": _per_instance_features(importance, k, n, "importance", "feature"),
         "config": config,
+        "loss_scope": loss_scope,
+        "data": dict(data) if data is not None else {"kind": "uniform"},
     }
+    for key, value in (("model_label", model_label), ("model_formula", model_formula), ("stages", stages),
+                       ("curves", None if curves is None else [str(c) for c in curves]), ("provenance", provenance)):
+        if value is not None:
+            rec[key] = value
     rec.update(extra)
     return rec
 
 
 def parse_header(rec: Any, path: str = "<log>", line: int = 1) -> Header:
-    """Validate a header record (already migrated) and return a :class:`Header`."""
+    """Validate a header record (already migrated to the current version) and return a :class:`Header`."""
 
     def bad(msg: str) -> LogFormatError:
         return LogFormatError(path, line, msg)
@@ -158,16 +260,41 @@ def parse_header(rec: Any, path: str = "<log>", line: int = 1) -> Header:
         raise bad(f"header sizes n_instances={k} x n_hidden={m} x n_features={n} are implausibly large")
     if rec.get("model") not in MODELS:
         raise bad(f"header field 'model' must be one of {', '.join(MODELS)}, got {_short(rec.get('model'))}")
-    fp = _float_array(rec.get("feature_probability"), (k,), "feature_probability", bad)
+    fp = _float_array(rec.get("feature_probability"), (k, n), "feature_probability", bad)
     if not np.all((fp > 0) & (fp <= 1)):
         raise bad("header field 'feature_probability' must lie in (0, 1]")
-    imp = _float_array(rec.get("importance"), (n,), "importance", bad)
+    imp = _float_array(rec.get("importance"), (k, n), "importance", bad)
+    if not np.all(imp >= 0):
+        raise bad("header field 'importance' must be >= 0")
     seed = rec.get("seed")
     if not isinstance(seed, list) or len(seed) != k:
         raise bad(f"header field 'seed' must be a list of {k} entries (one per instance)")
     config = rec.get("config", {})
     if not isinstance(config, dict):
         raise bad("header field 'config' must be an object")
+    scope = rec.get("loss_scope", "instance")
+    if scope not in LOSS_SCOPES:
+        raise bad(f"header field 'loss_scope' must be one of {', '.join(LOSS_SCOPES)}, got {_short(scope)}")
+    data = rec.get("data", {"kind": "uniform"})
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
+        raise bad('header field \'data\' must be an object with a "kind" (e.g. {"kind": "uniform"})')
+    if data["kind"] not in DATA_KINDS:
+        raise bad(f"header field 'data' has unknown kind {_short(data['kind'])} (known: {', '.join(DATA_KINDS)})")
+    stages = rec.get("stages")
+    if stages is not None and (
+        not isinstance(stages, list)
+        or not all(isinstance(s, dict) and type(s.get("start_step")) is int and s["start_step"] >= 0 for s in stages)
+    ):
+        raise bad("header field 'stages' must be a list of objects with an integer 'start_step' >= 0")
+    curves = rec.get("curves", [])
+    if not isinstance(curves, list) or not all(isinstance(c, str) and c for c in curves):
+        raise bad("header field 'curves' must be a list of names")
+    for key in ("model_label", "model_formula"):
+        if rec.get(key) is not None and not isinstance(rec[key], str):
+            raise bad(f"header field {key!r} must be a string")
+    prov = rec.get("provenance")
+    if prov is not None and not isinstance(prov, dict):
+        raise bad("header field 'provenance' must be an object")
     return Header(
         n_features=n,
         n_hidden=m,
@@ -178,6 +305,13 @@ def parse_header(rec: Any, path: str = "<log>", line: int = 1) -> Header:
         importance=imp,
         config=config,
         raw=rec,
+        loss_scope=scope,
+        data=data,
+        stages=stages,
+        curves=tuple(curves),
+        model_label=rec.get("model_label"),
+        model_formula=rec.get("model_formula"),
+        provenance=prov,
     )
 
 
@@ -457,12 +591,25 @@ class LogWriter:
             pass
 
     def snapshot(self, step: int, loss, W, b, W_dec=None, **extra) -> None:
-        """:param loss: (shape: [n_instances]); W, W_dec: [n_instances, n_hidden, n_features]; b: [n_instances, n_features]"""
+        """One snapshot record (no checks here: :class:`animsup.Recorder` validates).
+
+        :param loss: (shape: [n_instances]) per-instance loss, a float (loss_scope "aggregate"),
+            or None (loss_scope "none": no "loss" key is written)
+        :param W: (shape: [n_instances, n_hidden, n_features]); W_dec likewise (untied models)
+        :param b: (shape: [n_instances, n_features])
+        """
         self.write(_snapshot_record(step, loss, W, b, W_dec, **extra))
 
     def losses(self, step: int, every: int, loss) -> None:
-        """:param loss: (shape: [n_recorded, n_instances]) losses at step, step+every, ..."""
+        """:param loss: (shape: [n_recorded, n_instances], or [n_recorded, 1] aggregate) losses at step, step+every, ..."""
         self.write(_loss_record(step, every, loss))
+
+    def curve(self, name: str, step: int, values) -> None:
+        """An extra named scalar at ``step``.
+
+        :param values: (shape: [n_instances], or [1] for one number for all instances)
+        """
+        self.write({"type": "curve", "name": str(name), "step": int(step), "values": _f32(np.reshape(values, -1))})
 
     def end(self, status: str, step: int, wall_seconds: float, **extra) -> None:
         if status not in END_STATUSES:
@@ -485,7 +632,10 @@ def _f32(a) -> np.ndarray:
 
 def _snapshot_record(step: int, loss, W, b, W_dec=None, **extra) -> dict:
     """A snapshot record as the writer writes it (the reader derives its skeleton from this)."""
-    rec = {"type": "snapshot", "step": int(step), "loss": _f32(loss), "W": _f32(W), "b": _f32(b)}
+    rec = {"type": "snapshot", "step": int(step)}
+    if loss is not None:
+        rec["loss"] = float(loss) if np.ndim(loss) == 0 else _f32(loss)
+    rec["W"], rec["b"] = _f32(W), _f32(b)
     if W_dec is not None:
         rec["W_dec"] = _f32(W_dec)
     rec.update(extra)
@@ -499,19 +649,33 @@ def _loss_record(step: int, every: int, loss) -> dict:
 
 # --------------------------------------------------------------------------- reader
 
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _aggregate_loss(rec: dict) -> np.ndarray | None:
+    """The fast path's "loss" of an aggregate-scope snapshot: (shape: [1]), or None (the strict
+    path then raises the exact error)."""
+    v = rec.get("loss")
+    if type(v) is list and len(v) == 1:
+        v = v[0]
+    if type(v) is float and abs(v) <= _F32_MAX:  # NaN fails the comparison
+        return np.array([v], dtype=np.float32)
+    return None
+
 
 @dataclass
 class Snapshot:
     """One snapshot, restricted to the selected instances (k of them).
 
-    :param loss: (shape: [k])
+    :param loss: (shape: [k]) per-instance loss; (shape: [1]) with loss_scope "aggregate";
+        None with loss_scope "none"
     :param W: (shape: [k, n_hidden, n_features]) encoder / tied weights
     :param b: (shape: [k, n_features])
     :param W_dec: (shape: [k, n_hidden, n_features]) decoder of an untied model, else None
     """
 
     step: int
-    loss: np.ndarray
+    loss: np.ndarray | None
     W: np.ndarray
     b: np.ndarray
     W_dec: np.ndarray | None
@@ -520,33 +684,68 @@ class Snapshot:
 
 @dataclass
 class Run:
-    """A whole log in arrays (selected instances only).
+    """A whole log in arrays (selected instances only; k of them).
 
     :param steps: (shape: [T]) snapshot steps
-    :param loss: (shape: [T, k]) loss at each snapshot
+    :param loss: (shape: [T, k]) loss at each snapshot; (shape: [T, 1]) when the header's
+        loss_scope is "aggregate" (one number for all instances); None when it is "none"
     :param W: (shape: [T, k, n_hidden, n_features])
     :param b: (shape: [T, k, n_features])
     :param W_dec: (shape: [T, k, n_hidden, n_features]) or None
-    :param loss_steps: (shape: [L]) steps of the fine loss curve
-    :param loss_curve: (shape: [L, k]) the fine loss curve (snapshot losses if the log has none)
+    :param loss_steps: (shape: [L]) steps of the fine loss curve (L = 0 without loss)
+    :param loss_curve: (shape: [L, k], or [L, 1] aggregate) the fine loss curve (snapshot losses
+        if the log has no loss records)
     :param end: the end record, or None if the run did not finish (still running or killed)
+    :param curves: extra named curves, name -> (steps [C], values [C, k] or [C, 1])
     """
 
     path: str
     header: Header
     instances: tuple
     steps: np.ndarray
-    loss: np.ndarray
+    loss: np.ndarray | None
     W: np.ndarray
     b: np.ndarray
     W_dec: np.ndarray | None
     loss_steps: np.ndarray
     loss_curve: np.ndarray
     end: dict | None
+    curves: dict = field(default_factory=dict)
 
     @property
     def status(self) -> str:
         return self.end["status"] if self.end else "unfinished"
+
+    @property
+    def importance(self) -> np.ndarray:
+        """(shape: [k, n_features]) importance of the selected instances."""
+        return self.header.importance[list(self.instances)]
+
+    @property
+    def feature_probability(self) -> np.ndarray:
+        """(shape: [k, n_features]) 1 - S of each feature of the selected instances."""
+        return self.header.feature_probability[list(self.instances)]
+
+    @property
+    def model(self) -> str:
+        return self.header.model
+
+    @property
+    def data(self) -> dict:
+        return self.header.data
+
+    @property
+    def stages(self) -> list | None:
+        return self.header.stages
+
+    @property
+    def loss_scope(self) -> str:
+        return self.header.loss_scope
+
+    def loss_curve_of(self, k: int) -> np.ndarray:
+        """(shape: [L]) the fine loss curve that applies to selected instance ``k``: its own
+        column, the aggregate curve (shared by all instances), or empty without loss."""
+        return self.loss_curve[:, k if self.loss_scope == "instance" else 0] if len(self.loss_curve) else self.loss_curve[:, 0]
 
 
 class LogReader:
@@ -568,6 +767,7 @@ class LogReader:
         self._limit = MAX_HEADER_BYTES
         self.end: dict | None = None
         self.truncated = False
+        self._curves: dict = {}
         try:
             first = self._next_record()
             if first is None:
@@ -688,15 +888,20 @@ class LogReader:
         path, h, sel = self.path, self.header, self._sel
         k, m, n = h.n_instances, h.n_hidden, h.n_features
         has_dec = h.has_decoder
-        fields = [("loss", (k,)), ("W", (k, m, n)), ("b", (k, n))] + ([("W_dec", (k, m, n))] if has_dec else [])
+        per_inst = h.loss_scope == "instance"
+        scope = h.loss_scope
+        lw = k if per_inst else 1  # values per loss row
+        fields = ([("loss", (k,))] if per_inst else []) + [("W", (k, m, n)), ("b", (k, n))]
+        fields += [("W_dec", (k, m, n))] if has_dec else []
         total = sum(math.prod(shape) for _, shape in fields)
         # one buffer per snapshot; its fields are the float32 arrays (cheaper than slicing a flat one)
         snap_dtype = np.dtype([(key, np.float32, shape) for key, shape in fields])
         snap_pack = _float32_packer(total)
         version = self.version
-        migrate = version != VERSION
+        # v1 -> v2 changes only the header: records are read as they are
+        migrate = any(v not in _HEADER_ONLY_MIGRATIONS for v in range(version, VERSION))
         snap_skeleton = None
-        if total <= _SKELETON_MAX_NUMBERS and not migrate:
+        if total <= _SKELETON_MAX_NUMBERS and not migrate and per_inst:
             zeros = [np.zeros(shape) for _, shape in fields] + [None]
             snap_skeleton = _skeleton(_snapshot_record(0, zeros[0], zeros[1], zeros[2], zeros[3]))
         loss_layouts: dict[int, tuple] = {}  # rows -> (skeleton of a writer's loss record or None, packer)
@@ -743,12 +948,16 @@ class LogReader:
                             pass
                         else:
                             buf = np.ndarray((), snap_dtype, mem)
-                            loss, W, b = buf["loss"], buf["W"], buf["b"]
+                            W, b = buf["W"], buf["b"]
                             W_dec = buf["W_dec"] if has_dec else None
+                            loss = buf["loss"] if per_inst else (_aggregate_loss(rec) if scope == "aggregate" else None)
                             if sel is not None:
-                                loss, W, b = loss[sel], W[sel], b[sel]
+                                W, b = W[sel], b[sel]
                                 W_dec = W_dec[sel] if has_dec else None
-                            snap = Snapshot(step, loss, W, b, W_dec, line)
+                                if per_inst:
+                                    loss = loss[sel]
+                            if loss is not None or scope == "none":
+                                snap = Snapshot(step, loss, W, b, W_dec, line)
                 if snap is None:
                     snap = self._parse_snapshot(rec, line)
                     step = snap.step
@@ -759,6 +968,8 @@ class LogReader:
             elif kind == "loss":
                 if ended_at is not None:
                     raise LogFormatError(path, line, f"a loss record after the end record (line {ended_at})")
+                if scope == "none":
+                    raise LogFormatError(path, line, "a loss record in a log whose header says loss_scope 'none'")
                 step, every, raw_loss = rec.get("step"), rec.get("every", 1), rec.get("loss")
                 loss = None
                 if type(step) is int and type(every) is int and type(raw_loss) is list and raw_loss:
@@ -767,28 +978,28 @@ class LogReader:
                         layout = loss_layouts.get(rows)
                         if layout is None:
                             skeleton = None
-                            if rows * k <= _SKELETON_MAX_NUMBERS and not migrate:
-                                skeleton = _skeleton(_loss_record(0, 1, np.zeros((rows, k))))
-                            layout = (skeleton, _float32_packer(rows * k))
+                            if rows * lw <= _SKELETON_MAX_NUMBERS and not migrate:
+                                skeleton = _skeleton(_loss_record(0, 1, np.zeros((rows, lw))))
+                            layout = (skeleton, _float32_packer(rows * lw))
                             if len(loss_layouts) < 64:
                                 loss_layouts[rows] = layout
                         if layout[0] is not None and raw.translate(None, _NUMBER_CHARS) == layout[0]:
                             leaves = _shaped_loss_leaves(raw_loss)
                         else:
-                            leaves = _float32_leaves(rec, (("loss", (rows, k)),))
+                            leaves = _float32_leaves(rec, (("loss", (rows, lw)),))
                         if leaves is not None:
                             if with_loss:
-                                mem = bytearray(4 * rows * k)
+                                mem = bytearray(4 * rows * lw)
                             else:  # only checked: convert into a reused buffer
-                                if len(scratch) < 4 * rows * k:
-                                    scratch = bytearray(4 * rows * k)
+                                if len(scratch) < 4 * rows * lw:
+                                    scratch = bytearray(4 * rows * lw)
                                 mem = scratch
                             try:
                                 layout[1](mem, 0, *leaves)
                             except _PACK_ERRORS:
                                 pass
                             else:
-                                loss = np.ndarray((rows, k), np.float32, mem) if with_loss else mem
+                                loss = np.ndarray((rows, lw), np.float32, mem) if with_loss else mem
                 if loss is None:
                     steps, loss = self._parse_loss(rec, line)  # raises unless step and every are valid
                     rows = len(steps)
@@ -800,9 +1011,13 @@ class LogReader:
                     raise LogFormatError(path, line, f"loss step {step} does not increase (previous was {last_loss_step})")
                 last_loss_step = step + every * (rows - 1)
                 if with_loss:
-                    if sel is not None:
+                    if sel is not None and per_inst:
                         loss = loss[:, sel]
                     yield "loss", line, (steps, loss)
+            elif kind == "curve":
+                if ended_at is not None:
+                    raise LogFormatError(path, line, f"a curve record after the end record (line {ended_at})")
+                self._add_curve(rec, line, with_loss)
             elif kind == "end":
                 if ended_at is not None:
                     raise LogFormatError(path, line, f"an end record after the end record (line {ended_at})")
@@ -826,14 +1041,53 @@ class LogReader:
         if step > _MAX_STEP:
             raise bad(f"snapshot 'step' {step} is too large (more than 2**63 - 1)")
         k, m, n = h.n_instances, h.n_hidden, h.n_features
-        loss = _float_array(rec.get("loss"), (k,), "loss", bad)
+        if h.loss_scope == "instance":
+            loss = _float_array(rec.get("loss"), (k,), "loss", bad)
+        elif h.loss_scope == "aggregate":  # one number for all instances (a float, or a list of one)
+            value = rec.get("loss")
+            loss = _float_array(value, (1,) if isinstance(value, list) else (), "loss", bad).reshape(1)
+        else:
+            loss = None
         W = _float_array(rec.get("W"), (k, m, n), "W", bad)
         b = _float_array(rec.get("b"), (k, n), "b", bad)
         W_dec = _float_array(rec.get("W_dec"), (k, m, n), "W_dec", bad) if h.has_decoder else None
         if self._sel is not None:
-            loss, W, b = loss[self._sel], W[self._sel], b[self._sel]
+            W, b = W[self._sel], b[self._sel]
             W_dec = W_dec[self._sel] if W_dec is not None else None
+            if h.loss_scope == "instance":
+                loss = loss[self._sel]
         return Snapshot(step, loss, W, b, W_dec, line)
+
+    def _add_curve(self, rec: dict, line: int, keep: bool) -> None:
+        """Validate a curve record; with ``keep``, add it to :attr:`curves`."""
+        bad = lambda msg: LogFormatError(self.path, line, msg)  # noqa: E731
+        name, step, values = rec.get("name"), rec.get("step"), rec.get("values")
+        if not isinstance(name, str) or not name:
+            raise bad(f"curve record 'name' must be a non-empty string, got {_short(name)}")
+        if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= _MAX_STEP:
+            raise bad(f"curve record 'step' must be a non-negative integer, got {_short(step)}")
+        k = self.header.n_instances
+        width = len(values) if isinstance(values, list) and len(values) in (1, k) else k
+        arr = _float_array(values, (width,), f"curve {name!r} values", bad)
+        steps, rows, widths = self._curves.setdefault(name, ([], [], [width]))
+        if steps and step <= steps[-1]:
+            raise bad(f"curve {name!r} step {step} does not increase (previous was {steps[-1]})")
+        if widths[0] != width:
+            raise bad(f"curve {name!r} changes width from {widths[0]} to {width} values")
+        steps.append(step)
+        if keep:
+            rows.append(arr[self._sel] if width == k and self._sel is not None else arr)
+
+    @property
+    def curves(self) -> dict:
+        """The extra named curves read so far: name -> (steps [C] int64, values [C, k] or [C, 1])."""
+        return {
+            name: (
+                np.asarray(st[: len(rows)], dtype=np.int64),
+                np.asarray(rows, dtype=np.float32).reshape(len(rows), len(self.instances) if w == self.header.n_instances else 1),
+            )
+            for name, (st, rows, (w,)) in self._curves.items()
+        }
 
     def _parse_loss(self, rec: dict, line: int) -> tuple[np.ndarray, np.ndarray]:
         """(steps [L], loss [L, n_instances]) of a loss record: all instances, not only the selected."""
@@ -844,7 +1098,7 @@ class LogReader:
                 raise bad(f"loss record {name!r} must be an integer >= {lo}, got {_short(v)}")
         raw = rec.get("loss")
         rows = len(raw) if isinstance(raw, list) else -1
-        k = self.header.n_instances
+        k = self.header.n_instances if self.header.loss_scope == "instance" else 1
         loss = np.zeros((0, k), np.float32) if raw == [] else _float_array(raw, (rows, k), "loss", bad)
         if step + every * max(rows - 1, 0) > _MAX_STEP:
             raise bad(f"loss record steps reach {step + every * (rows - 1)}, more than 2**63 - 1")
@@ -981,14 +1235,17 @@ def read_log(path: str | os.PathLike, instances: Sequence[int] | None = None, *,
             else:
                 loss_steps.append(item[0])
                 loss_rows.append(item[1])
-        h, sel, end = r.header, r.instances, r.end
+        h, sel, end, curves = r.header, r.instances, r.end, r.curves
     if require_snapshots and not steps:
         raise LogFormatError(path, None, "the log has no snapshots")
     k, m, n = len(sel), h.n_hidden, h.n_features
+    lw = k if h.loss_scope == "instance" else 1
     steps_a = np.asarray(steps, dtype=np.int64)
-    loss_a = np.asarray(losses, dtype=np.float32).reshape(len(steps), k)
+    loss_a = None if h.loss_scope == "none" else np.asarray(losses, dtype=np.float32).reshape(len(steps), lw)
     if loss_rows:
         ls, lc = np.concatenate(loss_steps), np.concatenate(loss_rows).astype(np.float32)
+    elif loss_a is None:
+        ls, lc = np.zeros(0, dtype=np.int64), np.zeros((0, k), dtype=np.float32)
     else:
         ls, lc = steps_a, loss_a
     return Run(
@@ -1003,4 +1260,5 @@ def read_log(path: str | os.PathLike, instances: Sequence[int] | None = None, *,
         loss_steps=ls,
         loss_curve=lc,
         end=end,
+        curves=curves,
     )

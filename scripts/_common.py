@@ -79,7 +79,8 @@ def subset_log(src: str, dst: str, instances) -> str:
         h = r.header
         header = dict(h.raw)
         header["n_instances"] = len(instances)
-        header["feature_probability"] = [float(h.feature_probability[i]) for i in instances]
+        header["feature_probability"] = [h.feature_probability[i].tolist() for i in instances]
+        header["importance"] = [h.importance[i].tolist() for i in instances]
         header["seed"] = [h.seed[i] for i in instances]
         header["subset_of"] = {"log": os.path.relpath(src, ROOT), "instances": instances}
         with LogWriter(dst, header, force=True) as w:

@@ -56,7 +56,7 @@ def main() -> int:
     # final-frame figure: best seed per sparsity, dense on the left
     from animsup.runlog import read_header
 
-    imp = read_header(log).importance
+    imp = read_header(log).importance[0]
     ps = sorted(best, reverse=True)
     fig = c.figure(1.25 * len(ps), 1.75)
     lim = max(np.linalg.norm(best[p].W, axis=0).max() for p in ps) * 1.3

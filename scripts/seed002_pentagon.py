@@ -61,7 +61,7 @@ def main() -> int:
         run = read_log(logs[g], [b.index])
         ax = fig.add_axes([0.01 + 0.3 * j, 0.05, 0.28, 0.8])
         share = summary[g]["shapes"].get("pentagon", 0)
-        c.draw_weights(ax, b.W, run.header.importance,
+        c.draw_weights(ax, b.W, run.header.importance[0],
                        title=f"{g} gradient, seed {b.seed}: {b.shape}\n"
                              f"pentagons in {share}/{len(outcomes[g])} seeds")
         from animsup.events import smooth

@@ -64,8 +64,10 @@ def test_golden_hand_tied(name):
     run = read_log(GOLDEN / name)
     h = run.header
     assert (h.n_features, h.n_hidden, h.n_instances, h.model) == (3, 2, 2, "tied")
-    np.testing.assert_array_equal(h.feature_probability, np.float32([1.0, 0.25]))
-    np.testing.assert_array_equal(h.importance, np.float32([1.0, 0.5, 0.25]))
+    # a v1 log, migrated to v2: 1 - S broadcast to every feature, importance to every instance
+    np.testing.assert_array_equal(h.feature_probability, np.float32([[1.0, 1.0, 1.0], [0.25, 0.25, 0.25]]))
+    np.testing.assert_array_equal(h.importance, np.float32([[1.0, 0.5, 0.25], [1.0, 0.5, 0.25]]))
+    assert (h.loss_scope, h.data, h.stages, h.curves) == ("instance", {"kind": "uniform"}, None, ())
     assert h.seed == (0, 1)
     assert h.config["steps"] == 6
     np.testing.assert_array_equal(run.steps, [0, 2, 6])
@@ -203,19 +205,19 @@ def test_long_lines_are_refused_not_loaded(tmp_path, monkeypatch):
 
 def test_migration_hook_is_applied(tmp_path, monkeypatch):
     """A version bump adds one function to _MIGRATIONS; reading an old log runs it."""
-    p = tmp_path / "v1.jsonl"
+    p = tmp_path / "v2.jsonl"
     W, _, _ = _write_log(p)
 
-    def v1_to_v2(rec):
+    def v2_to_v3(rec):
         rec = dict(rec)
         if rec.get("type") == "snapshot":
             rec["W"] = (np.asarray(rec["W"]) * 2).tolist()
         return rec
 
-    monkeypatch.setattr(runlog, "VERSION", 2)
-    monkeypatch.setitem(runlog._MIGRATIONS, 1, v1_to_v2)
+    monkeypatch.setattr(runlog, "VERSION", 3)
+    monkeypatch.setitem(runlog._MIGRATIONS, 2, v2_to_v3)
     with open_log(p) as r:
-        assert r.version == 1
+        assert r.version == 2
     np.testing.assert_array_equal(read_log(p).W, W * 2)
 
 
@@ -578,3 +580,154 @@ def test_steps_beyond_int64_are_errors_not_crashes(tmp_path):
         p.write_text("".join(json.dumps(r) + "\n" for r in recs))
         with pytest.raises(LogFormatError, match=f":2: .*{match}"):
             read_log(p)
+
+
+# --------------------------------------------------------------------------- schema v2
+
+
+def test_golden_v2_every_header_field_and_curves():
+    run = read_log(GOLDEN / "hand_tied_v2.jsonl")
+    h = run.header
+    assert runlog.VERSION == 2 and h.raw["version"] == 2
+    np.testing.assert_array_equal(run.feature_probability, np.float32([[0.5, 0.25, 0.125], [1, 1, 1]]))
+    np.testing.assert_array_equal(run.importance, np.float32([[1, 0.5, 0.25], [1, 1, 1]]))
+    assert (run.model, run.data, run.loss_scope) == ("tied", {"kind": "presence_value"}, "instance")
+    assert (h.model_label, h.model_formula, h.curves) == ("ReLU output model", "ReLU(WᵀWx+b)", ("test_loss", "lr"))
+    assert [s["start_step"] for s in run.stages] == [0, 2] and h.seed == (7, None)
+    # instance 0's probability varies across features: no single 1 - S, and the label says so
+    assert np.isnan(h.instance_probability[0]) and h.instance_probability[1] == 1.0
+    assert h.instance_label(0) == "1-S=0.125..0.5 seed=7" and h.instance_label(1) == "1-S=1 seed=unknown"
+    np.testing.assert_array_equal(run.loss_steps, [0, 2, 4])
+    np.testing.assert_array_equal(run.loss_curve, np.float32([[2, 1.5], [1, 0.75], [0.25, 0.125]]))
+    steps, values = run.curves["test_loss"]
+    np.testing.assert_array_equal(steps, [0, 4])
+    np.testing.assert_array_equal(values, np.float32([[2.5, 1.75], [0.5, 0.25]]))
+    np.testing.assert_array_equal(run.curves["lr"][1], np.float32([[0.001], [0.0005]]))
+    # instance selection applies to per-instance curves, not to one-value ones
+    sub = read_log(GOLDEN / "hand_tied_v2.jsonl", instances=[1])
+    np.testing.assert_array_equal(sub.curves["test_loss"][1], np.float32([[1.75], [0.25]]))
+    np.testing.assert_array_equal(sub.curves["lr"][1], np.float32([[0.001], [0.0005]]))
+    np.testing.assert_array_equal(sub.importance, np.float32([[1, 1, 1]]))
+
+
+def test_golden_v2_aggregate_loss_is_one_column_never_copied_per_instance():
+    run = read_log(GOLDEN / "hand_aggregate_v2.jsonl", instances=[1])
+    assert run.loss_scope == "aggregate" and run.header.provenance["inferred"] == {"layout": "knm"}
+    np.testing.assert_array_equal(run.loss, np.float32([[3.5], [2.0]]))
+    np.testing.assert_array_equal(run.loss_curve, np.float32([[3.5], [3.0], [2.0]]))
+    np.testing.assert_array_equal(run.loss_curve_of(0), np.float32([3.5, 3.0, 2.0]))
+    assert run.status == "unfinished"
+
+
+def test_golden_v2_without_loss():
+    run = read_log(GOLDEN / "hand_noloss_v2.jsonl")
+    assert run.loss is None and run.loss_curve.shape == (0, 2) and len(run.loss_steps) == 0
+    assert run.W_dec is not None and run.status == "failed"
+    assert run.data == {"kind": "uniform", "normalise": "l2"}
+    with open_log(GOLDEN / "hand_noloss_v2.jsonl") as r:
+        (snap,) = list(r.snapshots())
+    assert snap.loss is None and snap.step == 1000
+
+
+def test_v1_migration_is_one_function_on_the_header():
+    with open(GOLDEN / "hand_tied_v1.jsonl", "rb") as f:
+        v1 = json.loads(f.readline())
+    v2 = runlog._MIGRATIONS[1](v1)
+    assert v1["version"] == 1 and v2["version"] == 2  # the input is not modified
+    assert v2["importance"] == [v1["importance"]] * 2
+    assert v2["feature_probability"] == [[1.0] * 3, [0.25] * 3]
+    assert (v2["loss_scope"], v2["data"]) == ("instance", {"kind": "uniform"})
+    snap = {"type": "snapshot", "step": 0, "loss": [1.0], "W": [[[1.0]]], "b": [[0.0]]}
+    assert runlog._MIGRATIONS[1](snap) is snap
+    runlog.parse_header(v2)
+
+
+def test_v2_round_trip_through_the_writer(tmp_path):
+    p = tmp_path / "agg.jsonl"
+    h = make_header(n_features=3, n_hidden=2, model="neuron", feature_probability=[[0.1, 0.2, 0.3]], seed=[None],
+                    importance=[[1, 0.5, 0.0]], config={}, loss_scope="aggregate", curves=["accuracy"],
+                    data={"kind": "exactly_k", "k": 1})
+    W = np.arange(6, dtype=np.float32).reshape(1, 2, 3)
+    with LogWriter(p, h) as w:
+        w.losses(0, 1, [[1.5], [1.25]])
+        w.snapshot(1, 1.25, W, np.zeros((1, 3)))
+        w.curve("accuracy", 1, [0.5])
+        w.end("failed", 1, 0.1)
+    run = read_log(p)
+    assert run.model == "neuron" and run.data["k"] == 1 and run.status == "failed"
+    np.testing.assert_array_equal(run.loss, np.float32([[1.25]]))
+    np.testing.assert_array_equal(run.W, W[None])
+    np.testing.assert_array_equal(run.curves["accuracy"][1], np.float32([[0.5]]))
+    np.testing.assert_array_equal(run.feature_probability, np.float32([[0.1, 0.2, 0.3]]))
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"loss_scope": "sum"}, "'loss_scope' must be one of"),
+    ({"data": {"kind": "gaussian"}}, "unknown kind 'gaussian'"),
+    ({"data": []}, "'data' must be an object"),
+    ({"importance": [[1.0, -0.5, 0.25], [1.0, 1.0, 1.0]]}, "'importance' must be >= 0"),
+    ({"feature_probability": [[0.5, 0.0, 0.1], [1.0, 1.0, 1.0]]}, "must lie in (0, 1]"),
+    ({"feature_probability": [0.5, 1.0]}, "has shape [2], the header says [2, 3]"),
+    ({"stages": [{"start_step": -1}]}, "'stages' must be a list"),
+    ({"curves": ["ok", 3]}, "'curves' must be a list of names"),
+    ({"model_label": 5}, "'model_label' must be a string"),
+    ({"model": "mlp"}, "must be one of tied, untied, linear, neuron, custom"),
+])
+def test_v2_header_errors(tmp_path, changes, message):
+    with open(GOLDEN / "hand_tied_v2.jsonl", "rb") as f:
+        lines = f.read().splitlines(keepends=True)
+    rec = json.loads(lines[0])
+    rec.update(changes)
+    p = tmp_path / "bad.jsonl"
+    p.write_bytes(json.dumps(rec).encode() + b"\n" + b"".join(lines[1:]))
+    with pytest.raises(LogFormatError, match=":1: .*" + __import__("re").escape(message)):
+        read_log(p)
+
+
+@pytest.mark.parametrize("line, message", [
+    ({"type": "loss", "step": 9, "every": 1, "loss": [[1.0]]}, "loss_scope 'none'"),
+    ({"type": "curve", "name": "", "step": 9, "values": [1.0]}, "'name' must be a non-empty string"),
+    ({"type": "curve", "name": "a", "step": -1, "values": [1.0]}, "'step' must be a non-negative integer"),
+    ({"type": "curve", "name": "a", "step": 9, "values": [1.0, 2.0, 3.0]}, "has shape [3], the header says [2]"),
+    ({"type": "curve", "name": "a", "step": 9, "values": [None]}, "NaN, infinity or null"),
+])
+def test_v2_record_errors(tmp_path, line, message):
+    src = (GOLDEN / "hand_noloss_v2.jsonl").read_bytes().splitlines(keepends=True)
+    p = tmp_path / "bad.jsonl"
+    p.write_bytes(src[0] + json.dumps(line).encode() + b"\n")
+    with pytest.raises(LogFormatError, match=":2: .*" + __import__("re").escape(message)):
+        read_log(p, require_snapshots=False)
+
+
+def test_v2_curve_steps_increase_and_keep_their_width(tmp_path):
+    src = (GOLDEN / "hand_noloss_v2.jsonl").read_bytes().splitlines(keepends=True)
+    for second, message in [({"step": 1, "values": [1.0]}, "does not increase"), ({"step": 5, "values": [1.0, 2.0]}, "changes width")]:
+        p = tmp_path / "bad.jsonl"
+        recs = [{"type": "curve", "name": "a", "step": 1, "values": [1.0]}, {"type": "curve", "name": "a", **second}]
+        p.write_bytes(src[0] + b"".join(json.dumps(r).encode() + b"\n" for r in recs))
+        with pytest.raises(LogFormatError, match=":3: .*" + message):
+            read_log(p, require_snapshots=False)
+
+
+def test_aggregate_snapshot_loss_strict_and_fast_paths_agree(tmp_path):
+    src = (GOLDEN / "hand_aggregate_v2.jsonl").read_bytes().splitlines(keepends=True)
+    snap = json.loads(src[2])
+    for value, ok in [(3, True), ([2.5], True), ("1", False), (None, False), (1e300, False), ([1.0, 2.0], False)]:
+        p = tmp_path / "x.jsonl"
+        p.write_bytes(src[0] + json.dumps({**snap, "loss": value}).encode() + b"\n")
+        if ok:
+            assert read_log(p).loss.tolist() == [[float(np.reshape(value, -1)[0])]]
+        else:
+            with pytest.raises(LogFormatError, match=":2: .*'loss'"):
+                read_log(p)
+
+
+def test_make_header_broadcasts_and_refuses_wrong_shapes():
+    h = make_header(n_features=2, n_hidden=1, model="tied", feature_probability=[0.1, 0.2], seed=[0, 1],
+                    importance=[1.0, 0.5], config={})
+    assert h["feature_probability"] == [[0.1, 0.1], [0.2, 0.2]] and h["importance"] == [[1.0, 0.5]] * 2
+    assert h["version"] == 2 and h["loss_scope"] == "instance" and h["data"] == {"kind": "uniform"}
+    with pytest.raises(ValueError, match="one entry per feature"):
+        make_header(n_features=2, n_hidden=1, model="tied", feature_probability=0.1, seed=[0], importance=[1, 2, 3], config={})
+    with pytest.raises(ValueError, match="model must be one of"):
+        make_header(n_features=2, n_hidden=1, model="mlp", feature_probability=0.1, seed=[0], importance=1, config={})

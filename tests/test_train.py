@@ -59,7 +59,10 @@ def test_train_writes_a_log_with_the_snapshot_convention(tmp_path, backend):
         np.testing.assert_array_equal(run.loss_curve[run.loss_steps == s][0], l)
     np.testing.assert_array_equal(run.W[-1], res.W)
     assert run.header.config["weight_decay"] == 0.01 and run.header.n_instances == 4
-    assert list(run.header.feature_probability) == [1.0, 1.0, 0.1, 0.1]
+    # schema v2: 1 - S per instance and feature, importance per instance (broadcast by the trainer)
+    assert run.header.raw["version"] == 2
+    np.testing.assert_array_equal(run.header.feature_probability, np.float32([[1.0] * 5, [1.0] * 5, [0.1] * 5, [0.1] * 5]))
+    assert run.importance.shape == (4, 5) and (run.importance == run.importance[0]).all()
     # same arguments -> the same log apart from times
     train(cfg, tmp_path / "b.jsonl")
     assert _without_times(tmp_path / "a.jsonl") == _without_times(tmp_path / "b.jsonl")

@@ -51,7 +51,11 @@ def best_instance(run) -> int:
     import numpy as np
 
     from animsup.cli.inspect import tail_loss
+    from animsup.errors import AnimsupError
 
+    if run.loss_scope != "instance":
+        what = "no loss" if run.loss_scope == "none" else "only one aggregate loss for all instances"
+        raise AnimsupError(f"{run.path}: the log records {what}; 'best' needs a loss per instance: pass --instance N")
     return int(run.instances[int(np.argmin(tail_loss(run.loss_steps, run.loss_curve)))])
 
 
@@ -71,8 +75,10 @@ def run(args) -> int:
     result = []
     for i in sel:
         k = log.instances.index(i)
-        evs = find_events(log.steps, log.W[:, k], log.loss_steps, log.loss_curve[:, k], threshold=args.threshold)
-        result.append({"index": i, "feature_probability": float(h.feature_probability[i]), "seed": h.seed[i],
+        evs = find_events(log.steps, log.W[:, k], log.loss_steps, log.loss_curve_of(k), threshold=args.threshold)
+        fp = h.feature_probability[i]
+        result.append({"index": i, "feature_probability": float(fp[0]) if (fp == fp[0]).all() else fp.tolist(),
+                       "probability_text": h.probability_text(i), "seed": h.seed[i],
                        "events": [e.to_dict() for e in evs]})
     if args.json:
         import orjson
@@ -82,7 +88,7 @@ def run(args) -> int:
         return 0
     lines = []
     for row in result:
-        lines.append(f"instance {row['index']}  1-S={row['feature_probability']:.3g} seed={row['seed']}")
+        lines.append(f"instance {row['index']}  {row['probability_text']} seed={row['seed']}")
         if not row["events"]:
             lines.append("  (no events)")
         width = max((len(f"{e['step']:,}") for e in row["events"]), default=1)

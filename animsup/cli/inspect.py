@@ -77,6 +77,11 @@ def describe_importance(importance) -> str:
     return f"[{shown}{', ...' if len(imp) > 6 else ''}]"
 
 
+def _uniform_or_list(row):
+    """One float when every feature shares the value, else the list (one per feature)."""
+    return float(row[0]) if (row == row[0]).all() else [float(v) for v in row]
+
+
 def inspect_log(path, *, at: int | None = None, instances=None, threshold: float = 0.5) -> dict:
     """Stream a log once and return the report as a JSON-ready dict."""
     import numpy as np
@@ -111,6 +116,7 @@ def inspect_log(path, *, at: int | None = None, instances=None, threshold: float
     if at is not None and len(ls):
         lc, ls = lc[ls <= chosen.step], ls[ls <= chosen.step]
     smooth = tail_loss(ls, lc)
+    per_instance = h.loss_scope == "instance"  # else one aggregate number (or none) for all instances
     if end is not None:
         last_step = max(last_step, int(end.get("step", last_step)))
 
@@ -119,15 +125,19 @@ def inspect_log(path, *, at: int | None = None, instances=None, threshold: float
         geo = geometry.describe(chosen.W[k], threshold)
         row = {
             "index": i,
-            "feature_probability": float(h.feature_probability[i]),
+            "feature_probability": _uniform_or_list(h.feature_probability[i]),
+            "probability_text": h.probability_text(i),
             "seed": h.seed[i],
-            "loss": float(chosen.loss[k]),
-            "loss_smoothed": None if smooth is None else float(smooth[k]),
+            "loss": float(chosen.loss[k]) if per_instance else None,
+            "loss_smoothed": None if smooth is None or not per_instance else float(smooth[k]),
             "geometry": geo.to_dict(),
         }
         if chosen.W_dec is not None:
             row["decoder_norms"] = [round(float(v), 6) for v in geometry.feature_norms(chosen.W_dec[k])]
         inst.append(row)
+    rows = h.importance[list(sel)]
+    shared = bool((rows == rows[:1]).all())
+    imp = [float(v) for v in rows[0]]
     return {
         "version": OUTPUT_VERSION,
         "log": str(path),
@@ -135,8 +145,10 @@ def inspect_log(path, *, at: int | None = None, instances=None, threshold: float
         "n_features": h.n_features,
         "n_hidden": h.n_hidden,
         "n_instances": h.n_instances,
-        "importance": [float(v) for v in h.importance],
-        "importance_text": describe_importance(h.importance),
+        "importance": imp if shared else [[float(v) for v in row] for row in rows],
+        "importance_text": describe_importance(imp) if shared else "per instance",
+        "loss_scope": h.loss_scope,
+        "aggregate_loss": float(chosen.loss[0]) if h.loss_scope == "aggregate" else None,
         "importance_source": h.raw.get("importance_source"),
         "config": h.config,
         "status": end["status"] if end else "unfinished",
@@ -169,6 +181,7 @@ def format_report(r: dict) -> str:
         f"  model {r['model']}, n_features {r['n_features']}, n_hidden {r['n_hidden']}, "
         f"{r['n_instances']} instance{'s' * (r['n_instances'] != 1)}, importance {imp}",
         f"  status {status}",
+        *([f"  loss: {_loss_scope_text(r)}"] if r.get("loss_scope", "instance") != "instance" else []),
         f"  steps {r['steps']:,}{planned}{wall}, {r['snapshots']} snapshots"
         + (f", loss every {r['loss_every']} steps" if r.get("loss_every") else ""),
         f"  geometry at step {r['at_step']:,} (represented: norm > {r['threshold']:g})",
@@ -179,11 +192,18 @@ def format_report(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _loss_scope_text(r: dict) -> str:
+    if r["loss_scope"] == "none":
+        return "no loss recorded"
+    return f"one aggregate loss for all instances, {r['aggregate_loss']:.5g} at step {r['at_step']:,}"
+
+
 def _format_instance(row: dict, n_features: int) -> list[str]:
     g = row["geometry"]
     smooth = f" (last 5%: {row['loss_smoothed']:.5g})" if row.get("loss_smoothed") is not None else ""
     seed = "unknown" if row["seed"] is None else row["seed"]
-    head = f"instance {row['index']}  1-S={row['feature_probability']:.3g} seed={seed}  loss {row['loss']:.5g}{smooth}"
+    loss = "" if row["loss"] is None else f"  loss {row['loss']:.5g}{smooth}"
+    head = f"instance {row['index']}  {row['probability_text']} seed={seed}{loss}"
     rep = g["represented"]
     dpf = g["dims_per_feature"]
     shape = ""

@@ -77,7 +77,7 @@ def build() -> None:
     case("header_not_first.jsonl", "error", "not an animsup header", 1, lines[2] + lines[0] + b"".join(lines[1:2] + lines[3:]), "a snapshot before the header")
     case("header_twice.jsonl", "error", "second header", 4, b"".join(lines[:3]) + lines[0] + b"".join(lines[3:]), "a second header in the middle")
     case("unknown_schema.jsonl", "error", "unknown schema", 1, edit(1, schema="wandb.log"), "schema is not animsup.log")
-    case("newer_version.jsonl", "error", "upgrade animsup", 1, edit(1, version=2), "version 2 (newer than this reader)")
+    case("newer_version.jsonl", "error", "upgrade animsup", 1, edit(1, version=3), "version 3 (newer than this reader)")
     case("version_string.jsonl", "error", "'version' must be a positive integer", 1, edit(1, version="1"), "version is a string")
     case("header_missing_n_hidden.jsonl", "error", "missing 'n_hidden'", 1, edit(1, n_hidden=...), "header without n_hidden")
     case("header_missing_importance.jsonl", "error", "missing 'importance'", 1, edit(1, importance=...), "header without importance")
