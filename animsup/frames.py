@@ -96,7 +96,9 @@ class _LossReducer:
 
     def add(self, steps: np.ndarray, vals: np.ndarray) -> None:
         self._pending_steps.append(np.asarray(steps, dtype=np.float64))
-        self._pending_vals.append(np.asarray(vals, dtype=np.float64).reshape(len(steps), self.k))
+        vals = np.asarray(vals, dtype=np.float64).reshape(len(steps), -1)
+        # schema v2 loss_scope "aggregate": one column for every instance (broadcast)
+        self._pending_vals.append(np.broadcast_to(vals, (len(steps), self.k)) if vals.shape[1] == 1 else vals)
         self._pending_n += len(steps)
         self.last.extend(np.asarray(vals[-20:], dtype=np.float64))
         if self._pending_n >= 4096:
@@ -261,7 +263,9 @@ class _SnapshotStats:
     def add(self, snaps: list, coarse: _LossReducer) -> None:
         W = np.stack([s.W for s in snaps])  # [c, k, m, n] float32
         b = np.stack([s.b for s in snaps])
-        coarse.add(np.array([s.step for s in snaps]), np.stack([s.loss for s in snaps]))
+        # schema v2 loss_scope "none": snapshots carry no loss (NaN: no curve, no best by loss)
+        coarse.add(np.array([s.step for s in snaps]),
+                   np.stack([np.full(1, np.nan) if s.loss is None else np.atleast_1d(s.loss) for s in snaps]))
         absmax = np.abs(W).max(axis=(0, 2, 3)).astype(np.float64)
         sq = np.einsum("tkhn,tkhn->tkn", W, W, dtype=np.float64)  # squared column norms [c, k, n]
         norms = np.sqrt(sq.max(axis=(0, 2)))
@@ -290,6 +294,8 @@ def choose_instances(summary: LogSummary, instance="best", grid: bool = False) -
     if grid:
         return tuple(range(k))
     if instance is None or (isinstance(instance, str) and instance == "best"):
+        if not np.isfinite(summary.final_loss).any():  # no loss recorded: the first instance
+            return (0,)
         return (int(np.nanargmin(summary.final_loss)),)
     try:
         i = int(instance)
