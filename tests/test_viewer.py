@@ -239,3 +239,19 @@ def test_the_page_and_the_video_share_one_plan(tmp_path):
     assert p["instances"] == list(video.instances) and p["selected"] == list(video.instances).index(1)
     frame_steps = [int(s) for s in video.frame_steps]  # one frame per snapshot: the page's steps
     assert p["steps"] == frame_steps
+
+
+GOLDEN = __import__("pathlib").Path(__file__).parent / "data" / "golden"
+
+
+def test_a_log_without_loss_and_an_aggregate_loss_log_get_pages(tmp_path):
+    """Schema v2: loss_scope "none" (no loss panel, the first instance shown) and "aggregate"
+    (one loss for all instances)."""
+    p = build_payload(plan_viewer(GOLDEN / "hand_noloss_v2.jsonl"))
+    assert not p["has_loss"] and np.isnan(f32(p["snapshot_loss"])).all() and p["selected"] == 0
+    run = read_log(GOLDEN / "hand_noloss_v2.jsonl")
+    np.testing.assert_array_equal(f32(p["W"]), run.W.ravel())
+    np.testing.assert_array_equal(np.array(p["importance"]), run.header.importance)  # per instance in v2
+    agg = build_payload(plan_viewer(GOLDEN / "hand_aggregate_v2.jsonl"))
+    loss = f32(agg["snapshot_loss"]).reshape(len(agg["steps"]), agg["n_instances"])
+    assert agg["has_loss"] and np.all(loss[:, 0] == loss[:, 1])  # the one loss, shown for every instance

@@ -116,7 +116,7 @@ def test_hover_shows_the_features_id_norm_and_dimensionality(browser, sweep):  #
     assert f"bias b_{j} = {run.b[t, sel, j]:.4g}" in text
     import re
 
-    assert float(re.search(r"importance (\S+)", text).group(1)) == pytest.approx(run.header.importance[j], rel=1e-3)
+    assert float(re.search(r"importance (\S+)", text).group(1)) == pytest.approx(np.broadcast_to(run.header.importance, run.b.shape[1:])[sel, j], rel=1e-3)
     w.screenshot("viewer-hover.png")
     w.page.close()
 
@@ -135,6 +135,18 @@ def test_picking_an_instance_and_jumping_to_an_event(browser, sweep):  # noqa: F
     events.first.click()
     t = state(w, "S.t")
     assert run.steps[t] >= step and (t == 0 or run.steps[t - 1] < step)  # the first snapshot at or after it
+    w.page.close()
+
+
+def test_a_log_without_loss_shows_no_loss_panel(browser, tmp_path):  # noqa: F811
+    from pathlib import Path
+
+    out = tmp_path / "noloss.html"
+    write_html(Path(__file__).parent / "data" / "golden" / "hand_noloss_v2.jsonl", out)
+    w = open_page(browser, out.as_uri())
+    assert w.page.locator(".note", has_text="no loss recorded in this log").count() == 1
+    assert w.page.locator("#loss canvas").count() == 0 and "loss —" in w.page.locator("#readout").inner_text()
+    assert w.page.locator("#status").inner_text() == "failed" and w.errors == []
     w.page.close()
 
 

@@ -152,7 +152,9 @@ def _read_snapshots(path, positions: np.ndarray):
         for t, s in enumerate(reader.snapshots()):
             if t in keep:
                 steps.append(s.step)
-                loss.append(s.loss)
+                # schema v2: no loss ("none") is NaN, one loss for all instances ("aggregate") is repeated
+                k = s.W.shape[0]
+                loss.append(np.full(k, np.nan, np.float32) if s.loss is None else np.broadcast_to(s.loss, (k,)))
                 W.append(s.W)
                 b.append(s.b)
                 if s.W_dec is not None:
@@ -248,7 +250,8 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
     table, names, orders = _shapes(W) if h.n_hidden == 2 else ([], [], [])
     loss_step, loss_raw, loss_smooth = _halve_bins(sc.loss_step, sc.loss_raw, sc.loss_smooth, LOSS_BINS)
     has_loss = bool(np.isfinite(sc.loss_raw).any())
-    events = _events(steps, W, sc.loss_step, sc.loss_raw) if has_loss else _events(steps, W, steps[:0], loss[:0])
+    no_loss = (steps[:0], np.zeros((0, W.shape[1])))
+    events = _events(steps, W, sc.loss_step, sc.loss_raw) if has_loss else _events(steps, W, *no_loss)
     importance = _importance(h, plan.instances)
     colors, heat = _colors(importance, plan.render.config.theme)
     end = s.end or {}
