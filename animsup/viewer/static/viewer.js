@@ -158,6 +158,19 @@
       ctx.closePath();
       ctx.strokeStyle = "#8c959f"; ctx.lineWidth = 1.5 * dpr; ctx.setLineDash([5 * dpr, 4 * dpr]); ctx.stroke(); ctx.setLineDash([]);
     }
+    // the unit circle (norm 1), as in the video
+    ctx.beginPath(); ctx.arc(ox, oy, X(1) - ox, 0, 2 * Math.PI);
+    ctx.strokeStyle = "#d0d7de"; ctx.lineWidth = 1 * dpr; ctx.setLineDash([2 * dpr, 3 * dpr]); ctx.stroke(); ctx.setLineDash([]);
+    // untied models: each decoder row W_dec[:, j] dashed, with an open circle (the video's marks)
+    if (d.W_dec) {
+      const base = (t * d.k + i) * d.m * d.n;
+      for (let j = 0; j < d.n; j++) {
+        const px = X(d.W_dec[base + j]), py = Y(d.W_dec[base + d.n + j]);
+        ctx.strokeStyle = d.colors[i][j]; ctx.lineWidth = 1.5 * dpr; ctx.setLineDash([4 * dpr, 3 * dpr]);
+        ctx.beginPath(); ctx.moveTo(ox, oy); ctx.lineTo(px, py); ctx.stroke(); ctx.setLineDash([]);
+        ctx.beginPath(); ctx.arc(px, py, 5 * dpr, 0, 2 * Math.PI); ctx.stroke();
+      }
+    }
     const quiet = d.quiet_fraction * d.lim;
     const tips = [];
     // least important first, so important features are drawn on top
