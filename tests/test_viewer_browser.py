@@ -44,7 +44,6 @@ def test_page_loads_offline_with_no_errors_and_no_requests(browser, sweep):  # n
     assert w.errors == []
     assert w.requests == [out.as_uri()]  # the file itself and nothing else
     assert w.page.locator("#grid .tile").count() == 4
-    w.screenshot("viewer-sweep.png")
     w.page.close()
 
 
