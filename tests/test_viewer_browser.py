@@ -161,6 +161,21 @@ def test_heatmap_shows_wtw_for_five_hidden_dimensions(browser, tmp_path):  # noq
     Wt = run.W[4, 0].astype(np.float64)
     np.testing.assert_allclose(gram, Wt.T @ Wt, rtol=1e-5, atol=1e-6)
     assert "WᵀW" in w.page.locator("#plane-title").inner_text() and w.errors == []
+    # the picture is that matrix: the pixel at the centre of cell (i, j) has the colour of its value
+    i, j = 3, 7
+    rgb, expected = w.page.evaluate(f"""(() => {{
+        const S = window.animsupViewer.state, u = S.plane, d = S.d, dpr = devicePixelRatio || 1;
+        const x = u.valToPos({j} + 0.5, "x", true), y = u.valToPos({i} + 0.5, "y", true);
+        const px = Array.from(u.ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data.slice(0, 3));
+        const v = Math.max(-1, Math.min(1, S.drawn.gram[{i} * d.n + {j}] / d.gram_max));
+        return [px, d.heat[Math.round((v + 1) / 2 * 255)]];
+    }})()""")
+    assert "#%02x%02x%02x" % tuple(rgb) == expected
+    # hovering a row names that feature
+    box = w.page.evaluate(f"""(() => {{ const u = window.animsupViewer.state.plane, r = u.over.getBoundingClientRect();
+        return [r.left + u.valToPos(5, "x"), r.top + u.valToPos({i} + 0.5, "y")]; }})()""")
+    w.page.mouse.move(*box)
+    w.page.wait_for_function(f"() => document.getElementById('hover').textContent.startsWith('feature {i} ')")
     w.screenshot("viewer-heatmap.png")
     w.page.close()
 

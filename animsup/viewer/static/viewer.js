@@ -198,28 +198,43 @@
     drawn();
   }
 
-  function drawHeat(u) {
-    const d = S.d, t = S.t, i = S.sel, n = d.n, m = d.m, ctx = u.ctx;
-    const Wd = d.W_dec, g = new Float64Array(n * n);
+  // WᵀW (W_decᵀW for untied models) of instance i at snapshot t, as an n×n image in the
+  // video's colour map and fixed range; one putImageData instead of n² rectangles
+  function gramImage(t, i) {
+    const d = S.d, n = d.n, m = d.m, Wd = d.W_dec, g = new Float64Array(n * n);
     const base = (t * d.k + i) * m * n;
     for (let a = 0; a < n; a++) for (let c = 0; c < n; c++) {
       let s = 0;
       for (let h = 0; h < m; h++) s += (Wd ? Wd[base + h * n + a] : d.W[base + h * n + a]) * d.W[base + h * n + c];
       g[a * n + c] = s;
     }
-    const X = (v) => u.valToPos(v, "x", true), Y = (v) => u.valToPos(v, "y", true);
-    const gm = d.gram_max;
-    for (let a = 0; a < n; a++) for (let c = 0; c < n; c++) {
-      const v = Math.max(-1, Math.min(1, g[a * n + c] / gm));
-      ctx.fillStyle = d.heat[Math.round((v + 1) / 2 * 255)];
-      const x0 = X(c), x1 = X(c + 1), y0 = Y(a), y1 = Y(a + 1);
-      ctx.fillRect(Math.floor(x0), Math.floor(y0), Math.ceil(x1 - x0) + 1, Math.ceil(y1 - y0) + 1);
+    if (!S.heatRGB) S.heatRGB = d.heat.map((h) => [1, 3, 5].map((q) => parseInt(h.slice(q, q + 2), 16)));
+    if (!S.heatCanvas || S.heatCanvas.width !== n) {
+      S.heatCanvas = document.createElement("canvas");
+      S.heatCanvas.width = S.heatCanvas.height = n;
     }
+    const hc = S.heatCanvas.getContext("2d"), img = hc.createImageData(n, n), px = img.data, gm = d.gram_max;
+    for (let q = 0; q < n * n; q++) {
+      const rgb = S.heatRGB[Math.round((Math.max(-1, Math.min(1, g[q] / gm)) + 1) / 2 * 255)];
+      px[4 * q] = rgb[0]; px[4 * q + 1] = rgb[1]; px[4 * q + 2] = rgb[2]; px[4 * q + 3] = 255;
+    }
+    hc.putImageData(img, 0, 0);
+    return { canvas: S.heatCanvas, gram: g };
+  }
+
+  function drawHeat(u) {
+    const d = S.d, t = S.t, i = S.sel, n = d.n, ctx = u.ctx;
+    const X = (v) => u.valToPos(v, "x", true), Y = (v) => u.valToPos(v, "y", true);
+    const im = gramImage(t, i);
+    ctx.save();
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(im.canvas, X(0), Y(0), X(n) - X(0), Y(n) - Y(0));
+    ctx.restore();
     if (S.hover != null) {
       ctx.strokeStyle = "#1f2328"; ctx.lineWidth = 2;
       ctx.strokeRect(X(0), Y(S.hover), X(n) - X(0), Y(S.hover + 1) - Y(S.hover));
     }
-    S.drawn = { t: t, instance: d.instances[i], step: d.steps[t], gram: Array.from(g) };
+    S.drawn = { t: t, instance: d.instances[i], step: d.steps[t], gram: Array.from(im.gram) };
     drawn();
   }
 
@@ -374,13 +389,8 @@
       ctx.clearRect(0, 0, s, s);
       tl.tile.classList.toggle("selected", i === S.sel);
       if (d.m >= 3) {
-        const n = d.n, base = (t * d.k + i) * d.m * n, cell = s / n;
-        for (let a = 0; a < n; a++) for (let c = 0; c < n; c++) {
-          let g = 0;
-          for (let hh = 0; hh < d.m; hh++) g += (d.W_dec ? d.W_dec[base + hh * n + a] : d.W[base + hh * n + a]) * d.W[base + hh * n + c];
-          ctx.fillStyle = d.heat[Math.round((Math.max(-1, Math.min(1, g / d.gram_max)) + 1) / 2 * 255)];
-          ctx.fillRect(c * cell, a * cell, Math.ceil(cell), Math.ceil(cell));
-        }
+        ctx.imageSmoothingEnabled = false;
+        ctx.drawImage(gramImage(t, i).canvas, 0, 0, s, s);
         return;
       }
       ctx.strokeStyle = "#eaeef2"; ctx.lineWidth = 1;
@@ -390,6 +400,12 @@
         ctx.beginPath(); ctx.moveTo(h, h); ctx.lineTo(h + w(t, i, 0, j) * sc, h - w(t, i, 1, j) * sc); ctx.stroke();
       }
     });
+  }
+
+  function scheduleTiles() {
+    if (S.tilesPending) return;
+    S.tilesPending = true;
+    setTimeout(() => { S.tilesPending = false; drawTiles(); }, 40);
   }
 
   function select(q) {
@@ -451,7 +467,9 @@
     S.plane.redraw(false, false);
     S.bias.redraw(false, false);
     if (S.loss) S.loss.redraw(false, false);
-    drawTiles();
+    // big heatmap sweeps: the grid follows right after the main view (its n² · m work per tile
+    // would hold up every scrub); otherwise it is drawn with it
+    if (S.d.m >= 3 && S.d.k * S.d.n * S.d.n * S.d.m > 2e6) scheduleTiles(); else drawTiles();
     markEvents();
     showHover();
     S.lastDrawMs = performance.now() - S.t0;  // the uPlot hooks add their share when they run
@@ -502,6 +520,7 @@
   function load(payload, keep) {
     const prev = S.d, atEnd = prev && S.t >= prev.T - 1;
     S.d = decode(payload);
+    S.heatRGB = null;
     const d = S.d;
     ui.slider.max = String(d.T - 1);
     if (!keep) S.sel = d.selected;
