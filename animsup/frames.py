@@ -97,8 +97,9 @@ class _LossReducer:
     def add(self, steps: np.ndarray, vals: np.ndarray) -> None:
         self._pending_steps.append(np.asarray(steps, dtype=np.float64))
         vals = np.asarray(vals, dtype=np.float64).reshape(len(steps), -1)
-        # schema v2 loss_scope "aggregate": one column for every instance (broadcast)
-        self._pending_vals.append(np.broadcast_to(vals, (len(steps), self.k)) if vals.shape[1] == 1 else vals)
+        if vals.shape[1] == 1:  # schema v2 loss_scope "aggregate": one column for every instance (broadcast)
+            vals = np.broadcast_to(vals, (len(steps), self.k))
+        self._pending_vals.append(vals)
         self._pending_n += len(steps)
         self.last.extend(np.asarray(vals[-20:], dtype=np.float64))
         if self._pending_n >= 4096:
