@@ -255,3 +255,17 @@ def test_a_log_without_loss_and_an_aggregate_loss_log_get_pages(tmp_path):
     agg = build_payload(plan_viewer(GOLDEN / "hand_aggregate_v2.jsonl"))
     loss = f32(agg["snapshot_loss"]).reshape(len(agg["steps"]), agg["n_instances"])
     assert agg["has_loss"] and np.all(loss[:, 0] == loss[:, 1])  # the one loss, shown for every instance
+
+
+def test_the_page_follows_the_plans_instance_order(tmp_path, monkeypatch):
+    from animsup import frames as fr
+
+    log = tmp_path / "run.jsonl"
+    write_run(log, T=4, k=3)
+    choose = fr.choose_instances
+    monkeypatch.setattr(fr, "choose_instances", lambda s, i="best", grid=False: choose(s, i, grid)[::-1])
+    p = build_payload(plan_viewer(log))
+    run = read_log(log)
+    assert p["instances"] == [2, 1, 0]
+    np.testing.assert_array_equal(f32(p["W"]).reshape(4, 3, 2, 5), run.W[:, [2, 1, 0]])
+    np.testing.assert_array_equal(f32(p["b"]).reshape(4, 3, 5), run.b[:, [2, 1, 0]])

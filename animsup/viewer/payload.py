@@ -244,6 +244,10 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
 
     s, h, sc = plan.summary, plan.summary.header, plan.scene
     steps, loss, W, b, Wd = _read_snapshots(plan.path, plan.snapshots)
+    # the plan's instance order (the video's grid may order instances, e.g. by 1-S then loss)
+    order = list(plan.instances)
+    loss, W, b = loss[:, order], W[:, order], b[:, order]
+    Wd = None if Wd is None else Wd[:, order]
     W64 = W.astype(np.float64)
     norms = geometry.feature_norms(W64)  # [T, k, n]
     dims = geometry.dimensionality(W64)
@@ -296,7 +300,7 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         "loss_ylim": [_num(v) for v in sc.loss_ylim],
         "loss_xscale": "asinh" if sc.loss_xscale == "symlog" else "linear",
         "smooth": int(sc.smooth),
-        "final_loss": [_num(v) for v in s.final_loss],
+        "final_loss": [_num(s.final_loss[i]) for i in order],
         "events": events,
         "status": end.get("status", "unfinished") if s.end is not None else "unfinished",
         "end": {k: v for k, v in end.items() if isinstance(v, (int, float, str))} if s.end is not None else None,
