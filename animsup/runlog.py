@@ -77,8 +77,11 @@ def _migrate_v1(rec: dict) -> dict:
         return rec
     rec = dict(rec)
     rec["version"] = 2
-    k, n = rec.get("n_instances"), rec.get("n_features")
-    sizes_ok = all(isinstance(v, int) and not isinstance(v, bool) and 0 < v for v in (k, n)) and k * n <= MAX_WEIGHTS
+    k, n, m = rec.get("n_instances"), rec.get("n_features"), rec.get("n_hidden")
+    # broadcast only for sizes parse_header accepts: an implausible header (n_features 1e9) must
+    # be refused by it, not first expanded to k x n Python floats (16 GB)
+    sizes_ok = (all(isinstance(v, int) and not isinstance(v, bool) and 0 < v for v in (k, n, m))
+                and 3 * k * m * n <= MAX_WEIGHTS)
     imp, fp = rec.get("importance"), rec.get("feature_probability")
     if sizes_ok and isinstance(imp, list) and len(imp) == n and not any(isinstance(v, list) for v in imp):
         rec["importance"] = [list(imp) for _ in range(k)]
