@@ -8,7 +8,7 @@ are imported on first use).
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "render", "read_log", "open_log", "Recorder", "from_arrays", "summary", "describe"]
+__all__ = ["__version__", "render", "read_log", "open_log", "Recorder", "from_arrays", "summary", "describe", "show"]
 
 _SUBMODULES = {
     "atomic", "config", "data", "draw", "encode", "errors", "events", "frames", "geometry", "importers",
@@ -31,6 +31,10 @@ def __getattr__(name):  # lazy re-exports keep `import animsup` free of torch/ma
         from animsup import api
 
         return getattr(api, name)
+    if name == "show":  # the interactive viewer inline in Jupyter
+        from animsup.viewer.notebook import show
+
+        return show
     if name in _SUBMODULES:
         return importlib.import_module(f"animsup.{name}")
     raise AttributeError(f"module 'animsup' has no attribute {name!r}")

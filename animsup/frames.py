@@ -97,7 +97,10 @@ class _LossReducer:
 
     def add(self, steps: np.ndarray, vals: np.ndarray) -> None:
         self._pending_steps.append(np.asarray(steps, dtype=np.float64))
-        self._pending_vals.append(np.asarray(vals, dtype=np.float64).reshape(len(steps), self.k))
+        vals = np.asarray(vals, dtype=np.float64).reshape(len(steps), -1)
+        if vals.shape[1] == 1:  # schema v2 loss_scope "aggregate": one column for every instance (broadcast)
+            vals = np.broadcast_to(vals, (len(steps), self.k))
+        self._pending_vals.append(vals)
         self._pending_n += len(steps)
         self.final.add(steps, vals)
         if self._pending_n >= 4096:

@@ -55,7 +55,15 @@ class RenderResult:
         """Rendering speed (frames drawn and encoded per wall-clock second)."""
         return self.frames / self.seconds if self.seconds > 0 else float("inf")
 
+    def _repr_html_(self) -> str:
+        """In a notebook, the result shows what was rendered (animsup.viewer.notebook)."""
+        from animsup.viewer.notebook import rendered_html
+
+        return rendered_html(self.paths)
+
     def summary(self) -> str:
+        if not self.instances:
+            return "\n".join(f"wrote {p} (interactive viewer)" for p in self.paths)
         inst = "all instances (grid)" if len(self.instances) > 1 else f"instance {self.instances[0]}"
         lines = [f"rendered {inst}: {self.mapping}"]
         lines += self.notes
@@ -113,6 +121,16 @@ def render(log, out, config: RenderConfig | None = None, *, progress: Callable |
     if config is not None and options:
         raise AnimsupError("pass either config or keyword options, not both")
     cfg = config if config is not None else RenderConfig(**options)
+    html, out = _html_outputs(out)
+    if html:  # the interactive viewer: the same plan over snapshots (animsup.viewer), no frames drawn
+        from animsup.viewer import write_html
+
+        for p in html:
+            write_html(log, p, cfg)
+        if not out:
+            return RenderResult(paths=html, frames=0, animated_frames=0, hold_frames=0, fps=0.0, size=cfg.size,
+                                instances=(), mapping="interactive viewer", poster_step=None, workers=0,
+                                seconds=_time.perf_counter() - t_start, config=cfg.to_dict())
     outputs = _normalise_outputs(out, log)
     if progress is True:
         from tqdm.auto import tqdm
@@ -159,7 +177,7 @@ def render(log, out, config: RenderConfig | None = None, *, progress: Callable |
             raise AnimsupError(_oom_advice(cfg, "drawing the frames")) from None
         notes = list(plan.notes) + [f"{p}: {e.note}" for (p, _), e in zip(outputs, encs) if e.note]
     return RenderResult(
-        paths=[p for p, _ in outputs],
+        paths=html + [p for p, _ in outputs],
         frames=total,
         animated_frames=plan.n_frames if video else 0,
         hold_frames=plan.timing.hold if video else 0,
@@ -189,6 +207,13 @@ def _oom_advice(cfg: RenderConfig, where: str) -> str:
         tips.append("a smaller --size (e.g. 1280x720)")
     tips.append("free memory or render on a machine with more")
     return f"out of memory while {where}; try: " + "; ".join(tips)
+
+
+def _html_outputs(out) -> tuple[list, list]:
+    """(.html outputs, the other outputs)."""
+    outs = [out] if isinstance(out, (str, os.PathLike)) else list(out or [])
+    html = [os.fspath(o) for o in outs if os.fspath(o).lower().endswith(".html")]
+    return html, [o for o in outs if os.fspath(o) not in html]
 
 
 def _kind(fmt: str) -> str:

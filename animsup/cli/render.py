@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-FORMATS = ".mp4 (H.264), .gif, .webm (VP9), .png (poster)"
+FORMATS = ".mp4 (H.264), .gif, .webm (VP9), .png (poster), .html (interactive viewer, see docs/viewer.md)"
 
 
 from animsup.cli.helpfmt import HelpFormatter  # noqa: E402  (re-exported for demo)
@@ -129,6 +129,19 @@ def run(args) -> int:
     from animsup.cli.progress import make_progress
     from animsup.video import render
 
+    html = [o for o in args.out if o.lower().endswith(".html")]
+    if html:  # the interactive viewer (animsup.viewer); the other outputs are rendered below
+        from animsup.render_config import RenderConfig
+        from animsup.viewer import write_html
+
+        config = RenderConfig(**render_kwargs(args))  # the video's options, validated the same way
+        for path in html:
+            info = write_html(args.log, path, config)
+            if not args.quiet:
+                print(f"wrote {path} ({info['bytes'] / 1e6:.1f} MB, {info['instances']} instances, {info['rule']})")
+        args.out = [o for o in args.out if o not in html]
+        if not args.out:
+            return 0
     sig = sigterm_as_interrupt()
     bar, callback = make_progress("render", None, unit="frame", enabled=False if args.quiet else None)
     try:

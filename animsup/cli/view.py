@@ -1,0 +1,48 @@
+"""``animsup view``: serve the interactive viewer for a log and follow it while training writes it.
+
+Binds to 127.0.0.1 on a free port (printed) unless --host/--port say otherwise; serves only
+that log's viewer and data. Ctrl-C stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "view",
+        help="serve the interactive viewer for a log (follows a log that is still being written)",
+        description=__doc__.split("\n\n")[1],
+    )
+    p.add_argument("log", metavar="LOG", help="run log (.jsonl or .jsonl.gz)")
+    p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1, this machine only; 0.0.0.0 exposes the log to the network)")
+    p.add_argument("--instance", default="best", metavar="I|best", help="instance shown large first")
+    p.add_argument("--smooth", type=int, default=None, metavar="N", help="moving-average window of the loss")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args) -> int:
+    import sys
+
+    from animsup.cli.render import sigterm_as_interrupt
+    from animsup.viewer.server import LOOPBACK, make_server
+
+    server = make_server(args.log, host=args.host, port=args.port, smooth=args.smooth, instance=args.instance)
+    if args.host != LOOPBACK:
+        print(f"animsup: warning: serving on {args.host}: anyone who can reach this machine can read the log",
+              file=sys.stderr)
+    print(f"serving {args.log} at {server.url}  (Ctrl-C to stop)", flush=True)
+    sig = sigterm_as_interrupt()  # SIGTERM stops it like Ctrl-C
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sig.restore()
+        server.server_close()
+    print("stopped", flush=True)
+    return 0

@@ -1,0 +1,307 @@
+"""Log -> the viewer's data: which snapshots and instances it shows, fixed axes, and the arrays.
+
+The viewer is built from the video's render plan (:func:`animsup.frames.build_plan` with
+the same :class:`animsup.render_config.RenderConfig`, every instance as in ``--grid``): the
+same instances, frame times, fixed axes, loss curve, moving average and title. A viewer
+scrubs over *snapshots* and never interpolates: one frame per snapshot, unless the page
+would grow past its byte budget; then the plan is resampled to that many frames evenly over
+the snapshots and each frame is rounded to its nearest snapshot (the rule is printed on the
+page).
+
+Per-feature quantities come from :mod:`animsup.geometry` (norms, D_i, shape names) and
+events from :mod:`animsup.events`; the page only draws them. Arrays travel as base64
+float32 (little-endian), so the page shows exactly the logged float32 weights.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from animsup.errors import AnimsupError
+
+#: the page's data budget in bytes (base64 arrays); above it snapshots are subsampled
+DATA_BUDGET = 4_000_000
+#: never more snapshots than this on one page (scrubbing stays one snapshot per slider pixel or so)
+MAX_SNAPSHOTS = 2000
+#: loss-curve bins on the page (the plan's bins are averaged in pairs down to this)
+LOSS_BINS = 2000
+
+
+@dataclass
+class ViewerPlan:
+    """What the page shows: the video's :class:`animsup.frames.RenderPlan` for every instance
+    of the log (a grid when there are several), the snapshot indices kept, and which
+    instance is shown large first.
+
+    :param snapshots: (shape: [T_shown]) indices into the log's snapshots, increasing
+    """
+
+    path: str
+    render: object  # animsup.frames.RenderPlan (instances, frame times, fixed axes, scene)
+    instances: tuple
+    selected: int  # index into ``instances`` shown large first (the best instance by default)
+    snapshots: np.ndarray
+    rule: str
+
+    @property
+    def summary(self):
+        return self.render.summary
+
+    @property
+    def scene(self):
+        return self.render.scene
+
+
+def subsample(n_snapshots: int, limit: int) -> tuple[np.ndarray, str]:
+    """Indices of the snapshots to keep: all of them when ``n_snapshots <= limit``, else
+    ``limit`` evenly spaced by index (the frame positions of :func:`animsup.frames.plan_frames`
+    with ``frames=limit``, rounded to the nearest snapshot), first and last always kept.
+
+    Returns (indices (shape: [<= limit]), the rule in words)."""
+    if n_snapshots <= limit:
+        return np.arange(n_snapshots), f"all {n_snapshots:,} snapshots"
+    idx = _rounded(np.linspace(0, n_snapshots - 1, max(2, limit)))
+    return idx, _rule(len(idx), n_snapshots)
+
+
+def _rounded(positions) -> np.ndarray:
+    return np.unique(np.round(np.asarray(positions, dtype=np.float64)).astype(np.int64))
+
+
+def _rule(kept: int, total: int) -> str:
+    if kept >= total:
+        return f"all {total:,} snapshots"
+    return (f"{kept:,} of {total:,} snapshots, evenly spaced by snapshot index "
+            f"(about every {(total - 1) / max(kept - 1, 1):.1f}th; first and last kept)")
+
+
+def snapshot_limit(n_instances: int, n_hidden: int, n_features: int, untied: bool, budget: int = DATA_BUDGET) -> int:
+    """How many snapshots fit the byte budget: W (and W_dec), b, norms and D_i per
+    instance as base64 float32 (4/3 bytes per byte)."""
+    floats = n_instances * (n_hidden * n_features * (2 if untied else 1) + 3 * n_features)
+    per_snapshot = floats * 4 * 4 / 3
+    return int(max(2, min(MAX_SNAPSHOTS, budget // max(per_snapshot, 1))))
+
+
+def viewer_config(config=None, *, n_instances: int = 2, **options):
+    """The video's :class:`RenderConfig` for the page: every instance (a grid when the log has
+    several), no resampling
+    beyond the snapshot budget, no final hold, no poster. ``options``: RenderConfig fields
+    (``instance``, ``smooth``, ``theme`` matter to the page)."""
+    from dataclasses import replace
+
+    from animsup.render_config import RenderConfig
+
+    cfg = config if config is not None else RenderConfig(**{k: v for k, v in options.items() if v is not None})
+    # the page is light-themed: the light theme's feature colours (the video's default)
+    return replace(cfg, grid=n_instances > 1, annotate=False, frames=None, fps=None, duration=None, time=None, hold=0.0, at=None,
+                   theme="light")
+
+
+def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best", max_snapshots: int | None = None,
+                budget: int = DATA_BUDGET) -> ViewerPlan:
+    """Plan the page for a log from the video's render plan (:func:`animsup.frames.build_plan`).
+
+    ``config``: a :class:`RenderConfig` (its ``instance`` picks the instance shown large first,
+    "best" = lowest final loss as in the video; ``smooth`` the moving average), or pass
+    ``smooth`` / ``instance``. Raises :class:`AnimsupError` / ``LogFormatError`` on a bad log.
+    """
+    from dataclasses import replace
+
+    from animsup import frames as fr
+    from animsup.runlog import read_header
+
+    path = os.fspath(log)
+    h = read_header(path)
+    cfg = viewer_config(config, n_instances=h.n_instances, smooth=smooth, instance=instance)
+    limit = snapshot_limit(h.n_instances, h.n_hidden, h.n_features, h.has_decoder, budget)
+    if max_snapshots is not None:
+        if int(max_snapshots) != max_snapshots or max_snapshots < 2:
+            raise AnimsupError(f"max_snapshots must be a whole number >= 2, got {max_snapshots!r}")
+        limit = min(limit, int(max_snapshots))
+    plan = fr.build_plan(path, cfg, video=True)
+    T = plan.summary.n_snapshots
+    if T > limit:  # the same plan, resampled to `limit` frames evenly over the snapshots
+        plan = fr.build_plan(path, replace(cfg, frames=limit), video=True)
+    snaps = _rounded(plan.timing.position)  # the page never interpolates: the nearest snapshot
+    first = fr.choose_instances(plan.summary, cfg.instance, grid=False)[0]
+    return ViewerPlan(path, plan, tuple(plan.instances), tuple(plan.instances).index(first), snaps, _rule(len(snaps), T))
+
+
+def _b64(a) -> str:
+    return base64.b64encode(np.ascontiguousarray(a, dtype="<f4").tobytes()).decode("ascii")
+
+
+def _num(x):
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _read_snapshots(path, positions: np.ndarray):
+    """The kept snapshots as arrays: steps [T], loss [T, k], W [T, k, m, n], b [T, k, n], W_dec or None."""
+    from animsup.runlog import open_log
+
+    keep = set(int(p) for p in positions)
+    steps, loss, W, b, Wd = [], [], [], [], []
+    with open_log(path) as reader:
+        for t, s in enumerate(reader.snapshots()):
+            if t in keep:
+                steps.append(s.step)
+                # schema v2: no loss ("none") is NaN, one loss for all instances ("aggregate") is repeated
+                k = s.W.shape[0]
+                loss.append(np.full(k, np.nan, np.float32) if s.loss is None else np.broadcast_to(s.loss, (k,)))
+                W.append(s.W)
+                b.append(s.b)
+                if s.W_dec is not None:
+                    Wd.append(s.W_dec)
+            if t >= positions[-1]:
+                break
+    if len(steps) != len(positions):
+        raise AnimsupError(f"{path}: the log changed while reading it (fewer snapshots on the second read)")
+    return (np.asarray(steps, np.int64), np.asarray(loss, np.float32), np.asarray(W, np.float32),
+            np.asarray(b, np.float32), np.asarray(Wd, np.float32) if Wd else None)
+
+
+def _shapes(W: np.ndarray) -> tuple[list, list, list]:
+    """Shape names (as indices into a table) and polygon vertex orders, per snapshot and instance,
+    from :func:`animsup.geometry.describe` (n_hidden = 2 only). (shape: [T][k])"""
+    from animsup import geometry
+
+    table: list[str] = []
+    lookup: dict[str, int] = {}
+    names, orders = [], []
+    for t in range(W.shape[0]):
+        row_n, row_o = [], []
+        for i in range(W.shape[1]):
+            g = geometry.describe(W[t, i])
+            label = g.label()
+            if label not in lookup:
+                lookup[label] = len(table)
+                table.append(label)
+            row_n.append(lookup[label])
+            row_o.append([int(v) for v in g.order])
+        names.append(row_n)
+        orders.append(row_o)
+    return table, names, orders
+
+
+def _events(steps, W, loss_step, loss_mean) -> list:
+    """Events per instance (:func:`animsup.events.find_events` on the shown snapshots)."""
+    from animsup import events as ev
+
+    out = []
+    for i in range(W.shape[1]):
+        found = ev.find_events(steps, W[:, i], loss_step, loss_mean[:, i])
+        out.append([[int(e.step), e.kind, e.text] for e in found])
+    return out
+
+
+def _halve_bins(step, raw, smooth, limit: int):
+    """The video's loss bins, averaged in neighbouring pairs until at most ``limit`` remain
+    (the page's loss panel is < 1000 px wide). (shapes: [B], [B, k], [B, k])"""
+    while len(step) > limit:
+        n = len(step) // 2 * 2
+        pair = lambda a: np.concatenate([(a[:n:2] + a[1:n:2]) / 2, a[n:]])  # noqa: E731
+        step, raw, smooth = pair(step), pair(raw), pair(smooth)
+    return step, raw, smooth
+
+
+def _colors(importance, theme: str = "light") -> tuple[list, list]:
+    """Feature colours (the video's importance colours, one scale for every instance) and the
+    heatmap's 256-colour table. (importance: shape [k, n_features]; colours: [k][n_features])"""
+    import matplotlib as mpl
+    from matplotlib.colors import to_hex
+
+    from animsup.draw import THEMES, feature_colors
+
+    t = THEMES[theme]
+    imp = np.asarray(importance, dtype=np.float64)
+    rgba, _, _ = feature_colors(imp.ravel(), t)
+    hexes = [to_hex(c) for c in rgba]
+    n = imp.shape[-1]
+    heat = mpl.colormaps[t["heat"]](np.linspace(0, 1, 256))
+    return [hexes[i * n:(i + 1) * n] for i in range(imp.shape[0])], [to_hex(c) for c in heat]
+
+
+def _importance(header, instances) -> np.ndarray:
+    """Importance of each shown instance's features, (shape: [k, n_features]) (a log with one
+    importance vector for all instances, or one per instance)."""
+    imp = np.asarray(header.importance, dtype=np.float64)
+    if imp.ndim == 1:
+        return np.broadcast_to(imp, (len(instances), imp.shape[0]))
+    return imp[list(instances)]
+
+
+def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
+    """Everything the page needs, JSON-ready (arrays as base64 float32)."""
+    from animsup import geometry
+    from animsup.frames import QUIET_FRACTION
+
+    s, h, sc = plan.summary, plan.summary.header, plan.scene
+    steps, loss, W, b, Wd = _read_snapshots(plan.path, plan.snapshots)
+    # the plan's instance order (the video's grid may order instances, e.g. by 1-S then loss)
+    order = list(plan.instances)
+    loss, W, b = loss[:, order], W[:, order], b[:, order]
+    Wd = None if Wd is None else Wd[:, order]
+    W64 = W.astype(np.float64)
+    norms = geometry.feature_norms(W64)  # [T, k, n]
+    dims = geometry.dimensionality(W64)
+    table, names, orders = _shapes(W) if h.n_hidden == 2 else ([], [], [])
+    loss_step, loss_raw, loss_smooth = _halve_bins(sc.loss_step, sc.loss_raw, sc.loss_smooth, LOSS_BINS)
+    has_loss = bool(np.isfinite(sc.loss_raw).any())
+    no_loss = (steps[:0], np.zeros((0, W.shape[1])))
+    events = _events(steps, W, sc.loss_step, sc.loss_raw) if has_loss else _events(steps, W, *no_loss)
+    importance = _importance(h, plan.instances)
+    colors, heat = _colors(importance, plan.render.config.theme)
+    end = s.end or {}
+    return {
+        "version": 1,
+        "live": live,
+        "title": sc.title,
+        "path": os.path.basename(plan.path),
+        "model": h.model,
+        "n_features": h.n_features,
+        "n_hidden": h.n_hidden,
+        "n_instances": h.n_instances,
+        "instances": list(plan.instances),
+        "selected": plan.selected,
+        "labels": list(sc.instance_labels),
+        "importance": importance.tolist(),
+        "colors": colors,
+        "heat": heat,
+        "quiet_fraction": QUIET_FRACTION,
+        "threshold": geometry.THRESHOLD,
+        "lim": sc.lim,
+        "gram_max": sc.gram_max,
+        "b_range": list(sc.b_range),
+        "n_snapshots_log": int(s.n_snapshots),
+        "rule": plan.rule,
+        "steps": [int(v) for v in steps],
+        "snapshot_loss": _b64(loss),
+        "W": _b64(W),
+        "W_dec": None if Wd is None else _b64(Wd),
+        "b": _b64(b),
+        "norms": _b64(norms),
+        "dims": _b64(dims),
+        "shape_names": table,
+        "shape": names,
+        "polygon": orders,
+        "has_loss": has_loss,
+        "loss_source": sc.loss_source,
+        "loss_step": _b64(loss_step),
+        "loss_raw": _b64(loss_raw),
+        "loss_smooth": _b64(loss_smooth),
+        "loss_xlim": [_num(v) for v in sc.loss_xlim],
+        "loss_ylim": [_num(v) for v in sc.loss_ylim],
+        "loss_xscale": "asinh" if sc.loss_xscale == "symlog" else "linear",
+        "smooth": int(sc.smooth),
+        "final_loss": [_num(s.final_loss[i]) for i in order],
+        "events": events,
+        "status": end.get("status", "unfinished") if s.end is not None else "unfinished",
+        "end": {k: v for k, v in end.items() if isinstance(v, (int, float, str))} if s.end is not None else None,
+    }

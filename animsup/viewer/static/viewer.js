@@ -1,0 +1,590 @@
+/* animsup viewer: scrub, play, hover and pick instances of one run log.
+ *
+ * The data (window element #animsup-data, or payload.json from `animsup view`) is made by
+ * animsup/viewer/payload.py: every number shown here (norms, D_i, shape names, events,
+ * fixed axes, the loss curve and its moving average) is computed by the animsup library;
+ * this script only draws it. The one product computed here is WᵀW for the heatmap
+ * (n_hidden >= 3), drawn with the video's fixed symmetric colour range.
+ * Charts: uPlot (vendored, MIT). Nothing is fetched from any other host.
+ */
+(function () {
+  "use strict";
+
+  // ------------------------------------------------------------------ data
+  function f32(b64) {
+    if (b64 == null) return null;
+    const bin = atob(b64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new Float32Array(bytes.buffer);
+  }
+
+  function decode(p) {
+    const d = Object.assign({}, p);
+    for (const key of ["snapshot_loss", "W", "W_dec", "b", "norms", "dims", "loss_step", "loss_raw", "loss_smooth"]) {
+      d[key] = f32(p[key]);
+    }
+    d.T = p.steps.length;
+    d.k = p.instances.length;
+    d.m = p.n_hidden;
+    d.n = p.n_features;
+    return d;
+  }
+
+  const S = { d: null, t: 0, sel: 0, playing: false, speed: 1, loop: true, hover: null, lastDrawMs: 0, drawn: null };
+  const BASE_FPS = 30; // snapshots a second at speed 1 (the video's default frame rate)
+
+  // W[t, i, h, j] of the current data (encoder / tied weights)
+  function w(t, i, h, j) {
+    const d = S.d;
+    return d.W[((t * d.k + i) * d.m + h) * d.n + j];
+  }
+  function perFeature(arr, t, i, j) {
+    const d = S.d;
+    return arr[(t * d.k + i) * d.n + j];
+  }
+
+  // ------------------------------------------------------------------ DOM
+  const el = (tag, attrs, ...kids) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") e.className = v; else if (k === "text") e.textContent = v; else e.setAttribute(k, v);
+    }
+    for (const c of kids) e.appendChild(c);
+    return e;
+  };
+  const app = document.getElementById("app");
+  const ui = {};
+
+  function buildDom() {
+    app.textContent = "";
+    ui.title = el("h1");
+    ui.meta = el("div", { class: "meta" });
+    app.appendChild(el("header", {}, ui.title, ui.meta));
+    ui.planeTitle = el("div", { id: "plane-title" });
+    ui.shape = el("span", { id: "shape" });
+    ui.plane = el("div", { id: "plane" });
+    ui.hover = el("div", { id: "hover" });
+    ui.bias = el("div", { id: "bias" });
+    ui.left = el("div", { id: "left" }, ui.planeTitle, ui.plane, ui.hover, ui.bias);
+    ui.readout = el("div", { id: "readout" });
+    ui.loss = el("div", { id: "loss" });
+    ui.lossNote = el("div", { class: "note" });
+    ui.events = el("ul", { id: "events" });
+    ui.right = el("div", { id: "right" }, ui.readout, ui.loss, ui.lossNote, el("h2", { text: "events (click to jump)" }), ui.events);
+    app.appendChild(el("div", { id: "main" }, ui.left, ui.right));
+    ui.play = el("button", { id: "play", type: "button", text: "▶ play" });
+    ui.slider = el("input", { id: "scrubber", type: "range", min: "0", max: "0", step: "1", value: "0", "aria-label": "snapshot" });
+    ui.speed = el("select", { id: "speed", "aria-label": "speed" });
+    for (const s of [0.25, 0.5, 1, 2, 4, 8]) {
+      const o = el("option", { value: String(s), text: s + "×" });
+      if (s === 1) o.selected = true;
+      ui.speed.appendChild(o);
+    }
+    ui.loop = el("input", { id: "loop", type: "checkbox" });
+    ui.loop.checked = true;
+    ui.pos = el("span", { id: "pos", class: "note" });
+    app.appendChild(el("div", { id: "controls" }, ui.play, ui.slider, el("label", {}, el("span", { text: "speed " }), ui.speed),
+      el("label", {}, ui.loop, el("span", { text: " loop" })), ui.pos));
+    ui.rule = el("div", { id: "rule", class: "note" });
+    app.appendChild(ui.rule);
+    ui.gridTitle = el("h2");
+    ui.grid = el("div", { id: "grid" });
+    app.appendChild(ui.gridTitle);
+    app.appendChild(ui.grid);
+
+    ui.play.addEventListener("click", () => setPlaying(!S.playing));
+    ui.slider.addEventListener("input", () => setIndex(+ui.slider.value));
+    ui.speed.addEventListener("change", () => { S.speed = +ui.speed.value; });
+    ui.loop.addEventListener("change", () => { S.loop = ui.loop.checked; });
+    document.addEventListener("keydown", onKey);
+  }
+
+  function onKey(e) {
+    if (e.target && (e.target.tagName === "SELECT")) return;
+    const big = e.shiftKey ? 10 : 1;
+    if (e.key === "ArrowRight") { setIndex(S.t + big); e.preventDefault(); }
+    else if (e.key === "ArrowLeft") { setIndex(S.t - big); e.preventDefault(); }
+    else if (e.key === "Home") { setIndex(0); e.preventDefault(); }
+    else if (e.key === "End") { setIndex(S.d.T - 1); e.preventDefault(); }
+    else if (e.key === " " && e.target.tagName !== "BUTTON") { setPlaying(!S.playing); e.preventDefault(); }
+  }
+
+  // ------------------------------------------------------------------ formatting
+  const fmt = (x, p = 4) => (x == null || !isFinite(x)) ? "—" : (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toPrecision(p));
+  const fmtStep = (s) => Math.round(s).toLocaleString("en-US");
+
+  // ------------------------------------------------------------------ the hidden plane (uPlot axes + draw hook)
+  function planeSize() {
+    const width = Math.max(280, Math.min(520, (window.innerWidth || 900) * 0.45));
+    return { width: Math.round(width), height: Math.round(width) - 16 };  // the x axis is 16 px taller than the y axis is wide: square plot area
+  }
+
+  function makePlane() {
+    const d = S.d, lim = d.lim, sz = planeSize();
+    ui.plane.textContent = "";
+    const heat = d.m >= 3;
+    const range = heat ? [0, d.n] : [-lim, lim];
+    const opts = {
+      width: sz.width, height: sz.height,
+      legend: { show: false },
+      cursor: { show: true, x: false, y: false, points: { show: false }, drag: { x: false, y: false } },
+      scales: { x: { time: false, auto: false, range: () => range }, y: { auto: false, dir: heat ? -1 : 1, range: () => range } },
+      axes: heat
+        ? [{ label: "feature j", size: 30, side: 2, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] },
+           { label: "feature i", size: 40, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }]
+        : [{ label: "hidden dim 1", size: 34 }, { label: "hidden dim 2", size: 50 }],
+      series: [{}, { show: false }],
+      hooks: { draw: [heat ? drawHeat : drawArrows] },
+    };
+    S.plane = new uPlot(opts, [[range[0], range[1]], [null, null]], ui.plane);
+    S.plane.over.addEventListener("mousemove", onPlaneMove);
+    S.plane.over.addEventListener("mouseleave", () => { S.hover = null; showHover(); });
+  }
+
+  function drawArrows(u) {
+    const d = S.d, t = S.t, i = S.sel, ctx = u.ctx, dpr = devicePixelRatio || 1;
+    const X = (v) => u.valToPos(v, "x", true), Y = (v) => u.valToPos(v, "y", true);
+    const ox = X(0), oy = Y(0);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+    ctx.clip();
+    // polygon outline through the represented vertices (geometry.describe's angular order)
+    const order = d.polygon.length ? d.polygon[t][i] : [];
+    if (order.length >= 3) {
+      ctx.beginPath();
+      order.forEach((j, q) => { const x = X(w(t, i, 0, j)), y = Y(w(t, i, 1, j)); q ? ctx.lineTo(x, y) : ctx.moveTo(x, y); });
+      ctx.closePath();
+      ctx.strokeStyle = "#8c959f"; ctx.lineWidth = 1.5 * dpr; ctx.setLineDash([5 * dpr, 4 * dpr]); ctx.stroke(); ctx.setLineDash([]);
+    }
+    // the unit circle (norm 1), as in the video
+    ctx.beginPath(); ctx.arc(ox, oy, X(1) - ox, 0, 2 * Math.PI);
+    ctx.strokeStyle = "#d0d7de"; ctx.lineWidth = 1 * dpr; ctx.setLineDash([2 * dpr, 3 * dpr]); ctx.stroke(); ctx.setLineDash([]);
+    // untied models: each decoder row W_dec[:, j] dashed, with an open circle (the video's marks)
+    if (d.W_dec) {
+      const base = (t * d.k + i) * d.m * d.n;
+      for (let j = 0; j < d.n; j++) {
+        const px = X(d.W_dec[base + j]), py = Y(d.W_dec[base + d.n + j]);
+        ctx.strokeStyle = d.colors[i][j]; ctx.lineWidth = 1.5 * dpr; ctx.setLineDash([4 * dpr, 3 * dpr]);
+        ctx.beginPath(); ctx.moveTo(ox, oy); ctx.lineTo(px, py); ctx.stroke(); ctx.setLineDash([]);
+        ctx.beginPath(); ctx.arc(px, py, 5 * dpr, 0, 2 * Math.PI); ctx.stroke();
+      }
+    }
+    const quiet = d.quiet_fraction * d.lim;
+    const tips = [];
+    // least important first, so important features are drawn on top
+    const imp = d.importance[i], idx = [...Array(d.n).keys()].sort((a, b) => imp[a] - imp[b] || b - a);
+    for (const j of idx) {
+      const x = w(t, i, 0, j), y = w(t, i, 1, j), px = X(x), py = Y(y);
+      const norm = perFeature(d.norms, t, i, j);
+      tips.push([j, x, y]);
+      ctx.strokeStyle = ctx.fillStyle = d.colors[i][j];
+      if (norm >= quiet) {
+        ctx.lineWidth = 2 * dpr;
+        ctx.beginPath(); ctx.moveTo(ox, oy); ctx.lineTo(px, py); ctx.stroke();
+      }
+      ctx.beginPath(); ctx.arc(px, py, (S.hover === j ? 6 : 4) * dpr, 0, 2 * Math.PI); ctx.fill();
+      if (norm >= quiet && (d.n <= 40 || norm > d.threshold)) {
+        const r = Math.hypot(px - ox, py - oy) || 1;
+        ctx.font = `${11 * dpr}px system-ui, sans-serif`;
+        ctx.textAlign = "center"; ctx.textBaseline = "middle";
+        ctx.fillText(String(j), px + (px - ox) / r * 11 * dpr, py + (py - oy) / r * 11 * dpr);
+      }
+    }
+    ctx.restore();
+    tips.sort((a, b) => a[0] - b[0]);
+    S.drawn = { t: t, instance: d.instances[i], step: d.steps[t], tips: tips.map((q) => [q[1], q[2]]) };
+    drawn();
+  }
+
+  // WᵀW (W_decᵀW for untied models) of instance i at snapshot t, as an n×n image in the
+  // video's colour map and fixed range; one putImageData instead of n² rectangles
+  function gramImage(t, i) {
+    const d = S.d, n = d.n, m = d.m, Wd = d.W_dec, g = new Float64Array(n * n);
+    const base = (t * d.k + i) * m * n;
+    for (let a = 0; a < n; a++) for (let c = 0; c < n; c++) {
+      let s = 0;
+      for (let h = 0; h < m; h++) s += (Wd ? Wd[base + h * n + a] : d.W[base + h * n + a]) * d.W[base + h * n + c];
+      g[a * n + c] = s;
+    }
+    if (!S.heatRGB) S.heatRGB = d.heat.map((h) => [1, 3, 5].map((q) => parseInt(h.slice(q, q + 2), 16)));
+    if (!S.heatCanvas || S.heatCanvas.width !== n) {
+      S.heatCanvas = document.createElement("canvas");
+      S.heatCanvas.width = S.heatCanvas.height = n;
+    }
+    const hc = S.heatCanvas.getContext("2d"), img = hc.createImageData(n, n), px = img.data, gm = d.gram_max;
+    for (let q = 0; q < n * n; q++) {
+      const rgb = S.heatRGB[Math.round((Math.max(-1, Math.min(1, g[q] / gm)) + 1) / 2 * 255)];
+      px[4 * q] = rgb[0]; px[4 * q + 1] = rgb[1]; px[4 * q + 2] = rgb[2]; px[4 * q + 3] = 255;
+    }
+    hc.putImageData(img, 0, 0);
+    return { canvas: S.heatCanvas, gram: g };
+  }
+
+  function drawHeat(u) {
+    const d = S.d, t = S.t, i = S.sel, n = d.n, ctx = u.ctx;
+    const X = (v) => u.valToPos(v, "x", true), Y = (v) => u.valToPos(v, "y", true);
+    const im = gramImage(t, i);
+    ctx.save();
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(im.canvas, X(0), Y(0), X(n) - X(0), Y(n) - Y(0));
+    ctx.restore();
+    if (S.hover != null) {
+      ctx.strokeStyle = "#1f2328"; ctx.lineWidth = 2;
+      ctx.strokeRect(X(0), Y(S.hover), X(n) - X(0), Y(S.hover + 1) - Y(S.hover));
+    }
+    S.drawn = { t: t, instance: d.instances[i], step: d.steps[t], gram: Array.from(im.gram) };
+    drawn();
+  }
+
+  function onPlaneMove() {
+    const u = S.plane, d = S.d, cx = u.cursor.left, cy = u.cursor.top;
+    if (cx == null || cx < 0) return;
+    let best = null;
+    if (d.m >= 3) {
+      const row = Math.floor(u.posToVal(cy, "y"));
+      best = row >= 0 && row < d.n ? row : null;
+    } else {
+      let bd = 14 * 14;
+      for (let j = 0; j < d.n; j++) {
+        const dx = u.valToPos(w(S.t, S.sel, 0, j), "x") - cx, dy = u.valToPos(w(S.t, S.sel, 1, j), "y") - cy;
+        const dd = dx * dx + dy * dy;
+        if (dd < bd) { bd = dd; best = j; }
+      }
+    }
+    if (best !== S.hover) { S.hover = best; draw(); }
+  }
+
+  function showHover() {
+    const d = S.d, j = S.hover, t = S.t, i = S.sel;
+    if (j == null) { ui.hover.textContent = d.m >= 3 ? "hover a row: feature i" : "hover a feature's tip"; return; }
+    const bias = perFeature(d.b, t, i, j);
+    ui.hover.textContent =
+      `feature ${j}   norm ‖W_${j}‖ = ${fmt(perFeature(d.norms, t, i, j))}   D_${j} = ${fmt(perFeature(d.dims, t, i, j))}\n` +
+      `importance ${fmt(d.importance[i][j])}   bias b_${j} = ${fmt(bias)}`;
+    ui.hover.dataset.feature = String(j);
+  }
+
+  // ------------------------------------------------------------------ the bias panel (the video's --panels bias)
+  function makeBias() {
+    const d = S.d;
+    ui.bias.textContent = "";
+    const opts = {
+      width: planeSize().width, height: 130,
+      legend: { show: false },
+      cursor: { show: false },
+      scales: { x: { time: false, auto: false, range: () => [-0.5, d.n - 0.5] }, y: { auto: false, range: () => d.b_range } },
+      axes: [{ label: "feature", size: 34, incrs: [1, 2, 5, 10, 20, 50, 100] }, { label: "bias b_i", size: 50, space: 18 }],
+      series: [{}, { show: false }],
+      hooks: { draw: [drawBias] },
+    };
+    S.bias = new uPlot(opts, [[-0.5, d.n - 0.5], [null, null]], ui.bias);
+  }
+
+  function drawBias(u) {
+    const d = S.d, t = S.t, i = S.sel, ctx = u.ctx;
+    const y0 = u.valToPos(0, "y", true), half = Math.max(1, (u.valToPos(1, "x", true) - u.valToPos(0, "x", true)) * 0.38);
+    const vals = [];
+    for (let j = 0; j < d.n; j++) {
+      const v = perFeature(d.b, t, i, j), x = u.valToPos(j, "x", true), y = u.valToPos(v, "y", true);
+      vals.push(v);
+      ctx.fillStyle = d.colors[i][j];
+      ctx.fillRect(x - half, Math.min(y, y0), 2 * half, Math.abs(y - y0));
+    }
+    ctx.strokeStyle = "#8c959f"; ctx.lineWidth = 1;
+    ctx.beginPath(); ctx.moveTo(u.bbox.left, y0); ctx.lineTo(u.bbox.left + u.bbox.width, y0); ctx.stroke();
+    S.drawnBias = vals;
+    drawn();
+  }
+
+  // ------------------------------------------------------------------ the loss panel (uPlot)
+  function lossWidth() { return Math.max(320, Math.min(760, (ui.right.clientWidth || 600) - 4)); }
+
+  function makeLoss() {
+    const d = S.d;
+    ui.loss.textContent = "";
+    S.loss = null;
+    if (!d.has_loss) {
+      ui.lossNote.textContent = "no loss recorded in this log";
+      return;
+    }
+    const distr = d.loss_xscale === "asinh" ? 4 : 1;
+    const opts = {
+      width: lossWidth(), height: 260,
+      legend: { show: true, live: false },
+      cursor: { show: false },
+      scales: {
+        x: { time: false, distr: distr, asinh: 1, auto: false, range: () => d.loss_xlim },
+        y: { distr: 3, auto: false, range: () => d.loss_ylim },
+      },
+      axes: [
+        distr === 4
+          ? { label: "training step (log)", splits: (u, ax, lo, hi) => [0].concat([...Array(12).keys()].map((e) => 10 ** e)).filter((v) => v >= lo && v <= hi),
+              values: (u, vals) => vals.map((v) => v.toLocaleString("en-US")) }
+          : { label: "training step" },
+        { label: "loss (log)", size: 60 }],
+      series: [{}, { label: "loss", stroke: "#afb8c1", width: 1, points: { show: false } }, { label: `moving average (${d.smooth} points)`, stroke: "#0969da", width: 2, points: { show: false } }],
+      hooks: { draw: [drawLossCursor] },
+    };
+    S.loss = new uPlot(opts, lossData(), ui.loss);
+    ui.lossNote.textContent = `loss from ${d.loss_source}; moving average over ${d.smooth} logged points (as in the video)`;
+  }
+
+  function lossData() {
+    const d = S.d, B = d.loss_step.length, k = d.k, i = S.sel;
+    const raw = new Array(B), sm = new Array(B);
+    for (let q = 0; q < B; q++) {
+      const r = d.loss_raw[q * k + i], s = d.loss_smooth[q * k + i];
+      raw[q] = r > 0 && isFinite(r) ? r : null;
+      sm[q] = s > 0 && isFinite(s) ? s : null;
+    }
+    return [Array.from(d.loss_step), raw, sm];
+  }
+
+  function drawLossCursor(u) {
+    const d = S.d, ctx = u.ctx, dpr = devicePixelRatio || 1;
+    const x = u.valToPos(d.steps[S.t], "x", true);
+    ctx.save();
+    // event ticks of the selected instance
+    ctx.strokeStyle = "#d4a72c"; ctx.lineWidth = 1 * dpr;
+    for (const ev of d.events[S.sel]) {
+      const ex = u.valToPos(ev[0], "x", true);
+      ctx.beginPath(); ctx.moveTo(ex, u.bbox.top + u.bbox.height - 8 * dpr); ctx.lineTo(ex, u.bbox.top + u.bbox.height); ctx.stroke();
+    }
+    ctx.strokeStyle = "#cf222e"; ctx.lineWidth = 1.5 * dpr;
+    ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
+    const l = snapLoss(S.t, S.sel);
+    if (l > 0 && isFinite(l)) {
+      ctx.fillStyle = "#cf222e";
+      ctx.beginPath(); ctx.arc(x, u.valToPos(l, "y", true), 4 * dpr, 0, 2 * Math.PI); ctx.fill();
+    }
+    ctx.restore();
+    drawn();
+  }
+
+  function snapLoss(t, i) { return S.d.snapshot_loss[t * S.d.k + i]; }
+
+  // ------------------------------------------------------------------ grid of instances
+  function makeGrid() {
+    const d = S.d;
+    ui.grid.textContent = "";
+    S.tiles = [];
+    if (d.k <= 1) { ui.gridTitle.textContent = ""; return; }
+    ui.gridTitle.textContent = `all ${d.k} instances (click one to show it above; they scrub together)`;
+    const size = d.k > 36 ? 84 : 110;
+    d.instances.forEach((inst, q) => {
+      const c = el("canvas", { width: String(size), height: String(size) });
+      const tile = el("div", { class: "tile", "data-instance": String(inst), title: d.labels[q] }, c, el("div", { text: `#${inst} ${d.labels[q].split("  ")[0]}` }));
+      tile.addEventListener("click", () => select(q));
+      ui.grid.appendChild(tile);
+      S.tiles.push({ tile: tile, ctx: c.getContext("2d"), size: size });
+    });
+  }
+
+  function drawTiles() {
+    const d = S.d, t = S.t;
+    S.tiles.forEach((tl, i) => {
+      const ctx = tl.ctx, s = tl.size, h = s / 2, sc = h / d.lim;
+      ctx.clearRect(0, 0, s, s);
+      tl.tile.classList.toggle("selected", i === S.sel);
+      if (d.m >= 3) {
+        ctx.imageSmoothingEnabled = false;
+        ctx.drawImage(gramImage(t, i).canvas, 0, 0, s, s);
+        return;
+      }
+      ctx.strokeStyle = "#eaeef2"; ctx.lineWidth = 1;
+      ctx.beginPath(); ctx.moveTo(0, h); ctx.lineTo(s, h); ctx.moveTo(h, 0); ctx.lineTo(h, s); ctx.stroke();
+      for (let j = d.n - 1; j >= 0; j--) {
+        ctx.strokeStyle = d.colors[i][j]; ctx.lineWidth = 1.5;
+        ctx.beginPath(); ctx.moveTo(h, h); ctx.lineTo(h + w(t, i, 0, j) * sc, h - w(t, i, 1, j) * sc); ctx.stroke();
+      }
+    });
+  }
+
+  function scheduleTiles() {
+    if (S.tilesPending) return;
+    S.tilesPending = true;
+    setTimeout(() => { S.tilesPending = false; drawTiles(); }, 40);
+  }
+
+  function select(q) {
+    S.sel = Math.max(0, Math.min(S.d.k - 1, q));
+    S.hover = null;
+    if (S.loss) S.loss.setData(lossData(), false);
+    renderEvents();
+    draw();
+  }
+
+  // ------------------------------------------------------------------ events
+  function renderEvents() {
+    const d = S.d;
+    ui.events.textContent = "";
+    const evs = d.events[S.sel];
+    if (!evs.length) { ui.events.appendChild(el("li", { class: "past", text: "no events found" })); return; }
+    evs.forEach((ev, q) => {
+      const li = el("li", { "data-step": String(ev[0]) }, el("span", { text: `${q + 1}. step ${fmtStep(ev[0])}: ${ev[2]} ` }), el("span", { class: "kind", text: ev[1] }));
+      li.addEventListener("click", () => { setPlaying(false); setIndex(indexAtStep(ev[0])); });
+      ui.events.appendChild(li);
+    });
+  }
+
+  function indexAtStep(step) {
+    const st = S.d.steps;
+    let lo = 0, hi = st.length - 1;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (st[mid] < step) lo = mid + 1; else hi = mid; }
+    return lo;
+  }
+
+  function markEvents() {
+    const step = S.d.steps[S.t];
+    let cur = -1;
+    const items = ui.events.children;
+    for (let q = 0; q < items.length; q++) {
+      const s = +items[q].dataset.step;
+      if (!isNaN(s) && s <= step) cur = q;
+    }
+    for (let q = 0; q < items.length; q++) {
+      const s = +items[q].dataset.step;
+      items[q].classList.toggle("past", !isNaN(s) && s <= step && q !== cur);
+      items[q].classList.toggle("current", q === cur);
+    }
+  }
+
+  // ------------------------------------------------------------------ state changes
+  function draw() {
+    S.t0 = performance.now();
+    const d = S.d, t = S.t, i = S.sel;
+    ui.slider.value = String(t);
+    const shape = d.shape.length ? d.shape_names[d.shape[t][i]] : `WᵀW (n_hidden = ${d.m}); colour range ±${fmt(d.gram_max, 3)}`;
+    ui.planeTitle.textContent = `instance ${d.instances[i]} · ${d.labels[i]} · `;
+    ui.planeTitle.appendChild(ui.shape);
+    ui.shape.textContent = shape;
+    const l = snapLoss(t, i);
+    ui.readout.textContent = `step ${fmtStep(d.steps[t])}   loss ${fmt(l, 5)}   snapshot ${t + 1} / ${d.T}`;
+    ui.readout.dataset.step = String(d.steps[t]);
+    ui.pos.textContent = `${d.status === "unfinished" ? "running or unfinished" : "status: " + d.status}`;
+    S.plane.redraw(false, false);
+    S.bias.redraw(false, false);
+    if (S.loss) S.loss.redraw(false, false);
+    // big heatmap sweeps: the grid follows right after the main view (its n² · m work per tile
+    // would hold up every scrub); otherwise it is drawn with it
+    if (S.d.m >= 3 && S.d.k * S.d.n * S.d.n * S.d.m > 2e6) scheduleTiles(); else drawTiles();
+    markEvents();
+    showHover();
+    S.lastDrawMs = performance.now() - S.t0;  // the uPlot hooks add their share when they run
+  }
+  function drawn() { S.lastDrawMs = performance.now() - S.t0; }
+
+  function setIndex(t) {
+    const T = S.d.T;
+    S.t = Math.max(0, Math.min(T - 1, Math.round(t)));
+    draw();
+  }
+
+  let raf = null, lastTick = 0, carry = 0;
+  function setPlaying(on) {
+    S.playing = on;
+    ui.play.textContent = on ? "❚❚ pause" : "▶ play";
+    if (on && S.t >= S.d.T - 1) setIndex(0);
+    if (on && raf == null) { lastTick = performance.now(); carry = 0; raf = requestAnimationFrame(tick); }
+  }
+  function tick(now) {
+    raf = null;
+    if (!S.playing) return;
+    carry += (now - lastTick) / 1000 * BASE_FPS * S.speed;
+    lastTick = now;
+    if (carry >= 1) {
+      const adv = Math.floor(carry);
+      carry -= adv;
+      let t = S.t + adv;
+      if (t >= S.d.T) {
+        if (S.loop) t = 0; else { t = S.d.T - 1; setIndex(t); setPlaying(false); return; }
+      }
+      setIndex(t);
+    }
+    raf = requestAnimationFrame(tick);
+  }
+
+  function header() {
+    const d = S.d;
+    ui.title.textContent = d.title;
+    const st = el("span", { class: "status-" + d.status, id: "status", text: d.status });
+    ui.meta.textContent = `${d.path} · ${d.n_snapshots_log.toLocaleString("en-US")} snapshots in the log · status: `;
+    ui.meta.appendChild(st);
+    if (d.end && d.end.step != null) ui.meta.appendChild(document.createTextNode(` at step ${fmtStep(d.end.step)}`));
+    if (d.live) ui.meta.appendChild(document.createTextNode(" · live: following the log"));
+    ui.rule.textContent = `showing ${d.rule}`;
+  }
+
+  function load(payload, keep) {
+    const prev = S.d, atEnd = prev && S.t >= prev.T - 1;
+    S.d = decode(payload);
+    S.heatRGB = null;
+    const d = S.d;
+    ui.slider.max = String(d.T - 1);
+    if (!keep) S.sel = d.selected;
+    S.sel = Math.min(S.sel, d.k - 1);
+    const rebuild = !prev || prev.lim !== d.lim || prev.k !== d.k || prev.m !== d.m || prev.gram_max !== d.gram_max;
+    header();
+    if (rebuild || JSON.stringify(prev.b_range) !== JSON.stringify(d.b_range)) { makePlane(); makeBias(); makeGrid(); }
+    if (!S.loss || rebuild || !prev || JSON.stringify(prev.loss_xlim) !== JSON.stringify(d.loss_xlim) ||
+        JSON.stringify(prev.loss_ylim) !== JSON.stringify(d.loss_ylim) || prev.has_loss !== d.has_loss) makeLoss();
+    else S.loss.setData(lossData(), false);
+    renderEvents();
+    S.t = !prev || atEnd ? d.T - 1 : Math.min(S.t, d.T - 1);  // a live page at the end follows the log
+    draw();
+  }
+
+  // ------------------------------------------------------------------ live mode (animsup view)
+  let revision = null;
+  async function poll() {
+    try {
+      const r = await fetch("payload.json" + (revision ? "?since=" + encodeURIComponent(revision) : ""), { cache: "no-store" });
+      if (r.status === 200) {
+        const p = await r.json();
+        revision = p.revision;
+        load(p, S.d != null);
+      } else if (r.status === 204 && !S.d) {
+        ui.title.textContent = "waiting for the first snapshot…";
+      } else if (r.status >= 400) {
+        ui.meta.textContent = "cannot show the log: " + (await r.text());
+      }
+    } catch (e) { /* the server stopped: keep showing what we have */ ui.pos.textContent = "server not reachable"; }
+    if (!S.d || S.d.status === "unfinished") setTimeout(poll, 1000);
+    else setTimeout(poll, 5000);
+  }
+
+  // ------------------------------------------------------------------ start
+  buildDom();
+  window.animsupViewer = {
+    state: S,
+    setIndex: setIndex,
+    select: select,
+    setPlaying: setPlaying,
+    w: (t, i, h, j) => w(t, i, h, j),
+    timeScrub: async (count) => {  // redraw cost (ms) of `count` scrubs spread over the run, hooks included
+      const times = [];
+      for (let q = 0; q < count; q++) {
+        setIndex(Math.round(q * (S.d.T - 1) / Math.max(1, count - 1)));
+        await new Promise((r) => setTimeout(r, 0));  // uPlot draws in a microtask after setIndex returns
+        times.push(S.lastDrawMs);
+      }
+      return times;
+    },
+  };
+  // inside a notebook's frame: tell the cell how tall the page is (animsup/viewer/notebook.py listens)
+  if (window.parent !== window && typeof ResizeObserver !== "undefined") {
+    new ResizeObserver(() => window.parent.postMessage({ animsupHeight: Math.ceil(document.body.getBoundingClientRect().height) }, "*"))
+      .observe(document.body);
+  }
+  const inline = JSON.parse(document.getElementById("animsup-data").textContent);
+  if (window.ANIMSUP_LIVE) poll();
+  else if (inline) load(inline, false);
+  window.addEventListener("resize", () => {
+    if (!S.d) return;
+    if (S.plane) { const sz = planeSize(); S.plane.setSize(sz); S.bias.setSize({ width: sz.width, height: 130 }); }
+    if (S.loss) S.loss.setSize({ width: lossWidth(), height: 260 });
+    draw();
+  });
+})();
