@@ -883,10 +883,18 @@ def event_captions(events, frame_steps: np.ndarray, fps: float) -> list[str]:
 def cluster_caption(members) -> str:
     """"3. step 1,205: feature 5 joins" or "3–4. steps 1,205–1,320: …; …"."""
     (a, s0, _), (b, s1, _) = members[0], members[-1]
-    texts = "; ".join(text for _, _, text in members)
     head = f"{a}. step {s0:,}: " if a == b else f"{a}–{b}. steps {s0:,}–{s1:,}: "
-    text = head + texts
+    text = head + "; ".join(text for _, _, text in members)
+    if len(text) > CAPTION_CHARS and len(members) > 1:  # every event keeps its head, details go
+        text = head + "; ".join(_event_head(t) for _, _, t in members)
     return text if len(text) <= CAPTION_CHARS else text[: CAPTION_CHARS - 1].rstrip() + "…"
+
+
+def _event_head(text: str) -> str:
+    """An event text without its details: "feature 3 joins — 3 dedicated → …" → "feature 3 joins",
+    "loss drops 40% after a 1,154-step plateau" → "loss drops 40%"."""
+    text = text.split(" — ")[0].split(" (")[0]
+    return text.split(" after ")[0]
 
 
 def poster_key(events) -> str:

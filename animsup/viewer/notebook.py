@@ -111,7 +111,8 @@ def show(log_or_run, *, instance="best", height: int | None = None, poster: bool
     if height is None:
         tile_rows = 0 if k <= 1 else math.ceil(k / 8)
         height = 760 + tile_rows * (110 if k > 36 else 136)
-    png = _poster_png(path, instance) if poster else None
+    # the poster shows the instance the page starts on (on a sweep 'best' needs a group)
+    png = _poster_png(path, plan.instances[plan.selected]) if poster else None
     return Viewer(page_html(payload), int(height), png, f"{os.path.basename(path)}, {k} instances, {plan.rule}")
 
 

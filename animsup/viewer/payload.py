@@ -114,6 +114,7 @@ def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best",
     from dataclasses import replace
 
     from animsup import frames as fr
+    from animsup import ranking
     from animsup.runlog import read_header
 
     path = os.fspath(log)
@@ -129,7 +130,15 @@ def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best",
     if T > limit:  # the same plan, resampled to `limit` frames evenly over the snapshots
         plan = fr.build_plan(path, replace(cfg, frames=limit), video=True)
     snaps = _rounded(plan.timing.position)  # the page never interpolates: the nearest snapshot
-    first = fr.choose_instances(plan.summary, cfg.instance, grid=False)[0]
+    try:
+        first = fr.choose_instances(plan.summary, cfg.instance, grid=False)[0]
+    except AnimsupError:
+        if cfg.instance != "best":
+            raise
+        # a sweep ('best' is per group) or no loss per instance: the page shows every instance and
+        # starts on the best of the first group (animsup.ranking), or on the first instance
+        final = plan.summary.final_loss
+        first = ranking.groups(h)[0].best(final) if final is not None else plan.instances[0]
     return ViewerPlan(path, plan, tuple(plan.instances), tuple(plan.instances).index(first), snaps, _rule(len(snaps), T))
 
 
@@ -255,7 +264,9 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
     loss_step, loss_raw, loss_smooth = _halve_bins(sc.loss_step, sc.loss_raw, sc.loss_smooth, LOSS_BINS)
     has_loss = bool(np.isfinite(sc.loss_raw).any())
     no_loss = (steps[:0], np.zeros((0, W.shape[1])))
-    events = _events(steps, W, sc.loss_step, sc.loss_raw) if has_loss else _events(steps, W, *no_loss)
+    # loss drops only from a loss of each instance's own (an aggregate loss is no instance's event)
+    per_instance = has_loss and h.loss_scope == "instance"
+    events = _events(steps, W, sc.loss_step, sc.loss_raw) if per_instance else _events(steps, W, *no_loss)
     importance = _importance(h, plan.instances)
     colors, heat = _colors(importance, plan.render.config.theme)
     end = s.end or {}
@@ -300,7 +311,7 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         "loss_ylim": [_num(v) for v in sc.loss_ylim],
         "loss_xscale": "asinh" if sc.loss_xscale == "symlog" else "linear",
         "smooth": int(sc.smooth),
-        "final_loss": [_num(s.final_loss[i]) for i in order],
+        "final_loss": [None if s.final_loss is None else _num(s.final_loss[i]) for i in order],
         "events": events,
         "status": end.get("status", "unfinished") if s.end is not None else "unfinished",
         "end": {k: v for k, v in end.items() if isinstance(v, (int, float, str))} if s.end is not None else None,
