@@ -232,7 +232,8 @@ def test_the_page_and_the_video_share_one_plan(tmp_path):
     p = build_payload(plan_viewer(log, RenderConfig(smooth=3, instance=1)))
     video = build_plan(str(log), RenderConfig(grid=True, smooth=3), video=True)
     sc = video.scene
-    assert p["title"] == sc.title and p["labels"] == list(sc.instance_labels)
+    assert p["title"] == sc.title
+    assert p["labels"] == [t[0].removeprefix(f"#{i}").strip() for i, t in zip(video.instances, sc.instance_labels)]
     assert p["lim"] == sc.lim and p["gram_max"] == sc.gram_max and p["b_range"] == list(sc.b_range)
     assert p["loss_xlim"] == list(sc.loss_xlim) and p["loss_ylim"] == list(sc.loss_ylim) and p["smooth"] == 3
     np.testing.assert_array_equal(f32(p["loss_smooth"]), sc.loss_smooth.astype(np.float32).ravel())

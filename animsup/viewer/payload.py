@@ -281,7 +281,8 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         "n_instances": h.n_instances,
         "instances": list(plan.instances),
         "selected": plan.selected,
-        "labels": list(sc.instance_labels),
+        # "1-S=0.05  seed 3": the video's longest grid title of each instance, without its "#i"
+        "labels": [titles[0].removeprefix(f"#{i}").strip() for i, titles in zip(plan.instances, sc.instance_labels)],
         "importance": importance.tolist(),
         "colors": colors,
         "heat": heat,
