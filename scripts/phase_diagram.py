@@ -171,6 +171,19 @@ def _rgba(fig) -> np.ndarray:
     return np.asarray(canvas.buffer_rgba()).copy()
 
 
+def _phase_map(ax, res, cls):
+    """The class of every cell (shape: [n_r, n_s]) on log axes r × 1 − S, analytic curves on top."""
+    er, es = _edges(res["r"]), _edges(res["s"])
+    mesh = ax.pcolormesh(er, es, cls.T, cmap=_class_cmap(), vmin=-0.5, vmax=2.5)
+    if "analytic" in res:
+        analytic_curves(ax, np.geomspace(*R_RANGE, 200))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(er[0], er[-1])
+    ax.set_ylim(es[0], es[-1])
+    return mesh
+
+
 def training_video(res, title: str, path: str) -> None:
     """The phase map at every snapshot (each cell: its best trial at that snapshot), analytic curves on top."""
     from animsup.atomic import atomic_path
@@ -178,14 +191,7 @@ def training_video(res, title: str, path: str) -> None:
 
     fig = c.figure(7.2, 6.0)
     ax = fig.add_axes([0.13, 0.11, 0.6, 0.72])
-    er, es = _edges(res["r"]), _edges(res["s"])
-    mesh = ax.pcolormesh(er, es, res["cls_time"][0].T, cmap=_class_cmap(), vmin=-0.5, vmax=2.5)
-    if "analytic" in res:
-        analytic_curves(ax, np.geomspace(*R_RANGE, 200))
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(er[0], er[-1])
-    ax.set_ylim(es[0], es[-1])
+    mesh = _phase_map(ax, res, res["cls_time"][0])
     ax.set_xlabel("relative importance r of the extra feature", fontsize=9)
     ax.set_ylabel("density 1 − S", fontsize=9)
     _legend(fig, res)
@@ -227,14 +233,7 @@ def sweep_video(res, path: str, r_target: float = 0.3) -> None:
     names = [ax.text(0, 0, lab, fontsize=9, ha="center") for lab in ("feature 1 (importance 1)", f"extra (r = {res['r'][i]:.2g})")]
     info = ax.set_title("", fontsize=10)
     mx = fig.add_axes([0.66, 0.2, 0.3, 0.62])
-    er, es = _edges(res["r"]), _edges(res["s"])
-    mx.pcolormesh(er, es, res["cls"].T, cmap=_class_cmap(), vmin=-0.5, vmax=2.5)
-    if "analytic" in res:
-        analytic_curves(mx, np.geomspace(*R_RANGE, 200))
-    mx.set_xscale("log")
-    mx.set_yscale("log")
-    mx.set_xlim(er[0], er[-1])
-    mx.set_ylim(es[0], es[-1])
+    _phase_map(mx, res, res["cls"])
     mx.set_xlabel("r", fontsize=9)
     mx.set_ylabel("1 − S", fontsize=9)
     marker, = mx.plot([], [], "s", ms=9, mfc="none", mec="black", mew=2)
