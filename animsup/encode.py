@@ -438,7 +438,8 @@ def format_of(path) -> str:
     if ext not in ENCODERS:
         supported = ", ".join(ENCODERS)
         shown = ext or "(none)"
-        raise AnimsupError(f"{path}: unknown output extension {shown}; use one of {supported}")
+        raise AnimsupError(f"{path}: unknown output extension {shown}; use one of {supported} "
+                           "(or .html, the interactive viewer)")
     return ext
 
 

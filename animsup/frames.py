@@ -903,5 +903,9 @@ def poster_key(events) -> str:
     text = "events: " + "; ".join(parts)
     if len(text) <= CAPTION_CHARS:
         return text
+    parts = [f"{i + 1}. step {step:,}: {_event_head(text)}" for i, (step, _, text) in enumerate(events)]
+    text = "events: " + "; ".join(parts)
+    if len(text) <= CAPTION_CHARS:
+        return text
     more = f" … (all {len(parts)}: animsup events LOG)"
     return text[: CAPTION_CHARS - len(more)].rstrip(" ;") + more

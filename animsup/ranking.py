@@ -253,6 +253,10 @@ def resolve(spec, groups_: list[Group], losses, n_instances: int, *, one: bool =
         return [i]
     if text != "best" and not text.startswith("best:"):
         raise AnimsupError(f"--instance takes an index, 'best', 'best:g<N>' or 'best:p=<1-S>', got {spec!r}")
+    if n_instances == 1 and (text == "best" or text.startswith("best:")):
+        if text.startswith("best:") and losses is not None and len(losses) == 1:
+            return [parse_group(text[5:], groups_).best(losses)]
+        return [0]  # one instance is the best of its group, with or without a loss
     if losses is None or len(losses) != n_instances:
         raise AnimsupError("the log records no loss per instance, so there is no best instance; pass --instance N")
     if text.startswith("best:"):

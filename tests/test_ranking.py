@@ -78,6 +78,10 @@ def test_groups_and_resolve(tmp_path):
         ranking.resolve("best:p=0.2", gs, final, 6)
     with pytest.raises(AnimsupError, match="no loss per instance"):
         ranking.resolve("best:g0", gs, None, 6)
+    # one instance (e.g. an imported checkpoint without loss) is the best of its one group
+    assert ranking.resolve("best", gs[:1], None, 1) == [0]
+    with pytest.raises(AnimsupError, match="instance 1 does not exist"):
+        ranking.resolve(1, gs[:1], None, 1)
 
 
 def test_importance_differences_make_groups():

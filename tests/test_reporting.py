@@ -74,3 +74,9 @@ def test_clustered_event_captions_merge_stay_readable_and_leave_the_final_hold()
     assert caps[-1] == ""  # the final frame (and so the final hold) carries no earlier step's caption
     key = poster_key(events)
     assert key.startswith("events: 1. step 60: feature 3 joins; 2. step 64") and len(key) <= 110
+    # long event texts: the key keeps every event's head and drops the details
+    long = [(60, "join", "feature 3 joins — 3 dedicated → digon + 2 dedicated"),
+            (900, "loss_drop", "loss drops 40% after a 1,154-step plateau"),
+            (1250, "dim_level", "feature 0: D 1 → 1/2 (antipodal pair)")]
+    assert poster_key(long) == ("events: 1. step 60: feature 3 joins; 2. step 900: loss drops 40%; "
+                                "3. step 1,250: feature 0: D 1 → 1/2")

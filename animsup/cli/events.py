@@ -81,7 +81,7 @@ def run(args) -> int:
         return 0
     lines = []
     for row in result:
-        lines.append(f"instance {row['index']}  {row['probability_text']} seed={row['seed']}")
+        lines.append(f"instance {row['index']}  {row['probability_text']} seed={'unknown' if row['seed'] is None else row['seed']}")
         if not row["events"]:
             lines.append("  (no events)")
         width = max((len(f"{e['step']:,}") for e in row["events"]), default=1)
