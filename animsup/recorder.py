@@ -277,16 +277,8 @@ class Recorder:
     def _flush_losses(self) -> None:
         if not self._pending:
             return
-        w = self._open()
         rows = self._pending
-        i = 0
-        while i < len(rows):  # one record per run of equally spaced steps
-            j = i + 1
-            every = rows[j][0] - rows[i][0] if j < len(rows) else 1
-            while j < len(rows) and rows[j][0] - rows[j - 1][0] == every:
-                j += 1
-            w.losses(rows[i][0], every, np.stack([r for _, r in rows[i:j]]))
-            i = j
+        self._open().losses_at([s for s, _ in rows], np.stack([r for _, r in rows]))
         self._pending = []
 
     def snapshot(self, step: int, *, W, b=None, loss=None, W_dec=None, **curves) -> None:

@@ -632,6 +632,20 @@ class LogWriter:
         """:param loss: (shape: [n_recorded, n_instances], or [n_recorded, 1] aggregate) losses at step, step+every, ..."""
         self.write(_loss_record(step, every, loss))
 
+    def losses_at(self, steps, loss) -> None:
+        """Losses at increasing ``steps``: one :meth:`losses` record per run of equally spaced steps.
+
+        :param loss: (shape: [len(steps), n_instances], or [len(steps), 1] aggregate)
+        """
+        i = 0
+        while i < len(steps):
+            j = i + 1
+            every = int(steps[j] - steps[i]) if j < len(steps) else 1
+            while j < len(steps) and steps[j] - steps[j - 1] == every:
+                j += 1
+            self.losses(int(steps[i]), every, loss[i:j])
+            i = j
+
     def curve(self, name: str, step: int, values) -> None:
         """An extra named scalar at ``step``.
 
@@ -787,14 +801,7 @@ class Run:
         with LogWriter(path, header, force=overwrite) as w:
             same = self.loss is not None and np.array_equal(self.loss_steps, self.steps) and np.array_equal(self.loss_curve, self.loss)
             if len(self.loss_steps) and not same:
-                ls, i = self.loss_steps, 0
-                while i < len(ls):  # one record per run of equally spaced steps
-                    j = i + 1
-                    every = int(ls[j] - ls[i]) if j < len(ls) else 1
-                    while j < len(ls) and ls[j] - ls[j - 1] == every:
-                        j += 1
-                    w.losses(int(ls[i]), every, self.loss_curve[i:j])
-                    i = j
+                w.losses_at(self.loss_steps, self.loss_curve)
             for t, step in enumerate(self.steps):
                 loss = None if self.loss is None else (self.loss[t] if self.loss_scope == "instance" else float(self.loss[t, 0]))
                 w.snapshot(int(step), loss, self.W[t], self.b[t], None if self.W_dec is None else self.W_dec[t])

@@ -176,14 +176,7 @@ def convert(
             if imp.loss_curve is not None:
                 ls, lc = np.asarray(imp.loss_steps, dtype=np.int64), np.asarray(imp.loss_curve)
                 if len(ls) and np.all(np.diff(ls) > 0) and np.isfinite(lc).all():
-                    i = 0
-                    while i < len(ls):
-                        j = i + 1
-                        every = int(ls[j] - ls[i]) if j < len(ls) else 1
-                        while j < len(ls) and ls[j] - ls[j - 1] == every:
-                            j += 1
-                        wr.losses(int(ls[i]), every, lc[i:j])
-                        i = j
+                    wr.losses_at(ls, lc)
             for t in range(T):
                 loss = None
                 if loss_scope != "none":
