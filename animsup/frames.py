@@ -759,18 +759,20 @@ class RenderPlan:
         return np.unique(np.concatenate([spread, np.asarray(firsts[:k], dtype=np.int64)]))
 
 
-def build_plan(log, config, *, video: bool = True, poster: bool = False) -> RenderPlan:
+def build_plan(log, config, *, video: bool = True, poster: bool = False, summary: LogSummary | None = None) -> RenderPlan:
     """Read the log once (pass 1, :func:`scan_log`) and plan a render of it with ``config``.
 
     ``video``: plan animated frames (else the plan has one frame, the poster's); ``poster``:
     plan a PNG poster at ``config.at`` (default: the last snapshot). Raises AnimsupError (bad
     options for this log: a missing instance, ``at`` outside the steps) or LogFormatError.
+    ``summary``: the log's :func:`scan_log` result when the caller already has it (not read again).
     """
     c = config
     if c.at is not None and not poster:
         raise AnimsupError("--at sets the step of a PNG poster; add an --out FILE.png")
     log = str(log)
-    summary = scan_log(log)
+    if summary is None:
+        summary = scan_log(log)
     instances = choose_instances(summary, c.instance, c.grid)
     notes, duration, time = _short_history_defaults(summary.steps, video, duration=c.duration, frames=c.frames,
                                                     time=c.time)

@@ -125,10 +125,11 @@ def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best",
         if int(max_snapshots) != max_snapshots or max_snapshots < 2:
             raise AnimsupError(f"max_snapshots must be a whole number >= 2, got {max_snapshots!r}")
         limit = min(limit, int(max_snapshots))
-    plan = fr.build_plan(path, cfg, video=True)
-    T = plan.summary.n_snapshots
+    summary = fr.scan_log(path)  # read once, for the snapshot count and the plan
+    T = summary.n_snapshots
     if T > limit:  # the same plan, resampled to `limit` frames evenly over the snapshots
-        plan = fr.build_plan(path, replace(cfg, frames=limit), video=True)
+        cfg = replace(cfg, frames=limit)
+    plan = fr.build_plan(path, cfg, video=True, summary=summary)
     snaps = _rounded(plan.timing.position)  # the page never interpolates: the nearest snapshot
     try:
         first = fr.choose_instances(plan.summary, cfg.instance, grid=False)[0]
