@@ -288,6 +288,10 @@ class FrameDrawer:
         )
         self._fit_width(title, 0.97 * W)
         self.colors, self.cmap, self.norm = feature_colors(s.importance, self.theme)
+        if s.feature_sets:  # correlated/anticorrelated sets: a colour family per set (animsup.feature_sets)
+            from animsup.feature_sets import set_colors
+
+            self.colors = set_colors(self.colors, s.feature_sets, s.theme)
         top = H - title_h - 0.6 * self.fs * pt
         caption_h = 2.6 * self.fs * pt if s.events else 0.0
         bottom = 3.2 * self.fs * pt + caption_h
@@ -476,6 +480,17 @@ class FrameDrawer:
                                  dtype=np.float32)
         self.mono = _Sprites("DejaVu Sans Mono", self.fs, s.dpi)
         self.fg_rgb, self.bg_rgb = _rgb(t["fg"]), _rgb(t["bg"])
+        if s.stages:  # a staged run: the stage boundaries, clear of the step readout
+            self._mark_stages(ax)
+
+    def _mark_stages(self, ax) -> None:
+        """Stage lines and labels on the loss panel (:func:`animsup.stages.draw_marks`), in a band
+        under the curves and above the event numbers."""
+        from animsup import stages
+
+        s = self.scene
+        skip = 1.6 * self.fs * self.pt if s.events else 0.0
+        self.stage_labels = stages.draw_marks(ax, s.stages, fontsize=self.fs * 0.75, theme=self.theme, skip_px=skip)
 
     def _paint_cursor(self, buf: np.ndarray, x: float, ys: np.ndarray, dirty: list) -> None:
         """The loss cursor at display x (an antialiased vertical line clipped to the loss axes)
@@ -539,6 +554,10 @@ class FrameDrawer:
                 step_lines.append(f"shape {shape}")
         else:
             step_lines = [f"step {step:,.0f}"]
+        if s.stages:  # a staged run: the 1-S of this step's stage
+            from animsup.stages import readout
+
+            step_lines.append(readout(s.stages, step))
         if frame.caption:
             self.caption.set_text(frame.caption)
             self.caption.set_visible(True)

@@ -24,6 +24,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from animsup import ranking
+from animsup import stages as stages_mod
 from animsup.errors import AnimsupError, LogFormatError
 from animsup.ranking import FinalLoss
 from animsup.runlog import Header, open_log
@@ -554,11 +555,14 @@ class Scene:
     loss_note: str = ""  # "no loss recorded" / "one loss for all instances" (header loss_scope)
     importance_known: bool = True  # False when the log's provenance says importance was assumed
     panel_data: dict = field(default_factory=dict)  # animsup.panels.prepare_panels
+    w_max: float = 1.0  # largest |W| entry of the shown instances over the log (fixed bar ranges)
+    stages: list = field(default_factory=list)  # (first step, 1-S text) per stage of a staged run (animsup.stages)
+    feature_sets: list = field(default_factory=list)  # (kind, feature indices) per set (animsup.feature_sets)
 
 
 def _instance_titles(h: Header, i: int) -> tuple:
     """Title candidates of instance ``i``'s grid panel, longest first; every one starts with ``#i``."""
-    pt = h.probability_text(i)  # "1-S=0.1", "1-S=0.01..0.1" or "1-S unknown"
+    pt = "1-S staged" if h.stages and len(h.stages) > 1 else h.probability_text(i)  # "1-S=0.1", "1-S unknown"
     p = pt.removeprefix("1-S=")
     seed = f"  seed {h.seed[i]}" if h.seed[i] is not None else ""
     return (f"#{i}  {pt}{seed}", f"#{i}  {pt}", f"#{i} {p}", f"#{i}")
@@ -634,7 +638,8 @@ def build_scene(
     xlim = (s0, xlim[1] * 1.08 if xscale == "symlog" else xlim[1] + 0.015 * span)
     sm = loss.smoothed(window, log_x=xscale == "symlog")
 
-    model_txt = {"tied": "ReLU(WᵀWx+b)", "untied": "ReLU(W_decᵀW_enc x+b)", "linear": "WᵀWx+b"}.get(h.model, h.model)
+    model_txt = {"tied": "ReLU(WᵀWx+b)", "untied": "ReLU(W_decᵀW_enc x+b)", "linear": "WᵀWx+b",
+                 "neuron": "ReLU(WᵀReLU(Wx)+b)"}.get(h.model, h.model)
     parts = [f"{h.model} {model_txt}", f"n_features={h.n_features}", f"n_hidden={h.n_hidden}"]
     if grid:
         fps = sorted(set(float(p) for p in h.feature_probability[list(sel)].ravel()))
@@ -642,6 +647,9 @@ def build_scene(
                      else "1-S=" + (f"{fps[0]:.3g}" if len(fps) == 1 else f"{fps[0]:.3g}..{fps[-1]:.3g}"))
     else:
         parts.append(h.probability_text(sel[0]))
+    stage_list = stages_mod.schedule(h, sel)
+    if stage_list:  # a staged run: the header's own 1-S is stage 0's
+        parts[-1] = stages_mod.title(stage_list)
     parts.append("importance unknown" if h.assumed("importance") else f"importance {importance_text(h.importance[sel[0]], h.config)}")
     if grid:
         parts.append(f"{len(sel)} instances")
@@ -677,7 +685,21 @@ def build_scene(
         last_step=int(summary.steps[-1]),
         loss_note=loss_note,
         importance_known=not h.assumed("importance"),
+        w_max=max(w_max, 1e-3),
+        stages=stage_list,
+        feature_sets=_feature_sets(summary),
     )
+
+
+def _feature_sets(summary: LogSummary) -> list:
+    """The header's correlated/anticorrelated sets (:func:`animsup.feature_sets.sets_of`); a
+    malformed one is a LogFormatError naming the log."""
+    from animsup.feature_sets import sets_of
+
+    try:
+        return sets_of(summary.header.data, summary.header.n_features)
+    except AnimsupError as e:
+        raise LogFormatError(summary.path, 1, str(e)) from None
 
 
 def collect_history(path, instance: int) -> tuple[np.ndarray, np.ndarray]:
@@ -784,12 +806,15 @@ def build_plan(log, config, *, video: bool = True, poster: bool = False, summary
     frame_steps = np.interp(timing.position, np.arange(len(summary.steps)), summary.steps.astype(np.float64))
     events = find_events(log, summary, instances[0]) if c.annotate else []
     captions = event_captions(events, frame_steps, timing.fps) if events and video else []
-    scene = build_scene(summary, instances, grid=c.grid, smooth=c.smooth, panels=c.panels, events=events,
+    from animsup.panels import default_panels
+
+    panels = default_panels(summary.header, c.panels)  # a neuron model's bars, a feature-set key
+    scene = build_scene(summary, instances, grid=c.grid, smooth=c.smooth, panels=panels, events=events,
                         theme=c.theme, size=c.size, dpi=c.dpi, frame_steps=frame_steps)
-    if c.panels:
+    if panels:
         from animsup.panels import prepare_panels
 
-        scene.panel_data = prepare_panels(c.panels, log, instances)
+        scene.panel_data = prepare_panels(panels, log, instances)
     pos, step = frame_at_step(summary.steps, c.at) if poster else (None, None)
     return RenderPlan(log, c, summary, instances, timing, frame_steps, scene, captions, events, pos, step, tuple(notes))
 

@@ -47,6 +47,9 @@ PANELS: dict[str, str] = {
     "dim_scatter": "animsup.panels_dynamics:DimScatterPanel",
     "dims_per_feature": "animsup.panels_dynamics:DimsPerFeaturePanel",
     "norms": "animsup.panels_dynamics:NormsPanel",
+    # the neuron model's per-neuron bars (animsup.panels_neuron); the feature-set key (animsup.panels_sets)
+    "neurons": "animsup.panels_neuron:NeuronsPanel",
+    "sets": "animsup.panels_sets:SetsPanel",
 }
 
 
@@ -74,6 +77,23 @@ def register_panel(name: str, target: str) -> None:
     if ":" not in target:
         raise ValueError(f"panel target must look like 'module:Class', got {target!r}")
     PANELS[name] = target
+
+
+def default_panels(header, panels=()) -> tuple:
+    """``panels`` plus the panels a log always gets: ``neurons`` for the neuron model (its
+    geometry is not rotation-invariant: what each neuron stores is the view), ``sets`` (the
+    colour key) for a log with correlated or anticorrelated feature sets.
+
+    :param header: a :class:`animsup.runlog.Header`
+    """
+    out = list(panels)
+    data = header.data if isinstance(header.data, dict) else {}
+    wanted = (("neurons", header.model == "neuron"),
+              ("sets", bool(data.get("correlated_sets") or data.get("anticorrelated_sets"))))
+    for name, want in wanted:
+        if want and name not in out:
+            out.append(name)
+    return tuple(out)
 
 
 def load_panel(name: str) -> type:

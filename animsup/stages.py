@@ -1,0 +1,120 @@
+"""Staged runs in the frames: the 1 − S of each stage, the current one at a step, and the
+stage boundaries on the loss panel.
+
+A staged run (seed 000's recipe: S = 0, 0.7, 0.9, 0.99, 0.999 in sequence, a new optimiser per
+stage; ``animsup train --stages``) records its stages in the log header as
+``[{"start_step": int, "feature_probability": [K][n] or null, "note": str}, ...]``
+(docs/log-format.md). The header's own ``feature_probability`` is stage 0's, so every frame
+takes its 1 − S from the stage its step falls in (:func:`current`).
+
+numpy only; :func:`draw_marks` calls methods of the matplotlib axes it is given.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def schedule(header, instances) -> list[tuple[int, str]]:
+    """(first step, 1 − S text) of each stage of a staged run, for the shown ``instances``;
+    [] for a run of one stage. The text is "0.01" when every shown feature shares it,
+    "0.01..0.1" when it varies across them, "unknown" when the stage does not record it
+    (or records it in the wrong shape). Stages are sorted by their first step.
+
+    :param header: a :class:`animsup.runlog.Header`
+    :param instances: indices of the shown instances
+    """
+    stages = getattr(header, "stages", None) or []
+    if len(stages) < 2:
+        return []
+    k, n = header.n_instances, header.n_features
+    sel = [int(i) for i in instances]
+    out = []
+    for st in sorted(stages, key=lambda s: s["start_step"]):
+        text = "unknown"
+        try:
+            fp = np.asarray(st.get("feature_probability"), dtype=np.float64)
+        except (TypeError, ValueError):
+            fp = None
+        if fp is not None and fp.shape == (k, n) and np.all((fp > 0) & (fp <= 1)):
+            lo, hi = float(fp[sel].min()), float(fp[sel].max())
+            text = f"{lo:.3g}" if lo == hi else f"{lo:.3g}..{hi:.3g}"
+        out.append((int(st["start_step"]), text))
+    return out
+
+
+def index_at(stages, step: float) -> int:
+    """Index of the stage that training step ``step`` falls in (the last one starting at or before it)."""
+    starts = np.array([s for s, _ in stages], dtype=np.float64)
+    return max(int(np.searchsorted(starts, float(step), side="right")) - 1, 0)
+
+
+def current(stages, step: float) -> str:
+    """The 1 − S text of the stage of ``step`` ("0.01"); "" without stages."""
+    return stages[index_at(stages, step)][1] if stages else ""
+
+
+def readout(stages, step: float) -> str:
+    """The step box's line for ``step``: "1-S  0.01 (4/5)" (the stage's 1 − S, stage j of J)."""
+    j = index_at(stages, step)
+    return f"1-S {stages[j][1] + f' ({j + 1}/{len(stages)})':>11}"
+
+
+def title(stages) -> str:
+    """The title's 1 − S part of a staged run: "1-S by stage 1→0.3→0.1→0.01→0.001"."""
+    return "1-S by stage " + "→".join(text for _, text in stages)
+
+
+def draw_marks(ax, stages, *, fontsize: float, theme: dict, rows: int = 2, skip_px: float = 0.0) -> list:
+    """Stage boundaries on the loss axes ``ax`` (log y): a thin vertical line at each stage's first
+    step (after step 0) and a label "1-S=0.01" just right of it, in a band at the bottom of the
+    axes that the y range is widened downwards to hold (``rows`` rows of labels, above the lowest
+    ``skip_px`` pixels, where the event numbers sit), so no label covers the loss curve. A label
+    that would overlap an earlier one takes the next row, and is left out when every row is taken
+    there (the line alone marks the stage; the step readout names the current 1 − S in every frame).
+
+    Call after the axes' x limits and scale are final. Returns the label Texts drawn.
+    """
+    if not stages:
+        return []
+    from matplotlib.transforms import IdentityTransform
+
+    fig = ax.figure
+    r = fig.canvas.get_renderer()
+    pad = 0.3 * fontsize * fig.dpi / 72
+    probe = ax.text(0, 0, "1-S=0.1", transform=IdentityTransform(), fontsize=fontsize)
+    row_h = probe.get_window_extent(r).height + 2 * pad
+    probe.remove()
+    # widen the log y range downwards by the band's height
+    bb = ax.bbox
+    band = rows * row_h + skip_px + pad
+    lo, hi = ax.get_ylim()
+    if bb.height > band and lo > 0 and hi > lo:
+        ax.set_ylim(lo / (hi / lo) ** (band / (bb.height - band)), hi)
+    x_lo, x_hi = ax.get_xlim()
+    taken: list = []
+    labels = []
+    for j, (start, text) in enumerate(stages):
+        if not x_lo <= start <= x_hi:
+            continue
+        if j > 0:
+            ax.axvline(start, color=theme["outline"], lw=0.8, alpha=0.9, zorder=1.5)
+        x0 = ax.transData.transform((start, 1.0))[0] + pad
+        t = ax.text(x0, 0, f"1-S={text}", transform=IdentityTransform(), ha="left", va="bottom",
+                    fontsize=fontsize, color=theme["muted"], zorder=4, clip_on=False)
+        w = t.get_window_extent(r).width
+        for row in range(rows):
+            y = bb.y0 + skip_px + pad + row * row_h
+            box = (x0, y, x0 + w + pad, y + row_h - pad)
+            if box[2] <= bb.x1 and not any(_overlap(box, o) for o in taken):
+                t.set_position((x0, y))
+                taken.append(box)
+                labels.append(t)
+                break
+        else:
+            t.remove()
+    return labels
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
