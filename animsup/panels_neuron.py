@@ -31,12 +31,13 @@ ROW_FILL = 0.42  # a bar of |W| = w_max reaches this fraction of its row (above 
 def layout(m: int, n: int, width_px: float, height_px: float, label_px: float) -> tuple[int, int, int]:
     """(columns, rows, features per bar) for ``m`` neuron charts of ``n`` bars in a box of
     ``width_px`` × ``height_px``, each column ``label_px`` wider for the neuron names: the
-    columns (1-3) that maximise min(bar width × 2, row height)."""
+    columns (1-3) that maximise min(bar width × 3, row height) (tall rows resolve W's values),
+    discounted by the share of empty cells."""
     best = None
     for cols in range(1, min(3, m) + 1):
         rows = math.ceil(m / cols)
         bar = (width_px / cols - label_px) / n
-        score = min(2 * bar, height_px / rows)
+        score = min(3 * bar, height_px / rows) * math.sqrt(m / (cols * rows))  # empty cells count against
         if best is None or score > best[0]:
             best = (score, cols, rows, bar)
     _, cols, rows, bar = best

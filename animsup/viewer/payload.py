@@ -221,9 +221,10 @@ def _halve_bins(step, raw, smooth, limit: int):
     return step, raw, smooth
 
 
-def _colors(importance, theme: str = "light") -> tuple[list, list]:
-    """Feature colours (the video's importance colours, one scale for every instance) and the
-    heatmap's 256-colour table. (importance: shape [k, n_features]; colours: [k][n_features])"""
+def _colors(importance, theme: str = "light", sets=()) -> tuple[list, list]:
+    """Feature colours (the video's importance colours, one scale for every instance; features of
+    a correlated/anticorrelated set in its colour family, :func:`animsup.feature_sets.set_colors`)
+    and the heatmap's 256-colour table. (importance: shape [k, n_features]; colours: [k][n_features])"""
     import matplotlib as mpl
     from matplotlib.colors import to_hex
 
@@ -232,6 +233,11 @@ def _colors(importance, theme: str = "light") -> tuple[list, list]:
     t = THEMES[theme]
     imp = np.asarray(importance, dtype=np.float64)
     rgba, _, _ = feature_colors(imp.ravel(), t)
+    if sets:
+        from animsup.feature_sets import set_colors
+
+        n = imp.shape[-1]
+        rgba = np.concatenate([set_colors(rgba[i * n:(i + 1) * n], sets, theme) for i in range(len(rgba) // n)])
     hexes = [to_hex(c) for c in rgba]
     n = imp.shape[-1]
     heat = mpl.colormaps[t["heat"]](np.linspace(0, 1, 256))
@@ -269,7 +275,7 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
     per_instance = has_loss and h.loss_scope == "instance"
     events = _events(steps, W, sc.loss_step, sc.loss_raw) if per_instance else _events(steps, W, *no_loss)
     importance = _importance(h, plan.instances)
-    colors, heat = _colors(importance, plan.render.config.theme)
+    colors, heat = _colors(importance, plan.render.config.theme, sc.feature_sets)
     end = s.end or {}
     return {
         "version": 1,
@@ -315,6 +321,8 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         "smooth": int(sc.smooth),
         "final_loss": [None if s.final_loss is None else _num(s.final_loss[i]) for i in order],
         "events": events,
+        # a staged run: [first step, 1-S text] per stage (animsup.stages), the page shows the current one
+        "stages": [[int(st), text] for st, text in sc.stages],
         "status": end.get("status", "unfinished") if s.end is not None else "unfinished",
         "end": {k: v for k, v in end.items() if isinstance(v, (int, float, str))} if s.end is not None else None,
     }

@@ -452,6 +452,15 @@
   }
 
   // ------------------------------------------------------------------ state changes
+  // a staged run (payload "stages": [first step, 1-S text] per stage): the 1-S of the stage of `step`
+  function stageText(d, step) {
+    const st = d.stages || [];
+    if (!st.length) return "";
+    let j = 0;
+    while (j + 1 < st.length && st[j + 1][0] <= step) j++;
+    return `   1-S ${st[j][1]} (stage ${j + 1}/${st.length})`;
+  }
+
   function draw() {
     S.t0 = performance.now();
     const d = S.d, t = S.t, i = S.sel;
@@ -461,7 +470,7 @@
     ui.planeTitle.appendChild(ui.shape);
     ui.shape.textContent = shape;
     const l = snapLoss(t, i);
-    ui.readout.textContent = `step ${fmtStep(d.steps[t])}   loss ${fmt(l, 5)}   snapshot ${t + 1} / ${d.T}`;
+    ui.readout.textContent = `step ${fmtStep(d.steps[t])}   loss ${fmt(l, 5)}   snapshot ${t + 1} / ${d.T}` + stageText(d, d.steps[t]);
     ui.readout.dataset.step = String(d.steps[t]);
     ui.pos.textContent = `${d.status === "unfinished" ? "running or unfinished" : "status: " + d.status}`;
     S.plane.redraw(false, false);
