@@ -65,13 +65,15 @@ def title(stages) -> str:
     return "1-S by stage " + "→".join(text for _, text in stages)
 
 
-def draw_marks(ax, stages, *, fontsize: float, theme: dict, rows: int = 2, skip_px: float = 0.0) -> list:
+def draw_marks(ax, stages, *, fontsize: float, theme: dict, max_rows: int = 4, skip_px: float = 0.0) -> list:
     """Stage boundaries on the loss axes ``ax`` (log y): a thin vertical line at each stage's first
-    step (after step 0) and a label "1-S=0.01" just right of it, in a band at the bottom of the
-    axes that the y range is widened downwards to hold (``rows`` rows of labels, above the lowest
-    ``skip_px`` pixels, where the event numbers sit), so no label covers the loss curve. A label
-    that would overlap an earlier one takes the next row, and is left out when every row is taken
-    there (the line alone marks the stage; the step readout names the current 1 − S in every frame).
+    step (after step 0) and a label just right of it ("1-S=1" for the first stage, then the value
+    alone: "0.3", "0.1", …), in a band at the bottom of the
+    axes that the y range is widened downwards to hold (above the lowest ``skip_px`` pixels, where
+    the event numbers sit), so no label covers the loss curve. Each label takes the lowest row where
+    it overlaps no earlier label; the band has as many rows as that needs, at most ``max_rows`` and
+    at most a quarter of the axes' height. A label with no free row is left out (the line alone
+    marks the stage; the step readout names the current 1 − S in every frame).
 
     Call after the axes' x limits and scale are final. Returns the label Texts drawn.
     """
@@ -82,39 +84,43 @@ def draw_marks(ax, stages, *, fontsize: float, theme: dict, rows: int = 2, skip_
     fig = ax.figure
     r = fig.canvas.get_renderer()
     pad = 0.3 * fontsize * fig.dpi / 72
-    probe = ax.text(0, 0, "1-S=0.1", transform=IdentityTransform(), fontsize=fontsize)
-    row_h = probe.get_window_extent(r).height + 2 * pad
-    probe.remove()
-    # widen the log y range downwards by the band's height
     bb = ax.bbox
-    band = rows * row_h + skip_px + pad
-    lo, hi = ax.get_ylim()
-    if bb.height > band and lo > 0 and hi > lo:
-        ax.set_ylim(lo / (hi / lo) ** (band / (bb.height - band)), hi)
     x_lo, x_hi = ax.get_xlim()
-    taken: list = []
-    labels = []
+    # the labels and their rows (x positions do not depend on the y range)
+    placed, rows_end, lines = [], [], []
     for j, (start, text) in enumerate(stages):
         if not x_lo <= start <= x_hi:
             continue
         if j > 0:
-            ax.axvline(start, color=theme["outline"], lw=0.8, alpha=0.9, zorder=1.5)
+            lines.append(start)
         x0 = ax.transData.transform((start, 1.0))[0] + pad
-        t = ax.text(x0, 0, f"1-S={text}", transform=IdentityTransform(), ha="left", va="bottom",
+        name = text if placed else f"1-S={text}"  # "1-S=1", then the values alone (short: more fit)
+        t = ax.text(x0, 0, name, transform=IdentityTransform(), ha="left", va="bottom",
                     fontsize=fontsize, color=theme["muted"], zorder=4, clip_on=False)
-        w = t.get_window_extent(r).width
-        for row in range(rows):
-            y = bb.y0 + skip_px + pad + row * row_h
-            box = (x0, y, x0 + w + pad, y + row_h - pad)
-            if box[2] <= bb.x1 and not any(_overlap(box, o) for o in taken):
-                t.set_position((x0, y))
-                taken.append(box)
-                labels.append(t)
-                break
+        ext = t.get_window_extent(r)
+        x1 = x0 + ext.width + pad
+        row = next((k for k, end in enumerate(rows_end) if x0 >= end), len(rows_end))
+        if x1 > bb.x1:
+            row = None
+        elif row == len(rows_end):
+            rows_end.append(x1)
         else:
+            rows_end[row] = x1
+        placed.append((t, row, ext.height + 2 * pad))
+    row_h = max((h for _, _, h in placed), default=0.0)
+    rows = min(len(rows_end), max_rows, max(1, int((0.25 * bb.height - skip_px) // max(row_h, 1.0))))
+    # widen the log y range downwards by the band's height
+    band = rows * row_h + skip_px + pad
+    lo, hi = ax.get_ylim()
+    if bb.height > band and lo > 0 and hi > lo:
+        ax.set_ylim(lo / (hi / lo) ** (band / (bb.height - band)), hi)
+    for start in lines:
+        ax.axvline(start, color=theme["outline"], lw=0.8, alpha=0.9, zorder=1.5)
+    labels = []
+    for t, row, _ in placed:
+        if row is None or row >= rows:
             t.remove()
+            continue
+        t.set_position((t.get_position()[0], bb.y0 + skip_px + pad + row * row_h))
+        labels.append(t)
     return labels
-
-
-def _overlap(a, b) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

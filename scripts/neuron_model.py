@@ -8,7 +8,9 @@ weights up, negative down), coloured by feature (dark = important). The paper's 
 data gives monosemantic neurons (one feature each), sparser data polysemantic ones.
 
 Writes to outputs/neuron_model/: neuron.jsonl, neurons.png, neurons.json (per S and seed: the number
-of features with a weight > 0.2 in each neuron, for the best-loss seed and all seeds).
+of features with a weight > 0.2 in each neuron, for the best-loss seed and all seeds), and unless
+--no-video a video and poster of the best-loss seed at each S (neuron_S<S>.mp4/.png), drawn with the
+render's ``neurons`` panel (every neuron-model log gets it: W[j, :] of each neuron as signed bars).
 
     .venv/bin/python scripts/neuron_model.py [--quick]
 """
@@ -29,7 +31,7 @@ def main() -> int:
     args = c.parser("neuron_model", __doc__).parse_args()
     import matplotlib
 
-    from animsup.cli.inspect import tail_loss
+    from animsup.ranking import final_loss
     from animsup.config import TrainConfig
     from animsup.runlog import read_log
 
@@ -41,7 +43,7 @@ def main() -> int:
                       batch_size=256 if args.quick else 1024, lr=1e-3, snapshots=40, loss_every=10).validate()
     c.say(f"neuron model n=10, m=5: {len(probs)} sparsities x {seeds} seeds, {cfg.steps:,} steps")
     run = read_log(c.train_or_reuse(cfg, os.path.join(args.out, "neuron.jsonl"), retrain=args.retrain))
-    tail = tail_loss(run.loss_steps, run.loss_curve)
+    tail = final_loss(run.loss_steps, run.loss_curve)  # the library's final loss (animsup.ranking)
     W = run.W[-1]  # [k, m, n]
     per_neuron = (np.abs(W) > STRONG).sum(2)  # [k, m] features per neuron
     rows = []
@@ -81,6 +83,12 @@ def main() -> int:
     c.save(fig, os.path.join(args.out, "neurons.png"))
     with open(os.path.join(args.out, "neurons.json"), "w") as f:
         json.dump(rows, f, indent=1)
+    if not args.no_video:
+        log = os.path.join(args.out, "neuron.jsonl")
+        for g, S in enumerate(SPARSITY):  # animsup.ranking's groups: one per 1-S, in the config's order
+            name = os.path.join(args.out, f"neuron_S{S:g}")
+            c.render(log, [name + ".mp4"], instance=f"best:g{g}", duration=4 if args.quick else 8)
+            c.render(log, [name + ".png"], instance=f"best:g{g}")
     return 0
 
 
