@@ -44,7 +44,8 @@ class RenderConfig:
                                      "comparable instances); 'best:g<N>' or 'best:p=<1-S>' (the best of that group "
                                      "on a sweep; see animsup.ranking)", "0..n_instances-1, best, best:GROUP")
     grid: bool = _opt(False, "every instance side by side, one shared loss panel")
-    panels: tuple = _opt((), "extra panels under the loss (comma-separated)", "names in animsup.panels.PANELS")
+    panels: tuple = _opt((), "extra panels under the loss (comma-separated); neuron-model logs always get 'neurons', "
+                             "logs with correlated/anticorrelated feature sets 'sets'", "names in animsup.panels.PANELS")
     smooth: int | None = _opt(None, "moving-average window of the loss, in logged points (default: 1/50 of them)", ">= 1")
     annotate: bool = _opt(False, "mark training events (features joining/dropping, shape changes, loss drops)",
                           "not with grid")
