@@ -84,6 +84,7 @@ def test_frames_use_the_set_colours_and_carry_the_key(tmp_path, text_layout_prob
 @pytest.mark.parametrize("sets,options", [
     ({"correlated_sets": [list(range(10)), list(range(10, 20))]}, {"grid": True}),
     ({"anticorrelated_sets": [[0, 1], [2, 3], [4, 5]]}, {"theme": "dark"}),
+    ({"correlated_sets": [[0, 1], [2, 3]], "anticorrelated_sets": [[4, 5]]}, {"dpi": 160}),
 ])
 def test_large_sets_and_grids_fit(tmp_path, text_layout_problems, sets, options):
     n = 20 if len(sets.get("correlated_sets", [])) else 6

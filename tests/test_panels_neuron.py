@@ -119,11 +119,24 @@ def test_many_features_aggregate_honestly_and_too_many_neurons_say_so(tmp_path, 
     assert any("do not fit" in t.get_text() for t in panel.ax.texts)
 
 
-@pytest.mark.parametrize("m,n", [(2, 5), (3, 6), (10, 20)])
-def test_no_text_problems(tmp_path, text_layout_problems, m, n):
-    log = _neuron_log(tmp_path / "n.jsonl", _weights(T=2, m=m, n=n))
-    d, _, _, _ = _drawn(log, 1)
+@pytest.mark.parametrize("m,n,options", [(2, 5, {}), (3, 6, {}), (10, 20, {}), (10, 20, {"dpi": 160}),
+                                         (5, 10, {"grid": True}), (4, 8, {"theme": "dark", "panels": ("bias",)})])
+def test_no_text_problems(tmp_path, text_layout_problems, m, n, options):
+    K = 3 if options.get("grid") else 1
+    Ws = np.concatenate([_weights(T=2, m=m, n=n, seed=s) for s in range(K)], axis=1)
+    hdr = make_header(n_features=n, n_hidden=m, model="neuron", feature_probability=[0.1] * K, seed=list(range(K)),
+                      importance=(0.7 ** np.arange(n)).tolist(), config={})
+    with LogWriter(tmp_path / "n.jsonl", hdr, force=True) as w:
+        for t in range(2):
+            w.snapshot(t * 10, np.full(K, 0.1), Ws[t], np.zeros((K, n)))
+    plan = fr.build_plan(str(tmp_path / "n.jsonl"), RenderConfig(**options), video=False)
+    d = draw.FrameDrawer(plan.scene)
+    d.draw(next(plan.frames()))
     assert not text_layout_problems(d)
+    neurons = [p for p in d.panels if hasattr(p, "rows")][0]
+    if options.get("grid"):
+        assert f"of #{plan.instances[0]}" in neurons.ax.get_title(loc="left")
+    assert neurons.bars is not None and neurons.cols * neurons.rows >= m
 
 
 def test_mp4_gif_and_poster(tmp_path):

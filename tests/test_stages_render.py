@@ -72,7 +72,7 @@ def _label_boxes(d):
 
 
 @pytest.mark.parametrize("options", [{}, {"grid": True}, {"annotate": True}, {"size": (640, 360)},
-                                     {"panels": ("bias", "norms")}])
+                                     {"panels": ("bias", "norms")}, {"dpi": 160}])
 def test_stage_labels_overprint_nothing(tmp_path, text_layout_problems, options):
     K = 3 if options.get("grid") else 1
     log = _staged_log(tmp_path / "s.jsonl", K=K)
@@ -82,9 +82,9 @@ def test_stage_labels_overprint_nothing(tmp_path, text_layout_problems, options)
     names = [repr(t.get_text()) for t in d.stage_labels]
     assert not [p for p in text_layout_problems(d) if any(n in p for n in names)]  # (640x360 clips the x label anyway)
     boxes = _label_boxes(d)
-    if not options.get("size"):
+    if not ({"size", "dpi"} & set(options)):
         assert [t.get_text() for t in d.stage_labels] == ["1-S=1", "0.3", "0.1", "0.01", "0.001"]
-    assert len(boxes) >= (3 if options.get("size") else 5)  # every label fits at 1280x720
+    assert len(boxes) >= (3 if {"size", "dpi"} & set(options) else 5)  # all five fit at 1280x720, dpi 100
     ax = d.loss_ax
     # under the loss curve (the band the y range was widened by) and inside the axes
     y_curve = ax.transData.transform(np.column_stack([plan.scene.loss_step, plan.scene.loss_smooth.min(1)]))[:, 1]
