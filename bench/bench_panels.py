@@ -6,6 +6,8 @@ from ``os.wait4``), interleaved, medians.
   >= 100 frames/s; the baseline is the same render with no extra panel.
 * Drawing only, in process: ms per 1280x720 frame of the same log with and without
   ``dim_time`` (median over 300 frames; the panel's own cost, less sensitive to other load).
+* Drawing only, in process: ms per 1280x720 frame of an n=20, m=10 log with ``--panels neurons``
+  (the neuron model's per-neuron bars, 200 bars a frame) against the same frames without panels.
 * Memory: a 100-frame MP4 of an n=200, m=20, 20-instance log (the feature-geometry run's size,
   80 snapshots) with ``--panels dim_scatter,dims_per_feature,norms``: peak RSS against the same
   render without panels; target <= 300 MiB (the renderer's memory target, docs/benchmarks.md).
@@ -49,7 +51,8 @@ def speed(tmp, quick):
     )
 
 
-def draw_cost(tmp, quick):
+def _draw_ms(log, panel: str, n_frames: int) -> tuple[float, float]:
+    """Median ms to draw a 1280x720 frame of ``log`` with ``panel`` and without panels (same frames)."""
     import time
 
     import numpy as np
@@ -57,12 +60,11 @@ def draw_cost(tmp, quick):
     from animsup import draw, frames as fr
     from animsup.panels import prepare_panels
 
-    log = os.path.join(tmp, "n32.jsonl")
     s = fr.scan_log(log)
     inst = fr.choose_instances(s, 0, grid=False)
-    frames = list(fr.iter_frames(log, inst, np.linspace(0, len(s.steps) - 1, 100 if quick else 300)))
+    frames = list(fr.iter_frames(log, inst, np.linspace(0, len(s.steps) - 1, n_frames)))
     ms = {}
-    for panels in ((), ("dim_time",)):
+    for panels in ((), (panel,)):
         scene = fr.build_scene(s, inst, panels=panels, size=(1280, 720))
         scene.panel_data = prepare_panels(panels, log, inst)
         d = draw.FrameDrawer(scene)
@@ -72,9 +74,23 @@ def draw_cost(tmp, quick):
             d.draw(f)
             times.append(time.perf_counter() - t0)
         ms[panels] = 1000 * common.median(times[5:])
-    with_p, without = ms[("dim_time",)], ms[()]
+    return ms[(panel,)], ms[()]
+
+
+def draw_cost(tmp, quick):
+    with_p, without = _draw_ms(os.path.join(tmp, "n32.jsonl"), "dim_time", 100 if quick else 300)
     return common.row(
         "draw 1280x720 n=32 --panels dim_time", "ms per frame (drawing only, in process)", with_p, "ms",
+        baseline=without, baseline_name="same frames without panels", ratio=without / with_p,
+        target="(report: the panel's own cost)",
+    )
+
+
+def neurons_draw_cost(tmp, quick):
+    log = common.write_log(os.path.join(tmp, "n20m10.jsonl"), n_features=20, n_hidden=10, snapshots=300)
+    with_p, without = _draw_ms(log, "neurons", 100 if quick else 300)
+    return common.row(
+        "draw 1280x720 n=20, m=10 --panels neurons", "ms per frame (drawing only, in process)", with_p, "ms",
         baseline=without, baseline_name="same frames without panels", ratio=without / with_p,
         target="(report: the panel's own cost)",
     )
@@ -96,7 +112,7 @@ def memory(tmp, quick):
 
 def run(quick=False, full=False):
     with common.tmpdir() as tmp:
-        return [speed(tmp, quick), draw_cost(tmp, quick), memory(tmp, quick)]
+        return [speed(tmp, quick), draw_cost(tmp, quick), neurons_draw_cost(tmp, quick), memory(tmp, quick)]
 
 
 if __name__ == "__main__":
