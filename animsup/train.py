@@ -115,7 +115,7 @@ def make_engine(cfg: TrainConfig):
     engine = TorchEngine(cfg, resolve_device(cfg.device))
     # the sparse CPU step runs `threads` block threads of one intra-op thread each; elsewhere torch's
     # own intra-op threads (on 2 busy cores two of those were up to 30x slower than one: default 1)
-    torch.set_num_threads(1 if engine.sparse or cfg.threads == "auto" else cfg.threads)
+    torch.set_num_threads(1 if engine.blockwise or cfg.threads == "auto" else cfg.threads)
     return engine
 
 
