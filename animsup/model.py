@@ -25,7 +25,9 @@ import time
 import numpy as np
 import torch
 
-from animsup.data import Batches, CudaBatches, inverse_probability, probability_array
+from animsup.data import UNIFORM_BITS, Batches, CudaBatches, inverse_probability, probability_array
+
+UNIFORM_MASK = (1 << UNIFORM_BITS) - 1
 from animsup.numpy_model import init_params, loss_scale
 from animsup.optim import FlatOptimizer
 
@@ -307,8 +309,8 @@ class TorchEngine:
     def _block_loss_and_grad(self, need_loss: bool):
         """The CPU step in blocks (:attr:`Batches.blocks`): a sparse block (:attr:`Batches.block_sparse`,
         every block of the sparse stream) is drawn as its non-zero entries and scattered into a zeroed
-        buffer; a dense one (:func:`animsup.data.dense_blocks`) is drawn into its buffer as uniforms and
-        turned into ``-x`` in place. Each block then runs through :func:`sparse_block_loss_and_grad`
+        buffer; a dense one (:func:`animsup.data.dense_blocks`) is drawn as raw bits and turned into ``-x``
+        in its buffer (:meth:`Batches.raw_block`). Each block then runs through :func:`sparse_block_loss_and_grad`
         into its own slot of the per-column-range pieces, which are summed in order at the end. With
         ``threads`` T > 1, T threads take the blocks as they come free (each block has its own
         generator, each thread its own buffers), so the result does not depend on T or on the
@@ -320,7 +322,7 @@ class TorchEngine:
         imp_row = _row(self.importance)
         dec_imp = dec * imp_row
         data, blocks, block_sparse = self.data, self._blocks_ij, self.data.block_sparse
-        neg_inv_p = self.neg_inv_p
+        neg_inv_p_raw = self.neg_inv_p * 2.0**-UNIFORM_BITS  # exact: a power of two
         queue = itertools.count()  # blocks go to whichever thread is free (next() is atomic under the GIL)
 
         def work(t: int) -> None:
@@ -334,8 +336,8 @@ class TorchEngine:
                     idx, vals = data.sparse_block(j)
                     buf["xn"].reshape(-1)[idx] = vals
                 else:
-                    data.uniform_block(j, buf["xn"])
-                    negated_sparse_(buf["x"], neg_inv_p[i0:i1])
+                    raw = torch.from_numpy(data.raw_block(j)).bitwise_and_(UNIFORM_MASK)
+                    negated_sparse_(buf["x"].copy_(raw), neg_inv_p_raw[i0:i1])   # -x from the raw bits
                 part = self._parts[self._part_of[j]]
                 out = {name: t_[i0:i1] for name, t_ in part.items()}
                 sparse_block_loss_and_grad(buf["x"], W[i0:i1], dec_aug[i0:i1], dec_imp[i0:i1], buf, out,
