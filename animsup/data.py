@@ -23,9 +23,10 @@ Random streams (all reproducible from the config):
   (:func:`init_rng`), so an instance starts the same whatever else is in the run;
 - the data of all instances come from one stream seeded by the whole seed list
   (:func:`data_seed`), drawn as one ``[n_instances, batch, n_features]`` block per step
-  (no Python loop over instances). On the CPU it is numpy's PCG64 for both backends
-  (so the torch and numpy backends see identical batches); on CUDA it is a torch
-  generator on the device.
+  (no Python loop over instances). On the CPU it is numpy's SFC64, one generator per
+  block of the batch (spawned from the data seed; PCG64 for the data-set and other laws),
+  the same for both backends (so the torch and numpy backends see identical batches); on
+  CUDA it is a torch generator on the device.
 
 When every instance is sparse (``p <= SPARSE_MAX_PROBABILITY``, fresh samples, no
 normalising) and the batch is not tiny (``> SPARSE_MIN_ENTRIES`` entries), the CPU sampler
@@ -36,6 +37,11 @@ instead of one (a [100, 32, 256] block at p = 0.1: 0.78 ms against 1.7-1.9 ms fo
 uniforms alone, docs/benchmarks.md). That stream is cut
 into fixed blocks of columns, each drawn from its own generator (spawned from the data seed),
 so the batch does not depend on how many threads process the blocks.
+
+The dense stream of the paper's law (fresh samples, no normalising) is likewise cut into
+blocks (:func:`dense_blocks`: whole batches of a few instances, or one instance and a range of
+columns, about ``DENSE_BLOCK_ENTRIES`` entries each), each block drawn from its own generator,
+so the CPU step can draw and process blocks on several threads with the same result.
 
 Layout: a batch is ``x`` (shape: [n_instances, n_features, batch]) — samples are columns,
 as in h = W x; every matmul of the model is then one ``bmm`` over contiguous rows
@@ -55,8 +61,10 @@ import numpy as np
 _INIT_TAG = 0x1A1D  # domain separation between the init and data streams
 _DATA_TAG = 0xDA7A
 SPARSE_MAX_PROBABILITY = 0.25  # above it one uniform per entry is cheaper than drawing the gaps
+BLOCK_SPARSE_MAX_PROBABILITY = 0.08  # a dense-stream block whose instances all lie below it draws its non-zeros
 SPARSE_MIN_ENTRIES = 1 << 16  # below it (entries per batch) the sparse sampler's fixed cost dominates
 SPARSE_BLOCK_ENTRIES = 1 << 21  # entries of x per block of the sparse step (see sparse_block_columns)
+DENSE_BLOCK_ENTRIES = 1 << 17  # entries of x per block of the dense CPU step (see dense_blocks)
 
 
 def importance_vector(importance, n_features: int) -> np.ndarray:
@@ -86,6 +94,15 @@ def inverse_probability(p) -> np.ndarray:
     return (np.float32(1.0) / np.asarray(p, dtype=np.float32)).astype(np.float32)
 
 
+UNIFORM_BITS = 24  # bits of each uniform drawn from raw generator output (float32's mantissa + 1)
+
+
+def uniform_from_raw(raw: np.ndarray) -> np.ndarray:
+    """Uniform [0, 1) float32 on the 2**-24 grid from raw int32 bits: ``(raw & 0xFFFFFF) * 2**-24``
+    (exact: every value is representable)."""
+    return np.bitwise_and(raw, (1 << UNIFORM_BITS) - 1).astype(np.float32) * np.float32(2.0**-UNIFORM_BITS)
+
+
 def sparse_from_uniform(u: np.ndarray, p: np.ndarray) -> np.ndarray:
     """``u / p`` where that is < 1 (i.e. ``u < p``) else 0, in place on ``u``.
 
@@ -112,6 +129,28 @@ def sparse_block_columns(n_instances: int, n_features: int, batch: int) -> int:
     measured 4% faster than 2**20 and 10% faster than 2**22; smaller blocks pay more per-op
     overhead (2**17: 1.4x slower). Depends only on the shape, so the data stream does too."""
     return block_columns(n_instances, n_features, batch, SPARSE_BLOCK_ENTRIES)
+
+
+def dense_blocks(n_instances: int, n_features: int, batch: int, entries: int | None = None) -> list[tuple]:
+    """The blocks ``(i0, i1, c0, c1)`` (instances i0..i1-1, columns c0..c1-1) of the dense stream and
+    the CPU step, in draw order: whole batches of ``entries // (n_features * batch)`` instances when
+    one instance's batch fits in ``entries``, else one instance and a power of two of columns
+    (:func:`block_columns`). Depends only on the shape, so the data stream does too.
+
+    Why this shape (bench/bench_notebook.py, 2 cores with 1 MiB of L2 each): whole-batch blocks keep
+    every per-instance matrix product wide (at n=2, m=1 a [4000, 1, 2] x [4000, 2, 32] ``bmm`` ran
+    at 1.1 GFLOP/s against 17 for [64, 1, 2] x [64, 2, 1024]); 2**17 entries (512 KiB per
+    [k, n, c] float32 array) measured 3-12 % faster per step than 2**16 and 2**15 at the paper's
+    sizes, and within 5 % of 2**18.
+
+    :param entries: entries of x per block (default :data:`DENSE_BLOCK_ENTRIES`)
+    """
+    entries = entries or DENSE_BLOCK_ENTRIES
+    if n_features * batch <= entries:
+        kb = max(1, entries // (n_features * batch))
+        return [(i, min(i + kb, n_instances), 0, batch) for i in range(0, n_instances, kb)]
+    cols = block_columns(1, n_features, batch, entries)
+    return [(i, i + 1, c, min(c + cols, batch)) for i in range(n_instances) for c in range(0, batch, cols)]
 
 
 def bernoulli_positions(rng: np.random.Generator, p: np.ndarray, length: int) -> np.ndarray:
@@ -300,15 +339,23 @@ class Batches:
         self.sparse = (allow_sparse and dataset_size is None and self.spec.independent_uniform and not self.normalize
                        and float(self.p.max()) <= SPARSE_MAX_PROBABILITY
                        and self.k * n_features * batch_size > SPARSE_MIN_ENTRIES)
+        self.dataset = None
+        self.allow_sparse = allow_sparse
+        self.blocks = None  # [(i0, i1, c0, c1)] when the stream is drawn block by block
         if self.sparse:
             self.block = sparse_block_columns(self.k, n_features, batch_size)
-            n_blocks = -(-batch_size // self.block)
-            self.rngs = [np.random.Generator(np.random.PCG64(s)) for s in data_seed(seeds).spawn(n_blocks)]
+            self.blocks = [(0, self.k, c0, min(c0 + self.block, batch_size)) for c0 in range(0, batch_size, self.block)]
+        elif dataset_size is None and self.spec.independent_uniform and not self.normalize:
+            self.block = block or block_columns(self.k, n_features, batch_size)
+            self.blocks = dense_blocks(self.k, n_features, batch_size)
+        if self.blocks is not None:  # SFC64: its raw bits cost 1.3 ns a uniform here against PCG64's 1.9 as floats
+            self.rngs = [np.random.Generator(np.random.SFC64(s)) for s in data_seed(seeds).spawn(len(self.blocks))]
             self.rng = None
+            self._set_block_kinds()
         else:
             self.block = block or block_columns(self.k, n_features, batch_size)
+            self.rngs = None
             self.rng = np.random.Generator(np.random.PCG64(data_seed(seeds)))
-        self.dataset = None
         if dataset_size is not None:
             # stored sample-major ([k * N, n]) so a batch is one row gather
             self.dataset = np.ascontiguousarray(self._draw(dataset_size).transpose(0, 2, 1)).reshape(-1, self.n)
@@ -323,22 +370,34 @@ class Batches:
         if self.sparse or self.dataset is not None:
             raise ValueError("only a fresh-sample dense sampler can change its probabilities")
         self.p = probability_array(feature_probability, self.n)
+        if self.blocks is not None:
+            self._set_block_kinds()
+
+    def _set_block_kinds(self) -> None:
+        """Which blocks are drawn as their non-zero entries (:attr:`block_sparse`): all of them in the
+        sparse stream; in the dense stream those whose instances all have p <= BLOCK_SPARSE_MAX_PROBABILITY
+        (when ``allow_sparse``; a block of 2**17 entries measured
+        2-3x faster to draw as its non-zeros at p = 0.01, about even at p = 0.1, 1.7x slower at 0.25)."""
+        self.block_sparse = [self.sparse or (self.allow_sparse and (c1 - c0) * (i1 - i0) * self.n > SPARSE_MIN_ENTRIES // 4
+                                             and float(self.p[i0:i1].max()) <= BLOCK_SPARSE_MAX_PROBABILITY)
+                             for i0, i1, c0, c1 in self.blocks]
 
     def _draw(self, cols: int) -> np.ndarray:
         return draw_features(self.rng, self.p, self.n, cols, self.spec)
 
-    @property
-    def fresh_uniform(self) -> bool:
-        """True when a batch is plain ``sparse_from_uniform(uniform())`` (dense stream, no data set, the
-        paper's law, no normalising), so a caller may apply the transform itself (the torch engine does
-        it in two fused ops)."""
-        return self.dataset is None and self.spec.independent_uniform and not self.normalize and not self.sparse
-
-    def uniform_blocks(self) -> list[np.ndarray]:
-        """The raw uniform draws of the next batch, as [k, n, block] column blocks in draw order
-        (only when :attr:`fresh_uniform`)."""
-        B, c = self.batch_size, self.block
-        return [self.rng.random((self.k, self.n, min(c, B - c0)), dtype=np.float32) for c0 in range(0, B, c)]
+    def raw_block(self, j: int) -> np.ndarray:
+        """Block ``j``'s random bits for the next batch (a block of :attr:`blocks` that is not
+        :attr:`block_sparse`): int32 (shape: [i1 - i0, n_features, c1 - c0]) whose low 24 bits give the
+        uniform draws ``u = (r & 0xFFFFFF) * 2**-24`` (:func:`uniform_from_raw`; numpy's own float32
+        uniforms are 24 bits too), then ``x = sparse_from_uniform(u)``, which a caller may apply itself
+        (the torch engine: a mask, a conversion and two fused ops). Raw bits and the conversion cost
+        1.3 ns an entry here against 1.9 for ``Generator.random(dtype=float32)``. Each block has its own
+        generator: blocks may be drawn in any order or from several threads, but each exactly once per
+        batch."""
+        i0, i1, c0, c1 = self.blocks[j]
+        size = (i1 - i0) * self.n * (c1 - c0)
+        raw = self.rngs[j].bit_generator.random_raw((size + 1) // 2).view(np.int32)
+        return raw[:size].reshape(i1 - i0, self.n, c1 - c0)
 
     def block_sizes(self) -> list[int]:
         """Columns of each block of a batch."""
@@ -346,44 +405,57 @@ class Batches:
         return [min(c, B - c0) for c0 in range(0, B, c)]
 
     def sparse_block(self, j: int) -> tuple[np.ndarray, np.ndarray]:
-        """Block ``j`` of the next batch as (idx, values) (see :func:`sparse_block`; only when
-        :attr:`sparse`). Each block has its own generator: blocks may be drawn in any order or
+        """Block ``j`` of the next batch as (idx, values): flat indices into its
+        [i1 - i0, n_features, c1 - c0] array (see :func:`sparse_block`; only for a block that is
+        :attr:`block_sparse`). Each block has its own generator: blocks may be drawn in any order or
         from several threads, but each exactly once per batch."""
-        cols = self.block_sizes()[j]
-        if self.p.shape[1] == 1:
-            return sparse_block(self.rngs[j], self.p.ravel(), self.n, cols)
+        i0, i1, c0, c1 = self.blocks[j]
+        p = self.p[i0:i1]
+        if p.shape[1] == 1:
+            return sparse_block(self.rngs[j], p.ravel(), self.n, c1 - c0)
         # per-feature probabilities: one row of Bernoulli trials per (instance, feature), same flat layout
-        idx = bernoulli_positions(self.rngs[j], self.p.ravel(), cols)
+        idx = bernoulli_positions(self.rngs[j], p.ravel(), c1 - c0)
         return idx, self.rngs[j].random(idx.size, dtype=np.float32)
 
     def next(self) -> np.ndarray:
         """:return: (shape: [n_instances, n_features, batch]) float32"""
-        if self.sparse:
-            blocks = []
-            for j, cols in enumerate(self.block_sizes()):
-                idx, vals = self.sparse_block(j)
-                blocks.append(np.zeros((self.k, self.n, cols), np.float32))
-                blocks[-1].reshape(-1)[idx] = vals
-            return np.concatenate(blocks, axis=2)
+        if self.blocks is not None:
+            x = np.empty((self.k, self.n, self.batch_size), np.float32)
+            for j, (i0, i1, c0, c1) in enumerate(self.blocks):
+                if self.block_sparse[j]:
+                    idx, vals = self.sparse_block(j)
+                    part = np.zeros((i1 - i0, self.n, c1 - c0), np.float32)
+                    part.reshape(-1)[idx] = vals
+                else:
+                    part = sparse_from_uniform(uniform_from_raw(self.raw_block(j)), self.p[i0:i1])
+                x[i0:i1, :, c0:c1] = part
+            return x
         if self.dataset is None:
             blocks = [self._draw(cols) for cols in self.block_sizes()]
             return blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=2)
         idx = self.rng.integers(0, self.dataset_size, (self.k, self.batch_size)) + self._offset
         return np.ascontiguousarray(self.dataset[idx].transpose(0, 2, 1))
 
+    @property
+    def sampler(self) -> str:
+        """Which stream this is: "sparse", "dense-blocks" (one generator per block) or "dense"."""
+        return "sparse" if self.sparse else ("dense-blocks" if self.blocks is not None else "dense")
+
     def get_state(self) -> str:
-        if self.sparse:
-            return json.dumps([r.bit_generator.state for r in self.rngs])
+        if self.rngs is not None:  # (SFC64 states hold a uint64 array: written as a list)
+            return json.dumps({"sampler": self.sampler, "states": [r.bit_generator.state for r in self.rngs]},
+                              default=lambda a: a.tolist())
         return json.dumps(self.rng.bit_generator.state)
 
     def set_state(self, state: str) -> None:
         st = json.loads(state)
-        if self.sparse != isinstance(st, list):
-            raise ValueError("the saved data stream belongs to a different sampler")
-        if self.sparse:
-            if len(st) != len(self.rngs):
+        saved = st.get("sampler", "dense") if isinstance(st, dict) else "an older animsup's"
+        if saved != self.sampler:
+            raise ValueError(f"the saved data stream belongs to a different sampler ({saved}, not {self.sampler})")
+        if self.rngs is not None:
+            if len(st["states"]) != len(self.rngs):
                 raise ValueError("the saved data stream has a different number of blocks")
-            for r, s in zip(self.rngs, st):
+            for r, s in zip(self.rngs, st["states"]):
                 r.bit_generator.state = s
         else:
             self.rng.bit_generator.state = st

@@ -25,7 +25,9 @@ import time
 import numpy as np
 import torch
 
-from animsup.data import Batches, CudaBatches, inverse_probability, probability_array
+from animsup.data import UNIFORM_BITS, Batches, CudaBatches, inverse_probability, probability_array
+
+UNIFORM_MASK = (1 << UNIFORM_BITS) - 1
 from animsup.numpy_model import init_params, loss_scale
 from animsup.optim import FlatOptimizer
 
@@ -119,7 +121,8 @@ def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean",
     return loss
 
 
-def sparse_block_loss_and_grad(x, W_enc, dec_aug, dec_imp, buf: dict, out: dict, *, model="tied", need_loss=True):
+def sparse_block_loss_and_grad(x, W_enc, dec_aug, dec_imp, buf: dict, out: dict, *, model="tied", need_loss=True,
+                               negated=False):
     """One block of columns of the CPU training step, in the fewest passes over the block.
 
     The importance is folded into the small matrices instead of the [k, n, c] tensors: with
@@ -128,7 +131,8 @@ def sparse_block_loss_and_grad(x, W_enc, dec_aug, dec_imp, buf: dict, out: dict,
     gradients) and ``dh x^T`` (encoder gradient), so a block costs two bmm's forward, a clamp,
     a subtraction, the row norms (loss), the ReLU mask and three thin bmm's backward.
 
-    :param x: (shape: [k, n, c]) the block (dense; mostly zeros)
+    :param x: (shape: [k, n, c]) the block (dense; mostly zeros), or ``-x`` when ``negated`` (the
+        dense sampler's cheapest output, :func:`negated_sparse_`)
     :param W_enc: (shape: [k, m, n]) the encoder (W)
     :param dec_aug: (shape: [k, n, m + 1]) [W_dec^T | b]
     :param dec_imp: (shape: [k, m, n]) W_dec times 2c I
@@ -139,11 +143,17 @@ def sparse_block_loss_and_grad(x, W_enc, dec_aug, dec_imp, buf: dict, out: dict,
     m = W_enc.shape[1]
     haug, y, v = buf["haug"], buf["y"], buf["v"]
     torch.bmm(W_enc, x, out=buf["h"])
-    haug[:, :m].copy_(buf["h"])
+    if negated:
+        torch.neg(buf["h"], out=haug[:, :m])
+    else:
+        haug[:, :m].copy_(buf["h"])
     torch.bmm(dec_aug, haug, out=y)                           # z = W_dec^T h + b
     if model != "linear":
         y.clamp_min_(0)                                       # y = ReLU(z)
-    torch.sub(y, x, out=v)                                    # y - x
+    if negated:
+        torch.add(y, x, out=v)                                # y - x
+    else:
+        torch.sub(y, x, out=v)
     if need_loss:
         torch.linalg.vector_norm(v, dim=2, out=out["sq"]).square_()
     if model != "linear":
@@ -151,6 +161,8 @@ def sparse_block_loss_and_grad(x, W_enc, dec_aug, dec_imp, buf: dict, out: dict,
     dh = torch.bmm(dec_imp, v, out=buf["h"])                   # [k, m, c]
     torch.bmm(haug, v.transpose(1, 2), out=out["G"])
     torch.bmm(dh, x.transpose(1, 2), out=out["E"])
+    if negated:
+        out["E"].neg_()
 
 
 _threshold_backward = torch.ops.aten.threshold_backward.grad_input
@@ -252,11 +264,12 @@ class TorchEngine:
         else:
             self.data = CudaBatches(probs, n, cfg.batch_size, cfg.seeds, device=device, **kw)
         self._set_neg_inv_p(probs)
-        # the neuron model's hidden ReLU breaks the sparse step's algebra: it takes the dense path
+        # the neuron model's hidden ReLU breaks the block step's algebra: it takes the plain path
         self.sparse = device == "cpu" and self.data.sparse and cfg.model != "neuron"
+        self.blockwise = device == "cpu" and self.data.blocks is not None and cfg.model != "neuron"
         self._pool = self._tuner = None
-        if self.sparse:
-            self._sparse_buffers(cfg.threads)
+        if self.blockwise:
+            self._block_buffers(self.data.blocks, cfg.threads)
         self.opt = FlatOptimizer(self.params, cfg.optimizer, cfg.resolved_weight_decay())
 
     def _set_neg_inv_p(self, probs) -> None:
@@ -275,8 +288,8 @@ class TorchEngine:
         """Draw the next batch, fill ``grad``, and return this step's loss record (on the device; turn a
         list of them into losses with :meth:`losses_to_numpy`). On the CPU a large batch is processed in
         blocks of columns (:func:`animsup.data.block_columns`); the result is the same up to rounding."""
-        if self.sparse:
-            return self._sparse_loss_and_grad(need_loss)
+        if self.blockwise:
+            return self._block_loss_and_grad(need_loss)
         cfg, v = self.cfg, self.views
         kw = dict(model=cfg.model, reduction=cfg.loss_reduction, out=self.grads, need_loss=need_loss, deferred=True)
         blocks = self._blocks()
@@ -293,30 +306,43 @@ class TorchEngine:
                 return loss_from_sq(sq, self.importance) + l1_penalty(cfg.l1, v["W"], v["b"], v.get("W_dec"))
         return sq
 
-    def _sparse_loss_and_grad(self, need_loss: bool):
-        """The CPU step for sparse data (:attr:`Batches.sparse`): each block of columns is drawn as its
-        non-zero entries, scattered into a zeroed buffer, run through :func:`sparse_block_loss_and_grad`
-        and zeroed again; the blocks' pieces are summed in block order. With ``threads`` T > 1, T
-        threads take the blocks as they come free (each block has its own generator, each thread its
-        own buffers), so the result does not depend on T or on the scheduling."""
+    def _block_loss_and_grad(self, need_loss: bool):
+        """The CPU step in blocks (:attr:`Batches.blocks`): a sparse block (:attr:`Batches.block_sparse`,
+        every block of the sparse stream) is drawn as its non-zero entries and scattered into a zeroed
+        buffer; a dense one (:func:`animsup.data.dense_blocks`) is drawn as raw bits and turned into ``-x``
+        in its buffer (:meth:`Batches.raw_block`). Each block then runs through :func:`sparse_block_loss_and_grad`
+        into its own slot of the per-column-range pieces, which are summed in order at the end. With
+        ``threads`` T > 1, T threads take the blocks as they come free (each block has its own
+        generator, each thread its own buffers), so the result does not depend on T or on the
+        scheduling. Nothing is allocated per block."""
         cfg, v, m = self.cfg, self.views, self.cfg.n_hidden
         W = v["W"]
         dec = v.get("W_dec", W)
         dec_aug = torch.cat([dec.transpose(1, 2), v["b"].unsqueeze(2)], 2)
         imp_row = _row(self.importance)
         dec_imp = dec * imp_row
-
-        n_blocks = len(self._parts)
+        data, blocks, block_sparse = self.data, self._blocks_ij, self.data.block_sparse
+        neg_inv_p_raw = self.neg_inv_p * 2.0**-UNIFORM_BITS  # exact: a power of two
         queue = itertools.count()  # blocks go to whichever thread is free (next() is atomic under the GIL)
 
         def work(t: int) -> None:
-            while (j := next(queue)) < n_blocks:
-                buf = self._bufs[t][self._cols[j]]
-                idx, vals = self.data.sparse_block(j)
-                buf["xn"].reshape(-1)[idx] = vals
-                sparse_block_loss_and_grad(buf["x"], W, dec_aug, dec_imp, buf, self._parts[j], model=cfg.model,
-                                           need_loss=need_loss)
-                buf["x"].zero_()  # (a memset: cheaper than scattering zeros back)
+            while (j := next(queue)) < len(blocks):
+                i0, i1, c0, c1 = blocks[j]
+                buf = self._bufs[t][(i1 - i0, c1 - c0)]
+                sparse = block_sparse[j]
+                if sparse:
+                    if buf["dirty"]:
+                        buf["x"].zero_()  # (a memset: cheaper than scattering zeros back)
+                    idx, vals = data.sparse_block(j)
+                    buf["xn"].reshape(-1)[idx] = vals
+                else:
+                    raw = torch.from_numpy(data.raw_block(j)).bitwise_and_(UNIFORM_MASK)
+                    negated_sparse_(buf["x"].copy_(raw), neg_inv_p_raw[i0:i1])   # -x from the raw bits
+                part = self._parts[self._part_of[j]]
+                out = {name: t_[i0:i1] for name, t_ in part.items()}
+                sparse_block_loss_and_grad(buf["x"], W[i0:i1], dec_aug[i0:i1], dec_imp[i0:i1], buf, out,
+                                           model=cfg.model, need_loss=need_loss, negated=not sparse)
+                buf["dirty"] = True
 
         threads = self._tuner.pick() if self._tuner is not None else len(self._bufs)
         t0 = time.perf_counter()
@@ -330,13 +356,15 @@ class TorchEngine:
         if self._tuner is not None:
             self._tuner.record(threads, time.perf_counter() - t0)
         parts = self._parts
-        G, E = parts[0]["G"].clone(), parts[0]["E"].clone()
+        G, E = parts[0]["G"], parts[0]["E"]
         sq = parts[0]["sq"].clone() if need_loss else None
-        for part in parts[1:]:
-            G += part["G"]
-            E += part["E"]
-            if need_loss:
-                sq += part["sq"]
+        if len(parts) > 1:
+            G, E = G.clone(), E.clone()
+            for part in parts[1:]:
+                G += part["G"]
+                E += part["E"]
+                if need_loss:
+                    sq += part["sq"]
         g = self.grads
         torch.mul(G[:, m], self.importance, out=g["b"])
         if "W_dec" in g:
@@ -350,28 +378,37 @@ class TorchEngine:
                 return loss_from_sq(sq, self.importance) + l1_penalty(cfg.l1, W, v["b"], v.get("W_dec"))
         return sq
 
-    def _sparse_buffers(self, threads) -> None:
-        """Per thread and block width: a zeroed numpy x the sampler scatters into (shared with torch) and
-        scratch tensors; per block: its output pieces. ``threads="auto"``: up to one thread per core,
-        chosen step by step by a :class:`ThreadTuner`."""
+    def _block_buffers(self, blocks, threads) -> None:
+        """Per thread and block shape: a numpy x the sampler writes into (shared with torch; zeroed for
+        the sparse sampler) and scratch tensors; per range of columns: the output pieces, each block
+        writing its instances' rows. ``threads="auto"``: up to one thread per core, chosen step by step
+        by a :class:`ThreadTuner`.
+
+        :param blocks: [(i0, i1, c0, c1)] instances i0..i1-1 and columns c0..c1-1 of each block
+        """
         k, m, n = self.k, self.cfg.n_hidden, self.cfg.n_features
-        self._cols = self.data.block_sizes()
+        self._blocks_ij = list(blocks)
+        starts = sorted({c0 for _, _, c0, _ in self._blocks_ij})
+        self._part_of = [starts.index(c0) for _, _, c0, _ in self._blocks_ij]
+        shapes = sorted({(i1 - i0, c1 - c0) for i0, i1, c0, c1 in self._blocks_ij})
         self._tuner = None
         if threads == "auto":
-            threads = min(os.cpu_count() or 1, len(self._cols))
+            threads = min(os.cpu_count() or 1, len(self._blocks_ij))
             if threads > 1:
                 self._tuner = ThreadTuner([1, threads])
-        threads = max(1, min(threads, len(self._cols)))
+        threads = max(1, min(threads, len(self._blocks_ij)))
         self._bufs = []
         for _ in range(threads):
-            by_cols = {}
-            for cols in set(self._cols):
-                xn = np.zeros((k, n, cols), np.float32)
-                by_cols[cols] = {"xn": xn, "x": torch.from_numpy(xn), "haug": torch.ones(k, m + 1, cols),
-                                 "h": torch.empty(k, m, cols), "y": torch.empty(k, n, cols), "v": torch.empty(k, n, cols)}
-            self._bufs.append(by_cols)
+            by_shape = {}
+            for kb, cols in shapes:
+                xn = np.zeros((kb, n, cols), np.float32)
+                by_shape[(kb, cols)] = {"xn": xn, "x": torch.from_numpy(xn), "dirty": False,
+                                        "haug": torch.ones(kb, m + 1, cols),
+                                        "h": torch.empty(kb, m, cols), "y": torch.empty(kb, n, cols),
+                                        "v": torch.empty(kb, n, cols)}
+            self._bufs.append(by_shape)
         self._parts = [{"G": torch.empty(k, m + 1, n), "E": torch.empty(k, m, n), "sq": torch.empty(k, n)}
-                       for _ in self._cols]
+                       for _ in starts]
         self._pool = None
         if threads > 1:
             from concurrent.futures import ThreadPoolExecutor
@@ -387,8 +424,6 @@ class TorchEngine:
     def _blocks(self) -> list:
         """The batch as (x or -x, negated) blocks of columns."""
         data, B = self.data, self.cfg.batch_size
-        if self.device == "cpu" and data.fresh_uniform and self.cfg.model != "neuron":  # draw and transform block by block
-            return [(negated_sparse_(torch.from_numpy(u), self.neg_inv_p), True) for u in data.uniform_blocks()]
         x = data.next()
         x = torch.from_numpy(x) if isinstance(x, np.ndarray) else x
         cols = data.block

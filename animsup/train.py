@@ -44,7 +44,7 @@ from animsup.runlog import LogWriter, make_header, open_log, read_header
 
 CHECKPOINT_SUFFIX = ".ckpt"
 CHECKPOINT_FORMAT = "animsup.ckpt"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 2: the CPU data stream is drawn in blocks, one SFC64 generator each (animsup.data)
 _LOSS_CHUNK = 1000  # loss rows kept on the device before they are written anyway
 _FLUSH_SECONDS = 0.25  # snapshots are batched for at most this long (one transfer and write burst)
 
@@ -115,7 +115,7 @@ def make_engine(cfg: TrainConfig):
     engine = TorchEngine(cfg, resolve_device(cfg.device))
     # the sparse CPU step runs `threads` block threads of one intra-op thread each; elsewhere torch's
     # own intra-op threads (on 2 busy cores two of those were up to 30x slower than one: default 1)
-    torch.set_num_threads(1 if engine.sparse or cfg.threads == "auto" else cfg.threads)
+    torch.set_num_threads(1 if engine.blockwise or cfg.threads == "auto" else cfg.threads)
     return engine
 
 
@@ -405,8 +405,11 @@ def _load_checkpoint(path: str, header_config: dict) -> dict:
             meta = json.loads(str(z["meta"]))
     except (OSError, ValueError, KeyError) as e:
         raise AnimsupError(f"{path}: unreadable checkpoint ({e}); move it away to resume from step 0") from None
-    if meta.get("format") != CHECKPOINT_FORMAT or meta.get("version") != CHECKPOINT_VERSION:
-        raise AnimsupError(f"{path}: not an animsup checkpoint of version {CHECKPOINT_VERSION}")
+    if meta.get("format") != CHECKPOINT_FORMAT:
+        raise AnimsupError(f"{path}: not an animsup checkpoint")
+    if meta.get("version") != CHECKPOINT_VERSION:
+        raise AnimsupError(f"{path}: checkpoint version {meta.get('version')} (this animsup writes {CHECKPOINT_VERSION}: "
+                           f"its data stream differs); move it away to resume by replaying the log from step 0")
     a = {k: v for k, v in meta.get("config", {}).items() if k != "steps"}
     b = {k: v for k, v in header_config.items() if k != "steps"}
     if a != b:

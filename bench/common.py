@@ -292,8 +292,13 @@ def bench_main(name, run, argv=None):
     p = argparse.ArgumentParser(description=f"animsup benchmark: {name}")
     p.add_argument("--quick", action="store_true", help="fewer repeats and smaller sizes (a smoke run)")
     p.add_argument("--full", action="store_true", help="measure slow baselines over the full length instead of projecting")
+    params = inspect.signature(run).parameters
+    if "device" in params:
+        p.add_argument("--device", default="cpu", help="cpu or cuda (the benches that train)")
     args = p.parse_args(argv)
-    kw = {"full": args.full} if "full" in inspect.signature(run).parameters else {}
+    kw = {"full": args.full} if "full" in params else {}
+    if "device" in params:
+        kw["device"] = args.device
     rows = run(quick=args.quick, **kw)
     print_table(rows)
     print(f"wrote {save(name, rows, quick=args.quick)}")

@@ -116,3 +116,43 @@ def test_dense_sampler_for_dense_or_tiny_batches_and_states_do_not_mix():
     dense, sparse = Batches([0.1], 5, 1024, [0]), Batches(p, 32, 1000, list(range(20)))
     with pytest.raises(ValueError):
         sparse.set_state(dense.get_state())
+
+
+def test_dense_blocks_tile_the_batch_exactly_once_and_keep_matrix_products_wide():
+    from animsup.data import dense_blocks
+
+    for k, n, B, entries in [(4000, 2, 1024, 1 << 17), (20, 200, 1024, 1 << 17), (7, 5, 100, 1 << 10), (3, 1000, 1000, 1 << 12)]:
+        blocks = dense_blocks(k, n, B, entries)
+        cover = np.zeros((k, B), np.int64)
+        for i0, i1, c0, c1 in blocks:
+            assert 0 <= i0 < i1 <= k and 0 <= c0 < c1 <= B
+            cover[i0:i1, c0:c1] += 1
+            assert (i1 - i0) * n * (c1 - c0) <= max(entries, n * 16)  # a block stays about `entries` big
+        assert (cover == 1).all()
+    assert dense_blocks(4000, 2, 1024, 1 << 17)[0] == (0, 64, 0, 1024)  # whole batches of 64 instances
+    assert dense_blocks(20, 200, 1024, 1 << 17)[0] == (0, 1, 0, 512)  # one instance, 512 columns
+
+
+def test_mixed_dense_stream_draws_low_probability_blocks_as_non_zeros_with_the_same_law(monkeypatch):
+    """A sweep over densities: blocks whose instances are all rare are drawn as their non-zeros, the others
+    as uniforms; each block's law is the paper's, and states round-trip."""
+    from animsup.data import BLOCK_SPARSE_MAX_PROBABILITY
+
+    p = np.repeat([0.02, 0.5], 16)
+    a = Batches(p, 8, 4096, list(range(32)))
+    assert not a.sparse and a.blocks is not None and len(a.blocks) > 2
+    kinds = [float(p[i0:i1].max()) <= BLOCK_SPARSE_MAX_PROBABILITY for i0, i1, _, _ in a.blocks]
+    assert a.block_sparse == kinds and any(kinds) and not all(kinds)
+    state = a.get_state()
+    x = a.next()
+    for lo, pi in ((0, 0.02), (16, 0.5)):
+        rows = x[lo : lo + 16]
+        nz = rows[rows > 0]
+        assert abs(nz.size / rows.size - pi) < 4 * np.sqrt(pi * (1 - pi) / rows.size)
+        assert abs(nz.mean() - 0.5) < 0.01 and nz.max() < 1
+    a.set_state(state)
+    np.testing.assert_array_equal(a.next(), x)
+    staged = Batches(p, 8, 4096, list(range(32)), allow_sparse=False)  # a staged run: one kind of draw
+    assert not any(staged.block_sparse)
+    with pytest.raises(ValueError, match="different sampler"):
+        Batches(p, 8, 4096, list(range(32)), dataset_size=64).set_state(state)

@@ -177,6 +177,36 @@ def test_sparse_cpu_step_equals_the_reference_on_the_same_batch(model, monkeypat
     np.testing.assert_array_equal(two.grad.numpy(), eng.grad.numpy())
 
 
+@pytest.mark.parametrize("model", ["tied", "untied", "linear"])
+def test_dense_block_step_equals_the_reference_with_mixed_sparse_and_dense_blocks(model, monkeypatch):
+    """The dense CPU step (blocks of instances or columns drawn as uniforms and turned into -x in place,
+    low-density blocks drawn as their non-zeros into the same buffers) gives the loss and gradient of the
+    plain formula on the batch Batches.next() draws; two threads give bit-identical results."""
+    from animsup.config import TrainConfig
+    from animsup.data import Batches
+    from animsup.model import TorchEngine
+
+    monkeypatch.setattr("animsup.data.DENSE_BLOCK_ENTRIES", 1 << 13)  # many blocks at a test size
+    monkeypatch.setattr("animsup.data.SPARSE_MIN_ENTRIES", 0)  # ... each allowed to be drawn as its non-zeros
+    probs = [0.02, 0.6, 0.03, 0.9, 0.01]  # rare and common instances interleaved: the kinds alternate
+    cfg = TrainConfig(n_features=16, n_hidden=3, model=model, feature_probability=probs, seeds=[0, 1],
+                      batch_size=1024, device="cpu", l1=0.01, backend="torch")
+    eng = TorchEngine(cfg)
+    assert eng.blockwise and not eng.sparse and len(eng.data.blocks) > 4
+    assert any(eng.data.block_sparse) and not all(eng.data.block_sparse)
+    x = torch.from_numpy(Batches(cfg.instance_probabilities(), 16, 1024, cfg.seeds).next())
+    loss = _one_step_matches_the_reference(eng, x, model)
+    two = TorchEngine(cfg.replace(threads=2))
+    try:
+        for _ in range(3):  # buffers reused across steps and block kinds
+            loss2 = two.losses_to_numpy([two.loss_and_grad()])[0]
+            loss1 = eng.losses_to_numpy([eng.loss_and_grad()])[0] if _ else loss
+            np.testing.assert_array_equal(loss2, loss1)
+            np.testing.assert_array_equal(two.grad.numpy(), eng.grad.numpy())
+    finally:
+        two.close()
+
+
 def test_thread_tuner_probes_both_then_runs_the_faster_and_notices_a_change():
     from animsup.model import ThreadTuner
 

@@ -222,3 +222,26 @@ def test_full_disk_stops_with_a_clear_error_and_a_readable_log(tmp_path, monkeyp
     # after freeing space the run resumes and completes
     res = resume(tmp_path / "full.jsonl", steps=300)
     assert res.status == "completed" and read_log(tmp_path / "full.jsonl").steps[-1] == 300
+
+
+def test_a_checkpoint_of_an_older_version_is_refused_in_one_line_and_left_alone(tmp_path):
+    """Version 1 checkpoints hold a data stream this animsup no longer draws: resuming from one would
+    silently train on other batches, so it is refused, and the message says how to go on."""
+    import json as _json
+
+    cfg = small(steps=40, every=10)
+    train(cfg.replace(steps=20), tmp_path / "r.jsonl")
+    ckpt = tmp_path / "r.jsonl.ckpt"
+    with np.load(ckpt, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = _json.loads(str(arrays.pop("meta")))
+    meta["version"] = 1
+    with open(ckpt, "wb") as f:  # (a path would get ".npz" appended)
+        np.savez(f, meta=np.asarray(_json.dumps(meta)), **arrays)
+    before = ckpt.read_bytes()
+    with pytest.raises(AnimsupError, match="checkpoint version 1") as e:
+        resume(tmp_path / "r.jsonl", steps=40)
+    assert "\n" not in str(e.value) and "move it away" in str(e.value)
+    assert ckpt.read_bytes() == before
+    os.replace(ckpt, tmp_path / "old.ckpt")  # as the message says: the log alone replays from step 0
+    assert resume(tmp_path / "r.jsonl", steps=40).status == "completed"
