@@ -411,9 +411,11 @@ class FrameDrawer:
         ax = self.fig.add_axes(rect)
         self.loss_ax = ax
         ax.set_yscale("log")
+        unicode_log_ticks(ax.yaxis)
         if s.loss_xscale == "symlog":
             pos = s.loss_step[s.loss_step > s.loss_xlim[0]]
             ax.set_xscale("symlog", linthresh=max(1.0, float(pos[0] - s.loss_xlim[0]) if len(pos) else 1.0))
+            unicode_log_ticks(ax.xaxis)
         ax.set_xlim(*s.loss_xlim)
         ax.set_ylim(*s.loss_ylim)
         ax.grid(True, which="major", lw=0.6)
@@ -1054,6 +1056,29 @@ def _tick_units(ax, lim: float) -> str:
         axis.set_major_locator(MaxNLocator(6, steps=[1, 2, 2.5, 5, 10], symmetric=True))
         axis.set_major_formatter(FuncFormatter(fmt))
     return f" (×1e{e})" if e else ""
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+
+
+def unicode_log_ticks(axis) -> None:
+    """Tick labels of a log (or symlog) ``axis`` as plain text with Unicode superscripts (``10⁻²``,
+    ``2×10⁻²``) instead of matplotlib's mathtext ones: the same labels, without building the
+    mathtext parser (~50 ms of every render's start-up)."""
+    from matplotlib.ticker import LogFormatter
+
+    class Formatter(LogFormatter):
+        def _num_to_string(self, x, vmin, vmax):
+            fx = math.log(x) / math.log(self._base)
+            e = round(fx)
+            if abs(fx - e) < 1e-10:
+                return f"{self._base:g}" + str(e).translate(_SUPERSCRIPT)
+            e = math.floor(fx)
+            return f"{round(self._base ** (fx - e)):g}×{self._base:g}" + str(e).translate(_SUPERSCRIPT)
+
+    base = getattr(axis.get_transform(), "base", 10.0)
+    axis.set_major_formatter(Formatter(base))
+    axis.set_minor_formatter(Formatter(base, labelOnlyBase=False))
 
 
 def _overlap(a, b) -> bool:
