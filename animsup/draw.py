@@ -338,6 +338,8 @@ class FrameDrawer:
     def _build_grid(self, box) -> None:
         s = self.scene
         x0, y0, bw, bh = box
+        if s.n_hidden >= 3:  # room under the note for the shared colour scales (_grid_scales)
+            y0, bh = y0 + 2.4 * self.fs * self.pt, bh - 2.4 * self.fs * self.pt
         K = len(s.instances)
         # choose rows x cols maximising panel size
         best = None
@@ -366,11 +368,39 @@ class FrameDrawer:
         note = self.fig.text(x0 / self.width, (y0 - 0.4 * self.fs * s.dpi / 72) / self.height,
                              (f"all panels share the axes ±{s.lim:.2f} (dashed circle: norm 1); "
                               "k ≈ 0: k features at the origin (faint dots)" + ids if s.n_hidden <= 2 else
-                              f"all panels share the colour range ±{s.gram_max:.2f} (blue < 0 < red; bias column "
-                              f"±{s.b_range[1]:.2f}; bars: ‖W_i‖ up to {s.norm_max:.2f})"
+                              f"all panels share the colour scales below (blue < 0 < red); bars: ‖W_i‖ up to "
+                              f"{s.norm_max:.2f}"
                               + (f"; each cell: the largest |entry| of {block}×{block} features" if block > 1 else "")),
                              fontsize=self.fs * 0.75, color=self.theme["muted"], va="top", linespacing=1.3)
         self._fit_width(note, bw)
+        if s.n_hidden >= 3:
+            top = note.get_window_extent(self.canvas.get_renderer()).y0 - 0.5 * self.fs * self.pt
+            self._grid_scales(x0, top, bw)
+
+    def _grid_scales(self, x: float, top: float, width: float) -> None:
+        """A grid of heatmaps: the colour scales its panels share (the WᵀW cells, the bias columns), as
+        two small horizontal colour bars with ticks at -r, 0 and +r, left to right from ``x`` under ``top``
+        (display pixels)."""
+        from matplotlib.cm import ScalarMappable
+        from matplotlib.colors import Normalize
+
+        s, t, fs, pt = self.scene, self.theme, self.fs, self.pt
+        bar_h, name_w, gap = 0.55 * fs * pt, 5.5 * fs * pt, 2.5 * fs * pt
+        bar_w = max(min((width - 2 * name_w - gap) / 2, 14 * fs * pt), 1.0)
+        name = "W_decᵀ W_enc" if s.model == "untied" else "Wᵀ W"
+        self.grid_scale_axes = []
+        cx = x + name_w
+        for label, r in ((name, s.gram_max), ("bias b", s.b_range[1])):
+            cax = self.fig.add_axes(self._px(cx, top - bar_h, bar_w, bar_h))
+            cb = self.fig.colorbar(ScalarMappable(Normalize(-r, r), t["heat"]), cax=cax, orientation="horizontal")
+            cb.outline.set_visible(False)
+            cb.set_ticks([-r, 0.0, r])
+            cb.set_ticklabels([f"{v:+.2g}".replace("-", "\u2212") if v else "0" for v in (-r, 0.0, r)])
+            cax.tick_params(labelsize=fs * 0.7, length=2, pad=1, colors=t["muted"])
+            cax.text(-1.6 * fs * pt / max(bar_w, 1.0), 0.5, label, transform=cax.transAxes, ha="right", va="center",
+                     fontsize=fs * 0.75, color=t["muted"])
+            self.grid_scale_axes.append(cax)
+            cx += bar_w + gap + name_w
 
     def instance_color(self, k: int):
         mpl = _mpl()
@@ -429,7 +459,7 @@ class FrameDrawer:
         ax.tick_params(labelsize=self.fs * 0.85)
         ax.set_xlabel("training step" + (" (log scale)" if s.loss_xscale == "symlog" else ""),
                       fontsize=self.fs * 0.9, color=t["muted"])
-        ax.set_title(
+        title = ax.set_title(
             f"loss  (raw faint, moving average over {s.smooth} logged points bold)" if s.smooth > 1 else "loss",
             fontsize=self.fs * 0.9,
             color=t["muted"],
@@ -440,11 +470,14 @@ class FrameDrawer:
         if s.loss_note == "no loss recorded":  # say so instead of an empty log-scale panel
             ax.set_yticks([], minor=False)
             ax.set_yticks([], minor=True)
-            ax.set_title("loss", fontsize=self.fs * 0.9, color=t["muted"], loc="left")
+            title = ax.set_title("loss", fontsize=self.fs * 0.9, color=t["muted"], loc="left")
             ax.text(0.5, 0.5, "no loss recorded", transform=ax.transAxes, ha="center", va="center",
                     fontsize=self.fs * 1.1, color=t["muted"])
         elif s.loss_note:
-            ax.set_title(ax.get_title(loc="left") + f"; {s.loss_note}", fontsize=self.fs * 0.9, color=t["muted"], loc="left")
+            title = ax.set_title(ax.get_title(loc="left") + f"; {s.loss_note}", fontsize=self.fs * 0.9, color=t["muted"],
+                                 loc="left")
+        # large text (--dpi) and a long title: shrink it to the frame rather than cut it at the edge
+        self._fit_width(title, self.width - ax.bbox.x0 - 0.5 * self.fs * self.pt)
         x = s.loss_step
         K = s.loss_smooth.shape[1]
         for k in range(K):

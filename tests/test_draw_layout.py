@@ -357,3 +357,18 @@ def test_grid_heatmaps_keep_their_norm_bars_inside_their_own_cell(tmp_path, writ
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
             assert not (a[0] < b[2] - 2 and b[0] < a[2] - 2 and a[1] < b[3] - 2 and b[1] < a[3] - 2), (a, b)
+
+
+@pytest.mark.parametrize("dpi", [100, 160])
+def test_grid_heatmaps_show_their_shared_colour_scales_with_ticks(tmp_path, write_pentagon, text_layout_problems, dpi):
+    log = tmp_path / "run.jsonl"
+    write_pentagon(log, T=30, n=20, m=5, k=24, loss_rows=10)  # a long loss title (moving average)
+    d, _ = drawn(log, grid=True, dpi=dpi)
+    s = d.scene
+    assert len(d.grid_scale_axes) == 2
+    for cax, r in zip(d.grid_scale_axes, (s.gram_max, s.b_range[1])):
+        labels = [t.get_text() for t in cax.get_xticklabels()]
+        assert labels == [f"\u2212{r:.2g}", "0", f"+{r:.2g}"], labels
+        assert cax.bbox.y0 >= 0 and cax.bbox.x1 <= d.width
+    assert "moving average" in d.loss_ax.get_title(loc="left")
+    assert text_layout_problems(d) == []
