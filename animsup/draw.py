@@ -987,8 +987,10 @@ class _PlaneView:
     def _place_labels(self, P: np.ndarray, norm: np.ndarray, quiet: np.ndarray) -> None:
         """Greedy collision-free labels: most important features first, candidate offsets
         around the tip (outward first); a label with no free spot is hidden. All candidates
-        of a label are tested at once against the tips and the labels placed so far."""
-        pix = self._to_pixels(P)
+        of a label are tested at once against the tips and the labels placed so far.
+        Tips are placed at whole pixels, and a frame whose tips, labelled features and obstacles
+        are the same as the last frame's reuses its placement (late in training most frames)."""
+        pix = np.round(self._to_pixels(P))
         bb = self.ax.bbox
         lim = (bb.x0 - 2, bb.y0 - 2, bb.x1 + 2, bb.y1 + 2)
         order = self._label_order
@@ -1003,9 +1005,15 @@ class _PlaneView:
         r = math.sqrt(self.dot_size) * self.d.scene.dpi / 72 / 2 + 1
         live = pix[~quiet]
         obst = [np.concatenate([live - r, live + r], 1)]
+        dp = None
         if self.untied and self._dec_points is not None and len(self._dec_points):
-            dp = self._to_pixels(self._dec_points)
+            dp = np.round(self._to_pixels(self._dec_points))
             obst.append(np.concatenate([dp - r * 1.3, dp + r * 1.3], 1))
+        key = (pix.tobytes(), np.asarray(order).tobytes(), quiet.tobytes(), None if dp is None else dp.tobytes())
+        if key == getattr(self, "_label_key", None):
+            self.label_pos = list(self._label_cache)
+            return
+        self._label_key = key
         boxes = np.concatenate(obst + [np.zeros((len(order), 4))])  # obstacles, then the labels placed
         n_box = sum(len(o) for o in obst)
         origin = self._to_pixels(np.zeros((1, 2)))[0]
@@ -1042,6 +1050,7 @@ class _PlaneView:
             boxes[n_box] = (x0[j], y0[j], x1[j], y1[j])
             n_box += 1
             self.label_pos.append((cov, int(round(x0[j])), int(round(H - cy[j] - h / 2))))
+        self._label_cache = list(self.label_pos)
 
     def boxes(self) -> list:
         return [self.ax.bbox] + ([self.bias_ax.bbox] if self.b_cells is not None else [])
