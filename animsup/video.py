@@ -159,13 +159,13 @@ def render(log, out, config: RenderConfig | None = None, *, progress: Callable |
 
     notes: list[str] = []
     with contextlib.ExitStack() as stack:
-        # draw
-        drawer = drawpool.open_drawer(plan.scene, n_workers)
-        stack.callback(drawer.close)
-        # encode
+        # encode (first: the encoder processes start up while the drawer builds its figure)
         tmp = {p: stack.enter_context(atomic_path(p)) for p, _ in outputs}
         encs = [stack.enter_context(make_encoder(tmp[p], cfg.size, plan.timing.fps, fmt=f, backend=cfg.backend,
                                                  preset=cfg.preset)) for p, f in outputs]
+        # draw
+        drawer = drawpool.open_drawer(plan.scene, n_workers)
+        stack.callback(drawer.close)
         videos = [e for e in encs if e.kind == "video"]
         posters = [e for e in encs if e.kind == "poster"]
         try:

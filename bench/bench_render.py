@@ -4,6 +4,10 @@ sides; peak RSS from ``os.wait4``).
 
 * MP4 1280x720, 1000 frames (one per snapshot), n=5 and n=32 logs: frames/s,
   target >= 20x the naive renderer and >= 100 frames/s.
+* The short render (issue 14): ``animsup render LOG -o OUT.mp4`` (the CLI, whole
+  process, start-up included), 230 frames, 1280x720, n=5 and n=32, against the naive
+  renderer drawing all 230 frames (measured, not projected; ``--quick`` projects from
+  25 frames), interleaved pairs, median of the per-pair ratios: target >= 20x.
 * GIF 1280x720, 300 frames, vs matplotlib's PillowWriter: time, target >= 10x;
   peak memory at 100 vs 300 frames must not grow with frames.
 * Memory: peak RSS rendering 100 frames from a 10k- vs a 100k-snapshot log:
@@ -135,6 +139,44 @@ def mp4(tmp, quick, full):
     return rows
 
 
+SHORT_FRAMES = 230
+
+
+def ours_cli(log, out):
+    """(wall s, peak RSS MiB) of the ``animsup render`` command in a fresh process (what a user types)."""
+    cmd = [common.PYTHON, "-m", "animsup", "render", log, "-o", out, "--size", SIZE["size"], "--hold", "0"]
+    wall, rss, _ = common.run_child(cmd)
+    return wall, rss
+
+
+def short(tmp, quick):
+    """The issue's short render: a 230-frame MP4 from the command line, start-up included on both
+    sides. The naive renderer draws every frame (``--quick``: projected from 25 frames)."""
+    rows = []
+    repeat = 2 if quick else 3
+    for n in (5, 32):
+        log = common.write_log(os.path.join(tmp, f"short_{n}.jsonl"), n_features=n, n_hidden=2,
+                               snapshots=SHORT_FRAMES)
+        out, naive_out = os.path.join(tmp, f"short_{n}.mp4"), os.path.join(tmp, f"short_naive_{n}.mp4")
+        load_before = os.getloadavg()[0]
+        walls, naive_s, naive_runs = [], [], []
+        for _ in range(repeat):  # interleaved: ours, naive, ours, naive, ...
+            walls.append(ours_cli(log, out)[0])
+            t, info = naive_once(log, naive_out, SHORT_FRAMES, quick=quick, full=not quick)
+            naive_s.append(t)
+            naive_runs.append(info)
+        ratio = common.paired_ratio(naive_s, walls)
+        rows.append(common.row(
+            f"render short MP4 1280x720 n={n}", f"seconds, {SHORT_FRAMES} frames, `animsup render` (whole process)",
+            common.median(walls), "s", baseline=common.median(naive_s),
+            baseline_name="FuncAnimation + FFMpegWriter" + (" (projected from 25 frames)" if quick else ", every frame"),
+            ratio=ratio, target="(quick: projected baseline)" if quick else ">= 20x", met=None if quick else ratio >= 20,
+            frames_in_file=count_frames(out), samples_s=walls, baseline_samples_s=naive_s, naive_runs=naive_runs,
+            loadavg_before=load_before, loadavg_after=os.getloadavg()[0],
+        ))
+    return rows
+
+
 def gif(tmp, quick, full):
     frames = 100 if quick else 300
     repeat = 2 if quick else 3
@@ -241,7 +283,8 @@ def run(quick=False, full=False):
     except ImportError as e:
         return [common.row("render", "frames/s", None, "", note=f"renderer not available: {e}")]
     with common.tmpdir() as tmp:
-        return mp4(tmp, quick, full) + gif(tmp, quick, full) + memory(tmp, quick) + large(tmp, quick)
+        return (short(tmp, quick) + mp4(tmp, quick, full) + gif(tmp, quick, full) + memory(tmp, quick)
+                + large(tmp, quick))
 
 
 if __name__ == "__main__":

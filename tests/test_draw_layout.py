@@ -191,7 +191,147 @@ def test_the_2d_view_shows_the_bias_per_feature_without_the_bias_panel(tmp_path)
     first = img[int(d.height - bb.y1 + bb.height / 8), x, :3].astype(int)
     last = img[int(d.height - bb.y0 - bb.height / 8), x, :3].astype(int)
     assert first[2] - first[0] > 80 and last[0] - last[2] > 80, (first, last)  # blue on top, red at the bottom
-    assert "±0.55" in view.bias_ax.get_title()
+    # its colour scale, with ticks at -r, 0 and +r (b ranges over ±0.5, padded 10 %)
+    labels = [t.get_text() for t in view.bias_scale_ax.get_yticklabels()]
+    assert labels == ["\u22120.55", "0", "+0.55"], labels
+    assert [t.get_text() for t in view.bias_ax.get_yticklabels()] == ["0", "3"]  # feature ids of the cells
+
+
+def _with_events(log, steps, **kw):
+    """A drawer whose scene has events at ``steps`` (what --annotate finds), and its last frame drawn."""
+    import dataclasses
+
+    kw.setdefault("instance", 0)
+    plan = fr.build_plan(log, RenderConfig(**kw), video=True)
+    scene = dataclasses.replace(plan.scene, events=[(s, "join", f"event at {s}") for s in steps])
+    d = FrameDrawer(scene)
+    img = d.draw(next(plan.frames([plan.n_frames - 1]))).copy()
+    return d, img
+
+
+def _numbers(text):
+    a, _, b = text.partition("–")
+    return list(range(int(a), int(b or a) + 1))
+
+
+@pytest.mark.parametrize("dpi", [100, 160])
+def test_event_numbers_never_overlap_and_every_event_keeps_its_number(tmp_path, write_pentagon, text_layout_problems,
+                                                                       dpi):
+    log = tmp_path / "run.jsonl"
+    write_pentagon(log, T=40)  # steps 0..390
+    steps = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 100, 104, 250, 385, 387, 388, 389, 390]
+    d, _ = _with_events(log, steps, dpi=dpi)
+    assert text_layout_problems(d) == []
+    texts = [a.get_text() for a in d.event_labels]
+    assert sum((_numbers(t) for t in texts), []) == list(range(1, len(steps) + 1)), texts  # each once, in order
+    assert any("–" in t for t in texts)  # the crowded ones share a label
+    r, bb = d.canvas.get_renderer(), d.loss_ax.bbox
+    boxes = [a.get_window_extent(r) for a in d.event_labels]
+    for b in boxes:
+        assert bb.x0 - 1 <= b.x0 and b.x1 <= bb.x1 + 1, (b, bb)
+    for a, b in zip(boxes, boxes[1:]):
+        assert a.x1 <= b.x0, (a, b)
+
+
+def test_event_numbers_far_apart_each_get_their_own(tmp_path, write_pentagon):
+    log = tmp_path / "run.jsonl"
+    write_pentagon(log, T=40)
+    d, _ = _with_events(log, [50, 150, 250])
+    assert [a.get_text() for a in d.event_labels] == ["1", "2", "3"]
+
+
+def _red_columns(img, row, c0, c1, color=None):
+    """Columns of ``row`` painted the cursor's red (the light theme's cursor; at any alpha above ~0.5)."""
+    px = img[row, c0:c1, :3].astype(int)
+    hit = (px[:, 0] - px[:, 1] > 80) & (px[:, 0] - px[:, 2] > 80)
+    return c0 + np.flatnonzero(hit)
+
+
+@pytest.mark.parametrize("dpi", [100, 160])
+def test_the_loss_cursor_is_whole_on_the_last_frame_and_never_crosses_the_readout(tmp_path, write_pentagon, dpi):
+    """On the last frame the cursor sits at the right end of the loss axes (here exactly on the edge):
+    its line and its dot are drawn whole, not cut there, and the step/loss readout above it keeps an
+    opaque box the line passes behind."""
+    import dataclasses
+
+    from matplotlib.colors import to_rgb
+
+    log = tmp_path / "run.jsonl"
+    write_pentagon(log, T=20)
+    plan = fr.build_plan(log, RenderConfig(instance=0, dpi=dpi), video=True)
+    frame = next(plan.frames([plan.n_frames - 1]))
+    s = dataclasses.replace(plan.scene, loss_xlim=(plan.scene.loss_xlim[0], frame.step))  # no room right of it
+    d = FrameDrawer(s)
+    img = d.draw(frame).copy()
+    bb = d.loss_ax.bbox
+    x = d.loss_ax.transData.transform((frame.step, s.loss_ylim[0]))[0]
+    y = d.loss_ax.transData.transform((frame.step, np.interp(frame.step, s.loss_step, s.loss_smooth[:, 0])))[1]
+    assert abs(x - bb.x1) < 1
+    line = _red_columns(img, int(d.height - (bb.y0 + 4)), int(x) - 20, int(x) + 20)  # away from the dot
+    dot = _red_columns(img, int(d.height - y), int(x) - 20, int(x) + 20)
+    assert len(line) >= round(d._cursor_w), line  # the whole line width, not half of it
+    assert dot.max() >= bb.x1 + d._dot_r - 2, (dot, bb.x1)  # the dot reaches past the edge: not cut there
+    left, right = x - dot.min(), dot.max() - x
+    assert abs(left - right) <= 1.5, (left, right)  # as wide on both sides of its centre
+    # a frame whose cursor runs under the readout box: never visible through it
+    x0, y0, x1, y1 = d.readout_box
+    under = [f for f in plan.frames() if x0 + 2 < d.loss_ax.transData.transform((f.step, 1.0))[0] < x1 - 2]
+    assert under
+    img = d.draw(under[len(under) // 2]).copy()
+    box = img[y0:y1, x0:x1, :3].astype(int)
+    assert _red_columns(img, y1 + 3, x0, x1).size  # the line is there just under the box ...
+    assert not ((box[..., 0] - box[..., 1] > 40) & (box[..., 0] - box[..., 2] > 40)).any()  # ... not in it
+    fg = np.array(to_rgb(d.theme["fg"])) * 255
+    assert (np.abs(box - fg).sum(-1) < 60).sum() > 50  # the text is there
+
+
+def test_log_axes_label_ticks_without_mathtext(tmp_path, write_pentagon):
+    log = tmp_path / "run.jsonl"
+    write_pentagon(log, T=20, loss_rows=10)
+    d, _ = drawn(log)
+    labels = [t.get_text() for t in d.loss_ax.get_yticklabels() + d.loss_ax.get_yticklabels(minor=True)]
+    shown = [t for t in labels if t]
+    assert shown and not any("$" in t for t in labels), labels
+    assert any(t.startswith("10") and t[2:] and set(t[2:]) <= set("⁻⁰¹²³⁴⁵⁶⁷⁸⁹") for t in shown), shown
+
+
+def _label_boxes(view, H):
+    """Display boxes (x0, y0, x1, y1) of a plane view's feature ids (painted sprites)."""
+    return [(x, H - y - cov.shape[0], x + cov.shape[1], H - y) for cov, x, y in view.label_pos]
+
+
+def test_grid_panels_show_the_ids_of_their_longest_columns_inside_the_panel(tmp_path, write_pentagon):
+    log = tmp_path / "run.jsonl"
+    write_pentagon(log, T=6, n=8, k=64)
+    d, _ = drawn(log, grid=True)
+    H = d.height
+    r = d.canvas.get_renderer()
+    labelled = 0
+    for v in d._views:
+        assert v.max_labels == v.GRID_LABELS
+        boxes = _label_boxes(v, H)
+        assert len(boxes) <= v.GRID_LABELS
+        labelled += bool(boxes)
+        bb = v.ax.bbox
+        title = v.ax.title.get_window_extent(r)
+        for i, b in enumerate(boxes):
+            assert bb.x0 <= b[0] and b[2] <= bb.x1 and bb.y0 <= b[1] and b[3] <= bb.y1, (b, bb)  # inside its panel
+            assert not (b[0] < title.x1 and title.x0 < b[2] and b[1] < title.y1 and title.y0 < b[3])
+            for o in boxes[i + 1:]:
+                assert not (b[0] < o[2] and o[0] < b[2] and b[1] < o[3] and o[1] < b[3]), (b, o)
+    assert labelled >= 48, labelled  # nearly every panel names some of its features
+    note = [t.get_text() for t in d.fig.texts if "feature ids" in t.get_text()]
+    assert note and "longest columns" in note[0]
+
+
+def test_grid_panels_too_small_for_ids_say_so_once(tmp_path, write_pentagon, text_layout_problems):
+    log = tmp_path / "run.jsonl"
+    write_pentagon(log, T=6, n=8, k=64)
+    d, _ = drawn(log, grid=True, size="640x360")
+    assert all(not v.labels_on and not v.label_pos for v in d._views)
+    notes = [t.get_text() for t in d.fig.texts if "feature ids" in t.get_text()]
+    assert len(notes) == 1 and "too small" in notes[0]
+    assert [p for p in text_layout_problems(d) if "feature ids" in p] == []  # the note itself is neither cut nor covered
 
 
 @pytest.mark.parametrize("case", ["plane", "heatmap", "grid64"])
@@ -217,3 +357,18 @@ def test_grid_heatmaps_keep_their_norm_bars_inside_their_own_cell(tmp_path, writ
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
             assert not (a[0] < b[2] - 2 and b[0] < a[2] - 2 and a[1] < b[3] - 2 and b[1] < a[3] - 2), (a, b)
+
+
+@pytest.mark.parametrize("dpi", [100, 160])
+def test_grid_heatmaps_show_their_shared_colour_scales_with_ticks(tmp_path, write_pentagon, text_layout_problems, dpi):
+    log = tmp_path / "run.jsonl"
+    write_pentagon(log, T=30, n=20, m=5, k=24, loss_rows=10)  # a long loss title (moving average)
+    d, _ = drawn(log, grid=True, dpi=dpi)
+    s = d.scene
+    assert len(d.grid_scale_axes) == 2
+    for cax, r in zip(d.grid_scale_axes, (s.gram_max, s.b_range[1])):
+        labels = [t.get_text() for t in cax.get_xticklabels()]
+        assert labels == [f"\u2212{r:.2g}", "0", f"+{r:.2g}"], labels
+        assert cax.bbox.y0 >= 0 and cax.bbox.x1 <= d.width
+    assert "moving average" in d.loss_ax.get_title(loc="left")
+    assert text_layout_problems(d) == []

@@ -137,3 +137,23 @@ def test_pipe_into_ffmpeg_is_enlarged(tmp_path):
         enc.write(frames(1)[0])
         size = fcntl.fcntl(enc.proc.stdin.fileno(), getattr(fcntl, "F_GETPIPE_SZ", 1032))
     assert size >= min(encode.PIPE_BYTES, max_size)
+
+
+def test_the_bundled_ffmpeg_is_found_without_importing_imageio_ffmpeg(monkeypatch):
+    """The fast lookup finds the very binary imageio-ffmpeg would give; IMAGEIO_FFMPEG_EXE still wins."""
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    monkeypatch.delenv("IMAGEIO_FFMPEG_EXE", raising=False)
+    assert encode._bundled_ffmpeg() == imageio_ffmpeg.get_ffmpeg_exe()
+    assert encode.ffmpeg_exe() == imageio_ffmpeg.get_ffmpeg_exe()
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", "/opt/elsewhere/ffmpeg")
+    assert encode.ffmpeg_exe() == "/opt/elsewhere/ffmpeg"
+
+
+def test_ffmpeg_starts_on_enter_and_no_frames_is_one_clear_error(tmp_path):
+    """The encoder process starts when the ``with`` block opens (its start-up overlaps the caller's
+    set-up); closing it without a frame is an AnimsupError and leaves no process behind."""
+    enc = encode.make_encoder(tmp_path / "v.mp4", (W, H), 10)
+    with pytest.raises(AnimsupError, match="no frames"):
+        with enc:
+            assert enc.proc is not None and enc.proc.poll() is None
+    assert enc.proc.poll() is not None

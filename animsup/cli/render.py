@@ -143,12 +143,16 @@ def run(args) -> int:
         if not args.out:
             return 0
     sig = sigterm_as_interrupt()
-    bar, callback = make_progress("render", None, unit="frame", enabled=False if args.quiet else None)
+    if args.quiet:  # no bar at all (not even a disabled tqdm: its import is ~20 ms of start-up)
+        bar, callback = None, lambda *a, **kw: None
+    else:
+        bar, callback = make_progress("render", None, unit="frame")
     try:
         result = render(args.log, args.out, progress=sig.wrap(callback), **render_kwargs(args))
         sig.check()
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         sig.restore()
     if not args.quiet:
         print(result.summary())
