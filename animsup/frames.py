@@ -564,23 +564,35 @@ def _instance_titles(h: Header, i: int) -> tuple:
     """Title candidates of instance ``i``'s grid panel, longest first; every one starts with ``#i``."""
     pt = "1-S staged" if h.stages and len(h.stages) > 1 else h.probability_text(i)  # "1-S=0.1", "1-S unknown"
     p = pt.removeprefix("1-S=")
+    imp = importance_label(h, i)
+    if imp:
+        pt, p = f"{pt} {imp}", f"{p} {imp}"
     seed = f"  seed {h.seed[i]}" if h.seed[i] is not None else ""
     return (f"#{i}  {pt}{seed}", f"#{i}  {pt}", f"#{i} {p}", f"#{i}")
 
 
-def importance_text(importance: np.ndarray, config: dict) -> str:
-    """A short description of the importance vector ("0.9^i", "1", or "custom")."""
-    cfg = config.get("importance") if isinstance(config, dict) else None
-    imp = np.asarray(importance, dtype=np.float64)
-    if imp.size and np.allclose(imp, imp[0]):
-        return f"{imp[0]:g}"
-    if isinstance(cfg, (int, float)) and not isinstance(cfg, bool):
-        return f"{cfg:g}^i"
-    if imp.size > 1 and imp[0] > 0 and np.all(imp > 0):
-        r = imp[1:] / imp[:-1]
-        if np.allclose(r, r[0], rtol=1e-3):
-            return f"{imp[0]:g}·{r[0]:.3g}^i" if not np.isclose(imp[0], 1) else f"{r[0]:.3g}^i"
-    return "custom"
+def importance_label(h: Header, i: int) -> str:
+    """What sets instance ``i``'s importance apart in a log whose importance differs between
+    instances ("" when it does not): "r=0.316" when only the last ("extra") feature's relative
+    importance differs (a phase grid), else the vector (:func:`animsup.ranking.describe_importance`)."""
+    _, imp = ranking.per_instance(h)
+    if len(imp) < 2 or np.allclose(imp, imp[:1]):
+        return ""
+    head = imp[:, :-1]
+    if imp.shape[1] > 1 and np.allclose(head, head[:1]) and np.allclose(head, head[:, :1]) and head[i, 0] > 0:
+        return f"r={imp[i, -1] / head[i, 0]:.3g}"
+    return f"I={ranking.describe_importance(imp[i])}"
+
+
+def _importance_title(h: Header, sel: list) -> str:
+    """The title's importance: the shared vector, or "per instance" when the shown instances differ."""
+    if h.assumed("importance"):
+        return "importance unknown"
+    _, imp = ranking.per_instance(h)
+    rows = imp[sel]
+    if len(rows) > 1 and not np.allclose(rows, rows[:1]):
+        return "importance per instance" + (" (r in each title)" if importance_label(h, sel[0]).startswith("r=") else "")
+    return f"importance {ranking.describe_importance(rows[0])}"
 
 
 def build_scene(
@@ -650,7 +662,7 @@ def build_scene(
     stage_list = stages_mod.schedule(h, sel)
     if stage_list:  # a staged run: the header's own 1-S is stage 0's
         parts[-1] = stages_mod.title(stage_list)
-    parts.append("importance unknown" if h.assumed("importance") else f"importance {importance_text(h.importance[sel[0]], h.config)}")
+    parts.append(_importance_title(h, sel))
     if grid:
         parts.append(f"{len(sel)} instances")
     else:

@@ -122,7 +122,7 @@ def analytic_curves(ax, r):
 def draw(res, cfg, title: str, path: str, matched: str) -> None:
     from matplotlib.patches import Patch
 
-    fig = c.figure(15, 5.0)
+    fig = c.figure(15, 5.4)
     er, es = _edges(res["r"]), _edges(res["s"])
     learned = res["cls"] != 0  # the interference of a ~zero vector's direction means nothing: masked
     inter = np.ma.masked_where(~learned, res["interference"]).T
@@ -130,7 +130,7 @@ def draw(res, cfg, title: str, path: str, matched: str) -> None:
               ("interference Σ_j (Ŵ_extra·W_j)² (learned cells)", inter, dict(cmap="magma", vmin=0, vmax=1.2)),
               ("phase of the extra feature", None, None)]
     for i, (name, data, kw) in enumerate(panels):
-        ax = fig.add_axes([0.05 + i * 0.32, 0.13, 0.24, 0.72])
+        ax = fig.add_axes([0.05 + i * 0.32, 0.17, 0.24, 0.68])
         if data is not None:
             im = ax.pcolormesh(er, es, data, **kw)
             fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02)
@@ -144,7 +144,9 @@ def draw(res, cfg, title: str, path: str, matched: str) -> None:
                 from matplotlib.lines import Line2D
 
                 handles.append(Line2D([], [], color="black", lw=1.6, label="analytic boundary"))
-            ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
+            # under the axes, not over the cells (it hid the lower-left corner)
+            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=len(handles), fontsize=7,
+                      frameon=False, handlelength=1.2, columnspacing=0.8)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(er[0], er[-1])
@@ -282,7 +284,13 @@ def main() -> int:
     p.add_argument("--lr", type=float, default=0.01, help="AdamW learning rate (cosine schedule)")
     p.add_argument("--device", default="auto")
     args = p.parse_args()
+    from animsup.errors import AnimsupError
     from animsup.runlog import read_log
+
+    for name, least in (("grid", 2), ("trials", 1), ("steps", 1), ("batch_size", 1)):
+        value = getattr(args, name)
+        if value is not None and value < least:  # (0 used to fall back to the default silently)
+            raise AnimsupError(f"--{name.replace('_', '-')} must be at least {least}, got {value}")
 
     os.makedirs(args.out, exist_ok=True)
     grid = args.grid or (6 if args.quick else 20)

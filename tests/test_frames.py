@@ -1,7 +1,5 @@
 """animsup.frames: the two streaming passes, the time mapping, fixed axes, the binned loss."""
 
-import math
-
 import numpy as np
 import pytest
 
@@ -125,8 +123,27 @@ def test_poster_step_is_the_nearest_snapshot():
         fr.frame_at_step(steps, 41)
 
 
-def test_importance_text():
-    assert fr.importance_text(0.9 ** np.arange(5), {"importance": 0.9}) == "0.9^i"
-    assert fr.importance_text(np.ones(4), {}) == "1"
-    assert fr.importance_text(0.7 ** np.arange(5), {}) == "0.7^i"
-    assert math.isfinite(len(fr.importance_text(np.array([3.0, 1.0, 2.0]), {})))
+def test_importance_in_titles_names_what_differs_between_instances(tmp_path):
+    """A phase grid (only the last feature's relative importance r differs): the title says the
+    importance is per instance and every grid panel names its r; a shared importance stays in the title."""
+    from animsup.runlog import LogWriter, make_header
+
+    def log(name, importance):
+        k = len(importance)
+        hdr = make_header(n_features=2, n_hidden=1, model="tied", feature_probability=[0.1] * k, seed=[0] * k,
+                          importance=importance, config={})
+        with LogWriter(tmp_path / name, hdr, force=True) as w:
+            w.snapshot(0, np.ones(k), np.ones((k, 1, 2), np.float32), np.zeros((k, 2), np.float32))
+            w.end("completed", 0, 0.1)
+        return fr.scan_log(str(tmp_path / name))
+
+    grid = [[1.0, 0.1], [1.0, 0.316], [1.0, 10.0]]
+    s = log("grid.jsonl", grid)
+    scene = fr.build_scene(s, [0, 1, 2], grid=True)
+    assert "importance per instance (r in each title)" in scene.title and "^i" not in scene.title
+    assert [t[0].split()[2] for t in scene.instance_labels] == ["r=0.1", "r=0.316", "r=10"]
+    one = fr.build_scene(s, [1])
+    assert "importance [1, 0.316]" in one.title
+    shared = log("shared.jsonl", [[1.0, 0.9]] * 2)
+    scene = fr.build_scene(shared, [0, 1], grid=True)
+    assert "importance [1, 0.9]" in scene.title and all("r=" not in t[0] for t in scene.instance_labels)

@@ -83,3 +83,17 @@ def test_phase_diagram_script_quick_writes_table_and_figure(tmp_path):
     h = read_header(tmp_path / "n2.jsonl")
     imp = np.asarray(h.importance)
     assert imp.shape == (32, 2) and np.allclose(imp[:, 0], 1) and np.isclose(imp[:, 1].min(), 0.1)
+
+
+@pytest.mark.parametrize("arg, value", [("--grid", "1"), ("--grid", "0"), ("--trials", "0"), ("--steps", "0")])
+def test_phase_diagram_script_refuses_sizes_it_cannot_draw_in_one_line(arg, value, tmp_path):
+    """--grid 1 used to crash in the figure with a traceback; 0 fell back to the default silently."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "phase_diagram.py"
+    proc = subprocess.run([sys.executable, str(script), "--quick", "--n", "2", "--no-video", arg, value,
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
+    assert arg in proc.stderr and not (tmp_path / "out" / "n2.jsonl").exists()

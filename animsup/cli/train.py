@@ -318,6 +318,6 @@ def summary(result, max_groups: int = 40) -> str:
             g = describe(result.W[best])
             feats = f"{int(g.represented.sum())}" + (f" ({g.shape})" if g.shape else "")
         r = f"{imp[best, -1] / imp[best, 0] if imp[best, 0] else float('nan'):>8.3g}  " if show_r else ""
-        lines.append(f"{r}{prob[best].mean():>8.3g}  {seeds[best]:>9}  {loss[best]:>10.5f}  {np.nanmedian(row):>10.5f}  "
-                     f"{np.nanmax(row):>10.5f}  {feats}")
+        lines.append(f"{r}{prob[best].mean():>8.3g}  {seeds[best]:>9}  {loss[best]:>10.4g}  {np.nanmedian(row):>10.4g}  "
+                     f"{np.nanmax(row):>10.4g}  {feats}")
     return "\n".join(lines)
