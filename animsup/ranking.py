@@ -148,13 +148,31 @@ def per_instance(header) -> tuple[np.ndarray, np.ndarray]:
     """The header's 1 − S and importance as (shape: [n_instances, n_features]) arrays.
 
     A per-instance ``feature_probability`` ([n_instances]) and a per-feature ``importance``
-    ([n_features]) are broadcast; [n_instances, n_features] arrays are taken as they are."""
+    ([n_features]) are broadcast; [n_instances, n_features] arrays are taken as they are. For a
+    staged run the 1 − S is its last stage's (the one its final loss is measured in; the header's
+    own is stage 0's)."""
     K, n = header.n_instances, header.n_features
-    fp = np.asarray(header.feature_probability, dtype=np.float64)
+    fp = _last_stage_probability(header)
+    if fp is None:
+        fp = np.asarray(header.feature_probability, dtype=np.float64)
     fp = np.broadcast_to(fp.reshape(K, 1) if fp.ndim == 1 else fp, (K, n))
     imp = np.asarray(header.importance, dtype=np.float64)
     imp = np.broadcast_to(imp.reshape(1, n) if imp.ndim == 1 else imp, (K, n))
     return fp, imp
+
+
+def _last_stage_probability(header):
+    """The last stage's 1 − S (shape: [n_instances, n_features]) of a staged run, else None."""
+    stages = getattr(header, "stages", None) or []
+    if len(stages) < 2:
+        return None
+    last = max(stages, key=lambda st: st["start_step"])
+    try:
+        fp = np.asarray(last.get("feature_probability"), dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    ok = fp.shape == (header.n_instances, header.n_features) and np.all((fp > 0) & (fp <= 1))
+    return fp if ok else None
 
 
 def describe_importance(importance) -> str:
@@ -186,8 +204,9 @@ def groups(header) -> list[Group]:
     members = list(keys.values())
     imp_varies = len({imp[m[0]].tobytes() for m in members}) > 1
     out = []
+    staged = _last_stage_probability(header) is not None
     for gid, m in enumerate(members):
-        label = _describe_probability(fp[m[0]])
+        label = _describe_probability(fp[m[0]]) + (" (last stage)" if staged else "")
         if imp_varies:
             label += f", importance {describe_importance(imp[m[0]])}"
         out.append(Group(gid, label, tuple(m), fp[m[0]].copy(), imp[m[0]].copy()))

@@ -138,3 +138,21 @@ def test_no_library_module_imports_the_cli():
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             offenders += [f"{path.name}: {n}" for n in names if n == "animsup.cli" or n.startswith("animsup.cli.")]
     assert not offenders, offenders
+
+
+def test_a_staged_runs_groups_carry_the_last_stages_density():
+    """Seed 000's recipe ends at 1-S = 0.001; its final loss is measured there, so its group says so
+    (the header's own feature_probability is stage 0's)."""
+    from types import SimpleNamespace
+
+    from animsup import ranking
+
+    stages = [{"start_step": 0, "feature_probability": [[1.0] * 3] * 2},
+              {"start_step": 50, "feature_probability": [[0.001] * 3] * 2}]
+    h = SimpleNamespace(n_instances=2, n_features=3, feature_probability=[1.0, 1.0], importance=[1.0, 0.7, 0.49],
+                        stages=stages)
+    (g,) = ranking.groups(h)
+    assert g.label == "1-S=0.001 (last stage)" and g.instances == (0, 1)
+    np.testing.assert_allclose(g.feature_probability, 0.001)
+    h.stages = stages[:1]  # one stage: the header's own
+    assert ranking.groups(h)[0].label == "1-S=1"
