@@ -95,8 +95,10 @@ def draw_marks(ax, stages, *, fontsize: float, theme: dict, max_rows: int = 4, s
             lines.append(start)
         x0 = ax.transData.transform((start, 1.0))[0] + pad
         name = text if placed else f"1-S={text}"  # "1-S=1", then the values alone (short: more fit)
+        # an opaque background: the event ticks' dashed lines pass behind the label instead of through it
         t = ax.text(x0, 0, name, transform=IdentityTransform(), ha="left", va="bottom",
-                    fontsize=fontsize, color=theme["muted"], zorder=4, clip_on=False)
+                    fontsize=fontsize, color=theme["muted"], zorder=4, clip_on=False,
+                    bbox=dict(boxstyle="square,pad=0.1", facecolor=theme.get("bg", "white"), edgecolor="none"))
         ext = t.get_window_extent(r)
         x1 = x0 + ext.width + pad
         row = next((k for k, end in enumerate(rows_end) if x0 >= end), len(rows_end))
