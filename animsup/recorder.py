@@ -396,6 +396,47 @@ def from_arrays(
     :param header: further Recorder arguments (seed, data, model_label, config, ...)
     :raises ValueError: shapes that do not fit (with the same hints as the Recorder)
     """
+    # one writer (validation, conversion) for saving and for memory: a Recorder on a temp file
+    import tempfile
+
+    from animsup.runlog import read_log
+
+    folder = tempfile.mkdtemp(prefix="animsup-")
+    tmp = os.path.join(folder, "run.jsonl")
+    try:
+        write_arrays(W, tmp, b=b, loss=loss, steps=steps, W_dec=W_dec, layout=layout, model=model,
+                     feature_probability=feature_probability, importance=importance, **header)
+        run = read_log(tmp)
+        run.path = "<memory>" if path is None else run.save(path, overwrite=overwrite)
+        return run
+    finally:
+        for f in os.listdir(folder):
+            os.unlink(os.path.join(folder, f))
+        os.rmdir(folder)
+
+
+def write_arrays(
+    W,
+    path: str | os.PathLike,
+    *,
+    b=None,
+    loss=None,
+    steps=None,
+    W_dec=None,
+    layout: str = "kmn",
+    model: str | None = None,
+    feature_probability=None,
+    importance=None,
+    overwrite: bool = False,
+    **header: Any,
+) -> str:
+    """Write a W history as a log at ``path`` with a :class:`Recorder` (arguments as for
+    :func:`from_arrays`); returns the path. Used where only a file is needed (``animsup.render``
+    of arrays), so the log is written once and never read back.
+
+    :raises ValueError: shapes that do not fit (with the same hints as the Recorder)
+    :raises FileExistsError: ``path`` exists and ``overwrite`` is False
+    """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     Wa = to_numpy(W, "W")
@@ -422,27 +463,13 @@ def from_arrays(
     b_a = None if b is None else to_numpy(b, "b")
     if b_a is not None and b_a.shape[0] != T:
         b_a = b_a[None] if T == 1 else b_a
-    # one writer (validation, conversion) for saving and for memory: a Recorder on a temp file
-    import tempfile
-
-    folder = tempfile.mkdtemp(prefix="animsup-")
-    tmp = os.path.join(folder, "run.jsonl")
-    try:
-        with Recorder(tmp, n_features=n, n_hidden=m, n_instances=k, model=model or "tied", layout=layout,
-                      feature_probability=feature_probability, importance=importance, loss_scope=scope,
-                      **header) as rec:
-            for t in range(T):
-                rec.snapshot(int(steps_i[t]), W=Wa[t], b=None if b_a is None else b_a[t],
-                             loss=None if loss_a is None else loss_a[t], W_dec=None if Wd is None else Wd[t])
-        from animsup.runlog import read_log
-
-        run = read_log(tmp)
-        run.path = "<memory>" if path is None else run.save(path, overwrite=overwrite)
-        return run
-    finally:
-        for f in os.listdir(folder):
-            os.unlink(os.path.join(folder, f))
-        os.rmdir(folder)
+    with Recorder(path, n_features=n, n_hidden=m, n_instances=k, model=model or "tied", layout=layout,
+                  feature_probability=feature_probability, importance=importance, loss_scope=scope,
+                  overwrite=overwrite, **header) as rec:
+        for t in range(T):
+            rec.snapshot(int(steps_i[t]), W=Wa[t], b=None if b_a is None else b_a[t],
+                         loss=None if loss_a is None else loss_a[t], W_dec=None if Wd is None else Wd[t])
+    return os.fspath(path)
 
 
 def as_run(source, **kw) -> Run:
