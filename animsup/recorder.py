@@ -57,6 +57,20 @@ def to_numpy(x, name: str = "array") -> np.ndarray:
     return a
 
 
+def layout_to_kmn(a: np.ndarray, layout: str) -> np.ndarray:
+    """The last ``len(layout)`` axes of ``a``, stored in ``layout`` (a key of :data:`LAYOUTS`),
+    as [..., n_instances, n_hidden, n_features]: "knm"/"nm" swap the last two axes, "mn"/"nm"
+    gain an instance axis of size 1. Leading axes (e.g. T of a history) are kept.
+
+    :raises ValueError: a layout that is not one of :data:`LAYOUTS`
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    if layout.endswith("nm"):
+        a = np.swapaxes(a, -1, -2)
+    return a if layout.startswith("k") else a[..., None, :, :]
+
+
 def _shape(a) -> str:
     return "[" + ", ".join(str(d) for d in a) + "]"
 
@@ -87,13 +101,7 @@ def weights_to_kmn(W, layout: str, k: int, m: int, n: int, name: str = "W") -> n
             f"{name} has shape {_shape(a.shape)}, expected {_shape(want)} = {LAYOUTS[layout].split(' (')[0]} "
             f"for layout={layout!r} with n_instances={k}, n_hidden={m}, n_features={n}{hint}"
         )
-    if layout == "knm":
-        a = a.transpose(0, 2, 1)
-    elif layout == "mn":
-        a = a[None]
-    elif layout == "nm":
-        a = a.T[None]
-    return a
+    return layout_to_kmn(a, layout)
 
 
 def bias_to_kn(b, k: int, n: int) -> np.ndarray:

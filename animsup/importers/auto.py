@@ -11,6 +11,7 @@ import numpy as np
 from animsup.errors import AnimsupError
 from animsup.importers import ImportResult
 from animsup.importers import checkpoint as ck
+from animsup.recorder import LAYOUTS
 
 
 def _vector(text, name: str) -> np.ndarray:
@@ -90,8 +91,8 @@ def convert(
 
     if os.path.exists(out_path) and not force:
         raise AnimsupError(f"{out_path} already exists (pass --force to overwrite it)")
-    if layout is not None and layout not in ("kmn", "knm", "mn", "nm"):
-        raise AnimsupError(f"--layout must be kmn, knm, mn or nm, got {layout!r}")
+    if layout is not None and layout not in LAYOUTS:
+        raise AnimsupError(f"--layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     imp, source = load(paths if isinstance(paths, (list, tuple)) else [paths], w=w, b=b, w_dec=w_dec, layout=layout, run=run)
     T, K, m, n = imp.W.shape
     for name, a in (("W", imp.W), ("b", imp.b), ("W_dec", imp.W_dec)):
