@@ -227,3 +227,17 @@ def test_importance_from_a_list_or_a_file(tmp_path):
         run = _import(tmp_path, "history.npy", importance=spec)
         np.testing.assert_allclose(run.importance, [0.5 ** np.arange(5)] * 2)
         assert run.header.provenance["given"]["importance"] == spec and not run.header.assumed("importance")
+
+
+def test_orient_uses_the_recorders_layouts():
+    from animsup.recorder import LAYOUTS, weights_to_kmn
+
+    W = np.arange(2 * 3 * 4 * 5, dtype=np.float64).reshape(2, 3, 4, 5)  # a history [T, K, m=4, n=5]
+    for layout in LAYOUTS:
+        stored = {"kmn": W, "knm": W.swapaxes(-1, -2), "mn": W[:, 0], "nm": W[:, 0].swapaxes(-1, -2)}[layout]
+        want = W if layout.startswith("k") else W[:, :1]
+        np.testing.assert_array_equal(checkpoint.orient(stored, layout, True, {}), want)
+        k = 3 if layout.startswith("k") else 1
+        np.testing.assert_array_equal(weights_to_kmn(stored[1], layout, k, 4, 5), want[1])
+    with pytest.raises(AnimsupError, match="--layout must be one of kmn, knm, mn, nm"):
+        checkpoint.orient(W, "kxn", True, {})
