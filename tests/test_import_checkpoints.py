@@ -241,3 +241,19 @@ def test_orient_uses_the_recorders_layouts():
         np.testing.assert_array_equal(weights_to_kmn(stored[1], layout, k, 4, 5), want[1])
     with pytest.raises(AnimsupError, match="--layout must be one of kmn, knm, mn, nm"):
         checkpoint.orient(W, "kxn", True, {})
+
+
+def test_a_file_of_numbers_is_read_and_closed(tmp_path, monkeypatch):
+    import builtins
+
+    src = tmp_path / "imp.txt"
+    src.write_text("1, 0.5\n0.25\n")
+    opened = []
+
+    def recording_open(*a, **kw):
+        opened.append(builtins.open(*a, **kw))
+        return opened[-1]
+
+    monkeypatch.setattr(auto, "open", recording_open, raising=False)
+    np.testing.assert_array_equal(auto._vector(str(src), "importance"), [1, 0.5, 0.25])
+    assert len(opened) == 2 and all(f.closed for f in opened)  # the sniff and the text read

@@ -25,7 +25,8 @@ def _vector(text, name: str) -> np.ndarray:
         try:
             if head == b"\x93NUMPY":
                 return np.load(s, allow_pickle=False).astype(np.float64).reshape(-1)
-            s = open(s, encoding="utf-8").read()
+            with open(s, encoding="utf-8") as f:
+                s = f.read()
         except (ValueError, OSError, UnicodeDecodeError) as e:
             raise AnimsupError(f"--{name} {text}: not a file of numbers ({str(e)[:80]})") from None
     try:
