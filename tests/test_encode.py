@@ -137,3 +137,15 @@ def test_pipe_into_ffmpeg_is_enlarged(tmp_path):
         enc.write(frames(1)[0])
         size = fcntl.fcntl(enc.proc.stdin.fileno(), getattr(fcntl, "F_GETPIPE_SZ", 1032))
     assert size >= min(encode.PIPE_BYTES, max_size)
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".gif"])
+def test_the_ffmpeg_pipes_are_closed_after_finish(tmp_path, ext):
+    # an open stderr pipe is only found by the garbage collector: a ResourceWarning in a later test
+    enc = encode.make_encoder(tmp_path / f"v{ext}", (W, H), 10)
+    if enc.needs_samples:
+        enc.prepare(frames(2))
+    with enc:
+        for f in frames(3):
+            enc.write(f)
+    assert enc.proc.returncode == 0 and enc.proc.stdin.closed and enc.proc.stderr.closed
