@@ -38,12 +38,20 @@ def render(source, out, **kw):
         if arrays:
             raise TypeError(f"{', '.join(arrays)} only apply when rendering arrays, not a log path")
         return render_log(source, out, **kw)
-    from animsup.recorder import as_run
+    from animsup.runlog import Run
 
-    run = as_run(source, **arrays)
     folder = tempfile.mkdtemp(prefix="animsup-render-")
-    try:  # the renderer streams a log twice (axes, then frames): hand it one in a temp folder
-        return render_log(run.save(os.path.join(folder, "run.jsonl")), out, **kw)
+    tmp = os.path.join(folder, "run.jsonl")
+    try:  # the renderer streams a log twice (axes, then frames): hand it one in a temp folder, written once
+        if isinstance(source, Run):
+            if arrays:
+                raise TypeError(f"{', '.join(arrays)} only apply when rendering arrays, not a Run")
+            source.save(tmp)
+        else:
+            from animsup.recorder import write_arrays
+
+            write_arrays(source, tmp, **arrays)
+        return render_log(tmp, out, **kw)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -227,7 +227,8 @@ class _FFmpegPipe(Encoder):
         self._reader.start()
 
     def _drain(self) -> None:
-        self._stderr = self.proc.stderr.read()
+        with self.proc.stderr:  # read to EOF (ffmpeg exited), then close our end of the pipe
+            self._stderr = self.proc.stderr.read()
 
     def write(self, rgba) -> None:
         if self.proc is None:

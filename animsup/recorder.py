@@ -57,6 +57,20 @@ def to_numpy(x, name: str = "array") -> np.ndarray:
     return a
 
 
+def layout_to_kmn(a: np.ndarray, layout: str) -> np.ndarray:
+    """The last ``len(layout)`` axes of ``a``, stored in ``layout`` (a key of :data:`LAYOUTS`),
+    as [..., n_instances, n_hidden, n_features]: "knm"/"nm" swap the last two axes, "mn"/"nm"
+    gain an instance axis of size 1. Leading axes (e.g. T of a history) are kept.
+
+    :raises ValueError: a layout that is not one of :data:`LAYOUTS`
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    if layout.endswith("nm"):
+        a = np.swapaxes(a, -1, -2)
+    return a if layout.startswith("k") else a[..., None, :, :]
+
+
 def _shape(a) -> str:
     return "[" + ", ".join(str(d) for d in a) + "]"
 
@@ -87,13 +101,7 @@ def weights_to_kmn(W, layout: str, k: int, m: int, n: int, name: str = "W") -> n
             f"{name} has shape {_shape(a.shape)}, expected {_shape(want)} = {LAYOUTS[layout].split(' (')[0]} "
             f"for layout={layout!r} with n_instances={k}, n_hidden={m}, n_features={n}{hint}"
         )
-    if layout == "knm":
-        a = a.transpose(0, 2, 1)
-    elif layout == "mn":
-        a = a[None]
-    elif layout == "nm":
-        a = a.T[None]
-    return a
+    return layout_to_kmn(a, layout)
 
 
 def bias_to_kn(b, k: int, n: int) -> np.ndarray:
@@ -396,6 +404,47 @@ def from_arrays(
     :param header: further Recorder arguments (seed, data, model_label, config, ...)
     :raises ValueError: shapes that do not fit (with the same hints as the Recorder)
     """
+    # one writer (validation, conversion) for saving and for memory: a Recorder on a temp file
+    import tempfile
+
+    from animsup.runlog import read_log
+
+    folder = tempfile.mkdtemp(prefix="animsup-")
+    tmp = os.path.join(folder, "run.jsonl")
+    try:
+        write_arrays(W, tmp, b=b, loss=loss, steps=steps, W_dec=W_dec, layout=layout, model=model,
+                     feature_probability=feature_probability, importance=importance, **header)
+        run = read_log(tmp)
+        run.path = "<memory>" if path is None else run.save(path, overwrite=overwrite)
+        return run
+    finally:
+        for f in os.listdir(folder):
+            os.unlink(os.path.join(folder, f))
+        os.rmdir(folder)
+
+
+def write_arrays(
+    W,
+    path: str | os.PathLike,
+    *,
+    b=None,
+    loss=None,
+    steps=None,
+    W_dec=None,
+    layout: str = "kmn",
+    model: str | None = None,
+    feature_probability=None,
+    importance=None,
+    overwrite: bool = False,
+    **header: Any,
+) -> str:
+    """Write a W history as a log at ``path`` with a :class:`Recorder` (arguments as for
+    :func:`from_arrays`); returns the path. Used where only a file is needed (``animsup.render``
+    of arrays), so the log is written once and never read back.
+
+    :raises ValueError: shapes that do not fit (with the same hints as the Recorder)
+    :raises FileExistsError: ``path`` exists and ``overwrite`` is False
+    """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     Wa = to_numpy(W, "W")
@@ -422,27 +471,13 @@ def from_arrays(
     b_a = None if b is None else to_numpy(b, "b")
     if b_a is not None and b_a.shape[0] != T:
         b_a = b_a[None] if T == 1 else b_a
-    # one writer (validation, conversion) for saving and for memory: a Recorder on a temp file
-    import tempfile
-
-    folder = tempfile.mkdtemp(prefix="animsup-")
-    tmp = os.path.join(folder, "run.jsonl")
-    try:
-        with Recorder(tmp, n_features=n, n_hidden=m, n_instances=k, model=model or "tied", layout=layout,
-                      feature_probability=feature_probability, importance=importance, loss_scope=scope,
-                      **header) as rec:
-            for t in range(T):
-                rec.snapshot(int(steps_i[t]), W=Wa[t], b=None if b_a is None else b_a[t],
-                             loss=None if loss_a is None else loss_a[t], W_dec=None if Wd is None else Wd[t])
-        from animsup.runlog import read_log
-
-        run = read_log(tmp)
-        run.path = "<memory>" if path is None else run.save(path, overwrite=overwrite)
-        return run
-    finally:
-        for f in os.listdir(folder):
-            os.unlink(os.path.join(folder, f))
-        os.rmdir(folder)
+    with Recorder(path, n_features=n, n_hidden=m, n_instances=k, model=model or "tied", layout=layout,
+                  feature_probability=feature_probability, importance=importance, loss_scope=scope,
+                  overwrite=overwrite, **header) as rec:
+        for t in range(T):
+            rec.snapshot(int(steps_i[t]), W=Wa[t], b=None if b_a is None else b_a[t],
+                         loss=None if loss_a is None else loss_a[t], W_dec=None if Wd is None else Wd[t])
+    return os.fspath(path)
 
 
 def as_run(source, **kw) -> Run:

@@ -847,11 +847,11 @@ class LogReader:
                 raise LogFormatError(self.path, None, "empty file (no header line)")
             self.version = _record_version(first, self.path, self._lineno)
             self.header = parse_header(_migrate(first, self.version), self.path, self._lineno)
-        except BaseException:
+            self.instances = _select(instances, self.header.n_instances, self.path)
+        except BaseException:  # the caller gets no reader to close: close the file here
             self._f.close()
             raise
         self._limit = MAX_LINE_BYTES
-        self.instances = _select(instances, self.header.n_instances, self.path)
         self._sel = None if len(self.instances) == self.header.n_instances else np.asarray(self.instances)
         self._consumed = False
 

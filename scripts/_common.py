@@ -124,6 +124,26 @@ def merge_instances(pairs, dst: str) -> str:
     return dst
 
 
+def best_per_probability(log: str, probabilities) -> dict:
+    """Per 1 - S in ``probabilities``: ``(best, members)``, the :class:`animsup.minima.Outcome` of
+    the instance with the lowest final loss in that group of comparable instances and the
+    Outcomes of the whole group (instance order). Groups, final loss (mean of the last 5 % of the
+    steps) and "best" are :mod:`animsup.ranking`'s."""
+    from animsup import ranking
+    from animsup.minima import analyse_run
+    from animsup.runlog import read_log
+
+    run = read_log(log)
+    outcomes = {o.index: o for o in analyse_run(run)}
+    losses = [outcomes[i].final_loss for i in range(run.header.n_instances)]  # ranking.final_loss
+    groups = ranking.groups(run.header)
+    out = {}
+    for p in probabilities:
+        g = ranking.parse_group(f"p={p!r}", groups)
+        out[p] = outcomes[g.best(losses)], [outcomes[i] for i in g.instances]
+    return out
+
+
 def render(log, out, **options):
     """animsup.video.render, reporting instead of failing the whole script."""
     try:

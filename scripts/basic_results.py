@@ -51,19 +51,16 @@ def measure(W, importance_order=True) -> dict:
 
 def main() -> int:
     args = c.parser("basic_results", __doc__).parse_args()
-    from animsup.minima import analyse_logs
-
     os.makedirs(args.out, exist_ok=True)
     best, table = {}, {"sparsities": list(SPARSITIES)}
     for model, name in (("linear", "linear"), ("tied", "relu")):
         cfg = config(model, args.quick)
         c.say(f"{name}: {cfg.n_instances} instances, {cfg.steps:,} steps")
         log = c.train_or_reuse(cfg, os.path.join(args.out, f"{name}.jsonl"), retrain=args.retrain)
-        outcomes = analyse_logs([log])
+        outcomes = c.best_per_probability(log, cfg.feature_probability)
         rows = []
         for p in cfg.feature_probability:
-            group = [o for o in outcomes if np.isclose(o.feature_probability, p, rtol=1e-5)]
-            b = min(group, key=lambda o: o.final_loss)
+            b, _ = outcomes[p]
             W = b.W
             best[(name, p)] = W
             rows.append({"S": round(1 - p, 6), "seed": b.seed, "final_loss": b.final_loss, **measure(W)})

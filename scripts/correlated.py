@@ -57,8 +57,6 @@ def pair_cosines(W, pairs) -> list:
 
 def main() -> int:
     args = c.parser("correlated", __doc__).parse_args()
-    from animsup.minima import analyse_logs
-
     os.makedirs(args.out, exist_ok=True)
     result, best = {}, {}
     for case in CASES:
@@ -67,11 +65,10 @@ def main() -> int:
         pairs = corr or anti
         c.say(f"{case}: {cfg.n_instances} instances, {cfg.steps:,} steps")
         log = c.train_or_reuse(cfg, os.path.join(args.out, f"{case}.jsonl"), retrain=args.retrain)
-        outcomes = analyse_logs([log])
+        outcomes = c.best_per_probability(log, cfg.feature_probability)
         rows = []
         for p in cfg.feature_probability:
-            group = [o for o in outcomes if np.isclose(o.feature_probability, p, rtol=1e-5)]
-            b = min(group, key=lambda o: o.final_loss)
+            b, group = outcomes[p]  # the best seed and every seed trained at this 1 - S
             best[(case, p)] = b
             norms = np.linalg.norm(b.W, axis=0)
             rows.append({"feature_probability": p, "seed": b.seed, "final_loss": b.final_loss, "shape": b.shape,

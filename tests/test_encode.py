@@ -157,3 +157,15 @@ def test_ffmpeg_starts_on_enter_and_no_frames_is_one_clear_error(tmp_path):
         with enc:
             assert enc.proc is not None and enc.proc.poll() is None
     assert enc.proc.poll() is not None
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".gif"])
+def test_the_ffmpeg_pipes_are_closed_after_finish(tmp_path, ext):
+    # an open stderr pipe is only found by the garbage collector: a ResourceWarning in a later test
+    enc = encode.make_encoder(tmp_path / f"v{ext}", (W, H), 10)
+    if enc.needs_samples:
+        enc.prepare(frames(2))
+    with enc:
+        for f in frames(3):
+            enc.write(f)
+    assert enc.proc.returncode == 0 and enc.proc.stdin.closed and enc.proc.stderr.closed

@@ -227,3 +227,33 @@ def test_importance_from_a_list_or_a_file(tmp_path):
         run = _import(tmp_path, "history.npy", importance=spec)
         np.testing.assert_allclose(run.importance, [0.5 ** np.arange(5)] * 2)
         assert run.header.provenance["given"]["importance"] == spec and not run.header.assumed("importance")
+
+
+def test_orient_uses_the_recorders_layouts():
+    from animsup.recorder import LAYOUTS, weights_to_kmn
+
+    W = np.arange(2 * 3 * 4 * 5, dtype=np.float64).reshape(2, 3, 4, 5)  # a history [T, K, m=4, n=5]
+    for layout in LAYOUTS:
+        stored = {"kmn": W, "knm": W.swapaxes(-1, -2), "mn": W[:, 0], "nm": W[:, 0].swapaxes(-1, -2)}[layout]
+        want = W if layout.startswith("k") else W[:, :1]
+        np.testing.assert_array_equal(checkpoint.orient(stored, layout, True, {}), want)
+        k = 3 if layout.startswith("k") else 1
+        np.testing.assert_array_equal(weights_to_kmn(stored[1], layout, k, 4, 5), want[1])
+    with pytest.raises(AnimsupError, match="--layout must be one of kmn, knm, mn, nm"):
+        checkpoint.orient(W, "kxn", True, {})
+
+
+def test_a_file_of_numbers_is_read_and_closed(tmp_path, monkeypatch):
+    import builtins
+
+    src = tmp_path / "imp.txt"
+    src.write_text("1, 0.5\n0.25\n")
+    opened = []
+
+    def recording_open(*a, **kw):
+        opened.append(builtins.open(*a, **kw))
+        return opened[-1]
+
+    monkeypatch.setattr(auto, "open", recording_open, raising=False)
+    np.testing.assert_array_equal(auto._vector(str(src), "importance"), [1, 0.5, 0.25])
+    assert len(opened) == 2 and all(f.closed for f in opened)  # the sniff and the text read

@@ -155,3 +155,28 @@ def test_facts_not_given_are_recorded_as_assumed(tmp_path):
     h = read_log(tmp_path / "r.jsonl").header
     assert h.provenance["assumed"] == {"feature_probability": "not given; 1 written"}
     np.testing.assert_allclose(h.importance, [[1, 0.9, 0.81]] * 2, rtol=1e-6)
+
+
+def test_render_of_arrays_writes_its_temp_log_once(tmp_path, monkeypatch):
+    from animsup import runlog
+
+    opened = []
+    init = runlog.LogWriter.__init__
+
+    def counting_init(self, path, *a, **kw):
+        opened.append(os.fspath(path))
+        init(self, path, *a, **kw)
+
+    monkeypatch.setattr(runlog.LogWriter, "__init__", counting_init)
+    angles = 2 * np.pi * np.arange(5) / 5
+    hist = np.stack([np.stack([np.cos(angles), np.sin(angles)]) * s for s in (0.5, 1.0)])[:, None]  # [T, 1, 2, 5]
+    res = animsup.render(hist, tmp_path / "a.png", loss=[0.2, 0.1])
+    assert os.path.getsize(res.paths[0]) > 1000
+    assert len(opened) == 1, f"the temporary log was written {len(opened)} times: {opened}"
+    assert not os.path.exists(opened[0])  # and removed afterwards
+    run = animsup.from_arrays(hist, loss=[0.2, 0.1])
+    opened.clear()
+    animsup.render(run, tmp_path / "b.png")
+    assert len(opened) == 1
+    with pytest.raises(TypeError, match="loss only apply"):
+        animsup.render(run, tmp_path / "c.png", loss=[0.2, 0.1])

@@ -741,3 +741,22 @@ def test_v1_migration_of_an_implausibly_large_header_allocates_nothing():
     with pytest.raises(LogFormatError, match="implausibly large"):
         read_log(Path(__file__).parent / "data" / "bad" / "header_huge_sizes.jsonl")
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KiB
+
+
+def test_a_reader_refused_for_its_instances_closes_its_file(tmp_path, monkeypatch, write_pentagon):
+    # the caller gets no reader to close, so an unclosed file would only be found by the garbage
+    # collector (a ResourceWarning in whichever later test happens to trigger it)
+    log = tmp_path / "p.jsonl"
+    write_pentagon(log, k=2)
+    opened = []
+    real = runlog._open_maybe_gzip
+    monkeypatch.setattr(runlog, "_open_maybe_gzip", lambda path: opened.append(real(path)) or opened[-1])
+    for bad in ([5], [-1], [], ["0"]):
+        with pytest.raises(AnimsupError):
+            open_log(log, bad)
+    with pytest.raises(AnimsupError):
+        read_log(log, [2])
+    assert len(opened) == 5 and all(f.closed for f in opened)
+    with open_log(log, [1]) as r:  # a good selection still reads
+        assert r.instances == (1,) and not opened[-1].closed
+    assert opened[-1].closed

@@ -11,6 +11,7 @@ import numpy as np
 from animsup.errors import AnimsupError
 from animsup.importers import ImportResult
 from animsup.importers import checkpoint as ck
+from animsup.recorder import LAYOUTS
 
 
 def _vector(text, name: str) -> np.ndarray:
@@ -24,7 +25,8 @@ def _vector(text, name: str) -> np.ndarray:
         try:
             if head == b"\x93NUMPY":
                 return np.load(s, allow_pickle=False).astype(np.float64).reshape(-1)
-            s = open(s, encoding="utf-8").read()
+            with open(s, encoding="utf-8") as f:
+                s = f.read()
         except (ValueError, OSError, UnicodeDecodeError) as e:
             raise AnimsupError(f"--{name} {text}: not a file of numbers ({str(e)[:80]})") from None
     try:
@@ -90,8 +92,8 @@ def convert(
 
     if os.path.exists(out_path) and not force:
         raise AnimsupError(f"{out_path} already exists (pass --force to overwrite it)")
-    if layout is not None and layout not in ("kmn", "knm", "mn", "nm"):
-        raise AnimsupError(f"--layout must be kmn, knm, mn or nm, got {layout!r}")
+    if layout is not None and layout not in LAYOUTS:
+        raise AnimsupError(f"--layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     imp, source = load(paths if isinstance(paths, (list, tuple)) else [paths], w=w, b=b, w_dec=w_dec, layout=layout, run=run)
     T, K, m, n = imp.W.shape
     for name, a in (("W", imp.W), ("b", imp.b), ("W_dec", imp.W_dec)):

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from animsup.errors import AnimsupError
+from animsup.recorder import LAYOUTS, layout_to_kmn
 
 # -------------------------------------------------------------------- sniffing
 
@@ -219,8 +220,11 @@ def _pick_bias(arrays: dict, given, n_candidates: set) -> str | None:
 
 
 def orient(W: np.ndarray, layout: str | None, history: bool, inferred: dict, name: str = "W") -> np.ndarray:
-    """``W`` as [T, K, m, n] (history) or [1, K, m, n]; ``layout`` "kmn" | "knm" | "mn" | "nm" or None
-    (inferred from the shape: the hidden size is the smaller one)."""
+    """``W`` as [T, K, m, n] (history) or [1, K, m, n]; ``layout`` a key of
+    :data:`animsup.recorder.LAYOUTS` or None (inferred from the shape: the hidden size is the smaller one).
+
+    :raises AnimsupError: a shape that does not fit, a square W without a layout, an unknown layout
+    """
     lead = 1 if history else 0
     per = W.ndim - lead
     if per not in (2, 3):
@@ -232,12 +236,11 @@ def orient(W: np.ndarray, layout: str | None, history: bool, inferred: dict, nam
             raise AnimsupError(f"{name} is square ({a}x{b}): cannot tell features from hidden dimensions; pass --layout kmn or knm")
         layout = ("k" if per == 3 else "") + ("mn" if a < b else "nm")
         inferred.setdefault("layout", f"{layout} ({name}: the smaller axis is taken as n_hidden)")
+    elif layout not in LAYOUTS:
+        raise AnimsupError(f"--layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     elif len(layout) != per:
         raise AnimsupError(f"--layout {layout} does not fit {name} of shape {list(W.shape)}")
-    if layout.endswith("nm"):
-        W = np.swapaxes(W, -1, -2)
-    if per == 2:
-        W = W[..., None, :, :]
+    W = layout_to_kmn(W, layout)
     return W if history else W[None]
 
 
