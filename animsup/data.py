@@ -64,7 +64,7 @@ SPARSE_MAX_PROBABILITY = 0.25  # above it one uniform per entry is cheaper than 
 BLOCK_SPARSE_MAX_PROBABILITY = 0.08  # a dense-stream block whose instances all lie below it draws its non-zeros
 SPARSE_MIN_ENTRIES = 1 << 16  # below it (entries per batch) the sparse sampler's fixed cost dominates
 SPARSE_BLOCK_ENTRIES = 1 << 21  # entries of x per block of the sparse step (see sparse_block_columns)
-DENSE_BLOCK_ENTRIES = 1 << 17  # entries of x per block of the dense CPU step (see dense_blocks)
+DENSE_BLOCK_ENTRIES = 1 << 18  # entries of x per block of the dense CPU step (see dense_blocks)
 
 
 def importance_vector(importance, n_features: int) -> np.ndarray:
@@ -139,9 +139,11 @@ def dense_blocks(n_instances: int, n_features: int, batch: int, entries: int | N
 
     Why this shape (bench/bench_notebook.py, 2 cores with 1 MiB of L2 each): whole-batch blocks keep
     every per-instance matrix product wide (at n=2, m=1 a [4000, 1, 2] x [4000, 2, 32] ``bmm`` ran
-    at 1.1 GFLOP/s against 17 for [64, 1, 2] x [64, 2, 1024]); 2**17 entries (512 KiB per
-    [k, n, c] float32 array) measured 3-12 % faster per step than 2**16 and 2**15 at the paper's
-    sizes, and within 5 % of 2**18.
+    at 1.1 GFLOP/s against 17 for [64, 1, 2] x [64, 2, 1024]). 2**18 entries (1 MiB per [k, n, c]
+    float32 array): on one thread 2**17 and 2**18 were within 5 % of each other and 3-12 % faster
+    than 2**16 and 2**15 at the paper's sizes; on the two block threads (fewer, longer blocks: less
+    time holding the GIL) 2**18 was 12-28 % faster than 2**17 and than 2**19 or as fast (a quiet
+    machine, 2026-11-30 22:32 UTC, same-minute runs).
 
     :param entries: entries of x per block (default :data:`DENSE_BLOCK_ENTRIES`)
     """
