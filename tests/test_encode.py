@@ -169,3 +169,17 @@ def test_the_ffmpeg_pipes_are_closed_after_finish(tmp_path, ext):
         for f in frames(3):
             enc.write(f)
     assert enc.proc.returncode == 0 and enc.proc.stdin.closed and enc.proc.stderr.closed
+
+
+@pytest.mark.parametrize("backend, cores, one_thread", [
+    ("ffmpeg", 1, True), ("ffmpeg", 2, True), ("ffmpeg", 8, False),
+    ("av", 2, True),  # (PyAV's own default thread setting decides above 2 cores)
+])
+def test_x264_gets_one_thread_on_small_machines(tmp_path, monkeypatch, backend, cores, one_thread):
+    # on <= 2 cores the drawer holds one and x264's frame threads only contend (encode.py measures it)
+    monkeypatch.setattr(encode.os, "cpu_count", lambda: cores)
+    path = tmp_path / "v.mp4"
+    with encode.make_encoder(path, (W, H), 10, backend=backend) as enc:
+        for f in frames(4):
+            enc.write(f)
+    assert (b" threads=1 " in path.read_bytes()) is one_thread
