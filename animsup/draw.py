@@ -132,9 +132,12 @@ class _Sprites:
             f.set_text(ch, 0.0, flags=self.flags)
             f.draw_glyphs_to_bitmap(antialiased=True)
             img = np.asarray(f.get_image(), dtype=np.float32) / 255.0
-            ox = f.get_bitmap_offset()[0] / 64
+            # the bitmap's first column sits at floor(ink bbox xMin) from the pen (FT2Font places a
+            # glyph at its hinted bitmap left): narrow glyphs ("." "-" in the monospace readout) sit
+            # mid-cell, as in matplotlib's own text
+            left = math.floor(f.get_bitmap_offset()[0] / 64)
             m = f.load_char(ord(ch), flags=self.flags)
-            g = (img, int(round(m.horiBearingX / 64 - ox)), int(round(m.horiBearingY / 64)), m.linearHoriAdvance / 65536)
+            g = (img, left, int(round(m.horiBearingY / 64)), m.linearHoriAdvance / 65536)
             self._glyphs[ch] = g
         return g
 

@@ -111,3 +111,19 @@ def test_parse_size_rounds_up_to_even():
     assert draw.parse_size("1281x719") == (1282, 720)
     with pytest.raises(Exception, match="1280x720"):
         draw.parse_size("big")
+
+
+@pytest.mark.parametrize("mark", [".", "-"])
+def test_readout_text_keeps_narrow_glyphs_mid_cell(mark):
+    # the monospace readout ("loss 5.462e-03"): a "." or "-" sits midway between its neighbours,
+    # not pulled left against the previous digit ("5. 462e- 03")
+    mono = draw._Sprites("DejaVu Sans Mono", 11, 100)
+
+    def centre(text):
+        cov = mono.line(text)
+        return (cov.sum(0) * np.arange(cov.shape[1])).sum() / cov.sum()
+
+    left, right = centre("5  "), centre("  5")
+    cov = mono.line(f"5{mark}5") - mono.line("5 5")
+    middle = (cov.sum(0) * np.arange(cov.shape[1])).sum() / cov.sum()
+    assert abs(middle - (left + right) / 2) < 1.0, (left, middle, right)
