@@ -1,40 +1,55 @@
 """animsup: train toy models of superposition, log them, and render them to video.
 
-Data flows one way: train -> runlog (JSONL) -> frames -> draw -> encode.
+Data flows one way: train -> log (JSONL) -> analysis -> rendering (frames -> draw -> encode) -> viewer;
+see docs/architecture.md.
 Importing ``animsup`` is cheap: torch and matplotlib are imported only by the
-modules that need them (submodules such as ``animsup.train`` and ``animsup.geometry``
+modules that need them (submodules such as ``animsup.train.loop`` and ``animsup.analysis.geometry``
 are imported on first use).
 """
 
+from typing import Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "render", "read_log", "open_log", "Recorder", "from_arrays", "summary", "describe", "show"]
+__all__ = ["__version__", "render", "read_log", "open_log", "Recorder", "from_arrays", "summary", "describe", "show", "TrainConfig"]
 
+# the layers (``animsup.log``, ``animsup.train``...) and, for code written before they existed, the
+# old flat module names, each resolved to where the module lives now
 _SUBMODULES = {
-    "atomic", "config", "data", "draw", "encode", "errors", "events", "frames", "geometry", "importers",
-    "minima", "model", "numpy_model", "optim", "recorder", "runlog", "train", "video",
+    "log": "animsup.log", "train": "animsup.train", "analysis": "animsup.analysis", "rendering": "animsup.rendering",
+    "importers": "animsup.importers", "viewer": "animsup.viewer", "errors": "animsup.errors", "atomic": "animsup.atomic",
+    "models": "animsup.models",
+    "runlog": "animsup.log.reader", "recorder": "animsup.log.recorder", "config": "animsup.train.config",
+    "data": "animsup.train.data", "model": "animsup.train.model", "numpy_model": "animsup.train.numpy_model",
+    "optim": "animsup.train.optim", "geometry": "animsup.analysis.geometry", "events": "animsup.analysis.events",
+    "minima": "animsup.analysis.minima", "draw": "animsup.rendering.draw", "encode": "animsup.rendering.encode",
+    "frames": "animsup.rendering.frames", "video": "animsup.rendering.video",
 }
 
 
-def __getattr__(name):  # lazy re-exports keep `import animsup` free of torch/matplotlib
+def __getattr__(name: str) -> Any:  # lazy re-exports keep `import animsup` free of torch/matplotlib
     import importlib
 
     if name in ("read_log", "open_log"):
-        from animsup import runlog
+        from animsup.log import reader
 
-        return getattr(runlog, name)
+        return getattr(reader, name)
     if name in ("Recorder", "from_arrays"):
-        from animsup import recorder
+        from animsup.log import recorder
 
         return getattr(recorder, name)
     if name in ("render", "summary", "describe"):
         from animsup import api
 
         return getattr(api, name)
+    if name == "TrainConfig":
+        from animsup.train.config import TrainConfig
+
+        return TrainConfig
     if name == "show":  # the interactive viewer inline in Jupyter
         from animsup.viewer.notebook import show
 
         return show
     if name in _SUBMODULES:
-        return importlib.import_module(f"animsup.{name}")
+        return importlib.import_module(_SUBMODULES[name])
     raise AttributeError(f"module 'animsup' has no attribute {name!r}")

@@ -1,8 +1,8 @@
 """The top-level functions that take a run in any form: a log path, a loaded
-:class:`animsup.runlog.Run`, or arrays (a W history [T, n_instances, n_hidden, n_features]).
+:class:`animsup.log.reader.Run`, or arrays (a W history [T, n_instances, n_hidden, n_features]).
 
 ``animsup.render``, ``animsup.summary`` and ``animsup.describe`` are these; arrays and Runs are
-turned into a Run with :func:`animsup.recorder.from_arrays` (keyword arguments ``b``, ``loss``,
+turned into a Run with :func:`animsup.log.recorder.from_arrays` (keyword arguments ``b``, ``loss``,
 ``steps``, ``layout``... as there).
 """
 
@@ -14,7 +14,7 @@ import tempfile
 
 import numpy as np
 
-from animsup.geometry import THRESHOLD
+from animsup.analysis.geometry import THRESHOLD
 
 _ARRAY_KEYS = ("b", "loss", "steps", "W_dec", "layout", "model", "feature_probability", "importance")
 
@@ -25,20 +25,20 @@ def _split(kw: dict) -> tuple[dict, dict]:
 
 
 def render(source, out, **kw):
-    """Render a run to ``out`` (one path or a list; .mp4 .gif .webm .png), see :func:`animsup.video.render`.
+    """Render a run to ``out`` (one path or a list; .mp4 .gif .webm .png), see :func:`animsup.rendering.video.render`.
 
     :param source: a log path, a :class:`Run`, or a W history (shape: [T, n_instances, n_hidden,
         n_features]; ``b=``, ``loss=``, ``steps=``, ``layout=`` describe it as in :func:`from_arrays`)
-    :returns: the :class:`animsup.video.RenderResult`
+    :returns: the :class:`animsup.rendering.video.RenderResult`
     """
-    from animsup.video import render as render_log
+    from animsup.rendering.video import render as render_log
 
     arrays, kw = _split(kw)
     if isinstance(source, (str, os.PathLike)):
         if arrays:
             raise TypeError(f"{', '.join(arrays)} only apply when rendering arrays, not a log path")
         return render_log(source, out, **kw)
-    from animsup.runlog import Run
+    from animsup.log.reader import Run
 
     folder = tempfile.mkdtemp(prefix="animsup-render-")
     tmp = os.path.join(folder, "run.jsonl")
@@ -48,7 +48,7 @@ def render(source, out, **kw):
                 raise TypeError(f"{', '.join(arrays)} only apply when rendering arrays, not a Run")
             source.save(tmp)
         else:
-            from animsup.recorder import write_arrays
+            from animsup.log.recorder import write_arrays
 
             write_arrays(source, tmp, **arrays)
         return render_log(tmp, out, **kw)
@@ -57,14 +57,14 @@ def render(source, out, **kw):
 
 
 def describe(source, *, step: int | None = None, instance: int = 0, threshold: float = THRESHOLD, **arrays):
-    """The geometry (:class:`animsup.geometry.Geometry`) of one instance at one snapshot.
+    """The geometry (:class:`animsup.analysis.geometry.Geometry`) of one instance at one snapshot.
 
     :param source: one instance's W (shape: [n_hidden, n_features]), a log path, a Run, or a W history
     :param step: the snapshot at or before this training step (default: the last)
     :param instance: the instance index among the run's instances
     """
-    from animsup import geometry
-    from animsup.recorder import as_run, to_numpy
+    from animsup.analysis import geometry
+    from animsup.log.recorder import as_run, to_numpy
 
     if not isinstance(source, (str, os.PathLike)) and not hasattr(source, "header"):
         W = to_numpy(source, "W")
@@ -78,13 +78,13 @@ def describe(source, *, step: int | None = None, instance: int = 0, threshold: f
 def summary(source, *, step: int | None = None, threshold: float = THRESHOLD, **arrays) -> dict:
     """An ``animsup inspect``-style summary as a JSON-ready dict: the model, sizes, status,
     loss scope, and per instance its 1 - S, seed, loss at the snapshot (per-instance scope only)
-    and geometry (:meth:`animsup.geometry.Geometry.to_dict`).
+    and geometry (:meth:`animsup.analysis.geometry.Geometry.to_dict`).
 
     :param source: a log path, a Run, or a W history (``arrays`` as for :func:`from_arrays`)
     :param step: the snapshot at or before this training step (default: the last)
     """
-    from animsup import geometry
-    from animsup.recorder import as_run
+    from animsup.analysis import geometry
+    from animsup.log.recorder import as_run
 
     run = as_run(source, **arrays)
     h, t = run.header, _snapshot_index(run, step)

@@ -1,6 +1,6 @@
 """Logs: streaming read speed, and the training-time cost of writing snapshots.
 
-* Reading: MB/s streaming a ~100 MB log with ``animsup.runlog.open_log(...).snapshots()``
+* Reading: MB/s streaming a ~100 MB log with ``animsup.log.reader.open_log(...).snapshots()``
   (every line parsed and validated into float32 arrays). Target >= 100 MB/s. Baseline
   in the same run: the stdlib way, ``json.loads`` per line + ``np.asarray``.
   Two shapes: a wide log (n=32, m=2, 16 instances, ~17 KB lines) and a narrow one
@@ -22,7 +22,7 @@ import common
 
 
 def _read_animsup(path):
-    from animsup.runlog import open_log
+    from animsup.log.reader import open_log
 
     n = 0
     with open_log(path) as r:
@@ -99,8 +99,8 @@ def reading(tmp, quick):
 
 def logging_overhead(tmp, quick):
     try:
-        from animsup.config import TrainConfig
-        from animsup.train import train
+        from animsup.train.config import TrainConfig
+        from animsup.train.loop import train
     except ImportError as e:
         return [common.row("logging overhead", "snapshot every 10 steps", None, "%", target="<= 3%",
                            note=f"trainer not available: {e}")]

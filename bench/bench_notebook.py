@@ -5,7 +5,7 @@ by ``xavier_normal_`` on the whole 3-D tensor, b = 0, both in one ``torch.optim.
 step a fresh batch [B, K, n] (feature uniform when ``rand <= p``), ``einsum`` forward
 ``out = ReLU(einsum(einsum(x, W), W) + b)``, loss ``(importance · (x − out)²)`` mean over batch and
 features, summed over instances, autograd backward. animsup trains the same sizes with
-``animsup.train.train`` (whole call: set-up, sampling, the log header, one snapshot at the end).
+``animsup.train.loop.train`` (whole call: set-up, sampling, the log header, one snapshot at the end).
 Both in this process, interleaved (ours, baseline, ours, ...): the ratio is the median of per-pair
 ratios. The baseline runs twice: on one torch thread (the issue's reference) and on every core
 (torch's default, what a notebook gets); animsup runs with its default ``--threads auto`` (one
@@ -20,7 +20,7 @@ Also measured in the same run:
 - peak memory of ``animsup train`` at n=200, m=20, 20 instances with ``--snapshots 2`` and the default 200.
 
 ``--full`` also times the whole n=2, m=1 phase diagram at the issue's size (20 x 20 cells x 10
-trials = 4,000 models, 10,000 steps, batch 1,024; ``animsup.train.train``, one snapshot at the end).
+trials = 4,000 models, 10,000 steps, batch 1,024; ``animsup.train.loop.train``, one snapshot at the end).
 ``--device cuda`` runs both sides on the GPU (the ratio there is launch overhead against launch
 overhead; the peak is a 8192² float32 matmul).
 
@@ -47,7 +47,7 @@ SIZES = [
 BATCH = 1024
 # the notebook's init (xavier on the whole [K, n, m] tensor) when animsup has it (--init notebook), else
 # animsup's per-instance xavier (std sqrt(2/(n+m)) instead of sqrt(2/(m(n+K))): the loss curves then differ early)
-from animsup.config import INITS  # noqa: E402
+from animsup.train.config import INITS  # noqa: E402
 
 INIT = "notebook" if "notebook" in INITS else "xavier"
 
@@ -106,10 +106,10 @@ def sync():
 
 
 def animsup_run(tmp, n, m, K, steps, batch=BATCH, device="cpu"):
-    """Seconds of one animsup.train.train call and its loss curve (shape: [steps + 1, K])."""
-    from animsup.config import TrainConfig
-    from animsup.runlog import read_log
-    from animsup.train import train
+    """Seconds of one animsup.train.loop.train call and its loss curve (shape: [steps + 1, K])."""
+    from animsup.train.config import TrainConfig
+    from animsup.log.reader import read_log
+    from animsup.train.loop import train
 
     probs = probabilities(K)
     if K == 4000:  # the phase grid as the phase script runs it: r × density × trials
@@ -147,7 +147,7 @@ def peak_gflops(threads: int, device: str = "cpu") -> float:
 
 
 def phase_full(device: str) -> dict:
-    """The whole n=2, m=1 phase diagram at the issue's size: one animsup.train.train call."""
+    """The whole n=2, m=1 phase diagram at the issue's size: one animsup.train.loop.train call."""
     with common.tmpdir() as tmp:
         dt, _ = animsup_run(tmp, 2, 1, 4000, 10_000, device=device)
     return common.row(f"phase diagram n=2 m=1, 20x20 cells x 10 trials, 10,000 steps, batch 1024 ({device})",

@@ -1,4 +1,4 @@
-"""The dimensionality panels (animsup.panels_dynamics) against the same render without them,
+"""The dimensionality panels (animsup.rendering.panels.dynamics) against the same render without them,
 same log, same run, each render in its own fresh Python process (start-up included; peak RSS
 from ``os.wait4``), interleaved, medians.
 
@@ -22,14 +22,14 @@ import common
 
 RENDER = """
 import json, sys
-from animsup.video import render
+from animsup.rendering.video import render
 res = render(sys.argv[1], sys.argv[2], **json.loads(sys.argv[3]))
 """
 SIZE = {"size": "1280x720", "hold": 0}
 
 
 def render(log, out, **opts):
-    """(wall s, peak RSS MiB) of ``animsup.video.render`` in a fresh process."""
+    """(wall s, peak RSS MiB) of ``animsup.rendering.video.render`` in a fresh process."""
     wall, rss, _ = common.run_child([common.PYTHON, "-c", RENDER, log, out, json.dumps({**SIZE, **opts})])
     return wall, rss
 
@@ -57,8 +57,8 @@ def _draw_ms(log, panel: str, n_frames: int) -> tuple[float, float]:
 
     import numpy as np
 
-    from animsup import draw, frames as fr
-    from animsup.panels import prepare_panels
+    from animsup.rendering import draw, frames as fr
+    from animsup.rendering.panels import prepare_panels
 
     s = fr.scan_log(log)
     inst = fr.choose_instances(s, 0, grid=False)

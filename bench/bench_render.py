@@ -35,7 +35,7 @@ import common
 
 RENDER = """
 import json, sys
-from animsup.video import render
+from animsup.rendering.video import render
 res = render(sys.argv[1], sys.argv[2], **json.loads(sys.argv[3]))
 print("RESULT=" + repr(res))
 """
@@ -45,7 +45,7 @@ SIZE = {"size": "1280x720", "hold": 0}
 
 
 def ours(log, out, **opts):
-    """(wall s, peak RSS MiB) of ``animsup.video.render`` in a fresh process."""
+    """(wall s, peak RSS MiB) of ``animsup.rendering.video.render`` in a fresh process."""
     wall, rss, _ = common.run_child([common.PYTHON, "-c", RENDER, log, out, json.dumps({**SIZE, **opts})])
     return wall, rss
 
@@ -100,7 +100,7 @@ def versus(log, ours_out, naive_out, frames, *, quick, full, repeat, **opts):
 
 
 def mp4(tmp, quick, full):
-    from animsup.encode import MP4_PRESET
+    from animsup.rendering.encode import MP4_PRESET
 
     rows = []
     frames = 300 if quick else 1000
@@ -234,7 +234,7 @@ def memory(tmp, quick):
 
 LARGE = """
 import json, sys, time
-from animsup.video import render
+from animsup.rendering.video import render
 stamps = []
 res = render(sys.argv[1], sys.argv[2], progress=lambda i, n: stamps.append(time.perf_counter()), **json.loads(sys.argv[3]))
 gaps = sorted(b - a for a, b in zip(stamps, stamps[1:]))
@@ -279,7 +279,7 @@ def large(tmp, quick):
 
 def run(quick=False, full=False):
     try:
-        import animsup.video  # noqa: F401
+        import animsup.rendering.video  # noqa: F401
     except ImportError as e:
         return [common.row("render", "frames/s", None, "", note=f"renderer not available: {e}")]
     with common.tmpdir() as tmp:

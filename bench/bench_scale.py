@@ -61,7 +61,7 @@ def train_sweep(tmp, quick):
 
 RENDER = """
 import json, sys, time
-from animsup.video import render
+from animsup.rendering.video import render
 opts = json.loads(sys.argv[3])
 stamps = []
 render(sys.argv[1], sys.argv[2], frames=200, hold=0, workers=0, progress=lambda i, n: stamps.append(time.perf_counter()), **opts)
@@ -99,13 +99,13 @@ def run(quick=False):
     with common.tmpdir() as tmp:
         rows = []
         try:
-            import animsup.train  # noqa: F401
+            import animsup.train.loop  # noqa: F401
 
             rows += train_sweep(tmp, quick)
         except ImportError as e:
             rows.append(common.row("scale train", "-", None, "", note=f"trainer not available: {e}"))
         try:
-            import animsup.video  # noqa: F401
+            import animsup.rendering.video  # noqa: F401
 
             rows += render_sweep(tmp, quick)
         except ImportError as e:

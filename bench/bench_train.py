@@ -6,7 +6,7 @@
   steps/s, target >= 1x. The targets are judged on animsup's defaults (backend auto,
   threads auto: at n=32 the sparse step runs on 1 or 2 threads, whichever its last steps ran
   faster); report-only rows pin 1 and 2 threads (n=32) and the torch backend (n=5). The C time is its training loop alone (it prints it);
-  animsup's is the whole ``animsup.train.train`` call (set-up, sampling, the log
+  animsup's is the whole ``animsup.train.loop.train`` call (set-up, sampling, the log
   header and one snapshot included), so the ratio is conservative.
 * vs the per-instance notebook loop (bench/naive_train.py, same model, AdamW):
   model-steps/s at 1, 16 and 256 instances (n=5, m=2, batch 1024).
@@ -26,8 +26,8 @@ import common
 
 
 def _trainer():
-    from animsup.config import TrainConfig
-    from animsup.train import train
+    from animsup.train.config import TrainConfig
+    from animsup.train.loop import train
 
     return TrainConfig, train
 
@@ -52,7 +52,7 @@ def animsup_seconds(tmp, *, n, m, k, steps, batch_size=1024, **cfg):
 def vs_c(tmp, quick):
     """Default settings (backend auto, one thread) against the C program, plus report-only variants:
     the other backend, and two block threads for the sparse CPU step (both cores)."""
-    from animsup.config import TrainConfig
+    from animsup.train.config import TrainConfig
 
     rows = []
     repeat = 3 if quick else 5

@@ -154,7 +154,7 @@ def synthetic_trajectory(n_features, n_hidden, n_instances, snapshots, seed=0):
 
 
 def write_log(path, *, n_features, n_hidden, n_instances=1, snapshots=1000, every=10, seed=0, chunk=2000):
-    """Write a synthetic animsup log with ``animsup.runlog.LogWriter``.
+    """Write a synthetic animsup log with ``animsup.log.reader.LogWriter``.
 
     One snapshot every ``every`` steps and the fine loss curve (every step) in
     ``loss`` records of ``every`` rows. Large logs are generated in chunks so
@@ -162,7 +162,7 @@ def write_log(path, *, n_features, n_hidden, n_instances=1, snapshots=1000, ever
     """
     import numpy as np
 
-    from animsup.runlog import LogWriter, make_header
+    from animsup.log.reader import LogWriter, make_header
 
     rng = np.random.default_rng(seed)
     header = make_header(

@@ -13,7 +13,7 @@ the writers are matplotlib's own.
 
 It reads either the C program's text log (bench/c/seed002.c: ``run:``/``L:`` lines
 and ``W: [`` blocks) or an animsup JSONL log (instance 0, through
-``animsup.runlog.read_log``), so the benchmark can hand both renderers the same log.
+``animsup.log.reader.read_log``), so the benchmark can hand both renderers the same log.
 
     python bench/naive_render.py LOG OUT.mp4|OUT.gif [--fps 20] [--frames K]
 """
@@ -55,7 +55,7 @@ def parse_c_log(path):
 
 def parse_jsonl_log(path):
     """The same four arrays from an animsup log (instance 0)."""
-    from animsup.runlog import read_log
+    from animsup.log.reader import read_log
 
     run = read_log(path, instances=[0])
     return run.loss_steps, run.loss_curve[:, 0], run.steps, run.W[:, 0]

@@ -4,7 +4,7 @@
 
 Four measurements of the same log, same process, one after another:
 
-1. the whole ``animsup.video.render`` (in process, no workers), cut by its
+1. the whole ``animsup.rendering.video.render`` (in process, no workers), cut by its
    ``progress`` callback into set-up (to the first frame), per frame (median gap) and
    finish (after the last frame: flushing the encoder, renaming the file);
 2. drawing only: the same render with the encoder replaced by one that drops frames;
@@ -60,7 +60,7 @@ class _DropEncoder:
 
 
 def _render(log, out, frames, stamps=None, **kw):
-    from animsup.video import render
+    from animsup.rendering.video import render
 
     cb = (lambda i, n: stamps.append(time.perf_counter())) if stamps is not None else None
     return render(log, out, frames=frames, hold=0, workers=0, progress=cb, **kw)
@@ -87,7 +87,7 @@ def main(argv=None):
         t0 = time.perf_counter()
         c0 = _cpu()
         from animsup import video  # noqa: F401  (imports counted in set-up below)
-        from animsup.encode import MP4_PRESET
+        from animsup.rendering.encode import MP4_PRESET
 
         stamps: list = []
         _render(log, out, args.frames, stamps, **kw)
@@ -104,7 +104,7 @@ def main(argv=None):
         print(f"  CPU          {c1[0] - c0[0]:7.2f} s drawing process, {c1[1] - c0[1]:.2f} s ffmpeg"
               + (f" (x264 preset {args.preset or MP4_PRESET}), {os.path.getsize(out) / 1e6:.2f} MB" if args.format == "mp4" else ""))
 
-        import animsup.encode as enc_mod
+        import animsup.rendering.encode as enc_mod
 
         real = enc_mod.make_encoder
         enc_mod.make_encoder = lambda path, *a, **k: _DropEncoder(path)
@@ -118,7 +118,7 @@ def main(argv=None):
         print(f"draw only      {1e3 * draw:7.2f} ms a frame (median)")
 
         # encode only: 30 real frames, drawn once, cycled
-        from animsup.draw import FrameDrawer  # noqa: F401
+        from animsup.rendering.draw import FrameDrawer  # noqa: F401
 
         grabbed = []
 

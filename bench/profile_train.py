@@ -2,7 +2,7 @@
 
     python bench/profile_train.py [--n 32] [--m 2] [--instances 100] [--steps 50] [--every N]
 
-Runs ``animsup.train.train`` twice under profilers (one torch thread): the torch
+Runs ``animsup.train.loop.train`` twice under profilers (one torch thread): the torch
 profiler's table of ops by self time, then cProfile's top Python functions by own time
 (which shows numpy sampling, logging and the loop's own overhead).
 """
@@ -31,8 +31,8 @@ def main(argv=None):
     import torch
     from torch.profiler import ProfilerActivity, profile
 
-    from animsup.config import TrainConfig
-    from animsup.train import train
+    from animsup.train.config import TrainConfig
+    from animsup.train.loop import train
 
     torch.set_num_threads(common.THREADS)
     cfg = TrainConfig(

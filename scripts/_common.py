@@ -35,8 +35,8 @@ def say(*args) -> None:
 def train_or_reuse(cfg, log: str, *, retrain: bool = False):
     """Train ``cfg`` into ``log`` unless a completed log of the same config is already there.
     Returns the log path."""
-    from animsup.runlog import read_log
-    from animsup.train import train
+    from animsup.log.reader import read_log
+    from animsup.train.loop import train
 
     if os.path.exists(log) and not retrain:
         try:
@@ -74,7 +74,7 @@ def _jsonish(d):
 
 def subset_log(src: str, dst: str, instances) -> str:
     """Copy ``instances`` of log ``src`` into a new log ``dst`` (for grid videos of a few instances)."""
-    from animsup.runlog import LogWriter, open_log
+    from animsup.log.reader import LogWriter, open_log
 
     instances = [int(i) for i in instances]
     with open_log(src, instances) as r:
@@ -101,7 +101,7 @@ def subset_log(src: str, dst: str, instances) -> str:
 def merge_instances(pairs, dst: str) -> str:
     """One log holding instance ``i`` of log ``path`` for each ``(path, i)`` in ``pairs`` (logs of
     one config trained separately, e.g. one per seed: the same snapshot and loss steps)."""
-    from animsup.runlog import LogWriter, make_header, read_log
+    from animsup.log.reader import LogWriter, make_header, read_log
 
     runs = [read_log(path, [i]) for path, i in pairs]
     h = runs[0].header
@@ -125,13 +125,13 @@ def merge_instances(pairs, dst: str) -> str:
 
 
 def best_per_probability(log: str, probabilities) -> dict:
-    """Per 1 - S in ``probabilities``: ``(best, members)``, the :class:`animsup.minima.Outcome` of
+    """Per 1 - S in ``probabilities``: ``(best, members)``, the :class:`animsup.analysis.minima.Outcome` of
     the instance with the lowest final loss in that group of comparable instances and the
     Outcomes of the whole group (instance order). Groups, final loss (mean of the last 5 % of the
-    steps) and "best" are :mod:`animsup.ranking`'s."""
-    from animsup import ranking
-    from animsup.minima import analyse_run
-    from animsup.runlog import read_log
+    steps) and "best" are :mod:`animsup.analysis.ranking`'s."""
+    from animsup.analysis import ranking
+    from animsup.analysis.minima import analyse_run
+    from animsup.log.reader import read_log
 
     run = read_log(log)
     outcomes = {o.index: o for o in analyse_run(run)}
@@ -145,9 +145,9 @@ def best_per_probability(log: str, probabilities) -> dict:
 
 
 def render(log, out, **options):
-    """animsup.video.render, reporting instead of failing the whole script."""
+    """animsup.rendering.video.render, reporting instead of failing the whole script."""
     try:
-        from animsup.video import render as _render
+        from animsup.rendering.video import render as _render
 
         res = _render(log, out, **options)
         say(f"  video: {os.path.relpath(res.paths[0], ROOT)} ({res.frames} frames, {res.seconds:.0f} s)")

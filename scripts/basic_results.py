@@ -21,7 +21,7 @@ SPARSITIES = (0.0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999)
 
 
 def config(model: str, quick: bool):
-    from animsup.config import TrainConfig
+    from animsup.train.config import TrainConfig
 
     return TrainConfig(
         n_features=20, n_hidden=5, model=model, feature_probability=[round(1 - s, 6) for s in SPARSITIES],
@@ -32,7 +32,7 @@ def config(model: str, quick: bool):
 
 def measure(W, importance_order=True) -> dict:
     """What the paper's statement is about, for one instance's W (shape: [5, 20])."""
-    from animsup import geometry
+    from animsup.analysis import geometry
 
     norms = geometry.feature_norms(W)
     rep = np.flatnonzero(norms > 0.5)
@@ -79,7 +79,7 @@ def main() -> int:
 def figure(best: dict, out: str) -> None:
     import matplotlib
 
-    from animsup import geometry
+    from animsup.analysis import geometry
 
     k = len(SPARSITIES)
     fig = c.figure(1.6 * k, 7.2)

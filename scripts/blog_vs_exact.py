@@ -2,7 +2,7 @@
 
 n=5, m=2, 1-S=0.1, importance 0.7^i, init U[0, 0.001), plain SGD, batch 1024, loss
 ½·Σ_features (mean over the batch). Trains both gradients on many seeds with the numpy
-backend and counts the final shapes (animsup.geometry.describe). Results: docs/training.md.
+backend and counts the final shapes (animsup.analysis.geometry.describe). Results: docs/training.md.
 
     python scripts/blog_vs_exact.py --seeds 16 --lr 1 --steps 10000 [--dataset-size N] [--continue-exact 10000]
 
@@ -20,12 +20,12 @@ import tempfile
 
 import numpy as np
 
-from animsup.config import TrainConfig
-from animsup.data import importance_vector
-from animsup.geometry import describe
-from animsup.numpy_model import NumpyEngine, loss_and_grad
-from animsup.runlog import read_log
-from animsup.train import train
+from animsup.train.config import TrainConfig
+from animsup.train.data import importance_vector
+from animsup.analysis.geometry import describe
+from animsup.train.numpy_model import NumpyEngine, loss_and_grad
+from animsup.log.reader import read_log
+from animsup.train.loop import train
 
 
 def shapes(log: str) -> collections.Counter:

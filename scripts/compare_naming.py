@@ -40,7 +40,7 @@ def main() -> int:
     p.add_argument("logs", nargs="+")
     p.add_argument("--commit", default="5e23ebe")
     args = p.parse_args()
-    from animsup import geometry, minima
+    from animsup.analysis import geometry, minima
 
     old = old_geometry(args.commit)
     for log in args.logs:

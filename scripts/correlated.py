@@ -3,7 +3,7 @@ in m=2 dimensions, importance 1, feature densities 1 - S from 5 % down to 0.25 %
 batch 1024, 10,000 steps, 4 seeds per density (the best-loss seed is measured and drawn).
 
 Correlated pair: both features switch on together (each with its own uniform value);
-anticorrelated pair: at most one of the two is on (animsup.data, --correlated-sets and
+anticorrelated pair: at most one of the two is on (animsup.train.data, --correlated-sets and
 --anticorrelated-sets). For every pair the script measures cos(W_i, W_j): ≈ 0 is a local
 orthogonal basis, ≈ −1 antipodal, ≈ +1 collapsed onto one direction (their principal component).
 
@@ -35,7 +35,7 @@ def densities(quick: bool) -> list:
 
 
 def config(case: str, quick: bool):
-    from animsup.config import TrainConfig
+    from animsup.train.config import TrainConfig
 
     n, corr, anti = CASES[case]
     return TrainConfig(

@@ -25,7 +25,7 @@ import numpy as np
 
 
 def config(quick: bool):
-    from animsup.config import TrainConfig
+    from animsup.train.config import TrainConfig
 
     n, m, k = (40, 8, 8) if quick else (200, 20, 20)
     probs = [float(p) for p in 20.0 ** -(np.arange(k) / (k - 1))]
@@ -44,8 +44,8 @@ def main() -> int:
     c.say(f"feature geometry: n={cfg.n_features}, m={cfg.n_hidden}, {cfg.n_instances} sparsities, {cfg.steps:,} steps, "
           f"init {cfg.init}")
     log = c.train_or_reuse(cfg, os.path.join(args.out, "run.jsonl"), retrain=args.retrain)
-    from animsup import dynamics
-    from animsup.runlog import read_log
+    from animsup.analysis import dynamics
+    from animsup.log.reader import read_log
 
     run = read_log(log)
     summary = dynamics.geometry_summary(run.W[-1], run.header.instance_probability)
@@ -67,8 +67,8 @@ def main() -> int:
 
 
 def figures(run, summary, out: str) -> None:
-    from animsup import geometry
-    from animsup.dynamics import NAMED_LEVELS, REFERENCE_FRACTIONS, fraction_text
+    from animsup.analysis import geometry
+    from animsup.analysis.dynamics import NAMED_LEVELS, REFERENCE_FRACTIONS, fraction_text
 
     p = np.asarray(run.header.instance_probability, dtype=np.float64)
     x = 1 / p

@@ -1,6 +1,6 @@
 """The geometry naming rule on hand-made weights: draws docs/img/geometry_m2.png (n_hidden = 2) and
 docs/img/geometry_m3.png (n_hidden = 3) and prints the table of docs/analysis.md. Every name is
-computed by animsup.geometry.describe, none is typed in.
+computed by animsup.analysis.geometry.describe, none is typed in.
 
     .venv/bin/python scripts/geometry_examples.py [--out docs/img]
 """
@@ -22,7 +22,7 @@ def at(degrees, norms=None):
 
 
 def plane_examples():
-    from animsup import geometry as g
+    from animsup.analysis import geometry as g
 
     rng = np.random.default_rng(1)
     noisy = at(33 + np.array([0, 90, 180, 270]) + rng.uniform(-10, 10, 4), rng.uniform(0.9, 1.1, 4))
@@ -43,7 +43,7 @@ def plane_examples():
 
 
 def space_examples():
-    from animsup import geometry as g
+    from animsup.analysis import geometry as g
 
     def embed(blocks):
         n = sum(b.shape[1] for b in blocks)
@@ -70,7 +70,7 @@ def draw_plane(examples, path):
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle
 
-    from animsup import geometry as g
+    from animsup.analysis import geometry as g
 
     cols = 4
     rows = int(np.ceil(len(examples) / cols))
@@ -101,7 +101,7 @@ def draw_plane(examples, path):
 def draw_space(examples, path):
     from matplotlib.figure import Figure
 
-    from animsup import geometry as g
+    from animsup.analysis import geometry as g
 
     cols = 3
     rows = int(np.ceil(len(examples) / cols))
@@ -146,7 +146,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.strip().split("\n\n")[0])
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "img"))
     args = p.parse_args()
-    from animsup import geometry as g
+    from animsup.analysis import geometry as g
 
     os.makedirs(args.out, exist_ok=True)
     plane, space = plane_examples(), space_examples()

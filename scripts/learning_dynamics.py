@@ -1,7 +1,7 @@
 """Learning dynamics ("energy levels"): n=100 features in m=10 dimensions, importance 1,
 1 - S = 0.45, W initialised at 0.1x the usual scale, AdamW lr 1e-3 with a cosine schedule,
 log-spaced snapshots; every feature's D_i(t) over the loss(t), with the detected level moves
-(animsup.dynamics) and loss drops (on a log-step axis) and how many of them coincide.
+(animsup.analysis.dynamics) and loss drops (on a log-step axis) and how many of them coincide.
 
 The replication set-up (docs/figures.md cites it) runs 100,000 steps; the default here is
 --steps 30000 (the machine is shared), 4 seeds. --quick: n=40, m=5, 3,000 steps, 2 seeds.
@@ -22,7 +22,7 @@ import numpy as np
 
 
 def config(quick: bool, steps: int | None, seeds: int | None):
-    from animsup.config import TrainConfig
+    from animsup.train.config import TrainConfig
 
     n, m = (40, 5) if quick else (100, 10)
     return TrainConfig(
@@ -55,7 +55,7 @@ def _chance(steps, events, drop_idx) -> float | None:
 
 def analyse(run, k: int) -> dict:
     """Level moves, arrivals and loss drops of instance ``k`` (index into the log), and their coincidences."""
-    from animsup import dynamics, geometry
+    from animsup.analysis import dynamics, geometry
 
     steps = run.steps
     D = geometry.dimensionality(run.W[:, k])
@@ -87,7 +87,7 @@ def main() -> int:
     c.say(f"learning dynamics: n={cfg.n_features}, m={cfg.n_hidden}, 1-S=0.45, init x{cfg.init_scale}, "
           f"{cfg.n_instances} seeds x {cfg.steps:,} steps (cosine)")
     log = c.train_or_reuse(cfg, os.path.join(args.out, "run.jsonl"), retrain=args.retrain)
-    from animsup.runlog import read_log
+    from animsup.log.reader import read_log
 
     run = read_log(log)
     result = {"config": cfg.to_dict(), "instances": []}
@@ -115,8 +115,8 @@ def main() -> int:
 def figure(run, result: dict, out: str) -> None:
     import matplotlib
 
-    from animsup import geometry
-    from animsup.dynamics import NAMED_LEVELS
+    from animsup.analysis import geometry
+    from animsup.analysis.dynamics import NAMED_LEVELS
 
     k = len(run.instances)
     fig = c.figure(6.4 * min(k, 2), 4.2 * ((k + 1) // 2))

@@ -31,9 +31,9 @@ def main() -> int:
     args = c.parser("neuron_model", __doc__).parse_args()
     import matplotlib
 
-    from animsup.ranking import final_loss
-    from animsup.config import TrainConfig
-    from animsup.runlog import read_log
+    from animsup.analysis.ranking import final_loss
+    from animsup.train.config import TrainConfig
+    from animsup.log.reader import read_log
 
     os.makedirs(args.out, exist_ok=True)
     probs = [round(1 - s, 6) for s in SPARSITY]
@@ -43,7 +43,7 @@ def main() -> int:
                       batch_size=256 if args.quick else 1024, lr=1e-3, snapshots=40, loss_every=10).validate()
     c.say(f"neuron model n=10, m=5: {len(probs)} sparsities x {seeds} seeds, {cfg.steps:,} steps")
     run = read_log(c.train_or_reuse(cfg, os.path.join(args.out, "neuron.jsonl"), retrain=args.retrain))
-    tail = final_loss(run.loss_steps, run.loss_curve)  # the library's final loss (animsup.ranking)
+    tail = final_loss(run.loss_steps, run.loss_curve)  # the library's final loss (animsup.analysis.ranking)
     W = run.W[-1]  # [k, m, n]
     per_neuron = (np.abs(W) > STRONG).sum(2)  # [k, m] features per neuron
     rows = []
@@ -85,7 +85,7 @@ def main() -> int:
         json.dump(rows, f, indent=1)
     if not args.no_video:
         log = os.path.join(args.out, "neuron.jsonl")
-        for g, S in enumerate(SPARSITY):  # animsup.ranking's groups: one per 1-S, in the config's order
+        for g, S in enumerate(SPARSITY):  # animsup.analysis.ranking's groups: one per 1-S, in the config's order
             name = os.path.join(args.out, f"neuron_S{S:g}")
             c.render(log, [name + ".mp4"], instance=f"best:g{g}", duration=4 if args.quick else 8)
             c.render(log, [name + ".png"], instance=f"best:g{g}")

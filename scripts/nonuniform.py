@@ -2,7 +2,7 @@
 1 - S = 0.05 for features 1-4 while feature 0's density is swept from 0.1x to 10x (0.005 to 0.5),
 AdamW lr 1e-3, batch 1024, 10,000 steps, 4 seeds per density (the best-loss seed is measured).
 
-Per density: the shape (animsup.geometry), every feature's norm and angle, the gaps between
+Per density: the shape (animsup.analysis.geometry), every feature's norm and angle, the gaps between
 neighbouring vertices and feature 0's norm. Writes to outputs/nonuniform/: run.jsonl,
 nonuniform.png, nonuniform.json and unless --no-video a grid video of the sweep (sweep.mp4).
 --quick: 1,500 steps, 5 densities, 1 seed.
@@ -26,7 +26,7 @@ def ratios(quick: bool) -> list:
 
 
 def config(quick: bool):
-    from animsup.config import TrainConfig
+    from animsup.train.config import TrainConfig
 
     probs = [[BASE * r] + [BASE] * 4 for r in ratios(quick)]
     return TrainConfig(
@@ -38,8 +38,8 @@ def config(quick: bool):
 
 def main() -> int:
     args = c.parser("nonuniform", __doc__).parse_args()
-    from animsup import geometry
-    from animsup.runlog import read_log
+    from animsup.analysis import geometry
+    from animsup.log.reader import read_log
 
     os.makedirs(args.out, exist_ok=True)
     cfg = config(args.quick)

@@ -26,8 +26,8 @@ import numpy as np
 
 def main() -> int:
     args = c.parser("paper_intro", __doc__).parse_args()
-    from animsup import minima
-    from animsup.config import TrainConfig
+    from animsup.analysis import minima
+    from animsup.train.config import TrainConfig
 
     os.makedirs(args.out, exist_ok=True)
     probs = [float(p) for p in 20.0 ** -np.linspace(0, 1, 10)]
@@ -62,7 +62,7 @@ def main() -> int:
         json.dump({"config": cfg.to_dict() | {"seeds": list(range(seeds))}, "sparsities": table}, f, indent=2)
 
     # final-frame figure: best seed per sparsity, dense on the left
-    from animsup.runlog import read_header
+    from animsup.log.reader import read_header
 
     imp = read_header(log).importance[0]
     ps = sorted(best, reverse=True)

@@ -43,7 +43,7 @@ COLORS = np.array([[0.85, 0.85, 0.85], [0.23, 0.45, 0.75], [0.85, 0.33, 0.2]])  
 
 
 def make_config(n: int, grid: int, trials: int, steps: int, batch: int, device: str, lr: float = 0.01):
-    from animsup.config import TrainConfig
+    from animsup.train.config import TrainConfig
 
     return TrainConfig(
         n_features=n, n_hidden=n - 1, model="tied", importance="constant",
@@ -64,7 +64,7 @@ def eval_samples(cfg, n_samples: int) -> np.ndarray:
 
 def eval_loss(W, b, cfg, xs) -> np.ndarray:
     """Every model's loss on its cell's evaluation set. W (shape: [K, m, n]) → (shape: [G_r, G_s, T])"""
-    from animsup.phase import sampled_loss
+    from animsup.analysis.phase import sampled_loss
 
     G_r, G_s, T = len(cfg.last_importance), len(cfg.feature_probability), len(cfg.seeds)
     imp = cfg.importance_matrix().astype(np.float64)
@@ -77,7 +77,7 @@ def eval_loss(W, b, cfg, xs) -> np.ndarray:
 def analyse(run, cfg, n_eval: int) -> dict:
     """Per cell (r, s): each trial's evaluation loss, the best trial, its norm/interference/class; and the
     class of each cell's best trial at every snapshot (best by the loss at that snapshot)."""
-    from animsup.phase import analytic_phase_n2m1, classify_extra, extra_feature_stats
+    from animsup.analysis.phase import analytic_phase_n2m1, classify_extra, extra_feature_stats
 
     G_r, G_s, T = len(cfg.last_importance), len(cfg.feature_probability), len(cfg.seeds)
     xs = eval_samples(cfg, n_eval)
@@ -103,7 +103,7 @@ def analyse(run, cfg, n_eval: int) -> dict:
 
 def agreement(res) -> tuple[float, int, float, int]:
     """(fraction matching outside the band, cells outside, fraction matching overall, cells)."""
-    from animsup.phase import boundary_band
+    from animsup.analysis.phase import boundary_band
 
     match = res["cls"] == res["analytic"]
     keep = ~boundary_band(res["analytic"])
@@ -189,7 +189,7 @@ def _phase_map(ax, res, cls):
 def training_video(res, title: str, path: str) -> None:
     """The phase map at every snapshot (each cell: its best trial at that snapshot), analytic curves on top."""
     from animsup.atomic import atomic_path
-    from animsup.encode import make_encoder
+    from animsup.rendering.encode import make_encoder
 
     fig = c.figure(7.2, 6.0)
     ax = fig.add_axes([0.13, 0.11, 0.6, 0.72])
@@ -217,8 +217,8 @@ def sweep_video(res, path: str, r_target: float = 0.3) -> None:
     """n=2, m=1: along the row r ≈ r_target, the best trial's two feature weights (W is 1×2: two
     arrows on a line) from the densest to the sparsest cell, beside the phase map with the cell marked."""
     from animsup.atomic import atomic_path
-    from animsup.encode import make_encoder
-    from animsup.phase import CLASS_NAMES
+    from animsup.rendering.encode import make_encoder
+    from animsup.analysis.phase import CLASS_NAMES
 
     i = int(np.argmin(np.abs(np.log(res["r"]) - np.log(r_target))))
     W = res["W_best"][-1, i]  # [s, 1, 2]
@@ -285,7 +285,7 @@ def main() -> int:
     p.add_argument("--device", default="auto")
     args = p.parse_args()
     from animsup.errors import AnimsupError
-    from animsup.runlog import read_log
+    from animsup.log.reader import read_log
 
     for name, least in (("grid", 2), ("trials", 1), ("steps", 1), ("batch_size", 1)):
         value = getattr(args, name)

@@ -32,7 +32,7 @@ MODELS = ("tied", "untied")
 
 
 def configs(quick: bool, seeds: int):
-    from animsup.config import TrainConfig
+    from animsup.train.config import TrainConfig
 
     probs = [round(1 - s, 6) for s in SPARSITY]
     per_stage = 300 if quick else 10_000
@@ -62,7 +62,7 @@ def main() -> int:
     p = c.parser("seed000_heatmaps", __doc__)
     p.add_argument("--seeds", type=int, default=None, help="seeds per model (default 2; --quick 1)")
     args = p.parse_args()
-    from animsup.runlog import read_log
+    from animsup.log.reader import read_log
 
     os.makedirs(args.out, exist_ok=True)
     seeds = args.seeds or (1 if args.quick else 2)

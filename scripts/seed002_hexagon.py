@@ -30,7 +30,7 @@ STUDIES = {
 
 
 def config(study: str, seeds: int, quick: bool):
-    from animsup.config import TrainConfig
+    from animsup.train.config import TrainConfig
 
     return TrainConfig(
         n_features=32, n_hidden=2, model="tied", init="blog", feature_probability=[0.1], seeds=list(range(seeds)),
@@ -76,7 +76,7 @@ def main() -> int:
     p.add_argument("--c-seeds", type=int, default=None, help="seeds of the C program (default 24, --quick 2)")
     p.add_argument("--studies", nargs="+", default=list(STUDIES) + ["c"], choices=list(STUDIES) + ["c"])
     args = p.parse_args()
-    from animsup import minima
+    from animsup.analysis import minima
 
     seeds = args.seeds or (8 if args.quick else 64)
     report = {}

@@ -20,7 +20,7 @@ import _common as c
 
 
 def config(gradient: str, quick: bool):
-    from animsup.config import TrainConfig
+    from animsup.train.config import TrainConfig
 
     return TrainConfig(
         n_features=5, n_hidden=2, model="tied", init="blog", feature_probability=[0.1],
@@ -32,8 +32,8 @@ def config(gradient: str, quick: bool):
 
 def main() -> int:
     args = c.parser("seed002_pentagon", __doc__).parse_args()
-    from animsup import minima
-    from animsup.runlog import read_log
+    from animsup.analysis import minima
+    from animsup.log.reader import read_log
 
     os.makedirs(args.out, exist_ok=True)
     logs, outcomes, summary = {}, {}, {}
@@ -63,7 +63,7 @@ def main() -> int:
         c.draw_weights(ax, b.W, run.header.importance[0],
                        title=f"{g} gradient, seed {b.seed}: {b.shape}\n"
                              f"pentagons in {share}/{len(outcomes[g])} seeds")
-        from animsup.events import smooth
+        from animsup.analysis.events import smooth
 
         loss_ax.plot(run.loss_steps, smooth(run.loss_curve[:, 0], 100), label=f"{g} (seed {b.seed})", lw=1)
     loss_ax.set_xscale("symlog", linthresh=100)

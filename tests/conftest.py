@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from animsup.runlog import LogWriter, make_header
+from animsup.log.reader import LogWriter, make_header
 
 
 def write_pentagon(path, *, T=20, n=5, m=2, k=1, model="tied", loss_rows=0, radius=1.2, seed=0, scale=1.0,
@@ -46,7 +46,7 @@ def write_pentagon_fixture():
 
 
 def text_layout_problems(drawer, margin: float = 0.5) -> list:
-    """Every visible text of a drawn ``animsup.draw.FrameDrawer`` figure that is clipped by the frame
+    """Every visible text of a drawn ``animsup.rendering.draw.FrameDrawer`` figure that is clipped by the frame
     or overlaps another text (tick labels only where matplotlib draws them)."""
     import itertools
 

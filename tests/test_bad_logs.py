@@ -16,7 +16,7 @@ import pytest
 
 from animsup.cli import main
 from animsup.errors import LogFormatError, LogWarning
-from animsup.runlog import open_log, read_header, read_log
+from animsup.log.reader import open_log, read_header, read_log
 
 BAD = Path(__file__).parent / "data" / "bad"
 CASES = json.loads((BAD / "cases.json").read_text())

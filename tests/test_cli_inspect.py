@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from animsup import geometry
+from animsup.analysis import geometry
 from animsup.cli import main
-from animsup.runlog import LogWriter, make_header
+from animsup.log.reader import LogWriter, make_header
 
 
 def write_log(path, *, end=True, steps=(0, 50, 100)):

@@ -61,7 +61,7 @@ def test_help_is_fast_and_imports_neither_torch_nor_matplotlib():
 
 
 def test_demo_trains_and_renders(tmp_path, capsys):
-    pytest.importorskip("animsup.train")
+    pytest.importorskip("animsup.train.loop")
     prefix = tmp_path / "demo"
     rc = main(["demo", "--steps", "100", "--snapshots", "8", "--seeds", "2", "--batch-size", "64",
                "--size", "320x180", "--hold", "0.2",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from animsup.cli import main
-from animsup.runlog import read_log
+from animsup.log.reader import read_log
 
 TINY = ["--n-features", "5", "--n-hidden", "2", "--batch-size", "32", "--device", "cpu"]
 

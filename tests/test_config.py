@@ -1,6 +1,6 @@
 import pytest
 
-from animsup.config import TrainConfig
+from animsup.train.config import TrainConfig
 from animsup.errors import AnimsupError
 
 

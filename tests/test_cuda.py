@@ -19,9 +19,9 @@ MODELS = ["tied", "untied", "linear", "neuron"]
 @pytest.mark.parametrize("model", MODELS)
 def test_cuda_engine_step_equals_the_cpu_formula_on_the_same_batch(model):
     """One engine step on the GPU (its own sampler) == the plain formula evaluated on the CPU on that
-    batch, and the gradient == autograd's through animsup.model.forward."""
-    from animsup.config import TrainConfig
-    from animsup.model import TorchEngine, forward, loss_fn
+    batch, and the gradient == autograd's through animsup.train.model.forward."""
+    from animsup.train.config import TrainConfig
+    from animsup.train.model import TorchEngine, forward, loss_fn
 
     cfg = TrainConfig(n_features=12, n_hidden=3, model=model, feature_probability=[0.05, 0.3], seeds=[0, 1],
                       batch_size=512, device="cuda")
@@ -42,7 +42,7 @@ def test_cuda_engine_step_equals_the_cpu_formula_on_the_same_batch(model):
 
 @pytest.mark.parametrize("kind", ["uniform", "presence_value", "binary"])
 def test_cuda_sampler_draws_the_paper_law(kind):
-    from animsup.data import CudaBatches, DataSpec
+    from animsup.train.data import CudaBatches, DataSpec
 
     p = [0.02, 0.3, 1.0]
     x = CudaBatches(p, 16, 50_000, [0], device="cuda", spec=DataSpec(kind=kind)).next().cpu().numpy()
@@ -63,9 +63,9 @@ def test_cuda_sampler_draws_the_paper_law(kind):
 def test_cuda_training_learns_the_pentagon_and_resumes_from_its_checkpoint(tmp_path):
     """n=5, m=2 at 1-S = 0.05 on the GPU: the loss falls like on the CPU, an interrupted-then-resumed run
     matches the uninterrupted one, and the log says where it ran."""
-    from animsup.config import TrainConfig
-    from animsup.runlog import read_log
-    from animsup.train import resume, train
+    from animsup.train.config import TrainConfig
+    from animsup.log.reader import read_log
+    from animsup.train.loop import resume, train
 
     cfg = TrainConfig(n_features=5, n_hidden=2, feature_probability=[0.05], seeds=[0, 1, 2, 3], steps=3000,
                       every=500, batch_size=1024, lr=1e-2, device="cuda")

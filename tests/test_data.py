@@ -2,7 +2,7 @@ import numpy as np
 
 import pytest
 
-from animsup.data import Batches, bernoulli_positions, importance_vector, normalize_samples_, sparse_from_uniform
+from animsup.train.data import Batches, bernoulli_positions, importance_vector, normalize_samples_, sparse_from_uniform
 
 
 def test_importance_vector():
@@ -86,7 +86,7 @@ def test_bernoulli_positions_draws_again_for_rows_not_yet_past_the_end(monkeypat
 
 @pytest.mark.parametrize("p", [[0.1, 0.02], [0.25]])
 def test_sparse_batches_reproducible_resumable_and_distributed_like_the_dense_sampler(p, monkeypatch):
-    monkeypatch.setattr("animsup.data.SPARSE_BLOCK_ENTRIES", 1 << 18)  # several blocks at a test size
+    monkeypatch.setattr("animsup.train.data.SPARSE_BLOCK_ENTRIES", 1 << 18)  # several blocks at a test size
     per_instance = np.repeat(p, 20)  # Batches takes one probability per instance
     a = Batches(per_instance, 32, 2000, list(range(20)))
     assert a.sparse and len(a.block_sizes()) > 1  # several blocks, each with its own generator
@@ -119,7 +119,7 @@ def test_dense_sampler_for_dense_or_tiny_batches_and_states_do_not_mix():
 
 
 def test_dense_blocks_tile_the_batch_exactly_once_and_keep_matrix_products_wide():
-    from animsup.data import dense_blocks
+    from animsup.train.data import dense_blocks
 
     for k, n, B, entries in [(4000, 2, 1024, 1 << 17), (20, 200, 1024, 1 << 17), (7, 5, 100, 1 << 10), (3, 1000, 1000, 1 << 12)]:
         blocks = dense_blocks(k, n, B, entries)
@@ -136,7 +136,7 @@ def test_dense_blocks_tile_the_batch_exactly_once_and_keep_matrix_products_wide(
 def test_mixed_dense_stream_draws_low_probability_blocks_as_non_zeros_with_the_same_law(monkeypatch):
     """A sweep over densities: blocks whose instances are all rare are drawn as their non-zeros, the others
     as uniforms; each block's law is the paper's, and states round-trip."""
-    from animsup.data import BLOCK_SPARSE_MAX_PROBABILITY
+    from animsup.train.data import BLOCK_SPARSE_MAX_PROBABILITY
 
     p = np.repeat([0.02, 0.5], 16)
     a = Batches(p, 8, 4096, list(range(32)))

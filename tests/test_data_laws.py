@@ -1,11 +1,11 @@
-"""The input laws of animsup.data.DataSpec: co-occurrence in correlated / anticorrelated sets exactly as
+"""The input laws of animsup.train.data.DataSpec: co-occurrence in correlated / anticorrelated sets exactly as
 specified, seed 000's presence_value law, binary, exactly_k and L2 normalisation — on the CPU sampler and
 on the torch-generator sampler (run here on the CPU device)."""
 
 import numpy as np
 import pytest
 
-from animsup.data import Batches, CudaBatches, DataSpec
+from animsup.train.data import Batches, CudaBatches, DataSpec
 
 B = 20_000
 
@@ -74,7 +74,7 @@ def test_binary_and_exactly_k_and_l2_normalise():
 
 
 def test_a_correlated_set_with_per_feature_probability_is_refused():
-    from animsup.config import TrainConfig
+    from animsup.train.config import TrainConfig
     from animsup.errors import AnimsupError
 
     with pytest.raises(AnimsupError, match="share one feature probability"):

@@ -1,9 +1,9 @@
-"""animsup.draw: frames are the right size, not blank, and put each feature where its W says."""
+"""animsup.rendering.draw: frames are the right size, not blank, and put each feature where its W says."""
 
 import numpy as np
 import pytest
 
-from animsup import draw, frames as fr
+from animsup.rendering import draw, frames as fr
 
 SIZE = (480, 270)
 

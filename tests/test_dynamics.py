@@ -1,12 +1,12 @@
-"""Level events (animsup.dynamics): known jumps are found at the right steps, noise gives none."""
+"""Level events (animsup.analysis.dynamics): known jumps are found at the right steps, noise gives none."""
 
 import numpy as np
 import pytest
 
-from animsup import geometry
-from animsup.dynamics import (align_with_loss_drops, fraction_text, geometry_summary, level_events, level_states,
+from animsup.analysis import geometry
+from animsup.analysis.dynamics import (align_with_loss_drops, fraction_text, geometry_summary, level_events, level_states,
                               loss_drops_log_time)
-from animsup.events import loss_drops
+from animsup.analysis.events import loss_drops
 
 
 def _steps(T):
@@ -113,7 +113,7 @@ def test_bad_input():
 def _jump_log(path, noise=0.003):
     """m=3, n=4: features 0-2 dedicated; feature 3 grows in opposite feature 0 around step 1,200
     (D_0: 1 → 1/2) while the loss drops from 0.10 to 0.06."""
-    from animsup.runlog import LogWriter, make_header
+    from animsup.log.reader import LogWriter, make_header
 
     rng = np.random.default_rng(3)
     steps = np.arange(0, 2001, 10)
@@ -155,8 +155,8 @@ def test_events_cli_lists_level_moves_lined_up_with_the_loss_drop(tmp_path, caps
 
 
 def test_annotated_render_captions_the_level_move(tmp_path):
-    from animsup.frames import build_plan
-    from animsup.render_config import RenderConfig
+    from animsup.rendering.frames import build_plan
+    from animsup.rendering.config import RenderConfig
 
     log = str(_jump_log(tmp_path / "jump.jsonl"))
     plan = build_plan(log, RenderConfig(annotate=True, frames=60))

@@ -1,11 +1,11 @@
-"""animsup.encode: formats by extension, decoded back (frame count, size, pixel format)."""
+"""animsup.rendering.encode: formats by extension, decoded back (frame count, size, pixel format)."""
 
 import av
 import numpy as np
 import pytest
 from PIL import Image
 
-from animsup import encode
+from animsup.rendering import encode
 from animsup.errors import AnimsupError
 
 W, H = 160, 90

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 
-from animsup import events as ev
-from animsup import geometry
+from animsup.analysis import events as ev
+from animsup.analysis import geometry
 
 
 def square_to_pentagon(T=40, join_at=20, noise=0.0, seed=0):
@@ -112,7 +112,7 @@ def test_describe_events():
 
 def test_events_cli(tmp_path, capsys):
     from animsup.cli import main
-    from animsup.runlog import LogWriter, make_header
+    from animsup.log.reader import LogWriter, make_header
 
     steps, W = square_to_pentagon()
     header = make_header(n_features=5, n_hidden=2, model="tied", feature_probability=[0.1], seed=[7],

@@ -22,7 +22,7 @@ import pytest
 
 from animsup.cli import main
 from animsup.errors import LogWarning
-from animsup.runlog import read_log
+from animsup.log.reader import read_log
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {k: v for k, v in os.environ.items() if k != "ANIMSUP_DEBUG"} | {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
@@ -298,7 +298,7 @@ def test_render_encoder_failure_leaves_no_partial_file(long_log, tmp_path, ext):
 
 @needs_render
 def test_render_missing_encoder_says_what_to_install(long_log, tmp_path, monkeypatch, capsys):
-    from animsup import encode
+    from animsup.rendering import encode
     from animsup.cli import main
 
     monkeypatch.setattr(encode, "ffmpeg_exe", lambda: None)
@@ -322,7 +322,7 @@ def test_render_missing_encoder_says_what_to_install(long_log, tmp_path, monkeyp
 @pytest.mark.filterwarnings("ignore::animsup.errors.LogWarning")
 def test_resume_never_touches_a_log_being_written(tmp_path, capsys):
     """`train --resume` on a log whose writer is mid-line: refused, not a byte changed."""
-    from animsup.runlog import LogWriter
+    from animsup.log.reader import LogWriter
 
     log = tmp_path / "run.jsonl"
     assert main(["train", "--backend", "numpy", "--steps", "20", "--batch-size", "8", "--every", "5",

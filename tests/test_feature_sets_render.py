@@ -1,4 +1,4 @@
-"""Feature sets in the renders (animsup.feature_sets, animsup.panels_sets): a colour family per
+"""Feature sets in the renders (animsup.rendering.feature_sets, animsup.rendering.panels.sets): a colour family per
 correlated/anticorrelated set, independent features keep their importance colours, the key says
 which set is which; the viewer takes the same colours and shows a staged run's current 1 − S."""
 
@@ -7,12 +7,12 @@ import colorsys
 import numpy as np
 import pytest
 
-from animsup import draw, frames as fr
+from animsup.rendering import draw, frames as fr
 from animsup.errors import AnimsupError, LogFormatError
-from animsup.feature_sets import ranges_text, set_colors, sets_of
-from animsup.panels import default_panels
-from animsup.render_config import RenderConfig
-from animsup.runlog import LogWriter, make_header, read_header
+from animsup.rendering.feature_sets import ranges_text, set_colors, sets_of
+from animsup.rendering.panels import default_panels
+from animsup.rendering.config import RenderConfig
+from animsup.log.reader import LogWriter, make_header, read_header
 
 
 def _log(path, data, *, n=6, m=2, K=1, T=6, model="tied", stages=None):

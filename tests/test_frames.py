@@ -1,11 +1,11 @@
-"""animsup.frames: the two streaming passes, the time mapping, fixed axes, the binned loss."""
+"""animsup.rendering.frames: the two streaming passes, the time mapping, fixed axes, the binned loss."""
 
 import numpy as np
 import pytest
 
-from animsup import frames as fr
+from animsup.rendering import frames as fr
 from animsup.errors import AnimsupError, LogFormatError
-from animsup.runlog import LogWriter, make_header
+from animsup.log.reader import LogWriter, make_header
 
 
 def test_scan_log_extremes_and_best_instance(tmp_path, write_pentagon):
@@ -126,7 +126,7 @@ def test_poster_step_is_the_nearest_snapshot():
 def test_importance_in_titles_names_what_differs_between_instances(tmp_path):
     """A phase grid (only the last feature's relative importance r differs): the title says the
     importance is per instance and every grid panel names its r; a shared importance stays in the title."""
-    from animsup.runlog import LogWriter, make_header
+    from animsup.log.reader import LogWriter, make_header
 
     def log(name, importance):
         k = len(importance)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import animsup
 from animsup.cli import main
 from animsup.errors import LogWarning
-from animsup.runlog import read_log
+from animsup.log.reader import read_log
 
 DATA = Path(__file__).parent / "data"
 CHECKPOINTS = sorted(p for p in (DATA / "checkpoints").rglob("*") if p.is_file() and p.suffix != ".py")

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from animsup.cli import main
 from animsup.errors import AnimsupError, LogWarning
-from animsup.runlog import open_log, read_header, read_log
+from animsup.log.reader import open_log, read_header, read_log
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 VALID = [(GOLDEN / n).read_bytes() for n in ("hand_tied_v1.jsonl", "hand_untied_v1.jsonl")]

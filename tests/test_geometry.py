@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from animsup import geometry as g
+from animsup.analysis import geometry as g
 
 
 def rotated(W, degrees):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from animsup.config import TrainConfig
+from animsup.train.config import TrainConfig
 from animsup.errors import AnimsupError
 
 torch.set_num_threads(1)
@@ -68,9 +68,9 @@ def test_cli_grid_grammar():
 def test_per_feature_probability_samplers_keep_each_features_rate(monkeypatch):
     """Dense and sparse samplers with p (shape: [k, n]): each feature's non-zero rate is its own p, values
     U[0, 1); a per-instance-uniform [k, n] array draws exactly the [k] stream."""
-    from animsup.data import Batches
+    from animsup.train.data import Batches
 
-    monkeypatch.setattr("animsup.data.SPARSE_BLOCK_ENTRIES", 1 << 16)
+    monkeypatch.setattr("animsup.train.data.SPARSE_BLOCK_ENTRIES", 1 << 16)
     p = np.array([[0.02, 0.2, 0.1, 0.05] * 8, [0.25, 0.01, 0.15, 0.1] * 8])  # [2, 32]
     for sparse_ok in (True, False):
         b = Batches(p, 32, 4000, [0, 1], allow_sparse=sparse_ok)
@@ -86,8 +86,8 @@ def test_per_feature_probability_samplers_keep_each_features_rate(monkeypatch):
 
 
 def _engine_step_matches_reference(cfg):
-    from animsup.data import Batches
-    from animsup.model import TorchEngine, loss_and_grad
+    from animsup.train.data import Batches
+    from animsup.train.model import TorchEngine, loss_and_grad
 
     eng = TorchEngine(cfg)
     x = torch.from_numpy(Batches(cfg.probability_matrix(), cfg.n_features, cfg.batch_size, cfg.seeds).next())
@@ -107,9 +107,9 @@ def test_engine_with_per_instance_importance_and_probability(model, sparse, monk
     """The engine's step (sparse or dense path) == the plain formula on the same batch, with importance
     and probability differing per instance and per feature; and the [k, n] formula == a loop over
     instances, each with its own [n] importance."""
-    from animsup.model import forward, loss_fn
+    from animsup.train.model import forward, loss_fn
 
-    monkeypatch.setattr("animsup.data.SPARSE_BLOCK_ENTRIES", 1 << 16)
+    monkeypatch.setattr("animsup.train.data.SPARSE_BLOCK_ENTRIES", 1 << 16)
     lo, hi = (0.01, 0.2) if sparse else (0.3, 1.0)
     rng = np.random.default_rng(0)
     k, n = 12, 32
@@ -128,7 +128,7 @@ def test_engine_with_per_instance_importance_and_probability(model, sparse, monk
 
 
 def test_numpy_backend_takes_per_instance_importance():
-    from animsup.numpy_model import loss_and_grad as np_loss_and_grad
+    from animsup.train.numpy_model import loss_and_grad as np_loss_and_grad
 
     rng = np.random.default_rng(1)
     k, m, n, B = 4, 2, 5, 9

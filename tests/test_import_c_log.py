@@ -12,7 +12,7 @@ import pytest
 from animsup import importers
 from animsup.cli import main
 from animsup.errors import AnimsupError, LogFormatError
-from animsup.runlog import read_log
+from animsup.log.reader import read_log
 
 DATA = Path(__file__).parent / "data" / "c_log"
 ROOT = Path(__file__).parent.parent

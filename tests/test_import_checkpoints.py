@@ -13,7 +13,7 @@ import pytest
 from animsup.cli import main
 from animsup.errors import AnimsupError
 from animsup.importers import auto, checkpoint, safe_pickle
-from animsup.runlog import read_log
+from animsup.log.reader import read_log
 
 DATA = Path(__file__).parent / "data" / "checkpoints"
 sys.path.insert(0, str(DATA))
@@ -155,7 +155,7 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, capsys):
 
 
 def test_imported_single_checkpoint_renders(tmp_path):
-    from animsup.video import render
+    from animsup.rendering.video import render
 
     run_path = tmp_path / "out.jsonl"
     auto.convert([str(DATA / "safetensors_named.pt")], run_path, importance="0.9")
@@ -185,8 +185,8 @@ def test_every_command_in_docs_importing_runs(tmp_path, monkeypatch, capsys):
 def test_render_says_what_the_log_does_not_know(tmp_path, capsys):
     """No loss: the panel says so and 'best' refuses; aggregate loss: 'best' refuses; facts
     the file did not hold are 'unknown' in the title, not 1."""
-    from animsup import frames
-    from animsup.video import render
+    from animsup.rendering import frames
+    from animsup.rendering.video import render
 
     none_log, agg_log = tmp_path / "none.jsonl", tmp_path / "agg.jsonl"
     auto.convert([str(DATA / "history.npy")], none_log)
@@ -204,7 +204,7 @@ def test_render_says_what_the_log_does_not_know(tmp_path, capsys):
 
 
 def test_short_histories_and_single_checkpoints_say_what_the_video_shows(tmp_path):
-    from animsup.video import render
+    from animsup.rendering.video import render
 
     log, single = tmp_path / "d.jsonl", tmp_path / "s.jsonl"
     auto.convert([str(DATA / "devinterp_runs.pkl")], log)  # 6 log-spaced snapshots, steps 0..100
@@ -230,7 +230,7 @@ def test_importance_from_a_list_or_a_file(tmp_path):
 
 
 def test_orient_uses_the_recorders_layouts():
-    from animsup.recorder import LAYOUTS, weights_to_kmn
+    from animsup.log.recorder import LAYOUTS, weights_to_kmn
 
     W = np.arange(2 * 3 * 4 * 5, dtype=np.float64).reshape(2, 3, 4, 5)  # a history [T, K, m=4, n=5]
     for layout in LAYOUTS:

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from animsup.config import TrainConfig
-from animsup.numpy_model import init_params
+from animsup.train.config import TrainConfig
+from animsup.train.numpy_model import init_params
 
 
 def test_notebook_init_std_at_the_feature_geometry_setting():

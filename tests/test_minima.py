@@ -8,9 +8,9 @@ import types
 import numpy as np
 import pytest
 
-from animsup import geometry, minima
+from animsup.analysis import geometry, minima
 from animsup.cli import main
-from animsup.runlog import LogWriter, make_header
+from animsup.log.reader import LogWriter, make_header
 
 N = 8
 LOSSES = [0.099, 0.097, 0.105, 0.098, 0.107]  # instance 2 and 4 end as hexagons
@@ -92,7 +92,7 @@ def test_cli_render_calls_the_renderer_for_the_worst(tmp_path, capsys, monkeypat
         calls.append((str(log), options["instance"]))
         open(out, "wb").write(b"video")
 
-    monkeypatch.setitem(sys.modules, "animsup.video", types.SimpleNamespace(render=fake_render))
+    monkeypatch.setitem(sys.modules, "animsup.rendering.video", types.SimpleNamespace(render=fake_render))
     log, _ = study_log(tmp_path / "s.jsonl")
     assert main(["minima", str(log), "--out", str(tmp_path / "o"), "--render", "1", "--render-instances", "0"]) == 0
     assert calls == [(str(log), 0), (str(log), 4)]  # the chosen one, then the worst

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from animsup.model import forward, grad_weight, l1_penalty, loss_and_grad, loss_fn
-from animsup.optim import FlatOptimizer
+from animsup.train.model import forward, grad_weight, l1_penalty, loss_and_grad, loss_fn
+from animsup.train.optim import FlatOptimizer
 
 torch.set_num_threads(1)
 
@@ -80,8 +80,8 @@ def test_batched_model_equals_loop_over_instances():
 
 
 def test_negated_sampler_is_minus_the_numpy_sampler():
-    from animsup.data import inverse_probability, sparse_from_uniform
-    from animsup.model import negated_sparse_
+    from animsup.train.data import inverse_probability, sparse_from_uniform
+    from animsup.train.model import negated_sparse_
 
     p = np.array([1.0, 0.3, 0.07], np.float32).reshape(-1, 1, 1)
     u = np.random.default_rng(0).random((3, 4, 5000), dtype=np.float32)
@@ -112,7 +112,7 @@ def test_flat_optimizer_matches_torch_optim(kind, cls, kw, backend):
 
 
 def test_deferred_loss_equals_loss():
-    from animsup.model import loss_from_sq
+    from animsup.train.model import loss_from_sq
 
     x, W, b, _, imp = _setup("tied")
     w2c = torch.from_numpy(grad_weight(imp.numpy(), "mean", x.shape[2], x.shape[1]).astype(np.float64))
@@ -139,9 +139,9 @@ def _one_step_matches_the_reference(eng, x, model):
 def test_engine_in_cache_blocks_equals_one_full_batch(model):
     """k=64, n=32, B=1024 is processed in blocks of columns; gradient and loss must match the
     whole batch at once (and the numpy backend sees the same data)."""
-    from animsup.config import TrainConfig
-    from animsup.data import Batches, block_columns
-    from animsup.model import TorchEngine
+    from animsup.train.config import TrainConfig
+    from animsup.train.data import Batches, block_columns
+    from animsup.train.model import TorchEngine
 
     cfg = TrainConfig(n_features=32, n_hidden=2, model=model, feature_probability=[0.1, 0.5], seeds=list(range(32)),
                       batch_size=1024, device="cpu", l1=0.01)
@@ -157,11 +157,11 @@ def test_sparse_cpu_step_equals_the_reference_on_the_same_batch(model, monkeypat
     """The sparse CPU step (non-zeros scattered block by block, importance folded into the small
     matrices, pieces summed per block) gives the loss and gradient of the plain formula on the batch
     the numpy sampler draws; a 2-thread engine gives bit-identical results."""
-    from animsup.config import TrainConfig
-    from animsup.data import Batches
-    from animsup.model import TorchEngine
+    from animsup.train.config import TrainConfig
+    from animsup.train.data import Batches
+    from animsup.train.model import TorchEngine
 
-    monkeypatch.setattr("animsup.data.SPARSE_BLOCK_ENTRIES", 1 << 18)  # several blocks at a test size
+    monkeypatch.setattr("animsup.train.data.SPARSE_BLOCK_ENTRIES", 1 << 18)  # several blocks at a test size
     cfg = TrainConfig(n_features=32, n_hidden=2, model=model, feature_probability=[0.1, 0.02],
                       seeds=list(range(20)), batch_size=1000, device="cpu", l1=0.01)
     eng = TorchEngine(cfg)
@@ -182,12 +182,12 @@ def test_dense_block_step_equals_the_reference_with_mixed_sparse_and_dense_block
     """The dense CPU step (blocks of instances or columns drawn as uniforms and turned into -x in place,
     low-density blocks drawn as their non-zeros into the same buffers) gives the loss and gradient of the
     plain formula on the batch Batches.next() draws; two threads give bit-identical results."""
-    from animsup.config import TrainConfig
-    from animsup.data import Batches
-    from animsup.model import TorchEngine
+    from animsup.train.config import TrainConfig
+    from animsup.train.data import Batches
+    from animsup.train.model import TorchEngine
 
-    monkeypatch.setattr("animsup.data.DENSE_BLOCK_ENTRIES", 1 << 13)  # many blocks at a test size
-    monkeypatch.setattr("animsup.data.SPARSE_MIN_ENTRIES", 0)  # ... each allowed to be drawn as its non-zeros
+    monkeypatch.setattr("animsup.train.data.DENSE_BLOCK_ENTRIES", 1 << 13)  # many blocks at a test size
+    monkeypatch.setattr("animsup.train.data.SPARSE_MIN_ENTRIES", 0)  # ... each allowed to be drawn as its non-zeros
     probs = [0.02, 0.6, 0.03, 0.9, 0.01]  # rare and common instances interleaved: the kinds alternate
     cfg = TrainConfig(n_features=16, n_hidden=3, model=model, feature_probability=probs, seeds=[0, 1],
                       batch_size=1024, device="cpu", l1=0.01, backend="torch")
@@ -208,7 +208,7 @@ def test_dense_block_step_equals_the_reference_with_mixed_sparse_and_dense_block
 
 
 def test_thread_tuner_probes_both_then_runs_the_faster_and_notices_a_change():
-    from animsup.model import ThreadTuner
+    from animsup.train.model import ThreadTuner
 
     tuner = ThreadTuner([1, 2], window=4, reprobe=50)
     cost = {1: 10.0, 2: 6.0}
@@ -225,9 +225,9 @@ def test_thread_tuner_probes_both_then_runs_the_faster_and_notices_a_change():
 
 
 def test_threads_auto_gives_the_same_run_as_one_thread(tmp_path, monkeypatch):
-    monkeypatch.setattr("animsup.data.SPARSE_BLOCK_ENTRIES", 1 << 15)  # several blocks: threads have work
-    from animsup.config import TrainConfig
-    from animsup.train import train
+    monkeypatch.setattr("animsup.train.data.SPARSE_BLOCK_ENTRIES", 1 << 15)  # several blocks: threads have work
+    from animsup.train.config import TrainConfig
+    from animsup.train.loop import train
 
     cfg = TrainConfig(n_features=32, n_hidden=2, feature_probability=[0.05], seeds=[0, 1, 2], batch_size=2048,
                       steps=12, every=4, device="cpu")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from animsup.model import forward, l1_penalty, loss_fn
-from animsup.numpy_model import init_params, loss_and_grad
+from animsup.train.model import forward, l1_penalty, loss_fn
+from animsup.train.numpy_model import init_params, loss_and_grad
 
 
 def _case(k=2, B=6, n=5, m=2, seed=0, dtype=np.float64):

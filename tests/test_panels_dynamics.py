@@ -1,13 +1,14 @@
-"""The dimensionality panels (animsup.panels_dynamics): each panel draws what its data says,
+"""The dimensionality panels (animsup.rendering.panels.dynamics): each panel draws what its data says,
 checked on the pixels of a drawn frame against the panel's own axes transform."""
 
 import numpy as np
 import pytest
 
-from animsup import draw, frames as fr, geometry
-from animsup.panels import prepare_panels
-from animsup.panels_dynamics import dimensionality_history
-from animsup.runlog import LogWriter, make_header, read_log
+from animsup.rendering import draw, frames as fr
+from animsup.analysis import geometry
+from animsup.rendering.panels import prepare_panels
+from animsup.rendering.panels.dynamics import dimensionality_history
+from animsup.log.reader import LogWriter, make_header, read_log
 
 SIZE = (1280, 720)
 
@@ -144,7 +145,7 @@ def test_scatter_and_dstar_panels_show_a_sweep_at_the_current_snapshot(tmp_path)
 
 @pytest.mark.parametrize("out", ["v.mp4", "v.gif", "v.png"])
 def test_render_with_the_dimensionality_panels(tmp_path, out):
-    from animsup.video import render
+    from animsup.rendering.video import render
 
     log, _ = _pair_log(tmp_path, T=20)
     res = render(log, str(tmp_path / out), panels="dim_time,dim_scatter,dims_per_feature,norms", frames=12, workers=0)

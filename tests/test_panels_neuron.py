@@ -1,14 +1,14 @@
-"""The neuron model's view (animsup.panels_neuron): the bars are W's rows at the frame's step, on
+"""The neuron model's view (animsup.rendering.panels.neuron): the bars are W's rows at the frame's step, on
 the fixed range of the whole run, in the features' colours; every neuron-model log gets the panel."""
 
 import numpy as np
 import pytest
 
-from animsup import draw, frames as fr
-from animsup.panels import default_panels
-from animsup.panels_neuron import MIN_ROW_PX, ROW_FILL, layout, pool_blocks
-from animsup.render_config import RenderConfig
-from animsup.runlog import LogWriter, make_header, read_header
+from animsup.rendering import draw, frames as fr
+from animsup.rendering.panels import default_panels
+from animsup.rendering.panels.neuron import MIN_ROW_PX, ROW_FILL, layout, pool_blocks
+from animsup.rendering.config import RenderConfig
+from animsup.log.reader import LogWriter, make_header, read_header
 
 SIZE = (1280, 720)
 
@@ -140,7 +140,7 @@ def test_no_text_problems(tmp_path, text_layout_problems, m, n, options):
 
 
 def test_mp4_gif_and_poster(tmp_path):
-    from animsup.video import render
+    from animsup.rendering.video import render
 
     log = _neuron_log(tmp_path / "n.jsonl", _weights(T=6))
     res = render(log, [str(tmp_path / "v.mp4"), str(tmp_path / "v.gif")], frames=6, hold=0, workers=0)

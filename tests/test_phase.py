@@ -1,10 +1,10 @@
-"""animsup.phase: the extra feature's class, the n=2, m=1 closed forms (checked by sampling the
+"""animsup.analysis.phase: the extra feature's class, the n=2, m=1 closed forms (checked by sampling the
 three weight configurations they describe), and the boundary band."""
 
 import numpy as np
 import pytest
 
-from animsup.phase import (DEDICATED, NOT_LEARNED, SUPERPOSITION, analytic_losses_n2m1, analytic_phase_n2m1,
+from animsup.analysis.phase import (DEDICATED, NOT_LEARNED, SUPERPOSITION, analytic_losses_n2m1, analytic_phase_n2m1,
                            boundary_band, classify_extra, sampled_loss)
 
 
@@ -66,7 +66,7 @@ def test_phase_diagram_script_quick_writes_table_and_figure(tmp_path):
     import sys
     from pathlib import Path
 
-    from animsup.runlog import read_header
+    from animsup.log.reader import read_header
 
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run([sys.executable, str(root / "scripts" / "phase_diagram.py"), "--quick", "--n", "2", "--grid", "4",

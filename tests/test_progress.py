@@ -44,7 +44,7 @@ def test_show_html_fits_the_cell_and_embeds_the_file(tmp_path):
 
     import pytest
 
-    from animsup import video
+    from animsup.rendering import video
     from animsup.errors import AnimsupError
 
     gif = tmp_path / "a.gif"
@@ -64,7 +64,7 @@ def test_show_html_fits_the_cell_and_embeds_the_file(tmp_path):
 def test_train_result_repr_is_short():
     import numpy as np
 
-    from animsup.train import TrainResult
+    from animsup.train.loop import TrainResult
 
     r = TrainResult("completed", 10_000, np.linspace(0.01, 0.02, 64), 12.3, "logs/run.jsonl", None,
                     W=np.ones((64, 20, 200), np.float32), b=np.ones((64, 200), np.float32))

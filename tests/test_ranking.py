@@ -1,15 +1,15 @@
-"""animsup.ranking: one final loss, groups of comparable instances, and the same best everywhere."""
+"""animsup.analysis.ranking: one final loss, groups of comparable instances, and the same best everywhere."""
 
 import json
 
 import numpy as np
 import pytest
 
-from animsup import frames as fr
-from animsup import minima, ranking
+from animsup.rendering import frames as fr
+from animsup.analysis import minima, ranking
 from animsup.cli import main
 from animsup.errors import AnimsupError
-from animsup.runlog import LogWriter, make_header, read_header, read_log
+from animsup.log.reader import LogWriter, make_header, read_header, read_log
 
 
 def test_final_loss_is_the_mean_of_the_last_five_percent_of_the_steps():
@@ -145,7 +145,7 @@ def test_a_staged_runs_groups_carry_the_last_stages_density():
     (the header's own feature_probability is stage 0's)."""
     from types import SimpleNamespace
 
-    from animsup import ranking
+    from animsup.analysis import ranking
 
     stages = [{"start_step": 0, "feature_probability": [[1.0] * 3] * 2},
               {"start_step": 50, "feature_probability": [[0.001] * 3] * 2}]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import animsup
-from animsup.runlog import read_log
+from animsup.log.reader import read_log
 
 torch = pytest.importorskip("torch")
 
@@ -146,7 +146,7 @@ def test_any_source_api(tmp_path):
     assert animsup.summary(path)["snapshots"] == 3
     res = animsup.render(hist, tmp_path / "p.png", loss=[0.3, 0.2, 0.1])
     assert os.path.getsize(res.paths[0]) > 1000
-    assert animsup.geometry.describe(pent).shape == "pentagon"  # submodules load on attribute access
+    assert animsup.analysis.geometry.describe(pent).shape == "pentagon"  # submodules load on attribute access
 
 
 def test_facts_not_given_are_recorded_as_assumed(tmp_path):
@@ -158,7 +158,7 @@ def test_facts_not_given_are_recorded_as_assumed(tmp_path):
 
 
 def test_render_of_arrays_writes_its_temp_log_once(tmp_path, monkeypatch):
-    from animsup import runlog
+    from animsup.log import reader as runlog
 
     opened = []
     init = runlog.LogWriter.__init__

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from animsup import encode, frames as fr, panels, video
+from animsup.rendering import encode, frames as fr, panels, video
 from animsup.errors import AnimsupError
-from animsup.render_config import OPTIONS, RenderConfig, options_table
+from animsup.rendering.config import OPTIONS, RenderConfig, options_table
 
 SMALL = dict(size="320x180", fps=10, hold=0.5)
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -122,7 +122,7 @@ class Stripes(panels.Panel):
 
 
 def test_a_new_panel_plugs_in_by_name(log, tmp_path, monkeypatch):
-    from animsup.draw import FrameDrawer
+    from animsup.rendering.draw import FrameDrawer
 
     monkeypatch.setitem(panels.PANELS, "stripes", f"{__name__}:Stripes")
     Stripes.updates = []

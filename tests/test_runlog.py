@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from animsup import runlog
+from animsup.log import reader as runlog
 from animsup.errors import AnimsupError, LogFormatError, LogWarning
-from animsup.runlog import LogWriter, make_header, open_log, read_header, read_log
+from animsup.log.reader import LogWriter, make_header, open_log, read_header, read_log
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 

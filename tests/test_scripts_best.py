@@ -1,13 +1,13 @@
 """scripts/_common.best_per_probability: the reproduction scripts' "best seed per 1 - S" is
-animsup.ranking's (groups of comparable instances, final loss = mean of the last 5 % of steps)."""
+animsup.analysis.ranking's (groups of comparable instances, final loss = mean of the last 5 % of steps)."""
 
 import os
 import sys
 
 import numpy as np
 
-from animsup import ranking
-from animsup.runlog import LogWriter, make_header, read_log
+from animsup.analysis import ranking
+from animsup.log.reader import LogWriter, make_header, read_log
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
 import _common  # noqa: E402

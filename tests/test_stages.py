@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from animsup.config import TrainConfig
+from animsup.train.config import TrainConfig
 from animsup.errors import AnimsupError
-from animsup.runlog import read_header, read_log
-from animsup.train import resume, train
+from animsup.log.reader import read_header, read_log
+from animsup.train.loop import resume, train
 
 torch.set_num_threads(1)
 
@@ -26,9 +26,9 @@ def staged(**kw):
 
 def test_staged_run_equals_autograd_with_a_new_adamw_per_stage(tmp_path):
     """Oracle: the same data stream through autograd and a fresh torch.optim.AdamW per stage."""
-    from animsup.data import Batches
-    from animsup.model import forward, loss_fn
-    from animsup.numpy_model import init_params
+    from animsup.train.data import Batches
+    from animsup.train.model import forward, loss_fn
+    from animsup.train.numpy_model import init_params
 
     cfg = staged()
     res = train(cfg, tmp_path / "s.jsonl")

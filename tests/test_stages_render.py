@@ -1,12 +1,12 @@
-"""Staged runs in the renders (animsup.stages): every frame's 1 − S is its step's stage's, the title
+"""Staged runs in the renders (animsup.rendering.stages): every frame's 1 − S is its step's stage's, the title
 names the schedule, the loss panel marks the boundaries with labels that overprint nothing."""
 
 import numpy as np
 import pytest
 
-from animsup import draw, frames as fr, stages
-from animsup.render_config import RenderConfig
-from animsup.runlog import LogWriter, make_header
+from animsup.rendering import draw, frames as fr, stages
+from animsup.rendering.config import RenderConfig
+from animsup.log.reader import LogWriter, make_header
 
 PROBS = [1.0, 0.3, 0.1, 0.01, 0.001]
 

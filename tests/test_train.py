@@ -4,10 +4,10 @@ import signal
 import numpy as np
 import pytest
 
-from animsup.config import TrainConfig
+from animsup.train.config import TrainConfig
 from animsup.errors import AnimsupError
-from animsup.runlog import read_log
-from animsup.train import resume, snapshot_steps, train
+from animsup.log.reader import read_log
+from animsup.train.loop import resume, snapshot_steps, train
 
 
 def small(**kw):
@@ -128,7 +128,7 @@ def test_interrupt_then_resume_equals_uninterrupted(tmp_path):
 
 
 def test_sparse_sampler_run_resumes_identically_with_another_thread_count(tmp_path, monkeypatch):
-    monkeypatch.setattr("animsup.data.SPARSE_BLOCK_ENTRIES", 1 << 15)  # several blocks: threads have work
+    monkeypatch.setattr("animsup.train.data.SPARSE_BLOCK_ENTRIES", 1 << 15)  # several blocks: threads have work
     """The sparse CPU path (one generator per block) checkpoints every block's stream; the thread
     count changes neither the run nor its resumption."""
     cfg = small(n_features=32, feature_probability=[0.05], seeds=[0, 1, 2], batch_size=1024, steps=30, every=5)
@@ -201,7 +201,7 @@ class _FullDisk:
 def test_full_disk_stops_with_a_clear_error_and_a_readable_log(tmp_path, monkeypatch):
     import warnings
 
-    import animsup.runlog as runlog
+    import animsup.log.reader as runlog
 
     real_init = runlog.LogWriter.__init__
 

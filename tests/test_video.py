@@ -1,4 +1,4 @@
-"""animsup.video.render: frame counts, order, several outputs at once, atomic outputs, bad input."""
+"""animsup.rendering.video.render: frame counts, order, several outputs at once, atomic outputs, bad input."""
 
 import hashlib
 import os
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from animsup import encode, video
+from animsup.rendering import encode, video
 from animsup.errors import AnimsupError
 
 SMALL = dict(instance="best:g0", size="320x180", fps=10, hold=0.5)
@@ -112,7 +112,7 @@ def test_poster_at_step_and_grid(log, tmp_path):
 
 
 def test_annotate_marks_events(tmp_path, write_pentagon, counting):
-    pytest.importorskip("animsup.events", reason="animsup.events (analysis helper) is not there yet")
+    pytest.importorskip("animsup.analysis.events", reason="animsup.analysis.events (analysis helper) is not there yet")
     path = tmp_path / "run.jsonl"
     write_pentagon(path, T=30)  # features grow from 0.05 to 1.25: they join the represented set
     res = video.render(path, tmp_path / "v.mp4", annotate=True, workers=0, **SMALL)

@@ -11,9 +11,9 @@ import urllib.request
 import numpy as np
 import pytest
 
-from animsup import geometry
+from animsup.analysis import geometry
 from animsup.cli import main
-from animsup.runlog import read_log
+from animsup.log.reader import read_log
 from animsup.viewer.payload import build_payload, plan_viewer, snapshot_limit, subsample
 from viewer_logs import write_run
 
@@ -224,8 +224,8 @@ def test_render_writes_html_and_video_from_one_call(tmp_path):
 
 def test_the_page_and_the_video_share_one_plan(tmp_path):
     """The page's fixed parts are the video's (frames.build_plan with the same options, grid)."""
-    from animsup.frames import build_plan
-    from animsup.render_config import RenderConfig
+    from animsup.rendering.frames import build_plan
+    from animsup.rendering.config import RenderConfig
 
     log = tmp_path / "run.jsonl"
     write_run(log, T=9, k=3, loss_rows=4)
@@ -259,7 +259,7 @@ def test_a_log_without_loss_and_an_aggregate_loss_log_get_pages(tmp_path):
 
 
 def test_the_page_follows_the_plans_instance_order(tmp_path, monkeypatch):
-    from animsup import frames as fr
+    from animsup.rendering import frames as fr
 
     log = tmp_path / "run.jsonl"
     write_run(log, T=4, k=3)

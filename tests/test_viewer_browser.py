@@ -9,8 +9,8 @@ import threading
 import numpy as np
 import pytest
 
-from animsup import geometry
-from animsup.runlog import LogWriter, read_log
+from animsup.analysis import geometry
+from animsup.log.reader import LogWriter, read_log
 from animsup.viewer import write_html
 from browser import Watched, browser  # noqa: F401  (the fixture)
 from viewer_logs import append_snapshot, header, weights, write_run

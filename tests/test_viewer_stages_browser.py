@@ -3,7 +3,7 @@ names the current stage's 1 − S while scrubbing, the page draws the set colour
 
 import numpy as np
 
-from animsup.runlog import LogWriter, make_header
+from animsup.log.reader import LogWriter, make_header
 from animsup.viewer import write_html
 from animsup.viewer.payload import build_payload, plan_viewer
 from browser import Watched, browser  # noqa: F401  (the fixture)

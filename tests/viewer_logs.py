@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from animsup.runlog import LogWriter, make_header
+from animsup.log.reader import LogWriter, make_header
 
 
 def header(*, n=5, m=2, k=1, model="tied"):

@@ -1,6 +1,6 @@
 """Feature dimensionality over training: the paper's "energy levels". numpy only.
 
-D_i and D* come from :mod:`animsup.geometry` (one definition each); this module turns a D_i
+D_i and D* come from :mod:`animsup.analysis.geometry` (one definition each); this module turns a D_i
 time series into *levels* and *level events*:
 
     D = geometry.dimensionality(run.W[:, k])              # [T, n_features]
@@ -32,7 +32,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from animsup import geometry
+from animsup.analysis import geometry
 
 # the six fractions the paper names, with their polytopes (Elhage et al. 2022, "Feature dimensionality")
 NAMED_LEVELS = {1.0: "dedicated", 3 / 4: "tetrahedron", 2 / 3: "triangle", 1 / 2: "antipodal pair",
@@ -151,7 +151,7 @@ def align_with_loss_drops(level_events_, drops, steps) -> list[LevelEvent]:
     """Each level event with ``loss_drop_step`` set to a loss drop inside its move, widened by one
     snapshot on each side (snapshots are the time resolution of a move).
 
-    :param drops: loss-drop events (anything with ``.step``), e.g. from :func:`animsup.events.loss_drops`
+    :param drops: loss-drop events (anything with ``.step``), e.g. from :func:`animsup.analysis.events.loss_drops`
     :param steps: (shape: [T]) the snapshot steps the level events were found on
     """
     steps = np.asarray(steps, dtype=np.int64)
@@ -168,14 +168,14 @@ def align_with_loss_drops(level_events_, drops, steps) -> list[LevelEvent]:
 
 
 def loss_drops_log_time(loss_steps, loss_curve, *, bins: int = 1000, **kw) -> list:
-    """:func:`animsup.events.loss_drops` on a log-step axis, for log-spaced runs whose early
+    """:func:`animsup.analysis.events.loss_drops` on a log-step axis, for log-spaced runs whose early
     drops would be squeezed into the first percent of a linear axis. ``window`` is then a
     fraction of the run's log-length. The loss is averaged in ``bins`` log-spaced bins first;
     steps < 1 are skipped.
 
     :return: loss-drop events (kind "loss_drop") at real steps
     """
-    from animsup.events import Event, loss_drops
+    from animsup.analysis.events import Event, loss_drops
 
     s = np.asarray(loss_steps, dtype=np.float64)
     y = np.asarray(loss_curve, dtype=np.float64)

@@ -9,7 +9,7 @@ Noise must not make events flicker:
 - joins/drops use hysteresis: a feature joins when its norm rises above ``threshold`` (where
   the geometry starts counting it) and drops only when it falls below ``threshold × (1 −
   hysteresis)``, so a norm hovering around the threshold joins once and does not flicker;
-- a shape (animsup.geometry, on the hysteresis-stable represented set) must last
+- a shape (animsup.analysis.geometry, on the hysteresis-stable represented set) must last
   ``min_persist`` snapshots (or to the end of the run) to count; a shape change is folded into
   the text of the join or drop that made it (the one nearest the new shape's first snapshot);
 - a loss drop needs a plateau before it: on the smoothed log-loss curve, a fall of at least
@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from animsup import geometry
+from animsup.analysis import geometry
 
 KINDS = ("join", "drop", "shape", "loss_drop")
 

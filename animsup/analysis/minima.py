@@ -6,8 +6,8 @@ than the best outcome is each class of endings?
     write_results(outcomes, classes, "outputs/n32")
     draw_gallery(outcomes, "outputs/n32/gallery.png")
 
-An instance's *outcome class* is its final shape (animsup.geometry: the naming rule) and its
-vertices, e.g. ``pentagon {0-4}``, ``pentagon + 1 weak {0-4}`` or ``hexagon {0-3,5,7}``. Its final loss is :func:`animsup.ranking.final_loss`
+An instance's *outcome class* is its final shape (animsup.analysis.geometry: the naming rule) and its
+vertices, e.g. ``pentagon {0-4}``, ``pentagon + 1 weak {0-4}`` or ``hexagon {0-3,5,7}``. Its final loss is :func:`animsup.analysis.ranking.final_loss`
 (the mean of the logged losses over the last 5% of the steps), so one noisy batch does not
 reorder seeds.
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from animsup import geometry, ranking
+from animsup.analysis import geometry, ranking
 
 RESULTS_VERSION = 2  # 2: rows carry "group" and "gap"; classes carry "group"; "groups" lists them
 
@@ -193,7 +193,7 @@ def outcome_name(geo: geometry.Geometry) -> str:
 
 
 def analyse_run(run, *, threshold: float = geometry.THRESHOLD, first_id: int = 0) -> list[Outcome]:
-    """Outcomes of every instance of a loaded log (animsup.runlog.Run), at its last snapshot."""
+    """Outcomes of every instance of a loaded log (animsup.log.reader.Run), at its last snapshot."""
     h = run.header
     if h.loss_scope != "instance":
         from animsup.errors import AnimsupError
@@ -221,7 +221,7 @@ def analyse_run(run, *, threshold: float = geometry.THRESHOLD, first_id: int = 0
 
 def analyse_logs(paths, *, threshold: float = geometry.THRESHOLD) -> list[Outcome]:
     """Outcomes of all instances of all logs, numbered in order (``id``)."""
-    from animsup.runlog import read_log
+    from animsup.log.reader import read_log
 
     outcomes: list[Outcome] = []
     for p in paths:

@@ -3,7 +3,7 @@ with its extra feature (the last one, relative importance r), and the analytic p
 
 numpy only. Classes of the extra feature i = n - 1 (:func:`classify_extra`):
 
-- ``NOT_LEARNED`` (0): ‖W_i‖ <= 0.5 (:data:`animsup.geometry.THRESHOLD`);
+- ``NOT_LEARNED`` (0): ‖W_i‖ <= 0.5 (:data:`animsup.analysis.geometry.THRESHOLD`);
 - ``DEDICATED`` (1): learned, interference Σ_{j≠i} (Ŵ_i·W_j)² <= 0.25 (a dimension nearly of its own);
 - ``SUPERPOSITION`` (2): learned, interference > 0.25 (sharing: an antipodal pair gives 1, a
   triangle 0.5 — the threshold lies below both).
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from animsup.geometry import THRESHOLD, feature_norms, interference
+from animsup.analysis.geometry import THRESHOLD, feature_norms, interference
 
 NOT_LEARNED, DEDICATED, SUPERPOSITION = 0, 1, 2
 CLASS_NAMES = ("not learned", "dedicated dimension", "superposition")

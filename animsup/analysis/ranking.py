@@ -308,7 +308,7 @@ def _num(v) -> float | str:
 def log_final_loss(path, fraction: float = TAIL) -> np.ndarray | None:
     """Stream a log and return every instance's final loss (shape: [n_instances]), or None
     when the log holds no loss. Uses the loss records, or the snapshots' losses if it has none."""
-    from animsup.runlog import open_log
+    from animsup.log.reader import open_log
 
     fine, coarse = FinalLoss(fraction), FinalLoss(fraction)
     with open_log(path) as reader:

@@ -57,8 +57,8 @@ def run(args) -> int:
                 raise AnimsupError(f"{path}: cannot create the folder {folder}: {e.strerror or e}") from None
     sig = sigterm_as_interrupt()
     try:
-        from animsup.train import train
-        from animsup.video import render
+        from animsup.rendering.video import render
+        from animsup.train.loop import train
 
         t0 = time.perf_counter()
         bar, cb = make_progress("train", cfg.steps, unit="step", enabled=False if args.quiet else None)

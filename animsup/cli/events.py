@@ -1,7 +1,7 @@
 """``animsup events LOG``: when features joined or dropped out, when the shape changed, and
-which loss plateaus ended in a sudden drop (animsup.events); with ``--levels`` (the default
+which loss plateaus ended in a sudden drop (animsup.analysis.events); with ``--levels`` (the default
 for n_hidden ≥ 3) also when a feature's dimensionality D_i moved between the paper's levels
-(animsup.dynamics), each marked with the loss drop it coincides with."""
+(animsup.analysis.dynamics), each marked with the loss drop it coincides with."""
 
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def parse_instances(values, log) -> list[int] | None:
     """'--instance 0 3', 'best' (the best of each group of comparable instances), 'best:g1' or
-    'best:p=0.05' → indices into the log (None = all); see animsup.ranking."""
-    from animsup import ranking
+    'best:p=0.05' → indices into the log (None = all); see animsup.analysis.ranking."""
+    from animsup.analysis import ranking
     from animsup.errors import AnimsupError
 
     if not values:
@@ -52,9 +52,9 @@ def parse_instances(values, log) -> list[int] | None:
 def run(args) -> int:
     import sys
 
+    from animsup.analysis.events import find_events
     from animsup.errors import AnimsupError
-    from animsup.events import find_events
-    from animsup.runlog import read_log
+    from animsup.log.reader import read_log
 
     if args.threshold <= 0:
         raise AnimsupError(f"--threshold must be positive, got {args.threshold}")
@@ -93,8 +93,8 @@ def run(args) -> int:
 
 
 def _level_events(steps, W, events) -> list:
-    """Level moves of D_i (animsup.dynamics), lined up with the loss drops among ``events``."""
-    from animsup import dynamics, geometry
+    """Level moves of D_i (animsup.analysis.dynamics), lined up with the loss drops among ``events``."""
+    from animsup.analysis import dynamics, geometry
 
     found = dynamics.level_events(steps, geometry.dimensionality(W))
     return dynamics.align_with_loss_drops(found, [e for e in events if e.kind == "loss_drop"], steps)

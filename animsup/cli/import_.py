@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 
+from animsup import models
+
 # keep in step with animsup.importers.FORMATS (not imported here: --help stays fast)
 FORMAT_HELP = ("auto (default): recognise the file by its content; "
                "c-log: the output of seed 002's C program (run:/L: lines and b/W/grad w/grad b blocks)")
@@ -33,7 +35,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="W's axes: kmn [instances, hidden, features] (ARENA), knm (notebook, JAX), mn, nm "
                         "(default: inferred, the smaller axis taken as hidden)")
     p.add_argument("--run", type=int, metavar="I", help="a pickled list of runs: import only run I")
-    p.add_argument("--model", choices=("tied", "untied", "linear", "neuron", "custom"), help="the model (default: inferred)")
+    p.add_argument("--model", choices=models.names(), help="the model (default: inferred)")
     p.add_argument(
         "--importance", metavar="BASE|LIST|FILE",
         help="importance: a base (I_i = BASE^i), a list (1,0.9,0.81) or a file of numbers (c-log: the base, default 0.7)",

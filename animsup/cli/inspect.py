@@ -2,7 +2,7 @@
 
 Shows the header, the steps, snapshot count and status, the loss of each instance, and for
 each instance its represented features (norm > threshold) and, for n_hidden = 2, the shape
-they form (animsup.geometry). Reads the final snapshot, or the last one at or before ``--at``.
+they form (animsup.analysis.geometry). Reads the final snapshot, or the last one at or before ``--at``.
 Works on logs still being written or cut off (the reader warns and reads what is complete).
 """
 
@@ -61,12 +61,12 @@ def inspect_log(path, *, at: int | None = None, instances=None, threshold: float
     """Stream a log once and return the report as a JSON-ready dict.
 
     ``instances``: indices or ``--instance`` specs ("best", "best:g1", "best:p=0.05"; see
-    animsup.ranking); None for all. Final losses and groups always cover every instance."""
+    animsup.analysis.ranking); None for all. Final losses and groups always cover every instance."""
     import numpy as np
 
-    from animsup import geometry, ranking
+    from animsup.analysis import geometry, ranking
     from animsup.errors import AnimsupError
-    from animsup.runlog import open_log
+    from animsup.log.reader import open_log
 
     n_snapshots, chosen, last_step = 0, None, None
     loss_every = None

@@ -41,7 +41,7 @@ def run(args) -> int:
     import os
     import sys
 
-    from animsup import minima
+    from animsup.analysis import minima
     from animsup.cli.progress import make_progress
     from animsup.errors import AnimsupError
 
@@ -91,10 +91,10 @@ def run(args) -> int:
 def _train(args, enabled) -> str:
     import os
 
-    from animsup import train as tr
     from animsup.cli.progress import make_progress
     from animsup.cli.train import config_from_args
     from animsup.errors import AnimsupError
+    from animsup.train import loop as tr
 
     cfg = config_from_args(args)
     bad = [i for i in args.render_instances if not 0 <= i < cfg.n_instances]
@@ -114,7 +114,7 @@ def _train(args, enabled) -> str:
 
 
 def _chosen(outcomes, args):
-    from animsup import minima
+    from animsup.analysis import minima
     from animsup.errors import AnimsupError
 
     by_id = {o.id: o for o in outcomes}
@@ -129,14 +129,14 @@ def _render(outcome, path, progress) -> None:
     from animsup.errors import AnimsupError
 
     try:
-        from animsup.video import render
+        from animsup.rendering.video import render
     except ImportError:
-        raise AnimsupError("rendering is not available in this version (animsup.video is missing)") from None
+        raise AnimsupError("rendering is not available in this version (animsup.rendering.video is missing)") from None
     render(outcome.log, path, instance=outcome.index, annotate=True, progress=progress)
 
 
 def _title(logs, groups=()) -> str:
-    from animsup.runlog import read_header
+    from animsup.log.reader import read_header
 
     h = read_header(logs[0])
     c = h.config

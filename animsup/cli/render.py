@@ -16,7 +16,7 @@ from animsup.cli.helpfmt import HelpFormatter  # noqa: E402  (re-exported for de
 
 
 def _help(name: str) -> str:
-    from animsup.render_config import OPTIONS
+    from animsup.rendering.config import OPTIONS
 
     return {n: h for n, _, h, _ in OPTIONS}[name].replace("%", "%%")
 
@@ -24,8 +24,8 @@ def _help(name: str) -> str:
 def add_render_options(parser: argparse.ArgumentParser) -> None:
     """The rendering options shared by render and demo (argparse only: no heavy imports).
 
-    Help texts and defaults come from :data:`animsup.render_config.OPTIONS` (one definition)."""
-    from animsup.render_config import PRESETS, THEMES, TIMES, RenderConfig
+    Help texts and defaults come from :data:`animsup.rendering.config.OPTIONS` (one definition)."""
+    from animsup.rendering.config import PRESETS, THEMES, TIMES, RenderConfig
 
     d = RenderConfig.__dataclass_fields__
     v = parser.add_argument_group("what to show")
@@ -52,7 +52,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _panel_names() -> str:
-    from animsup.panels import PANELS
+    from animsup.rendering.panels import PANELS
 
     return ", ".join(PANELS)
 
@@ -73,9 +73,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def render_kwargs(args) -> dict:
-    """Library keyword arguments for ``animsup.video.render`` (the fields of RenderConfig) from parsed options.
+    """Library keyword arguments for ``animsup.rendering.video.render`` (the fields of RenderConfig) from parsed options.
     (``backend`` is not a CLI option: ``--backend`` is training's engine in ``demo``.)"""
-    from animsup.render_config import OPTIONS
+    from animsup.rendering.config import OPTIONS
 
     return {name: getattr(args, name) for name, *_ in OPTIONS if name != "backend" and hasattr(args, name)}
 
@@ -127,11 +127,11 @@ class sigterm_as_interrupt:
 
 def run(args) -> int:
     from animsup.cli.progress import make_progress
-    from animsup.video import render
+    from animsup.rendering.video import render
 
     html = [o for o in args.out if o.lower().endswith(".html")]
     if html:  # the interactive viewer (animsup.viewer); the other outputs are rendered below
-        from animsup.render_config import RenderConfig
+        from animsup.rendering.config import RenderConfig
         from animsup.viewer import write_html
 
         config = RenderConfig(**render_kwargs(args))  # the video's options, validated the same way

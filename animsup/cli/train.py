@@ -36,7 +36,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
     """The training options shared by train, demo and minima (defaults = TrainConfig's)."""
-    from animsup import config as c
+    from animsup.train import config as c
 
     d = c.TrainConfig()
     m = parser.add_argument_group("model")
@@ -121,9 +121,9 @@ def _importance(values: list[str]):
 
 
 def config_from_args(args):
-    """A validated :class:`animsup.config.TrainConfig` from parsed options (raises AnimsupError)."""
-    from animsup.config import TrainConfig
+    """A validated :class:`animsup.train.config.TrainConfig` from parsed options (raises AnimsupError)."""
     from animsup.errors import AnimsupError
+    from animsup.train.config import TrainConfig
 
     if args.seed is not None and args.seeds is not None:
         raise AnimsupError("--seed and --seeds conflict: pass one of them")
@@ -163,9 +163,9 @@ def config_from_args(args):
 def run(args) -> int:
     import sys
 
-    from animsup import train as tr
     from animsup.cli.progress import make_progress
     from animsup.errors import AnimsupError
+    from animsup.train import loop as tr
 
     enabled = None if not args.quiet else False
     if args.resume:
@@ -270,7 +270,7 @@ def _refuse_options_with_resume(args) -> None:
 
 def summary(result, max_groups: int = 40) -> str:
     """A one-screen summary: status, time, log, and per instance group (instances that differ only
-    by seed) the best/median/worst final loss (animsup.ranking.final_loss, read back from the log);
+    by seed) the best/median/worst final loss (animsup.analysis.ranking.final_loss, read back from the log);
     at most ``max_groups`` groups are listed."""
     import numpy as np
 
@@ -286,10 +286,10 @@ def summary(result, max_groups: int = 40) -> str:
         f"{cfg.resolved_backend()}/{result.device})",
         f"log: {result.log_path}",
     ]
-    from animsup import ranking
+    from animsup.analysis import ranking
     from animsup.errors import AnimsupError
 
-    try:  # the final loss every command uses (animsup.ranking), not the last snapshot's batch
+    try:  # the final loss every command uses (animsup.analysis.ranking), not the last snapshot's batch
         final = ranking.log_final_loss(result.log_path)
     except (AnimsupError, OSError):
         final = None
@@ -313,7 +313,7 @@ def summary(result, max_groups: int = 40) -> str:
         best = members[ranking.argbest(row)]
         feats = ""
         if result.W is not None:
-            from animsup.geometry import describe
+            from animsup.analysis.geometry import describe
 
             g = describe(result.W[best])
             feats = f"{int(g.represented.sum())}" + (f" ({g.shape})" if g.shape else "")

@@ -8,10 +8,11 @@ import os
 
 import numpy as np
 
+from animsup import models
 from animsup.errors import AnimsupError
 from animsup.importers import ImportResult
 from animsup.importers import checkpoint as ck
-from animsup.recorder import LAYOUTS
+from animsup.log.recorder import LAYOUTS
 
 
 def _vector(text, name: str) -> np.ndarray:
@@ -88,7 +89,7 @@ def convert(
 ) -> ImportResult:
     """Import checkpoint(s) ``paths`` into the animsup log ``out_path`` (written atomically)."""
     from animsup.atomic import atomic_path
-    from animsup.runlog import LogWriter, make_header
+    from animsup.log.reader import LogWriter, make_header
 
     if os.path.exists(out_path) and not force:
         raise AnimsupError(f"{out_path} already exists (pass --force to overwrite it)")
@@ -154,7 +155,7 @@ def convert(
     if model is not None:
         given["model"] = model
     model = model or ("untied" if imp.W_dec is not None else "tied")
-    if model == "untied" and imp.W_dec is None:
+    if models.get(model).has_decoder and imp.W_dec is None:
         raise AnimsupError("--model untied needs a decoder (--w-dec KEY)")
     # loss
     loss_scope, snap_loss = "none", imp.loss

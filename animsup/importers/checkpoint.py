@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from animsup.errors import AnimsupError
-from animsup.recorder import LAYOUTS, layout_to_kmn
+from animsup.log.recorder import LAYOUTS, layout_to_kmn
 
 # -------------------------------------------------------------------- sniffing
 
@@ -221,7 +221,7 @@ def _pick_bias(arrays: dict, given, n_candidates: set) -> str | None:
 
 def orient(W: np.ndarray, layout: str | None, history: bool, inferred: dict, name: str = "W") -> np.ndarray:
     """``W`` as [T, K, m, n] (history) or [1, K, m, n]; ``layout`` a key of
-    :data:`animsup.recorder.LAYOUTS` or None (inferred from the shape: the hidden size is the smaller one).
+    :data:`animsup.log.recorder.LAYOUTS` or None (inferred from the shape: the hidden size is the smaller one).
 
     :raises AnimsupError: a shape that does not fit, a square W without a layout, an unknown layout
     """

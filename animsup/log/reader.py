@@ -45,12 +45,13 @@ try:
 except ImportError:  # not on Windows: no lock, exclusive create still refuses a second writer
     fcntl = None
 
+from animsup import models
 from animsup.errors import AnimsupError, LogFormatError, LogWarning
 
 SCHEMA = "animsup.log"
 VERSION = 2
 END_STATUSES = ("completed", "interrupted", "diverged", "failed")
-MODELS = ("tied", "untied", "linear", "neuron", "custom")
+MODELS = models.names()
 LOSS_SCOPES = ("instance", "aggregate", "none")
 DATA_KINDS = ("uniform", "presence_value", "binary", "exactly_k")
 
@@ -135,7 +136,7 @@ class Header:
 
     @property
     def has_decoder(self) -> bool:
-        return self.model == "untied"
+        return models.get(self.model).has_decoder
 
     @property
     def has_loss(self) -> bool:

@@ -14,7 +14,7 @@ Arrays may be numpy arrays, lists, or torch tensors (any device and dtype, with 
 stored; it is converted to animsup's ``[n_instances, n_hidden, n_features]``. Every record is
 checked when it is written, so a wrong shape fails at the first snapshot, not at render time.
 
-:func:`from_arrays` builds an in-memory :class:`animsup.runlog.Run` from a W history
+:func:`from_arrays` builds an in-memory :class:`animsup.log.reader.Run` from a W history
 ``[T, n_instances, n_hidden, n_features]`` (plus optional b, loss, steps) and can save it.
 """
 
@@ -27,8 +27,9 @@ from typing import Any, Sequence
 import numpy as np
 import orjson
 
+from animsup import models
 from animsup.errors import AnimsupError, LogFormatError
-from animsup.runlog import LOSS_SCOPES, LogWriter, Run, make_header, parse_header
+from animsup.log.reader import LOSS_SCOPES, LogWriter, Run, make_header, parse_header
 
 # layout name -> (description, axes of the per-snapshot W in that layout)
 LAYOUTS = {
@@ -309,7 +310,7 @@ class Recorder:
             b2 = bias_to_kn(b, self.k, self.n)
             _finite(b2, "b", step)
         Wd = None
-        if self.model == "untied":
+        if models.get(self.model).has_decoder:
             if W_dec is None:
                 raise ValueError("model='untied' needs W_dec (the decoder) at every snapshot")
             Wd = weights_to_kmn(W_dec, self.layout, self.k, self.m, self.n, "W_dec")
@@ -392,7 +393,7 @@ def from_arrays(
     overwrite: bool = False,
     **header: Any,
 ) -> Run:
-    """Build a :class:`animsup.runlog.Run` from arrays (and save it when ``path`` is given).
+    """Build a :class:`animsup.log.reader.Run` from arrays (and save it when ``path`` is given).
 
     :param W: (shape: [T, *layout]) a history, e.g. [T, n_instances, n_hidden, n_features] for
         layout "kmn" (ARENA's 2-D feature plots); one snapshot without the T axis is T = 1
@@ -407,7 +408,7 @@ def from_arrays(
     # one writer (validation, conversion) for saving and for memory: a Recorder on a temp file
     import tempfile
 
-    from animsup.runlog import read_log
+    from animsup.log.reader import read_log
 
     folder = tempfile.mkdtemp(prefix="animsup-")
     tmp = os.path.join(folder, "run.jsonl")
@@ -482,7 +483,7 @@ def write_arrays(
 
 def as_run(source, **kw) -> Run:
     """A :class:`Run` from a log path, a Run, or arrays (a W history; ``kw`` as for :func:`from_arrays`)."""
-    from animsup.runlog import read_log
+    from animsup.log.reader import read_log
 
     if isinstance(source, Run):
         return source

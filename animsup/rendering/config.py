@@ -1,9 +1,9 @@
 """``RenderConfig``: every rendering option, its default and its limit, validated once.
 
-The one place a rendering option is defined. :func:`animsup.video.render` builds a
+The one place a rendering option is defined. :func:`animsup.rendering.video.render` builds a
 ``RenderConfig`` from its keyword arguments (or takes one), the CLI takes its defaults
 and help texts from :data:`OPTIONS`, and the resolved config is recorded in the
-:class:`animsup.video.RenderResult` (``result.config``), so a video can be rebuilt from
+:class:`animsup.rendering.video.RenderResult` (``result.config``), so a video can be rebuilt from
 its settings: ``render(log, out, config=RenderConfig.from_dict(result.config))``.
 
 Pure Python (no numpy, no matplotlib): ``animsup render --help`` imports it.
@@ -19,7 +19,7 @@ from animsup.errors import AnimsupError
 THEMES = ("light", "dark")
 TIMES = ("linear", "log")
 BACKENDS = ("auto", "ffmpeg", "av")
-#: x264 presets (the settings of each are in :data:`animsup.encode.MP4_PRESETS`)
+#: x264 presets (the settings of each are in :data:`animsup.rendering.encode.MP4_PRESETS`)
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow")
 MAX_FPS = 240.0
 MAX_FRAMES = 1_000_000
@@ -42,10 +42,10 @@ class RenderConfig:
 
     instance: object = _opt("best", "instance index; 'best' (lowest final loss, when the log has one group of "
                                      "comparable instances); 'best:g<N>' or 'best:p=<1-S>' (the best of that group "
-                                     "on a sweep; see animsup.ranking)", "0..n_instances-1, best, best:GROUP")
+                                     "on a sweep; see animsup.analysis.ranking)", "0..n_instances-1, best, best:GROUP")
     grid: bool = _opt(False, "every instance side by side, one shared loss panel")
     panels: tuple = _opt((), "extra panels under the loss (comma-separated); neuron-model logs always get 'neurons', "
-                             "logs with correlated/anticorrelated feature sets 'sets'", "names in animsup.panels.PANELS")
+                             "logs with correlated/anticorrelated feature sets 'sets'", "names in animsup.rendering.panels.PANELS")
     smooth: int | None = _opt(None, "moving-average window of the loss, in logged points (default: 1/50 of them)", ">= 1")
     annotate: bool = _opt(False, "mark training events (features joining/dropping, shape changes, loss drops)",
                           "not with grid")
@@ -168,7 +168,7 @@ def _instance(v):
     if v is None or v == "best":
         return "best"
     if isinstance(v, str) and v.startswith("best:"):
-        return v  # the group is checked against the log (animsup.ranking.resolve)
+        return v  # the group is checked against the log (animsup.analysis.ranking.resolve)
     try:
         i = int(v)
     except (TypeError, ValueError):
@@ -179,7 +179,7 @@ def _instance(v):
 
 
 def _panels(v) -> tuple:
-    from animsup.panels import PANELS
+    from animsup.rendering.panels import PANELS
 
     if v is None:
         return ()

@@ -1,6 +1,6 @@
 """Per-frame arrays -> RGBA pixels, with matplotlib's Agg canvas (never pyplot).
 
-:class:`FrameDrawer` builds the figure once from a :class:`animsup.frames.Scene`:
+:class:`FrameDrawer` builds the figure once from a :class:`animsup.rendering.frames.Scene`:
 everything that never changes (axes, ticks, the whole loss curve, colourbar,
 title) is drawn once into a cached background; each frame restores the
 background only in the rectangles the previous frame drew in (the moving views'
@@ -34,8 +34,9 @@ import math
 
 import numpy as np
 
-from animsup.frames import QUIET_FRACTION, Frame, Scene
-from animsup.panels import Panel
+from animsup import models
+from animsup.rendering.frames import QUIET_FRACTION, Frame, Scene
+from animsup.rendering.panels import Panel
 
 THEMES = {
     "light": {
@@ -81,8 +82,8 @@ def _mpl():
 
 
 def parse_size(text) -> tuple[int, int]:
-    """'1280x720' -> (1280, 720), rounded up to even numbers (see :func:`animsup.render_config.parse_size`)."""
-    from animsup.render_config import parse_size as _parse
+    """'1280x720' -> (1280, 720), rounded up to even numbers (see :func:`animsup.rendering.config.parse_size`)."""
+    from animsup.rendering.config import parse_size as _parse
 
     return _parse(text)
 
@@ -293,18 +294,18 @@ class FrameDrawer:
         )
         self._fit_width(title, 0.97 * W)
         self.colors, self.cmap, self.norm = feature_colors(s.importance, self.theme)
-        if s.feature_sets:  # correlated/anticorrelated sets: a colour family per set (animsup.feature_sets)
-            from animsup.feature_sets import set_colors
+        if s.feature_sets:  # correlated/anticorrelated sets: a colour family per set (animsup.rendering.feature_sets)
+            from animsup.rendering.feature_sets import set_colors
 
             self.colors = set_colors(self.colors, s.feature_sets, s.theme)
         top = H - title_h - 0.6 * self.fs * pt
         caption_h = 2.6 * self.fs * pt if s.events else 0.0
         bottom = 3.2 * self.fs * pt + caption_h
         left_w = 0.56 * W
-        # right column: the loss panel, then the extra panels (animsup.panels) under it
+        # right column: the loss panel, then the extra panels (animsup.rendering.panels) under it
         rx = left_w + 5.5 * self.fs * pt
         rw = W - rx - 1.6 * self.fs * pt
-        from animsup.panels import load_panel
+        from animsup.rendering.panels import load_panel
 
         classes = [load_panel(name) for name in s.panels]
         gap = 4.8 * self.fs * pt  # the loss panel's tick labels and x label, then the panel's title
@@ -394,7 +395,7 @@ class FrameDrawer:
         s, t, fs, pt = self.scene, self.theme, self.fs, self.pt
         bar_h, name_w, gap = 0.55 * fs * pt, 5.5 * fs * pt, 2.5 * fs * pt
         bar_w = max(min((width - 2 * name_w - gap) / 2, 14 * fs * pt), 1.0)
-        name = "W_decᵀ W_enc" if s.model == "untied" else "Wᵀ W"
+        name = models.get(s.model).gram_label
         self.grid_scale_axes = []
         cx = x + name_w
         for label, r in ((name, s.gram_max), ("bias b", s.b_range[1])):
@@ -513,9 +514,9 @@ class FrameDrawer:
             self._mark_stages(ax)
 
     def _mark_stages(self, ax) -> None:
-        """Stage lines and labels on the loss panel (:func:`animsup.stages.draw_marks`), in a band
+        """Stage lines and labels on the loss panel (:func:`animsup.rendering.stages.draw_marks`), in a band
         under the curves and above the event numbers."""
-        from animsup import stages
+        from animsup.rendering import stages
 
         s = self.scene
         skip = 1.6 * self.fs * self.pt if s.events else 0.0
@@ -625,7 +626,7 @@ class FrameDrawer:
         else:
             step_lines = [f"step {step:,.0f}"]
         if s.stages:  # a staged run: the 1-S of this step's stage
-            from animsup.stages import readout
+            from animsup.rendering.stages import readout
 
             step_lines.append(readout(s.stages, step))
         if frame.caption:
@@ -701,7 +702,7 @@ class _PlaneView:
         s, t = d.scene, d.theme
         self.d, self.k = d, k
         self.line = s.n_hidden == 1
-        self.untied = s.model == "untied"
+        self.untied = models.get(s.model).has_decoder
         self._dec_points = None
         self._affine = None  # data -> pixels, taken at the first frame (after the layout)
         self._label_order = np.lexsort((np.arange(s.n_features), -s.importance))
@@ -970,9 +971,9 @@ class _PlaneView:
 
     def _shape_name(self, W: np.ndarray, norm: np.ndarray) -> str:
         """The geometry's name for this frame, as ``animsup inspect`` gives it
-        (:func:`animsup.geometry.describe`); above 100 features only the columns with norm > 0.1 are
+        (:func:`animsup.analysis.geometry.describe`); above 100 features only the columns with norm > 0.1 are
         passed (the smaller ones neither make nor join a vertex) so it stays cheap."""
-        from animsup import geometry
+        from animsup.analysis import geometry
 
         key = np.round(W * (200.0 / self.d.scene.lim)).astype(np.int32).tobytes()  # 1% of the axis: same shape
         if key == self._shape_key:
@@ -1288,7 +1289,7 @@ class _GramView:
         if label_text:
             d.fit_title(ax, label_text, box, fontsize=fs * (0.8 if small else 0.9), color=d.instance_color(k), pad=3)
         else:
-            name = "W_decᵀ W_enc" if s.model == "untied" else "Wᵀ W"
+            name = models.get(s.model).gram_label
             d.fit_title(ax, (name + pooled, name), (xs, ys, side, side), fontsize=fs * 0.9, color=t["muted"], pad=3)
         bax = d.fig.add_axes(d._px(xs + side + gap, ys, col_w, side))
         bax.set_xticks([])
@@ -1320,7 +1321,7 @@ class _GramView:
             from matplotlib.cm import ScalarMappable
 
             cx = xs + total + 1.4 * fs * pt
-            for norm, y, label in ((self.gram_norm, ys + side * 0.55, "Wᵀ W" if s.model != "untied" else "W_decᵀ W_enc"),
+            for norm, y, label in ((self.gram_norm, ys + side * 0.55, models.get(s.model).gram_label),
                                    (self.b_norm, ys + side * 0.05, "bias b")):
                 cax = d.fig.add_axes(d._px(cx, y, 0.9 * fs * pt, side * 0.4))
                 cb = d.fig.colorbar(ScalarMappable(norm, t["heat"]), cax=cax)

@@ -393,8 +393,9 @@ class AvEncoder(Encoder):
     """PyAV in process (fallback when the ffmpeg binary is missing; also ``backend="av"``)."""
 
     def __init__(self, path, size, fps, codec: str = "libx264", preset: str | None = None):
-        import av
         from fractions import Fraction
+
+        import av
 
         super().__init__(path, size, fps)
         x264 = x264_options(preset)

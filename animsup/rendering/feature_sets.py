@@ -2,11 +2,11 @@
 their colours.
 
 A log whose header ``data`` object lists ``correlated_sets`` (features that switch on together)
-or ``anticorrelated_sets`` (at most one of them on; :class:`animsup.data.DataSpec`) is drawn with
+or ``anticorrelated_sets`` (at most one of them on; :class:`animsup.train.data.DataSpec`) is drawn with
 the features of one set in one colour family (blues, reds, greens, … in the order the header lists
 the sets, correlated ones first), a shade per feature of the set.
-Features in no set keep their importance colour (:func:`animsup.draw.feature_colors`). The
-``sets`` panel (:class:`animsup.panels_sets.SetsPanel`) is the key.
+Features in no set keep their importance colour (:func:`animsup.rendering.draw.feature_colors`). The
+``sets`` panel (:class:`animsup.rendering.panels.sets.SetsPanel`) is the key.
 
 numpy only; :func:`set_colors` imports matplotlib's colormaps.
 """

@@ -23,11 +23,12 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from animsup import ranking
-from animsup import stages as stages_mod
+from animsup import models
+from animsup.analysis import ranking
+from animsup.analysis.ranking import FinalLoss
 from animsup.errors import AnimsupError, LogFormatError
-from animsup.ranking import FinalLoss
-from animsup.runlog import Header, open_log
+from animsup.log.reader import Header, open_log
+from animsup.rendering import stages as stages_mod
 
 #: a feature whose column norm is below this fraction of the axis limit is drawn
 #: as part of the quiet cluster at the origin (no arrow, no label)
@@ -94,7 +95,7 @@ class _LossReducer:
         self._pending_n = 0
         # bins: step_sum, sum, lo, hi, count
         self._bins: list[np.ndarray] = [np.zeros(0), np.zeros((0, k)), np.zeros((0, k)), np.zeros((0, k)), np.zeros(0)]
-        self.final = FinalLoss()  # the final loss (animsup.ranking), from the raw rows
+        self.final = FinalLoss()  # the final loss (animsup.analysis.ranking), from the raw rows
 
     def add(self, steps: np.ndarray, vals: np.ndarray) -> None:
         self._pending_steps.append(np.asarray(steps, dtype=np.float64))
@@ -166,7 +167,7 @@ class LogSummary:
     :param norm_max: (shape: [n_instances]) largest feature norm over the log
     :param b_lo: (shape: [n_instances]) smallest bias over the log (b_hi: largest)
     :param gram_max: (shape: [n_instances]) largest |WᵀW| entry over the log
-    :param final_loss: (shape: [n_instances]) each instance's final loss (animsup.ranking.final_loss:
+    :param final_loss: (shape: [n_instances]) each instance's final loss (animsup.analysis.ranking.final_loss:
         the mean of the logged losses in the last 5% of the steps); None when the log has no loss
         per instance (loss_scope "none" or "aggregate")
     """
@@ -204,7 +205,7 @@ def scan_log(path, *, max_bins: int = 2048, chunk: int = 512, chunk_values: int 
         fine = _LossReducer(lw, max_bins)
         coarse = _LossReducer(lw, max_bins)
         st = _SnapshotStats(k, h.n_hidden)
-        per_snap = k * h.n_hidden * h.n_features * (2 if h.model == "untied" else 1)
+        per_snap = k * h.n_hidden * h.n_features * (2 if h.has_decoder else 1)
         snap_chunk = max(1, min(chunk, chunk_values // max(per_snap, 1)))
         steps: list[int] = []
         snaps: list = []
@@ -232,7 +233,7 @@ def scan_log(path, *, max_bins: int = 2048, chunk: int = 512, chunk_values: int 
     use_fine = fine._pending_n > 0 or len(fine._bins[0]) > 0
     red = fine if use_fine else coarse
     loss = red.result()
-    # the final loss per instance (animsup.ranking's definition); None without a per-instance loss
+    # the final loss per instance (animsup.analysis.ranking's definition); None without a per-instance loss
     # (loss_scope "none" or "aggregate": "best" then refuses)
     final = red.final.value() if h.loss_scope == "instance" else None
     return LogSummary(
@@ -299,7 +300,7 @@ def choose_instances(summary: LogSummary, instance="best", grid: bool = False) -
     """The instance indices to show: all of them for ``grid``, ordered by 1-S (feature_probability)
     and then by final loss (so neighbouring panels and colours are comparable runs); else
     ``instance``: an index, "best" (the log has one group of comparable instances), "best:g<N>"
-    or "best:p=<1-S>" (the best of that group; see animsup.ranking)."""
+    or "best:p=<1-S>" (the best of that group; see animsup.analysis.ranking)."""
     k = summary.header.n_instances
     if grid:
         p = np.asarray(summary.header.feature_probability, dtype=np.float64).mean(axis=1)
@@ -554,10 +555,10 @@ class Scene:
     last_step: int = 0
     loss_note: str = ""  # "no loss recorded" / "one loss for all instances" (header loss_scope)
     importance_known: bool = True  # False when the log's provenance says importance was assumed
-    panel_data: dict = field(default_factory=dict)  # animsup.panels.prepare_panels
+    panel_data: dict = field(default_factory=dict)  # animsup.rendering.panels.prepare_panels
     w_max: float = 1.0  # largest |W| entry of the shown instances over the log (fixed bar ranges)
-    stages: list = field(default_factory=list)  # (first step, 1-S text) per stage of a staged run (animsup.stages)
-    feature_sets: list = field(default_factory=list)  # (kind, feature indices) per set (animsup.feature_sets)
+    stages: list = field(default_factory=list)  # (first step, 1-S text) per stage of a staged run (animsup.rendering.stages)
+    feature_sets: list = field(default_factory=list)  # (kind, feature indices) per set (animsup.rendering.feature_sets)
 
 
 def _instance_titles(h: Header, i: int) -> tuple:
@@ -574,7 +575,7 @@ def _instance_titles(h: Header, i: int) -> tuple:
 def importance_label(h: Header, i: int) -> str:
     """What sets instance ``i``'s importance apart in a log whose importance differs between
     instances ("" when it does not): "r=0.316" when only the last ("extra") feature's relative
-    importance differs (a phase grid), else the vector (:func:`animsup.ranking.describe_importance`)."""
+    importance differs (a phase grid), else the vector (:func:`animsup.analysis.ranking.describe_importance`)."""
     _, imp = ranking.per_instance(h)
     if len(imp) < 2 or np.allclose(imp, imp[:1]):
         return ""
@@ -650,9 +651,8 @@ def build_scene(
     xlim = (s0, xlim[1] * 1.08 if xscale == "symlog" else xlim[1] + 0.015 * span)
     sm = loss.smoothed(window, log_x=xscale == "symlog")
 
-    model_txt = {"tied": "ReLU(WᵀWx+b)", "untied": "ReLU(W_decᵀW_enc x+b)", "linear": "WᵀWx+b",
-                 "neuron": "ReLU(WᵀReLU(Wx)+b)"}.get(h.model, h.model)
-    parts = [f"{h.model} {model_txt}", f"n_features={h.n_features}", f"n_hidden={h.n_hidden}"]
+    model_txt = models.title_formula(h.model, h.model_formula)
+    parts = [f"{h.model_label or h.model} {model_txt}", f"n_features={h.n_features}", f"n_hidden={h.n_hidden}"]
     if grid:
         fps = sorted(set(float(p) for p in h.feature_probability[list(sel)].ravel()))
         parts.append("1-S unknown" if h.assumed("feature_probability")
@@ -704,9 +704,9 @@ def build_scene(
 
 
 def _feature_sets(summary: LogSummary) -> list:
-    """The header's correlated/anticorrelated sets (:func:`animsup.feature_sets.sets_of`); a
+    """The header's correlated/anticorrelated sets (:func:`animsup.rendering.feature_sets.sets_of`); a
     malformed one is a LogFormatError naming the log."""
-    from animsup.feature_sets import sets_of
+    from animsup.rendering.feature_sets import sets_of
 
     try:
         return sets_of(summary.header.data, summary.header.n_features)
@@ -731,10 +731,10 @@ def collect_history(path, instance: int) -> tuple[np.ndarray, np.ndarray]:
 @dataclass
 class RenderPlan:
     """Everything a render shows, decided before the first frame is drawn: the one object the
-    raster path (:func:`animsup.video.render`) and other outputs (an interactive viewer) consume.
+    raster path (:func:`animsup.rendering.video.render`) and other outputs (an interactive viewer) consume.
 
     :param log: the run log's path
-    :param config: the validated :class:`animsup.render_config.RenderConfig`
+    :param config: the validated :class:`animsup.rendering.config.RenderConfig`
     :param instances: the instance indices shown (k of them; all of them for a grid)
     :param timing: the time mapping (:class:`FramePlan`: snapshot position of each animated
         frame, fps, final hold, the mapping in words)
@@ -818,13 +818,13 @@ def build_plan(log, config, *, video: bool = True, poster: bool = False, summary
     frame_steps = np.interp(timing.position, np.arange(len(summary.steps)), summary.steps.astype(np.float64))
     events = find_events(log, summary, instances[0]) if c.annotate else []
     captions = event_captions(events, frame_steps, timing.fps) if events and video else []
-    from animsup.panels import default_panels
+    from animsup.rendering.panels import default_panels
 
     panels = default_panels(summary.header, c.panels)  # a neuron model's bars, a feature-set key
     scene = build_scene(summary, instances, grid=c.grid, smooth=c.smooth, panels=panels, events=events,
                         theme=c.theme, size=c.size, dpi=c.dpi, frame_steps=frame_steps)
     if panels:
-        from animsup.panels import prepare_panels
+        from animsup.rendering.panels import prepare_panels
 
         scene.panel_data = prepare_panels(panels, log, instances)
     pos, step = frame_at_step(summary.steps, c.at) if poster else (None, None)
@@ -869,18 +869,18 @@ def _gap_notes(steps, plan) -> list[str]:
 
 
 def find_events(path, summary: LogSummary, instance: int) -> list:
-    """(step, kind, text) of each training event of one instance (:func:`animsup.events.find_events`;
+    """(step, kind, text) of each training event of one instance (:func:`animsup.analysis.events.find_events`;
     a third pass over the log that keeps that instance's W: [T, n_hidden, n_features])."""
     try:
-        from animsup import events as events_mod
+        from animsup.analysis import events as events_mod
     except ImportError:
-        raise AnimsupError("--annotate needs animsup.events, which this installation lacks") from None
+        raise AnimsupError("--annotate needs animsup.analysis.events, which this installation lacks") from None
     steps, W = collect_history(path, instance)
     loss = summary.loss.select([instance])
     found = events_mod.find_events(steps, W, loss.step, loss.mean[:, 0])
     out = [(int(e.step), e.kind, e.text) for e in found]
-    if W.shape[1] >= 3:  # no named shapes: tell the moves of D_i between levels (animsup.dynamics)
-        from animsup import dynamics, geometry
+    if W.shape[1] >= 3:  # no named shapes: tell the moves of D_i between levels (animsup.analysis.dynamics)
+        from animsup.analysis import dynamics, geometry
 
         moves = dynamics.level_events(steps, geometry.dimensionality(W))
         out = sorted(out + [(e.step, e.kind, e.text) for e in moves if e.level_from is not None], key=lambda e: e[0])

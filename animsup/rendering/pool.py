@@ -53,7 +53,7 @@ class InProcess:
     """Draws frames in this process."""
 
     def __init__(self, scene):
-        from animsup.draw import FrameDrawer
+        from animsup.rendering.draw import FrameDrawer
 
         self.drawer = FrameDrawer(scene)
         self.workers = 0
@@ -92,7 +92,7 @@ def _worker_main(scene, shm_name, slot_bytes, shape, tasks, results, parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(parent_pid)
     try:
-        from animsup.draw import FrameDrawer
+        from animsup.rendering.draw import FrameDrawer
 
         shm = shared_memory.SharedMemory(name=shm_name)
         slots = np.ndarray((len(shm.buf) // slot_bytes, *shape), dtype=np.uint8, buffer=shm.buf)

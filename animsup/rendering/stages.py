@@ -21,7 +21,7 @@ def schedule(header, instances) -> list[tuple[int, str]]:
     "0.01..0.1" when it varies across them, "unknown" when the stage does not record it
     (or records it in the wrong shape). Stages are sorted by their first step.
 
-    :param header: a :class:`animsup.runlog.Header`
+    :param header: a :class:`animsup.log.reader.Header`
     :param instances: indices of the shown instances
     """
     stages = getattr(header, "stages", None) or []

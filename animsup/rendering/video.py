@@ -1,10 +1,10 @@
 """``render(log, out, ...)``: a run log -> MP4 / GIF / WebM / PNG poster, fast and atomic.
 
 One step, read top to bottom in :func:`render`: the options become a validated
-:class:`animsup.render_config.RenderConfig`; :func:`animsup.frames.build_plan` reads the
-log and decides everything the video shows (a :class:`animsup.frames.RenderPlan`);
-:mod:`animsup.drawpool` draws the plan's frames (in process or in worker processes);
-:mod:`animsup.encode` writes them.
+:class:`animsup.rendering.config.RenderConfig`; :func:`animsup.rendering.frames.build_plan` reads the
+log and decides everything the video shows (a :class:`animsup.rendering.frames.RenderPlan`);
+:mod:`animsup.rendering.pool` draws the plan's frames (in process or in worker processes);
+:mod:`animsup.rendering.encode` writes them.
 
 Every output is written to a temp file beside the target and renamed on success
 (:func:`animsup.atomic.atomic_path`): a failed or interrupted render leaves no partial
@@ -23,7 +23,7 @@ import numpy as np
 
 from animsup.atomic import atomic_path, check_writable_dir
 from animsup.errors import AnimsupError
-from animsup.render_config import RenderConfig
+from animsup.rendering.config import RenderConfig
 
 
 @dataclass
@@ -79,7 +79,7 @@ class RenderResult:
 
 
 def _normalise_outputs(out, log) -> list[tuple[str, str]]:
-    from animsup.encode import format_of
+    from animsup.rendering.encode import format_of
 
     outs = [out] if isinstance(out, (str, os.PathLike)) else list(out or [])
     if not outs:
@@ -106,9 +106,9 @@ _OPTION_NAMES = {f.name for f in fields(RenderConfig)}
 def render(log, out, config: RenderConfig | None = None, *, progress: Callable | None = None, **options) -> RenderResult:
     """Render a run log to one or more files (format by extension: .mp4 .gif .webm .png).
 
-    ``options`` are the fields of :class:`animsup.render_config.RenderConfig` (or pass a
+    ``options`` are the fields of :class:`animsup.rendering.config.RenderConfig` (or pass a
     ``config``): ``instance`` (an index or "best"), ``grid``, ``fps`` / ``duration`` /
-    ``frames`` / ``time`` / ``hold`` (the time mapping, see :func:`animsup.frames.plan_frames`),
+    ``frames`` / ``time`` / ``hold`` (the time mapping, see :func:`animsup.rendering.frames.plan_frames`),
     ``at`` (the PNG poster's step), ``size``, ``dpi``, ``theme``, ``panels``, ``annotate``,
     ``smooth``, ``workers``, ``backend``, ``preset``. ``progress(current, total)`` is called
     after each frame; ``progress=True`` shows a tqdm bar (``tqdm.auto``: a widget in notebooks). Raises AnimsupError (bad options or outputs) or LogFormatError (a bad
@@ -142,9 +142,9 @@ def render(log, out, config: RenderConfig | None = None, *, progress: Callable |
 
             return render(log, out, cfg, progress=move)
 
-    from animsup import drawpool
-    from animsup.encode import make_encoder
-    from animsup.frames import build_plan
+    from animsup.rendering import pool as drawpool
+    from animsup.rendering.encode import make_encoder
+    from animsup.rendering.frames import build_plan
 
     # plan: everything the frames show, from one pass over the log
     kinds = {p: _kind(f) for p, f in outputs}
@@ -273,7 +273,7 @@ def show(path, *, width: int | None = None, embed: bool = True):
     Raises AnimsupError without IPython, for a missing file or another extension.
 
     >>> res = animsup.render("logs/run.jsonl", "outputs/run.mp4")   # doctest: +SKIP
-    >>> animsup.video.show(res.paths[0])                              # doctest: +SKIP
+    >>> animsup.rendering.video.show(res.paths[0])                              # doctest: +SKIP
     """
     try:
         from IPython.display import HTML

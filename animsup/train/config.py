@@ -23,12 +23,13 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from animsup import models
 from animsup.errors import AnimsupError
 
-MODELS = ("tied", "untied", "linear", "neuron")
+MODELS = models.names(trainable=True)
 DATA_KINDS = ("uniform", "presence_value", "binary", "exactly_k")
 INSTANCE_LAYOUTS = ("product", "zip")
-INITS = ("notebook", "xavier-per-instance", "blog")  # see animsup.numpy_model.init_params
+INITS = ("notebook", "xavier-per-instance", "blog")  # see animsup.train.numpy_model.init_params
 LEGACY_INITS = {"xavier": "xavier-per-instance"}  # what logs written before 0.2 call their init
 OPTIMIZERS = ("adamw", "adam", "sgd")
 LR_SCHEDULES = ("constant", "linear", "cosine")
@@ -56,7 +57,7 @@ class TrainConfig:
     optimizer's default (0.01 for adamw, else 0). ``every`` (snapshot every k steps)
     wins over ``snapshots`` (that many snapshots spread by ``snapshot_schedule``).
 
-    ``data`` is the law of a present feature's value (:class:`animsup.data.DataSpec`): "uniform"
+    ``data`` is the law of a present feature's value (:class:`animsup.train.data.DataSpec`): "uniform"
     U[0, 1), "presence_value" (seed 000: x = u if u < p else 0, so values are U(0, p)), "binary" (1),
     or "exactly_k" (exactly ``exactly_k`` features of each sample on, values U[0, 1); the feature
     probability is then k / n). ``correlated_sets``: features of a set switch on together;
@@ -117,7 +118,7 @@ class TrainConfig:
         if self.stages:
             return "torch"
         small = self.n_instances * self.n_features * self.batch_size <= SMALL_BATCH_ENTRIES
-        return "numpy" if small and self.model == "tied" and self.device != "cuda" else "torch"
+        return "numpy" if small and "numpy" in models.get(self.model).engines and self.device != "cuda" else "torch"
 
     @property
     def n_instances(self) -> int:
@@ -162,7 +163,7 @@ class TrainConfig:
         """(shape: [n_instances, n_features]) float32 importance of every feature of every instance."""
         import numpy as np
 
-        from animsup.data import importance_vector
+        from animsup.train.data import importance_vector
 
         rows = []
         for imp, r, _, _ in self._instance_rows():
@@ -202,8 +203,8 @@ class TrainConfig:
         return [int(s) for _, _, _, s in self._instance_rows()]
 
     def data_spec(self):
-        """The sampler's description of the input distribution (:class:`animsup.data.DataSpec`)."""
-        from animsup.data import DataSpec
+        """The sampler's description of the input distribution (:class:`animsup.train.data.DataSpec`)."""
+        from animsup.train.data import DataSpec
 
         return DataSpec(kind=self.data, normalise=bool(self.normalize), exactly_k=self.exactly_k,
                         correlated_sets=[list(map(int, s)) for s in self.correlated_sets],
@@ -320,14 +321,14 @@ class TrainConfig:
         if wd is not None and (not isinstance(wd, (int, float)) or isinstance(wd, bool) or not 0 <= wd < float("inf")):
             bad(f"weight-decay must be a finite number >= 0, got {wd!r}")
         if self.backend == "numpy":
-            if self.model != "tied":
+            if "numpy" not in models.get(self.model).engines:
                 bad(f"--backend numpy trains only the tied model (got --model {self.model}); use --backend torch")
             if self.stages:
                 bad("--backend numpy does not run staged training (--stages); use --backend torch")
             if self.device == "cuda":
                 bad("--backend numpy runs on the CPU only; drop --device cuda or use --backend torch")
         if self.gradient == "blog" and self.backend != "torch":
-            if self.model != "tied":
+            if "numpy" not in models.get(self.model).engines:
                 bad(f"--gradient blog trains only the tied model (got --model {self.model})")
             if self.device == "cuda":
                 bad("--gradient blog runs on the CPU only (numpy backend); drop --device cuda")

@@ -37,14 +37,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from animsup.config import TrainConfig
 from animsup.errors import AnimsupError
-from animsup.optim import lr_at
-from animsup.runlog import LogWriter, make_header, open_log, read_header
+from animsup.log.reader import LogWriter, make_header, open_log, read_header
+from animsup.train.config import TrainConfig
+from animsup.train.optim import lr_at
 
 CHECKPOINT_SUFFIX = ".ckpt"
 CHECKPOINT_FORMAT = "animsup.ckpt"
-CHECKPOINT_VERSION = 2  # 2: the CPU data stream is drawn in blocks, one SFC64 generator each (animsup.data)
+CHECKPOINT_VERSION = 2  # 2: the CPU data stream is drawn in blocks, one SFC64 generator each (animsup.train.data)
 _LOSS_CHUNK = 1000  # loss rows kept on the device before they are written anyway
 _FLUSH_SECONDS = 0.25  # snapshots are batched for at most this long (one transfer and write burst)
 
@@ -105,12 +105,12 @@ def snapshot_steps(steps: int, every: int | None = None, snapshots: int = 200, s
 def make_engine(cfg: TrainConfig):
     """The backend's engine (params, data, optimiser) and the device it runs on."""
     if cfg.resolved_backend() == "numpy":
-        from animsup.numpy_model import NumpyEngine
+        from animsup.train.numpy_model import NumpyEngine
 
         return NumpyEngine(cfg)
     import torch
 
-    from animsup.model import TorchEngine, resolve_device
+    from animsup.train.model import TorchEngine, resolve_device
 
     engine = TorchEngine(cfg, resolve_device(cfg.device))
     # the sparse CPU step runs `threads` block threads of one intra-op thread each; elsewhere torch's

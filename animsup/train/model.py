@@ -25,21 +25,23 @@ import time
 import numpy as np
 import torch
 
-from animsup.data import UNIFORM_BITS, Batches, CudaBatches, inverse_probability, probability_array
+from animsup.train.data import UNIFORM_BITS, Batches, CudaBatches, inverse_probability, probability_array
 
 UNIFORM_MASK = (1 << UNIFORM_BITS) - 1
-from animsup.numpy_model import init_params, loss_scale
-from animsup.optim import FlatOptimizer
+from animsup import models
+from animsup.train.numpy_model import init_params, loss_scale
+from animsup.train.optim import FlatOptimizer
 
 
 def forward(x, W, b, W_dec=None, model: str = "tied"):
-    """:return: y (shape: [k, n, B]) for x (shape: [k, n, B])"""
+    """:return: y (shape: [k, n, B]) for x (shape: [k, n, B]); ``model``: a row of :data:`animsup.models.MODELS`"""
+    spec = models.get(model)
     dec = W if W_dec is None else W_dec
     h = torch.bmm(W, x)                                      # [k, m, B]
-    if model == "neuron":
+    if spec.hidden_relu:
         h = torch.relu(h)
     z = torch.baddbmm(b.unsqueeze(2), dec.transpose(1, 2), h)  # [k, n, B]
-    return z if model == "linear" else torch.relu(z)
+    return torch.relu(z) if spec.output_relu else z
 
 
 def _col(importance):
@@ -79,14 +81,15 @@ def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean",
     :param accumulate: add to ``out`` instead of overwriting it (a batch processed in blocks)
     :return: loss (shape: [k])
     """
+    spec = models.get(model)
     dec = W if W_dec is None else W_dec
     sign = -1.0 if negated else 1.0
-    if model == "neuron":
+    if spec.hidden_relu:
         return _neuron_loss_and_grad(sign * x if negated else x, W, b, importance, out=out, need_loss=need_loss,
                                      deferred=deferred, accumulate=accumulate, l1=l1)
     h = torch.bmm(W, x)                                        # [k, m, B]  (sign * h)
     z = torch.baddbmm(b.unsqueeze(2), dec.transpose(1, 2), h, alpha=sign)   # [k, n, B]  W^T h + b
-    d = z.clamp_min(0) if model != "linear" else z.clone()
+    d = z.clamp_min(0) if spec.output_relu else z.clone()
     d.add_(x, alpha=-sign)                                     # d = y - x
     g = d * _col(importance)                                   # 2c I d
     # loss = c sum_i I_i sum_b d^2: a row norm is the cheapest reduction here (one read of d)
@@ -95,7 +98,7 @@ def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean",
         loss = loss_from_sq(loss, importance)
         if l1:
             loss += l1_penalty(l1, W, b, W_dec)
-    if model != "linear":
+    if spec.output_relu:
         g = torch.ops.aten.threshold_backward(g, z, 0)          # zero where z <= 0 (the ReLU's gradient)
     dh = torch.bmm(dec, g)                                     # [k, m, B]
     gT, xT = g.transpose(1, 2), x.transpose(1, 2)
@@ -140,6 +143,7 @@ def sparse_block_loss_and_grad(x, W_enc, dec_aug, dec_imp, buf: dict, out: dict,
     :param out: where this block's pieces go: "G" (shape: [k, m + 1, n]) = [h; 1] u^T,
         "E" (shape: [k, m, n]) = dh x^T, "sq" (shape: [k, n]) = sum_b (y - x)^2 (when ``need_loss``)
     """
+    output_relu = models.get(model).output_relu
     m = W_enc.shape[1]
     haug, y, v = buf["haug"], buf["y"], buf["v"]
     torch.bmm(W_enc, x, out=buf["h"])
@@ -148,7 +152,7 @@ def sparse_block_loss_and_grad(x, W_enc, dec_aug, dec_imp, buf: dict, out: dict,
     else:
         haug[:, :m].copy_(buf["h"])
     torch.bmm(dec_aug, haug, out=y)                           # z = W_dec^T h + b
-    if model != "linear":
+    if output_relu:
         y.clamp_min_(0)                                       # y = ReLU(z)
     if negated:
         torch.add(y, x, out=v)                                # y - x
@@ -156,7 +160,7 @@ def sparse_block_loss_and_grad(x, W_enc, dec_aug, dec_imp, buf: dict, out: dict,
         torch.sub(y, x, out=v)
     if need_loss:
         torch.linalg.vector_norm(v, dim=2, out=out["sq"]).square_()
-    if model != "linear":
+    if output_relu:
         _threshold_backward(v, y, 0, grad_input=v)            # u = (y - x) 1[z > 0]
     dh = torch.bmm(dec_imp, v, out=buf["h"])                   # [k, m, c]
     torch.bmm(haug, v.transpose(1, 2), out=out["G"])
@@ -242,7 +246,7 @@ class TorchEngine:
     def __init__(self, cfg, device: str = "cpu"):
         k, m, n = cfg.n_instances, cfg.n_hidden, cfg.n_features
         self.cfg, self.k, self.device = cfg, k, device
-        untied = cfg.model == "untied"
+        untied = models.get(cfg.model).has_decoder
         init = init_params(n, m, cfg.instance_seeds(), cfg.init, untied=untied, scale=cfg.init_scale)
         names = ["W", "b"] + (["W_dec"] if untied else [])
         flat = np.concatenate([init[name].ravel() for name in names])
@@ -265,8 +269,9 @@ class TorchEngine:
             self.data = CudaBatches(probs, n, cfg.batch_size, cfg.seeds, device=device, **kw)
         self._set_neg_inv_p(probs)
         # the neuron model's hidden ReLU breaks the block step's algebra: it takes the plain path
-        self.sparse = device == "cpu" and self.data.sparse and cfg.model != "neuron"
-        self.blockwise = device == "cpu" and self.data.blocks is not None and cfg.model != "neuron"
+        block_step = models.get(cfg.model).block_step
+        self.sparse = device == "cpu" and self.data.sparse and block_step
+        self.blockwise = device == "cpu" and self.data.blocks is not None and block_step
         self._pool = self._tuner = None
         if self.blockwise:
             self._block_buffers(self.data.blocks, cfg.threads)
@@ -287,7 +292,7 @@ class TorchEngine:
     def loss_and_grad(self, need_loss: bool = True):
         """Draw the next batch, fill ``grad``, and return this step's loss record (on the device; turn a
         list of them into losses with :meth:`losses_to_numpy`). On the CPU a large batch is processed in
-        blocks of columns (:func:`animsup.data.block_columns`); the result is the same up to rounding."""
+        blocks of columns (:func:`animsup.train.data.block_columns`); the result is the same up to rounding."""
         if self.blockwise:
             return self._block_loss_and_grad(need_loss)
         cfg, v = self.cfg, self.views
@@ -309,7 +314,7 @@ class TorchEngine:
     def _block_loss_and_grad(self, need_loss: bool):
         """The CPU step in blocks (:attr:`Batches.blocks`): a sparse block (:attr:`Batches.block_sparse`,
         every block of the sparse stream) is drawn as its non-zero entries and scattered into a zeroed
-        buffer; a dense one (:func:`animsup.data.dense_blocks`) is drawn as raw bits and turned into ``-x``
+        buffer; a dense one (:func:`animsup.train.data.dense_blocks`) is drawn as raw bits and turned into ``-x``
         in its buffer (:meth:`Batches.raw_block`). Each block then runs through :func:`sparse_block_loss_and_grad`
         into its own slot of the per-column-range pieces, which are summed in order at the end. With
         ``threads`` T > 1, T threads take the blocks as they come free (each block has its own

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from animsup.data import Batches, init_rng
-from animsup.optim import FlatOptimizer
+from animsup.train.data import Batches, init_rng
+from animsup.train.optim import FlatOptimizer
 
 
 def init_params(n_features: int, n_hidden: int, seeds, init: str, untied: bool = False, scale: float = 1.0) -> dict:
@@ -122,7 +122,7 @@ def loss_and_grad(W, b, x, importance, *, gradient="exact", reduction="mean", l1
 
 
 class NumpyEngine:
-    """Trains the tied model for :func:`animsup.train.train` (same interface as ``model.TorchEngine``)."""
+    """Trains the tied model for :func:`animsup.train.loop.train` (same interface as ``model.TorchEngine``)."""
 
     device = "cpu"
 

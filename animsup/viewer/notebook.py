@@ -3,7 +3,7 @@
 The page (:func:`animsup.viewer.page.page_html`) goes into a sandboxed ``<iframe srcdoc>``
 as wide as the cell, so its script and style cannot touch the notebook. Where scripts do
 not run (an untrusted notebook, a static renderer), the iframe shows a PNG poster of the
-last snapshot rendered by :func:`animsup.video.render`, and front ends that cannot show
+last snapshot rendered by :func:`animsup.rendering.video.render`, and front ends that cannot show
 HTML at all get the same poster as ``image/png``.
 """
 
@@ -20,7 +20,7 @@ from animsup.errors import AnimsupError
 
 
 def _log_path(log_or_run) -> str:
-    """A path, a :class:`animsup.runlog.Run` (``.path``), or anything with a ``.log`` path."""
+    """A path, a :class:`animsup.log.reader.Run` (``.path``), or anything with a ``.log`` path."""
     if isinstance(log_or_run, (str, os.PathLike)):
         path = os.fspath(log_or_run)
     elif isinstance(getattr(log_or_run, "log", None), (str, os.PathLike)):
@@ -36,7 +36,7 @@ def _log_path(log_or_run) -> str:
 
 def _poster_png(path: str, instance) -> bytes | None:
     """The video's poster of the last snapshot (None when it cannot be drawn)."""
-    from animsup.video import render
+    from animsup.rendering.video import render
 
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "poster.png")

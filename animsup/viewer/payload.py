@@ -1,15 +1,15 @@
 """Log -> the viewer's data: which snapshots and instances it shows, fixed axes, and the arrays.
 
-The viewer is built from the video's render plan (:func:`animsup.frames.build_plan` with
-the same :class:`animsup.render_config.RenderConfig`, every instance as in ``--grid``): the
+The viewer is built from the video's render plan (:func:`animsup.rendering.frames.build_plan` with
+the same :class:`animsup.rendering.config.RenderConfig`, every instance as in ``--grid``): the
 same instances, frame times, fixed axes, loss curve, moving average and title. A viewer
 scrubs over *snapshots* and never interpolates: one frame per snapshot, unless the page
 would grow past its byte budget; then the plan is resampled to that many frames evenly over
 the snapshots and each frame is rounded to its nearest snapshot (the rule is printed on the
 page).
 
-Per-feature quantities come from :mod:`animsup.geometry` (norms, D_i, shape names) and
-events from :mod:`animsup.events`; the page only draws them. Arrays travel as base64
+Per-feature quantities come from :mod:`animsup.analysis.geometry` (norms, D_i, shape names) and
+events from :mod:`animsup.analysis.events`; the page only draws them. Arrays travel as base64
 float32 (little-endian), so the page shows exactly the logged float32 weights.
 """
 
@@ -34,7 +34,7 @@ LOSS_BINS = 2000
 
 @dataclass
 class ViewerPlan:
-    """What the page shows: the video's :class:`animsup.frames.RenderPlan` for every instance
+    """What the page shows: the video's :class:`animsup.rendering.frames.RenderPlan` for every instance
     of the log (a grid when there are several), the snapshot indices kept, and which
     instance is shown large first.
 
@@ -42,7 +42,7 @@ class ViewerPlan:
     """
 
     path: str
-    render: object  # animsup.frames.RenderPlan (instances, frame times, fixed axes, scene)
+    render: object  # animsup.rendering.frames.RenderPlan (instances, frame times, fixed axes, scene)
     instances: tuple
     selected: int  # index into ``instances`` shown large first (the best instance by default)
     snapshots: np.ndarray
@@ -59,7 +59,7 @@ class ViewerPlan:
 
 def subsample(n_snapshots: int, limit: int) -> tuple[np.ndarray, str]:
     """Indices of the snapshots to keep: all of them when ``n_snapshots <= limit``, else
-    ``limit`` evenly spaced by index (the frame positions of :func:`animsup.frames.plan_frames`
+    ``limit`` evenly spaced by index (the frame positions of :func:`animsup.rendering.frames.plan_frames`
     with ``frames=limit``, rounded to the nearest snapshot), first and last always kept.
 
     Returns (indices (shape: [<= limit]), the rule in words)."""
@@ -95,7 +95,7 @@ def viewer_config(config=None, *, n_instances: int = 2, **options):
     (``instance``, ``smooth``, ``theme`` matter to the page)."""
     from dataclasses import replace
 
-    from animsup.render_config import RenderConfig
+    from animsup.rendering.config import RenderConfig
 
     cfg = config if config is not None else RenderConfig(**{k: v for k, v in options.items() if v is not None})
     # the page is light-themed: the light theme's feature colours (the video's default)
@@ -105,7 +105,7 @@ def viewer_config(config=None, *, n_instances: int = 2, **options):
 
 def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best", max_snapshots: int | None = None,
                 budget: int = DATA_BUDGET) -> ViewerPlan:
-    """Plan the page for a log from the video's render plan (:func:`animsup.frames.build_plan`).
+    """Plan the page for a log from the video's render plan (:func:`animsup.rendering.frames.build_plan`).
 
     ``config``: a :class:`RenderConfig` (its ``instance`` picks the instance shown large first,
     "best" = lowest final loss as in the video; ``smooth`` the moving average), or pass
@@ -113,9 +113,9 @@ def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best",
     """
     from dataclasses import replace
 
-    from animsup import frames as fr
-    from animsup import ranking
-    from animsup.runlog import read_header
+    from animsup.analysis import ranking
+    from animsup.log.reader import read_header
+    from animsup.rendering import frames as fr
 
     path = os.fspath(log)
     h = read_header(path)
@@ -137,7 +137,7 @@ def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best",
         if cfg.instance != "best":
             raise
         # a sweep ('best' is per group) or no loss per instance: the page shows every instance and
-        # starts on the best of the first group (animsup.ranking), or on the first instance
+        # starts on the best of the first group (animsup.analysis.ranking), or on the first instance
         final = plan.summary.final_loss
         first = ranking.groups(h)[0].best(final) if final is not None else plan.instances[0]
     return ViewerPlan(path, plan, tuple(plan.instances), tuple(plan.instances).index(first), snaps, _rule(len(snaps), T))
@@ -154,7 +154,7 @@ def _num(x):
 
 def _read_snapshots(path, positions: np.ndarray):
     """The kept snapshots as arrays: steps [T], loss [T, k], W [T, k, m, n], b [T, k, n], W_dec or None."""
-    from animsup.runlog import open_log
+    from animsup.log.reader import open_log
 
     keep = set(int(p) for p in positions)
     steps, loss, W, b, Wd = [], [], [], [], []
@@ -179,8 +179,8 @@ def _read_snapshots(path, positions: np.ndarray):
 
 def _shapes(W: np.ndarray) -> tuple[list, list, list]:
     """Shape names (as indices into a table) and polygon vertex orders, per snapshot and instance,
-    from :func:`animsup.geometry.describe` (n_hidden = 2 only). (shape: [T][k])"""
-    from animsup import geometry
+    from :func:`animsup.analysis.geometry.describe` (n_hidden = 2 only). (shape: [T][k])"""
+    from animsup.analysis import geometry
 
     table: list[str] = []
     lookup: dict[str, int] = {}
@@ -201,8 +201,8 @@ def _shapes(W: np.ndarray) -> tuple[list, list, list]:
 
 
 def _events(steps, W, loss_step, loss_mean) -> list:
-    """Events per instance (:func:`animsup.events.find_events` on the shown snapshots)."""
-    from animsup import events as ev
+    """Events per instance (:func:`animsup.analysis.events.find_events` on the shown snapshots)."""
+    from animsup.analysis import events as ev
 
     out = []
     for i in range(W.shape[1]):
@@ -223,18 +223,18 @@ def _halve_bins(step, raw, smooth, limit: int):
 
 def _colors(importance, theme: str = "light", sets=()) -> tuple[list, list]:
     """Feature colours (the video's importance colours, one scale for every instance; features of
-    a correlated/anticorrelated set in its colour family, :func:`animsup.feature_sets.set_colors`)
+    a correlated/anticorrelated set in its colour family, :func:`animsup.rendering.feature_sets.set_colors`)
     and the heatmap's 256-colour table. (importance: shape [k, n_features]; colours: [k][n_features])"""
     import matplotlib as mpl
     from matplotlib.colors import to_hex
 
-    from animsup.draw import THEMES, feature_colors
+    from animsup.rendering.draw import THEMES, feature_colors
 
     t = THEMES[theme]
     imp = np.asarray(importance, dtype=np.float64)
     rgba, _, _ = feature_colors(imp.ravel(), t)
     if sets:
-        from animsup.feature_sets import set_colors
+        from animsup.rendering.feature_sets import set_colors
 
         n = imp.shape[-1]
         rgba = np.concatenate([set_colors(rgba[i * n:(i + 1) * n], sets, theme) for i in range(len(rgba) // n)])
@@ -255,8 +255,8 @@ def _importance(header, instances) -> np.ndarray:
 
 def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
     """Everything the page needs, JSON-ready (arrays as base64 float32)."""
-    from animsup import geometry
-    from animsup.frames import QUIET_FRACTION
+    from animsup.analysis import geometry
+    from animsup.rendering.frames import QUIET_FRACTION
 
     s, h, sc = plan.summary, plan.summary.header, plan.scene
     steps, loss, W, b, Wd = _read_snapshots(plan.path, plan.snapshots)
@@ -321,7 +321,7 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         "smooth": int(sc.smooth),
         "final_loss": [None if s.final_loss is None else _num(s.final_loss[i]) for i in order],
         "events": events,
-        # a staged run: [first step, 1-S text] per stage (animsup.stages), the page shows the current one
+        # a staged run: [first step, 1-S text] per stage (animsup.rendering.stages), the page shows the current one
         "stages": [[int(st), text] for st, text in sc.stages],
         "status": end.get("status", "unfinished") if s.end is not None else "unfinished",
         "end": {k: v for k, v in end.items() if isinstance(v, (int, float, str))} if s.end is not None else None,

@@ -134,7 +134,7 @@ def make_server(log, *, host: str = LOOPBACK, port: int = 0, smooth: int | None 
         raise AnimsupError(f"{path}: no such file")
     if not (isinstance(port, int) and 0 <= port <= 65535):
         raise AnimsupError(f"--port must be 0..65535, got {port!r}")
-    from animsup.runlog import read_header
+    from animsup.log.reader import read_header
 
     read_header(path)  # not a log (or not readable): a clear error now, not a broken page later
     follower = LogFollower(path, smooth=smooth, instance=instance)

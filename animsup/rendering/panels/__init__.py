@@ -1,7 +1,7 @@
 """The panel interface: extra panels in the right column, under the loss.
 
 A panel is a class with three methods, built once per figure and updated per frame
-(the same protocol the main views of :mod:`animsup.draw` follow)::
+(the same protocol the main views of :mod:`animsup.rendering.draw` follow)::
 
     class MyPanel(Panel):
         height = 0.4                       # share of the right column (the loss panel is 1)
@@ -11,14 +11,14 @@ A panel is a class with three methods, built once per figure and updated per fra
             self.bars = ...                               # moving artists, created once
             ctx.animate(self.bars)                        # redrawn every frame (blitted)
 
-        def update(self, frame):           # frame: animsup.frames.Frame (W: [k, n_hidden, n_features])
+        def update(self, frame):           # frame: animsup.rendering.frames.Frame (W: [k, n_hidden, n_features])
             self.bars.set_verts(...)       # move the artists; never create new ones
 
         def boxes(self):                   # display boxes the moving artists draw into
             return [self.ax.bbox]
 
-``ctx`` (a :class:`animsup.draw.FrameDrawer`) offers ``fig`` (a matplotlib Figure, never
-pyplot), ``scene`` (:class:`animsup.frames.Scene`: fixed ranges from the whole log, the
+``ctx`` (a :class:`animsup.rendering.draw.FrameDrawer`) offers ``fig`` (a matplotlib Figure, never
+pyplot), ``scene`` (:class:`animsup.rendering.frames.Scene`: fixed ranges from the whole log, the
 importance, n_features, the theme name), ``theme`` (colours), ``fs`` (the text size in
 points; scale every size with it), ``pt`` (pixels per point), ``colors`` (RGBA per feature,
 shape [n_features, 4]) and ``animate(*artists)``. ``paint_text(buf, dirty)`` is optional:
@@ -39,17 +39,19 @@ from __future__ import annotations
 
 import importlib
 
+from animsup import models
+
 #: panel name -> "module:Class"
 PANELS: dict[str, str] = {
-    "bias": "animsup.draw:BiasPanel",
-    # feature dimensionality (animsup.panels_dynamics)
-    "dim_time": "animsup.panels_dynamics:DimTimePanel",
-    "dim_scatter": "animsup.panels_dynamics:DimScatterPanel",
-    "dims_per_feature": "animsup.panels_dynamics:DimsPerFeaturePanel",
-    "norms": "animsup.panels_dynamics:NormsPanel",
-    # the neuron model's per-neuron bars (animsup.panels_neuron); the feature-set key (animsup.panels_sets)
-    "neurons": "animsup.panels_neuron:NeuronsPanel",
-    "sets": "animsup.panels_sets:SetsPanel",
+    "bias": "animsup.rendering.draw:BiasPanel",
+    # feature dimensionality (animsup.rendering.panels.dynamics)
+    "dim_time": "animsup.rendering.panels.dynamics:DimTimePanel",
+    "dim_scatter": "animsup.rendering.panels.dynamics:DimScatterPanel",
+    "dims_per_feature": "animsup.rendering.panels.dynamics:DimsPerFeaturePanel",
+    "norms": "animsup.rendering.panels.dynamics:NormsPanel",
+    # the neuron model's per-neuron bars (animsup.rendering.panels.neuron); the feature-set key (animsup.rendering.panels.sets)
+    "neurons": "animsup.rendering.panels.neuron:NeuronsPanel",
+    "sets": "animsup.rendering.panels.sets:SetsPanel",
 }
 
 
@@ -84,12 +86,12 @@ def default_panels(header, panels=()) -> tuple:
     geometry is not rotation-invariant: what each neuron stores is the view), ``sets`` (the
     colour key) for a log with correlated or anticorrelated feature sets.
 
-    :param header: a :class:`animsup.runlog.Header`
+    :param header: a :class:`animsup.log.reader.Header`
     """
     out = list(panels)
     data = header.data if isinstance(header.data, dict) else {}
-    wanted = (("neurons", header.model == "neuron"),
-              ("sets", bool(data.get("correlated_sets") or data.get("anticorrelated_sets"))))
+    wanted = [(name, True) for name in models.get(header.model).default_panels]
+    wanted.append(("sets", bool(data.get("correlated_sets") or data.get("anticorrelated_sets"))))
     for name, want in wanted:
         if want and name not in out:
             out.append(name)

@@ -1,6 +1,6 @@
 """Dimensionality panels for the video (``--panels dim_time,dim_scatter,dims_per_feature,norms``).
 
-Panels of :mod:`animsup.panels` (built once, moving artists updated per frame):
+Panels of :mod:`animsup.rendering.panels` (built once, moving artists updated per frame):
 
 - ``dim_time``: D_i(t) of every feature of the first shown instance, one line per feature in
   the main view's colours, the paper's levels as dotted lines, a cursor at the current step;
@@ -13,7 +13,7 @@ Panels of :mod:`animsup.panels` (built once, moving artists updated per frame):
 - ``norms``: the feature norms ‖W_i‖ as bars coloured by superposition Σ_{j≠i}(Ŵ_i·W_j)²
   (dark: none, yellow: ≥ 1), the paper's basic-results bars.
 
-D_i and D* come from :mod:`animsup.geometry`; the curves over the whole run are computed once
+D_i and D* come from :mod:`animsup.analysis.geometry`; the curves over the whole run are computed once
 by :func:`dimensionality_history` (one extra streaming pass over the log) and carried in the
 scene as ``scene.panel_data``.
 """
@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from animsup import geometry
-from animsup.dynamics import NAMED_LEVELS, REFERENCE_FRACTIONS
-from animsup.panels import Panel
+from animsup.analysis import geometry
+from animsup.analysis.dynamics import NAMED_LEVELS, REFERENCE_FRACTIONS
+from animsup.rendering.panels import Panel
 
 
 def dimensionality_history(path, instances, *, chunk: int = 64, max_values: int = 20_000_000) -> dict:
@@ -38,7 +38,7 @@ def dimensionality_history(path, instances, *, chunk: int = 64, max_values: int 
         ``feature_probability`` (shape: [n_instances]) 1 − S per instance (NaN where it varies
         across features)
     """
-    from animsup.runlog import open_log, read_header
+    from animsup.log.reader import open_log, read_header
 
     h = read_header(path)
     K, n = h.n_instances, h.n_features
@@ -97,7 +97,7 @@ def _history(ctx) -> dict:
     data = getattr(ctx.scene, "panel_data", None) or {}
     if "dimensionality" not in data:
         raise ValueError("the dimensionality panels need scene.panel_data['dimensionality'] "
-                         "(animsup.panels_dynamics.dimensionality_history)")
+                         "(animsup.rendering.panels.dynamics.dimensionality_history)")
     return data["dimensionality"]
 
 
@@ -116,7 +116,7 @@ def _style(ctx, ax, title: str) -> None:
 
 
 def _loss_x(ctx, ax) -> None:
-    """The loss panel's x scale and limits (as :meth:`animsup.draw.FrameDrawer._build_loss` sets
+    """The loss panel's x scale and limits (as :meth:`animsup.rendering.draw.FrameDrawer._build_loss` sets
     them), so the curves line up with it."""
     s = ctx.scene
     if s.loss_xscale == "symlog":

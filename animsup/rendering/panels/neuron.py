@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from animsup.panels import Panel
+from animsup.rendering.panels import Panel
 
 MIN_BAR_PX = 3.0  # narrower bars aggregate blocks of features
 MIN_ROW_PX = 12.0  # lower neuron charts are not drawn

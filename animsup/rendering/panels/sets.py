@@ -1,14 +1,14 @@
 """The key to the feature-set colours (``--panels sets``; every log whose header ``data`` lists
 correlated or anticorrelated sets gets it): a swatch per feature of each set in its colour, and
 which sets are correlated (switch on together) or anticorrelated (at most one on). Static: drawn
-once into the cached background (:mod:`animsup.feature_sets` picks the colours)."""
+once into the cached background (:mod:`animsup.rendering.feature_sets` picks the colours)."""
 
 from __future__ import annotations
 
 import math
 
-from animsup.feature_sets import ranges_text
-from animsup.panels import Panel
+from animsup.rendering.feature_sets import ranges_text
+from animsup.rendering.panels import Panel
 
 
 class SetsPanel(Panel):

@@ -1,0 +1,92 @@
+"""The models table: one row per toy-model variant, read by every layer.
+
+The paper's toy model (Elhage et al. 2022, "Toy Models of Superposition", section "Demonstrating
+Superposition") reconstructs x (shape: [n_features]) through h = W x (shape: [n_hidden]):
+
+- ``tied``:    y = ReLU(Wᵀ W x + b)                         (the ReLU output model)
+- ``untied``:  y = ReLU(W_decᵀ W_enc x + b)                 (seed 000's variant; W is the encoder)
+- ``linear``:  y = Wᵀ W x + b                               (the linear model)
+- ``neuron``:  y = ReLU(Wᵀ ReLU(W x) + b)                    (section "Superposition in a
+  Privileged Basis": a ReLU on the hidden layer, so each neuron's row of W is the view)
+- ``custom``:  anything recorded or imported whose formula is not one of these (the header's
+  ``model_label`` / ``model_formula`` say what it is); never trained by animsup.
+
+Config, log schema, engines, frames, drawing, panels, CLI and importers read this table; the
+only other module that names a model is the engine's forward pass, through the row's flags.
+Adding a model variant = one row here + its forward/gradient in :mod:`animsup.train.model` + an
+oracle test against autograd (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model variant (a row of :data:`MODELS`)."""
+
+    #: the name in configs, logs and ``--model``
+    name: str
+    #: the reconstruction as text, shown in titles and the viewer
+    formula: str
+    #: what the m >= 3 heatmap shows (the feature-feature matrix)
+    gram_label: str
+    #: a separate decoder W_dec (shape: [n_instances, n_hidden, n_features]) is logged beside W
+    has_decoder: bool = False
+    #: a ReLU on the hidden layer h = ReLU(W x)
+    hidden_relu: bool = False
+    #: a ReLU on the output (False: the linear model)
+    output_relu: bool = True
+    #: the engines that train it (``--backend``); empty: recorded or imported only
+    engines: tuple[str, ...] = ("torch",)
+    #: panels every render of it gets (``--panels``)
+    default_panels: tuple[str, ...] = ()
+    #: one line for ``--help``
+    description: str = ""
+
+    @property
+    def trainable(self) -> bool:
+        return bool(self.engines)
+
+    @property
+    def block_step(self) -> bool:
+        """The CPU block/sparse step's algebra holds (no hidden ReLU between W and Wᵀ)."""
+        return not self.hidden_relu
+
+
+#: name -> row, in the order ``--help`` lists them
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("tied", "ReLU(WᵀWx+b)", "Wᵀ W", engines=("torch", "numpy"),
+                  description="the paper's ReLU output model"),
+        ModelSpec("untied", "ReLU(W_decᵀW_enc x+b)", "W_decᵀ W_enc", has_decoder=True,
+                  description="separate encoder W and decoder W_dec (seed 000)"),
+        ModelSpec("linear", "WᵀWx+b", "Wᵀ W", output_relu=False, description="the paper's linear model"),
+        ModelSpec("neuron", "ReLU(WᵀReLU(Wx)+b)", "Wᵀ W", hidden_relu=True, default_panels=("neurons",),
+                  description="a ReLU on the hidden layer (the privileged-basis model)"),
+        ModelSpec("custom", "", "Wᵀ W", engines=(), description="recorded or imported; model_label says what"),
+    )
+}
+
+
+def names(*, trainable: bool = False) -> tuple[str, ...]:
+    """The model names (only those animsup trains, with ``trainable``)."""
+    return tuple(name for name, spec in MODELS.items() if spec.trainable or not trainable)
+
+
+def get(name: str) -> ModelSpec:
+    """The row of ``name``.
+
+    :raises ValueError: an unknown name (the message lists the known ones)
+    """
+    try:
+        return MODELS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(MODELS)}") from None
+
+
+def title_formula(name: str, formula: str | None = None) -> str:
+    """The formula shown for a model: the log's own ``model_formula`` when it has one."""
+    return formula or get(name).formula or name
