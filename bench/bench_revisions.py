@@ -1,0 +1,123 @@
+"""Two revisions of animsup side by side on the same workloads, in one run (interleaved A/B).
+
+    python bench/bench_revisions.py BASE [HEAD] [--repeat 5] [--json bench/results/revisions.json]
+
+Checks out each revision into a temporary git worktree and times, in a fresh child process
+per measurement (``PYTHONPATH`` pointing at that worktree), the paths a restructuring could
+slow down: the CLI's start-up (``render --help``), training (the demo's pentagon and a
+batched n=32 run), reading a log, a 230-frame MP4 render and ``inspect``. The A and B runs of a
+workload alternate, so load on this shared machine hits both alike; the table gives each
+side's median and the paired ratio B / A (1.00 = the same speed).
+
+Only the public API and the CLI are used, so any revision since the layered packages (and the
+flat layout before them) runs unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import common
+
+ROOT = common.ROOT
+
+# each workload: a Python snippet run in the child; {tmp} is a scratch folder, {log} a prepared log
+SETUP = """
+import animsup
+cfg = animsup.TrainConfig if hasattr(animsup, "TrainConfig") else animsup.config.TrainConfig
+c = cfg(n_features=5, n_hidden=2, feature_probability=[0.05], seeds=list(range(4)), importance=0.9, steps=3000)
+animsup.train.train(c, {log!r}, force=True)
+"""
+
+WORKLOADS = {
+    "startup: render --help": ["-m", "animsup", "render", "--help"],
+    "train: n=5 m=2, 10 seeds, 3k steps": """
+import animsup
+cfg = animsup.TrainConfig if hasattr(animsup, "TrainConfig") else animsup.config.TrainConfig
+c = cfg(n_features=5, n_hidden=2, feature_probability=[0.05], seeds=list(range(10)), importance=0.9, steps=3000)
+animsup.train.train(c, {tmp!r} + "/t.jsonl", force=True)
+""",
+    "train: n=32 m=2, 100 seeds, 300 steps": """
+import animsup
+cfg = animsup.TrainConfig if hasattr(animsup, "TrainConfig") else animsup.config.TrainConfig
+c = cfg(n_features=32, n_hidden=2, feature_probability=[0.1], seeds=list(range(100)), importance=0.9, steps=300)
+animsup.train.train(c, {tmp!r} + "/t32.jsonl", force=True)
+""",
+    "read_log x20": """
+import animsup
+for _ in range(20):
+    animsup.read_log({log!r})
+""",
+    "render: 230-frame mp4": ["-m", "animsup", "render", "{log}", "--instance", "0", "--frames", "230",
+                              "--out", "{tmp}/r.mp4"],
+    "inspect": ["-m", "animsup", "inspect", "{log}"],
+}
+
+
+def _worktree(rev: str, where: Path) -> Path:
+    path = where / rev.replace("/", "_")
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(path), rev], check=True)
+    return path
+
+
+def _child(tree: Path, work: str | list, tmp: str, log: str) -> float:
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    if isinstance(work, str):
+        args = ["-c", work.format(tmp=tmp, log=log)]
+    else:
+        args = [a.format(tmp=tmp, log=log) for a in work]
+    t0 = time.perf_counter()
+    subprocess.run([common.PYTHON, *args], cwd=tmp, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("base", help="revision A (e.g. the commit before a restructuring)")
+    p.add_argument("head", nargs="?", default="HEAD", help="revision B (default: HEAD)")
+    p.add_argument("--repeat", type=int, default=5, help="A/B pairs per workload (default 5)")
+    p.add_argument("--json", default=str(common.RESULTS / "revisions.json"), help="where to write the results")
+    args = p.parse_args(argv)
+    where = Path(tempfile.mkdtemp(prefix="animsup-revs-"))
+    trees = {}
+    try:
+        for side, rev in (("A", args.base), ("B", args.head)):
+            trees[side] = _worktree(rev, where)
+        tmp = str(where / "scratch")
+        os.makedirs(tmp)
+        log = os.path.join(tmp, "demo.jsonl")
+        _child(trees["A"], SETUP, tmp, log)  # one log both sides read (the format is unchanged)
+        rows = []
+        for name, work in WORKLOADS.items():
+            times: dict[str, list[float]] = {"A": [], "B": []}
+            _child(trees["A"], work, tmp, log), _child(trees["B"], work, tmp, log)  # warm caches
+            for i in range(args.repeat):
+                for side in ("A", "B") if i % 2 == 0 else ("B", "A"):
+                    times[side].append(_child(trees[side], work, tmp, log))
+            ratio = statistics.median(b / a for a, b in zip(times["A"], times["B"]))
+            rows.append({"workload": name, "A_s": statistics.median(times["A"]), "B_s": statistics.median(times["B"]),
+                         "ratio_B_over_A": ratio, "A_all": times["A"], "B_all": times["B"]})
+            print(f"{name:40s} A {rows[-1]['A_s']:7.3f} s   B {rows[-1]['B_s']:7.3f} s   B/A {ratio:5.2f}", flush=True)
+        out = {"A": args.base, "B": args.head, "repeat": args.repeat, "machine": common.machine(),
+               "rows": rows}
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=1)
+    finally:
+        for tree in trees.values():
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
+        shutil.rmtree(where, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
