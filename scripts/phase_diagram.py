@@ -10,7 +10,7 @@ the choice does not depend on the last training batch's noise). Averaging the tr
 public replication weights 10 trials by 1/loss²) blurs the boundaries where trials disagree: a cell
 half of whose trials are stuck in a local minimum shows a mixture instead of the best solution.
 
-Phase of a cell (animsup/phase.py): the extra feature is not learned (‖W_extra‖ ≤ 0.5), has a dedicated
+Phase of a cell (animsup/analysis/phase.py): the extra feature is not learned (‖W_extra‖ ≤ 0.5), has a dedicated
 dimension (learned, interference Σ_j (Ŵ_extra·W_j)² ≤ 0.25) or is in superposition (interference > 0.25:
 an antipodal pair gives 1, a triangle 0.5).
 For n=2, m=1 the analytic phase (closed forms from the notebook linked in that section of the paper)

@@ -28,8 +28,8 @@ PKG = ROOT / "animsup"
 # A module may import modules of its own layer and of layers of lower or equal rank, except
 # those listed as "never". Read from the bottom: each line is one rule.
 LAYERS: list[tuple[str, int, tuple[str, ...], frozenset[str]]] = [
-    # the leaves: error types, atomic writes, the models table; they import only each other
-    ("leaves", 0, ("animsup.errors", "animsup.atomic", "animsup.models"), frozenset()),
+    # the leaves: error types, atomic writes, the models table, option metadata; they import only each other
+    ("leaves", 0, ("animsup.errors", "animsup.atomic", "animsup.models", "animsup.options"), frozenset()),
     # the log format (schema, writer, reader, recorder) sits on the leaves only
     ("log", 1, ("animsup.log",), frozenset()),
     # training writes logs; it may use the (numpy) measurements of analysis
