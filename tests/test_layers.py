@@ -26,7 +26,7 @@ PKG = ROOT / "animsup"
 
 # The layer table: (layer, rank, module prefixes, layers it must never import).
 # A module may import modules of its own layer and of layers of lower or equal rank, except
-# those listed as "never". Read from the bottom: each line is one rule.
+# those listed as "never"; a module in no layer fails the test. One line per layer, its rule above it.
 LAYERS: list[tuple[str, int, tuple[str, ...], frozenset[str]]] = [
     # the leaves: error types, atomic writes, the models table, option metadata; they import only each other
     ("leaves", 0, ("animsup.errors", "animsup.atomic", "animsup.models", "animsup.options"), frozenset()),
