@@ -3,7 +3,7 @@ synthetic logs, result rows, the table and the JSON file.
 
 Every bench script does ``import common`` first; that pins one intra-op thread for
 torch/numpy/BLAS in this process and its children (two threads fight on a shared
-2-core machine; see ../shared/docs/perf-notes.md) before anything imports numpy.
+2-core machine; see docs/benchmarks.md) before anything imports numpy.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The paper's privileged-basis model: h = ReLU(W x), y = ReLU(Wᵀ h + b) (``--model neuron``).
 
-n=10 features, m=5 hidden neurons, importance 0.7^i, S ∈ {0, 0.7, 0.9} (paper-notes.md, "Basic
-results, correlated features, privileged basis"), AdamW lr 1e-3, batch 1024, 10,000 steps, 4 seeds.
+n=10 features, m=5 hidden neurons as in the paper's "Superposition in a Privileged Basis" (which uses
+importance 0.75^i and shows the best of 1000 models), here importance 0.7^i, S ∈ {0, 0.7, 0.9}, AdamW lr 1e-3, batch 1024, 10,000 steps, 4 seeds.
 The hidden ReLU makes the neuron basis special, so the geometry is not rotation-invariant; the view
 is per neuron: each hidden neuron's row of W as stacked bars, one segment per feature (positive
 weights up, negative down), coloured by feature (dark = important). The paper's observation: dense

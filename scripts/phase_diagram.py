@@ -1,6 +1,6 @@
 """The paper's phase diagrams: n=2, m=1 and n=3, m=2 tied ReLU models, one batched run per diagram.
 
-Training follows one public replication (/work/shared/docs/paper-notes.md, "Phase change"): AdamW lr
+Training follows one public replication of the paper's "Superposition as a Phase Change": AdamW lr
 0.01 with the notebook's cosine schedule, weight decay 0.01, batch 128, 2,000 steps — without its
 gradient clipping (animsup has none). Features 1…n−1 have importance 1; the last ("extra") feature has relative importance r, log-spaced
 over [0.1, 10]; the density 1−S, the same for every feature, is log-spaced over [0.01, 1]. Every cell
@@ -10,11 +10,11 @@ the choice does not depend on the last training batch's noise). Averaging the tr
 public replication weights 10 trials by 1/loss²) blurs the boundaries where trials disagree: a cell
 half of whose trials are stuck in a local minimum shows a mixture instead of the best solution.
 
-Phase of a cell (animsup/phase.py): the extra feature is not learned (‖W_extra‖ ≤ 0.5), has a dedicated
+Phase of a cell (animsup/analysis/phase.py): the extra feature is not learned (‖W_extra‖ ≤ 0.5), has a dedicated
 dimension (learned, interference Σ_j (Ŵ_extra·W_j)² ≤ 0.25) or is in superposition (interference > 0.25:
 an antipodal pair gives 1, a triangle 0.5).
-For n=2, m=1 the analytic phase (closed forms from a TMS co-author's notebook, in
-/work/shared/docs/paper-notes.md "Phase change") is overlaid, and the fraction of cells whose trained
+For n=2, m=1 the analytic phase (closed forms from the notebook linked in that section of the paper)
+is overlaid, and the fraction of cells whose trained
 phase matches it is reported, excluding the boundary band (cells with a different analytic class
 among their 8 neighbours).
 

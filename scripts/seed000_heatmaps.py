@@ -3,8 +3,8 @@
 n=20 features, m=5 hidden, importance 0.7^i, seed 000's data law (one uniform u decides presence
 and value: x = u if u < 1-S else 0) with every sample L2-normalised, AdamW lr 1e-3 / weight decay
 0.01, batch 1024, for the one-weight (tied, y = ReLU(WᵀWx + b)) and two-weight (untied,
-y = ReLU(W_decᵀW_enc x + b)) nets (the recipe: /work/shared/docs/paper-notes.md, "Seed 000's own
-recipe", from its public repository's code). Two ways to train:
+y = ReLU(W_decᵀW_enc x + b)) nets (the recipe: seed 000's own public
+repository's code). Two ways to train:
 
 - staged (seed 000's): ONE net per seed trained sequentially through S = 0, 0.7, 0.9, 0.99, 0.999,
   10,000 steps per stage, a new AdamW per stage, weights carried over (one log, stages in its header);
@@ -14,7 +14,7 @@ recipe", from its public repository's code). Two ways to train:
 Writes to outputs/seed000_heatmaps/: {staged,independent}_{tied,untied}.jsonl, heatmaps.png (per
 sparsity the 20x20 input→output matrix W_encᵀW_dec and the bias column; blue positive, red negative,
 as seed 000 draws them), represented.json and a printed table. A feature counts as learned when its
-diagonal entry (W_encᵀW_dec)_ii > 0.5 (seed 000's criterion, paper-notes.md).
+diagonal entry (W_encᵀW_dec)_ii > 0.5 (seed 000's criterion, from its code).
 
     .venv/bin/python scripts/seed000_heatmaps.py [--quick] [--seeds K]
 """

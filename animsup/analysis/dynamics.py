@@ -202,7 +202,7 @@ def geometry_summary(W, feature_probability, *, min_dim: float = 0.1, max_dstar:
     """The feature-geometry figure's numbers for one snapshot of a sparsity sweep.
 
     Counts the features with D_i ≥ ``min_dim`` in instances with D* < ``max_dstar`` (the
-    criterion of the check on the notebook's saved run, /work/shared/docs/paper-notes.md) and
+    criterion of the replication check on the notebook's saved run, docs/figures.md §6) and
     the fraction of them within ``tol`` of a named level and of any of the notebook's reference
     fractions; ``chance`` is the fraction of [min_dim, 1] covered by those bands (what uniform
     D_i would give).

@@ -37,7 +37,7 @@ def init_params(n_features: int, n_hidden: int, seeds, init: str, untied: bool =
     paper's notebook, which applies ``torch.nn.init.xavier_normal_`` to the whole
     [n_instances, n_features, n_hidden] tensor (fan_in = n_features·n_hidden, fan_out =
     n_instances·n_hidden), so it depends on how many instances are trained together
-    (/work/shared/docs/paper-notes.md). The same std, not torch's random stream.
+    (the Colab notebook linked from the paper's introduction). The same std, not torch's random stream.
     ``xavier-per-instance``: W ~ N(0, 2 / (n_features + n_hidden)) (Xavier-normal of each
     instance's own [m, n] matrix; what animsup called "xavier" before 0.2), b = 0.
     ``blog``: W and b ~ U[0, 0.001) (seed 002).

@@ -1,6 +1,6 @@
 /*
  * seed002.c -- a faithful C implementation of the training loop in seed 002
- * ("Demonstrating Superposition", ../shared/seeds/002_*.txt): the compiled
+ * ("Demonstrating Superposition"): the compiled
  * reference that animsup's trainer is benchmarked against.
  *
  * Kept as the post wrote it, on purpose: frand() from random()/RAND_MAX, a fixed
