@@ -29,7 +29,9 @@ import orjson
 
 from animsup import models
 from animsup.errors import AnimsupError, LogFormatError
-from animsup.log.reader import LOSS_SCOPES, LogWriter, Run, make_header, parse_header
+from animsup.log.reader import Run
+from animsup.log.schema import LOSS_SCOPES, make_header, parse_header
+from animsup.log.writer import LogWriter
 
 # layout name -> (description, axes of the per-snapshot W in that layout)
 LAYOUTS = {
