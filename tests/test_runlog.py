@@ -458,8 +458,8 @@ def test_fast_path_is_taken_for_writer_lines(tmp_path, monkeypatch):
     monkeypatch.setattr(reader.LogReader, "_parse_snapshot", refuse)
     monkeypatch.setattr(reader.LogReader, "_parse_loss", refuse)
     for path in _golden_and_random(tmp_path)[-4:]:
-        for skeleton_max in (reader._SKELETON_MAX_NUMBERS, 0):  # with and without the skeleton check
-            monkeypatch.setattr(reader, "_SKELETON_MAX_NUMBERS", skeleton_max)
+        for skeleton_max in (fastpath._SKELETON_MAX_NUMBERS, 0):  # with and without the skeleton check
+            monkeypatch.setattr(fastpath, "_SKELETON_MAX_NUMBERS", skeleton_max)
             assert len(read_log(path).steps) == 4
 
 
@@ -477,7 +477,7 @@ def test_skeleton_and_level_checks_agree_on_reformatted_lines(tmp_path, monkeypa
         p = tmp_path / f"v{i}.jsonl"
         p.write_bytes(content + b"\n")
         for skeleton_max in (512, 0):
-            monkeypatch.setattr(reader, "_SKELETON_MAX_NUMBERS", skeleton_max)
+            monkeypatch.setattr(fastpath, "_SKELETON_MAX_NUMBERS", skeleton_max)
             run = read_log(p)
             np.testing.assert_array_equal(run.W, W)
             np.testing.assert_array_equal(run.b, b)
@@ -497,7 +497,7 @@ def _stream_snapshots(path):
 def test_corpus_messages_do_not_depend_on_the_path(mode, monkeypatch):
     """Every broken-log case raises the same error at the same line whichever path reads it."""
     if mode == "no-skeleton":
-        monkeypatch.setattr(reader, "_SKELETON_MAX_NUMBERS", 0)
+        monkeypatch.setattr(fastpath, "_SKELETON_MAX_NUMBERS", 0)
     else:
         def refuse(count):
             def pack(*args):
@@ -505,7 +505,7 @@ def test_corpus_messages_do_not_depend_on_the_path(mode, monkeypatch):
 
             return pack
 
-        monkeypatch.setattr(reader, "_float32_packer", refuse)
+        monkeypatch.setattr(fastpath, "_float32_packer", refuse)
     for case in BAD_CASES:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LogWarning)

@@ -9,7 +9,6 @@ and line. numpy + orjson only; it never imports torch.
 from __future__ import annotations
 
 import gzip
-import math
 import os
 import warnings
 import zlib
@@ -18,24 +17,16 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 import orjson
+from numpy.typing import NDArray
 
 from animsup.errors import AnimsupError, LogFormatError, LogWarning
-from animsup.log.fastpath import (
-    _NUMBER_CHARS,
-    _PACK_ERRORS,
-    _SKELETON_MAX_NUMBERS,
-    _aggregate_loss,
-    _float32_leaves,
-    _float32_packer,
-    _shaped_loss_leaves,
-    _shaped_snapshot_leaves,
-    _skeleton,
-)
+from animsup.log.fastpath import LossFastPath, SnapshotFastPath
 from animsup.log.files import _json_error, _open_maybe_gzip, _whole_record
 from animsup.log.schema import (
     _MAX_STEP,
     VERSION,
     Header,
+    Snapshot,
     _check_end,
     _float_array,
     _migrate,
@@ -44,7 +35,7 @@ from animsup.log.schema import (
     _short,
     parse_header,
 )
-from animsup.log.writer import LogWriter, _loss_record, _snapshot_record
+from animsup.log.writer import LogWriter
 
 # Reader guards (module constants so tests can shrink them). A line longer than this is
 # refused rather than read into memory.
@@ -52,23 +43,30 @@ MAX_HEADER_BYTES = 64 << 20
 MAX_LINE_BYTES = 1 << 30
 
 
-@dataclass
-class Snapshot:
-    """One snapshot, restricted to the selected instances (k of them).
+@dataclass(slots=True)
+class _Order:
+    """The ordering rules of a log's records: snapshot and loss steps increase, and nothing but
+    a resume record follows the end record."""
 
-    :param loss: (shape: [k]) per-instance loss; (shape: [1]) with loss_scope "aggregate";
-        None with loss_scope "none"
-    :param W: (shape: [k, n_hidden, n_features]) encoder / tied weights
-    :param b: (shape: [k, n_features])
-    :param W_dec: (shape: [k, n_hidden, n_features]) decoder of an untied model, else None
-    """
+    path: str
+    last_step: int = -1
+    last_loss_step: int = -1
+    ended_at: int | None = None  # line of the end record, while no resume record followed it
 
-    step: int
-    loss: np.ndarray | None
-    W: np.ndarray
-    b: np.ndarray
-    W_dec: np.ndarray | None
-    line: int
+    def check_open(self, what: str, line: int) -> None:
+        if self.ended_at is not None:
+            raise self.after_end(what, line)
+
+    def after_end(self, what: str, line: int) -> LogFormatError:
+        return LogFormatError(self.path, line, f"{what} after the end record (line {self.ended_at})")
+
+    def loss_steps(self, first: int, last: int, line: int) -> None:
+        if first <= self.last_loss_step:
+            raise self.not_increasing("loss step", first, self.last_loss_step, line)
+        self.last_loss_step = last
+
+    def not_increasing(self, what: str, step: int, previous: int, line: int) -> LogFormatError:
+        return LogFormatError(self.path, line, f"{what} {step} does not increase (previous was {previous})")
 
 
 @dataclass
@@ -290,45 +288,22 @@ class LogReader:
         """
         return self._items(False)
 
-    def _items(self, with_loss: bool) -> Iterator:
+    def _items(self, with_loss: bool) -> Iterator[Any]:
         """The reading loop behind :meth:`iter_all` (``with_loss``: yield kind, line, item
         for snapshots and loss records) and :meth:`snapshots` (yield Snapshots only).
 
-        The common case is inlined: a plain ``{...}\\n`` line, and snapshot and loss records
-        whose arrays are lists of floats nested exactly to their shapes: checked against the
-        writer's skeleton for short records, level by level for long ones
-        (:func:`_float32_leaves`), and converted by :func:`_float32_packer` into one buffer per
-        record. Anything else goes through :meth:`_next_record`, :meth:`_parse_snapshot` and
-        :meth:`_parse_loss`, which check everything in order and raise the exact error; the
-        fast path only ever accepts records those accept, with identical arrays.
+        Snapshot and loss records are converted by the fast path (:mod:`animsup.log.fastpath`)
+        when they are plain; anything else goes through :meth:`_parse_snapshot` and
+        :meth:`_parse_loss`, which check everything in order and raise the exact error.
         """
         self._claim()
-        path, h, sel = self.path, self.header, self._sel
-        k, m, n = h.n_instances, h.n_hidden, h.n_features
-        has_dec = h.has_decoder
-        per_inst = h.loss_scope == "instance"
-        scope = h.loss_scope
-        lw = k if per_inst else 1  # values per loss row
-        fields = ([("loss", (k,))] if per_inst else []) + [("W", (k, m, n)), ("b", (k, n))]
-        fields += [("W_dec", (k, m, n))] if has_dec else []
-        total = sum(math.prod(shape) for _, shape in fields)
-        # one buffer per snapshot; its fields are the float32 arrays (cheaper than slicing a flat one)
-        snap_dtype = np.dtype([(key, np.float32, shape) for key, shape in fields])
-        snap_pack = _float32_packer(total)
-        version = self.version
-        # v1 -> v2 changes only the header: records are read as they are
-        migrate = _migrates_records(version)
-        snap_skeleton = None
-        if total <= _SKELETON_MAX_NUMBERS and not migrate and per_inst:
-            zeros = [np.zeros(shape) for _, shape in fields] + [None]
-            snap_skeleton = _skeleton(_snapshot_record(0, zeros[0], zeros[1], zeros[2], zeros[3]))
-        loss_layouts: dict[int, tuple] = {}  # rows -> (skeleton of a writer's loss record or None, packer)
-        scratch = bytearray()  # loss values checked but not kept (snapshots())
+        path, version, migrate = self.path, self.version, _migrates_records(self.version)
+        snapshots = SnapshotFastPath(self.header, self._sel, migrate)
+        losses = LossFastPath(self.header, migrate, keep=with_loss)
+        order = _Order(path)
         readline, cap, loads = self._f.readline, self._limit + 1, orjson.loads
         line = self._lineno
-        last_step = last_loss_step = -1
-        ended_at = None
-        while True:
+        while True:  # a plain {...} line is parsed here, any other by _next_record
             try:
                 raw = readline(cap)
             except (OSError, EOFError, zlib.error) as e:
@@ -340,114 +315,70 @@ class LogReader:
                 except orjson.JSONDecodeError as e:
                     raise LogFormatError(path, line, _json_error(e, raw)) from None
             else:
-                rec = self._next_record(raw)
-                if rec is None:
+                slow = self._next_record(raw)
+                if slow is None:
                     return
-                line = self._lineno
-                raw = b""  # no skeleton check for a line that needed the slow path
+                rec, line, raw = slow, self._lineno, b""  # no skeleton check for it
             if migrate:
                 rec = _migrate(rec, version)
             kind = rec.get("type")
-            if kind == "snapshot":
-                if ended_at is not None:
-                    raise LogFormatError(path, line, f"a snapshot record after the end record (line {ended_at})")
-                step = rec.get("step")
-                snap = None
-                if type(step) is int and 0 <= step <= _MAX_STEP:
-                    if snap_skeleton is not None and raw.translate(None, _NUMBER_CHARS) == snap_skeleton:
-                        leaves = _shaped_snapshot_leaves(rec, has_dec)
-                    else:
-                        leaves = _float32_leaves(rec, fields)
-                    if leaves is not None:
-                        mem = bytearray(4 * total)
-                        try:
-                            snap_pack(mem, 0, *leaves)
-                        except _PACK_ERRORS:
-                            pass
-                        else:
-                            buf = np.ndarray((), snap_dtype, mem)
-                            W, b = buf["W"], buf["b"]
-                            W_dec = buf["W_dec"] if has_dec else None
-                            loss = buf["loss"] if per_inst else (_aggregate_loss(rec) if scope == "aggregate" else None)
-                            if sel is not None:
-                                W, b = W[sel], b[sel]
-                                W_dec = W_dec[sel] if has_dec else None
-                                if per_inst:
-                                    loss = loss[sel]
-                            if loss is not None or scope == "none":
-                                snap = Snapshot(step, loss, W, b, W_dec, line)
-                if snap is None:
-                    snap = self._parse_snapshot(rec, line)
-                    step = snap.step
-                if step <= last_step:
-                    raise LogFormatError(path, line, f"snapshot step {step} does not increase (previous was {last_step})")
-                last_step = step
+            if kind == "snapshot":  # the common record, checked inline
+                if order.ended_at is not None:
+                    raise order.after_end("a snapshot record", line)
+                snap = snapshots.snapshot(rec, raw, line) or self._parse_snapshot(rec, line)
+                if snap.step <= order.last_step:
+                    raise order.not_increasing("snapshot step", snap.step, order.last_step, line)
+                order.last_step = snap.step
                 yield ("snapshot", line, snap) if with_loss else snap
             elif kind == "loss":
-                if ended_at is not None:
-                    raise LogFormatError(path, line, f"a loss record after the end record (line {ended_at})")
-                if scope == "none":
-                    raise LogFormatError(path, line, "a loss record in a log whose header says loss_scope 'none'")
-                step, every, raw_loss = rec.get("step"), rec.get("every", 1), rec.get("loss")
-                loss = None
-                if type(step) is int and type(every) is int and type(raw_loss) is list and raw_loss:
-                    rows = len(raw_loss)
-                    if step >= 0 and every >= 1 and step + every * (rows - 1) <= _MAX_STEP:
-                        layout = loss_layouts.get(rows)
-                        if layout is None:
-                            skeleton = None
-                            if rows * lw <= _SKELETON_MAX_NUMBERS and not migrate:
-                                skeleton = _skeleton(_loss_record(0, 1, np.zeros((rows, lw))))
-                            layout = (skeleton, _float32_packer(rows * lw))
-                            if len(loss_layouts) < 64:
-                                loss_layouts[rows] = layout
-                        if layout[0] is not None and raw.translate(None, _NUMBER_CHARS) == layout[0]:
-                            leaves = _shaped_loss_leaves(raw_loss)
-                        else:
-                            leaves = _float32_leaves(rec, (("loss", (rows, lw)),))
-                        if leaves is not None:
-                            if with_loss:
-                                mem = bytearray(4 * rows * lw)
-                            else:  # only checked: convert into a reused buffer
-                                if len(scratch) < 4 * rows * lw:
-                                    scratch = bytearray(4 * rows * lw)
-                                mem = scratch
-                            try:
-                                layout[1](mem, 0, *leaves)
-                            except _PACK_ERRORS:
-                                pass
-                            else:
-                                loss = np.ndarray((rows, lw), np.float32, mem) if with_loss else mem
-                if loss is None:
-                    steps, loss = self._parse_loss(rec, line)  # raises unless step and every are valid
-                    rows = len(steps)
-                    if not rows:
-                        continue  # an empty loss record carries nothing; consumers never see one
-                elif with_loss:
-                    steps = np.arange(step, step + every * rows, every, dtype=np.int64)
-                if step <= last_loss_step:
-                    raise LogFormatError(path, line, f"loss step {step} does not increase (previous was {last_loss_step})")
-                last_loss_step = step + every * (rows - 1)
-                if with_loss:
-                    if sel is not None and per_inst:
-                        loss = loss[:, sel]
-                    yield "loss", line, (steps, loss)
-            elif kind == "curve":
-                if ended_at is not None:
-                    raise LogFormatError(path, line, f"a curve record after the end record (line {ended_at})")
-                self._add_curve(rec, line, with_loss)
-            elif kind == "end":
-                if ended_at is not None:
-                    raise LogFormatError(path, line, f"an end record after the end record (line {ended_at})")
-                self.end = _check_end(rec, path, line)
-                ended_at = line
-            elif kind == "resume":
-                ended_at = None
-                self.end = None
-                self.resumes.append(rec)
-            elif kind == "header":
-                raise LogFormatError(path, line, "a second header in the middle of the log")
-            # unknown record types are additive: ignore
+                item = self._loss(rec, raw, line, losses, order)
+                if item is not None:
+                    yield "loss", line, item
+            else:
+                self._other_record(kind, rec, line, order, keep_curves=with_loss)
+
+    def _loss(
+        self, rec: dict[str, Any], raw: bytes, line: int, fast: LossFastPath, order: _Order
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]] | None:
+        """(steps [L], loss [L, k] of the selected instances) of loss record ``rec``, its steps
+        checked to increase; None for an empty record (it carries nothing)."""
+        if order.ended_at is not None:
+            raise order.after_end("a loss record", line)
+        if self.header.loss_scope == "none":
+            raise LogFormatError(self.path, line, "a loss record in a log whose header says loss_scope 'none'")
+        mem = fast.convert(rec, raw)
+        if mem is None:
+            steps, loss = self._parse_loss(rec, line)  # raises unless step and every are valid
+            if not len(steps):
+                return None  # an empty loss record carries nothing; consumers never see one
+            order.loss_steps(int(steps[0]), int(steps[-1]), line)
+        else:
+            step, every, rows = rec["step"], rec.get("every", 1), len(rec["loss"])
+            order.loss_steps(step, step + every * (rows - 1), line)
+            if not fast.keep:
+                return None  # only checked
+            steps, loss = np.arange(step, step + every * rows, every, dtype=np.int64), fast.rows(mem, rows)
+        if not fast.keep:
+            return None
+        if self._sel is not None and self.header.loss_scope == "instance":
+            loss = loss[:, self._sel]
+        return steps, loss
+
+    def _other_record(self, kind: Any, rec: dict[str, Any], line: int, order: _Order, keep_curves: bool) -> None:
+        """A curve, end, resume or header record; unknown record types are additive: ignored."""
+        if kind == "curve":
+            order.check_open("a curve record", line)
+            self._add_curve(rec, line, keep_curves)
+        elif kind == "end":
+            order.check_open("an end record", line)
+            self.end = _check_end(rec, self.path, line)
+            order.ended_at = line
+        elif kind == "resume":
+            order.ended_at = None
+            self.end = None
+            self.resumes.append(rec)
+        elif kind == "header":
+            raise LogFormatError(self.path, line, "a second header in the middle of the log")
 
     def _parse_snapshot(self, rec: dict, line: int) -> Snapshot:
         h = self.header

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from animsup import models
 from animsup.errors import LogFormatError
@@ -195,6 +196,25 @@ class Header:
         """A short human label for instance ``i``: its 1 - S and seed."""
         seed = "unknown" if self.seed[i] is None else self.seed[i]
         return f"{self.probability_text(i)} seed={seed}"
+
+
+@dataclass
+class Snapshot:
+    """One snapshot, restricted to the selected instances (k of them).
+
+    :param loss: (shape: [k]) per-instance loss; (shape: [1]) with loss_scope "aggregate";
+        None with loss_scope "none"
+    :param W: (shape: [k, n_hidden, n_features]) encoder / tied weights
+    :param b: (shape: [k, n_features])
+    :param W_dec: (shape: [k, n_hidden, n_features]) decoder of an untied model, else None
+    """
+
+    step: int
+    loss: NDArray[np.float32] | None
+    W: NDArray[np.float32]
+    b: NDArray[np.float32]
+    W_dec: NDArray[np.float32] | None
+    line: int
 
 
 def _per_instance_features(value, k: int, n: int, name: str, vector_is: str) -> list:
