@@ -26,6 +26,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import orjson
+from numpy.typing import ArrayLike, NDArray
 
 from animsup import models
 from animsup.errors import AnimsupError, LogFormatError
@@ -40,6 +41,14 @@ LAYOUTS = {
     "mn": "[n_hidden, n_features] (one instance)",
     "nm": "[n_features, n_hidden] (one instance; x @ W @ W.T)",
 }
+
+
+def check_layout(layout: str, what: str = "layout", error: type[Exception] = ValueError) -> str:
+    """``layout`` when it is one of :data:`LAYOUTS`, else raise ``error`` naming ``what``
+    (e.g. ``check_layout(layout, "--layout", AnimsupError)`` for a command-line option)."""
+    if layout not in LAYOUTS:
+        raise error(f"{what} must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    return layout
 
 
 def to_numpy(x, name: str = "array") -> np.ndarray:
@@ -67,8 +76,7 @@ def layout_to_kmn(a: np.ndarray, layout: str) -> np.ndarray:
 
     :raises ValueError: a layout that is not one of :data:`LAYOUTS`
     """
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    check_layout(layout)
     if layout.endswith("nm"):
         a = np.swapaxes(a, -1, -2)
     return a if layout.startswith("k") else a[..., None, :, :]
@@ -78,8 +86,9 @@ def _shape(a) -> str:
     return "[" + ", ".join(str(d) for d in a) + "]"
 
 
-def _layout_shape(layout: str, k: int, m: int, n: int) -> tuple:
-    return {"kmn": (k, m, n), "knm": (k, n, m), "mn": (m, n), "nm": (n, m)}[layout]
+def _layout_shape(layout: str, k: int, m: int, n: int) -> tuple[int, ...]:
+    """The shape of one snapshot's W in ``layout``: its letters name the axes."""
+    return tuple({"k": k, "m": m, "n": n}[axis] for axis in layout)
 
 
 def weights_to_kmn(W, layout: str, k: int, m: int, n: int, name: str = "W") -> np.ndarray:
@@ -88,8 +97,7 @@ def weights_to_kmn(W, layout: str, k: int, m: int, n: int, name: str = "W") -> n
     :raises ValueError: a shape that does not fit, with a hint when W looks transposed
     """
     a = to_numpy(W, name)
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    check_layout(layout)
     if layout in ("mn", "nm") and k != 1:
         raise ValueError(f"layout={layout!r} holds one instance, but n_instances={k}; use 'kmn' or 'knm'")
     want = _layout_shape(layout, k, m, n)
@@ -190,58 +198,75 @@ class Recorder:
         for name, v in (("n_features", n_features), ("n_hidden", n_hidden), ("n_instances", n_instances)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+        check_layout(layout)
         if loss_scope not in LOSS_SCOPES + ("auto",):
             raise ValueError(f"loss_scope must be one of auto, {', '.join(LOSS_SCOPES)}, got {loss_scope!r}")
         self.path = os.fspath(path)
         self.n, self.m, self.k = int(n_features), int(n_hidden), int(n_instances)
         self.layout, self.model = layout, model
-        if seed is None or isinstance(seed, (int, np.integer)):
-            seeds = [None if seed is None else int(seed)] * self.k
-        else:
-            seeds = list(seed)
-        try:
-            config_json = orjson.loads(orjson.dumps(config or {}, option=orjson.OPT_SERIALIZE_NUMPY))
-        except TypeError as e:
-            raise TypeError(f"config must hold JSON types (numbers, strings, lists, dicts): {e}") from None
-        # facts not given are written as 1 and named in the header's provenance (never silently claimed)
-        missing = [k for k, v in (("feature_probability", feature_probability), ("importance", importance)) if v is None]
-        if missing:
-            provenance = dict(provenance or {"source": "animsup.Recorder"})
-            provenance["assumed"] = {**provenance.get("assumed", {}), **{k: "not given; 1 written" for k in missing}}
-        feature_probability = 1.0 if feature_probability is None else feature_probability
-        importance = to_numpy(1.0 if importance is None else importance, "importance")
-        if importance.ndim == 0:  # a base, as `animsup train --importance 0.9`: I_i = 0.9**i
-            importance = float(importance) ** np.arange(self.n, dtype=np.float64)
-        # validates shapes of feature_probability/importance, the model, ...; the scope is fixed later
-        self._header = make_header(
-            n_features=self.n, n_hidden=self.m, model=model, feature_probability=to_numpy(feature_probability,
-            "feature_probability"), seed=seeds, importance=to_numpy(importance, "importance"),
-            config={"source": "animsup.Recorder", **config_json}, data=data, model_label=model_label,
-            model_formula=model_formula, stages=stages, curves=curves, provenance=provenance,
+        self._header = self._make_header(
+            feature_probability, importance, seed, config,
+            dict(data=data, model_label=model_label, model_formula=model_formula, stages=stages, curves=curves),
+            provenance,
         )
-        if len(seeds) != self.k:
-            raise ValueError(f"seed must be one integer or a list of n_instances={self.k} entries, got {len(seeds)}")
-        try:
-            parse_header(self._header, self.path)  # e.g. probabilities outside (0, 1]
-        except LogFormatError as e:
-            raise ValueError(e.reason.replace("header field ", "")) from None
-        self.loss_scope = None if loss_scope == "auto" else loss_scope
-        if os.path.exists(self.path) and not overwrite:
-            raise FileExistsError(f"{self.path} already exists; pass overwrite=True to replace it")
-        parent = os.path.dirname(os.path.abspath(self.path))
-        if not os.path.isdir(parent):
-            raise FileNotFoundError(f"folder {parent} does not exist (for the log {self.path})")
+        self.loss_scope: str | None = None if loss_scope == "auto" else loss_scope
+        self._check_destination(overwrite)
         self._overwrite = overwrite
         self._writer: LogWriter | None = None
         self._t0 = time.monotonic()
         self._last_snapshot = self._last_loss = -1
         self._last_curve: dict[str, int] = {}
         self._curve_width: dict[str, int] = {}
-        self._pending: list[tuple[int, np.ndarray]] = []  # fine loss rows not yet written
+        self._pending: list[tuple[int, NDArray[np.float64]]] = []  # fine loss rows not yet written
         self._closed = False
         self.snapshots = 0
+
+    def _make_header(
+        self, feature_probability: ArrayLike | None, importance: ArrayLike | None, seed: int | Sequence[int | None] | None,
+        config: dict[str, Any] | None, fields: dict[str, Any], provenance: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """The header record (its loss scope is set when the first record is written); facts not
+        given are written as 1 and named in the header's provenance (never silently claimed).
+
+        :raises ValueError: shapes or values that do not fit (e.g. probabilities outside (0, 1])
+        """
+        if seed is None or isinstance(seed, (int, np.integer)):
+            seeds: list[int | None] = [None if seed is None else int(seed)] * self.k
+        else:
+            seeds = list(seed)
+        try:
+            config_json = orjson.loads(orjson.dumps(config or {}, option=orjson.OPT_SERIALIZE_NUMPY))
+        except TypeError as e:
+            raise TypeError(f"config must hold JSON types (numbers, strings, lists, dicts): {e}") from None
+        missing = [k for k, v in (("feature_probability", feature_probability), ("importance", importance)) if v is None]
+        if missing:
+            provenance = dict(provenance or {"source": "animsup.Recorder"})
+            provenance["assumed"] = {**provenance.get("assumed", {}), **{k: "not given; 1 written" for k in missing}}
+        imp = to_numpy(1.0 if importance is None else importance, "importance")
+        if imp.ndim == 0:  # a base, as `animsup train --importance 0.9`: I_i = 0.9**i
+            imp = float(imp) ** np.arange(self.n, dtype=np.float64)
+        # validates shapes of feature_probability/importance, the model, ...
+        header = make_header(
+            n_features=self.n, n_hidden=self.m, model=self.model,
+            feature_probability=to_numpy(1.0 if feature_probability is None else feature_probability, "feature_probability"),
+            seed=seeds, importance=to_numpy(imp, "importance"), config={"source": "animsup.Recorder", **config_json},
+            provenance=provenance, **fields,
+        )
+        if len(seeds) != self.k:
+            raise ValueError(f"seed must be one integer or a list of n_instances={self.k} entries, got {len(seeds)}")
+        try:
+            parse_header(header, self.path)  # e.g. probabilities outside (0, 1]
+        except LogFormatError as e:
+            raise ValueError(e.reason.replace("header field ", "")) from None
+        return header
+
+    def _check_destination(self, overwrite: bool) -> None:
+        """Refuse an existing log (unless ``overwrite``) and a missing folder before anything is written."""
+        if os.path.exists(self.path) and not overwrite:
+            raise FileExistsError(f"{self.path} already exists; pass overwrite=True to replace it")
+        parent = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(parent):
+            raise FileNotFoundError(f"folder {parent} does not exist (for the log {self.path})")
 
     # -- the header is written with the first record (the loss scope may come from it) --
 
@@ -448,8 +473,7 @@ def write_arrays(
     :raises ValueError: shapes that do not fit (with the same hints as the Recorder)
     :raises FileExistsError: ``path`` exists and ``overwrite`` is False
     """
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    check_layout(layout)
     Wa = to_numpy(W, "W")
     per = len(layout)
     if Wa.ndim == per:

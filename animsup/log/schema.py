@@ -307,18 +307,7 @@ def parse_header(rec: Any, path: str = "<log>", line: int = 1) -> Header:
         raise bad('the first line is not an animsup header ({"type": "header", ...})')
     if rec.get("schema") != SCHEMA:
         raise bad(f"unknown schema {rec.get('schema')!r} (expected {SCHEMA!r})")
-    for key in ("n_features", "n_hidden", "n_instances", "model", "feature_probability", "seed", "importance"):
-        if key not in rec:
-            raise bad(f"header is missing {key!r}")
-    for key in ("n_features", "n_hidden", "n_instances"):
-        v = rec.get(key)
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise bad(f"header field {key!r} must be a positive integer, got {_short(v)}")
-    n, m, k = rec["n_features"], rec["n_hidden"], rec["n_instances"]
-    if 3 * k * m * n > MAX_WEIGHTS:
-        raise bad(f"header sizes n_instances={k} x n_hidden={m} x n_features={n} are implausibly large")
-    if rec.get("model") not in MODELS:
-        raise bad(f"header field 'model' must be one of {', '.join(MODELS)}, got {_short(rec.get('model'))}")
+    k, m, n = _header_sizes(rec, bad)
     fp = _float_array(rec.get("feature_probability"), (k, n), "feature_probability", bad)
     if not np.all((fp > 0) & (fp <= 1)):
         raise bad("header field 'feature_probability' must lie in (0, 1]")
@@ -334,20 +323,7 @@ def parse_header(rec: Any, path: str = "<log>", line: int = 1) -> Header:
     scope = rec.get("loss_scope", "instance")
     if scope not in LOSS_SCOPES:
         raise bad(f"header field 'loss_scope' must be one of {', '.join(LOSS_SCOPES)}, got {_short(scope)}")
-    data = rec.get("data", {"kind": "uniform"})
-    if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
-        raise bad('header field \'data\' must be an object with a "kind" (e.g. {"kind": "uniform"})')
-    if data["kind"] not in DATA_KINDS:
-        raise bad(f"header field 'data' has unknown kind {_short(data['kind'])} (known: {', '.join(DATA_KINDS)})")
-    stages = rec.get("stages")
-    if stages is not None and (
-        not isinstance(stages, list)
-        or not all(isinstance(s, dict) and type(s.get("start_step")) is int and s["start_step"] >= 0 for s in stages)
-    ):
-        raise bad("header field 'stages' must be a list of objects with an integer 'start_step' >= 0")
-    curves = rec.get("curves", [])
-    if not isinstance(curves, list) or not all(isinstance(c, str) and c for c in curves):
-        raise bad("header field 'curves' must be a list of names")
+    data, stages, curves = _check_data(rec, bad), _check_stages(rec, bad), _check_curves(rec, bad)
     for key in ("model_label", "model_formula"):
         if rec.get(key) is not None and not isinstance(rec[key], str):
             raise bad(f"header field {key!r} must be a string")
@@ -355,26 +331,63 @@ def parse_header(rec: Any, path: str = "<log>", line: int = 1) -> Header:
     if prov is not None and not isinstance(prov, dict):
         raise bad("header field 'provenance' must be an object")
     return Header(
-        n_features=n,
-        n_hidden=m,
-        n_instances=k,
-        model=rec["model"],
-        feature_probability=fp,
-        seed=tuple(seed),
-        importance=imp,
-        config=config,
-        raw=rec,
-        loss_scope=scope,
-        data=data,
-        stages=stages,
-        curves=tuple(curves),
-        model_label=rec.get("model_label"),
-        model_formula=rec.get("model_formula"),
-        provenance=prov,
+        n_features=n, n_hidden=m, n_instances=k, model=rec["model"], feature_probability=fp, seed=tuple(seed),
+        importance=imp, config=config, raw=rec, loss_scope=scope, data=data, stages=stages, curves=tuple(curves),
+        model_label=rec.get("model_label"), model_formula=rec.get("model_formula"), provenance=prov,
     )
 
 
-def _float_array(value, shape, name, bad) -> np.ndarray:
+# makes the error of a header field: LogFormatError(path, line, message)
+_Bad = Callable[[str], LogFormatError]
+
+
+def _header_sizes(rec: dict[str, Any], bad: _Bad) -> tuple[int, int, int]:
+    """(n_instances, n_hidden, n_features) of a header that has every required field and a known model."""
+    for key in ("n_features", "n_hidden", "n_instances", "model", "feature_probability", "seed", "importance"):
+        if key not in rec:
+            raise bad(f"header is missing {key!r}")
+    for key in ("n_features", "n_hidden", "n_instances"):
+        v = rec.get(key)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise bad(f"header field {key!r} must be a positive integer, got {_short(v)}")
+    n, m, k = rec["n_features"], rec["n_hidden"], rec["n_instances"]
+    if 3 * k * m * n > MAX_WEIGHTS:
+        raise bad(f"header sizes n_instances={k} x n_hidden={m} x n_features={n} are implausibly large")
+    if rec.get("model") not in MODELS:
+        raise bad(f"header field 'model' must be one of {', '.join(MODELS)}, got {_short(rec.get('model'))}")
+    return k, m, n
+
+
+def _check_data(rec: dict[str, Any], bad: _Bad) -> dict[str, Any]:
+    """The header's input distribution ``data``: an object with a known "kind"."""
+    data = rec.get("data", {"kind": "uniform"})
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
+        raise bad('header field \'data\' must be an object with a "kind" (e.g. {"kind": "uniform"})')
+    if data["kind"] not in DATA_KINDS:
+        raise bad(f"header field 'data' has unknown kind {_short(data['kind'])} (known: {', '.join(DATA_KINDS)})")
+    return data
+
+
+def _check_stages(rec: dict[str, Any], bad: _Bad) -> list[dict[str, Any]] | None:
+    """The header's sparsity ``stages`` (None: one stage)."""
+    stages = rec.get("stages")
+    if stages is not None and (
+        not isinstance(stages, list)
+        or not all(isinstance(s, dict) and type(s.get("start_step")) is int and s["start_step"] >= 0 for s in stages)
+    ):
+        raise bad("header field 'stages' must be a list of objects with an integer 'start_step' >= 0")
+    return stages
+
+
+def _check_curves(rec: dict[str, Any], bad: _Bad) -> list[str]:
+    """The names of the header's extra ``curves``."""
+    curves = rec.get("curves", [])
+    if not isinstance(curves, list) or not all(isinstance(c, str) and c for c in curves):
+        raise bad("header field 'curves' must be a list of names")
+    return curves
+
+
+def _float_array(value: Any, shape: Sequence[int], name: str, bad: _Bad) -> NDArray[np.float32]:
     """``value`` as a finite float32 array of exactly ``shape``, or raise ``bad(...)``.
 
     Only JSON numbers are accepted: strings, booleans and objects are errors, and
