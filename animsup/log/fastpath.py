@@ -14,13 +14,13 @@ import itertools
 import math
 import operator
 import struct
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import orjson
 from numpy.typing import NDArray
 
-from animsup.log.schema import _MAX_STEP, Header, Snapshot
+from animsup.log.schema import _MAX_STEP, Header, Record, Snapshot
 from animsup.log.writer import _DUMP_OPTS, _loss_record, _snapshot_record
 
 # ``pack(buffer, offset, *numbers)``: writes the numbers into the buffer as float32
@@ -29,12 +29,12 @@ Packer = Callable[..., None]
 _chain = itertools.chain.from_iterable
 
 
-def _extend_rows(out: list, rows) -> list:
+def _extend_rows(out: list[Any], rows: Iterable[list[Any]]) -> list[Any]:
     """``for row in rows: out += row``, the loop in C (twice as fast for many short rows)."""
     return functools.reduce(operator.iadd, rows, out)
 
 
-def _float32_leaves(rec: dict, fields) -> list | None:
+def _float32_leaves(rec: Record, fields: Iterable[tuple[str, tuple[int, ...]]]) -> list[Any] | None:
     """The leaves of ``rec``'s arrays ``fields`` ((key, shape), ...) concatenated in row-major
     order, when each array is nested exactly to its shape and its first leaf is a float;
     else None (the strict path decides).
@@ -43,7 +43,7 @@ def _float32_leaves(rec: dict, fields) -> list | None:
     in the wrong place only ever puts strings among the leaves, which :func:`_float32_packer`
     refuses.
     """
-    out = []
+    out: list[Any] = []
     try:
         for key, shape in fields:
             value = rec.get(key)
@@ -67,7 +67,7 @@ def _float32_leaves(rec: dict, fields) -> list | None:
     return out
 
 
-def _shaped_snapshot_leaves(rec: dict, has_decoder: bool) -> list | None:
+def _shaped_snapshot_leaves(rec: Record, has_decoder: bool) -> list[Any] | None:
     """:func:`_float32_leaves` of a snapshot record whose line matched the writer's skeleton
     (so its arrays are nested exactly to their shapes, numbers only): only the first-leaf
     rule is left to check."""
@@ -82,7 +82,7 @@ def _shaped_snapshot_leaves(rec: dict, has_decoder: bool) -> list | None:
         for row in b:
             out += row
         if has_decoder:
-            W_dec = rec.get("W_dec")  # the skeleton only knows it as "W_dc"
+            W_dec = rec["W_dec"]  # the skeleton only knows it as "W_dc"
             if type(W_dec[0][0][0]) is not float:
                 return None
             for w in W_dec:
@@ -93,11 +93,11 @@ def _shaped_snapshot_leaves(rec: dict, has_decoder: bool) -> list | None:
     return out
 
 
-def _shaped_loss_leaves(rows: list) -> list | None:
+def _shaped_loss_leaves(rows: list[list[Any]]) -> list[Any] | None:
     """The same for a loss record's ``loss`` (rows of numbers) whose line matched its skeleton."""
     if type(rows[0][0]) is not float:
         return None
-    out = []
+    out: list[Any] = []
     for row in rows:
         out += row
     return out
@@ -110,7 +110,7 @@ _NUMBER_CHARS = b"0123456789+-.eE"
 _SKELETON_MAX_NUMBERS = 512
 
 
-def _skeleton(record: dict) -> bytes:
+def _skeleton(record: Record) -> bytes:
     """The skeleton of ``record`` as :class:`LogWriter` writes it.
 
     A line with exactly this skeleton that orjson parsed is that record with a JSON number in
@@ -140,7 +140,7 @@ _PACK_ERRORS = (struct.error, OverflowError, TypeError, ValueError)
 _F32_MAX = float(np.finfo(np.float32).max)
 
 
-def _aggregate_loss(rec: dict) -> np.ndarray | None:
+def _aggregate_loss(rec: Record) -> NDArray[np.float32] | None:
     """The fast path's "loss" of an aggregate-scope snapshot: (shape: [1]), or None (the strict
     path then raises the exact error)."""
     v = rec.get("loss")
@@ -180,7 +180,7 @@ class SnapshotFastPath:
             zeros = [np.zeros(shape) for _, shape in fields]
             self.skeleton = _skeleton(_snapshot_record(0, zeros[0], zeros[1], zeros[2], zeros[3] if self.has_decoder else None))
 
-    def snapshot(self, rec: dict[str, Any], raw: bytes, line: int) -> Snapshot | None:
+    def snapshot(self, rec: Record, raw: bytes, line: int) -> Snapshot | None:
         """The snapshot of record ``rec`` (read from line ``raw``; b"" when unknown), or None
         when the strict path must decide."""
         step = rec.get("step")
@@ -227,7 +227,7 @@ class LossFastPath:
         self._layouts: dict[int, tuple[bytes | None, Packer]] = {}  # rows -> (skeleton or None, packer)
         self._scratch = bytearray()
 
-    def convert(self, rec: dict[str, Any], raw: bytes) -> bytearray | None:
+    def convert(self, rec: Record, raw: bytes) -> bytearray | None:
         """The losses of record ``rec`` (read from line ``raw``; b"" when unknown) as float32 in a
         buffer (see :meth:`rows`), whose ``step`` and ``every`` are then valid integers; or None
         when the strict path must decide. Without ``keep``, the buffer is reused by the next call."""

@@ -4,6 +4,7 @@ whole last lines, and one-line messages for JSON syntax errors (shared by the wr
 from __future__ import annotations
 
 import gzip
+from typing import Protocol
 
 import orjson
 
@@ -12,6 +13,14 @@ from animsup.errors import AnimsupError
 # Read buffer of a plain log file: lines of wide snapshots are longer than the default 8 KiB,
 # and fewer, larger reads measured 10 % faster streaming (syscalls and copies).
 _READ_BUFFER = 1 << 20
+
+
+class LineFile(Protocol):
+    """What the reader needs of an open log: binary lines, and closing."""
+
+    def readline(self, limit: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
 
 
 def _bom_encoding(head: bytes) -> str | None:
@@ -27,7 +36,7 @@ def _bom_encoding(head: bytes) -> str | None:
 class _Recoded:
     """A binary file in UTF-16/32 read as UTF-8 lines (``readline(limit)`` like a binary file)."""
 
-    def __init__(self, path: str, encoding: str):
+    def __init__(self, path: str, encoding: str) -> None:
         import io
 
         self._text = io.open(path, "r", encoding=encoding.lower().replace("-", ""), newline="")
@@ -35,14 +44,14 @@ class _Recoded:
     def readline(self, limit: int = -1) -> bytes:
         try:
             return self._text.readline(limit).encode("utf-8")
-        except UnicodeError as e:
+        except UnicodeDecodeError as e:
             raise OSError(f"not valid text in its byte-order mark's encoding: {e.reason}") from None
 
     def close(self) -> None:
         self._text.close()
 
 
-def _open_maybe_gzip(path: str):
+def _open_maybe_gzip(path: str) -> LineFile:
     """Open ``path`` for binary reading, through gzip if it starts with the gzip magic bytes,
     decoded to UTF-8 if it starts with a UTF-16/32 byte-order mark."""
     try:

@@ -13,6 +13,7 @@ import os
 import warnings
 import zlib
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -26,6 +27,7 @@ from animsup.log.schema import (
     _MAX_STEP,
     VERSION,
     Header,
+    Record,
     Snapshot,
     _check_end,
     _float_array,
@@ -36,6 +38,9 @@ from animsup.log.schema import (
     parse_header,
 )
 from animsup.log.writer import LogWriter
+
+# An extra named curve: (steps [C], values [C, k] or [C, 1])
+Curve = tuple[NDArray[np.int64], NDArray[np.float32]]
 
 # Reader guards (module constants so tests can shrink them). A line longer than this is
 # refused rather than read into memory.
@@ -88,28 +93,28 @@ class Run:
 
     path: str
     header: Header
-    instances: tuple
-    steps: np.ndarray
-    loss: np.ndarray | None
-    W: np.ndarray
-    b: np.ndarray
-    W_dec: np.ndarray | None
-    loss_steps: np.ndarray
-    loss_curve: np.ndarray
-    end: dict | None
-    curves: dict = field(default_factory=dict)
+    instances: tuple[int, ...]
+    steps: NDArray[np.int64]
+    loss: NDArray[np.float32] | None
+    W: NDArray[np.float32]
+    b: NDArray[np.float32]
+    W_dec: NDArray[np.float32] | None
+    loss_steps: NDArray[np.int64]
+    loss_curve: NDArray[np.float32]
+    end: Record | None
+    curves: dict[str, Curve] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
         return self.end["status"] if self.end else "unfinished"
 
     @property
-    def importance(self) -> np.ndarray:
+    def importance(self) -> NDArray[np.float32]:
         """(shape: [k, n_features]) importance of the selected instances."""
         return self.header.importance[list(self.instances)]
 
     @property
-    def feature_probability(self) -> np.ndarray:
+    def feature_probability(self) -> NDArray[np.float32]:
         """(shape: [k, n_features]) 1 - S of each feature of the selected instances."""
         return self.header.feature_probability[list(self.instances)]
 
@@ -118,18 +123,18 @@ class Run:
         return self.header.model
 
     @property
-    def data(self) -> dict:
+    def data(self) -> dict[str, Any]:
         return self.header.data
 
     @property
-    def stages(self) -> list | None:
+    def stages(self) -> list[dict[str, Any]] | None:
         return self.header.stages
 
     @property
     def loss_scope(self) -> str:
         return self.header.loss_scope
 
-    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> str:
+    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> str:
         """Write this run (its selected instances) as a log at ``path``; returns the path.
 
         :raises FileExistsError: ``path`` exists and ``overwrite`` is False
@@ -157,7 +162,7 @@ class Run:
                 w.write(self.end)
         return path
 
-    def loss_curve_of(self, k: int) -> np.ndarray:
+    def loss_curve_of(self, k: int) -> NDArray[np.float32]:
         """(shape: [L]) the fine loss curve that applies to selected instance ``k``: its own
         column, the aggregate curve (shared by all instances), or empty without loss."""
         return self.loss_curve[:, k if self.loss_scope == "instance" else 0] if len(self.loss_curve) else self.loss_curve[:, 0]
@@ -174,16 +179,16 @@ class LogReader:
     the name) are decompressed transparently; a corrupt one is a clear error.
     """
 
-    def __init__(self, path: str | os.PathLike, instances: Sequence[int] | None = None):
+    def __init__(self, path: str | os.PathLike[str], instances: Sequence[int] | None = None) -> None:
         self.path = os.fspath(path)
         self._f = _open_maybe_gzip(self.path)
         self._gz = isinstance(self._f, gzip.GzipFile)
         self._lineno = 0
         self._limit = MAX_HEADER_BYTES
-        self.end: dict | None = None
-        self.resumes: list[dict] = []  # the resume records read so far (`train --resume`)
+        self.end: Record | None = None
+        self.resumes: list[Record] = []  # the resume records read so far (`train --resume`)
         self.truncated = False
-        self._curves: dict = {}
+        self._curves: dict[str, tuple[list[int], list[NDArray[np.float32]], list[int]]] = {}  # name -> (steps, rows, [width])
         try:
             first = self._next_record()
             if first is None:
@@ -338,7 +343,7 @@ class LogReader:
                 self._other_record(kind, rec, line, order, keep_curves=with_loss)
 
     def _loss(
-        self, rec: dict[str, Any], raw: bytes, line: int, fast: LossFastPath, order: _Order
+        self, rec: Record, raw: bytes, line: int, fast: LossFastPath, order: _Order
     ) -> tuple[NDArray[np.int64], NDArray[np.float32]] | None:
         """(steps [L], loss [L, k] of the selected instances) of loss record ``rec``, its steps
         checked to increase; None for an empty record (it carries nothing)."""
@@ -364,7 +369,7 @@ class LogReader:
             loss = loss[:, self._sel]
         return steps, loss
 
-    def _other_record(self, kind: Any, rec: dict[str, Any], line: int, order: _Order, keep_curves: bool) -> None:
+    def _other_record(self, kind: Any, rec: Record, line: int, order: _Order, keep_curves: bool) -> None:
         """A curve, end, resume or header record; unknown record types are additive: ignored."""
         if kind == "curve":
             order.check_open("a curve record", line)
@@ -380,7 +385,7 @@ class LogReader:
         elif kind == "header":
             raise LogFormatError(self.path, line, "a second header in the middle of the log")
 
-    def _parse_snapshot(self, rec: dict, line: int) -> Snapshot:
+    def _parse_snapshot(self, rec: Record, line: int) -> Snapshot:
         h = self.header
         bad = lambda msg: LogFormatError(self.path, line, msg)  # noqa: E731
         if "step" not in rec:
@@ -404,11 +409,11 @@ class LogReader:
         if self._sel is not None:
             W, b = W[self._sel], b[self._sel]
             W_dec = W_dec[self._sel] if W_dec is not None else None
-            if h.loss_scope == "instance":
+            if h.loss_scope == "instance" and loss is not None:
                 loss = loss[self._sel]
         return Snapshot(step, loss, W, b, W_dec, line)
 
-    def _add_curve(self, rec: dict, line: int, keep: bool) -> None:
+    def _add_curve(self, rec: Record, line: int, keep: bool) -> None:
         """Validate a curve record; with ``keep``, add it to :attr:`curves`."""
         bad = lambda msg: LogFormatError(self.path, line, msg)  # noqa: E731
         name, step, values = rec.get("name"), rec.get("step"), rec.get("values")
@@ -429,7 +434,7 @@ class LogReader:
             rows.append(arr[self._sel] if width == k and self._sel is not None else arr)
 
     @property
-    def curves(self) -> dict:
+    def curves(self) -> dict[str, Curve]:
         """The extra named curves read so far: name -> (steps [C] int64, values [C, k] or [C, 1])."""
         return {
             name: (
@@ -439,7 +444,7 @@ class LogReader:
             for name, (st, rows, (w,)) in self._curves.items()
         }
 
-    def _parse_loss(self, rec: dict, line: int) -> tuple[np.ndarray, np.ndarray]:
+    def _parse_loss(self, rec: Record, line: int) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
         """(steps [L], loss [L, n_instances]) of a loss record: all instances, not only the selected."""
         bad = lambda msg: LogFormatError(self.path, line, msg)  # noqa: E731
         step, every = rec.get("step"), rec.get("every", 1)
@@ -457,14 +462,14 @@ class LogReader:
     def close(self) -> None:
         self._f.close()
 
-    def __enter__(self):
+    def __enter__(self) -> LogReader:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
 
-def _select(instances, n_instances: int, path: str) -> tuple:
+def _select(instances: Sequence[int] | None, n_instances: int, path: str) -> tuple[int, ...]:
     if instances is None:
         return tuple(range(n_instances))
     sel = []
@@ -480,18 +485,18 @@ def _select(instances, n_instances: int, path: str) -> tuple:
 # --------------------------------------------------------------------------- whole-log helpers
 
 
-def open_log(path: str | os.PathLike, instances: Sequence[int] | None = None) -> LogReader:
+def open_log(path: str | os.PathLike[str], instances: Sequence[int] | None = None) -> LogReader:
     """Open a log for streaming (see :class:`LogReader`)."""
     return LogReader(path, instances)
 
 
-def read_header(path: str | os.PathLike) -> Header:
+def read_header(path: str | os.PathLike[str]) -> Header:
     """Only the header (reads one line)."""
     with LogReader(path) as r:
         return r.header
 
 
-def read_log(path: str | os.PathLike, instances: Sequence[int] | None = None, *, require_snapshots: bool = True) -> Run:
+def read_log(path: str | os.PathLike[str], instances: Sequence[int] | None = None, *, require_snapshots: bool = True) -> Run:
     """Load a whole log into arrays (see :class:`Run`). Memory grows with the log's length;
     use :func:`open_log` to stream instead."""
     steps, losses, Ws, bs, Wds = [], [], [], [], []

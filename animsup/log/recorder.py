@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Sequence
+from types import TracebackType
+from typing import Any, Sequence, TypeVar
 
 import numpy as np
 import orjson
@@ -33,6 +34,8 @@ from animsup.errors import AnimsupError, LogFormatError
 from animsup.log.reader import Run
 from animsup.log.schema import LOSS_SCOPES, make_header, parse_header
 from animsup.log.writer import LogWriter
+
+ScalarT = TypeVar("ScalarT", bound=np.generic)
 
 # layout name -> (description, axes of the per-snapshot W in that layout)
 LAYOUTS = {
@@ -51,7 +54,7 @@ def check_layout(layout: str, what: str = "layout", error: type[Exception] = Val
     return layout
 
 
-def to_numpy(x, name: str = "array") -> np.ndarray:
+def to_numpy(x: ArrayLike, name: str = "array") -> NDArray[np.float64]:
     """``x`` (a numpy array, list, number, or torch tensor on any device / of any dtype) as a
     float64 numpy array. Torch is imported only when ``x`` is a torch tensor.
 
@@ -69,7 +72,7 @@ def to_numpy(x, name: str = "array") -> np.ndarray:
     return a
 
 
-def layout_to_kmn(a: np.ndarray, layout: str) -> np.ndarray:
+def layout_to_kmn(a: NDArray[ScalarT], layout: str) -> NDArray[ScalarT]:
     """The last ``len(layout)`` axes of ``a``, stored in ``layout`` (a key of :data:`LAYOUTS`),
     as [..., n_instances, n_hidden, n_features]: "knm"/"nm" swap the last two axes, "mn"/"nm"
     gain an instance axis of size 1. Leading axes (e.g. T of a history) are kept.
@@ -82,7 +85,7 @@ def layout_to_kmn(a: np.ndarray, layout: str) -> np.ndarray:
     return a if layout.startswith("k") else a[..., None, :, :]
 
 
-def _shape(a) -> str:
+def _shape(a: Sequence[int]) -> str:
     return "[" + ", ".join(str(d) for d in a) + "]"
 
 
@@ -91,7 +94,7 @@ def _layout_shape(layout: str, k: int, m: int, n: int) -> tuple[int, ...]:
     return tuple({"k": k, "m": m, "n": n}[axis] for axis in layout)
 
 
-def weights_to_kmn(W, layout: str, k: int, m: int, n: int, name: str = "W") -> np.ndarray:
+def weights_to_kmn(W: ArrayLike, layout: str, k: int, m: int, n: int, name: str = "W") -> NDArray[np.float64]:
     """One snapshot's weights in ``layout`` as (shape: [k, m, n]) float64.
 
     :raises ValueError: a shape that does not fit, with a hint when W looks transposed
@@ -115,7 +118,7 @@ def weights_to_kmn(W, layout: str, k: int, m: int, n: int, name: str = "W") -> n
     return layout_to_kmn(a, layout)
 
 
-def bias_to_kn(b, k: int, n: int) -> np.ndarray:
+def bias_to_kn(b: ArrayLike, k: int, n: int) -> NDArray[np.float64]:
     """b as (shape: [k, n]); accepts [k, n], [k, 1, n] and, for one instance, [n]."""
     a = to_numpy(b, "b")
     if a.shape == (k, 1, n):
@@ -127,19 +130,19 @@ def bias_to_kn(b, k: int, n: int) -> np.ndarray:
     return a
 
 
-def _finite(a: np.ndarray, name: str, step) -> None:
+def _finite(a: NDArray[np.float64], name: str, step: int) -> None:
     if not np.isfinite(a).all():
         raise ValueError(f"{name} at step {step} contains NaN or infinity")
     if np.abs(a).max(initial=0.0) > 3.4e38:
         raise ValueError(f"{name} at step {step} has values too large for float32")
 
 
-def _check_step(step, last: int, what: str) -> int:
+def _check_step(step: object, last: int, what: str) -> int:
+    """``step`` (an integer, or a torch tensor of one) as an int after ``last``."""
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
         if type(step).__module__.split(".")[0] == "torch" and getattr(step, "numel", lambda: 0)() == 1:
-            step = int(step.item())
-        else:
-            raise TypeError(f"{what} step must be an integer, got {type(step).__name__}")
+            return _check_step(int(getattr(step, "item")()), last, what)
+        raise TypeError(f"{what} step must be an integer, got {type(step).__name__}")
     step = int(step)
     if step < 0:
         raise ValueError(f"{what} step must be >= 0, got {step}")
@@ -175,26 +178,26 @@ class Recorder:
 
     def __init__(
         self,
-        path: str | os.PathLike,
+        path: str | os.PathLike[str],
         *,
         n_features: int,
         n_hidden: int,
         n_instances: int = 1,
         model: str = "tied",
         layout: str = "kmn",
-        feature_probability=None,
-        importance=None,
-        seed=None,
+        feature_probability: ArrayLike | None = None,
+        importance: ArrayLike | None = None,
+        seed: int | Sequence[int | None] | None = None,
         loss_scope: str = "auto",
         curves: Sequence[str] | None = None,
-        config: dict | None = None,
-        data: dict | None = None,
+        config: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
         model_label: str | None = None,
         model_formula: str | None = None,
-        stages: list | None = None,
-        provenance: dict | None = None,
+        stages: list[dict[str, Any]] | None = None,
+        provenance: dict[str, Any] | None = None,
         overwrite: bool = False,
-    ):
+    ) -> None:
         for name, v in (("n_features", n_features), ("n_hidden", n_hidden), ("n_instances", n_instances)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
@@ -281,7 +284,7 @@ class Recorder:
                 raise OSError(str(e)) from None
         return self._writer
 
-    def _loss_row(self, loss, step) -> np.ndarray:
+    def _loss_row(self, loss: ArrayLike, step: int) -> NDArray[np.float64]:
         a = to_numpy(loss, "loss").reshape(-1)
         if self.loss_scope is None:
             if a.size not in (1, self.k):
@@ -298,7 +301,7 @@ class Recorder:
 
     # -- public API --------------------------------------------------------------
 
-    def loss(self, step: int, loss) -> None:
+    def loss(self, step: int, loss: ArrayLike) -> None:
         """One point of the fine loss curve (as often as every step; written in batches).
 
         :param loss: (shape: [n_instances]) or one number (one instance, or loss_scope "aggregate")
@@ -317,7 +320,10 @@ class Recorder:
         self._open().losses_at([s for s, _ in rows], np.stack([r for _, r in rows]))
         self._pending = []
 
-    def snapshot(self, step: int, *, W, b=None, loss=None, W_dec=None, **curves) -> None:
+    def snapshot(
+        self, step: int, *, W: ArrayLike, b: ArrayLike | None = None, loss: ArrayLike | None = None,
+        W_dec: ArrayLike | None = None, **curves: ArrayLike,
+    ) -> None:
         """Record the parameters at ``step`` (after ``step`` optimiser updates).
 
         :param W: in the Recorder's ``layout`` (default [n_instances, n_hidden, n_features])
@@ -360,7 +366,7 @@ class Recorder:
         for name, v in curves.items():
             self.curve(name, step, v)
 
-    def curve(self, name: str, step: int, value) -> None:
+    def curve(self, name: str, step: int, value: ArrayLike) -> None:
         """An extra named scalar (``test_loss``, ``accuracy``, ``lr``...): one number, or one per instance."""
         if not isinstance(name, str) or not name:
             raise ValueError(f"curve name must be a non-empty string, got {name!r}")
@@ -393,7 +399,7 @@ class Recorder:
     def __enter__(self) -> "Recorder":
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if exc_type is None:
             self.close("completed")
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -406,17 +412,17 @@ class Recorder:
 
 
 def from_arrays(
-    W,
+    W: ArrayLike,
     *,
-    b=None,
-    loss=None,
-    steps=None,
-    W_dec=None,
+    b: ArrayLike | None = None,
+    loss: ArrayLike | None = None,
+    steps: ArrayLike | None = None,
+    W_dec: ArrayLike | None = None,
     layout: str = "kmn",
     model: str | None = None,
-    feature_probability=None,
-    importance=None,
-    path: str | os.PathLike | None = None,
+    feature_probability: ArrayLike | None = None,
+    importance: ArrayLike | None = None,
+    path: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
     **header: Any,
 ) -> Run:
@@ -452,17 +458,17 @@ def from_arrays(
 
 
 def write_arrays(
-    W,
-    path: str | os.PathLike,
+    W: ArrayLike,
+    path: str | os.PathLike[str],
     *,
-    b=None,
-    loss=None,
-    steps=None,
-    W_dec=None,
+    b: ArrayLike | None = None,
+    loss: ArrayLike | None = None,
+    steps: ArrayLike | None = None,
+    W_dec: ArrayLike | None = None,
     layout: str = "kmn",
     model: str | None = None,
-    feature_probability=None,
-    importance=None,
+    feature_probability: ArrayLike | None = None,
+    importance: ArrayLike | None = None,
     overwrite: bool = False,
     **header: Any,
 ) -> str:
@@ -507,7 +513,7 @@ def write_arrays(
     return os.fspath(path)
 
 
-def as_run(source, **kw) -> Run:
+def as_run(source: str | os.PathLike[str] | Run | ArrayLike, **kw: Any) -> Run:
     """A :class:`Run` from a log path, a Run, or arrays (a W history; ``kw`` as for :func:`from_arrays`)."""
     from animsup.log.reader import read_log
 

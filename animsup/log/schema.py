@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from animsup import models
 from animsup.errors import LogFormatError
@@ -41,6 +41,8 @@ END_STATUSES = ("completed", "interrupted", "diverged", "failed")
 MODELS = models.names()
 LOSS_SCOPES = ("instance", "aggregate", "none")
 DATA_KINDS = ("uniform", "presence_value", "binary", "exactly_k")
+# One parsed line of a log: a JSON object
+Record = dict[str, Any]
 
 # A header that claims more weights per snapshot than MAX_WEIGHTS is refused before anything
 # is allocated for it (a module constant so tests can shrink it).
@@ -49,7 +51,7 @@ MAX_WEIGHTS = 1 << 31
 _MAX_STEP = (1 << 63) - 1
 
 
-def _migrate_v1(rec: dict) -> dict:
+def _migrate_v1(rec: Record) -> Record:
     """Version 1 -> 2. Only the header changes: ``importance`` [n_features] is broadcast to
     every instance ([n_instances][n_features]), ``feature_probability`` [n_instances] to every
     feature ([n_instances][n_features]), and ``loss_scope`` "instance" and ``data`` {"kind":
@@ -59,10 +61,11 @@ def _migrate_v1(rec: dict) -> dict:
         return rec
     rec = dict(rec)
     rec["version"] = 2
-    k, n, m = rec.get("n_instances"), rec.get("n_features"), rec.get("n_hidden")
     # broadcast only for sizes parse_header accepts (a header claiming 1e9 features must not
-    # make the migration build billions of list entries before it is refused)
-    sizes_ok = all(isinstance(v, int) and not isinstance(v, bool) and 0 < v for v in (k, n, m)) and 3 * k * m * n <= MAX_WEIGHTS
+    # make the migration build billions of list entries before it is refused); 0: not a size
+    k, n, m = (v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 0
+               for v in (rec.get("n_instances"), rec.get("n_features"), rec.get("n_hidden")))
+    sizes_ok = k > 0 and n > 0 and m > 0 and 3 * k * m * n <= MAX_WEIGHTS
     imp, fp = rec.get("importance"), rec.get("feature_probability")
     if sizes_ok and isinstance(imp, list) and len(imp) == n and not any(isinstance(v, list) for v in imp):
         rec["importance"] = [list(imp) for _ in range(k)]
@@ -75,12 +78,12 @@ def _migrate_v1(rec: dict) -> dict:
 
 # version -> function upgrading one record (any type) of that version to version+1.
 # Reading applies them in order.
-_MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _migrate_v1}
+_MIGRATIONS: dict[int, Callable[[Record], Record]] = {1: _migrate_v1}
 # versions whose migration touches only the header (the reader's fast path skips the others)
 _HEADER_ONLY_MIGRATIONS = {1}
 
 
-def _migrate(rec: dict, version: int) -> dict:
+def _migrate(rec: Record, version: int) -> Record:
     """Upgrade one record from ``version`` to ``VERSION``, one migration per step."""
     for v in range(version, VERSION):
         rec = _MIGRATIONS[v](rec)
@@ -112,7 +115,7 @@ def _record_version(rec: Any, path: str, line: int = 1) -> int:
     return v
 
 
-def _check_end(rec: dict, path: str, line: int) -> dict:
+def _check_end(rec: Record, path: str, line: int) -> Record:
     """Validate an end record (status known, step an integer, wall_seconds a number)."""
     status, step, wall = rec.get("status"), rec.get("step"), rec.get("wall_seconds", 0.0)
     if status not in END_STATUSES:
@@ -146,18 +149,18 @@ class Header:
     n_hidden: int
     n_instances: int
     model: str
-    feature_probability: np.ndarray
-    seed: tuple
-    importance: np.ndarray
-    config: dict
-    raw: dict = field(repr=False)
+    feature_probability: NDArray[np.float32]
+    seed: tuple[int | None, ...]
+    importance: NDArray[np.float32]
+    config: dict[str, Any]
+    raw: Record = field(repr=False)
     loss_scope: str = "instance"
-    data: dict = field(default_factory=lambda: {"kind": "uniform"})
-    stages: list | None = None
-    curves: tuple = ()
+    data: dict[str, Any] = field(default_factory=lambda: {"kind": "uniform"})
+    stages: list[dict[str, Any]] | None = None
+    curves: tuple[str, ...] = ()
     model_label: str | None = None
     model_formula: str | None = None
-    provenance: dict | None = None
+    provenance: dict[str, Any] | None = None
 
     @property
     def has_decoder(self) -> bool:
@@ -168,7 +171,7 @@ class Header:
         return self.loss_scope != "none"
 
     @property
-    def instance_probability(self) -> np.ndarray:
+    def instance_probability(self) -> NDArray[np.float64]:
         """(shape: [n_instances]) the single 1 - S of each instance whose features all share one
         probability, NaN for an instance whose probability varies across features."""
         fp = self.feature_probability
@@ -217,7 +220,7 @@ class Snapshot:
     line: int
 
 
-def _per_instance_features(value, k: int, n: int, name: str, vector_is: str) -> list:
+def _per_instance_features(value: ArrayLike, k: int, n: int, name: str, vector_is: str) -> list[list[float]]:
     """``value`` as a [k][n] list: a scalar is broadcast everywhere, a vector along ``vector_is``
     ("instance": one value per instance, or "feature": one value per feature), a [k][n] array as is."""
     a = np.asarray(value, dtype=np.float64)
@@ -242,19 +245,19 @@ def make_header(
     n_features: int,
     n_hidden: int,
     model: str,
-    feature_probability,
-    seed: Sequence,
-    importance,
-    config: dict,
+    feature_probability: ArrayLike,
+    seed: Sequence[int | None],
+    importance: ArrayLike,
+    config: dict[str, Any],
     loss_scope: str = "instance",
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
     model_label: str | None = None,
     model_formula: str | None = None,
-    stages: list | None = None,
+    stages: list[dict[str, Any]] | None = None,
     curves: Sequence[str] | None = None,
-    provenance: dict | None = None,
+    provenance: dict[str, Any] | None = None,
     **extra: Any,
-) -> dict:
+) -> Record:
     """Build a version-2 header record (a plain dict ready for :class:`LogWriter`).
 
     ``n_instances`` is ``len(seed)`` (pass ``[None] * k`` when the seeds are unknown).
@@ -273,7 +276,7 @@ def make_header(
         raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
     if loss_scope not in LOSS_SCOPES:
         raise ValueError(f"loss_scope must be one of {', '.join(LOSS_SCOPES)}, got {loss_scope!r}")
-    rec = {
+    rec: Record = {
         "type": "header",
         "schema": SCHEMA,
         "version": VERSION,
@@ -341,7 +344,7 @@ def parse_header(rec: Any, path: str = "<log>", line: int = 1) -> Header:
 _Bad = Callable[[str], LogFormatError]
 
 
-def _header_sizes(rec: dict[str, Any], bad: _Bad) -> tuple[int, int, int]:
+def _header_sizes(rec: Record, bad: _Bad) -> tuple[int, int, int]:
     """(n_instances, n_hidden, n_features) of a header that has every required field and a known model."""
     for key in ("n_features", "n_hidden", "n_instances", "model", "feature_probability", "seed", "importance"):
         if key not in rec:
@@ -358,7 +361,7 @@ def _header_sizes(rec: dict[str, Any], bad: _Bad) -> tuple[int, int, int]:
     return k, m, n
 
 
-def _check_data(rec: dict[str, Any], bad: _Bad) -> dict[str, Any]:
+def _check_data(rec: Record, bad: _Bad) -> dict[str, Any]:
     """The header's input distribution ``data``: an object with a known "kind"."""
     data = rec.get("data", {"kind": "uniform"})
     if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
@@ -368,7 +371,7 @@ def _check_data(rec: dict[str, Any], bad: _Bad) -> dict[str, Any]:
     return data
 
 
-def _check_stages(rec: dict[str, Any], bad: _Bad) -> list[dict[str, Any]] | None:
+def _check_stages(rec: Record, bad: _Bad) -> list[dict[str, Any]] | None:
     """The header's sparsity ``stages`` (None: one stage)."""
     stages = rec.get("stages")
     if stages is not None and (
@@ -379,7 +382,7 @@ def _check_stages(rec: dict[str, Any], bad: _Bad) -> list[dict[str, Any]] | None
     return stages
 
 
-def _check_curves(rec: dict[str, Any], bad: _Bad) -> list[str]:
+def _check_curves(rec: Record, bad: _Bad) -> list[str]:
     """The names of the header's extra ``curves``."""
     curves = rec.get("curves", [])
     if not isinstance(curves, list) or not all(isinstance(c, str) and c for c in curves):

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import errno
 import os
+from types import TracebackType
+from typing import IO, Any, Sequence
 
 import numpy as np
 import orjson
+from numpy.typing import ArrayLike, NDArray
 
 try:
     import fcntl
 except ImportError:  # not on Windows: no lock, exclusive create still refuses a second writer
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # an optional module: None where the platform has none
 
 from animsup.errors import AnimsupError
 from animsup.log.files import _bom_encoding, _whole_record
-from animsup.log.schema import END_STATUSES
+from animsup.log.schema import END_STATUSES, Record
 
 _DUMP_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
 
@@ -41,7 +44,7 @@ class LogWriter:
     last line left by a killed writer.
     """
 
-    def __init__(self, path: str | os.PathLike, header: dict, *, force: bool = False, append: bool = False):
+    def __init__(self, path: str | os.PathLike[str], header: Record, *, force: bool = False, append: bool = False) -> None:
         self.path = os.fspath(path)
         parent = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(parent):
@@ -80,7 +83,7 @@ class LogWriter:
                 os.unlink(self.path)  # never leave a header-less log behind
             raise
 
-    def _refuse_if_locked(self, f) -> None:
+    def _refuse_if_locked(self, f: IO[bytes]) -> None:
         if fcntl is None:
             return
         try:
@@ -135,7 +138,7 @@ class LogWriter:
             os.ftruncate(fd, end)
         return end
 
-    def write(self, record: dict) -> None:
+    def write(self, record: Record) -> None:
         """Write one record as one line, completely or not at all."""
         line = orjson.dumps(record, option=_DUMP_OPTS)
         view = memoryview(line)
@@ -160,7 +163,9 @@ class LogWriter:
         except OSError:
             pass
 
-    def snapshot(self, step: int, loss, W, b, W_dec=None, **extra) -> None:
+    def snapshot(
+        self, step: int, loss: ArrayLike | None, W: ArrayLike, b: ArrayLike, W_dec: ArrayLike | None = None, **extra: Any
+    ) -> None:
         """One snapshot record (no checks here: :class:`animsup.Recorder` validates).
 
         :param loss: (shape: [n_instances]) per-instance loss, a float (loss_scope "aggregate"),
@@ -170,11 +175,11 @@ class LogWriter:
         """
         self.write(_snapshot_record(step, loss, W, b, W_dec, **extra))
 
-    def losses(self, step: int, every: int, loss) -> None:
+    def losses(self, step: int, every: int, loss: ArrayLike) -> None:
         """:param loss: (shape: [n_recorded, n_instances], or [n_recorded, 1] aggregate) losses at step, step+every, ..."""
         self.write(_loss_record(step, every, loss))
 
-    def losses_at(self, steps, loss) -> None:
+    def losses_at(self, steps: Sequence[int] | NDArray[np.int64], loss: NDArray[np.floating[Any]]) -> None:
         """Losses at increasing ``steps``: one :meth:`losses` record per run of equally spaced steps.
 
         :param loss: (shape: [len(steps), n_instances], or [len(steps), 1] aggregate)
@@ -188,14 +193,14 @@ class LogWriter:
             self.losses(int(steps[i]), every, loss[i:j])
             i = j
 
-    def curve(self, name: str, step: int, values) -> None:
+    def curve(self, name: str, step: int, values: ArrayLike) -> None:
         """An extra named scalar at ``step``.
 
         :param values: (shape: [n_instances], or [1] for one number for all instances)
         """
         self.write({"type": "curve", "name": str(name), "step": int(step), "values": _f32(np.reshape(values, -1))})
 
-    def end(self, status: str, step: int, wall_seconds: float, **extra) -> None:
+    def end(self, status: str, step: int, wall_seconds: float, **extra: Any) -> None:
         if status not in END_STATUSES:
             raise ValueError(f"unknown end status {status!r}")
         self.write({"type": "end", "status": status, "step": int(step), "wall_seconds": float(wall_seconds), **extra})
@@ -203,22 +208,24 @@ class LogWriter:
     def close(self) -> None:
         self._f.close()
 
-    def __enter__(self):
+    def __enter__(self) -> LogWriter:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
 
-def _f32(a) -> np.ndarray:
+def _f32(a: ArrayLike) -> NDArray[np.float32]:
     return np.ascontiguousarray(a, dtype=np.float32)
 
 
-def _snapshot_record(step: int, loss, W, b, W_dec=None, **extra) -> dict:
+def _snapshot_record(
+    step: int, loss: ArrayLike | None, W: ArrayLike, b: ArrayLike, W_dec: ArrayLike | None = None, **extra: Any
+) -> Record:
     """A snapshot record as the writer writes it (the reader derives its skeleton from this)."""
-    rec = {"type": "snapshot", "step": int(step)}
+    rec: Record = {"type": "snapshot", "step": int(step)}
     if loss is not None:
-        rec["loss"] = float(loss) if np.ndim(loss) == 0 else _f32(loss)
+        rec["loss"] = float(np.asarray(loss)) if np.ndim(loss) == 0 else _f32(loss)
     rec["W"], rec["b"] = _f32(W), _f32(b)
     if W_dec is not None:
         rec["W_dec"] = _f32(W_dec)
@@ -226,6 +233,6 @@ def _snapshot_record(step: int, loss, W, b, W_dec=None, **extra) -> dict:
     return rec
 
 
-def _loss_record(step: int, every: int, loss) -> dict:
+def _loss_record(step: int, every: int, loss: ArrayLike) -> Record:
     """A loss record as the writer writes it."""
     return {"type": "loss", "step": int(step), "every": int(every), "loss": _f32(loss)}
