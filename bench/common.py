@@ -162,7 +162,8 @@ def write_log(path, *, n_features, n_hidden, n_instances=1, snapshots=1000, ever
     """
     import numpy as np
 
-    from animsup.log.reader import LogWriter, make_header
+    from animsup.log.schema import make_header
+    from animsup.log.writer import LogWriter
 
     rng = np.random.default_rng(seed)
     header = make_header(

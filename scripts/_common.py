@@ -74,7 +74,8 @@ def _jsonish(d):
 
 def subset_log(src: str, dst: str, instances) -> str:
     """Copy ``instances`` of log ``src`` into a new log ``dst`` (for grid videos of a few instances)."""
-    from animsup.log.reader import LogWriter, open_log
+    from animsup.log.reader import open_log
+    from animsup.log.writer import LogWriter
 
     instances = [int(i) for i in instances]
     with open_log(src, instances) as r:
@@ -101,7 +102,9 @@ def subset_log(src: str, dst: str, instances) -> str:
 def merge_instances(pairs, dst: str) -> str:
     """One log holding instance ``i`` of log ``path`` for each ``(path, i)`` in ``pairs`` (logs of
     one config trained separately, e.g. one per seed: the same snapshot and loss steps)."""
-    from animsup.log.reader import LogWriter, make_header, read_log
+    from animsup.log.reader import read_log
+    from animsup.log.schema import make_header
+    from animsup.log.writer import LogWriter
 
     runs = [read_log(path, [i]) for path, i in pairs]
     h = runs[0].header

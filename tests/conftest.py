@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from animsup.log.reader import LogWriter, make_header
+from animsup.log.schema import make_header
+from animsup.log.writer import LogWriter
 
 
 def write_pentagon(path, *, T=20, n=5, m=2, k=1, model="tied", loss_rows=0, radius=1.2, seed=0, scale=1.0,

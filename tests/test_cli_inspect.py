@@ -7,7 +7,8 @@ import pytest
 
 from animsup.analysis import geometry
 from animsup.cli import main
-from animsup.log.reader import LogWriter, make_header
+from animsup.log.schema import make_header
+from animsup.log.writer import LogWriter
 
 
 def write_log(path, *, end=True, steps=(0, 50, 100)):

@@ -78,7 +78,8 @@ def test_grid_is_ordered_by_feature_probability_then_loss_with_ids_in_titles(tmp
 def test_large_heatmaps_max_pool_so_no_feature_disappears(tmp_path, grid):
     """n=200 gives < 3 px a feature: cells aggregate blocks of features and show the entry of largest
     magnitude, so one strong feature (150) stays visible at its place, in a big view and a grid panel."""
-    from animsup.log.reader import LogWriter, make_header
+    from animsup.log.schema import make_header
+    from animsup.log.writer import LogWriter
 
     n, m, k = 200, 5, 4
     log = tmp_path / "big.jsonl"
@@ -106,7 +107,8 @@ def test_large_heatmaps_max_pool_so_no_feature_disappears(tmp_path, grid):
 def test_crowded_plane_labels_only_what_can_be_read_and_says_so(tmp_path, text_layout_problems):
     """n=1000 with ~300 features away from the origin: the 12 largest (importance x norm²) are drawn in
     full and labelled, the others thin; the corner note counts the quiet, the shown and the labelled."""
-    from animsup.log.reader import LogWriter, make_header
+    from animsup.log.schema import make_header
+    from animsup.log.writer import LogWriter
 
     n, k = 1000, 1
     rng = np.random.default_rng(0)
@@ -175,7 +177,8 @@ def test_gif_palette_covers_the_caption_colours(tmp_path, write_pentagon):
 def test_the_2d_view_shows_the_bias_per_feature_without_the_bias_panel(tmp_path):
     """A narrow column of cells, feature 0 at the top, on the fixed bias range: a negative bias is blue,
     a positive one red, each in its own feature's cell."""
-    from animsup.log.reader import LogWriter, make_header
+    from animsup.log.schema import make_header
+    from animsup.log.writer import LogWriter
 
     n = 4
     hdr = make_header(n_features=n, n_hidden=2, model="tied", feature_probability=[0.1], seed=[0],

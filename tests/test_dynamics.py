@@ -113,7 +113,8 @@ def test_bad_input():
 def _jump_log(path, noise=0.003):
     """m=3, n=4: features 0-2 dedicated; feature 3 grows in opposite feature 0 around step 1,200
     (D_0: 1 → 1/2) while the loss drops from 0.10 to 0.06."""
-    from animsup.log.reader import LogWriter, make_header
+    from animsup.log.schema import make_header
+    from animsup.log.writer import LogWriter
 
     rng = np.random.default_rng(3)
     steps = np.arange(0, 2001, 10)

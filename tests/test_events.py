@@ -112,7 +112,8 @@ def test_describe_events():
 
 def test_events_cli(tmp_path, capsys):
     from animsup.cli import main
-    from animsup.log.reader import LogWriter, make_header
+    from animsup.log.schema import make_header
+    from animsup.log.writer import LogWriter
 
     steps, W = square_to_pentagon()
     header = make_header(n_features=5, n_hidden=2, model="tied", feature_probability=[0.1], seed=[7],

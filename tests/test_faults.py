@@ -322,7 +322,7 @@ def test_render_missing_encoder_says_what_to_install(long_log, tmp_path, monkeyp
 @pytest.mark.filterwarnings("ignore::animsup.errors.LogWarning")
 def test_resume_never_touches_a_log_being_written(tmp_path, capsys):
     """`train --resume` on a log whose writer is mid-line: refused, not a byte changed."""
-    from animsup.log.reader import LogWriter
+    from animsup.log.writer import LogWriter
 
     log = tmp_path / "run.jsonl"
     assert main(["train", "--backend", "numpy", "--steps", "20", "--batch-size", "8", "--every", "5",

@@ -12,7 +12,9 @@ from animsup.errors import AnimsupError, LogFormatError
 from animsup.rendering.feature_sets import ranges_text, set_colors, sets_of
 from animsup.rendering.panels import default_panels
 from animsup.rendering.config import RenderConfig
-from animsup.log.reader import LogWriter, make_header, read_header
+from animsup.log.reader import read_header
+from animsup.log.schema import make_header
+from animsup.log.writer import LogWriter
 
 
 def _log(path, data, *, n=6, m=2, K=1, T=6, model="tied", stages=None):

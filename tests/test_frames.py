@@ -5,7 +5,8 @@ import pytest
 
 from animsup.rendering import frames as fr
 from animsup.errors import AnimsupError, LogFormatError
-from animsup.log.reader import LogWriter, make_header
+from animsup.log.schema import make_header
+from animsup.log.writer import LogWriter
 
 
 def test_scan_log_extremes_and_best_instance(tmp_path, write_pentagon):
@@ -126,7 +127,8 @@ def test_poster_step_is_the_nearest_snapshot():
 def test_importance_in_titles_names_what_differs_between_instances(tmp_path):
     """A phase grid (only the last feature's relative importance r differs): the title says the
     importance is per instance and every grid panel names its r; a shared importance stays in the title."""
-    from animsup.log.reader import LogWriter, make_header
+    from animsup.log.schema import make_header
+    from animsup.log.writer import LogWriter
 
     def log(name, importance):
         k = len(importance)

@@ -10,7 +10,8 @@ import pytest
 
 from animsup.analysis import geometry, minima
 from animsup.cli import main
-from animsup.log.reader import LogWriter, make_header
+from animsup.log.schema import make_header
+from animsup.log.writer import LogWriter
 
 N = 8
 LOSSES = [0.099, 0.097, 0.105, 0.098, 0.107]  # instance 2 and 4 end as hexagons

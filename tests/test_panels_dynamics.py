@@ -8,7 +8,9 @@ from animsup.rendering import draw, frames as fr
 from animsup.analysis import geometry
 from animsup.rendering.panels import prepare_panels
 from animsup.rendering.panels.dynamics import dimensionality_history
-from animsup.log.reader import LogWriter, make_header, read_log
+from animsup.log.reader import read_log
+from animsup.log.schema import make_header
+from animsup.log.writer import LogWriter
 
 SIZE = (1280, 720)
 

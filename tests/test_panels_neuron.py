@@ -8,7 +8,9 @@ from animsup.rendering import draw, frames as fr
 from animsup.rendering.panels import default_panels
 from animsup.rendering.panels.neuron import MIN_ROW_PX, ROW_FILL, layout, pool_blocks
 from animsup.rendering.config import RenderConfig
-from animsup.log.reader import LogWriter, make_header, read_header
+from animsup.log.reader import read_header
+from animsup.log.schema import make_header
+from animsup.log.writer import LogWriter
 
 SIZE = (1280, 720)
 

@@ -9,7 +9,9 @@ from animsup.rendering import frames as fr
 from animsup.analysis import minima, ranking
 from animsup.cli import main
 from animsup.errors import AnimsupError
-from animsup.log.reader import LogWriter, make_header, read_header, read_log
+from animsup.log.reader import read_header, read_log
+from animsup.log.schema import make_header
+from animsup.log.writer import LogWriter
 
 
 def test_final_loss_is_the_mean_of_the_last_five_percent_of_the_steps():

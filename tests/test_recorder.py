@@ -158,7 +158,7 @@ def test_facts_not_given_are_recorded_as_assumed(tmp_path):
 
 
 def test_render_of_arrays_writes_its_temp_log_once(tmp_path, monkeypatch):
-    from animsup.log import reader as runlog
+    from animsup.log import writer as runlog
 
     opened = []
     init = runlog.LogWriter.__init__

@@ -10,9 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from animsup.log import reader as runlog
+from animsup.log import fastpath, reader, schema
 from animsup.errors import AnimsupError, LogFormatError, LogWarning
-from animsup.log.reader import LogWriter, make_header, open_log, read_header, read_log
+from animsup.log.reader import open_log, read_header, read_log
+from animsup.log.schema import make_header
+from animsup.log.writer import LogWriter
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 
@@ -95,7 +97,7 @@ def test_golden_hand_untied_without_loss_records():
 
 
 def _stdlib_oracle(path):
-    """Parse a log with the stdlib json module, independently of runlog."""
+    """Parse a log with the stdlib json module, independently of animsup.log."""
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "rb") as f:
         recs = [json.loads(line) for line in f if line.strip()]
@@ -120,7 +122,7 @@ def test_golden_trained_matches_stdlib_oracle():
             steps = np.concatenate([r["step"] + r.get("every", 1) * np.arange(len(r["loss"])) for r in losses])
             np.testing.assert_array_equal(run.loss_steps, steps)
             np.testing.assert_array_equal(run.loss_curve, np.concatenate([np.float32(r["loss"]) for r in losses]))
-        assert run.status in runlog.END_STATUSES
+        assert run.status in schema.END_STATUSES
 
 
 # --------------------------------------------------------------------------- round trips
@@ -194,10 +196,10 @@ def test_long_lines_are_refused_not_loaded(tmp_path, monkeypatch):
     with open(p, "ab") as f:  # a valid record that is very long
         f.write(b'{"type": "note", "pad": "' + b"x" * 200_000 + b'"}\n')
     assert len(read_log(p).steps) == 3  # within the default limit: fine
-    monkeypatch.setattr(runlog, "MAX_LINE_BYTES", 100_000)
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 100_000)
     with pytest.raises(LogFormatError, match=r":6: line is longer than 100000 bytes"):
         read_log(p)
-    monkeypatch.setattr(runlog, "MAX_HEADER_BYTES", 50)
+    monkeypatch.setattr(reader, "MAX_HEADER_BYTES", 50)
     with pytest.raises(LogFormatError, match=r":1: line is longer than 50 bytes"):
         read_header(p)
 
@@ -213,8 +215,8 @@ def test_migration_hook_is_applied(tmp_path, monkeypatch):
             rec["W"] = (np.asarray(rec["W"]) * 2).tolist()
         return rec
 
-    monkeypatch.setattr(runlog, "VERSION", 3)
-    monkeypatch.setitem(runlog._MIGRATIONS, 2, v2_to_v3)
+    monkeypatch.setattr(schema, "VERSION", 3)
+    monkeypatch.setitem(schema._MIGRATIONS, 2, v2_to_v3)
     with open_log(p) as r:
         assert r.version == 2
     np.testing.assert_array_equal(read_log(p).W, W * 2)
@@ -224,7 +226,7 @@ def test_float_array_rules():
     def bad(msg):
         return LogFormatError("x", 1, msg)
 
-    ok = runlog._float_array([[1, 2.5]], (1, 2), "W", bad)
+    ok = schema._float_array([[1, 2.5]], (1, 2), "W", bad)
     assert ok.dtype == np.float32 and ok.tolist() == [[1.0, 2.5]]
     for value, match in [
         ([[1, None]], "NaN, infinity or null"),
@@ -237,7 +239,7 @@ def test_float_array_rules():
         ([[1], [2, 3]], "not a numeric array"),
     ]:
         with pytest.raises(LogFormatError, match=match):
-            runlog._float_array(value, (1, 2), "W", bad)
+            schema._float_array(value, (1, 2), "W", bad)
 
 
 # --------------------------------------------------------------------------- the writer
@@ -383,7 +385,7 @@ def test_append_keeps_a_whole_last_record_without_newline(tmp_path):
 
 
 # --------------------------------------------------------------------------- the reader's fast path
-# The reader converts plain records with struct (runlog._float32_leaves + _float32_packer, and a
+# The reader converts plain records with struct (fastpath._float32_leaves + _float32_packer, and a
 # byte-skeleton check for short lines) and hands everything else to the strict path
 # (_parse_snapshot / _parse_loss / _float_array). These tests pin that the two agree.
 
@@ -453,11 +455,11 @@ def test_fast_path_is_taken_for_writer_lines(tmp_path, monkeypatch):
     def refuse(*args):
         raise AssertionError("strict path used")
 
-    monkeypatch.setattr(runlog.LogReader, "_parse_snapshot", refuse)
-    monkeypatch.setattr(runlog.LogReader, "_parse_loss", refuse)
+    monkeypatch.setattr(reader.LogReader, "_parse_snapshot", refuse)
+    monkeypatch.setattr(reader.LogReader, "_parse_loss", refuse)
     for path in _golden_and_random(tmp_path)[-4:]:
-        for skeleton_max in (runlog._SKELETON_MAX_NUMBERS, 0):  # with and without the skeleton check
-            monkeypatch.setattr(runlog, "_SKELETON_MAX_NUMBERS", skeleton_max)
+        for skeleton_max in (fastpath._SKELETON_MAX_NUMBERS, 0):  # with and without the skeleton check
+            monkeypatch.setattr(fastpath, "_SKELETON_MAX_NUMBERS", skeleton_max)
             assert len(read_log(path).steps) == 4
 
 
@@ -475,7 +477,7 @@ def test_skeleton_and_level_checks_agree_on_reformatted_lines(tmp_path, monkeypa
         p = tmp_path / f"v{i}.jsonl"
         p.write_bytes(content + b"\n")
         for skeleton_max in (512, 0):
-            monkeypatch.setattr(runlog, "_SKELETON_MAX_NUMBERS", skeleton_max)
+            monkeypatch.setattr(fastpath, "_SKELETON_MAX_NUMBERS", skeleton_max)
             run = read_log(p)
             np.testing.assert_array_equal(run.W, W)
             np.testing.assert_array_equal(run.b, b)
@@ -495,15 +497,15 @@ def _stream_snapshots(path):
 def test_corpus_messages_do_not_depend_on_the_path(mode, monkeypatch):
     """Every broken-log case raises the same error at the same line whichever path reads it."""
     if mode == "no-skeleton":
-        monkeypatch.setattr(runlog, "_SKELETON_MAX_NUMBERS", 0)
+        monkeypatch.setattr(fastpath, "_SKELETON_MAX_NUMBERS", 0)
     else:
         def refuse(count):
             def pack(*args):
-                raise runlog.struct.error("refused")
+                raise fastpath.struct.error("refused")
 
             return pack
 
-        monkeypatch.setattr(runlog, "_float32_packer", refuse)
+        monkeypatch.setattr(fastpath, "_float32_packer", refuse)
     for case in BAD_CASES:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LogWarning)
@@ -546,17 +548,17 @@ def test_fast_conversion_accepts_only_what_the_strict_one_accepts():
         if rng.random() < 0.1:
             value[0] = 2.0  # a float first leaf with the rest mixed
         rec = {"v": value}
-        fast_leaves = runlog._float32_leaves(rec, [("v", shape)])
+        fast_leaves = fastpath._float32_leaves(rec, [("v", shape)])
         fast = None
         if fast_leaves is not None:
             out = np.empty(shape, np.float32)
             try:
-                runlog._float32_packer(len(fast_leaves))(out, 0, *fast_leaves)
+                fastpath._float32_packer(len(fast_leaves))(out, 0, *fast_leaves)
                 fast = out
-            except runlog._PACK_ERRORS:
+            except fastpath._PACK_ERRORS:
                 pass
         try:
-            strict = runlog._float_array(value, shape, "v", bad)
+            strict = schema._float_array(value, shape, "v", bad)
         except LogFormatError:
             strict = None
         if fast is not None:
@@ -587,7 +589,7 @@ def test_steps_beyond_int64_are_errors_not_crashes(tmp_path):
 def test_golden_v2_every_header_field_and_curves():
     run = read_log(GOLDEN / "hand_tied_v2.jsonl")
     h = run.header
-    assert runlog.VERSION == 2 and h.raw["version"] == 2
+    assert schema.VERSION == 2 and h.raw["version"] == 2
     np.testing.assert_array_equal(run.feature_probability, np.float32([[0.5, 0.25, 0.125], [1, 1, 1]]))
     np.testing.assert_array_equal(run.importance, np.float32([[1, 0.5, 0.25], [1, 1, 1]]))
     assert (run.model, run.data, run.loss_scope) == ("tied", {"kind": "presence_value"}, "instance")
@@ -631,14 +633,14 @@ def test_golden_v2_without_loss():
 def test_v1_migration_is_one_function_on_the_header():
     with open(GOLDEN / "hand_tied_v1.jsonl", "rb") as f:
         v1 = json.loads(f.readline())
-    v2 = runlog._MIGRATIONS[1](v1)
+    v2 = schema._MIGRATIONS[1](v1)
     assert v1["version"] == 1 and v2["version"] == 2  # the input is not modified
     assert v2["importance"] == [v1["importance"]] * 2
     assert v2["feature_probability"] == [[1.0] * 3, [0.25] * 3]
     assert (v2["loss_scope"], v2["data"]) == ("instance", {"kind": "uniform"})
     snap = {"type": "snapshot", "step": 0, "loss": [1.0], "W": [[[1.0]]], "b": [[0.0]]}
-    assert runlog._MIGRATIONS[1](snap) is snap
-    runlog.parse_header(v2)
+    assert schema._MIGRATIONS[1](snap) is snap
+    schema.parse_header(v2)
 
 
 def test_v2_round_trip_through_the_writer(tmp_path):
@@ -749,8 +751,8 @@ def test_a_reader_refused_for_its_instances_closes_its_file(tmp_path, monkeypatc
     log = tmp_path / "p.jsonl"
     write_pentagon(log, k=2)
     opened = []
-    real = runlog._open_maybe_gzip
-    monkeypatch.setattr(runlog, "_open_maybe_gzip", lambda path: opened.append(real(path)) or opened[-1])
+    real = reader._open_maybe_gzip
+    monkeypatch.setattr(reader, "_open_maybe_gzip", lambda path: opened.append(real(path)) or opened[-1])
     for bad in ([5], [-1], [], ["0"]):
         with pytest.raises(AnimsupError):
             open_log(log, bad)

@@ -7,7 +7,9 @@ import sys
 import numpy as np
 
 from animsup.analysis import ranking
-from animsup.log.reader import LogWriter, make_header, read_log
+from animsup.log.reader import read_log
+from animsup.log.schema import make_header
+from animsup.log.writer import LogWriter
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
 import _common  # noqa: E402

@@ -6,7 +6,8 @@ import pytest
 
 from animsup.rendering import draw, frames as fr, stages
 from animsup.rendering.config import RenderConfig
-from animsup.log.reader import LogWriter, make_header
+from animsup.log.schema import make_header
+from animsup.log.writer import LogWriter
 
 PROBS = [1.0, 0.3, 0.1, 0.01, 0.001]
 

@@ -201,7 +201,7 @@ class _FullDisk:
 def test_full_disk_stops_with_a_clear_error_and_a_readable_log(tmp_path, monkeypatch):
     import warnings
 
-    import animsup.log.reader as runlog
+    import animsup.log.writer as runlog
 
     real_init = runlog.LogWriter.__init__
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from animsup.analysis import geometry
-from animsup.log.reader import LogWriter, read_log
+from animsup.log.reader import read_log
+from animsup.log.writer import LogWriter
 from animsup.viewer import write_html
 from browser import Watched, browser  # noqa: F401  (the fixture)
 from viewer_logs import append_snapshot, header, weights, write_run

@@ -3,7 +3,8 @@ names the current stage's 1 − S while scrubbing, the page draws the set colour
 
 import numpy as np
 
-from animsup.log.reader import LogWriter, make_header
+from animsup.log.schema import make_header
+from animsup.log.writer import LogWriter
 from animsup.viewer import write_html
 from animsup.viewer.payload import build_payload, plan_viewer
 from browser import Watched, browser  # noqa: F401  (the fixture)

@@ -15,7 +15,8 @@ import pytest
 
 from animsup.cli import main
 from animsup.errors import AnimsupError
-from animsup.log.reader import LogWriter, read_log
+from animsup.log.reader import read_log
+from animsup.log.writer import LogWriter
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 
@@ -64,7 +65,7 @@ def test_a_log_another_process_is_writing_is_never_touched(tmp_path, capsys):
     # another process holds the log open for writing (as a running trainer does)
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
-        from animsup.log.reader import LogWriter
+        from animsup.log.writer import LogWriter
         w = LogWriter({str(log)!r}, None, append=True)
         print("ready", flush=True)
         time.sleep(60)

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from animsup.log.reader import LogWriter, make_header
+from animsup.log.schema import make_header
+from animsup.log.writer import LogWriter
 
 
 def header(*, n=5, m=2, k=1, model="tied"):

@@ -89,7 +89,8 @@ def convert(
 ) -> ImportResult:
     """Import checkpoint(s) ``paths`` into the animsup log ``out_path`` (written atomically)."""
     from animsup.atomic import atomic_path
-    from animsup.log.reader import LogWriter, make_header
+    from animsup.log.schema import make_header
+    from animsup.log.writer import LogWriter
 
     if os.path.exists(out_path) and not force:
         raise AnimsupError(f"{out_path} already exists (pass --force to overwrite it)")

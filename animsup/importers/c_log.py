@@ -179,7 +179,8 @@ def convert(
 ) -> ImportResult:
     """Convert a seed 002 C log into an animsup run log at ``out_path`` (written atomically)."""
     from animsup.atomic import atomic_path
-    from animsup.log.reader import LogWriter, make_header
+    from animsup.log.schema import make_header
+    from animsup.log.writer import LogWriter
 
     if not 0 < feature_probability <= 1:
         raise AnimsupError(f"--feature-probability must be in (0, 1], got {feature_probability}")

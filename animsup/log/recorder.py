@@ -22,14 +22,20 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Sequence
+from types import TracebackType
+from typing import Any, Sequence, TypeVar
 
 import numpy as np
 import orjson
+from numpy.typing import ArrayLike, NDArray
 
 from animsup import models
 from animsup.errors import AnimsupError, LogFormatError
-from animsup.log.reader import LOSS_SCOPES, LogWriter, Run, make_header, parse_header
+from animsup.log.reader import Run
+from animsup.log.schema import LOSS_SCOPES, make_header, parse_header
+from animsup.log.writer import LogWriter
+
+ScalarT = TypeVar("ScalarT", bound=np.generic)
 
 # layout name -> (description, axes of the per-snapshot W in that layout)
 LAYOUTS = {
@@ -40,7 +46,15 @@ LAYOUTS = {
 }
 
 
-def to_numpy(x, name: str = "array") -> np.ndarray:
+def check_layout(layout: str, what: str = "layout", error: type[Exception] = ValueError) -> str:
+    """``layout`` when it is one of :data:`LAYOUTS`, else raise ``error`` naming ``what``
+    (e.g. ``check_layout(layout, "--layout", AnimsupError)`` for a command-line option)."""
+    if layout not in LAYOUTS:
+        raise error(f"{what} must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    return layout
+
+
+def to_numpy(x: ArrayLike, name: str = "array") -> NDArray[np.float64]:
     """``x`` (a numpy array, list, number, or torch tensor on any device / of any dtype) as a
     float64 numpy array. Torch is imported only when ``x`` is a torch tensor.
 
@@ -58,36 +72,35 @@ def to_numpy(x, name: str = "array") -> np.ndarray:
     return a
 
 
-def layout_to_kmn(a: np.ndarray, layout: str) -> np.ndarray:
+def layout_to_kmn(a: NDArray[ScalarT], layout: str) -> NDArray[ScalarT]:
     """The last ``len(layout)`` axes of ``a``, stored in ``layout`` (a key of :data:`LAYOUTS`),
     as [..., n_instances, n_hidden, n_features]: "knm"/"nm" swap the last two axes, "mn"/"nm"
     gain an instance axis of size 1. Leading axes (e.g. T of a history) are kept.
 
     :raises ValueError: a layout that is not one of :data:`LAYOUTS`
     """
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    check_layout(layout)
     if layout.endswith("nm"):
         a = np.swapaxes(a, -1, -2)
     return a if layout.startswith("k") else a[..., None, :, :]
 
 
-def _shape(a) -> str:
+def _shape(a: Sequence[int]) -> str:
     return "[" + ", ".join(str(d) for d in a) + "]"
 
 
-def _layout_shape(layout: str, k: int, m: int, n: int) -> tuple:
-    return {"kmn": (k, m, n), "knm": (k, n, m), "mn": (m, n), "nm": (n, m)}[layout]
+def _layout_shape(layout: str, k: int, m: int, n: int) -> tuple[int, ...]:
+    """The shape of one snapshot's W in ``layout``: its letters name the axes."""
+    return tuple({"k": k, "m": m, "n": n}[axis] for axis in layout)
 
 
-def weights_to_kmn(W, layout: str, k: int, m: int, n: int, name: str = "W") -> np.ndarray:
+def weights_to_kmn(W: ArrayLike, layout: str, k: int, m: int, n: int, name: str = "W") -> NDArray[np.float64]:
     """One snapshot's weights in ``layout`` as (shape: [k, m, n]) float64.
 
     :raises ValueError: a shape that does not fit, with a hint when W looks transposed
     """
     a = to_numpy(W, name)
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    check_layout(layout)
     if layout in ("mn", "nm") and k != 1:
         raise ValueError(f"layout={layout!r} holds one instance, but n_instances={k}; use 'kmn' or 'knm'")
     want = _layout_shape(layout, k, m, n)
@@ -105,7 +118,7 @@ def weights_to_kmn(W, layout: str, k: int, m: int, n: int, name: str = "W") -> n
     return layout_to_kmn(a, layout)
 
 
-def bias_to_kn(b, k: int, n: int) -> np.ndarray:
+def bias_to_kn(b: ArrayLike, k: int, n: int) -> NDArray[np.float64]:
     """b as (shape: [k, n]); accepts [k, n], [k, 1, n] and, for one instance, [n]."""
     a = to_numpy(b, "b")
     if a.shape == (k, 1, n):
@@ -117,19 +130,19 @@ def bias_to_kn(b, k: int, n: int) -> np.ndarray:
     return a
 
 
-def _finite(a: np.ndarray, name: str, step) -> None:
+def _finite(a: NDArray[np.float64], name: str, step: int) -> None:
     if not np.isfinite(a).all():
         raise ValueError(f"{name} at step {step} contains NaN or infinity")
     if np.abs(a).max(initial=0.0) > 3.4e38:
         raise ValueError(f"{name} at step {step} has values too large for float32")
 
 
-def _check_step(step, last: int, what: str) -> int:
+def _check_step(step: object, last: int, what: str) -> int:
+    """``step`` (an integer, or a torch tensor of one) as an int after ``last``."""
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
         if type(step).__module__.split(".")[0] == "torch" and getattr(step, "numel", lambda: 0)() == 1:
-            step = int(step.item())
-        else:
-            raise TypeError(f"{what} step must be an integer, got {type(step).__name__}")
+            return _check_step(int(getattr(step, "item")()), last, what)
+        raise TypeError(f"{what} step must be an integer, got {type(step).__name__}")
     step = int(step)
     if step < 0:
         raise ValueError(f"{what} step must be >= 0, got {step}")
@@ -165,81 +178,98 @@ class Recorder:
 
     def __init__(
         self,
-        path: str | os.PathLike,
+        path: str | os.PathLike[str],
         *,
         n_features: int,
         n_hidden: int,
         n_instances: int = 1,
         model: str = "tied",
         layout: str = "kmn",
-        feature_probability=None,
-        importance=None,
-        seed=None,
+        feature_probability: ArrayLike | None = None,
+        importance: ArrayLike | None = None,
+        seed: int | Sequence[int | None] | None = None,
         loss_scope: str = "auto",
         curves: Sequence[str] | None = None,
-        config: dict | None = None,
-        data: dict | None = None,
+        config: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
         model_label: str | None = None,
         model_formula: str | None = None,
-        stages: list | None = None,
-        provenance: dict | None = None,
+        stages: list[dict[str, Any]] | None = None,
+        provenance: dict[str, Any] | None = None,
         overwrite: bool = False,
-    ):
+    ) -> None:
         for name, v in (("n_features", n_features), ("n_hidden", n_hidden), ("n_instances", n_instances)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+        check_layout(layout)
         if loss_scope not in LOSS_SCOPES + ("auto",):
             raise ValueError(f"loss_scope must be one of auto, {', '.join(LOSS_SCOPES)}, got {loss_scope!r}")
         self.path = os.fspath(path)
         self.n, self.m, self.k = int(n_features), int(n_hidden), int(n_instances)
         self.layout, self.model = layout, model
-        if seed is None or isinstance(seed, (int, np.integer)):
-            seeds = [None if seed is None else int(seed)] * self.k
-        else:
-            seeds = list(seed)
-        try:
-            config_json = orjson.loads(orjson.dumps(config or {}, option=orjson.OPT_SERIALIZE_NUMPY))
-        except TypeError as e:
-            raise TypeError(f"config must hold JSON types (numbers, strings, lists, dicts): {e}") from None
-        # facts not given are written as 1 and named in the header's provenance (never silently claimed)
-        missing = [k for k, v in (("feature_probability", feature_probability), ("importance", importance)) if v is None]
-        if missing:
-            provenance = dict(provenance or {"source": "animsup.Recorder"})
-            provenance["assumed"] = {**provenance.get("assumed", {}), **{k: "not given; 1 written" for k in missing}}
-        feature_probability = 1.0 if feature_probability is None else feature_probability
-        importance = to_numpy(1.0 if importance is None else importance, "importance")
-        if importance.ndim == 0:  # a base, as `animsup train --importance 0.9`: I_i = 0.9**i
-            importance = float(importance) ** np.arange(self.n, dtype=np.float64)
-        # validates shapes of feature_probability/importance, the model, ...; the scope is fixed later
-        self._header = make_header(
-            n_features=self.n, n_hidden=self.m, model=model, feature_probability=to_numpy(feature_probability,
-            "feature_probability"), seed=seeds, importance=to_numpy(importance, "importance"),
-            config={"source": "animsup.Recorder", **config_json}, data=data, model_label=model_label,
-            model_formula=model_formula, stages=stages, curves=curves, provenance=provenance,
+        self._header = self._make_header(
+            feature_probability, importance, seed, config,
+            dict(data=data, model_label=model_label, model_formula=model_formula, stages=stages, curves=curves),
+            provenance,
         )
-        if len(seeds) != self.k:
-            raise ValueError(f"seed must be one integer or a list of n_instances={self.k} entries, got {len(seeds)}")
-        try:
-            parse_header(self._header, self.path)  # e.g. probabilities outside (0, 1]
-        except LogFormatError as e:
-            raise ValueError(e.reason.replace("header field ", "")) from None
-        self.loss_scope = None if loss_scope == "auto" else loss_scope
-        if os.path.exists(self.path) and not overwrite:
-            raise FileExistsError(f"{self.path} already exists; pass overwrite=True to replace it")
-        parent = os.path.dirname(os.path.abspath(self.path))
-        if not os.path.isdir(parent):
-            raise FileNotFoundError(f"folder {parent} does not exist (for the log {self.path})")
+        self.loss_scope: str | None = None if loss_scope == "auto" else loss_scope
+        self._check_destination(overwrite)
         self._overwrite = overwrite
         self._writer: LogWriter | None = None
         self._t0 = time.monotonic()
         self._last_snapshot = self._last_loss = -1
         self._last_curve: dict[str, int] = {}
         self._curve_width: dict[str, int] = {}
-        self._pending: list[tuple[int, np.ndarray]] = []  # fine loss rows not yet written
+        self._pending: list[tuple[int, NDArray[np.float64]]] = []  # fine loss rows not yet written
         self._closed = False
         self.snapshots = 0
+
+    def _make_header(
+        self, feature_probability: ArrayLike | None, importance: ArrayLike | None, seed: int | Sequence[int | None] | None,
+        config: dict[str, Any] | None, fields: dict[str, Any], provenance: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """The header record (its loss scope is set when the first record is written); facts not
+        given are written as 1 and named in the header's provenance (never silently claimed).
+
+        :raises ValueError: shapes or values that do not fit (e.g. probabilities outside (0, 1])
+        """
+        if seed is None or isinstance(seed, (int, np.integer)):
+            seeds: list[int | None] = [None if seed is None else int(seed)] * self.k
+        else:
+            seeds = list(seed)
+        try:
+            config_json = orjson.loads(orjson.dumps(config or {}, option=orjson.OPT_SERIALIZE_NUMPY))
+        except TypeError as e:
+            raise TypeError(f"config must hold JSON types (numbers, strings, lists, dicts): {e}") from None
+        missing = [k for k, v in (("feature_probability", feature_probability), ("importance", importance)) if v is None]
+        if missing:
+            provenance = dict(provenance or {"source": "animsup.Recorder"})
+            provenance["assumed"] = {**provenance.get("assumed", {}), **{k: "not given; 1 written" for k in missing}}
+        imp = to_numpy(1.0 if importance is None else importance, "importance")
+        if imp.ndim == 0:  # a base, as `animsup train --importance 0.9`: I_i = 0.9**i
+            imp = float(imp) ** np.arange(self.n, dtype=np.float64)
+        # validates shapes of feature_probability/importance, the model, ...
+        header = make_header(
+            n_features=self.n, n_hidden=self.m, model=self.model,
+            feature_probability=to_numpy(1.0 if feature_probability is None else feature_probability, "feature_probability"),
+            seed=seeds, importance=to_numpy(imp, "importance"), config={"source": "animsup.Recorder", **config_json},
+            provenance=provenance, **fields,
+        )
+        if len(seeds) != self.k:
+            raise ValueError(f"seed must be one integer or a list of n_instances={self.k} entries, got {len(seeds)}")
+        try:
+            parse_header(header, self.path)  # e.g. probabilities outside (0, 1]
+        except LogFormatError as e:
+            raise ValueError(e.reason.replace("header field ", "")) from None
+        return header
+
+    def _check_destination(self, overwrite: bool) -> None:
+        """Refuse an existing log (unless ``overwrite``) and a missing folder before anything is written."""
+        if os.path.exists(self.path) and not overwrite:
+            raise FileExistsError(f"{self.path} already exists; pass overwrite=True to replace it")
+        parent = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(parent):
+            raise FileNotFoundError(f"folder {parent} does not exist (for the log {self.path})")
 
     # -- the header is written with the first record (the loss scope may come from it) --
 
@@ -254,7 +284,7 @@ class Recorder:
                 raise OSError(str(e)) from None
         return self._writer
 
-    def _loss_row(self, loss, step) -> np.ndarray:
+    def _loss_row(self, loss: ArrayLike, step: int) -> NDArray[np.float64]:
         a = to_numpy(loss, "loss").reshape(-1)
         if self.loss_scope is None:
             if a.size not in (1, self.k):
@@ -271,7 +301,7 @@ class Recorder:
 
     # -- public API --------------------------------------------------------------
 
-    def loss(self, step: int, loss) -> None:
+    def loss(self, step: int, loss: ArrayLike) -> None:
         """One point of the fine loss curve (as often as every step; written in batches).
 
         :param loss: (shape: [n_instances]) or one number (one instance, or loss_scope "aggregate")
@@ -290,7 +320,10 @@ class Recorder:
         self._open().losses_at([s for s, _ in rows], np.stack([r for _, r in rows]))
         self._pending = []
 
-    def snapshot(self, step: int, *, W, b=None, loss=None, W_dec=None, **curves) -> None:
+    def snapshot(
+        self, step: int, *, W: ArrayLike, b: ArrayLike | None = None, loss: ArrayLike | None = None,
+        W_dec: ArrayLike | None = None, **curves: ArrayLike,
+    ) -> None:
         """Record the parameters at ``step`` (after ``step`` optimiser updates).
 
         :param W: in the Recorder's ``layout`` (default [n_instances, n_hidden, n_features])
@@ -333,7 +366,7 @@ class Recorder:
         for name, v in curves.items():
             self.curve(name, step, v)
 
-    def curve(self, name: str, step: int, value) -> None:
+    def curve(self, name: str, step: int, value: ArrayLike) -> None:
         """An extra named scalar (``test_loss``, ``accuracy``, ``lr``...): one number, or one per instance."""
         if not isinstance(name, str) or not name:
             raise ValueError(f"curve name must be a non-empty string, got {name!r}")
@@ -366,7 +399,7 @@ class Recorder:
     def __enter__(self) -> "Recorder":
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if exc_type is None:
             self.close("completed")
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -379,17 +412,17 @@ class Recorder:
 
 
 def from_arrays(
-    W,
+    W: ArrayLike,
     *,
-    b=None,
-    loss=None,
-    steps=None,
-    W_dec=None,
+    b: ArrayLike | None = None,
+    loss: ArrayLike | None = None,
+    steps: ArrayLike | None = None,
+    W_dec: ArrayLike | None = None,
     layout: str = "kmn",
     model: str | None = None,
-    feature_probability=None,
-    importance=None,
-    path: str | os.PathLike | None = None,
+    feature_probability: ArrayLike | None = None,
+    importance: ArrayLike | None = None,
+    path: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
     **header: Any,
 ) -> Run:
@@ -425,17 +458,17 @@ def from_arrays(
 
 
 def write_arrays(
-    W,
-    path: str | os.PathLike,
+    W: ArrayLike,
+    path: str | os.PathLike[str],
     *,
-    b=None,
-    loss=None,
-    steps=None,
-    W_dec=None,
+    b: ArrayLike | None = None,
+    loss: ArrayLike | None = None,
+    steps: ArrayLike | None = None,
+    W_dec: ArrayLike | None = None,
     layout: str = "kmn",
     model: str | None = None,
-    feature_probability=None,
-    importance=None,
+    feature_probability: ArrayLike | None = None,
+    importance: ArrayLike | None = None,
     overwrite: bool = False,
     **header: Any,
 ) -> str:
@@ -446,8 +479,7 @@ def write_arrays(
     :raises ValueError: shapes that do not fit (with the same hints as the Recorder)
     :raises FileExistsError: ``path`` exists and ``overwrite`` is False
     """
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    check_layout(layout)
     Wa = to_numpy(W, "W")
     per = len(layout)
     if Wa.ndim == per:
@@ -481,7 +513,7 @@ def write_arrays(
     return os.fspath(path)
 
 
-def as_run(source, **kw) -> Run:
+def as_run(source: str | os.PathLike[str] | Run | ArrayLike, **kw: Any) -> Run:
     """A :class:`Run` from a log path, a Run, or arrays (a W history; ``kw`` as for :func:`from_arrays`)."""
     from animsup.log.reader import read_log
 

@@ -27,7 +27,8 @@ from animsup import models
 from animsup.analysis import ranking
 from animsup.analysis.ranking import FinalLoss
 from animsup.errors import AnimsupError, LogFormatError
-from animsup.log.reader import Header, open_log
+from animsup.log.reader import open_log
+from animsup.log.schema import Header
 from animsup.rendering import stages as stages_mod
 
 #: a feature whose column norm is below this fraction of the axis limit is drawn

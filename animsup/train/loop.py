@@ -38,7 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from animsup.errors import AnimsupError
-from animsup.log.reader import LogWriter, make_header, open_log, read_header
+from animsup.log.reader import open_log, read_header
+from animsup.log.schema import make_header
+from animsup.log.writer import LogWriter
 from animsup.train.config import TrainConfig
 from animsup.train.optim import lr_at
 
