@@ -16,7 +16,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, overload
+from typing import Any, TypeGuard, TypeVar, overload
 
 from animsup.errors import AnimsupError
 
@@ -187,9 +187,9 @@ def doc_rows(options: Iterable[Described]) -> list[tuple[str, str, str, str]]:
         if not spec.cli:
             name = f"`{opt.name}` (library only)"
         else:
-            flag = opt.flag
-            shown = f"`{flag}{' ' + spec.metavar if spec.metavar else ''}`"
-            name = shown if flag[2:].replace("-", "_") == opt.name else f"{shown} (`{opt.name}`)"
+            arg = f" {spec.metavar}" if spec.metavar else ""
+            shown = ", ".join(f"`{flag}{arg}`" for flag in spec.flags or (opt.flag,))
+            name = shown if opt.flag[2:].replace("-", "_") == opt.name else f"{shown} (`{opt.name}`)"
         limit = spec.limit or ", ".join(f"`{c}`" for c in spec.choices)
         what = (spec.doc or opt.help).replace("|", "\\|")
         rows.append((name, _plain(opt.default), limit.replace("|", "\\|"), what))
@@ -210,17 +210,17 @@ def _plain(v: object) -> str:
 # --------------------------------------------------------------------------- checks
 
 
-def is_number(v: object) -> bool:
+def is_number(v: object) -> TypeGuard[float]:
     """A finite int or float (not a bool)."""
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def is_real(v: object) -> bool:
+def is_real(v: object) -> TypeGuard[float]:
     """An int or float, not a bool (inf and nan included: the caller's limit rejects them)."""
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def is_int(v: object) -> bool:
+def is_int(v: object) -> TypeGuard[int]:
     """A true int (not a bool, not a float with an integer value)."""
     return isinstance(v, int) and not isinstance(v, bool)
 
