@@ -24,10 +24,15 @@ See docs/training.md for the derivation and what each converges to.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from animsup.train.data import Batches, init_rng
 from animsup.train.optim import FlatOptimizer
+
+if TYPE_CHECKING:
+    from animsup.train.config import TrainConfig
 
 
 def init_params(n_features: int, n_hidden: int, seeds, init: str, untied: bool = False, scale: float = 1.0) -> dict:
@@ -122,11 +127,12 @@ def loss_and_grad(W, b, x, importance, *, gradient="exact", reduction="mean", l1
 
 
 class NumpyEngine:
-    """Trains the tied model for :func:`animsup.train.loop.train` (same interface as ``model.TorchEngine``)."""
+    """Trains the tied model for :func:`animsup.train.loop.train`: an :class:`animsup.train.engine.Engine`
+    whose loss records and parameter copies are numpy arrays."""
 
     device = "cpu"
 
-    def __init__(self, cfg):
+    def __init__(self, cfg: TrainConfig):
         k, m, n = cfg.n_instances, cfg.n_hidden, cfg.n_features
         self.cfg, self.k, self.m, self.n = cfg, k, m, n
         init = init_params(n, m, cfg.instance_seeds(), cfg.init, scale=cfg.init_scale)
@@ -138,6 +144,7 @@ class NumpyEngine:
         self.data = Batches(cfg.probability_matrix(), n, cfg.batch_size, cfg.seeds, dataset_size=cfg.dataset_size,
                             spec=cfg.data_spec())
         self.opt = FlatOptimizer(self.params, cfg.optimizer, cfg.resolved_weight_decay())
+        self._loss_buf: np.ndarray | None = None
 
     def loss_and_grad(self, need_loss: bool = True) -> np.ndarray:
         x = self.data.next()
@@ -148,27 +155,42 @@ class NumpyEngine:
         self.grad[nW:] = db.ravel()
         return loss
 
+    def keep_loss(self, row: int, record: np.ndarray, capacity: int) -> None:
+        if self._loss_buf is None:
+            self._loss_buf = np.empty((capacity, *record.shape), record.dtype)
+        self._loss_buf[row] = record
+
+    def kept_losses(self, rows: int) -> list[np.ndarray]:
+        return [] if self._loss_buf is None else [self._loss_buf[i] for i in range(rows)]
+
     def update_(self, lr: float) -> None:
         self.opt.step_(self.grad, lr)
+
+    def set_stage(self, stage: int, new_optimizer: bool) -> None:
+        self.data.set_probability(self.cfg.probability_matrix(stage))
+        if new_optimizer:
+            self.opt = FlatOptimizer(self.params, self.cfg.optimizer, self.cfg.resolved_weight_decay())
 
     def param_copy(self) -> np.ndarray:
         return self.params.copy()
 
-    def params_to_numpy(self, copies: list) -> list[dict]:
+    def params_to_numpy(self, copies: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
         nW = self.W.size
         return [{"flat": c, "W": c[:nW].reshape(self.W.shape), "b": c[nW:].reshape(self.b.shape)} for c in copies]
 
-    @staticmethod
-    def losses_to_numpy(losses: list) -> np.ndarray:
+    def losses_to_numpy(self, losses: list[np.ndarray]) -> np.ndarray:
         return np.stack(losses).astype(np.float32)
 
-    def rng_state(self):
+    def rng_state(self) -> str:
         return self.data.get_state()
 
-    def state(self, rng_state) -> dict:
+    def state(self, rng_state: str | np.ndarray) -> dict[str, np.ndarray]:
         return {"params": self.params.copy(), "rng": np.asarray(rng_state), **{f"opt_{k}": v for k, v in self.opt.state().items()}}
 
-    def load_state(self, state: dict) -> None:
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
         self.params[...] = state["params"]
         self.data.set_state(str(state["rng"]))
         self.opt.load_state({k[4:]: v for k, v in state.items() if k.startswith("opt_")})
+
+    def close(self) -> None:
+        """Nothing to release (no threads)."""
