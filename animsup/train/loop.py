@@ -138,15 +138,13 @@ def header_for(cfg: TrainConfig, device: str) -> dict[str, Any]:
     """The log header (schema v2) of a run of ``cfg``: importance
     (shape: [n_instances, n_features]), feature_probability (shape: [n_instances, n_features]; stage 0's
     for a staged run), the ``data`` object and the ``stages`` list (docs/log-format.md)."""
-    extra = {"data": cfg.data_spec().header()}
-    if cfg.stages:
-        extra["stages"] = [{"start_step": int(start), "feature_probability": cfg.probability_matrix(j).tolist(),
-                            "note": f"stage {j + 1} of {len(cfg.stages)}: new {cfg.optimizer} optimiser"}
-                           for j, start in enumerate(cfg.stage_starts())]
-    common = dict(n_features=cfg.n_features, n_hidden=cfg.n_hidden, model=cfg.model, seed=cfg.instance_seeds(),
-                  config=cfg.to_dict(), device=device, started=_now(), **extra)
-    return make_header(feature_probability=cfg.probability_matrix().tolist(),
-                       importance=cfg.importance_matrix().tolist(), **common)
+    stages = [{"start_step": int(start), "feature_probability": cfg.probability_matrix(j).tolist(),
+               "note": f"stage {j + 1} of {len(cfg.stages)}: new {cfg.optimizer} optimiser"}
+              for j, start in enumerate(cfg.stage_starts())] if cfg.stages else None
+    return make_header(n_features=cfg.n_features, n_hidden=cfg.n_hidden, model=cfg.model,
+                       feature_probability=cfg.probability_matrix().tolist(), seed=cfg.instance_seeds(),
+                       importance=cfg.importance_matrix().tolist(), config=cfg.to_dict(),
+                       data=cfg.data_spec().header(), stages=stages, device=device, started=_now())
 
 
 def checkpoint_path(log_path: str | os.PathLike[str]) -> str:
@@ -209,7 +207,7 @@ def resume(log_path: str | os.PathLike[str], *, steps: int | None = None, device
         engine.load_state(state["arrays"])
         start = int(state["meta"]["step"])
     # LogWriter(append=True) locks the log, then drops a partial last line (never under a live writer)
-    writer = LogWriter(log_path, None, append=True)
+    writer = LogWriter(log_path, {}, append=True)  # (appending: the log keeps its own header)
     writer.write({"type": "resume", "step": max(last_snap, 0), "from_step": start, "steps": total, "time": _now()})
     loop = _Loop(cfg, engine, writer, log_path, progress, checkpoint_seconds)
     return loop.run(start=start, logged_snapshot=last_snap, logged_loss=last_loss)
@@ -432,11 +430,12 @@ class _Loop(Generic[R, P]):
 
         meta = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "step": s, "steps": self.cfg.steps,
                 "config": self.cfg.to_dict()}
-        arrays = self.engine.state(rng)
+        # (Any: numpy's stub gives savez's keywords the type of its allow_pickle flag)
+        arrays: dict[str, Any] = {"meta": np.asarray(json.dumps(meta)), **self.engine.state(rng)}
         try:
             with atomic_path(checkpoint_path(self.log_path)) as tmp:
                 with open(tmp, "wb") as f:
-                    np.savez(f, meta=np.asarray(json.dumps(meta)), **arrays)
+                    np.savez(f, **arrays)
         except OSError as e:
             raise AnimsupError(f"{checkpoint_path(self.log_path)}: cannot write checkpoint: {e.strerror or e}") from None
 

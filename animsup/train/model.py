@@ -21,6 +21,8 @@ from __future__ import annotations
 import itertools
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -218,7 +220,7 @@ def negated_sparse_(u, neg_inv_p):
     :param u: (shape: [k, n, B]) uniform [0, 1) draws, overwritten
     :param neg_inv_p: (shape: [k, 1, 1]) or (shape: [k, n, 1]) -1/p per instance (or per feature)
     """
-    return torch.nn.functional.threshold_(u.mul_(neg_inv_p), -1.0, 0.0)
+    return torch.threshold_(u.mul_(neg_inv_p), -1.0, 0.0)
 
 
 def grad_weight(importance: np.ndarray, reduction: str, batch: int, n_features: int) -> np.ndarray:
@@ -261,20 +263,27 @@ class TorchEngine:
             start += size
         imp = grad_weight(cfg.importance_matrix(), cfg.loss_reduction, cfg.batch_size, n)   # [k, n]
         self.importance = torch.from_numpy(imp).to(device)
-        kw = dict(dataset_size=cfg.dataset_size, spec=cfg.data_spec(), allow_sparse=not cfg.stages)
         probs = cfg.probability_matrix()
+        spec, allow_sparse = cfg.data_spec(), not cfg.stages
+        self.data: Batches | CudaBatches
+        self.cpu_data: Batches | None = None  # the CPU sampler, whose blocks the block step draws
         if device == "cpu":
-            self.data = Batches(probs, n, cfg.batch_size, cfg.seeds, **kw)
+            self.data = self.cpu_data = Batches(probs, n, cfg.batch_size, cfg.seeds, dataset_size=cfg.dataset_size,
+                                                spec=spec, allow_sparse=allow_sparse)
         else:
-            self.data = CudaBatches(probs, n, cfg.batch_size, cfg.seeds, device=device, **kw)
+            self.data = CudaBatches(probs, n, cfg.batch_size, cfg.seeds, device=device, dataset_size=cfg.dataset_size,
+                                    spec=spec, allow_sparse=allow_sparse)
         self._set_neg_inv_p(probs)
         # the neuron model's hidden ReLU breaks the block step's algebra: it takes the plain path
         block_step = models.get(cfg.model).block_step
-        self.sparse = device == "cpu" and self.data.sparse and block_step
-        self.blockwise = device == "cpu" and self.data.blocks is not None and block_step
-        self._pool = self._tuner = None
-        if self.blockwise:
-            self._block_buffers(self.data.blocks, cfg.threads)
+        cpu = self.cpu_data
+        self.sparse = cpu is not None and cpu.sparse and block_step
+        self.blockwise = False
+        self._pool: ThreadPoolExecutor | None = None
+        self._tuner: ThreadTuner | None = None
+        if cpu is not None and cpu.blocks is not None and block_step:
+            self.blockwise = True
+            self._block_buffers(cpu.blocks, cfg.threads)
         self.opt = FlatOptimizer(self.params, cfg.optimizer, cfg.resolved_weight_decay())
         self._loss_buf: torch.Tensor | None = None
 
@@ -308,7 +317,7 @@ class TorchEngine:
             sq = part if sq is None else (sq.add_(part) if need_loss else None)
         if cfg.l1:
             self.grad.add_(self.params.sign(), alpha=cfg.l1)
-            if need_loss:
+            if sq is not None:
                 return loss_from_sq(sq, self.importance) + l1_penalty(cfg.l1, v["W"], v["b"], v.get("W_dec"))
         return sq
 
@@ -327,7 +336,10 @@ class TorchEngine:
         dec_aug = torch.cat([dec.transpose(1, 2), v["b"].unsqueeze(2)], 2)
         imp_row = _row(self.importance)
         dec_imp = dec * imp_row
-        data, blocks, block_sparse = self.data, self._blocks_ij, self.data.block_sparse
+        data = self.cpu_data
+        if data is None:
+            raise RuntimeError("the block step draws from the CPU sampler")
+        blocks, block_sparse = self._blocks_ij, data.block_sparse
         neg_inv_p_raw = self.neg_inv_p * 2.0**-UNIFORM_BITS  # exact: a power of two
         queue = itertools.count()  # blocks go to whichever thread is free (next() is atomic under the GIL)
 
@@ -337,25 +349,28 @@ class TorchEngine:
                 buf = self._bufs[t][(i1 - i0, c1 - c0)]
                 sparse = block_sparse[j]
                 if sparse:
-                    if buf["dirty"]:
-                        buf["x"].zero_()  # (a memset: cheaper than scattering zeros back)
+                    if buf.dirty:
+                        buf.x.zero_()  # (a memset: cheaper than scattering zeros back)
                     idx, vals = data.sparse_block(j)
-                    buf["xn"].reshape(-1)[idx] = vals
+                    buf.xn.reshape(-1)[idx] = vals
                 else:
                     raw = torch.from_numpy(data.raw_block(j)).bitwise_and_(UNIFORM_MASK)
-                    negated_sparse_(buf["x"].copy_(raw), neg_inv_p_raw[i0:i1])   # -x from the raw bits
+                    negated_sparse_(buf.x.copy_(raw), neg_inv_p_raw[i0:i1])   # -x from the raw bits
                 part = self._parts[self._part_of[j]]
                 out = {name: t_[i0:i1] for name, t_ in part.items()}
-                sparse_block_loss_and_grad(buf["x"], W[i0:i1], dec_aug[i0:i1], dec_imp[i0:i1], buf, out,
+                sparse_block_loss_and_grad(buf.x, W[i0:i1], dec_aug[i0:i1], dec_imp[i0:i1], buf.scratch, out,
                                            model=cfg.model, need_loss=need_loss, negated=not sparse)
-                buf["dirty"] = True
+                buf.dirty = True
 
         threads = self._tuner.pick() if self._tuner is not None else len(self._bufs)
         t0 = time.perf_counter()
         if threads == 1:
             work(0)
         else:
-            futures = [self._pool.submit(work, t) for t in range(1, threads)]
+            pool = self._pool
+            if pool is None:
+                raise RuntimeError("no block threads")
+            futures = [pool.submit(work, t) for t in range(1, threads)]
             work(0)
             for f in futures:
                 f.result()
@@ -369,7 +384,7 @@ class TorchEngine:
             for part in parts[1:]:
                 G += part["G"]
                 E += part["E"]
-                if need_loss:
+                if sq is not None:
                     sq += part["sq"]
         g = self.grads
         torch.mul(G[:, m], self.importance, out=g["b"])
@@ -380,7 +395,7 @@ class TorchEngine:
             torch.addcmul(E, G[:, :m], imp_row, out=g["W"])
         if cfg.l1:
             self.grad.add_(self.params.sign(), alpha=cfg.l1)
-            if need_loss:
+            if sq is not None:
                 return loss_from_sq(sq, self.importance) + l1_penalty(cfg.l1, W, v["b"], v.get("W_dec"))
         return sq
 
@@ -398,40 +413,37 @@ class TorchEngine:
         self._part_of = [starts.index(c0) for _, _, c0, _ in self._blocks_ij]
         shapes = sorted({(i1 - i0, c1 - c0) for i0, i1, c0, c1 in self._blocks_ij})
         self._tuner = None
-        if threads == "auto":
+        if threads == "auto" or not isinstance(threads, int):
             threads = min(os.cpu_count() or 1, len(self._blocks_ij))
             if threads > 1:
                 self._tuner = ThreadTuner([1, threads])
         threads = max(1, min(threads, len(self._blocks_ij)))
-        self._bufs = []
+        self._bufs: list[dict[tuple[int, int], _BlockBuffer]] = []
         for _ in range(threads):
             by_shape = {}
             for kb, cols in shapes:
                 xn = np.zeros((kb, n, cols), np.float32)
-                by_shape[(kb, cols)] = {"xn": xn, "x": torch.from_numpy(xn), "dirty": False,
-                                        "haug": torch.ones(kb, m + 1, cols),
-                                        "h": torch.empty(kb, m, cols), "y": torch.empty(kb, n, cols),
-                                        "v": torch.empty(kb, n, cols)}
+                by_shape[(kb, cols)] = _BlockBuffer(xn, torch.from_numpy(xn), {
+                    "haug": torch.ones(kb, m + 1, cols), "h": torch.empty(kb, m, cols),
+                    "y": torch.empty(kb, n, cols), "v": torch.empty(kb, n, cols)})
             self._bufs.append(by_shape)
         self._parts = [{"G": torch.empty(k, m + 1, n), "E": torch.empty(k, m, n), "sq": torch.empty(k, n)}
                        for _ in starts]
         self._pool = None
         if threads > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
             self._pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="animsup-block")
 
     def close(self) -> None:
         """Stop the block threads (if any)."""
-        if getattr(self, "_pool", None) is not None:
+        if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
 
     def _blocks(self) -> list:
         """The batch as (x or -x, negated) blocks of columns."""
         data, B = self.data, self.cfg.batch_size
-        x = data.next()
-        x = torch.from_numpy(x) if isinstance(x, np.ndarray) else x
+        drawn = data.next()
+        x = torch.from_numpy(drawn) if isinstance(drawn, np.ndarray) else drawn
         cols = data.block
         return [(x[:, :, c : c + cols], False) for c in range(0, B, cols)]
 
@@ -485,6 +497,17 @@ class TorchEngine:
         self.opt.load_state({k[4:]: v for k, v in state.items() if k.startswith("opt_")})
 
 
+@dataclass
+class _BlockBuffer:
+    """One thread's buffers for blocks of one shape: x as numpy (the sampler writes it) and as a
+    tensor (the same memory), and the scratch tensors of :func:`sparse_block_loss_and_grad`."""
+
+    xn: np.ndarray  # (shape: [instances of the block, n_features, columns])
+    x: torch.Tensor
+    scratch: dict[str, torch.Tensor]  # "haug", "h", "y", "v"
+    dirty: bool = False  # x holds a sparse block's non-zeros (zero it before the next one)
+
+
 class ThreadTuner:
     """Chooses how many threads run the next step, from the wall times of recent steps.
 
@@ -498,7 +521,7 @@ class ThreadTuner:
     def __init__(self, options, window: int = 4, reprobe: int = 200):
         self.options = list(options)
         self.window, self.reprobe = window, reprobe
-        self.times = {o: [] for o in self.options}
+        self.times: dict[int, list[float]] = {o: [] for o in self.options}
         self.steps = 0
 
     def pick(self):

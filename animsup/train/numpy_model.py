@@ -24,6 +24,7 @@ See docs/training.md for the derivation and what each converges to.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,14 +36,15 @@ if TYPE_CHECKING:
     from animsup.train.config import TrainConfig
 
 
-def init_params(n_features: int, n_hidden: int, seeds, init: str, untied: bool = False, scale: float = 1.0) -> dict:
+def init_params(n_features: int, n_hidden: int, seeds: Sequence[int], init: str, untied: bool = False,
+                scale: float = 1.0) -> dict[str, np.ndarray]:
     """Initial parameters, each instance from its own seed (numpy, float32).
 
     ``notebook``: W ~ N(0, 2 / (n_hidden · (n_features + n_instances))), b = 0: the std of the
     paper's notebook, which applies ``torch.nn.init.xavier_normal_`` to the whole
     [n_instances, n_features, n_hidden] tensor (fan_in = n_features·n_hidden, fan_out =
     n_instances·n_hidden), so it depends on how many instances are trained together
-    (/work/shared/docs/paper-notes.md). The same std, not torch's random stream.
+    (toy_models.ipynb in github.com/anthropics/toy-models-of-superposition). The same std, not torch's random stream.
     ``xavier-per-instance``: W ~ N(0, 2 / (n_features + n_hidden)) (Xavier-normal of each
     instance's own [m, n] matrix; what animsup called "xavier" before 0.2), b = 0.
     ``blog``: W and b ~ U[0, 0.001) (seed 002).
@@ -53,11 +55,13 @@ def init_params(n_features: int, n_hidden: int, seeds, init: str, untied: bool =
     k, m, n = len(seeds), n_hidden, n_features
     W = np.empty((k, m, n), np.float32)
     b = np.zeros((k, n), np.float32)
-    W_dec = np.empty((k, m, n), np.float32) if untied else None
+    out = {"W": W, "b": b}
+    if untied:
+        out["W_dec"] = np.empty((k, m, n), np.float32)
+    mats = [out[name] for name in ("W", "W_dec") if name in out]
     std = np.sqrt(2.0 / (m * (n + k))) if init == "notebook" else np.sqrt(2.0 / (n + m))
     for i, seed in enumerate(seeds):  # once, at start-up: per-instance streams
         rng = init_rng(seed)
-        mats = [W] + ([W_dec] if untied else [])
         for M in mats:
             if init in ("notebook", "xavier-per-instance"):
                 M[i] = rng.standard_normal((m, n), dtype=np.float32) * np.float32(std)
@@ -66,12 +70,8 @@ def init_params(n_features: int, n_hidden: int, seeds, init: str, untied: bool =
         if init == "blog":
             b[i] = rng.random(n, dtype=np.float32) * np.float32(0.001)
     if scale != 1.0:
-        W *= np.float32(scale)
-        if untied:
-            W_dec *= np.float32(scale)
-    out = {"W": W, "b": b}
-    if untied:
-        out["W_dec"] = W_dec
+        for M in mats:
+            M *= np.float32(scale)
     return out
 
 
@@ -80,7 +80,7 @@ def loss_scale(reduction: str, batch: int, n_features: int) -> float:
     return 1.0 / (batch * n_features) if reduction == "mean" else 1.0 / (2 * batch)
 
 
-def forward(W: np.ndarray, b: np.ndarray, x: np.ndarray):
+def forward(W: np.ndarray, b: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:return: h [k, m, B], z [k, n, B] (pre-ReLU) for x [k, n, B]"""
     h = W @ x
     z = W.transpose(0, 2, 1) @ h
@@ -88,7 +88,8 @@ def forward(W: np.ndarray, b: np.ndarray, x: np.ndarray):
     return h, z
 
 
-def loss_and_grad(W, b, x, importance, *, gradient="exact", reduction="mean", l1=0.0):
+def loss_and_grad(W: np.ndarray, b: np.ndarray, x: np.ndarray, importance: np.ndarray, *, gradient: str = "exact",
+                  reduction: str = "mean", l1: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-instance loss and its gradient (``exact``) or seed 002's (``blog``).
 
     :param W: (shape: [k, m, n]); b: (shape: [k, n]); x: (shape: [k, n, B]);
