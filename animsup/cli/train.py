@@ -11,12 +11,18 @@ from __future__ import annotations
 import argparse
 import os
 
+from typing import TYPE_CHECKING
+
 from animsup.cli.helpfmt import HelpFormatter
+
+if TYPE_CHECKING:
+    from animsup.train.config import TrainConfig
+    from animsup.train.loop import TrainResult
 
 DEFAULT_OUT = os.path.join("logs", "train.jsonl")
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "train",
         help="train toy models of superposition and write a JSONL run log",
@@ -45,7 +51,7 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     add_arguments(parser, OPTIONS, {"grid": _grid, "sets": _sets, "threads": _threads}, extra={"seeds": [seed]})
 
 
-def _importance(values: list[str]):
+def _importance(values: list[str]) -> float | str | list[float]:
     from animsup.errors import AnimsupError
 
     if len(values) == 1 and values[0] == "constant":
@@ -57,10 +63,10 @@ def _importance(values: list[str]):
     return nums[0] if len(nums) == 1 else nums
 
 
-def config_from_args(args):
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """A validated :class:`animsup.train.config.TrainConfig` from parsed options (raises AnimsupError)."""
     from animsup.errors import AnimsupError
-    from animsup.train.config import TrainConfig
+    from animsup.train.config import Probability, TrainConfig
 
     if args.seed is not None and args.seeds is not None:
         raise AnimsupError("--seed and --seeds conflict: pass one of them")
@@ -74,8 +80,10 @@ def config_from_args(args):
         seeds = list(range(args.seeds[0]))
     else:
         seeds = list(args.seeds)
-    probs = _flat(args.feature_probability) if args.feature_probability is not None else TrainConfig().feature_probability
-    stages = _flat(args.stages)
+    given = _flat(args.feature_probability)
+    probs: list[Probability] = [*given] if given is not None else TrainConfig().feature_probability
+    stage_values = _flat(args.stages)
+    stages: list[Probability] | None = None if stage_values is None else [*stage_values]
     if stages is not None:
         if args.feature_probability is not None:
             raise AnimsupError("--stages sets the feature probability of each stage: drop --feature-probability")
@@ -97,7 +105,7 @@ def config_from_args(args):
     return cfg.validate()
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     import sys
 
     from animsup.cli.progress import make_progress
@@ -138,7 +146,7 @@ def run(args) -> int:
     return 0
 
 
-def _flat(groups):
+def _flat(groups: list[float | list[float]] | None) -> list[float] | None:
     """Grid option values (each a number or the list a range gave) as one flat list; None stays None."""
     if groups is None:
         return None
@@ -184,7 +192,7 @@ def _sets(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"a set is comma-separated feature indices like 0,1, got {text!r}") from None
 
 
-def _threads(text: str):
+def _threads(text: str) -> int | str:
     if text == "auto":
         return text
     try:
@@ -193,7 +201,7 @@ def _threads(text: str):
         raise argparse.ArgumentTypeError(f"must be a positive integer or auto, got {text!r}") from None
 
 
-def _refuse_options_with_resume(args) -> None:
+def _refuse_options_with_resume(args: argparse.Namespace) -> None:
     """--resume continues the logged run with its own settings: other training options conflict."""
     from animsup.errors import AnimsupError
 
@@ -205,7 +213,7 @@ def _refuse_options_with_resume(args) -> None:
             raise AnimsupError(f"{flag} conflicts with --resume (a resumed run keeps the settings in its log; only --steps applies)")
 
 
-def summary(result, max_groups: int = 40) -> str:
+def summary(result: TrainResult, max_groups: int = 40) -> str:
     """A one-screen summary: status, time, log, and per instance group (instances that differ only
     by seed) the best/median/worst final loss (animsup.analysis.ranking.final_loss, read back from the log);
     at most ``max_groups`` groups are listed."""

@@ -37,9 +37,9 @@ class Engine(Protocol[R, P]):
     #: "cpu" or a torch device such as "cuda"
     device: str
 
-    def loss_and_grad(self, need_loss: bool = True) -> R:
-        """Draw the next batch and fill the gradient; return this step's loss record (its content
-        is undefined when not ``need_loss``)."""
+    def loss_and_grad(self, need_loss: bool = True) -> R | None:
+        """Draw the next batch and fill the gradient; return this step's loss record (None, or a
+        record not to be used, when not ``need_loss``)."""
         ...
 
     def keep_loss(self, row: int, record: R, capacity: int) -> None:

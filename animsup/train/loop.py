@@ -350,8 +350,10 @@ class _Loop(Generic[R, P]):
         record = s % self.cfg.loss_every == 0 and s > self.logged_loss
         return _StepPlan(snapshot, write, checkpoint, record, interrupted, now, rng)
 
-    def _keep(self, s: int, loss: R, plan: _StepPlan) -> None:
+    def _keep(self, s: int, loss: R | None, plan: _StepPlan) -> None:
         """Keep this step's loss row and snapshot on the device until the next flush."""
+        if loss is None:  # (no loss was asked for: the step neither records nor snapshots)
+            return
         if plan.record:
             self.engine.keep_loss(len(self.loss_steps), loss, _LOSS_CHUNK)
             self.loss_steps.append(s)

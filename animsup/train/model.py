@@ -22,20 +22,26 @@ import itertools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from torch import Tensor
 
-from animsup.train.data import UNIFORM_BITS, Batches, CudaBatches, inverse_probability, probability_array
-
-UNIFORM_MASK = (1 << UNIFORM_BITS) - 1
 from animsup import models
+from animsup.train.data import UNIFORM_BITS, Batches, CudaBatches, inverse_probability, probability_array
 from animsup.train.numpy_model import init_params, loss_scale
 from animsup.train.optim import FlatOptimizer
 
+if TYPE_CHECKING:
+    from animsup.train.config import TrainConfig
 
-def forward(x, W, b, W_dec=None, model: str = "tied"):
+UNIFORM_MASK = (1 << UNIFORM_BITS) - 1
+
+
+def forward(x: Tensor, W: Tensor, b: Tensor, W_dec: Tensor | None = None, model: str = "tied") -> Tensor:
     """:return: y (shape: [k, n, B]) for x (shape: [k, n, B]); ``model``: a row of :data:`animsup.models.MODELS`"""
     spec = models.get(model)
     dec = W if W_dec is None else W_dec
@@ -46,24 +52,24 @@ def forward(x, W, b, W_dec=None, model: str = "tied"):
     return torch.relu(z) if spec.output_relu else z
 
 
-def _col(importance):
+def _col(importance: Tensor) -> Tensor:
     """Importance shaped to multiply a [k, n, B] tensor: (shape: [n, 1]) or (shape: [k, n, 1])."""
     return importance.unsqueeze(-1)
 
 
-def _row(importance):
+def _row(importance: Tensor) -> Tensor:
     """Importance shaped to multiply a [k, m, n] tensor: (shape: [n]) or (shape: [k, 1, n])."""
     return importance if importance.dim() == 1 else importance.unsqueeze(1)
 
 
-def loss_fn(y, x, importance, reduction: str = "mean"):
+def loss_fn(y: Tensor, x: Tensor, importance: Tensor, reduction: str = "mean") -> Tensor:
     """Importance-weighted squared error per instance (shape: [k]); summing over instances
     gives the notebook's total loss. ``importance``: (shape: [n]) or (shape: [k, n])."""
     err = _col(importance) * (y - x) ** 2    # [k, n, B]
     return err.mean((1, 2)) if reduction == "mean" else 0.5 * err.sum(1).mean(1)
 
 
-def l1_penalty(l1: float, *params):
+def l1_penalty(l1: float, *params: Tensor | None) -> Tensor | float:
     """l1 * (sum of |p|) per instance (shape: [k])."""
     return l1 * sum(p.abs().flatten(1).sum(1) for p in params if p is not None)
 
@@ -96,7 +102,7 @@ def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean",
     g = d * _col(importance)                                   # 2c I d
     # loss = c sum_i I_i sum_b d^2: a row norm is the cheapest reduction here (one read of d)
     loss = torch.linalg.vector_norm(d, dim=2).square_() if need_loss else None
-    if need_loss and not deferred:
+    if loss is not None and not deferred:
         loss = loss_from_sq(loss, importance)
         if l1:
             loss += l1_penalty(l1, W, b, W_dec)
@@ -174,7 +180,9 @@ def sparse_block_loss_and_grad(x, W_enc, dec_aug, dec_imp, buf: dict, out: dict,
 _threshold_backward = torch.ops.aten.threshold_backward.grad_input
 
 
-def _neuron_loss_and_grad(x, W, b, importance, *, out, need_loss=True, deferred=False, accumulate=False, l1=0.0):
+def _neuron_loss_and_grad(x: Tensor, W: Tensor, b: Tensor, importance: Tensor, *, out: dict[str, Tensor],
+                          need_loss: bool = True, deferred: bool = False, accumulate: bool = False,
+                          l1: float = 0.0) -> Tensor | None:
     """:func:`loss_and_grad` for the neuron model y = ReLU(W^T ReLU(W x) + b) (tied W).
 
     With a = W x, h = ReLU(a), z = W^T h + b, g = 2c I (y - x) 1[z > 0]:
@@ -185,7 +193,7 @@ def _neuron_loss_and_grad(x, W, b, importance, *, out, need_loss=True, deferred=
     z = torch.baddbmm(b.unsqueeze(2), W.transpose(1, 2), h)    # [k, n, B]
     d = z.clamp_min(0).sub_(x)                                 # y - x
     loss = torch.linalg.vector_norm(d, dim=2).square_() if need_loss else None
-    if need_loss and not deferred:
+    if loss is not None and not deferred:
         loss = loss_from_sq(loss, importance)
         if l1:
             loss += l1_penalty(l1, W, b)
@@ -205,7 +213,7 @@ def _neuron_loss_and_grad(x, W, b, importance, *, out, need_loss=True, deferred=
     return loss
 
 
-def loss_from_sq(sq, importance):
+def loss_from_sq(sq: Tensor, importance: Tensor) -> Tensor:
     """Loss (shape: [...]) from per-feature sums of squared errors (shape: [..., n]) and 2c I
     (shape: [n], or [k, n] when sq is (shape: [..., k, n]))."""
     if importance.dim() == 1:
@@ -213,7 +221,7 @@ def loss_from_sq(sq, importance):
     return (sq * importance).sum(-1).mul_(0.5)
 
 
-def negated_sparse_(u, neg_inv_p):
+def negated_sparse_(u: Tensor, neg_inv_p: Tensor) -> Tensor:
     """``-x`` from uniform draws, in place: ``-u/p`` where ``u/p < 1``, else 0 — one multiply
     and one threshold (masking with a boolean tensor was 3-4x slower here).
 
@@ -245,7 +253,7 @@ class TorchEngine:
     so the optimiser touches every instance in a few element-wise passes.
     """
 
-    def __init__(self, cfg, device: str = "cpu"):
+    def __init__(self, cfg: TrainConfig, device: str = "cpu"):
         k, m, n = cfg.n_instances, cfg.n_hidden, cfg.n_features
         self.cfg, self.k, self.device = cfg, k, device
         untied = models.get(cfg.model).has_decoder
@@ -299,7 +307,7 @@ class TorchEngine:
         if new_optimizer:
             self.opt = FlatOptimizer(self.params, self.cfg.optimizer, self.cfg.resolved_weight_decay())
 
-    def loss_and_grad(self, need_loss: bool = True):
+    def loss_and_grad(self, need_loss: bool = True) -> Tensor | None:
         """Draw the next batch, fill ``grad``, and return this step's loss record (on the device; turn a
         list of them into losses with :meth:`losses_to_numpy`). On the CPU a large batch is processed in
         blocks of columns (:func:`animsup.train.data.block_columns`); the result is the same up to rounding."""
@@ -321,7 +329,7 @@ class TorchEngine:
                 return loss_from_sq(sq, self.importance) + l1_penalty(cfg.l1, v["W"], v["b"], v.get("W_dec"))
         return sq
 
-    def _block_loss_and_grad(self, need_loss: bool):
+    def _block_loss_and_grad(self, need_loss: bool) -> Tensor | None:
         """The CPU step in blocks (:attr:`Batches.blocks`): a sparse block (:attr:`Batches.block_sparse`,
         every block of the sparse stream) is drawn as its non-zero entries and scattered into a zeroed
         buffer; a dense one (:func:`animsup.train.data.dense_blocks`) is drawn as raw bits and turned into ``-x``
@@ -482,7 +490,7 @@ class TorchEngine:
             stacked = loss_from_sq(stacked, self.importance)
         return stacked.cpu().numpy()
 
-    def rng_state(self):
+    def rng_state(self) -> str | np.ndarray:
         return self.data.get_state()
 
     def state(self, rng_state) -> dict:
@@ -518,13 +526,13 @@ class ThreadTuner:
     half of every option's samples so a change in load is noticed.
     """
 
-    def __init__(self, options, window: int = 4, reprobe: int = 200):
+    def __init__(self, options: Iterable[int], window: int = 4, reprobe: int = 200):
         self.options = list(options)
         self.window, self.reprobe = window, reprobe
         self.times: dict[int, list[float]] = {o: [] for o in self.options}
         self.steps = 0
 
-    def pick(self):
+    def pick(self) -> int:
         self.steps += 1
         if self.steps % self.reprobe == 0:
             for t in self.times.values():
