@@ -15,7 +15,7 @@ DEMO_LOG = os.path.join("logs", "demo.jsonl")
 DEMO_PREFIX = os.path.join("outputs", "demo")
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     from animsup.cli.render import HelpFormatter, add_render_options
     from animsup.cli.train import add_train_options
 
@@ -36,7 +36,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     import time
 
     from animsup.cli.progress import make_progress

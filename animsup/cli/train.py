@@ -11,12 +11,18 @@ from __future__ import annotations
 import argparse
 import os
 
+from typing import TYPE_CHECKING
+
 from animsup.cli.helpfmt import HelpFormatter
+
+if TYPE_CHECKING:
+    from animsup.train.config import TrainConfig
+    from animsup.train.loop import TrainResult
 
 DEFAULT_OUT = os.path.join("logs", "train.jsonl")
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "train",
         help="train toy models of superposition and write a JSONL run log",
@@ -35,80 +41,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
-    """The training options shared by train, demo and minima (defaults = TrainConfig's)."""
-    from animsup.train import config as c
+    """The training options shared by train, demo and minima: every command-line option of
+    :class:`animsup.train.config.TrainConfig`, its help, default and choices from the field metadata."""
+    from animsup.options import add_arguments
+    from animsup.train.config import OPTIONS
 
-    d = c.TrainConfig()
-    m = parser.add_argument_group("model")
-    m.add_argument("--n-features", type=int, default=d.n_features, metavar="N", help="number of features n")
-    m.add_argument("--n-hidden", type=int, default=d.n_hidden, metavar="M", help="hidden dimensions m")
-    m.add_argument("--model", default=d.model, choices=c.MODELS,
-                   help="tied: ReLU(WᵀWx+b); untied: ReLU(W_decᵀW_enc x+b); linear: WᵀWx+b; neuron: ReLU(WᵀReLU(Wx)+b)")
-    m.add_argument("--init", default=d.init, choices=c.INITS,
-                   help="notebook: the paper's notebook, W ~ N(0, 2/(m(n + n_instances))), b = 0 (xavier_normal_ "
-                        "on the whole [n_instances, n, m] tensor: the scale depends on how many instances are "
-                        "trained together); xavier-per-instance: W ~ N(0, 2/(n + m)) per instance, b = 0; "
-                        "blog: W, b ~ U[0, 0.001) (seed 002)")
-    m.add_argument("--init-scale", type=float, default=d.init_scale, metavar="C",
-                   help="multiply the initial W by C (the learning-dynamics runs use 0.1)")
-    data = parser.add_argument_group("data and loss")
-    data.add_argument("--feature-probability", "-p", type=_grid, nargs="+", default=None,
-                      metavar="P", help="1 - S: probability that a feature is non-zero; one instance group per value "
-                                        f"(values or ranges START:STOP:COUNT[:log|lin]; default {d.feature_probability[0]})")
-    data.add_argument("--seeds", type=int, nargs="+", metavar="K", default=None,
-                      help="one number K: seeds 0..K-1; several numbers: exactly these seeds (default: 0)")
-    data.add_argument("--seed", type=int, default=None, metavar="S", help="a single seed (same as --seeds with one explicit seed)")
-    data.add_argument("--importance", nargs="+", default=[str(d.importance)], metavar="I",
-                      help="a base b (I_i = b**i), 'constant', or one weight per feature")
-    data.add_argument("--last-importance", type=_grid, nargs="+", default=None, metavar="R",
-                      help="relative importance r of the last feature (its weight times r); one instance group per "
-                           "value (values or ranges START:STOP:COUNT[:log|lin]) — the phase-diagram axis")
-    data.add_argument("--data", default=d.data, choices=c.DATA_KINDS,
-                      help="value of a present feature: uniform U[0,1); presence_value: x = u if u < p (seed 000); "
-                           "binary: 1; exactly_k: exactly --exactly-k features on per sample")
-    data.add_argument("--exactly-k", type=int, default=None, metavar="K", help="features on per sample (--data exactly_k)")
-    data.add_argument("--correlated-sets", type=_sets, nargs="+", default=[], metavar="I,J,..",
-                      help="sets of feature indices that switch on together, e.g. 0,1 2,3")
-    data.add_argument("--anticorrelated-sets", type=_sets, nargs="+", default=[], metavar="I,J,..",
-                      help="sets of feature indices of which at most one is on, e.g. 0,1 2,3")
-    data.add_argument("--stages", type=_grid, nargs="+", default=None, metavar="P",
-                      help="staged training (seed 000): feature probability of each stage; --steps split evenly, "
-                           "a new optimiser per stage, one log")
-    data.add_argument("--dataset-size", type=int, default=None, metavar="N",
-                      help="sample batches from a fixed pre-drawn set of N samples (seed 002) instead of fresh samples")
-    data.add_argument("--normalize", action="store_true", help="scale each sample to unit L2 norm (seed 000)")
-    data.add_argument("--loss-reduction", default=d.loss_reduction, choices=c.LOSS_REDUCTIONS,
-                      help="mean: mean over batch and features (notebook); half-sum: ½·sum over features, mean over batch (seed 002)")
-    data.add_argument("--l1", type=float, default=d.l1, metavar="ALPHA", help="L1 penalty on W and b (seed 002's alpha)")
-    o = parser.add_argument_group("optimisation")
-    o.add_argument("--steps", type=int, default=None, help=f"optimiser updates (default: {d.steps}; with --resume: the new total)")
-    o.add_argument("--batch-size", type=int, default=d.batch_size, metavar="B")
-    o.add_argument("--lr", type=float, default=d.lr, help="learning rate (seed 002: ~1 with --optimizer sgd)")
-    o.add_argument("--optimizer", default=d.optimizer, choices=c.OPTIMIZERS)
-    o.add_argument("--weight-decay", type=float, default=None, metavar="WD", help="default: 0.01 for adamw, 0 otherwise")
-    o.add_argument("--lr-schedule", default=d.lr_schedule, choices=c.LR_SCHEDULES)
-    e = parser.add_argument_group("execution")
-    e.add_argument("--backend", default=d.backend, choices=c.BACKENDS,
-                   help="torch (all models), numpy (tied only, hand-derived gradients), or auto: numpy for seed "
-                        "002's gradient and small tied runs off CUDA (faster there), else torch")
-    e.add_argument("--gradient", default=d.gradient, choices=c.GRADIENTS,
-                   help="numpy backend: exact gradient, or seed 002's printed (blog) formulas")
-    e.add_argument("--device", default=d.device, choices=c.DEVICES)
-    e.add_argument("--threads", type=_threads, default=d.threads, metavar="N|auto",
-                   help="CPU threads. Sparse runs (p <= 0.25) process blocks of the batch on N threads "
-                        "(auto: 1 or all cores, whichever the last steps ran faster; the result is the same); "
-                        "other runs use N torch intra-op threads (auto: 1 — on 2 busy cores more were up to 30x slower)")
-    s = parser.add_argument_group("snapshots")
-    s.add_argument("--every", type=int, default=None, metavar="K", help="a snapshot every K steps (overrides --snapshots)")
-    s.add_argument("--snapshots", type=int, default=d.snapshots, metavar="N", help="number of snapshots")
-    s.add_argument("--snapshot-schedule", default=d.snapshot_schedule, choices=c.SNAPSHOT_SCHEDULES,
-                   help="log: denser early where things move fast; linear: evenly spaced")
-    s.add_argument("--loss-every", type=int, default=d.loss_every, metavar="K", help="record the loss every K steps")
-    s.add_argument("--no-checkpoint", dest="checkpoint", action="store_false",
-                   help="do not write LOG.ckpt (a resume then replays from step 0)")
+    seed = (("--seed",), {"type": int, "default": None, "metavar": "S",
+                          "help": "a single seed (same as --seeds with one explicit seed)"})
+    add_arguments(parser, OPTIONS, {"grid": _grid, "sets": _sets, "threads": _threads}, extra={"seeds": [seed]})
 
 
-def _importance(values: list[str]):
+def _importance(values: list[str]) -> float | str | list[float]:
     from animsup.errors import AnimsupError
 
     if len(values) == 1 and values[0] == "constant":
@@ -120,10 +63,10 @@ def _importance(values: list[str]):
     return nums[0] if len(nums) == 1 else nums
 
 
-def config_from_args(args):
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """A validated :class:`animsup.train.config.TrainConfig` from parsed options (raises AnimsupError)."""
     from animsup.errors import AnimsupError
-    from animsup.train.config import TrainConfig
+    from animsup.train.config import Probability, TrainConfig
 
     if args.seed is not None and args.seeds is not None:
         raise AnimsupError("--seed and --seeds conflict: pass one of them")
@@ -137,8 +80,10 @@ def config_from_args(args):
         seeds = list(range(args.seeds[0]))
     else:
         seeds = list(args.seeds)
-    probs = _flat(args.feature_probability) if args.feature_probability is not None else TrainConfig().feature_probability
-    stages = _flat(args.stages)
+    given = _flat(args.feature_probability)
+    probs: list[Probability] = [*given] if given is not None else TrainConfig().feature_probability
+    stage_values = _flat(args.stages)
+    stages: list[Probability] | None = None if stage_values is None else [*stage_values]
     if stages is not None:
         if args.feature_probability is not None:
             raise AnimsupError("--stages sets the feature probability of each stage: drop --feature-probability")
@@ -160,7 +105,7 @@ def config_from_args(args):
     return cfg.validate()
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     import sys
 
     from animsup.cli.progress import make_progress
@@ -201,7 +146,7 @@ def run(args) -> int:
     return 0
 
 
-def _flat(groups):
+def _flat(groups: list[float | list[float]] | None) -> list[float] | None:
     """Grid option values (each a number or the list a range gave) as one flat list; None stays None."""
     if groups is None:
         return None
@@ -247,7 +192,7 @@ def _sets(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"a set is comma-separated feature indices like 0,1, got {text!r}") from None
 
 
-def _threads(text: str):
+def _threads(text: str) -> int | str:
     if text == "auto":
         return text
     try:
@@ -256,7 +201,7 @@ def _threads(text: str):
         raise argparse.ArgumentTypeError(f"must be a positive integer or auto, got {text!r}") from None
 
 
-def _refuse_options_with_resume(args) -> None:
+def _refuse_options_with_resume(args: argparse.Namespace) -> None:
     """--resume continues the logged run with its own settings: other training options conflict."""
     from animsup.errors import AnimsupError
 
@@ -268,7 +213,7 @@ def _refuse_options_with_resume(args) -> None:
             raise AnimsupError(f"{flag} conflicts with --resume (a resumed run keeps the settings in its log; only --steps applies)")
 
 
-def summary(result, max_groups: int = 40) -> str:
+def summary(result: TrainResult, max_groups: int = 40) -> str:
     """A one-screen summary: status, time, log, and per instance group (instances that differ only
     by seed) the best/median/worst final loss (animsup.analysis.ranking.final_loss, read back from the log);
     at most ``max_groups`` groups are listed."""

@@ -11,10 +11,12 @@ Pure Python (no numpy, no matplotlib): ``animsup render --help`` imports it.
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 
 from animsup.errors import AnimsupError
+from animsup.options import is_number as _number
+from animsup.options import markdown_table
+from animsup.options import option as _opt
 
 THEMES = ("light", "dark")
 TIMES = ("linear", "log")
@@ -25,10 +27,6 @@ MAX_FPS = 240.0
 MAX_FRAMES = 1_000_000
 SIZE_LIMITS = ((64, 7680), (64, 4320))
 DPI_LIMITS = (20.0, 600.0)
-
-
-def _opt(default, help: str, limit: str = ""):
-    return field(default=default, metadata={"help": help, "limit": limit})
 
 
 @dataclass(frozen=True)
@@ -134,18 +132,14 @@ OPTIONS = tuple((f.name, f.default, f.metadata["help"], f.metadata["limit"]) for
 
 def options_table() -> str:
     """The options as a Markdown table (docs/rendering.md carries this table; a test keeps them equal)."""
-    rows = ["| option | default | limit | what |", "|---|---|---|---|"]
+    rows = []
     for name, default, help_, limit in OPTIONS:
         shown = "x".join(map(str, default)) if name == "size" else ("none" if default in (None, ()) else default)
-        rows.append(f"| `{name}` | {shown} | {limit or '—'} | {help_} |")
-    return "\n".join(rows)
+        rows.append((f"`{name}`", str(shown), limit, help_))
+    return markdown_table(rows)
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _positive(name: str, v):

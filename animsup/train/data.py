@@ -236,11 +236,18 @@ class DataSpec:
         """True for the paper's law (independent features, U[0, 1) values): the one-draw and sparse samplers apply."""
         return self.kind == "uniform" and not self.correlated_sets and not self.anticorrelated_sets
 
-    def header(self) -> dict:
+    @property
+    def k_on(self) -> int:
+        """``exactly_k``: the features on per sample (ValueError when unset)."""
+        if self.exactly_k is None:
+            raise ValueError("data exactly_k needs exactly_k, the features on per sample")
+        return int(self.exactly_k)
+
+    def header(self) -> dict[str, object]:
         """The log header's ``data`` object (schema v2)."""
-        out: dict = {"kind": self.kind}
+        out: dict[str, object] = {"kind": self.kind}
         if self.kind == "exactly_k":
-            out["k"] = int(self.exactly_k)
+            out["k"] = self.k_on
         if self.normalise:
             out["normalise"] = "l2"
         if self.correlated_sets:
@@ -273,7 +280,8 @@ def draw_features(rng: np.random.Generator, p: np.ndarray, n_features: int, cols
         return normalize_samples_(x) if spec.normalise else x
     u = rng.random(shape, dtype=np.float32)
     if spec.kind == "exactly_k":
-        kth = np.partition(u, spec.exactly_k - 1, axis=1)[:, spec.exactly_k - 1 : spec.exactly_k]
+        k_on = spec.k_on
+        kth = np.partition(u, k_on - 1, axis=1)[:, k_on - 1 : k_on]
         on = u <= kth  # the k smallest keys of each column (ties have probability ~0)
     else:
         on = u < p
@@ -341,9 +349,11 @@ class Batches:
         self.sparse = (allow_sparse and dataset_size is None and self.spec.independent_uniform and not self.normalize
                        and float(self.p.max()) <= SPARSE_MAX_PROBABILITY
                        and self.k * n_features * batch_size > SPARSE_MIN_ENTRIES)
-        self.dataset = None
+        self.dataset: np.ndarray | None = None
         self.allow_sparse = allow_sparse
-        self.blocks = None  # [(i0, i1, c0, c1)] when the stream is drawn block by block
+        self.blocks: list[tuple[int, int, int, int]] | None = None  # [(i0, i1, c0, c1)] when drawn block by block
+        self.rngs: list[np.random.Generator] | None = None  # one generator per block ...
+        self.rng: np.random.Generator | None = None  # ... or one for the whole stream
         if self.sparse:
             self.block = sparse_block_columns(self.k, n_features, batch_size)
             self.blocks = [(0, self.k, c0, min(c0 + self.block, batch_size)) for c0 in range(0, batch_size, self.block)]
@@ -352,11 +362,9 @@ class Batches:
             self.blocks = dense_blocks(self.k, n_features, batch_size)
         if self.blocks is not None:  # SFC64: its raw bits cost 1.3 ns a uniform here against PCG64's 1.9 as floats
             self.rngs = [np.random.Generator(np.random.SFC64(s)) for s in data_seed(seeds).spawn(len(self.blocks))]
-            self.rng = None
             self._set_block_kinds()
         else:
             self.block = block or block_columns(self.k, n_features, batch_size)
-            self.rngs = None
             self.rng = np.random.Generator(np.random.PCG64(data_seed(seeds)))
         if dataset_size is not None:
             # stored sample-major ([k * N, n]) so a batch is one row gather
@@ -382,10 +390,22 @@ class Batches:
         2-3x faster to draw as its non-zeros at p = 0.01, about even at p = 0.1, 1.7x slower at 0.25)."""
         self.block_sparse = [self.sparse or (self.allow_sparse and (c1 - c0) * (i1 - i0) * self.n > SPARSE_MIN_ENTRIES // 4
                                              and float(self.p[i0:i1].max()) <= BLOCK_SPARSE_MAX_PROBABILITY)
-                             for i0, i1, c0, c1 in self.blocks]
+                             for i0, i1, c0, c1 in self.blocks or []]
 
     def _draw(self, cols: int) -> np.ndarray:
-        return draw_features(self.rng, self.p, self.n, cols, self.spec)
+        return draw_features(self._stream(), self.p, self.n, cols, self.spec)
+
+    def _stream(self) -> np.random.Generator:
+        """The one generator of a stream not drawn in blocks."""
+        if self.rng is None:
+            raise ValueError("this stream is drawn in blocks, one generator each")
+        return self.rng
+
+    def _block_stream(self, j: int) -> tuple[tuple[int, int, int, int], np.random.Generator]:
+        """Block ``j``'s (i0, i1, c0, c1) and its generator (a stream drawn in blocks)."""
+        if self.blocks is None or self.rngs is None:
+            raise ValueError("this stream is not drawn in blocks")
+        return self.blocks[j], self.rngs[j]
 
     def raw_block(self, j: int) -> np.ndarray:
         """Block ``j``'s random bits for the next batch (a block of :attr:`blocks` that is not
@@ -396,9 +416,9 @@ class Batches:
         1.3 ns an entry here against 1.9 for ``Generator.random(dtype=float32)``. Each block has its own
         generator: blocks may be drawn in any order or from several threads, but each exactly once per
         batch."""
-        i0, i1, c0, c1 = self.blocks[j]
+        (i0, i1, c0, c1), rng = self._block_stream(j)
         size = (i1 - i0) * self.n * (c1 - c0)
-        raw = self.rngs[j].bit_generator.random_raw((size + 1) // 2).view(np.int32)
+        raw = rng.bit_generator.random_raw((size + 1) // 2).view(np.int32)
         return raw[:size].reshape(i1 - i0, self.n, c1 - c0)
 
     def block_sizes(self) -> list[int]:
@@ -411,13 +431,13 @@ class Batches:
         [i1 - i0, n_features, c1 - c0] array (see :func:`sparse_block`; only for a block that is
         :attr:`block_sparse`). Each block has its own generator: blocks may be drawn in any order or
         from several threads, but each exactly once per batch."""
-        i0, i1, c0, c1 = self.blocks[j]
+        (i0, i1, c0, c1), rng = self._block_stream(j)
         p = self.p[i0:i1]
         if p.shape[1] == 1:
-            return sparse_block(self.rngs[j], p.ravel(), self.n, c1 - c0)
+            return sparse_block(rng, p.ravel(), self.n, c1 - c0)
         # per-feature probabilities: one row of Bernoulli trials per (instance, feature), same flat layout
-        idx = bernoulli_positions(self.rngs[j], p.ravel(), c1 - c0)
-        return idx, self.rngs[j].random(idx.size, dtype=np.float32)
+        idx = bernoulli_positions(rng, p.ravel(), c1 - c0)
+        return idx, rng.random(idx.size, dtype=np.float32)
 
     def next(self) -> np.ndarray:
         """:return: (shape: [n_instances, n_features, batch]) float32"""
@@ -435,7 +455,7 @@ class Batches:
         if self.dataset is None:
             blocks = [self._draw(cols) for cols in self.block_sizes()]
             return blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=2)
-        idx = self.rng.integers(0, self.dataset_size, (self.k, self.batch_size)) + self._offset
+        idx = self._stream().integers(0, self.dataset_size, (self.k, self.batch_size)) + self._offset
         return np.ascontiguousarray(self.dataset[idx].transpose(0, 2, 1))
 
     @property
@@ -447,7 +467,7 @@ class Batches:
         if self.rngs is not None:  # (SFC64 states hold a uint64 array: written as a list)
             return json.dumps({"sampler": self.sampler, "states": [r.bit_generator.state for r in self.rngs]},
                               default=lambda a: a.tolist())
-        return json.dumps(self.rng.bit_generator.state)
+        return json.dumps(self._stream().bit_generator.state)
 
     def set_state(self, state: str) -> None:
         st = json.loads(state)
@@ -460,7 +480,7 @@ class Batches:
             for r, s in zip(self.rngs, st["states"]):
                 r.bit_generator.state = s
         else:
-            self.rng.bit_generator.state = st
+            self._stream().bit_generator.state = st
 
 
 class CudaBatches:

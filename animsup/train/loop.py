@@ -33,7 +33,10 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import FrameType
+from typing import Any, Generic, Protocol
 
 import numpy as np
 
@@ -42,13 +45,21 @@ from animsup.log.reader import open_log, read_header
 from animsup.log.schema import make_header
 from animsup.log.writer import LogWriter
 from animsup.train.config import TrainConfig
+from animsup.train.engine import Engine, P, R
 from animsup.train.optim import lr_at
+
 
 CHECKPOINT_SUFFIX = ".ckpt"
 CHECKPOINT_FORMAT = "animsup.ckpt"
 CHECKPOINT_VERSION = 2  # 2: the CPU data stream is drawn in blocks, one SFC64 generator each (animsup.train.data)
 _LOSS_CHUNK = 1000  # loss rows kept on the device before they are written anyway
 _FLUSH_SECONDS = 0.25  # snapshots are batched for at most this long (one transfer and write burst)
+
+
+class Progress(Protocol):
+    """``progress(step, total, loss=mean_loss)``: the CLI's progress bar."""
+
+    def __call__(self, step: int, total: int, *, loss: float) -> None: ...
 
 
 @dataclass
@@ -104,12 +115,15 @@ def snapshot_steps(steps: int, every: int | None = None, snapshots: int = 200, s
     return np.asarray(out, dtype=np.int64)
 
 
-def make_engine(cfg: TrainConfig):
-    """The backend's engine (params, data, optimiser) and the device it runs on."""
+def make_engine(cfg: TrainConfig) -> Engine[Any, Any]:
+    """The backend's :class:`animsup.train.engine.Engine` (params, data, optimiser, and the device it
+    runs on). Its loss records and parameter copies are the backend's arrays (numpy or torch), which
+    the loop passes back to it unopened."""
     if cfg.resolved_backend() == "numpy":
         from animsup.train.numpy_model import NumpyEngine
 
-        return NumpyEngine(cfg)
+        numpy_engine: Engine[np.ndarray, np.ndarray] = NumpyEngine(cfg)
+        return numpy_engine
     import torch
 
     from animsup.train.model import TorchEngine, resolve_device
@@ -117,30 +131,29 @@ def make_engine(cfg: TrainConfig):
     engine = TorchEngine(cfg, resolve_device(cfg.device))
     # the sparse CPU step runs `threads` block threads of one intra-op thread each; elsewhere torch's
     # own intra-op threads (on 2 busy cores two of those were up to 30x slower than one: default 1)
-    torch.set_num_threads(1 if engine.blockwise or cfg.threads == "auto" else cfg.threads)
-    return engine
+    torch.set_num_threads(cfg.threads if isinstance(cfg.threads, int) and not engine.blockwise else 1)
+    torch_engine: Engine[torch.Tensor, torch.Tensor] = engine
+    return torch_engine
 
 
-def header_for(cfg: TrainConfig, device: str) -> dict:
+def header_for(cfg: TrainConfig, device: str) -> dict[str, Any]:
     """The log header (schema v2) of a run of ``cfg``: importance
     (shape: [n_instances, n_features]), feature_probability (shape: [n_instances, n_features]; stage 0's
     for a staged run), the ``data`` object and the ``stages`` list (docs/log-format.md)."""
-    extra = {"data": cfg.data_spec().header()}
-    if cfg.stages:
-        extra["stages"] = [{"start_step": int(start), "feature_probability": cfg.probability_matrix(j).tolist(),
-                            "note": f"stage {j + 1} of {len(cfg.stages)}: new {cfg.optimizer} optimiser"}
-                           for j, start in enumerate(cfg.stage_starts())]
-    common = dict(n_features=cfg.n_features, n_hidden=cfg.n_hidden, model=cfg.model, seed=cfg.instance_seeds(),
-                  config=cfg.to_dict(), device=device, started=_now(), **extra)
-    return make_header(feature_probability=cfg.probability_matrix().tolist(),
-                       importance=cfg.importance_matrix().tolist(), **common)
+    stages = [{"start_step": int(start), "feature_probability": cfg.probability_matrix(j).tolist(),
+               "note": f"stage {j + 1} of {len(cfg.stages)}: new {cfg.optimizer} optimiser"}
+              for j, start in enumerate(cfg.stage_starts())] if cfg.stages else None
+    return make_header(n_features=cfg.n_features, n_hidden=cfg.n_hidden, model=cfg.model,
+                       feature_probability=cfg.probability_matrix().tolist(), seed=cfg.instance_seeds(),
+                       importance=cfg.importance_matrix().tolist(), config=cfg.to_dict(),
+                       data=cfg.data_spec().header(), stages=stages, device=device, started=_now())
 
 
-def checkpoint_path(log_path: str | os.PathLike) -> str:
+def checkpoint_path(log_path: str | os.PathLike[str]) -> str:
     return os.fspath(log_path) + CHECKPOINT_SUFFIX
 
 
-def train(cfg: TrainConfig, log_path: str | os.PathLike, *, force: bool = False, progress=None,
+def train(cfg: TrainConfig, log_path: str | os.PathLike[str], *, force: bool = False, progress: Progress | None = None,
           checkpoint_seconds: float = 10.0) -> TrainResult:
     """Train ``cfg.n_instances`` models in one batched program and write the log at ``log_path``.
 
@@ -158,8 +171,8 @@ def train(cfg: TrainConfig, log_path: str | os.PathLike, *, force: bool = False,
     return loop.run(start=0, logged_snapshot=-1, logged_loss=-1)
 
 
-def resume(log_path: str | os.PathLike, *, steps: int | None = None, device: str | None = None,
-           threads: int | str | None = None, progress=None, checkpoint_seconds: float = 10.0) -> TrainResult:
+def resume(log_path: str | os.PathLike[str], *, steps: int | None = None, device: str | None = None,
+           threads: int | str | None = None, progress: Progress | None = None, checkpoint_seconds: float = 10.0) -> TrainResult:
     """Continue the run in ``log_path`` (interrupted, killed or completed) up to ``steps`` in total.
 
     Restores params, optimiser and RNG state from ``LOG.ckpt`` (or starts again from step 0
@@ -196,7 +209,7 @@ def resume(log_path: str | os.PathLike, *, steps: int | None = None, device: str
         engine.load_state(state["arrays"])
         start = int(state["meta"]["step"])
     # LogWriter(append=True) locks the log, then drops a partial last line (never under a live writer)
-    writer = LogWriter(log_path, None, append=True)
+    writer = LogWriter(log_path, {}, append=True)  # (appending: the log keeps its own header)
     writer.write({"type": "resume", "step": max(last_snap, 0), "from_step": start, "steps": total, "time": _now()})
     loop = _Loop(cfg, engine, writer, log_path, progress, checkpoint_seconds)
     return loop.run(start=start, logged_snapshot=last_snap, logged_loss=last_loss)
@@ -205,31 +218,63 @@ def resume(log_path: str | os.PathLike, *, steps: int | None = None, device: str
 # --------------------------------------------------------------------------- the loop
 
 
-class _Loop:
-    def __init__(self, cfg, engine, writer, log_path, progress, checkpoint_seconds):
+class _Diverged(Exception):
+    """A non-finite loss or parameter was about to be written at ``step`` (nothing from it on is)."""
+
+    def __init__(self, step: int):
+        super().__init__(step)
+        self.step = step
+
+
+@dataclass(frozen=True)
+class _StepPlan:
+    """What step ``s`` of the loop does besides its update, decided before its batch is drawn."""
+
+    snapshot: bool  # a snapshot step (scheduled, the last, or interrupted)
+    write: bool  # ... not yet in the log (a resumed run replays logged steps silently)
+    checkpoint: bool  # write the checkpoint after this step's lines
+    record: bool  # record this step's loss row
+    interrupted: bool  # a signal arrived: stop after this step
+    now: float  # when the step began (snapshot steps only; else 0)
+    rng: str | np.ndarray | None  # the data stream's state before this batch (checkpoint steps only)
+
+
+class _Loop(Generic[R, P]):
+    """One training session over an :class:`animsup.train.engine.Engine`, from ``start`` to ``cfg.steps``."""
+
+    def __init__(self, cfg: TrainConfig, engine: Engine[R, P], writer: LogWriter, log_path: str,
+                 progress: Progress | None, checkpoint_seconds: float):
         self.cfg, self.engine, self.writer, self.log_path = cfg, engine, writer, log_path
         self.progress = progress
         self.checkpoint_seconds = checkpoint_seconds
         self.flush_seconds = _FLUSH_SECONDS
-        self.stop_signal = None
+        self.stop_signal: int | None = None
         self.step = 0
-        self.loss_steps: list[int] = []  # pending loss rows (device records, copied into one buffer) ...
-        self.loss_buf = None  # [_LOSS_CHUNK, ...] on the device, allocated at the first record
-        self.snaps: list = []  # ... and pending snapshots: (step, loss record, params copy)
-        self.last = None  # (step, loss, params) of the last written snapshot
+        self.loss_steps: list[int] = []  # pending loss rows (kept in the engine's loss buffer) ...
+        self.snaps: list[tuple[int, R, P]] = []  # ... and pending snapshots: (step, loss record, params copy)
+        self.last: tuple[int, np.ndarray, dict[str, np.ndarray]] | None = None  # the last written snapshot
+        # the schedule: stage starts (every one a snapshot) and snapshot steps
+        self.starts = cfg.stage_starts()
+        self.snapshot_at = np.union1d(snapshot_steps(cfg.steps, cfg.every, cfg.snapshots, cfg.snapshot_schedule),
+                                      self.starts)
+        self.stage = self.k = self.next_snap = 0
+        self.logged_snapshot = self.logged_loss = -1
+        self.last_ckpt = self.last_flush = self.last_report = 0.0
 
     def run(self, start: int, logged_snapshot: int, logged_loss: int) -> TrainResult:
         t0 = time.perf_counter()
+        self.logged_snapshot, self.logged_loss = logged_snapshot, logged_loss
         restore = self._install_signal_handlers()
         status, step = "completed", start
         try:
             # a diverging run overflows in numpy before its loss turns non-finite; the divergence
-            # check (below) reports it in one clear line, so numpy's own warnings stay quiet
+            # check (in _flush) reports it in one clear line, so numpy's own warnings stay quiet
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 status, step = self._steps(start, logged_snapshot, logged_loss)
+        except _Diverged as d:
+            status, step = "diverged", d.step
         except KeyboardInterrupt:  # a second signal, or Ctrl-C outside the main thread's handler
-            status = "interrupted"
-            step = self.last[0] if self.last else max(logged_snapshot, 0)
+            status, step = "interrupted", self._last_written_step()
         except AnimsupError as e:
             self.writer.close()
             raise AnimsupError(
@@ -238,92 +283,133 @@ class _Loop:
             ) from None
         finally:
             restore()
-            close = getattr(self.engine, "close", None)
-            if close is not None:
-                close()
+            self.engine.close()
         wall = time.perf_counter() - t0
         try:
             self.writer.end(status, step, wall)
         finally:
             self.writer.close()
-        last_step, loss, params = self.last if self.last else (step, np.full(self.cfg.n_instances, np.nan), {})
+        _, loss, params = self.last if self.last else (step, np.full(self.cfg.n_instances, np.nan), {})
         return TrainResult(status=status, step=step, final_loss=loss, wall_seconds=wall, log_path=self.log_path,
                            config=self.cfg, W=params.get("W"), b=params.get("b"), W_dec=params.get("W_dec"),
                            device=self.engine.device, start_step=start)
 
     def _steps(self, start: int, logged_snapshot: int, logged_loss: int) -> tuple[str, int]:
-        cfg, engine = self.cfg, self.engine
-        total, every = cfg.steps, cfg.loss_every
-        starts = cfg.stage_starts()  # [0] unless staged; every stage start is a snapshot
-        snaps = np.union1d(snapshot_steps(total, cfg.every, cfg.snapshots, cfg.snapshot_schedule), starts)
-        stage = int(np.searchsorted(starts, start, side="right")) - 1
-        if cfg.stages:
-            engine.set_stage(stage, new_optimizer=start == starts[stage] and start > 0)
-        k = int(np.searchsorted(snaps, start))
-        next_snap = int(snaps[k])
-        last_ckpt = -math.inf if start <= logged_snapshot else time.perf_counter()
-        last_flush = last_report = time.perf_counter()
+        """Steps ``start``..``cfg.steps``: each draws a batch and takes its gradient, keeps what the log
+        needs, writes when due, reports progress and updates the params (all but the last)."""
+        total = self.cfg.steps
+        self._begin(start, logged_snapshot, logged_loss)
         for s in range(start, total + 1):
             self.step = s
-            if s > start and stage + 1 < len(starts) and s == starts[stage + 1]:
-                stage += 1
-                engine.set_stage(stage, new_optimizer=True)
-            interrupted = self.stop_signal is not None
-            is_snap = s == next_snap or s == total or interrupted
-            write_snap = is_snap and s > logged_snapshot  # (a resumed run replays logged steps silently)
-            now = time.perf_counter() if write_snap else 0.0
-            checkpoint = (cfg.checkpoint and write_snap
-                          and (s == total or interrupted or now - last_ckpt >= self.checkpoint_seconds))
-            rng = engine.rng_state() if checkpoint else None
-            record = s % every == 0 and s > logged_loss
-            loss = engine.loss_and_grad(need_loss=record or write_snap)
-            if record:
-                self._keep_loss(loss)
-                self.loss_steps.append(s)
-            if write_snap:
-                self.snaps.append((s, loss, engine.param_copy()))
-            if is_snap:
-                while k < len(snaps) and snaps[k] <= s:
-                    k += 1
-                next_snap = int(snaps[k]) if k < len(snaps) else total
-            if (write_snap and (checkpoint or s == total or now - last_flush >= self.flush_seconds)) or (
-                len(self.loss_steps) >= _LOSS_CHUNK
-            ):
-                bad_step = self._flush()
-                if bad_step is not None:
-                    return "diverged", bad_step
-                if checkpoint:  # after the lines: a run killed in between resumes by replaying
-                    self._save_checkpoint(s, rng)
-                    last_ckpt = now
-                last_flush = time.perf_counter()
-                flushed = True
-            else:
-                flushed = False
-            if interrupted:
-                return "interrupted", self.last[0] if self.last else max(logged_snapshot, 0)
-            if self.progress is not None and (s & 31 == 0 or flushed):
-                t = time.perf_counter()
-                if t - last_report > 0.1 or flushed:
-                    last_report = t
-                    self.progress(s, total, loss=float(np.mean(self.last[1])) if self.last else math.nan)
+            self._apply_stage(s, start)
+            plan = self._plan(s)
+            loss = self.engine.loss_and_grad(need_loss=plan.record or plan.write)
+            self._keep(s, loss, plan)
+            flushed = self._flush_if_due(s, plan)  # (raises _Diverged)
+            if plan.interrupted:
+                return "interrupted", self._last_written_step()
+            self._report(s, flushed)
             if s == total:
                 break
-            stage_end = starts[stage + 1] if stage + 1 < len(starts) else total
-            engine.update_(lr_at(s - starts[stage], stage_end - starts[stage], cfg.lr, cfg.lr_schedule))
+            self._update(s)
         return "completed", total
 
-    def _flush(self) -> int | None:
+    # ------------------------------------------------------------------ the named steps
+
+    def _begin(self, start: int, logged_snapshot: int, logged_loss: int) -> None:
+        """Position the schedule at ``start``: its stage (and optimiser), next snapshot and clocks."""
+        self.logged_snapshot, self.logged_loss = logged_snapshot, logged_loss
+        self.stage = int(np.searchsorted(self.starts, start, side="right")) - 1
+        if self.cfg.stages:
+            self.engine.set_stage(self.stage, new_optimizer=start == self.starts[self.stage] and start > 0)
+        self.k = int(np.searchsorted(self.snapshot_at, start))
+        self.next_snap = int(self.snapshot_at[self.k])
+        self.last_ckpt = -math.inf if start <= logged_snapshot else time.perf_counter()
+        self.last_flush = self.last_report = time.perf_counter()
+
+    def _apply_stage(self, s: int, start: int) -> None:
+        """At a stage start (after the first step of this session): the next stage, a new optimiser."""
+        nxt = self.stage + 1
+        if s > start and nxt < len(self.starts) and s == self.starts[nxt]:
+            self.stage = nxt
+            self.engine.set_stage(nxt, new_optimizer=True)
+
+    def _plan(self, s: int) -> _StepPlan:
+        """Decide whether step ``s`` snapshots, checkpoints and records its loss; move the schedule
+        to the next snapshot step."""
+        total = self.cfg.steps
+        interrupted = self.stop_signal is not None
+        snapshot = s == self.next_snap or s == total or interrupted
+        write = snapshot and s > self.logged_snapshot
+        now = time.perf_counter() if write else 0.0
+        checkpoint = (self.cfg.checkpoint and write
+                      and (s == total or interrupted or now - self.last_ckpt >= self.checkpoint_seconds))
+        rng = self.engine.rng_state() if checkpoint else None
+        if snapshot:
+            while self.k < len(self.snapshot_at) and self.snapshot_at[self.k] <= s:
+                self.k += 1
+            self.next_snap = int(self.snapshot_at[self.k]) if self.k < len(self.snapshot_at) else total
+        record = s % self.cfg.loss_every == 0 and s > self.logged_loss
+        return _StepPlan(snapshot, write, checkpoint, record, interrupted, now, rng)
+
+    def _keep(self, s: int, loss: R | None, plan: _StepPlan) -> None:
+        """Keep this step's loss row and snapshot on the device until the next flush."""
+        if loss is None:  # (no loss was asked for: the step neither records nor snapshots)
+            return
+        if plan.record:
+            self.engine.keep_loss(len(self.loss_steps), loss, _LOSS_CHUNK)
+            self.loss_steps.append(s)
+        if plan.write:
+            self.snaps.append((s, loss, self.engine.param_copy()))
+
+    def _flush_if_due(self, s: int, plan: _StepPlan) -> bool:
+        """Write the pending lines at a snapshot step that checkpoints, ends the run or comes
+        ``flush_seconds`` after the last write (or when the loss buffer is full), then the checkpoint."""
+        due = plan.write and (plan.checkpoint or s == self.cfg.steps or plan.now - self.last_flush >= self.flush_seconds)
+        if not (due or len(self.loss_steps) >= _LOSS_CHUNK):
+            return False
+        self._flush()
+        self._checkpoint_if_due(s, plan)
+        self.last_flush = time.perf_counter()
+        return True
+
+    def _checkpoint_if_due(self, s: int, plan: _StepPlan) -> None:
+        """After the lines: a run killed in between resumes by replaying."""
+        if plan.checkpoint and plan.rng is not None:
+            self._save_checkpoint(s, plan.rng)
+            self.last_ckpt = plan.now
+
+    def _report(self, s: int, flushed: bool) -> None:
+        """Progress (the last written snapshot's mean loss) every 32 steps at most every 0.1 s, and at every write."""
+        if self.progress is None or not (s & 31 == 0 or flushed):
+            return
+        t = time.perf_counter()
+        if t - self.last_report > 0.1 or flushed:
+            self.last_report = t
+            self.progress(s, self.cfg.steps, loss=float(np.mean(self.last[1])) if self.last else math.nan)
+
+    def _update(self, s: int) -> None:
+        """The optimiser step, with the learning rate of step ``s`` of its stage."""
+        cfg, starts, stage = self.cfg, self.starts, self.stage
+        stage_end = starts[stage + 1] if stage + 1 < len(starts) else cfg.steps
+        self.engine.update_(lr_at(s - starts[stage], stage_end - starts[stage], cfg.lr, cfg.lr_schedule))
+
+    def _last_written_step(self) -> int:
+        return self.last[0] if self.last else max(self.logged_snapshot, 0)
+
+    # ------------------------------------------------------------------ writing
+
+    def _flush(self) -> None:
         """Write the buffered loss rows and snapshots (one device transfer for all of them).
 
-        Returns the step of the first non-finite loss or parameter (nothing from it on is
-        written), or None.
+        :raises _Diverged: at the step of the first non-finite loss or parameter (nothing from it on
+            is written)
         """
         engine = self.engine
         n_rows = len(self.loss_steps)
         if not n_rows and not self.snaps:
-            return None
-        rows_now = [self.loss_buf[i] for i in range(n_rows)]
-        losses = engine.losses_to_numpy(rows_now + [loss for _, loss, _ in self.snaps])
+            return
+        losses = engine.losses_to_numpy(engine.kept_losses(n_rows) + [loss for _, loss, _ in self.snaps])
         rows, snap_loss = losses[:n_rows], losses[n_rows:]
         params = engine.params_to_numpy([p for _, _, p in self.snaps])
         loss_steps, snap_steps = self.loss_steps, [s for s, _, _ in self.snaps]
@@ -340,44 +426,36 @@ class _Loop:
                 break
             self.writer.snapshot(s, l, p["W"], p["b"], p.get("W_dec"))
             self.last = (s, l, p)
-        return bad_step
+        if bad_step is not None:
+            raise _Diverged(bad_step)
 
-    def _keep_loss(self, loss) -> None:
-        """Copy this step's loss record into the preallocated buffer, so the step's own small tensor
-        is freed at once: hundreds of small long-lived tensors between the step's large temporaries
-        fragmented the allocator (1.1 GB peak at n=200, m=20, 20 instances, --snapshots 2, against
-        ~0.3 GB; docs/benchmarks.md)."""
-        if self.loss_buf is None:
-            shape = (_LOSS_CHUNK, *loss.shape)
-            self.loss_buf = loss.new_empty(shape) if hasattr(loss, "new_empty") else np.empty(shape, loss.dtype)
-        self.loss_buf[len(self.loss_steps)] = loss
-
-    def _save_checkpoint(self, s: int, rng) -> None:
+    def _save_checkpoint(self, s: int, rng: str | np.ndarray) -> None:
         from animsup.atomic import atomic_path
 
         meta = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "step": s, "steps": self.cfg.steps,
                 "config": self.cfg.to_dict()}
-        arrays = self.engine.state(rng)
+        # (Any: numpy's stub gives savez's keywords the type of its allow_pickle flag)
+        arrays: dict[str, Any] = {"meta": np.asarray(json.dumps(meta)), **self.engine.state(rng)}
         try:
             with atomic_path(checkpoint_path(self.log_path)) as tmp:
                 with open(tmp, "wb") as f:
-                    np.savez(f, meta=np.asarray(json.dumps(meta)), **arrays)
+                    np.savez(f, **arrays)
         except OSError as e:
             raise AnimsupError(f"{checkpoint_path(self.log_path)}: cannot write checkpoint: {e.strerror or e}") from None
 
-    def _install_signal_handlers(self):
+    def _install_signal_handlers(self) -> Callable[[], None]:
         """SIGINT/SIGTERM: stop after the current step (a second one: stop now). Main thread only."""
         if threading.current_thread() is not threading.main_thread():
             return lambda: None
 
-        def handler(signum, frame):
+        def handler(signum: int, frame: FrameType | None) -> None:
             if self.stop_signal is not None:
                 raise KeyboardInterrupt
             self.stop_signal = signum
 
         old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
 
-        def restore():
+        def restore() -> None:
             for sig, h in old.items():
                 signal.signal(sig, h)
 

@@ -21,19 +21,27 @@ from __future__ import annotations
 import itertools
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from torch import Tensor
 
-from animsup.train.data import UNIFORM_BITS, Batches, CudaBatches, inverse_probability, probability_array
-
-UNIFORM_MASK = (1 << UNIFORM_BITS) - 1
 from animsup import models
+from animsup.train.data import UNIFORM_BITS, Batches, CudaBatches, inverse_probability, probability_array
 from animsup.train.numpy_model import init_params, loss_scale
 from animsup.train.optim import FlatOptimizer
 
+if TYPE_CHECKING:
+    from animsup.train.config import TrainConfig
 
-def forward(x, W, b, W_dec=None, model: str = "tied"):
+UNIFORM_MASK = (1 << UNIFORM_BITS) - 1
+
+
+def forward(x: Tensor, W: Tensor, b: Tensor, W_dec: Tensor | None = None, model: str = "tied") -> Tensor:
     """:return: y (shape: [k, n, B]) for x (shape: [k, n, B]); ``model``: a row of :data:`animsup.models.MODELS`"""
     spec = models.get(model)
     dec = W if W_dec is None else W_dec
@@ -44,24 +52,24 @@ def forward(x, W, b, W_dec=None, model: str = "tied"):
     return torch.relu(z) if spec.output_relu else z
 
 
-def _col(importance):
+def _col(importance: Tensor) -> Tensor:
     """Importance shaped to multiply a [k, n, B] tensor: (shape: [n, 1]) or (shape: [k, n, 1])."""
     return importance.unsqueeze(-1)
 
 
-def _row(importance):
+def _row(importance: Tensor) -> Tensor:
     """Importance shaped to multiply a [k, m, n] tensor: (shape: [n]) or (shape: [k, 1, n])."""
     return importance if importance.dim() == 1 else importance.unsqueeze(1)
 
 
-def loss_fn(y, x, importance, reduction: str = "mean"):
+def loss_fn(y: Tensor, x: Tensor, importance: Tensor, reduction: str = "mean") -> Tensor:
     """Importance-weighted squared error per instance (shape: [k]); summing over instances
     gives the notebook's total loss. ``importance``: (shape: [n]) or (shape: [k, n])."""
     err = _col(importance) * (y - x) ** 2    # [k, n, B]
     return err.mean((1, 2)) if reduction == "mean" else 0.5 * err.sum(1).mean(1)
 
 
-def l1_penalty(l1: float, *params):
+def l1_penalty(l1: float, *params: Tensor | None) -> Tensor | float:
     """l1 * (sum of |p|) per instance (shape: [k])."""
     return l1 * sum(p.abs().flatten(1).sum(1) for p in params if p is not None)
 
@@ -94,7 +102,7 @@ def loss_and_grad(x, W, b, W_dec, importance, *, model="tied", reduction="mean",
     g = d * _col(importance)                                   # 2c I d
     # loss = c sum_i I_i sum_b d^2: a row norm is the cheapest reduction here (one read of d)
     loss = torch.linalg.vector_norm(d, dim=2).square_() if need_loss else None
-    if need_loss and not deferred:
+    if loss is not None and not deferred:
         loss = loss_from_sq(loss, importance)
         if l1:
             loss += l1_penalty(l1, W, b, W_dec)
@@ -172,7 +180,9 @@ def sparse_block_loss_and_grad(x, W_enc, dec_aug, dec_imp, buf: dict, out: dict,
 _threshold_backward = torch.ops.aten.threshold_backward.grad_input
 
 
-def _neuron_loss_and_grad(x, W, b, importance, *, out, need_loss=True, deferred=False, accumulate=False, l1=0.0):
+def _neuron_loss_and_grad(x: Tensor, W: Tensor, b: Tensor, importance: Tensor, *, out: dict[str, Tensor],
+                          need_loss: bool = True, deferred: bool = False, accumulate: bool = False,
+                          l1: float = 0.0) -> Tensor | None:
     """:func:`loss_and_grad` for the neuron model y = ReLU(W^T ReLU(W x) + b) (tied W).
 
     With a = W x, h = ReLU(a), z = W^T h + b, g = 2c I (y - x) 1[z > 0]:
@@ -183,7 +193,7 @@ def _neuron_loss_and_grad(x, W, b, importance, *, out, need_loss=True, deferred=
     z = torch.baddbmm(b.unsqueeze(2), W.transpose(1, 2), h)    # [k, n, B]
     d = z.clamp_min(0).sub_(x)                                 # y - x
     loss = torch.linalg.vector_norm(d, dim=2).square_() if need_loss else None
-    if need_loss and not deferred:
+    if loss is not None and not deferred:
         loss = loss_from_sq(loss, importance)
         if l1:
             loss += l1_penalty(l1, W, b)
@@ -203,7 +213,7 @@ def _neuron_loss_and_grad(x, W, b, importance, *, out, need_loss=True, deferred=
     return loss
 
 
-def loss_from_sq(sq, importance):
+def loss_from_sq(sq: Tensor, importance: Tensor) -> Tensor:
     """Loss (shape: [...]) from per-feature sums of squared errors (shape: [..., n]) and 2c I
     (shape: [n], or [k, n] when sq is (shape: [..., k, n]))."""
     if importance.dim() == 1:
@@ -211,14 +221,14 @@ def loss_from_sq(sq, importance):
     return (sq * importance).sum(-1).mul_(0.5)
 
 
-def negated_sparse_(u, neg_inv_p):
+def negated_sparse_(u: Tensor, neg_inv_p: Tensor) -> Tensor:
     """``-x`` from uniform draws, in place: ``-u/p`` where ``u/p < 1``, else 0 — one multiply
     and one threshold (masking with a boolean tensor was 3-4x slower here).
 
     :param u: (shape: [k, n, B]) uniform [0, 1) draws, overwritten
     :param neg_inv_p: (shape: [k, 1, 1]) or (shape: [k, n, 1]) -1/p per instance (or per feature)
     """
-    return torch.nn.functional.threshold_(u.mul_(neg_inv_p), -1.0, 0.0)
+    return torch.threshold_(u.mul_(neg_inv_p), -1.0, 0.0)
 
 
 def grad_weight(importance: np.ndarray, reduction: str, batch: int, n_features: int) -> np.ndarray:
@@ -243,7 +253,7 @@ class TorchEngine:
     so the optimiser touches every instance in a few element-wise passes.
     """
 
-    def __init__(self, cfg, device: str = "cpu"):
+    def __init__(self, cfg: TrainConfig, device: str = "cpu"):
         k, m, n = cfg.n_instances, cfg.n_hidden, cfg.n_features
         self.cfg, self.k, self.device = cfg, k, device
         untied = models.get(cfg.model).has_decoder
@@ -261,21 +271,29 @@ class TorchEngine:
             start += size
         imp = grad_weight(cfg.importance_matrix(), cfg.loss_reduction, cfg.batch_size, n)   # [k, n]
         self.importance = torch.from_numpy(imp).to(device)
-        kw = dict(dataset_size=cfg.dataset_size, spec=cfg.data_spec(), allow_sparse=not cfg.stages)
         probs = cfg.probability_matrix()
+        spec, allow_sparse = cfg.data_spec(), not cfg.stages
+        self.data: Batches | CudaBatches
+        self.cpu_data: Batches | None = None  # the CPU sampler, whose blocks the block step draws
         if device == "cpu":
-            self.data = Batches(probs, n, cfg.batch_size, cfg.seeds, **kw)
+            self.data = self.cpu_data = Batches(probs, n, cfg.batch_size, cfg.seeds, dataset_size=cfg.dataset_size,
+                                                spec=spec, allow_sparse=allow_sparse)
         else:
-            self.data = CudaBatches(probs, n, cfg.batch_size, cfg.seeds, device=device, **kw)
+            self.data = CudaBatches(probs, n, cfg.batch_size, cfg.seeds, device=device, dataset_size=cfg.dataset_size,
+                                    spec=spec, allow_sparse=allow_sparse)
         self._set_neg_inv_p(probs)
         # the neuron model's hidden ReLU breaks the block step's algebra: it takes the plain path
         block_step = models.get(cfg.model).block_step
-        self.sparse = device == "cpu" and self.data.sparse and block_step
-        self.blockwise = device == "cpu" and self.data.blocks is not None and block_step
-        self._pool = self._tuner = None
-        if self.blockwise:
-            self._block_buffers(self.data.blocks, cfg.threads)
+        cpu = self.cpu_data
+        self.sparse = cpu is not None and cpu.sparse and block_step
+        self.blockwise = False
+        self._pool: ThreadPoolExecutor | None = None
+        self._tuner: ThreadTuner | None = None
+        if cpu is not None and cpu.blocks is not None and block_step:
+            self.blockwise = True
+            self._block_buffers(cpu.blocks, cfg.threads)
         self.opt = FlatOptimizer(self.params, cfg.optimizer, cfg.resolved_weight_decay())
+        self._loss_buf: torch.Tensor | None = None
 
     def _set_neg_inv_p(self, probs) -> None:
         self.neg_inv_p = torch.from_numpy(-inverse_probability(probability_array(probs, self.cfg.n_features)))
@@ -289,7 +307,7 @@ class TorchEngine:
         if new_optimizer:
             self.opt = FlatOptimizer(self.params, self.cfg.optimizer, self.cfg.resolved_weight_decay())
 
-    def loss_and_grad(self, need_loss: bool = True):
+    def loss_and_grad(self, need_loss: bool = True) -> Tensor | None:
         """Draw the next batch, fill ``grad``, and return this step's loss record (on the device; turn a
         list of them into losses with :meth:`losses_to_numpy`). On the CPU a large batch is processed in
         blocks of columns (:func:`animsup.train.data.block_columns`); the result is the same up to rounding."""
@@ -307,11 +325,11 @@ class TorchEngine:
             sq = part if sq is None else (sq.add_(part) if need_loss else None)
         if cfg.l1:
             self.grad.add_(self.params.sign(), alpha=cfg.l1)
-            if need_loss:
+            if sq is not None:
                 return loss_from_sq(sq, self.importance) + l1_penalty(cfg.l1, v["W"], v["b"], v.get("W_dec"))
         return sq
 
-    def _block_loss_and_grad(self, need_loss: bool):
+    def _block_loss_and_grad(self, need_loss: bool) -> Tensor | None:
         """The CPU step in blocks (:attr:`Batches.blocks`): a sparse block (:attr:`Batches.block_sparse`,
         every block of the sparse stream) is drawn as its non-zero entries and scattered into a zeroed
         buffer; a dense one (:func:`animsup.train.data.dense_blocks`) is drawn as raw bits and turned into ``-x``
@@ -326,7 +344,10 @@ class TorchEngine:
         dec_aug = torch.cat([dec.transpose(1, 2), v["b"].unsqueeze(2)], 2)
         imp_row = _row(self.importance)
         dec_imp = dec * imp_row
-        data, blocks, block_sparse = self.data, self._blocks_ij, self.data.block_sparse
+        data = self.cpu_data
+        if data is None:
+            raise RuntimeError("the block step draws from the CPU sampler")
+        blocks, block_sparse = self._blocks_ij, data.block_sparse
         neg_inv_p_raw = self.neg_inv_p * 2.0**-UNIFORM_BITS  # exact: a power of two
         queue = itertools.count()  # blocks go to whichever thread is free (next() is atomic under the GIL)
 
@@ -336,25 +357,28 @@ class TorchEngine:
                 buf = self._bufs[t][(i1 - i0, c1 - c0)]
                 sparse = block_sparse[j]
                 if sparse:
-                    if buf["dirty"]:
-                        buf["x"].zero_()  # (a memset: cheaper than scattering zeros back)
+                    if buf.dirty:
+                        buf.x.zero_()  # (a memset: cheaper than scattering zeros back)
                     idx, vals = data.sparse_block(j)
-                    buf["xn"].reshape(-1)[idx] = vals
+                    buf.xn.reshape(-1)[idx] = vals
                 else:
                     raw = torch.from_numpy(data.raw_block(j)).bitwise_and_(UNIFORM_MASK)
-                    negated_sparse_(buf["x"].copy_(raw), neg_inv_p_raw[i0:i1])   # -x from the raw bits
+                    negated_sparse_(buf.x.copy_(raw), neg_inv_p_raw[i0:i1])   # -x from the raw bits
                 part = self._parts[self._part_of[j]]
                 out = {name: t_[i0:i1] for name, t_ in part.items()}
-                sparse_block_loss_and_grad(buf["x"], W[i0:i1], dec_aug[i0:i1], dec_imp[i0:i1], buf, out,
+                sparse_block_loss_and_grad(buf.x, W[i0:i1], dec_aug[i0:i1], dec_imp[i0:i1], buf.scratch, out,
                                            model=cfg.model, need_loss=need_loss, negated=not sparse)
-                buf["dirty"] = True
+                buf.dirty = True
 
         threads = self._tuner.pick() if self._tuner is not None else len(self._bufs)
         t0 = time.perf_counter()
         if threads == 1:
             work(0)
         else:
-            futures = [self._pool.submit(work, t) for t in range(1, threads)]
+            pool = self._pool
+            if pool is None:
+                raise RuntimeError("no block threads")
+            futures = [pool.submit(work, t) for t in range(1, threads)]
             work(0)
             for f in futures:
                 f.result()
@@ -368,7 +392,7 @@ class TorchEngine:
             for part in parts[1:]:
                 G += part["G"]
                 E += part["E"]
-                if need_loss:
+                if sq is not None:
                     sq += part["sq"]
         g = self.grads
         torch.mul(G[:, m], self.importance, out=g["b"])
@@ -379,7 +403,7 @@ class TorchEngine:
             torch.addcmul(E, G[:, :m], imp_row, out=g["W"])
         if cfg.l1:
             self.grad.add_(self.params.sign(), alpha=cfg.l1)
-            if need_loss:
+            if sq is not None:
                 return loss_from_sq(sq, self.importance) + l1_penalty(cfg.l1, W, v["b"], v.get("W_dec"))
         return sq
 
@@ -397,47 +421,57 @@ class TorchEngine:
         self._part_of = [starts.index(c0) for _, _, c0, _ in self._blocks_ij]
         shapes = sorted({(i1 - i0, c1 - c0) for i0, i1, c0, c1 in self._blocks_ij})
         self._tuner = None
-        if threads == "auto":
+        if threads == "auto" or not isinstance(threads, int):
             threads = min(os.cpu_count() or 1, len(self._blocks_ij))
             if threads > 1:
                 self._tuner = ThreadTuner([1, threads])
         threads = max(1, min(threads, len(self._blocks_ij)))
-        self._bufs = []
+        self._bufs: list[dict[tuple[int, int], _BlockBuffer]] = []
         for _ in range(threads):
             by_shape = {}
             for kb, cols in shapes:
                 xn = np.zeros((kb, n, cols), np.float32)
-                by_shape[(kb, cols)] = {"xn": xn, "x": torch.from_numpy(xn), "dirty": False,
-                                        "haug": torch.ones(kb, m + 1, cols),
-                                        "h": torch.empty(kb, m, cols), "y": torch.empty(kb, n, cols),
-                                        "v": torch.empty(kb, n, cols)}
+                by_shape[(kb, cols)] = _BlockBuffer(xn, torch.from_numpy(xn), {
+                    "haug": torch.ones(kb, m + 1, cols), "h": torch.empty(kb, m, cols),
+                    "y": torch.empty(kb, n, cols), "v": torch.empty(kb, n, cols)})
             self._bufs.append(by_shape)
         self._parts = [{"G": torch.empty(k, m + 1, n), "E": torch.empty(k, m, n), "sq": torch.empty(k, n)}
                        for _ in starts]
         self._pool = None
         if threads > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
             self._pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="animsup-block")
 
     def close(self) -> None:
         """Stop the block threads (if any)."""
-        if getattr(self, "_pool", None) is not None:
+        if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
 
     def _blocks(self) -> list:
         """The batch as (x or -x, negated) blocks of columns."""
         data, B = self.data, self.cfg.batch_size
-        x = data.next()
-        x = torch.from_numpy(x) if isinstance(x, np.ndarray) else x
+        drawn = data.next()
+        x = torch.from_numpy(drawn) if isinstance(drawn, np.ndarray) else drawn
         cols = data.block
         return [(x[:, :, c : c + cols], False) for c in range(0, B, cols)]
+
+    def keep_loss(self, row: int, record: torch.Tensor, capacity: int) -> None:
+        """Copy this step's loss record into the preallocated buffer, so the step's own small tensor
+        is freed at once: hundreds of small long-lived tensors between the step's large temporaries
+        fragmented the allocator (1.1 GB peak at n=200, m=20, 20 instances, --snapshots 2, against
+        ~0.3 GB; docs/benchmarks.md)."""
+        if self._loss_buf is None:
+            self._loss_buf = record.new_empty((capacity, *record.shape))
+        self._loss_buf[row] = record
+
+    def kept_losses(self, rows: int) -> list[torch.Tensor]:
+        buf = self._loss_buf
+        return [] if buf is None else [buf[i] for i in range(rows)]
 
     def update_(self, lr: float) -> None:
         self.opt.step_(self.grad, lr)
 
-    def param_copy(self):
+    def param_copy(self) -> torch.Tensor:
         """A copy of all parameters on the device (no sync); see :meth:`params_to_numpy`."""
         return self.params.clone()
 
@@ -456,7 +490,7 @@ class TorchEngine:
             stacked = loss_from_sq(stacked, self.importance)
         return stacked.cpu().numpy()
 
-    def rng_state(self):
+    def rng_state(self) -> str | np.ndarray:
         return self.data.get_state()
 
     def state(self, rng_state) -> dict:
@@ -471,6 +505,17 @@ class TorchEngine:
         self.opt.load_state({k[4:]: v for k, v in state.items() if k.startswith("opt_")})
 
 
+@dataclass
+class _BlockBuffer:
+    """One thread's buffers for blocks of one shape: x as numpy (the sampler writes it) and as a
+    tensor (the same memory), and the scratch tensors of :func:`sparse_block_loss_and_grad`."""
+
+    xn: np.ndarray  # (shape: [instances of the block, n_features, columns])
+    x: torch.Tensor
+    scratch: dict[str, torch.Tensor]  # "haug", "h", "y", "v"
+    dirty: bool = False  # x holds a sparse block's non-zeros (zero it before the next one)
+
+
 class ThreadTuner:
     """Chooses how many threads run the next step, from the wall times of recent steps.
 
@@ -481,13 +526,13 @@ class ThreadTuner:
     half of every option's samples so a change in load is noticed.
     """
 
-    def __init__(self, options, window: int = 4, reprobe: int = 200):
+    def __init__(self, options: Iterable[int], window: int = 4, reprobe: int = 200):
         self.options = list(options)
         self.window, self.reprobe = window, reprobe
-        self.times = {o: [] for o in self.options}
+        self.times: dict[int, list[float]] = {o: [] for o in self.options}
         self.steps = 0
 
-    def pick(self):
+    def pick(self) -> int:
         self.steps += 1
         if self.steps % self.reprobe == 0:
             for t in self.times.values():

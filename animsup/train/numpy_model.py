@@ -24,20 +24,27 @@ See docs/training.md for the derivation and what each converges to.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from animsup.train.data import Batches, init_rng
 from animsup.train.optim import FlatOptimizer
 
+if TYPE_CHECKING:
+    from animsup.train.config import TrainConfig
 
-def init_params(n_features: int, n_hidden: int, seeds, init: str, untied: bool = False, scale: float = 1.0) -> dict:
+
+def init_params(n_features: int, n_hidden: int, seeds: Sequence[int], init: str, untied: bool = False,
+                scale: float = 1.0) -> dict[str, np.ndarray]:
     """Initial parameters, each instance from its own seed (numpy, float32).
 
     ``notebook``: W ~ N(0, 2 / (n_hidden · (n_features + n_instances))), b = 0: the std of the
     paper's notebook, which applies ``torch.nn.init.xavier_normal_`` to the whole
     [n_instances, n_features, n_hidden] tensor (fan_in = n_features·n_hidden, fan_out =
     n_instances·n_hidden), so it depends on how many instances are trained together
-    (the Colab notebook linked from the paper's introduction). The same std, not torch's random stream.
+    (toy_models.ipynb in github.com/anthropics/toy-models-of-superposition). The same std, not torch's random stream.
     ``xavier-per-instance``: W ~ N(0, 2 / (n_features + n_hidden)) (Xavier-normal of each
     instance's own [m, n] matrix; what animsup called "xavier" before 0.2), b = 0.
     ``blog``: W and b ~ U[0, 0.001) (seed 002).
@@ -48,11 +55,13 @@ def init_params(n_features: int, n_hidden: int, seeds, init: str, untied: bool =
     k, m, n = len(seeds), n_hidden, n_features
     W = np.empty((k, m, n), np.float32)
     b = np.zeros((k, n), np.float32)
-    W_dec = np.empty((k, m, n), np.float32) if untied else None
+    out = {"W": W, "b": b}
+    if untied:
+        out["W_dec"] = np.empty((k, m, n), np.float32)
+    mats = [out[name] for name in ("W", "W_dec") if name in out]
     std = np.sqrt(2.0 / (m * (n + k))) if init == "notebook" else np.sqrt(2.0 / (n + m))
     for i, seed in enumerate(seeds):  # once, at start-up: per-instance streams
         rng = init_rng(seed)
-        mats = [W] + ([W_dec] if untied else [])
         for M in mats:
             if init in ("notebook", "xavier-per-instance"):
                 M[i] = rng.standard_normal((m, n), dtype=np.float32) * np.float32(std)
@@ -61,12 +70,8 @@ def init_params(n_features: int, n_hidden: int, seeds, init: str, untied: bool =
         if init == "blog":
             b[i] = rng.random(n, dtype=np.float32) * np.float32(0.001)
     if scale != 1.0:
-        W *= np.float32(scale)
-        if untied:
-            W_dec *= np.float32(scale)
-    out = {"W": W, "b": b}
-    if untied:
-        out["W_dec"] = W_dec
+        for M in mats:
+            M *= np.float32(scale)
     return out
 
 
@@ -75,7 +80,7 @@ def loss_scale(reduction: str, batch: int, n_features: int) -> float:
     return 1.0 / (batch * n_features) if reduction == "mean" else 1.0 / (2 * batch)
 
 
-def forward(W: np.ndarray, b: np.ndarray, x: np.ndarray):
+def forward(W: np.ndarray, b: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:return: h [k, m, B], z [k, n, B] (pre-ReLU) for x [k, n, B]"""
     h = W @ x
     z = W.transpose(0, 2, 1) @ h
@@ -83,7 +88,8 @@ def forward(W: np.ndarray, b: np.ndarray, x: np.ndarray):
     return h, z
 
 
-def loss_and_grad(W, b, x, importance, *, gradient="exact", reduction="mean", l1=0.0):
+def loss_and_grad(W: np.ndarray, b: np.ndarray, x: np.ndarray, importance: np.ndarray, *, gradient: str = "exact",
+                  reduction: str = "mean", l1: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-instance loss and its gradient (``exact``) or seed 002's (``blog``).
 
     :param W: (shape: [k, m, n]); b: (shape: [k, n]); x: (shape: [k, n, B]);
@@ -122,11 +128,12 @@ def loss_and_grad(W, b, x, importance, *, gradient="exact", reduction="mean", l1
 
 
 class NumpyEngine:
-    """Trains the tied model for :func:`animsup.train.loop.train` (same interface as ``model.TorchEngine``)."""
+    """Trains the tied model for :func:`animsup.train.loop.train`: an :class:`animsup.train.engine.Engine`
+    whose loss records and parameter copies are numpy arrays."""
 
     device = "cpu"
 
-    def __init__(self, cfg):
+    def __init__(self, cfg: TrainConfig):
         k, m, n = cfg.n_instances, cfg.n_hidden, cfg.n_features
         self.cfg, self.k, self.m, self.n = cfg, k, m, n
         init = init_params(n, m, cfg.instance_seeds(), cfg.init, scale=cfg.init_scale)
@@ -138,6 +145,7 @@ class NumpyEngine:
         self.data = Batches(cfg.probability_matrix(), n, cfg.batch_size, cfg.seeds, dataset_size=cfg.dataset_size,
                             spec=cfg.data_spec())
         self.opt = FlatOptimizer(self.params, cfg.optimizer, cfg.resolved_weight_decay())
+        self._loss_buf: np.ndarray | None = None
 
     def loss_and_grad(self, need_loss: bool = True) -> np.ndarray:
         x = self.data.next()
@@ -148,27 +156,42 @@ class NumpyEngine:
         self.grad[nW:] = db.ravel()
         return loss
 
+    def keep_loss(self, row: int, record: np.ndarray, capacity: int) -> None:
+        if self._loss_buf is None:
+            self._loss_buf = np.empty((capacity, *record.shape), record.dtype)
+        self._loss_buf[row] = record
+
+    def kept_losses(self, rows: int) -> list[np.ndarray]:
+        return [] if self._loss_buf is None else [self._loss_buf[i] for i in range(rows)]
+
     def update_(self, lr: float) -> None:
         self.opt.step_(self.grad, lr)
+
+    def set_stage(self, stage: int, new_optimizer: bool) -> None:
+        self.data.set_probability(self.cfg.probability_matrix(stage))
+        if new_optimizer:
+            self.opt = FlatOptimizer(self.params, self.cfg.optimizer, self.cfg.resolved_weight_decay())
 
     def param_copy(self) -> np.ndarray:
         return self.params.copy()
 
-    def params_to_numpy(self, copies: list) -> list[dict]:
+    def params_to_numpy(self, copies: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
         nW = self.W.size
         return [{"flat": c, "W": c[:nW].reshape(self.W.shape), "b": c[nW:].reshape(self.b.shape)} for c in copies]
 
-    @staticmethod
-    def losses_to_numpy(losses: list) -> np.ndarray:
+    def losses_to_numpy(self, losses: list[np.ndarray]) -> np.ndarray:
         return np.stack(losses).astype(np.float32)
 
-    def rng_state(self):
+    def rng_state(self) -> str:
         return self.data.get_state()
 
-    def state(self, rng_state) -> dict:
+    def state(self, rng_state: str | np.ndarray) -> dict[str, np.ndarray]:
         return {"params": self.params.copy(), "rng": np.asarray(rng_state), **{f"opt_{k}": v for k, v in self.opt.state().items()}}
 
-    def load_state(self, state: dict) -> None:
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
         self.params[...] = state["params"]
         self.data.set_state(str(state["rng"]))
         self.opt.load_state({k[4:]: v for k, v in state.items() if k.startswith("opt_")})
+
+    def close(self) -> None:
+        """Nothing to release (no threads)."""
