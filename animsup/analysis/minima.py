@@ -93,8 +93,10 @@ class OutcomeClass:
 
 
 @dataclass
-class Group:
-    """Instances whose losses may be compared (equal :func:`comparable_config`).
+class OutcomeGroup:
+    """Outcomes (instances of any of the logs) whose losses may be compared (equal
+    :func:`comparable_config`). Within one log, :class:`animsup.analysis.ranking.InstanceGroup`
+    is the narrower grouping by 1 − S and importance.
 
     :param label: what sets this group apart from the others ("" when there is one group)
     """
@@ -127,7 +129,7 @@ def comparable_config(header, i: int) -> dict:
     }
 
 
-def assign_groups(outcomes: list[Outcome]) -> list[Group]:
+def assign_groups(outcomes: list[Outcome]) -> list[OutcomeGroup]:
     """Put every outcome in its group of comparable instances (g0, g1, … in order of first
     appearance) and set its ``gap`` to the best final loss of that group; returns the groups."""
     import orjson
@@ -146,7 +148,7 @@ def assign_groups(outcomes: list[Outcome]) -> list[Group]:
             o.group = name
             o.gap = _relative(o.final_loss, best)
         label = ", ".join(_describe(k, m[0].config.get(k)) for k in differ)
-        groups.append(Group(name, label, m[0].config, tuple(o.id for o in m)))
+        groups.append(OutcomeGroup(name, label, m[0].config, tuple(o.id for o in m)))
     return groups
 
 
@@ -269,7 +271,7 @@ def shape_summary(outcomes: list[Outcome]) -> list[OutcomeClass]:
 
 
 def format_summary(classes: list[OutcomeClass], total: int | None = None, title: str = "outcome",
-                   groups: list[Group] | None = None) -> str:
+                   groups: list[OutcomeGroup] | None = None) -> str:
     """The printed tables, one per group of comparable instances: each class with count, share
     (within its group), mean/min final loss and its gap to the best class of the group."""
     labels = {g.name: g.label for g in groups or []}
@@ -291,7 +293,7 @@ def format_summary(classes: list[OutcomeClass], total: int | None = None, title:
     return "\n\n".join(blocks)
 
 
-def split_note(groups: list[Group]) -> str | None:
+def split_note(groups: list[OutcomeGroup]) -> str | None:
     """One line saying the inputs were split into groups and why, or None for one group."""
     if len(groups) < 2:
         return None
