@@ -28,6 +28,7 @@ and gets a bare ``"best"`` on a log with several groups fails with one line list
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -288,11 +289,19 @@ def resolve(spec, groups_: list[InstanceGroup], losses, n_instances: int, *, one
                        f"comparable (different 1-S or importance); choose one: {list_groups(groups_)}")
 
 
+def select(specs: Sequence[int | str], groups_: list[InstanceGroup], losses: np.ndarray | None,
+           n_instances: int) -> list[int]:
+    """The instances named by several ``--instance`` values, each once, in the order named
+    (:func:`resolve` with ``one=False``: a bare "best" is the best of every group)."""
+    found = [i for spec in specs for i in resolve(spec, groups_, losses, n_instances, one=False)]
+    return list(dict.fromkeys(found))
+
+
 def group_report(groups_: list[InstanceGroup], losses) -> list[dict]:
     """JSON-ready: per group its id, label, 1 − S, instances, the best one and every final loss."""
     out = []
     for g in groups_:
-        finals = None if losses is None else {str(i): _num(losses[i]) for i in g.instances}
+        finals = None if losses is None else {str(i): json_number(losses[i]) for i in g.instances}
         out.append({
             "group": g.name, "label": g.label, "feature_probability": g.probability,
             "importance": describe_importance(g.importance), "instances": list(g.instances),
@@ -301,7 +310,7 @@ def group_report(groups_: list[InstanceGroup], losses) -> list[dict]:
     return out
 
 
-def _num(v) -> float | str:
+def json_number(v: float) -> float | str:
     """JSON has no inf/NaN: those become the strings "inf", "-inf", "nan"."""
     v = float(v)
     return v if math.isfinite(v) else ("nan" if math.isnan(v) else ("inf" if v > 0 else "-inf"))
