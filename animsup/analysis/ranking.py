@@ -84,6 +84,8 @@ class FinalLoss:
             self._trim()
 
     def _trim(self) -> None:
+        if self.last_step is None:
+            return
         start = tail_start(self.last_step, self.fraction)
         steps, rows = np.concatenate(self._steps), np.concatenate(self._rows)
         keep = steps >= start
