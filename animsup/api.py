@@ -76,41 +76,21 @@ def describe(source, *, step: int | None = None, instance: int = 0, threshold: f
 
 
 def summary(source, *, step: int | None = None, threshold: float = THRESHOLD, **arrays) -> dict:
-    """An ``animsup inspect``-style summary as a JSON-ready dict: the model, sizes, status,
-    loss scope, and per instance its 1 - S, seed, loss at the snapshot (per-instance scope only)
-    and geometry (:meth:`animsup.analysis.geometry.Geometry.to_dict`).
+    """An ``animsup inspect``-style summary as a JSON-ready dict: the run report
+    (:class:`animsup.analysis.report.RunReport`, ``to_dict()``) plus ``model_label``: the model,
+    sizes, status, loss scope, groups of comparable instances and the best of each, and per
+    instance its 1 - S, seed, loss at the snapshot (per-instance scope only), final loss and
+    geometry (:meth:`animsup.analysis.geometry.Geometry.to_dict`).
 
     :param source: a log path, a Run, or a W history (``arrays`` as for :func:`from_arrays`)
     :param step: the snapshot at or before this training step (default: the last)
     """
-    from animsup.analysis import geometry
+    from animsup.analysis.report import report_run
     from animsup.log.recorder import as_run
 
     run = as_run(source, **arrays)
-    h, t = run.header, _snapshot_index(run, step)
-    rows = []
-    for k, i in enumerate(run.instances):
-        rows.append({
-            "index": int(i),
-            "probability_text": h.probability_text(i),
-            "seed": h.seed[i],
-            "loss": float(run.loss[t, k]) if run.loss_scope == "instance" else None,
-            "geometry": geometry.describe(run.W[t, k], threshold).to_dict(),
-        })
-    return {
-        "log": run.path,
-        "model": h.model,
-        "model_label": h.model_label,
-        "n_features": h.n_features,
-        "n_hidden": h.n_hidden,
-        "n_instances": h.n_instances,
-        "status": run.status,
-        "snapshots": len(run.steps),
-        "at_step": int(run.steps[t]),
-        "loss_scope": run.loss_scope,
-        "aggregate_loss": float(run.loss[t, 0]) if run.loss_scope == "aggregate" else None,
-        "instances": rows,
-    }
+    report = report_run(run, snapshot=_snapshot_index(run, step), until=step, threshold=threshold)
+    return {**report.to_dict(), "model_label": report.model_label}
 
 
 def _snapshot_index(run, step) -> int:

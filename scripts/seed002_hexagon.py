@@ -77,6 +77,7 @@ def main() -> int:
     p.add_argument("--studies", nargs="+", default=list(STUDIES) + ["c"], choices=list(STUDIES) + ["c"])
     args = p.parse_args()
     from animsup.analysis import minima
+    from animsup.rendering.gallery import draw_gallery
 
     seeds = args.seeds or (8 if args.quick else 64)
     report = {}
@@ -101,7 +102,7 @@ def main() -> int:
         classes = minima.summarize(outcomes)
         shapes = minima.shape_summary(outcomes)
         minima.write_results(outcomes, classes, folder, extra={"logs": logs, "study": study})
-        minima.draw_gallery(outcomes, os.path.join(folder, "gallery.png"),
+        draw_gallery(outcomes, os.path.join(folder, "gallery.png"),
                             title=f"seed 002 n=32: {description}\nsorted by final loss; red: not the best outcome")
         c.say(minima.format_summary(shapes, len(outcomes), title="shape"))
         c.say(minima.format_summary(classes, len(outcomes)))

@@ -80,3 +80,27 @@ def test_clustered_event_captions_merge_stay_readable_and_leave_the_final_hold()
             (1250, "dim_level", "feature 0: D 1 → 1/2 (antipodal pair)")]
     assert poster_key(long) == ("events: 1. step 60: feature 3 joins; 2. step 900: loss drops 40%; "
                                 "3. step 1,250: feature 0: D 1 → 1/2")
+
+
+def test_one_run_report_for_inspect_and_summary(tmp_path):
+    """`animsup inspect --json` and `animsup.summary` are the same report (analysis.report):
+    the summary from a Run agrees with the streamed report on every fact a Run holds."""
+    import numpy as np
+
+    import animsup
+    from animsup.analysis.report import report_log
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "r.jsonl"
+    with animsup.Recorder(path, n_features=5, n_hidden=2, n_instances=3, feature_probability=[0.1, 0.1, 0.3]) as rec:
+        for step in range(0, 100, 10):
+            rec.loss(step, rng.random(3))
+            rec.snapshot(step, W=rng.normal(size=(3, 2, 5)), loss=rng.random(3))
+    streamed = report_log(path).to_dict()
+    summary = animsup.summary(str(path))
+    for key in ("version", "model", "n_features", "n_instances", "importance", "loss_scope", "status",
+                "snapshots", "at_step", "steps", "groups", "instances"):
+        assert summary[key] == streamed[key], key
+    assert "model_label" in summary
+    assert [g["best"] for g in summary["groups"]] == [g["best"] for g in streamed["groups"]]
+    assert len(summary["groups"]) == 2

@@ -193,7 +193,7 @@ def loss_drops_log_time(loss_steps, loss_curve, *, bins: int = 1000, **kw) -> li
     centres = np.sqrt(edges[:-1] * edges[1:])[full]
     scale = 1e6  # loss_drops rounds its steps to integers: keep log10 to 6 digits
     found = loss_drops(np.log10(centres) * scale, total[full] / count[full], **kw)
-    return [Event(int(round(10 ** (e.step / scale))), e.kind, f"loss drops {100 * e.value:.0f}% (on a log-step axis)",
+    return [Event(int(round(10 ** (e.step / scale))), e.kind, f"loss drops {100 * (e.value or 0.0):.0f}% (on a log-step axis)",
                   value=e.value) for e in found]
 
 
@@ -202,7 +202,8 @@ def geometry_summary(W, feature_probability, *, min_dim: float = 0.1, max_dstar:
     """The feature-geometry figure's numbers for one snapshot of a sparsity sweep.
 
     Counts the features with D_i ≥ ``min_dim`` in instances with D* < ``max_dstar`` (the
-    criterion of the replication check on the notebook's saved run, docs/figures.md §6) and
+    criterion of the check on the saved run of the paper's notebook, toy_models.ipynb in
+    https://github.com/anthropics/toy-models-of-superposition) and
     the fraction of them within ``tol`` of a named level and of any of the notebook's reference
     fractions; ``chance`` is the fraction of [min_dim, 1] covered by those bands (what uniform
     D_i would give).
@@ -217,7 +218,7 @@ def geometry_summary(W, feature_probability, *, min_dim: float = 0.1, max_dstar:
 
     def near(values):
         v = np.asarray(values, dtype=np.float64)
-        hits = (np.abs(counted[:, None] - v[None, :]) <= tol).any(axis=1) if len(counted) else np.zeros(0, bool)
+        hits = np.asarray((np.abs(counted[:, None] - v[None, :]) <= tol).any(axis=1) if len(counted) else np.zeros(0, bool))
         grid = np.linspace(min_dim, 1.0, 20001)
         chance = float((np.abs(grid[:, None] - v[None, :]) <= tol).any(axis=1).mean())
         return {"count": int(hits.sum()), "fraction": float(hits.mean()) if len(hits) else float("nan"),

@@ -105,21 +105,30 @@ def _membership_events(steps, states) -> list[tuple[int, int, str, int]]:
     return found
 
 
-def _shape_changes(steps, W, states, threshold, min_persist) -> list[tuple]:
-    """(first index after the old shape, first index of the new one, old shape, new shape, old
-    vertices, new vertices) for shapes that last ``min_persist`` snapshots."""
+# (first index after the old shape, first index of the new one, old shape, new shape, old
+# vertices, new vertices)
+ShapeChange = tuple[int, int, str | None, str | None, set[int], set[int]]
+
+
+def _shape_changes(steps: np.ndarray, W: np.ndarray, states: np.ndarray, threshold: float,
+                   min_persist: int) -> list[ShapeChange]:
+    """The shape changes between shapes that last ``min_persist`` snapshots.
+
+    :param W: (shape: [T, n_hidden, n_features]); :param states: (shape: [T, n_features]) represented
+    """
     geos = [geometry.describe(W[t], threshold, mask=states[t]) for t in range(len(steps))]
     names = [g.shape for g in geos]
-    runs = []  # [shape, first index, length]
+    runs: list[tuple[str | None, int, int]] = []  # (shape, first index, length)
     for t, name in enumerate(names):
         if runs and runs[-1][0] == name:
-            runs[-1][2] += 1
+            runs[-1] = (name, runs[-1][1], runs[-1][2] + 1)
         else:
-            runs.append([name, t, 1])
+            runs.append((name, t, 1))
     kept = [r for i, r in enumerate(runs) if r[2] >= min_persist or i == 0 or i == len(runs) - 1]
     # (end of the previous lasting shape, start of the next one, old, new): short-lived shapes
     # in between are transients of the same change
-    changes, (current, start, length) = [], kept[0]
+    changes: list[ShapeChange] = []
+    current, start, length = kept[0]
     end = start + length
     for name, start, length in kept[1:]:
         if name != current:
@@ -129,7 +138,7 @@ def _shape_changes(steps, W, states, threshold, min_persist) -> list[tuple]:
     return changes
 
 
-def _merge(steps, membership, shapes) -> list[Event]:
+def _merge(steps: np.ndarray, membership: list[tuple[int, int, str, int]], shapes: list[ShapeChange]) -> list[Event]:
     """Join/drop events; a shape change is told in the text of the join/drop that made it (the
     one nearest the new shape's start, from the end of the old shape on), else on its own."""
     by_index: dict[int, list] = {}
@@ -150,7 +159,7 @@ def _merge(steps, membership, shapes) -> list[Event]:
     return events
 
 
-def _shape_event(step: int, old: str, new: str, before: set, after: set) -> Event:
+def _shape_event(step: int, old: str | None, new: str | None, before: set[int], after: set[int]) -> Event:
     """A shape change without a join or drop: a represented feature left or reached its own
     direction ("feature 7 splits off — pentagon → hexagon")."""
     gained, lost = sorted(after - before), sorted(before - after)

@@ -167,8 +167,8 @@ class Geometry:
         if self.shape is None:
             return f"{int(self.represented.sum())} of {self.n_features} features represented"
         text = self.shape
-        if self.detail:
-            core = self.base_shape
+        core = self.base_shape
+        if self.detail and core is not None:
             text = text.replace(core, f"{core} {self.detail}", 1)
         if self.regularity is not None:
             text += f" (regularity {self.regularity:.2f})"
@@ -355,12 +355,13 @@ def _tegum(W, vertices, tolerance, antipodal_degrees) -> dict:
     if m == 1:
         signs = {int(np.sign(W[0, v])) for v in vertices}  # stacking leaves at most one per sign
         name = "antipodal pair" if len(signs) == 2 else "single"
-        pairs = (tuple(sorted(vertices)),) if len(signs) == 2 else ()
-        return dict(shape=name, regularity=None, order=tuple(sorted(vertices)), antipodal_pairs=pairs,
+        pair = (tuple(sorted(vertices)),) if len(signs) == 2 else ()
+        return dict(shape=name, regularity=None, order=tuple(sorted(vertices)), antipodal_pairs=pair,
                     groups=((name, tuple(sorted(vertices)), 1),))
     unit = W[:, vertices] / np.linalg.norm(W[:, vertices], axis=0)
     linked = np.abs(unit.T @ unit) > ORTHOGONAL_COS
-    groups, seen = [], np.zeros(len(vertices), dtype=bool)
+    groups: list[list[int]] = []
+    seen = np.zeros(len(vertices), dtype=bool)
     for s in range(len(vertices)):  # connected components of the "not orthogonal" graph
         if seen[s]:
             continue
@@ -375,7 +376,9 @@ def _tegum(W, vertices, tolerance, antipodal_degrees) -> dict:
     Wv = np.zeros_like(W)
     Wv[:, vertices] = W[:, vertices]
     D = dimensionality(Wv)  # of the vertices alone: weak extras and faint features do not move it
-    named, regs, pairs = [], [], []
+    named: list[tuple[str, tuple[int, ...], int]] = []
+    regs: list[float] = []
+    pairs: list[tuple[int, ...]] = []
     for feats in groups:
         name, dims, reg = _name_group(W[:, feats], D[feats], tolerance, antipodal_degrees)
         named.append((name, tuple(feats), dims))

@@ -93,8 +93,10 @@ class OutcomeClass:
 
 
 @dataclass
-class Group:
-    """Instances whose losses may be compared (equal :func:`comparable_config`).
+class OutcomeGroup:
+    """Outcomes (instances of any of the logs) whose losses may be compared (equal
+    :func:`comparable_config`). Within one log, :class:`animsup.analysis.ranking.InstanceGroup`
+    is the narrower grouping by 1 − S and importance.
 
     :param label: what sets this group apart from the others ("" when there is one group)
     """
@@ -127,7 +129,7 @@ def comparable_config(header, i: int) -> dict:
     }
 
 
-def assign_groups(outcomes: list[Outcome]) -> list[Group]:
+def assign_groups(outcomes: list[Outcome]) -> list[OutcomeGroup]:
     """Put every outcome in its group of comparable instances (g0, g1, … in order of first
     appearance) and set its ``gap`` to the best final loss of that group; returns the groups."""
     import orjson
@@ -146,7 +148,7 @@ def assign_groups(outcomes: list[Outcome]) -> list[Group]:
             o.group = name
             o.gap = _relative(o.final_loss, best)
         label = ", ".join(_describe(k, m[0].config.get(k)) for k in differ)
-        groups.append(Group(name, label, m[0].config, tuple(o.id for o in m)))
+        groups.append(OutcomeGroup(name, label, m[0].config, tuple(o.id for o in m)))
     return groups
 
 
@@ -269,7 +271,7 @@ def shape_summary(outcomes: list[Outcome]) -> list[OutcomeClass]:
 
 
 def format_summary(classes: list[OutcomeClass], total: int | None = None, title: str = "outcome",
-                   groups: list[Group] | None = None) -> str:
+                   groups: list[OutcomeGroup] | None = None) -> str:
     """The printed tables, one per group of comparable instances: each class with count, share
     (within its group), mean/min final loss and its gap to the best class of the group."""
     labels = {g.name: g.label for g in groups or []}
@@ -291,7 +293,7 @@ def format_summary(classes: list[OutcomeClass], total: int | None = None, title:
     return "\n\n".join(blocks)
 
 
-def split_note(groups: list[Group]) -> str | None:
+def split_note(groups: list[OutcomeGroup]) -> str | None:
     """One line saying the inputs were split into groups and why, or None for one group."""
     if len(groups) < 2:
         return None
@@ -334,78 +336,6 @@ def write_results(outcomes: list[Outcome], classes: list[OutcomeClass], out_dir,
         with open(tmp, "wb") as f:
             f.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
     return paths
-
-
-def draw_gallery(outcomes: list[Outcome], path, *, columns: int | None = None, panel_inches: float = 1.25,
-                 dpi: int = 80, title: str | None = None) -> str:
-    """One small panel per instance, sorted by final loss; instances outside the best class get a
-    red frame and title. n_hidden = 2: the feature vectors (colour = feature index, darker = more
-    important); otherwise the W^T W matrix. Written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    from animsup.atomic import atomic_path
-
-    if not outcomes:
-        raise ValueError("no outcomes to draw")
-    groups = assign_groups(outcomes)
-    rank = {g.name: k for k, g in enumerate(groups)}
-    order = sorted(outcomes, key=lambda o: (rank[o.group], ranking.rank_key([o.final_loss])[0]))
-    good = best_ids(outcomes)
-    several = len(groups) > 1
-    n = len(order)
-    cols = columns or max(4, int(np.ceil(np.sqrt(n * 1.6))))
-    rows = int(np.ceil(n / cols))
-    lines = []
-    if title:  # wrapped here, so the header's height fits it (8 pt: ~0.62 x 8 pt a character)
-        import textwrap
-
-        chars = max(20, int(0.9 * cols * panel_inches * 72 / (8 * 0.62)))
-        lines = [part for para in title.split("\n") for part in textwrap.wrap(para, chars) or [""]]
-    head = 0.3 + 0.15 * len(lines)  # the title, and room for the first row's panel titles
-    fig = Figure(figsize=(cols * panel_inches, rows * (panel_inches + 0.32) + head), dpi=dpi)
-    if lines:
-        fig.text(0.5, 1 - 0.05 / (rows * (panel_inches + 0.32) + head), "\n".join(lines), ha="center", va="top",
-                 fontsize=8, linespacing=1.15)
-    lim = max(1.0, max(float(np.linalg.norm(o.W, axis=0).max()) for o in order)) * 1.32
-    n_features = order[0].W.shape[1]
-    palette = matplotlib.colormaps["tab10"].colors
-    red = "#c0392b"
-    for j, o in enumerate(order):
-        ax = fig.add_subplot(rows, cols, j + 1)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        bad = o.id not in good
-        if o.W.shape[0] == 2:
-            ax.set_xlim(-lim, lim)
-            ax.set_ylim(-lim, lim)
-            ax.set_aspect("equal")
-            strong = set(o.represented)
-            for f in np.argsort(np.linalg.norm(o.W, axis=0)):  # strongest drawn last
-                x, y = o.W[:, f]
-                colour = palette[f % 10] if f in strong else "#aaaaaa"
-                ax.plot([0, x], [0, y], color=colour, lw=1.3 if f in strong else 0.6)
-                if f in strong:
-                    ax.plot([x], [y], "o", ms=2.5, color=colour)
-                    ax.text(x * 1.18, y * 1.18, str(f), fontsize=5, ha="center", va="center", color=colour)
-        else:
-            G = o.W.T @ o.W
-            v = max(1e-9, float(np.abs(G).max()))
-            ax.imshow(G, cmap="RdBu", vmin=-v, vmax=v)
-        label = o.shape if o.shape is not None else f"{len(o.represented)} of {n_features}"
-        where = f"{o.group} " if several else ""
-        ax.set_title(f"#{o.id} {where}seed {o.seed}\n{o.final_loss:.4f} {label}", fontsize=6, color=red if bad else "black",
-                     pad=2, linespacing=1.1)
-        for sp in ax.spines.values():
-            sp.set_color(red if bad else "#999999")
-            sp.set_linewidth(1.8 if bad else 0.6)
-    H = rows * (panel_inches + 0.32) + head
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - head / H, wspace=0.06, hspace=0.42)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi)
-    return os.fspath(path)
 
 
 def pick_worst(outcomes: list[Outcome], k: int) -> list[Outcome]:

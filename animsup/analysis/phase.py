@@ -9,8 +9,9 @@ numpy only. Classes of the extra feature i = n - 1 (:func:`classify_extra`):
   triangle 0.5 — the threshold lies below both).
 
 Analytic expected losses for n=2, m=1 with density s = 1 - S, importance 1 and r, losses summed over
-features (closed forms from the notebook linked in the paper's section "Superposition as a Phase
-Change"): ignore the extra feature r (s/3 - s²/4); give it the dimension s/3 - s²/4; antipodal
+features (closed forms for the paper's analytic n=2, m=1 phase diagram: Elhage et al. 2022,
+"Toy Models of Superposition", section "Superposition as a Phase Change",
+https://transformer-circuits.pub/2022/toy_model/): ignore the extra feature r (s/3 - s²/4); give it the dimension s/3 - s²/4; antipodal
 superposition (1 + r) s²/6.
 """
 

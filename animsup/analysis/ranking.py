@@ -28,6 +28,7 @@ and gets a bare ``"best"`` on a log with several groups fails with one line list
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,6 +84,8 @@ class FinalLoss:
             self._trim()
 
     def _trim(self) -> None:
+        if self.last_step is None:
+            return
         start = tail_start(self.last_step, self.fraction)
         steps, rows = np.concatenate(self._steps), np.concatenate(self._rows)
         keep = steps >= start
@@ -112,8 +115,10 @@ def argbest(losses) -> int:
 
 
 @dataclass(frozen=True)
-class Group:
-    """Instances of one log trained on the same problem (same 1 − S and importance).
+class InstanceGroup:
+    """Instances of one log trained on the same problem (same 1 − S and importance); the
+    groups that ``best`` chooses within. (Across logs, :class:`animsup.analysis.minima.OutcomeGroup`
+    groups outcomes by their whole comparable configuration.)
 
     :param id: 0, 1, … in the order of the groups' first instances (shown as ``g<id>``)
     :param label: what differs between groups, e.g. "1-S=0.05" or "1-S=0.1, importance 0.7^i"
@@ -195,7 +200,7 @@ def _describe_probability(p: np.ndarray) -> str:
     return f"1-S=[{shown}{', ...' if len(p) > 4 else ''}]"
 
 
-def groups(header) -> list[Group]:
+def groups(header) -> list[InstanceGroup]:
     """The log's groups of comparable instances (see the module docstring)."""
     fp, imp = per_instance(header)
     keys: dict[tuple, list[int]] = {}
@@ -209,13 +214,13 @@ def groups(header) -> list[Group]:
         label = _describe_probability(fp[m[0]]) + (" (last stage)" if staged else "")
         if imp_varies:
             label += f", importance {describe_importance(imp[m[0]])}"
-        out.append(Group(gid, label, tuple(m), fp[m[0]].copy(), imp[m[0]].copy()))
+        out.append(InstanceGroup(gid, label, tuple(m), fp[m[0]].copy(), imp[m[0]].copy()))
     labels = [g.label for g in out]  # labels that round alike get the group's name
-    return [Group(g.id, f"{g.label} ({g.name})", g.instances, g.feature_probability, g.importance)
+    return [InstanceGroup(g.id, f"{g.label} ({g.name})", g.instances, g.feature_probability, g.importance)
             if labels.count(g.label) > 1 else g for g in out]
 
 
-def group_of(groups_: list[Group], instance: int) -> Group:
+def group_of(groups_: list[InstanceGroup], instance: int) -> InstanceGroup:
     """The group holding ``instance``."""
     for g in groups_:
         if instance in g.instances:
@@ -223,12 +228,12 @@ def group_of(groups_: list[Group], instance: int) -> Group:
     raise ValueError(f"instance {instance} is in no group")
 
 
-def list_groups(groups_: list[Group]) -> str:
+def list_groups(groups_: list[InstanceGroup]) -> str:
     """"best:g0 (1-S=1), best:g1 (1-S=0.1)" — how to name each group on the command line."""
     return ", ".join(f"best:{g.name} ({g.label})" for g in groups_)
 
 
-def parse_group(spec: str, groups_: list[Group]) -> Group:
+def parse_group(spec: str, groups_: list[InstanceGroup]) -> InstanceGroup:
     """The group named by ``spec``: "g2" or "p=0.05" (1 − S; matched to 3 significant digits)."""
     spec = spec.strip()
     if spec.startswith("g") and spec[1:].isdigit():
@@ -251,7 +256,7 @@ def parse_group(spec: str, groups_: list[Group]) -> Group:
     raise AnimsupError(f"best:{spec}: name a group as best:g<N> or best:p=<1-S>; the log's groups: {list_groups(groups_)}")
 
 
-def resolve(spec, groups_: list[Group], losses, n_instances: int, *, one: bool = True) -> list[int]:
+def resolve(spec, groups_: list[InstanceGroup], losses, n_instances: int, *, one: bool = True) -> list[int]:
     """Instance indices named by one ``--instance`` value.
 
     :param spec: an index (int or digits), "best", "best:g<N>" or "best:p=<1-S>"
@@ -286,11 +291,19 @@ def resolve(spec, groups_: list[Group], losses, n_instances: int, *, one: bool =
                        f"comparable (different 1-S or importance); choose one: {list_groups(groups_)}")
 
 
-def group_report(groups_: list[Group], losses) -> list[dict]:
+def select(specs: Sequence[int | str], groups_: list[InstanceGroup], losses: np.ndarray | None,
+           n_instances: int) -> list[int]:
+    """The instances named by several ``--instance`` values, each once, in the order named
+    (:func:`resolve` with ``one=False``: a bare "best" is the best of every group)."""
+    found = [i for spec in specs for i in resolve(spec, groups_, losses, n_instances, one=False)]
+    return list(dict.fromkeys(found))
+
+
+def group_report(groups_: list[InstanceGroup], losses) -> list[dict]:
     """JSON-ready: per group its id, label, 1 − S, instances, the best one and every final loss."""
     out = []
     for g in groups_:
-        finals = None if losses is None else {str(i): _num(losses[i]) for i in g.instances}
+        finals = None if losses is None else {str(i): json_number(losses[i]) for i in g.instances}
         out.append({
             "group": g.name, "label": g.label, "feature_probability": g.probability,
             "importance": describe_importance(g.importance), "instances": list(g.instances),
@@ -299,7 +312,7 @@ def group_report(groups_: list[Group], losses) -> list[dict]:
     return out
 
 
-def _num(v) -> float | str:
+def json_number(v: float) -> float | str:
     """JSON has no inf/NaN: those become the strings "inf", "-inf", "nan"."""
     v = float(v)
     return v if math.isfinite(v) else ("nan" if math.isnan(v) else ("inf" if v > 0 else "-inf"))

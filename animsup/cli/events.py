@@ -6,11 +6,19 @@ for n_hidden ≥ 3) also when a feature's dimensionality D_i moved between the p
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from animsup.analysis.dynamics import LevelEvent
+    from animsup.analysis.events import Event
+    from animsup.log.reader import Run
 
 OUTPUT_VERSION = 1
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "events",
         help="list training events: features joining/dropping out, shape changes, loss drops after plateaus",
@@ -31,7 +39,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def parse_instances(values, log) -> list[int] | None:
+def parse_instances(values: list[str] | None, log: Run) -> list[int] | None:
     """'--instance 0 3', 'best' (the best of each group of comparable instances), 'best:g1' or
     'best:p=0.05' → indices into the log (None = all); see animsup.analysis.ranking."""
     from animsup.analysis import ranking
@@ -43,13 +51,12 @@ def parse_instances(values, log) -> list[int] | None:
     final = ranking.final_loss(log.loss_steps, log.loss_curve)
     groups = ranking.groups(h)
     try:
-        out = [i for v in values for i in ranking.resolve(v, groups, final, h.n_instances, one=False)]
+        return ranking.select(values, groups, final, h.n_instances)
     except AnimsupError as e:
         raise AnimsupError(f"{log.path}: {e}") from None
-    return list(dict.fromkeys(out))
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     import sys
 
     from animsup.analysis.events import find_events
@@ -66,9 +73,10 @@ def run(args) -> int:
     result = []
     for i in sel:
         k = log.instances.index(i)
-        evs = find_events(log.steps, log.W[:, k], log.loss_steps, log.loss_curve_of(k), threshold=args.threshold)
+        evs: list[Event | LevelEvent] = list(find_events(log.steps, log.W[:, k], log.loss_steps, log.loss_curve_of(k),
+                                                         threshold=args.threshold))
         if levels:
-            evs = sorted(evs + _level_events(log.steps, log.W[:, k], evs), key=lambda e: e.step)
+            evs = sorted([*evs, *_level_events(log.steps, log.W[:, k], evs)], key=lambda e: e.step)
         fp = h.feature_probability[i]
         result.append({"index": i, "feature_probability": float(fp[0]) if (fp == fp[0]).all() else fp.tolist(),
                        "probability_text": h.probability_text(i), "seed": h.seed[i],
@@ -92,7 +100,7 @@ def run(args) -> int:
     return 0
 
 
-def _level_events(steps, W, events) -> list:
+def _level_events(steps: np.ndarray, W: np.ndarray, events: list[Event | LevelEvent]) -> list[LevelEvent]:
     """Level moves of D_i (animsup.analysis.dynamics), lined up with the loss drops among ``events``."""
     from animsup.analysis import dynamics, geometry
 

@@ -4,16 +4,17 @@ Shows the header, the steps, snapshot count and status, the loss of each instanc
 each instance its represented features (norm > threshold) and, for n_hidden = 2, the shape
 they form (animsup.analysis.geometry). Reads the final snapshot, or the last one at or before ``--at``.
 Works on logs still being written or cut off (the reader warns and reads what is complete).
+
+The report itself is animsup.analysis.report (also :func:`animsup.summary`); this module parses
+the options and formats it.
 """
 
 from __future__ import annotations
 
 import argparse
 
-OUTPUT_VERSION = 2  # 2: final_loss (was loss_smoothed), group, best_in_group, groups
 
-
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "inspect",
         help="summarise a run log: header, status, losses, represented features and their geometry",
@@ -30,16 +31,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     import sys
 
+    from animsup.analysis.report import report_log
     from animsup.errors import AnimsupError
 
     if args.threshold <= 0:
         raise AnimsupError(f"--threshold must be positive, got {args.threshold}")
     if args.at is not None and args.at < 0:
         raise AnimsupError(f"--at must be a step >= 0, got {args.at}")
-    report = inspect_log(args.log, at=args.at, instances=args.instance, threshold=args.threshold)
+    report = report_log(args.log, at=args.at, instances=args.instance, threshold=args.threshold).to_dict()
     if args.json:
         import orjson
 
@@ -47,120 +49,6 @@ def run(args) -> int:
     else:
         sys.stdout.write(format_report(report))
     return 0
-
-
-# --------------------------------------------------------------------------- collect
-
-
-def _uniform_or_list(row):
-    """One float when every feature shares the value, else the list (one per feature)."""
-    return float(row[0]) if (row == row[0]).all() else [float(v) for v in row]
-
-
-def inspect_log(path, *, at: int | None = None, instances=None, threshold: float = 0.5) -> dict:
-    """Stream a log once and return the report as a JSON-ready dict.
-
-    ``instances``: indices or ``--instance`` specs ("best", "best:g1", "best:p=0.05"; see
-    animsup.analysis.ranking); None for all. Final losses and groups always cover every instance."""
-    import numpy as np
-
-    from animsup.analysis import geometry, ranking
-    from animsup.errors import AnimsupError
-    from animsup.log.reader import open_log
-
-    n_snapshots, chosen, last_step = 0, None, None
-    loss_every = None
-    fine, coarse = ranking.FinalLoss(), ranking.FinalLoss()
-    with open_log(path) as reader:
-        h = reader.header
-        for kind, _, item in reader.iter_all():
-            if kind == "snapshot":
-                n_snapshots += 1
-                last_step = item.step if last_step is None else max(last_step, item.step)
-                if at is None or item.step <= at:
-                    chosen = item
-                    if item.loss is not None:  # loss_scope "none": snapshots carry no loss
-                        coarse.add([item.step], np.asarray(item.loss).reshape(1, -1))
-            elif len(item[0]):
-                if at is not None:
-                    keep = item[0] <= at
-                    if keep.any():
-                        fine.add(item[0][keep], item[1][keep])
-                else:
-                    fine.add(item[0], item[1])
-                last_step = int(item[0][-1]) if last_step is None else max(last_step, int(item[0][-1]))
-                if len(item[0]) > 1:
-                    loss_every = int(item[0][1] - item[0][0])
-        end, truncated = reader.end, reader.truncated
-        resumes = list(getattr(reader, "resumes", []))
-    if chosen is None:
-        if n_snapshots and at is not None:
-            raise AnimsupError(f"{path}: no snapshot at or before step {at}")
-        raise AnimsupError(f"{path}: the log has no snapshots yet")
-    per_instance = h.loss_scope == "instance"  # else one aggregate number (or none) for all instances
-    final = (fine.value() if fine.last_step is not None else coarse.value()) if per_instance else None
-    groups = ranking.groups(h)
-    if instances is None:
-        sel = list(range(h.n_instances))
-    else:
-        try:
-            sel = [i for spec in instances for i in ranking.resolve(spec, groups, final, h.n_instances, one=False)]
-        except AnimsupError as e:
-            raise AnimsupError(f"{path}: {e}") from None
-        sel = list(dict.fromkeys(sel))
-    if end is not None:
-        last_step = max(last_step, int(end.get("step", last_step)))
-
-    inst = []
-    for i in sel:
-        geo = geometry.describe(chosen.W[i], threshold)
-        g = ranking.group_of(groups, i)
-        row = {
-            "index": i,
-            "group": g.name,
-            "best_in_group": final is not None and g.best(final) == i,
-            "feature_probability": _uniform_or_list(h.feature_probability[i]),
-            "probability_text": h.probability_text(i),
-            "seed": h.seed[i],
-            "loss": float(chosen.loss[i]) if per_instance else None,
-            "final_loss": None if final is None else ranking._num(final[i]),
-            "geometry": geo.to_dict(),
-        }
-        if chosen.W_dec is not None:
-            row["decoder_norms"] = [round(float(v), 6) for v in geometry.feature_norms(chosen.W_dec[i])]
-        inst.append(row)
-    rows = h.importance[list(sel)]
-    shared = bool((rows == rows[:1]).all())
-    imp = [float(v) for v in rows[0]]
-    return {
-        "version": OUTPUT_VERSION,
-        "log": str(path),
-        "model": h.model,
-        "n_features": h.n_features,
-        "n_hidden": h.n_hidden,
-        "n_instances": h.n_instances,
-        "importance": imp if shared else [[float(v) for v in row] for row in rows],
-        "importance_text": ("unknown (1 assumed)" if h.assumed("importance")
-                            else ranking.describe_importance(imp) if shared else "per instance"),
-        "loss_scope": h.loss_scope,
-        "aggregate_loss": float(np.asarray(chosen.loss).reshape(-1)[0]) if h.loss_scope == "aggregate" else None,
-        "importance_source": h.raw.get("importance_source"),
-        "config": h.config,
-        "status": end["status"] if end else "unfinished",
-        "truncated": truncated,
-        "steps": last_step,
-        # a resumed run's total is its last resume record's (the header keeps the first session's)
-        "planned_steps": resumes[-1].get("steps", h.config.get("steps")) if resumes else h.config.get("steps"),
-        "resumed_from": [r.get("from_step", r.get("step")) for r in resumes],
-        "wall_seconds": end.get("wall_seconds") if end else None,  # of the last session only
-        "snapshots": n_snapshots,
-        "loss_every": loss_every,
-        "at_step": chosen.step,
-        "threshold": threshold,
-        "final_loss_definition": f"mean of the logged losses in the last {100 * ranking.TAIL:g}% of the steps",
-        "groups": ranking.group_report(groups, final),
-        "instances": inst,
-    }
 
 
 # --------------------------------------------------------------------------- text

@@ -44,6 +44,7 @@ def run(args) -> int:
     from animsup.analysis import minima
     from animsup.cli.progress import make_progress
     from animsup.errors import AnimsupError
+    from animsup.rendering.gallery import draw_gallery
 
     if args.threshold <= 0:
         raise AnimsupError(f"--threshold must be positive, got {args.threshold}")
@@ -65,7 +66,7 @@ def run(args) -> int:
     classes = minima.summarize(outcomes)
     minima.write_results(outcomes, classes, args.out, extra={"logs": logs, "threshold": args.threshold})
     gallery = os.path.join(args.out, "gallery.png")
-    minima.draw_gallery(outcomes, gallery, title=_title(logs, groups))
+    draw_gallery(outcomes, gallery, title=_title(logs, groups))
     note = minima.split_note(groups)
     if note:
         print(note + "\n")

@@ -5,6 +5,8 @@ docs/importing.md."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -52,7 +54,8 @@ def load(paths, *, w=None, b=None, w_dec=None, layout=None, run=None) -> tuple[c
             imp = ck.interpret(tree, meta, w=w, b=b, w_dec=w_dec, layout=layout)
         imp.inferred.setdefault("container", kind)
         return imp, files[0]
-    parts, kinds = [], set()
+    parts: list[ck.Imported] = []
+    kinds: set[str] = set()
     for f in files:
         tree, meta, kind = ck.load_tree(f)
         kinds.add(kind)
@@ -71,26 +74,33 @@ def load(paths, *, w=None, b=None, w_dec=None, layout=None, run=None) -> tuple[c
     return imp, os.path.dirname(files[0]) or "."
 
 
+@dataclass
+class _Provenance:
+    """What the user gave, what was inferred from the file, and the notes the import prints."""
+
+    given: dict[str, object] = field(default_factory=dict)
+    inferred: dict[str, object] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
 def convert(
-    paths,
-    out_path,
+    paths: str | os.PathLike | Sequence[str | os.PathLike],
+    out_path: str | os.PathLike,
     *,
-    w=None,
-    b=None,
-    w_dec=None,
-    layout=None,
-    run=None,
-    importance=None,
-    feature_probability=None,
-    model=None,
-    seed=None,
+    w: str | None = None,
+    b: str | None = None,
+    w_dec: str | None = None,
+    layout: str | None = None,
+    run: int | None = None,
+    importance: str | float | None = None,
+    feature_probability: str | float | None = None,
+    model: str | None = None,
+    seed: int | Sequence[int] | None = None,
     force: bool = False,
-    progress=None,
+    progress: object = None,
 ) -> ImportResult:
     """Import checkpoint(s) ``paths`` into the animsup log ``out_path`` (written atomically)."""
-    from animsup.atomic import atomic_path
     from animsup.log.schema import make_header
-    from animsup.log.writer import LogWriter
 
     if os.path.exists(out_path) and not force:
         raise AnimsupError(f"{out_path} already exists (pass --force to overwrite it)")
@@ -98,107 +108,153 @@ def convert(
         raise AnimsupError(f"--layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     imp, source = load(paths if isinstance(paths, (list, tuple)) else [paths], w=w, b=b, w_dec=w_dec, layout=layout, run=run)
     T, K, m, n = imp.W.shape
+    _check_values(imp, source)
+    prov = _Provenance(inferred=dict(imp.inferred))
+    steps = _steps(imp, source, prov)
+    imp_arr = _importance(importance, imp.facts, n, K, prov)
+    fp = _feature_probability(feature_probability, imp.facts, K, prov)
+    model = _model(model, imp, prov)
+    loss_scope = _loss_scope(imp, K, prov)
+    seeds = [seed] * K if seed is None or isinstance(seed, int) else list(seed)
+    header = make_header(
+        n_features=n, n_hidden=m, model=model, feature_probability=fp if fp.ndim else float(fp), seed=seeds,
+        importance=imp_arr, config=ck.json_safe({"imported": True, **{k: v for k, v in imp.facts.items() if k != "runs"}}),
+        loss_scope=loss_scope, curves=sorted(imp.curves) or None,
+        provenance=ck.json_safe({"source": os.path.abspath(source), "given": prov.given, "inferred": prov.inferred}),
+    )
+    if imp.b is None:
+        header["b_recorded"] = False
+        prov.notes.append("no bias in the file: zeros written")
+    _write(out_path, header, imp, steps, loss_scope, prov.notes)
+    n_loss = 0 if imp.loss_curve is None else len(imp.loss_curve)
+    return ImportResult(os.fspath(out_path), "completed", n, m, int(steps[-1]), T, n_loss, prov.notes)
+
+
+def _check_values(imp: ck.Imported, source: str) -> None:
+    """W, b and W_dec finite and within float32."""
     for name, a in (("W", imp.W), ("b", imp.b), ("W_dec", imp.W_dec)):
         if a is not None and not np.isfinite(a).all():
             raise AnimsupError(f"{source}: {name} contains NaN or infinity")
         if a is not None and np.abs(a).max(initial=0) > 3.4e38:
             raise AnimsupError(f"{source}: {name} has values too large for float32")
-    given, inferred, notes = {}, dict(imp.inferred), []
-    facts = imp.facts
-    # steps: the file's, else 0..T-1 (said so)
+
+
+def _steps(imp: ck.Imported, source: str, prov: _Provenance) -> np.ndarray:
+    """(shape: [T]) the snapshots' steps: the file's, else 0..T-1 (said so)."""
+    T = len(imp.W)
     steps = imp.steps
     if steps is None and T == 1 and imp.loss_steps is not None and len(imp.loss_steps):
         steps = np.asarray([imp.loss_steps[-1]], dtype=np.int64)  # a final checkpoint with its loss history
-        inferred["steps"] = f"the checkpoint is taken as the last step of its loss history ({int(steps[0])})"
+        prov.inferred["steps"] = f"the checkpoint is taken as the last step of its loss history ({int(steps[0])})"
     if steps is None:
         steps = np.arange(T, dtype=np.int64)
         if T > 1:
-            inferred["steps"] = "not in the file: snapshots numbered 0..T-1"
-            notes.append("the file has no steps: snapshots are numbered 0..T-1")
+            prov.inferred["steps"] = "not in the file: snapshots numbered 0..T-1"
+            prov.notes.append("the file has no steps: snapshots are numbered 0..T-1")
     if T > 1 and not np.all(np.diff(steps) > 0):
         raise AnimsupError(f"{source}: the steps do not increase")
-    # importance
+    return steps
+
+
+def _importance(importance: str | float | None, facts: dict, n: int, K: int, prov: _Provenance) -> np.ndarray:
+    """(shape: [n] or [K, n]) the given importance, else the file's base^i, else 1 (said so)."""
     base = next((facts[k] for k in ("importance", "importance_base") if isinstance(facts.get(k), (int, float))), None)
     if importance is not None:
         v = _vector(importance, "importance")
         imp_arr = v ** np.arange(n) if v.ndim == 0 else v
-        given["importance"] = str(importance)
+        prov.given["importance"] = str(importance)
     elif base is not None:
         imp_arr = float(base) ** np.arange(n)
-        inferred["importance"] = f"{base}^i from the file's config"
+        prov.inferred["importance"] = f"{base}^i from the file's config"
     else:
         imp_arr = np.ones(n)
-        inferred["importance"] = "not in the file: 1 for every feature (pass --importance)"
-        notes.append("importance is not in the file: 1 assumed (pass --importance BASE|LIST|FILE)")
+        prov.inferred["importance"] = "not in the file: 1 for every feature (pass --importance)"
+        prov.notes.append("importance is not in the file: 1 assumed (pass --importance BASE|LIST|FILE)")
     imp_arr = np.asarray(imp_arr, dtype=np.float64)
     if imp_arr.shape not in ((n,), (K, n)) or not np.all(imp_arr >= 0):
         raise AnimsupError(f"--importance must give {n} values >= 0 (one per feature), got shape {list(imp_arr.shape)}")
-    # feature probability
+    return imp_arr
+
+
+def _feature_probability(feature_probability: str | float | None, facts: dict, K: int,
+                         prov: _Provenance) -> np.ndarray:
+    """(shape: [] or [K]) the given 1 - S, else each run's 1 - sparsity, else the file's, else 1."""
     runs = facts.get("runs")
     if feature_probability is not None:
         fp = _vector(feature_probability, "feature-probability")
-        given["feature_probability"] = str(feature_probability)
+        prov.given["feature_probability"] = str(feature_probability)
     elif runs and all(isinstance(r.get("sparsity", r.get("S")), (int, float)) for r in runs):
         fp = np.asarray([1 - float(r.get("sparsity", r.get("S"))) for r in runs])
-        inferred["feature_probability"] = "1 - each run's 'sparsity' parameter"
+        prov.inferred["feature_probability"] = "1 - each run's 'sparsity' parameter"
     elif isinstance(facts.get("feature_probability"), (int, float)):
         fp = np.asarray(float(facts["feature_probability"]))
-        inferred["feature_probability"] = "from the file's config"
+        prov.inferred["feature_probability"] = "from the file's config"
     else:
         fp = np.asarray(1.0)
-        inferred["feature_probability"] = "not in the file: 1 written (pass --feature-probability)"
-        notes.append("feature probability is not in the file: 1 written (pass --feature-probability P or one per instance)")
+        prov.inferred["feature_probability"] = "not in the file: 1 written (pass --feature-probability)"
+        prov.notes.append("feature probability is not in the file: 1 written (pass --feature-probability P or one per instance)")
     if fp.ndim == 1 and len(fp) not in (K,):
         raise AnimsupError(f"--feature-probability takes one value or one per instance ({K}), got {len(fp)}")
     if not np.all((fp > 0) & (fp <= 1)):
         raise AnimsupError("--feature-probability must lie in (0, 1]")
-    # model
+    return fp
+
+
+def _model(model: str | None, imp: ck.Imported, prov: _Provenance) -> str:
+    """The given model, else untied when the file has a decoder, else tied."""
     if model is not None:
-        given["model"] = model
+        prov.given["model"] = model
     model = model or ("untied" if imp.W_dec is not None else "tied")
     if models.get(model).has_decoder and imp.W_dec is None:
         raise AnimsupError("--model untied needs a decoder (--w-dec KEY)")
-    # loss
-    loss_scope, snap_loss = "none", imp.loss
+    return model
+
+
+def _loss_scope(imp: ck.Imported, K: int, prov: _Provenance) -> str:
+    """"none" without a loss; "aggregate" for one loss of all instances; else "instance"."""
     some = imp.loss if imp.loss is not None else imp.loss_curve
-    if some is not None:
-        aggregate = "aggregate" in str(inferred.get("loss", "")) or (some.shape[1] == 1 and K > 1)
-        loss_scope = "aggregate" if aggregate else "instance"
-    seeds = [seed] * K if seed is None or isinstance(seed, int) else list(seed)
-    header = make_header(
-        n_features=n, n_hidden=m, model=model, feature_probability=fp if fp.ndim else float(fp), seed=seeds,
-        importance=imp_arr, config=ck.json_safe({"imported": True, **{k: v for k, v in facts.items() if k != "runs"}}),
-        loss_scope=loss_scope, curves=sorted(imp.curves) or None,
-        provenance=ck.json_safe({"source": os.path.abspath(source), "given": given, "inferred": inferred}),
-    )
+    if some is None:
+        return "none"
+    aggregate = "aggregate" in str(prov.inferred.get("loss", "")) or (some.shape[1] == 1 and K > 1)
+    return "aggregate" if aggregate else "instance"
+
+
+def _write(out_path: str | os.PathLike, header: dict, imp: ck.Imported, steps: np.ndarray, loss_scope: str,
+           notes: list[str]) -> None:
+    """The log, atomically: the loss curve, the snapshots, the named curves and the end record."""
+    from animsup.atomic import atomic_path
+    from animsup.log.writer import LogWriter
+
+    T, K, m, n = imp.W.shape
     b_arr = imp.b if imp.b is not None else np.zeros((T, K, n))
-    if imp.b is None:
-        header["b_recorded"] = False
-        notes.append("no bias in the file: zeros written")
     with atomic_path(out_path) as tmp:
         with LogWriter(tmp, header, force=True) as wr:
-            if imp.loss_curve is not None:
+            if imp.loss_curve is not None and imp.loss_steps is not None:
                 ls, lc = np.asarray(imp.loss_steps, dtype=np.int64), np.asarray(imp.loss_curve)
                 if len(ls) and np.all(np.diff(ls) > 0) and np.isfinite(lc).all():
                     wr.losses_at(ls, lc)
             for t in range(T):
-                loss = None
-                if loss_scope != "none":
-                    if snap_loss is not None:
-                        loss = snap_loss[t] if loss_scope == "instance" else float(snap_loss[t, 0])
-                    else:  # the loss curve's value at this snapshot's step, where it has one
-                        hit = np.flatnonzero(np.asarray(imp.loss_steps) == steps[t])
-                        if not len(hit):
-                            hit = [int(np.argmin(np.abs(np.asarray(imp.loss_steps) - steps[t])))]
-                            if t == 0:
-                                notes.append(f"no loss at step {int(steps[0])}: the snapshot there carries the nearest logged loss "
-                                             f"(step {int(imp.loss_steps[hit[0]])})")
-                        row = np.asarray(imp.loss_curve)[hit[0]]
-                        loss = row if loss_scope == "instance" else float(row[0])
+                loss = _snapshot_loss(imp, t, steps, loss_scope, notes)
                 wr.snapshot(int(steps[t]), loss, imp.W[t], b_arr[t], None if imp.W_dec is None else imp.W_dec[t])
             for name, (cs, cv) in imp.curves.items():
                 for s, v in zip(cs, cv):
                     wr.curve(name, int(s), v)
             wr.end("completed", int(steps[-1]), 0.0, imported=True)
-    n_loss = 0 if imp.loss_curve is None else len(imp.loss_curve)
-    return ImportResult(os.fspath(out_path), "completed", n, m, int(steps[-1]), T, n_loss, notes)
+
+
+def _snapshot_loss(imp: ck.Imported, t: int, steps: np.ndarray, loss_scope: str,
+                   notes: list[str]) -> np.ndarray | float | None:
+    """The loss stored with snapshot ``t``: the file's snapshot loss, else the loss curve's value
+    at its step (the nearest logged one when the curve has none there)."""
+    if loss_scope == "none":
+        return None
+    if imp.loss is not None:
+        return imp.loss[t] if loss_scope == "instance" else float(imp.loss[t, 0])
+    loss_steps = np.asarray(imp.loss_steps)
+    hit = np.flatnonzero(loss_steps == steps[t])
+    where = int(hit[0]) if len(hit) else int(np.argmin(np.abs(loss_steps - steps[t])))
+    if not len(hit) and t == 0:
+        notes.append(f"no loss at step {int(steps[0])}: the snapshot there carries the nearest logged loss "
+                     f"(step {int(loss_steps[where])})")
+    row = np.asarray(imp.loss_curve)[where]
+    return row if loss_scope == "instance" else float(row[0])

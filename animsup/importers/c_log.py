@@ -26,11 +26,16 @@ import math
 import os
 import re
 import warnings
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, BinaryIO, Literal, Union
 
 import numpy as np
 
 from animsup.errors import AnimsupError, LogFormatError, LogWarning
 from animsup.importers import ImportResult
+
+if TYPE_CHECKING:
+    from animsup.log.writer import LogWriter
 
 BLOCKS = ("b", "W", "grad w", "grad b")
 _RUN = re.compile(r"run: (-?\d+)$")
@@ -39,11 +44,20 @@ _OPEN = re.compile(r"(b|W|grad w|grad b): \[$")
 LOSS_CHUNK = 1000  # loss values per loss record
 
 
+# what :func:`parse` yields
+Record = Union[
+    tuple[Literal["loss"], int, float],
+    tuple[Literal["blocks"], int, dict[str, np.ndarray]],
+    tuple[Literal["seconds"], None, float],
+    tuple[Literal["end"], str, int],
+]
+
+
 class _Truncated(Exception):
     """The file ended inside a run or a block."""
 
 
-def parse(src_path, progress=None):
+def parse(src_path: str | os.PathLike, progress: Callable[[int, int], object] | None = None) -> Generator[Record, None, None]:
     """Yield ("loss", run, value), ("blocks", run, {tag: array}), ("seconds", None, value)
     and finally ("end", status, line) from a C log; raise LogFormatError on malformed input."""
     path = os.fspath(src_path)
@@ -99,7 +113,7 @@ def parse(src_path, progress=None):
 class _Lines:
     """Numbered text lines; a last line without its newline counts as cut off."""
 
-    def __init__(self, f, path):
+    def __init__(self, f: BinaryIO, path: str):
         self.f, self.path, self.n = f, path, 0
 
     def next(self) -> str | None:
@@ -127,17 +141,17 @@ def _number(token: str, lines: _Lines) -> float:
         raise lines.error(f"{token[:30]!r} is not a number") from None
 
 
-def _read_group(lines: _Lines, first: str) -> dict:
+def _read_group(lines: _Lines, first: str) -> dict[str, np.ndarray]:
     """The four blocks b, W, grad w, grad b, starting at the already-read line ``first``."""
-    group = {}
-    line = first
+    group: dict[str, np.ndarray] = {}
+    line: str | None = first
     for tag in BLOCKS:
         if line is None:
             raise _Truncated
         m = _OPEN.match(line)
         if not m or m.group(1) != tag:
             raise lines.error(f"expected block '{tag}: [', found {line[:60]!r}")
-        rows = []
+        rows: list[list[float]] = []
         while True:
             row = lines.next()
             if row is None:
@@ -168,19 +182,17 @@ def _read_group(lines: _Lines, first: str) -> dict:
 
 
 def convert(
-    src_path,
-    out_path,
+    src_path: str | os.PathLike,
+    out_path: str | os.PathLike,
     *,
     importance: float = 0.7,
     feature_probability: float = 0.1,
     seed: int | None = None,
     force: bool = False,
-    progress=None,
+    progress: Callable[[int, int], object] | None = None,
 ) -> ImportResult:
     """Convert a seed 002 C log into an animsup run log at ``out_path`` (written atomically)."""
     from animsup.atomic import atomic_path
-    from animsup.log.schema import make_header
-    from animsup.log.writer import LogWriter
 
     if not 0 < feature_probability <= 1:
         raise AnimsupError(f"--feature-probability must be in (0, 1], got {feature_probability}")
@@ -189,89 +201,126 @@ def convert(
     if os.path.exists(out_path) and not force:
         raise AnimsupError(f"{out_path} already exists (pass --force to overwrite it)")
     src = os.fspath(src_path)
-    notes: list[str] = []
     with atomic_path(out_path) as tmp:
-        writer = None
-        losses: list[float] = []  # loss of runs loss_start, loss_start+1, ...
-        loss_start = 0
-        pending = None  # (step, W, b) waiting for the loss of the next run
-        n_snap, n_loss, last_run, status, seconds, shape = 0, 0, -1, "completed", None, None
-        last_loss = 0.0  # the latest finite loss (losses is emptied as records are written)
-
-        def flush_losses(final=False):
-            nonlocal loss_start, losses
-            while writer is not None and (len(losses) >= LOSS_CHUNK or (final and losses)):
-                chunk = losses[:LOSS_CHUNK]
-                writer.losses(loss_start, 1, np.asarray(chunk, dtype=np.float32)[:, None])
-                loss_start += len(chunk)
-                losses = losses[len(chunk):]
-
-        def write_pending(loss):
-            nonlocal pending, n_snap
-            step, W, b = pending
-            writer.snapshot(step, [loss], W[None], b[None])
-            pending, n_snap = None, n_snap + 1
-
-        bad_loss = "NaN"
+        conv = _Conversion(src, tmp, importance=importance, feature_probability=feature_probability, seed=seed)
         records = parse(src, progress)
-        for kind, a, v in records:
-            if kind == "loss":
-                last_run = a
-                if not math.isfinite(v):
-                    bad_loss = _nonfinite(v)
-                    continue  # the end record ("diverged") follows
-                losses.append(v)
-                n_loss, last_loss = n_loss + 1, v
-                if pending is not None:
-                    write_pending(v)
-                flush_losses()
-            elif kind == "blocks":
-                W, b = v["W"], v["b"][0]
-                if shape is None:
-                    shape = W.shape
-                    header = make_header(
-                        n_features=W.shape[1], n_hidden=W.shape[0], model="tied",
-                        feature_probability=[feature_probability], seed=[seed],
-                        importance=importance ** np.arange(W.shape[1]),
-                        config=_config(src, W.shape, importance, feature_probability, seed),
-                        importance_source="assumed: not in the C log, set by import --importance",
-                        imported_from={"format": "c-log", "path": os.path.abspath(src)},
-                    )
-                    writer = LogWriter(tmp, header, force=True)
-                elif W.shape != shape:
-                    raise AnimsupError(f"{src}: run {a}: W is {W.shape[0]}x{W.shape[1]}, earlier blocks were {shape[0]}x{shape[1]}")
-                if not (np.isfinite(W).all() and np.isfinite(b).all()):
-                    status = "diverged"
-                    notes.append(f"{_nonfinite(np.concatenate([W.ravel(), b.ravel()]))} in the weights after run {a}: "
-                                 "stopped there (status diverged)")
+        for rec in records:
+            if rec[0] == "loss":
+                conv.loss(rec[1], rec[2])
+            elif rec[0] == "blocks":
+                if not conv.blocks(rec[1], rec[2]):
                     records.close()
                     break
-                if pending is not None:  # two block groups without a run between them
-                    write_pending(last_loss)
-                pending = (a + 1, W, b)
-            elif kind == "seconds":
-                seconds = v
-            else:  # end
-                if a == "diverged" and status != "diverged":
-                    status = "diverged"
-                    notes.append(f"{bad_loss} loss at run {last_run}: stopped there (status diverged)")
-                elif a == "interrupted":
-                    status = "interrupted"
-                    notes.append(f"the file ends mid-run or mid-block at line {v}: imported what is complete")
-                    warnings.warn(f"{src}:{v}: the file is cut off; imported runs 0..{last_run}", LogWarning, stacklevel=2)
-        if writer is None:
-            raise AnimsupError(f"{src}: no complete b/W/grad w/grad b block group, so N and M are unknown "
+            elif rec[0] == "seconds":
+                conv.seconds = rec[2]
+            else:
+                conv.end(rec[1], rec[2])
+        end_step, (m, n) = conv.finish()
+    return ImportResult(os.fspath(out_path), conv.status, n, m, end_step, conv.n_snap, conv.n_loss, conv.notes)
+
+
+class _Conversion:
+    """One C log being written as an animsup log: the writer (opened at the first block group,
+    when N and M become known), the losses not yet written, and the snapshot waiting for the
+    loss of the next run."""
+
+    def __init__(self, src: str, tmp: str, *, importance: float, feature_probability: float, seed: int | None):
+        self.src, self.tmp = src, tmp
+        self.importance, self.feature_probability, self.seed = importance, feature_probability, seed
+        self.writer: LogWriter | None = None
+        self.losses: list[float] = []  # loss of runs loss_start, loss_start+1, ...
+        self.loss_start = 0
+        self.pending: tuple[int, np.ndarray, np.ndarray] | None = None  # (step, W, b)
+        self.n_snap, self.n_loss, self.last_run = 0, 0, -1
+        self.status = "completed"
+        self.seconds: float | None = None
+        self.shape: tuple[int, int] | None = None
+        self.last_loss = 0.0  # the latest finite loss (losses is emptied as records are written)
+        self.bad_loss = "NaN"
+        self.notes: list[str] = []
+
+    def loss(self, run: int, v: float) -> None:
+        self.last_run = run
+        if not math.isfinite(v):
+            self.bad_loss = _nonfinite(v)
+            return  # the end record ("diverged") follows
+        self.losses.append(v)
+        self.n_loss, self.last_loss = self.n_loss + 1, v
+        if self.pending is not None:
+            self._write_pending(v)
+        self._flush_losses()
+
+    def blocks(self, run: int, group: dict[str, np.ndarray]) -> bool:
+        """A block group after ``run``; False when its weights diverged (the import stops)."""
+        W, b = group["W"], group["b"][0]
+        if self.shape is None:
+            self.shape = (W.shape[0], W.shape[1])
+            self.writer = self._open(W.shape[0], W.shape[1])
+        elif W.shape != self.shape:
+            m, n = self.shape
+            raise AnimsupError(f"{self.src}: run {run}: W is {W.shape[0]}x{W.shape[1]}, earlier blocks were {m}x{n}")
+        if not (np.isfinite(W).all() and np.isfinite(b).all()):
+            self.status = "diverged"
+            self.notes.append(f"{_nonfinite(np.concatenate([W.ravel(), b.ravel()]))} in the weights after run {run}: "
+                              "stopped there (status diverged)")
+            return False
+        if self.pending is not None:  # two block groups without a run between them
+            self._write_pending(self.last_loss)
+        self.pending = (run + 1, W, b)
+        return True
+
+    def end(self, how: str, line: int) -> None:
+        if how == "diverged" and self.status != "diverged":
+            self.status = "diverged"
+            self.notes.append(f"{self.bad_loss} loss at run {self.last_run}: stopped there (status diverged)")
+        elif how == "interrupted":
+            self.status = "interrupted"
+            self.notes.append(f"the file ends mid-run or mid-block at line {line}: imported what is complete")
+            warnings.warn(f"{self.src}:{line}: the file is cut off; imported runs 0..{self.last_run}", LogWarning, stacklevel=3)
+
+    def finish(self) -> tuple[int, tuple[int, int]]:
+        """Write what is pending and the end record; returns the end step and (M, N)."""
+        if self.writer is None or self.shape is None:
+            raise AnimsupError(f"{self.src}: no complete b/W/grad w/grad b block group, so N and M are unknown "
                                "(the C program prints them after run 99; is the log that short?)")
-        if pending is not None:  # the file ended right after a block group: use the last run's loss
-            write_pending(last_loss)
-        flush_losses(final=True)
-        end_step = last_run if status == "diverged" else last_run + 1
-        writer.end(status, end_step, seconds if seconds is not None else 0.0, source_wall_seconds=seconds)
-        writer.close()
-    return ImportResult(os.fspath(out_path), status, shape[1], shape[0], end_step, n_snap, n_loss, notes)
+        if self.pending is not None:  # the file ended right after a block group: use the last run's loss
+            self._write_pending(self.last_loss)
+        self._flush_losses(final=True)
+        end_step = self.last_run if self.status == "diverged" else self.last_run + 1
+        seconds = self.seconds
+        self.writer.end(self.status, end_step, seconds if seconds is not None else 0.0, source_wall_seconds=seconds)
+        self.writer.close()
+        return end_step, self.shape
+
+    def _open(self, m: int, n: int) -> LogWriter:
+        from animsup.log.schema import make_header
+        from animsup.log.writer import LogWriter
+
+        header = make_header(
+            n_features=n, n_hidden=m, model="tied",
+            feature_probability=[self.feature_probability], seed=[self.seed],
+            importance=self.importance ** np.arange(n),
+            config=_config(self.src, (m, n), self.importance, self.feature_probability, self.seed),
+            importance_source="assumed: not in the C log, set by import --importance",
+            imported_from={"format": "c-log", "path": os.path.abspath(self.src)},
+        )
+        return LogWriter(self.tmp, header, force=True)
+
+    def _flush_losses(self, final: bool = False) -> None:
+        while self.writer is not None and (len(self.losses) >= LOSS_CHUNK or (final and self.losses)):
+            chunk = self.losses[:LOSS_CHUNK]
+            self.writer.losses(self.loss_start, 1, np.asarray(chunk, dtype=np.float32)[:, None])
+            self.loss_start += len(chunk)
+            self.losses = self.losses[len(chunk):]
+
+    def _write_pending(self, loss: float) -> None:
+        assert self.pending is not None and self.writer is not None
+        step, W, b = self.pending
+        self.writer.snapshot(step, [loss], W[None], b[None])
+        self.pending, self.n_snap = None, self.n_snap + 1
 
 
-def _nonfinite(values) -> str:
+def _nonfinite(values: float | np.ndarray) -> str:
     """How to name the first non-finite value: "NaN", "inf" or "-inf" (C prints all three)."""
     v = np.asarray(values, dtype=np.float64).ravel()
     bad = v[~np.isfinite(v)]
@@ -280,7 +329,8 @@ def _nonfinite(values) -> str:
     return "inf" if bad[0] > 0 else "-inf"
 
 
-def _config(src, shape, importance, feature_probability, seed) -> dict:
+def _config(src: str, shape: tuple[int, int], importance: float, feature_probability: float,
+            seed: int | None) -> dict[str, object]:
     """What is known about the C run, in TrainConfig's vocabulary."""
     return {
         "n_features": int(shape[1]),

@@ -246,13 +246,10 @@ def orient(W: np.ndarray, layout: str | None, history: bool, inferred: dict, nam
 
 def _bias(b: np.ndarray, T: int, K: int, n: int, history: bool) -> np.ndarray:
     b = np.asarray(b, dtype=np.float64)
-    if history:
-        b = b.reshape(T, K, n) if b.size == T * K * n else None
-    else:
-        b = b.reshape(1, K, n) if b.size == K * n else None
-    if b is None:
+    shape = (T, K, n) if history else (1, K, n)
+    if b.size != int(np.prod(shape)):
         raise AnimsupError(f"the bias does not fit {K} instance(s) of {n} features; pass --b KEY or --no-b")
-    return b
+    return b.reshape(shape)
 
 
 def interpret(tree, meta: dict, *, w=None, b=None, w_dec=None, layout=None, history=None) -> Imported:
@@ -380,24 +377,30 @@ def interpret_runs(tree: list, *, run_index=None) -> tuple[Imported, dict]:
     if run_index is not None and not 0 <= run_index < len(tree):
         raise AnimsupError(f"--run {run_index}: the file has runs 0..{len(tree) - 1}")
     runs = tree if run_index is None else [tree[run_index]]
-    Ws, bs, losses, curves_all, facts, steps_all = [], [], [], [], [], []
+    Ws: list[np.ndarray] = []
+    bs: list[np.ndarray] = []
+    losses: list[np.ndarray | None] = []
+    curves_all: list[dict[str, np.ndarray]] = []
+    facts: list[dict] = []
+    steps_all: list[np.ndarray] = []
     for r in runs:
         params = r.get("parameters", {}) if isinstance(r.get("parameters"), dict) else {}
         weights = r["weights"]
         if not isinstance(weights, list) or not weights:
             raise AnimsupError("a run's 'weights' must be a non-empty list of state dicts")
-        W1, b1 = [], []
+        W1_list: list[np.ndarray] = []
+        b1_list: list[np.ndarray] = []
         for sd in weights:
             arrays = _flat(sd)
             emb = arrays.get("embedding.weight")
             if emb is None:
                 raise AnimsupError(f"a run's state dict has no 'embedding.weight' (keys: {', '.join(sorted(arrays))})")
-            W1.append(emb)  # [hidden, features] = animsup's [m, n]
+            W1_list.append(emb)  # [hidden, features] = animsup's [m, n]
             unemb = arrays.get("unembedding.weight")
             if unemb is not None and not np.allclose(unemb, emb.T):
                 raise AnimsupError("'unembedding.weight' is not the transpose of 'embedding.weight' (untied runs are not supported here)")
-            b1.append(arrays.get("unembedding.bias", np.zeros(emb.shape[1])))
-        W1, b1 = np.stack(W1), np.stack(b1)
+            b1_list.append(arrays.get("unembedding.bias", np.zeros(emb.shape[1])))
+        W1, b1 = np.stack(W1_list), np.stack(b1_list)
         n_feat, n_hid = params.get("m", W1.shape[2]), params.get("n", W1.shape[1])
         if (W1.shape[1], W1.shape[2]) != (n_hid, n_feat):
             raise AnimsupError(f"parameters say m={n_feat} features and n={n_hid} hidden, "
@@ -427,8 +430,9 @@ def interpret_runs(tree: list, *, run_index=None) -> tuple[Imported, dict]:
     out.inferred = {"source": "pickled list of runs (devinterp/aisf style)",
                     "n_m": "parameters 'm' = n_features, 'n' = n_hidden (reversed names)",
                     "step_0": "weights[0] is step 0; logs rows are steps 1.. (no loss at step 0)"}
-    if all(l is not None for l in losses):
-        L = np.stack(losses, axis=1)  # [T, K]; step 0 has none: keep the logged steps only
+    known = [loss for loss in losses if loss is not None]
+    if len(known) == len(losses):
+        L = np.stack(known, axis=1)  # [T, K]; step 0 has none: keep the logged steps only
         out.loss_steps, out.loss_curve = steps_all[0][1:], L[1:]
     names = set.intersection(*(set(c) for c in curves_all)) if curves_all else set()
     for name in sorted(names):
