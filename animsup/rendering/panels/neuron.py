@@ -98,7 +98,7 @@ class NeuronsPanel(Panel):
         pooled = f"; a bar: largest |W| of {self.block} features" if self.block > 1 else ""
         title = ax.set_title(f"W[j, i] per neuron j{who} (±{self.scale:.2g}, bars by feature i{pooled})",
                              fontsize=ctx.fs * 0.9, color=t["muted"], loc="left")
-        ctx._fit_width(title, W_px)
+        ctx.fit_width(title, W_px)
         self.drawable = H_px / self.rows >= MIN_ROW_PX
         if not self.drawable:
             ax.set_xticks([])
