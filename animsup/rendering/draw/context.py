@@ -22,12 +22,12 @@ from animsup.rendering.draw.theme import THEMES, Theme, colormap, feature_colors
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
     from matplotlib.axes import Axes
-    from matplotlib.collections import PolyCollection
+    from matplotlib.collections import LineCollection, PolyCollection
     from matplotlib.backend_bases import RendererBase
     from matplotlib.colors import Colormap
     from matplotlib.text import Text
     from matplotlib.transforms import Bbox, BboxBase
-    from matplotlib.typing import ColorType
+    from matplotlib.typing import ColorType, RcKeyType
     from numpy.typing import ArrayLike
 
     from animsup.rendering.frames import Frame, Scene
@@ -61,7 +61,7 @@ def parse_size(text: str) -> tuple[int, int]:
     return _parse(text)
 
 
-def rc_params(theme: Theme, size: Sequence[int]) -> dict[str, object]:
+def rc_params(theme: Theme, size: Sequence[int]) -> dict[RcKeyType, object]:
     """The matplotlib rc settings of a figure of ``size`` (width, height pixels) in ``theme``."""
     return {
         "figure.facecolor": theme["bg"],
@@ -131,7 +131,7 @@ class DrawContext:
         """Shrink a Text's font until it is at most ``width_px`` wide (large text, long titles)."""
         w = text.get_window_extent(self.renderer()).width
         if w > width_px:
-            text.set_fontsize(text.get_fontsize() * width_px / w * 0.98)
+            text.set_fontsize(float(text.get_fontsize()) * width_px / w * 0.98)
 
     def fit_title(self, ax: Axes, candidates: str | Sequence[str], box: PixelBox, *, fontsize: float,
                   color: ColorType, pad: float) -> None:
@@ -193,6 +193,11 @@ def set_verts(polys: PolyCollection, verts: np.ndarray) -> None:
     """``polys.set_verts`` with an array of polygons (shape: [n, k, 2]): matplotlib's fast path
     for a 3-D array (its type stubs ask for a sequence of polygons)."""
     polys.set_verts(cast("list[ArrayLike]", verts))
+
+
+def set_segments(lines: LineCollection, segs: np.ndarray) -> None:
+    """``lines.set_segments`` with an array of segments (shape: [n, 2, 2]), passed as it is."""
+    lines.set_segments(cast("list[ArrayLike]", segs))
 
 
 def color_list(rgba: np.ndarray) -> list[ColorType]:

@@ -119,6 +119,9 @@ class GramView:
         self.block = lay.block
         self.gram_norm = Normalize(-s.gram_max, s.gram_max)
         self.b_norm = Normalize(*s.b_range)
+        # the colour ranges as the norms hold them (floats)
+        self.gram_range = (-float(s.gram_max), float(s.gram_max))
+        self.b_range = (float(s.b_range[0]), float(s.b_range[1]))
         self.lut = _lut(ctx)
         self.ax = self._heat_axes(lay, box, label_text)
         self.bax = self._bias_axes(lay)
@@ -264,8 +267,8 @@ class GramView:
         fc = (np.arange(c0, c1) + 0.5 - bb.x0) / bb.width
         return r0, r1, c0, c1, fr_, fc
 
-    def _colour(self, v: np.ndarray, norm: Normalize) -> np.ndarray:
-        lo, hi = float(norm.vmin), float(norm.vmax)  # type: ignore[arg-type]  # set by the constructor: never None
+    def _colour(self, v: np.ndarray, vrange: tuple[float, float]) -> np.ndarray:
+        lo, hi = vrange
         x = (np.asarray(v, dtype=np.float64) - lo) / (hi - lo)
         return self.lut[np.clip((x * 256).astype(np.int64), 0, 255)]
 
@@ -278,10 +281,10 @@ class GramView:
             brows = np.clip((bfr * self.n).astype(int), 0, self.n - 1) // self.block
             self._maps = ((r0, r1, c0, c1, rows, cols), (br0, br1, bc0, bc1, brows))
         (r0, r1, c0, c1, rows, cols), (br0, br1, bc0, bc1, brows) = self._maps
-        rgb = self._colour(self._gram, self.gram_norm)
+        rgb = self._colour(self._gram, self.gram_range)
         buf[r0:r1, c0:c1, :3] = rgb[rows][:, cols]
         dirty.append((r0, r1, c0, c1))
-        brgb = self._colour(self._b, self.b_norm)
+        brgb = self._colour(self._b, self.b_range)
         buf[br0:br1, bc0:bc1, :3] = brgb[brows][:, None, :]
         dirty.append((br0, br1, bc0, bc1))
 

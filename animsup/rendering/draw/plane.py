@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from animsup import models
-from animsup.rendering.draw.context import BufferRect, DrawContext, PixelBox, color_list, set_verts
+from animsup.rendering.draw.context import BufferRect, DrawContext, PixelBox, color_list, set_segments, set_verts
 from animsup.rendering.draw.heatmap import Cells
 from animsup.rendering.draw.labels import PlaneLabels
 from animsup.rendering.draw.text import Sprites
@@ -308,12 +308,11 @@ class PlaneView(PlaneLabels):
             faint = show & ~top
             segs = np.concatenate([self._arrows(P, faint)[0], segs])
             cols = np.concatenate([self.colors[faint] * [1, 1, 1, 0.55], self.colors[top]])
-            self.shafts.set_linewidth(np.concatenate([np.full(int(faint.sum()), self.lw * 0.45),
-                                                      np.full(int(top.sum()), self.lw)]))
+            self.shafts.set_linewidth([self.lw * 0.45] * int(faint.sum()) + [self.lw] * int(top.sum()))
         else:
             cols = self.colors[show]
             self.shafts.set_linewidth(self.lw)
-        self.shafts.set_segments(segs)
+        set_segments(self.shafts, segs)
         self.shafts.set_color(color_list(cols))
         set_verts(self.heads, tris)
         self.heads.set_facecolor(color_list(self.colors[top]))
@@ -336,7 +335,7 @@ class PlaneView(PlaneLabels):
         Pd = self._points(Wd)
         nd = np.hypot(Pd[:, 0], Pd[:, 1])
         showd = nd >= QUIET_FRACTION * self.ctx.scene.lim
-        self.dec_shafts.set_segments(np.stack([np.zeros_like(Pd), Pd], 1)[showd])
+        set_segments(self.dec_shafts, np.stack([np.zeros_like(Pd), Pd], 1)[showd])
         self.dec_shafts.set_color(color_list(self.colors[showd]))
         self.dec_tips.set_offsets(Pd)
         self._dec_points = Pd[showd]

@@ -24,6 +24,7 @@ import numpy as np
 
 from animsup.analysis import geometry
 from animsup.analysis.dynamics import NAMED_LEVELS, REFERENCE_FRACTIONS
+from animsup.rendering.draw.context import color_list, set_verts
 from animsup.rendering.panels import Panel
 
 
@@ -44,7 +45,10 @@ def dimensionality_history(path, instances, *, chunk: int = 64, max_values: int 
     K, n = h.n_instances, h.n_features
     shown = [int(i) for i in instances]
     keep = list(range(K))
-    steps, D, dstar, block = [], [], [], []
+    steps: list[float] = []
+    D: list[np.ndarray] = []
+    dstar: list[np.ndarray] = []
+    block: list[np.ndarray] = []
 
     def flush():
         nonlocal keep, D
@@ -308,6 +312,6 @@ class NormsPanel(Panel):
         sup = np.clip(geometry.interference(W), 0, 1)
         x = np.arange(len(norms))
         z = np.zeros_like(norms)
-        self.bars.set_verts(np.stack([np.stack([x - 0.4, z], 1), np.stack([x - 0.4, norms], 1),
+        set_verts(self.bars, np.stack([np.stack([x - 0.4, z], 1), np.stack([x - 0.4, norms], 1),
                                       np.stack([x + 0.4, norms], 1), np.stack([x + 0.4, z], 1)], 1))
-        self.bars.set_facecolors(self.cmap(sup))
+        self.bars.set_facecolor(color_list(self.cmap(sup)))

@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from animsup.rendering.draw.context import color_list, set_verts
 from animsup.rendering.panels import Panel
 
 MIN_BAR_PX = 3.0  # narrower bars aggregate blocks of features
@@ -33,13 +34,14 @@ def layout(m: int, n: int, width_px: float, height_px: float, label_px: float) -
     ``width_px`` × ``height_px``, each column ``label_px`` wider for the neuron names: the
     columns (1-3) that maximise min(bar width × 3, row height) (tall rows resolve W's values),
     discounted by the share of empty cells."""
-    best = None
+    best: tuple[float, int, int, float] | None = None
     for cols in range(1, min(3, m) + 1):
         rows = math.ceil(m / cols)
         bar = (width_px / cols - label_px) / n
         score = min(3 * bar, height_px / rows) * math.sqrt(m / (cols * rows))  # empty cells count against
         if best is None or score > best[0]:
             best = (score, cols, rows, bar)
+    assert best is not None  # m >= 1: one layout at least
     _, cols, rows, bar = best
     block = max(1, math.ceil(MIN_BAR_PX / max(bar, 1e-9))) if bar < MIN_BAR_PX else 1
     return cols, rows, block
@@ -125,7 +127,7 @@ class NeuronsPanel(Panel):
         ax.set_xticklabels(labels)
         self.colors = np.asarray(ctx.colors, dtype=np.float64)
         self.bars = PolyCollection([np.zeros((4, 2))] * (m * nb), edgecolors="none", zorder=2)
-        self.bars.set_facecolors(np.tile(self.colors[np.arange(0, n, self.block)], (m, 1)))
+        self.bars.set_facecolor(color_list(np.tile(self.colors[np.arange(0, n, self.block)], (m, 1))))
         ax.add_collection(self.bars)
         ctx.animate(self.bars)
 
@@ -149,7 +151,7 @@ class NeuronsPanel(Panel):
         yc = self.rows - r - 0.5
         top = yc + h.ravel()
         half = 0.4
-        self.bars.set_verts(np.stack([np.stack([x - half, yc], 1), np.stack([x - half, top], 1),
+        set_verts(self.bars, np.stack([np.stack([x - half, yc], 1), np.stack([x - half, top], 1),
                                       np.stack([x + half, top], 1), np.stack([x + half, yc], 1)], 1))
         if self.block > 1:
-            self.bars.set_facecolors(self.colors[feat.ravel()])
+            self.bars.set_facecolor(color_list(self.colors[feat.ravel()]))
