@@ -18,11 +18,15 @@ the frame is too small for n_hidden neurons.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from animsup.rendering.draw.context import color_list, set_verts
+from animsup.rendering.draw.context import DrawContext, Rect, color_list, set_verts
 from animsup.rendering.panels import Panel
+
+if TYPE_CHECKING:
+    from animsup.rendering.frames import Frame
 
 MIN_BAR_PX = 3.0  # narrower bars aggregate blocks of features
 MIN_ROW_PX = 12.0  # lower neuron charts are not drawn
@@ -72,7 +76,7 @@ class NeuronsPanel(Panel):
 
     height = 1.25
 
-    def __init__(self, ctx, rect):
+    def __init__(self, ctx: DrawContext, rect: Rect):
         super().__init__(ctx, rect)
         from matplotlib.collections import PolyCollection
 
@@ -140,7 +144,7 @@ class NeuronsPanel(Panel):
         """The bars' values and the features they show for the rows of W (shape: [m, n])."""
         return pool_blocks(np.asarray(W, dtype=np.float64), self.block)
 
-    def update(self, frame) -> None:
+    def update(self, frame: Frame) -> None:
         if self.bars is None:
             return
         vals, feat = self.heights(frame.W[0])

@@ -6,9 +6,16 @@ once into the cached background (:mod:`animsup.rendering.feature_sets` picks the
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from animsup.rendering.feature_sets import ranges_text
 from animsup.rendering.panels import Panel
+
+if TYPE_CHECKING:
+    from matplotlib.transforms import Bbox
+
+    from animsup.rendering.draw.context import DrawContext, Rect
+    from animsup.rendering.frames import Frame
 
 
 class SetsPanel(Panel):
@@ -16,7 +23,7 @@ class SetsPanel(Panel):
 
     height = 0.22
 
-    def __init__(self, ctx, rect):
+    def __init__(self, ctx: DrawContext, rect: Rect):
         super().__init__(ctx, rect)
         from matplotlib.patches import Rectangle
 
@@ -61,8 +68,8 @@ class SetsPanel(Panel):
                 ctx.fit_width(txt, max(room, 1.0))
         self.n_rows = rows
 
-    def update(self, frame) -> None:  # static
+    def update(self, frame: Frame) -> None:  # static
         pass
 
-    def boxes(self) -> list:
+    def boxes(self) -> list[Bbox]:
         return []
