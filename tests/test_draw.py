@@ -27,7 +27,7 @@ def test_frame_size_not_blank_and_feature_tip_where_expected(tmp_path, write_pen
     assert img.shape == (SIZE[1], SIZE[0], 4) and img.dtype == np.uint8
     assert img[..., :3].std() > 10  # not blank
     # oracle: the plane's pixel box and the fixed limits place W[:, 0] at a known pixel
-    view = d._views[0]
+    view = d.views[0]
     bb, L = view.ax.bbox, scene.lim
     x, y = Ws[-1, 0, :, 0]
     px = bb.x0 + (x + L) / (2 * L) * bb.width
@@ -45,11 +45,11 @@ def test_labels_never_overlap(tmp_path, write_pentagon):
     scene, frames, _ = scene_and_frames(tmp_path, write_pentagon, n=12, T=10)
     d = draw.FrameDrawer(scene)
     d.draw(frames[-1])
-    boxes = [(x, y, x + c.shape[1], y + c.shape[0]) for c, x, y in d._views[0].label_pos]
+    boxes = [(x, y, x + c.shape[1], y + c.shape[0]) for c, x, y in d.views[0].label_pos]
     assert len(boxes) >= 5
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
-            assert not draw._overlap(a, b)
+            assert not draw.overlap(a, b)
 
 
 def test_the_count_of_quiet_features_never_covers_a_tip_or_shaft(tmp_path, write_pentagon):
@@ -64,7 +64,7 @@ def test_the_count_of_quiet_features_never_covers_a_tip_or_shaft(tmp_path, write
     L, checked = scene.lim, 0
     for t, frame in enumerate(fr.iter_frames(log, inst, np.arange(10, dtype=float))):
         d.draw(frame)
-        for view, i in zip(d._views, inst):
+        for view, i in zip(d.views, inst):
             x0, y0, x1, y1 = view.quiet_box
             bb = view.ax.bbox
             P = Ws[t, i, :, :5].T  # the live features; points along each shaft, tip included
@@ -87,7 +87,7 @@ def test_every_view_draws(tmp_path, kw, write_pentagon):
     assert img.shape == (SIZE[1], SIZE[0], 4)
     assert img[..., :3].std() > 10
     if scene.theme == "dark":
-        np.testing.assert_array_equal(img[2, 2, :3], (draw._rgb(draw.THEMES["dark"]["bg"])).astype(np.uint8))
+        np.testing.assert_array_equal(img[2, 2, :3], (draw.rgb255(draw.THEMES["dark"]["bg"])).astype(np.uint8))
 
 
 @pytest.mark.parametrize("kw", [
@@ -117,7 +117,7 @@ def test_parse_size_rounds_up_to_even():
 def test_readout_text_keeps_narrow_glyphs_mid_cell(mark):
     # the monospace readout ("loss 5.462e-03"): a "." or "-" sits midway between its neighbours,
     # not pulled left against the previous digit ("5. 462e- 03")
-    mono = draw._Sprites("DejaVu Sans Mono", 11, 100)
+    mono = draw.Sprites("DejaVu Sans Mono", 11, 100)
 
     def centre(text):
         cov = mono.line(text)

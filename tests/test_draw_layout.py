@@ -53,10 +53,10 @@ def test_tiny_zero_and_huge_W_keep_every_label_in_the_frame(tmp_path, write_pent
     write_pentagon(log, T=6, scale=scale)
     d, _ = drawn(log)
     assert text_layout_problems(d) == []
-    labels = [d._views[0].ax.get_xlabel(), d._views[0].ax.get_ylabel()]
+    labels = [d.views[0].ax.get_xlabel(), d.views[0].ax.get_ylabel()]
     if scale == 1e5:
         assert all("(×1e5)" in x for x in labels)  # the power of ten moves to the axis label
-    ticks = [t.get_text() for t in d._views[0].ax.get_yticklabels()]
+    ticks = [t.get_text() for t in d.views[0].ax.get_yticklabels()]
     assert max(len(t) for t in ticks) <= 4, ticks
 
 
@@ -68,9 +68,9 @@ def test_grid_is_ordered_by_feature_probability_then_loss_with_ids_in_titles(tmp
     p = s.header.instance_probability[list(order)]
     assert sorted(order) == list(range(12)) and np.all(np.diff(p) >= 0)
     d, _ = drawn(log, grid=True)
-    titles = [v.ax.get_title() for v in d._views]
+    titles = [v.ax.get_title() for v in d.views]
     assert [t.split()[0] for t in titles] == [f"#{i}" for i in order]
-    keys = [t.get_text() for t in d.key_ax.get_xticklabels()]
+    keys = [t.get_text() for t in d.loss.key_ax.get_xticklabels()]
     assert keys[0] == f"#{order[0]}" and keys[-1] == f"#{order[-1]}"
 
 
@@ -91,7 +91,7 @@ def test_large_heatmaps_max_pool_so_no_feature_disappears(tmp_path, grid):
         for t in range(3):
             w.snapshot(t, np.full(k, 0.1, np.float32), W, np.zeros((k, n), np.float32))
     d, img = drawn(log, grid=grid)
-    view = d._views[0]
+    view = d.views[0]
     assert view.block > 1
     bb = view.ax.bbox
     x = bb.x0 + (150.5 / n) * bb.width
@@ -123,7 +123,7 @@ def test_crowded_plane_labels_only_what_can_be_read_and_says_so(tmp_path, text_l
         for t in range(2):
             w.snapshot(t, np.full(k, 0.1, np.float32), W, np.zeros((k, n), np.float32))
     d, img = drawn(log)
-    view = d._views[0]
+    view = d.views[0]
     lim = d.scene.lim
     shown = int((r >= 0.08 * lim).sum())
     assert view.crowded and 40 < shown
@@ -144,7 +144,7 @@ def test_the_2d_view_names_the_shape_of_each_frame_as_inspect_does(tmp_path, wri
     for f in plan.frames([0, 9]):
         d.draw(f)
         want = geometry.describe(Ws[f.index, 0]).label()
-        assert d._views[0].shape_text == want
+        assert d.views[0].shape_text == want
     assert "pentagon" in want
 
 
@@ -188,7 +188,7 @@ def test_the_2d_view_shows_the_bias_per_feature_without_the_bias_panel(tmp_path)
     with LogWriter(log, hdr) as w:
         w.snapshot(0, np.array([0.1], np.float32), W, np.array([[-0.5, 0.0, 0.0, 0.5]], np.float32))
     d, img = drawn(log)
-    view = d._views[0]
+    view = d.views[0]
     bb = view.bias_ax.bbox
     x = int((bb.x0 + bb.x1) / 2)
     first = img[int(d.height - bb.y1 + bb.height / 8), x, :3].astype(int)
@@ -225,11 +225,11 @@ def test_event_numbers_never_overlap_and_every_event_keeps_its_number(tmp_path, 
     steps = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 100, 104, 250, 385, 387, 388, 389, 390]
     d, _ = _with_events(log, steps, dpi=dpi)
     assert text_layout_problems(d) == []
-    texts = [a.get_text() for a in d.event_labels]
+    texts = [a.get_text() for a in d.loss.event_labels]
     assert sum((_numbers(t) for t in texts), []) == list(range(1, len(steps) + 1)), texts  # each once, in order
     assert any("–" in t for t in texts)  # the crowded ones share a label
-    r, bb = d.canvas.get_renderer(), d.loss_ax.bbox
-    boxes = [a.get_window_extent(r) for a in d.event_labels]
+    r, bb = d.canvas.get_renderer(), d.loss.ax.bbox
+    boxes = [a.get_window_extent(r) for a in d.loss.event_labels]
     for b in boxes:
         assert bb.x0 - 1 <= b.x0 and b.x1 <= bb.x1 + 1, (b, bb)
     for a, b in zip(boxes, boxes[1:]):
@@ -240,7 +240,7 @@ def test_event_numbers_far_apart_each_get_their_own(tmp_path, write_pentagon):
     log = tmp_path / "run.jsonl"
     write_pentagon(log, T=40)
     d, _ = _with_events(log, [50, 150, 250])
-    assert [a.get_text() for a in d.event_labels] == ["1", "2", "3"]
+    assert [a.get_text() for a in d.loss.event_labels] == ["1", "2", "3"]
 
 
 def _red_columns(img, row, c0, c1, color=None):
@@ -266,19 +266,19 @@ def test_the_loss_cursor_is_whole_on_the_last_frame_and_never_crosses_the_readou
     s = dataclasses.replace(plan.scene, loss_xlim=(plan.scene.loss_xlim[0], frame.step))  # no room right of it
     d = FrameDrawer(s)
     img = d.draw(frame).copy()
-    bb = d.loss_ax.bbox
-    x = d.loss_ax.transData.transform((frame.step, s.loss_ylim[0]))[0]
-    y = d.loss_ax.transData.transform((frame.step, np.interp(frame.step, s.loss_step, s.loss_smooth[:, 0])))[1]
+    bb = d.loss.ax.bbox
+    x = d.loss.ax.transData.transform((frame.step, s.loss_ylim[0]))[0]
+    y = d.loss.ax.transData.transform((frame.step, np.interp(frame.step, s.loss_step, s.loss_smooth[:, 0])))[1]
     assert abs(x - bb.x1) < 1
     line = _red_columns(img, int(d.height - (bb.y0 + 4)), int(x) - 20, int(x) + 20)  # away from the dot
     dot = _red_columns(img, int(d.height - y), int(x) - 20, int(x) + 20)
-    assert len(line) >= round(d._cursor_w), line  # the whole line width, not half of it
-    assert dot.max() >= bb.x1 + d._dot_r - 2, (dot, bb.x1)  # the dot reaches past the edge: not cut there
+    assert len(line) >= round(d.loss.cursor_w), line  # the whole line width, not half of it
+    assert dot.max() >= bb.x1 + d.loss.dot_r - 2, (dot, bb.x1)  # the dot reaches past the edge: not cut there
     left, right = x - dot.min(), dot.max() - x
     assert abs(left - right) <= 1.5, (left, right)  # as wide on both sides of its centre
     # a frame whose cursor runs under the readout box: never visible through it
-    x0, y0, x1, y1 = d.readout_box
-    under = [f for f in plan.frames() if x0 + 2 < d.loss_ax.transData.transform((f.step, 1.0))[0] < x1 - 2]
+    x0, y0, x1, y1 = d.loss.readout_box
+    under = [f for f in plan.frames() if x0 + 2 < d.loss.ax.transData.transform((f.step, 1.0))[0] < x1 - 2]
     assert under
     img = d.draw(under[len(under) // 2]).copy()
     box = img[y0:y1, x0:x1, :3].astype(int)
@@ -292,7 +292,7 @@ def test_log_axes_label_ticks_without_mathtext(tmp_path, write_pentagon):
     log = tmp_path / "run.jsonl"
     write_pentagon(log, T=20, loss_rows=10)
     d, _ = drawn(log)
-    labels = [t.get_text() for t in d.loss_ax.get_yticklabels() + d.loss_ax.get_yticklabels(minor=True)]
+    labels = [t.get_text() for t in d.loss.ax.get_yticklabels() + d.loss.ax.get_yticklabels(minor=True)]
     shown = [t for t in labels if t]
     assert shown and not any("$" in t for t in labels), labels
     assert any(t.startswith("10") and t[2:] and set(t[2:]) <= set("⁻⁰¹²³⁴⁵⁶⁷⁸⁹") for t in shown), shown
@@ -310,7 +310,7 @@ def test_grid_panels_show_the_ids_of_their_longest_columns_inside_the_panel(tmp_
     H = d.height
     r = d.canvas.get_renderer()
     labelled = 0
-    for v in d._views:
+    for v in d.views:
         assert v.max_labels == v.GRID_LABELS
         boxes = _label_boxes(v, H)
         assert len(boxes) <= v.GRID_LABELS
@@ -331,7 +331,7 @@ def test_grid_panels_too_small_for_ids_say_so_once(tmp_path, write_pentagon, tex
     log = tmp_path / "run.jsonl"
     write_pentagon(log, T=6, n=8, k=64)
     d, _ = drawn(log, grid=True, size="640x360")
-    assert all(not v.labels_on and not v.label_pos for v in d._views)
+    assert all(not v.labels_on and not v.label_pos for v in d.views)
     notes = [t.get_text() for t in d.fig.texts if "feature ids" in t.get_text()]
     assert len(notes) == 1 and "too small" in notes[0]
     assert [p for p in text_layout_problems(d) if "feature ids" in p] == []  # the note itself is neither cut nor covered
@@ -350,7 +350,7 @@ def test_grid_heatmaps_keep_their_norm_bars_inside_their_own_cell(tmp_path, writ
     write_pentagon(log, T=3, n=20, m=5, k=24)
     d, _ = drawn(log, grid=True)
     boxes = []
-    for v in d._views:
+    for v in d.views:
         assert v.bars is not None  # ‖W_i‖ bars in every panel
         x0 = min(a.bbox.x0 for a in v.axes)
         x1 = max(a.bbox.x1 for a in v.axes)
@@ -373,5 +373,5 @@ def test_grid_heatmaps_show_their_shared_colour_scales_with_ticks(tmp_path, writ
         labels = [t.get_text() for t in cax.get_xticklabels()]
         assert labels == [f"\u2212{r:.2g}", "0", f"+{r:.2g}"], labels
         assert cax.bbox.y0 >= 0 and cax.bbox.x1 <= d.width
-    assert "moving average" in d.loss_ax.get_title(loc="left")
+    assert "moving average" in d.loss.ax.get_title(loc="left")
     assert text_layout_problems(d) == []

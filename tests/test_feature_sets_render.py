@@ -76,7 +76,7 @@ def test_frames_use_the_set_colours_and_carry_the_key(tmp_path, text_layout_prob
     imp_colors, _, _ = draw.feature_colors(plan.scene.importance, d.theme)
     np.testing.assert_allclose(d.colors[4:], imp_colors[4:])
     np.testing.assert_allclose(d.colors, set_colors(imp_colors, plan.scene.feature_sets, "light"))
-    np.testing.assert_allclose(d._views[0].tips.get_facecolors()[:, :3], d.colors[:, :3])  # (quiet ones fade)
+    np.testing.assert_allclose(d.views[0].tips.get_facecolors()[:, :3], d.colors[:, :3])  # (quiet ones fade)
     key = [t.get_text() for t in d.panels[0].ax.texts]
     assert key == ["correlated (on together): 0, 1", "anticorrelated (at most one on): 2, 3"]
     assert "2 independent features" in d.panels[0].ax.get_title(loc="left")

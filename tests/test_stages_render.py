@@ -47,8 +47,8 @@ def test_the_drawer_paints_the_current_stage_in_the_readout(tmp_path):
     plan = fr.build_plan(log, RenderConfig(), video=True)
     d = draw.FrameDrawer(plan.scene)
     painted = []
-    line = d.mono.line
-    d.mono.line = lambda text: (painted.append(text), line(text))[1]
+    line = d.loss.mono.line
+    d.loss.mono.line = lambda text: (painted.append(text), line(text))[1]
     for f in plan.frames([0, 15, 35, plan.n_frames - 1]):
         painted.clear()
         d.draw(f)
@@ -69,7 +69,7 @@ def test_unstaged_and_unreadable_stages(tmp_path):
 
 def _label_boxes(d):
     r = d.canvas.get_renderer()
-    return [t.get_window_extent(r) for t in d.stage_labels]
+    return [t.get_window_extent(r) for t in d.loss.stage_labels]
 
 
 @pytest.mark.parametrize("options", [{}, {"grid": True}, {"annotate": True}, {"size": (640, 360)},
@@ -80,13 +80,13 @@ def test_stage_labels_overprint_nothing(tmp_path, text_layout_problems, options)
     plan = fr.build_plan(log, RenderConfig(**options), video=True)
     d = draw.FrameDrawer(plan.scene)
     img = d.draw(next(plan.frames([plan.n_frames - 1]))).copy()
-    names = [repr(t.get_text()) for t in d.stage_labels]
+    names = [repr(t.get_text()) for t in d.loss.stage_labels]
     assert not [p for p in text_layout_problems(d) if any(n in p for n in names)]  # (640x360 clips the x label anyway)
     boxes = _label_boxes(d)
     if not ({"size", "dpi"} & set(options)):
-        assert [t.get_text() for t in d.stage_labels] == ["1-S=1", "0.3", "0.1", "0.01", "0.001"]
+        assert [t.get_text() for t in d.loss.stage_labels] == ["1-S=1", "0.3", "0.1", "0.01", "0.001"]
     assert len(boxes) >= (3 if {"size", "dpi"} & set(options) else 5)  # all five fit at 1280x720, dpi 100
-    ax = d.loss_ax
+    ax = d.loss.ax
     # under the loss curve (the band the y range was widened by) and inside the axes
     y_curve = ax.transData.transform(np.column_stack([plan.scene.loss_step, plan.scene.loss_smooth.min(1)]))[:, 1]
     low = ax.transData.transform(np.column_stack([plan.scene.loss_step, plan.scene.loss_raw.min(1)]))[:, 1]

@@ -1,12 +1,13 @@
 """The panel interface: extra panels in the right column, under the loss.
 
-A panel is a class with three methods, built once per figure and updated per frame
-(the same protocol the main views of :mod:`animsup.rendering.draw` follow)::
+A panel is a class with three methods, built once per figure and updated per frame: a
+:class:`animsup.rendering.draw.context.Part`, the protocol every part of the frame follows (the
+loss panel and the main views too)::
 
     class MyPanel(Panel):
         height = 0.4                       # share of the right column (the loss panel is 1)
 
-        def __init__(self, ctx, rect):     # ctx: the FrameDrawer; rect: [x, y, w, h] figure fractions
+        def __init__(self, ctx, rect):     # ctx: the DrawContext; rect: (x, y, w, h) figure fractions
             self.ax = ctx.fig.add_axes(rect)             # static parts: drawn once, cached
             self.bars = ...                               # moving artists, created once
             ctx.animate(self.bars)                        # redrawn every frame (blitted)
@@ -17,13 +18,15 @@ A panel is a class with three methods, built once per figure and updated per fra
         def boxes(self):                   # display boxes the moving artists draw into
             return [self.ax.bbox]
 
-``ctx`` (a :class:`animsup.rendering.draw.FrameDrawer`) offers ``fig`` (a matplotlib Figure, never
-pyplot), ``scene`` (:class:`animsup.rendering.frames.Scene`: fixed ranges from the whole log, the
-importance, n_features, the theme name), ``theme`` (colours), ``fs`` (the text size in
-points; scale every size with it), ``pt`` (pixels per point), ``colors`` (RGBA per feature,
-shape [n_features, 4]) and ``animate(*artists)``. ``paint_text(buf, dirty)`` is optional:
-paint moving text into the RGBA buffer with numpy (see ``draw._Sprites``) and append the
-rectangles painted to ``dirty``.
+``ctx`` (a :class:`animsup.rendering.draw.context.DrawContext`) offers ``fig`` (a matplotlib
+Figure, never pyplot), ``scene`` (:class:`animsup.rendering.frames.Scene`: fixed ranges from the
+whole log, the importance, n_features, the theme name), ``theme`` (colours), ``width`` and
+``height`` (pixels), ``fs`` (the text size in points; scale every size with it), ``pt`` (pixels
+per point), ``colors`` (RGBA per feature, shape [n_features, 4]), ``px(x, y, w, h)`` (pixels to
+a rect), ``fit_width(text, width_px)``, ``instance_color(k)``, ``renderer()`` and
+``animate(*artists)``. ``paint_text(buf, dirty)`` is optional: paint moving text into the RGBA
+buffer with numpy (see :class:`animsup.rendering.draw.text.Sprites`) and append the rectangles
+painted to ``dirty``.
 
 A panel that needs more of the log than a frame holds (a curve over the whole run) sets
 ``data_key`` and a classmethod ``prepare(log, instances)`` returning picklable data: the plan
@@ -38,12 +41,25 @@ A new panel module adds one line to :data:`PANELS` (or calls :func:`register_pan
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
 
 from animsup import models
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.transforms import Bbox
+
+    from animsup.log.reader import Header
+    from animsup.rendering.draw.context import BufferRect, DrawContext, Rect
+    from animsup.rendering.frames import Frame
+
 #: panel name -> "module:Class"
 PANELS: dict[str, str] = {
-    "bias": "animsup.rendering.draw:BiasPanel",
+    "bias": "animsup.rendering.panels.bias:BiasPanel",
     # feature dimensionality (animsup.rendering.panels.dynamics)
     "dim_time": "animsup.rendering.panels.dynamics:DimTimePanel",
     "dim_scatter": "animsup.rendering.panels.dynamics:DimScatterPanel",
@@ -56,21 +72,31 @@ PANELS: dict[str, str] = {
 
 
 class Panel:
-    """Base class of a panel (see the module docstring for the protocol)."""
+    """Base class of a panel (see the module docstring for the protocol); a
+    :class:`animsup.rendering.draw.context.Part`."""
 
     #: height relative to the loss panel (1.0)
-    height: float = 0.4
+    height: ClassVar[float] = 0.4
+    #: the key of the log-wide data :meth:`prepare` returns (``None``: the panel needs none)
+    data_key: ClassVar[str | None] = None
+    #: the panel's axes (its box is restored every frame), when it has one
+    ax: Axes
 
-    def __init__(self, ctx, rect):
+    def __init__(self, ctx: DrawContext, rect: Rect):
         self.ctx = ctx
 
-    def update(self, frame) -> None:
+    @classmethod
+    def prepare(cls, log: str | os.PathLike[str], instances: Sequence[int]) -> object:
+        """The log-wide data of a panel with a :attr:`data_key` (picklable; one pass over the log)."""
         raise NotImplementedError
 
-    def boxes(self) -> list:
+    def update(self, frame: Frame) -> None:
+        raise NotImplementedError
+
+    def boxes(self) -> list[Bbox]:
         return [self.ax.bbox] if hasattr(self, "ax") else []
 
-    def paint_text(self, buf, dirty: list) -> None:
+    def paint_text(self, buf: np.ndarray, dirty: list[BufferRect]) -> None:
         pass
 
 
@@ -81,7 +107,7 @@ def register_panel(name: str, target: str) -> None:
     PANELS[name] = target
 
 
-def default_panels(header, panels=()) -> tuple:
+def default_panels(header: Header, panels: Sequence[str] = ()) -> tuple[str, ...]:
     """``panels`` plus the panels a log always gets: ``neurons`` for the neuron model (its
     geometry is not rotation-invariant: what each neuron stores is the view), ``sets`` (the
     colour key) for a log with correlated or anticorrelated feature sets.
@@ -98,15 +124,16 @@ def default_panels(header, panels=()) -> tuple:
     return tuple(out)
 
 
-def load_panel(name: str) -> type:
+def load_panel(name: str) -> type[Panel]:
     """The panel class registered under ``name`` (imports its module)."""
     module, _, cls = PANELS[name].partition(":")
-    return getattr(importlib.import_module(module), cls)
+    panel: type[Panel] = getattr(importlib.import_module(module), cls)
+    return panel
 
 
-def prepare_panels(names, log, instances) -> dict:
+def prepare_panels(names: Sequence[str], log: str | os.PathLike[str], instances: Sequence[int]) -> dict[str, object]:
     """``data_key`` → ``prepare(log, instances)`` of the named panels that need log-wide data."""
-    data: dict = {}
+    data: dict[str, object] = {}
     for name in names:
         cls = load_panel(name)
         key = getattr(cls, "data_key", None)

@@ -20,14 +20,25 @@ scene as ``scene.panel_data``.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from animsup.analysis import geometry
 from animsup.analysis.dynamics import NAMED_LEVELS, REFERENCE_FRACTIONS
+from animsup.rendering.draw.context import DrawContext, Rect, color_list, set_verts
 from animsup.rendering.panels import Panel
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.transforms import Bbox
 
-def dimensionality_history(path, instances, *, chunk: int = 64, max_values: int = 20_000_000) -> dict:
+    from animsup.rendering.frames import Frame
+
+
+def dimensionality_history(path: str | os.PathLike[str], instances: Sequence[int], *, chunk: int = 64, max_values: int = 20_000_000) -> dict:
     """D_i and D* of every instance at every snapshot, streamed a chunk of snapshots at a time.
 
     :param instances: indices of the shown instances
@@ -44,9 +55,12 @@ def dimensionality_history(path, instances, *, chunk: int = 64, max_values: int 
     K, n = h.n_instances, h.n_features
     shown = [int(i) for i in instances]
     keep = list(range(K))
-    steps, D, dstar, block = [], [], [], []
+    steps: list[float] = []
+    D: list[np.ndarray] = []
+    dstar: list[np.ndarray] = []
+    block: list[np.ndarray] = []
 
-    def flush():
+    def flush() -> None:
         nonlocal keep, D
         if block:
             W = np.stack(block)                                  # [c, n_instances, m, n]
@@ -89,11 +103,11 @@ class _HistoryPanel(Panel):
     data_key = "dimensionality"
 
     @classmethod
-    def prepare(cls, log, instances) -> dict:
+    def prepare(cls, log: str | os.PathLike[str], instances: Sequence[int]) -> dict:
         return dimensionality_history(log, instances)
 
 
-def _history(ctx) -> dict:
+def _history(ctx: DrawContext) -> dict:
     data = getattr(ctx.scene, "panel_data", None) or {}
     if "dimensionality" not in data:
         raise ValueError("the dimensionality panels need scene.panel_data['dimensionality'] "
@@ -101,13 +115,13 @@ def _history(ctx) -> dict:
     return data["dimensionality"]
 
 
-def _is_sweep(probs) -> bool:
+def _is_sweep(probs: np.ndarray) -> bool:
     """Several instances at different 1 − S (each with one 1 − S for all its features)."""
     p = np.asarray(probs, dtype=np.float64)
     return bool(np.isfinite(p).all()) and len(np.unique(np.round(p, 9))) > 1
 
 
-def _style(ctx, ax, title: str) -> None:
+def _style(ctx: DrawContext, ax: Axes, title: str) -> None:
     t = ctx.theme
     ax.set_title(title, fontsize=ctx.fs * 0.9, color=t["muted"], loc="left")
     ax.tick_params(labelsize=ctx.fs * 0.8)
@@ -115,8 +129,8 @@ def _style(ctx, ax, title: str) -> None:
         ax.spines[side].set_visible(False)
 
 
-def _loss_x(ctx, ax) -> None:
-    """The loss panel's x scale and limits (as :meth:`animsup.rendering.draw.FrameDrawer._build_loss` sets
+def _loss_x(ctx: DrawContext, ax: Axes) -> None:
+    """The loss panel's x scale and limits (as :class:`animsup.rendering.draw.loss.LossPart` sets
     them), so the curves line up with it."""
     s = ctx.scene
     if s.loss_xscale == "symlog":
@@ -135,7 +149,7 @@ class DimTimePanel(_HistoryPanel):
 
     height = 0.8
 
-    def __init__(self, ctx, rect):
+    def __init__(self, ctx: DrawContext, rect: Rect):
         super().__init__(ctx, rect)
         from matplotlib.collections import LineCollection
 
@@ -156,7 +170,7 @@ class DimTimePanel(_HistoryPanel):
         self.cursor = ax.axvline(steps[0] if len(steps) else 0, color=ctx.theme["cursor"], lw=1.3, antialiased=False)
         ctx.animate(self.cursor)
 
-    def update(self, frame) -> None:
+    def update(self, frame: Frame) -> None:
         self.cursor.set_xdata([frame.step, frame.step])
 
 
@@ -167,7 +181,7 @@ class DimScatterPanel(_HistoryPanel):
 
     height = 0.9
 
-    def __init__(self, ctx, rect):
+    def __init__(self, ctx: DrawContext, rect: Rect):
         super().__init__(ctx, rect)
         h = _history(ctx)
         s = ctx.scene
@@ -184,7 +198,7 @@ class DimScatterPanel(_HistoryPanel):
             ax.set_xscale("log")
             ax.set_xlim(x.min() / 1.25, x.max() * 1.25)
             ax.set_xlabel("1 / (1 − S)", fontsize=ctx.fs * 0.85, color=ctx.theme["muted"], labelpad=1)
-            colors = ctx.theme["fg"]
+            colors: str | np.ndarray = ctx.theme["fg"]
         else:
             self.x = np.arange(n) + rng.uniform(-0.25, 0.25, n)
             ax.set_xlim(-1, n)
@@ -199,7 +213,7 @@ class DimScatterPanel(_HistoryPanel):
                                  alpha=0.6 if self.sweep else 0.9)
         ctx.animate(self.points)
 
-    def update(self, frame) -> None:
+    def update(self, frame: Frame) -> None:
         if self.sweep:
             y = self.D[_current(self.steps, frame.step)].ravel()
         else:
@@ -214,7 +228,7 @@ class DimsPerFeaturePanel(_HistoryPanel):
 
     height = 0.7
 
-    def __init__(self, ctx, rect):
+    def __init__(self, ctx: DrawContext, rect: Rect):
         super().__init__(ctx, rect)
         h = _history(ctx)
         s, t = ctx.scene, ctx.theme
@@ -226,7 +240,7 @@ class DimsPerFeaturePanel(_HistoryPanel):
         ylim = (0, float(np.clip(finite.max() * 1.05, 1.1, 3.0)) if finite.size else 1.1)
         self.top = ylim[1] * 0.995  # values above the axis are drawn at its top edge
         x, y, w, hgt = rect
-        left = [x, y, 0.56 * w, hgt] if self.sweep else rect
+        left = (x, y, 0.56 * w, hgt) if self.sweep else rect
         self.ax = ax = ctx.fig.add_axes(left)
         _loss_x(ctx, ax)
         ax.set_ylim(*ylim)
@@ -245,7 +259,7 @@ class DimsPerFeaturePanel(_HistoryPanel):
         ctx.animate(self.dots)
         self.ax2 = None
         if self.sweep:
-            ax2 = self.ax2 = ctx.fig.add_axes([x + 0.66 * w, y, 0.34 * w, hgt])
+            ax2 = self.ax2 = ctx.fig.add_axes((x + 0.66 * w, y, 0.34 * w, hgt))
             x2 = 1 / probs
             ax2.set_xscale("log")
             ax2.set_xlim(x2.min() / 1.25, x2.max() * 1.25)
@@ -257,13 +271,13 @@ class DimsPerFeaturePanel(_HistoryPanel):
             (self.sweep_line,) = ax2.plot(x2, np.zeros_like(x2), "o-", color=t["fg"], ms=ctx.fs * 0.35, lw=1.0)
             ctx.animate(self.sweep_line)
 
-    def update(self, frame) -> None:
+    def update(self, frame: Frame) -> None:
         now = np.minimum(geometry.dims_per_feature(frame.W), self.top)   # the shown instances
         self.dots.set_offsets(np.column_stack([np.full(len(now), frame.step), now]))
         if self.ax2 is not None:
             self.sweep_line.set_ydata(np.minimum(self.dstar[_current(self.steps, frame.step)], self.top))
 
-    def boxes(self) -> list:
+    def boxes(self) -> list[Bbox]:
         return [self.ax.bbox] + ([self.ax2.bbox] if self.ax2 is not None else [])
 
 
@@ -272,18 +286,18 @@ class NormsPanel(Panel):
 
     height = 0.7
 
-    def __init__(self, ctx, rect):
+    def __init__(self, ctx: DrawContext, rect: Rect):
         super().__init__(ctx, rect)
         import matplotlib
         from matplotlib.collections import PolyCollection
 
         s = ctx.scene
         x, y, w, h = rect
-        self.ax = ax = ctx.fig.add_axes([x, y, 0.9 * w, h])
+        self.ax = ax = ctx.fig.add_axes((x, y, 0.9 * w, h))
         n = s.n_features
         self.cmap = matplotlib.colormaps["viridis"]
         # the colour key: a thin bar at the right, "superposition" 0 (dark) to >= 1 (yellow)
-        cax = ctx.fig.add_axes([x + 0.93 * w, y, 0.018 * w, h])
+        cax = ctx.fig.add_axes((x + 0.93 * w, y, 0.018 * w, h))
         cax.imshow(np.linspace(0, 1, 64)[:, None], cmap=self.cmap, aspect="auto", origin="lower", extent=(0, 1, 0, 1))
         cax.set_xticks([])
         cax.yaxis.tick_right()
@@ -302,12 +316,12 @@ class NormsPanel(Panel):
         ax.add_collection(self.bars)
         ctx.animate(self.bars)
 
-    def update(self, frame) -> None:
+    def update(self, frame: Frame) -> None:
         W = frame.W[0]
         norms = geometry.feature_norms(W)
         sup = np.clip(geometry.interference(W), 0, 1)
         x = np.arange(len(norms))
         z = np.zeros_like(norms)
-        self.bars.set_verts(np.stack([np.stack([x - 0.4, z], 1), np.stack([x - 0.4, norms], 1),
+        set_verts(self.bars, np.stack([np.stack([x - 0.4, z], 1), np.stack([x - 0.4, norms], 1),
                                       np.stack([x + 0.4, norms], 1), np.stack([x + 0.4, z], 1)], 1))
-        self.bars.set_facecolors(self.cmap(sup))
+        self.bars.set_facecolor(color_list(self.cmap(sup)))

@@ -18,10 +18,15 @@ the frame is too small for n_hidden neurons.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from animsup.rendering.draw.context import DrawContext, Rect, color_list, set_verts
 from animsup.rendering.panels import Panel
+
+if TYPE_CHECKING:
+    from animsup.rendering.frames import Frame
 
 MIN_BAR_PX = 3.0  # narrower bars aggregate blocks of features
 MIN_ROW_PX = 12.0  # lower neuron charts are not drawn
@@ -33,13 +38,14 @@ def layout(m: int, n: int, width_px: float, height_px: float, label_px: float) -
     ``width_px`` × ``height_px``, each column ``label_px`` wider for the neuron names: the
     columns (1-3) that maximise min(bar width × 3, row height) (tall rows resolve W's values),
     discounted by the share of empty cells."""
-    best = None
+    best: tuple[float, int, int, float] | None = None
     for cols in range(1, min(3, m) + 1):
         rows = math.ceil(m / cols)
         bar = (width_px / cols - label_px) / n
         score = min(3 * bar, height_px / rows) * math.sqrt(m / (cols * rows))  # empty cells count against
         if best is None or score > best[0]:
             best = (score, cols, rows, bar)
+    assert best is not None  # m >= 1: one layout at least
     _, cols, rows, bar = best
     block = max(1, math.ceil(MIN_BAR_PX / max(bar, 1e-9))) if bar < MIN_BAR_PX else 1
     return cols, rows, block
@@ -70,7 +76,7 @@ class NeuronsPanel(Panel):
 
     height = 1.25
 
-    def __init__(self, ctx, rect):
+    def __init__(self, ctx: DrawContext, rect: Rect):
         super().__init__(ctx, rect)
         from matplotlib.collections import PolyCollection
 
@@ -98,7 +104,7 @@ class NeuronsPanel(Panel):
         pooled = f"; a bar: largest |W| of {self.block} features" if self.block > 1 else ""
         title = ax.set_title(f"W[j, i] per neuron j{who} (±{self.scale:.2g}, bars by feature i{pooled})",
                              fontsize=ctx.fs * 0.9, color=t["muted"], loc="left")
-        ctx._fit_width(title, W_px)
+        ctx.fit_width(title, W_px)
         self.drawable = H_px / self.rows >= MIN_ROW_PX
         if not self.drawable:
             ax.set_xticks([])
@@ -125,7 +131,7 @@ class NeuronsPanel(Panel):
         ax.set_xticklabels(labels)
         self.colors = np.asarray(ctx.colors, dtype=np.float64)
         self.bars = PolyCollection([np.zeros((4, 2))] * (m * nb), edgecolors="none", zorder=2)
-        self.bars.set_facecolors(np.tile(self.colors[np.arange(0, n, self.block)], (m, 1)))
+        self.bars.set_facecolor(color_list(np.tile(self.colors[np.arange(0, n, self.block)], (m, 1))))
         ax.add_collection(self.bars)
         ctx.animate(self.bars)
 
@@ -138,7 +144,7 @@ class NeuronsPanel(Panel):
         """The bars' values and the features they show for the rows of W (shape: [m, n])."""
         return pool_blocks(np.asarray(W, dtype=np.float64), self.block)
 
-    def update(self, frame) -> None:
+    def update(self, frame: Frame) -> None:
         if self.bars is None:
             return
         vals, feat = self.heights(frame.W[0])
@@ -149,7 +155,7 @@ class NeuronsPanel(Panel):
         yc = self.rows - r - 0.5
         top = yc + h.ravel()
         half = 0.4
-        self.bars.set_verts(np.stack([np.stack([x - half, yc], 1), np.stack([x - half, top], 1),
+        set_verts(self.bars, np.stack([np.stack([x - half, yc], 1), np.stack([x - half, top], 1),
                                       np.stack([x + half, top], 1), np.stack([x + half, yc], 1)], 1))
         if self.block > 1:
-            self.bars.set_facecolors(self.colors[feat.ravel()])
+            self.bars.set_facecolor(color_list(self.colors[feat.ravel()]))

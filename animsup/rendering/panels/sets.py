@@ -6,9 +6,16 @@ once into the cached background (:mod:`animsup.rendering.feature_sets` picks the
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from animsup.rendering.feature_sets import ranges_text
 from animsup.rendering.panels import Panel
+
+if TYPE_CHECKING:
+    from matplotlib.transforms import Bbox
+
+    from animsup.rendering.draw.context import DrawContext, Rect
+    from animsup.rendering.frames import Frame
 
 
 class SetsPanel(Panel):
@@ -16,7 +23,7 @@ class SetsPanel(Panel):
 
     height = 0.22
 
-    def __init__(self, ctx, rect):
+    def __init__(self, ctx: DrawContext, rect: Rect):
         super().__init__(ctx, rect)
         from matplotlib.patches import Rectangle
 
@@ -32,7 +39,7 @@ class SetsPanel(Panel):
         if rest:
             note += f"; {rest} independent feature{'s' if rest != 1 else ''}: importance colours"
         title = ax.set_title(f"feature sets ({note})", fontsize=ctx.fs * 0.9, color=t["muted"], loc="left")
-        ctx._fit_width(title, W_px)
+        ctx.fit_width(title, W_px)
         if not sets:
             return
         line_px = 1.7 * ctx.fs * ctx.pt
@@ -42,7 +49,7 @@ class SetsPanel(Panel):
         ax.set_xlim(0, W_px)
         ax.set_ylim(0, H_px)
         sw = 0.8 * ctx.fs * ctx.pt  # swatch side, px
-        r = ctx.canvas.get_renderer()
+        r = ctx.renderer()
         col_w = W_px / cols
         for e, (kind, st) in enumerate(sets):
             c, row = divmod(e, rows)
@@ -58,11 +65,11 @@ class SetsPanel(Panel):
                           fontsize=ctx.fs * 0.8, color=t["fg"])
             room = col_w - (tx - x0) - 0.5 * sw
             if txt.get_window_extent(r).width > room:
-                ctx._fit_width(txt, max(room, 1.0))
+                ctx.fit_width(txt, max(room, 1.0))
         self.n_rows = rows
 
-    def update(self, frame) -> None:  # static
+    def update(self, frame: Frame) -> None:  # static
         pass
 
-    def boxes(self) -> list:
+    def boxes(self) -> list[Bbox]:
         return []
