@@ -12,29 +12,17 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
-from dataclasses import dataclass, field
 from types import ModuleType
 
 from animsup.errors import AnimsupError
+from animsup.importers.result import ImportResult
+
+__all__ = ["FORMATS", "ImportResult", "convert", "get"]
 
 # format name -> module in animsup.importers
 FORMATS = {
     "c-log": "c_log",  # the output of seed 002's C program
 }
-
-
-@dataclass
-class ImportResult:
-    """What an import wrote: the log path, its end status, and what it held."""
-
-    out_path: str
-    status: str
-    n_features: int
-    n_hidden: int
-    steps: int
-    snapshots: int
-    loss_points: int
-    notes: list = field(default_factory=list)
 
 
 def get(name: str) -> ModuleType:

@@ -12,7 +12,7 @@ import numpy as np
 
 from animsup import models
 from animsup.errors import AnimsupError
-from animsup.importers import ImportResult
+from animsup.importers.result import ImportResult
 from animsup.importers import checkpoint as ck
 from animsup.log.recorder import LAYOUTS
 

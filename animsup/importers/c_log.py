@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, BinaryIO, Literal, Union
 import numpy as np
 
 from animsup.errors import AnimsupError, LogFormatError, LogWarning
-from animsup.importers import ImportResult
+from animsup.importers.result import ImportResult
 
 if TYPE_CHECKING:
     from animsup.log.writer import LogWriter
