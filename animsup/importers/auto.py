@@ -14,7 +14,7 @@ from animsup import models
 from animsup.errors import AnimsupError
 from animsup.importers.result import ImportResult
 from animsup.importers import checkpoint as ck
-from animsup.log.recorder import LAYOUTS
+from animsup.log.recorder import check_layout
 
 
 def _vector(text, name: str) -> np.ndarray:
@@ -104,8 +104,8 @@ def convert(
 
     if os.path.exists(out_path) and not force:
         raise AnimsupError(f"{out_path} already exists (pass --force to overwrite it)")
-    if layout is not None and layout not in LAYOUTS:
-        raise AnimsupError(f"--layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    if layout is not None:
+        check_layout(layout, "--layout", AnimsupError)
     imp, source = load(paths if isinstance(paths, (list, tuple)) else [paths], w=w, b=b, w_dec=w_dec, layout=layout, run=run)
     T, K, m, n = imp.W.shape
     _check_values(imp, source)

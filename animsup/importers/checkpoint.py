@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from animsup.errors import AnimsupError
-from animsup.log.recorder import LAYOUTS, layout_to_kmn
+from animsup.log.recorder import check_layout, layout_to_kmn
 
 # -------------------------------------------------------------------- sniffing
 
@@ -236,9 +236,7 @@ def orient(W: np.ndarray, layout: str | None, history: bool, inferred: dict, nam
             raise AnimsupError(f"{name} is square ({a}x{b}): cannot tell features from hidden dimensions; pass --layout kmn or knm")
         layout = ("k" if per == 3 else "") + ("mn" if a < b else "nm")
         inferred.setdefault("layout", f"{layout} ({name}: the smaller axis is taken as n_hidden)")
-    elif layout not in LAYOUTS:
-        raise AnimsupError(f"--layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
-    elif len(layout) != per:
+    elif len(check_layout(layout, "--layout", AnimsupError)) != per:
         raise AnimsupError(f"--layout {layout} does not fit {name} of shape {list(W.shape)}")
     W = layout_to_kmn(W, layout)
     return W if history else W[None]

@@ -56,15 +56,13 @@ def check_layout(layout: str, what: str = "layout", error: type[Exception] = Val
 
 def to_numpy(x: ArrayLike, name: str = "array") -> NDArray[np.float64]:
     """``x`` (a numpy array, list, number, or torch tensor on any device / of any dtype) as a
-    float64 numpy array. Torch is imported only when ``x`` is a torch tensor.
+    float64 numpy array (torch is never imported: a tensor converts itself).
 
     :raises TypeError: something that is not numeric
     """
-    if type(x).__module__.split(".")[0] == "torch":
-        import torch
-
-        if isinstance(x, torch.Tensor):
-            x = x.detach().to(device="cpu", dtype=torch.float64).numpy()
+    if type(x).__module__.split(".")[0] == "torch" and hasattr(x, "detach"):
+        # a tensor, converted through its own methods: the log layer never imports torch
+        x = x.detach().cpu().double().numpy()
     try:
         a = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):

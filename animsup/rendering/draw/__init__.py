@@ -27,7 +27,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from animsup.rendering.draw.compositor import FrameDrawer
-from animsup.rendering.draw.context import DrawContext, Part, overlap, parse_size
+from animsup.rendering.config import parse_size
+from animsup.rendering.draw.context import DrawContext, Part, overlap
 from animsup.rendering.draw.text import Sprites
 from animsup.rendering.draw.theme import THEMES, Theme, feature_colors, rgb255
 from animsup.rendering.draw.ticks import unicode_log_ticks

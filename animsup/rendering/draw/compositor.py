@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from matplotlib.transforms import Bbox
 
     from animsup.rendering.draw.theme import Theme
-    from animsup.rendering.panels import Panel
+    from animsup.rendering.panels.base import Panel
 
 
 class Caption:

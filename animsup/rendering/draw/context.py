@@ -54,13 +54,6 @@ class Part(Protocol):
         moving artists are drawn; append every rectangle painted to ``dirty``."""
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    """'1280x720' -> (1280, 720), rounded up to even numbers (see :func:`animsup.rendering.config.parse_size`)."""
-    from animsup.rendering.config import parse_size as _parse
-
-    return _parse(text)
-
-
 def rc_params(theme: Theme, size: Sequence[int]) -> dict[RcKeyType, object]:
     """The matplotlib rc settings of a figure of ``size`` (width, height pixels) in ``theme``."""
     return {

@@ -43,19 +43,16 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from animsup import models
 
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.transforms import Bbox
+from animsup.rendering.panels.base import Panel
 
-    from animsup.log.reader import Header
-    from animsup.rendering.draw.context import BufferRect, DrawContext, Rect
-    from animsup.rendering.frames import Frame
+if TYPE_CHECKING:
+    from animsup.log.schema import Header
+
+__all__ = ["PANELS", "Panel", "default_panels", "load_panel", "prepare_panels", "register_panel"]
 
 #: panel name -> "module:Class"
 PANELS: dict[str, str] = {
@@ -69,35 +66,6 @@ PANELS: dict[str, str] = {
     "neurons": "animsup.rendering.panels.neuron:NeuronsPanel",
     "sets": "animsup.rendering.panels.sets:SetsPanel",
 }
-
-
-class Panel:
-    """Base class of a panel (see the module docstring for the protocol); a
-    :class:`animsup.rendering.draw.context.Part`."""
-
-    #: height relative to the loss panel (1.0)
-    height: ClassVar[float] = 0.4
-    #: the key of the log-wide data :meth:`prepare` returns (``None``: the panel needs none)
-    data_key: ClassVar[str | None] = None
-    #: the panel's axes (its box is restored every frame), when it has one
-    ax: Axes
-
-    def __init__(self, ctx: DrawContext, rect: Rect):
-        self.ctx = ctx
-
-    @classmethod
-    def prepare(cls, log: str | os.PathLike[str], instances: Sequence[int]) -> object:
-        """The log-wide data of a panel with a :attr:`data_key` (picklable; one pass over the log)."""
-        raise NotImplementedError
-
-    def update(self, frame: Frame) -> None:
-        raise NotImplementedError
-
-    def boxes(self) -> list[Bbox]:
-        return [self.ax.bbox] if hasattr(self, "ax") else []
-
-    def paint_text(self, buf: np.ndarray, dirty: list[BufferRect]) -> None:
-        pass
 
 
 def register_panel(name: str, target: str) -> None:

@@ -29,7 +29,7 @@ import numpy as np
 from animsup.analysis import geometry
 from animsup.analysis.dynamics import NAMED_LEVELS, REFERENCE_FRACTIONS
 from animsup.rendering.draw.context import DrawContext, Rect, color_list, set_verts
-from animsup.rendering.panels import Panel
+from animsup.rendering.panels.base import Panel
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from animsup.rendering.draw.context import DrawContext, Rect, color_list, set_verts
-from animsup.rendering.panels import Panel
+from animsup.rendering.panels.base import Panel
 
 if TYPE_CHECKING:
     from animsup.rendering.frames import Frame

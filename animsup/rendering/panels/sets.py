@@ -9,7 +9,7 @@ import math
 from typing import TYPE_CHECKING
 
 from animsup.rendering.feature_sets import ranges_text
-from animsup.rendering.panels import Panel
+from animsup.rendering.panels.base import Panel
 
 if TYPE_CHECKING:
     from matplotlib.transforms import Bbox
