@@ -1,8 +1,8 @@
 """``render(log, out, ...)``: a run log -> MP4 / GIF / WebM / PNG poster, fast and atomic.
 
 One step, read top to bottom in :func:`render`: the options become a validated
-:class:`animsup.rendering.config.RenderConfig`; :func:`animsup.rendering.frames.build_plan` reads the
-log and decides everything the video shows (a :class:`animsup.rendering.frames.RenderPlan`);
+:class:`animsup.rendering.config.RenderConfig`; :func:`animsup.rendering.plan.build_plan` reads the
+log and decides everything the video shows (a :class:`animsup.rendering.plan.RenderPlan`);
 :mod:`animsup.rendering.pool` draws the plan's frames (in process or in worker processes);
 :mod:`animsup.rendering.encode` writes them.
 
@@ -108,7 +108,7 @@ def render(log, out, config: RenderConfig | None = None, *, progress: Callable |
 
     ``options`` are the fields of :class:`animsup.rendering.config.RenderConfig` (or pass a
     ``config``): ``instance`` (an index or "best"), ``grid``, ``fps`` / ``duration`` /
-    ``frames`` / ``time`` / ``hold`` (the time mapping, see :func:`animsup.rendering.frames.plan_frames`),
+    ``frames`` / ``time`` / ``hold`` (the time mapping, see :func:`animsup.rendering.plan.plan_frames`),
     ``at`` (the PNG poster's step), ``size``, ``dpi``, ``theme``, ``panels``, ``annotate``,
     ``smooth``, ``workers``, ``backend``, ``preset``. ``progress(current, total)`` is called
     after each frame; ``progress=True`` shows a tqdm bar (``tqdm.auto``: a widget in notebooks). Raises AnimsupError (bad options or outputs) or LogFormatError (a bad
@@ -144,7 +144,7 @@ def render(log, out, config: RenderConfig | None = None, *, progress: Callable |
 
     from animsup.rendering import pool as drawpool
     from animsup.rendering.encode import make_encoder
-    from animsup.rendering.frames import build_plan
+    from animsup.rendering.plan import build_plan
 
     # plan: everything the frames show, from one pass over the log
     kinds = {p: _kind(f) for p, f in outputs}
