@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 from animsup.errors import AnimsupError
 
@@ -118,6 +119,16 @@ class RenderConfig:
         d["size"] = list(self.size)
         d["panels"] = list(self.panels)
         return d
+
+    @classmethod
+    def resolve(cls, config: RenderConfig | None, options: dict[str, Any]) -> RenderConfig:
+        """``config``, or one built from keyword ``options`` (the fields' names), not both."""
+        unknown = sorted(set(options) - {f.name for f in fields(cls)})
+        if unknown:
+            raise AnimsupError(f"unknown render option(s): {', '.join(unknown)}")
+        if config is not None and options:
+            raise AnimsupError("pass either config or keyword options, not both")
+        return config if config is not None else cls(**options)
 
     @classmethod
     def from_dict(cls, d: dict) -> "RenderConfig":

@@ -43,6 +43,7 @@ from typing import Callable
 import numpy as np
 
 from animsup.errors import AnimsupError
+from animsup.rendering import outputs
 
 #: x264 settings for each ``preset`` name. x264's own ``superfast`` and ``ultrafast`` also turn
 #: off the lookahead and macroblock tree, which on these mostly static frames (a fixed
@@ -475,25 +476,27 @@ def _png_factory(path, size, fps, *, backend: str = "auto", preset: str | None =
     return PngEncoder(path, size, fps)
 
 
-#: extension -> factory(path, size, fps, *, backend="auto", preset=None) -> Encoder
-#: (``preset`` applies to MP4 only)
-ENCODERS: dict[str, Callable] = {
-    ".mp4": _video_factory("mp4"),
-    ".webm": _video_factory("webm"),
-    ".gif": _video_factory("gif"),
-    ".png": _png_factory,
+#: writer name (a row's ``writer`` in :data:`animsup.rendering.outputs.FORMATS`) -> factory
+_FACTORIES: dict[str, Callable] = {
+    "mp4": _video_factory("mp4"),
+    "webm": _video_factory("webm"),
+    "gif": _video_factory("gif"),
+    "png": _png_factory,
 }
+
+#: extension -> factory(path, size, fps, *, backend="auto", preset=None) -> Encoder, for every
+#: drawn format of :data:`animsup.rendering.outputs.FORMATS` (``preset`` applies to MP4 only)
+ENCODERS: dict[str, Callable] = {f.ext: _FACTORIES[f.writer] for f in outputs.of_kind("video", "poster")}
 
 
 def format_of(path) -> str:
-    """The registry key (".mp4", ...) for ``path``, or an AnimsupError naming the supported ones."""
-    ext = os.path.splitext(str(path))[1].lower()
-    if ext not in ENCODERS:
-        supported = ", ".join(ENCODERS)
-        shown = ext or "(none)"
-        raise AnimsupError(f"{path}: unknown output extension {shown}; use one of {supported} "
-                           "(or .html, the interactive viewer)")
-    return ext
+    """The registry key (".mp4", ...) for ``path``, or an AnimsupError naming the supported ones
+    (a page output, the interactive viewer, is written above the encoders: :func:`animsup.api.render`)."""
+    fmt = outputs.format_of(path)
+    if fmt.ext not in ENCODERS:
+        raise AnimsupError(f"{path}: {fmt.ext} is written by animsup.render (the {fmt.label.split(',')[0]}), "
+                           "not by an encoder")
+    return fmt.ext
 
 
 def make_encoder(path, size, fps, *, fmt: str | None = None, backend: str = "auto", preset: str | None = None) -> Encoder:
