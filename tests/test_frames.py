@@ -6,6 +6,7 @@ import pytest
 from animsup.rendering import frames as fr
 from animsup.rendering import plan as rp
 from animsup.errors import AnimsupError, LogFormatError
+from animsup.rendering.config import RenderConfig
 from animsup.log.reader import LogWriter, make_header
 
 
@@ -68,32 +69,39 @@ def test_plan_default_is_one_frame_per_snapshot():
 
 def test_plan_resampling_linear_log_and_duration():
     steps = np.array([0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000])  # log-spaced snapshots
-    lin = rp.plan_frames(steps, frames=100, time="linear")
-    lg = rp.plan_frames(steps, frames=100, time="log")
+    lin = rp.plan_frames(steps, RenderConfig(frames=100, time="linear"))
+    lg = rp.plan_frames(steps, RenderConfig(frames=100, time="log"))
     for p in (lin, lg):
         assert p.n_frames == 100 and p.position[0] == 0 and p.position[-1] == len(steps) - 1
         assert np.all(np.diff(p.position) >= 0)
     # log time spends more frames before step 64 than linear time does
     assert (lg.position < 7).sum() > (lin.position < 7).sum()
     assert "interpolate" in lin.description
-    d = rp.plan_frames(steps, duration=5, fps=20, hold=1)
+    d = rp.plan_frames(steps, RenderConfig(duration=5, fps=20, hold=1))
     assert d.total_frames == 100 and d.hold == 20 and d.n_frames == 80
-    fd = rp.plan_frames(steps, duration=5, frames=40, hold=1)
+    fd = rp.plan_frames(steps, RenderConfig(duration=5, frames=40, hold=1))
     assert fd.fps == pytest.approx(10) and fd.seconds == pytest.approx(5)
-    down = rp.plan_frames(np.arange(1000), frames=10)
+    down = rp.plan_frames(np.arange(1000), RenderConfig(frames=10))
     assert "not shown" in down.description
 
 
 @pytest.mark.parametrize("kw, msg", [
     (dict(fps=10, duration=3, frames=5), "at most two"),
-    (dict(frames=0), "positive"),
+    (dict(frames=0), "--frames must be a whole number >= 1"),
     (dict(time="cubic"), "linear or log"),
     (dict(duration=0.5, hold=1), "no frames"),
     (dict(hold=-1), "hold"),
 ])
-def test_plan_rejects_bad_options(kw, msg):
+def test_time_options_are_checked_once_by_the_config(kw, msg):
     with pytest.raises(AnimsupError, match=msg):
-        rp.plan_frames(np.arange(10), **kw)
+        RenderConfig(**kw)
+
+
+def test_the_plan_checks_the_frame_limit_with_the_logs_snapshot_count():
+    with pytest.raises(AnimsupError, match="too many"):
+        RenderConfig(hold=40_000)  # 1.2M hold frames at 30 fps: the config alone says so
+    with pytest.raises(AnimsupError, match="1,000,001 frames"):
+        rp.plan_frames(np.arange(999_971), RenderConfig())  # one frame per snapshot and a 1 s hold
 
 
 def test_iter_frames_interpolates_between_snapshots(tmp_path, write_pentagon):

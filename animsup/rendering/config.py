@@ -107,6 +107,33 @@ class RenderConfig:
         set_("workers", _whole("workers", self.workers, 0))
         if self.backend not in BACKENDS:
             raise AnimsupError(f"unknown encoder backend {self.backend!r} (auto, ffmpeg or av)")
+        self.frame_counts(1)  # the time options together (a log's own snapshot count is checked by the plan)
+
+    def frame_counts(self, n_snapshots: int) -> tuple[float, int, int]:
+        """(fps, animated frames, final-hold frames) of a video of a log with ``n_snapshots``
+        snapshots: ``frames``, else ``duration`` less the hold, else one frame per snapshot, at
+        ``fps`` (default 30; ``frames`` with ``duration`` set it). AnimsupError when the time
+        options leave no frames or ask for more than :data:`MAX_FRAMES` with the hold."""
+        fps, duration, hold = self.fps, self.duration, self.hold
+        if self.frames is not None and duration is not None:
+            if duration <= hold:
+                raise AnimsupError(f"--duration {duration:g}s leaves no time before the {hold:g}s final hold (see --hold)")
+            fps = self.frames / (duration - hold)
+        fps = float(fps or 30.0)
+        hold_frames = int(round(hold * fps))
+        if self.frames is not None:
+            n = self.frames
+        elif duration is not None:
+            n = int(round(duration * fps)) - hold_frames
+            if n < 1:
+                raise AnimsupError(
+                    f"--duration {duration:g}s at {fps:g} fps leaves no frames before the {hold:g}s final hold (see --hold)"
+                )
+        else:
+            n = n_snapshots
+        if n + hold_frames > MAX_FRAMES:  # the final hold counts too (--hold 1e9 would encode forever)
+            raise AnimsupError(f"{n + hold_frames:,} frames (with the final hold) is too many (limit {MAX_FRAMES:,})")
+        return fps, n, hold_frames
 
     @property
     def text_scale(self) -> float:

@@ -447,30 +447,102 @@ def build_scene(
     grid: bool = False,
     smooth: int | None = None,
     panels: Sequence[str] = (),
-    events: list | None = None,
+    events: list[tuple[int, str, str]] | None = None,
     theme: str = "light",
-    size: tuple = (1280, 720),
+    size: tuple[int, int] = (1280, 720),
     dpi: float = 100.0,
     frame_steps: np.ndarray | None = None,
 ) -> Scene:
-    """The fixed parts of every frame: axes ranges from the whole log, the loss curve, the title."""
+    """The fixed parts of every frame: axes ranges from the whole log, the loss curve, the title
+    (options as validated by :class:`animsup.rendering.config.RenderConfig`)."""
     h = summary.header
     sel = list(instances)
-    w_max = float(summary.w_max[sel].max())
-    norm_max = float(summary.norm_max[sel].max())
-    # square axes: the largest |W| coordinate (and norm, so rotating arrows stay inside) plus a margin
-    lim = 1.12 * max(w_max, norm_max if h.n_hidden == 2 else w_max, 1e-3)
-    b_lo, b_hi = float(summary.b_lo[sel].min()), float(summary.b_hi[sel].max())
-    b_abs = max(abs(b_lo), abs(b_hi), 1e-3) * 1.1
+    axes = _Axes.of(summary, sel)
+    curve = _loss_curve(summary, sel, smooth, frame_steps)
+    title, stage_list = _title(h, sel, grid)
+    return Scene(
+        title=title,
+        model=h.model,
+        n_features=h.n_features,
+        n_hidden=h.n_hidden,
+        instances=tuple(sel),
+        instance_labels=[_instance_titles(h, i) for i in sel],
+        importance=np.asarray(h.importance[sel[0]], dtype=np.float64),
+        lim=axes.lim,
+        norm_max=max(axes.norm_max, 1e-3) * 1.05,
+        gram_max=max(float(summary.gram_max[sel].max()), 1e-3),
+        b_range=(-axes.b_abs, axes.b_abs),
+        loss_step=curve.bins.step,
+        loss_raw=curve.bins.mean,
+        loss_smooth=curve.smooth,
+        loss_xlim=curve.xlim,
+        loss_xscale=curve.xscale,
+        loss_ylim=curve.ylim,
+        smooth=curve.window,
+        loss_source=summary.loss_source,
+        grid=grid,
+        panels=tuple(panels),
+        events=list(events or []),
+        theme=theme,
+        size=tuple(size),
+        dpi=float(dpi),
+        last_step=int(summary.steps[-1]),
+        loss_note=curve.note,
+        importance_known=not h.assumed("importance"),
+        w_max=max(axes.w_max, 1e-3),
+        stages=stage_list,
+        feature_sets=_feature_sets(summary),
+    )
+
+
+@dataclass
+class _Axes:
+    """The fixed ranges of the shown instances over the whole log."""
+
+    w_max: float  # largest |W| entry
+    norm_max: float  # largest feature norm
+    lim: float  # the square plane axes' half width
+    b_abs: float  # the bias bars' half range
+
+    @classmethod
+    def of(cls, summary: LogSummary, sel: list[int]) -> "_Axes":
+        w_max = float(summary.w_max[sel].max())
+        norm_max = float(summary.norm_max[sel].max())
+        # square axes: the largest |W| coordinate (and norm, so rotating arrows stay inside) plus a margin
+        lim = 1.12 * max(w_max, norm_max if summary.header.n_hidden == 2 else w_max, 1e-3)
+        b_lo, b_hi = float(summary.b_lo[sel].min()), float(summary.b_hi[sel].max())
+        return cls(w_max, norm_max, lim, max(abs(b_lo), abs(b_hi), 1e-3) * 1.1)
+
+
+@dataclass
+class _LossCurve:
+    """The loss panel: its bins, moving average (shape: [B, k]), window, axes and note."""
+
+    bins: LossBins
+    smooth: np.ndarray
+    window: int
+    xlim: tuple[float, float]
+    xscale: str
+    ylim: tuple[float, float]
+    note: str
+
+
+def _loss_curve(summary: LogSummary, sel: list[int], smooth: int | None, frame_steps: np.ndarray | None) -> _LossCurve:
+    """The loss curve of the shown instances (one column for an aggregate loss), its moving
+    average (default window: 1/50 of the logged points) and axes."""
+    h = summary.header
     loss = summary.loss.select(sel if h.loss_scope == "instance" else [0])
-    loss_note = {"none": "no loss recorded", "aggregate": "one loss for all instances"}.get(h.loss_scope, "")
+    note = {"none": "no loss recorded", "aggregate": "one loss for all instances"}.get(h.loss_scope, "")
     if not len(loss.step):  # nothing to draw: one invisible point keeps the panel's axes
         s_first = float(summary.steps[0])
         loss = LossBins(np.array([s_first]), np.full((1, 1), np.nan), np.full((1, 1), np.nan), np.full((1, 1), np.nan), np.zeros(1))
-    n_pts = loss.n_points
-    window = int(smooth) if smooth else max(1, n_pts // 50)
-    if window < 1:
-        raise AnimsupError(f"--smooth must be >= 1, got {smooth}")
+    window = int(smooth) if smooth else max(1, loss.n_points // 50)
+    xlim, xscale = _loss_xaxis(summary.steps, loss, frame_steps)
+    return _LossCurve(loss, loss.smoothed(window, log_x=xscale == "symlog"), window, xlim, xscale, _loss_ylim(loss), note)
+
+
+def _loss_ylim(loss: LossBins) -> tuple[float, float]:
+    """The log loss axis: the smallest positive and the largest bin mean, with margins."""
     positive = loss.mean[np.nan_to_num(loss.mean) > 0]
     if positive.size:
         ylo, yhi = float(positive.min()), float(loss.mean.max())
@@ -478,8 +550,12 @@ def build_scene(
         ylo, yhi = 1e-6, 1.0
     if not yhi > ylo:
         yhi = ylo * 10
-    ylim = (ylo / 1.6, yhi * 1.6)
-    s0, s1 = float(summary.steps[0]), float(summary.steps[-1])
+    return (ylo / 1.6, yhi * 1.6)
+
+
+def _loss_xaxis(steps: np.ndarray, loss: LossBins, frame_steps: np.ndarray | None) -> tuple[tuple[float, float], str]:
+    """The step axis (limits, "linear" or "symlog") over the snapshots and the loss bins."""
+    s0, s1 = float(steps[0]), float(steps[-1])
     s0 = min(s0, float(loss.step[0]))
     s1 = max(s1, float(loss.step[-1]))
     xlim = (s0, s1 if s1 > s0 else s0 + 1)
@@ -492,9 +568,12 @@ def build_scene(
             xscale = "symlog"
     # a little room right of the last step, so the cursor's dot is not cut in half there
     span = xlim[1] - s0
-    xlim = (s0, xlim[1] * 1.08 if xscale == "symlog" else xlim[1] + 0.015 * span)
-    sm = loss.smoothed(window, log_x=xscale == "symlog")
+    return (s0, xlim[1] * 1.08 if xscale == "symlog" else xlim[1] + 0.015 * span), xscale
 
+
+def _title(h: Header, sel: list[int], grid: bool) -> tuple[str, list[tuple[int, str]]]:
+    """The frame's title ("model formula · n_features · n_hidden · 1-S · importance · instance")
+    and a staged run's stages (:func:`animsup.rendering.stages.schedule`)."""
     model_txt = models.title_formula(h.model, h.model_formula)
     parts = [f"{h.model_label or h.model} {model_txt}", f"n_features={h.n_features}", f"n_hidden={h.n_hidden}"]
     if grid:
@@ -512,39 +591,7 @@ def build_scene(
     else:
         seed = h.seed[sel[0]]
         parts.append(f"instance {sel[0]}" + (f" (seed {seed})" if seed is not None else ""))
-    return Scene(
-        title="  ·  ".join(parts),
-        model=h.model,
-        n_features=h.n_features,
-        n_hidden=h.n_hidden,
-        instances=tuple(sel),
-        instance_labels=[_instance_titles(h, i) for i in sel],
-        importance=np.asarray(h.importance[sel[0]], dtype=np.float64),
-        lim=lim,
-        norm_max=max(norm_max, 1e-3) * 1.05,
-        gram_max=max(float(summary.gram_max[sel].max()), 1e-3),
-        b_range=(-b_abs, b_abs),
-        loss_step=loss.step,
-        loss_raw=loss.mean,
-        loss_smooth=sm,
-        loss_xlim=xlim,
-        loss_xscale=xscale,
-        loss_ylim=ylim,
-        smooth=window,
-        loss_source=summary.loss_source,
-        grid=grid,
-        panels=tuple(panels),
-        events=list(events or []),
-        theme=theme,
-        size=tuple(size),
-        dpi=float(dpi),
-        last_step=int(summary.steps[-1]),
-        loss_note=loss_note,
-        importance_known=not h.assumed("importance"),
-        w_max=max(w_max, 1e-3),
-        stages=stage_list,
-        feature_sets=_feature_sets(summary),
-    )
+    return "  ·  ".join(parts), stage_list
 
 
 def _feature_sets(summary: LogSummary) -> list:

@@ -9,8 +9,8 @@ everything a render shows: a :class:`RenderPlan`.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -18,7 +18,11 @@ import numpy as np
 from animsup.analysis import ranking
 from animsup.errors import AnimsupError
 from animsup.log.reader import open_log
+from animsup.rendering.config import RenderConfig
 from animsup.rendering.frames import Frame, LogSummary, Scene, build_scene, iter_frames, scan_log
+
+#: a training event: (step, kind, text), e.g. (1205, "join", "feature 5 joins")
+Event = tuple[int, str, str]
 
 
 # --------------------------------------------------------------------------- instances
@@ -74,16 +78,8 @@ class FramePlan:
         return self.total_frames / self.fps
 
 
-def plan_frames(
-    steps: np.ndarray,
-    *,
-    fps: float | None = None,
-    duration: float | None = None,
-    frames: int | None = None,
-    time: str | None = None,
-    hold: float = 1.0,
-) -> FramePlan:
-    """Map video frames to snapshots.
+def plan_frames(steps: np.ndarray, config: RenderConfig | None = None) -> FramePlan:
+    """Map video frames to snapshots, with the time options of a (validated) ``config``.
 
     Default: one frame per snapshot at 30 fps. ``frames`` (or ``duration``, which
     includes the ``hold`` seconds at the end) resamples; ``time`` picks how:
@@ -91,62 +87,41 @@ def plan_frames(
     early fast dynamics more frames), or None (uniform over snapshots). Frames
     between two snapshots interpolate W and b linearly.
 
-    :param steps: (shape: [T]) snapshot steps, increasing
+    :param steps: (shape: [T]) snapshot steps, increasing (T >= 1)
     """
-    T = len(steps)
-    if T == 0:
-        raise AnimsupError("the log has no snapshots (nothing to render)")
-    if time not in (None, "linear", "log", "snapshots"):
-        raise AnimsupError(f"--time must be linear or log, got {time!r}")
-    if time == "snapshots":
-        time = None
-    for name, v in (("fps", fps), ("duration", duration), ("frames", frames)):
-        if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-            raise AnimsupError(f"--{name} must be a positive number, got {v!r}")
-    if hold is None or not math.isfinite(hold) or hold < 0:
-        raise AnimsupError(f"--hold must be >= 0 seconds, got {hold!r}")
-    if fps is not None and duration is not None and frames is not None:
-        raise AnimsupError("give at most two of --fps, --duration and --frames")
-    if frames is not None and int(frames) != frames:
-        raise AnimsupError(f"--frames must be a whole number, got {frames!r}")
-    if frames is not None and duration is not None:
-        if duration <= hold:
-            raise AnimsupError(f"--duration {duration:g}s leaves no time before the {hold:g}s final hold (see --hold)")
-        fps = int(frames) / (duration - hold)
-    fps = float(fps or 30.0)
-    hold_frames = int(round(hold * fps))
-    if frames is not None:
-        n = int(frames)
-    elif duration is not None:
-        n = int(round(duration * fps)) - hold_frames
-        if n < 1:
-            raise AnimsupError(
-                f"--duration {duration:g}s at {fps:g} fps leaves no frames before the {hold:g}s final hold (see --hold)"
-            )
-    else:
-        n = T
-    if n + hold_frames > 1_000_000:  # the final hold counts too (--hold 1e9 would encode forever)
-        raise AnimsupError(f"{n + hold_frames:,} frames (with the final hold) is too many (limit 1,000,000)")
+    c = config if config is not None else RenderConfig()
+    fps, n, hold_frames = c.frame_counts(len(steps))
+    pos, interpolated = _positions(np.asarray(steps, dtype=np.float64), n, c.time)
+    description = _describe_mapping(steps, pos, fps, hold_frames, c.time, interpolated)
+    return FramePlan(pos, fps, hold_frames, c.time or "snapshots", description, interpolated)
 
-    steps_f = np.asarray(steps, dtype=np.float64)
+
+def _positions(steps: np.ndarray, n: int, time: str | None) -> tuple[np.ndarray, bool]:
+    """The snapshot position of each of ``n`` frames (ending on the last snapshot; positions within
+    1e-6 of a snapshot snapped to it) and whether any frame falls between snapshots."""
+    T = len(steps)
     idx = np.arange(T, dtype=np.float64)
     if n == 1:
         pos = np.array([T - 1.0])
     elif time is None:
         pos = np.linspace(0, T - 1, n)
     elif time == "linear":
-        pos = np.interp(np.linspace(steps_f[0], steps_f[-1], n), steps_f, idx)
+        pos = np.interp(np.linspace(steps[0], steps[-1], n), steps, idx)
     else:  # log: uniform in log(1 + step - first step)
-        rel = steps_f - steps_f[0]
+        rel = steps - steps[0]
         u = np.expm1(np.linspace(0, np.log1p(rel[-1]), n))
         pos = np.interp(u, rel, idx)
     pos = np.clip(pos, 0, T - 1)
     pos[-1] = T - 1  # always end on the last snapshot
     snap_pos = np.round(pos)
     exact = np.abs(pos - snap_pos) < 1e-6
-    pos = np.where(exact, snap_pos, pos)
-    interpolated = not bool(exact.all())
+    return np.where(exact, snap_pos, pos), not bool(exact.all())
 
+
+def _describe_mapping(steps: np.ndarray, pos: np.ndarray, fps: float, hold_frames: int, time: str | None,
+                      interpolated: bool) -> str:
+    """The mapping in words: frames, fps and seconds, the snapshots shown, how time runs."""
+    T, n = len(steps), len(pos)
     shown = len(np.unique(np.concatenate([np.floor(pos), np.ceil(pos)])))
     how = {None: "uniform over snapshots", "linear": "linear in training step", "log": "log in training step"}[time]
     parts = [
@@ -161,7 +136,7 @@ def plan_frames(
             parts.append(f"{T - shown} snapshots fall between frames and are not shown")
         if interpolated:
             parts.append("frames between snapshots interpolate W and b linearly")
-    return FramePlan(pos, fps, hold_frames, time or "snapshots", "; ".join(parts), interpolated)
+    return "; ".join(parts)
 
 
 def frame_at_step(steps: np.ndarray, at: float | None) -> tuple[float, int]:
@@ -214,17 +189,17 @@ class RenderPlan:
     """
 
     log: str
-    config: object
+    config: RenderConfig
     summary: LogSummary
-    instances: tuple
+    instances: tuple[int, ...]
     timing: FramePlan
     frame_steps: np.ndarray
     scene: Scene
-    captions: list
-    events: list
+    captions: list[str]
+    events: list[Event]
     poster_position: float | None = None
     poster_step: int | None = None
-    notes: tuple = ()  # what the frames show that the log did not observe, defaults chosen
+    notes: tuple[str, ...] = ()  # what the frames show that the log did not observe, defaults chosen
 
     @property
     def n_frames(self) -> int:
@@ -257,7 +232,8 @@ class RenderPlan:
         return np.unique(np.concatenate([spread, np.asarray(firsts[:k], dtype=np.int64)]))
 
 
-def build_plan(log, config, *, video: bool = True, poster: bool = False, summary: LogSummary | None = None) -> RenderPlan:
+def build_plan(log: str | os.PathLike[str], config: RenderConfig, *, video: bool = True, poster: bool = False,
+               summary: LogSummary | None = None) -> RenderPlan:
     """Read the log once (pass 1, :func:`scan_log`) and plan a render of it with ``config``.
 
     ``video``: plan animated frames (else the plan has one frame, the poster's); ``poster``:
@@ -268,31 +244,43 @@ def build_plan(log, config, *, video: bool = True, poster: bool = False, summary
     c = config
     if c.at is not None and not poster:
         raise AnimsupError("--at sets the step of a PNG poster; add an --out FILE.png")
-    log = str(log)
+    path = os.fspath(log)
     if summary is None:
-        summary = scan_log(log)
+        summary = scan_log(path)
     instances = choose_instances(summary, c.instance, c.grid)
-    notes, duration, time = _short_history_defaults(summary.steps, video, duration=c.duration, frames=c.frames,
-                                                    time=c.time)
-    timing = plan_frames(summary.steps, fps=c.fps, duration=duration, frames=c.frames, time=time, hold=c.hold)
-    if video:
-        notes += _gap_notes(summary.steps, timing)
-    else:
-        timing = FramePlan(np.array([float(len(summary.steps) - 1)]), timing.fps, 0, timing.time, "poster only")
+    timing, notes = _timing(summary.steps, c, video)
     frame_steps = np.interp(timing.position, np.arange(len(summary.steps)), summary.steps.astype(np.float64))
-    events = find_events(log, summary, instances[0]) if c.annotate else []
+    events = find_events(path, summary, instances[0]) if c.annotate else []
     captions = event_captions(events, frame_steps, timing.fps) if events and video else []
-    from animsup.rendering.panels import default_panels
+    scene = _scene(path, summary, instances, c, events, frame_steps)
+    pos, step = frame_at_step(summary.steps, c.at) if poster else (None, None)
+    return RenderPlan(path, c, summary, instances, timing, frame_steps, scene, captions, events, pos, step, tuple(notes))
 
-    panels = default_panels(summary.header, c.panels)  # a neuron model's bars, a feature-set key
+
+def _timing(steps: np.ndarray, c: RenderConfig, video: bool) -> tuple[FramePlan, list[str]]:
+    """The time mapping (a short history's defaults applied; one frame, the poster's, without a
+    video) and the notes on it."""
+    notes, duration, time = _short_history_defaults(steps, video, duration=c.duration, frames=c.frames, time=c.time)
+    if (duration, time) != (c.duration, c.time):
+        c = replace(c, duration=duration, time=time)
+    timing = plan_frames(steps, c)
+    if not video:
+        return FramePlan(np.array([float(len(steps) - 1)]), timing.fps, 0, timing.time, "poster only"), notes
+    return timing, notes + _gap_notes(steps, timing)
+
+
+def _scene(log: str, summary: LogSummary, instances: tuple[int, ...], c: RenderConfig, events: list[Event],
+           frame_steps: np.ndarray) -> Scene:
+    """The fixed parts of every frame, with the extra panels' data (a neuron model's bars, a
+    feature-set key: :func:`animsup.rendering.panels.default_panels`)."""
+    from animsup.rendering.panels import default_panels, prepare_panels
+
+    panels = default_panels(summary.header, c.panels)
     scene = build_scene(summary, instances, grid=c.grid, smooth=c.smooth, panels=panels, events=events,
                         theme=c.theme, size=c.size, dpi=c.dpi, frame_steps=frame_steps)
     if panels:
-        from animsup.rendering.panels import prepare_panels
-
         scene.panel_data = prepare_panels(panels, log, instances)
-    pos, step = frame_at_step(summary.steps, c.at) if poster else (None, None)
-    return RenderPlan(log, c, summary, instances, timing, frame_steps, scene, captions, events, pos, step, tuple(notes))
+    return scene
 
 
 # a history this short and log-spaced (e.g. a devinterp run's 30-50 snapshots) gets a default
