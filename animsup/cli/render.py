@@ -24,7 +24,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     """The rendering options shared by render and demo (argparse only: no heavy imports).
 
     Help texts and defaults come from :data:`animsup.rendering.config.OPTIONS` (one definition)."""
-    from animsup.rendering.config import PRESETS, THEMES, TIMES, RenderConfig
+    from animsup.rendering.config import DEFAULT_SIZE, PRESETS, THEMES, TIMES, RenderConfig
 
     d = RenderConfig.__dataclass_fields__
     v = parser.add_argument_group("what to show")
@@ -42,7 +42,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     t.add_argument("--hold", type=float, default=d["hold"].default, metavar="SECONDS", help=_help("hold"))
     t.add_argument("--at", type=float, default=None, metavar="STEP", help=_help("at"))
     o = parser.add_argument_group("output")
-    o.add_argument("--size", default="x".join(map(str, d["size"].default)), metavar="WxH", help=_help("size"))
+    o.add_argument("--size", default="x".join(map(str, DEFAULT_SIZE)), metavar="WxH", help=_help("size"))
     o.add_argument("--dpi", type=float, default=d["dpi"].default, help=_help("dpi"))
     o.add_argument("--preset", default=None, metavar="NAME",
                    help=_help("preset") + ": " + ", ".join(PRESETS))

@@ -25,6 +25,7 @@ PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "sl
 MAX_FPS = 240.0
 MAX_FRAMES = 1_000_000
 SIZE_LIMITS = ((64, 7680), (64, 4320))
+DEFAULT_SIZE = (1280, 720)
 DPI_LIMITS = (20.0, 600.0)
 
 
@@ -60,7 +61,7 @@ class RenderConfig:
     hold: float = _opt(1.0, "seconds the final frame is held", ">= 0")
     at: float | None = _opt(None, "training step of the PNG poster (nearest snapshot; default: the last)",
                             "within the logged steps")
-    size: tuple = _opt((1280, 720), "frame size in pixels, WxH (rounded up to even)", "64x64 .. 7680x4320")
+    size: tuple = _opt(DEFAULT_SIZE, "frame size in pixels, WxH (rounded up to even)", "64x64 .. 7680x4320")
     dpi: float = _opt(100.0, "text and line size: 100 is the default, 160 is talk-sized (1.6x larger text)",
                       f"{DPI_LIMITS[0]:g}..{DPI_LIMITS[1]:g}")
     preset: str | None = _opt(None, "MP4 (x264) speed vs file size (default: ultrafast, the fastest; veryfast "

@@ -304,7 +304,7 @@ class Frame:
     :param W: (shape: [k, n_hidden, n_features])
     :param b: (shape: [k, n_features])
     :param W_dec: (shape: [k, n_hidden, n_features]) or None (tied models)
-    :param loss: (shape: [k]) snapshot loss (interpolated like W)
+    :param loss: (shape: [k]) snapshot loss (interpolated like W); None when the log records no loss
     """
 
     index: int
@@ -312,7 +312,7 @@ class Frame:
     W: np.ndarray
     b: np.ndarray
     W_dec: np.ndarray | None
-    loss: np.ndarray
+    loss: np.ndarray | None
     caption: str = ""
 
 
@@ -335,7 +335,8 @@ def iter_frames(path, instances: Sequence[int], positions: np.ndarray) -> Iterat
                 else:
                     f = _frame(j, prev, snap, p - (t - 1))
                 if perm is not None:
-                    f.W, f.b, f.loss = f.W[perm], f.b[perm], f.loss[perm]
+                    f.W, f.b = f.W[perm], f.b[perm]
+                    f.loss = None if f.loss is None else f.loss[perm]
                     f.W_dec = None if f.W_dec is None else f.W_dec[perm]
                 yield f
                 j += 1

@@ -206,7 +206,7 @@ class RenderPlan:
         """Animated frames (the final hold repeats the last one ``timing.hold`` times)."""
         return self.timing.n_frames
 
-    def frames(self, indices: Sequence[int] | None = None) -> Iterator[Frame]:
+    def frames(self, indices: Sequence[int] | np.ndarray | None = None) -> Iterator[Frame]:
         """Stream the animated frames (all, or the non-decreasing frame ``indices``), captions set."""
         idx = np.arange(self.n_frames) if indices is None else np.asarray(indices, dtype=np.int64)
         for j, f in zip(idx, iter_frames(self.log, self.instances, self.timing.position[idx])):

@@ -26,7 +26,7 @@ from animsup.errors import AnimsupError
 from animsup.rendering import outputs
 from animsup.rendering import pool as drawpool
 from animsup.rendering.config import RenderConfig
-from animsup.rendering.encode import format_of, make_encoder
+from animsup.rendering.encode import Encoder, format_of, make_encoder
 
 if TYPE_CHECKING:
     from animsup.rendering.plan import RenderPlan
@@ -223,7 +223,7 @@ def _kind_in(targets: list[tuple[str, str]], kind: str) -> bool:
     return any(outputs.kind_of(f) == kind for _, f in targets)
 
 
-def _prepare(encoders, plan, drawer) -> None:
+def _prepare(encoders: list[Encoder], plan: RenderPlan, drawer: drawpool.Drawer) -> None:
     """Encoders that need sample frames first (a GIF's shared palette): frames spread over the
     video and the first frame of every caption, so the palette covers every colour drawn."""
     needy = [e for e in encoders if e.needs_samples]
@@ -233,9 +233,10 @@ def _prepare(encoders, plan, drawer) -> None:
             e.prepare(samples)
 
 
-def _write_video(encoders, plan, drawer, progress, total) -> np.ndarray:
+def _write_video(encoders: list[Encoder], plan: RenderPlan, drawer: drawpool.Drawer, progress: Progress | None,
+                 total: int) -> np.ndarray | None:
     """Every animated frame, then the final hold; returns (a copy of) the last frame."""
-    last = None
+    last: np.ndarray | None = None
     n = plan.n_frames
     for j, rgba in enumerate(drawer.map(plan.frames())):
         for e in encoders:
@@ -252,7 +253,8 @@ def _write_video(encoders, plan, drawer, progress, total) -> np.ndarray:
     return last
 
 
-def _write_poster(encoders, plan, drawer, last, progress) -> None:
+def _write_poster(encoders: list[Encoder], plan: RenderPlan, drawer: drawpool.Drawer, last: np.ndarray | None,
+                  progress: Progress | None) -> None:
     """The poster: the video's last frame when it shows the same step and there are no events (a
     poster with events carries their key as its caption), else drawn."""
     end = len(plan.summary.steps) - 1

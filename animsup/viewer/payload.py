@@ -19,10 +19,15 @@ import base64
 import math
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from animsup.errors import AnimsupError
+
+if TYPE_CHECKING:
+    from animsup.rendering.frames import LogSummary, Scene
+    from animsup.rendering.plan import RenderPlan
 
 #: the page's data budget in bytes (base64 arrays); above it snapshots are subsampled
 DATA_BUDGET = 4_000_000
@@ -42,18 +47,18 @@ class ViewerPlan:
     """
 
     path: str
-    render: object  # animsup.rendering.plan.RenderPlan (instances, frame times, fixed axes, scene)
+    render: RenderPlan  # instances, frame times, fixed axes, scene
     instances: tuple
     selected: int  # index into ``instances`` shown large first (the best instance by default)
     snapshots: np.ndarray
     rule: str
 
     @property
-    def summary(self):
+    def summary(self) -> LogSummary:
         return self.render.summary
 
     @property
-    def scene(self):
+    def scene(self) -> Scene:
         return self.render.scene
 
 
@@ -241,7 +246,7 @@ def _colors(importance, theme: str = "light", sets=()) -> tuple[list, list]:
         rgba = np.concatenate([set_colors(rgba[i * n:(i + 1) * n], sets, theme) for i in range(len(rgba) // n)])
     hexes = [to_hex(c) for c in rgba]
     n = imp.shape[-1]
-    heat = mpl.colormaps[t["heat"]](np.linspace(0, 1, 256))
+    heat = mpl.colormaps[str(t["heat"])](np.linspace(0, 1, 256))
     return [hexes[i * n:(i + 1) * n] for i in range(imp.shape[0])], [to_hex(c) for c in heat]
 
 
