@@ -190,3 +190,9 @@ def test_out_of_memory_says_what_to_change(log, tmp_path, monkeypatch):
     with pytest.raises(AnimsupError, match="out of memory while reading the log; try: drop --annotate") as e:
         video.render(log, tmp_path / "a.mp4", annotate=True)
     assert "\n" not in str(e.value) and not (tmp_path / "a.mp4").exists()
+
+
+def test_docs_table_lists_every_output_format():
+    from animsup.rendering.outputs import docs_table
+
+    assert docs_table() in (DOCS / "rendering.md").read_text()
