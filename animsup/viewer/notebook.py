@@ -123,9 +123,9 @@ def rendered_html(paths: Sequence[str | os.PathLike[str]]) -> str:
     """HTML showing rendered files inline: the viewer of a page output (in a frame) if there is
     one, else the first video or image (:func:`show_html`), else the paths."""
     found = [os.fspath(p) for p in paths if mime_type(p) and os.path.isfile(p)]
-    pages = [p for p in found if is_page(p)]
-    if pages or found:
-        return show_html((pages or found)[0])
+    shown = [p for p in found if is_page(p)] or found
+    if shown:
+        return show_html(shown[0])
     return "<pre>" + html.escape("\n".join(os.fspath(p) for p in paths)) + "</pre>"
 
 
