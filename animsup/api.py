@@ -8,13 +8,18 @@ turned into a Run with :func:`animsup.log.recorder.from_arrays` (keyword argumen
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
+import time
+from typing import Any
 
 import numpy as np
 
 from animsup.analysis.geometry import THRESHOLD
+from animsup.rendering import outputs, video
+from animsup.rendering.config import RenderConfig
 
 _ARRAY_KEYS = ("b", "loss", "steps", "W_dec", "layout", "model", "feature_probability", "importance")
 
@@ -24,20 +29,33 @@ def _split(kw: dict) -> tuple[dict, dict]:
     return arrays, kw
 
 
-def render(source, out, **kw):
-    """Render a run to ``out`` (one path or a list; .mp4 .gif .webm .png), see :func:`animsup.rendering.video.render`.
+class RenderResult(video.RenderResult):
+    """What :func:`render` wrote (:class:`animsup.rendering.video.RenderResult`); in a notebook it
+    shows what was rendered (:func:`animsup.viewer.notebook.rendered_html`)."""
+
+    def _repr_html_(self) -> str:
+        from animsup.viewer.notebook import rendered_html
+
+        return rendered_html(self.paths)
+
+
+def render(source: Any, out: video.OutputPaths, *, config: RenderConfig | None = None,
+           progress: video.Progress | bool | None = None, **kw: Any) -> RenderResult:
+    """Render a run to ``out`` (one path or a list; the format by extension, one of
+    :data:`animsup.rendering.outputs.FORMATS`): videos and a poster drawn by
+    :func:`animsup.rendering.video.render`, a page (the interactive viewer) written by
+    :func:`animsup.viewer.page.write_html`, all from one :class:`RenderConfig` (``config`` or the
+    keyword options, its fields).
 
     :param source: a log path, a :class:`Run`, or a W history (shape: [T, n_instances, n_hidden,
         n_features]; ``b=``, ``loss=``, ``steps=``, ``layout=`` describe it as in :func:`from_arrays`)
-    :returns: the :class:`animsup.rendering.video.RenderResult`
+    :returns: one :class:`RenderResult` for every output (``pages``: what each page holds)
     """
-    from animsup.rendering.video import render as render_log
-
     arrays, kw = _split(kw)
     if isinstance(source, (str, os.PathLike)):
         if arrays:
             raise TypeError(f"{', '.join(arrays)} only apply when rendering arrays, not a log path")
-        return render_log(source, out, **kw)
+        return _render_log(os.fspath(source), out, config, progress, kw)
     from animsup.log.reader import Run
 
     folder = tempfile.mkdtemp(prefix="animsup-render-")
@@ -51,9 +69,38 @@ def render(source, out, **kw):
             from animsup.log.recorder import write_arrays
 
             write_arrays(source, tmp, **arrays)
-        return render_log(tmp, out, **kw)
+        return _render_log(tmp, out, config, progress, kw)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _render_log(log: str, out: video.OutputPaths, config: RenderConfig | None,
+                progress: video.Progress | bool | None, options: dict[str, Any]) -> RenderResult:
+    """The page outputs first (the viewer: the same plan over snapshots, no frames drawn), then the
+    drawn ones; one result for all."""
+    t_start = time.perf_counter()
+    cfg = RenderConfig.resolve(config, options)
+    paths = video.as_paths(out)
+    pages = [p for p in paths if outputs.is_page(p)]
+    drawn = [p for p in paths if p not in pages]
+    infos = _write_pages(log, pages, cfg)
+    if pages and not drawn:
+        return RenderResult(paths=pages, frames=0, animated_frames=0, hold_frames=0, fps=0.0, size=cfg.size,
+                            instances=(), mapping="interactive viewer", poster_step=None, workers=0,
+                            seconds=time.perf_counter() - t_start, config=cfg.to_dict(), pages=infos)
+    result = video.render(log, drawn, cfg, progress=progress)
+    fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    fields.update(paths=pages + result.paths, seconds=time.perf_counter() - t_start, pages=infos)
+    return RenderResult(**fields)
+
+
+def _write_pages(log: str, pages: list[str], cfg: RenderConfig) -> list[dict[str, Any]]:
+    """Each page output (:func:`animsup.viewer.page.write_html`); what each holds."""
+    if not pages:
+        return []
+    from animsup.viewer import write_html
+
+    return [write_html(log, p, cfg) for p in pages]
 
 
 def describe(source, *, step: int | None = None, instance: int = 0, threshold: float = THRESHOLD, **arrays):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from animsup.rendering import draw, frames as fr
+from animsup.rendering import plan as rp
 
 SIZE = (480, 270)
 
@@ -14,7 +15,7 @@ def scene_and_frames(tmp_path, write_pentagon, *, positions=(0, 9), **kw):
     Ws = write_pentagon(log, **opts)
     s = fr.scan_log(log)
     grid = kw.pop("grid", False)
-    inst = fr.choose_instances(s, 0, grid=grid)
+    inst = rp.choose_instances(s, 0, grid=grid)
     scene = fr.build_scene(s, inst, grid=grid, size=SIZE, **kw)
     frames = list(fr.iter_frames(log, inst, np.array(positions, dtype=float)))
     return scene, frames, Ws
@@ -58,7 +59,7 @@ def test_the_count_of_quiet_features_never_covers_a_tip_or_shaft(tmp_path, write
     log = tmp_path / "grid.jsonl"
     Ws = write_pentagon(log, n=8, k=8, T=10)  # features 5..7 stay at the origin
     s = fr.scan_log(log)
-    inst = fr.choose_instances(s, 0, grid=True)
+    inst = rp.choose_instances(s, 0, grid=True)
     scene = fr.build_scene(s, inst, grid=True, size=(1280, 720))
     d = draw.FrameDrawer(scene)
     L, checked = scene.lim, 0

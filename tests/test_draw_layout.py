@@ -4,13 +4,14 @@ import numpy as np
 import pytest
 
 from animsup.rendering import frames as fr
+from animsup.rendering import plan as rp
 from animsup.rendering.draw import FrameDrawer
 from animsup.rendering.config import RenderConfig
 
 
 def drawn(log, **kw):
     kw.setdefault("instance", 0)  # write_pentagon's instances differ in 1-S: 'best' would be ambiguous
-    plan = fr.build_plan(log, RenderConfig(**kw), video=True)
+    plan = rp.build_plan(log, RenderConfig(**kw), video=True)
     d = FrameDrawer(plan.scene)
     img = d.draw(next(plan.frames([plan.n_frames - 1]))).copy()
     return d, img
@@ -64,7 +65,7 @@ def test_grid_is_ordered_by_feature_probability_then_loss_with_ids_in_titles(tmp
     log = tmp_path / "run.jsonl"
     write_pentagon(log, T=6, k=12)
     s = fr.scan_log(log)
-    order = fr.choose_instances(s, grid=True)
+    order = rp.choose_instances(s, grid=True)
     p = s.header.instance_probability[list(order)]
     assert sorted(order) == list(range(12)) and np.all(np.diff(p) >= 0)
     d, _ = drawn(log, grid=True)
@@ -139,7 +140,7 @@ def test_the_2d_view_names_the_shape_of_each_frame_as_inspect_does(tmp_path, wri
 
     log = tmp_path / "run.jsonl"
     Ws = write_pentagon(log, T=10)
-    plan = fr.build_plan(log, RenderConfig(), video=True)
+    plan = rp.build_plan(log, RenderConfig(), video=True)
     d = FrameDrawer(plan.scene)
     for f in plan.frames([0, 9]):
         d.draw(f)
@@ -205,7 +206,7 @@ def _with_events(log, steps, **kw):
     import dataclasses
 
     kw.setdefault("instance", 0)
-    plan = fr.build_plan(log, RenderConfig(**kw), video=True)
+    plan = rp.build_plan(log, RenderConfig(**kw), video=True)
     scene = dataclasses.replace(plan.scene, events=[(s, "join", f"event at {s}") for s in steps])
     d = FrameDrawer(scene)
     img = d.draw(next(plan.frames([plan.n_frames - 1]))).copy()
@@ -261,7 +262,7 @@ def test_the_loss_cursor_is_whole_on_the_last_frame_and_never_crosses_the_readou
 
     log = tmp_path / "run.jsonl"
     write_pentagon(log, T=20)
-    plan = fr.build_plan(log, RenderConfig(instance=0, dpi=dpi), video=True)
+    plan = rp.build_plan(log, RenderConfig(instance=0, dpi=dpi), video=True)
     frame = next(plan.frames([plan.n_frames - 1]))
     s = dataclasses.replace(plan.scene, loss_xlim=(plan.scene.loss_xlim[0], frame.step))  # no room right of it
     d = FrameDrawer(s)

@@ -156,7 +156,7 @@ def test_events_cli_lists_level_moves_lined_up_with_the_loss_drop(tmp_path, caps
 
 
 def test_annotated_render_captions_the_level_move(tmp_path):
-    from animsup.rendering.frames import build_plan
+    from animsup.rendering.plan import build_plan
     from animsup.rendering.config import RenderConfig
 
     log = str(_jump_log(tmp_path / "jump.jsonl"))

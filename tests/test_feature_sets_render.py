@@ -7,7 +7,8 @@ import colorsys
 import numpy as np
 import pytest
 
-from animsup.rendering import draw, frames as fr
+from animsup.rendering import draw
+from animsup.rendering import plan as rp
 from animsup.errors import AnimsupError, LogFormatError
 from animsup.rendering.feature_sets import ranges_text, set_colors, sets_of
 from animsup.rendering.panels import default_panels
@@ -69,7 +70,7 @@ def test_a_family_per_set_and_independent_features_unchanged():
 def test_frames_use_the_set_colours_and_carry_the_key(tmp_path, text_layout_problems):
     log = _log(tmp_path / "m.jsonl", MIXED)
     assert default_panels(read_header(log)) == ("sets",)
-    plan = fr.build_plan(log, RenderConfig(), video=False)
+    plan = rp.build_plan(log, RenderConfig(), video=False)
     assert plan.scene.feature_sets == [("correlated", [0, 1]), ("anticorrelated", [2, 3])]
     d = draw.FrameDrawer(plan.scene)
     d.draw(next(plan.frames()))
@@ -92,7 +93,7 @@ def test_large_sets_and_grids_fit(tmp_path, text_layout_problems, sets, options)
     n = 20 if len(sets.get("correlated_sets", [])) else 6
     log = _log(tmp_path / "s.jsonl", {"kind": "uniform", **sets}, n=n, m=10 if n == 20 else 2,
                K=2 if options.get("grid") else 1)
-    plan = fr.build_plan(log, RenderConfig(**options), video=False)
+    plan = rp.build_plan(log, RenderConfig(**options), video=False)
     d = draw.FrameDrawer(plan.scene)
     d.draw(next(plan.frames()))
     assert not text_layout_problems(d)
@@ -101,7 +102,7 @@ def test_large_sets_and_grids_fit(tmp_path, text_layout_problems, sets, options)
 def test_a_malformed_set_is_a_log_error(tmp_path):
     log = _log(tmp_path / "bad.jsonl", {"kind": "uniform", "correlated_sets": [[0, 17]]})
     with pytest.raises(LogFormatError, match="correlated_sets"):
-        fr.build_plan(log, RenderConfig(), video=False)
+        rp.build_plan(log, RenderConfig(), video=False)
     from animsup.cli import main
 
     assert main(["render", log, "--out", str(tmp_path / "x.png")]) == 2
@@ -122,7 +123,7 @@ def test_viewer_payload_for_neuron_staged_and_set_logs(tmp_path):
     assert hexes[0] != hexes[1] and hexes[4] != hexes[0]
     from matplotlib.colors import to_rgba
 
-    plan = fr.build_plan(str(tmp_path / "s.jsonl"), RenderConfig(), video=False)
+    plan = rp.build_plan(str(tmp_path / "s.jsonl"), RenderConfig(), video=False)
     d = draw.FrameDrawer(plan.scene)
     np.testing.assert_allclose([to_rgba(h) for h in hexes], d.colors, atol=1 / 255)
     neuron = build_payload(plan_viewer(_log(tmp_path / "n.jsonl", {"kind": "uniform"}, model="neuron", m=3)))

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from animsup.rendering import frames as fr
+from animsup.rendering import plan as rp
 from animsup.errors import AnimsupError, LogFormatError
 from animsup.log.schema import make_header
 from animsup.log.writer import LogWriter
+from animsup.rendering.config import RenderConfig
 
 
 def test_scan_log_extremes_and_best_instance(tmp_path, write_pentagon):
@@ -19,12 +21,12 @@ def test_scan_log_extremes_and_best_instance(tmp_path, write_pentagon):
     assert s.loss_source == "loss records" and s.loss.n_points == 30
     # each instance has its own 1-S: three groups, so a bare "best" is ambiguous and lists them
     with pytest.raises(AnimsupError, match=r"3 groups .* best:g0 \(1-S=0.05\), best:g1 \(1-S=0.1\), best:g2"):
-        fr.choose_instances(s, "best")
-    assert fr.choose_instances(s, "best:g1") == (1,) and fr.choose_instances(s, "best:p=0.15") == (2,)
-    assert fr.choose_instances(s, 2) == (2,)
-    assert fr.choose_instances(s, grid=True) == (0, 1, 2)
+        rp.choose_instances(s, "best")
+    assert rp.choose_instances(s, "best:g1") == (1,) and rp.choose_instances(s, "best:p=0.15") == (2,)
+    assert rp.choose_instances(s, 2) == (2,)
+    assert rp.choose_instances(s, grid=True) == (0, 1, 2)
     with pytest.raises(AnimsupError, match="instance 3 does not exist"):
-        fr.choose_instances(s, 3)
+        rp.choose_instances(s, 3)
 
 
 def test_scene_axes_are_fixed_from_the_whole_log_not_unit_norm(tmp_path, write_pentagon):
@@ -60,7 +62,7 @@ def test_smoothed_is_a_centred_moving_average_when_bins_are_points():
 
 
 def test_plan_default_is_one_frame_per_snapshot():
-    plan = fr.plan_frames(np.arange(0, 500, 10))
+    plan = rp.plan_frames(np.arange(0, 500, 10))
     assert plan.n_frames == 50 and plan.hold == 30 and plan.fps == 30
     np.testing.assert_array_equal(plan.position, np.arange(50))
     assert "one frame per snapshot" in plan.description and not plan.interpolated
@@ -68,32 +70,39 @@ def test_plan_default_is_one_frame_per_snapshot():
 
 def test_plan_resampling_linear_log_and_duration():
     steps = np.array([0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000])  # log-spaced snapshots
-    lin = fr.plan_frames(steps, frames=100, time="linear")
-    lg = fr.plan_frames(steps, frames=100, time="log")
+    lin = rp.plan_frames(steps, RenderConfig(frames=100, time="linear"))
+    lg = rp.plan_frames(steps, RenderConfig(frames=100, time="log"))
     for p in (lin, lg):
         assert p.n_frames == 100 and p.position[0] == 0 and p.position[-1] == len(steps) - 1
         assert np.all(np.diff(p.position) >= 0)
     # log time spends more frames before step 64 than linear time does
     assert (lg.position < 7).sum() > (lin.position < 7).sum()
     assert "interpolate" in lin.description
-    d = fr.plan_frames(steps, duration=5, fps=20, hold=1)
+    d = rp.plan_frames(steps, RenderConfig(duration=5, fps=20, hold=1))
     assert d.total_frames == 100 and d.hold == 20 and d.n_frames == 80
-    fd = fr.plan_frames(steps, duration=5, frames=40, hold=1)
+    fd = rp.plan_frames(steps, RenderConfig(duration=5, frames=40, hold=1))
     assert fd.fps == pytest.approx(10) and fd.seconds == pytest.approx(5)
-    down = fr.plan_frames(np.arange(1000), frames=10)
+    down = rp.plan_frames(np.arange(1000), RenderConfig(frames=10))
     assert "not shown" in down.description
 
 
 @pytest.mark.parametrize("kw, msg", [
     (dict(fps=10, duration=3, frames=5), "at most two"),
-    (dict(frames=0), "positive"),
+    (dict(frames=0), "--frames must be a whole number >= 1"),
     (dict(time="cubic"), "linear or log"),
     (dict(duration=0.5, hold=1), "no frames"),
     (dict(hold=-1), "hold"),
 ])
-def test_plan_rejects_bad_options(kw, msg):
+def test_time_options_are_checked_once_by_the_config(kw, msg):
     with pytest.raises(AnimsupError, match=msg):
-        fr.plan_frames(np.arange(10), **kw)
+        RenderConfig(**kw)
+
+
+def test_the_plan_checks_the_frame_limit_with_the_logs_snapshot_count():
+    with pytest.raises(AnimsupError, match="too many"):
+        RenderConfig(hold=40_000)  # 1.2M hold frames at 30 fps: the config alone says so
+    with pytest.raises(AnimsupError, match="1,000,001 frames"):
+        rp.plan_frames(np.arange(999_971), RenderConfig())  # one frame per snapshot and a 1 s hold
 
 
 def test_iter_frames_interpolates_between_snapshots(tmp_path, write_pentagon):
@@ -118,10 +127,10 @@ def test_no_snapshots_is_a_log_error(tmp_path):
 
 def test_poster_step_is_the_nearest_snapshot():
     steps = np.array([0, 10, 20, 40])
-    assert fr.frame_at_step(steps, 33) == (3.0, 40)
-    assert fr.frame_at_step(steps, None) == (3.0, 40)
+    assert rp.frame_at_step(steps, 33) == (3.0, 40)
+    assert rp.frame_at_step(steps, None) == (3.0, 40)
     with pytest.raises(AnimsupError, match="outside"):
-        fr.frame_at_step(steps, 41)
+        rp.frame_at_step(steps, 41)
 
 
 def test_importance_in_titles_names_what_differs_between_instances(tmp_path):

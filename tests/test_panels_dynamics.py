@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from animsup.rendering import draw, frames as fr
+from animsup.rendering import plan as rp
 from animsup.analysis import geometry
 from animsup.rendering.panels import prepare_panels
 from animsup.rendering.panels.dynamics import dimensionality_history
@@ -29,7 +30,7 @@ def _write(path, Ws, probs):
 
 def _drawn(log, panels, position, instance=0):
     s = fr.scan_log(log)
-    inst = fr.choose_instances(s, instance, grid=False)
+    inst = rp.choose_instances(s, instance, grid=False)
     scene = fr.build_scene(s, inst, panels=panels, size=SIZE)
     scene.panel_data = prepare_panels(panels, log, inst)
     frame = next(fr.iter_frames(log, inst, np.array([float(position)])))

@@ -4,7 +4,8 @@ the fixed range of the whole run, in the features' colours; every neuron-model l
 import numpy as np
 import pytest
 
-from animsup.rendering import draw, frames as fr
+from animsup.rendering import draw
+from animsup.rendering import plan as rp
 from animsup.rendering.panels import default_panels
 from animsup.rendering.panels.neuron import MIN_ROW_PX, ROW_FILL, layout, pool_blocks
 from animsup.rendering.config import RenderConfig
@@ -35,7 +36,7 @@ def _weights(T=8, m=3, n=6, seed=0):
 
 
 def _drawn(log, position, size=SIZE):
-    plan = fr.build_plan(log, RenderConfig(size=size), video=True)
+    plan = rp.build_plan(log, RenderConfig(size=size), video=True)
     frame = next(plan.frames([position]))
     d = draw.FrameDrawer(plan.scene)
     return d, d.draw(frame).copy(), frame, plan
@@ -48,8 +49,8 @@ def test_neuron_logs_get_the_panel_and_others_do_not(tmp_path):
     assert default_panels(read_header(neuron)) == ("neurons",)
     assert default_panels(read_header(neuron), ("bias", "neurons")) == ("bias", "neurons")
     assert default_panels(read_header(tied), ("bias",)) == ("bias",)
-    assert fr.build_plan(neuron, RenderConfig(), video=False).scene.panels == ("neurons",)
-    assert "ReLU(WᵀReLU(Wx)+b)" in fr.build_plan(neuron, RenderConfig(), video=False).scene.title
+    assert rp.build_plan(neuron, RenderConfig(), video=False).scene.panels == ("neurons",)
+    assert "ReLU(WᵀReLU(Wx)+b)" in rp.build_plan(neuron, RenderConfig(), video=False).scene.title
 
 
 def test_bars_are_the_rows_of_W_at_the_frame_on_the_runs_fixed_range(tmp_path):
@@ -85,7 +86,7 @@ def test_bars_are_the_rows_of_W_at_the_frame_on_the_runs_fixed_range(tmp_path):
 def test_bars_move_with_the_frames(tmp_path):
     Ws = _weights()
     log = _neuron_log(tmp_path / "n.jsonl", Ws)
-    plan = fr.build_plan(log, RenderConfig(), video=True)
+    plan = rp.build_plan(log, RenderConfig(), video=True)
     d = draw.FrameDrawer(plan.scene)
     tops = []
     for f in plan.frames([0, 7]):
@@ -131,7 +132,7 @@ def test_no_text_problems(tmp_path, text_layout_problems, m, n, options):
     with LogWriter(tmp_path / "n.jsonl", hdr, force=True) as w:
         for t in range(2):
             w.snapshot(t * 10, np.full(K, 0.1), Ws[t], np.zeros((K, n)))
-    plan = fr.build_plan(str(tmp_path / "n.jsonl"), RenderConfig(**options), video=False)
+    plan = rp.build_plan(str(tmp_path / "n.jsonl"), RenderConfig(**options), video=False)
     d = draw.FrameDrawer(plan.scene)
     d.draw(next(plan.frames()))
     assert not text_layout_problems(d)

@@ -44,21 +44,21 @@ def test_show_html_fits_the_cell_and_embeds_the_file(tmp_path):
 
     import pytest
 
-    from animsup.rendering import video
     from animsup.errors import AnimsupError
+    from animsup.viewer import notebook
 
     gif = tmp_path / "a.gif"
     gif.write_bytes(b"GIF89a-data")
-    h = video.show_html(gif)
+    h = notebook.show_html(gif)
     assert h.startswith("<img") and "max-width:100%" in h
     assert base64.b64encode(b"GIF89a-data").decode() in h and "data:image/gif;base64," in h
     mp4 = tmp_path / "a.mp4"
     mp4.write_bytes(b"mp4")
-    h = video.show_html(mp4, width=640, embed=False)
+    h = notebook.show_html(mp4, width=640, embed=False)
     assert "<video" in h and "width:640px;max-width:100%" in h and str(mp4) in h
     with pytest.raises(AnimsupError, match="cannot show .txt"):
         (tmp_path / "a.txt").write_text("x")
-        video.show_html(tmp_path / "a.txt")
+        notebook.show_html(tmp_path / "a.txt")
 
 
 def test_train_result_repr_is_short():

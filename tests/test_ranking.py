@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from animsup.rendering import frames as fr
+from animsup.rendering import plan as rp
 from animsup.analysis import minima, ranking
 from animsup.cli import main
 from animsup.errors import AnimsupError
@@ -102,7 +103,7 @@ def test_best_is_the_same_instance_in_every_command(tmp_path, capsys):
     log = write_sweep(tmp_path / "s.jsonl")
     # render (pass 1 of the pipeline)
     summary = fr.scan_log(log)
-    assert [fr.choose_instances(summary, f"best:g{g}")[0] for g in (0, 1)] == [1, 5]
+    assert [rp.choose_instances(summary, f"best:g{g}")[0] for g in (0, 1)] == [1, 5]
     # inspect --json: per group the best and every final loss
     assert main(["inspect", str(log), "--json"]) == 0
     r = json.loads(capsys.readouterr().out)

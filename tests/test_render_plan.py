@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from animsup.rendering import encode, frames as fr, panels, video
+from animsup.rendering import encode, panels, video
+from animsup.rendering import plan as rp
 from animsup.errors import AnimsupError
 from animsup.rendering.config import OPTIONS, RenderConfig, options_table
 
@@ -77,7 +78,7 @@ def test_result_records_the_config_and_rebuilds_the_same_video(log, tmp_path):
 
 def test_plan_holds_what_every_frame_shows(log):
     cfg = RenderConfig(frames=7, time="linear", at=44, hold=0.5, fps=10)
-    plan = fr.build_plan(log, cfg, video=True, poster=True)
+    plan = rp.build_plan(log, cfg, video=True, poster=True)
     assert plan.instances == (0,) and plan.n_frames == 7 and plan.timing.hold == 5
     np.testing.assert_allclose(plan.frame_steps, np.linspace(0, 110, 7))
     assert (plan.poster_position, plan.poster_step) == (4.0, 40)
@@ -87,11 +88,11 @@ def test_plan_holds_what_every_frame_shows(log):
     assert plan.poster_frame().step == 40
     assert plan.scene.lim > 0 and plan.scene.size == (1280, 720)
     with pytest.raises(AnimsupError, match="--at sets the step of a PNG poster"):
-        fr.build_plan(log, cfg, video=True, poster=False)
+        rp.build_plan(log, cfg, video=True, poster=False)
 
 
 def test_gif_palette_samples_include_every_caption(log):
-    plan = fr.build_plan(log, RenderConfig(frames=40), video=True)
+    plan = rp.build_plan(log, RenderConfig(frames=40), video=True)
     plan.captions = [""] * 40
     plan.captions[33:36] = ["1. step 90: x"] * 3
     idx = plan.sample_indices(8)
@@ -126,7 +127,7 @@ def test_a_new_panel_plugs_in_by_name(log, tmp_path, monkeypatch):
 
     monkeypatch.setitem(panels.PANELS, "stripes", f"{__name__}:Stripes")
     Stripes.updates = []
-    plan = fr.build_plan(log, RenderConfig(panels="stripes", size="640x360"), video=True)
+    plan = rp.build_plan(log, RenderConfig(panels="stripes", size="640x360"), video=True)
     d = FrameDrawer(plan.scene)
     (panel,) = d.panels
     imgs = [d.draw(f).copy() for f in plan.frames([0, 11])]
@@ -185,7 +186,13 @@ def test_out_of_memory_says_what_to_change(log, tmp_path, monkeypatch):
     def no_memory(*a, **kw):
         raise MemoryError
 
-    monkeypatch.setattr(fr, "scan_log", no_memory)
+    monkeypatch.setattr(rp, "scan_log", no_memory)
     with pytest.raises(AnimsupError, match="out of memory while reading the log; try: drop --annotate") as e:
         video.render(log, tmp_path / "a.mp4", annotate=True)
     assert "\n" not in str(e.value) and not (tmp_path / "a.mp4").exists()
+
+
+def test_docs_table_lists_every_output_format():
+    from animsup.rendering.outputs import docs_table
+
+    assert docs_table() in (DOCS / "rendering.md").read_text()

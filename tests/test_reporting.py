@@ -59,7 +59,7 @@ def test_c_log_importer_says_inf_for_an_infinite_weight(tmp_path):
 def test_clustered_event_captions_merge_stay_readable_and_leave_the_final_hold():
     import numpy as np
 
-    from animsup.rendering.frames import CAPTION_SECONDS, event_captions, poster_key
+    from animsup.rendering.plan import CAPTION_SECONDS, event_captions, poster_key
 
     fps = 30
     frame_steps = np.unique(np.geomspace(1, 4000, 200).round())  # log-spaced snapshots

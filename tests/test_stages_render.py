@@ -4,7 +4,8 @@ names the schedule, the loss panel marks the boundaries with labels that overpri
 import numpy as np
 import pytest
 
-from animsup.rendering import draw, frames as fr, stages
+from animsup.rendering import draw, stages
+from animsup.rendering import plan as rp
 from animsup.rendering.config import RenderConfig
 from animsup.log.schema import make_header
 from animsup.log.writer import LogWriter
@@ -31,7 +32,7 @@ def _staged_log(path, *, K=1, n=5, m=2, T=51, every=20, probs=PROBS, stage_fp=No
 
 def test_schedule_and_per_frame_text_come_from_the_stages(tmp_path):
     log = _staged_log(tmp_path / "s.jsonl")
-    plan = fr.build_plan(log, RenderConfig(), video=True)
+    plan = rp.build_plan(log, RenderConfig(), video=True)
     sc = plan.scene
     assert sc.stages == [(0, "1"), (200, "0.3"), (400, "0.1"), (600, "0.01"), (800, "0.001")]
     assert "1-S by stage 1→0.3→0.1→0.01→0.001" in sc.title and "1-S=1 " not in sc.title
@@ -44,7 +45,7 @@ def test_schedule_and_per_frame_text_come_from_the_stages(tmp_path):
 
 def test_the_drawer_paints_the_current_stage_in_the_readout(tmp_path):
     log = _staged_log(tmp_path / "s.jsonl")
-    plan = fr.build_plan(log, RenderConfig(), video=True)
+    plan = rp.build_plan(log, RenderConfig(), video=True)
     d = draw.FrameDrawer(plan.scene)
     painted = []
     line = d.loss.mono.line
@@ -59,12 +60,12 @@ def test_the_drawer_paints_the_current_stage_in_the_readout(tmp_path):
 
 def test_unstaged_and_unreadable_stages(tmp_path):
     log = _staged_log(tmp_path / "one.jsonl", probs=[0.1])
-    assert fr.build_plan(log, RenderConfig(), video=False).scene.stages == []
+    assert rp.build_plan(log, RenderConfig(), video=False).scene.stages == []
     bad = _staged_log(tmp_path / "bad.jsonl", probs=[1.0, 0.1], stage_fp=[[[1.0] * 5], "oops"])
-    assert fr.build_plan(bad, RenderConfig(), video=False).scene.stages == [(0, "1"), (200, "unknown")]
+    assert rp.build_plan(bad, RenderConfig(), video=False).scene.stages == [(0, "1"), (200, "unknown")]
     varied = _staged_log(tmp_path / "v.jsonl", K=2, probs=[1.0, 0.1],
                          stage_fp=[[[1.0] * 5] * 2, [[0.1] * 5, [0.2] * 5]])
-    assert fr.build_plan(varied, RenderConfig(grid=True), video=False).scene.stages == [(0, "1"), (200, "0.1..0.2")]
+    assert rp.build_plan(varied, RenderConfig(grid=True), video=False).scene.stages == [(0, "1"), (200, "0.1..0.2")]
 
 
 def _label_boxes(d):
@@ -77,7 +78,7 @@ def _label_boxes(d):
 def test_stage_labels_overprint_nothing(tmp_path, text_layout_problems, options):
     K = 3 if options.get("grid") else 1
     log = _staged_log(tmp_path / "s.jsonl", K=K)
-    plan = fr.build_plan(log, RenderConfig(**options), video=True)
+    plan = rp.build_plan(log, RenderConfig(**options), video=True)
     d = draw.FrameDrawer(plan.scene)
     img = d.draw(next(plan.frames([plan.n_frames - 1]))).copy()
     names = [repr(t.get_text()) for t in d.loss.stage_labels]
@@ -102,7 +103,7 @@ def test_stage_labels_overprint_nothing(tmp_path, text_layout_problems, options)
 def test_crowded_stages_drop_labels_rather_than_overlap(tmp_path, text_layout_problems):
     probs = list(np.geomspace(1, 0.001, 5))
     log = _staged_log(tmp_path / "s.jsonl", probs=probs)
-    plan = fr.build_plan(log, RenderConfig(size=(320, 180)), video=False)
+    plan = rp.build_plan(log, RenderConfig(size=(320, 180)), video=False)
     d = draw.FrameDrawer(plan.scene)
     d.draw(next(plan.frames()))
     boxes = _label_boxes(d)

@@ -159,3 +159,46 @@ def test_unwritable_folder(log, tmp_path):
             video.render(log, ro / "v.mp4")
     finally:
         ro.chmod(0o700)
+
+
+def test_summary_prints_every_note_once():
+    res = video.RenderResult(paths=["a.gif"], frames=10, animated_frames=9, hold_frames=1, fps=30.0, size=(320, 180),
+                             instances=(0,), mapping="9 frames", poster_step=None, workers=0, seconds=1.0,
+                             notes=["the log has one snapshot", "a.gif: GIF at 50 fps"])
+    text = res.summary()
+    for note in res.notes:
+        assert text.count(note) == 1 and f"note: {note}" in text
+
+
+def test_the_output_registry_derives_every_format_list():
+    from animsup.cli.render import add_parser
+    from animsup.rendering import outputs
+
+    exts = [f.ext for f in outputs.FORMATS]
+    assert len(set(exts)) == len(exts) and all(e == e.lower() and e.startswith(".") for e in exts)
+    drawn = [f.ext for f in outputs.of_kind("video", "poster")]
+    assert list(encode.ENCODERS) == drawn  # every drawn format has its encoder, nothing else does
+    assert [f.ext for f in outputs.of_kind("page")] == [".html"]
+    assert outputs.mime_type("A.GIF") == "image/gif" and outputs.mime_type("x.avi") is None
+    assert outputs.is_page("x.HTML") and not outputs.is_page("x.png")
+    with pytest.raises(AnimsupError, match=r"unknown output extension \.avi; use one of \.mp4, .*\(or \.html"):
+        outputs.format_of("x.avi")
+    with pytest.raises(AnimsupError, match="written by animsup.render"):
+        encode.format_of("x.html")
+    import argparse
+
+    sub = argparse.ArgumentParser().add_subparsers()
+    help_ = next(a.help for a in add_parser(sub)._actions if a.dest == "out")
+    assert all(e in help_ for e in exts)
+
+
+def test_rendering_never_imports_the_viewer():
+    import ast
+    import pathlib
+
+    root = pathlib.Path(video.__file__).parent
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n.startswith(("animsup.viewer", "animsup.api", "animsup.cli")) for n in names), path

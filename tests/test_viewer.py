@@ -223,8 +223,8 @@ def test_render_writes_html_and_video_from_one_call(tmp_path):
 
 
 def test_the_page_and_the_video_share_one_plan(tmp_path):
-    """The page's fixed parts are the video's (frames.build_plan with the same options, grid)."""
-    from animsup.rendering.frames import build_plan
+    """The page's fixed parts are the video's (plan.build_plan with the same options, grid)."""
+    from animsup.rendering.plan import build_plan
     from animsup.rendering.config import RenderConfig
 
     log = tmp_path / "run.jsonl"
@@ -259,12 +259,12 @@ def test_a_log_without_loss_and_an_aggregate_loss_log_get_pages(tmp_path):
 
 
 def test_the_page_follows_the_plans_instance_order(tmp_path, monkeypatch):
-    from animsup.rendering import frames as fr
+    from animsup.rendering import plan as rp
 
     log = tmp_path / "run.jsonl"
     write_run(log, T=4, k=3)
-    choose = fr.choose_instances
-    monkeypatch.setattr(fr, "choose_instances", lambda s, i="best", grid=False: choose(s, i, grid)[::-1])
+    choose = rp.choose_instances
+    monkeypatch.setattr(rp, "choose_instances", lambda s, i="best", grid=False: choose(s, i, grid)[::-1])
     p = build_payload(plan_viewer(log))
     run = read_log(log)
     assert p["instances"] == [2, 1, 0]

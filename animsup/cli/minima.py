@@ -30,11 +30,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     g.add_argument("--render", type=int, default=0, metavar="K", help="render videos of the K worst instances")
     g.add_argument("--render-instances", type=int, nargs="+", default=[], metavar="ID",
                    help="render these instances (ids as in results.csv)")
-    g.add_argument("--video-format", default="mp4", choices=("mp4", "gif", "webm"), help="format of the rendered videos")
+    g.add_argument("--video-format", default="mp4", choices=_video_formats(), help="format of the rendered videos")
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     add_train_options(p)
     p.set_defaults(func=run)
     return p
+
+
+def _video_formats() -> tuple[str, ...]:
+    from animsup.rendering.outputs import of_kind
+
+    return tuple(f.name for f in of_kind("video"))
 
 
 def run(args) -> int:

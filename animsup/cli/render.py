@@ -8,11 +8,10 @@ never leaves a partial file nor destroys an earlier good one).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
-FORMATS = ".mp4 (H.264), .gif, .webm (VP9), .png (poster), .html (interactive viewer, see docs/viewer.md)"
-
-
-from animsup.cli.helpfmt import HelpFormatter  # noqa: E402  (re-exported for demo)
+from animsup.cli.helpfmt import HelpFormatter  # (re-exported for demo)
+from animsup.rendering import outputs
 
 
 def _help(name: str) -> str:
@@ -25,7 +24,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     """The rendering options shared by render and demo (argparse only: no heavy imports).
 
     Help texts and defaults come from :data:`animsup.rendering.config.OPTIONS` (one definition)."""
-    from animsup.rendering.config import PRESETS, THEMES, TIMES, RenderConfig
+    from animsup.rendering.config import DEFAULT_SIZE, PRESETS, THEMES, TIMES, RenderConfig
 
     d = RenderConfig.__dataclass_fields__
     v = parser.add_argument_group("what to show")
@@ -43,7 +42,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     t.add_argument("--hold", type=float, default=d["hold"].default, metavar="SECONDS", help=_help("hold"))
     t.add_argument("--at", type=float, default=None, metavar="STEP", help=_help("at"))
     o = parser.add_argument_group("output")
-    o.add_argument("--size", default="x".join(map(str, d["size"].default)), metavar="WxH", help=_help("size"))
+    o.add_argument("--size", default="x".join(map(str, DEFAULT_SIZE)), metavar="WxH", help=_help("size"))
     o.add_argument("--dpi", type=float, default=d["dpi"].default, help=_help("dpi"))
     o.add_argument("--preset", default=None, metavar="NAME",
                    help=_help("preset") + ": " + ", ".join(PRESETS))
@@ -66,7 +65,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("log", metavar="LOG", help="run log (.jsonl or .jsonl.gz)")
     p.add_argument("--out", "-o", action="append", required=True, metavar="FILE",
-                   help=f"output file, repeatable; format by extension: {FORMATS}")
+                   help=f"output file, repeatable; format by extension: {outputs.help_text()}")
     add_render_options(p)
     p.set_defaults(func=run)
     return p
@@ -126,24 +125,12 @@ class sigterm_as_interrupt:
 
 
 def run(args) -> int:
+    from animsup.api import render
     from animsup.cli.progress import make_progress
-    from animsup.rendering.video import render
 
-    html = [o for o in args.out if o.lower().endswith(".html")]
-    if html:  # the interactive viewer (animsup.viewer); the other outputs are rendered below
-        from animsup.rendering.config import RenderConfig
-        from animsup.viewer import write_html
-
-        config = RenderConfig(**render_kwargs(args))  # the video's options, validated the same way
-        for path in html:
-            info = write_html(args.log, path, config)
-            if not args.quiet:
-                print(f"wrote {path} ({info['bytes'] / 1e6:.1f} MB, {info['instances']} instances, {info['rule']})")
-        args.out = [o for o in args.out if o not in html]
-        if not args.out:
-            return 0
     sig = sigterm_as_interrupt()
-    if args.quiet:  # no bar at all (not even a disabled tqdm: its import is ~20 ms of start-up)
+    draws = not all(outputs.is_page(o) for o in args.out)  # a page alone draws no frames: no bar
+    if args.quiet or not draws:  # no bar at all (not even a disabled tqdm: its import is ~20 ms of start-up)
         bar, callback = None, lambda *a, **kw: None
     else:
         bar, callback = make_progress("render", None, unit="frame")
@@ -155,5 +142,15 @@ def run(args) -> int:
             bar.close()
         sig.restore()
     if not args.quiet:
-        print(result.summary())
+        print(summary_text(result))
     return 0
+
+
+def summary_text(result) -> str:
+    """What the CLI prints: each page's size and contents, then the drawn outputs' summary."""
+    lines = [f"wrote {p['path']} ({p['bytes'] / 1e6:.1f} MB, {p['instances']} instances, {p['rule']})"
+             for p in result.pages]
+    if result.instances:  # frames were drawn
+        pages = {p["path"] for p in result.pages}
+        lines.append(dataclasses.replace(result, paths=[p for p in result.paths if p not in pages]).summary())
+    return "\n".join(lines)

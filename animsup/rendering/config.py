@@ -12,6 +12,7 @@ Pure Python (no numpy, no matplotlib): ``animsup render --help`` imports it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from animsup.errors import AnimsupError
 from animsup.options import is_number as _number
@@ -26,6 +27,7 @@ PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "sl
 MAX_FPS = 240.0
 MAX_FRAMES = 1_000_000
 SIZE_LIMITS = ((64, 7680), (64, 4320))
+DEFAULT_SIZE = (1280, 720)
 DPI_LIMITS = (20.0, 600.0)
 
 
@@ -57,7 +59,7 @@ class RenderConfig:
     hold: float = _opt(1.0, "seconds the final frame is held", ">= 0")
     at: float | None = _opt(None, "training step of the PNG poster (nearest snapshot; default: the last)",
                             "within the logged steps")
-    size: tuple = _opt((1280, 720), "frame size in pixels, WxH (rounded up to even)", "64x64 .. 7680x4320")
+    size: tuple = _opt(DEFAULT_SIZE, "frame size in pixels, WxH (rounded up to even)", "64x64 .. 7680x4320")
     dpi: float = _opt(100.0, "text and line size: 100 is the default, 160 is talk-sized (1.6x larger text)",
                       f"{DPI_LIMITS[0]:g}..{DPI_LIMITS[1]:g}")
     preset: str | None = _opt(None, "MP4 (x264) speed vs file size (default: ultrafast, the fastest; veryfast "
@@ -104,6 +106,33 @@ class RenderConfig:
         set_("workers", _whole("workers", self.workers, 0))
         if self.backend not in BACKENDS:
             raise AnimsupError(f"unknown encoder backend {self.backend!r} (auto, ffmpeg or av)")
+        self.frame_counts(1)  # the time options together (a log's own snapshot count is checked by the plan)
+
+    def frame_counts(self, n_snapshots: int) -> tuple[float, int, int]:
+        """(fps, animated frames, final-hold frames) of a video of a log with ``n_snapshots``
+        snapshots: ``frames``, else ``duration`` less the hold, else one frame per snapshot, at
+        ``fps`` (default 30; ``frames`` with ``duration`` set it). AnimsupError when the time
+        options leave no frames or ask for more than :data:`MAX_FRAMES` with the hold."""
+        fps, duration, hold = self.fps, self.duration, self.hold
+        if self.frames is not None and duration is not None:
+            if duration <= hold:
+                raise AnimsupError(f"--duration {duration:g}s leaves no time before the {hold:g}s final hold (see --hold)")
+            fps = self.frames / (duration - hold)
+        fps = float(fps or 30.0)
+        hold_frames = int(round(hold * fps))
+        if self.frames is not None:
+            n = self.frames
+        elif duration is not None:
+            n = int(round(duration * fps)) - hold_frames
+            if n < 1:
+                raise AnimsupError(
+                    f"--duration {duration:g}s at {fps:g} fps leaves no frames before the {hold:g}s final hold (see --hold)"
+                )
+        else:
+            n = n_snapshots
+        if n + hold_frames > MAX_FRAMES:  # the final hold counts too (--hold 1e9 would encode forever)
+            raise AnimsupError(f"{n + hold_frames:,} frames (with the final hold) is too many (limit {MAX_FRAMES:,})")
+        return fps, n, hold_frames
 
     @property
     def text_scale(self) -> float:
@@ -116,6 +145,16 @@ class RenderConfig:
         d["size"] = list(self.size)
         d["panels"] = list(self.panels)
         return d
+
+    @classmethod
+    def resolve(cls, config: RenderConfig | None, options: dict[str, Any]) -> RenderConfig:
+        """``config``, or one built from keyword ``options`` (the fields' names), not both."""
+        unknown = sorted(set(options) - {f.name for f in fields(cls)})
+        if unknown:
+            raise AnimsupError(f"unknown render option(s): {', '.join(unknown)}")
+        if config is not None and options:
+            raise AnimsupError("pass either config or keyword options, not both")
+        return config if config is not None else cls(**options)
 
     @classmethod
     def from_dict(cls, d: dict) -> "RenderConfig":

@@ -38,11 +38,12 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from typing import Callable
+from typing import IO, Callable
 
 import numpy as np
 
 from animsup.errors import AnimsupError
+from animsup.rendering import outputs
 
 #: x264 settings for each ``preset`` name. x264's own ``superfast`` and ``ultrafast`` also turn
 #: off the lookahead and macroblock tree, which on these mostly static frames (a fixed
@@ -210,7 +211,7 @@ class _FFmpegPipe(Encoder):
         super().__init__(path, size, fps)
         self.exe = exe
         self.preset = check_preset(preset)
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self._stderr = b""
 
     def _output_args(self) -> list[str]:
@@ -237,39 +238,54 @@ class _FFmpegPipe(Encoder):
             self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
         except OSError as e:
             raise AnimsupError(f"cannot start ffmpeg ({self.exe}): {e}") from None
-        _grow_pipe(self.proc.stdin)
+        _grow_pipe(self._pipes()[0])
         # drain stderr in a thread so a chatty ffmpeg never blocks on a full pipe
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
 
+    def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
+        """The running ffmpeg's stdin and stderr (both pipes, from :meth:`_start`)."""
+        proc = self.proc
+        if proc is None or proc.stdin is None or proc.stderr is None:
+            raise RuntimeError("ffmpeg is not running")
+        return proc.stdin, proc.stderr
+
     def _drain(self) -> None:
-        with self.proc.stderr:  # read to EOF (ffmpeg exited), then close our end of the pipe
-            self._stderr = self.proc.stderr.read()
+        stderr = self._pipes()[1]
+        with stderr:  # read to EOF (ffmpeg exited), then close our end of the pipe
+            self._stderr = stderr.read()
 
     def write(self, rgba) -> None:
         if self.proc is None:
             self._start()
+        stdin = self._pipes()[0]
         try:
-            self.proc.stdin.write(memoryview(rgba).cast("B") if not isinstance(rgba, bytes) else rgba)
+            stdin.write(memoryview(rgba).cast("B") if not isinstance(rgba, bytes) else rgba)
         except (BrokenPipeError, OSError):
-            self.proc.wait()
+            self._wait()
             self._reader.join()
             raise AnimsupError(f"ffmpeg failed while writing {self.path}: {self._error()}") from None
         self.frames += 1
 
+    def _wait(self) -> int:
+        """Wait for ffmpeg to exit; its exit status."""
+        if self.proc is None:
+            raise RuntimeError("ffmpeg is not running")
+        return self.proc.wait()
+
     def _error(self) -> str:
         lines = [ln for ln in self._stderr.decode(errors="replace").splitlines() if ln.strip()]
-        return lines[-1] if lines else f"exit status {self.proc.returncode}"
+        return lines[-1] if lines else f"exit status {None if self.proc is None else self.proc.returncode}"
 
     def finish(self) -> None:
         if self.proc is None or not self.frames:
             self.abort()
             raise AnimsupError(f"{self.path}: no frames to encode")
         try:
-            self.proc.stdin.close()
+            self._pipes()[0].close()
         except OSError:
             pass
-        rc = self.proc.wait()
+        rc = self._wait()
         self._reader.join()
         if rc != 0:
             raise AnimsupError(f"ffmpeg failed writing {self.path}: {self._error()}")
@@ -281,7 +297,8 @@ class _FFmpegPipe(Encoder):
         if self.proc is not None:
             for f in (self.proc.stdin, self.proc.stderr):
                 try:
-                    f.close()
+                    if f is not None:
+                        f.close()
                 except OSError:
                     pass
 
@@ -403,7 +420,10 @@ class AvEncoder(Encoder):
         opts = {"movflags": "+faststart"} if fmt == "mp4" else {}
         self.container = av.open(self.path, mode="w", format=fmt, options=opts)
         rate = Fraction(self.fps).limit_denominator(1000)
-        self.stream = self.container.add_stream(codec, rate=rate)
+        stream = self.container.add_stream(codec, rate=rate)
+        if not isinstance(stream, av.VideoStream):
+            raise AnimsupError(f"PyAV made no video stream for {codec}")
+        self.stream = stream
         self.stream.width, self.stream.height = self.size
         self.stream.pix_fmt = "yuv420p"
         if codec == "libx264":
@@ -475,25 +495,27 @@ def _png_factory(path, size, fps, *, backend: str = "auto", preset: str | None =
     return PngEncoder(path, size, fps)
 
 
-#: extension -> factory(path, size, fps, *, backend="auto", preset=None) -> Encoder
-#: (``preset`` applies to MP4 only)
-ENCODERS: dict[str, Callable] = {
-    ".mp4": _video_factory("mp4"),
-    ".webm": _video_factory("webm"),
-    ".gif": _video_factory("gif"),
-    ".png": _png_factory,
+#: writer name (a row's ``writer`` in :data:`animsup.rendering.outputs.FORMATS`) -> factory
+_FACTORIES: dict[str, Callable] = {
+    "mp4": _video_factory("mp4"),
+    "webm": _video_factory("webm"),
+    "gif": _video_factory("gif"),
+    "png": _png_factory,
 }
+
+#: extension -> factory(path, size, fps, *, backend="auto", preset=None) -> Encoder, for every
+#: drawn format of :data:`animsup.rendering.outputs.FORMATS` (``preset`` applies to MP4 only)
+ENCODERS: dict[str, Callable] = {f.ext: _FACTORIES[f.writer] for f in outputs.of_kind("video", "poster")}
 
 
 def format_of(path) -> str:
-    """The registry key (".mp4", ...) for ``path``, or an AnimsupError naming the supported ones."""
-    ext = os.path.splitext(str(path))[1].lower()
-    if ext not in ENCODERS:
-        supported = ", ".join(ENCODERS)
-        shown = ext or "(none)"
-        raise AnimsupError(f"{path}: unknown output extension {shown}; use one of {supported} "
-                           "(or .html, the interactive viewer)")
-    return ext
+    """The registry key (".mp4", ...) for ``path``, or an AnimsupError naming the supported ones
+    (a page output, the interactive viewer, is written above the encoders: :func:`animsup.api.render`)."""
+    fmt = outputs.format_of(path)
+    if fmt.ext not in ENCODERS:
+        raise AnimsupError(f"{path}: {fmt.ext} is written by animsup.render (the {fmt.label.split(',')[0]}), "
+                           "not by an encoder")
+    return fmt.ext
 
 
 def make_encoder(path, size, fps, *, fmt: str | None = None, backend: str = "auto", preset: str | None = None) -> Encoder:

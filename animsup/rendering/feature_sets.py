@@ -69,10 +69,11 @@ def set_colors(colors, sets, theme: str = "light"):
 
 def ranges_text(indices) -> str:
     """Feature indices as short text: [0, 1, 2, 3, 7] -> "0–3, 7"."""
-    idx = sorted(int(i) for i in indices)
-    parts, start = [], idx[0]
-    for a, b in zip(idx, idx[1:] + [None]):
-        if b != a + 1:
-            parts.append(str(start) if start == a else (f"{start}, {a}" if a == start + 1 else f"{start}–{a}"))
-            start = b
-    return ", ".join(parts)
+    runs: list[list[int]] = []  # consecutive indices
+    for i in sorted(int(i) for i in indices):
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return ", ".join(str(r[0]) if len(r) == 1 else (f"{r[0]}, {r[1]}" if len(r) == 2 else f"{r[0]}–{r[-1]}")
+                     for r in runs)

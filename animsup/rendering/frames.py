@@ -1,4 +1,4 @@
-"""Log -> per-frame arrays: time mapping, fixed axes, the loss curve.
+"""Log -> per-frame arrays: fixed axes, the loss curve, the frames themselves.
 
 Two streaming passes over the log keep memory flat in its length:
 
@@ -10,14 +10,12 @@ Two streaming passes over the log keep memory flat in its length:
    frame, interpolating W and b linearly between the two snapshots around the
    frame's time.
 
-:func:`plan_frames` turns the user's ``fps / duration / frames / time`` into a
-:class:`FramePlan` (snapshot position of every frame) and describes the
-mapping in words, so nothing is dropped or duplicated silently.
+Which frames to show (the time mapping) and the rest of a render's decisions are
+:mod:`animsup.rendering.plan`'s; :func:`build_scene` here gathers what every frame shares.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
@@ -297,146 +295,6 @@ class _SnapshotStats:
         self.b_hi = np.maximum(self.b_hi, b.max(axis=(0, 2)))
 
 
-def choose_instances(summary: LogSummary, instance="best", grid: bool = False) -> tuple[int, ...]:
-    """The instance indices to show: all of them for ``grid``, ordered by 1-S (feature_probability)
-    and then by final loss (so neighbouring panels and colours are comparable runs); else
-    ``instance``: an index, "best" (the log has one group of comparable instances), "best:g<N>"
-    or "best:p=<1-S>" (the best of that group; see animsup.analysis.ranking)."""
-    k = summary.header.n_instances
-    if grid:
-        p = np.asarray(summary.header.feature_probability, dtype=np.float64).mean(axis=1)
-        final = summary.final_loss if summary.final_loss is not None else np.full(k, np.inf)
-        loss = ranking.rank_key(final)
-        return tuple(int(i) for i in np.lexsort((np.arange(k), loss, p)))
-    spec = "best" if instance is None else instance
-    try:
-        return tuple(ranking.resolve(spec, ranking.groups(summary.header), summary.final_loss, k, one=True))
-    except AnimsupError as e:
-        raise AnimsupError(f"{summary.path}: {e}") from None
-
-
-# --------------------------------------------------------------------------- time mapping
-
-
-@dataclass
-class FramePlan:
-    """Which snapshot position each frame shows.
-
-    :param position: (shape: [N]) fractional snapshot index of each animated frame
-        (non-decreasing; 2.25 = a quarter of the way from snapshot 2 to 3)
-    :param hold: extra copies of the final frame (the pause at the end)
-    """
-
-    position: np.ndarray
-    fps: float
-    hold: int
-    time: str
-    description: str
-    interpolated: bool = False
-
-    @property
-    def n_frames(self) -> int:
-        return len(self.position)
-
-    @property
-    def total_frames(self) -> int:
-        return len(self.position) + self.hold
-
-    @property
-    def seconds(self) -> float:
-        return self.total_frames / self.fps
-
-
-def plan_frames(
-    steps: np.ndarray,
-    *,
-    fps: float | None = None,
-    duration: float | None = None,
-    frames: int | None = None,
-    time: str | None = None,
-    hold: float = 1.0,
-) -> FramePlan:
-    """Map video frames to snapshots.
-
-    Default: one frame per snapshot at 30 fps. ``frames`` (or ``duration``, which
-    includes the ``hold`` seconds at the end) resamples; ``time`` picks how:
-    "linear" (uniform in training step), "log" (uniform in log(step), giving the
-    early fast dynamics more frames), or None (uniform over snapshots). Frames
-    between two snapshots interpolate W and b linearly.
-
-    :param steps: (shape: [T]) snapshot steps, increasing
-    """
-    T = len(steps)
-    if T == 0:
-        raise AnimsupError("the log has no snapshots (nothing to render)")
-    if time not in (None, "linear", "log", "snapshots"):
-        raise AnimsupError(f"--time must be linear or log, got {time!r}")
-    if time == "snapshots":
-        time = None
-    for name, v in (("fps", fps), ("duration", duration), ("frames", frames)):
-        if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-            raise AnimsupError(f"--{name} must be a positive number, got {v!r}")
-    if hold is None or not math.isfinite(hold) or hold < 0:
-        raise AnimsupError(f"--hold must be >= 0 seconds, got {hold!r}")
-    if fps is not None and duration is not None and frames is not None:
-        raise AnimsupError("give at most two of --fps, --duration and --frames")
-    if frames is not None and int(frames) != frames:
-        raise AnimsupError(f"--frames must be a whole number, got {frames!r}")
-    if frames is not None and duration is not None:
-        if duration <= hold:
-            raise AnimsupError(f"--duration {duration:g}s leaves no time before the {hold:g}s final hold (see --hold)")
-        fps = int(frames) / (duration - hold)
-    fps = float(fps or 30.0)
-    hold_frames = int(round(hold * fps))
-    if frames is not None:
-        n = int(frames)
-    elif duration is not None:
-        n = int(round(duration * fps)) - hold_frames
-        if n < 1:
-            raise AnimsupError(
-                f"--duration {duration:g}s at {fps:g} fps leaves no frames before the {hold:g}s final hold (see --hold)"
-            )
-    else:
-        n = T
-    if n + hold_frames > 1_000_000:  # the final hold counts too (--hold 1e9 would encode forever)
-        raise AnimsupError(f"{n + hold_frames:,} frames (with the final hold) is too many (limit 1,000,000)")
-
-    steps_f = np.asarray(steps, dtype=np.float64)
-    idx = np.arange(T, dtype=np.float64)
-    if n == 1:
-        pos = np.array([T - 1.0])
-    elif time is None:
-        pos = np.linspace(0, T - 1, n)
-    elif time == "linear":
-        pos = np.interp(np.linspace(steps_f[0], steps_f[-1], n), steps_f, idx)
-    else:  # log: uniform in log(1 + step - first step)
-        rel = steps_f - steps_f[0]
-        u = np.expm1(np.linspace(0, np.log1p(rel[-1]), n))
-        pos = np.interp(u, rel, idx)
-    pos = np.clip(pos, 0, T - 1)
-    pos[-1] = T - 1  # always end on the last snapshot
-    snap_pos = np.round(pos)
-    exact = np.abs(pos - snap_pos) < 1e-6
-    pos = np.where(exact, snap_pos, pos)
-    interpolated = not bool(exact.all())
-
-    shown = len(np.unique(np.concatenate([np.floor(pos), np.ceil(pos)])))
-    how = {None: "uniform over snapshots", "linear": "linear in training step", "log": "log in training step"}[time]
-    parts = [
-        f"{n} frames at {fps:g} fps ({n / fps:.1f} s + {hold_frames / fps:.1f} s final hold = {n + hold_frames} frames)",
-        f"from {T} snapshots (steps {int(steps[0])}..{int(steps[-1])})",
-    ]
-    if n == T and time is None:
-        parts.append("one frame per snapshot")
-    else:
-        parts.append(f"time {how}")
-        if shown < T:
-            parts.append(f"{T - shown} snapshots fall between frames and are not shown")
-        if interpolated:
-            parts.append("frames between snapshots interpolate W and b linearly")
-    return FramePlan(pos, fps, hold_frames, time or "snapshots", "; ".join(parts), interpolated)
-
-
 # --------------------------------------------------------------------------- pass 2
 
 
@@ -447,7 +305,7 @@ class Frame:
     :param W: (shape: [k, n_hidden, n_features])
     :param b: (shape: [k, n_features])
     :param W_dec: (shape: [k, n_hidden, n_features]) or None (tied models)
-    :param loss: (shape: [k]) snapshot loss (interpolated like W)
+    :param loss: (shape: [k]) snapshot loss (interpolated like W); None when the log records no loss
     """
 
     index: int
@@ -455,7 +313,7 @@ class Frame:
     W: np.ndarray
     b: np.ndarray
     W_dec: np.ndarray | None
-    loss: np.ndarray
+    loss: np.ndarray | None
     caption: str = ""
 
 
@@ -478,7 +336,8 @@ def iter_frames(path, instances: Sequence[int], positions: np.ndarray) -> Iterat
                 else:
                     f = _frame(j, prev, snap, p - (t - 1))
                 if perm is not None:
-                    f.W, f.b, f.loss = f.W[perm], f.b[perm], f.loss[perm]
+                    f.W, f.b = f.W[perm], f.b[perm]
+                    f.loss = None if f.loss is None else f.loss[perm]
                     f.W_dec = None if f.W_dec is None else f.W_dec[perm]
                 yield f
                 j += 1
@@ -501,20 +360,6 @@ def _frame(j, a, b, w: float) -> Frame:
         None if a.W_dec is None else lerp(a.W_dec, b.W_dec).astype(np.float32),
         None if a.loss is None else lerp(a.loss, b.loss).astype(np.float32),
     )
-
-
-def frame_at_step(steps: np.ndarray, at: float | None) -> tuple[float, int]:
-    """The snapshot position for a poster at training step ``at`` (the last snapshot if None).
-
-    :param steps: (shape: [T]) snapshot steps, increasing
-    Returns (position, snapshot step). Steps between snapshots take the nearest one.
-    """
-    if at is None:
-        return float(len(steps) - 1), int(steps[-1])
-    if at < steps[0] or at > steps[-1]:
-        raise AnimsupError(f"--at {at:g} is outside the logged steps {int(steps[0])}..{int(steps[-1])}")
-    i = int(np.argmin(np.abs(steps - at)))
-    return float(i), int(steps[i])
 
 
 # --------------------------------------------------------------------------- static scene
@@ -604,30 +449,102 @@ def build_scene(
     grid: bool = False,
     smooth: int | None = None,
     panels: Sequence[str] = (),
-    events: list | None = None,
+    events: list[tuple[int, str, str]] | None = None,
     theme: str = "light",
-    size: tuple = (1280, 720),
+    size: tuple[int, int] = (1280, 720),
     dpi: float = 100.0,
     frame_steps: np.ndarray | None = None,
 ) -> Scene:
-    """The fixed parts of every frame: axes ranges from the whole log, the loss curve, the title."""
+    """The fixed parts of every frame: axes ranges from the whole log, the loss curve, the title
+    (options as validated by :class:`animsup.rendering.config.RenderConfig`)."""
     h = summary.header
     sel = list(instances)
-    w_max = float(summary.w_max[sel].max())
-    norm_max = float(summary.norm_max[sel].max())
-    # square axes: the largest |W| coordinate (and norm, so rotating arrows stay inside) plus a margin
-    lim = 1.12 * max(w_max, norm_max if h.n_hidden == 2 else w_max, 1e-3)
-    b_lo, b_hi = float(summary.b_lo[sel].min()), float(summary.b_hi[sel].max())
-    b_abs = max(abs(b_lo), abs(b_hi), 1e-3) * 1.1
+    axes = _Axes.of(summary, sel)
+    curve = _loss_curve(summary, sel, smooth, frame_steps)
+    title, stage_list = _title(h, sel, grid)
+    return Scene(
+        title=title,
+        model=h.model,
+        n_features=h.n_features,
+        n_hidden=h.n_hidden,
+        instances=tuple(sel),
+        instance_labels=[_instance_titles(h, i) for i in sel],
+        importance=np.asarray(h.importance[sel[0]], dtype=np.float64),
+        lim=axes.lim,
+        norm_max=max(axes.norm_max, 1e-3) * 1.05,
+        gram_max=max(float(summary.gram_max[sel].max()), 1e-3),
+        b_range=(-axes.b_abs, axes.b_abs),
+        loss_step=curve.bins.step,
+        loss_raw=curve.bins.mean,
+        loss_smooth=curve.smooth,
+        loss_xlim=curve.xlim,
+        loss_xscale=curve.xscale,
+        loss_ylim=curve.ylim,
+        smooth=curve.window,
+        loss_source=summary.loss_source,
+        grid=grid,
+        panels=tuple(panels),
+        events=list(events or []),
+        theme=theme,
+        size=tuple(size),
+        dpi=float(dpi),
+        last_step=int(summary.steps[-1]),
+        loss_note=curve.note,
+        importance_known=not h.assumed("importance"),
+        w_max=max(axes.w_max, 1e-3),
+        stages=stage_list,
+        feature_sets=_feature_sets(summary),
+    )
+
+
+@dataclass
+class _Axes:
+    """The fixed ranges of the shown instances over the whole log."""
+
+    w_max: float  # largest |W| entry
+    norm_max: float  # largest feature norm
+    lim: float  # the square plane axes' half width
+    b_abs: float  # the bias bars' half range
+
+    @classmethod
+    def of(cls, summary: LogSummary, sel: list[int]) -> "_Axes":
+        w_max = float(summary.w_max[sel].max())
+        norm_max = float(summary.norm_max[sel].max())
+        # square axes: the largest |W| coordinate (and norm, so rotating arrows stay inside) plus a margin
+        lim = 1.12 * max(w_max, norm_max if summary.header.n_hidden == 2 else w_max, 1e-3)
+        b_lo, b_hi = float(summary.b_lo[sel].min()), float(summary.b_hi[sel].max())
+        return cls(w_max, norm_max, lim, max(abs(b_lo), abs(b_hi), 1e-3) * 1.1)
+
+
+@dataclass
+class _LossCurve:
+    """The loss panel: its bins, moving average (shape: [B, k]), window, axes and note."""
+
+    bins: LossBins
+    smooth: np.ndarray
+    window: int
+    xlim: tuple[float, float]
+    xscale: str
+    ylim: tuple[float, float]
+    note: str
+
+
+def _loss_curve(summary: LogSummary, sel: list[int], smooth: int | None, frame_steps: np.ndarray | None) -> _LossCurve:
+    """The loss curve of the shown instances (one column for an aggregate loss), its moving
+    average (default window: 1/50 of the logged points) and axes."""
+    h = summary.header
     loss = summary.loss.select(sel if h.loss_scope == "instance" else [0])
-    loss_note = {"none": "no loss recorded", "aggregate": "one loss for all instances"}.get(h.loss_scope, "")
+    note = {"none": "no loss recorded", "aggregate": "one loss for all instances"}.get(h.loss_scope, "")
     if not len(loss.step):  # nothing to draw: one invisible point keeps the panel's axes
         s_first = float(summary.steps[0])
         loss = LossBins(np.array([s_first]), np.full((1, 1), np.nan), np.full((1, 1), np.nan), np.full((1, 1), np.nan), np.zeros(1))
-    n_pts = loss.n_points
-    window = int(smooth) if smooth else max(1, n_pts // 50)
-    if window < 1:
-        raise AnimsupError(f"--smooth must be >= 1, got {smooth}")
+    window = int(smooth) if smooth else max(1, loss.n_points // 50)
+    xlim, xscale = _loss_xaxis(summary.steps, loss, frame_steps)
+    return _LossCurve(loss, loss.smoothed(window, log_x=xscale == "symlog"), window, xlim, xscale, _loss_ylim(loss), note)
+
+
+def _loss_ylim(loss: LossBins) -> tuple[float, float]:
+    """The log loss axis: the smallest positive and the largest bin mean, with margins."""
     positive = loss.mean[np.nan_to_num(loss.mean) > 0]
     if positive.size:
         ylo, yhi = float(positive.min()), float(loss.mean.max())
@@ -635,8 +552,12 @@ def build_scene(
         ylo, yhi = 1e-6, 1.0
     if not yhi > ylo:
         yhi = ylo * 10
-    ylim = (ylo / 1.6, yhi * 1.6)
-    s0, s1 = float(summary.steps[0]), float(summary.steps[-1])
+    return (ylo / 1.6, yhi * 1.6)
+
+
+def _loss_xaxis(steps: np.ndarray, loss: LossBins, frame_steps: np.ndarray | None) -> tuple[tuple[float, float], str]:
+    """The step axis (limits, "linear" or "symlog") over the snapshots and the loss bins."""
+    s0, s1 = float(steps[0]), float(steps[-1])
     s0 = min(s0, float(loss.step[0]))
     s1 = max(s1, float(loss.step[-1]))
     xlim = (s0, s1 if s1 > s0 else s0 + 1)
@@ -649,9 +570,12 @@ def build_scene(
             xscale = "symlog"
     # a little room right of the last step, so the cursor's dot is not cut in half there
     span = xlim[1] - s0
-    xlim = (s0, xlim[1] * 1.08 if xscale == "symlog" else xlim[1] + 0.015 * span)
-    sm = loss.smoothed(window, log_x=xscale == "symlog")
+    return (s0, xlim[1] * 1.08 if xscale == "symlog" else xlim[1] + 0.015 * span), xscale
 
+
+def _title(h: Header, sel: list[int], grid: bool) -> tuple[str, list[tuple[int, str]]]:
+    """The frame's title ("model formula · n_features · n_hidden · 1-S · importance · instance")
+    and a staged run's stages (:func:`animsup.rendering.stages.schedule`)."""
     model_txt = models.title_formula(h.model, h.model_formula)
     parts = [f"{h.model_label or h.model} {model_txt}", f"n_features={h.n_features}", f"n_hidden={h.n_hidden}"]
     if grid:
@@ -669,39 +593,7 @@ def build_scene(
     else:
         seed = h.seed[sel[0]]
         parts.append(f"instance {sel[0]}" + (f" (seed {seed})" if seed is not None else ""))
-    return Scene(
-        title="  ·  ".join(parts),
-        model=h.model,
-        n_features=h.n_features,
-        n_hidden=h.n_hidden,
-        instances=tuple(sel),
-        instance_labels=[_instance_titles(h, i) for i in sel],
-        importance=np.asarray(h.importance[sel[0]], dtype=np.float64),
-        lim=lim,
-        norm_max=max(norm_max, 1e-3) * 1.05,
-        gram_max=max(float(summary.gram_max[sel].max()), 1e-3),
-        b_range=(-b_abs, b_abs),
-        loss_step=loss.step,
-        loss_raw=loss.mean,
-        loss_smooth=sm,
-        loss_xlim=xlim,
-        loss_xscale=xscale,
-        loss_ylim=ylim,
-        smooth=window,
-        loss_source=summary.loss_source,
-        grid=grid,
-        panels=tuple(panels),
-        events=list(events or []),
-        theme=theme,
-        size=tuple(size),
-        dpi=float(dpi),
-        last_step=int(summary.steps[-1]),
-        loss_note=loss_note,
-        importance_known=not h.assumed("importance"),
-        w_max=max(w_max, 1e-3),
-        stages=stage_list,
-        feature_sets=_feature_sets(summary),
-    )
+    return "  ·  ".join(parts), stage_list
 
 
 def _feature_sets(summary: LogSummary) -> list:
@@ -713,239 +605,3 @@ def _feature_sets(summary: LogSummary) -> list:
         return sets_of(summary.header.data, summary.header.n_features)
     except AnimsupError as e:
         raise LogFormatError(summary.path, 1, str(e)) from None
-
-
-def collect_history(path, instance: int) -> tuple[np.ndarray, np.ndarray]:
-    """Steps [T] and W [T, n_hidden, n_features] of one instance (for event detection;
-    memory grows with the log, so only ``--annotate`` uses it)."""
-    steps, Ws = [], []
-    with open_log(path, [instance]) as reader:
-        for snap in reader.snapshots():
-            steps.append(snap.step)
-            Ws.append(snap.W[0])
-    return np.asarray(steps, dtype=np.int64), np.asarray(Ws, dtype=np.float32)
-
-
-# --------------------------------------------------------------------------- the render plan
-
-
-@dataclass
-class RenderPlan:
-    """Everything a render shows, decided before the first frame is drawn: the one object the
-    raster path (:func:`animsup.rendering.video.render`) and other outputs (an interactive viewer) consume.
-
-    :param log: the run log's path
-    :param config: the validated :class:`animsup.rendering.config.RenderConfig`
-    :param instances: the instance indices shown (k of them; all of them for a grid)
-    :param timing: the time mapping (:class:`FramePlan`: snapshot position of each animated
-        frame, fps, final hold, the mapping in words)
-    :param frame_steps: (shape: [N]) training step of each animated frame
-    :param scene: the fixed parts of every frame (:class:`Scene`: axes ranges from the whole
-        log, the loss curve, the title, the event ticks)
-    :param captions: (length N) the event caption each animated frame shows ("" for none)
-    :param events: (step, kind, text) of each event (``config.annotate``), else []
-    :param poster_position: snapshot position of the PNG poster (None without a poster)
-    :param poster_step: its training step
-    :param notes: sentences for the user: defaults chosen for a short history, long stretches of
-        frames interpolated between snapshots (not observed)
-    """
-
-    log: str
-    config: object
-    summary: LogSummary
-    instances: tuple
-    timing: FramePlan
-    frame_steps: np.ndarray
-    scene: Scene
-    captions: list
-    events: list
-    poster_position: float | None = None
-    poster_step: int | None = None
-    notes: tuple = ()  # what the frames show that the log did not observe, defaults chosen
-
-    @property
-    def n_frames(self) -> int:
-        """Animated frames (the final hold repeats the last one ``timing.hold`` times)."""
-        return self.timing.n_frames
-
-    def frames(self, indices: Sequence[int] | None = None) -> Iterator[Frame]:
-        """Stream the animated frames (all, or the non-decreasing frame ``indices``), captions set."""
-        idx = np.arange(self.n_frames) if indices is None else np.asarray(indices, dtype=np.int64)
-        for j, f in zip(idx, iter_frames(self.log, self.instances, self.timing.position[idx])):
-            f.index = int(j)
-            f.caption = self.captions[j] if self.captions else ""
-            yield f
-
-    def poster_frame(self) -> Frame:
-        """The poster's frame: event ticks on the loss panel and, when there are events, their key
-        as its caption (:func:`poster_key`)."""
-        if self.poster_position is None:
-            raise ValueError("this plan has no poster")
-        f = next(iter_frames(self.log, self.instances, np.array([self.poster_position])))
-        if self.events:
-            f.caption = poster_key(self.events)
-        return f
-
-    def sample_indices(self, k: int = 8) -> np.ndarray:
-        """``k`` frame indices spread over the video plus the first frame of every caption (so a
-        palette built from them covers every colour the frames use), sorted."""
-        spread = np.linspace(0, self.n_frames - 1, min(k, self.n_frames)).round().astype(np.int64)
-        firsts = [j for j, c in enumerate(self.captions) if c and (j == 0 or self.captions[j - 1] != c)]
-        return np.unique(np.concatenate([spread, np.asarray(firsts[:k], dtype=np.int64)]))
-
-
-def build_plan(log, config, *, video: bool = True, poster: bool = False, summary: LogSummary | None = None) -> RenderPlan:
-    """Read the log once (pass 1, :func:`scan_log`) and plan a render of it with ``config``.
-
-    ``video``: plan animated frames (else the plan has one frame, the poster's); ``poster``:
-    plan a PNG poster at ``config.at`` (default: the last snapshot). Raises AnimsupError (bad
-    options for this log: a missing instance, ``at`` outside the steps) or LogFormatError.
-    ``summary``: the log's :func:`scan_log` result when the caller already has it (not read again).
-    """
-    c = config
-    if c.at is not None and not poster:
-        raise AnimsupError("--at sets the step of a PNG poster; add an --out FILE.png")
-    log = str(log)
-    if summary is None:
-        summary = scan_log(log)
-    instances = choose_instances(summary, c.instance, c.grid)
-    notes, duration, time = _short_history_defaults(summary.steps, video, duration=c.duration, frames=c.frames,
-                                                    time=c.time)
-    timing = plan_frames(summary.steps, fps=c.fps, duration=duration, frames=c.frames, time=time, hold=c.hold)
-    if video:
-        notes += _gap_notes(summary.steps, timing)
-    else:
-        timing = FramePlan(np.array([float(len(summary.steps) - 1)]), timing.fps, 0, timing.time, "poster only")
-    frame_steps = np.interp(timing.position, np.arange(len(summary.steps)), summary.steps.astype(np.float64))
-    events = find_events(log, summary, instances[0]) if c.annotate else []
-    captions = event_captions(events, frame_steps, timing.fps) if events and video else []
-    from animsup.rendering.panels import default_panels
-
-    panels = default_panels(summary.header, c.panels)  # a neuron model's bars, a feature-set key
-    scene = build_scene(summary, instances, grid=c.grid, smooth=c.smooth, panels=panels, events=events,
-                        theme=c.theme, size=c.size, dpi=c.dpi, frame_steps=frame_steps)
-    if panels:
-        from animsup.rendering.panels import prepare_panels
-
-        scene.panel_data = prepare_panels(panels, log, instances)
-    pos, step = frame_at_step(summary.steps, c.at) if poster else (None, None)
-    return RenderPlan(log, c, summary, instances, timing, frame_steps, scene, captions, events, pos, step, tuple(notes))
-
-
-# a history this short and log-spaced (e.g. a devinterp run's 30-50 snapshots) gets a default
-# duration and log time: one frame per snapshot would flash by in a second
-SHORT_HISTORY = 60
-SHORT_HISTORY_SECONDS = 6.0
-
-
-def _short_history_defaults(steps, video: bool, *, duration, frames, time) -> tuple[list, float | None, str | None]:
-    """(notes, duration, time) for a log of one snapshot or a short log-spaced history."""
-    notes: list[str] = []
-    T = len(steps)
-    if T == 1 and video:
-        notes.append(f"the log has one snapshot (step {int(steps[0]):,}): the video is a still of it, "
-                     "there is no training to show (a poster: --out FILE.png)")
-    elif 2 < T <= SHORT_HISTORY and duration is None and frames is None and time is None:
-        pos = np.asarray(steps, dtype=np.float64)
-        pos = pos[pos > 0]
-        d = np.diff(np.asarray(steps, dtype=np.float64))
-        if len(pos) >= 2 and pos[-1] / pos[0] >= 100 and d[-1] >= 10 * d[0]:
-            duration, time = SHORT_HISTORY_SECONDS, "log"
-            notes.append(f"{T} log-spaced snapshots: {duration:g} s with log time by default (--duration, --time to change)")
-    return notes, duration, time
-
-
-def _gap_notes(steps, plan) -> list[str]:
-    """A note on the longest stretch of frames interpolated between two snapshots (not observed)."""
-    T = len(steps)
-    if T < 2 or plan.n_frames <= T:
-        return []
-    pos = np.asarray(plan.position[: plan.n_frames], dtype=np.float64)
-    counts = np.bincount(np.minimum(np.floor(pos).astype(int), T - 2), minlength=T - 1)
-    i = int(np.argmax(counts))
-    if counts[i] < max(10, 0.2 * plan.fps):
-        return []
-    return [f"frames between snapshots interpolate W and b linearly; the longest stretch, steps {int(steps[i]):,} to "
-            f"{int(steps[i + 1]):,}, is {int(counts[i])} frames ({counts[i] / plan.fps:.1f} s) of interpolation, not observed"]
-
-
-def find_events(path, summary: LogSummary, instance: int) -> list:
-    """(step, kind, text) of each training event of one instance (:func:`animsup.analysis.events.find_events`;
-    a third pass over the log that keeps that instance's W: [T, n_hidden, n_features])."""
-    try:
-        from animsup.analysis import events as events_mod
-    except ImportError:
-        raise AnimsupError("--annotate needs animsup.analysis.events, which this installation lacks") from None
-    steps, W = collect_history(path, instance)
-    loss = summary.loss.select([instance])
-    found = events_mod.find_events(steps, W, loss.step, loss.mean[:, 0])
-    out = [(int(e.step), e.kind, e.text) for e in found]
-    if W.shape[1] >= 3:  # no named shapes: tell the moves of D_i between levels (animsup.analysis.dynamics)
-        from animsup.analysis import dynamics, geometry
-
-        moves = dynamics.level_events(steps, geometry.dimensionality(W))
-        out = sorted(out + [(e.step, e.kind, e.text) for e in moves if e.level_from is not None], key=lambda e: e[0])
-    return out
-
-
-CAPTION_SECONDS = 1.5  # a caption stays at least this long (events closer than this share one)
-CAPTION_CHARS = 110  # longer captions are cut with "…" (one line at the default size)
-
-
-def event_captions(events, frame_steps: np.ndarray, fps: float) -> list[str]:
-    """Caption of each animated frame (shape: [n_frames] of str).
-
-    Events whose first frames fall within :data:`CAPTION_SECONDS` of a caption's start join that
-    caption ("3–4. steps 1,205–1,320: feature 5 joins; loss drops 12% …", numbered as the loss
-    panel's ticks), so clustered events (usual with log-spaced snapshots) do not flash; a caption
-    stays :data:`CAPTION_SECONDS` or until the next one starts. The last frame carries no caption:
-    the final hold shows the final step's readout alone, never an earlier event's step."""
-    captions = [""] * len(frame_steps)
-    hold = max(1, int(round(CAPTION_SECONDS * fps)))
-    clusters: list[list] = []  # [first frame, [(number, step, text), ...]]
-    for i, (step, kind, text) in enumerate(events):
-        j = int(np.searchsorted(frame_steps, step, side="left"))
-        if j >= len(frame_steps):
-            continue
-        if clusters and j < clusters[-1][0] + hold:
-            clusters[-1][1].append((i + 1, step, text))
-        else:
-            clusters.append([j, [(i + 1, step, text)]])
-    last = len(frame_steps) - 1
-    for n, (j, members) in enumerate(clusters):
-        end = min(j + hold, clusters[n + 1][0] if n + 1 < len(clusters) else last)
-        for t in range(j, max(end, j + 1)):
-            if t < last or (t == last == 0):
-                captions[t] = cluster_caption(members)
-    return captions
-
-
-def cluster_caption(members) -> str:
-    """"3. step 1,205: feature 5 joins" or "3–4. steps 1,205–1,320: …; …"."""
-    (a, s0, _), (b, s1, _) = members[0], members[-1]
-    head = f"{a}. step {s0:,}: " if a == b else f"{a}–{b}. steps {s0:,}–{s1:,}: "
-    text = head + "; ".join(text for _, _, text in members)
-    if len(text) > CAPTION_CHARS and len(members) > 1:  # every event keeps its head, details go
-        text = head + "; ".join(_event_head(t) for _, _, t in members)
-    return text if len(text) <= CAPTION_CHARS else text[: CAPTION_CHARS - 1].rstrip() + "…"
-
-
-def _event_head(text: str) -> str:
-    """An event text without its details: "feature 3 joins — 3 dedicated → …" → "feature 3 joins",
-    "loss drops 40% after a 1,154-step plateau" → "loss drops 40%"."""
-    text = text.split(" — ")[0].split(" (")[0]
-    return text.split(" after ")[0]
-
-
-def poster_key(events) -> str:
-    """The key to the poster's numbered event ticks: "events: 1. step 963: …; 2. step 1,900: …"."""
-    parts = [f"{i + 1}. step {step:,}: {text}" for i, (step, _, text) in enumerate(events)]
-    text = "events: " + "; ".join(parts)
-    if len(text) <= CAPTION_CHARS:
-        return text
-    parts = [f"{i + 1}. step {step:,}: {_event_head(text)}" for i, (step, _, text) in enumerate(events)]
-    text = "events: " + "; ".join(parts)
-    if len(text) <= CAPTION_CHARS:
-        return text
-    more = f" … (all {len(parts)}: animsup events LOG)"
-    return text[: CAPTION_CHARS - len(more)].rstrip(" ;") + more

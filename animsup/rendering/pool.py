@@ -14,11 +14,17 @@ import contextlib
 import os
 import queue
 import time
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator, Union
 
 import numpy as np
 
 from animsup.errors import AnimsupError
+
+if TYPE_CHECKING:
+    from multiprocessing.context import SpawnProcess
+    from multiprocessing.queues import Queue
+
+    from animsup.rendering.frames import Frame, Scene
 
 #: below this many frames, drawing in process beats starting workers (unless workers are asked for)
 MIN_FRAMES_FOR_WORKERS = 150
@@ -42,7 +48,11 @@ def choose_workers(requested: int | None, n_frames: int, video: bool = True) -> 
     return 0 if n <= 1 else n
 
 
-def open_drawer(scene, n_workers: int):
+#: what :func:`open_drawer` returns
+Drawer = Union["InProcess", "WorkerPool"]
+
+
+def open_drawer(scene: Scene, n_workers: int) -> Drawer:
     """A drawer for ``scene``: :class:`InProcess` for 0 workers, else a :class:`WorkerPool`."""
     return WorkerPool(scene, n_workers) if n_workers else InProcess(scene)
 
@@ -52,13 +62,13 @@ def open_drawer(scene, n_workers: int):
 class InProcess:
     """Draws frames in this process."""
 
-    def __init__(self, scene):
+    def __init__(self, scene: Scene):
         from animsup.rendering.draw import FrameDrawer
 
         self.drawer = FrameDrawer(scene)
         self.workers = 0
 
-    def map(self, frames: Iterable) -> Iterator[np.ndarray]:
+    def map(self, frames: Iterable[Frame]) -> Iterator[np.ndarray]:
         for f in frames:
             yield self.drawer.draw(f)
 
@@ -80,7 +90,8 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _worker_main(scene, shm_name, slot_bytes, shape, tasks, results, parent_pid) -> None:
+def _worker_main(scene: Scene, shm_name: str, slot_bytes: int, shape: tuple[int, int, int], tasks: Queue,
+                 results: Queue, parent_pid: int) -> None:
     """A draw worker: build the figure once, then draw tasks (seq, slot, frame) into shared memory."""
     import signal
     import traceback
@@ -95,7 +106,10 @@ def _worker_main(scene, shm_name, slot_bytes, shape, tasks, results, parent_pid)
         from animsup.rendering.draw import FrameDrawer
 
         shm = shared_memory.SharedMemory(name=shm_name)
-        slots = np.ndarray((len(shm.buf) // slot_bytes, *shape), dtype=np.uint8, buffer=shm.buf)
+        buf = shm.buf
+        if buf is None:  # only after close()
+            raise RuntimeError(f"shared memory {shm_name} is closed")
+        slots = np.ndarray((len(buf) // slot_bytes, *shape), dtype=np.uint8, buffer=buf)
         drawer = FrameDrawer(scene)
         results.put(("ready", os.getpid(), None))
         while True:
@@ -122,7 +136,7 @@ def _worker_main(scene, shm_name, slot_bytes, shape, tasks, results, parent_pid)
 
 
 @contextlib.contextmanager
-def _main_not_reimported():
+def _main_not_reimported() -> Iterator[None]:
     """Start spawn children without re-running the caller's ``__main__``.
 
     ``spawn`` normally imports the parent's main script in each child, which runs an
@@ -149,7 +163,7 @@ def _main_not_reimported():
 class WorkerPool:
     """Draw workers writing into a ring of shared-memory frame slots; frames come back in order."""
 
-    def __init__(self, scene, n_workers: int):
+    def __init__(self, scene: Scene, n_workers: int):
         import multiprocessing as mp
         from multiprocessing import shared_memory
 
@@ -160,10 +174,10 @@ class WorkerPool:
         self.workers = n_workers
         ctx = mp.get_context("spawn")
         self.shm = shared_memory.SharedMemory(create=True, size=self.slot_bytes * self.n_slots)
-        self.slots = np.ndarray((self.n_slots, *self.shape), dtype=np.uint8, buffer=self.shm.buf)
+        self.slots: np.ndarray | None = np.ndarray((self.n_slots, *self.shape), dtype=np.uint8, buffer=self.shm.buf)
         self.tasks = ctx.Queue()
         self.results = ctx.Queue()
-        self.procs = []
+        self.procs: list[SpawnProcess] = []
         try:
             with _main_not_reimported():
                 for _ in range(n_workers):
@@ -179,7 +193,7 @@ class WorkerPool:
             raise
         self._seq = 0
 
-    def _get(self):
+    def _get(self) -> tuple[str, int, str | None]:
         while True:
             try:
                 msg = self.results.get(timeout=1.0)
@@ -192,7 +206,7 @@ class WorkerPool:
                 raise RuntimeError(f"draw worker failed:\n{msg[2]}")
             return msg
 
-    def map(self, frames: Iterable) -> Iterator[np.ndarray]:
+    def map(self, frames: Iterable[Frame]) -> Iterator[np.ndarray]:
         free = list(range(self.n_slots))
         pending: dict[int, int] = {}  # seq -> slot, in submission order
         done: set[int] = set()
@@ -218,6 +232,8 @@ class WorkerPool:
                     done.add(seq)
             done.discard(next_out)
             slot = pending.pop(next_out)
+            if self.slots is None:
+                raise RuntimeError("the draw pool is closed")
             yield self.slots[slot]  # valid until the caller asks for the next frame
             free.append(slot)
             next_out += 1

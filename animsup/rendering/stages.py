@@ -12,7 +12,12 @@ numpy only; :func:`draw_marks` calls methods of the matplotlib axes it is given.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.text import Text
 
 
 def schedule(header, instances) -> list[tuple[int, str]]:
@@ -87,7 +92,9 @@ def draw_marks(ax, stages, *, fontsize: float, theme: dict, max_rows: int = 4, s
     bb = ax.bbox
     x_lo, x_hi = ax.get_xlim()
     # the labels and their rows (x positions do not depend on the y range)
-    placed, rows_end, lines = [], [], []
+    placed: list[tuple[Text, int | None, float]] = []  # (label, its row or None: it does not fit, height)
+    rows_end: list[float] = []  # the right end of each row's last label
+    lines = []
     for j, (start, text) in enumerate(stages):
         if not x_lo <= start <= x_hi:
             continue
@@ -101,13 +108,14 @@ def draw_marks(ax, stages, *, fontsize: float, theme: dict, max_rows: int = 4, s
                     bbox=dict(boxstyle="square,pad=0.1", facecolor=theme.get("bg", "white"), edgecolor="none"))
         ext = t.get_window_extent(r)
         x1 = x0 + ext.width + pad
-        row = next((k for k, end in enumerate(rows_end) if x0 >= end), len(rows_end))
-        if x1 > bb.x1:
-            row = None
-        elif row == len(rows_end):
-            rows_end.append(x1)
-        else:
-            rows_end[row] = x1
+        free = next((k for k, end in enumerate(rows_end) if x0 >= end), len(rows_end))
+        row: int | None = None
+        if x1 <= bb.x1:
+            row = free
+            if free == len(rows_end):
+                rows_end.append(x1)
+            else:
+                rows_end[free] = x1
         placed.append((t, row, ext.height + 2 * pad))
     row_h = max((h for _, _, h in placed), default=0.0)
     rows = min(len(rows_end), max_rows, max(1, int((0.25 * bb.height - skip_px) // max(row_h, 1.0))))

@@ -1,4 +1,5 @@
-"""``animsup.show(log_or_run)``: the interactive viewer inline in a Jupyter notebook.
+"""Jupyter display, in one place: ``animsup.show(log_or_run)`` (the interactive viewer inline)
+and rendered files inline (:func:`show_file`; what ``animsup.render``'s result shows).
 
 The page (:func:`animsup.viewer.page.page_html`) goes into a sandboxed ``<iframe srcdoc>``
 as wide as the cell, so its script and style cannot touch the notebook. Where scripts do
@@ -15,8 +16,10 @@ import math
 import os
 import tempfile
 import uuid
+from typing import Any, Sequence
 
 from animsup.errors import AnimsupError
+from animsup.rendering.outputs import extension, is_page, mime_type
 
 
 def _log_path(log_or_run) -> str:
@@ -116,22 +119,56 @@ def show(log_or_run, *, instance="best", height: int | None = None, poster: bool
     return Viewer(page_html(payload), int(height), png, f"{os.path.basename(path)}, {k} instances, {plan.rule}")
 
 
-def rendered_html(paths) -> str:
-    """HTML showing rendered files inline: the viewer of an .html output (in a frame),
-    else the first video (.mp4/.webm) or image (.gif/.png), embedded as data."""
-    paths = [os.fspath(p) for p in paths]
-    for p in paths:
-        if p.lower().endswith(".html") and os.path.isfile(p):
-            with open(p, encoding="utf-8") as f:
-                page = f.read()
-            return Viewer(page, 760, None, p)._repr_html_()
-    kinds = {".mp4": "video/mp4", ".webm": "video/webm", ".gif": "image/gif", ".png": "image/png"}
-    for p in paths:
-        mime = kinds.get(os.path.splitext(p)[1].lower())
-        if mime and os.path.isfile(p):
-            with open(p, "rb") as f:
-                b64 = base64.b64encode(f.read()).decode("ascii")
-            if mime.startswith("video"):
-                return f'<video controls loop muted style="max-width:100%" src="data:{mime};base64,{b64}"></video>'
-            return f'<img style="max-width:100%" src="data:{mime};base64,{b64}">'
-    return "<pre>" + html.escape("\n".join(paths)) + "</pre>"
+def rendered_html(paths: Sequence[str | os.PathLike[str]]) -> str:
+    """HTML showing rendered files inline: the viewer of a page output (in a frame) if there is
+    one, else the first video or image (:func:`show_html`), else the paths."""
+    found = [os.fspath(p) for p in paths if mime_type(p) and os.path.isfile(p)]
+    shown = [p for p in found if is_page(p)] or found
+    if shown:
+        return show_html(shown[0])
+    return "<pre>" + html.escape("\n".join(os.fspath(p) for p in paths)) + "</pre>"
+
+
+def show_file(path: str | os.PathLike[str], *, width: int | None = None, embed: bool = True) -> Any:
+    """Display a rendered file inline in a Jupyter notebook, sized to the cell (an IPython ``HTML``).
+
+    Videos (MP4 / WebM) become an HTML5 ``<video>`` (controls, loop, muted autoplay), images (GIF /
+    PNG) an ``<img>``, both at most the cell's width (``max-width: 100%``) or ``width`` pixels; a
+    page (the interactive viewer) a sandboxed frame. With ``embed`` (default) a video or image
+    travels inside the notebook as a data URI, so it also shows in nbconvert's HTML export (a GIF
+    sent as ``image/gif`` output is dropped there). Raises AnimsupError without IPython, for a
+    missing file or an extension that is not an output format
+    (:data:`animsup.rendering.outputs.FORMATS`).
+
+    >>> res = animsup.render("logs/run.jsonl", "outputs/run.mp4")   # doctest: +SKIP
+    >>> animsup.viewer.notebook.show_file(res.paths[0])              # doctest: +SKIP
+    """
+    try:
+        from IPython.display import HTML
+    except ImportError:
+        raise AnimsupError("showing a video inline needs IPython (pip install ipython)") from None
+    return HTML(show_html(path, width=width, embed=embed))
+
+
+def show_html(path: str | os.PathLike[str], *, width: int | None = None, embed: bool = True) -> str:
+    """The HTML :func:`show_file` displays (a ``<video>``, ``<img>`` or the viewer's frame, sized to the cell)."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise AnimsupError(f"{path}: no such file")
+    ext = extension(path)
+    mime = mime_type(path)
+    if mime is None:
+        raise AnimsupError(f"{path}: cannot show {ext or 'files without an extension'} inline")
+    if is_page(path):
+        with open(path, encoding="utf-8") as f:
+            return Viewer(f.read(), 760, None, path)._repr_html_()
+    if embed:
+        with open(path, "rb") as f:
+            src = f"data:{mime};base64," + base64.b64encode(f.read()).decode("ascii")
+    else:
+        src = html.escape(path)
+    size = f"width:{int(width)}px;max-width:100%;height:auto" if width else "max-width:100%;height:auto"
+    if mime.startswith("video/"):
+        return (f'<video controls loop autoplay muted playsinline style="{size}">'
+                f'<source src="{src}" type="{mime}"></video>')
+    return f'<img src="{src}" style="{size}" alt="{html.escape(os.path.basename(path))}"/>'

@@ -21,7 +21,7 @@ UPLOT_VERSION = "1.6.32"
 
 
 def _static(name: str) -> str:
-    return resources.files("animsup.viewer").joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files("animsup.viewer").joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
 
 def _script_json(obj) -> str:

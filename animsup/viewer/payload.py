@@ -1,6 +1,6 @@
 """Log -> the viewer's data: which snapshots and instances it shows, fixed axes, and the arrays.
 
-The viewer is built from the video's render plan (:func:`animsup.rendering.frames.build_plan` with
+The viewer is built from the video's render plan (:func:`animsup.rendering.plan.build_plan` with
 the same :class:`animsup.rendering.config.RenderConfig`, every instance as in ``--grid``): the
 same instances, frame times, fixed axes, loss curve, moving average and title. A viewer
 scrubs over *snapshots* and never interpolates: one frame per snapshot, unless the page
@@ -19,10 +19,15 @@ import base64
 import math
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from animsup.errors import AnimsupError
+
+if TYPE_CHECKING:
+    from animsup.rendering.frames import LogSummary, Scene
+    from animsup.rendering.plan import RenderPlan
 
 #: the page's data budget in bytes (base64 arrays); above it snapshots are subsampled
 DATA_BUDGET = 4_000_000
@@ -34,7 +39,7 @@ LOSS_BINS = 2000
 
 @dataclass
 class ViewerPlan:
-    """What the page shows: the video's :class:`animsup.rendering.frames.RenderPlan` for every instance
+    """What the page shows: the video's :class:`animsup.rendering.plan.RenderPlan` for every instance
     of the log (a grid when there are several), the snapshot indices kept, and which
     instance is shown large first.
 
@@ -42,24 +47,24 @@ class ViewerPlan:
     """
 
     path: str
-    render: object  # animsup.rendering.frames.RenderPlan (instances, frame times, fixed axes, scene)
+    render: RenderPlan  # instances, frame times, fixed axes, scene
     instances: tuple
     selected: int  # index into ``instances`` shown large first (the best instance by default)
     snapshots: np.ndarray
     rule: str
 
     @property
-    def summary(self):
+    def summary(self) -> LogSummary:
         return self.render.summary
 
     @property
-    def scene(self):
+    def scene(self) -> Scene:
         return self.render.scene
 
 
 def subsample(n_snapshots: int, limit: int) -> tuple[np.ndarray, str]:
     """Indices of the snapshots to keep: all of them when ``n_snapshots <= limit``, else
-    ``limit`` evenly spaced by index (the frame positions of :func:`animsup.rendering.frames.plan_frames`
+    ``limit`` evenly spaced by index (the frame positions of :func:`animsup.rendering.plan.plan_frames`
     with ``frames=limit``, rounded to the nearest snapshot), first and last always kept.
 
     Returns (indices (shape: [<= limit]), the rule in words)."""
@@ -105,7 +110,7 @@ def viewer_config(config=None, *, n_instances: int = 2, **options):
 
 def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best", max_snapshots: int | None = None,
                 budget: int = DATA_BUDGET) -> ViewerPlan:
-    """Plan the page for a log from the video's render plan (:func:`animsup.rendering.frames.build_plan`).
+    """Plan the page for a log from the video's render plan (:func:`animsup.rendering.plan.build_plan`).
 
     ``config``: a :class:`RenderConfig` (its ``instance`` picks the instance shown large first,
     "best" = lowest final loss as in the video; ``smooth`` the moving average), or pass
@@ -116,6 +121,7 @@ def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best",
     from animsup.analysis import ranking
     from animsup.log.reader import read_header
     from animsup.rendering import frames as fr
+    from animsup.rendering import plan as rp
 
     path = os.fspath(log)
     h = read_header(path)
@@ -129,10 +135,10 @@ def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best",
     T = summary.n_snapshots
     if T > limit:  # the same plan, resampled to `limit` frames evenly over the snapshots
         cfg = replace(cfg, frames=limit)
-    plan = fr.build_plan(path, cfg, video=True, summary=summary)
+    plan = rp.build_plan(path, cfg, video=True, summary=summary)
     snaps = _rounded(plan.timing.position)  # the page never interpolates: the nearest snapshot
     try:
-        first = fr.choose_instances(plan.summary, cfg.instance, grid=False)[0]
+        first = rp.choose_instances(plan.summary, cfg.instance, grid=False)[0]
     except AnimsupError:
         if cfg.instance != "best":
             raise
@@ -240,7 +246,7 @@ def _colors(importance, theme: str = "light", sets=()) -> tuple[list, list]:
         rgba = np.concatenate([set_colors(rgba[i * n:(i + 1) * n], sets, theme) for i in range(len(rgba) // n)])
     hexes = [to_hex(c) for c in rgba]
     n = imp.shape[-1]
-    heat = mpl.colormaps[t["heat"]](np.linspace(0, 1, 256))
+    heat = mpl.colormaps[str(t["heat"])](np.linspace(0, 1, 256))
     return [hexes[i * n:(i + 1) * n] for i in range(imp.shape[0])], [to_hex(c) for c in heat]
 
 
