@@ -6,7 +6,7 @@ for n_hidden ≥ 3) also when a feature's dimensionality D_i moved between the p
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import Any, TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     sel = list(log.instances) if sel is None else sel
     h = log.header
     levels = h.n_hidden >= 3 if args.levels is None else args.levels
-    result = []
+    result: list[dict[str, Any]] = []
     for i in sel:
         k = log.instances.index(i)
         evs: list[Event | LevelEvent] = list(find_events(log.steps, log.W[:, k], log.loss_steps, log.loss_curve_of(k),

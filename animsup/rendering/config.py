@@ -173,7 +173,10 @@ def options_table() -> str:
     """The options as a Markdown table (docs/rendering.md carries this table; a test keeps them equal)."""
     rows = []
     for name, default, help_, limit in OPTIONS:
-        shown = "x".join(map(str, default)) if name == "size" else ("none" if default in (None, ()) else default)
+        if name == "size" and isinstance(default, tuple):
+            shown = "x".join(map(str, default))
+        else:
+            shown = "none" if default in (None, ()) else str(default)
         rows.append((f"`{name}`", str(shown), limit, help_))
     return markdown_table(rows)
 
