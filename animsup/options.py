@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard, TypeVar, overload
@@ -223,6 +224,11 @@ def is_real(v: object) -> TypeGuard[float]:
 def is_int(v: object) -> TypeGuard[int]:
     """A true int (not a bool, not a float with an integer value)."""
     return isinstance(v, int) and not isinstance(v, bool)
+
+
+def is_integral(v: object) -> TypeGuard[int]:
+    """An int or a numpy integer (any :class:`numbers.Integral`), not a bool."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 def check_choice(name: str, value: object, choices: Sequence[str]) -> None:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from animsup.errors import AnimsupError
+from animsup.options import is_integral
 
 TAIL = 0.05  # final loss = mean of the logged losses in the last 5% of the steps
 
@@ -266,7 +267,7 @@ def resolve(spec, groups_: list[InstanceGroup], losses, n_instances: int, *, one
         error listing them; with ``one=False`` it means the best of every group
     :raises AnimsupError: a bad index, an unknown group, or an ambiguous "best"
     """
-    if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+    if is_integral(spec):
         text = str(int(spec))
     else:
         text = str(spec).strip()

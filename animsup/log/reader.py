@@ -38,6 +38,7 @@ from animsup.log.schema import (
     parse_header,
 )
 from animsup.log.writer import LogWriter
+from animsup.options import is_int, is_integral
 
 # An extra named curve: (steps [C], values [C, k] or [C, 1])
 Curve = tuple[NDArray[np.int64], NDArray[np.float32]]
@@ -391,7 +392,7 @@ class LogReader:
         if "step" not in rec:
             raise bad("snapshot is missing 'step'")
         step = rec.get("step")
-        if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        if not is_int(step) or step < 0:
             raise bad(f"snapshot 'step' must be a non-negative integer, got {_short(step)}")
         if step > _MAX_STEP:
             raise bad(f"snapshot 'step' {step} is too large (more than 2**63 - 1)")
@@ -419,7 +420,7 @@ class LogReader:
         name, step, values = rec.get("name"), rec.get("step"), rec.get("values")
         if not isinstance(name, str) or not name:
             raise bad(f"curve record 'name' must be a non-empty string, got {_short(name)}")
-        if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= _MAX_STEP:
+        if not is_int(step) or not 0 <= step <= _MAX_STEP:
             raise bad(f"curve record 'step' must be a non-negative integer, got {_short(step)}")
         k = self.header.n_instances
         width = len(values) if isinstance(values, list) and len(values) in (1, k) else k
@@ -449,7 +450,7 @@ class LogReader:
         bad = lambda msg: LogFormatError(self.path, line, msg)  # noqa: E731
         step, every = rec.get("step"), rec.get("every", 1)
         for name, v, lo in (("step", step, 0), ("every", every, 1)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+            if not is_int(v) or v < lo:
                 raise bad(f"loss record {name!r} must be an integer >= {lo}, got {_short(v)}")
         raw = rec.get("loss")
         rows = len(raw) if isinstance(raw, list) else -1
@@ -474,7 +475,7 @@ def _select(instances: Sequence[int] | None, n_instances: int, path: str) -> tup
         return tuple(range(n_instances))
     sel = []
     for i in instances:
-        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < n_instances:
+        if not is_integral(i) or not 0 <= i < n_instances:
             raise AnimsupError(f"{path}: instance {i} does not exist (the log has instances 0..{n_instances - 1})")
         sel.append(int(i))
     if not sel:

@@ -34,6 +34,7 @@ from animsup.errors import AnimsupError, LogFormatError
 from animsup.log.reader import Run
 from animsup.log.schema import LOSS_SCOPES, make_header, parse_header
 from animsup.log.writer import LogWriter
+from animsup.options import is_integral
 
 ScalarT = TypeVar("ScalarT", bound=np.generic)
 
@@ -137,7 +138,7 @@ def _finite(a: NDArray[np.float64], name: str, step: int) -> None:
 
 def _check_step(step: object, last: int, what: str) -> int:
     """``step`` (an integer, or a torch tensor of one) as an int after ``last``."""
-    if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
+    if not is_integral(step):
         if type(step).__module__.split(".")[0] == "torch" and getattr(step, "numel", lambda: 0)() == 1:
             return _check_step(int(getattr(step, "item")()), last, what)
         raise TypeError(f"{what} step must be an integer, got {type(step).__name__}")
@@ -197,7 +198,7 @@ class Recorder:
         overwrite: bool = False,
     ) -> None:
         for name, v in (("n_features", n_features), ("n_hidden", n_hidden), ("n_instances", n_instances)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            if not is_integral(v) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         check_layout(layout)
         if loss_scope not in LOSS_SCOPES + ("auto",):

@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from animsup import models
 from animsup.errors import LogFormatError
+from animsup.options import is_int, is_real
 
 SCHEMA = "animsup.log"
 VERSION = 2
@@ -63,7 +64,7 @@ def _migrate_v1(rec: Record) -> Record:
     rec["version"] = 2
     # broadcast only for sizes parse_header accepts (a header claiming 1e9 features must not
     # make the migration build billions of list entries before it is refused); 0: not a size
-    k, n, m = (v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 0
+    k, n, m = (v if is_int(v) and v > 0 else 0
                for v in (rec.get("n_instances"), rec.get("n_features"), rec.get("n_hidden")))
     sizes_ok = k > 0 and n > 0 and m > 0 and 3 * k * m * n <= MAX_WEIGHTS
     imp, fp = rec.get("importance"), rec.get("feature_probability")
@@ -102,7 +103,7 @@ def _record_version(rec: Any, path: str, line: int = 1) -> int:
     if rec.get("schema") != SCHEMA:
         raise LogFormatError(path, line, f"unknown schema {_short(rec.get('schema'))} (expected {SCHEMA!r})")
     v = rec.get("version")
-    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+    if not is_int(v) or v < 1:
         raise LogFormatError(path, line, f"header 'version' must be a positive integer, got {_short(v)}")
     if v > VERSION:
         from animsup import __version__
@@ -120,9 +121,9 @@ def _check_end(rec: Record, path: str, line: int) -> Record:
     status, step, wall = rec.get("status"), rec.get("step"), rec.get("wall_seconds", 0.0)
     if status not in END_STATUSES:
         raise LogFormatError(path, line, f"end record has unknown status {_short(status)}")
-    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+    if not is_int(step) or step < 0:
         raise LogFormatError(path, line, f"end record 'step' must be a non-negative integer, got {_short(step)}")
-    if not isinstance(wall, (int, float)) or isinstance(wall, bool):
+    if not is_real(wall):
         raise LogFormatError(path, line, f"end record 'wall_seconds' must be a number, got {_short(wall)}")
     return rec
 
@@ -351,7 +352,7 @@ def _header_sizes(rec: Record, bad: _Bad) -> tuple[int, int, int]:
             raise bad(f"header is missing {key!r}")
     for key in ("n_features", "n_hidden", "n_instances"):
         v = rec.get(key)
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+        if not is_int(v) or v < 1:
             raise bad(f"header field {key!r} must be a positive integer, got {_short(v)}")
     n, m, k = rec["n_features"], rec["n_hidden"], rec["n_instances"]
     if 3 * k * m * n > MAX_WEIGHTS:
@@ -405,7 +406,7 @@ def _float_array(value: Any, shape: Sequence[int], name: str, bad: _Bad) -> NDAr
         raw = np.asarray(value)
         if raw.dtype.kind not in "iuf":
             if raw.dtype.kind != "O" or not all(
-                v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in raw.flat
+                v is None or (is_real(v)) for v in raw.flat
             ):
                 raise TypeError
             raw = np.array([np.nan if v is None else v for v in raw.flat], dtype=np.float64).reshape(raw.shape)
