@@ -2,7 +2,7 @@
 
     python bench/bench_viewer.py [--quick] [--chromium /usr/bin/chromium]
 
-Writes a 16-instance, n=32, 200-snapshot log (synthetic, tests/viewer_logs.py), builds its
+Writes a 16-instance, n=32, 200-snapshot log (synthetic, tests/viewer/viewer_logs.py), builds its
 page, and scrubs it in headless Chromium: each scrub sets a snapshot and waits for uPlot's
 draw hooks (the time from the scrub to the last canvas call; compositing is not included).
 Baseline, measured in the same run: the video pipeline's time per frame for the same log

@@ -68,7 +68,7 @@ def test_phase_diagram_script_quick_writes_table_and_figure(tmp_path):
 
     from animsup.log.reader import read_header
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     proc = subprocess.run([sys.executable, str(root / "scripts" / "phase_diagram.py"), "--quick", "--n", "2", "--grid", "4",
                            "--trials", "2", "--steps", "150", "--no-video", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
@@ -92,7 +92,7 @@ def test_phase_diagram_script_refuses_sizes_it_cannot_draw_in_one_line(arg, valu
     import sys
     from pathlib import Path
 
-    script = Path(__file__).resolve().parents[1] / "scripts" / "phase_diagram.py"
+    script = Path(__file__).resolve().parents[2] / "scripts" / "phase_diagram.py"
     proc = subprocess.run([sys.executable, str(script), "--quick", "--n", "2", "--no-video", arg, value,
                            "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr

@@ -10,7 +10,7 @@ import pytest
 from animsup import importers
 from animsup.cli import main
 
-C_LOG = Path(__file__).parent / "data" / "c_log"
+C_LOG = Path(__file__).parents[1] / "data" / "c_log"
 TINY = ["--backend", "numpy", "--batch-size", "16", "--snapshots", "5", "-q"]
 
 

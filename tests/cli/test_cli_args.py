@@ -11,7 +11,7 @@ import pytest
 
 from animsup.cli import COMMANDS, main
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 GOLDEN = DATA / "golden" / "hand_tied_v1.jsonl"
 C_LOG = DATA / "c_log" / "small.log"
 TINY = ["--backend", "numpy", "--steps", "5", "--batch-size", "8", "-q"]

@@ -21,7 +21,7 @@ from animsup.cli import main
 from animsup.errors import LogWarning
 from animsup.log.reader import read_log
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 CHECKPOINTS = sorted(p for p in (DATA / "checkpoints").rglob("*") if p.is_file() and p.suffix != ".py")
 V2_LOGS = [(DATA / "golden" / n).read_bytes() for n in ("hand_tied_v2.jsonl", "hand_aggregate_v2.jsonl", "hand_noloss_v2.jsonl")]
 FUZZ = settings(

@@ -14,8 +14,8 @@ from animsup.cli import main
 from animsup.errors import AnimsupError, LogFormatError
 from animsup.log.reader import read_log
 
-DATA = Path(__file__).parent / "data" / "c_log"
-ROOT = Path(__file__).parent.parent
+DATA = Path(__file__).parents[1] / "data" / "c_log"
+ROOT = Path(__file__).parents[2]
 
 
 def convert(name, tmp_path, **kw):

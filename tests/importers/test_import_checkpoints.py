@@ -15,7 +15,7 @@ from animsup.errors import AnimsupError
 from animsup.importers import auto, checkpoint, safe_pickle
 from animsup.log.reader import read_log
 
-DATA = Path(__file__).parent / "data" / "checkpoints"
+DATA = Path(__file__).parents[1] / "data" / "checkpoints"
 sys.path.insert(0, str(DATA))
 from make_fixtures import bias, kmn, pentagon  # noqa: E402
 
@@ -168,11 +168,11 @@ def test_every_command_in_docs_importing_runs(tmp_path, monkeypatch, capsys):
     import shlex
     import shutil
 
-    text = (Path(__file__).parents[1] / "docs" / "importing.md").read_text(encoding="utf-8")
+    text = (Path(__file__).parents[2] / "docs" / "importing.md").read_text(encoding="utf-8")
     commands = [c for c in re.findall(r"`(animsup import [^`]+)`", text) if "FILE..." not in c]
     assert len(commands) >= 11
     shutil.copytree(DATA, tmp_path / "w")
-    shutil.copy(Path(__file__).parent / "data" / "c_log" / "small.log", tmp_path / "w" / "out.txt")
+    shutil.copy(Path(__file__).parents[1] / "data" / "c_log" / "small.log", tmp_path / "w" / "out.txt")
     (tmp_path / "w" / "logs").mkdir()
     monkeypatch.chdir(tmp_path / "w")
     for cmd in commands:

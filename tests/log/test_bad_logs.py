@@ -18,9 +18,9 @@ from animsup.cli import main
 from animsup.errors import LogFormatError, LogWarning
 from animsup.log.reader import open_log, read_header, read_log
 
-BAD = Path(__file__).parent / "data" / "bad"
+BAD = Path(__file__).parents[1] / "data" / "bad"
 CASES = json.loads((BAD / "cases.json").read_text())
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # cases whose message comes from the command rather than the reader (e.g. "no snapshots")
 COMMAND_WORDED = {"header_only.jsonl", "header_only_no_newline.jsonl"}

@@ -21,7 +21,7 @@ from animsup.cli import main
 from animsup.errors import AnimsupError, LogWarning
 from animsup.log.reader import open_log, read_header, read_log
 
-GOLDEN = Path(__file__).parent / "data" / "golden"
+GOLDEN = Path(__file__).parents[1] / "data" / "golden"
 VALID = [(GOLDEN / n).read_bytes() for n in ("hand_tied_v1.jsonl", "hand_untied_v1.jsonl")]
 FUZZ = settings(
     max_examples=int(os.environ.get("ANIMSUP_FUZZ_EXAMPLES", 150)),

@@ -16,7 +16,7 @@ from animsup.log.reader import open_log, read_header, read_log
 from animsup.log.schema import make_header
 from animsup.log.writer import LogWriter
 
-GOLDEN = Path(__file__).parent / "data" / "golden"
+GOLDEN = Path(__file__).parents[1] / "data" / "golden"
 
 
 def _header(n_features=3, n_hidden=2, fp=(1.0, 0.25), model="tied"):
@@ -484,7 +484,7 @@ def test_skeleton_and_level_checks_agree_on_reformatted_lines(tmp_path, monkeypa
             np.testing.assert_array_equal(run.loss, loss)
 
 
-BAD = Path(__file__).parent / "data" / "bad"
+BAD = Path(__file__).parents[1] / "data" / "bad"
 BAD_CASES = [c for c in json.loads((BAD / "cases.json").read_text()) if c["outcome"] == "error"]
 
 
@@ -741,7 +741,7 @@ def test_v1_migration_of_an_implausibly_large_header_allocates_nothing():
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with pytest.raises(LogFormatError, match="implausibly large"):
-        read_log(Path(__file__).parent / "data" / "bad" / "header_huge_sizes.jsonl")
+        read_log(Path(__file__).parents[1] / "data" / "bad" / "header_huge_sizes.jsonl")
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KiB
 
 

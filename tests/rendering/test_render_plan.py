@@ -14,7 +14,7 @@ from animsup.errors import AnimsupError
 from animsup.rendering.config import OPTIONS, RenderConfig, options_table
 
 SMALL = dict(size="320x180", fps=10, hold=0.5)
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.fixture

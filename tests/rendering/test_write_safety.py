@@ -18,7 +18,7 @@ from animsup.errors import AnimsupError
 from animsup.log.reader import read_log
 from animsup.log.writer import LogWriter
 
-GOLDEN = Path(__file__).parent / "data" / "golden"
+GOLDEN = Path(__file__).parents[1] / "data" / "golden"
 
 
 def _digest(p: Path) -> str:

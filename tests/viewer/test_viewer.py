@@ -201,7 +201,7 @@ def test_an_imported_c_log_gets_a_page(tmp_path, capsys):
     from pathlib import Path
 
     log = tmp_path / "c.jsonl"
-    small = Path(__file__).parent / "data" / "c_log" / "small.log"
+    small = Path(__file__).parents[1] / "data" / "c_log" / "small.log"
     assert main(["import", "--format", "c-log", str(small), "--out", str(log)]) == 0
     out = tmp_path / "c.html"
     assert main(["render", str(log), "--out", str(out)]) == 0
@@ -242,7 +242,7 @@ def test_the_page_and_the_video_share_one_plan(tmp_path):
     assert p["steps"] == frame_steps
 
 
-GOLDEN = __import__("pathlib").Path(__file__).parent / "data" / "golden"
+GOLDEN = __import__("pathlib").Path(__file__).parents[1] / "data" / "golden"
 
 
 def test_a_log_without_loss_and_an_aggregate_loss_log_get_pages(tmp_path):

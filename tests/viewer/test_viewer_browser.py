@@ -1,4 +1,4 @@
-"""The viewer in a real browser (headless Debian chromium, see tests/browser.py): loads
+"""The viewer in a real browser (headless Debian chromium, see tests/viewer/browser.py): loads
 offline with no errors and no requests, scrubbing shows the logged W, play advances, hover
 names the feature, instances can be picked, events jump, the budget holds, the live view
 follows a log being written, and show()'s notebook frame runs."""
@@ -142,7 +142,7 @@ def test_a_log_without_loss_shows_no_loss_panel(browser, tmp_path):  # noqa: F81
     from pathlib import Path
 
     out = tmp_path / "noloss.html"
-    write_html(Path(__file__).parent / "data" / "golden" / "hand_noloss_v2.jsonl", out)
+    write_html(Path(__file__).parents[1] / "data" / "golden" / "hand_noloss_v2.jsonl", out)
     w = open_page(browser, out.as_uri())
     assert w.page.locator(".note", has_text="no loss recorded in this log").count() == 1
     assert w.page.locator("#loss canvas").count() == 0 and "loss —" in w.page.locator("#readout").inner_text()

@@ -1,4 +1,4 @@
-"""The viewer in a real browser (tests/browser.py) on a staged run with feature sets: the readout
+"""The viewer in a real browser (tests/viewer/browser.py) on a staged run with feature sets: the readout
 names the current stage's 1 − S while scrubbing, the page draws the set colours, no errors."""
 
 import numpy as np
