@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from animsup import models
+from animsup.rendering.draw.pooling import pool_max_abs
 from animsup.rendering.draw.context import BufferRect, DrawContext, PixelBox, set_verts
 
 if TYPE_CHECKING:
@@ -244,20 +245,9 @@ class GramView:
     def _pool(self, v: np.ndarray) -> np.ndarray:
         """Blocks of ``block`` features along each axis of ``v`` ([n] or [n, n]) -> the entry of
         largest magnitude in each block (sign kept)."""
-        b, n = self.block, self.n
-        if b == 1:
+        if self.block == 1:
             return v
-        nb = -(-n // b)
-        if v.ndim == 1:
-            p = np.zeros(nb * b, v.dtype)
-            p[:n] = v
-            A = p.reshape(nb, b)
-        else:
-            p = np.zeros((nb * b, nb * b), v.dtype)
-            p[:n, :n] = v
-            A = p.reshape(nb, b, nb, b).transpose(0, 2, 1, 3).reshape(nb, nb, b * b)
-        i = np.abs(A).argmax(-1)
-        return np.take_along_axis(A, i[..., None], -1)[..., 0]
+        return pool_max_abs(v, self.block, square=v.ndim == 2)[0]
 
     def _cells(self, ax: Axes) -> tuple[int, int, int, int, np.ndarray, np.ndarray]:
         """(rows, cols) slices of the buffer and the fraction of the axes at each pixel row and column."""

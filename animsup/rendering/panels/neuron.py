@@ -24,6 +24,7 @@ import numpy as np
 
 from animsup.rendering.draw.context import DrawContext, Rect, color_list, set_verts
 from animsup.rendering.panels.base import Panel
+from animsup.rendering.draw.pooling import pool_max_abs
 
 if TYPE_CHECKING:
     from animsup.rendering.frames import Frame
@@ -61,13 +62,9 @@ def pool_blocks(w: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
     m, n = w.shape
     if block == 1:
         return w, np.broadcast_to(np.arange(n), (m, n))
-    nb = -(-n // block)
-    p = np.zeros((m, nb * block), w.dtype)
-    p[:, :n] = w
-    A = p.reshape(m, nb, block)
-    i = np.abs(A).argmax(-1)
-    feat = np.minimum(np.arange(nb)[None, :] * block + i, n - 1)
-    return np.take_along_axis(A, i[..., None], -1)[..., 0], feat
+    values, i = pool_max_abs(w, block)
+    feat = np.minimum(np.arange(values.shape[1])[None, :] * block + i, n - 1)
+    return values, feat
 
 
 class NeuronsPanel(Panel):
