@@ -14,7 +14,9 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "render", "read_log", "open_log", "Recorder", "from_arrays", "summary", "describe", "show", "TrainConfig"]
 
 # the layers (``animsup.log``, ``animsup.train``...) and, for code written before they existed, the
-# old flat module names, each resolved to where the module lives now
+# old flat module names (those the README and docs of 0.1 used) as attributes, each resolved to
+# where the module lives now: ``animsup.geometry.describe`` still works, ``import animsup.geometry``
+# does not (import from the layer: ``animsup.analysis.geometry``)
 _SUBMODULES = {
     "log": "animsup.log", "train": "animsup.train", "analysis": "animsup.analysis", "rendering": "animsup.rendering",
     "importers": "animsup.importers", "viewer": "animsup.viewer", "errors": "animsup.errors", "atomic": "animsup.atomic",

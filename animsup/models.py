@@ -13,8 +13,9 @@ Superposition") reconstructs x (shape: [n_features]) through h = W x (shape: [n_
 
 Config, log schema, engines, frames, drawing, panels, CLI and importers read this table; the
 only other module that names a model is the engine's forward pass, through the row's flags.
-Adding a model variant = one row here + its forward/gradient in :mod:`animsup.train.model` + an
-oracle test against autograd (docs/architecture.md).
+Adding a model variant = one row here + its forward/gradient in :mod:`animsup.train.model` (and
+either its formula in the CPU block step or ``block_step=False``); the oracle tests against
+autograd take every trainable row of this table (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ class ModelSpec:
     output_relu: bool = True
     #: the engines that train it (``--backend``); empty: recorded or imported only
     engines: tuple[str, ...] = ("torch",)
+    #: the CPU block step (``sparse_block_loss_and_grad`` in :mod:`animsup.train.model`: the
+    #: batch's non-zeros in blocks, the importance folded into small matrices) computes this
+    #: model's loss and gradient. It knows a ReLU or no output non-linearity and no hidden one:
+    #: a row with any other formula sets False (the plain step) or teaches the block step its formula
+    block_step: bool = True
     #: panels every render of it gets (``--panels``)
     default_panels: tuple[str, ...] = ()
     #: one line for ``--help``
@@ -48,11 +54,6 @@ class ModelSpec:
     @property
     def trainable(self) -> bool:
         return bool(self.engines)
-
-    @property
-    def block_step(self) -> bool:
-        """The CPU block/sparse step's algebra holds (no hidden ReLU between W and Wᵀ)."""
-        return not self.hidden_relu
 
 
 #: name -> row, in the order ``--help`` lists them
@@ -64,7 +65,7 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("untied", "ReLU(W_decᵀW_enc x+b)", "W_decᵀ W_enc", has_decoder=True,
                   description="separate encoder W and decoder W_dec (seed 000)"),
         ModelSpec("linear", "WᵀWx+b", "Wᵀ W", output_relu=False, description="the paper's linear model"),
-        ModelSpec("neuron", "ReLU(WᵀReLU(Wx)+b)", "Wᵀ W", hidden_relu=True, default_panels=("neurons",),
+        ModelSpec("neuron", "ReLU(WᵀReLU(Wx)+b)", "Wᵀ W", hidden_relu=True, block_step=False, default_panels=("neurons",),
                   description="a ReLU on the hidden layer (the privileged-basis model)"),
         ModelSpec("custom", "", "Wᵀ W", engines=(), description="recorded or imported; model_label says what"),
     )

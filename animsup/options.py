@@ -154,6 +154,8 @@ def _argparse_kwargs(opt: Described, parsers: Mapping[str, Callable[[str], objec
         kw["dest"] = opt.name
     if spec.help:
         kw["help"] = opt.help.replace("%", "%%")
+    elif spec.doc:  # the docs table's text, without its Markdown, rather than no help at all
+        kw["help"] = spec.doc.replace("`", "").replace("%", "%%")
     if spec.action is not None:
         kw["action"] = spec.action
         return kw

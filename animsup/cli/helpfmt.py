@@ -15,4 +15,6 @@ class HelpFormatter(argparse.HelpFormatter):
         if ("default" in text or d is None or d is False or d is True or d in ("", (), [])
                 or d is argparse.SUPPRESS or action.option_strings == [] or action.nargs == 0):
             return text
+        if isinstance(d, (list, tuple)):  # nargs="+" defaults read as typed: "0.9", not "['0.9']"
+            return text + " (default: " + " ".join(map(str, d)).replace("%", "%%") + ")"
         return text + " (default: %(default)s)"

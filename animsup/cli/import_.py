@@ -13,9 +13,16 @@ import argparse
 
 from animsup import models
 
-# keep in step with animsup.importers.FORMATS (not imported here: --help stays fast)
-FORMAT_HELP = ("auto (default): recognise the file by its content; "
-               "c-log: the output of seed 002's C program (run:/L: lines and b/W/grad w/grad b blocks)")
+# the formats of animsup.importers.FORMATS with a line each (the modules are not imported: --help stays fast);
+# a registered format without a line here is still listed by name
+FORMAT_LINES = {"c-log": "the output of seed 002's C program (run:/L: lines and b/W/grad w/grad b blocks)"}
+
+
+def format_help() -> str:
+    from animsup.importers import FORMATS
+
+    return "; ".join(["auto (default): recognise the file by its content",
+                      *(f"{name}: {FORMAT_LINES.get(name, 'see docs/importing.md')}" for name in FORMATS)])
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -25,7 +32,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description=__doc__.split("\n", 1)[0] + " " + __doc__.split("\n", 1)[1].strip(),
     )
     p.add_argument("file", metavar="FILE", nargs="+", help="the file(s), a directory, or a glob ('ckpt/*.pt')")
-    p.add_argument("--format", default="auto", metavar="FORMAT", help=FORMAT_HELP)
+    p.add_argument("--format", default="auto", metavar="FORMAT", help=format_help())
     p.add_argument("--out", required=True, metavar="LOG", help="the animsup log to write (.jsonl)")
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     p.add_argument("--w", metavar="KEY", help="the name of W (the encoder / tied weights) in the file")
@@ -95,8 +102,14 @@ def run(args) -> int:
             importance=args.importance, feature_probability=args.feature_probability, model=args.model,
             seed=args.seed, force=args.force,
         )
+    elif fmt in importers.FORMATS:  # any other registered format: its own options, refused when it takes none
+        options = {k: getattr(args, k) for k in ("w", "b", "w_dec", "layout", "run", "model", "importance",
+                                                 "feature_probability", "seed") if getattr(args, k) is not None}
+        if len(args.file) != 1:
+            raise AnimsupError(f"--format {fmt} reads one file")
+        result = importers.convert(fmt, args.file[0], args.out, force=args.force, **options)
     else:
-        raise AnimsupError(f"unknown import format {fmt!r} (known: auto, c-log)")
+        raise AnimsupError(f"unknown import format {fmt!r} (known: auto, {', '.join(importers.FORMATS)})")
     print(
         f"{result.out_path}: {result.n_features} features, {result.n_hidden} hidden, {result.steps:,} steps, "
         f"{result.snapshots} snapshots, {result.loss_points:,} losses, status {result.status}",

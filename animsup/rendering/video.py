@@ -24,7 +24,7 @@ import numpy as np
 from animsup.atomic import atomic_path, check_writable_dir
 from animsup.errors import AnimsupError
 from animsup.rendering import outputs
-from animsup.rendering import pool as drawpool
+from animsup.rendering import pool
 from animsup.rendering.config import RenderConfig
 from animsup.rendering.encode import Encoder, format_of, make_encoder
 
@@ -132,7 +132,7 @@ def render(log: PathLike, out: OutputPaths, config: RenderConfig | None = None, 
     plan = _plan(log, cfg, {outputs.kind_of(f) for _, f in targets})
     video = _kind_in(targets, "video")
     total = plan.timing.total_frames if video else 1
-    n_workers = drawpool.choose_workers(cfg.workers, plan.n_frames if video else 1, video)
+    n_workers = pool.choose_workers(cfg.workers, plan.n_frames if video else 1, video)
     notes = _draw_and_encode(targets, plan, n_workers, progress or None, total)
     return RenderResult(
         paths=[p for p, _ in targets],
@@ -185,7 +185,7 @@ def _draw_and_encode(targets: list[tuple[str, str]], plan: RenderPlan, n_workers
         encs = [stack.enter_context(make_encoder(tmp[p], cfg.size, plan.timing.fps, fmt=f, backend=cfg.backend,
                                                  preset=cfg.preset)) for p, f in targets]
         # draw
-        drawer = drawpool.open_drawer(plan.scene, n_workers)
+        drawer = pool.open_drawer(plan.scene, n_workers)
         stack.callback(drawer.close)
         videos = [e for e in encs if e.kind == "video"]
         posters = [e for e in encs if e.kind == "poster"]
@@ -223,7 +223,7 @@ def _kind_in(targets: list[tuple[str, str]], kind: str) -> bool:
     return any(outputs.kind_of(f) == kind for _, f in targets)
 
 
-def _prepare(encoders: list[Encoder], plan: RenderPlan, drawer: drawpool.Drawer) -> None:
+def _prepare(encoders: list[Encoder], plan: RenderPlan, drawer: pool.Drawer) -> None:
     """Encoders that need sample frames first (a GIF's shared palette): frames spread over the
     video and the first frame of every caption, so the palette covers every colour drawn."""
     needy = [e for e in encoders if e.needs_samples]
@@ -233,7 +233,7 @@ def _prepare(encoders: list[Encoder], plan: RenderPlan, drawer: drawpool.Drawer)
             e.prepare(samples)
 
 
-def _write_video(encoders: list[Encoder], plan: RenderPlan, drawer: drawpool.Drawer, progress: Progress | None,
+def _write_video(encoders: list[Encoder], plan: RenderPlan, drawer: pool.Drawer, progress: Progress | None,
                  total: int) -> np.ndarray | None:
     """Every animated frame, then the final hold; returns (a copy of) the last frame."""
     last: np.ndarray | None = None
@@ -253,7 +253,7 @@ def _write_video(encoders: list[Encoder], plan: RenderPlan, drawer: drawpool.Dra
     return last
 
 
-def _write_poster(encoders: list[Encoder], plan: RenderPlan, drawer: drawpool.Drawer, last: np.ndarray | None,
+def _write_poster(encoders: list[Encoder], plan: RenderPlan, drawer: pool.Drawer, last: np.ndarray | None,
                   progress: Progress | None) -> None:
     """The poster: the video's last frame when it shows the same step and there are no events (a
     poster with events carries their key as its caption), else drawn."""

@@ -537,7 +537,7 @@ OPTIONS: tuple[Described, ...] = described(TrainConfig)
 
 
 def options_table() -> str:
-    """The options as a Markdown table (docs/training.md carries it; tests/test_config.py keeps them equal)."""
+    """The options as a Markdown table (docs/training.md carries it; tests/train/test_config.py keeps them equal)."""
     return markdown_table(doc_rows(OPTIONS))
 
 

@@ -7,7 +7,7 @@ One loop for both backends. Step ``s`` of the loop::
     update the params with lr_at(s)                            (skipped at the last step)
 
 so the last step evaluates one extra batch without updating (the log convention in
-animsup/runlog.py). Losses stay on the device between snapshots: no host sync per step.
+animsup/log/writer.py). Losses stay on the device between snapshots: no host sync per step.
 
 Snapshots and loss rows are buffered on the device for at most ``_FLUSH_SECONDS`` and then
 written together (one transfer, whole lines), so logging costs little even when a step

@@ -2,7 +2,7 @@
 
 All parameters of all instances live in one flat array, so an update is a handful of
 element-wise passes, whatever the number of instances. The formulas are torch's
-(``torch.optim.Adam``/``AdamW``/``SGD``, checked in tests/test_model.py):
+(``torch.optim.Adam``/``AdamW``/``SGD``, checked in tests/train/test_model.py):
 
 - adam/adamw: m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;
   p <- p - lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).

@@ -131,3 +131,21 @@ def test_log_ending_right_after_a_block_group(tmp_path, monkeypatch):
     assert res.status == "completed" and list(run.steps) == [100, 200] and len(run.loss_steps) == 200
     # no next run: the last snapshot carries the last run's loss
     assert run.loss[-1, 0] == pytest.approx(round(0.2 - 0.0004 * 199, 4))
+
+
+def test_a_registered_format_is_usable_from_the_command_line(tmp_path, monkeypatch, capsys):
+    """A format added to importers.FORMATS (the one line docs/architecture.md asks for) works with
+    `animsup import --format NAME` without touching the CLI; options it does not take are refused."""
+    monkeypatch.setitem(importers.FORMATS, "c-log-copy", "c_log")
+    ref, out = tmp_path / "ref.jsonl", tmp_path / "copy.jsonl"
+    assert main(["import", "--format", "c-log", str(DATA / "small.log"), "--out", str(ref)]) == 0
+    assert main(["import", "--format", "c-log-copy", str(DATA / "small.log"), "--out", str(out)]) == 0
+    a, b = read_log(ref), read_log(out)
+    np.testing.assert_array_equal(a.W, b.W)
+    np.testing.assert_array_equal(a.loss, b.loss)
+    capsys.readouterr()
+    assert main(["import", "--format", "c-log-copy", str(DATA / "small.log"), "--out", str(tmp_path / "x.jsonl"),
+                 "--w", "W"]) == 2
+    assert "does not take --w" in capsys.readouterr().err
+    assert main(["import", "--format", "nope", str(DATA / "small.log"), "--out", str(tmp_path / "y.jsonl")]) == 2
+    assert "c-log-copy" in capsys.readouterr().err  # the known formats come from the registry

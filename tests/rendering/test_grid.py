@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from animsup import models
 from animsup.train.config import TrainConfig
 from animsup.errors import AnimsupError
 
@@ -101,7 +102,7 @@ def _engine_step_matches_reference(cfg):
     return eng, x
 
 
-@pytest.mark.parametrize("model", ["tied", "untied", "neuron"])
+@pytest.mark.parametrize("model", models.names(trainable=True))
 @pytest.mark.parametrize("sparse", [True, False])
 def test_engine_with_per_instance_importance_and_probability(model, sparse, monkeypatch):
     """The engine's step (sparse or dense path) == the plain formula on the same batch, with importance

@@ -5,7 +5,7 @@
 Every case starts from the golden log ../golden/hand_tied_v1.jsonl (n_features=3,
 n_hidden=2, n_instances=2; header on line 1, snapshots on lines 3, 5 and 7, loss
 records on lines 2, 4, 6, the end record on line 8) and breaks one thing. The manifest
-gives each file its expected outcome when read with ``animsup.runlog.read_log``:
+gives each file its expected outcome when read with ``animsup.log.reader.read_log``:
 
 - ``error``: a LogFormatError whose message contains ``message``, naming ``line``
   (null: no line applies); the CLI prints one line and exits 2.

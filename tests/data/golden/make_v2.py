@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/data/golden/make_v2.py
 
-Written with the stdlib json module, independently of animsup.runlog, so the reader is
+Written with the stdlib json module, independently of animsup.log, so the reader is
 tested against files it did not write. Every number is exact in float32.
 """
 

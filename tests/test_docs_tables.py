@@ -1,0 +1,35 @@
+"""The generated tables in docs/ equal what the code generates (scripts/update_docs_tables.py)."""
+
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import update_docs_tables as tables  # noqa: E402
+
+
+def test_every_generated_table_is_current():
+    assert tables.stale() == [], "run: python scripts/update_docs_tables.py"
+
+
+def test_a_stale_table_is_found_and_regenerated(tmp_path):
+    for doc in {doc for doc, _ in tables.TABLES}:
+        (tmp_path / doc).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / doc, tmp_path / doc)
+    doc = tmp_path / "docs" / "rendering.md"
+    text = doc.read_text(encoding="utf-8")
+    doc.write_text(text.replace("| `.gif` |", "| `.gif` (edited) |", 1), encoding="utf-8")
+    found = tables.stale(tmp_path)
+    assert [(d, t) for d, t, _ in found] == [("docs/rendering.md", "animsup.rendering.outputs.docs_table")]
+    assert found[0][2] == text  # regenerating restores the table
+
+
+def test_the_log_format_lists_every_model_of_the_models_table():
+    from animsup import models
+
+    row = next(line for line in (ROOT / "docs" / "log-format.md").read_text(encoding="utf-8").splitlines()
+               if line.startswith("| `model` |"))
+    for name in models.MODELS:
+        assert f'`"{name}"`' in row, f"docs/log-format.md's model row lacks {name!r}"
