@@ -36,10 +36,11 @@ def get(name: str) -> ModuleType:
 
 
 def export(name: str, log: str | os.PathLike, out: str | os.PathLike, **options: object) -> ExportResult:
-    """Export the log ``log`` as format ``name`` into the folder ``out``."""
+    """Export the log ``log`` as format ``name`` into the folder ``out``; options that are None
+    take the format's default."""
     module = get(name)
     accepted = inspect.signature(module.export).parameters
     unknown = [k for k, v in options.items() if k not in accepted and v is not None]
     if unknown:
         raise AnimsupError(f"--to {name} does not take {', '.join('--' + k.replace('_', '-') for k in unknown)}")
-    return module.export(log, out, **{k: v for k, v in options.items() if k in accepted})
+    return module.export(log, out, **{k: v for k, v in options.items() if k in accepted and v is not None})
