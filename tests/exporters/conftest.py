@@ -42,6 +42,20 @@ def record_run(path, model="tied", mirror=None):
     return path
 
 
+def tb_read(folder):
+    """(scalars {tag: (steps, values)}, texts {tag: [(step, text)]}, the accumulator) of the event
+    files in ``folder``, read with TensorBoard's own reader (EventAccumulator)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(folder), size_guidance={"scalars": 0, "tensors": 0, "images": 0})
+    acc.Reload()
+    scalars = {tag: (np.array([e.step for e in acc.Scalars(tag)]), np.array([e.value for e in acc.Scalars(tag)]))
+               for tag in acc.Tags()["scalars"]}
+    texts = {tag.removesuffix("/text_summary"): [(e.step, e.tensor_proto.string_val[0].decode()) for e in acc.Tensors(tag)]
+             for tag in acc.Tags()["tensors"]}  # tensorboardX files text under "<tag>/text_summary"
+    return scalars, texts, acc
+
+
 @pytest.fixture
 def recorded(tmp_path):
     return record_run(str(tmp_path / "run.jsonl"))

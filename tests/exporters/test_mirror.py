@@ -3,17 +3,16 @@
 import numpy as np
 import pytest
 
-from conftest import K, STEPS, known_loss, record_run, wandb_history, wandb_run_dir
+from conftest import K, STEPS, known_loss, record_run, tb_read, wandb_history, wandb_run_dir
 
 import animsup
 
 
 def test_tensorboard_mirror_sees_what_the_log_holds(tmp_path):
-    tbparse = pytest.importorskip("tbparse")
+    pytest.importorskip("tensorboard")
     pytest.importorskip("tensorboardX")
     log = record_run(str(tmp_path / "run.jsonl"), mirror=f"tensorboard:{tmp_path / 'tb'}")
-    df = tbparse.SummaryReader(str(tmp_path / "tb"), pivot=False).scalars
-    sc = {tag: (g["step"].to_numpy(), g["value"].to_numpy()) for tag, g in df.groupby("tag")}
+    sc = tb_read(tmp_path / "tb")[0]
     run = animsup.read_log(log)
     for k in range(K):  # each loss once, at its step, as the log has it
         steps, values = sc[f"loss/instance_{k}"]
@@ -27,14 +26,13 @@ def test_tensorboard_mirror_sees_what_the_log_holds(tmp_path):
 
 def test_tensorboard_mirror_of_the_export_lines_up(tmp_path):
     """A live mirror and a later export name the same series alike."""
-    tbparse = pytest.importorskip("tbparse")
+    pytest.importorskip("tensorboard")
     from animsup.exporters import export
 
     log = record_run(str(tmp_path / "run.jsonl"), mirror=f"tensorboard:{tmp_path / 'live'}")
     export("tensorboard", log, tmp_path / "after", video=False)
-    live = set(tbparse.SummaryReader(str(tmp_path / "live")).scalars.columns)
-    after = set(tbparse.SummaryReader(str(tmp_path / "after")).scalars.columns)
-    assert live - {"step"} and live <= after
+    live, after = set(tb_read(tmp_path / "live")[0]), set(tb_read(tmp_path / "after")[0])
+    assert live and live <= after
 
 
 def test_wandb_mirror_offline(tmp_path, monkeypatch):
