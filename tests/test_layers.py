@@ -40,6 +40,9 @@ LAYERS: list[tuple[str, int, tuple[str, ...], frozenset[str]]] = [
     ("rendering", 3, ("animsup.rendering",), frozenset({"train", "importers", "viewer", "cli"})),
     # importers stand beside the pipeline: they write logs from the leaves and the log layer only
     ("importers", 4, ("animsup.importers",), frozenset({"train", "analysis", "rendering"})),
+    # exporters stand beside the importers: they read logs, measure (analysis) and render the video;
+    # never train (torch) or the importers
+    ("exporters", 4, ("animsup.exporters",), frozenset({"train", "importers"})),
     # the viewer builds on rendering's plan; it trains nothing (no torch)
     ("viewer", 5, ("animsup.viewer",), frozenset({"train"})),
     # the library API (render / summary / describe) over everything below
@@ -59,6 +62,7 @@ FORBIDDEN_THIRD_PARTY: dict[str, set[str]] = {
     "analysis": {"torch", "matplotlib"},   # measurements are numpy only
     "rendering": {"torch"},                # `animsup render --help` and rendering stay torch-free
     "viewer": {"torch"},
+    "exporters": {"torch"},                # (tensorboardX, a third-party tracker, may load torch itself)
 }
 
 MAX_FLAT_MODULES = 8        # modules directly in animsup/ (__init__ and __main__ included)

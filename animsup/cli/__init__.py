@@ -29,6 +29,7 @@ COMMANDS = {
     "events": "events",
     "minima": "minima",
     "import": "import_",
+    "export": "export",
     "view": "view",
 }
 

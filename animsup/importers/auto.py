@@ -21,6 +21,8 @@ def _vector(text, name: str) -> np.ndarray:
     """A number, a comma/space separated list, or a file (.npy, or text numbers)."""
     if isinstance(text, (int, float)):
         return np.asarray(float(text))
+    if isinstance(text, (list, tuple)):  # from a cfg.json
+        return np.asarray(text, dtype=np.float64)
     s = str(text).strip()
     if os.path.isfile(s):
         with open(s, "rb") as f:
@@ -43,6 +45,9 @@ def _vector(text, name: str) -> np.ndarray:
 
 def load(paths, *, w=None, b=None, w_dec=None, layout=None, run=None) -> tuple[ck.Imported, str]:
     """Read ``paths`` (files, a directory, or a glob) into one :class:`checkpoint.Imported`."""
+    hub = ck.hub_config(os.fspath(paths[0])) if len(paths) == 1 else None
+    if hub is not None:
+        return _hub(os.fspath(paths[0]), hub), os.fspath(paths[0])
     files = ck.expand([os.fspath(p) for p in paths])
     if not files:
         raise AnimsupError("no input files")
@@ -72,6 +77,24 @@ def load(paths, *, w=None, b=None, w_dec=None, layout=None, run=None) -> tuple[c
     imp.inferred["steps"] = f"from the {len(files)} file names (the last number in each)"
     imp.inferred["container"] = ", ".join(sorted(kinds))
     return imp, os.path.dirname(files[0]) or "."
+
+
+def _hub(folder: str, cfg: dict) -> ck.Imported:
+    """A folder ``animsup export --to safetensors`` wrote: its files in cfg.json's order, in
+    animsup's layout, with the steps, losses and facts of cfg.json."""
+    parts = [ck.interpret(*ck.load_tree(f)[:2], layout="kmn", history=False) for f in ck.expand([folder])]
+    imp = parts[0]
+    imp.W = np.concatenate([p.W for p in parts])
+    imp.b = np.concatenate([p.b for p in parts]) if all(p.b is not None for p in parts) else None
+    imp.W_dec = np.concatenate([p.W_dec for p in parts]) if all(p.W_dec is not None for p in parts) else None
+    imp.steps = np.asarray(cfg["steps"], dtype=np.int64)
+    if cfg.get("loss") is not None:
+        imp.loss = np.asarray(cfg["loss"], dtype=np.float64)
+    imp.inferred = {"container": "safetensors", "source": f"animsup export folder ({ck.HUB_CONFIG})"}
+    if cfg.get("loss_scope") == "aggregate":
+        imp.inferred["loss"] = "one number per snapshot for all instances (aggregate, from cfg.json)"
+    imp.facts = {"hub": cfg}
+    return imp
 
 
 @dataclass
@@ -108,12 +131,22 @@ def convert(
         check_layout(layout, "--layout", AnimsupError)
     imp, source = load(paths if isinstance(paths, (list, tuple)) else [paths], w=w, b=b, w_dec=w_dec, layout=layout, run=run)
     T, K, m, n = imp.W.shape
+    hub = imp.facts.get("hub") or {}
+    from_hub = [k for k, v in (("importance", importance), ("feature_probability", feature_probability),
+                               ("model", model)) if v is None and k in hub]
+    importance = importance if "importance" not in from_hub else hub["importance"]
+    feature_probability = feature_probability if "feature_probability" not in from_hub else hub["feature_probability"]
+    model = model if "model" not in from_hub else hub["model"]
+    seed = seed if seed is not None or not hub else hub.get("seeds")
     _check_values(imp, source)
     prov = _Provenance(inferred=dict(imp.inferred))
     steps = _steps(imp, source, prov)
     imp_arr = _importance(importance, imp.facts, n, K, prov)
     fp = _feature_probability(feature_probability, imp.facts, K, prov)
     model = _model(model, imp, prov)
+    for k in from_hub:
+        prov.given.pop(k, None)
+        prov.inferred[k] = f"from {ck.HUB_CONFIG}"
     loss_scope = _loss_scope(imp, K, prov)
     seeds = [seed] * K if seed is None or isinstance(seed, int) else list(seed)
     header = make_header(

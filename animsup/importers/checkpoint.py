@@ -447,12 +447,36 @@ def interpret_runs(tree: list, *, run_index=None) -> tuple[Imported, dict]:
 _STEP_IN_NAME = re.compile(r"(\d+)(?!.*\d)")
 
 
+HUB_CONFIG = "cfg.json"  # written by `animsup export --to safetensors` (docs/exporting.md)
+
+
+def hub_config(path: str) -> dict | None:
+    """The ``cfg.json`` of a folder ``animsup export --to safetensors`` wrote, else None."""
+    cfg_path = os.path.join(path, HUB_CONFIG)
+    if not os.path.isdir(path) or not os.path.isfile(cfg_path):
+        return None
+    try:
+        with open(cfg_path, encoding="utf-8") as f:
+            cfg = json.load(f)
+    except (OSError, ValueError) as e:
+        raise AnimsupError(f"{cfg_path}: not a readable JSON file ({str(e)[:80]})") from None
+    if not isinstance(cfg, dict) or cfg.get("format") != "animsup-safetensors":
+        return None
+    files, steps = cfg.get("files"), cfg.get("steps")
+    if not isinstance(files, dict) or not isinstance(steps, list) or [str(s) for s in steps] != list(files):
+        raise AnimsupError(f"{cfg_path}: 'files' and 'steps' do not match")
+    return cfg
+
+
 def expand(paths: list[str]) -> list[str]:
     """Files of ``paths`` (directories: their files; globs expanded), ordered by the step in
     each file name (the last number in it) when there are several."""
     files = []
     for p in paths:
-        if os.path.isdir(p):
+        cfg = hub_config(p)
+        if cfg is not None:
+            files += [os.path.join(p, cfg["files"][str(s)]) for s in cfg["steps"]]
+        elif os.path.isdir(p):
             files += sorted(os.path.join(p, f) for f in os.listdir(p) if not f.startswith(".") and os.path.isfile(os.path.join(p, f)))
         elif any(c in p for c in "*?[") and not os.path.exists(p):
             hits = sorted(_glob.glob(p))

@@ -32,6 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 from animsup import models
 from animsup.errors import AnimsupError, LogFormatError
 from animsup.log.reader import Run
+from animsup.log.mirror import Mirror, curve_tags, loss_tags, open_mirror
 from animsup.log.schema import LOSS_SCOPES, make_header, parse_header
 from animsup.log.writer import LogWriter
 from animsup.options import is_integral
@@ -167,6 +168,8 @@ class Recorder:
     :param curves: names of the extra curves you will record (others are accepted too)
     :param config: your hyperparameters (JSON types), stored in the header
     :param data, model_label, model_formula, stages, provenance: header fields (docs/log-format.md)
+    :param mirror: also send the losses and curves, as they are recorded, to a tracker:
+        "tensorboard:DIR" or "wandb" / "wandb:PROJECT" (see :mod:`animsup.log.mirror`)
 
     Leaving the ``with`` block writes the end record: "completed", "interrupted" after
     KeyboardInterrupt, "failed" when another exception escapes (it still propagates).
@@ -196,6 +199,7 @@ class Recorder:
         stages: list[dict[str, Any]] | None = None,
         provenance: dict[str, Any] | None = None,
         overwrite: bool = False,
+        mirror: str | None = None,
     ) -> None:
         for name, v in (("n_features", n_features), ("n_hidden", n_hidden), ("n_instances", n_instances)):
             if not is_integral(v) or v < 1:
@@ -222,6 +226,11 @@ class Recorder:
         self._pending: list[tuple[int, NDArray[np.float64]]] = []  # fine loss rows not yet written
         self._closed = False
         self.snapshots = 0
+        self._mirror: Mirror | None = None
+        self._mirrored_loss = -1
+        if mirror is not None:
+            facts = {k: self._header.get(k) for k in ("n_features", "n_hidden", "n_instances", "model")}
+            self._mirror = open_mirror(mirror, self.path, {**facts, **(config or {})})
 
     def _make_header(
         self, feature_probability: ArrayLike | None, importance: ArrayLike | None, seed: int | Sequence[int | None] | None,
@@ -309,6 +318,7 @@ class Recorder:
         row = self._loss_row(loss, step)
         self._last_loss = step
         self._pending.append((step, row))
+        self._mirror_loss(step, row)
         if len(self._pending) >= 4096:
             self._flush_losses()
 
@@ -362,6 +372,8 @@ class Recorder:
         w.snapshot(step, value, W3, b2, Wd)
         self._last_snapshot = step
         self.snapshots += 1
+        if row is not None and step > self._mirrored_loss:
+            self._mirror_loss(step, row)
         for name, v in curves.items():
             self.curve(name, step, v)
 
@@ -380,6 +392,13 @@ class Recorder:
             self._header["curves"].append(name)
         self._open().curve(name, step, a)
         self._last_curve[name] = step
+        if self._mirror is not None:
+            self._mirror.scalars(step, dict(zip(curve_tags(name, a.size), a.tolist())))
+
+    def _mirror_loss(self, step: int, row: NDArray[np.float64]) -> None:
+        if self._mirror is not None:
+            self._mirror.scalars(step, dict(zip(loss_tags(self.loss_scope or "none", self.k), row.tolist())))
+            self._mirrored_loss = step
 
     def close(self, status: str = "completed") -> None:
         """Flush the loss curve and write the end record (idempotent)."""
@@ -394,6 +413,8 @@ class Recorder:
             self._closed = True
             if self._writer is not None:
                 self._writer.close()
+            if self._mirror is not None:
+                self._mirror.close()
 
     def __enter__(self) -> "Recorder":
         return self
