@@ -43,6 +43,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     t.add_argument("--at", type=float, default=None, metavar="STEP", help=_help("at"))
     o = parser.add_argument_group("output")
     o.add_argument("--size", default="x".join(map(str, DEFAULT_SIZE)), metavar="WxH", help=_help("size"))
+    o.add_argument("--filmstrip", type=int, default=None, metavar="K", help=_help("filmstrip"))
     o.add_argument("--dpi", type=float, default=d["dpi"].default, help=_help("dpi"))
     o.add_argument("--preset", default=None, metavar="NAME",
                    help=_help("preset") + ": " + ", ".join(PRESETS))
