@@ -67,24 +67,24 @@ def render_compare(logs: Sequence[str | os.PathLike[str]], out: OutputPaths, con
 
     t0 = _time.perf_counter()
     cfg = RenderConfig.resolve(config, options)
-    logs = [os.fspath(p) for p in logs]
-    if len(logs) < 2 or len(logs) > 6:
-        raise AnimsupError(f"comparing runs takes 2 to 6 logs, got {len(logs)}")
-    targets = _targets(out, logs)
+    paths = [os.fspath(p) for p in logs]
+    if len(paths) < 2 or len(paths) > 6:
+        raise AnimsupError(f"comparing runs takes 2 to 6 logs, got {len(paths)}")
+    targets = _targets(out, paths)
     if cfg.at is not None or cfg.grid or cfg.filmstrip:
         raise AnimsupError("--at, --grid and --filmstrip apply to one log, not to runs side by side")
-    summaries = [scan_log(p) for p in logs]
+    summaries = [scan_log(p) for p in paths]
     steps = _common_steps(summaries, cfg)
-    plans = [build_plan(p, cfg, video=True, summary=s) for p, s in zip(logs, summaries)]
+    plans = [build_plan(p, cfg, video=True, summary=s) for p, s in zip(paths, summaries)]
     comparable, note = comparability(plans)
-    scenes = _scenes(plans, logs, comparable)
+    scenes = _scenes(plans, paths, comparable)
     positions = [np.interp(steps, s.steps.astype(np.float64), np.arange(len(s.steps), dtype=np.float64))
                  for s in summaries]
     fps, n, hold = cfg.frame_counts(len(steps))
     video = any(outputs.kind_of(f) == "video" for _, f in targets)
     idx = np.arange(len(steps)) if video else np.array([len(steps) - 1])
     strip = _Strip(plans, scenes, note)
-    size = (cfg.size[0] * len(logs), cfg.size[1] + strip.height)
+    size = (cfg.size[0] * len(paths), cfg.size[1] + strip.height)
     drawers = [_drawer(s) for s in scenes]
     with contextlib.ExitStack() as stack:
         tmp = {p: stack.enter_context(atomic_path(p)) for p, _ in targets}
@@ -108,7 +108,7 @@ def render_compare(logs: Sequence[str | os.PathLike[str]], out: OutputPaths, con
     for d in drawers:
         d.close()
     strip.close()
-    mapping = (f"{len(logs)} runs side by side, aligned on the training step: {len(idx)} frames at {fps:g} fps "
+    mapping = (f"{len(paths)} runs side by side, aligned on the training step: {len(idx)} frames at {fps:g} fps "
                f"over steps {steps[0]:,.0f}..{steps[-1]:,.0f}")
     return RenderResult(paths=[p for p, _ in targets], frames=total, animated_frames=len(idx) if video else 0,
                         hold_frames=hold if video else 0, fps=fps, size=size,
