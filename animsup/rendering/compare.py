@@ -226,7 +226,7 @@ class _Strip:
                 ax.tick_params(labelsize=fs * 0.75)
                 if n > 40:
                     ax.set_xticks([])
-                ax.legend(fontsize=fs * 0.75, loc="upper right", ncols=k, frameon=False)
+                ax.legend(fontsize=fs * 0.75, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=k, frameon=False)
                 self.diff_text = self.fig.text(0.01, 0.78, "", fontsize=fs * 0.85, va="top", color=t["muted"],
                                                parse_math=False)
             else:
