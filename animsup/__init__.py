@@ -11,7 +11,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "render", "read_log", "open_log", "Recorder", "from_arrays", "summary", "describe", "show", "TrainConfig"]
+__all__ = ["__version__", "render", "read_log", "open_log", "Recorder", "from_arrays", "summary", "describe", "show", "TrainConfig", "figure"]
 
 # the layers (``animsup.log``, ``animsup.train``...) and, for code written before they existed, the
 # old flat module names (those the README and docs of 0.1 used) as attributes, each resolved to
@@ -40,7 +40,7 @@ def __getattr__(name: str) -> Any:  # lazy re-exports keep `import animsup` free
         from animsup.log import recorder
 
         return getattr(recorder, name)
-    if name in ("render", "summary", "describe"):
+    if name in ("render", "summary", "describe", "figure"):
         from animsup import api
 
         return getattr(api, name)

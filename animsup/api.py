@@ -8,12 +8,13 @@ turned into a Run with :func:`animsup.log.recorder.from_arrays` (keyword argumen
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
 import tempfile
 import time
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -48,9 +49,19 @@ def render(source: Any, out: video.OutputPaths, *, config: RenderConfig | None =
     keyword options, its fields).
 
     :param source: a log path, a :class:`Run`, or a W history (shape: [T, n_instances, n_hidden,
-        n_features]; ``b=``, ``loss=``, ``steps=``, ``layout=`` describe it as in :func:`from_arrays`)
+        n_features]; ``b=``, ``loss=``, ``steps=``, ``layout=`` describe it as in :func:`from_arrays`);
+        or a list of 2 to 6 log paths: the runs side by side (:mod:`animsup.rendering.compare`)
     :returns: one :class:`RenderResult` for every output (``pages``: what each page holds)
     """
+    if isinstance(source, (list, tuple)) and source and all(isinstance(x, (str, os.PathLike)) for x in source):
+        if len(source) == 1:
+            source = source[0]
+        else:  # several logs: side by side, aligned on the training step
+            from animsup.rendering.compare import render_compare
+
+            cb = None if progress is True else progress or None
+            res = render_compare(source, out, config, progress=cb, **kw)
+            return RenderResult(**{f.name: getattr(res, f.name) for f in dataclasses.fields(res)})
     arrays, kw = _split(kw)
     if isinstance(source, (str, os.PathLike)):
         if arrays:
@@ -101,6 +112,63 @@ def _write_pages(log: str, pages: list[str], cfg: RenderConfig) -> list[dict[str
     from animsup.viewer import write_html
 
     return [write_html(log, p, cfg) for p in pages]
+
+
+def figure(source: Any, *, step: float | None = None, steps: list[float] | None = None,
+           config: RenderConfig | None = None, **kw: Any) -> Any:
+    """A matplotlib ``Figure`` of one snapshot (``step``: the poster of :func:`render`, every part a
+    real artist: text as Text, arrows as a LineCollection) or, with ``steps=[...]``, the filmstrip
+    of those snapshots over the loss curve and the events (:mod:`animsup.rendering.filmstrip`).
+    The figure is the caller's to edit and save (``fig.savefig("f.pdf")``; for text kept as text in
+    SVG/PDF use :func:`animsup.rendering.vector.save_figure`); no pyplot, no rc settings changed.
+
+    :param source: a log path, a Run, or a W history (``b=``, ``loss=``... as for :func:`render`)
+    :param step: the snapshot at or nearest this training step (default: the last)
+    :param steps: the filmstrip's training steps (each: the snapshot at or before it; 1 to 12)
+    :param kw: render options (:class:`RenderConfig` fields: ``instance``, ``theme``, ``size``,
+        ``dpi``, ``annotate``, ``smooth``, ``panels``...)
+    """
+    from animsup.rendering import filmstrip, vector
+    from animsup.rendering.frames import iter_frames
+    from animsup.rendering.plan import build_plan
+
+    if step is not None and steps is not None:
+        raise TypeError("give step (one snapshot) or steps (a filmstrip), not both")
+    arrays, kw = _split(kw)
+    cfg = RenderConfig.resolve(config, {**kw, "at": step} if step is not None else kw)
+    with _as_log(source, arrays) as log:
+        if steps is None:
+            return vector.plan_figure(build_plan(log, cfg, video=False, poster=True))
+        plan = build_plan(log, cfg, video=False, poster=False)
+        pos = filmstrip.positions_at(plan.summary.steps, steps)
+        frames = list(iter_frames(log, plan.instances, pos.astype(np.float64)))
+        return filmstrip.filmstrip_figure(plan.scene, frames, plan.events, log_x=cfg.time == "log")
+
+
+@contextlib.contextmanager
+def _as_log(source: Any, arrays: dict) -> Iterator[str]:
+    """A log path for ``source`` (a log path as it is; a Run or arrays written to a temp log, removed after)."""
+    if isinstance(source, (str, os.PathLike)):
+        if arrays:
+            raise TypeError(f"{', '.join(arrays)} only apply when rendering arrays, not a log path")
+        yield os.fspath(source)
+        return
+    from animsup.log.reader import Run
+
+    folder = tempfile.mkdtemp(prefix="animsup-figure-")
+    tmp = os.path.join(folder, "run.jsonl")
+    try:
+        if isinstance(source, Run):
+            if arrays:
+                raise TypeError(f"{', '.join(arrays)} only apply when rendering arrays, not a Run")
+            source.save(tmp)
+        else:
+            from animsup.log.recorder import write_arrays
+
+            write_arrays(source, tmp, **arrays)
+        yield tmp
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def describe(source, *, step: int | None = None, instance: int = 0, threshold: float = THRESHOLD, **arrays):

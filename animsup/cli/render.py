@@ -43,6 +43,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     t.add_argument("--at", type=float, default=None, metavar="STEP", help=_help("at"))
     o = parser.add_argument_group("output")
     o.add_argument("--size", default="x".join(map(str, DEFAULT_SIZE)), metavar="WxH", help=_help("size"))
+    o.add_argument("--filmstrip", type=int, default=None, metavar="K", help=_help("filmstrip"))
     o.add_argument("--dpi", type=float, default=d["dpi"].default, help=_help("dpi"))
     o.add_argument("--preset", default=None, metavar="NAME",
                    help=_help("preset") + ": " + ", ".join(PRESETS))
@@ -63,7 +64,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[1],
         formatter_class=HelpFormatter,
     )
-    p.add_argument("log", metavar="LOG", help="run log (.jsonl or .jsonl.gz)")
+    p.add_argument("log", metavar="LOG", nargs="+",
+                   help="run log (.jsonl or .jsonl.gz); 2 to 6 logs: the runs side by side, aligned on the training step")
     p.add_argument("--out", "-o", action="append", required=True, metavar="FILE",
                    help=f"output file, repeatable; format by extension: {outputs.help_text()}")
     add_render_options(p)
@@ -135,7 +137,7 @@ def run(args) -> int:
     else:
         bar, callback = make_progress("render", None, unit="frame")
     try:
-        result = render(args.log, args.out, progress=sig.wrap(callback), **render_kwargs(args))
+        result = render(args.log[0] if len(args.log) == 1 else args.log, args.out, progress=sig.wrap(callback), **render_kwargs(args))
         sig.check()
     finally:
         if bar is not None:

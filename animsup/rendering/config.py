@@ -29,6 +29,7 @@ MAX_FRAMES = 1_000_000
 SIZE_LIMITS = ((64, 7680), (64, 4320))
 DEFAULT_SIZE = (1280, 720)
 DPI_LIMITS = (20.0, 600.0)
+FILMSTRIP_LIMITS = (2, 12)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class RenderConfig:
     hold: float = _opt(1.0, "seconds the final frame is held", ">= 0")
     at: float | None = _opt(None, "training step of the PNG poster (nearest snapshot; default: the last)",
                             "within the logged steps")
+    filmstrip: int | None = _opt(None, "the still outputs (PNG, SVG, PDF) become a filmstrip figure: K snapshots side "
+                                       "by side over the loss curve and the events (K steps evenly in training step, "
+                                       "or in log(step) with --time log)", f"{FILMSTRIP_LIMITS[0]}..{FILMSTRIP_LIMITS[1]}")
     size: tuple = _opt(DEFAULT_SIZE, "frame size in pixels, WxH (rounded up to even)", "64x64 .. 7680x4320")
     dpi: float = _opt(100.0, "text and line size: 100 is the default, 160 is talk-sized (1.6x larger text)",
                       f"{DPI_LIMITS[0]:g}..{DPI_LIMITS[1]:g}")
@@ -97,6 +101,9 @@ class RenderConfig:
             if not _number(self.at):
                 raise AnimsupError(f"--at must be a training step, got {self.at!r}")
             set_("at", float(self.at))
+        set_("filmstrip", _whole("filmstrip", self.filmstrip, FILMSTRIP_LIMITS[0]))
+        if self.filmstrip is not None and self.filmstrip > FILMSTRIP_LIMITS[1]:
+            raise AnimsupError(f"--filmstrip takes at most {FILMSTRIP_LIMITS[1]} snapshots, got {self.filmstrip}")
         set_("size", parse_size(self.size))
         if not _number(self.dpi) or not DPI_LIMITS[0] <= self.dpi <= DPI_LIMITS[1]:
             raise AnimsupError(f"--dpi must be between {DPI_LIMITS[0]:g} and {DPI_LIMITS[1]:g}, got {self.dpi!r}")

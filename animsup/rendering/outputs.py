@@ -7,6 +7,8 @@ An output's format follows its path's extension. Each row says what the format i
 - ``"video"``: every frame, written by an encoder of :mod:`animsup.rendering.encode`
   (``writer`` names it: :data:`animsup.rendering.encode.ENCODERS` is built from this table);
 - ``"poster"``: one frame (the PNG poster), also an encoder;
+- ``"figure"``: one frame as a vector figure (SVG, PDF: text kept as text), drawn as matplotlib
+  artists by :mod:`animsup.rendering.vector` (or the filmstrip, :mod:`animsup.rendering.filmstrip`);
 - ``"page"``: the interactive viewer, written by :mod:`animsup.viewer` from the same
   :class:`animsup.rendering.config.RenderConfig`. The rendering layer never imports the viewer:
   :func:`animsup.api.render` (``animsup.render``, which ``animsup render`` calls) sends page
@@ -26,7 +28,7 @@ from typing import Literal
 
 from animsup.errors import AnimsupError
 
-Kind = Literal["video", "poster", "page"]
+Kind = Literal["video", "poster", "figure", "page"]
 
 
 @dataclass(frozen=True)
@@ -34,11 +36,12 @@ class OutputFormat:
     """One row of the table.
 
     :param ext: the extension, lower case with its dot (".mp4")
-    :param kind: "video" (every frame), "poster" (one frame) or "page" (the interactive viewer)
+    :param kind: "video" (every frame), "poster" (one frame), "figure" (one frame as a vector figure)
+        or "page" (the interactive viewer)
     :param mime: the MIME type (a notebook embeds the file with it)
     :param label: what the CLI's help adds in brackets ("H.264"; "" for nothing)
     :param writer: the encoder that writes it (a key of ``animsup.rendering.encode``'s factories)
-        or "viewer" (:func:`animsup.viewer.page.write_html`)
+        or "vector" (:func:`animsup.rendering.vector.save_figure`) or "viewer" (:func:`animsup.viewer.page.write_html`)
     :param what: one line for the docs
     """
 
@@ -63,6 +66,10 @@ FORMATS: tuple[OutputFormat, ...] = (
     OutputFormat(".gif", "video", "image/gif", "", "gif",
                  "animated GIF (one shared 256-colour palette, at most 50 fps), loops forever"),
     OutputFormat(".png", "poster", "image/png", "poster", "png", "one frame: the poster (--at STEP, default the last)"),
+    OutputFormat(".svg", "figure", "image/svg+xml", "vector poster", "vector",
+                 "the poster as a vector figure: text kept as <text>, arrows and curves as paths"),
+    OutputFormat(".pdf", "figure", "application/pdf", "vector poster", "vector",
+                 "the poster as a vector figure: TrueType text (extractable), arrows and curves as paths"),
     OutputFormat(".html", "page", "text/html", "interactive viewer, see docs/viewer.md", "viewer",
                  "the interactive viewer: one self-contained offline page (docs/viewer.md)"),
 )
@@ -99,6 +106,12 @@ def of_kind(*kinds: Kind) -> tuple[OutputFormat, ...]:
     return tuple(f for f in FORMATS if f.kind in kinds)
 
 
+def is_still(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is one picture (a PNG poster or a vector figure): what a filmstrip can be."""
+    fmt = find(path)
+    return fmt is not None and fmt.kind in ("poster", "figure")
+
+
 def is_page(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a page output (written by the viewer, not drawn frame by frame)."""
     fmt = find(path)
@@ -117,14 +130,14 @@ def help_text() -> str:
 
 
 def raster_list() -> str:
-    """The drawn formats in words: ".mp4, .webm, .gif or .png"."""
-    exts = [f.ext for f in of_kind("video", "poster")]
+    """The drawn formats in words: ".mp4, .webm, .gif, .png, .svg or .pdf"."""
+    exts = [f.ext for f in of_kind("video", "poster", "figure")]
     return ", ".join(exts[:-1]) + " or " + exts[-1]
 
 
 def _supported() -> str:
-    """".mp4, .webm, .gif, .png (or .html, the interactive viewer)"."""
-    drawn = ", ".join(f.ext for f in of_kind("video", "poster"))
+    """".mp4, .webm, .gif, .png, .svg, .pdf (or .html, the interactive viewer)"."""
+    drawn = ", ".join(f.ext for f in of_kind("video", "poster", "figure"))
     pages = "; ".join(f"{f.ext}, the {f.label.split(',')[0]}" for f in of_kind("page"))
     return f"{drawn} (or {pages})" if pages else drawn
 

@@ -100,7 +100,8 @@ def _normalise_outputs(out: OutputPaths, log: PathLike) -> list[tuple[str, str]]
         real = os.path.realpath(path)
         if real == log_abs:
             raise AnimsupError(f"{path}: the output would overwrite the input log")
-        fmt = format_of(path)
+        found = outputs.format_of(path)
+        fmt = found.ext if found.kind == "figure" else format_of(path)  # (a page is the viewer's: an error here)
         if real in seen:
             raise AnimsupError(f"{path}: given twice as an output")
         seen.add(real)
@@ -111,8 +112,9 @@ def _normalise_outputs(out: OutputPaths, log: PathLike) -> list[tuple[str, str]]
 
 def render(log: PathLike, out: OutputPaths, config: RenderConfig | None = None, *,
            progress: Progress | bool | None = None, **options: Any) -> RenderResult:
-    """Render a run log to one or more drawn files: videos and posters (the formats of
-    :data:`animsup.rendering.outputs.FORMATS` of kind video or poster, by extension).
+    """Render a run log to one or more drawn files: videos, posters and vector posters (the formats
+    of :data:`animsup.rendering.outputs.FORMATS` of kind video, poster or figure, by extension);
+    with ``filmstrip=K`` the still outputs are the filmstrip figure.
 
     ``options`` are the fields of :class:`animsup.rendering.config.RenderConfig` (or pass a
     ``config``): ``instance`` (an index or "best"), ``grid``, ``fps`` / ``duration`` /
@@ -129,11 +131,21 @@ def render(log: PathLike, out: OutputPaths, config: RenderConfig | None = None, 
     targets = _normalise_outputs(out, log)
     if progress is True:
         return _with_progress_bar(log, [p for p, _ in targets], cfg)
+    if cfg.filmstrip is not None:
+        return _render_filmstrip(log, targets, cfg, t_start)
     plan = _plan(log, cfg, {outputs.kind_of(f) for _, f in targets})
+    drawn = [(p, f) for p, f in targets if outputs.kind_of(f) != "figure"]
     video = _kind_in(targets, "video")
     total = plan.timing.total_frames if video else 1
-    n_workers = pool.choose_workers(cfg.workers, plan.n_frames if video else 1, video)
-    notes = _draw_and_encode(targets, plan, n_workers, progress or None, total)
+    n_workers = pool.choose_workers(cfg.workers, plan.n_frames if video else 1, video) if drawn else 0
+    notes = _draw_and_encode(drawn, plan, n_workers, progress or None, total) if drawn else list(plan.notes)
+    figures = [(p, f) for p, f in targets if (p, f) not in drawn]
+    if figures:  # vector posters: the poster's frame as matplotlib artists (animsup.rendering.vector)
+        from animsup.rendering.vector import plan_figure
+
+        _save_figures(plan_figure(plan), figures)
+        if progress and not drawn:
+            progress(1, 1)
     return RenderResult(
         paths=[p for p, _ in targets],
         frames=total,
@@ -150,6 +162,42 @@ def render(log: PathLike, out: OutputPaths, config: RenderConfig | None = None, 
         config=cfg.to_dict(),
         notes=notes,
     )
+
+
+def _save_figures(fig: Any, targets: list[tuple[str, str]]) -> None:
+    """Save one matplotlib figure to every target (atomically; text kept as text in SVG and PDF)."""
+    from animsup.rendering.vector import save_figure
+
+    try:
+        for path, ext in targets:
+            with atomic_path(path) as tmp:
+                save_figure(fig, tmp, ext[1:])
+    finally:
+        fig.clear()
+
+
+def _render_filmstrip(log: PathLike, targets: list[tuple[str, str]], cfg: RenderConfig, t_start: float) -> RenderResult:
+    """``--filmstrip K``: every output (PNG, SVG, PDF) is the filmstrip figure
+    (:mod:`animsup.rendering.filmstrip`): K snapshots over the loss curve and the events."""
+    from animsup.rendering.filmstrip import choose_positions, filmstrip_figure
+    from animsup.rendering.frames import iter_frames, scan_log
+    from animsup.rendering.plan import build_plan
+
+    wrong = [p for p, _ in targets if not outputs.is_still(p)]
+    if wrong:
+        raise AnimsupError(f"{wrong[0]}: --filmstrip makes one figure; use --out FILE.png, .svg or .pdf")
+    if cfg.at is not None:
+        raise AnimsupError("--at sets the poster's step; a --filmstrip chooses its own steps (animsup.figure(log, steps=[...]) takes them)")
+    summary = scan_log(os.fspath(log))
+    pos = choose_positions(summary.steps, cfg.filmstrip or 2, cfg.time)
+    plan = build_plan(os.fspath(log), cfg, video=False, poster=False, summary=summary)
+    frames = list(iter_frames(plan.log, plan.instances, pos.astype(np.float64)))
+    _save_figures(filmstrip_figure(plan.scene, frames, plan.events, log_x=cfg.time == "log"), targets)
+    steps = ", ".join(f"{f.step:,.0f}" for f in frames)
+    return RenderResult(paths=[p for p, _ in targets], frames=1, animated_frames=0, hold_frames=0, fps=plan.timing.fps,
+                        size=cfg.size, instances=plan.instances, mapping=f"filmstrip of {len(frames)} snapshots (steps {steps})",
+                        poster_step=None, workers=0, seconds=_time.perf_counter() - t_start, events=plan.events,
+                        config=cfg.to_dict(), notes=list(plan.notes))
 
 
 def _with_progress_bar(log: PathLike, out: list[str], cfg: RenderConfig) -> RenderResult:
@@ -169,7 +217,7 @@ def _plan(log: PathLike, cfg: RenderConfig, kinds: set[str]) -> RenderPlan:
     from animsup.rendering.plan import build_plan
 
     try:
-        return build_plan(os.fspath(log), cfg, video="video" in kinds, poster="poster" in kinds)
+        return build_plan(os.fspath(log), cfg, video="video" in kinds, poster="poster" in kinds or "figure" in kinds)
     except MemoryError:
         raise AnimsupError(_oom_advice(cfg, "reading the log")) from None
 

@@ -25,6 +25,7 @@ class Sprites:
         from matplotlib.font_manager import FontProperties, findfont
         from matplotlib.ft2font import FT2Font
 
+        self.family, self.size_pt = family, size_pt  # (a vector figure sets the same text as a Text)
         self.font = FT2Font(findfont(FontProperties(family=family)))
         self.font.set_size(size_pt, dpi)
         self.flags = get_hinting_flag()
