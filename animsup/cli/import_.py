@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 
 from animsup import models
+from animsup.cli.output import say
+from animsup.escape import terminal
 
 # keep in step with animsup.importers.FORMATS (not imported here: --help stays fast)
 FORMAT_HELP = ("auto (default): recognise the file by its content; "
@@ -51,7 +53,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     import os
-    import sys
 
     from animsup import importers
     from animsup.cli.progress import make_progress
@@ -97,11 +98,10 @@ def run(args) -> int:
         )
     else:
         raise AnimsupError(f"unknown import format {fmt!r} (known: auto, c-log)")
-    print(
+    say(
         f"{result.out_path}: {result.n_features} features, {result.n_hidden} hidden, {result.steps:,} steps, "
         f"{result.snapshots} snapshots, {result.loss_points:,} losses, status {result.status}",
-        file=sys.stdout,
     )
     for note in result.notes:
-        print(f"  {note}")
+        say(f"  {terminal(note)}")  # a note quotes the file's keys and metadata: one line each
     return 0
