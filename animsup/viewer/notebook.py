@@ -18,7 +18,7 @@ import uuid
 from typing import Any, Sequence
 
 from animsup.errors import AnimsupError
-from animsup.escape import html_text
+from animsup.escape import html_text, terminal
 from animsup.rendering.outputs import extension, is_page, mime_type
 
 
@@ -116,7 +116,7 @@ def show(log_or_run, *, instance="best", height: int | None = None, poster: bool
         height = 760 + tile_rows * (110 if k > 36 else 136)
     # the poster shows the instance the page starts on (on a sweep 'best' needs a group)
     png = _poster_png(path, plan.instances[plan.selected]) if poster else None
-    return Viewer(page_html(payload), int(height), png, f"{os.path.basename(path)}, {k} instances, {plan.rule}")
+    return Viewer(page_html(payload), int(height), png, f"{terminal(os.path.basename(path))}, {k} instances, {plan.rule}")
 
 
 def rendered_html(paths: Sequence[str | os.PathLike[str]]) -> str:
