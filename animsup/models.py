@@ -88,6 +88,8 @@ def get(name: str) -> ModelSpec:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(MODELS)}") from None
 
 
-def title_formula(name: str, formula: str | None = None) -> str:
-    """The formula shown for a model: the log's own ``model_formula`` when it has one."""
-    return formula or get(name).formula or name
+def title(name: str, label: str | None = None, formula: str | None = None) -> str:
+    """The model as titles show it (the video, its poster, the viewer): the log's ``model_label``
+    (else the model's name) and its ``model_formula`` (else the model's own formula), e.g.
+    "tied ReLU(WᵀWx+b)", "SAE latents ReLU(W x + b)"; a ``custom`` model without either is "custom"."""
+    return " ".join(part for part in (label or name, formula or get(name).formula) if part)

@@ -79,3 +79,37 @@ def text_layout_problems(drawer, margin: float = 0.5) -> list:
 def text_layout_problems_fixture():
     """The :func:`text_layout_problems` check."""
     return text_layout_problems
+
+
+#: strings a hostile log may carry: an HTML comment opener that would swallow the page's scripts,
+#: a script end, JavaScript's line separator, broken and well-formed mathtext, a screen clear,
+#: an OSC 52 clipboard write, a bidi override
+HOSTILE = ("<!--<script>", "</script><b>bold</b>", "a\u2028b\u2029c", "$x^{$", "$\\undefinedcmd$", "$x^2$",
+           "\x1b[2J\x1b]52;c;aGk=\x07", "\u202eevil", "new\nline")
+
+
+def write_hostile(path, *, seeds=None, model_label=None, model_formula=None, T=12, k=2):
+    """A valid log (model "custom") whose seeds, ``model_label`` and ``model_formula`` are the given
+    strings (default: :data:`HOSTILE` joined). Seeds are strings: the reader accepts any JSON value
+    there (only the Recorder insists on integers). Returns the W written ([T, k, 2, 5])."""
+    joined = " ".join(HOSTILE)
+    hdr = make_header(n_features=5, n_hidden=2, model="custom", feature_probability=[0.1] * k, seed=list(range(k)),
+                      importance=(0.9 ** np.arange(5)).tolist(), config={}, model_label=joined if model_label is None else model_label,
+                      model_formula=joined if model_formula is None else model_formula)
+    hdr["seed"] = list(seeds) if seeds is not None else [joined] + [HOSTILE[i % len(HOSTILE)] for i in range(1, k)]
+    Ws = np.zeros((T, k, 2, 5), np.float32)
+    with LogWriter(path, hdr, force=True) as w:
+        for t in range(T):
+            ang = 2 * np.pi * np.arange(5) / 5 + t / T
+            Ws[t, :, 0], Ws[t, :, 1] = (0.1 + t / T) * np.cos(ang), (0.1 + t / T) * np.sin(ang)
+            loss = (0.1 * np.exp(-t / 4) + 1e-3) * (1 + np.arange(k, dtype=np.float32))
+            w.losses(t * 10, 5, np.tile(loss, (2, 1)))
+            w.snapshot(t * 10, loss, Ws[t], np.full((k, 5), -0.1, np.float32))
+        w.end("completed", (T - 1) * 10, 1.0)
+    return Ws
+
+
+@pytest.fixture(name="write_hostile")
+def write_hostile_fixture():
+    """The :func:`write_hostile` log writer."""
+    return write_hostile

@@ -28,8 +28,8 @@ PKG = ROOT / "animsup"
 # A module may import modules of its own layer and of layers of lower or equal rank, except
 # those listed as "never"; a module in no layer fails the test. One line per layer, its rule above it.
 LAYERS: list[tuple[str, int, tuple[str, ...], frozenset[str]]] = [
-    # the leaves: error types, atomic writes, the models table, option metadata; they import only each other
-    ("leaves", 0, ("animsup.errors", "animsup.atomic", "animsup.models", "animsup.options"), frozenset()),
+    # the leaves: error types, atomic writes, the models table, option metadata, the escaping of untrusted text per sink; they import only each other
+    ("leaves", 0, ("animsup.errors", "animsup.atomic", "animsup.models", "animsup.options", "animsup.escape"), frozenset()),
     # the log format (schema, writer, reader, recorder) sits on the leaves only
     ("log", 1, ("animsup.log",), frozenset()),
     # training writes logs; it may use the (numpy) measurements of analysis

@@ -38,7 +38,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but errors are one line (no usage dump) and exit 2."""
 
     def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        from animsup.escape import terminal
+
+        self.exit(2, f"{self.prog}: error: {terminal(message)}\n")
 
 
 def main_parser() -> argparse.ArgumentParser:
@@ -57,10 +59,13 @@ def main_parser() -> argparse.ArgumentParser:
 
 
 def _format_warning(message, category, filename, lineno, line=None):
-    return f"animsup: warning: {message}\n"
+    from animsup.cli.output import warning
+
+    return warning(message)
 
 
 def main(argv: list[str] | None = None) -> int:
+    from animsup.cli.output import error
     from animsup.errors import AnimsupError
 
     parser = main_parser()
@@ -72,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except AnimsupError as e:
-        print(f"animsup: error: {e}", file=sys.stderr)
+        error(e)  # one line: control characters and newlines of a quoted file name, key or seed escaped
         return e.exit_code
     except KeyboardInterrupt:
         print("animsup: interrupted", file=sys.stderr)
@@ -80,15 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     except MemoryError as e:  # e.g. --batch-size 10000000000: the user's sizes, not a bug
-        print(f"animsup: error: out of memory ({e or 'allocation failed'}); try smaller sizes", file=sys.stderr)
+        error(f"out of memory ({e or 'allocation failed'}); try smaller sizes")
         return 2
     except Exception as e:  # a bug: still one line, unless debugging
         if os.environ.get("ANIMSUP_DEBUG"):
             raise
-        print(
-            f"animsup: internal error: {type(e).__name__}: {e} (set ANIMSUP_DEBUG=1 for a traceback; please report it)",
-            file=sys.stderr,
-        )
+        error(f"{type(e).__name__}: {e} (set ANIMSUP_DEBUG=1 for a traceback; please report it)",
+              prefix="animsup: internal error: ")
         return 1
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from animsup.cli.output import say
+
 DEMO_LOG = os.path.join("logs", "demo.jsonl")
 DEMO_PREFIX = os.path.join("outputs", "demo")
 
@@ -81,9 +83,9 @@ def run(args: argparse.Namespace) -> int:
         sig.restore()
     if not args.quiet:
         losses = ", ".join(f"{v:.4g}" for v in result.final_loss)
-        print(f"trained {cfg.n_features} features in {cfg.n_hidden} dims, {len(result.final_loss)} instances, "
-              f"{result.step} steps in {t_train:.1f} s -> {args.log}")
-        print(f"final losses: {losses}")
-        print(res.summary())
-        print(f"done in {time.perf_counter() - t0:.1f} s")
+        say(f"trained {cfg.n_features} features in {cfg.n_hidden} dims, {len(result.final_loss)} instances, "
+            f"{result.step} steps in {t_train:.1f} s -> {args.log}")
+        say(f"final losses: {losses}")
+        say(res.summary())
+        say(f"done in {time.perf_counter() - t0:.1f} s")
     return 0

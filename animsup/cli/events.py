@@ -8,6 +8,9 @@ from __future__ import annotations
 import argparse
 from typing import Any, TYPE_CHECKING
 
+from animsup.cli.output import say, say_json
+from animsup.escape import terminal
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -57,8 +60,6 @@ def parse_instances(values: list[str] | None, log: Run) -> list[int] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
     from animsup.analysis.events import find_events
     from animsup.errors import AnimsupError
     from animsup.log.reader import read_log
@@ -82,21 +83,19 @@ def run(args: argparse.Namespace) -> int:
                        "probability_text": h.probability_text(i), "seed": h.seed[i],
                        "events": [e.to_dict() for e in evs]})
     if args.json:
-        import orjson
-
         out = {"version": OUTPUT_VERSION, "log": args.log, "status": log.status, "instances": result}
-        sys.stdout.buffer.write(orjson.dumps(out, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+        say_json(out)
         return 0
     lines = []
     for row in result:
-        lines.append(f"instance {row['index']}  {row['probability_text']} seed={'unknown' if row['seed'] is None else row['seed']}")
+        lines.append(f"instance {row['index']}  {row['probability_text']} seed={'unknown' if row['seed'] is None else terminal(row['seed'])}")
         if not row["events"]:
             lines.append("  (no events)")
         width = max((len(f"{e['step']:,}") for e in row["events"]), default=1)
         for e in row["events"]:
             drop = f"  (with the loss drop at step {e['loss_drop_step']:,})" if e.get("loss_drop_step") is not None else ""
             lines.append(f"  step {e['step']:>{width},}  {e['text']}{drop}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    say("\n".join(lines))
     return 0
 
 

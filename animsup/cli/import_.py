@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 
 from animsup import models
+from animsup.cli.output import say
+from animsup.escape import terminal
 
 # the formats of animsup.importers.FORMATS with a line each (the modules are not imported: --help stays fast);
 # a registered format without a line here is still listed by name
@@ -58,7 +60,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     import os
-    import sys
 
     from animsup import importers
     from animsup.cli.progress import make_progress
@@ -110,11 +111,10 @@ def run(args) -> int:
         result = importers.convert(fmt, args.file[0], args.out, force=args.force, **options)
     else:
         raise AnimsupError(f"unknown import format {fmt!r} (known: auto, {', '.join(importers.FORMATS)})")
-    print(
+    say(
         f"{result.out_path}: {result.n_features} features, {result.n_hidden} hidden, {result.steps:,} steps, "
         f"{result.snapshots} snapshots, {result.loss_points:,} losses, status {result.status}",
-        file=sys.stdout,
     )
     for note in result.notes:
-        print(f"  {note}")
+        say(f"  {terminal(note)}")  # a note quotes the file's keys and metadata: one line each
     return 0

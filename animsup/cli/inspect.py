@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import argparse
 
+from animsup.cli.output import say_json
+from animsup.escape import terminal
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
@@ -43,11 +46,9 @@ def run(args: argparse.Namespace) -> int:
         raise AnimsupError(f"--at must be a step >= 0, got {args.at}")
     report = report_log(args.log, at=args.at, instances=args.instance, threshold=args.threshold).to_dict()
     if args.json:
-        import orjson
-
-        sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+        say_json(report)
     else:
-        sys.stdout.write(format_report(report))
+        sys.stdout.write(terminal(format_report(report), newlines=True))
     return 0
 
 
@@ -69,7 +70,7 @@ def format_report(r: dict) -> str:
                 + (f"; that session took {r['wall_seconds']:.1f} s)" if r.get("wall_seconds") else ")"))
     imp = r["importance_text"] + (f" ({r['importance_source']})" if r.get("importance_source") else "")
     lines = [
-        f"{r['log']}",
+        terminal(r["log"]),
         f"  model {r['model']}, n_features {r['n_features']}, n_hidden {r['n_hidden']}, "
         f"{r['n_instances']} instance{'s' * (r['n_instances'] != 1)}, importance {imp}",
         f"  status {status}",
@@ -112,7 +113,7 @@ def _format_instance(row: dict, n_features: int) -> list[str]:
     final = row.get("final_loss")
     final = "" if final is None else f", final loss {final:.5g}" if isinstance(final, float) else f", final loss {final}"
     best = ", best in group" if row.get("best_in_group") else ""
-    seed = "unknown" if row["seed"] is None else row["seed"]
+    seed = "unknown" if row["seed"] is None else terminal(row["seed"])  # a string from the log: one line
     loss = "" if row["loss"] is None else f"  loss at snapshot {row['loss']:.5g}{final}"
     head = f"instance {row['index']} ({row['group']}{best})  {row['probability_text']} seed={seed}{loss}"
     rep = g["represented"]

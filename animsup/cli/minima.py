@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import argparse
 
+from animsup.cli.output import say
+from animsup.escape import terminal
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from animsup.cli.train import add_train_options
@@ -75,13 +78,13 @@ def run(args) -> int:
     draw_gallery(outcomes, gallery, title=_title(logs, groups))
     note = minima.split_note(groups)
     if note:
-        print(note + "\n")
-    print(minima.format_summary(classes, len(outcomes), groups=groups))
+        say(note + "\n")
+    say(minima.format_summary(classes, len(outcomes), groups=groups))
     shapes = minima.shape_summary(outcomes)
     if len(shapes) < len(classes):
-        print()
-        print(minima.format_summary(shapes, len(outcomes), title="shape", groups=groups))
-    print(f"\nwrote {os.path.join(args.out, 'results.csv')}, results.json, gallery.png")
+        say()
+        say(minima.format_summary(shapes, len(outcomes), title="shape", groups=groups))
+    say(f"\nwrote {os.path.join(args.out, 'results.csv')}, results.json, gallery.png")
 
     for o in chosen:
         path = os.path.join(args.out, f"instance{o.id:03d}_{_slug(o.shape)}.{args.video_format}")
@@ -90,7 +93,7 @@ def run(args) -> int:
             _render(o, path, progress)
         finally:
             bar.close()
-        print(f"wrote {path}  (#{o.id}, seed {o.seed}, loss {o.final_loss:.5f}, {o.outcome})")
+        say(f"wrote {path}  (#{o.id}, seed {terminal(o.seed)}, loss {o.final_loss:.5f}, {o.outcome})")
     sys.stdout.flush()
     return 0
 

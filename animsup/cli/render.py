@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 
 from animsup.cli.helpfmt import HelpFormatter  # (re-exported for demo)
+from animsup.cli.output import say
 from animsup.rendering import outputs
 
 
@@ -144,7 +145,7 @@ def run(args) -> int:
             bar.close()
         sig.restore()
     if not args.quiet:
-        print(summary_text(result))
+        say(summary_text(result))
     return 0
 
 

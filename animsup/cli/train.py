@@ -14,6 +14,7 @@ import os
 from typing import TYPE_CHECKING
 
 from animsup.cli.helpfmt import HelpFormatter
+from animsup.cli.output import error, say
 
 if TYPE_CHECKING:
     from animsup.train.config import TrainConfig
@@ -106,8 +107,6 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
     from animsup.cli.progress import make_progress
     from animsup.errors import AnimsupError
     from animsup.train import loop as tr
@@ -134,14 +133,13 @@ def run(args: argparse.Namespace) -> int:
         finally:
             bar.close()
     if not args.quiet:
-        print(summary(result), file=sys.stdout)
+        say(summary(result))
     if result.status == "diverged":
-        print(f"animsup: error: training diverged (non-finite loss) at step {result.step}; "
-              f"try a smaller --lr (was {result.config.lr:g})", file=sys.stderr)
+        error(f"training diverged (non-finite loss) at step {result.step}; try a smaller --lr (was {result.config.lr:g})")
         return 3
     if result.status == "interrupted":
-        print(f"animsup: interrupted at step {result.step}; the log is valid "
-              f"(continue with: animsup train --resume {result.log_path})", file=sys.stderr)
+        error(f"at step {result.step}; the log is valid (continue with: animsup train --resume {result.log_path})",
+              prefix="animsup: interrupted ")
         return 130
     return 0
 

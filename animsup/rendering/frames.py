@@ -22,6 +22,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from animsup import models
+from animsup.escape import plain_text
 from animsup.analysis import ranking
 from animsup.analysis.ranking import FinalLoss
 from animsup.errors import AnimsupError, LogFormatError
@@ -414,7 +415,7 @@ def _instance_titles(h: Header, i: int) -> tuple:
     imp = importance_label(h, i)
     if imp:
         pt, p = f"{pt} {imp}", f"{p} {imp}"
-    seed = f"  seed {h.seed[i]}" if h.seed[i] is not None else ""
+    seed = f"  seed {plain_text(h.seed[i])}" if h.seed[i] is not None else ""
     return (f"#{i}  {pt}{seed}", f"#{i}  {pt}", f"#{i} {p}", f"#{i}")
 
 
@@ -576,8 +577,7 @@ def _loss_xaxis(steps: np.ndarray, loss: LossBins, frame_steps: np.ndarray | Non
 def _title(h: Header, sel: list[int], grid: bool) -> tuple[str, list[tuple[int, str]]]:
     """The frame's title ("model formula · n_features · n_hidden · 1-S · importance · instance")
     and a staged run's stages (:func:`animsup.rendering.stages.schedule`)."""
-    model_txt = models.title_formula(h.model, h.model_formula)
-    parts = [f"{h.model_label or h.model} {model_txt}", f"n_features={h.n_features}", f"n_hidden={h.n_hidden}"]
+    parts = [plain_text(models.title(h.model, h.model_label, h.model_formula)), f"n_features={h.n_features}", f"n_hidden={h.n_hidden}"]
     if grid:
         fps = sorted(set(float(p) for p in h.feature_probability[list(sel)].ravel()))
         parts.append("1-S unknown" if h.assumed("feature_probability")
@@ -592,7 +592,7 @@ def _title(h: Header, sel: list[int], grid: bool) -> tuple[str, list[tuple[int, 
         parts.append(f"{len(sel)} instances")
     else:
         seed = h.seed[sel[0]]
-        parts.append(f"instance {sel[0]}" + (f" (seed {seed})" if seed is not None else ""))
+        parts.append(f"instance {sel[0]}" + (f" (seed {plain_text(seed)})" if seed is not None else ""))
     return "  ·  ".join(parts), stage_list
 
 

@@ -11,16 +11,25 @@ import numpy as np
 from animsup.analysis import minima, ranking
 from animsup.analysis.minima import Outcome
 from animsup.atomic import atomic_path
+from animsup.escape import PLAIN_TEXT_RC, plain_text
 
 
 def draw_gallery(outcomes: list[Outcome], path: str | os.PathLike, *, columns: int | None = None, panel_inches: float = 1.25,
                  dpi: int = 80, title: str | None = None) -> str:
     """One small panel per instance (:class:`animsup.analysis.minima.Outcome`), sorted by final loss; instances outside the best class get a
     red frame and title. n_hidden = 2: the feature vectors (colour = feature index, darker = more
-    important); otherwise the W^T W matrix. Written atomically."""
+    important); otherwise the W^T W matrix. Written atomically. Every text (seeds and the title
+    come from logs) is drawn as typed (:data:`animsup.escape.PLAIN_TEXT_RC`)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
+    with matplotlib.rc_context(PLAIN_TEXT_RC):
+        return _draw_gallery(outcomes, path, columns=columns, panel_inches=panel_inches, dpi=dpi, title=title)
+
+
+def _draw_gallery(outcomes: list[Outcome], path: str | os.PathLike, *, columns: int | None, panel_inches: float,
+                  dpi: int, title: str | None) -> str:
+    import matplotlib
     from matplotlib.figure import Figure
 
     if not outcomes:
@@ -38,7 +47,7 @@ def draw_gallery(outcomes: list[Outcome], path: str | os.PathLike, *, columns: i
         import textwrap
 
         chars = max(20, int(0.9 * cols * panel_inches * 72 / (8 * 0.62)))
-        lines = [part for para in title.split("\n") for part in textwrap.wrap(para, chars) or [""]]
+        lines = [part for para in title.split("\n") for part in textwrap.wrap(plain_text(para), chars) or [""]]
     head = 0.3 + 0.15 * len(lines)  # the title, and room for the first row's panel titles
     fig = Figure(figsize=(cols * panel_inches, rows * (panel_inches + 0.32) + head), dpi=dpi)
     if lines:
@@ -72,7 +81,7 @@ def draw_gallery(outcomes: list[Outcome], path: str | os.PathLike, *, columns: i
             ax.imshow(G, cmap="RdBu", vmin=-v, vmax=v)
         label = o.shape if o.shape is not None else f"{len(o.represented)} of {n_features}"
         where = f"{o.group} " if several else ""
-        ax.set_title(f"#{o.id} {where}seed {o.seed}\n{o.final_loss:.4f} {label}", fontsize=6, color=red if bad else "black",
+        ax.set_title(f"#{o.id} {where}seed {plain_text(o.seed)}\n{o.final_loss:.4f} {label}", fontsize=6, color=red if bad else "black",
                      pad=2, linespacing=1.1)
         for sp in ax.spines.values():
             sp.set_color(red if bad else "#999999")

@@ -11,7 +11,6 @@ HTML at all get the same poster as ``image/png``.
 from __future__ import annotations
 
 import base64
-import html
 import math
 import os
 import tempfile
@@ -19,6 +18,7 @@ import uuid
 from typing import Any, Sequence
 
 from animsup.errors import AnimsupError
+from animsup.escape import html_text, terminal
 from animsup.rendering.outputs import extension, is_page, mime_type
 
 
@@ -78,7 +78,7 @@ class Viewer:
         return (
             f'<iframe id="{fid}" class="animsup-viewer" sandbox="allow-scripts" '
             f'style="width:100%;height:{self.height}px;border:0" '
-            f'srcdoc="{html.escape(page, quote=True)}"></iframe>{fit}'
+            f'srcdoc="{html_text(page)}"></iframe>{fit}'
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
@@ -116,7 +116,7 @@ def show(log_or_run, *, instance="best", height: int | None = None, poster: bool
         height = 760 + tile_rows * (110 if k > 36 else 136)
     # the poster shows the instance the page starts on (on a sweep 'best' needs a group)
     png = _poster_png(path, plan.instances[plan.selected]) if poster else None
-    return Viewer(page_html(payload), int(height), png, f"{os.path.basename(path)}, {k} instances, {plan.rule}")
+    return Viewer(page_html(payload), int(height), png, f"{terminal(os.path.basename(path))}, {k} instances, {plan.rule}")
 
 
 def rendered_html(paths: Sequence[str | os.PathLike[str]]) -> str:
@@ -126,7 +126,7 @@ def rendered_html(paths: Sequence[str | os.PathLike[str]]) -> str:
     shown = [p for p in found if is_page(p)] or found
     if shown:
         return show_html(shown[0])
-    return "<pre>" + html.escape("\n".join(os.fspath(p) for p in paths)) + "</pre>"
+    return "<pre>" + html_text("\n".join(os.fspath(p) for p in paths)) + "</pre>"
 
 
 def show_file(path: str | os.PathLike[str], *, width: int | None = None, embed: bool = True) -> Any:
@@ -166,9 +166,9 @@ def show_html(path: str | os.PathLike[str], *, width: int | None = None, embed: 
         with open(path, "rb") as f:
             src = f"data:{mime};base64," + base64.b64encode(f.read()).decode("ascii")
     else:
-        src = html.escape(path)
+        src = html_text(path)
     size = f"width:{int(width)}px;max-width:100%;height:auto" if width else "max-width:100%;height:auto"
     if mime.startswith("video/"):
         return (f'<video controls loop autoplay muted playsinline style="{size}">'
                 f'<source src="{src}" type="{mime}"></video>')
-    return f'<img src="{src}" style="{size}" alt="{html.escape(os.path.basename(path))}"/>'
+    return f'<img src="{src}" style="{size}" alt="{html_text(os.path.basename(path))}"/>'

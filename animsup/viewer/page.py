@@ -8,14 +8,12 @@ on the server that served it.
 
 from __future__ import annotations
 
-import html
 import os
 from importlib import resources
 
-import orjson
-
 from animsup.atomic import atomic_path
 from animsup.errors import AnimsupError
+from animsup.escape import html_json, html_text
 
 UPLOT_VERSION = "1.6.32"
 
@@ -24,19 +22,14 @@ def _static(name: str) -> str:
     return resources.files("animsup.viewer").joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
 
-def _script_json(obj) -> str:
-    """JSON safe inside a <script> element (no '</' can close it)."""
-    return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY).decode("utf-8").replace("</", "<\\/")
-
-
 def page_html(payload: dict | None, *, live: bool = False, title: str | None = None) -> str:
     """The page as a string. ``payload``: from :func:`animsup.viewer.payload.build_payload`
     (None for a live page, which fetches it)."""
     licence = _static("uPlot.LICENSE").replace("*/", "* /")
-    data = "null" if payload is None else _script_json(payload)
+    data = "null" if payload is None else html_json(payload)  # no string can end the script or open a comment
     name = title or (payload or {}).get("path") or "animsup viewer"
     return _TEMPLATE.format(
-        title=html.escape(f"{name} · animsup viewer"),
+        title=html_text(f"{name} · animsup viewer"),
         uplot_css=_static("uPlot.min.css"),
         viewer_css=_static("viewer.css"),
         uplot_licence=licence,

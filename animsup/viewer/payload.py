@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from animsup.errors import AnimsupError
+from animsup.escape import plain_text
 
 if TYPE_CHECKING:
     from animsup.rendering.frames import LogSummary, Scene
@@ -287,7 +288,7 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         "version": 1,
         "live": live,
         "title": sc.title,
-        "path": os.path.basename(plan.path),
+        "path": plain_text(os.path.basename(plan.path)),  # shown as text: a bidi override or control character escaped
         "model": h.model,
         "n_features": h.n_features,
         "n_hidden": h.n_hidden,

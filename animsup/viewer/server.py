@@ -18,9 +18,8 @@ import os
 import threading
 import warnings
 
-import orjson
-
 from animsup.errors import AnimsupError, LogFormatError
+from animsup.escape import html_json
 
 LOOPBACK = "127.0.0.1"
 
@@ -53,7 +52,7 @@ class LogFollower:
                         plan = plan_viewer(self.path, smooth=self.smooth, instance=self.instance)
                         data = build_payload(plan, live=True)
                     data["revision"] = rev
-                    self._body, self._error = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY), None
+                    self._body, self._error = html_json(data).encode("utf-8"), None
                 except LogFormatError as e:
                     if "no snapshots" in str(e):
                         self._body, self._error = None, None  # not yet: wait for the first snapshot

@@ -1,5 +1,7 @@
 """Property: no byte-level or structural mutation of a valid log makes a reader or a reading
-command fail with anything but a clean AnimsupError (exit 2) — never an unhandled exception."""
+command fail with anything but a clean AnimsupError (exit 2) — never an unhandled exception —
+and what ``inspect`` / ``events`` print is printable text whatever strings the log holds (the
+terminal sink, animsup.escape.terminal)."""
 
 from __future__ import annotations
 
@@ -59,6 +61,11 @@ def _check_everything(content: bytes, suffix: str = ".jsonl") -> None:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 rc = main([command, path])  # ANIMSUP_DEBUG=1: a bug raises here instead of returning 1
             assert rc in (0, 2), err.getvalue()
+            # the terminal sink: whatever strings the mutated log holds, only printable text is printed
+            out.flush()
+            printed = out.buffer.getvalue().decode("utf-8")
+            for text in (printed, err.getvalue()):
+                assert all(line.isprintable() for line in text.split("\n")), repr(text)
             if rc == 2:
                 assert len(err.getvalue().strip().splitlines()) == 1, err.getvalue()
 
@@ -171,6 +178,19 @@ def structural_mutations(draw):
 @given(structural_mutations())
 def test_structural_mutations_never_crash(content):
     _check_everything(content)
+
+
+@FUZZ
+@given(st.lists(st.text(st.characters(exclude_categories=("Cs",)) | st.sampled_from(["\x1b", "\x9b", "\u202e", "\n"]),
+                        max_size=12), min_size=2, max_size=2))
+def test_any_seed_strings_print_as_printable_text(seeds):
+    """Every valid log whose seeds are strings (the reader accepts any JSON value there): the commands
+    succeed, and _check_everything finds only printable lines in what they print."""
+    recs = [json.loads(line) for line in VALID[0].splitlines()]
+    recs[0]["seed"] = seeds
+    content = b"".join(json.dumps(x).encode() + b"\n" for x in recs)
+    _check_everything(content)
+    assert main(["inspect", os.path.join(TMP, "fuzz.jsonl")]) == 0
 
 
 def test_unmutated_logs_read():

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 import numpy as np
 
+from animsup.escape import PLAIN_TEXT_RC
 from animsup.rendering.draw.theme import THEMES, Theme, colormap, feature_colors, instance_color
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ def rc_params(theme: Theme, size: Sequence[int]) -> dict[RcKeyType, object]:
         "font.size": 10.0 * min(size[0] / 1280, size[1] / 720),
         "axes.titlesize": "medium",
         "path.simplify": True,
+        **PLAIN_TEXT_RC,  # every string (seeds, labels, titles from the log) drawn as typed, never as mathtext
     }
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from animsup.analysis import geometry
 from animsup.analysis.dynamics import NAMED_LEVELS, REFERENCE_FRACTIONS
+from animsup.rendering.draw.ticks import unicode_log_ticks
 from animsup.rendering.draw.context import DrawContext, Rect, color_list, set_verts
 from animsup.rendering.panels.base import Panel
 
@@ -136,6 +137,7 @@ def _loss_x(ctx: DrawContext, ax: Axes) -> None:
     if s.loss_xscale == "symlog":
         pos = s.loss_step[s.loss_step > s.loss_xlim[0]]
         ax.set_xscale("symlog", linthresh=max(1.0, float(pos[0] - s.loss_xlim[0]) if len(pos) else 1.0))
+        unicode_log_ticks(ax.xaxis)
     ax.set_xlim(*s.loss_xlim)
 
 
@@ -196,6 +198,7 @@ class DimScatterPanel(_HistoryPanel):
             x = 1 / probs
             self.x = (x[:, None] * np.exp(rng.uniform(-0.05, 0.05, (len(x), n)))).ravel()
             ax.set_xscale("log")
+            unicode_log_ticks(ax.xaxis)  # plain text: the figure parses no mathtext
             ax.set_xlim(x.min() / 1.25, x.max() * 1.25)
             ax.set_xlabel("1 / (1 − S)", fontsize=ctx.fs * 0.85, color=ctx.theme["muted"], labelpad=1)
             colors: str | np.ndarray = ctx.theme["fg"]
@@ -262,6 +265,7 @@ class DimsPerFeaturePanel(_HistoryPanel):
             ax2 = self.ax2 = ctx.fig.add_axes((x + 0.66 * w, y, 0.34 * w, hgt))
             x2 = 1 / probs
             ax2.set_xscale("log")
+            unicode_log_ticks(ax2.xaxis)
             ax2.set_xlim(x2.min() / 1.25, x2.max() * 1.25)
             ax2.set_ylim(*ylim)
             for v in (1.0, 0.5):
