@@ -37,14 +37,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    import sys
-
     from animsup import exporters
+    from animsup.cli.output import say
+    from animsup.escape import terminal
 
     instance = [int(s) if s.isdigit() else s for s in args.instance] if args.instance else None
     result = exporters.export(args.to, args.log, args.out, instance=instance, snapshots=args.snapshots,
                               video=args.video, project=args.project, force=args.force)
-    print(f"{result.out_dir}: {args.to}, {len(result.instances)} instance(s), {len(result.files)} file(s)", file=sys.stdout)
+    say(f"{result.out_dir}: {args.to}, {len(result.instances)} instance(s), {len(result.files)} file(s)")
     for note in result.notes:
-        print(f"  {note}")
+        say(f"  {terminal(note)}")  # a note may quote the log's strings: one line each
     return 0
