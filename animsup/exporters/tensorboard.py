@@ -28,11 +28,13 @@ def _writer(out: str):
 
 def _add_gif(writer, tag: str, gif: bytes, step: int) -> None:
     """An animated GIF as an image summary (TensorBoard shows image summaries' GIFs animated)."""
+    import io
+
+    from PIL import Image
     from tensorboardX.proto.summary_pb2 import Summary
 
-    import imageio.v3 as iio
-
-    height, width = iio.improps(gif, extension=".gif").shape[-3:-1]
+    with Image.open(io.BytesIO(gif)) as im:  # Pillow (a core dependency) reads the GIF's size
+        width, height = im.size
     image = Summary.Image(height=int(height), width=int(width), colorspace=4, encoded_image_string=gif)
     writer._get_file_writer().add_summary(Summary(value=[Summary.Value(tag=tag, image=image)]), step)
 
