@@ -28,7 +28,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     import sys
 
-    from animsup.cli.render import sigterm_as_interrupt
+    from animsup.cli import sigterm_as_interrupt
     from animsup.viewer.server import LOOPBACK, make_server
 
     server = make_server(args.log, host=args.host, port=args.port, smooth=args.smooth, instance=args.instance)
