@@ -25,7 +25,7 @@ except ImportError:  # not on Windows: no lock, exclusive create still refuses a
 from animsup.atomic import check_regular, output_mode
 from animsup.errors import AnimsupError
 from animsup.log.files import _bom_encoding, _whole_record
-from animsup.log.schema import END_STATUSES, Record
+from animsup.log.schema import END_STATUSES, MAX_HEADER_BYTES, MAX_STEP, MAX_STEP_TEXT, Record
 
 _DUMP_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
 
@@ -213,8 +213,18 @@ class LogWriter:
         return end
 
     def write(self, record: Record) -> None:
-        """Write one record as one line, completely or not at all."""
+        """Write one record as one line, completely or not at all.
+
+        :raises ValueError: a record no reader accepts (a step above 2**53 - 1, a header over
+            the reader's cap): refused before a byte is written
+        """
+        step = record.get("step")
+        if isinstance(step, int) and not 0 <= step <= MAX_STEP:
+            raise ValueError(f"step {step} is out of range: steps are 0..{MAX_STEP_TEXT}")
         line = orjson.dumps(record, option=_DUMP_OPTS)
+        if record.get("type") == "header" and len(line) > MAX_HEADER_BYTES:
+            raise ValueError(f"the header would be {len(line):,} bytes, more than the {MAX_HEADER_BYTES:,} "
+                             f"every reader accepts (importance and feature_probability hold n_instances x n_features numbers)")
         view = memoryview(line)
         try:
             while view:
@@ -256,6 +266,9 @@ class LogWriter:
 
     def losses(self, step: int, every: int, loss: ArrayLike) -> None:
         """:param loss: (shape: [n_recorded, n_instances], or [n_recorded, 1] aggregate) losses at step, step+every, ..."""
+        last = int(step) + int(every) * max((np.shape(loss)[0] if np.ndim(loss) else 1) - 1, 0)
+        if last > MAX_STEP:
+            raise ValueError(f"loss steps reach {last}, out of range: steps are 0..{MAX_STEP_TEXT}")
         self.write(_loss_record(step, every, loss))
 
     def losses_at(self, steps: Sequence[int] | NDArray[np.int64], loss: NDArray[np.floating[Any]]) -> None:
@@ -263,6 +276,8 @@ class LogWriter:
 
         :param loss: (shape: [len(steps), n_instances], or [len(steps), 1] aggregate)
         """
+        if len(steps) and int(steps[-1]) > MAX_STEP:
+            raise ValueError(f"step {int(steps[-1])} is out of range: steps are 0..{MAX_STEP_TEXT}")
         i = 0
         while i < len(steps):
             j = i + 1

@@ -571,7 +571,7 @@ def test_fast_conversion_accepts_only_what_the_strict_one_accepts():
 
 
 def test_steps_beyond_int64_are_errors_not_crashes(tmp_path):
-    for kind, match in [("snapshot", "too large"), ("loss", "more than 2\\*\\*63")]:
+    for kind, match in [("snapshot", "too large"), ("loss", "more than 2\\*\\*53 - 1")]:
         p = tmp_path / f"{kind}.jsonl"
         _write_log(p)
         recs = [json.loads(x) for x in p.read_bytes().splitlines()]
