@@ -63,12 +63,14 @@ def to_numpy(x: ArrayLike, name: str = "array") -> NDArray[np.float64]:
     :raises TypeError: something that is not numeric, or complex numbers (a log holds real
         numbers; the imaginary part is never dropped silently)
     """
-    is_tensor = type(x).__module__.split(".")[0] == "torch" and hasattr(x, "detach")
-    if (getattr(x, "is_complex")() if is_tensor else np.iscomplexobj(x)):
-        raise TypeError(f"{name} holds complex numbers; a log holds real numbers (pass .real or abs() explicitly)")
-    if is_tensor:
+    complex_ = f"{name} holds complex numbers; a log holds real numbers (pass .real or abs() explicitly)"
+    if type(x).__module__.split(".")[0] == "torch" and hasattr(x, "detach"):
+        if getattr(x, "is_complex")():
+            raise TypeError(complex_)
         # a tensor, converted through its own methods: the log layer never imports torch
         x = x.detach().cpu().double().numpy()
+    elif np.iscomplexobj(x):
+        raise TypeError(complex_)
     try:
         a = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
