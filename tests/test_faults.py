@@ -334,3 +334,102 @@ def test_resume_never_touches_a_log_being_written(tmp_path, capsys):
         assert main(["train", "--resume", str(log), "--steps", "40", "--quiet"]) == 2
         assert "being written by another animsup process" in capsys.readouterr().err
         assert log.read_bytes() == before
+
+
+# --------------------------------------------------------------------------- replacing, signals, full disk (issue 27)
+
+SHORT_RUN = ["--backend", "numpy", "--n-features", "5", "--n-hidden", "2", "-p", "0.1", "0.5", "--seeds", "2",
+             "--steps", "200", "--batch-size", "64", "--every", "20", "--quiet"]
+
+
+def _hidden(folder: Path) -> list[str]:
+    return sorted(f.name for f in folder.iterdir() if f.name.startswith("."))
+
+
+def test_train_force_that_fails_before_its_first_snapshot_keeps_the_old_run(tmp_path):
+    """`train --out LOG --force` whose first write fails (a full disk): the completed old run and
+    its checkpoint are still there, byte for byte; no temp file is left."""
+    log = tmp_path / "run.jsonl"
+    assert _animsup("train", *SHORT_RUN, "--out", str(log)).wait(timeout=60) == 0
+    ckpt = Path(str(log) + ".ckpt")
+    old_log, old_ckpt = log.read_bytes(), ckpt.read_bytes()
+    header = len(old_log.split(b"\n")[0]) + 1
+    # room for the new header, not for its first snapshot; the old files are larger than the limit
+    p = _animsup("train", *SHORT_RUN, "--out", str(log), "--force", preexec_fn=_limit_file_size(header + 64))
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and "was not replaced" in err, err
+    assert log.read_bytes() == old_log and ckpt.read_bytes() == old_ckpt
+    assert _hidden(tmp_path) == []
+    # the same run without the limit replaces both (the checkpoint is the new run's)
+    os.chmod(log, 0o600)
+    assert _animsup("train", *SHORT_RUN, "--steps", "120", "--out", str(log), "--force").wait(timeout=60) == 0
+    assert log.read_bytes() != old_log and ckpt.read_bytes() != old_ckpt
+    assert read_log(log).steps[-1] == 120 and (os.stat(log).st_mode & 0o777) == 0o600  # mode kept
+    assert _hidden(tmp_path) == []
+
+
+def _big_c_log(path: Path, runs: int = 60_000, n: int = 40, m: int = 10) -> None:
+    """A C-program log large enough that importing it takes a few seconds."""
+    rng = np.random.default_rng(0)
+    rows = lambda a: "\n".join(" ".join(f"{v:.3f}" for v in r) for r in a)  # noqa: E731
+    block = (f"b: [\n{rows(rng.normal(size=(1, n)))}\n]\nW: [\n{rows(rng.normal(size=(m, n)))}\n]\n"
+             f"grad w: [\n{rows(np.zeros((m, n)))}\n]\ngrad b: [\n{rows(np.zeros((1, n)))}\n]\n")
+    with open(path, "w") as f:
+        for r in range(runs):
+            f.write(f"run: {r}\nL: {0.2 / (1 + r * 1e-4):.4f}\n")
+            if r % 10 == 9:
+                f.write(block)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_import_signal_removes_its_temp_file(tmp_path, sig):
+    src, target = tmp_path / "in" / "c.log", tmp_path / "out" / "run.jsonl"
+    src.parent.mkdir(), target.parent.mkdir()
+    _big_c_log(src)
+    target.write_bytes(EARLIER)
+    p = _animsup("import", str(src), "--out", str(target), "--force")
+    try:
+        t0 = time.monotonic()  # wait until the converted log is being written into its hidden temp file
+        while not any(f.name.startswith(".") and f.stat().st_size > 0 for f in target.parent.iterdir()):
+            assert p.poll() is None, p.communicate()
+            assert time.monotonic() - t0 < 60, "the import never started writing"
+            time.sleep(0.02)
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "animsup: interrupted", err
+    assert target.read_bytes() == EARLIER
+    assert sorted(f.name for f in target.parent.iterdir()) == ["run.jsonl"], "temp files left behind"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_minima_interrupted_while_training_exits_130(tmp_path, sig):
+    out = tmp_path / "minima"
+    p = _animsup("minima", "--out", str(out), *LONG_RUN)
+    _wait_for_snapshots(out / "run.jsonl", 2, p)
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=30)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "animsup: interrupted", err
+    assert _read_clean(out / "run.jsonl").status == "interrupted"
+
+
+@needs_render
+@pytest.mark.parametrize("ext", [".png", ".html", ".gif"])
+def test_render_onto_a_full_disk_is_one_line(long_log, tmp_path, ext):
+    """Every output format: a full disk (RLIMIT_FSIZE: EFBIG) is one line, exit 2, no temp file,
+    the earlier output untouched."""
+    target = tmp_path / f"run{ext}"
+    target.write_bytes(EARLIER)
+    p = _animsup("render", str(long_log), "--out", str(target), "--size", "320x240", "--frames", "20",
+                 "--workers", "0", "--quiet", preexec_fn=_limit_file_size(4096))
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 2, err
+    assert "Traceback" not in err and "internal error" not in err and len(err.strip().splitlines()) == 1, err
+    assert "File too large" in err or "ffmpeg" in err, err
+    assert target.read_bytes() == EARLIER
+    assert sorted(f.name for f in tmp_path.iterdir()) == [target.name]

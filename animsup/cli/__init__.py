@@ -6,7 +6,8 @@ and ``run(args) -> int`` (imports what it needs, calls library functions).
 The module must be listed in ``COMMANDS``.
 
 Errors: :class:`animsup.errors.AnimsupError` becomes one line on stderr and its
-exit code (2 for bad input); Ctrl-C exits 130; anything else is reported as an
+exit code (2 for bad input); Ctrl-C and SIGTERM exit 130 (SIGTERM is turned into
+``KeyboardInterrupt`` for every command, so temp files are removed the same way); anything else is reported as an
 internal error in one line (set ANIMSUP_DEBUG=1 for the traceback).
 """
 
@@ -58,6 +59,51 @@ def main_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class sigterm_as_interrupt:
+    """Turn SIGTERM into KeyboardInterrupt so outputs are cleaned up like on Ctrl-C.
+
+    A KeyboardInterrupt raised from a signal handler can land in a place that swallows
+    it (a weakref callback, a ``__del__``), so the signal is also remembered, and
+    :meth:`check` (called from the progress callback at every frame) raises it again.
+    ``restore()`` puts the previous handler back.
+    """
+
+    def __init__(self):
+        import signal
+
+        self.received = False
+
+        def handler(signum, frame):
+            self.received = True
+            raise KeyboardInterrupt
+
+        try:
+            self._old = signal.signal(signal.SIGTERM, handler)
+        except ValueError:  # not the main thread
+            self._old = None
+
+    def check(self) -> None:
+        if self.received:
+            raise KeyboardInterrupt
+
+    def wrap(self, callback):
+        def progress(*a, **kw):
+            self.check()
+            callback(*a, **kw)
+
+        return progress
+
+    def restore(self) -> None:
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGTERM, self._old)
+            self._old = None
+
+    def __call__(self) -> None:
+        self.restore()
+
+
 def _format_warning(message, category, filename, lineno, line=None):
     from animsup.cli.output import warning
 
@@ -74,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     warnings.formatwarning = _format_warning
+    sig = sigterm_as_interrupt()  # every command: a scheduler's SIGTERM cleans up like Ctrl-C (exit 130)
     try:
         return int(args.func(args) or 0)
     except AnimsupError as e:
@@ -93,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         error(f"{type(e).__name__}: {e} (set ANIMSUP_DEBUG=1 for a traceback; please report it)",
               prefix="animsup: internal error: ")
         return 1
+    finally:
+        sig.restore()
 
 
 def entrypoint() -> None:

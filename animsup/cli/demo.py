@@ -42,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from animsup.cli.progress import make_progress
-    from animsup.cli.render import render_kwargs, sigterm_as_interrupt
+    from animsup.cli import sigterm_as_interrupt
+    from animsup.cli.render import render_kwargs
     from animsup.cli.train import config_from_args
     from animsup.errors import AnimsupError
 

@@ -65,6 +65,10 @@ def run(args) -> int:
     from animsup.cli.progress import make_progress
     from animsup.errors import AnimsupError
 
+    from animsup.atomic import check_regular
+
+    for f in args.file:  # a FIFO, device or socket is refused before anything reads (and blocks on) it
+        check_regular(f, folders=True, what="input file")
     fmt = args.format
     if fmt == "auto" and len(args.file) == 1 and os.path.isfile(args.file[0]):
         from animsup.importers.checkpoint import sniff

@@ -118,6 +118,8 @@ def _train(args, enabled) -> str:
         result = tr.train(cfg, log, force=args.force, progress=progress)
     finally:
         bar.close()
+    if result.status == "interrupted":  # Ctrl-C or SIGTERM: exit 130 like every command, not "bad input"
+        raise KeyboardInterrupt
     if result.status != "completed":
         raise AnimsupError(f"training ended {result.status} at step {result.step} (log: {log})")
     return log

@@ -82,56 +82,13 @@ def render_kwargs(args) -> dict:
     return {name: getattr(args, name) for name, *_ in OPTIONS if name != "backend" and hasattr(args, name)}
 
 
-class sigterm_as_interrupt:
-    """Turn SIGTERM into KeyboardInterrupt so outputs are cleaned up like on Ctrl-C.
-
-    A KeyboardInterrupt raised from a signal handler can land in a place that swallows
-    it (a weakref callback, a ``__del__``), so the signal is also remembered, and
-    :meth:`check` (called from the progress callback at every frame) raises it again.
-    ``restore()`` puts the previous handler back.
-    """
-
-    def __init__(self):
-        import signal
-
-        self.received = False
-
-        def handler(signum, frame):
-            self.received = True
-            raise KeyboardInterrupt
-
-        try:
-            self._old = signal.signal(signal.SIGTERM, handler)
-        except ValueError:  # not the main thread
-            self._old = None
-
-    def check(self) -> None:
-        if self.received:
-            raise KeyboardInterrupt
-
-    def wrap(self, callback):
-        def progress(*a, **kw):
-            self.check()
-            callback(*a, **kw)
-
-        return progress
-
-    def restore(self) -> None:
-        import signal
-
-        if self._old is not None:
-            signal.signal(signal.SIGTERM, self._old)
-            self._old = None
-
-    def __call__(self) -> None:
-        self.restore()
-
-
 def run(args) -> int:
     from animsup.api import render
     from animsup.cli.progress import make_progress
 
-    sig = sigterm_as_interrupt()
+    from animsup.cli import sigterm_as_interrupt
+
+    sig = sigterm_as_interrupt()  # (main() has one too; this one also checks at every frame)
     draws = not all(outputs.is_page(o) for o in args.out)  # a page alone draws no frames: no bar
     if args.quiet or not draws:  # no bar at all (not even a disabled tqdm: its import is ~20 ms of start-up)
         bar, callback = None, lambda *a, **kw: None

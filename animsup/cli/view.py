@@ -1,7 +1,8 @@
 """``animsup view``: serve the interactive viewer for a log and follow it while training writes it.
 
-Binds to 127.0.0.1 on a free port (printed) unless --host/--port say otherwise; serves only
-that log's viewer and data. Ctrl-C stops it.
+Binds to 127.0.0.1 on a free port (printed) unless --host/--port say otherwise (IPv6 addresses
+such as ::1 work too); serves only that log's viewer and data, and only to requests addressed to
+the bind address, a loopback name or an --allow-host name. Ctrl-C or SIGTERM stops it (exit 0).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1, this machine only; 0.0.0.0 exposes the log to the network)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="also answer requests addressed to NAME (repeatable; e.g. this machine's name when "
+                        "--host is 0.0.0.0). Requests for any other host name are refused (DNS rebinding)")
     p.add_argument("--instance", default="best", metavar="I|best", help="instance shown large first")
     p.add_argument("--smooth", type=int, default=None, metavar="N", help="moving-average window of the loss")
     p.set_defaults(func=run)
@@ -28,11 +32,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     import sys
 
-    from animsup.cli.render import sigterm_as_interrupt
-    from animsup.viewer.server import LOOPBACK, make_server
+    from animsup.cli import sigterm_as_interrupt
+    from animsup.viewer.server import is_loopback, make_server
 
-    server = make_server(args.log, host=args.host, port=args.port, smooth=args.smooth, instance=args.instance)
-    if args.host != LOOPBACK:
+    server = make_server(args.log, host=args.host, port=args.port, smooth=args.smooth, instance=args.instance,
+                         allow_hosts=args.allow_host)
+    if not is_loopback(args.host):
         print(f"animsup: warning: serving on {args.host}: anyone who can reach this machine can read the log",
               file=sys.stderr)
     print(f"serving {args.log} at {server.url}  (Ctrl-C to stop)", flush=True)

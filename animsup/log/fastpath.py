@@ -20,7 +20,7 @@ import numpy as np
 import orjson
 from numpy.typing import NDArray
 
-from animsup.log.schema import _MAX_STEP, Header, Record, Snapshot
+from animsup.log.schema import MAX_STEP, Header, Record, Snapshot
 from animsup.log.writer import _DUMP_OPTS, _loss_record, _snapshot_record
 
 # ``pack(buffer, offset, *numbers)``: writes the numbers into the buffer as float32
@@ -184,7 +184,7 @@ class SnapshotFastPath:
         """The snapshot of record ``rec`` (read from line ``raw``; b"" when unknown), or None
         when the strict path must decide."""
         step = rec.get("step")
-        if type(step) is not int or not 0 <= step <= _MAX_STEP:
+        if type(step) is not int or not 0 <= step <= MAX_STEP:
             return None
         if self.skeleton is not None and raw.translate(None, _NUMBER_CHARS) == self.skeleton:
             leaves = _shaped_snapshot_leaves(rec, self.has_decoder)
@@ -235,7 +235,7 @@ class LossFastPath:
         if type(step) is not int or type(every) is not int or type(values) is not list or not values:
             return None
         rows = len(values)
-        if step < 0 or every < 1 or step + every * (rows - 1) > _MAX_STEP:
+        if step < 0 or every < 1 or step + every * (rows - 1) > MAX_STEP:
             return None
         skeleton, pack = self._layouts.get(rows) or self._layout(rows)
         if skeleton is not None and raw.translate(None, _NUMBER_CHARS) == skeleton:

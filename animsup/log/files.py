@@ -8,6 +8,7 @@ from typing import Protocol
 
 import orjson
 
+from animsup.atomic import open_regular
 from animsup.errors import AnimsupError
 
 # Read buffer of a plain log file: lines of wide snapshots are longer than the default 8 KiB,
@@ -55,7 +56,8 @@ def _open_maybe_gzip(path: str) -> LineFile:
     """Open ``path`` for binary reading, through gzip if it starts with the gzip magic bytes,
     decoded to UTF-8 if it starts with a UTF-16/32 byte-order mark."""
     try:
-        with open(path, "rb") as f:
+        # a FIFO, device or socket is refused before anything blocks on it
+        with open(open_regular(path, what="log file"), "rb") as f:
             magic = f.read(4)
         if magic[:2] == b"\x1f\x8b":
             return gzip.open(path, "rb")

@@ -24,7 +24,9 @@ from animsup.errors import AnimsupError, LogFormatError, LogWarning
 from animsup.log.fastpath import LossFastPath, SnapshotFastPath
 from animsup.log.files import _json_error, _open_maybe_gzip, _whole_record
 from animsup.log.schema import (
-    _MAX_STEP,
+    MAX_HEADER_BYTES as _SCHEMA_MAX_HEADER_BYTES,
+    MAX_STEP,
+    MAX_STEP_TEXT,
     VERSION,
     Header,
     Record,
@@ -45,7 +47,7 @@ Curve = tuple[NDArray[np.int64], NDArray[np.float32]]
 
 # Reader guards (module constants so tests can shrink them). A line longer than this is
 # refused rather than read into memory.
-MAX_HEADER_BYTES = 64 << 20
+MAX_HEADER_BYTES = _SCHEMA_MAX_HEADER_BYTES  # (the schema's: the writer and the Recorder refuse more)
 MAX_LINE_BYTES = 1 << 30
 
 
@@ -394,8 +396,8 @@ class LogReader:
         step = rec.get("step")
         if not is_int(step) or step < 0:
             raise bad(f"snapshot 'step' must be a non-negative integer, got {_short(step)}")
-        if step > _MAX_STEP:
-            raise bad(f"snapshot 'step' {step} is too large (more than 2**63 - 1)")
+        if step > MAX_STEP:
+            raise bad(f"snapshot 'step' {step} is too large (more than {MAX_STEP_TEXT})")
         k, m, n = h.n_instances, h.n_hidden, h.n_features
         if h.loss_scope == "instance":
             loss = _float_array(rec.get("loss"), (k,), "loss", bad)
@@ -420,8 +422,10 @@ class LogReader:
         name, step, values = rec.get("name"), rec.get("step"), rec.get("values")
         if not isinstance(name, str) or not name:
             raise bad(f"curve record 'name' must be a non-empty string, got {_short(name)}")
-        if not is_int(step) or not 0 <= step <= _MAX_STEP:
+        if not is_int(step) or step < 0:
             raise bad(f"curve record 'step' must be a non-negative integer, got {_short(step)}")
+        if step > MAX_STEP:
+            raise bad(f"curve record 'step' {step} is too large (more than {MAX_STEP_TEXT})")
         k = self.header.n_instances
         width = len(values) if isinstance(values, list) and len(values) in (1, k) else k
         arr = _float_array(values, (width,), f"curve {name!r} values", bad)
@@ -456,8 +460,8 @@ class LogReader:
         rows = len(raw) if isinstance(raw, list) else -1
         k = self.header.n_instances if self.header.loss_scope == "instance" else 1
         loss = np.zeros((0, k), np.float32) if raw == [] else _float_array(raw, (rows, k), "loss", bad)
-        if step + every * max(rows - 1, 0) > _MAX_STEP:
-            raise bad(f"loss record steps reach {step + every * (rows - 1)}, more than 2**63 - 1")
+        if step + every * max(rows - 1, 0) > MAX_STEP:
+            raise bad(f"loss record steps reach {step + every * (rows - 1)}, more than {MAX_STEP_TEXT}")
         return step + every * np.arange(rows, dtype=np.int64), loss
 
     def close(self) -> None:

@@ -32,8 +32,9 @@ from numpy.typing import ArrayLike, NDArray
 from animsup import models
 from animsup.errors import AnimsupError, LogFormatError
 from animsup.log.reader import Run
+from animsup.log import schema
 from animsup.log.mirror import Mirror, curve_tags, loss_tags, open_mirror
-from animsup.log.schema import LOSS_SCOPES, make_header, parse_header
+from animsup.log.schema import LOSS_SCOPES, MAX_STEP, MAX_STEP_TEXT, make_header, min_header_bytes, parse_header, size_problem
 from animsup.log.writer import LogWriter
 from animsup.options import is_integral
 
@@ -60,11 +61,17 @@ def to_numpy(x: ArrayLike, name: str = "array") -> NDArray[np.float64]:
     """``x`` (a numpy array, list, number, or torch tensor on any device / of any dtype) as a
     float64 numpy array (torch is never imported: a tensor converts itself).
 
-    :raises TypeError: something that is not numeric
+    :raises TypeError: something that is not numeric, or complex numbers (a log holds real
+        numbers; the imaginary part is never dropped silently)
     """
+    complex_ = f"{name} holds complex numbers; a log holds real numbers (pass .real or abs() explicitly)"
     if type(x).__module__.split(".")[0] == "torch" and hasattr(x, "detach"):
+        if getattr(x, "is_complex")():
+            raise TypeError(complex_)
         # a tensor, converted through its own methods: the log layer never imports torch
         x = x.detach().cpu().double().numpy()
+    elif np.iscomplexobj(x):
+        raise TypeError(complex_)
     try:
         a = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
@@ -146,6 +153,8 @@ def _check_step(step: object, last: int, what: str) -> int:
     step = int(step)
     if step < 0:
         raise ValueError(f"{what} step must be >= 0, got {step}")
+    if step > MAX_STEP:
+        raise ValueError(f"{what} step {step} is too large: steps are 0..{MAX_STEP_TEXT}")
     if step <= last:
         raise ValueError(f"{what} steps must increase: got step {step} after step {last}")
     return step
@@ -204,6 +213,13 @@ class Recorder:
         for name, v in (("n_features", n_features), ("n_hidden", n_hidden), ("n_instances", n_instances)):
             if not is_integral(v) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        problem = size_problem(int(n_instances), int(n_hidden), int(n_features))
+        if problem:  # before an importance list of n_features entries is built
+            raise ValueError(f"{problem} (no reader accepts them)")
+        if min_header_bytes(int(n_instances), int(n_features)) > schema.MAX_HEADER_BYTES:
+            raise ValueError(f"n_instances x n_features = {n_instances} x {n_features} needs a header of more than "
+                             f"{schema.MAX_HEADER_BYTES:,} bytes, more than every reader accepts (importance and "
+                             f"feature_probability hold one number per instance and feature)")
         check_layout(layout)
         if loss_scope not in LOSS_SCOPES + ("auto",):
             raise ValueError(f"loss_scope must be one of auto, {', '.join(LOSS_SCOPES)}, got {loss_scope!r}")
@@ -269,6 +285,11 @@ class Recorder:
             parse_header(header, self.path)  # e.g. probabilities outside (0, 1]
         except LogFormatError as e:
             raise ValueError(e.reason.replace("header field ", "")) from None
+        size = len(orjson.dumps(header, option=orjson.OPT_SERIALIZE_NUMPY)) + 1
+        if size > schema.MAX_HEADER_BYTES:  # the reader would refuse the whole log
+            raise ValueError(f"the header would be {size:,} bytes, more than the {schema.MAX_HEADER_BYTES:,} every "
+                             f"reader accepts (importance and feature_probability hold n_instances x n_features "
+                             f"numbers: {self.k} x {self.n})")
         return header
 
     def _check_destination(self, overwrite: bool) -> None:

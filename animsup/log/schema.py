@@ -48,8 +48,29 @@ Record = dict[str, Any]
 # A header that claims more weights per snapshot than MAX_WEIGHTS is refused before anything
 # is allocated for it (a module constant so tests can shrink it).
 MAX_WEIGHTS = 1 << 31
-# Steps are int64 in arrays; orjson reads integers up to 2**64 - 1.
-_MAX_STEP = (1 << 63) - 1
+# The largest step a record may carry: 2**53 - 1, the largest integer that a float64, and so the
+# viewer's JavaScript numbers, represent exactly (int64 arrays and orjson go further). The writer,
+# the Recorder and the reader all refuse larger steps, with this reason.
+MAX_STEP = (1 << 53) - 1
+MAX_STEP_TEXT = "2**53 - 1, the largest integer every reader (the JavaScript viewer included) represents exactly"
+# A header line longer than this is refused by the reader (before it is read into memory) and so
+# never written: the Recorder and the writer refuse it up front.
+MAX_HEADER_BYTES = 64 << 20
+
+
+def min_header_bytes(n_instances: int, n_features: int) -> int:
+    """A lower bound of a header's size: ``importance`` and ``feature_probability`` hold
+    n_instances x n_features floats each, every one written as at least 4 bytes (``1.0,``)."""
+    return 2 * 4 * n_instances * n_features
+
+
+def size_problem(n_instances: int, n_hidden: int, n_features: int) -> str | None:
+    """Why a run of these sizes cannot be a log (more weights per snapshot than
+    :data:`MAX_WEIGHTS`), or None. Shared by the reader's header check and the Recorder."""
+    k, m, n = n_instances, n_hidden, n_features
+    if 3 * k * m * n > MAX_WEIGHTS:
+        return f"sizes n_instances={k} x n_hidden={m} x n_features={n} are implausibly large"
+    return None
 
 
 def _migrate_v1(rec: Record) -> Record:
@@ -123,6 +144,8 @@ def _check_end(rec: Record, path: str, line: int) -> Record:
         raise LogFormatError(path, line, f"end record has unknown status {_short(status)}")
     if not is_int(step) or step < 0:
         raise LogFormatError(path, line, f"end record 'step' must be a non-negative integer, got {_short(step)}")
+    if step > MAX_STEP:
+        raise LogFormatError(path, line, f"end record 'step' {step} is too large (more than {MAX_STEP_TEXT})")
     if not is_real(wall):
         raise LogFormatError(path, line, f"end record 'wall_seconds' must be a number, got {_short(wall)}")
     return rec
@@ -355,8 +378,9 @@ def _header_sizes(rec: Record, bad: _Bad) -> tuple[int, int, int]:
         if not is_int(v) or v < 1:
             raise bad(f"header field {key!r} must be a positive integer, got {_short(v)}")
     n, m, k = rec["n_features"], rec["n_hidden"], rec["n_instances"]
-    if 3 * k * m * n > MAX_WEIGHTS:
-        raise bad(f"header sizes n_instances={k} x n_hidden={m} x n_features={n} are implausibly large")
+    problem = size_problem(k, m, n)
+    if problem:
+        raise bad(f"header {problem}")
     if rec.get("model") not in MODELS:
         raise bad(f"header field 'model' must be one of {', '.join(MODELS)}, got {_short(rec.get('model'))}")
     return k, m, n

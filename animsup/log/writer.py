@@ -6,10 +6,12 @@ numpy + orjson only; it never imports torch.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import tempfile
 from types import TracebackType
-from typing import IO, Any, Sequence
+from typing import IO, Any, Callable, Sequence
 
 import numpy as np
 import orjson
@@ -20,9 +22,10 @@ try:
 except ImportError:  # not on Windows: no lock, exclusive create still refuses a second writer
     fcntl = None  # type: ignore[assignment]  # an optional module: None where the platform has none
 
+from animsup.atomic import check_regular, output_mode
 from animsup.errors import AnimsupError
 from animsup.log.files import _bom_encoding, _whole_record
-from animsup.log.schema import END_STATUSES, Record
+from animsup.log.schema import END_STATUSES, MAX_HEADER_BYTES, MAX_STEP, MAX_STEP_TEXT, Record
 
 _DUMP_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
 
@@ -42,23 +45,42 @@ class LogWriter:
     size limit, an interrupt) is cut back to the last whole line before the error
     propagates, so the log stays valid. ``append=True`` first drops an incomplete
     last line left by a killed writer.
+
+    ``force=True`` on an existing log replaces it, but never before the new log is worth
+    more than the old one: the new log is written to a hidden temp beside it
+    (``.NAME.<random>.tmp.jsonl``) and renamed onto the old one when its first snapshot is
+    written (the first point at which it is a readable run; a live follower sees it from
+    then on). A run that fails or is closed before that leaves the old log as it was (the
+    temp is removed); until then the old log is locked against other writers. The new log
+    keeps the old one's permission bits; ``on_replace`` (e.g. removing the old run's
+    checkpoint) is called once the old log is gone. Only regular files are written or
+    replaced: a device, FIFO or socket is refused.
     """
 
-    def __init__(self, path: str | os.PathLike[str], header: Record, *, force: bool = False, append: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike[str], header: Record, *, force: bool = False, append: bool = False,
+                 on_replace: Callable[[], None] | None = None) -> None:
         self.path = os.fspath(path)
+        self._target = self.path  # where the log ends up (a replacing writer writes a temp beside it first)
+        self._old: IO[bytes] | None = None  # the log being replaced, locked until the new one replaces it
+        self._on_replace = on_replace
+        self._committed = True
         parent = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(parent):
             raise AnimsupError(f"{self.path}: folder {parent} does not exist")
         if os.path.isdir(self.path):
             raise AnimsupError(f"{self.path}: is a folder, not a log file")
+        check_regular(self.path, what="log file")  # a device or FIFO is never opened, replaced or deleted
         try:
             if append:
                 self._f = open(self.path, "a+b", buffering=0)
+            elif force and os.path.exists(self.path) and os.path.getsize(self.path) > 0:
+                self._open_replacement()
+            elif force and os.path.exists(self.path):  # an empty file: nothing to keep
+                with open(self.path, "rb") as old:
+                    self._refuse_if_locked(old)
+                os.unlink(self.path)
+                self._f = open(self.path, "xb", buffering=0)
             else:
-                if force and os.path.exists(self.path):
-                    with open(self.path, "rb") as old:
-                        self._refuse_if_locked(old)
-                    os.unlink(self.path)
                 self._f = open(self.path, "xb", buffering=0)
         except FileExistsError:
             try:
@@ -68,6 +90,7 @@ class LogWriter:
                 pass
             raise AnimsupError(f"{self.path} already exists (pass --force to overwrite it)") from None
         except OSError as e:
+            self._drop_old()
             raise AnimsupError(f"{self.path}: cannot write log: {e.strerror or e}") from None
         try:
             self._lock()
@@ -79,9 +102,60 @@ class LogWriter:
                 self.write(header)
         except BaseException:
             self._f.close()
-            if not append and os.path.exists(self.path) and os.path.getsize(self.path) == 0:
+            if not self._committed:
+                self._discard()
+            elif not append and os.path.exists(self.path) and os.path.getsize(self.path) == 0:
                 os.unlink(self.path)  # never leave a header-less log behind
             raise
+        if self._committed and not append and on_replace is not None:
+            on_replace()
+
+    def _open_replacement(self) -> None:
+        """``force``: write the new log to a hidden temp beside the old one, which stays (locked
+        against other writers) until the new log holds its first snapshot (:meth:`_commit`)."""
+        old = open(self._target, "rb")
+        try:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(old.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise AnimsupError(f"{self.path} is being written by another animsup process; "
+                                       f"refusing to touch it") from None
+                except OSError:
+                    pass  # file system without locks
+            folder, name = os.path.split(os.path.abspath(self._target))
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp.jsonl", dir=folder)
+        except BaseException:
+            old.close()
+            raise
+        self._old, self.path, self._committed = old, tmp, False
+        self._f = os.fdopen(fd, "r+b", buffering=0)
+
+    @property
+    def replacing(self) -> bool:
+        """True while a ``force`` writer has not yet replaced the old log (no snapshot written)."""
+        return not self._committed
+
+    def _commit(self) -> None:
+        """The new log has its first snapshot: it replaces the old one (keeping the old file's mode)."""
+        os.chmod(self.path, output_mode(self._target))
+        os.replace(self.path, self._target)
+        self.path, self._committed = self._target, True
+        self._drop_old()
+        if self._on_replace is not None:
+            self._on_replace()
+
+    def _discard(self) -> None:
+        """The new log never got a snapshot: remove its temp, the old log stays as it was."""
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+        self.path, self._committed = self._target, True
+        self._drop_old()
+
+    def _drop_old(self) -> None:
+        if self._old is not None:
+            self._old.close()  # (releases its lock)
+            self._old = None
 
     def _refuse_if_locked(self, f: IO[bytes]) -> None:
         if fcntl is None:
@@ -139,8 +213,18 @@ class LogWriter:
         return end
 
     def write(self, record: Record) -> None:
-        """Write one record as one line, completely or not at all."""
+        """Write one record as one line, completely or not at all.
+
+        :raises ValueError: a record no reader accepts (a step above 2**53 - 1, a header over
+            the reader's cap): refused before a byte is written
+        """
+        step = record.get("step")
+        if isinstance(step, int) and not 0 <= step <= MAX_STEP:
+            raise ValueError(f"step {step} is out of range: steps are 0..{MAX_STEP_TEXT}")
         line = orjson.dumps(record, option=_DUMP_OPTS)
+        if record.get("type") == "header" and len(line) > MAX_HEADER_BYTES:
+            raise ValueError(f"the header would be {len(line):,} bytes, more than the {MAX_HEADER_BYTES:,} "
+                             f"every reader accepts (importance and feature_probability hold n_instances x n_features numbers)")
         view = memoryview(line)
         try:
             while view:
@@ -151,9 +235,14 @@ class LogWriter:
         except BaseException as e:
             self._rollback()
             if isinstance(e, OSError):
-                raise AnimsupError(f"{self.path}: cannot write log: {e.strerror or e}") from None
+                raise AnimsupError(f"{self._target}: cannot write log: {e.strerror or e}") from None
             raise
         self._size += len(line)
+        if not self._committed and record.get("type") == "snapshot":
+            try:
+                self._commit()
+            except OSError as e:
+                raise AnimsupError(f"{self._target}: cannot replace the old log: {e.strerror or e}") from None
 
     def _rollback(self) -> None:
         """Cut the file back to its last whole line (after a failed or interrupted write)."""
@@ -177,6 +266,9 @@ class LogWriter:
 
     def losses(self, step: int, every: int, loss: ArrayLike) -> None:
         """:param loss: (shape: [n_recorded, n_instances], or [n_recorded, 1] aggregate) losses at step, step+every, ..."""
+        last = int(step) + int(every) * max((np.shape(loss)[0] if np.ndim(loss) else 1) - 1, 0)
+        if last > MAX_STEP:
+            raise ValueError(f"loss steps reach {last}, out of range: steps are 0..{MAX_STEP_TEXT}")
         self.write(_loss_record(step, every, loss))
 
     def losses_at(self, steps: Sequence[int] | NDArray[np.int64], loss: NDArray[np.floating[Any]]) -> None:
@@ -184,6 +276,8 @@ class LogWriter:
 
         :param loss: (shape: [len(steps), n_instances], or [len(steps), 1] aggregate)
         """
+        if len(steps) and int(steps[-1]) > MAX_STEP:
+            raise ValueError(f"step {int(steps[-1])} is out of range: steps are 0..{MAX_STEP_TEXT}")
         i = 0
         while i < len(steps):
             j = i + 1
@@ -206,7 +300,11 @@ class LogWriter:
         self.write({"type": "end", "status": status, "step": int(step), "wall_seconds": float(wall_seconds), **extra})
 
     def close(self) -> None:
+        """Close the log. A replacing writer that never wrote a snapshot removes its temp: the
+        old log stays (a new log without a snapshot is no run at all)."""
         self._f.close()
+        if not self._committed:
+            self._discard()
 
     def __enter__(self) -> LogWriter:
         return self

@@ -26,6 +26,7 @@ Robustness:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import math
@@ -163,12 +164,17 @@ def train(cfg: TrainConfig, log_path: str | os.PathLike[str], *, force: bool = F
     cfg.validate()
     log_path = os.fspath(log_path)
     engine = make_engine(cfg)
-    writer = LogWriter(log_path, header_for(cfg, engine.device), force=force)
-    ckpt = checkpoint_path(log_path)
-    if os.path.exists(ckpt):  # a stale checkpoint of an overwritten log
-        os.unlink(ckpt)
+    # the old log (and its checkpoint) stay until the new log has its first snapshot
+    writer = LogWriter(log_path, header_for(cfg, engine.device), force=force,
+                       on_replace=lambda: _remove_stale_checkpoint(checkpoint_path(log_path)))
     loop = _Loop(cfg, engine, writer, log_path, progress, checkpoint_seconds)
     return loop.run(start=0, logged_snapshot=-1, logged_loss=-1)
+
+
+def _remove_stale_checkpoint(ckpt: str) -> None:
+    """The checkpoint of a log that was just replaced (or removed) belongs to no run any more."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(ckpt)
 
 
 def resume(log_path: str | os.PathLike[str], *, steps: int | None = None, device: str | None = None,
@@ -276,7 +282,11 @@ class _Loop(Generic[R, P]):
         except KeyboardInterrupt:  # a second signal, or Ctrl-C outside the main thread's handler
             status, step = "interrupted", self._last_written_step()
         except AnimsupError as e:
+            replacing = self.writer.replacing
             self.writer.close()
+            if replacing:  # the new log never got a snapshot: its temp is gone, the old log is untouched
+                raise AnimsupError(f"{e} — training stopped at step {self.step}, before its first snapshot; "
+                                   f"{self.log_path} was not replaced") from None
             raise AnimsupError(
                 f"{e} — training stopped at step {self.step}; the log keeps every complete line "
                 f"(continue later with: animsup train --resume {self.log_path})"

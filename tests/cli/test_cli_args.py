@@ -304,3 +304,34 @@ def test_folder_that_refuses_files_even_for_root(tmp_path, capsys):
     if _have("demo"):
         _fails(["demo", *TINY, "--log", str(tmp_path / "d.jsonl"), "--out-prefix", "/proc/animsup-test/d"], capsys,
                match="cannot create the folder")
+
+
+def test_special_files_are_refused(tmp_path, capsys):
+    """A FIFO as any command's input or output is one line, exit 2 (it used to block forever),
+    and is left where it is; so is a device with --force (it used to be deleted)."""
+    import stat
+
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    out = tmp_path / "out"
+    out.mkdir()
+    log = out / "run.jsonl"
+    assert main(["train", "--backend", "numpy", "--steps", "20", "--every", "10", "--quiet", "--out", str(log)]) == 0
+    cases = [
+        ["train", "--steps", "5", "--quiet", "--out", str(fifo), "--force"],
+        ["inspect", str(fifo)],
+        ["events", str(fifo)],
+        ["render", str(fifo), "--out", str(out / "x.png")],
+        ["minima", str(fifo), "--out", str(out)],
+        ["import", str(fifo), "--out", str(out / "y.jsonl")],
+        ["view", str(fifo)],
+    ]
+    for argv in cases:
+        _fails(argv, capsys, match="is a FIFO (named pipe), not a regular")
+    png = tmp_path / "poster.png"
+    os.mkfifo(png)
+    _fails(["render", str(log), "--out", str(png)], capsys, match="is a FIFO (named pipe), not a regular output file")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and stat.S_ISFIFO(os.stat(png).st_mode)
+    assert sorted(p.name for p in out.iterdir()) == ["run.jsonl", "run.jsonl.ckpt"]
+    _fails(["train", "--steps", "5", "--quiet", "--out", os.devnull, "--force"], capsys, match="is a device")
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)

@@ -116,6 +116,8 @@ def test_recorder_accepts_or_refuses_cleanly_and_the_log_stays_readable(call):
 
     k, m, n, layout, W, loss, b, steps, as_torch = call
     path = os.path.join(TMP, "rec.jsonl")
+    if os.path.exists(path):  # a fresh log each time: overwriting keeps an old log until a snapshot replaces
+        os.remove(path)       # it (tests/log/test_log_replace.py), and a failed example may write none
     if layout in ("mn", "nm"):
         k = 1
     written = []

@@ -84,3 +84,26 @@ def test_a_log_another_process_is_writing_is_never_touched(tmp_path, capsys):
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.parametrize("ext", [".png", ".html"])
+@pytest.mark.parametrize("mode", [0o600, 0o644])
+def test_replaced_outputs_keep_their_mode(tmp_path, capsys, ext, mode):
+    """Replacing an output keeps the replaced file's permission bits (it used to widen 0600 to 0644);
+    a new output gets 0666 & ~umask."""
+    import os
+    import stat
+
+    log = _small_run(tmp_path)
+    target = tmp_path / f"out{ext}"
+    target.write_bytes(b"earlier")
+    os.chmod(target, mode)
+    args = ["render", str(log), "--out", str(target), "--size", "320x240", "--workers", "0", "--quiet"]
+    assert main(args) == 0
+    assert target.read_bytes() != b"earlier" and stat.S_IMODE(os.stat(target).st_mode) == mode
+    old = os.umask(0o077)
+    try:
+        assert main([*args[:3], str(tmp_path / f"new{ext}"), *args[4:]]) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / f"new{ext}").st_mode) == 0o600
