@@ -203,13 +203,15 @@ def load_tree(path: str) -> tuple[object, dict, str]:
     elif kind == "torch-zip":
         tree = _torch_zip(path)
     elif kind in ("npz", "npy"):
-        _check_npy_sizes(path, kind)
         try:
+            _check_npy_sizes(path, kind)
             if kind == "npz":
                 with np.load(path, allow_pickle=False) as z:
                     tree = {k: z[k] for k in z.files}
             else:
                 tree = np.load(path, allow_pickle=False)
+        except AnimsupError:
+            raise
         except ValueError as e:
             if "allow_pickle" in str(e) or "Object arrays" in str(e):
                 raise AnimsupError(f"{path}: an .{kind} holding Python objects (refused: {str(e)[:80]})") from None
