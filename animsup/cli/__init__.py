@@ -79,16 +79,40 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     except MemoryError as e:  # e.g. --batch-size 10000000000: the user's sizes, not a bug
-        print(f"animsup: error: out of memory ({e or 'allocation failed'}); try smaller sizes", file=sys.stderr)
+        print(f"animsup: error: out of memory ({_first_line(e) or 'allocation failed'}); try smaller sizes", file=sys.stderr)
+        return 2
+    except RuntimeError as e:
+        if not _allocation_failure(e):
+            return _internal_error(e)
+        print(f"animsup: error: out of memory ({_first_line(e)}); try smaller sizes", file=sys.stderr)
         return 2
     except Exception as e:  # a bug: still one line, unless debugging
-        if os.environ.get("ANIMSUP_DEBUG"):
-            raise
-        print(
-            f"animsup: internal error: {type(e).__name__}: {e} (set ANIMSUP_DEBUG=1 for a traceback; please report it)",
-            file=sys.stderr,
-        )
-        return 1
+        return _internal_error(e)
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).strip().split("\n")[0][:200]
+
+
+# What allocators say when memory runs out without raising MemoryError: torch's CPU allocator
+# ("DefaultCPUAllocator: can't allocate memory: you tried to allocate N bytes"), CUDA's and MPS's.
+_ALLOCATION_FAILURES = ("can't allocate memory", "CUDA out of memory", "out of memory", "not enough memory")
+
+
+def _allocation_failure(e: RuntimeError) -> bool:
+    head = _first_line(e).lower()
+    return any(s.lower() in head for s in _ALLOCATION_FAILURES)
+
+
+def _internal_error(e: Exception) -> int:
+    """A bug: one line (the traceback with ANIMSUP_DEBUG=1), exit 1."""
+    if os.environ.get("ANIMSUP_DEBUG"):
+        raise e
+    print(
+        f"animsup: internal error: {type(e).__name__}: {e} (set ANIMSUP_DEBUG=1 for a traceback; please report it)",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def entrypoint() -> None:

@@ -4,6 +4,7 @@ docs/importing.md."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ def _vector(text, name: str) -> np.ndarray:
         raise AnimsupError(f"--{name} takes a number, a list (0.9,0.81,...) or a file of numbers, got {text!r}") from None
     if not vals:
         raise AnimsupError(f"--{name} is empty")
+    if not all(math.isfinite(v) for v in vals):
+        raise AnimsupError(f"--{name} must be finite numbers, got {text!r}")
     return np.asarray(vals[0] if len(vals) == 1 else vals)
 
 
