@@ -60,7 +60,6 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from animsup.analysis.events import find_events
-    from animsup.errors import AnimsupError
     from animsup.log.reader import read_log
     from animsup.options import check_positive
 
