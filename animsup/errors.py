@@ -31,3 +31,48 @@ class LogFormatError(AnimsupError):
 
 class LogWarning(UserWarning):
     """Something in a log was tolerated (e.g. a truncated last line)."""
+
+
+def available_memory() -> int:
+    """Bytes this process may still allocate: Linux's MemAvailable, lowered by a RLIMIT_AS/RLIMIT_DATA
+    limit; the environment variable ``ANIMSUP_MEMORY_BUDGET`` (bytes) overrides it (tests, shared
+    machines). Where none of these can be read: 2**62 (no limit known)."""
+    env = os.environ.get("ANIMSUP_MEMORY_BUDGET", "").strip()
+    if env:
+        try:
+            return max(int(float(env)), 0)
+        except ValueError:
+            pass
+    avail = 1 << 62
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import resource
+
+        for which in (resource.RLIMIT_AS, resource.RLIMIT_DATA):
+            soft = resource.getrlimit(which)[0]
+            if soft != resource.RLIM_INFINITY and soft > 0:
+                avail = min(avail, soft)
+    except (ImportError, OSError, ValueError):
+        pass
+    return avail
+
+
+def gigabytes(nbytes: float) -> str:
+    """``nbytes`` in GB for a message: "3.2 GB", "0.004 GB"."""
+    gb = nbytes / 1e9
+    return f"{gb:.3g} GB" if gb < 100 else f"{gb:,.0f} GB"
+
+
+def check_memory(nbytes: float, what: str) -> None:
+    """Raise :class:`AnimsupError` ("WHAT needs N GB, more than the M GB of memory available")
+    when ``nbytes`` exceed :func:`available_memory`."""
+    avail = available_memory()
+    if nbytes > avail:
+        raise AnimsupError(f"{what} needs {gigabytes(nbytes)}, more than the {gigabytes(avail)} of memory available")

@@ -233,6 +233,16 @@ def is_integral(v: object) -> TypeGuard[int]:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
+def check_positive(flag: str, value: object) -> float:
+    """``value`` as a float when it is a finite number > 0 (``nan`` and ``inf`` pass a bare ``> 0``).
+
+    :raises AnimsupError: anything else, one line naming ``flag``
+    """
+    if not is_number(value) or value <= 0:
+        raise AnimsupError(f"{flag} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
 def check_choice(name: str, value: object, choices: Sequence[str]) -> None:
     """:raises AnimsupError: ``value`` is not one of ``choices`` (one line naming them)"""
     if value not in choices:

@@ -132,16 +132,42 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     except MemoryError as e:  # e.g. --batch-size 10000000000: the user's sizes, not a bug
-        error(f"out of memory ({e or 'allocation failed'}); try smaller sizes")
+        error(f"out of memory ({_first_line(e) or 'allocation failed'}); try smaller sizes")
+        return 2
+    except RuntimeError as e:
+        if not _allocation_failure(e):
+            return _internal_error(e)
+        error(f"out of memory ({_first_line(e)}); try smaller sizes")
         return 2
     except Exception as e:  # a bug: still one line, unless debugging
-        if os.environ.get("ANIMSUP_DEBUG"):
-            raise
-        error(f"{type(e).__name__}: {e} (set ANIMSUP_DEBUG=1 for a traceback; please report it)",
-              prefix="animsup: internal error: ")
-        return 1
+        return _internal_error(e)
     finally:
         sig.restore()
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).strip().split("\n")[0][:200]
+
+
+# What allocators say when memory runs out without raising MemoryError: torch's CPU allocator
+# ("DefaultCPUAllocator: can't allocate memory: you tried to allocate N bytes"), CUDA's and MPS's.
+_ALLOCATION_FAILURES = ("can't allocate memory", "CUDA out of memory", "out of memory", "not enough memory")
+
+
+def _allocation_failure(e: RuntimeError) -> bool:
+    head = _first_line(e).lower()
+    return any(s.lower() in head for s in _ALLOCATION_FAILURES)
+
+
+def _internal_error(e: Exception) -> int:
+    """A bug: one line (the traceback with ANIMSUP_DEBUG=1), exit 1."""
+    from animsup.cli.output import error
+
+    if os.environ.get("ANIMSUP_DEBUG"):
+        raise e
+    error(f"{type(e).__name__}: {e} (set ANIMSUP_DEBUG=1 for a traceback; please report it)",
+          prefix="animsup: internal error: ")
+    return 1
 
 
 def entrypoint() -> None:

@@ -61,11 +61,10 @@ def parse_instances(values: list[str] | None, log: Run) -> list[int] | None:
 
 def run(args: argparse.Namespace) -> int:
     from animsup.analysis.events import find_events
-    from animsup.errors import AnimsupError
     from animsup.log.reader import read_log
+    from animsup.options import check_positive
 
-    if args.threshold <= 0:
-        raise AnimsupError(f"--threshold must be positive, got {args.threshold}")
+    check_positive("--threshold", args.threshold)
     log = read_log(args.log)
     sel = parse_instances(args.instance, log)
     sel = list(log.instances) if sel is None else sel

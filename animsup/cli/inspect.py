@@ -39,9 +39,9 @@ def run(args: argparse.Namespace) -> int:
 
     from animsup.analysis.report import report_log
     from animsup.errors import AnimsupError
+    from animsup.options import check_positive
 
-    if args.threshold <= 0:
-        raise AnimsupError(f"--threshold must be positive, got {args.threshold}")
+    check_positive("--threshold", args.threshold)
     if args.at is not None and args.at < 0:
         raise AnimsupError(f"--at must be a step >= 0, got {args.at}")
     report = report_log(args.log, at=args.at, instances=args.instance, threshold=args.threshold).to_dict()

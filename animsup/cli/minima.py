@@ -53,10 +53,10 @@ def run(args) -> int:
     from animsup.analysis import minima
     from animsup.cli.progress import make_progress
     from animsup.errors import AnimsupError
+    from animsup.options import check_positive
     from animsup.rendering.gallery import draw_gallery
 
-    if args.threshold <= 0:
-        raise AnimsupError(f"--threshold must be positive, got {args.threshold}")
+    check_positive("--threshold", args.threshold)
     if args.render < 0:
         raise AnimsupError(f"--render needs K >= 0, got {args.render}")
     if os.path.exists(args.out) and not os.path.isdir(args.out):

@@ -4,6 +4,7 @@ docs/importing.md."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from animsup import models
-from animsup.errors import AnimsupError
+from animsup.errors import AnimsupError, check_memory
 from animsup.importers.result import ImportResult
 from animsup.importers import checkpoint as ck
 from animsup.log.recorder import check_layout
@@ -29,6 +30,7 @@ def _vector(text, name: str) -> np.ndarray:
             head = f.read(6)
         try:
             if head == b"\x93NUMPY":
+                ck._check_npy_sizes(s, "npy")
                 return np.load(s, allow_pickle=False).astype(np.float64).reshape(-1)
             with open(s, encoding="utf-8") as f:
                 s = f.read()
@@ -40,6 +42,8 @@ def _vector(text, name: str) -> np.ndarray:
         raise AnimsupError(f"--{name} takes a number, a list (0.9,0.81,...) or a file of numbers, got {text!r}") from None
     if not vals:
         raise AnimsupError(f"--{name} is empty")
+    if not all(math.isfinite(v) for v in vals):
+        raise AnimsupError(f"--{name} must be finite numbers, got {text!r}")
     return np.asarray(vals[0] if len(vals) == 1 else vals)
 
 
@@ -61,10 +65,13 @@ def load(paths, *, w=None, b=None, w_dec=None, layout=None, run=None) -> tuple[c
         return imp, files[0]
     parts: list[ck.Imported] = []
     kinds: set[str] = set()
+    held = 0  # bytes of the histories read so far: concatenated at the end (twice)
     for f in files:
         tree, meta, kind = ck.load_tree(f)
         kinds.add(kind)
         one = ck.interpret(tree, meta, w=w, b=b, w_dec=w_dec, layout=layout, history=False)
+        held += one.W.nbytes + (one.b.nbytes if one.b is not None else 0) + (one.W_dec.nbytes if one.W_dec is not None else 0)
+        check_memory(2 * held, f"importing {len(files)} checkpoints")
         if parts and one.W.shape != parts[0].W.shape:
             raise AnimsupError(f"{f}: W has shape {list(one.W.shape[1:])}, earlier files {list(parts[0].W.shape[1:])}")
         parts.append(one)

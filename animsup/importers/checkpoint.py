@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from animsup.errors import AnimsupError
+from animsup.errors import AnimsupError, check_memory
 from animsup.log.recorder import check_layout, layout_to_kmn
 
 # -------------------------------------------------------------------- sniffing
@@ -64,7 +64,22 @@ def sniff(path: str) -> str:
         return "animsup-log"
     if head.startswith(b"run:"):
         return "c-log"
+    if _old_pickle(path, head):
+        return "pickle"
     raise AnimsupError(f"{path}: not a checkpoint animsup can read (safetensors, torch zip, .npz/.npy, pickle)")
+
+
+def _old_pickle(path: str, head: bytes) -> bool:
+    """A pickle of protocol 0 or 1 (no ``\\x80`` mark): it starts with an opcode that builds a
+    container or names a global (``(``, ``}``, ``]``, ``)``, ``c``), and its last byte is STOP (``.``)."""
+    if head[:1] not in (b"(", b"}", b"]", b")", b"c"):
+        return False
+    try:
+        with open(path, "rb") as f:
+            f.seek(-1, os.SEEK_END)
+            return f.read(1) == b"."
+    except OSError:
+        return False
 
 
 # -------------------------------------------------------------------- loading into a tree
@@ -107,6 +122,61 @@ def _torch_zip(path: str):
                            "animsup never runs a checkpoint's code") from None
 
 
+def _npy_claim(f, path: str) -> tuple[int, int]:
+    """(elements, bytes) the .npy header at ``f``'s position claims for its array."""
+    from numpy.lib import format as npformat
+
+    try:
+        version = npformat.read_magic(f)
+        shape, _, dtype = (npformat.read_array_header_1_0(f) if version == (1, 0)
+                           else npformat.read_array_header_2_0(f, max_header_size=1 << 20))
+    except Exception as e:  # noqa: BLE001 - numpy raises ValueError/SyntaxError/... on a broken header
+        raise AnimsupError(f"{path}: a broken .npy header: {str(e)[:100]}") from None
+    count = int(np.prod([int(d) for d in shape], dtype=object))
+    return count, count * max(dtype.itemsize, 1)
+
+
+def _check_npy_sizes(path: str, kind: str) -> None:
+    """Refuse an .npy/.npz whose headers claim more bytes than the file (or zip member) holds:
+    numpy allocates the claimed array before it reads a byte of it."""
+    if kind == "npy":
+        with open(path, "rb") as f:
+            claim = _npy_claim(f, path)[1]
+            left = os.fstat(f.fileno()).st_size - f.tell()
+        if claim > left:
+            raise AnimsupError(f"{path}: the .npy header claims {claim} bytes of data, the file holds {left}")
+        return
+    total = 0  # a compressed member may legitimately unpack to far more than the file: check memory first
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            with z.open(info) as f:
+                count, claim = _npy_claim(f, f"{path}:{info.filename}")
+            if claim > info.file_size:
+                raise AnimsupError(f"{path}: {info.filename} claims {claim} bytes of data, its zip entry holds {info.file_size}")
+            total += count
+    check_memory(2 * 8 * total, f"{path}: importing this checkpoint")  # as load_tree's check: float64, twice
+
+
+def _leaf_bytes(obj, path: str, depth: int = 0) -> int:
+    """The bytes the float64 tree of ``obj`` will hold; refuses a torch tensor that is a broadcast
+    (zero-stride) view holding more elements than its storage backs."""
+    if depth > 50:
+        raise AnimsupError("a checkpoint nested more than 50 levels deep")
+    if type(obj).__module__.split(".")[0] == "torch" and hasattr(obj, "untyped_storage"):
+        backed = obj.untyped_storage().nbytes()
+        if obj.numel() * obj.element_size() > backed:
+            raise AnimsupError(f"{path}: a tensor of shape {list(obj.shape)} is a broadcast view of only {backed} bytes "
+                               "(zero strides); refusing to expand it")
+        return obj.numel() * 8
+    if isinstance(obj, np.ndarray):
+        return obj.size * 8 if obj.dtype.kind in "iufb" else 0
+    if isinstance(obj, dict):
+        return sum(_leaf_bytes(v, path, depth + 1) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_leaf_bytes(v, path, depth + 1) for v in obj)
+    return 0
+
+
 def _to_tree(obj, depth: int = 0):
     """Tensors and arrays -> float64 numpy; dicts/lists kept; inert objects kept as they are."""
     if depth > 50:
@@ -134,11 +204,14 @@ def load_tree(path: str) -> tuple[object, dict, str]:
         tree = _torch_zip(path)
     elif kind in ("npz", "npy"):
         try:
+            _check_npy_sizes(path, kind)
             if kind == "npz":
                 with np.load(path, allow_pickle=False) as z:
                     tree = {k: z[k] for k in z.files}
             else:
                 tree = np.load(path, allow_pickle=False)
+        except AnimsupError:
+            raise
         except ValueError as e:
             if "allow_pickle" in str(e) or "Object arrays" in str(e):
                 raise AnimsupError(f"{path}: an .{kind} holding Python objects (refused: {str(e)[:80]})") from None
@@ -151,6 +224,8 @@ def load_tree(path: str) -> tuple[object, dict, str]:
         tree = safe_pickle.load(path)
     else:
         raise AnimsupError(f"{path}: is a {kind}, not a checkpoint (animsup import --format c-log reads C logs)")
+    # the float64 tree, then the W history interpret() builds from it: twice the tree at most
+    check_memory(2 * _leaf_bytes(tree, path), f"{path}: importing this checkpoint")
     return _to_tree(tree), meta, kind
 
 
@@ -341,21 +416,31 @@ def _data_log(tree: dict, layout, bkey) -> Imported:
     return out
 
 
-_CONFIG_FIELD = re.compile(r"(\w+)\s*=\s*([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)|True|False|'[^']*'|\"[^\"]*\")")
+# ``key = value`` in a metadata string. Linear time: a key starts only after a non-word character
+# (no retry inside a word) and every quantifier is possessive (no backtracking), so even a 1 MB
+# adversarial string takes well under a second (the old pattern, ``(\w+)\s*=\s*...``, was
+# quadratic: a 64 KB word took ~30 s). Only the first MAX_META_CHARS of each value are read.
+_CONFIG_FIELD = re.compile(
+    r"(?<!\w)(\w++)\s*+=\s*+"
+    r"([-+]?+(?:\d++(?:\.\d*+)?+(?:[eE][-+]?+\d++)?+|\.\d++)|True|False|'[^']*+'|\"[^\"]*+\")"
+)
+#: the characters of one metadata value that :func:`_config_from_meta` parses (a config string is
+#: a few hundred; safetensors allows 100 MB headers)
+MAX_META_CHARS = 1 << 20
 
 
 def _config_from_meta(meta: dict) -> dict:
     """Numbers from a ``str(Config(n_instances=8, n_features=5, ...))`` metadata string (parsed
-    as text with a regular expression; never evaluated)."""
-    out = {}
+    as text with a linear-time regular expression; never evaluated)."""
+    out: dict = {}
     for v in meta.values():
         if isinstance(v, str) and "=" in v and "(" in v:
-            for k, val in _CONFIG_FIELD.findall(v):
+            for k, val in _CONFIG_FIELD.findall(v[:MAX_META_CHARS]):
                 if val in ("True", "False"):
                     out[k] = val == "True"
                 elif val[:1] in "'\"":
                     out[k] = val[1:-1]
-                else:
+                elif len(val) <= 40:  # longer: no config number (and int() of it is slow, or refused)
                     out[k] = float(val) if any(c in val for c in ".eE") else int(val)
     return out
 

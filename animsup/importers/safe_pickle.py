@@ -3,7 +3,9 @@
 :func:`load` unpickles with an allow-list: numpy arrays and dtypes, plain containers, and torch
 tensors (whose storages go through torch's own weights-only loader). Every other global a
 pickle names (a dataset class, ``os.system``, a pandas DataFrame) becomes an :class:`Inert`
-holder: calling it, or setting its state, only records the arguments. So a ``__reduce__``
+holder: calling it, or setting its state, only records the arguments. Pickles of protocol 0-2
+carry bytes as ``_codecs.encode(text, "latin1")``: exactly that call is allowed (it makes bytes,
+nothing else). Arrays and bytearrays a pickle builds may not claim more bytes than the file holds. So a ``__reduce__``
 payload is never executed, and the data inside unknown objects stays reachable
 (:func:`frame_columns` recovers a pickled pandas DataFrame's columns without pandas).
 """
@@ -11,6 +13,7 @@ payload is never executed, and the data inside unknown objects stays reachable
 from __future__ import annotations
 
 import io
+import os
 import pickle
 from typing import Any
 
@@ -19,12 +22,11 @@ import numpy as np
 from animsup.errors import AnimsupError
 
 _NUMPY = {
-    ("numpy", "ndarray"), ("numpy", "dtype"),
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy", "dtype"),
     ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
     ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
 }
-_BUILTINS = {"list", "dict", "tuple", "set", "frozenset", "slice", "complex", "bytearray", "range"}
+_BUILTINS = {"list", "dict", "tuple", "set", "frozenset", "slice", "complex", "range"}
 _TORCH = {
     ("torch._utils", "_rebuild_tensor_v2"), ("torch._utils", "_rebuild_tensor"), ("torch._utils", "_rebuild_parameter"),
     ("torch", "Size"), ("torch", "float32"), ("torch", "float16"), ("torch", "bfloat16"), ("torch", "float64"),
@@ -75,6 +77,11 @@ def _inert_class(module: str, name: str):
     return type(name, (Inert,), {"__new__": new, "__init__": lambda self, *a, **k: None})
 
 
+class _NdarrayType:
+    """What a pickle's ``numpy.ndarray`` stands for: only an argument of ``_reconstruct`` (called
+    directly it would allocate any shape a pickle names)."""
+
+
 def _load_storage_from_bytes(b: bytes):
     """torch.storage._load_from_bytes, but through torch's weights-only loader on CPU."""
     import torch
@@ -82,8 +89,51 @@ def _load_storage_from_bytes(b: bytes):
     return torch.load(io.BytesIO(b), weights_only=True, map_location="cpu")
 
 
+def _latin1_encode(obj: object, encoding: str = "utf-8", errors: str = "strict") -> Any:
+    """``_codecs.encode`` as pickles of protocol 0-2 use it to carry bytes (``encode(text, "latin1")``,
+    numpy's array data among them): only a str to latin-1, which is data, never code. Anything
+    else becomes an inert object."""
+    if isinstance(obj, str) and encoding.lower().replace("_", "-") in ("latin1", "latin-1") and errors == "strict":
+        return obj.encode("latin-1")
+    return Inert("_codecs", "encode", (obj, encoding, errors))
+
+
 class _Unpickler(pickle.Unpickler):
+    """The allow-list. ``budget``: the most bytes one array or bytearray the pickle builds may hold
+    (the file's size: data in a pickle is in its bytes, so anything larger is a claimed size, not data)."""
+
+    def __init__(self, f: Any, budget: int) -> None:
+        super().__init__(f)
+        self.budget = budget
+
+    def _check(self, nbytes: int, what: str) -> None:
+        if nbytes > self.budget:
+            raise pickle.UnpicklingError(f"{what} of {nbytes} bytes, more than the file's size allows ({self.budget} bytes)")
+
+    def _reconstruct(self, cls: Any, shape: Any, dtype: Any) -> Any:
+        """numpy's ``_reconstruct(ndarray, shape, dtype)``: an empty array its BUILD then fills."""
+        if cls is not _NdarrayType:
+            raise pickle.UnpicklingError("numpy _reconstruct of something other than numpy.ndarray")
+        dt = np.dtype(dtype)
+        size = int(np.prod([int(d) for d in np.atleast_1d(shape)], dtype=object)) * dt.itemsize
+        self._check(size, "an array")
+        return np.ndarray.__new__(np.ndarray, shape, dt)
+
+    def _bytearray(self, *args: Any) -> bytearray:
+        if args and isinstance(args[0], int):
+            self._check(int(args[0]), "a bytearray")
+        return bytearray(*args)
+
     def find_class(self, module: str, name: str) -> Any:
+        module = {"__builtin__": "builtins", "copy_reg": "copyreg"}.get(module, module)  # protocol 0-2 names
+        if (module, name) == ("_codecs", "encode"):
+            return _latin1_encode
+        if module in ("numpy.core.multiarray", "numpy._core.multiarray") and name == "_reconstruct":
+            return self._reconstruct
+        if (module, name) == ("numpy", "ndarray"):
+            return _NdarrayType
+        if (module, name) == ("builtins", "bytearray"):
+            return self._bytearray
         if (module, name) in _NUMPY or (module == "builtins" and name in _BUILTINS) or (module, name) == ("collections", "OrderedDict"):
             return super().find_class(module, name)
         if module.split(".")[0] == "torch":
@@ -108,7 +158,7 @@ def load(path: str) -> Any:
     """
     try:
         with open(path, "rb") as f:
-            return _Unpickler(f).load()
+            return _Unpickler(f, max(os.fstat(f.fileno()).st_size, 1 << 16)).load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             MemoryError, RecursionError, UnicodeDecodeError, ImportError, OSError) as e:
         raise AnimsupError(f"{path}: cannot read this pickle safely: {type(e).__name__}: {str(e)[:120]}") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import warnings
 import zlib
 from dataclasses import dataclass, field
@@ -34,9 +35,11 @@ from animsup.log.schema import (
     _check_end,
     _float_array,
     _migrate,
+    LINE_SLACK,
     _migrates_records,
     _record_version,
     _short,
+    line_caps,
     parse_header,
 )
 from animsup.log.writer import LogWriter
@@ -48,7 +51,8 @@ Curve = tuple[NDArray[np.int64], NDArray[np.float32]]
 # Reader guards (module constants so tests can shrink them). A line longer than this is
 # refused rather than read into memory.
 MAX_HEADER_BYTES = _SCHEMA_MAX_HEADER_BYTES  # (the schema's: the writer and the Recorder refuse more)
-MAX_LINE_BYTES = 1 << 30
+MAX_LINE_BYTES = 1 << 30  # the ceiling; each log's own caps come from its header (schema.line_caps)
+_TYPE = re.compile(rb'"type"\s*+:\s*+"([^"\\]{0,40})"')
 
 
 @dataclass(slots=True)
@@ -204,7 +208,8 @@ class LogReader:
         except BaseException:  # the caller gets no reader to close: close the file here
             self._f.close()
             raise
-        self._limit = MAX_LINE_BYTES
+        self._caps = line_caps(self.header)
+        self._limit = min(max(self._caps.values()), MAX_LINE_BYTES)
         self._sel = None if len(self.instances) == self.header.n_instances else np.asarray(self.instances)
         self._consumed = False
 
@@ -226,6 +231,8 @@ class LogReader:
                 raise LogFormatError(
                     self.path, self._lineno, f"line is longer than {self._limit} bytes, more than any valid record"
                 )
+            if len(raw) > LINE_SLACK and self._lineno > 1:
+                self._check_size(raw, self._lineno)
             if not raw.endswith(b"\n") and not _whole_record(raw):
                 # Last line without its newline: a writer was killed mid-line or is
                 # still writing. Drop it, keep everything before it. (A last line that is a
@@ -252,6 +259,18 @@ class LogReader:
             if not isinstance(rec, dict):
                 raise LogFormatError(self.path, self._lineno, "line is not a JSON object")
             return rec
+
+    def _check_size(self, raw: bytes, line: int) -> None:
+        """Refuse a line longer than a record of its type can need for this header's sizes
+        (:func:`animsup.log.schema.line_caps`), before it is parsed."""
+        at = raw.find(b'"type"')
+        match = _TYPE.match(raw, at) if at >= 0 else None
+        kind = match.group(1).decode("utf-8", "replace") if match else "?"
+        cap = self._caps.get(kind, self._caps["other"])
+        if len(raw) > cap:
+            what = f"a {kind!r} record" if kind in self._caps else "a record of an unknown type"
+            raise LogFormatError(self.path, line, f"line of {len(raw)} bytes, more than {what} can need "
+                                                  f"for this header's sizes ({cap} bytes)")
 
     def _readline(self) -> bytes:
         """One raw line of at most ``self._limit + 1`` bytes (b"" at EOF)."""
@@ -318,6 +337,8 @@ class LogReader:
                 raise self._read_error(e) from None
             if len(raw) < cap and raw[:1] == b"{" and raw[-1:] == b"\n":
                 self._lineno = line = line + 1
+                if len(raw) > LINE_SLACK:
+                    self._check_size(raw, line)
                 try:
                     rec = loads(raw)
                 except orjson.JSONDecodeError as e:

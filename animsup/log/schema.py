@@ -72,6 +72,33 @@ def size_problem(n_instances: int, n_hidden: int, n_features: int) -> str | None
         return f"sizes n_instances={k} x n_hidden={m} x n_features={n} are implausibly large"
     return None
 
+# Line sizes: what a record of each type can need, from the header's sizes (the reader refuses a
+# longer line before parsing it: parsing costs ~14 bytes of Python objects per byte of text).
+#: the most characters one number takes in a line, with its separator ("-1.2345678901234567e-308, ")
+CHARS_PER_NUMBER = 40
+#: room for keys, the step, extra fields and whitespace in any line; also the whole cap of the end,
+#: resume and unknown record types (unknown types are additive metadata, never arrays)
+LINE_SLACK = 1 << 20
+#: the most rows one loss record may hold (the writer writes at most LOSS_ROWS_PER_RECORD)
+MAX_LOSS_ROWS = 1 << 20
+LOSS_ROWS_PER_RECORD = 1 << 16
+
+
+def line_caps(h: Header) -> dict[str, int]:
+    """The most bytes a line of each record type can need for header ``h``: a snapshot holds
+    k·m·n weights (twice with a decoder), k·n biases and k losses; a loss record at most
+    :data:`MAX_LOSS_ROWS` rows of k (or 1) numbers; a curve k numbers; anything else
+    :data:`LINE_SLACK` bytes ("other")."""
+    k, m, n = h.n_instances, h.n_hidden, h.n_features
+    weights = k * m * n * (2 if models.get(h.model).has_decoder else 1)
+    width = k if h.loss_scope == "instance" else 1
+    return {
+        "snapshot": CHARS_PER_NUMBER * (weights + k * n + k) + LINE_SLACK,
+        "loss": CHARS_PER_NUMBER * MAX_LOSS_ROWS * width + LINE_SLACK,
+        "curve": CHARS_PER_NUMBER * k + LINE_SLACK,
+        "other": LINE_SLACK,
+    }
+
 
 def _migrate_v1(rec: Record) -> Record:
     """Version 1 -> 2. Only the header changes: ``importance`` [n_features] is broadcast to

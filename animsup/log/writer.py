@@ -25,7 +25,7 @@ except ImportError:  # not on Windows: no lock, exclusive create still refuses a
 from animsup.atomic import check_regular, output_mode
 from animsup.errors import AnimsupError
 from animsup.log.files import _bom_encoding, _whole_record
-from animsup.log.schema import END_STATUSES, MAX_HEADER_BYTES, MAX_STEP, MAX_STEP_TEXT, Record
+from animsup.log.schema import END_STATUSES, LOSS_ROWS_PER_RECORD, MAX_HEADER_BYTES, MAX_STEP, MAX_STEP_TEXT, Record
 
 _DUMP_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
 
@@ -282,7 +282,7 @@ class LogWriter:
         while i < len(steps):
             j = i + 1
             every = int(steps[j] - steps[i]) if j < len(steps) else 1
-            while j < len(steps) and steps[j] - steps[j - 1] == every:
+            while j < len(steps) and steps[j] - steps[j - 1] == every and j - i < LOSS_ROWS_PER_RECORD:
                 j += 1
             self.losses(int(steps[i]), every, loss[i:j])
             i = j

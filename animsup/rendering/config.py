@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from animsup.errors import AnimsupError
+from animsup.errors import AnimsupError, available_memory
 from animsup.options import is_number as _number
 from animsup.options import markdown_table
 from animsup.options import option as _opt
@@ -25,6 +25,18 @@ BACKENDS = ("auto", "ffmpeg", "av")
 #: x264 presets (the settings of each are in :data:`animsup.rendering.encode.MP4_PRESETS`)
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow")
 MAX_FPS = 240.0
+#: the slowest video: one frame every 100 s (ffmpeg refuses a frame rate of 1e-9, naming its temp file)
+MIN_FPS = 0.01
+#: the memory one draw worker holds (a matplotlib figure and its canvas, measured ~125 MB)
+WORKER_BYTES = 125 << 20
+
+
+def max_workers() -> int:
+    """The most draw workers a render may start: two per core (more only queue for the CPUs)
+    and no more than the available memory holds at :data:`WORKER_BYTES` each; at least 1."""
+    import os
+
+    return max(1, min(2 * (os.cpu_count() or 1), available_memory() // WORKER_BYTES))
 MAX_FRAMES = 1_000_000
 SIZE_LIMITS = ((64, 7680), (64, 4320))
 DEFAULT_SIZE = (1280, 720)
@@ -51,7 +63,7 @@ class RenderConfig:
     annotate: bool = _opt(False, "mark training events (features joining/dropping, shape changes, loss drops)",
                           "not with grid")
     theme: str = _opt("light", "colour theme", "light, dark")
-    fps: float | None = _opt(None, "frames per second (default: 30; GIFs play at most 50)", f"0 < fps <= {MAX_FPS:g}")
+    fps: float | None = _opt(None, "frames per second (default: 30; GIFs play at most 50)", f"{MIN_FPS:g} <= fps <= {MAX_FPS:g}")
     duration: float | None = _opt(None, "video length in seconds, final hold included (resamples the snapshots)", "> 0")
     frames: int | None = _opt(None, "animated frames (resamples the snapshots; default: one per snapshot)",
                               f"1..{MAX_FRAMES:,} with the hold")
@@ -69,7 +81,7 @@ class RenderConfig:
     preset: str | None = _opt(None, "MP4 (x264) speed vs file size (default: ultrafast, the fastest; veryfast "
                                     "makes ~1.5x smaller files ~20-30% slower)", ", ".join(PRESETS))
     workers: int | None = _opt(None, "draw processes (default: cores - 1, the encoder keeps one busy; 0 or 1: "
-                                     "draw in process)", ">= 0")
+                                     "draw in process)", ">= 0, at most 2 per core and 125 MB of memory each")
     backend: str = _opt("auto", "video encoder: the ffmpeg binary, PyAV in process, or auto", ", ".join(BACKENDS))
 
     def __post_init__(self):
@@ -87,6 +99,8 @@ class RenderConfig:
             set_(name, _positive(name, getattr(self, name)))
         if self.fps is not None and self.fps > MAX_FPS:
             raise AnimsupError(f"--fps {self.fps:g} is above the limit of {MAX_FPS:g}")
+        if self.fps is not None and self.fps < MIN_FPS:
+            raise AnimsupError(f"--fps {self.fps:g} is below the limit of {MIN_FPS:g} (one frame every {1 / MIN_FPS:g} s)")
         set_("frames", _whole("frames", self.frames, 1))
         if self.fps is not None and self.duration is not None and self.frames is not None:
             raise AnimsupError("give at most two of --fps, --duration and --frames")
@@ -111,6 +125,9 @@ class RenderConfig:
         if self.preset is not None and self.preset not in PRESETS:
             raise AnimsupError(f"unknown --preset {self.preset!r} (one of {', '.join(PRESETS)})")
         set_("workers", _whole("workers", self.workers, 0))
+        if self.workers is not None and self.workers > max_workers():
+            raise AnimsupError(f"--workers {self.workers} is more than this machine can run (at most {max_workers()}: "
+                               f"two per core, {WORKER_BYTES >> 20} MB of memory each)")
         if self.backend not in BACKENDS:
             raise AnimsupError(f"unknown encoder backend {self.backend!r} (auto, ffmpeg or av)")
         self.frame_counts(1)  # the time options together (a log's own snapshot count is checked by the plan)
@@ -126,6 +143,8 @@ class RenderConfig:
                 raise AnimsupError(f"--duration {duration:g}s leaves no time before the {hold:g}s final hold (see --hold)")
             fps = self.frames / (duration - hold)
         fps = float(fps or 30.0)
+        if fps < MIN_FPS:
+            raise AnimsupError(f"{self.frames} frames in {duration:g}s is {fps:.3g} frames per second, below the limit of {MIN_FPS:g}")
         hold_frames = int(round(hold * fps))
         if self.frames is not None:
             n = self.frames

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from animsup import models
-from animsup.errors import AnimsupError
+from animsup.errors import AnimsupError, check_memory
 from animsup.options import Described, check_choice, described, doc_rows, is_int, is_real, markdown_table, option
 
 if TYPE_CHECKING:
@@ -382,7 +382,26 @@ class TrainConfig:
         self._check_set_probabilities()
         self._check_optimiser()
         self._check_backend()
+        self._check_memory()
         return self
+
+    def estimated_bytes(self) -> int:
+        """The memory a CPU run needs, roughly: the parameters with their gradient and two
+        optimiser moments (4 copies of K·m·n, twice with a decoder, plus the bias K·n), the batch
+        (K·B·n inputs, outputs, errors and their gradient, and K·B·m hidden values and their
+        gradient) and a fixed dataset (K·dataset_size·n), at 4 bytes a number (8 for the numpy engine)."""
+        k, n, m, batch = self.n_instances, self.n_features, self.n_hidden, self.batch_size
+        params = k * n * m * (2 if models.get(self.model).has_decoder else 1) + k * n
+        per_batch = k * batch * (4 * n + 2 * m)
+        data = k * (self.dataset_size or 0) * n
+        return (8 if self.resolved_backend() == "numpy" else 4) * (4 * params + per_batch + data)
+
+    def _check_memory(self) -> None:
+        """Sizes a CPU run cannot hold (n_features=10**9, batch_size=10**12) are refused before
+        numpy or torch is asked for them (torch's allocator would raise a RuntimeError)."""
+        if self.device != "cuda":
+            check_memory(self.estimated_bytes(), f"training {self.n_instances} instance(s) of n_features={self.n_features}, "
+                                                 f"n_hidden={self.n_hidden} with batch_size={self.batch_size}")
 
     def _check_sizes(self) -> None:
         """Counts are positive integers (``every``, ``dataset_size``: or None; ``threads``: or "auto")."""

@@ -251,3 +251,43 @@ def test_label_adds_regularity_but_shape_stays_short():
     geo = g.describe(at([0, 75, 144, 216, 288]))
     assert geo.shape == "pentagon" and geo.label() == f"pentagon (regularity {geo.regularity:.2f})"
     assert g.describe(np.zeros((2, 4))).label() == "not learned"
+
+
+def _old_overlaps(W):
+    """The formula before issue 27: the n×n matrix (Ŵᵀ W)² (O(n²) memory)."""
+    W = np.asarray(W, dtype=np.float64)
+    norms = np.linalg.norm(W, axis=-2, keepdims=True)
+    W_hat = np.divide(W, norms, out=np.zeros_like(W), where=norms > 0)
+    return (np.swapaxes(W_hat, -1, -2) @ W) ** 2
+
+
+@pytest.mark.parametrize("shape", [(2, 5), (3, 2, 7), (4, 3, 3, 6), (5, 3), (1, 1)])
+def test_dimensionality_and_interference_equal_the_n_by_n_formula(shape):
+    from animsup.analysis import geometry
+
+    rng = np.random.default_rng(len(shape) * 10 + shape[-1])
+    W = rng.normal(size=shape)
+    W[..., 0] = 0.0  # a zero feature: D_i = 0, interference 0
+    ov = _old_overlaps(W)
+    total = ov.sum(axis=-1)
+    sq = np.sum(W * W, axis=-2)
+    old_D = np.divide(sq, total, out=np.zeros_like(sq), where=total > 0)
+    old_I = total - np.diagonal(ov, axis1=-2, axis2=-1)
+    np.testing.assert_allclose(geometry.dimensionality(W), old_D, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(geometry.interference(W), old_I, rtol=1e-10, atol=1e-12)
+
+
+def test_dimensionality_memory_is_linear_in_n_features():
+    """n = 20,000, m = 2: the old n×n matrix alone was 3.2 GB; now the peak is a few copies of W."""
+    import tracemalloc
+
+    from animsup.analysis import geometry
+
+    W = np.random.default_rng(0).normal(size=(2, 20_000))
+    tracemalloc.start()
+    D = geometry.dimensionality(W)
+    geometry.interference(W)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 20 * W.nbytes  # 6.4 MB; n×n would be 3.2e9 bytes
+    assert D.shape == (20_000,) and np.all((D >= 0) & (D <= 1 + 1e-12))

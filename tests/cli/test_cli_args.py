@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from animsup.cli import COMMANDS, main
+from animsup.errors import AnimsupError
 
 DATA = Path(__file__).parents[1] / "data"
 GOLDEN = DATA / "golden" / "hand_tied_v1.jsonl"
@@ -127,9 +128,11 @@ def test_train_resume_conflicts(tmp_path, capsys):
     assert log.read_bytes() == before
 
 
-def test_out_of_memory_is_a_clear_error(tmp_path):
-    """A batch too large for memory: one line, exit 2. Run in a child whose address space is
-    capped (RLIMIT_AS), so the allocation fails at once and never pushes the machine into swap."""
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_out_of_memory_is_a_clear_error(tmp_path, backend):
+    """A batch too large for memory: one line, exit 2, before anything is written. Run in a child
+    whose address space is capped (RLIMIT_AS: the memory budget counts it), so nothing can push
+    the machine into swap."""
     import resource
     import subprocess
     import sys
@@ -137,26 +140,55 @@ def test_out_of_memory_is_a_clear_error(tmp_path):
     def cap():
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
-    env = {k: v for k, v in os.environ.items() if k != "ANIMSUP_DEBUG"} | {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    try:
-        p = subprocess.run([sys.executable, "-m", "animsup", "train", *TINY, "--batch-size", "100000000",
-                            "--out", str(tmp_path / "r.jsonl")], preexec_fn=cap, env=env,
-                           capture_output=True, text=True, timeout=60)
-    except subprocess.TimeoutExpired:
-        pytest.skip("the trainer did not need one large allocation for this batch")
-    if p.returncode == 0:
-        pytest.skip("the trainer fit this batch in 1 GiB")
+    env = {k: v for k, v in os.environ.items() if k not in ("ANIMSUP_DEBUG", "ANIMSUP_MEMORY_BUDGET")}
+    env |= {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    p = subprocess.run([sys.executable, "-m", "animsup", "train", *TINY, "--batch-size", "100000000",
+                        "--backend", backend, "--out", str(tmp_path / "r.jsonl")], preexec_fn=cap, env=env,
+                       capture_output=True, text=True, timeout=120)
     assert p.returncode == 2, p.stderr
     lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1 and "out of memory" in lines[0] and "Traceback" not in p.stderr
+    assert len(lines) == 1 and "Traceback" not in p.stderr, p.stderr
+    assert "more than the 1.07 GB of memory available" in lines[0] and not (tmp_path / "r.jsonl").exists()
+
+
+@pytest.mark.parametrize("sizes", [["--n-features", str(10**9)], ["--batch-size", str(10**12)],
+                                   ["--n-hidden", str(10**6), "--n-features", str(10**6)]])
+def test_absurd_sizes_are_refused_up_front(tmp_path, capsys, sizes):
+    assert main(["train", *TINY, *sizes, "--out", str(tmp_path / "r.jsonl")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and " GB, more than the " in err and not (tmp_path / "r.jsonl").exists()
+
+
+def test_allocator_failures_without_memoryerror_are_one_line_exit_2(monkeypatch, capsys, tmp_path):
+    """torch's CPU allocator raises RuntimeError ("can't allocate memory"), not MemoryError."""
+    torch = pytest.importorskip("torch")
+    from animsup.cli import train as train_cli
+
+    monkeypatch.setattr(train_cli, "run", lambda args: torch.empty(1 << 50))  # 4 PB: refused at once
+    assert main(["train", *TINY, "--out", str(tmp_path / "r.jsonl")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("animsup: error: out of memory (") and "can't allocate" in err
+    # any other RuntimeError is still a bug: internal error, exit 1
+    monkeypatch.setattr(train_cli, "run", lambda args: torch.zeros(2) @ torch.zeros(3))
+    assert main(["train", *TINY, "--out", str(tmp_path / "r.jsonl")]) == 1
+    assert "internal error: RuntimeError" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["inspect", "events", "minima"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0"])
+def test_threshold_must_be_finite_and_positive(tmp_path, capsys, command, value):
+    out = ["--out", str(tmp_path / "m")] if command == "minima" else []
+    assert main([command, str(tmp_path / "missing.jsonl"), *out, f"--threshold={value}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"animsup: error: --threshold must be a finite number > 0, got {float(value)!r}"
 
 
 # --------------------------------------------------------------------------- log readers
 
 
 @pytest.mark.parametrize("extra,match", [
-    (["--threshold", "0"], "--threshold must be positive"),
-    (["--threshold", "-1"], "--threshold must be positive"),
+    (["--threshold", "0"], "--threshold must be a finite number > 0"),
+    (["--threshold", "-1"], "--threshold must be a finite number > 0"),
     (["--at", "-1"], "--at must be a step >= 0"),
     (["--instance", "5"], "instance 5 does not exist"),
     (["--instance", "-1"], "instance -1 does not exist"),
@@ -166,7 +198,7 @@ def test_inspect_bad_args(extra, match, capsys):
 
 
 @pytest.mark.parametrize("extra,match", [
-    (["--threshold", "0"], "--threshold must be positive"),
+    (["--threshold", "0"], "--threshold must be a finite number > 0"),
     (["--instance", "x"], "--instance takes an index, 'best'"),
     (["--instance", "best:g2"], "best:g2: no such group; the log's groups: best:g0 (1-S=1), best:g1 (1-S=0.25)"),
     (["--instance", "9"], "instance 9 does not exist"),
@@ -211,7 +243,7 @@ def test_minima_bad_args(tmp_path, capsys):
     afile.write_text("x")
     _fails(["minima", str(GOLDEN), "--out", str(afile)], capsys, match="exists and is not a folder")
     _fails(["minima", str(GOLDEN), "--out", str(GOLDEN)], capsys, match="exists and is not a folder")
-    _fails(["minima", str(GOLDEN), "--out", str(tmp_path / "m"), "--threshold", "0"], capsys, match="--threshold must be positive")
+    _fails(["minima", str(GOLDEN), "--out", str(tmp_path / "m"), "--threshold", "0"], capsys, match="--threshold must be a finite number > 0")
     _fails(["minima", str(GOLDEN), "--out", str(tmp_path / "m"), "--render", "-1"], capsys, match="--render needs K >= 0")
     _fails(["minima", "--out", str(tmp_path / "m"), "-p", "2", *TINY], capsys, match="feature-probability must lie in (0, 1]")
     _fails(["minima", str(DATA / "bad" / "steps_duplicated.jsonl"), "--out", str(tmp_path / "m")], capsys,
@@ -335,3 +367,23 @@ def test_special_files_are_refused(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["run.jsonl", "run.jsonl.ckpt"]
     _fails(["train", "--steps", "5", "--quiet", "--out", os.devnull, "--force"], capsys, match="is a device")
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+@pytest.mark.parametrize("extra, match", [
+    (["--fps", "1e-9"], "--fps 1e-09 is below the limit of 0.01"),
+    (["--frames", "2", "--duration", "1000"], "below the limit of 0.01"),
+    (["--workers", "100000"], "--workers 100000 is more than this machine can run"),
+])
+def test_render_absurd_fps_and_workers(tmp_path, capsys, extra, match):
+    _fails(["render", str(GOLDEN), "--out", str(tmp_path / "x.mp4"), *extra], capsys, match=match)
+    assert not list(tmp_path.iterdir())
+
+
+def test_workers_bound_follows_memory(monkeypatch):
+    from animsup.rendering import config
+
+    monkeypatch.setenv("ANIMSUP_MEMORY_BUDGET", str(3 * config.WORKER_BYTES + 1))
+    assert config.max_workers() == min(3, 2 * (os.cpu_count() or 1))
+    config.RenderConfig(workers=config.max_workers())
+    with pytest.raises(AnimsupError, match="more than this machine can run"):
+        config.RenderConfig(workers=config.max_workers() + 1)
