@@ -24,7 +24,7 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Iterator
 
@@ -122,6 +122,12 @@ def check_writable_dir(target: str | os.PathLike) -> Path:
     return path
 
 
+def _temp_names(path: Path) -> Iterator[str]:
+    """Names for a hidden temp file beside ``path`` that keep its extension (encoders look at it)."""
+    for _ in range(100):
+        yield str(path.parent / f".{path.name}.{secrets.token_hex(5)}.tmp{path.suffix}")
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[str]:
     """Yield a temp path in the target's folder; on success ``os.replace`` it onto the target.
@@ -133,21 +139,33 @@ def atomic_path(target: str | os.PathLike) -> Iterator[str]:
     :class:`AnimsupError` line. The output keeps the mode of the file it replaces.
     """
     path = check_writable_dir(target)
-    try:  # os.access says yes to root even where the file system refuses (/proc, /sys, read-only mounts)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
-    except OSError as e:
-        raise AnimsupError(f"{target}: cannot write in {path.parent}: {e.strerror or e}") from None
-    os.close(fd)
+    tmp = ""
     try:
+        # The temp's name is known before the file exists, and both happen inside this try: an
+        # interrupt (Ctrl-C, SIGTERM turned into KeyboardInterrupt) landing the moment the file
+        # appears still removes it. (With mkstemp before the try, a render preempted there and
+        # terminated on seeing its temp file left the file behind.)
+        for tmp in _temp_names(path):
+            try:
+                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+                break
+            except FileExistsError:
+                tmp = ""  # another file of that name: never ours to remove
+            except OSError as e:  # os.access says yes to root where the file system refuses (/proc, read-only)
+                tmp = ""
+                raise AnimsupError(f"{target}: cannot write in {path.parent}: {e.strerror or e}") from None
+        if not tmp:
+            raise AnimsupError(f"{target}: no free temp file name in {path.parent}")
         yield tmp
         if not os.path.exists(tmp) or os.path.getsize(tmp) == 0:
             raise AnimsupError(f"{target}: nothing was written")
         check_regular(path, what="output file")  # (still: nothing turned the target into a device meanwhile)
-        os.chmod(tmp, output_mode(path))  # mkstemp creates 0600
+        os.chmod(tmp, output_mode(path))  # created 0600
         os.replace(tmp, path)
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         if isinstance(exc, OSError):
             err = write_error(target, exc)
             if err is not None:

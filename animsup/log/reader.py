@@ -26,6 +26,7 @@ from animsup.log.fastpath import LossFastPath, SnapshotFastPath
 from animsup.log.files import _json_error, _open_maybe_gzip, _whole_record
 from animsup.log.schema import (
     MAX_HEADER_BYTES as _SCHEMA_MAX_HEADER_BYTES,
+    MAX_LINE_BYTES as _SCHEMA_MAX_LINE_BYTES,
     MAX_STEP,
     MAX_STEP_TEXT,
     VERSION,
@@ -51,7 +52,7 @@ Curve = tuple[NDArray[np.int64], NDArray[np.float32]]
 # Reader guards (module constants so tests can shrink them). A line longer than this is
 # refused rather than read into memory.
 MAX_HEADER_BYTES = _SCHEMA_MAX_HEADER_BYTES  # (the schema's: the writer and the Recorder refuse more)
-MAX_LINE_BYTES = 1 << 30  # the ceiling; each log's own caps come from its header (schema.line_caps)
+MAX_LINE_BYTES = _SCHEMA_MAX_LINE_BYTES  # the ceiling; each log's own caps come from its header (schema.line_caps)
 _TYPE = re.compile(rb'"type"\s*+:\s*+"([^"\\]{0,40})"')
 
 

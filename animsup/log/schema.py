@@ -79,22 +79,25 @@ CHARS_PER_NUMBER = 40
 #: room for keys, the step, extra fields and whitespace in any line; also the whole cap of the end,
 #: resume and unknown record types (unknown types are additive metadata, never arrays)
 LINE_SLACK = 1 << 20
-#: the most rows one loss record may hold (the writer writes at most LOSS_ROWS_PER_RECORD)
-MAX_LOSS_ROWS = 1 << 20
+#: the rows the writer puts in one loss record (a long curve is several records). A loss record's
+#: length is not in the header and writers before this limit (``from_arrays``, the Recorder's close)
+#: wrote a whole run's losses as one record, so a loss line is held only to the reader's ceiling
+#: (``animsup.log.reader.MAX_LINE_BYTES``): logs that were valid stay readable
 LOSS_ROWS_PER_RECORD = 1 << 16
+#: the longest line any reader reads (a loss record's only cap)
+MAX_LINE_BYTES = 1 << 30
 
 
 def line_caps(h: Header) -> dict[str, int]:
     """The most bytes a line of each record type can need for header ``h``: a snapshot holds
-    k·m·n weights (twice with a decoder), k·n biases and k losses; a loss record at most
-    :data:`MAX_LOSS_ROWS` rows of k (or 1) numbers; a curve k numbers; anything else
-    :data:`LINE_SLACK` bytes ("other")."""
+    k·m·n weights (twice with a decoder), k·n biases and k losses; a curve k numbers; anything
+    else but a loss record :data:`LINE_SLACK` bytes ("other"); a loss record only the ceiling
+    :data:`MAX_LINE_BYTES` (see :data:`LOSS_ROWS_PER_RECORD`)."""
     k, m, n = h.n_instances, h.n_hidden, h.n_features
     weights = k * m * n * (2 if models.get(h.model).has_decoder else 1)
-    width = k if h.loss_scope == "instance" else 1
     return {
         "snapshot": CHARS_PER_NUMBER * (weights + k * n + k) + LINE_SLACK,
-        "loss": CHARS_PER_NUMBER * MAX_LOSS_ROWS * width + LINE_SLACK,
+        "loss": MAX_LINE_BYTES,
         "curve": CHARS_PER_NUMBER * k + LINE_SLACK,
         "other": LINE_SLACK,
     }

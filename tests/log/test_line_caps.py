@@ -83,3 +83,13 @@ def test_writer_splits_long_loss_curves_into_records_within_the_cap(tmp_path):
     assert sum(b'"type":"loss"' in x for x in lines) == 4
     run = read_log(path)
     np.testing.assert_array_equal(run.loss_steps, steps)
+
+
+def test_a_long_loss_record_of_an_older_writer_still_reads(tmp_path):
+    """Writers before the split (from_arrays, the Recorder's close) wrote a whole run's losses as one
+    record; a loss record's length is not in the header, so only the reader's ceiling holds it."""
+    rows = (1 << 20) + 5  # more rows than the old per-record limit this cap once had
+    steps = np.arange(2, rows + 2)
+    loss = {"type": "loss", "step": int(steps[0]), "every": 1, "loss": np.full((rows, 2), 0.25).tolist()}
+    run = read_log(_log(tmp_path / "old.jsonl", orjson.dumps(loss)))
+    assert len(run.loss_steps) >= rows and float(run.loss_curve[-1].mean()) == 0.25
