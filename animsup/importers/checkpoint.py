@@ -25,6 +25,7 @@ import numpy as np
 
 from animsup.errors import AnimsupError, check_memory
 from animsup.log.recorder import check_layout, layout_to_kmn
+from animsup.log.schema import size_problem
 
 # -------------------------------------------------------------------- sniffing
 
@@ -313,7 +314,12 @@ def orient(W: np.ndarray, layout: str | None, history: bool, inferred: dict, nam
         inferred.setdefault("layout", f"{layout} ({name}: the smaller axis is taken as n_hidden)")
     elif len(check_layout(layout, "--layout", AnimsupError)) != per:
         raise AnimsupError(f"--layout {layout} does not fit {name} of shape {list(W.shape)}")
+    if 0 in W.shape:  # a zero-size axis: nothing to import, and its other axes must not size b
+        raise AnimsupError(f"{name} has shape {list(W.shape)}: an axis of length 0, no weights to import")
     W = layout_to_kmn(W, layout)
+    problem = size_problem(*W.shape[-3:])
+    if problem is not None:  # checked before anything (the bias, the log's header) is sized from it
+        raise AnimsupError(f"{name}: {problem}")
     return W if history else W[None]
 
 
@@ -321,7 +327,7 @@ def _bias(b: np.ndarray, T: int, K: int, n: int, history: bool) -> np.ndarray:
     b = np.asarray(b, dtype=np.float64)
     shape = (T, K, n) if history else (1, K, n)
     if b.size != int(np.prod(shape)):
-        raise AnimsupError(f"the bias does not fit {K} instance(s) of {n} features; pass --b KEY or --no-b")
+        raise AnimsupError(f"the bias does not fit {K} instance(s) of {n} features; pass --b KEY")
     return b.reshape(shape)
 
 
