@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import orjson
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -41,6 +40,8 @@ def html_json(obj: Any) -> str:
     U+2029 written as ``\\u`` escapes: these characters occur in JSON only inside strings, where
     the escapes mean the same characters. numpy arrays and scalars are serialised as lists and numbers.
     """
+    import orjson  # (lazily: the CLI's start-up imports this module for its terminal sink)
+
     text = orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY).decode("utf-8")
     for ch, escaped in _HTML_JSON:  # str.replace: C speed on a page's megabytes of numbers
         text = text.replace(ch, escaped)
@@ -95,6 +96,8 @@ def terminal(text: Any, *, newlines: bool = False) -> str:
 def terminal_json(obj: Any, *, indent: bool = True) -> str:
     """``obj`` as JSON for a terminal: valid JSON meaning the same, whose every non-printable
     character (see :func:`terminal`) is a ``\\u`` escape. Ends with a newline."""
+    import orjson
+
     opts = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE | (orjson.OPT_INDENT_2 if indent else 0)
     text = orjson.dumps(obj, option=opts).decode("utf-8")
     return _shown(text, "\n", json=True)

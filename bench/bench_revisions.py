@@ -2,6 +2,10 @@
 
     python bench/bench_revisions.py BASE [HEAD] [--repeat 5] [--json bench/results/revisions.json]
 
+The layered-packages comparison in docs/benchmarks.md is the table :func:`docs_table` makes from
+the committed ``docs/results/revisions_i20.json`` (``--json docs/results/revisions_i20.json``);
+``python scripts/update_docs_tables.py`` rewrites it and a test keeps the two equal.
+
 Checks out each revision into a temporary git worktree and times, in a fresh child process
 per measurement (``PYTHONPATH`` pointing at that worktree), the paths a restructuring could
 slow down: the CLI's start-up (``render --help``), training (the demo's pentagon and a
@@ -71,6 +75,9 @@ def _worktree(rev: str, where: Path) -> Path:
 
 def _child(tree: Path, work: str | list, tmp: str, log: str) -> float:
     env = dict(os.environ, PYTHONPATH=str(tree))
+    # bytecode cached as an installed package has it (this machine sets PYTHONDONTWRITEBYTECODE=1,
+    # which recompiles every module at every start: start-up then measures source size)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if isinstance(work, str):
         args = ["-c", work.format(tmp=tmp, log=log)]
     else:
@@ -78,6 +85,20 @@ def _child(tree: Path, work: str | list, tmp: str, log: str) -> float:
     t0 = time.perf_counter()
     subprocess.run([common.PYTHON, *args], cwd=tmp, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - t0
+
+
+#: the committed result the docs' table is made from
+DOCS_JSON = ROOT / "docs" / "results" / "revisions_i20.json"
+
+
+def docs_table(path: Path = DOCS_JSON) -> str:
+    """The Markdown table of a result file: each workload's medians and the paired ratio B / A."""
+    res = json.loads(path.read_text(encoding="utf-8"))
+    rows = ["| workload | A (s) | B (s) | B / A, paired median | runs |", "|---|---|---|---|---|"]
+    for r in res["rows"]:
+        rows.append(f"| {r['workload']} | {r['A_s']:.3f} | {r['B_s']:.3f} | {r['ratio_B_over_A']:.2f} | "
+                    f"{len(r['A_all'])} + {len(r['B_all'])} |")
+    return "\n".join(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
