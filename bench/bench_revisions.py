@@ -128,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append({"workload": name, "A_s": statistics.median(times["A"]), "B_s": statistics.median(times["B"]),
                          "ratio_B_over_A": ratio, "A_all": times["A"], "B_all": times["B"]})
             print(f"{name:40s} A {rows[-1]['A_s']:7.3f} s   B {rows[-1]['B_s']:7.3f} s   B/A {ratio:5.2f}", flush=True)
-        out = {"A": args.base, "B": args.head, "repeat": args.repeat, "machine": common.machine(),
+        revs = {side: subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], capture_output=True,
+                                     text=True).stdout.strip() or rev for side, rev in (("A", args.base), ("B", args.head))}
+        out = {"A": revs["A"], "B": revs["B"], "repeat": args.repeat, "machine": common.machine(),
                "rows": rows}
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
