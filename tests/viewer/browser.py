@@ -60,3 +60,17 @@ class Watched:
         folder = os.environ.get("ANIMSUP_SCREENSHOTS")
         if folder:
             self.page.screenshot(path=os.path.join(folder, name), full_page=True)
+
+
+def open_page(browser, url: str) -> "Watched":
+    """The viewer page at ``url`` in a fresh watched page, once its data is loaded."""
+    w = Watched(browser)
+    w.page.goto(url)
+    w.page.wait_for_function("() => window.animsupViewer && window.animsupViewer.state.d !== null")
+    return w
+
+
+def state(w: "Watched", expr: str):
+    """``expr`` evaluated in the page with ``S`` the viewer's state."""
+    return w.page.evaluate(f"(() => {{ const S = window.animsupViewer.state; return {expr}; }})()")
+

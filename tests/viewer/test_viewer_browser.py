@@ -13,7 +13,7 @@ from animsup.analysis import geometry
 from animsup.log.reader import read_log
 from animsup.log.writer import LogWriter
 from animsup.viewer import write_html
-from browser import Watched, browser  # noqa: F401  (the fixture)
+from browser import Watched, browser, open_page, state  # noqa: F401  (the fixture)
 from viewer_logs import append_snapshot, header, weights, write_run
 
 
@@ -27,15 +27,8 @@ def sweep(tmp_path_factory):
     return log, out
 
 
-def open_page(browser, url):  # noqa: F811
-    w = Watched(browser)
-    w.page.goto(url)
-    w.page.wait_for_function("() => window.animsupViewer && window.animsupViewer.state.d !== null")
-    return w
 
 
-def state(w, expr):
-    return w.page.evaluate(f"(() => {{ const S = window.animsupViewer.state; return {expr}; }})()")
 
 
 def test_page_loads_offline_with_no_errors_and_no_requests(browser, sweep):  # noqa: F811

@@ -12,18 +12,11 @@ import numpy as np
 
 from animsup.log.reader import read_log
 from animsup.viewer import write_html
-from browser import Watched, browser  # noqa: F401  (the fixture)
+from browser import Watched, browser, open_page, state  # noqa: F401  (the fixture)
 
 
-def _open(browser, url):  # noqa: F811
-    w = Watched(browser)
-    w.page.goto(url)
-    w.page.wait_for_function("() => window.animsupViewer && window.animsupViewer.state.d !== null")
-    return w
 
 
-def _state(w, expr):
-    return w.page.evaluate(f"(() => {{ const S = window.animsupViewer.state; return {expr}; }})()")
 
 
 def test_hostile_strings_show_as_text_on_a_page_that_works(browser, tmp_path, write_hostile):  # noqa: F811
@@ -33,12 +26,12 @@ def test_hostile_strings_show_as_text_on_a_page_that_works(browser, tmp_path, wr
                   model_formula="</script><script>document.title='pwned'</script>")
     out = tmp_path / "page.html"
     write_html(log, out, instance=1)
-    w = _open(browser, out.as_uri())
+    w = open_page(browser, out.as_uri())
     assert w.errors == []
     page = w.page
     # the strings are text: in the title, the file name and the instance label, and no element came from them
     # U+2028 and U+2029 arrive (they would end a JavaScript string literal), shown escaped as the video shows them
-    assert _state(w, "S.d.title").startswith(label.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    assert state(w, "S.d.title").startswith(label.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
     h1 = page.locator("h1").inner_text()
     assert "<!--<script> </script><b>bold</b>" in h1 and "$x^{$" in h1 and "document.title='pwned'" in h1
     assert page.locator("header .meta").inner_text().startswith("<!--<script>run.jsonl")
@@ -46,11 +39,11 @@ def test_hostile_strings_show_as_text_on_a_page_that_works(browser, tmp_path, wr
     assert page.locator("b").count() == 0 and page.locator("script").count() == 5
     assert page.title().startswith("<!--<script>run.jsonl") and "pwned" not in page.title()
     # and the page works: the loss chart drew, scrubbing shows that step's weights
-    assert page.locator("#loss canvas").count() >= 1 and _state(w, "S.loss !== null")
+    assert page.locator("#loss canvas").count() >= 1 and state(w, "S.loss !== null")
     run = read_log(log)
     for t in (0, 5, len(run.steps) - 1):
         page.locator("#scrubber").fill(str(t))
-        drawn = _state(w, "S.drawn")
+        drawn = state(w, "S.drawn")
         assert drawn["step"] == run.steps[t]
         np.testing.assert_array_equal(np.array(drawn["tips"], np.float32), run.W[t, 1].T)
     assert w.errors == []
