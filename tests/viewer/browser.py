@@ -74,3 +74,13 @@ def state(w: "Watched", expr: str):
     """``expr`` evaluated in the page with ``S`` the viewer's state."""
     return w.page.evaluate(f"(() => {{ const S = window.animsupViewer.state; return {expr}; }})()")
 
+
+def open_show_frame(browser, html: str):
+    """``animsup.show``'s HTML in a notebook-like page: (the watched page, the viewer's frame) once
+    the viewer's data is loaded."""
+    w = Watched(browser)
+    w.page.set_content(f"<html><body><div style='width:900px'>{html}</div></body></html>")
+    frame = w.page.frames[1]
+    frame.wait_for_function("() => window.animsupViewer && window.animsupViewer.state.d !== null")
+    return w, frame
+

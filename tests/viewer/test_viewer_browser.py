@@ -13,7 +13,7 @@ from animsup.analysis import geometry
 from animsup.log.reader import read_log
 from animsup.log.writer import LogWriter
 from animsup.viewer import write_html
-from browser import Watched, browser, open_page, state  # noqa: F401  (the fixture)
+from browser import Watched, browser, open_page, open_show_frame, state  # noqa: F401  (the fixture)
 from viewer_logs import append_snapshot, header, weights, write_run
 
 
@@ -227,10 +227,7 @@ def test_show_frame_runs_in_a_notebook_like_page(browser, tmp_path):  # noqa: F8
     log = tmp_path / "run.jsonl"
     write_run(log, T=6)
     html = animsup.show(log, poster=False)._repr_html_()
-    w = Watched(browser)
-    w.page.set_content(f"<html><body><div style='width:900px'>{html}</div></body></html>")
-    frame = w.page.frames[1]
-    frame.wait_for_function("() => window.animsupViewer && window.animsupViewer.state.d !== null")
+    w, frame = open_show_frame(browser, html)
     assert frame.evaluate("window.animsupViewer.state.d.T") == 6
     page_height = frame.evaluate("Math.ceil(document.body.getBoundingClientRect().height)")
     w.page.wait_for_function(f"() => Math.abs(document.querySelector('iframe.animsup-viewer').getBoundingClientRect().height - {page_height + 8}) < 2")

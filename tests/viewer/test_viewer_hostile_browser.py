@@ -12,7 +12,7 @@ import numpy as np
 
 from animsup.log.reader import read_log
 from animsup.viewer import write_html
-from browser import Watched, browser, open_page, state  # noqa: F401  (the fixture)
+from browser import Watched, browser, open_page, open_show_frame, state  # noqa: F401  (the fixture)
 
 
 
@@ -59,10 +59,7 @@ def test_show_frame_of_a_hostile_log_runs(browser, tmp_path, write_hostile):  # 
     log = tmp_path / "run.jsonl"
     write_hostile(log)
     html = animsup.show(log, poster=False)._repr_html_()
-    w = Watched(browser)
-    w.page.set_content(f"<html><body><div style='width:900px'>{html}</div></body></html>")
-    frame = w.page.frames[1]
-    frame.wait_for_function("() => window.animsupViewer && window.animsupViewer.state.d !== null")
+    w, frame = open_show_frame(browser, html)
     assert frame.evaluate("window.animsupViewer.state.d.T") == 12
     assert "<!--<script>" in frame.locator("h1").inner_text()
     assert w.errors == []
