@@ -50,11 +50,12 @@ def run(args: argparse.Namespace) -> int:
     check_positive("--threshold", args.threshold)
     if args.at is not None and args.at < 0:
         raise AnimsupError(f"--at must be a step >= 0, got {args.at}")
-    report = report_log(args.log, at=args.at, instances=args.instance, threshold=args.threshold).to_dict()
+    result = report_log(args.log, at=args.at, instances=args.instance, threshold=args.threshold)
+    report = result.to_dict()
     if args.json:
         say_json(report)
     else:
-        detail = args.all or args.instance is not None or len(report["instances"]) <= DETAIL_LIMIT
+        detail = args.all or args.instance is not None or len(result.instances) <= DETAIL_LIMIT
         sys.stdout.write(terminal(format_report(report, detail=detail), newlines=True))
     return 0
 
