@@ -8,13 +8,10 @@ turned into a Run with :func:`animsup.log.recorder.from_arrays` (keyword argumen
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
-import shutil
-import tempfile
 import time
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -62,27 +59,12 @@ def render(source: Any, out: video.OutputPaths, *, config: RenderConfig | None =
             cb = None if progress is True else progress or None
             res = render_compare(source, out, config, progress=cb, **kw)
             return RenderResult(**{f.name: getattr(res, f.name) for f in dataclasses.fields(res)})
+    from animsup.log.recorder import as_log_file
+
     arrays, kw = _split(kw)
-    if isinstance(source, (str, os.PathLike)):
-        if arrays:
-            raise TypeError(f"{', '.join(arrays)} only apply when rendering arrays, not a log path")
-        return _render_log(os.fspath(source), out, config, progress, kw)
-    from animsup.log.reader import Run
-
-    folder = tempfile.mkdtemp(prefix="animsup-render-")
-    tmp = os.path.join(folder, "run.jsonl")
-    try:  # the renderer streams a log twice (axes, then frames): hand it one in a temp folder, written once
-        if isinstance(source, Run):
-            if arrays:
-                raise TypeError(f"{', '.join(arrays)} only apply when rendering arrays, not a Run")
-            source.save(tmp)
-        else:
-            from animsup.log.recorder import write_arrays
-
-            write_arrays(source, tmp, **arrays)
-        return _render_log(tmp, out, config, progress, kw)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    # the renderer streams a log twice (axes, then frames): a Run or arrays go to a temp log, written once
+    with as_log_file(source, **arrays) as log:
+        return _render_log(log, out, config, progress, kw)
 
 
 def _render_log(log: str, out: video.OutputPaths, config: RenderConfig | None,
@@ -136,39 +118,15 @@ def figure(source: Any, *, step: float | None = None, steps: list[float] | None 
         raise TypeError("give step (one snapshot) or steps (a filmstrip), not both")
     arrays, kw = _split(kw)
     cfg = RenderConfig.resolve(config, {**kw, "at": step} if step is not None else kw)
-    with _as_log(source, arrays) as log:
+    from animsup.log.recorder import as_log_file
+
+    with as_log_file(source, **arrays) as log:
         if steps is None:
             return vector.plan_figure(build_plan(log, cfg, video=False, poster=True))
         plan = build_plan(log, cfg, video=False, poster=False)
         pos = filmstrip.positions_at(plan.summary.steps, steps)
         frames = list(iter_frames(log, plan.instances, pos.astype(np.float64)))
         return filmstrip.filmstrip_figure(plan.scene, frames, plan.events, log_x=cfg.time == "log")
-
-
-@contextlib.contextmanager
-def _as_log(source: Any, arrays: dict) -> Iterator[str]:
-    """A log path for ``source`` (a log path as it is; a Run or arrays written to a temp log, removed after)."""
-    if isinstance(source, (str, os.PathLike)):
-        if arrays:
-            raise TypeError(f"{', '.join(arrays)} only apply when rendering arrays, not a log path")
-        yield os.fspath(source)
-        return
-    from animsup.log.reader import Run
-
-    folder = tempfile.mkdtemp(prefix="animsup-figure-")
-    tmp = os.path.join(folder, "run.jsonl")
-    try:
-        if isinstance(source, Run):
-            if arrays:
-                raise TypeError(f"{', '.join(arrays)} only apply when rendering arrays, not a Run")
-            source.save(tmp)
-        else:
-            from animsup.log.recorder import write_arrays
-
-            write_arrays(source, tmp, **arrays)
-        yield tmp
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def describe(source, *, step: int | None = None, instance: int = 0, threshold: float = THRESHOLD, **arrays):

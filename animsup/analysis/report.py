@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from animsup.log.reader import Run
     from animsup.log.schema import Header, Snapshot
 
-OUTPUT_VERSION = 2  # 2: final_loss (was loss_smoothed), group, best_in_group, groups
+OUTPUT_VERSION = 3  # 2: final_loss (was loss_smoothed), group, best_in_group, groups; 3: curves
 FINAL_LOSS_DEFINITION = f"mean of the logged losses in the last {100 * ranking.TAIL:g}% of the steps"
 
 JSON = dict[str, object]
@@ -137,9 +137,10 @@ class RunReport:
     groups: list[ranking.InstanceGroup]
     final_loss: np.ndarray | None
     instances: list[InstanceReport]
+    curves: dict[str, JSON] = field(default_factory=dict)
 
     def to_dict(self) -> JSON:
-        """JSON-ready, keys in ``animsup inspect --json``'s order (output version 2)."""
+        """JSON-ready, keys in ``animsup inspect --json``'s order (output version 3)."""
         f = self.facts
         return {
             "version": OUTPUT_VERSION,
@@ -167,6 +168,7 @@ class RunReport:
             "final_loss_definition": FINAL_LOSS_DEFINITION,
             "groups": ranking.group_report(self.groups, self.final_loss),
             "instances": [row.to_dict() for row in self.instances],
+            "curves": self.curves,
         }
 
 
@@ -199,7 +201,8 @@ def report_log(path: str | os.PathLike, *, at: int | None = None, instances: Seq
             raise AnimsupError(f"{path}: {e}") from None
     c = scan.chosen
     weights = Weights(c.step, tuple(range(header.n_instances)), c.W, c.W_dec, c.loss)
-    return _build(str(path), header, weights, final, facts, groups, sel, threshold)
+    report = _build(str(path), header, weights, final, facts, groups, sel, threshold)
+    return replace(report, curves=curve_summary(scan.curves, at, sel, header.n_instances))
 
 
 class _LogScan:
@@ -213,6 +216,7 @@ class _LogScan:
         self.last_step: int | None = None
         self.loss_every: int | None = None
         self.fine, self.coarse = ranking.FinalLoss(), ranking.FinalLoss()  # loss records, snapshot losses
+        self.curves: dict = {}  # the log's extra named curves: name -> (steps [C], values [C, k] or [C, 1])
 
     def read(self, path: str | os.PathLike) -> tuple[Header, RunFacts]:
         from animsup.log.reader import open_log
@@ -225,6 +229,7 @@ class _LogScan:
                 else:
                     self._losses(*item)
             end, truncated, resumes = reader.end, reader.truncated, list(getattr(reader, "resumes", []))
+            self.curves = reader.curves
         last = self.last_step
         if end is not None and last is not None:
             last = max(last, int(end.get("step", last)))
@@ -301,7 +306,9 @@ def report_run(run: Run, *, snapshot: int = -1, until: int | None = None,
                      wall_seconds=run.end.get("wall_seconds") if run.end else None,
                      snapshots=len(run.steps), loss_every=None)
     groups = [g for g in (_within(g, held) for g in ranking.groups(h)) if g.instances]
-    return _build(run.path, h, weights, final, facts, groups, list(held), threshold)
+    report = _build(run.path, h, weights, final, facts, groups, list(held), threshold)
+    # a Run's per-instance curves hold one column per instance it holds, in its order
+    return replace(report, curves=curve_summary(run.curves, until, list(range(len(held))), len(held)))
 
 
 def _within(g: ranking.InstanceGroup, held: tuple[int, ...]) -> ranking.InstanceGroup:
@@ -360,3 +367,25 @@ def _instance(h: Header, i: int, weights: Weights, r: int, groups: list[ranking.
 def _uniform_or_list(row: np.ndarray) -> float | list[float]:
     """One float when every feature shares the value, else the list (one per feature)."""
     return float(row[0]) if (row == row[0]).all() else [float(v) for v in row]
+
+
+def curve_summary(curves: dict, at: int | None, columns: Sequence[int], width: int) -> dict[str, JSON]:
+    """The recorded extra curves (``rec.snapshot(..., test_loss=...)``, log v2 ``curves``) at the
+    report's step: per curve its number of points, its last step at or before ``at`` (the whole
+    curve when None) and its value there — one per reported instance (``columns``: their columns
+    of a per-instance curve, which has ``width`` columns) or one shared value (``scope``
+    "aggregate"). Curves with no point by ``at`` report ``step`` None and no values."""
+    out: dict[str, JSON] = {}
+    for name, (steps, values) in curves.items():
+        keep = np.asarray(steps) <= at if at is not None else np.ones(len(steps), bool)
+        per_instance = values.shape[1] == width
+        entry: JSON = {"points": int(len(steps)), "scope": "instance" if per_instance else "aggregate",
+                       "step": None, "values": []}
+        if keep.any():
+            t = int(np.flatnonzero(keep)[-1])
+            row = values[t]
+            picked = [row[c] for c in columns] if per_instance else [row[0]]
+            entry["step"] = int(steps[t])
+            entry["values"] = [ranking.json_number(float(v)) for v in picked]
+        out[name] = entry
+    return out

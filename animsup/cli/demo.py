@@ -18,6 +18,7 @@ DEMO_PREFIX = os.path.join("outputs", "demo")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    from animsup.cli.helpfmt import override_defaults
     from animsup.cli.render import HelpFormatter, add_render_options
     from animsup.cli.train import add_train_options
 
@@ -29,7 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     add_train_options(p)
     add_render_options(p)
-    p.set_defaults(n_features=5, n_hidden=2, feature_probability=[0.05], seeds=[4], importance=["0.9"])
+    override_defaults(p, n_features=5, n_hidden=2, feature_probability=[0.05], seeds=[4], importance=["0.9"])
     g = p.add_argument_group("demo files")
     g.add_argument("--log", default=DEMO_LOG, help="the run log to (over)write")
     g.add_argument("--out-prefix", default=DEMO_PREFIX, metavar="PATH",

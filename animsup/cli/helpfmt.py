@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import re
+
+#: a default named inside an option's help: "...; default 0.1)" or " (default: 0)"
+_NAMED_DEFAULT = re.compile(r";\s*default:?\s[^;)]*(?=\))|\s*\(default:?\s[^)]*\)")
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -18,3 +22,13 @@ class HelpFormatter(argparse.HelpFormatter):
         if isinstance(d, (list, tuple)):  # nargs="+" defaults read as typed: "0.9", not "['0.9']"
             return text + " (default: " + " ".join(map(str, d)).replace("%", "%%") + ")"
         return text + " (default: %(default)s)"
+
+
+def override_defaults(parser: argparse.ArgumentParser, **defaults: object) -> None:
+    """``parser.set_defaults(**defaults)`` for a command that reuses another's options with its own
+    defaults (``animsup demo``), and the help of each such option then shows the new default: a
+    default its help text names is removed, so :class:`HelpFormatter` appends the real one."""
+    parser.set_defaults(**defaults)
+    for action in parser._actions:
+        if action.dest in defaults and action.help:
+            action.help = _NAMED_DEFAULT.sub("", action.help)

@@ -16,6 +16,9 @@ import argparse
 from animsup.cli.output import say_json
 from animsup.escape import terminal
 
+#: up to this many reported instances, each is shown in full; above it one table per group
+DETAIL_LIMIT = 4
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
@@ -30,6 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="only these instances: indices, 'best' (the best of each group of comparable instances), "
                         "'best:g<N>' or 'best:p=<1-S>' (default: all)")
     p.add_argument("--threshold", type=float, default=0.5, help="norm above which a feature counts as represented (default 0.5)")
+    p.add_argument("--all", action="store_true",
+                   help=f"every instance's features in full (default: in full up to {DETAIL_LIMIT} instances, "
+                        "else one table per group of comparable instances)")
     p.set_defaults(func=run)
     return p
 
@@ -44,18 +50,22 @@ def run(args: argparse.Namespace) -> int:
     check_positive("--threshold", args.threshold)
     if args.at is not None and args.at < 0:
         raise AnimsupError(f"--at must be a step >= 0, got {args.at}")
-    report = report_log(args.log, at=args.at, instances=args.instance, threshold=args.threshold).to_dict()
+    result = report_log(args.log, at=args.at, instances=args.instance, threshold=args.threshold)
+    report = result.to_dict()
     if args.json:
         say_json(report)
     else:
-        sys.stdout.write(terminal(format_report(report), newlines=True))
+        detail = args.all or args.instance is not None or len(result.instances) <= DETAIL_LIMIT
+        sys.stdout.write(terminal(format_report(report, detail=detail), newlines=True))
     return 0
 
 
 # --------------------------------------------------------------------------- text
 
 
-def format_report(r: dict) -> str:
+def format_report(r: dict, *, detail: bool = True) -> str:
+    """The text of ``animsup inspect``: the run's facts, then every instance in full
+    (``detail``) or one table per group of comparable instances."""
     status = r["status"]
     if status == "unfinished":
         status += " (no end record: still running, or killed)"
@@ -80,10 +90,74 @@ def format_report(r: dict) -> str:
         f"  geometry at step {r['at_step']:,} (represented: norm > {r['threshold']:g})",
         "",
     ]
-    lines += _format_groups(r)
-    for row in r["instances"]:
-        lines += _format_instance(row, r["n_features"])
+    lines += _format_curves(r)
+    groups = _format_groups(r)
+    lines += groups if detail else groups[:1] + [""]
+    if detail:
+        for k, row in enumerate(r["instances"]):
+            lines += _format_instance(row, r["n_features"], r.get("curves") or {}, k)
+    else:
+        lines += _group_tables(r)
     return "\n".join(lines) + "\n"
+
+
+def _format_curves(r: dict) -> list[str]:
+    """One line naming the recorded extra curves (test loss, accuracy, lr, ...), if any."""
+    curves = r.get("curves") or {}
+    if not curves:
+        return []
+    parts = [f"{terminal(name)} ({c['points']} points, {'per instance' if c['scope'] == 'instance' else 'one for all'})"
+             for name, c in curves.items()]
+    return ["  recorded curves: " + ", ".join(parts), ""]
+
+
+def _curve_values(curves: dict, position: int) -> list[str]:
+    """``name value`` of each curve at the report's step for the ``position``-th reported instance."""
+    out = []
+    for name, c in curves.items():
+        if c["step"] is None:
+            continue
+        v = c["values"][position if c["scope"] == "instance" else 0]
+        out.append(f"{terminal(name)} {_number(v)}")
+    return out
+
+
+def _number(v: object) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def _group_tables(r: dict) -> list[str]:
+    """One table per group of comparable instances: a row per reported instance (its seed,
+    final loss, represented features and shape, and the recorded curves' values)."""
+    curves = {n: c for n, c in (r.get("curves") or {}).items() if c["step"] is not None}
+    position = {row["index"]: k for k, row in enumerate(r["instances"])}
+    heads = ["instance", "seed", "final loss", "represented", "shape"] + [terminal(n) for n in curves]
+    out: list[str] = []
+    for g in r["groups"] or [{"group": "all", "label": "", "instances": list(position), "best": None}]:
+        rows = [r["instances"][position[i]] for i in g["instances"] if i in position]
+        if not rows:
+            continue
+        table = [heads] + [_table_row(row, g["best"], curves, position[row["index"]], r["n_features"]) for row in rows]
+        widths = [max(len(t[c]) for t in table) for c in range(len(heads))]
+        best = ""
+        if g["best"] is not None:
+            best = f", best {g['best']} (final loss {_number(g['final_loss'][str(g['best'])])})"
+        out.append(f"{g['group']} {g['label']}".rstrip() + f": {len(rows)} instance{'s' * (len(rows) != 1)}{best}")
+        out += ["  " + "  ".join(cell.rjust(w) if c < 4 else cell.ljust(w) for c, (cell, w) in enumerate(zip(t, widths))).rstrip()
+                for t in table]
+        out.append("")
+    return out + ["(* best in its group; --all or --instance I for each instance's features)", ""]
+
+
+def _table_row(row: dict, best: object, curves: dict, position: int, n_features: int) -> list[str]:
+    g = row["geometry"]
+    seed = "?" if row["seed"] is None else terminal(row["seed"])
+    final = row.get("final_loss")
+    cells = [f"{row['index']}{'*' if row['index'] == best else ' '}", seed,
+             "-" if final is None else _number(final), f"{len(g['represented'])} of {n_features}", g["label"]]
+    for c in curves.values():
+        cells.append(_number(c["values"][position if c["scope"] == "instance" else 0]))
+    return cells
 
 
 def _loss_scope_text(r: dict) -> str:
@@ -108,7 +182,7 @@ def _format_groups(r: dict) -> list[str]:
     return out + [""]
 
 
-def _format_instance(row: dict, n_features: int) -> list[str]:
+def _format_instance(row: dict, n_features: int, curves: dict, position: int) -> list[str]:
     g = row["geometry"]
     final = row.get("final_loss")
     final = "" if final is None else f", final loss {final:.5g}" if isinstance(final, float) else f", final loss {final}"
@@ -120,6 +194,9 @@ def _format_instance(row: dict, n_features: int) -> list[str]:
     dpf = g["dims_per_feature"]
     out = [head, f"  {g['label']}, {len(rep)} of {n_features} features represented"
            + (f", {dpf:.3g} dimensions per feature" if dpf is not None else "")]
+    values = _curve_values(curves, position)
+    if values:
+        out.append("  curves: " + ", ".join(values))
     if len(g["groups"]) > 1:
         out.append("  groups (orthogonal spans): " + "; ".join(
             f"{gr['name']} {{{','.join(map(str, gr['features']))}}}" for gr in g["groups"]))

@@ -3,8 +3,9 @@
 Where the user is decides the form:
 
 - stderr is a terminal: a tqdm bar;
-- in a Jupyter kernel (``!animsup ...`` pipes, ``main([...])`` in a cell): tqdm's
-  notebook-aware front end (``tqdm.auto``: a widget where ipywidgets is installed);
+- in a Jupyter kernel (``!animsup ...`` pipes, ``main([...])`` in a cell): a widget where
+  ipywidgets is installed, else one updating line
+  (:func:`animsup.rendering.video.progress_bar_class`);
 - anywhere else (piped, redirected, CI logs): one plain line on stderr every
   ``interval`` seconds, e.g. ``render: 120/300 frames (40%), 3.2 s, ~4.8 s left``, so a
   long run is never silent and a log file gets no carriage-return noise.
@@ -76,6 +77,11 @@ class LineProgress:
             self._wrote = False
 
 
+def rounded(value: object) -> object:
+    """A progress line's number to 4 significant digits (``loss=0.01504``, not 0.015041549690067768)."""
+    return f"{value:.4g}" if isinstance(value, float) else value
+
+
 def make_progress(desc: str, total: int | None, unit: str = "it", enabled: bool | None = None):
     """Progress for ``desc`` (see the module docstring). ``enabled=False`` shows nothing; None picks
     the form from where stderr goes. Returns (bar, callback) where ``callback(current, total,
@@ -89,9 +95,9 @@ def make_progress(desc: str, total: int | None, unit: str = "it", enabled: bool 
 
         bar = tqdm(total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True, file=sys.stderr)
     elif _in_notebook():
-        from tqdm.auto import tqdm
+        from animsup.rendering.video import progress_bar_class
 
-        bar = tqdm(total=total, desc=desc, unit=unit, leave=False)
+        bar = progress_bar_class()(total=total, desc=desc, unit=unit, leave=False)
     else:
         bar = LineProgress(desc, total, unit)
 
@@ -100,6 +106,6 @@ def make_progress(desc: str, total: int | None, unit: str = "it", enabled: bool 
             bar.total = total_
         bar.update(current - bar.n)
         if postfix:
-            bar.set_postfix(postfix, refresh=False)
+            bar.set_postfix({k: rounded(v) for k, v in postfix.items()}, refresh=False)
 
     return bar, callback

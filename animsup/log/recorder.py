@@ -20,10 +20,13 @@ checked when it is written, so a wrong shape fails at the first snapshot, not at
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
 import time
 from types import TracebackType
-from typing import Any, Sequence, TypeVar
+from typing import Any, Iterator, Sequence, TypeVar
 
 import numpy as np
 import orjson
@@ -563,3 +566,31 @@ def as_run(source: str | os.PathLike[str] | Run | ArrayLike, **kw: Any) -> Run:
     if isinstance(source, (str, os.PathLike)):
         return read_log(source)
     return from_arrays(source, **kw)
+
+
+@contextlib.contextmanager
+def as_log_file(source: Any, **arrays: Any) -> Iterator[str]:
+    """A log path for ``source``, for the readers that stream a file (rendering, the viewer):
+    a log path as it is; a :class:`animsup.log.reader.Run` (read from a file, made by
+    :func:`from_arrays`, or changed in memory) or arrays (``**arrays`` as :func:`write_arrays`
+    takes them) written once to a temporary log, removed when the block ends.
+
+    :raises TypeError: ``arrays`` given with a log path or a Run
+    """
+    if isinstance(source, (str, os.PathLike)) or isinstance(source, Run):
+        if arrays:
+            kind = "a Run" if isinstance(source, Run) else "a log path"
+            raise TypeError(f"{', '.join(arrays)} only apply when rendering arrays, not {kind}")
+    if isinstance(source, (str, os.PathLike)):
+        yield os.fspath(source)
+        return
+    folder = tempfile.mkdtemp(prefix="animsup-")
+    tmp = os.path.join(folder, "run.jsonl")
+    try:
+        if isinstance(source, Run):
+            source.save(tmp)
+        else:
+            write_arrays(source, tmp, **arrays)
+        yield tmp
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -200,10 +200,23 @@ def _render_filmstrip(log: PathLike, targets: list[tuple[str, str]], cfg: Render
                         config=cfg.to_dict(), notes=list(plan.notes))
 
 
-def _with_progress_bar(log: PathLike, out: list[str], cfg: RenderConfig) -> RenderResult:
-    """``render(..., progress=True)``: a tqdm bar (``tqdm.auto``) follows the frames."""
-    from tqdm.auto import tqdm
+def progress_bar_class() -> type:
+    """The tqdm class for a progress bar: tqdm's notebook widget where ipywidgets is installed
+    (``tqdm.auto`` picks it inside Jupyter), else plain tqdm, whose carriage returns make one
+    updating line in a terminal and in a notebook's output alike (``tqdm.auto`` would warn about
+    the missing widget and may print a line per update)."""
+    import importlib.util
 
+    if importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm import tqdm
+    return tqdm
+
+
+def _with_progress_bar(log: PathLike, out: list[str], cfg: RenderConfig) -> RenderResult:
+    """``render(..., progress=True)``: a tqdm bar (:func:`progress_bar_class`) follows the frames."""
+    tqdm = progress_bar_class()
     with tqdm(desc="render", unit="frame", leave=False) as bar:
         def move(current: int, total: int) -> None:
             bar.total = total

@@ -18,23 +18,29 @@ import uuid
 from typing import Any, Sequence
 
 from animsup.errors import AnimsupError
-from animsup.escape import html_text, terminal
+from animsup.escape import plain_text, html_text, terminal
 from animsup.rendering.outputs import extension, is_page, mime_type
 
 
-def _log_path(log_or_run) -> str:
-    """A path, a :class:`animsup.log.reader.Run` (``.path``), or anything with a ``.log`` path."""
+def _source(log_or_run) -> tuple[object, str]:
+    """What :func:`show` reads and the name it shows: a path; a :class:`animsup.log.reader.Run`
+    (from a file or :func:`animsup.from_arrays`: written to a temporary log by
+    :func:`animsup.log.recorder.as_log_file`); or anything with a ``.log`` path (a render or
+    training result)."""
+    from animsup.log.reader import Run
+
+    if isinstance(log_or_run, Run):
+        return log_or_run, log_or_run.path
     if isinstance(log_or_run, (str, os.PathLike)):
         path = os.fspath(log_or_run)
     elif isinstance(getattr(log_or_run, "log", None), (str, os.PathLike)):
         path = os.fspath(log_or_run.log)
-    elif isinstance(getattr(log_or_run, "path", None), (str, os.PathLike)):
-        path = os.fspath(log_or_run.path)
     else:
-        raise AnimsupError(f"show() takes a log path or a run read from one, got {type(log_or_run).__name__}")
+        raise AnimsupError(f"show() takes a log path or a run (animsup.read_log, animsup.from_arrays), "
+                           f"got {type(log_or_run).__name__}")
     if not os.path.isfile(path):
         raise AnimsupError(f"{path}: no such file")
-    return path
+    return path, path
 
 
 def _poster_png(path: str, instance) -> bytes | None:
@@ -99,24 +105,27 @@ def show(log_or_run, *, instance="best", height: int | None = None, poster: bool
          max_snapshots: int | None = None) -> Viewer:
     """The interactive viewer of a run log, for display in a notebook cell.
 
-    :param log_or_run: a log path, or a run read from one (:func:`animsup.read_log`)
+    :param log_or_run: a log path, or a run (:func:`animsup.read_log`, :func:`animsup.from_arrays`)
     :param height: frame height in pixels (default: fits the page: more rows for big sweeps)
     :param poster: also render a PNG poster for front ends without JavaScript (~1 s, matplotlib)
     :raises AnimsupError: no such log, or a bad log
     """
+    from animsup.log.recorder import as_log_file
     from animsup.viewer.page import page_html
     from animsup.viewer.payload import build_payload, plan_viewer
 
-    path = _log_path(log_or_run)
-    plan = plan_viewer(path, instance=instance, max_snapshots=max_snapshots)
-    payload = build_payload(plan)
+    source, name = _source(log_or_run)
+    with as_log_file(source) as path:
+        plan = plan_viewer(path, instance=instance, max_snapshots=max_snapshots)
+        payload = build_payload(plan)
+        payload["path"] = plain_text(os.path.basename(name))  # the run's own name, not the temporary log's
+        # the poster shows the instance the page starts on (on a sweep 'best' needs a group)
+        png = _poster_png(path, plan.instances[plan.selected]) if poster else None
     k = len(plan.instances)
     if height is None:
         tile_rows = 0 if k <= 1 else math.ceil(k / 8)
         height = 760 + tile_rows * (110 if k > 36 else 136)
-    # the poster shows the instance the page starts on (on a sweep 'best' needs a group)
-    png = _poster_png(path, plan.instances[plan.selected]) if poster else None
-    return Viewer(page_html(payload), int(height), png, f"{terminal(os.path.basename(path))}, {k} instances, {plan.rule}")
+    return Viewer(page_html(payload), int(height), png, f"{terminal(os.path.basename(name))}, {k} instances, {plan.rule}")
 
 
 def rendered_html(paths: Sequence[str | os.PathLike[str]]) -> str:

@@ -18,3 +18,36 @@ def test_help_has_no_contradictory_or_useless_defaults(cmd, capsys):
     assert "(default: True)" not in text and "(default: False)" not in text and "(default: None)" not in text
     desc = re.split(r"positional arguments|options:", text)[0]
     assert desc.rstrip().endswith((".", ")", "]")), desc[-80:]
+
+
+def _option_helps(text: str) -> dict[str, str]:
+    """Option string -> its help text (whitespace joined) from an argparse --help page."""
+    out: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        m = re.match(r"  (-[-\w]+)(.*)", line)
+        if m:
+            current = m.group(1)
+            out[current] = m.group(2)
+        elif current and line.startswith(" " * 10):
+            out[current] += " " + line.strip()
+        else:
+            current = None
+    return {k: " ".join(v.split()) for k, v in out.items()}
+
+
+def test_demo_help_names_the_defaults_the_demo_uses(capsys):
+    import argparse
+
+    from animsup.cli import main_parser
+
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    helps = _option_helps(capsys.readouterr().out)
+    demo = next(a for a in main_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices["demo"]
+    used = vars(demo.parse_args([]))
+    for option, attr, shown in [("--feature-probability", "feature_probability", "0.05"), ("--seeds", "seeds", "4"),
+                                ("--n-features", "n_features", "5"), ("--importance", "importance", "0.9")]:
+        assert re.findall(r"default:? ([^;)]+)", helps[option]) == [shown], helps[option]
+        value = used[attr]
+        assert (" ".join(map(str, value)) if isinstance(value, list) else str(value)) == shown

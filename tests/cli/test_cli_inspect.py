@@ -83,3 +83,54 @@ def test_inspect_errors(tmp_path, capsys):
     log = write_log(tmp_path / "r.jsonl")
     assert main(["inspect", str(log), "--instance", "7"]) == 2
     assert main(["inspect", str(log), "--threshold", "-1"]) == 2
+
+
+def _sweep_log(path, k=6):
+    """k instances in two groups of 1-S (0.1 and 0.05), losses known, two recorded curves:
+    a per-instance test loss (instance i: 0.01·i at the last step) and one shared lr."""
+    from animsup.log.recorder import Recorder
+
+    rng = np.random.default_rng(0)
+    with Recorder(path, n_features=5, n_hidden=2, n_instances=k, feature_probability=[0.1] * 3 + [0.05] * 3,
+                  seed=list(range(10, 10 + k)), curves=["test_loss"]) as rec:
+        for s in (0, 50, 100):
+            rec.snapshot(s, W=rng.normal(size=(k, 2, 5)), b=np.zeros((k, 5)), loss=1.0 + np.arange(k)[::-1],
+                         test_loss=0.01 * np.arange(k) + (100 - s), lr=1e-3 * (1 + s))
+    return path
+
+
+def test_inspect_sweep_prints_one_table_per_group(tmp_path, capsys):
+    log = _sweep_log(tmp_path / "sweep.jsonl")
+    assert main(["inspect", str(log)]) == 0
+    out = capsys.readouterr().out
+    assert not any(f"instance {i} (" in out for i in range(6))  # no per-instance blocks
+    tables = [block for block in out.split("\n\n") if block.startswith("g")]
+    assert [t.splitlines()[0].split(":")[0] for t in tables] == ["g0 1-S=0.1", "g1 1-S=0.05"]
+    # losses 6,5,4 | 3,2,1: the best of each group is its last instance, starred, one row per instance
+    assert "best 2" in tables[0] and "best 5" in tables[1]
+    rows = [line.split() for t in tables for line in t.splitlines()[2:]]
+    assert [r[0] for r in rows] == ["0", "1", "2*", "3", "4", "5*"]
+    assert [r[1] for r in rows] == [str(10 + i) for i in range(6)]
+    assert [float(r[-2]) for r in rows] == pytest.approx([0.01 * i for i in range(6)], abs=1e-6)  # test_loss at step 100
+    assert [float(r[-1]) for r in rows] == pytest.approx([0.101] * 6)  # the shared lr at step 100
+    assert "test_loss (3 points, per instance), lr (3 points, one for all)" in out
+
+
+def test_inspect_all_and_instance_show_each_instance_with_its_curves(tmp_path, capsys):
+    log = _sweep_log(tmp_path / "sweep.jsonl")
+    assert main(["inspect", str(log), "--all"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"instance {i} (g" in out for i in range(6))
+    assert main(["inspect", str(log), "--instance", "4", "--at", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "instance 4 (g1" in out and "instance 3 (" not in out
+    assert "curves: test_loss 50.04, lr 0.051" in out  # the values at step 50, for instance 4
+
+
+def test_inspect_json_reports_curves_at_the_step(tmp_path, capsys):
+    log = _sweep_log(tmp_path / "sweep.jsonl")
+    assert main(["inspect", str(log), "--json", "--at", "60", "--instance", "1", "3"]) == 0
+    c = json.loads(capsys.readouterr().out)["curves"]
+    assert c["test_loss"]["scope"] == "instance" and c["test_loss"]["step"] == 50
+    assert c["test_loss"]["values"] == pytest.approx([50.01, 50.03])
+    assert c["lr"] == {"points": 3, "scope": "aggregate", "step": 50, "values": [pytest.approx(0.051)]}

@@ -33,8 +33,8 @@ def test_make_progress_off_a_terminal_is_the_line_form(monkeypatch):
     monkeypatch.setattr(pg.sys.stderr, "isatty", lambda: False, raising=False)
     bar, cb = pg.make_progress("minima", 10, unit="step")
     assert isinstance(bar, pg.LineProgress)
-    cb(4, 10, loss=0.1)
-    assert bar.n == 4 and bar.postfix == {"loss": 0.1}
+    cb(4, 10, loss=0.015041549690067768, stage=2)
+    assert bar.n == 4 and bar.postfix == {"loss": "0.01504", "stage": 2}
     bar, _ = pg.make_progress("minima", 10, enabled=False)
     assert bar.disable
 
@@ -70,3 +70,24 @@ def test_train_result_repr_is_short():
                     W=np.ones((64, 20, 200), np.float32), b=np.ones((64, 200), np.float32))
     text = repr(r)
     assert len(text) < 200 and "64x20x200" in text and "array" not in text
+
+
+def test_progress_in_a_notebook_without_ipywidgets_is_one_plain_tqdm_line(monkeypatch):
+    import importlib.util
+
+    import tqdm as tqdm_pkg
+
+    from animsup.rendering.video import progress_bar_class
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ipywidgets" else real(name, *a))
+    assert progress_bar_class() is tqdm_pkg.tqdm  # no widget warning; carriage returns: one updating line
+    monkeypatch.setattr(pg, "_in_notebook", lambda: True)
+    monkeypatch.setattr(pg.sys.stderr, "isatty", lambda: False, raising=False)
+    bar, _ = pg.make_progress("train", 10)
+    assert type(bar) is tqdm_pkg.tqdm
+    bar.close()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "ipywidgets" else real(name, *a))
+    from tqdm.auto import tqdm as auto
+
+    assert progress_bar_class() is auto

@@ -174,6 +174,23 @@ def test_show_displays_itself_as_a_sandboxed_frame_with_a_poster(tmp_path):
         animsup.show(tmp_path / "missing.jsonl")
 
 
+def test_show_takes_a_run_made_in_memory_and_a_run_of_chosen_instances(tmp_path):
+    import animsup
+
+    rng = np.random.default_rng(1)
+    run = animsup.from_arrays(rng.normal(size=(5, 3, 2, 4)), loss=rng.random((5, 3)) + 1)  # no file behind it
+    assert run.path == "<memory>"
+    v = animsup.show(run, poster=False)
+    assert v.summary.startswith("<memory>, 3 instances")
+    log = tmp_path / "big.jsonl"
+    write_run(log, T=6, k=4)
+    part = read_log(log, instances=[1, 3])
+    page = animsup.show(part, poster=False)
+    assert page.summary.startswith("big.jsonl, 2 instances")  # the Run's instances, not the file's four
+    assert [p.name for p in tmp_path.iterdir()] == ["big.jsonl"]  # nothing written beside the log
+    assert "big.jsonl" in page.page and "run.jsonl" not in page.page  # its own name, not the temporary log's
+
+
 def test_view_prints_its_loopback_url_and_stops_cleanly_on_ctrl_c(tmp_path):
     import os
     import signal
