@@ -232,8 +232,8 @@ def loss_labels(smooth: int, source: str, scope: str) -> dict:
     return {
         "readout": "loss" if scope == "none" else f"loss (snapshot batch{who})",
         "raw": f"loss per logged step{who}" if source == "loss records" else f"loss at each snapshot{who}",
-        "smooth": f"moving average of {smooth} points",
-        "note": (f"grey: the loss from {source}; blue: its moving average over {smooth} logged points (as in the "
+        "smooth": f"moving average of {smooth} point{'' if smooth == 1 else 's'}",
+        "note": (f"grey: the loss from {source}; blue: its moving average over {smooth} logged point{'' if smooth == 1 else 's'} (as in the "
                  f"video); red dot and readout: the snapshot's loss on its one training batch{who}"),
     }
 
