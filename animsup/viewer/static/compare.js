@@ -284,7 +284,9 @@
   size();
   makeCharts();
   setFrame(S.f);
-  window.animsupCompare = { state: S, setFrame: setFrame, runs: runs, data: D };
+  window.animsupCompare = { state: S, setFrame: setFrame, runs: runs, data: D,
+    // each loss chart's [x min, x max, y min, y max] (null without a loss)
+    axes: () => ui.panels.map((p) => p.chart && [p.chart.scales.x.min, p.chart.scales.x.max, p.chart.scales.y.min, p.chart.scales.y.max]) };
   let pending = false;
   window.addEventListener("resize", () => {
     if (pending) return;
