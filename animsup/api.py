@@ -50,7 +50,9 @@ def render(source: Any, out: video.OutputPaths, *, config: RenderConfig | None =
 
     :param source: a log path, a :class:`Run`, or a W history (shape: [T, n_instances, n_hidden,
         n_features]; ``b=``, ``loss=``, ``steps=``, ``layout=`` describe it as in :func:`from_arrays`);
-        or a list of 2 to 6 log paths: the runs side by side (:mod:`animsup.rendering.compare`)
+        or a list of 2 to 6 log paths: the runs side by side (:mod:`animsup.rendering.compare`; a
+        ``.html`` output is the comparison page, :mod:`animsup.viewer.compare`); then ``align="log-time"``
+        spreads the frames evenly in log(step) (default "step": evenly in step)
     :returns: one :class:`RenderResult` for every output (``pages``: what each page holds)
     """
     if isinstance(source, (list, tuple)) and source and all(isinstance(x, (str, os.PathLike)) for x in source):
