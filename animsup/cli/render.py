@@ -91,12 +91,6 @@ def run(args) -> int:
 
     from animsup.cli import sigterm_as_interrupt
 
-    sig = sigterm_as_interrupt()  # (main() has one too; this one also checks at every frame)
-    draws = not all(outputs.is_page(o) for o in args.out)  # a page alone draws no frames: no bar
-    if args.quiet or not draws:  # no bar at all (not even a disabled tqdm: its import is ~20 ms of start-up)
-        bar, callback = None, lambda *a, **kw: None
-    else:
-        bar, callback = make_progress("render", None, unit="frame")
     kwargs = render_kwargs(args)
     if getattr(args, "align", None) is not None:
         if len(args.log) == 1:
@@ -104,6 +98,13 @@ def run(args) -> int:
 
             raise AnimsupError("--align applies to runs side by side (2 to 6 logs); for one log use --time log")
         kwargs["align"] = args.align
+
+    sig = sigterm_as_interrupt()  # (main() has one too; this one also checks at every frame)
+    draws = not all(outputs.is_page(o) for o in args.out)  # a page alone draws no frames: no bar
+    if args.quiet or not draws:  # no bar at all (not even a disabled tqdm: its import is ~20 ms of start-up)
+        bar, callback = None, lambda *a, **kw: None
+    else:
+        bar, callback = make_progress("render", None, unit="frame")
     try:
         result = render(args.log[0] if len(args.log) == 1 else args.log, args.out, progress=sig.wrap(callback), **kwargs)
         sig.check()

@@ -258,6 +258,17 @@
       return Object.assign({ run: r, t: t, step: d.steps[t], frameStep: step }, drawPlane(r, t));
     });
     S.norms = drawStrip();
+    alignRows();
+  }
+
+  // the panels' texts may wrap to different heights: give each text row the tallest panel's height,
+  // so the pictures and the loss charts line up across the panels
+  function alignRows() {
+    for (const key of ["title", "readout", "shape"]) {
+      ui.panels.forEach((p) => { p[key].style.minHeight = ""; });
+      const h = Math.max(...ui.panels.map((p) => p[key].getBoundingClientRect().height));
+      ui.panels.forEach((p) => { p[key].style.minHeight = h + "px"; });
+    }
   }
 
   let raf = null, last = 0, carry = 0;
