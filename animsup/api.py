@@ -47,18 +47,16 @@ def render(source: Any, out: video.OutputPaths, *, config: RenderConfig | None =
 
     :param source: a log path, a :class:`Run`, or a W history (shape: [T, n_instances, n_hidden,
         n_features]; ``b=``, ``loss=``, ``steps=``, ``layout=`` describe it as in :func:`from_arrays`);
-        or a list of 2 to 6 log paths: the runs side by side (:mod:`animsup.rendering.compare`)
+        or a list of 2 to 6 log paths: the runs side by side (:mod:`animsup.rendering.compare`; a
+        ``.html`` output is the comparison page, :mod:`animsup.viewer.compare`); then ``align="log-time"``
+        spreads the frames evenly in log(step) (default "step": evenly in step)
     :returns: one :class:`RenderResult` for every output (``pages``: what each page holds)
     """
     if isinstance(source, (list, tuple)) and source and all(isinstance(x, (str, os.PathLike)) for x in source):
         if len(source) == 1:
             source = source[0]
         else:  # several logs: side by side, aligned on the training step
-            from animsup.rendering.compare import render_compare
-
-            cb = None if progress is True else progress or None
-            res = render_compare(source, out, config, progress=cb, **kw)
-            return RenderResult(**{f.name: getattr(res, f.name) for f in dataclasses.fields(res)})
+            return _render_compare(list(source), out, config, progress, kw)
     from animsup.log.recorder import as_log_file
 
     arrays, kw = _split(kw)
@@ -84,6 +82,33 @@ def _render_log(log: str, out: video.OutputPaths, config: RenderConfig | None,
     result = video.render(log, drawn, cfg, progress=progress)
     fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
     fields.update(paths=pages + result.paths, seconds=time.perf_counter() - t_start, pages=infos)
+    return RenderResult(**fields)
+
+
+def _render_compare(logs: list, out: video.OutputPaths, config: RenderConfig | None,
+                    progress: video.Progress | bool | None, options: dict[str, Any]) -> RenderResult:
+    """Runs side by side: the page (:mod:`animsup.viewer.compare`) and the drawn outputs
+    (:mod:`animsup.rendering.compare`), aligned alike (``align``: "step" or "log-time")."""
+    from animsup.rendering.compare import check_logs, render_compare
+    from animsup.viewer.compare import write_compare_html
+
+    t_start = time.perf_counter()
+    align = options.pop("align", "step")
+    cfg = RenderConfig.resolve(config, options)
+    paths = video.as_paths(out)
+    pages = [p for p in paths if outputs.is_page(p)]
+    drawn = [p for p in paths if p not in pages]
+    check_logs(logs, cfg, align)  # (bad options: one error before anything is written)
+    infos = [write_compare_html(logs, p, cfg, align=align) for p in pages]
+    if pages and not drawn:
+        return RenderResult(paths=pages, frames=0, animated_frames=0, hold_frames=0, fps=0.0, size=cfg.size,
+                            instances=(), mapping="runs side by side, interactive", poster_step=None, workers=0,
+                            seconds=time.perf_counter() - t_start, config=cfg.to_dict(), pages=infos,
+                            notes=[infos[0]["note"]])
+    cb = None if progress is True else progress or None
+    res = render_compare(logs, drawn, cfg, progress=cb, align=align)
+    fields = {f.name: getattr(res, f.name) for f in dataclasses.fields(res)}
+    fields.update(paths=pages + res.paths, seconds=time.perf_counter() - t_start, pages=infos)
     return RenderResult(**fields)
 
 

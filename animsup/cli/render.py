@@ -70,6 +70,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", action="append", required=True, metavar="FILE",
                    help=f"output file, repeatable; format by extension: {outputs.help_text()}")
     add_render_options(p)
+    p.add_argument("--align", default=None, choices=("step", "log-time"),
+                   help="runs side by side (2 to 6 logs): spread the frames / slider steps evenly in training step "
+                        "(default) or evenly in log(step) (log-time; the loss axes in log step too)")
     p.set_defaults(func=run)
     return p
 
@@ -88,6 +91,14 @@ def run(args) -> int:
 
     from animsup.cli import sigterm_as_interrupt
 
+    kwargs = render_kwargs(args)
+    if getattr(args, "align", None) is not None:
+        if len(args.log) == 1:
+            from animsup.errors import AnimsupError
+
+            raise AnimsupError("--align applies to runs side by side (2 to 6 logs); for one log use --time log")
+        kwargs["align"] = args.align
+
     sig = sigterm_as_interrupt()  # (main() has one too; this one also checks at every frame)
     draws = not all(outputs.is_page(o) for o in args.out)  # a page alone draws no frames: no bar
     if args.quiet or not draws:  # no bar at all (not even a disabled tqdm: its import is ~20 ms of start-up)
@@ -95,7 +106,7 @@ def run(args) -> int:
     else:
         bar, callback = make_progress("render", None, unit="frame")
     try:
-        result = render(args.log[0] if len(args.log) == 1 else args.log, args.out, progress=sig.wrap(callback), **render_kwargs(args))
+        result = render(args.log[0] if len(args.log) == 1 else args.log, args.out, progress=sig.wrap(callback), **kwargs)
         sig.check()
     finally:
         if bar is not None:

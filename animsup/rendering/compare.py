@@ -1,9 +1,11 @@
-"""Runs side by side: ``animsup render A.jsonl B.jsonl ... --out cmp.mp4`` (MP4, WebM, GIF, PNG).
+"""Runs side by side: ``animsup render A.jsonl B.jsonl ... --out cmp.mp4`` (MP4, WebM, GIF, PNG;
+the interactive page, ``.html``, is :mod:`animsup.viewer.compare`, on the same steps and rules).
 
 One panel per run, each the run's own video frame (its :class:`animsup.rendering.draw.FrameDrawer`
 at ``--size``, titled with the log's file name), all at the same training step: the frames are
-spread over the steps from the earliest first snapshot to the latest last one (evenly, or in
-log(step) with ``--time log``), and each run shows its snapshot interpolated at that step (a run
+spread over the steps from the earliest first snapshot to the latest last one (:func:`frame_steps`:
+evenly, or evenly in log(step) with ``--align log-time`` or ``--time log``), and each run shows its
+snapshot interpolated at that step (a run
 that ended earlier holds its last snapshot, one that starts later its first). Under the panels a
 strip says whether the losses are comparable and, when the runs share n_features, shows each
 feature's norm ‖W_i‖ in every run (grouped bars, the runs' colours) and the largest difference.
@@ -41,43 +43,68 @@ if TYPE_CHECKING:
 LOSS_KEYS = ("n_features", "feature_probability", "importance", "loss_reduction", "l1", "data")
 #: the strip under the panels, as a share of a panel's height
 STRIP = 0.32
+#: how the runs' frames are spread over training: evenly in step, or evenly in log(step)
+ALIGNS = ("step", "log-time")
 
 
-def comparability(plans: Sequence[RenderPlan]) -> tuple[bool, str]:
-    """(comparable, a sentence): whether the shown instances' losses measure the same objective."""
+def comparability(plans: Sequence[RenderPlan], shown: Sequence[int] | None = None) -> tuple[bool, str]:
+    """(comparable, a sentence): whether the shown instances' losses measure the same objective.
+    ``shown``: the instance shown of each plan (default: each plan's first)."""
     import orjson
 
     from animsup.analysis.minima import _describe, comparable_config
 
-    cfgs = [comparable_config(p.summary.header, p.instances[0]) for p in plans]
+    which = list(shown) if shown is not None else [p.instances[0] for p in plans]
+    cfgs = [comparable_config(p.summary.header, i) for p, i in zip(plans, which)]
     differ = [k for k in LOSS_KEYS if len({orjson.dumps(c.get(k), option=orjson.OPT_SORT_KEYS) for c in cfgs}) > 1]
     if not differ:
         return True, "losses comparable (same n_features, 1-S, importance, loss and data): one shared loss axis"
-    what = "; ".join(" vs ".join(_describe(k, c.get(k)) if k != "n_features" else f"n={c.get(k)}" for c in cfgs)
-                     for k in differ)
+    parts = []
+    for k in differ:
+        texts = [_describe(k, c.get(k)) if k != "n_features" else f"n={c.get(k)}" for c in cfgs]
+        if len(set(texts)) > 1:
+            parts.append(" vs ".join(texts))
+        elif "n_features" not in differ:  # the same words for different values (a hand-set vector)
+            parts.append(f"{texts[0]}: values differ")
+        # (else: a per-feature setting that differs only because n_features does)
+    what = "; ".join(parts)
     return False, f"losses NOT comparable ({what}): each panel keeps its own loss axis"
 
 
+def check_logs(logs: Sequence[str | os.PathLike[str]], cfg: RenderConfig, align: str) -> tuple[list[str], RenderConfig]:
+    """The log paths and the config of a side-by-side render (``align`` "log-time" = ``--time log``);
+    AnimsupError on a count outside 2..6, an unknown ``align``, or an option that applies to one log."""
+    paths = [os.fspath(p) for p in logs]
+    if len(paths) < 2 or len(paths) > 6:
+        raise AnimsupError(f"comparing runs takes 2 to 6 logs, got {len(paths)}")
+    if align not in ALIGNS:
+        raise AnimsupError(f"--align must be one of {', '.join(ALIGNS)}, got {align!r}")
+    if align == "log-time":
+        if cfg.time == "linear":
+            raise AnimsupError("--align log-time spreads the frames in log(step): it cannot go with --time linear")
+        cfg = dataclasses.replace(cfg, time="log")
+    if cfg.at is not None or cfg.grid or cfg.filmstrip:
+        raise AnimsupError("--at, --grid and --filmstrip apply to one log, not to runs side by side")
+    return paths, cfg
+
+
 def render_compare(logs: Sequence[str | os.PathLike[str]], out: OutputPaths, config: RenderConfig | None = None, *,
-                   progress: Progress | None = None, **options: Any) -> RenderResult:
+                   progress: Progress | None = None, align: str = "step", **options: Any) -> RenderResult:
     """Render several logs side by side, aligned on the training step (see the module docstring).
+    ``align``: "step" (frames evenly in step; ``--time log`` spreads them in log step) or
+    "log-time" (evenly in log(step), the loss axes in log step too).
     ``options``: :class:`RenderConfig` fields (``size`` is each run's panel)."""
     from animsup.rendering.frames import scan_log
     from animsup.rendering.plan import build_plan
 
     t0 = _time.perf_counter()
-    cfg = RenderConfig.resolve(config, options)
-    paths = [os.fspath(p) for p in logs]
-    if len(paths) < 2 or len(paths) > 6:
-        raise AnimsupError(f"comparing runs takes 2 to 6 logs, got {len(paths)}")
+    paths, cfg = check_logs(logs, RenderConfig.resolve(config, options), align)
     targets = _targets(out, paths)
-    if cfg.at is not None or cfg.grid or cfg.filmstrip:
-        raise AnimsupError("--at, --grid and --filmstrip apply to one log, not to runs side by side")
     summaries = [scan_log(p) for p in paths]
     steps = _common_steps(summaries, cfg)
     plans = [build_plan(p, cfg, video=True, summary=s) for p, s in zip(paths, summaries)]
     comparable, note = comparability(plans)
-    scenes = _scenes(plans, paths, comparable)
+    scenes = _scenes(plans, paths, comparable, log_x=cfg.time == "log")
     positions = [np.interp(steps, s.steps.astype(np.float64), np.arange(len(s.steps), dtype=np.float64))
                  for s in summaries]
     fps, n, hold = cfg.frame_counts(len(steps))
@@ -109,7 +136,7 @@ def render_compare(logs: Sequence[str | os.PathLike[str]], out: OutputPaths, con
         d.close()
     strip.close()
     mapping = (f"{len(paths)} runs side by side, aligned on the training step: {len(idx)} frames at {fps:g} fps "
-               f"over steps {steps[0]:,.0f}..{steps[-1]:,.0f}")
+               f"over steps {steps[0]:,.0f}..{steps[-1]:,.0f}" + (", evenly in log(step)" if cfg.time == "log" else ""))
     return RenderResult(paths=[p for p, _ in targets], frames=total, animated_frames=len(idx) if video else 0,
                         hold_frames=hold if video else 0, fps=fps, size=size,
                         instances=tuple(p.instances[0] for p in plans), mapping=mapping, poster_step=None, workers=0,
@@ -126,8 +153,10 @@ def _targets(out: OutputPaths, logs: list[str]) -> list[tuple[str, str]]:
     result = []
     for p in paths:
         fmt = outputs.format_of(p)
+        if fmt.kind == "page":  # (animsup.render routes pages to animsup.viewer.compare before this)
+            raise AnimsupError(f"{p}: the comparison page is written by animsup.viewer.compare.write_compare_html")
         if fmt.kind not in ("video", "poster"):
-            raise AnimsupError(f"{p}: runs side by side are written as .mp4, .webm, .gif or .png "
+            raise AnimsupError(f"{p}: runs side by side are written as .mp4, .webm, .gif, .png or .html "
                                f"(not {fmt.ext}: the {fmt.label or fmt.kind} shows one run)")
         if os.path.realpath(p) in real_logs:
             raise AnimsupError(f"{p}: the output would overwrite an input log")
@@ -136,19 +165,26 @@ def _targets(out: OutputPaths, logs: list[str]) -> list[tuple[str, str]]:
     return result
 
 
+def frame_steps(first: float, last: float, n: int, log_time: bool) -> np.ndarray:
+    """(shape: [n]) the training step of each of ``n`` frames from ``first`` to ``last``: evenly, or
+    with ``log_time`` evenly in log(1 + step - first) (early steps, where most happens, get more frames)."""
+    if log_time:
+        return first - 1 + np.geomspace(1.0, 1.0 + last - first, n)
+    return np.linspace(first, last, n)
+
+
 def _common_steps(summaries: list, cfg: RenderConfig) -> np.ndarray:
     """The training step of every frame: from the earliest first snapshot to the latest last one,
     as many frames as the longest run has snapshots (or ``--frames`` / ``--duration``)."""
     first = min(float(s.steps[0]) for s in summaries)
     last = max(float(s.steps[-1]) for s in summaries)
     _, n, _ = cfg.frame_counts(max(len(s.steps) for s in summaries))
-    if cfg.time == "log":
-        return first - 1 + np.geomspace(1.0, 1.0 + last - first, n)
-    return np.linspace(first, last, n)
+    return frame_steps(first, last, n, cfg.time == "log")
 
 
-def _scenes(plans: Sequence[RenderPlan], logs: list[str], comparable: bool) -> list:
-    """Each run's scene titled with its file name, on the common step axis; one loss range if comparable."""
+def _scenes(plans: Sequence[RenderPlan], logs: list[str], comparable: bool, log_x: bool = False) -> list:
+    """Each run's scene titled with its file name, on the common step axis (symlog with ``log_x``);
+    one loss range if comparable."""
     lo = min(p.scene.loss_xlim[0] for p in plans)
     hi = max(p.scene.loss_xlim[1] for p in plans)
     ylo = min(p.scene.loss_ylim[0] for p in plans)
@@ -156,7 +192,7 @@ def _scenes(plans: Sequence[RenderPlan], logs: list[str], comparable: bool) -> l
     out = []
     for p, log in zip(plans, logs):
         s = dataclasses.replace(p.scene, title=f"{os.path.basename(log)}: {p.scene.title}", loss_xlim=(lo, hi),
-                                loss_xscale="linear")
+                                loss_xscale="symlog" if log_x else "linear")
         if comparable:
             s = dataclasses.replace(s, loss_ylim=(ylo, yhi))
         out.append(s)

@@ -22,9 +22,10 @@ def _static(name: str) -> str:
     return resources.files("animsup.viewer").joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
 
-def page_html(payload: dict | None, *, live: bool = False, title: str | None = None) -> str:
+def page_html(payload: dict | None, *, live: bool = False, title: str | None = None, script: str = "viewer.js") -> str:
     """The page as a string. ``payload``: from :func:`animsup.viewer.payload.build_payload`
-    (None for a live page, which fetches it)."""
+    (None for a live page, which fetches it); ``script``: the page's script in ``static/``
+    (``compare.js``: the runs side by side of :mod:`animsup.viewer.compare`)."""
     licence = _static("uPlot.LICENSE").replace("*/", "* /")
     data = "null" if payload is None else html_json(payload)  # no string can end the script or open a comment
     name = title or (payload or {}).get("path") or "animsup viewer"
@@ -34,7 +35,7 @@ def page_html(payload: dict | None, *, live: bool = False, title: str | None = N
         viewer_css=_static("viewer.css"),
         uplot_licence=licence,
         uplot_js=_static("uPlot.iife.min.js"),
-        viewer_js=_static("viewer.js"),
+        viewer_js=_static(script),
         data=data,
         live="true" if live else "false",
     )

@@ -186,7 +186,8 @@ def _read_snapshots(path, positions: np.ndarray):
 
 def _shapes(W: np.ndarray) -> tuple[list, list, list]:
     """Shape names (as indices into a table) and polygon vertex orders, per snapshot and instance,
-    from :func:`animsup.analysis.geometry.describe` (n_hidden = 2 only). (shape: [T][k])"""
+    from :func:`animsup.analysis.geometry.describe` (any n_hidden: "pentagon", "square antiprism";
+    the vertex orders are drawn as a polygon for n_hidden = 2 only, else empty). (shape: [T][k])"""
     from animsup.analysis import geometry
 
     table: list[str] = []
@@ -201,7 +202,7 @@ def _shapes(W: np.ndarray) -> tuple[list, list, list]:
                 lookup[label] = len(table)
                 table.append(label)
             row_n.append(lookup[label])
-            row_o.append([int(v) for v in g.order])
+            row_o.append([int(v) for v in g.order] if W.shape[2] == 2 else [])
         names.append(row_n)
         orders.append(row_o)
     return table, names, orders
@@ -215,6 +216,44 @@ def _events(steps, W, loss_step, loss_mean) -> list:
     for i in range(W.shape[1]):
         found = ev.find_events(steps, W[:, i], loss_step, loss_mean[:, i])
         out.append([[int(e.step), e.kind, e.text] for e in found])
+    return out
+
+
+def loss_labels(smooth: int, source: str, scope: str) -> dict:
+    """What each loss on the page is, in words (the one place the page's loss labels are written;
+    the video's readout label is meant to say the same, see docs/viewer.md):
+
+    - ``readout``: the number beside the step and the red dot on the cursor: the snapshot record's
+      loss, i.e. the loss of the snapshot's parameters on that step's one training batch;
+    - ``raw``: the grey curve (the loss records, or the snapshots' losses when there are none);
+    - ``smooth``: the blue curve, the moving average over ``smooth`` logged points (as in the video).
+    """
+    who = " (one loss for all instances)" if scope == "aggregate" else ""
+    return {
+        "readout": "loss" if scope == "none" else f"loss (snapshot batch{who})",
+        "raw": f"loss per logged step{who}" if source == "loss records" else f"loss at each snapshot{who}",
+        "smooth": f"moving average of {smooth} point{'' if smooth == 1 else 's'}",
+        "note": (f"grey: the loss from {source}; blue: its moving average over {smooth} logged point{'' if smooth == 1 else 's'} (as in the "
+                 f"video); red dot and readout: the snapshot's loss on its one training batch{who}"),
+    }
+
+
+def _curves(path, order: list, n_instances: int) -> list:
+    """The log's extra named curves (schema v2 ``curve`` records: test loss, accuracy, lr...) for the
+    page: ``[{"name", "steps", "values" (base64 float32, shape [C, width]), "width"}]``, the columns
+    of a per-instance curve in the page's instance order (width = shown instances), a curve of one
+    value for all instances as one column. Names reach the page as text (escaped by the page)."""
+    from animsup.log.reader import open_log
+
+    with open_log(path) as reader:
+        for _ in reader.iter_all():
+            pass
+        curves = reader.curves
+    out = []
+    for name, (steps, values) in sorted(curves.items()):
+        vals = values[:, order] if values.shape[1] == n_instances and n_instances > 1 else values
+        out.append({"name": plain_text(name), "steps": [int(v) for v in steps], "values": _b64(vals),
+                    "width": int(vals.shape[1])})
     return out
 
 
@@ -274,7 +313,7 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
     W64 = W.astype(np.float64)
     norms = geometry.feature_norms(W64)  # [T, k, n]
     dims = geometry.dimensionality(W64)
-    table, names, orders = _shapes(W) if h.n_hidden == 2 else ([], [], [])
+    table, names, orders = _shapes(W)
     loss_step, loss_raw, loss_smooth = _halve_bins(sc.loss_step, sc.loss_raw, sc.loss_smooth, LOSS_BINS)
     has_loss = bool(np.isfinite(sc.loss_raw).any())
     no_loss = (steps[:0], np.zeros((0, W.shape[1])))
@@ -304,6 +343,7 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         "threshold": geometry.THRESHOLD,
         "lim": sc.lim,
         "gram_max": sc.gram_max,
+        "norm_max": _num(np.max(sc.norm_max)) if np.size(sc.norm_max) else None,  # the heatmap's norm bars' fixed range
         "b_range": list(sc.b_range),
         "n_snapshots_log": int(s.n_snapshots),
         "rule": plan.rule,
@@ -316,9 +356,14 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         "dims": _b64(dims),
         "shape_names": table,
         "shape": names,
-        "polygon": orders,
+        "polygon": orders if h.n_hidden == 2 else [],
         "has_loss": has_loss,
         "loss_source": sc.loss_source,
+        # columns of loss_raw / loss_smooth: one per shown instance, or 1 (loss_scope "aggregate": one for all)
+        "loss_width": int(np.asarray(sc.loss_raw).shape[1]) if np.ndim(sc.loss_raw) == 2 else 1,
+        "loss_scope": h.loss_scope,
+        "loss_labels": loss_labels(int(sc.smooth), sc.loss_source, h.loss_scope),
+        "curves": _curves(plan.path, order, h.n_instances),
         "loss_step": _b64(loss_step),
         "loss_raw": _b64(loss_raw),
         "loss_smooth": _b64(loss_smooth),

@@ -118,4 +118,4 @@ def test_runs_side_by_side(tmp_path, write_pentagon):
     assert any("NOT comparable" in n and "1-S=0.1 vs 1-S=0.3" in n for n in res.notes)
     assert res.animated_frames == 6
     with pytest.raises(AnimsupError, match="one run"):
-        animsup.render([a, b], tmp_path / "cmp.html")
+        animsup.render([a, b], tmp_path / "cmp.svg")

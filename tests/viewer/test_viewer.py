@@ -92,7 +92,14 @@ def test_a_heatmap_log_and_an_untied_log_build(tmp_path):
     log = tmp_path / "h.jsonl"
     write_run(log, T=5, n=20, m=5)
     p = build_payload(plan_viewer(log))
-    assert p["n_hidden"] == 5 and p["shape"] == [] and p["gram_max"] > 0
+    assert p["n_hidden"] == 5 and p["gram_max"] > 0 and p["polygon"] == []
+    # the heatmap names the shape as analysis.geometry does (what `animsup inspect` prints)
+    from animsup.analysis import geometry
+    from animsup.log.reader import read_log
+
+    run = read_log(log)
+    assert [p["shape_names"][p["shape"][t][0]] for t in range(5)] == [geometry.describe(run.W[t, 0]).label()
+                                                                     for t in range(5)]
     log2 = tmp_path / "u.jsonl"
     write_run(log2, T=5, model="untied")
     p2 = build_payload(plan_viewer(log2))

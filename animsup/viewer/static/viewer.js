@@ -24,6 +24,9 @@
     for (const key of ["snapshot_loss", "W", "W_dec", "b", "norms", "dims", "loss_step", "loss_raw", "loss_smooth"]) {
       d[key] = f32(p[key]);
     }
+    d.curves = (p.curves || []).map((c) => Object.assign({}, c, { values: f32(c.values) }));
+    d.loss_width = p.loss_width || p.instances.length;
+    d.loss_labels = p.loss_labels || { readout: "loss", raw: "loss", smooth: `moving average (${p.smooth} points)`, note: "" };
     d.T = p.steps.length;
     d.k = p.instances.length;
     d.m = p.n_hidden;
@@ -31,7 +34,8 @@
     return d;
   }
 
-  const S = { d: null, t: 0, sel: 0, playing: false, speed: 1, loop: true, hover: null, lastDrawMs: 0, drawn: null };
+  // pinned: the user picked an instance or moved in time; a live page then keeps both across polls
+  const S = { d: null, t: 0, sel: 0, playing: false, speed: 1, loop: true, hover: null, lastDrawMs: 0, drawn: null, pinned: false };
   const BASE_FPS = 30; // snapshots a second at speed 1 (the video's default frame rate)
 
   // W[t, i, h, j] of the current data (encoder / tied weights)
@@ -63,16 +67,21 @@
     app.appendChild(el("header", {}, ui.title, ui.meta));
     ui.planeTitle = el("div", { id: "plane-title" });
     ui.shape = el("span", { id: "shape" });
+    ui.legend = el("div", { id: "plane-legend", class: "note" });
     ui.plane = el("div", { id: "plane" });
     ui.hover = el("div", { id: "hover" });
     ui.bias = el("div", { id: "bias" });
-    ui.left = el("div", { id: "left" }, ui.planeTitle, ui.plane, ui.hover, ui.bias);
+    ui.left = el("div", { id: "left" }, ui.planeTitle, ui.legend, ui.plane, ui.hover, ui.bias);
     ui.readout = el("div", { id: "readout" });
     ui.loss = el("div", { id: "loss" });
     ui.lossNote = el("div", { class: "note" });
+    ui.curvesTitle = el("h2", { id: "curves-title" });
+    ui.curves = el("div", { id: "curves" });
     ui.events = el("ul", { id: "events" });
-    ui.right = el("div", { id: "right" }, ui.readout, ui.loss, ui.lossNote, el("h2", { text: "events (click to jump)" }), ui.events);
-    app.appendChild(el("div", { id: "main" }, ui.left, ui.right));
+    ui.right = el("div", { id: "right" }, ui.readout, ui.loss, ui.lossNote, ui.curvesTitle, ui.curves,
+      el("h2", { text: "events (click to jump)" }), ui.events);
+    ui.main = el("div", { id: "main" }, ui.left, ui.right);
+    app.appendChild(ui.main);
     ui.play = el("button", { id: "play", type: "button", text: "▶ play" });
     ui.slider = el("input", { id: "scrubber", type: "range", min: "0", max: "0", step: "1", value: "0", "aria-label": "snapshot" });
     ui.speed = el("select", { id: "speed", "aria-label": "speed" });
@@ -93,8 +102,8 @@
     app.appendChild(ui.gridTitle);
     app.appendChild(ui.grid);
 
-    ui.play.addEventListener("click", () => setPlaying(!S.playing));
-    ui.slider.addEventListener("input", () => setIndex(+ui.slider.value));
+    ui.play.addEventListener("click", () => { S.pinned = true; setPlaying(!S.playing); });
+    ui.slider.addEventListener("input", () => { S.pinned = true; setIndex(+ui.slider.value); });
     ui.speed.addEventListener("change", () => { S.speed = +ui.speed.value; });
     ui.loop.addEventListener("change", () => { S.loop = ui.loop.checked; });
     document.addEventListener("keydown", onKey);
@@ -103,6 +112,7 @@
   function onKey(e) {
     if (e.target && (e.target.tagName === "SELECT")) return;
     const big = e.shiftKey ? 10 : 1;
+    if (["ArrowRight", "ArrowLeft", "Home", "End", " "].includes(e.key)) S.pinned = true;
     if (e.key === "ArrowRight") { setIndex(S.t + big); e.preventDefault(); }
     else if (e.key === "ArrowLeft") { setIndex(S.t - big); e.preventDefault(); }
     else if (e.key === "Home") { setIndex(0); e.preventDefault(); }
@@ -115,9 +125,26 @@
   const fmtStep = (s) => Math.round(s).toLocaleString("en-US");
 
   // ------------------------------------------------------------------ the hidden plane (uPlot axes + draw hook)
+  // The page's columns from the width available (no horizontal scroll from 800 px windows up; below
+  // 640 px of content the columns stack): the plane/heatmap on the left, the charts on the right.
+  const GAP = 12, HEAT_EXTRA = 96;  // the heatmap's norm bars and colour scale, right of its cells
+  function layout() {
+    const avail = Math.max(280, app.clientWidth - 24);  // #app's padding
+    const two = avail >= 640;
+    const left = two ? Math.round(Math.max(280, Math.min(560, avail * 0.44))) : Math.min(560, avail);
+    return { two: two, left: left, right: two ? avail - left - GAP : avail };
+  }
   function planeSize() {
-    const width = Math.max(280, Math.min(520, (window.innerWidth || 900) * 0.45));
-    return { width: Math.round(width), height: Math.round(width) - 16 };  // the x axis is 16 px taller than the y axis is wide: square plot area
+    const L = layout(), heat = S.d && S.d.m >= 3;
+    const width = L.left, cells = heat ? width - HEAT_EXTRA : width;
+    // the x axis is 16 px taller than the y axis is wide: a square plot area (the heatmap: square cells)
+    return { width: width, height: Math.round(cells) - 16 };
+  }
+  function applyLayout() {
+    const L = layout();
+    ui.main.classList.toggle("stacked", !L.two);
+    ui.left.style.width = L.left + "px";
+    ui.right.style.width = L.right + "px";
   }
 
   function makePlane() {
@@ -130,16 +157,43 @@
       legend: { show: false },
       cursor: { show: true, x: false, y: false, points: { show: false }, drag: { x: false, y: false } },
       scales: { x: { time: false, auto: false, range: () => range }, y: { auto: false, dir: heat ? -1 : 1, range: () => range } },
+      // the heatmap: a tick at the centre of each labelled cell (feature j is the cell [j, j + 1])
       axes: heat
-        ? [{ label: "feature j", size: 30, side: 2, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] },
-           { label: "feature i", size: 40, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }]
+        ? [{ label: d.W_dec ? "feature j (encoder column)" : "feature j", size: 30, side: 2, splits: () => heatTicks(d.n),
+             values: (u, v) => v.map((x) => String(Math.floor(x))), grid: { show: false } },
+           { label: d.W_dec ? "feature i (decoder column)" : "feature i", size: 40, splits: () => heatTicks(d.n),
+             values: (u, v) => v.map((x) => String(Math.floor(x))), grid: { show: false } }]
         : [{ label: "hidden dim 1", size: 34 }, { label: "hidden dim 2", size: 50 }],
       series: [{}, { show: false }],
       hooks: { draw: [heat ? drawHeat : drawArrows] },
     };
+    if (heat) opts.padding = [10, HEAT_EXTRA, 0, 0];
     S.plane = new uPlot(opts, [[range[0], range[1]], [null, null]], ui.plane);
+    S.heatTicks = heat ? heatTicks(d.n) : null;
+    planeLegend();
     S.plane.over.addEventListener("mousemove", onPlaneMove);
     S.plane.over.addEventListener("mouseleave", () => { S.hover = null; showHover(); });
+  }
+
+  // ticks of the heatmap's feature axes: cell centres j + 0.5, every 1, 2, 5, 10... features (at most ~10)
+  function heatTicks(n) {
+    const every = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].find((q) => n / q <= 10) || 10000;
+    const out = [];
+    for (let j = 0; j < n; j += every) out.push(j + 0.5);
+    return out;
+  }
+
+  // what the marks are: untied models draw two vectors per feature, the heatmap says what its cells are
+  function planeLegend() {
+    const d = S.d;
+    ui.legend.textContent = "";
+    const sw = (cls) => el("span", { class: "swatch " + cls });
+    if (d.m >= 3) {
+      ui.legend.append(d.W_dec ? "cells: W_decᵀW_enc (decoder column i · encoder column j)" : "cells: WᵀW (W_i · W_j)",
+        " on a fixed colour scale ±" + fmt(d.gram_max, 3) + "; bars: ‖W_i‖" + (d.W_dec ? " of the encoder" : ""));
+    } else if (d.W_dec) {
+      ui.legend.append(sw("solid"), " ● encoder W_i (solid)   ", sw("dashed"), " ○ decoder W_dec,i (dashed)");
+    }
   }
 
   function drawArrows(u) {
@@ -234,8 +288,47 @@
       ctx.strokeStyle = "#1f2328"; ctx.lineWidth = 2;
       ctx.strokeRect(X(0), Y(S.hover), X(n) - X(0), Y(S.hover + 1) - Y(S.hover));
     }
-    S.drawn = { t: t, instance: d.instances[i], step: d.steps[t], gram: Array.from(im.gram) };
+    const bars = drawHeatSide(u, t, i);
+    S.drawn = { t: t, instance: d.instances[i], step: d.steps[t], gram: Array.from(im.gram), normBars: bars };
     drawn();
+  }
+
+  // right of the cells: each feature's norm ‖W_i‖ as a bar on its row (fixed range: the log's largest
+  // norm), then the colour scale of the cells with its range; returns the bars' lengths in px
+  function drawHeatSide(u, t, i) {
+    const d = S.d, n = d.n, ctx = u.ctx, dpr = devicePixelRatio || 1;
+    const Y = (v) => u.valToPos(v, "y", true), top = Y(0), bottom = Y(n);
+    const x0 = u.bbox.left + u.bbox.width + 8 * dpr, barW = 34 * dpr, nmax = d.norm_max || 1;
+    const lens = [];
+    ctx.save();
+    ctx.font = `${10 * dpr}px system-ui, sans-serif`;
+    ctx.fillStyle = "#6e7781"; ctx.textAlign = "left"; ctx.textBaseline = "bottom";
+    ctx.fillText("‖W_i‖", x0, top - 1 * dpr);
+    ctx.strokeStyle = "#d0d7de"; ctx.lineWidth = 1;
+    ctx.beginPath(); ctx.moveTo(x0, top); ctx.lineTo(x0, bottom); ctx.stroke();
+    for (let j = 0; j < n; j++) {
+      const y0 = Y(j), y1 = Y(j + 1), h = Math.max(1, (y1 - y0) * 0.7), len = Math.max(0, perFeature(d.norms, t, i, j)) / nmax * barW;
+      lens.push(len / dpr);
+      ctx.fillStyle = d.colors[i][j];
+      ctx.fillRect(x0, (y0 + y1) / 2 - h / 2, len, h);
+    }
+    // the colour scale: +range at the top, 0 in the middle, -range at the bottom
+    const cx = x0 + barW + 6 * dpr, cw = 10 * dpr, H = Math.max(1, Math.round(bottom - top));
+    if (!S.heatRGB) S.heatRGB = d.heat.map((c) => [1, 3, 5].map((q) => parseInt(c.slice(q, q + 2), 16)));
+    for (let r = 0; r < H; r++) {
+      const c = S.heatRGB[Math.round((1 - r / Math.max(1, H - 1)) * 255)];
+      ctx.fillStyle = `rgb(${c[0]},${c[1]},${c[2]})`;
+      ctx.fillRect(cx, top + r, cw, 1);
+    }
+    ctx.strokeStyle = "#8c959f"; ctx.strokeRect(cx, top, cw, H);
+    ctx.fillStyle = "#1f2328"; ctx.textBaseline = "middle";
+    const gm = fmt(d.gram_max, 2);
+    ctx.fillText("+" + gm, cx + cw + 3 * dpr, top + 5 * dpr);
+    ctx.fillText("0", cx + cw + 3 * dpr, (top + bottom) / 2);
+    ctx.fillText("−" + gm, cx + cw + 3 * dpr, bottom - 5 * dpr);
+    ctx.restore();
+    S.colourScale = { top: top / dpr, bottom: bottom / dpr, x: cx / dpr, range: d.gram_max };
+    return lens;
   }
 
   function onPlaneMove() {
@@ -299,7 +392,7 @@
   }
 
   // ------------------------------------------------------------------ the loss panel (uPlot)
-  function lossWidth() { return Math.max(320, Math.min(760, (ui.right.clientWidth || 600) - 4)); }
+  function lossWidth() { return Math.max(240, Math.min(900, layout().right - 4)); }
 
   function makeLoss() {
     const d = S.d;
@@ -324,15 +417,17 @@
               values: (u, vals) => vals.map((v) => v.toLocaleString("en-US")) }
           : { label: "training step" },
         { label: "loss (log)", size: 60 }],
-      series: [{}, { label: "loss", stroke: "#afb8c1", width: 1, points: { show: false } }, { label: `moving average (${d.smooth} points)`, stroke: "#0969da", width: 2, points: { show: false } }],
+      series: [{}, { label: d.loss_labels.raw, stroke: "#afb8c1", width: 1, points: { show: false } },
+        { label: d.loss_labels.smooth, stroke: "#0969da", width: 2, points: { show: false } }],
       hooks: { draw: [drawLossCursor] },
     };
     S.loss = new uPlot(opts, lossData(), ui.loss);
-    ui.lossNote.textContent = `loss from ${d.loss_source}; moving average over ${d.smooth} logged points (as in the video)`;
+    ui.lossNote.textContent = d.loss_labels.note || `loss from ${d.loss_source}; moving average over ${d.smooth} logged points (as in the video)`;
   }
 
   function lossData() {
-    const d = S.d, B = d.loss_step.length, k = d.k, i = S.sel;
+    // loss_raw / loss_smooth are [B, loss_width]: a column per instance, or one (an aggregate loss) for all
+    const d = S.d, B = d.loss_step.length, k = d.loss_width, i = k === 1 ? 0 : S.sel;
     const raw = new Array(B), sm = new Array(B);
     for (let q = 0; q < B; q++) {
       const r = d.loss_raw[q * k + i], s = d.loss_smooth[q * k + i];
@@ -365,6 +460,54 @@
 
   function snapLoss(t, i) { return S.d.snapshot_loss[t * S.d.k + i]; }
 
+  // ------------------------------------------------------------------ recorded curves (log v2 "curve" records)
+  const CURVE_COLORS = ["#8250df", "#1a7f37", "#bc4c00", "#0550ae", "#bf3989", "#4d2d00"];
+  function makeCurves() {
+    const d = S.d;
+    ui.curves.textContent = "";
+    S.curves = null;
+    makeCurvesTitle();
+    if (!d.curves.length) return;
+    const data = curvesData();
+    let lo = Infinity, hi = -Infinity;
+    for (const col of data.slice(1)) for (const v of col) if (v != null) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    const logY = lo > 0 && hi / lo > 20;
+    const distr = d.loss_xscale === "asinh" ? 4 : 1;
+    const opts = {
+      width: lossWidth(), height: 170,
+      legend: { show: true, live: false },
+      cursor: { show: false },
+      scales: { x: Object.assign({ time: false, distr: distr, asinh: 1 }, d.loss_xlim[0] != null && d.loss_xlim[1] != null
+        ? { auto: false, range: () => d.loss_xlim } : {}), y: logY ? { distr: 3 } : {} },
+      axes: [{ label: "training step" + (distr === 4 ? " (log)" : ""), size: 40 }, { label: logY ? "value (log)" : "value", size: 60 }],
+      series: [{}].concat(d.curves.map((c, q) => ({ label: c.name, stroke: CURVE_COLORS[q % CURVE_COLORS.length], width: 1.5,
+        spanGaps: true, points: { show: data[0].length <= 60, size: 4 } }))),
+      hooks: { draw: [drawCurvesCursor] },
+    };
+    S.curves = new uPlot(opts, data, ui.curves);
+  }
+
+  // every curve on the union of their steps (null where a curve has no point); the shown instance's column
+  function curvesData() {
+    const d = S.d, xs = new Set();
+    for (const c of d.curves) for (const st of c.steps) xs.add(st);
+    const x = Array.from(xs).sort((a, b) => a - b), at = new Map(x.map((v, q) => [v, q]));
+    const cols = d.curves.map((c) => {
+      const col = new Array(x.length).fill(null), j = c.width > 1 ? S.sel : 0;
+      c.steps.forEach((st, q) => { const v = c.values[q * c.width + j]; col[at.get(st)] = isFinite(v) ? v : null; });
+      return col;
+    });
+    return [x].concat(cols);
+  }
+
+  function drawCurvesCursor(u) {
+    const ctx = u.ctx, dpr = devicePixelRatio || 1, x = u.valToPos(S.d.steps[S.t], "x", true);
+    ctx.save();
+    ctx.strokeStyle = "#cf222e"; ctx.lineWidth = 1.5 * dpr;
+    ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
+    ctx.restore();
+  }
+
   // ------------------------------------------------------------------ grid of instances
   function makeGrid() {
     const d = S.d;
@@ -376,7 +519,7 @@
     d.instances.forEach((inst, q) => {
       const c = el("canvas", { width: String(size), height: String(size) });
       const tile = el("div", { class: "tile", "data-instance": String(inst), title: d.labels[q] }, c, el("div", { text: `#${inst} ${d.labels[q].split("  ")[0]}` }));
-      tile.addEventListener("click", () => select(q));
+      tile.addEventListener("click", () => { S.pinned = true; select(q); });
       ui.grid.appendChild(tile);
       S.tiles.push({ tile: tile, ctx: c.getContext("2d"), size: size });
     });
@@ -412,8 +555,13 @@
     S.sel = Math.max(0, Math.min(S.d.k - 1, q));
     S.hover = null;
     if (S.loss) S.loss.setData(lossData(), false);
+    if (S.curves) { S.curves.setData(curvesData(), false); makeCurvesTitle(); }
     renderEvents();
     draw();
+  }
+  function makeCurvesTitle() {
+    const d = S.d;
+    ui.curvesTitle.textContent = d.curves.length ? "recorded curves" + (d.curves.some((c) => c.width > 1) ? ` (instance ${d.instances[S.sel]})` : "") : "";
   }
 
   // ------------------------------------------------------------------ events
@@ -424,7 +572,7 @@
     if (!evs.length) { ui.events.appendChild(el("li", { class: "past", text: "no events found" })); return; }
     evs.forEach((ev, q) => {
       const li = el("li", { "data-step": String(ev[0]) }, el("span", { text: `${q + 1}. step ${fmtStep(ev[0])}: ${ev[2]} ` }), el("span", { class: "kind", text: ev[1] }));
-      li.addEventListener("click", () => { setPlaying(false); setIndex(indexAtStep(ev[0])); });
+      li.addEventListener("click", () => { S.pinned = true; setPlaying(false); setIndex(indexAtStep(ev[0])); });
       ui.events.appendChild(li);
     });
   }
@@ -465,17 +613,19 @@
     S.t0 = performance.now();
     const d = S.d, t = S.t, i = S.sel;
     ui.slider.value = String(t);
-    const shape = d.shape.length ? d.shape_names[d.shape[t][i]] : `WᵀW (n_hidden = ${d.m}); colour range ±${fmt(d.gram_max, 3)}`;
+    const name = d.shape.length ? d.shape_names[d.shape[t][i]] : "";
+    const shape = d.m >= 3 ? `${d.W_dec ? "W_decᵀW_enc" : "WᵀW"} (n_hidden = ${d.m})` + (name ? ` · ${name}` : "") : name;
     ui.planeTitle.textContent = `instance ${d.instances[i]} · ${d.labels[i]} · `;
     ui.planeTitle.appendChild(ui.shape);
     ui.shape.textContent = shape;
     const l = snapLoss(t, i);
-    ui.readout.textContent = `step ${fmtStep(d.steps[t])}   loss ${fmt(l, 5)}   snapshot ${t + 1} / ${d.T}` + stageText(d, d.steps[t]);
+    ui.readout.textContent = `step ${fmtStep(d.steps[t])}   ${d.loss_labels.readout} ${fmt(l, 5)}   snapshot ${t + 1} / ${d.T}` + stageText(d, d.steps[t]);
     ui.readout.dataset.step = String(d.steps[t]);
     ui.pos.textContent = `${d.status === "unfinished" ? "running or unfinished" : "status: " + d.status}`;
     S.plane.redraw(false, false);
     S.bias.redraw(false, false);
     if (S.loss) S.loss.redraw(false, false);
+    if (S.curves) S.curves.redraw(false, false);
     // big heatmap sweeps: the grid follows right after the main view (its n² · m work per tile
     // would hold up every scrub); otherwise it is drawn with it
     if (S.d.m >= 3 && S.d.k * S.d.n * S.d.n * S.d.m > 2e6) scheduleTiles(); else drawTiles();
@@ -526,23 +676,37 @@
     ui.rule.textContent = `showing ${d.rule}`;
   }
 
+  // a new payload (the first, or a live page's next poll): a page the user has not touched shows the
+  // default instance and follows the log's end; once the user picked an instance or moved in time
+  // (S.pinned) it keeps that instance (by its number: the grid's order may change as losses move) and
+  // that step (the nearest shown snapshot: the subsampling may change), following the end only if it was there
   function load(payload, keep) {
     const prev = S.d, atEnd = prev && S.t >= prev.T - 1;
+    const prevInstance = prev ? prev.instances[S.sel] : null, prevStep = prev ? prev.steps[S.t] : null;
     S.d = decode(payload);
     S.heatRGB = null;
     const d = S.d;
     ui.slider.max = String(d.T - 1);
-    if (!keep) S.sel = d.selected;
+    const kept = keep && S.pinned ? d.instances.indexOf(prevInstance) : -1;
+    S.sel = kept >= 0 ? kept : d.selected;
     S.sel = Math.min(S.sel, d.k - 1);
-    const rebuild = !prev || prev.lim !== d.lim || prev.k !== d.k || prev.m !== d.m || prev.gram_max !== d.gram_max;
+    const rebuild = !prev || prev.lim !== d.lim || prev.k !== d.k || prev.m !== d.m || prev.gram_max !== d.gram_max ||
+      prev.norm_max !== d.norm_max || JSON.stringify(prev.instances) !== JSON.stringify(d.instances);
     header();
+    applyLayout();
     if (rebuild || JSON.stringify(prev.b_range) !== JSON.stringify(d.b_range)) { makePlane(); makeBias(); makeGrid(); }
     if (!S.loss || rebuild || !prev || JSON.stringify(prev.loss_xlim) !== JSON.stringify(d.loss_xlim) ||
         JSON.stringify(prev.loss_ylim) !== JSON.stringify(d.loss_ylim) || prev.has_loss !== d.has_loss) makeLoss();
     else S.loss.setData(lossData(), false);
+    makeCurves();
     renderEvents();
-    S.t = !prev || atEnd ? d.T - 1 : Math.min(S.t, d.T - 1);  // a live page at the end follows the log
+    S.t = !prev || atEnd ? d.T - 1 : nearestIndex(prevStep);  // a live page at the end follows the log
     draw();
+  }
+
+  function nearestIndex(step) {
+    const st = S.d.steps, q = indexAtStep(step);
+    return q > 0 && Math.abs(st[q - 1] - step) <= Math.abs(st[q] - step) ? q - 1 : q;
   }
 
   // ------------------------------------------------------------------ live mode (animsup view)
@@ -590,10 +754,16 @@
   const inline = JSON.parse(document.getElementById("animsup-data").textContent);
   if (window.ANIMSUP_LIVE) poll();
   else if (inline) load(inline, false);
-  window.addEventListener("resize", () => {
+  // the charts follow the window (and a notebook cell's width)
+  let resizePending = false;
+  function resize() {
+    resizePending = false;
     if (!S.d) return;
+    applyLayout();
     if (S.plane) { const sz = planeSize(); S.plane.setSize(sz); S.bias.setSize({ width: sz.width, height: 130 }); }
     if (S.loss) S.loss.setSize({ width: lossWidth(), height: 260 });
+    if (S.curves) S.curves.setSize({ width: lossWidth(), height: 170 });
     draw();
-  });
+  }
+  window.addEventListener("resize", () => { if (!resizePending) { resizePending = true; requestAnimationFrame(resize); } });
 })();
