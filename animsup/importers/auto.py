@@ -233,7 +233,7 @@ def convert(
         header["b_recorded"] = False
         prov.notes.append("no bias in the file: zeros written")
     _write(out_path, header, imp, steps, loss_scope, prov.notes)
-    n_loss = 0 if imp.loss_curve is None else len(imp.loss_curve)
+    n_loss = len(imp.loss_curve) if imp.loss_curve is not None else (T if imp.loss is not None else 0)
     return ImportResult(os.fspath(out_path), "completed", n, m, int(steps[-1]), T, n_loss, prov.notes)
 
 
@@ -377,6 +377,9 @@ def _write(out_path: str | os.PathLike, header: dict, imp: ck.Imported, steps: n
                 ls, lc = np.asarray(imp.loss_steps, dtype=np.int64), np.asarray(imp.loss_curve)
                 if len(ls) and np.all(np.diff(ls) > 0) and np.isfinite(lc).all():
                     wr.losses_at(ls, lc)
+                else:
+                    notes.append(f"the loss curve ({len(ls)} points) is not written: its steps do not increase or "
+                                 "it holds NaN/infinity (the snapshots keep their losses)")
             for t in range(T):
                 loss = _snapshot_loss(imp, t, steps, loss_scope, notes)
                 wr.snapshot(int(steps[t]), loss, imp.W[t], b_arr[t], None if imp.W_dec is None else imp.W_dec[t])

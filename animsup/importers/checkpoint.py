@@ -354,7 +354,7 @@ def interpret(tree, meta: dict, *, w=None, b=None, w_dec=None, layout=None, hist
     if dk is not None:
         Wd = _decoder(arrays[dk], dk, W, Wk, layout, hist, inferred)
         inferred.update({"w_dec_key": choice.why.get("w_dec", dk)} if Wd is not None else {})
-    bk = None if b == "" else keys.pick_bias(arrays, b, n, {kw, dk} - {None})
+    bk = None if b == "" else keys.pick_bias(arrays, b, n, {k for k in (kw, dk) if k is not None})
     bias = None
     if bk is not None:
         bias = _bias(arrays[bk], T, K, n, hist)
@@ -366,7 +366,7 @@ def interpret(tree, meta: dict, *, w=None, b=None, w_dec=None, layout=None, hist
     if config:
         out.facts.update(config)
         inferred["config"] = "from the file's metadata string"
-    left = keys.unused_note(arrays, {kw, dk, bk, lk} - {None})
+    left = keys.unused_note(arrays, {k for k in (kw, dk, bk, lk) if k is not None})
     if left:
         out.notes.append(left)
     if wrap.left_out:
@@ -467,6 +467,11 @@ def _data_log(tree: dict, layout, bkey) -> Imported:
         elif L.shape == (T, 1):
             out.loss = L
             inferred["loss"] = "one number per snapshot for all instances (aggregate)"
+        else:
+            out.notes.append(f"data_log 'loss' has shape {list(L.shape)}, not [{T}, {K}] or [{T}, 1]: not imported")
+    left = sorted(str(k) for k in tree if k not in ("W", "steps", "step", "loss", "b", bkey or "b_final"))
+    if left:
+        out.notes.append(f"data_log keys not imported: {', '.join(left[:8])}")
     return out
 
 
@@ -557,8 +562,14 @@ def interpret_runs(tree: list, *, run_index=None) -> tuple[Imported, dict]:
         logs = r.get("logs")
         if safe_pickle.is_frame(logs):
             cols = safe_pickle.frame_columns(logs, skipped)
-        elif isinstance(logs, dict):
-            cols = {k: np.asarray(v, dtype=np.float64) for k, v in logs.items() if isinstance(v, (list, np.ndarray))}
+        elif isinstance(logs, dict):  # a dict of columns: each read value by value, as a frame's object column
+            for k, v in logs.items():
+                if isinstance(v, (list, tuple, np.ndarray)):
+                    row = safe_pickle.object_row(list(v) if not isinstance(v, np.ndarray) else v.reshape(-1))
+                    if row is None:
+                        skipped.append(str(k))
+                    else:
+                        cols[str(k)] = row
         if "step" in cols:
             if len(cols["step"]) != len(W1) - 1:
                 raise AnimsupError(f"a run has {len(W1)} weights but {len(cols['step'])} log rows (expected one fewer: "

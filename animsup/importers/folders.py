@@ -118,8 +118,11 @@ def _as_stages(names: list[str], parts: list[Imported]) -> Imported:
                    W_dec=_cat([p.W_dec for p in parts], 0), steps=np.concatenate(steps).astype(np.int64),
                    inferred=dict(parts[0].inferred))
     out.notes = [n for p in parts for n in p.notes if n not in out.notes]
-    if all(p.loss is not None for p in parts) and len({p.loss.shape[1] for p in parts}) == 1:
-        out.loss = np.concatenate([p.loss for p in parts])
+    losses = [p.loss for p in parts if p.loss is not None]
+    if len(losses) == len(parts) and len({x.shape[1] for x in losses}) == 1:
+        out.loss = np.concatenate(losses)
+    elif losses:
+        out.notes.append(f"losses not imported: {len(losses)} of {len(parts)} subfolders have one at each checkpoint")
     out.stages = [{"start_step": int(s[0]), "feature_probability": None, "note": f"folder {n}"} for s, n in zip(steps, names)]
     out.inferred["stages"] = (f"one per subfolder: {', '.join(names)}" +
                               ("" if chained else "; each folder's steps counted on from the end of the one before"))

@@ -123,6 +123,7 @@ def choose(arrays: dict[str, np.ndarray], *, w: str | None = None, w_dec: str | 
             raise AnimsupError(f"no array named like a weight matrix W (W, W1, W_in, encoder.weight...); "
                                f"candidates: {listing(cands)}; pass --w KEY")
         kw = found
+        _check_gates(arrays, kw)
     if dk is None:
         dec = [k for k in cands if DECODER.search(k) and k != kw]
         dk = _one(dec, cands, "the decoder W_dec")
@@ -132,6 +133,17 @@ def choose(arrays: dict[str, np.ndarray], *, w: str | None = None, w_dec: str | 
                 dk = tr[0]
                 why["w_dec"] = f"{dk!r}: {shape_text(cands[dk])}, the shape of the encoder {kw!r} transposed"
     return Choice(w=kw, w_dec=dk, why=why)
+
+
+def _check_gates(arrays: dict[str, np.ndarray], kw: str) -> None:
+    """An LSTM's or GRU's ``weight_ih_l0`` stacks its gates ([4m, n] or [3m, n]): not one W."""
+    if not kw.endswith("weight_ih_l0"):
+        return
+    hh = arrays.get(kw[: -len("weight_ih_l0")] + "weight_hh_l0")
+    if hh is not None and hh.ndim == 2 and hh.shape[0] != hh.shape[1] and hh.shape[0] % hh.shape[1] == 0:
+        g = hh.shape[0] // hh.shape[1]
+        raise AnimsupError(f"{kw!r} {shape_text(arrays[kw])} stacks {g} gates of a recurrent layer (an LSTM or GRU), "
+                           f"hidden size {hh.shape[1]}: not one weight matrix; pass --w KEY to import an array anyway")
 
 
 def _no_matrix(arrays: dict[str, np.ndarray]) -> str:

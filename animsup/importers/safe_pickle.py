@@ -205,13 +205,16 @@ def _number(v) -> float | None:
     return None
 
 
+def object_row(values) -> np.ndarray | None:
+    """(shape: [len(values)]) the values as floats (numbers, one-element arrays or tensors, None
+    as NaN), or None when one of them is not a number."""
+    nums = [_number(v) for v in values]
+    return None if any(x is None for x in nums) else np.asarray(nums, dtype=np.float64)
+
+
 def _object_rows(values: np.ndarray) -> list[np.ndarray | None]:
     """Each row of an object block as floats, or None where a value is not a number."""
-    rows: list[np.ndarray | None] = []
-    for row in np.atleast_2d(values):
-        nums = [_number(v) for v in row]
-        rows.append(None if any(x is None for x in nums) else np.asarray(nums, dtype=np.float64))
-    return rows
+    return [object_row(row) for row in np.atleast_2d(values)]
 
 
 def _strings(o) -> list[str] | None:
@@ -272,8 +275,9 @@ def frame_columns(obj, skipped: list[str] | None = None) -> dict[str, np.ndarray
             rows = [None] * len(idx)
         for j, c in enumerate(idx[: len(rows)]):
             if c < len(names):
-                if rows[j] is not None:
-                    cols[names[c]] = rows[j]
+                row = rows[j]
+                if row is not None:
+                    cols[names[c]] = row
                 elif skipped is not None:
                     skipped.append(names[c])
     return cols

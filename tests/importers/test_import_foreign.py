@@ -48,6 +48,17 @@ def test_aisf_object_dtype_loss_columns_are_kept_and_string_columns_said(tmp_pat
     assert any("not numbers" in n and "note" in n for n in res.notes)
 
 
+def test_aisf_logs_as_a_dict_of_columns(tmp_path):
+    runs = aisf_runs(list)
+    for r in runs:
+        r["logs"] = {"step": [1, 10, 100], "loss": [torch.tensor(0.3), 0.2, 0.1], "note": ["a", "b", "c"]}
+    src = tmp_path / "runs.pkl"
+    src.write_bytes(dumps(runs))
+    run, res = _import(tmp_path, src)
+    np.testing.assert_allclose(run.loss_curve[:, 1], [0.3, 0.2, 0.1], rtol=1e-6)
+    assert "logs columns that are not numbers, not imported: note" in res.notes
+
+
 def test_aisf_frame_pickled_by_pandas_itself(tmp_path):
     """The same with a DataFrame pickled by pandas (when installed): a string column before the
     column index is not taken for the column names."""
@@ -99,7 +110,7 @@ def test_directory_of_training_checkpoints_keeps_each_files_step_and_loss(tmp_pa
     run, res = _import(tmp_path, folder)
     assert run.steps.tolist() == [0, 50, 400]
     assert run.loss_scope == "instance" and run.loss[:, 0].tolist() == pytest.approx([0.5, 0.2, 0.05])
-    assert res.loss_points == 0 and any("differ from the numbers in their names" in n for n in res.notes)
+    assert res.loss_points == 3 and any("differ from the numbers in their names" in n for n in res.notes)
     assert any("optimizer_state_dict" in n for n in res.notes)  # training state: said, not read as weights
 
 
@@ -232,7 +243,7 @@ def test_d3_html_history_like_arenas(tmp_path):
     from animsup.rendering.video import render
 
     png = tmp_path / "h.png"
-    render(str(tmp_path / "out.jsonl"), str(png), instance=0)
+    render(str(tmp_path / "out.jsonl"), str(png), instance=0, size="320x180")
     assert png.stat().st_size > 1000
 
 
@@ -287,3 +298,10 @@ def test_new_options_reach_the_cli(tmp_path, capsys):
     assert h.model_label == "staged TMS" and h.provenance["given"]["model_label"] == "staged TMS"
     assert main(["import", str(tmp_path / "runs" / "s_0.9"), "--out", str(out), "--force", "--folders", "stages"]) == 2
     assert "is not a folder of folders" in capsys.readouterr().err
+
+
+def test_lstm_gates_are_not_one_w(tmp_path):
+    torch.save({"lstm.weight_ih_l0": torch.ones(16, 7), "lstm.weight_hh_l0": torch.ones(16, 4),
+                "ffn.0.weight": torch.ones(7, 4)}, tmp_path / "lstm.pt")
+    with pytest.raises(AnimsupError, match=r"stacks 4 gates .* hidden size 4: not one weight matrix"):
+        _import(tmp_path, tmp_path / "lstm.pt")
