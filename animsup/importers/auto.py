@@ -116,11 +116,17 @@ def _join(files: list[str], parts: list[ck.Imported], kinds: set[str]) -> ck.Imp
         if names != imp.steps.tolist() and all(n is not None for n in names):
             imp.notes.append("the steps the files state differ from the numbers in their names: the files' steps used")
         order = np.argsort(imp.steps, kind="stable")
+        same = [int(x) for x in imp.steps[order][1:][np.diff(imp.steps[order]) == 0]]
+        if same:
+            twins = [os.path.basename(f) for f, s in zip(files, imp.steps) if s == same[0]]
+            raise AnimsupError(f"two files state the same step {same[0]} ({', '.join(twins)}): "
+                               "import one of them (e.g. leave out last.ckpt)")
         imp.W, imp.steps = imp.W[order], imp.steps[order]
         imp.b = None if imp.b is None else imp.b[order]
         imp.W_dec = None if imp.W_dec is None else imp.W_dec[order]
         parts = [parts[i] for i in order]
     else:
+        ck.check_name_steps(files)
         imp.steps = np.asarray([ck.step_of(f) for f in files], dtype=np.int64)
         imp.inferred["steps"] = f"from the {len(files)} file names (the last number in each)"
     losses = [p.loss for p in parts]

@@ -654,18 +654,25 @@ def expand(paths: list[str]) -> list[str]:
         else:
             files.append(p)
     if len(files) > 1:
-        keyed = []
-        for f in files:
-            m = _STEP_IN_NAME.search(os.path.basename(f))
-            if m is None:
-                raise AnimsupError(f"{f}: no step number in the file name; several checkpoints are ordered by it")
-            keyed.append((int(m.group(1)), f))
-        keyed.sort()
-        steps = [s for s, _ in keyed]
-        if len(set(steps)) != len(steps):
-            raise AnimsupError("two checkpoint files have the same step number in their names")
-        return [f for _, f in keyed]
+        steps = [step_of(f) for f in files]
+        if any(s is None for s in steps) or len(set(steps)) != len(steps):
+            return sorted(files)  # ordered later by the steps the files state, else refused (check_name_steps)
+        return [f for _, f in sorted(zip(steps, files))]
     return files
+
+
+def check_name_steps(files: list[str]) -> None:
+    """Several checkpoints that state no step are ordered by the number in their names: each
+    must have one, and no two the same.
+
+    :raises AnimsupError: a name without a number, or two names with the same one"""
+    for f in files:
+        if step_of(f) is None:
+            raise AnimsupError(f"{f}: no step number in the file name, and the file states no step; "
+                               "several checkpoints are ordered by it")
+    steps = [step_of(f) for f in files]
+    if len(set(steps)) != len(steps):
+        raise AnimsupError("two checkpoint files have the same step number in their names (and state no step)")
 
 
 def step_of(path: str) -> int | None:

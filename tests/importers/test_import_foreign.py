@@ -305,3 +305,30 @@ def test_lstm_gates_are_not_one_w(tmp_path):
                 "ffn.0.weight": torch.ones(7, 4)}, tmp_path / "lstm.pt")
     with pytest.raises(AnimsupError, match=r"stacks 4 gates .* hidden size 4: not one weight matrix"):
         _import(tmp_path, tmp_path / "lstm.pt")
+
+
+def test_lightning_folder_is_ordered_by_global_step(tmp_path):
+    """Lightning names its files epoch=E-step=S.ckpt and last.ckpt: the global_step each states
+    orders them; last.ckpt beside the final checkpoint is the same step twice, said."""
+    folder = tmp_path / "lightning"
+    folder.mkdir()
+
+    def save(name, step, scale):
+        torch.save({"global_step": step, "epoch": 0, "state_dict": {"model.W1": torch.from_numpy(pentagon(scale)),
+                                                                    "model.W2": torch.from_numpy(pentagon(scale).T / 2)}},
+                   folder / name)
+
+    save("best.ckpt", 300, 1.0)
+    save("early.ckpt", 20, 0.5)
+    run, _ = _import(tmp_path, folder)
+    assert run.steps.tolist() == [20, 300] and run.model == "untied"
+    np.testing.assert_allclose(run.W[:, 0], [pentagon(0.5), pentagon(1.0)])
+    save("last.ckpt", 300, 1.0)
+    with pytest.raises(AnimsupError, match=r"two files state the same step 300 \(best.ckpt, last.ckpt\)"):
+        _import(tmp_path, folder)
+    for f in folder.iterdir():
+        f.unlink()
+    torch.save({"W": torch.ones(2, 5)}, folder / "a.pt")
+    torch.save({"W": torch.ones(2, 5)}, folder / "b.pt")
+    with pytest.raises(AnimsupError, match="no step number in the file name, and the file states no step"):
+        _import(tmp_path, folder)
