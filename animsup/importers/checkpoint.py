@@ -254,6 +254,7 @@ def load_tree(path: str) -> tuple[object, dict, str]:
 # -------------------------------------------------------------------- interpreting
 
 _LOSS = re.compile(r"(^|\.)(loss|losses|loss_history|train_loss)$")
+_STEPS = re.compile(r"(^|\.)(steps|step|iters|iterations|loss_steps)$")
 
 
 @dataclass
@@ -361,12 +362,13 @@ def interpret(tree, meta: dict, *, w=None, b=None, w_dec=None, layout=None, hist
         inferred["b_key"] = bk
     out = Imported(W=Wk, b=bias, W_dec=Wd, inferred=inferred, notes=notes)
     lk = _loss(out, arrays, K)
+    sk = _step_array(out, arrays, T, hist)
     _wrapper_facts(out, wrap, hist)
     config = _config_from_meta(meta)
     if config:
         out.facts.update(config)
         inferred["config"] = "from the file's metadata string"
-    left = keys.unused_note(arrays, {k for k in (kw, dk, bk, lk) if k is not None})
+    left = keys.unused_note(arrays, {k for k in (kw, dk, bk, lk, sk) if k is not None})
     if left:
         out.notes.append(left)
     if wrap.left_out:
@@ -426,6 +428,25 @@ def _loss(out: Imported, arrays: dict, K: int) -> str | None:
     else:
         out.notes.append(f"{lk!r} {list(L.shape)} is not [steps] or [steps, {K} instances]: not imported")
     return lk
+
+
+def _step_array(out: Imported, arrays: dict, T: int, hist: bool) -> str | None:
+    """A 1-D array of increasing whole steps: the history's steps (length T) and/or the loss
+    curve's (its length); its key when used."""
+    for k, a in arrays.items():
+        if not (_STEPS.search(k) and a.ndim == 1 and len(a) and np.all(a == np.round(a)) and np.all(np.diff(a) > 0)
+                and a[0] >= 0):
+            continue
+        used = False
+        if hist and len(a) == T:
+            out.steps, used = a.astype(np.int64), True
+            out.inferred["steps"] = f"the file's {k!r}"
+        if out.loss_curve is not None and len(a) == len(out.loss_curve):
+            out.loss_steps, used = a.astype(np.int64), True
+            out.inferred["loss_steps"] = f"the file's {k!r}"
+        if used:
+            return k
+    return None
 
 
 def _wrapper_facts(out: Imported, wrap, hist: bool) -> None:

@@ -332,3 +332,10 @@ def test_lightning_folder_is_ordered_by_global_step(tmp_path):
     torch.save({"W": torch.ones(2, 5)}, folder / "b.pt")
     with pytest.raises(AnimsupError, match="no step number in the file name, and the file states no step"):
         _import(tmp_path, folder)
+
+
+def test_a_history_with_its_steps_array(tmp_path):
+    W = np.stack([[pentagon(0.2 * (t + 1))] for t in range(3)])  # [T, K, m, n]
+    np.savez(tmp_path / "h.npz", W=W, steps=np.array([0, 10, 1000]), loss=np.array([[0.3], [0.2], [0.1]]))
+    run, _ = _import(tmp_path, tmp_path / "h.npz")
+    assert run.steps.tolist() == [0, 10, 1000] and run.loss_steps.tolist() == [0, 10, 1000]
