@@ -339,3 +339,18 @@ def test_a_history_with_its_steps_array(tmp_path):
     np.savez(tmp_path / "h.npz", W=W, steps=np.array([0, 10, 1000]), loss=np.array([[0.3], [0.2], [0.1]]))
     run, _ = _import(tmp_path, tmp_path / "h.npz")
     assert run.steps.tolist() == [0, 10, 1000] and run.loss_steps.tolist() == [0, 10, 1000]
+
+
+def test_every_error_in_the_docs_is_one_the_importers_raise():
+    """docs/importing.md's error table quotes messages the code has: the first three words of each
+    row's longest stretch without a placeholder are in the importers' source."""
+    root = Path(__file__).parents[2]
+    doc = (root / "docs" / "importing.md").read_text(encoding="utf-8")
+    table = doc.split("## What each error means", 1)[1]
+    source = "".join(p.read_text(encoding="utf-8") for p in sorted((root / "animsup" / "importers").glob("*.py")))
+    rows = re.findall(r"^\| `+(.+?)`+ \|", table, re.MULTILINE)
+    assert len(rows) >= 15
+    for row in rows:
+        pieces = re.split(r"PATH|NAME|\bN\b|KEY|\bI\b|\.\.\.|[\[\]()']|\b\d", re.sub(r"^--[\w-]+ '\w+': ", "", row))
+        words = max((p.strip(" :;,").split() for p in pieces), key=len)  # the longest stretch without a placeholder
+        assert len(words) >= 3 and " ".join(words[:3]) in source, row
