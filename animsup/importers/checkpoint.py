@@ -371,8 +371,10 @@ def interpret(tree, meta: dict, *, w=None, b=None, w_dec=None, layout=None, hist
     left = keys.unused_note(arrays, {k for k in (kw, dk, bk, lk, sk) if k is not None})
     if left:
         out.notes.append(left)
-    if wrap.left_out:
-        out.notes.append(f"{wrap.kind}: training state not imported ({', '.join(wrap.left_out[:8])})")
+    state = sorted({m.group(2) for k in arrays if (m := keys.TRAINING_STATE.search(k))})
+    if wrap.left_out or state:
+        out.notes.append(f"{wrap.kind or 'the file'}: training state not imported "
+                         f"({', '.join((wrap.left_out + state)[:8])})")
     return out
 
 
