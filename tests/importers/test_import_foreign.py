@@ -146,7 +146,8 @@ def test_lightning_rnn_autoencoder_encoder_is_w_decoder_is_w_dec(tmp_path):
     assert models.title(run.model, run.header.model_label, run.header.model_formula) == "RNN auto-encoder W_dec ReLU(W x)"
 
 
-@pytest.mark.parametrize("enc,dec", [("W1", "W2"), ("W_in", "W_out")])
+@pytest.mark.parametrize("enc,dec", [("W1", "W2"), ("W_in", "W_out"), ("W_enc", "W_dec"),
+                                     ("encoder.weight", "decoder.weight"), ("layers.0.weight", "layers.2.weight")])
 def test_encoder_decoder_pairs(tmp_path, enc, dec):
     W, D = pentagon(), pentagon(0.5, 0.2)
     np.savez(tmp_path / "pair.npz", **{enc: W.T, dec: D, "b2": np.ones(N)})  # W_in [n, m] (x @ W_in), W_out [m, n]
@@ -354,3 +355,15 @@ def test_every_error_in_the_docs_is_one_the_importers_raise():
         pieces = re.split(r"PATH|NAME|\bN\b|KEY|\bI\b|\.\.\.|[\[\]()']|\b\d", re.sub(r"^--[\w-]+ '\w+': ", "", row))
         words = max((p.strip(" :;,").split() for p in pieces), key=len)  # the longest stretch without a placeholder
         assert len(words) >= 3 and " ".join(words[:3]) in source, row
+
+
+def test_malformed_d3_pages_are_one_line_errors(tmp_path):
+    good = d3_page(np.stack([[pentagon()], [pentagon(0.5)]]), steps=[0, 10])
+    for bad, want in [(good.replace("const datapoints = 5;", "const datapoints = 6;"), "has 5 points, the page says 6"),
+                      (good.replace("const timestep = 2;", "const timestep = 3;"), "misses frames or plots"),
+                      (good.replace("'timestep': 1,", "'timestep': 7,"), "a record of frame 7"),
+                      (good.replace("const plots = 1;", "const plots = 1000000000;"), "memory"),
+                      (good.replace("const data = [", "const data = ("), "not a d3 weight history")]:
+        (tmp_path / "p.html").write_text(bad, encoding="utf-8")
+        with pytest.raises(AnimsupError, match=re.escape(want) if want != "memory" else "more than the .* of memory available"):
+            _import(tmp_path, tmp_path / "p.html")
