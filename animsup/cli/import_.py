@@ -3,8 +3,10 @@ into an animsup run log, so they can be inspected, analysed and rendered (animsu
 
 The container is recognised by content: safetensors (also when named .pt), torch zip
 checkpoints (loaded on the CPU with torch's weights-only loader), .npz/.npy (no pickled
-objects), pickles (an allow-list: no code in them runs), a directory or glob of checkpoints
-(ordered by the step number in each file name), and seed 002's C log. See docs/importing.md.
+objects), pickles (an allow-list: no code in them runs), Lightning checkpoints, the d3 HTML weight
+histories of ARENA / tms-kit, a directory or glob of checkpoints (ordered by the step each file
+states, else the number in its name), a folder of such folders (instances or stages), and seed
+002's C log. See docs/importing.md.
 """
 
 from __future__ import annotations
@@ -53,7 +55,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--feature-probability", metavar="P|LIST",
         help="1 - S: one value, or one per instance (c-log: one value, default 0.1)",
     )
-    p.add_argument("--seed", type=int, metavar="S", help="the seed of the run, if known (default: unknown)")
+    p.add_argument("--seed", type=int, metavar="S", help="the seed of the run, if known (default: the file's, else unknown)")
+    p.add_argument("--model-label", metavar="TEXT",
+                   help="the model's name in titles, for a variant (e.g. 'RNN auto-encoder'; as Recorder(model_label=))")
+    p.add_argument("--model-formula", metavar="TEXT",
+                   help="the model's formula in titles (e.g. 'W_dec ReLU(W x)'; as Recorder(model_formula=))")
+    p.add_argument("--folders", choices=("instances", "stages"),
+                   help="a folder of folders of checkpoints: each subfolder one instance (default) or one stage "
+                        "of one run; a sparsity in a folder's name (s_0.9, p_0.1) is read and said")
     p.set_defaults(func=run)
     return p
 
@@ -78,7 +87,8 @@ def run(args) -> int:
     if fmt == "c-log":
         if len(args.file) != 1:
             raise AnimsupError("--format c-log reads one file")
-        extra = [k for k in ("w", "b", "w_dec", "layout", "run", "model") if getattr(args, k) is not None]
+        extra = [k for k in ("w", "b", "w_dec", "layout", "run", "model", "model_label", "model_formula", "folders")
+                 if getattr(args, k) is not None]
         if extra:
             raise AnimsupError(f"format 'c-log' does not take {', '.join('--' + k.replace('_', '-') for k in extra)}")
         options = {}
@@ -105,11 +115,13 @@ def run(args) -> int:
         result = auto.convert(
             list(args.file), args.out, w=args.w, b=args.b, w_dec=args.w_dec, layout=args.layout, run=args.run,
             importance=args.importance, feature_probability=args.feature_probability, model=args.model,
-            seed=args.seed, force=args.force,
+            seed=args.seed, model_label=args.model_label, model_formula=args.model_formula, folders=args.folders,
+            force=args.force,
         )
     elif fmt in importers.FORMATS:  # any other registered format: its own options, refused when it takes none
         options = {k: getattr(args, k) for k in ("w", "b", "w_dec", "layout", "run", "model", "importance",
-                                                 "feature_probability", "seed") if getattr(args, k) is not None}
+                                                 "feature_probability", "seed", "model_label", "model_formula",
+                                                 "folders") if getattr(args, k) is not None}
         if len(args.file) != 1:
             raise AnimsupError(f"--format {fmt} reads one file")
         result = importers.convert(fmt, args.file[0], args.out, force=args.force, **options)

@@ -47,22 +47,24 @@ def _vector(text, name: str) -> np.ndarray:
     return np.asarray(vals[0] if len(vals) == 1 else vals)
 
 
-def load(paths, *, w=None, b=None, w_dec=None, layout=None, run=None) -> tuple[ck.Imported, str]:
-    """Read ``paths`` (files, a directory, or a glob) into one :class:`checkpoint.Imported`."""
-    hub = ck.hub_config(os.fspath(paths[0])) if len(paths) == 1 else None
+def load(paths, *, w=None, b=None, w_dec=None, layout=None, run=None, folders=None) -> tuple[ck.Imported, str]:
+    """Read ``paths`` (files, a directory, a folder of folders, or a glob) into one :class:`checkpoint.Imported`."""
+    from animsup.importers import folders as fo
+
+    first = os.fspath(paths[0])
+    hub = ck.hub_config(first) if len(paths) == 1 else None
     if hub is not None:
-        return _hub(os.fspath(paths[0]), hub), os.fspath(paths[0])
+        return _hub(first, hub), first
+    if len(paths) == 1 and fo.subfolders(first) is not None:
+        return fo.load(first, folders or "instances",
+                       lambda d: load([d], w=w, b=b, w_dec=w_dec, layout=layout, run=run)[0]), first
+    if folders is not None:
+        raise AnimsupError(f"--folders {folders}: {first} is not a folder of folders of checkpoints")
     files = ck.expand([os.fspath(p) for p in paths])
     if not files:
         raise AnimsupError("no input files")
     if len(files) == 1:
-        tree, meta, kind = ck.load_tree(files[0])
-        if isinstance(tree, list) and tree and all(isinstance(r, dict) and "weights" in r for r in tree):
-            imp, _ = ck.interpret_runs(tree, run_index=run)
-        else:
-            imp = ck.interpret(tree, meta, w=w, b=b, w_dec=w_dec, layout=layout)
-        imp.inferred.setdefault("container", kind)
-        return imp, files[0]
+        return _one_file(files[0], w=w, b=b, w_dec=w_dec, layout=layout, run=run), files[0]
     parts: list[ck.Imported] = []
     kinds: set[str] = set()
     held = 0  # bytes of the histories read so far: concatenated at the end (twice)
@@ -75,15 +77,71 @@ def load(paths, *, w=None, b=None, w_dec=None, layout=None, run=None) -> tuple[c
         if parts and one.W.shape != parts[0].W.shape:
             raise AnimsupError(f"{f}: W has shape {list(one.W.shape[1:])}, earlier files {list(parts[0].W.shape[1:])}")
         parts.append(one)
+    return _join(files, parts, kinds), os.path.dirname(files[0]) or "."
+
+
+def _one_file(path: str, *, w, b, w_dec, layout, run) -> ck.Imported:
+    """One file: a d3 HTML page, a list of runs (or one run dict), or a checkpoint."""
+    if ck.sniff(path) == "html":
+        from animsup.importers import html_d3
+
+        imp = html_d3.read(path)
+        imp.inferred.setdefault("container", "html")
+        return imp
+    tree, meta, kind = ck.load_tree(path)
+    if isinstance(tree, dict) and isinstance(tree.get("weights"), list) and ("parameters" in tree or "logs" in tree):
+        tree = [tree]  # one run of a devinterp/aisf list, saved on its own
+        if run not in (None, 0):
+            raise AnimsupError(f"--run {run}: the file holds a single run (run 0)")
+    if isinstance(tree, list) and tree and all(isinstance(r, dict) and "weights" in r for r in tree):
+        imp, _ = ck.interpret_runs(tree, run_index=run)
+    else:
+        imp = ck.interpret(tree, meta, w=w, b=b, w_dec=w_dec, layout=layout)
+    imp.inferred.setdefault("container", kind)
+    return imp
+
+
+def _join(files: list[str], parts: list[ck.Imported], kinds: set[str]) -> ck.Imported:
+    """Checkpoints of one run, one per file: their W, b, W_dec, losses and steps in order."""
     imp = parts[0]
     imp.W = np.concatenate([p.W for p in parts])
     imp.b = np.concatenate([p.b for p in parts]) if all(p.b is not None for p in parts) else None
     imp.W_dec = np.concatenate([p.W_dec for p in parts]) if all(p.W_dec is not None for p in parts) else None
-    imp.steps = np.asarray([ck.step_of(f) for f in files], dtype=np.int64)
+    imp.notes = list(dict.fromkeys(n for p in parts for n in p.notes))
+    stated = [p.steps for p in parts]
+    if all(s is not None and len(s) == 1 for s in stated):
+        imp.steps = np.concatenate([s for s in stated if s is not None]).astype(np.int64)
+        imp.inferred["steps"] = f"stated in each file (first file: {parts[0].inferred.get('steps', 'its step')})"
+        names = [ck.step_of(f) for f in files]
+        if names != imp.steps.tolist() and all(n is not None for n in names):
+            imp.notes.append("the steps the files state differ from the numbers in their names: the files' steps used")
+        order = np.argsort(imp.steps, kind="stable")
+        same = [int(x) for x in imp.steps[order][1:][np.diff(imp.steps[order]) == 0]]
+        if same:
+            twins = [os.path.basename(f) for f, s in zip(files, imp.steps) if s == same[0]]
+            raise AnimsupError(f"two files state the same step {same[0]} ({', '.join(twins)}): "
+                               "import one of them (e.g. leave out last.ckpt)")
+        imp.W, imp.steps = imp.W[order], imp.steps[order]
+        imp.b = None if imp.b is None else imp.b[order]
+        imp.W_dec = None if imp.W_dec is None else imp.W_dec[order]
+        parts = [parts[i] for i in order]
+    else:
+        ck.check_name_steps(files)
+        imp.steps = np.asarray([ck.step_of(f) for f in files], dtype=np.int64)
+        imp.inferred["steps"] = f"from the {len(files)} file names (the last number in each)"
+    losses = [p.loss for p in parts]
+    if all(x is not None for x in losses) and len({x.shape for x in losses if x is not None}) == 1:
+        imp.loss = np.concatenate([x for x in losses if x is not None])
+        imp.inferred["loss"] = (f"one per checkpoint, the files' {parts[0].inferred.get('loss', 'loss')}"
+                                + (" (aggregate)" if imp.loss.shape[1] == 1 and imp.W.shape[1] > 1 else ""))
+    elif any(x is not None for x in losses):
+        imp.loss = None
+        imp.notes.append(f"losses not imported: {sum(x is not None for x in losses)} of {len(parts)} files state one")
+    if any(p.loss_curve is not None for p in parts):
+        imp.notes.append("the loss curves inside each file are not imported (one per file: pass a single file to import its curve)")
     imp.loss_steps = imp.loss_curve = None
-    imp.inferred["steps"] = f"from the {len(files)} file names (the last number in each)"
     imp.inferred["container"] = ", ".join(sorted(kinds))
-    return imp, os.path.dirname(files[0]) or "."
+    return imp
 
 
 def _hub(folder: str, cfg: dict) -> ck.Imported:
@@ -126,17 +184,25 @@ def convert(
     feature_probability: str | float | None = None,
     model: str | None = None,
     seed: int | Sequence[int] | None = None,
+    model_label: str | None = None,
+    model_formula: str | None = None,
+    folders: str | None = None,
     force: bool = False,
     progress: object = None,
 ) -> ImportResult:
-    """Import checkpoint(s) ``paths`` into the animsup log ``out_path`` (written atomically)."""
+    """Import checkpoint(s) ``paths`` into the animsup log ``out_path`` (written atomically).
+
+    ``model_label`` / ``model_formula``: the header's names for a model variant (as the Recorder's:
+    "RNN auto-encoder", "ReLU(W_dec ReLU(W x))"); ``folders``: "instances" or "stages" for a
+    folder of folders of checkpoints (docs/importing.md)."""
     from animsup.log.schema import make_header
 
     if os.path.exists(out_path) and not force:
         raise AnimsupError(f"{out_path} already exists (pass --force to overwrite it)")
     if layout is not None:
         check_layout(layout, "--layout", AnimsupError)
-    imp, source = load(paths if isinstance(paths, (list, tuple)) else [paths], w=w, b=b, w_dec=w_dec, layout=layout, run=run)
+    imp, source = load(paths if isinstance(paths, (list, tuple)) else [paths], w=w, b=b, w_dec=w_dec, layout=layout,
+                       run=run, folders=folders)
     T, K, m, n = imp.W.shape
     hub = imp.facts.get("hub") or {}
     from_hub = [k for k, v in (("importance", importance), ("feature_probability", feature_probability),
@@ -146,7 +212,8 @@ def convert(
     model = model if "model" not in from_hub else hub["model"]
     seed = seed if seed is not None or not hub else hub.get("seeds")
     _check_values(imp, source)
-    prov = _Provenance(inferred=dict(imp.inferred))
+    prov = _Provenance(inferred=dict(imp.inferred), notes=list(imp.notes))
+    seed = _seed(seed, imp.facts, K, prov)
     steps = _steps(imp, source, prov)
     imp_arr = _importance(importance, imp.facts, n, K, prov)
     fp = _feature_probability(feature_probability, imp.facts, K, prov)
@@ -156,17 +223,23 @@ def convert(
         prov.inferred[k] = f"from {ck.HUB_CONFIG}"
     loss_scope = _loss_scope(imp, K, prov)
     seeds = [seed] * K if seed is None or isinstance(seed, int) else list(seed)
+    for key, value in (("model_label", model_label), ("model_formula", model_formula)):
+        if value is not None:
+            if not str(value).strip() or len(str(value)) > 200:
+                raise AnimsupError(f"--{key.replace('_', '-')} takes a short text (1 to 200 characters)")
+            prov.given[key] = value
     header = make_header(
         n_features=n, n_hidden=m, model=model, feature_probability=fp if fp.ndim else float(fp), seed=seeds,
         importance=imp_arr, config=ck.json_safe({"imported": True, **{k: v for k, v in imp.facts.items() if k != "runs"}}),
-        loss_scope=loss_scope, curves=sorted(imp.curves) or None,
+        loss_scope=loss_scope, curves=sorted(imp.curves) or None, model_label=model_label, model_formula=model_formula,
+        stages=imp.stages,
         provenance=ck.json_safe({"source": os.path.abspath(source), "given": prov.given, "inferred": prov.inferred}),
     )
     if imp.b is None:
         header["b_recorded"] = False
         prov.notes.append("no bias in the file: zeros written")
     _write(out_path, header, imp, steps, loss_scope, prov.notes)
-    n_loss = 0 if imp.loss_curve is None else len(imp.loss_curve)
+    n_loss = len(imp.loss_curve) if imp.loss_curve is not None else (T if imp.loss is not None else 0)
     return ImportResult(os.fspath(out_path), "completed", n, m, int(steps[-1]), T, n_loss, prov.notes)
 
 
@@ -198,14 +271,18 @@ def _steps(imp: ck.Imported, source: str, prov: _Provenance) -> np.ndarray:
 
 def _importance(importance: str | float | None, facts: dict, n: int, K: int, prov: _Provenance) -> np.ndarray:
     """(shape: [n] or [K, n]) the given importance, else the file's base^i, else 1 (said so)."""
-    base = next((facts[k] for k in ("importance", "importance_base") if isinstance(facts.get(k), (int, float))), None)
+    key = next((k for k in ("importance", "importance_base", "feature_importance") if k in facts), None)
+    stated = _fact_array(facts, key, ((), (n,), (K, n), (1, n)), prov) if key else None
     if importance is not None:
         v = _vector(importance, "importance")
         imp_arr = v ** np.arange(n) if v.ndim == 0 else v
         prov.given["importance"] = str(importance)
-    elif base is not None:
-        imp_arr = float(base) ** np.arange(n)
-        prov.inferred["importance"] = f"{base}^i from the file's config"
+    elif stated is not None and stated.ndim == 0:
+        imp_arr = float(stated) ** np.arange(n)
+        prov.inferred["importance"] = f"{float(stated):g}^i from the file's {key!r}"
+    elif stated is not None:
+        imp_arr = stated.reshape(-1, n) if stated.size != n else stated.reshape(n)
+        prov.inferred["importance"] = f"the file's {key!r} ({list(stated.shape)})"
     else:
         imp_arr = np.ones(n)
         prov.inferred["importance"] = "not in the file: 1 for every feature (pass --importance)"
@@ -226,9 +303,12 @@ def _feature_probability(feature_probability: str | float | None, facts: dict, K
     elif runs and all(isinstance(r.get("sparsity", r.get("S")), (int, float)) for r in runs):
         fp = np.asarray([1 - float(r.get("sparsity", r.get("S"))) for r in runs])
         prov.inferred["feature_probability"] = "1 - each run's 'sparsity' parameter"
-    elif isinstance(facts.get("feature_probability"), (int, float)):
-        fp = np.asarray(float(facts["feature_probability"]))
-        prov.inferred["feature_probability"] = "from the file's config"
+    elif (fp_file := _fact_array(facts, "feature_probability", ((), (K,), (K, 1), (1,)), prov)) is not None:
+        fp = fp_file.reshape(-1) if fp_file.size > 1 else fp_file.reshape(())
+        prov.inferred.setdefault("feature_probability", "from the file's config")
+    elif (sp := _fact_array(facts, "sparsity", ((), (K,), (K, 1), (1,)), prov)) is not None:
+        fp = 1 - (sp.reshape(-1) if sp.size > 1 else sp.reshape(()))
+        prov.inferred["feature_probability"] = "1 - the file's 'sparsity'"
     else:
         fp = np.asarray(1.0)
         prov.inferred["feature_probability"] = "not in the file: 1 written (pass --feature-probability)"
@@ -238,6 +318,36 @@ def _feature_probability(feature_probability: str | float | None, facts: dict, K
     if not np.all((fp > 0) & (fp <= 1)):
         raise AnimsupError("--feature-probability must lie in (0, 1]")
     return fp
+
+
+def _fact_array(facts: dict, key: str | None, shapes: tuple, prov: _Provenance) -> np.ndarray | None:
+    """A number or list the file stated under ``key`` (reprs already parsed), if its shape is one
+    of ``shapes``; another shape is left out with a note."""
+    v = facts.get(key) if key else None
+    if v is None or isinstance(v, (bool, str)):
+        return None
+    try:
+        a = np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if a.shape not in shapes or not np.isfinite(a).all():
+        prov.notes.append(f"the file's {key!r} has shape {list(a.shape)}, not one of "
+                          f"{', '.join(str(list(s)) for s in shapes)}: not used")
+        return None
+    return a
+
+
+def _seed(seed, facts: dict, K: int, prov: _Provenance):
+    """The given seed, else the file's ``seed`` (one, or one per instance), else None (unknown)."""
+    if seed is not None:
+        prov.given["seed"] = seed
+        return seed
+    v = facts.get("seed")
+    a = _fact_array(facts, "seed", ((), (1,), (K,)), prov) if v is not None else None
+    if a is None or not np.all(a == np.round(a)) or np.any(a < 0):
+        return None
+    prov.inferred["seed"] = "the file's 'seed'"
+    return int(a.reshape(-1)[0]) if a.size == 1 else [int(x) for x in a]
 
 
 def _model(model: str | None, imp: ck.Imported, prov: _Provenance) -> str:
@@ -273,6 +383,9 @@ def _write(out_path: str | os.PathLike, header: dict, imp: ck.Imported, steps: n
                 ls, lc = np.asarray(imp.loss_steps, dtype=np.int64), np.asarray(imp.loss_curve)
                 if len(ls) and np.all(np.diff(ls) > 0) and np.isfinite(lc).all():
                     wr.losses_at(ls, lc)
+                else:
+                    notes.append(f"the loss curve ({len(ls)} points) is not written: its steps do not increase or "
+                                 "it holds NaN/infinity (the snapshots keep their losses)")
             for t in range(T):
                 loss = _snapshot_loss(imp, t, steps, loss_scope, notes)
                 wr.snapshot(int(steps[t]), loss, imp.W[t], b_arr[t], None if imp.W_dec is None else imp.W_dec[t])

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from animsup.errors import AnimsupError, check_memory
+from animsup.importers.wrappers import REPR, parse_repr
 from animsup.log.recorder import check_layout, layout_to_kmn
 from animsup.log.schema import size_problem
 
@@ -32,7 +33,7 @@ from animsup.log.schema import size_problem
 
 def sniff(path: str) -> str:
     """The container of ``path`` by content: "safetensors", "torch-zip", "npz", "npy", "pickle",
-    "animsup-log", "c-log", or raise."""
+    "html", "animsup-log", "c-log", "directory", or raise (a Git LFS pointer: said so)."""
     try:
         with open(path, "rb") as f:
             head = f.read(64)
@@ -44,6 +45,10 @@ def sniff(path: str) -> str:
         raise AnimsupError(f"{path}: cannot read: {e.strerror or e}") from None
     if head.startswith(b"\x93NUMPY"):
         return "npy"
+    if head.startswith(b"version https://git-lfs"):
+        raise AnimsupError(f"{path}: {lfs_pointer(path)}")
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return "html"
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         try:
             with zipfile.ZipFile(path) as z:
@@ -67,7 +72,21 @@ def sniff(path: str) -> str:
         return "c-log"
     if _old_pickle(path, head):
         return "pickle"
-    raise AnimsupError(f"{path}: not a checkpoint animsup can read (safetensors, torch zip, .npz/.npy, pickle)")
+    raise AnimsupError(f"{path}: not a checkpoint animsup can read (safetensors, torch zip, .npz/.npy, pickle, "
+                       "a d3 HTML weight history)")
+
+
+def lfs_pointer(path: str) -> str:
+    """What a Git LFS pointer file says: the size of the file it stands for, and how to fetch it."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read(1024).decode("ascii", "replace")
+    except OSError:
+        text = ""
+    size = re.search(r"^size (\d+)", text, re.MULTILINE)
+    of = f" of {int(size.group(1)):,} bytes" if size else ""
+    return (f"a Git LFS pointer, not the file{of}: fetch it with `git lfs pull` in the repository it came from "
+            "(or download the file itself)")
 
 
 def _old_pickle(path: str, head: bytes) -> bool:
@@ -223,6 +242,8 @@ def load_tree(path: str) -> tuple[object, dict, str]:
         from animsup.importers import safe_pickle
 
         tree = safe_pickle.load(path)
+    elif kind == "html":
+        raise AnimsupError(f"{path}: a d3 HTML weight history is imported on its own, not among checkpoints")
     else:
         raise AnimsupError(f"{path}: is a {kind}, not a checkpoint (animsup import --format c-log reads C logs)")
     # the float64 tree, then the W history interpret() builds from it: twice the tree at most
@@ -232,12 +253,8 @@ def load_tree(path: str) -> tuple[object, dict, str]:
 
 # -------------------------------------------------------------------- interpreting
 
-_DEC = re.compile(r"(^|\.)(W_dec|w_dec|W_d|w2|w2_\w+|unembedding\.weight|decoder\.weight|W_out)$")
-_W = re.compile(r"(^|\.)(W|w|W_enc|w_enc|w1|w1_\w+|w_\w+|W_\w+|embedding\.weight|encoder\.weight|weight|W_in)$")
-_B = [re.compile(p) for p in (r"(^|\.)b_final$", r"(^|\.)unembedding\.bias$", r"(^|\.)decoder\.bias$",
-                              r"(^|\.)b_\w+$", r"(^|\.)b$", r"(^|\.)bias$")]
 _LOSS = re.compile(r"(^|\.)(loss|losses|loss_history|train_loss)$")
-_STEPS = re.compile(r"(^|\.)(steps|step|iters|iterations)$")
+_STEPS = re.compile(r"(^|\.)(steps|step|iters|iterations|loss_steps)$")
 
 
 @dataclass
@@ -254,6 +271,8 @@ class Imported:
     curves: dict = field(default_factory=dict)
     inferred: dict = field(default_factory=dict)
     facts: dict = field(default_factory=dict)  # feature_probability, importance, seed... found in the file
+    notes: list = field(default_factory=list)  # one line each: what the import left out, and why
+    stages: list | None = None  # the header's sparsity stages (folders imported as stages)
 
 
 def _flat(tree, prefix: str = "") -> dict:
@@ -265,34 +284,6 @@ def _flat(tree, prefix: str = "") -> dict:
     elif isinstance(tree, np.ndarray) and tree.dtype.kind == "f":
         out[prefix[:-1]] = tree
     return out
-
-
-def _pick(arrays: dict, given: str | None, pattern, what: str, exclude=(), required=True):
-    if given is not None:
-        if given not in arrays:
-            raise AnimsupError(f"no array named {given!r} (arrays: {', '.join(sorted(arrays)) or 'none'})")
-        return given
-    keys = [k for k in arrays if (pattern.search(k) if hasattr(pattern, "search") else any(p.search(k) for p in pattern))
-            and k not in exclude and arrays[k].ndim >= 2]
-    if not keys:
-        if required:
-            raise AnimsupError(f"no {what} found (arrays: {', '.join(sorted(arrays)) or 'none'}); pass --w KEY")
-        return None
-    if len(keys) > 1:
-        raise AnimsupError(f"several arrays could be {what}: {', '.join(keys)}; pass --w KEY (and --w-dec, --b)")
-    return keys[0]
-
-
-def _pick_bias(arrays: dict, given, n_candidates: set) -> str | None:
-    if given is not None:
-        if given not in arrays:
-            raise AnimsupError(f"no array named {given!r} (arrays: {', '.join(sorted(arrays))})")
-        return given
-    for p in _B:
-        keys = [k for k in arrays if p.search(k) and arrays[k].shape[-1:] and arrays[k].shape[-1] in n_candidates]
-        if keys:
-            return keys[0]
-    return None
 
 
 def orient(W: np.ndarray, layout: str | None, history: bool, inferred: dict, name: str = "W") -> np.ndarray:
@@ -332,21 +323,28 @@ def _bias(b: np.ndarray, T: int, K: int, n: int, history: bool) -> np.ndarray:
 
 
 def interpret(tree, meta: dict, *, w=None, b=None, w_dec=None, layout=None, history=None) -> Imported:
-    """Turn one file's tree into an :class:`Imported` (see the module docstring)."""
-    inferred: dict = {}
+    """Turn one file's tree into an :class:`Imported` (see the module docstring; the keys are
+    chosen by :mod:`animsup.importers.keys`, a wrapper's step, loss and hyperparameters read by
+    :mod:`animsup.importers.wrappers`)."""
+    from animsup.importers import keys, wrappers
+
     if isinstance(tree, list) and tree and all(isinstance(r, dict) and "weights" in r for r in tree):
         raise AnimsupError("a list of runs: handled by interpret_runs")
     if isinstance(tree, dict) and _is_data_log(tree):
         return _data_log(tree, layout, b)
+    notes: list[str] = []
     if isinstance(tree, np.ndarray):
-        tree = {"W": tree}
-    arrays = _flat(tree)
+        tree = {"W": _bare_array(tree, w)}
+        notes.append(f"the file is one unnamed array {keys.shape_text(tree['W'])}: taken as W")
+    model_tree, wrap = wrappers.unwrap(tree)
+    arrays = _flat(model_tree)
+    if model_tree is not tree:  # a loss curve or steps beside a state dict
+        arrays.update({k: v for k, v in _flat({k: v for k, v in tree.items() if _LOSS.search(k)}).items() if v.ndim})
     if not arrays:
-        raise AnimsupError("the file holds no floating-point arrays")
-    kw = _pick(arrays, w, _W, "the weight matrix W", exclude=[k for k in arrays if _DEC.search(k)])
-    dk = w_dec if w_dec is not None else _pick(arrays, None, _DEC, "a decoder", exclude=[kw], required=False)
-    if dk is not None and dk not in arrays:
-        raise AnimsupError(f"no array named {dk!r} (arrays: {', '.join(sorted(arrays))})")
+        raise AnimsupError(f"the file holds no floating-point arrays{_holds(tree)}")
+    choice = keys.choose(arrays, w=w, w_dec=w_dec)
+    kw, dk = choice.w, choice.w_dec
+    inferred: dict = {} if wrap.kind is None else {"source": wrap.kind}
     if kw != "W" or w is None:
         inferred["w_key"] = kw
     W = arrays[kw]
@@ -355,42 +353,115 @@ def interpret(tree, meta: dict, *, w=None, b=None, w_dec=None, layout=None, hist
     T, K, m, n = Wk.shape
     Wd = None
     if dk is not None:
-        D = arrays[dk]
-        # the decoder's own orientation: the axis of size n is the feature axis
-        dl = None
-        if D.shape[-2:] in ((m, n), (n, m)) and m != n:
-            dl = ("k" if D.ndim - hist == 3 else "") + ("mn" if D.shape[-1] == n else "nm")
-        Wd = orient(D, dl or layout, hist, {}, "W_dec")
-        if Wd.shape != Wk.shape:
-            raise AnimsupError(f"decoder {dk!r} has shape {list(D.shape)}, which does not fit W {list(W.shape)}")
-        inferred["w_dec_key"] = dk
-        if np.allclose(Wd, Wk, rtol=1e-6, atol=1e-8):
-            inferred["model"] = f"tied (decoder {dk!r} equals the encoder's transpose)"
-            Wd = None
-        else:
-            inferred["model"] = f"untied (decoder {dk!r} differs from the encoder)"
-    bk = None if b == "" else _pick_bias(arrays, b, {n})
+        Wd = _decoder(arrays[dk], dk, W, Wk, layout, hist, inferred)
+        inferred.update({"w_dec_key": choice.why.get("w_dec", dk)} if Wd is not None else {})
+    bk = None if b == "" else keys.pick_bias(arrays, b, n, {k for k in (kw, dk) if k is not None})
     bias = None
     if bk is not None:
         bias = _bias(arrays[bk], T, K, n, hist)
         inferred["b_key"] = bk
-    out = Imported(W=Wk, b=bias, W_dec=Wd, inferred=inferred)
-    lk = next((k for k in arrays if _LOSS.search(k)), None)
-    if lk is None:
-        lk = next((k for k, v in (tree.items() if isinstance(tree, dict) else []) if _LOSS.search(k) and isinstance(v, np.ndarray)), None)
-    if lk is not None:
-        L = np.asarray(arrays.get(lk, tree.get(lk) if isinstance(tree, dict) else None), dtype=np.float64)
-        if L.ndim == 1:  # one number per step for all instances: aggregate (e.g. summed over instances)
-            out.loss_steps, out.loss_curve = np.arange(len(L)), L[:, None]
-            inferred["loss"] = f"{lk!r}: {len(L)} values, one per step for all instances (aggregate)"
-        elif L.ndim == 2 and L.shape[1] == K:
-            out.loss_steps, out.loss_curve = np.arange(len(L)), L
-            inferred["loss"] = f"{lk!r}: [{len(L)}, {K}] per instance"
+    out = Imported(W=Wk, b=bias, W_dec=Wd, inferred=inferred, notes=notes)
+    lk = _loss(out, arrays, K)
+    sk = _step_array(out, arrays, T, hist)
+    _wrapper_facts(out, wrap, hist)
     config = _config_from_meta(meta)
     if config:
         out.facts.update(config)
         inferred["config"] = "from the file's metadata string"
+    left = keys.unused_note(arrays, {k for k in (kw, dk, bk, lk, sk) if k is not None})
+    if left:
+        out.notes.append(left)
+    state = sorted({m.group(2) for k in arrays if (m := keys.TRAINING_STATE.search(k))})
+    if wrap.left_out or state:
+        out.notes.append(f"{wrap.kind or 'the file'}: training state not imported "
+                         f"({', '.join((wrap.left_out + state)[:8])})")
     return out
+
+
+def _bare_array(a: np.ndarray, w: str | None) -> np.ndarray:
+    """An unnamed array (an .npy) as W, unless it looks like a grid of non-negative numbers (a
+    loss grid, a phase diagram): a trained TMS W has entries of both signs."""
+    if a.dtype.kind != "f":
+        raise AnimsupError(f"the file is one array of {a.dtype} values, not floating-point weights")
+    if w != "W" and a.size > 1 and a.ndim in (2, 3) and np.all(a[np.isfinite(a)] >= 0):
+        raise AnimsupError(f"the file is one unnamed array of shape {list(a.shape)} with no negative value: "
+                           "it looks like a grid (losses, a phase diagram), not weights (a TMS W has entries of "
+                           "both signs); pass --w W to import it as W anyway")
+    return a
+
+
+def _holds(tree) -> str:
+    """`` (it holds ...)``: the top-level keys or the object a file holds, paths left out."""
+    if isinstance(tree, dict):
+        names = [str(k) for k in tree if "/" not in str(k) and "\\" not in str(k)][:10]
+        return f" (top-level keys: {', '.join(names)})" if names else ""
+    return f" (it holds {type(tree).__name__ if not hasattr(tree, 'name') else repr(tree)})"
+
+
+def _decoder(D: np.ndarray, dk: str, W: np.ndarray, Wk: np.ndarray, layout, hist: bool, inferred: dict) -> np.ndarray | None:
+    """The decoder in animsup's layout [T, K, m, n] (the axis of size n is its feature axis), or
+    None when it equals the encoder (tied)."""
+    T, K, m, n = Wk.shape
+    dl = None
+    if D.shape[-2:] in ((m, n), (n, m)) and m != n:
+        dl = ("k" if D.ndim - hist == 3 else "") + ("mn" if D.shape[-1] == n else "nm")
+    Wd = orient(D, dl or layout, hist, {}, "W_dec")
+    if Wd.shape != Wk.shape:
+        raise AnimsupError(f"decoder {dk!r} has shape {list(D.shape)}, which does not fit W {list(W.shape)}")
+    if np.allclose(Wd, Wk, rtol=1e-6, atol=1e-8):
+        inferred["model"] = f"tied (decoder {dk!r} equals the encoder's transpose)"
+        return None
+    inferred["model"] = f"untied (decoder {dk!r} differs from the encoder)"
+    return Wd
+
+
+def _loss(out: Imported, arrays: dict, K: int) -> str | None:
+    """A loss curve of the file into ``out``: [L] (aggregate) or [L, K] (per instance); its key."""
+    lk = next((k for k in arrays if _LOSS.search(k) and arrays[k].ndim in (1, 2)), None)
+    if lk is None:
+        return None
+    L = arrays[lk]
+    if L.ndim == 1:  # one number per step for all instances: aggregate (e.g. summed over instances)
+        out.loss_steps, out.loss_curve = np.arange(len(L)), L[:, None]
+        out.inferred["loss"] = f"{lk!r}: {len(L)} values, one per step for all instances (aggregate)"
+    elif L.shape[1] == K:
+        out.loss_steps, out.loss_curve = np.arange(len(L)), L
+        out.inferred["loss"] = f"{lk!r}: [{len(L)}, {K}] per instance"
+    else:
+        out.notes.append(f"{lk!r} {list(L.shape)} is not [steps] or [steps, {K} instances]: not imported")
+    return lk
+
+
+def _step_array(out: Imported, arrays: dict, T: int, hist: bool) -> str | None:
+    """A 1-D array of increasing whole steps: the history's steps (length T) and/or the loss
+    curve's (its length); its key when used."""
+    for k, a in arrays.items():
+        if not (_STEPS.search(k) and a.ndim == 1 and len(a) and np.all(a == np.round(a)) and np.all(np.diff(a) > 0)
+                and a[0] >= 0):
+            continue
+        used = False
+        if hist and len(a) == T:
+            out.steps, used = a.astype(np.int64), True
+            out.inferred["steps"] = f"the file's {k!r}"
+        if out.loss_curve is not None and len(a) == len(out.loss_curve):
+            out.loss_steps, used = a.astype(np.int64), True
+            out.inferred["loss_steps"] = f"the file's {k!r}"
+        if used:
+            return k
+    return None
+
+
+def _wrapper_facts(out: Imported, wrap, hist: bool) -> None:
+    """The step, the loss and the hyperparameters a wrapper dict stated, into ``out``."""
+    if wrap.step is not None and not hist:
+        out.steps = np.asarray([wrap.step], dtype=np.int64)
+        out.inferred["steps"] = f"the file's {wrap.step_key!r} ({wrap.step})"
+    if wrap.loss is not None and not hist:
+        out.loss = np.asarray([[wrap.loss]])
+        out.inferred.setdefault("loss", f"the file's {wrap.loss_key!r}: one number at its step")
+    if wrap.facts:
+        out.facts.update(wrap.facts)
+        out.inferred["config"] = "the file's hyperparameters"
 
 
 def _is_data_log(tree: dict) -> bool:
@@ -419,6 +490,11 @@ def _data_log(tree: dict, layout, bkey) -> Imported:
         elif L.shape == (T, 1):
             out.loss = L
             inferred["loss"] = "one number per snapshot for all instances (aggregate)"
+        else:
+            out.notes.append(f"data_log 'loss' has shape {list(L.shape)}, not [{T}, {K}] or [{T}, 1]: not imported")
+    left = sorted(str(k) for k in tree if k not in ("W", "steps", "step", "loss", "b", bkey or "b_final"))
+    if left:
+        out.notes.append(f"data_log keys not imported: {', '.join(left[:8])}")
     return out
 
 
@@ -428,24 +504,34 @@ def _data_log(tree: dict, layout, bkey) -> Imported:
 # quadratic: a 64 KB word took ~30 s). Only the first MAX_META_CHARS of each value are read.
 _CONFIG_FIELD = re.compile(
     r"(?<!\w)(\w++)\s*+=\s*+"
-    r"([-+]?+(?:\d++(?:\.\d*+)?+(?:[eE][-+]?+\d++)?+|\.\d++)|True|False|'[^']*+'|\"[^\"]*+\")"
+    r"([-+]?+(?:\d++(?:\.\d*+)?+(?:[eE][-+]?+\d++)?+|\.\d++)|True|False|'[^']*+'|\"[^\"]*+\"|" + REPR + ")"
 )
 #: the characters of one metadata value that :func:`_config_from_meta` parses (a config string is
 #: a few hundred; safetensors allows 100 MB headers)
 MAX_META_CHARS = 1 << 20
+#: the reprs of one metadata value that :func:`_config_from_meta` turns into numbers
+MAX_META_REPRS = 1000
 
 
 def _config_from_meta(meta: dict) -> dict:
     """Numbers from a ``str(Config(n_instances=8, n_features=5, ...))`` metadata string (parsed
-    as text with a linear-time regular expression; never evaluated)."""
+    as text with a linear-time regular expression; never evaluated). Values written as reprs
+    (``Array([0.1, 0.05], dtype=float32)``, ``array([...])``, ``tensor([...])``, ``np.float32(0.1)``)
+    become numbers or lists of numbers."""
     out: dict = {}
     for v in meta.values():
         if isinstance(v, str) and "=" in v and "(" in v:
+            reprs = 0  # a config has a few; a crafted string could hold 200,000 (each parse costs ~30 us)
             for k, val in _CONFIG_FIELD.findall(v[:MAX_META_CHARS]):
                 if val in ("True", "False"):
                     out[k] = val == "True"
                 elif val[:1] in "'\"":
                     out[k] = val[1:-1]
+                elif val[:1].isalpha() or val[:1] == "[":  # Array([...]), np.float32(0.1), [0.1, 0.2]: numbers
+                    reprs += 1
+                    parsed = parse_repr(val) if reprs <= MAX_META_REPRS else None
+                    if parsed is not None:
+                        out[k] = parsed
                 elif len(val) <= 40:  # longer: no config number (and int() of it is slow, or refused)
                     out[k] = float(val) if any(c in val for c in ".eE") else int(val)
     return out
@@ -472,6 +558,7 @@ def interpret_runs(tree: list, *, run_index=None) -> tuple[Imported, dict]:
     curves_all: list[dict[str, np.ndarray]] = []
     facts: list[dict] = []
     steps_all: list[np.ndarray] = []
+    skipped: list[str] = []  # logs columns that hold something other than numbers
     for r in runs:
         params = r.get("parameters", {}) if isinstance(r.get("parameters"), dict) else {}
         weights = r["weights"]
@@ -497,9 +584,15 @@ def interpret_runs(tree: list, *, run_index=None) -> tuple[Imported, dict]:
         cols = {}
         logs = r.get("logs")
         if safe_pickle.is_frame(logs):
-            cols = safe_pickle.frame_columns(logs)
-        elif isinstance(logs, dict):
-            cols = {k: np.asarray(v, dtype=np.float64) for k, v in logs.items() if isinstance(v, (list, np.ndarray))}
+            cols = safe_pickle.frame_columns(logs, skipped)
+        elif isinstance(logs, dict):  # a dict of columns: each read value by value, as a frame's object column
+            for k, v in logs.items():
+                if isinstance(v, (list, tuple, np.ndarray)):
+                    row = safe_pickle.object_row(list(v) if not isinstance(v, np.ndarray) else v.reshape(-1))
+                    if row is None:
+                        skipped.append(str(k))
+                    else:
+                        cols[str(k)] = row
         if "step" in cols:
             if len(cols["step"]) != len(W1) - 1:
                 raise AnimsupError(f"a run has {len(W1)} weights but {len(cols['step'])} log rows (expected one fewer: "
@@ -523,12 +616,19 @@ def interpret_runs(tree: list, *, run_index=None) -> tuple[Imported, dict]:
     if len(known) == len(losses):
         L = np.stack(known, axis=1)  # [T, K]; step 0 has none: keep the logged steps only
         out.loss_steps, out.loss_curve = steps_all[0][1:], L[1:]
+    elif known:
+        out.notes.append(f"losses not imported: {len(losses) - len(known)} of {len(losses)} runs have no 'loss' column")
     names = set.intersection(*(set(c) for c in curves_all)) if curves_all else set()
     for name in sorted(names):
         vals = np.stack([c[name] for c in curves_all], axis=1)
         if np.isfinite(vals).all():
             out.curves[name] = (steps_all[0][1:], vals)
     out.facts = {"runs": facts}
+    if skipped:
+        out.notes.append(f"logs columns that are not numbers, not imported: {', '.join(sorted(set(skipped)))}")
+    left = sorted(set().union(*(set(c) for c in curves_all)) - set(out.curves))
+    if left:
+        out.notes.append(f"logs columns not imported (not finite in every run, or not in every run): {', '.join(left)}")
     return out, facts[0]
 
 
@@ -577,18 +677,25 @@ def expand(paths: list[str]) -> list[str]:
         else:
             files.append(p)
     if len(files) > 1:
-        keyed = []
-        for f in files:
-            m = _STEP_IN_NAME.search(os.path.basename(f))
-            if m is None:
-                raise AnimsupError(f"{f}: no step number in the file name; several checkpoints are ordered by it")
-            keyed.append((int(m.group(1)), f))
-        keyed.sort()
-        steps = [s for s, _ in keyed]
-        if len(set(steps)) != len(steps):
-            raise AnimsupError("two checkpoint files have the same step number in their names")
-        return [f for _, f in keyed]
+        steps = [step_of(f) for f in files]
+        if any(s is None for s in steps) or len(set(steps)) != len(steps):
+            return sorted(files)  # ordered later by the steps the files state, else refused (check_name_steps)
+        return [f for _, f in sorted(zip(steps, files))]
     return files
+
+
+def check_name_steps(files: list[str]) -> None:
+    """Several checkpoints that state no step are ordered by the number in their names: each
+    must have one, and no two the same.
+
+    :raises AnimsupError: a name without a number, or two names with the same one"""
+    for f in files:
+        if step_of(f) is None:
+            raise AnimsupError(f"{f}: no step number in the file name, and the file states no step; "
+                               "several checkpoints are ordered by it")
+    steps = [step_of(f) for f in files]
+    if len(set(steps)) != len(steps):
+        raise AnimsupError("two checkpoint files have the same step number in their names (and state no step)")
 
 
 def step_of(path: str) -> int | None:

@@ -189,15 +189,66 @@ def is_frame(obj) -> bool:
     return isinstance(obj, Inert) and obj.name == "DataFrame" and obj.module.split(".")[0] == "pandas"
 
 
-def frame_columns(obj) -> dict[str, np.ndarray]:
+def _number(v) -> float | None:
+    """A number held in an object column: a Python or numpy number, a one-element array or torch
+    tensor (a loss stored without ``.item()``), None/NaN as NaN; anything else None."""
+    if v is None:
+        return float("nan")
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float, np.number)):
+        return float(v)
+    if isinstance(v, np.ndarray) and v.size == 1 and v.dtype.kind in "iuf":
+        return float(v.reshape(-1)[0])
+    if type(v).__module__.split(".")[0] == "torch" and hasattr(v, "numel") and v.numel() == 1:
+        return float(v.detach().reshape(-1)[0])
+    return None
+
+
+def object_row(values) -> np.ndarray | None:
+    """(shape: [len(values)]) the values as floats (numbers, one-element arrays or tensors, None
+    as NaN), or None when one of them is not a number."""
+    nums = [_number(v) for v in values]
+    return None if any(x is None for x in nums) else np.asarray(nums, dtype=np.float64)
+
+
+def _object_rows(values: np.ndarray) -> list[np.ndarray | None]:
+    """Each row of an object block as floats, or None where a value is not a number."""
+    return [object_row(row) for row in np.atleast_2d(values)]
+
+
+def _strings(o) -> list[str] | None:
+    if isinstance(o, np.ndarray) and o.dtype == object and o.ndim == 1 and len(o) and all(isinstance(v, str) for v in o):
+        return [str(v) for v in o]
+    if isinstance(o, list) and o and all(isinstance(v, str) for v in o):
+        return list(o)
+    return None
+
+
+def _column_index(obj) -> list[str] | None:
+    """The column names: the strings of the frame's first pickled Index (``_new_Index``, its
+    columns axis), never a column of strings that comes before it in the pickle."""
+    for o in _walk(obj):
+        if isinstance(o, Inert) and o.name == "_new_Index":
+            for inner in _walk(o):
+                names = _strings(inner)
+                if names is not None:
+                    return names
+            return None
+    return None
+
+
+def frame_columns(obj, skipped: list[str] | None = None) -> dict[str, np.ndarray]:
     """The numeric columns of an inert pandas DataFrame: name -> (shape: [rows]).
 
     Reads pandas' pickle layout (a BlockManager of ``_unpickle_block(values [cols, rows],
     slice of column positions, ndim)`` blocks and an Index of column names) without pandas.
+    Columns of object dtype (a loss column of Python floats or 0-d tensors) are read value by
+    value; the names of columns that hold something other than numbers go to ``skipped``.
 
     :raises AnimsupError: a layout this reader does not know
     """
-    blocks, names = [], None
+    blocks, names = [], _column_index(obj)
     for o in _walk(obj):
         if isinstance(o, Inert) and o.name in ("_unpickle_block", "new_block") and o.args:
             values, locs = o.args[0], o.args[1] if len(o.args) > 1 else None
@@ -210,16 +261,23 @@ def frame_columns(obj) -> dict[str, np.ndarray]:
         raise AnimsupError("a pickled DataFrame in a layout this importer does not know (no blocks or column names)")
     cols: dict[str, np.ndarray] = {}
     for values, locs in blocks:
-        if not isinstance(values, np.ndarray) or values.dtype.kind not in "iuf":
-            continue
-        values = np.atleast_2d(values)
         if isinstance(locs, slice):
             idx = list(range(*locs.indices(len(names))))
         elif isinstance(locs, np.ndarray):
             idx = [int(i) for i in locs]
         else:
             continue
-        for j, c in enumerate(idx[: len(values)]):
+        if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
+            rows: list[np.ndarray | None] = list(np.atleast_2d(values).astype(np.float64))
+        elif isinstance(values, np.ndarray) and values.dtype == object:
+            rows = _object_rows(values)
+        else:  # an extension array (strings, categories): not numbers
+            rows = [None] * len(idx)
+        for j, c in enumerate(idx[: len(rows)]):
             if c < len(names):
-                cols[names[c]] = np.asarray(values[j], dtype=np.float64)
+                row = rows[j]
+                if row is not None:
+                    cols[names[c]] = row
+                elif skipped is not None:
+                    skipped.append(names[c])
     return cols

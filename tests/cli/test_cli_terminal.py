@@ -81,6 +81,7 @@ def test_import_notes_and_keys_are_escaped(tmp_path, capsys):
     np.savez(src, **{key: np.random.default_rng(0).normal(size=(2, 5)).astype(np.float32),
                      "b": np.zeros(5, np.float32), f"note{OSC52}": np.zeros(3)})
     rc, _, err = _run(capsys, ["import", str(src), "--out", str(tmp_path / "a.jsonl")])
-    assert rc == 2 and "W\\x1b[2J\\u202e" in err and "note\\x1b]52;c;aGk=\\x07" in err  # the keys it lists
+    assert rc == 2 and "W\\x1b[2J\\u202e" in err  # the candidates it lists (arrays of 2+ axes only)
     rc, out, _ = _run(capsys, ["import", str(src), "--out", str(tmp_path / "b.jsonl"), "--w", key])
     assert rc == 0 and "\n  " in out  # a summary and its notes, printable (checked in _run)
+    assert "note\\x1b]52;c;aGk=\\x07 [3]" in out  # the array left out, named in a note

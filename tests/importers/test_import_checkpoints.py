@@ -141,7 +141,7 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, capsys):
     (tmp_path / "junk.bin").write_bytes(b"\x00\x01garbage" * 10)
     for argv, match in [
         (["import", str(tmp_path / "junk.bin"), "--out", out], "not a checkpoint"),
-        (["import", str(DATA / "untied.npz"), "--out", out, "--w", "nope"], "no array named 'nope'"),
+        (["import", str(DATA / "untied.npz"), "--out", out, "--w", "nope"], "--w 'nope': no such array (candidates: w1_2t [5, 2], w2_2t [2, 5])"),
         (["import", str(DATA / "untied.npz"), "--out", out, "--importance", "1,2"], "--importance must give 5 values"),
         (["import", str(DATA / "history.npy"), "--out", out, "--feature-probability", "1.5"], "must lie in (0, 1]"),
         (["import", str(DATA / "devinterp_runs.pkl"), "--out", out, "--run", "7"], "--run 7"),
