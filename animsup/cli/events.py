@@ -84,6 +84,6 @@ def run(args: argparse.Namespace) -> int:
         width = max((len(f"{e['step']:,}") for e in row["events"]), default=1)
         for n, e in enumerate(row["events"], 1):
             drop = f"  (with the loss drop at step {e['loss_drop_step']:,})" if e.get("loss_drop_step") is not None else ""
-            lines.append(f"  {n:>2}. step {e['step']:>{width},}  {e['text']}{drop}")
+            lines.append(f"  step {e['step']:>{width},}  {n:>2}. {e['text']}{drop}")
     say("\n".join(lines))
     return 0

@@ -414,9 +414,9 @@ class Scene:
     @property
     def loss_label(self) -> str:
         """What the loss readout shows, in words — the one label of the video's readout and the
-        viewer's (:meth:`readout_loss` is the number): "loss (moving avg of 50 logged losses)"."""
+        viewer's (:meth:`readout_loss` is the number): "loss (moving average of 50 logged losses)"."""
         what = "logged losses" if self.loss_source == "loss records" else "snapshot losses"
-        label = f"loss (moving avg of {self.smooth} {what})" if self.smooth > 1 else "loss (as logged)"
+        label = f"loss (moving average of {self.smooth} {what})" if self.smooth > 1 else "loss (as logged)"
         return label + ("; one loss for all instances" if self.loss_note == "one loss for all instances" else "")
 
     @property
