@@ -37,18 +37,18 @@ def grid_order(summary: LogSummary) -> tuple[int, ...]:
     return tuple(int(i) for i in np.lexsort((np.arange(k), loss, p)))
 
 
-def choose_view(summary: LogSummary, instance="best", grid: bool = False) -> tuple[tuple[int, ...], bool, str]:
+def choose_view(summary: LogSummary, instance=None, grid: bool = False) -> tuple[tuple[int, ...], bool, str]:
     """(the instance indices to show, whether they are a grid, what was chosen in one line).
 
-    ``grid``: every instance (:func:`grid_order`). ``instance`` an index, "best:g<N>" or
-    "best:p=<1-S>": that instance (see animsup.analysis.ranking). A bare "best" (the default) is
-    :func:`animsup.analysis.ranking.default_view`: the best instance when the log has one group of
-    comparable instances with a loss each, else the grid — so a render of any log makes a picture.
-    :raises AnimsupError: an index or group the log does not have"""
+    ``grid``: every instance (:func:`grid_order`). ``instance`` an index, "best", "best:g<N>" or
+    "best:p=<1-S>": that instance (see animsup.analysis.ranking). None (no instance named, the
+    default) is :func:`animsup.analysis.ranking.default_view`: the best instance when the log has one
+    group of comparable instances with a loss each, else the grid — so a render of any log makes a picture.
+    :raises AnimsupError: an index or group the log does not have; "best" where there is none"""
     k = summary.header.n_instances
     if grid:
         return grid_order(summary), True, f"all {k} instances as a grid (--grid)"
-    if instance is None or instance == "best":
+    if instance is None:
         view = ranking.default_view(summary.header, summary.final_loss)
         return (grid_order(summary), True, view.reason) if view.grid else ((view.instance,), False, view.reason)
     try:

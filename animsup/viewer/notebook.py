@@ -115,7 +115,7 @@ def show(log_or_run, *, instance="best", height: int | None = None, poster: bool
         tile_rows = 0 if k <= 1 else math.ceil(k / 8)
         height = 760 + tile_rows * (110 if k > 36 else 136)
     # the poster shows the instance the page starts on, or the grid as `animsup render` does by default
-    shown = "best" if plan.choice is not None and plan.choice.grid else plan.instances[plan.selected]
+    shown = None if plan.choice is not None and plan.choice.grid else plan.instances[plan.selected]
     png = _poster_png(path, shown) if poster else None  # (the grid when no instance is best, as render does)
     return Viewer(page_html(payload), int(height), png, f"{terminal(os.path.basename(path))}, {k} instances, {plan.rule}")
 

@@ -104,7 +104,7 @@ def test_show_poster_is_the_grid_when_no_instance_is_best(logs, monkeypatch):
     monkeypatch.setattr(notebook, "_poster_png", lambda path, instance: asked.append(instance) or b"png")
     notebook.show(logs["several groups"])
     notebook.show(logs["one group"])
-    assert asked == ["best", 2]  # "best": render's default view, the grid here
+    assert asked == [None, 2]  # None: render's default view, the grid here
 
 
 # --------------------------------------------------------------------------- one event list
