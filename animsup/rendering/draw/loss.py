@@ -255,9 +255,7 @@ class LossPart:
 
             lines.append(readout(s.stages, step))
         limit = getattr(self, "max_chars", 10**6)
-        lines = [_fit(line, limit) for line in lines]
-        width = max(len(line) for line in lines)
-        return [line.ljust(width) for line in lines]  # one left edge (each line is painted right-aligned)
+        return [_fit(line, limit) for line in lines]
 
     def paint_text(self, buf: np.ndarray, dirty: list[BufferRect]) -> None:
         """The cursor, then the readout over it."""
@@ -330,8 +328,9 @@ class LossPart:
         buf[y0:y1, x0:x1, :3] = self.bg_rgb
         dirty.append((y0, y1, x0, x1))
         self.readout_box = (x0, y0, x1, y1)
+        left = int(bb.x1) - max(c.shape[1] for c in covs) - pad  # one left edge: labels in a column
         for cov in covs:
-            Sprites.blend(buf, cov, int(bb.x1) - cov.shape[1] - pad, y, self.fg_rgb, dirty)
+            Sprites.blend(buf, cov, left, y, self.fg_rgb, dirty)
             y += cov.shape[0]
 
 
