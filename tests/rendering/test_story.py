@@ -84,6 +84,13 @@ def test_render_with_no_instance_makes_a_picture_and_says_what_it_chose(logs, ki
             assert why in chosen[0]
 
 
+def test_outputs_of_one_instance_say_so_when_the_default_view_is_the_grid(logs, tmp_path, capsys):
+    for extra in (["--annotate"], ["--filmstrip", "2"]):
+        assert main(["render", logs["several groups"], "--out", str(tmp_path / "x.png")] + extra) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "--instance N" in err[0], err
+
+
 def test_the_viewer_and_show_start_where_render_does(logs):
     from animsup.viewer.payload import plan_viewer
 
