@@ -85,8 +85,9 @@ def test_render_with_no_instance_makes_a_picture_and_says_what_it_chose(logs, ki
 
 
 def test_outputs_of_one_instance_say_so_when_the_default_view_is_the_grid(logs, tmp_path, capsys):
-    for extra in (["--annotate"], ["--filmstrip", "2"]):
-        assert main(["render", logs["several groups"], "--out", str(tmp_path / "x.png")] + extra) == 2
+    sweep, other = logs["several groups"], logs["one group"]
+    for argv in ([sweep, "--annotate"], [sweep, "--filmstrip", "2"], [sweep, other]):  # (the last: side by side)
+        assert main(["render", *argv, "--out", str(tmp_path / "x.png")]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "--instance N" in err[0], err
 
