@@ -334,3 +334,49 @@ def log_final_loss(path, fraction: float = TAIL) -> np.ndarray | None:
                 fine.add(item[0], item[1])
     v = fine.value()
     return v if v is not None else coarse.value()
+
+
+# --------------------------------------------------------------------------- the default view
+
+
+@dataclass(frozen=True)
+class ViewChoice:
+    """What a picture shows when the user names no instance (:func:`default_view`).
+
+    :param grid: every instance side by side (no single comparable best)
+    :param instance: the instance shown alone, or shown first (large) in a viewer
+    :param reason: one line for the user: what was chosen and why
+    """
+
+    grid: bool
+    instance: int
+    reason: str
+
+
+def default_view(header, losses) -> ViewChoice:
+    """The one rule every output (``animsup render``, the viewer, ``animsup.show``) follows when
+    no instance is named: the best instance when "best" is defined (one instance, or one group of
+    comparable instances with a final loss each), else the grid of every instance — no loss
+    recorded, one aggregate loss for all instances, or several groups (different 1 − S or
+    importance) whose losses are not comparable. Never raises.
+
+    :param header: the log's header (n_instances, loss_scope, 1 − S, importance)
+    :param losses: (shape: [n_instances]) final losses (:func:`final_loss`), or None
+    """
+    k = header.n_instances
+    if k == 1:
+        return ViewChoice(False, 0, "instance 0 (the log's only instance)")
+    groups_ = groups(header)
+    first = groups_[0].best(losses) if losses is not None and len(losses) == k else groups_[0].instances[0]
+    if losses is None or len(losses) != k:
+        why = {"none": "the log records no loss", "aggregate": "the log records one loss for all instances"}.get(
+            getattr(header, "loss_scope", "none"), "the log records no loss per instance")
+        return ViewChoice(True, first, f"all {k} instances as a grid: {why}, so no instance is best "
+                                       f"(--instance N shows one)")
+    if len(groups_) > 1:
+        return ViewChoice(True, first, f"all {k} instances as a grid: {len(groups_)} groups of instances with "
+                                       f"different 1-S or importance, whose losses are not comparable "
+                                       f"(one group's best: --instance {list_groups(groups_[:1]).split(' ')[0]})")
+    best = groups_[0].best(losses)
+    return ViewChoice(False, best, f"instance {best}, the lowest final loss of {k} comparable instances "
+                                   f"(--grid shows all)")

@@ -12,10 +12,6 @@ from animsup.cli.output import say, say_json
 from animsup.escape import terminal
 
 if TYPE_CHECKING:
-    import numpy as np
-
-    from animsup.analysis.dynamics import LevelEvent
-    from animsup.analysis.events import Event
     from animsup.log.reader import Run
 
 OUTPUT_VERSION = 1
@@ -60,7 +56,7 @@ def parse_instances(values: list[str] | None, log: Run) -> list[int] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from animsup.analysis.events import find_events
+    from animsup.analysis.timeline import run_events
     from animsup.log.reader import read_log
     from animsup.options import check_positive
 
@@ -69,14 +65,9 @@ def run(args: argparse.Namespace) -> int:
     sel = parse_instances(args.instance, log)
     sel = list(log.instances) if sel is None else sel
     h = log.header
-    levels = h.n_hidden >= 3 if args.levels is None else args.levels
     result: list[dict[str, Any]] = []
-    for i in sel:
-        k = log.instances.index(i)
-        evs: list[Event | LevelEvent] = list(find_events(log.steps, log.W[:, k], log.loss_steps, log.loss_curve_of(k),
-                                                         threshold=args.threshold))
-        if levels:
-            evs = sorted([*evs, *_level_events(log.steps, log.W[:, k], evs)], key=lambda e: e.step)
+    for i in sel:  # the one event list (animsup.analysis.timeline.run_events) the video and the viewer show
+        evs = run_events(log, i, threshold=args.threshold, levels=args.levels)
         fp = h.feature_probability[i]
         result.append({"index": i, "feature_probability": float(fp[0]) if (fp == fp[0]).all() else fp.tolist(),
                        "probability_text": h.probability_text(i), "seed": h.seed[i],
@@ -91,16 +82,8 @@ def run(args: argparse.Namespace) -> int:
         if not row["events"]:
             lines.append("  (no events)")
         width = max((len(f"{e['step']:,}") for e in row["events"]), default=1)
-        for e in row["events"]:
+        for n, e in enumerate(row["events"], 1):
             drop = f"  (with the loss drop at step {e['loss_drop_step']:,})" if e.get("loss_drop_step") is not None else ""
-            lines.append(f"  step {e['step']:>{width},}  {e['text']}{drop}")
+            lines.append(f"  step {e['step']:>{width},}  {n:>2}. {e['text']}{drop}")
     say("\n".join(lines))
     return 0
-
-
-def _level_events(steps: np.ndarray, W: np.ndarray, events: list[Event | LevelEvent]) -> list[LevelEvent]:
-    """Level moves of D_i (animsup.analysis.dynamics), lined up with the loss drops among ``events``."""
-    from animsup.analysis import dynamics, geometry
-
-    found = dynamics.level_events(steps, geometry.dimensionality(W))
-    return dynamics.align_with_loss_drops(found, [e for e in events if e.kind == "loss_drop"], steps)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from animsup.analysis import events as events_
+from animsup.analysis import timeline
 from animsup.analysis import geometry, ranking
 from animsup.errors import AnimsupError
 from animsup.log.mirror import curve_tags, loss_tags
@@ -122,9 +122,10 @@ def by_step(series: Series) -> list[tuple[int, dict[str, float]]]:
     return sorted(rows.items())
 
 
-def instance_events(run: Run, chosen: list[int]) -> dict[int, list[events_.Event]]:
-    """The training events (:func:`animsup.analysis.events.find_events`) of each chosen instance."""
-    return {k: events_.find_events(run.steps, run.W[:, k], run.loss_steps, run.loss_curve_of(k)) for k in chosen}
+def instance_events(run: Run, chosen: list[int]) -> dict[int, list[timeline.RunEvent]]:
+    """The training events of each chosen instance (the one event list,
+    :func:`animsup.analysis.timeline.run_events`, that ``animsup events``, the video and the viewer show)."""
+    return {k: timeline.run_events(run, run.instances[k]) for k in chosen}
 
 
 def geometry_rows(run: Run, chosen: list[int]) -> tuple[list[str], list[list[object]]]:

@@ -103,6 +103,10 @@ def render_compare(logs: Sequence[str | os.PathLike[str]], out: OutputPaths, con
     summaries = [scan_log(p) for p in paths]
     steps = _common_steps(summaries, cfg)
     plans = [build_plan(p, cfg, video=True, summary=s) for p, s in zip(paths, summaries)]
+    grids = [p for p in plans if len(p.instances) > 1]  # no instance named and no comparable best
+    if grids:
+        raise AnimsupError(f"{grids[0].log}: runs side by side show one instance of each log, but this one has no "
+                           f"comparable best ({grids[0].choice.split(': ', 1)[-1]}); pass --instance N")
     comparable, note = comparability(plans)
     scenes = _scenes(plans, paths, comparable, log_x=cfg.time == "log")
     positions = [np.interp(steps, s.steps.astype(np.float64), np.arange(len(s.steps), dtype=np.float64))

@@ -53,9 +53,10 @@ class RenderConfig:
     ``panels`` a tuple of names, numbers their plain types).
     """
 
-    instance: object = _opt("best", "instance index; 'best' (lowest final loss, when the log has one group of "
-                                     "comparable instances); 'best:g<N>' or 'best:p=<1-S>' (the best of that group "
-                                     "on a sweep; see animsup.analysis.ranking)", "0..n_instances-1, best, best:GROUP")
+    instance: object = _opt(None, "instance index; 'best' (lowest final loss, when the log has one group of "
+                                   "comparable instances); 'best:g<N>' or 'best:p=<1-S>' (the best of that group "
+                                   "on a sweep; see animsup.analysis.ranking); default: the best when there is one, "
+                                   "else every instance as in grid (said in one line)", "0..n_instances-1, best, best:GROUP")
     grid: bool = _opt(False, "every instance side by side, one shared loss panel")
     panels: tuple = _opt((), "extra panels under the loss (comma-separated); neuron-model logs always get 'neurons', "
                              "logs with correlated/anticorrelated feature sets 'sets'", "names in animsup.rendering.panels.PANELS")
@@ -228,7 +229,7 @@ def _whole(name: str, v, low: int):
 
 def _instance(v):
     if v is None or v == "best":
-        return "best"
+        return v  # None: the default view (animsup.analysis.ranking.default_view)
     if isinstance(v, str) and v.startswith("best:"):
         return v  # the group is checked against the log (animsup.analysis.ranking.resolve)
     try:

@@ -71,6 +71,9 @@ def filmstrip_figure(scene: Scene, frames: Sequence[Frame], events: Sequence[tup
 
     from animsup.rendering.draw.context import DrawContext
 
+    if len(scene.instances) > 1:  # (a grid, asked for or the default view of a log with no comparable best)
+        raise AnimsupError(f"a filmstrip shows one instance, not the grid of {len(scene.instances)}; "
+                           f"name one (--instance N, or instance=N)")
     with matplotlib.rc_context(rc_params(THEMES[scene.theme], scene.size)):
         ctx = DrawContext(scene)
         _layout(ctx, list(frames), list(events), log_x)

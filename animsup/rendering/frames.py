@@ -184,6 +184,7 @@ class LogSummary:
     gram_max: np.ndarray
     final_loss: np.ndarray | None
     end: dict | None
+    curves: dict = field(default_factory=dict)  # extra recorded curves: name -> (steps [C], values [C, k] or [C, 1])
 
     @property
     def n_snapshots(self) -> int:
@@ -228,6 +229,7 @@ def scan_log(path, *, max_bins: int = 2048, chunk: int = 512, chunk_values: int 
         if loss_parts:
             fine.add(np.concatenate([a for a, _ in loss_parts]), np.concatenate([b for _, b in loss_parts]))
         end = reader.end
+        curves = reader.curves  # (log v2 "curve" records: rec.snapshot(..., test_loss=...)), small
     if not steps:
         raise LogFormatError(path, None, "the log has no snapshots (nothing to render)")
     use_fine = fine._pending_n > 0 or len(fine._bins[0]) > 0
@@ -249,6 +251,7 @@ def scan_log(path, *, max_bins: int = 2048, chunk: int = 512, chunk_values: int 
         gram_max=st.gram_max,
         final_loss=final,
         end=end,
+        curves=curves,
     )
 
 
@@ -406,6 +409,28 @@ class Scene:
     w_max: float = 1.0  # largest |W| entry of the shown instances over the log (fixed bar ranges)
     stages: list = field(default_factory=list)  # (first step, 1-S text) per stage of a staged run (animsup.rendering.stages)
     feature_sets: list = field(default_factory=list)  # (kind, feature indices) per set (animsup.rendering.feature_sets)
+    curves: list = field(default_factory=list)  # extra recorded curves: (name, steps [C], values [C, k] or [C, 1])
+
+    @property
+    def loss_label(self) -> str:
+        """What the loss readout shows, in words — the one label of the video's readout and the
+        viewer's (:meth:`readout_loss` is the number): "loss (moving average of 50 logged losses)"."""
+        what = "logged losses" if self.loss_source == "loss records" else "snapshot losses"
+        label = f"loss (moving average of {self.smooth} {what})" if self.smooth > 1 else "loss (as logged)"
+        return label + ("; one loss for all instances" if self.loss_note == "one loss for all instances" else "")
+
+    @property
+    def readout_name(self) -> str:
+        """The readout's short name of the same quantity: "avg loss" or "loss"."""
+        return "avg loss" if self.smooth > 1 else "loss"
+
+    def readout_loss(self, steps) -> np.ndarray:
+        """The loss the readout shows at each training step (shape: [N] steps → [N, k]): the bold
+        curve (the moving average of :attr:`smooth` logged losses, :attr:`loss_label`), linearly
+        interpolated between its bins; NaN without a loss."""
+        x = np.atleast_1d(np.asarray(steps, dtype=np.float64))
+        return np.stack([np.interp(x, self.loss_step, self.loss_smooth[:, k])
+                         for k in range(self.loss_smooth.shape[1])], axis=1)
 
 
 def _instance_titles(h: Header, i: int) -> tuple:
@@ -495,7 +520,22 @@ def build_scene(
         w_max=max(axes.w_max, 1e-3),
         stages=stage_list,
         feature_sets=_feature_sets(summary),
+        curves=shown_curves(summary, sel),
     )
+
+
+def shown_curves(summary: LogSummary, sel: list[int]) -> list:
+    """The extra recorded curves of the shown instances: (name, steps [C], values [C, k] or [C, 1])
+    per curve, by name (one value per step for all instances stays one column)."""
+    k = summary.header.n_instances
+    out = []
+    for name in sorted(summary.curves):
+        steps, values = summary.curves[name]
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape[1] == k and k > 1:
+            values = values[:, sel]
+        out.append((plain_text(name), np.asarray(steps, dtype=np.float64), values))
+    return out
 
 
 @dataclass

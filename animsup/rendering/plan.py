@@ -17,7 +17,6 @@ import numpy as np
 
 from animsup.analysis import ranking
 from animsup.errors import AnimsupError
-from animsup.log.reader import open_log
 from animsup.rendering.config import RenderConfig
 from animsup.rendering.frames import Frame, LogSummary, Scene, build_scene, iter_frames, scan_log
 
@@ -28,22 +27,40 @@ Event = tuple[int, str, str]
 # --------------------------------------------------------------------------- instances
 
 
-def choose_instances(summary: LogSummary, instance="best", grid: bool = False) -> tuple[int, ...]:
-    """The instance indices to show: all of them for ``grid``, ordered by 1-S (feature_probability)
-    and then by final loss (so neighbouring panels and colours are comparable runs); else
-    ``instance``: an index, "best" (the log has one group of comparable instances), "best:g<N>"
-    or "best:p=<1-S>" (the best of that group; see animsup.analysis.ranking)."""
+def grid_order(summary: LogSummary) -> tuple[int, ...]:
+    """Every instance, ordered by 1-S (feature_probability) and then by final loss (so neighbouring
+    panels and colours are comparable runs); without a per-instance loss, by index within a 1-S."""
+    k = summary.header.n_instances
+    p = np.asarray(summary.header.feature_probability, dtype=np.float64).reshape(k, -1).mean(axis=1)
+    final = summary.final_loss if summary.final_loss is not None else np.full(k, np.inf)
+    loss = ranking.rank_key(final)
+    return tuple(int(i) for i in np.lexsort((np.arange(k), loss, p)))
+
+
+def choose_view(summary: LogSummary, instance=None, grid: bool = False) -> tuple[tuple[int, ...], bool, str]:
+    """(the instance indices to show, whether they are a grid, what was chosen in one line).
+
+    ``grid``: every instance (:func:`grid_order`). ``instance`` an index, "best", "best:g<N>" or
+    "best:p=<1-S>": that instance (see animsup.analysis.ranking). None (no instance named, the
+    default) is :func:`animsup.analysis.ranking.default_view`: the best instance when the log has one
+    group of comparable instances with a loss each, else the grid — so a render of any log makes a picture.
+    :raises AnimsupError: an index or group the log does not have; "best" where there is none"""
     k = summary.header.n_instances
     if grid:
-        p = np.asarray(summary.header.feature_probability, dtype=np.float64).mean(axis=1)
-        final = summary.final_loss if summary.final_loss is not None else np.full(k, np.inf)
-        loss = ranking.rank_key(final)
-        return tuple(int(i) for i in np.lexsort((np.arange(k), loss, p)))
-    spec = "best" if instance is None else instance
+        return grid_order(summary), True, f"all {k} instances as a grid (--grid)"
+    if instance is None:
+        view = ranking.default_view(summary.header, summary.final_loss)
+        return (grid_order(summary), True, view.reason) if view.grid else ((view.instance,), False, view.reason)
     try:
-        return tuple(ranking.resolve(spec, ranking.groups(summary.header), summary.final_loss, k, one=True))
+        found = ranking.resolve(instance, ranking.groups(summary.header), summary.final_loss, k, one=True)
     except AnimsupError as e:
         raise AnimsupError(f"{summary.path}: {e}") from None
+    return tuple(found), False, f"instance {found[0]} (--instance {instance})"
+
+
+def choose_instances(summary: LogSummary, instance="best", grid: bool = False) -> tuple[int, ...]:
+    """The instance indices :func:`choose_view` shows."""
+    return choose_view(summary, instance, grid)[0]
 
 
 # --------------------------------------------------------------------------- time mapping
@@ -153,17 +170,6 @@ def frame_at_step(steps: np.ndarray, at: float | None) -> tuple[float, int]:
     return float(i), int(steps[i])
 
 
-def collect_history(path, instance: int) -> tuple[np.ndarray, np.ndarray]:
-    """Steps [T] and W [T, n_hidden, n_features] of one instance (for event detection;
-    memory grows with the log, so only ``--annotate`` uses it)."""
-    steps, Ws = [], []
-    with open_log(path, [instance]) as reader:
-        for snap in reader.snapshots():
-            steps.append(snap.step)
-            Ws.append(snap.W[0])
-    return np.asarray(steps, dtype=np.int64), np.asarray(Ws, dtype=np.float32)
-
-
 # --------------------------------------------------------------------------- the render plan
 
 
@@ -186,6 +192,8 @@ class RenderPlan:
     :param poster_step: its training step
     :param notes: sentences for the user: defaults chosen for a short history, long stretches of
         frames interpolated between snapshots (not observed)
+    :param choice: what is shown and why, one line (:func:`choose_view`: "instance 3, the lowest
+        final loss of 4 comparable instances", "all 6 instances as a grid: the log records no loss, ...")
     """
 
     log: str
@@ -200,6 +208,7 @@ class RenderPlan:
     poster_position: float | None = None
     poster_step: int | None = None
     notes: tuple[str, ...] = ()  # what the frames show that the log did not observe, defaults chosen
+    choice: str = ""  # what is shown and why, one line (:func:`choose_view`)
 
     @property
     def n_frames(self) -> int:
@@ -221,7 +230,7 @@ class RenderPlan:
             raise ValueError("this plan has no poster")
         f = next(iter_frames(self.log, self.instances, np.array([self.poster_position])))
         if self.events:
-            f.caption = poster_key(self.events)
+            f.caption = poster_key(self.events, caption_chars(self.config.size, self.config.dpi))
         return f
 
     def sample_indices(self, k: int = 8) -> np.ndarray:
@@ -247,14 +256,27 @@ def build_plan(log: str | os.PathLike[str], config: RenderConfig, *, video: bool
     path = os.fspath(log)
     if summary is None:
         summary = scan_log(path)
-    instances = choose_instances(summary, c.instance, c.grid)
+    instances, grid, choice = choose_view(summary, c.instance, c.grid)
+    if grid and not c.grid:  # no instance named and no comparable best: the grid (ranking.default_view)
+        if c.annotate:
+            raise AnimsupError(f"{path}: --annotate shows one instance's events; pass --instance N (no instance is "
+                               f"best here: {choice.split(': ', 1)[-1]})")
+        c = replace(c, grid=True)
     timing, notes = _timing(summary.steps, c, video)
-    frame_steps = np.interp(timing.position, np.arange(len(summary.steps)), summary.steps.astype(np.float64))
+    frame_steps = _steps_at(summary.steps, timing.position)
     events = find_events(path, summary, instances[0]) if c.annotate else []
-    captions = event_captions(events, frame_steps, timing.fps) if events and video else []
-    scene = _scene(path, summary, instances, c, events, frame_steps)
+    captions = event_captions(events, frame_steps, timing.fps, caption_chars(c.size, c.dpi)) if events and video else []
+    # the step axis is the video's whatever is rendered (a poster alone gets the axis it has beside a video)
+    axis_steps = frame_steps if video else _steps_at(summary.steps, _timing(summary.steps, c, True)[0].position)
+    scene = _scene(path, summary, instances, c, events, axis_steps)
     pos, step = frame_at_step(summary.steps, c.at) if poster else (None, None)
-    return RenderPlan(path, c, summary, instances, timing, frame_steps, scene, captions, events, pos, step, tuple(notes))
+    return RenderPlan(path, c, summary, instances, timing, frame_steps, scene, captions, events, pos, step, tuple(notes),
+                      choice)
+
+
+def _steps_at(steps: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The training step at each (fractional) snapshot position. (shape: [N])"""
+    return np.interp(positions, np.arange(len(steps)), steps.astype(np.float64))
 
 
 def _timing(steps: np.ndarray, c: RenderConfig, video: bool) -> tuple[FramePlan, list[str]]:
@@ -276,6 +298,8 @@ def _scene(log: str, summary: LogSummary, instances: tuple[int, ...], c: RenderC
     from animsup.rendering.panels import default_panels, prepare_panels
 
     panels = default_panels(summary.header, c.panels)
+    if summary.curves and "curves" not in panels:  # recorded extra curves are shown (test loss, accuracy, lr...)
+        panels = (*panels, "curves")
     scene = build_scene(summary, instances, grid=c.grid, smooth=c.smooth, panels=panels, events=events,
                         theme=c.theme, size=c.size, dpi=c.dpi, frame_steps=frame_steps)
     if panels:
@@ -320,65 +344,65 @@ def _gap_notes(steps, plan) -> list[str]:
             f"{int(steps[i + 1]):,}, is {int(counts[i])} frames ({counts[i] / plan.fps:.1f} s) of interpolation, not observed"]
 
 
-def find_events(path, summary: LogSummary, instance: int) -> list:
-    """(step, kind, text) of each training event of one instance (:func:`animsup.analysis.events.find_events`;
-    a third pass over the log that keeps that instance's W: [T, n_hidden, n_features])."""
-    try:
-        from animsup.analysis import events as events_mod
-    except ImportError:
-        raise AnimsupError("--annotate needs animsup.analysis.events, which this installation lacks") from None
-    steps, W = collect_history(path, instance)
-    loss = summary.loss.select([instance])
-    found = events_mod.find_events(steps, W, loss.step, loss.mean[:, 0])
-    out = [(int(e.step), e.kind, e.text) for e in found]
-    if W.shape[1] >= 3:  # no named shapes: tell the moves of D_i between levels (animsup.analysis.dynamics)
-        from animsup.analysis import dynamics, geometry
+def find_events(path, summary: LogSummary, instance: int) -> list[Event]:
+    """(step, kind, text) of each training event of one instance: the one event list
+    (:func:`animsup.analysis.timeline.run_events`, on every snapshot and the fine loss curve) that
+    ``animsup events`` prints and the viewer shows. (Reads that instance's W: [T, n_hidden, n_features].)"""
+    from animsup.analysis import timeline
 
-        moves = dynamics.level_events(steps, geometry.dimensionality(W))
-        out = sorted(out + [(e.step, e.kind, e.text) for e in moves if e.level_from is not None], key=lambda e: e[0])
-    return out
+    return timeline.as_tuples(timeline.run_events(path, instance))
 
 
-CAPTION_SECONDS = 1.5  # a caption stays at least this long (events closer than this share one)
-CAPTION_CHARS = 110  # longer captions are cut with "…" (one line at the default size)
+CAPTION_SECONDS = 1.5  # an event stays in the caption this long from the frame it happens at
+CAPTION_CHARS = 110  # longer captions keep each event's head, then only the latest events
 
 
-def event_captions(events, frame_steps: np.ndarray, fps: float) -> list[str]:
-    """Caption of each animated frame (shape: [n_frames] of str).
+def caption_chars(size: tuple[int, int], dpi: float) -> int:
+    """How many characters of the caption font fit on one line of a frame of ``size`` at ``dpi``
+    (the compositor's caption: 1.05 × its font size of 10 pt at 1280x720, DejaVu Sans's average
+    width ~0.55 em, 95 % of the width): 151 at 1280x720 and dpi 100, 94 at dpi 160."""
+    fs = max(10.0 * min(size[0] / 1280, size[1] / 720), 6.0)
+    return max(40, int(0.95 * size[0] / (0.55 * 1.05 * fs * dpi / 72)))
 
-    Events whose first frames fall within :data:`CAPTION_SECONDS` of a caption's start join that
+
+def event_captions(events, frame_steps: np.ndarray, fps: float, limit: int = CAPTION_CHARS) -> list[str]:
+    """Caption of each animated frame (shape: [n_frames] of str): the events that have happened by
+    the frame's step and at most :data:`CAPTION_SECONDS` before it, never one still to come.
+
+    An event enters the caption at the first frame whose step is at or past the event's step and
+    stays :data:`CAPTION_SECONDS` (so it never flashes by); events whose stays overlap share the
     caption ("3–4. steps 1,205–1,320: feature 5 joins; loss drops 12% …", numbered as the loss
-    panel's ticks), so clustered events (usual with log-spaced snapshots) do not flash; a caption
-    stays :data:`CAPTION_SECONDS` or until the next one starts. The last frame carries no caption:
-    the final hold shows the final step's readout alone, never an earlier event's step."""
+    panel's ticks). The last frame carries no caption: the final hold shows the final step's
+    readout alone, never an earlier event's step."""
     captions = [""] * len(frame_steps)
     hold = max(1, int(round(CAPTION_SECONDS * fps)))
-    clusters: list[list] = []  # [first frame, [(number, step, text), ...]]
-    for i, (step, kind, text) in enumerate(events):
-        j = int(np.searchsorted(frame_steps, step, side="left"))
-        if j >= len(frame_steps):
-            continue
-        if clusters and j < clusters[-1][0] + hold:
-            clusters[-1][1].append((i + 1, step, text))
-        else:
-            clusters.append([j, [(i + 1, step, text)]])
+    first = [int(np.searchsorted(frame_steps, step, side="left")) for step, _, _ in events]
     last = len(frame_steps) - 1
-    for n, (j, members) in enumerate(clusters):
-        end = min(j + hold, clusters[n + 1][0] if n + 1 < len(clusters) else last)
-        for t in range(j, max(end, j + 1)):
-            if t < last or (t == last == 0):
-                captions[t] = cluster_caption(members)
+    for t in range(len(frame_steps)):
+        if t == last and last > 0:
+            break
+        members = [(i + 1, events[i][0], events[i][2]) for i, j in enumerate(first) if j <= t < j + hold]
+        if members:
+            captions[t] = cluster_caption(members, limit)
     return captions
 
 
-def cluster_caption(members) -> str:
-    """"3. step 1,205: feature 5 joins" or "3–4. steps 1,205–1,320: …; …"."""
-    (a, s0, _), (b, s1, _) = members[0], members[-1]
-    head = f"{a}. step {s0:,}: " if a == b else f"{a}–{b}. steps {s0:,}–{s1:,}: "
-    text = head + "; ".join(text for _, _, text in members)
-    if len(text) > CAPTION_CHARS and len(members) > 1:  # every event keeps its head, details go
-        text = head + "; ".join(_event_head(t) for _, _, t in members)
-    return text if len(text) <= CAPTION_CHARS else text[: CAPTION_CHARS - 1].rstrip() + "…"
+def cluster_caption(members, limit: int = CAPTION_CHARS) -> str:
+    """"3. step 1,205: feature 5 joins" or "3–4. steps 1,205–1,320: …; …"; too long for one line:
+    each event's head only, then the latest events that fit ("+2 earlier" says how many went)."""
+    def text_of(part, short: bool) -> str:
+        (a, s0, _), (b, s1, _) = part[0], part[-1]
+        head = f"{a}. step {s0:,}: " if a == b else f"{a}–{b}. steps {s0:,}–{s1:,}: "
+        return head + "; ".join(_event_head(t) if short else t for _, _, t in part)
+
+    text = text_of(members, False)
+    if len(text) <= limit:
+        return text
+    for cut in range(len(members)):
+        text = ("" if not cut else f"(+{cut} earlier) ") + text_of(members[cut:], True)
+        if len(text) <= limit:
+            return text
+    return text[: limit - 1].rstrip() + "…"
 
 
 def _event_head(text: str) -> str:
@@ -388,15 +412,22 @@ def _event_head(text: str) -> str:
     return text.split(" after ")[0]
 
 
-def poster_key(events) -> str:
-    """The key to the poster's numbered event ticks: "events: 1. step 963: …; 2. step 1,900: …"."""
+def poster_key(events, limit: int = CAPTION_CHARS) -> str:
+    """The key to the poster's numbered event ticks: every event ("events: 1. step 963: …; 2. step
+    1,900: …"), with only each event's head when the details do not fit in ``limit`` characters;
+    when even the heads do not fit, the first events that do and how many more there are
+    ("… +6 more: animsup events LOG")."""
     parts = [f"{i + 1}. step {step:,}: {text}" for i, (step, _, text) in enumerate(events)]
     text = "events: " + "; ".join(parts)
-    if len(text) <= CAPTION_CHARS:
+    if len(text) <= limit:
         return text
     parts = [f"{i + 1}. step {step:,}: {_event_head(text)}" for i, (step, _, text) in enumerate(events)]
     text = "events: " + "; ".join(parts)
-    if len(text) <= CAPTION_CHARS:
+    if len(text) <= limit:
         return text
-    more = f" … (all {len(parts)}: animsup events LOG)"
-    return text[: CAPTION_CHARS - len(more)].rstrip(" ;") + more
+    for kept in range(len(parts) - 1, -1, -1):
+        more = f"; +{len(parts) - kept} more: animsup events LOG"
+        text = "events: " + "; ".join(parts[:kept]) + more
+        if len(text) <= limit or kept == 0:
+            return text.replace("events: ; ", "events: ")
+    return text

@@ -157,6 +157,6 @@ def _loss_painted(loss: LossPart) -> None:
     pad = 0.6 * ctx.fs * ctx.pt
     lines = loss.readout_lines()
     W, H = ctx.width, ctx.height
-    ctx.fig.text((bb.x1 - pad) / W, (bb.y1 - pad) / H, "\n".join(lines), ha="right", va="top", multialignment="right",
+    ctx.fig.text((bb.x1 - pad) / W, (bb.y1 - pad) / H, "\n".join(lines), ha="right", va="top", multialignment="left",
                  fontsize=loss.mono.size_pt, family=loss.mono.family, color=t["fg"], parse_math=False, zorder=6,
                  linespacing=1.0, bbox=dict(boxstyle="square,pad=0.25", fc=to_hex(t["bg"]), ec="none"))

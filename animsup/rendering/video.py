@@ -62,6 +62,7 @@ class RenderResult:
     config: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what the video shows that the log did not observe, defaults chosen
     pages: list[dict[str, Any]] = field(default_factory=list)
+    choice: str = ""  # what is shown and why (animsup.rendering.plan.choose_view), one line
 
     @property
     def frames_per_second(self) -> float:
@@ -74,7 +75,8 @@ class RenderResult:
         if not self.instances:
             return "\n".join(f"wrote {p} (interactive viewer)" for p in self.paths)
         inst = "all instances (grid)" if len(self.instances) > 1 else f"instance {self.instances[0]}"
-        lines = [f"rendered {inst}: {self.mapping}"]
+        lines = [f"showing {self.choice}"] if self.choice else []
+        lines.append(f"rendered {inst}: {self.mapping}")
         if self.poster_step is not None:
             lines.append(f"poster at step {self.poster_step}")
         lines.append(
@@ -161,6 +163,7 @@ def render(log: PathLike, out: OutputPaths, config: RenderConfig | None = None, 
         events=plan.events,
         config=cfg.to_dict(),
         notes=notes,
+        choice=plan.choice,
     )
 
 
@@ -197,7 +200,7 @@ def _render_filmstrip(log: PathLike, targets: list[tuple[str, str]], cfg: Render
     return RenderResult(paths=[p for p, _ in targets], frames=1, animated_frames=0, hold_frames=0, fps=plan.timing.fps,
                         size=cfg.size, instances=plan.instances, mapping=f"filmstrip of {len(frames)} snapshots (steps {steps})",
                         poster_step=None, workers=0, seconds=_time.perf_counter() - t_start, events=plan.events,
-                        config=cfg.to_dict(), notes=list(plan.notes))
+                        config=cfg.to_dict(), notes=list(plan.notes), choice=plan.choice)
 
 
 def progress_bar_class() -> type:

@@ -119,8 +119,9 @@ def show(log_or_run, *, instance="best", height: int | None = None, poster: bool
         plan = plan_viewer(path, instance=instance, max_snapshots=max_snapshots)
         payload = build_payload(plan)
         payload["path"] = plain_text(os.path.basename(name))  # the run's own name, not the temporary log's
-        # the poster shows the instance the page starts on (on a sweep 'best' needs a group)
-        png = _poster_png(path, plan.instances[plan.selected]) if poster else None
+        # the poster shows the instance the page starts on, or the grid as `animsup render` does by default
+        shown = None if plan.choice is not None and plan.choice.grid else plan.instances[plan.selected]
+        png = _poster_png(path, shown) if poster else None
     k = len(plan.instances)
     if height is None:
         tile_rows = 0 if k <= 1 else math.ceil(k / 8)

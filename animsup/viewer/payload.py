@@ -27,6 +27,7 @@ from animsup.errors import AnimsupError
 from animsup.escape import plain_text
 
 if TYPE_CHECKING:
+    from animsup.analysis.ranking import ViewChoice
     from animsup.rendering.frames import LogSummary, Scene
     from animsup.rendering.plan import RenderPlan
 
@@ -53,6 +54,7 @@ class ViewerPlan:
     selected: int  # index into ``instances`` shown large first (the best instance by default)
     snapshots: np.ndarray
     rule: str
+    choice: ViewChoice | None = None  # what a render of the log shows by default (ranking.default_view), and why
 
     @property
     def summary(self) -> LogSummary:
@@ -138,16 +140,14 @@ def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best",
         cfg = replace(cfg, frames=limit)
     plan = rp.build_plan(path, cfg, video=True, summary=summary)
     snaps = _rounded(plan.timing.position)  # the page never interpolates: the nearest snapshot
-    try:
+    if cfg.instance in (None, "best"):  # the one default every output follows (animsup.analysis.ranking.default_view)
+        choice = ranking.default_view(h, plan.summary.final_loss)
+    else:
         first = rp.choose_instances(plan.summary, cfg.instance, grid=False)[0]
-    except AnimsupError:
-        if cfg.instance != "best":
-            raise
-        # a sweep ('best' is per group) or no loss per instance: the page shows every instance and
-        # starts on the best of the first group (animsup.analysis.ranking), or on the first instance
-        final = plan.summary.final_loss
-        first = ranking.groups(h)[0].best(final) if final is not None else plan.instances[0]
-    return ViewerPlan(path, plan, tuple(plan.instances), tuple(plan.instances).index(first), snaps, _rule(len(snaps), T))
+        choice = ranking.ViewChoice(False, first, f"instance {first} (instance={cfg.instance!r})")
+    first = choice.instance
+    return ViewerPlan(path, plan, tuple(plan.instances), tuple(plan.instances).index(first), snaps, _rule(len(snaps), T),
+                      choice)
 
 
 def _b64(a) -> str:
@@ -208,15 +208,15 @@ def _shapes(W: np.ndarray) -> tuple[list, list, list]:
     return table, names, orders
 
 
-def _events(steps, W, loss_step, loss_mean) -> list:
-    """Events per instance (:func:`animsup.analysis.events.find_events` on the shown snapshots)."""
-    from animsup.analysis import events as ev
+def _events(plan: ViewerPlan) -> list:
+    """Events per shown instance, [[step, kind, text], ...] in the plan's order: the one event list
+    (:func:`animsup.analysis.timeline.run_events`, on every snapshot of the log, not only the
+    page's) that ``animsup events`` prints and the video's captions and key show."""
+    from animsup.analysis import timeline
+    from animsup.log.reader import read_log
 
-    out = []
-    for i in range(W.shape[1]):
-        found = ev.find_events(steps, W[:, i], loss_step, loss_mean[:, i])
-        out.append([[int(e.step), e.kind, e.text] for e in found])
-    return out
+    run = read_log(plan.path, sorted(set(plan.instances)))
+    return [[list(e) for e in timeline.as_tuples(timeline.run_events(run, i))] for i in plan.instances]
 
 
 def loss_labels(smooth: int, source: str, scope: str) -> dict:
@@ -316,10 +316,7 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
     table, names, orders = _shapes(W)
     loss_step, loss_raw, loss_smooth = _halve_bins(sc.loss_step, sc.loss_raw, sc.loss_smooth, LOSS_BINS)
     has_loss = bool(np.isfinite(sc.loss_raw).any())
-    no_loss = (steps[:0], np.zeros((0, W.shape[1])))
-    # loss drops only from a loss of each instance's own (an aggregate loss is no instance's event)
-    per_instance = has_loss and h.loss_scope == "instance"
-    events = _events(steps, W, sc.loss_step, sc.loss_raw) if per_instance else _events(steps, W, *no_loss)
+    events = _events(plan)
     importance = _importance(h, plan.instances)
     colors, heat = _colors(importance, plan.render.config.theme, sc.feature_sets)
     end = s.end or {}

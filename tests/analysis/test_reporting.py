@@ -56,32 +56,6 @@ def test_c_log_importer_says_inf_for_an_infinite_weight(tmp_path):
     assert res.status == "diverged" and any(n.startswith("inf in the weights after run") for n in res.notes), res.notes
 
 
-def test_clustered_event_captions_merge_stay_readable_and_leave_the_final_hold():
-    import numpy as np
-
-    from animsup.rendering.plan import CAPTION_SECONDS, event_captions, poster_key
-
-    fps = 30
-    frame_steps = np.unique(np.geomspace(1, 4000, 200).round())  # log-spaced snapshots
-    events = [(60, "join", "feature 3 joins"), (64, "join", "feature 4 joins"), (70, "shape", "square → pentagon"),
-              (900, "loss_drop", "loss drops 20%"), (3990, "join", "feature 5 joins")]
-    caps = event_captions(events, frame_steps, fps)
-    shown = [c for c in dict.fromkeys(caps) if c]
-    assert shown[0] == "1–3. steps 60–70: feature 3 joins; feature 4 joins; square → pentagon"  # merged
-    # the last two are 36 frames apart on this log-spaced axis (< 1.5 s): one caption, up to the last frame
-    assert shown[1:] == ["4–5. steps 900–3,990: loss drops 20%; feature 5 joins"]
-    assert caps.count(shown[0]) >= CAPTION_SECONDS * fps  # no flashing: it stays CAPTION_SECONDS
-    assert caps[-1] == ""  # the final frame (and so the final hold) carries no earlier step's caption
-    key = poster_key(events)
-    assert key.startswith("events: 1. step 60: feature 3 joins; 2. step 64") and len(key) <= 110
-    # long event texts: the key keeps every event's head and drops the details
-    long = [(60, "join", "feature 3 joins — 3 dedicated → digon + 2 dedicated"),
-            (900, "loss_drop", "loss drops 40% after a 1,154-step plateau"),
-            (1250, "dim_level", "feature 0: D 1 → 1/2 (antipodal pair)")]
-    assert poster_key(long) == ("events: 1. step 60: feature 3 joins; 2. step 900: loss drops 40%; "
-                                "3. step 1,250: feature 0: D 1 → 1/2")
-
-
 def test_one_run_report_for_inspect_and_summary(tmp_path):
     """`animsup inspect --json` and `animsup.summary` are the same report (analysis.report):
     the summary from a Run agrees with the streamed report on every fact a Run holds."""

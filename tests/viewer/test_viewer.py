@@ -287,8 +287,8 @@ def test_the_page_follows_the_plans_instance_order(tmp_path, monkeypatch):
 
     log = tmp_path / "run.jsonl"
     write_run(log, T=4, k=3)
-    choose = rp.choose_instances
-    monkeypatch.setattr(rp, "choose_instances", lambda s, i="best", grid=False: choose(s, i, grid)[::-1])
+    order = rp.grid_order
+    monkeypatch.setattr(rp, "grid_order", lambda s: order(s)[::-1])
     p = build_payload(plan_viewer(log))
     run = read_log(log)
     assert p["instances"] == [2, 1, 0]

@@ -40,6 +40,7 @@ class LossPart:
         self.ax = self._build_axes(rect)
         self._build_curves()
         self._build_cursor()
+        self._reserve_readout()
         self.stage_labels: list[Text] = []
         if ctx.scene.stages:  # a staged run: the stage boundaries, clear of the step readout
             self._mark_stages()
@@ -95,7 +96,7 @@ class LossPart:
         ax.set_xlabel("training step" + (" (log scale)" if s.loss_xscale == "symlog" else ""),
                       fontsize=fs * 0.9, color=t["muted"])
         title = ax.set_title(
-            f"loss  (raw faint, moving average over {s.smooth} logged points bold)" if s.smooth > 1 else "loss",
+            f"{s.loss_label.split(';')[0]} bold, raw faint" if s.smooth > 1 else "loss",
             fontsize=fs * 0.9,
             color=t["muted"],
             loc="left",
@@ -124,8 +125,8 @@ class LossPart:
             col = ctx.instance_color(k) if K > 1 else t["fg"]
             raw_col = col if K > 1 else t["muted"]
             # the raw curve at display resolution (bin means; bins are finer than a pixel)
-            ax.plot(x, s.loss_raw[:, k], color=raw_col, alpha=0.35 if K == 1 else 0.25, lw=0.7)
-            ax.plot(x, s.loss_smooth[:, k], color=col, lw=1.8, solid_capstyle="round")
+            ax.plot(x, s.loss_raw[:, k], color=raw_col, alpha=0.35 if K == 1 else 0.25, lw=0.7, gid="loss-data")
+            ax.plot(x, s.loss_smooth[:, k], color=col, lw=1.8, solid_capstyle="round", gid="loss-data")
         for step, _kind, _text in s.events:
             ax.axvline(step, color=t["outline"], lw=0.8, ls=(0, (2, 2)), alpha=0.8)
         self.event_labels = self._event_numbers([step for step, _, _ in s.events])
@@ -144,6 +145,36 @@ class LossPart:
                                  for k in range(K)], dtype=np.float32)
         self.mono = Sprites("DejaVu Sans Mono", ctx.fs, s.dpi)
         self.fg_rgb, self.bg_rgb = rgb255(t["fg"]), rgb255(t["bg"])
+
+    def _readout_rows(self) -> int:
+        """The most lines the readout shows on any frame (:meth:`readout_lines`)."""
+        s = self.ctx.scene
+        one = s.loss_note != "no loss recorded" and s.loss_smooth.shape[1] == 1
+        return 1 + (2 if one and s.n_hidden <= 2 else 1 if one else 0) + (1 if s.stages else 0)
+
+    def _reserve_readout(self) -> None:
+        """Keep the data clear of the readout box (top right of the axes): the readout's width is
+        capped at the axes' (:meth:`readout_lines` shortens its lines), and the log y range is
+        raised so the highest plotted loss lies under the box's lowest row."""
+        ctx, ax = self.ctx, self.ax
+        pad = int(0.6 * ctx.fs * ctx.scene.dpi / 72)
+        self.char_w = max(1, self.mono.line("0").shape[1])
+        self.max_chars = max(8, int((ax.bbox.width - 2 * pad) / self.char_w))
+        box_h = self._readout_rows() * self.mono.line("0").shape[0] + 2 * pad
+        drawn = [np.asarray(line.get_ydata(), dtype=np.float64) for line in ax.get_lines()
+                 if line.get_gid() == "loss-data"]
+        vals = np.concatenate(drawn) if drawn else np.zeros(0)
+        vals = vals[np.isfinite(vals) & (vals > 0)]
+        lo, hi = ax.get_ylim()
+        height = ax.bbox.height
+        if not len(vals) or height <= box_h + 4 or not (lo > 0 and hi > lo):
+            return
+        top = float(vals.max())
+        # log axis: the top's row from the top of the axes is height * log(hi / top) / log(hi / lo)
+        frac = (height - box_h - 2) / height  # where the top may sit, as a fraction of the height
+        need = math.exp(math.log(lo) + (math.log(top) - math.log(lo)) / frac) if top > lo else hi
+        if need > hi:
+            ax.set_ylim(lo, need)
 
     def _mark_stages(self) -> None:
         """Stage lines and labels (:func:`animsup.rendering.stages.draw_marks`), in a band under the
@@ -202,29 +233,29 @@ class LossPart:
     def update(self, frame: Frame) -> None:
         s = self.ctx.scene
         self.step = frame.step
-        self.ys = np.array([np.interp(frame.step, s.loss_step, s.loss_smooth[:, k])
-                            for k in range(s.loss_smooth.shape[1])])
+        self.ys = s.readout_loss([frame.step])[0]  # the one readout quantity (the viewer's too)
 
     def boxes(self) -> list[Bbox]:
         return []  # the cursor's and the readout's rectangles are taken per frame
 
     def readout_lines(self) -> list[str]:
-        """The readout: the step, the loss of a single instance, its shape, the stage's 1-S."""
+        """The readout: the step, the loss of a single instance (:attr:`Scene.readout_name`, the
+        quantity the viewer's readout shows too), its shape, the stage's 1-S; the labels left, the
+        values right-aligned, no line wider than the axes (a long shape loses its details, then is cut)."""
         s, step, ys = self.ctx.scene, self.step, self.ys
-        if s.loss_note == "no loss recorded":
-            lines = [f"step {step:>10,.0f}"]
-        elif len(ys) == 1:
-            lines = [f"step {step:>10,.0f}", f"loss {ys[0]:10.3e}"]
+        rows = [("step", f"{step:,.0f}")]
+        if s.loss_note != "no loss recorded" and len(ys) == 1:
+            rows.append((s.readout_name, f"{ys[0]:.3e}"))
             shape = self.shape_text()
             if shape:
-                lines.append(f"shape {shape}")
-        else:
-            lines = [f"step {step:,.0f}"]
+                rows.append(("shape", shape))
+        lines = [_row(rows, label, value) for label, value in rows]
         if s.stages:  # a staged run: the 1-S of this step's stage
             from animsup.rendering.stages import readout
 
             lines.append(readout(s.stages, step))
-        return lines
+        limit = getattr(self, "max_chars", 10**6)
+        return [_fit(line, limit) for line in lines]
 
     def paint_text(self, buf: np.ndarray, dirty: list[BufferRect]) -> None:
         """The cursor, then the readout over it."""
@@ -297,6 +328,21 @@ class LossPart:
         buf[y0:y1, x0:x1, :3] = self.bg_rgb
         dirty.append((y0, y1, x0, x1))
         self.readout_box = (x0, y0, x1, y1)
+        left = int(bb.x1) - max(c.shape[1] for c in covs) - pad  # one left edge: labels in a column
         for cov in covs:
-            Sprites.blend(buf, cov, int(bb.x1) - cov.shape[1] - pad, y, self.fg_rgb, dirty)
+            Sprites.blend(buf, cov, left, y, self.fg_rgb, dirty)
             y += cov.shape[0]
+
+
+def _row(rows: list[tuple[str, str]], label: str, value: str) -> str:
+    """One readout line: ``label`` left, ``value`` right-aligned to the widest row's width."""
+    width = max(len(a) + 2 + len(b) for a, b in rows if a != "shape")
+    return f"{label} {value}" if label == "shape" else f"{label} {value:>{width - len(label) - 1}}"
+
+
+def _fit(line: str, limit: int) -> str:
+    """``line`` in at most ``limit`` characters: a shape's "(details)" go first, then the end ("…")."""
+    if len(line) <= limit:
+        return line
+    line = line.split(" (")[0]
+    return line if len(line) <= limit else line[: max(limit - 1, 1)] + "…"

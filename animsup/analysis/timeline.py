@@ -1,0 +1,92 @@
+"""A run's events: the one list every output tells (``animsup events``, the video's captions and
+key, the poster's key, the viewer), as :mod:`animsup.analysis.ranking` is the one "best". numpy only.
+
+    for e in run_events("run.jsonl", instance=3): print(e.step, e.text)
+
+The list is computed on **every** snapshot of the instance (never on a subsample: the viewer
+keeps fewer snapshots, its events are still these) and on its fine loss curve (the loss
+records, else the snapshots' losses):
+
+- joins, drops, shape changes and loss drops: :func:`animsup.analysis.events.find_events`;
+- with ``levels`` (default: on for n_hidden ≥ 3, where no polygon is named) the moves of a
+  feature's dimensionality D_i between the paper's levels (:mod:`animsup.analysis.dynamics`),
+  each lined up with the loss drop it coincides with — but only while the feature is
+  represented (its norm above ``threshold``, with the joins' hysteresis): an unrepresented
+  feature's D_i is the ratio of two near-zero numbers and "settles" at no level;
+- loss drops come from the loss the instance was trained on: its own column, or an aggregate
+  loss only when the log has one instance (a drop in the sum over instances is no one
+  instance's event).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from animsup.analysis import dynamics, geometry
+from animsup.analysis.dynamics import LevelEvent
+from animsup.analysis.events import Event, find_events, represented_with_hysteresis
+from animsup.errors import AnimsupError
+
+RunEvent = Event | LevelEvent
+
+
+def run_events(source: Any, instance: int, *, threshold: float = geometry.THRESHOLD,
+               levels: bool | None = None) -> list[RunEvent]:
+    """The events of one instance, sorted by step (see the module docstring).
+
+    :param source: a log path, or a :class:`animsup.log.reader.Run` holding ``instance``
+    :param instance: the instance's index in the log
+    :param threshold: the norm above which a feature is represented
+    :param levels: also D_i level moves (None: when n_hidden ≥ 3)
+    :raises AnimsupError: an instance the log (or the Run) does not hold
+    """
+    run = _run_of(source, instance)
+    k = run.instances.index(instance)
+    h = run.header
+    own = h.loss_scope == "instance" or (h.loss_scope == "aggregate" and h.n_instances == 1)
+    loss_steps = run.loss_steps if own else run.loss_steps[:0]
+    loss = run.loss_curve_of(k) if own and len(run.loss_curve) else np.zeros(0, dtype=np.float32)
+    W = run.W[:, k]
+    found: list[RunEvent] = list(find_events(run.steps, W, loss_steps, loss, threshold=threshold))
+    if levels if levels is not None else h.n_hidden >= 3:
+        found = sorted([*found, *level_events(run.steps, W, found, threshold)], key=lambda e: e.step)
+    return found
+
+
+def level_events(steps, W, events: list[RunEvent], threshold: float = geometry.THRESHOLD) -> list[LevelEvent]:
+    """D_i level moves (:func:`animsup.analysis.dynamics.level_events`) while a feature is
+    represented (its D_i is NaN, at no level, while it is not: a feature that joins "settles" at
+    its first level then), lined up with the loss drops among ``events``.
+
+    :param steps: (shape: [T]); :param W: (shape: [T, n_hidden, n_features])
+    """
+    steps = np.asarray(steps, dtype=np.int64)
+    W = np.asarray(W, dtype=np.float64)
+    if not len(steps):
+        return []
+    represented = represented_with_hysteresis(geometry.feature_norms(W), threshold)
+    D = np.where(represented, geometry.dimensionality(W), np.nan)  # NaN: at no level, moving nowhere
+    found = dynamics.level_events(steps, D)
+    return dynamics.align_with_loss_drops(found, [e for e in events if e.kind == "loss_drop"], steps)
+
+
+def as_tuples(events: list[RunEvent]) -> list[tuple[int, str, str]]:
+    """(step, kind, text) of each event: what the render plan and the viewer carry."""
+    return [(int(e.step), e.kind, e.text) for e in events]
+
+
+def _run_of(source: Any, instance: int):
+    """A Run holding ``instance``: ``source`` itself, or that instance read from the log path."""
+    from animsup.log.reader import read_header, read_log
+
+    if isinstance(source, (str, os.PathLike)):
+        n = read_header(source).n_instances
+        if not 0 <= int(instance) < n:
+            raise AnimsupError(f"{os.fspath(source)}: instance {instance} does not exist (the log has instances 0..{n - 1})")
+        return read_log(source, [int(instance)])
+    if int(instance) not in getattr(source, "instances", ()):
+        raise AnimsupError(f"instance {instance} is not in this run (it holds {list(source.instances)})")
+    return source
