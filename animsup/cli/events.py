@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
     from animsup.analysis.dynamics import LevelEvent
     from animsup.analysis.events import Event
+    from animsup.analysis.landscape import LLCJump
+    from animsup.log.measurements import Measurements
     from animsup.log.reader import Run
 
 OUTPUT_VERSION = 1
@@ -61,11 +63,13 @@ def parse_instances(values: list[str] | None, log: Run) -> list[int] | None:
 
 def run(args: argparse.Namespace) -> int:
     from animsup.analysis.events import find_events
+    from animsup.log.measurements import read_measurements
     from animsup.log.reader import read_log
     from animsup.options import check_positive
 
     check_positive("--threshold", args.threshold)
     log = read_log(args.log)
+    measured = read_measurements(args.log)  # LLC jumps from `animsup measure --llc`, when measured
     sel = parse_instances(args.instance, log)
     sel = list(log.instances) if sel is None else sel
     h = log.header
@@ -73,10 +77,12 @@ def run(args: argparse.Namespace) -> int:
     result: list[dict[str, Any]] = []
     for i in sel:
         k = log.instances.index(i)
-        evs: list[Event | LevelEvent] = list(find_events(log.steps, log.W[:, k], log.loss_steps, log.loss_curve_of(k),
+        evs: list[Event | LevelEvent | LLCJump] = list(find_events(log.steps, log.W[:, k], log.loss_steps, log.loss_curve_of(k),
                                                          threshold=args.threshold))
         if levels:
             evs = sorted([*evs, *_level_events(log.steps, log.W[:, k], evs)], key=lambda e: e.step)
+        if measured is not None and measured.llc is not None and measured.column(i) is not None:
+            evs = sorted([*evs, *_llc_jumps(measured, i, evs)], key=lambda e: e.step)
         fp = h.feature_probability[i]
         result.append({"index": i, "feature_probability": float(fp[0]) if (fp == fp[0]).all() else fp.tolist(),
                        "probability_text": h.probability_text(i), "seed": h.seed[i],
@@ -104,3 +110,14 @@ def _level_events(steps: np.ndarray, W: np.ndarray, events: list[Event | LevelEv
 
     found = dynamics.level_events(steps, geometry.dimensionality(W))
     return dynamics.align_with_loss_drops(found, [e for e in events if e.kind == "loss_drop"], steps)
+
+
+def _llc_jumps(measured: Measurements, i: int, events: list) -> list[LLCJump]:
+    """Jumps of instance ``i``'s measured LLC, lined up with the loss drops among ``events``."""
+    from animsup.analysis.landscape import align_jumps_with_loss_drops, llc_jumps
+
+    llc = measured.llc or {}
+    j = measured.column(i)
+    chains = int(llc.get("settings", {}).get("chains", llc["chains"].shape[-1]))
+    found = llc_jumps(measured.steps, llc["mean"][:, j], llc["std"][:, j], chains)
+    return align_jumps_with_loss_drops(found, [e for e in events if e.kind == "loss_drop"])
