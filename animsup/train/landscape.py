@@ -19,8 +19,8 @@ All models × chains are one tensor program: parameters (shape: [C·M, ...]) for
 instance of every chosen snapshot) and C chains, one batch per model and chain per step.
 
 **Hessian** of the loss at w* on a fixed sample of the data law (the same sample for every
-eigenvalue of a model): exact eigenvalues from the full [P, P] matrix (``torch.func.hessian``,
-vmapped over models; P = the parameters of one instance, 18 for 6→2 tied), or the top-k by
+eigenvalue of a model): exact eigenvalues from the full [P, P] matrix (double backward passes,
+batched over models; P = the parameters of one instance, 18 for 6→2 tied), or the top-k by
 Lanczos with Hessian-vector products when P is large. The degeneracy is the number of eigenvalues
 with |λ| <= ``rel_tol`` · max |λ| (the threshold is returned with the count).
 """
@@ -28,6 +28,7 @@ with |λ| <= ``rel_tol`` · max |λ| (the threshold is returned with the count).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 
@@ -119,8 +120,8 @@ class LLCEstimate:
     :param chains: (shape: [M, C]) each chain's estimate
     :param init_loss: (shape: [M]) L(w*), the mean loss at the snapshot over C batches
     :param trace: (shape: [M, C, D]) the loss at each draw
-    :param diverged: (shape: [M, C]) a chain whose loss became non-finite or left the basin
-        (a draw above init_loss + 100·(|init_loss| + 1e-3))
+    :param diverged: (shape: [M, C]) a chain whose loss became non-finite or left the basin: a draw
+        with nβ (L - L(w*)) above 100 × max(10, the median |estimate| of the model's chains)
     :param settled: (shape: [M]) False when the trace drifts: the estimate from the draws' second
         half differs from the first half's by more than 10 % plus twice its standard error
     """
@@ -171,10 +172,13 @@ def summarise(trace: np.ndarray, init_loss: np.ndarray, nbeta: float) -> LLCEsti
     """Means, spreads and diagnostics from loss traces (shape: [M, C, D]) and L(w*) (shape: [M])."""
     M, C, D = trace.shape
     init = init_loss[:, None]
-    with np.errstate(invalid="ignore", over="ignore"):
-        bound = init + 100.0 * (np.abs(init) + 1e-3)
-        diverged = ~np.isfinite(trace).all(2) | (np.nan_to_num(trace, nan=np.inf) > bound[:, :, None]).any(2)
+    with np.errstate(invalid="ignore", over="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (every chain diverged) give NaN on purpose
         chains = nbeta * (trace.mean(2) - init)                               # [M, C]
+        typical = np.nan_to_num(np.nanmedian(np.where(np.isfinite(chains), np.abs(chains), np.nan), 1), nan=0.0)
+        bound = 100.0 * np.maximum(10.0, typical)                             # [M], in units of nβ·ΔL
+        excess = nbeta * (np.nan_to_num(trace, nan=np.inf) - init[:, :, None])
+        diverged = ~np.isfinite(trace).all(2) | (excess > bound[:, None, None]).any(2)
         ok = np.where(diverged, np.nan, chains)
         n_ok = (~diverged).sum(1)
         mean = np.where(n_ok > 0, np.nansum(ok, 1) / np.maximum(n_ok, 1), np.nan)
@@ -221,44 +225,47 @@ def toy_llc(W: Tensor, b: Tensor, W_dec: Tensor | None, importance: Tensor, samp
 # --------------------------------------------------------------------------- Hessian
 
 
-def _flat_loss(model: str, reduction: str, shapes: list[tuple[int, ...]]) -> Callable[[Tensor, Tensor, Tensor], Tensor]:
-    """loss(theta (shape: [P]), x (shape: [n, B]), importance (shape: [n])) of one instance."""
-    sizes = [math.prod(s) for s in shapes]
-
-    def f(theta: Tensor, x: Tensor, imp: Tensor) -> Tensor:
-        parts = [p.reshape((1,) + s) for p, s in zip(torch.split(theta, sizes), shapes)]
-        return toy_loss(parts, x.unsqueeze(0), imp.unsqueeze(0), model, reduction)[0]
-
-    return f
-
-
 def flatten_params(W: Tensor, b: Tensor, W_dec: Tensor | None) -> tuple[Tensor, list[tuple[int, ...]]]:
     """(theta (shape: [M, P]), the per-instance shapes): W, b, then W_dec, row-major."""
     ts = [t for t in (W, b, W_dec) if t is not None]
     return torch.cat([t.reshape(t.shape[0], -1) for t in ts], 1), [tuple(t.shape[1:]) for t in ts]
 
 
+def _gradient(W: Tensor, b: Tensor, W_dec: Tensor | None, importance: Tensor, x: Tensor, model: str,
+              reduction: str) -> tuple[Tensor, Tensor]:
+    """(theta (shape: [M, P]) a leaf, its per-model gradient (shape: [M, P]) with a graph for a second
+    backward pass). Models are independent, so the gradient of the summed loss is each model's."""
+    theta, shapes = flatten_params(W, b, W_dec)
+    theta = theta.detach().requires_grad_(True)
+    sizes = [math.prod(s) for s in shapes]
+    M = theta.shape[0]
+    parts = [p.reshape((M,) + s) for p, s in zip(torch.split(theta, sizes, 1), shapes)]
+    loss = toy_loss(parts, x, importance, model, reduction)
+    (g,) = torch.autograd.grad(loss.sum(), theta, create_graph=True)
+    return theta, g
+
+
 def toy_hessian(W: Tensor, b: Tensor, W_dec: Tensor | None, importance: Tensor, x: Tensor, *, model: str = "tied",
                 reduction: str = "mean") -> Tensor:
     """The exact Hessians (shape: [M, P, P]) of M models' losses on x (shape: [M, n, B])
-    with respect to their flattened (W, b, W_dec) (:func:`flatten_params`)."""
-    theta, shapes = flatten_params(W, b, W_dec)
-    f = _flat_loss(model, reduction, shapes)
-    return torch.func.vmap(torch.func.hessian(f))(theta, x, importance)
+    with respect to their flattened (W, b, W_dec) (:func:`flatten_params`): P second backward
+    passes, each giving one row of every model's Hessian."""
+    theta, g = _gradient(W, b, W_dec, importance, x, model, reduction)
+    P = theta.shape[1]
+    rows = [torch.autograd.grad(g[:, p].sum(), theta, retain_graph=p < P - 1)[0] for p in range(P)]
+    H = torch.stack(rows, 1)
+    return 0.5 * (H + H.transpose(1, 2))
 
 
 def hvp_fn(W: Tensor, b: Tensor, W_dec: Tensor | None, importance: Tensor, x: Tensor, *, model: str = "tied",
            reduction: str = "mean") -> tuple[Callable[[Tensor], Tensor], int]:
     """(v (shape: [M, P]) -> H v (shape: [M, P]), P): Hessian-vector products, batched over models."""
-    theta, shapes = flatten_params(W, b, W_dec)
-    f = _flat_loss(model, reduction, shapes)
-    grad = torch.func.grad(f)
+    theta, g = _gradient(W, b, W_dec, importance, x, model, reduction)
 
-    def one(t: Tensor, v: Tensor, xx: Tensor, imp: Tensor) -> Tensor:
-        return torch.func.jvp(lambda tt: grad(tt, xx, imp), (t,), (v,))[1]
+    def hvp(v: Tensor) -> Tensor:
+        return torch.autograd.grad((g * v).sum(), theta, retain_graph=True)[0].detach()
 
-    batched = torch.func.vmap(one)
-    return (lambda v: batched(theta, v, x, importance)), theta.shape[1]
+    return hvp, theta.shape[1]
 
 
 def lanczos_top(hvp: Callable[[Tensor], Tensor], M: int, P: int, k: int, *, iters: int | None = None,
