@@ -65,6 +65,8 @@ PANELS: dict[str, str] = {
     # the neuron model's per-neuron bars (animsup.rendering.panels.neuron); the feature-set key (animsup.rendering.panels.sets)
     "neurons": "animsup.rendering.panels.neuron:NeuronsPanel",
     "sets": "animsup.rendering.panels.sets:SetsPanel",
+    # the LLC from the log's measurements sidecar (`animsup measure --llc`; animsup.rendering.panels.landscape)
+    "llc": "animsup.rendering.panels.landscape:LLCPanel",
 }
 
 
