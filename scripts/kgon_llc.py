@@ -60,7 +60,7 @@ def kgon_ansatz(k: int, n_pos: int):
     th = 2 * np.pi * np.arange(k) / k
     W[:, :k] = np.stack([np.cos(th), np.sin(th)])
     b = np.full(N_FEATURES, -1.0)
-    b[:k] = 0.0
+    b[:k] = -0.5 * max(0.0, math.cos(2 * math.pi / k))    # a negative bias hides the neighbours' interference
     b[k : k + n_pos] = 0.1
     return W, b
 
@@ -75,14 +75,14 @@ def critical_points(steps: int):
         W0, b0 = kgon_ansatz(k, n_pos)
         W = torch.tensor(W0[None], dtype=torch.float64, requires_grad=True)
         b = torch.tensor(b0[None], dtype=torch.float64, requires_grad=True)
-        opt = torch.optim.Adam([W, b], lr=3e-3)
+        opt = torch.optim.Adam([W, b], lr=1e-2)
         for _ in range(steps):
             opt.zero_grad()
             population_loss(W, b).sum().backward()
             opt.step()
         L = population_loss(W, b).sum()
         gW, gb = torch.autograd.grad(L, [W, b])
-        out[name] = (W.detach()[0].numpy(), b.detach()[0].numpy(), float(L), float(torch.cat([gW.flatten(), gb.flatten()]).norm()))
+        out[name] = (W.detach()[0].numpy(), b.detach()[0].numpy(), float(L.detach()), float(torch.cat([gW.flatten(), gb.flatten()]).norm()))
     return out
 
 

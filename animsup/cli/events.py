@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _level_events(steps: np.ndarray, W: np.ndarray, events: list[Event | LevelEvent]) -> list[LevelEvent]:
+def _level_events(steps: np.ndarray, W: np.ndarray, events: list[Event | LevelEvent | LLCJump]) -> list[LevelEvent]:
     """Level moves of D_i (animsup.analysis.dynamics), lined up with the loss drops among ``events``."""
     from animsup.analysis import dynamics, geometry
 

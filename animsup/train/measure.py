@@ -90,7 +90,9 @@ def _select_snapshots(run: Run, snapshots: int | Sequence[int] | None) -> np.nda
     T = len(run.steps)
     if snapshots is None:
         return np.arange(T)
-    if isinstance(snapshots, (int, np.integer)) and not isinstance(snapshots, bool):
+    if isinstance(snapshots, bool):
+        raise AnimsupError(f"snapshots must be a count or a list of steps, got {snapshots}")
+    if isinstance(snapshots, (int, np.integer)):
         if snapshots < 1:
             raise AnimsupError(f"snapshots must be >= 1, got {snapshots}")
         return np.unique(np.round(np.linspace(0, T - 1, min(int(snapshots), T))).astype(np.int64))
@@ -165,7 +167,7 @@ def measure(log_or_run: str | os.PathLike[str] | Run, llc: dict[str, Any] | ls.L
     return out
 
 
-def _models(run: Run, t_idx: np.ndarray) -> tuple[np.ndarray, ...]:
+def _models(run: Run, t_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
     """Flattened [M = T·K] parameters, importance and 1 − S of the chosen snapshots."""
     T, K = len(t_idx), len(run.instances)
     W = run.W[t_idx].reshape(T * K, *run.W.shape[2:])
@@ -174,6 +176,15 @@ def _models(run: Run, t_idx: np.ndarray) -> tuple[np.ndarray, ...]:
     imp = np.tile(run.importance.astype(np.float32), (T, 1))
     p = np.concatenate([probability_at(run, int(run.steps[t])) for t in t_idx])
     return W, b, W_dec, imp, p
+
+
+def _slice(dev: torch.device, lo: int, hi: int, W: np.ndarray, b: np.ndarray, W_dec: np.ndarray | None, imp: np.ndarray,
+           dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    """Rows lo:hi of the flattened models as tensors on ``dev``."""
+    def t(a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(a[lo:hi], device=dev, dtype=dtype)
+
+    return t(W), t(b), None if W_dec is None else t(W_dec), t(imp)
 
 
 def _llc_section(run: Run, t_idx: np.ndarray, cfg: ls.LLCConfig, data: np.ndarray | None, dev: torch.device,
@@ -187,8 +198,8 @@ def _llc_section(run: Run, t_idx: np.ndarray, cfg: ls.LLCConfig, data: np.ndarra
         hi = min(M, lo + chunk)
         sampler = (data_sampler(data, cfg.batch_size, dev) if data is not None
                    else law_sampler(p[lo:hi], data_spec_of(run), cfg.batch_size, dev))
-        t = [torch.as_tensor(a[lo:hi], device=dev) if a is not None else None for a in (W, b, W_dec, imp)]
-        parts.append(ls.toy_llc(t[0], t[1], t[2], t[3], sampler, cfg, model=run.model, reduction=reduction, generator=g))
+        tW, tb, tWd, timp = _slice(dev, lo, hi, W, b, W_dec, imp)
+        parts.append(ls.toy_llc(tW, tb, tWd, timp, sampler, cfg, model=run.model, reduction=reduction, generator=g))
         if progress is not None:
             progress(hi, M)
     T, K = len(t_idx), len(run.instances)
@@ -219,12 +230,12 @@ def _hessian_section(run: Run, t_idx: np.ndarray, hs: dict[str, Any], data: np.n
         hi = min(M, lo + chunk)
         sampler = data_sampler(data, N, dev) if data is not None else law_sampler(p[lo:hi], data_spec_of(run), N, dev)
         x = sampler(hi - lo, g).double()
-        t = [torch.as_tensor(a[lo:hi], device=dev).double() if a is not None else None for a in (W, b, W_dec, imp)]
+        tW, tb, tWd, timp = _slice(dev, lo, hi, W, b, W_dec, imp, torch.float64)
         if exact:
-            H = ls.toy_hessian(t[0], t[1], t[2], t[3], x, model=run.model, reduction=reduction)
+            H = ls.toy_hessian(tW, tb, tWd, timp, x, model=run.model, reduction=reduction)
             evs.append(torch.linalg.eigvalsh(H).flip(-1).cpu().numpy())
         else:
-            hvp, _ = ls.hvp_fn(t[0], t[1], t[2], t[3], x, model=run.model, reduction=reduction)
+            hvp, _ = ls.hvp_fn(tW, tb, tWd, timp, x, model=run.model, reduction=reduction)
             evs.append(ls.lanczos_top(hvp, hi - lo, P, k, generator=g, device=dev).cpu().numpy())
     T, K = len(t_idx), len(run.instances)
     ev = np.concatenate(evs).reshape(T, K, -1)
