@@ -37,6 +37,7 @@ PAPER_LLC = {"5": 7.0, "5+": 8.5, "6": 8.5}
 PAPER_LLC_HAT = {"5": 7.705, "5+": 9.906, "6": 9.027}
 KGONS = [("4", 4, 0), ("4+", 4, 1), ("4++", 4, 2), ("5", 5, 0), ("5+", 5, 1), ("6", 6, 0)]
 N_FEATURES = 6
+LR = 0.02  # SGD's step size in part 3
 __doc__ += "\n".join(f"    {k}-gon: loss {PAPER_LOSS[k]:.5f}" + (f", LLC {PAPER_LLC[k]} (estimate {PAPER_LLC_HAT[k]})" if k in PAPER_LLC else "")
                      for k, _, _ in KGONS) + "\n"
 
@@ -66,24 +67,23 @@ def kgon_ansatz(k: int, n_pos: int):
 
 
 def critical_points(steps: int):
-    """The k-gons of :data:`KGONS` relaxed by full-batch gradient descent on the population loss
-    (the symmetric ansatz stays symmetric). :return: name -> (W, b, loss, gradient norm)."""
+    """The k-gons of :data:`KGONS` relaxed together (one batched tensor) by full-batch Adam on the
+    population loss (the symmetric ansatz stays symmetric). :return: name -> (W, b, loss, gradient norm)."""
     import torch
 
-    out = {}
-    for name, k, n_pos in KGONS:
-        W0, b0 = kgon_ansatz(k, n_pos)
-        W = torch.tensor(W0[None], dtype=torch.float64, requires_grad=True)
-        b = torch.tensor(b0[None], dtype=torch.float64, requires_grad=True)
-        opt = torch.optim.Adam([W, b], lr=1e-2)
-        for _ in range(steps):
-            opt.zero_grad()
-            population_loss(W, b).sum().backward()
-            opt.step()
-        L = population_loss(W, b).sum()
-        gW, gb = torch.autograd.grad(L, [W, b])
-        out[name] = (W.detach()[0].numpy(), b.detach()[0].numpy(), float(L.detach()), float(torch.cat([gW.flatten(), gb.flatten()]).norm()))
-    return out
+    W0, b0 = zip(*(kgon_ansatz(k, n_pos) for _, k, n_pos in KGONS))
+    W = torch.tensor(np.stack(W0), dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(np.stack(b0), dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([W, b], lr=1e-2)
+    for _ in range(steps):
+        opt.zero_grad()
+        population_loss(W, b).sum().backward()
+        opt.step()
+    L = population_loss(W, b)
+    gW, gb = torch.autograd.grad(L.sum(), [W, b])
+    gn = torch.cat([gW.flatten(1), gb], 1).norm(dim=1)
+    return {name: (W.detach()[i].numpy(), b.detach()[i].numpy(), float(L[i].detach()), float(gn[i]))
+            for i, (name, _, _) in enumerate(KGONS)}
 
 
 def high_sparsity_data(n: int, seed: int) -> np.ndarray:
@@ -139,6 +139,7 @@ def main() -> int:
     import animsup
     from animsup.analysis.events import loss_drops
     from animsup.analysis.landscape import align_jumps_with_loss_drops, llc_jumps
+    from animsup.log.measurements import write_measurements
     from animsup.log.recorder import from_arrays
 
     args = C.parser("kgon_llc", __doc__).parse_args()
@@ -149,7 +150,7 @@ def main() -> int:
     X = high_sparsity_data(n, seed=1)
 
     C.say("1. k-gon critical points (population loss, Chen et al. 2023 Sec. 4)")
-    crit = critical_points(300 if q else 3000)
+    crit = critical_points(300 if q else 2500)
     rows = []
     for name, (W, b, L, gn) in crit.items():
         rows.append({"kgon": name, "loss": L, "paper_loss": PAPER_LOSS[name], "grad_norm": gn,
@@ -158,13 +159,14 @@ def main() -> int:
 
     C.say("2. LLC of the 5-, 5+- and 6-gon (animsup.measure, fixed data set n = 5000, nβ = n/ln n)")
     names = ["5", "5+", "6"]
-    llc_cfg = {"lr": 1e-4, "localization": 1.0, "nbeta": nbeta, "chains": 4, "draws": 300 if q else 3000,
-               "burnin": 300 if q else 2000, "batch_size": 500, "seed": 0}
+    llc_cfg = {"lr": 1e-4, "localization": 1.0, "nbeta": nbeta, "chains": 2 if q else 4, "draws": 60 if q else 2000,
+               "burnin": 60 if q else 1000, "batch_size": 500, "seed": 0}
     W = np.stack([crit[k][0] for k in names])[None]
     b = np.stack([crit[k][1] for k in names])[None]
     log = os.path.join(args.out, "kgons.jsonl")
     from_arrays(W, b=b, path=log, overwrite=True, **header_kw(len(names)))
     m = animsup.measure(log, llc_cfg, data=X)
+    write_measurements(log, m)
     llc_rows = [{"kgon": k, "llc_mean": float(m.llc_mean[0, j]), "llc_std": float(m.llc_std[0, j]),
                  "settled": bool(m.llc["settled"][0, j]), "paper_theory": PAPER_LLC[k], "paper_estimate": PAPER_LLC_HAT[k]}
                 for j, k in enumerate(names)]
@@ -174,12 +176,13 @@ def main() -> int:
     order_ok = llc_rows[0]["llc_mean"] < min(llc_rows[1]["llc_mean"], llc_rows[2]["llc_mean"])
 
     C.say("3. SGD from a 4-gon (Chen et al. Sec. 5) and the LLC along the way")
-    seeds, steps = (4, 3000) if q else (16, 30000)
-    at, Ws, bs, pop = sgd_trajectories(X, seeds, steps, 12 if q else 40, lr=0.01, batch=100)
+    seeds, steps = (3, 800) if q else (12, 12000)
+    at, Ws, bs, pop = sgd_trajectories(X, seeds, steps, 8 if q else 30, lr=LR, batch=100)
     traj = os.path.join(args.out, "sgd.jsonl")
     from_arrays(Ws, b=bs, loss=pop, steps=at, path=traj, overwrite=True, **header_kw(seeds))
-    sgd_cfg = {**llc_cfg, "draws": 200 if q else 1000, "burnin": 200 if q else 1000}
+    sgd_cfg = {**llc_cfg, "draws": 30 if q else 500, "burnin": 30 if q else 500}
     ms = animsup.measure(traj, sgd_cfg, data=X, pca=2)
+    write_measurements(traj, ms)       # the sidecar: `animsup render sgd.jsonl --panels llc` shows it
     levels = {k: v for k, v in PAPER_LOSS.items()}
     near = [[min(levels, key=lambda k: abs(levels[k] - v)) if min(abs(np.array(list(levels.values())) - v)) < 2e-3 else ""
              for v in pop[:, s]] for s in range(seeds)]
@@ -192,7 +195,7 @@ def main() -> int:
     _figure(args.out, at, pop, ms, llc_rows, crit, jumps)
     res = {"paper": "Chen, Lau, Mendel, Wei, Murfet 2023, arXiv:2310.06301", "critical_points": rows,
            "llc_settings": {k: v for k, v in m.llc["settings"].items()}, "llc": llc_rows, "llc_order_5_below_5plus_and_6": bool(order_ok),
-           "sgd": {"seeds": seeds, "steps": steps, "lr": 0.01, "batch": 100, "near_levels": near,
+           "sgd": {"seeds": seeds, "steps": steps, "lr": LR, "batch": 100, "near_levels": near,
                    "llc_rise_start_to_end": final_vs_start, "llc_jumps": jumps,
                    "loss_start": pop[0].tolist(), "loss_end": pop[-1].tolist()}, "quick": q}
     with open(os.path.join(args.out, "kgon_llc.json"), "w", encoding="utf-8") as f:
@@ -225,6 +228,33 @@ def _figure(out, at, pop, ms, llc_rows, crit, jumps) -> None:
     ax3.set(xlabel="PC1", ylabel="PC2", title="essential dynamics (▲ LLC jumps)")
     fig.tight_layout()
     C.save(fig, os.path.join(out, "kgon_llc.png"))
+
+
+DOCS_JSON = os.path.join(C.ROOT, "docs", "results", "kgon_llc.json")
+
+
+def docs_table(path: str = DOCS_JSON) -> str:
+    """The k-gon losses and LLCs of a committed result file against Chen et al. 2023's."""
+    with open(path, encoding="utf-8") as f:
+        res = json.load(f)
+    lines = ["| k-gon | population loss (ours) | Chen et al. | ‖gradient‖ |", "|---|---|---|---|"]
+    for r in res["critical_points"]:
+        lines.append(f"| {r['kgon']} | {r['loss']:.5f} | {r['paper_loss']:.5f} | {r['grad_norm']:.1e} |")
+    s = res["llc_settings"]
+    lines += ["", f"LLC settings: ε = {s['lr']:g}, γ = {s['localization']:g}, nβ = {s['nbeta']:.1f} (n = 5000, n/ln n), "
+              f"{s['chains']} chains × {s['draws']} draws after {s['burnin']} burn-in steps, batch {s['batch_size']}; "
+              f"{s['data']}.", "",
+              "| k-gon | LLC (ours, mean ± std) | settled | Chen et al.: theory | Chen et al.: estimate (n = 5000) |",
+              "|---|---|---|---|---|"]
+    for r in res["llc"]:
+        lines.append(f"| {r['kgon']} | {r['llc_mean']:.2f} ± {r['llc_std']:.2f} | {'yes' if r['settled'] else 'no'} | "
+                     f"{r['paper_theory']} | {r['paper_estimate']} |")
+    g = res["sgd"]
+    rise = sum(d > 0 for d in g["llc_rise_start_to_end"])
+    lines += ["", f"SGD ({g['seeds']} seeds, {g['steps']:,} steps, lr {g['lr']}, batch {g['batch']}, from a 4-gon + N(0, 0.01²)): "
+              f"the LLC at the last snapshot is above the first in {rise} of {g['seeds']} trajectories; final losses "
+              f"{min(g['loss_end']):.4f}–{max(g['loss_end']):.4f}."]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
