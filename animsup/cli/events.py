@@ -12,6 +12,8 @@ from animsup.cli.output import say, say_json
 from animsup.escape import terminal
 
 if TYPE_CHECKING:
+    from animsup.analysis.landscape import LLCJump
+    from animsup.log.measurements import Measurements
     from animsup.log.reader import Run
 
 OUTPUT_VERSION = 1
@@ -57,17 +59,21 @@ def parse_instances(values: list[str] | None, log: Run) -> list[int] | None:
 
 def run(args: argparse.Namespace) -> int:
     from animsup.analysis.timeline import run_events
+    from animsup.log.measurements import read_measurements
     from animsup.log.reader import read_log
     from animsup.options import check_positive
 
     check_positive("--threshold", args.threshold)
     log = read_log(args.log)
+    measured = read_measurements(args.log)  # LLC jumps from `animsup measure --llc`, when measured
     sel = parse_instances(args.instance, log)
     sel = list(log.instances) if sel is None else sel
     h = log.header
     result: list[dict[str, Any]] = []
     for i in sel:  # the one event list (animsup.analysis.timeline.run_events) the video and the viewer show
-        evs = run_events(log, i, threshold=args.threshold, levels=args.levels)
+        evs: list[Any] = list(run_events(log, i, threshold=args.threshold, levels=args.levels))
+        if measured is not None and measured.llc is not None and measured.column(i) is not None:
+            evs = sorted([*evs, *_llc_jumps(measured, i, evs)], key=lambda e: e.step)
         fp = h.feature_probability[i]
         result.append({"index": i, "feature_probability": float(fp[0]) if (fp == fp[0]).all() else fp.tolist(),
                        "probability_text": h.probability_text(i), "seed": h.seed[i],
@@ -87,3 +93,14 @@ def run(args: argparse.Namespace) -> int:
             lines.append(f"  step {e['step']:>{width},}  {n:>2}. {e['text']}{drop}")
     say("\n".join(lines))
     return 0
+
+
+def _llc_jumps(measured: Measurements, i: int, events: list) -> list[LLCJump]:
+    """Jumps of instance ``i``'s measured LLC, lined up with the loss drops among ``events``."""
+    from animsup.analysis.landscape import align_jumps_with_loss_drops, llc_jumps
+
+    llc = measured.llc or {}
+    j = measured.column(i)
+    chains = int(llc.get("settings", {}).get("chains", llc["chains"].shape[-1]))
+    found = llc_jumps(measured.steps, llc["mean"][:, j], llc["std"][:, j], chains)
+    return align_jumps_with_loss_drops(found, [e for e in events if e.kind == "loss_drop"])

@@ -52,6 +52,11 @@ def run(args: argparse.Namespace) -> int:
         raise AnimsupError(f"--at must be a step >= 0, got {args.at}")
     result = report_log(args.log, at=args.at, instances=args.instance, threshold=args.threshold)
     report = result.to_dict()
+    from animsup.log.measurements import read_measurements
+
+    measured = read_measurements(args.log)  # the sidecar of `animsup measure` (LLC, Hessian, PCA)
+    if measured is not None:
+        report["measurements"] = measured.summary()
     if args.json:
         say_json(report)
     else:

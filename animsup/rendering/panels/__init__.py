@@ -67,6 +67,8 @@ PANELS: dict[str, str] = {
     "sets": "animsup.rendering.panels.sets:SetsPanel",
     # the log's extra recorded curves (test loss, accuracy, lr...: animsup.rendering.panels.curves)
     "curves": "animsup.rendering.panels.curves:CurvesPanel",
+    # the LLC from the log's measurements sidecar (`animsup measure --llc`; animsup.rendering.panels.landscape)
+    "llc": "animsup.rendering.panels.landscape:LLCPanel",
 }
 
 

@@ -1,0 +1,84 @@
+"""The llc panel (animsup.rendering.panels.landscape): it draws the sidecar's LLC where its axes say,
+and a log without a measured LLC is one clear error."""
+
+import numpy as np
+import pytest
+
+from animsup.errors import AnimsupError
+from animsup.log.measurements import Measurements, write_measurements
+from animsup.rendering import draw, frames as fr
+from animsup.rendering import plan as rp
+from animsup.rendering.panels import prepare_panels
+from animsup.rendering.panels.landscape import llc_history
+
+from animsup.log.schema import make_header
+from animsup.log.writer import LogWriter
+
+SIZE = (1280, 720)
+
+
+def _write(path, Ws, probs):
+    """Ws: (shape: [T, K, m, n]), a snapshot every 10 steps."""
+    T, K, m, n = Ws.shape
+    hdr = make_header(n_features=n, n_hidden=m, model="tied", feature_probability=list(probs), seed=list(range(K)),
+                      importance=np.ones(n).tolist(), config={})
+    with LogWriter(path, hdr, force=True) as w:
+        for t in range(T):
+            w.snapshot(t * 10, np.full(K, 0.1 / (t + 1)), Ws[t], np.zeros((K, n)))
+        w.end("completed", (T - 1) * 10, 1.0)
+    return str(path)
+
+
+def _px(ax, x, y):
+    X, Y = ax.transData.transform((x, y))
+    return int(round(X)), int(round(SIZE[1] - Y))
+
+
+def _near(img, col, row, rgb, r=2, tol=60):
+    patch = img[row - r:row + r + 1, col - r:col + r + 1, :3].reshape(-1, 3).astype(float)
+    return np.abs(patch - np.asarray(rgb, dtype=float)[:3] * 255).sum(1).min() < tol
+
+
+def _measured(tmp_path, T=12):
+    Ws = np.zeros((T, 2, 2, 3), np.float32)
+    Ws[:, :, 0, 0] = 1.0
+    log = _write(tmp_path / "l.jsonl", Ws, [0.1, 0.1])
+    steps = np.arange(T) * 10
+    mean = np.stack([np.linspace(1.0, 3.0, T), np.full(T, 2.0)], 1)
+    C = 2
+    llc = {"settings": {"chains": C}, "mean": mean, "std": np.full((T, 2), 0.05), "chains": np.repeat(mean[:, :, None], C, 2),
+           "init_loss": np.zeros((T, 2)), "diverged": np.zeros((T, 2)), "settled": np.ones((T, 2), bool),
+           "trace": np.zeros((T, 2, 3))}
+    write_measurements(log, Measurements(steps=steps, instances=(0, 1), llc=llc))
+    return log, steps, mean
+
+
+def test_llc_panel_draws_the_measured_curve(tmp_path):
+    log, steps, mean = _measured(tmp_path)
+    s = fr.scan_log(log)
+    inst = rp.choose_instances(s, 0, grid=False)
+    scene = fr.build_scene(s, inst, panels=("llc",), size=SIZE)
+    scene.panel_data = prepare_panels(("llc",), log, inst)
+    d = draw.FrameDrawer(scene)
+    frame = next(fr.iter_frames(log, inst, np.array([5.0])))
+    img = d.draw(frame).copy()
+    panel = d.panels[-1]
+    from matplotlib.colors import to_rgb
+
+    color = to_rgb(d.ctx.instance_color(0))
+    t = 8
+    col, row = _px(panel.ax, steps[t], mean[t, 0])
+    assert _near(img, col, row, color, r=3)
+    # 1.0 below the line at the same step is background
+    col2, row2 = _px(panel.ax, steps[t], mean[t, 0] - 1.0)
+    assert not _near(img, col2, row2, color, r=1)
+
+
+def test_llc_history_selects_the_shown_instances_and_needs_a_measurement(tmp_path):
+    log, _, mean = _measured(tmp_path)
+    h = llc_history(log, [1])
+    assert h["mean"][:, 0] == pytest.approx(mean[:, 1])
+    Ws = np.zeros((3, 1, 2, 3), np.float32)
+    bare = _write(tmp_path / "bare.jsonl", Ws, [0.1])
+    with pytest.raises(AnimsupError, match="animsup measure LOG --llc"):
+        llc_history(bare, [0])
