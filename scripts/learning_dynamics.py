@@ -99,7 +99,8 @@ def small_result(result: dict) -> dict:
                                     max((e["step"] for e in r["moves"]), default=None)]})
     cfg = result["config"]
     return {"source": "scripts/learning_dynamics.py", "n_features": cfg["n_features"], "n_hidden": cfg["n_hidden"],
-            "steps": cfg["steps"], "init_scale": cfg["init_scale"], "instances": rows}
+            "steps": cfg["steps"], "status": result["status"], "last_snapshot": result["last_snapshot"],
+            "init_scale": cfg["init_scale"], "instances": rows}
 
 
 RESULT = os.path.join(c.ROOT, "docs", "results", "learning_dynamics.json")
@@ -113,14 +114,14 @@ def docs_table(path: str = RESULT) -> str:
     def span(pair):
         return "—" if pair[0] is None else f"{pair[0]:,}–{pair[1]:,}"
 
-    lines = ["| 1 − S | seed | loss drops (step, size, level events in it) | moves 0 → 1/2 | moves 1/2 → 0 | "
-             "rose ≥ 0.3, ended at 0 (steps they fell) | level moves in a drop | final: at 1/2, at 0 |",
+    lines = ["| 1 − S | seed | loss drops (step, size) | level moves (steps) | of them 0 → a level | 1/2 → 0 | "
+             "rose to D ≥ 0.3, ended at 0 (steps they fell) | at the last snapshot: D = 1/2, D = 0 |",
              "|---|---|---|---|---|---|---|---|"]
     for r in d["instances"]:
-        drops = ", ".join(f"{s:,} ({100 * v:.0f} %, {k})" for s, v, k in r["loss_drops"]) or "—"
+        drops = ", ".join(f"{s:,} ({100 * v:.0f} %)" for s, v, _ in r["loss_drops"]) or "—"
         lv = r["final_levels"]
-        lines.append(f"| {r['feature_probability']:g} | {r['seed']} | {drops} | {r['moves_up']} | {r['moves_down_to_0']} | "
-                     f"{r['fall_backs']} ({span(r['fall_back_steps'])}) | {r['moves_with_drop']} of {r['n_moves']} | "
+        lines.append(f"| {r['feature_probability']:g} | {r['seed']} | {drops} | {r['n_moves']} ({span(r['move_steps'])}) | "
+                     f"{r['moves_up']} | {r['moves_down_to_0']} | {r['fall_backs']} ({span(r['fall_back_steps'])}) | "
                      f"{lv.get('1/2', 0)}, {lv.get('0', 0)} |")
     return "\n".join(lines)
 
@@ -130,21 +131,25 @@ def main() -> int:
     p.add_argument("--steps", type=int, default=None, help="training steps (default 30,000; quick 3,000)")
     p.add_argument("--seeds", type=int, default=None, help="seeds per density (default 2)")
     p.add_argument("--device", default="auto")
+    p.add_argument("--partial", action="store_true",
+                   help="analyse the run log as far as it got (a run still training or stopped), without training")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     cfg = config(args.quick, args.steps, args.seeds, args.device)
     c.say(f"learning dynamics: n={cfg.n_features}, m={cfg.n_hidden}, 1-S={cfg.feature_probability}, init x{cfg.init_scale}, "
           f"{cfg.n_instances} instances x {cfg.steps:,} steps (cosine)")
-    log = c.train_or_reuse(cfg, os.path.join(args.out, "run.jsonl"), retrain=args.retrain)
+    log = os.path.join(args.out, "run.jsonl")
+    if not args.partial:
+        c.train_or_reuse(cfg, log, retrain=args.retrain)
     from animsup.log.reader import read_log
 
-    run = read_log(log)
-    result = {"config": cfg.to_dict(), "instances": []}
+    run = read_log(log, require_snapshots=False)
+    result = {"config": cfg.to_dict(), "status": run.status, "last_snapshot": int(run.steps[-1]), "instances": []}
     for k in range(len(run.instances)):
         r = analyse(run, k)
         result["instances"].append(r)
         ch = r["chance_arrival_in_drop"]
-        c.say(f"seed {k}: final loss {r['final_loss']:.5f}; loss drops "
+        c.say(f"1-S {r['feature_probability']:g} seed {r['seed']}: final loss {r['final_loss']:.5f}; loss drops "
               + ", ".join(f"{d['step']:,} ({100 * d['drop']:.0f}%, {d['level_events']} level events)" for d in r["loss_drops"])
               + f"; {r['n_moves']} level-to-level moves ({r['moves_with_drop']} at a drop); {r['n_arrivals']} arrivals, "
               f"{r['arrivals_with_drop']} at a drop (chance {'-' if ch is None else f'{ch:.2f}'}); "
@@ -158,7 +163,7 @@ def main() -> int:
     with open(os.path.join(args.out, "dynamics_result.json"), "w") as f:  # docs/results/learning_dynamics.json
         json.dump(small_result(result), f, indent=1)
     figure(run, result, args.out)
-    if not args.no_video:
+    if not args.no_video and run.status == "completed":
         c.render(log, [os.path.join(args.out, "dynamics.mp4"), os.path.join(args.out, "dynamics.png")],
                  instance=0, panels=["dim_time"], duration=6 if args.quick else 12, size="1280x720")
     return 0

@@ -82,7 +82,7 @@ def eval_loss(W, b, cfg, xs) -> np.ndarray:
                            for i in range(0, len(x), step)]).reshape(G_r, G_s, T)
 
 
-def analyse(run, cfg, n_eval: int) -> dict:
+def analyse(run, cfg, n_eval: int, n_random: int = 3) -> dict:
     """Per cell (r, s): each trial's evaluation loss, the best trial, its norm/interference/class; and the
     class of each cell's best trial at every snapshot (best by the loss at that snapshot)."""
     from animsup.analysis.phase import analytic_phase_n2m1, classify_extra, extra_feature_stats
@@ -108,7 +108,7 @@ def analyse(run, cfg, n_eval: int) -> dict:
 
         rr, ss = np.meshgrid(out["r"], out["s"], indexing="ij")
         out["analytic"] = analytic_phase_n2m1(rr, ss)
-        W_opt, _, out["loss_opt"] = exact_optimum_n2m1(rr, ss)
+        W_opt, _, out["loss_opt"] = exact_optimum_n2m1(rr, ss, n_random=n_random)
         out["optimum"] = classify_extra(W_opt)
         out["W_opt"] = W_opt
         out["loss_best"] = np.take_along_axis(loss, best[..., None], 2)[..., 0]
@@ -372,7 +372,7 @@ def main() -> int:
               f"{steps:,} steps, batch {batch}")
         t0 = time.time()
         run = read_log(c.train_or_reuse(cfg, os.path.join(args.out, f"n{n}.jsonl"), retrain=args.retrain))
-        res = analyse(run, cfg, 2000 if args.quick else 20_000)
+        res = analyse(run, cfg, 2000 if args.quick else 20_000, 0 if args.quick else 3)
         matched = ""
         row = {"n": n, "m": n - 1, "grid": grid, "trials": trials, "steps": steps, "batch_size": batch,
                "models": cfg.n_instances, "seconds_total": round(time.time() - t0, 1),
