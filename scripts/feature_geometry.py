@@ -132,7 +132,7 @@ def docs_table(path: str = RESULT) -> str:
     return "\n".join(lines)
 
 
-COMPONENT_COLOURS = {"dedicated": "#7f7f7f", "digon": "#1f77b4", "triangle": "#2ca02c", "tetrahedron": "#9467bd",
+COMPONENT_COLOURS = {"dedicated": "#7f7f7f", "digon": "#1f77b4", "square": "#17becf", "triangle": "#2ca02c", "tetrahedron": "#9467bd",
                      "pentagon": "#d62728", "square antiprism": "#ff7f0e"}
 
 

@@ -88,7 +88,7 @@ def small_result(result: dict) -> dict:
     rows = []
     for r in result["instances"]:
         fell = r["fall_backs"]
-        rows.append({"feature_probability": r["feature_probability"], "seed": r["seed"], "final_loss": round(r["final_loss"], 6),
+        rows.append({"feature_probability": round(r["feature_probability"], 6), "seed": r["seed"], "final_loss": round(r["final_loss"], 6),
                      "final_levels": r["final_levels"],
                      "loss_drops": [[d["step"], round(d["drop"], 4), d["level_events"]] for d in r["loss_drops"]],
                      "moves_up": r["moves_up"], "moves_down_to_0": r["moves_down_to_0"], "n_moves": r["n_moves"],
