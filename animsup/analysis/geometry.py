@@ -44,6 +44,7 @@ ORTHOGONAL_COS = 0.2  # n_hidden >= 3: vertices with |cos| above this share a gr
 RANK_TOLERANCE = 0.3  # a group spans the directions whose singular value exceeds this × the largest
 CENSUS_LINK = 0.1  # the census: features with |Ŵ_i·Ŵ_j| above this are in one component
 CENSUS_MIN_DIM = 0.1  # the census counts features with D_i at least this
+CENSUS_D_TOLERANCE = 0.05  # a component is named after a uniform factor when every D_i is this close to rank/size
 
 POLYGON_NAMES = {2: "antipodal pair", 3: "triangle", 4: "square", 5: "pentagon", 6: "hexagon", 7: "heptagon",
                  8: "octagon"}  # regular k-gons in a plane; beyond 8: "<k>-gon"
@@ -546,7 +547,8 @@ def census(W, *, min_dim: float = CENSUS_MIN_DIM, link: float = CENSUS_LINK) -> 
     Features with D_i >= ``min_dim`` are joined when |Ŵ_i·Ŵ_j| > ``link``; each component gets its size,
     its rank (singular values of its columns above RANK_TOLERANCE × the largest), the mean of its D_i,
     rank/size (a uniform factor's D) and the name of a uniform factor of that size and rank
-    (FACTOR_NAMES: "triangle" for 3 features in 2 dims; else "<size> in <rank> dims").
+    (FACTOR_NAMES: "triangle" for 3 features in 2 dims) when every D_i is within CENSUS_D_TOLERANCE
+    of rank/size, else "<size> in <rank> dims".
 
     :param W: (shape: [n_hidden, n_features])
     :return: one dict per component, largest first: features, size, rank, D_mean, D_uniform, name
@@ -564,9 +566,10 @@ def census(W, *, min_dim: float = CENSUS_MIN_DIM, link: float = CENSUS_LINK) -> 
         sv = np.linalg.svd(W[:, feats], compute_uv=False)
         rank = int(np.sum(sv > RANK_TOLERANCE * sv[0]))
         size = len(feats)
+        uniform = bool(np.all(np.abs(D[feats] - rank / size) <= CENSUS_D_TOLERANCE))
         out.append({"features": [int(f) for f in feats], "size": size, "rank": rank,
                     "D_mean": float(D[feats].mean()), "D_uniform": rank / size,
-                    "name": FACTOR_NAMES.get((size, rank), f"{size} in {rank} dims")})
+                    "name": (FACTOR_NAMES.get((size, rank)) if uniform else None) or f"{size} in {rank} dims"})
     out.sort(key=lambda g: (-g["size"], g["features"]))
     return out
 

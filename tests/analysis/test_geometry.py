@@ -336,3 +336,16 @@ def test_noisy_polytopes_in_three_dims_keep_their_name_in_99_percent_of_draws(bl
     V = embed(blocks, m)
     names = [g.describe(random_rotation(m, 100 + i) @ _jitter(V, 5.0, rng)).shape for i in range(200)]
     assert names.count(name) >= 0.99 * len(names), {x: names.count(x) for x in set(names)}
+
+
+def test_census_finds_tegum_factors_with_their_rank():
+    """A pentagon, a tetrahedron and a digon in orthogonal subspaces (any rotation): three components with
+    D = rank/size; a feature with D_i < 0.1 is left out; a non-uniform factor keeps "size in rank dims"."""
+    W = random_rotation(6, 2) @ embed([g.polygon(5), g.tetrahedron(), DIGON], 6)
+    W = np.concatenate([W, 0.01 * W[:, :1]], axis=1)  # a faint feature on the pentagon's first line
+    comps = g.census(W)
+    assert [(c["name"], c["size"], c["rank"]) for c in comps] == [("pentagon", 5, 2), ("tetrahedron", 4, 3), ("digon", 2, 1)]
+    assert all(abs(c["D_mean"] - c["rank"] / c["size"]) < 0.01 for c in comps)
+    assert g.census_counts(comps) == {"pentagon": 1, "tetrahedron": 1, "digon": 1}
+    uneven = embed([np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]]) @ np.array([[1, 0, 0], [0, 1, 0], [0, 0.3, 1]]).T], 2)
+    assert [c["name"] for c in g.census(uneven)] == ["3 in 2 dims"]
