@@ -114,7 +114,7 @@ def docs_table(path: str = RESULT) -> str:
     def span(pair):
         return "—" if pair[0] is None else f"{pair[0]:,}–{pair[1]:,}"
 
-    lines = ["| 1 − S | seed | loss drops (step, size) | level moves (steps) | of them 0 → a level | 1/2 → 0 | "
+    lines = ["| 1 − S | seed | loss drops (step, size) | level moves (steps) | of them 0 → a level | a level → 0 | "
              "rose to D ≥ 0.3, ended at 0 (steps they fell) | at the last snapshot: D = 1/2, D = 0 |",
              "|---|---|---|---|---|---|---|---|"]
     for r in d["instances"]:

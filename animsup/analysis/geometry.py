@@ -560,7 +560,7 @@ def census(W, *, min_dim: float = CENSUS_MIN_DIM, link: float = CENSUS_LINK) -> 
         return []
     unit = W[:, keep] / np.linalg.norm(W[:, keep], axis=0)
     linked = np.abs(unit.T @ unit) > link
-    out = []
+    out: list[dict] = []
     for comp in _components(linked):
         feats = keep[comp]
         sv = np.linalg.svd(W[:, feats], compute_uv=False)
@@ -570,7 +570,7 @@ def census(W, *, min_dim: float = CENSUS_MIN_DIM, link: float = CENSUS_LINK) -> 
         out.append({"features": [int(f) for f in feats], "size": size, "rank": rank,
                     "D_mean": float(D[feats].mean()), "D_uniform": rank / size,
                     "name": (FACTOR_NAMES.get((size, rank)) if uniform else None) or f"{size} in {rank} dims"})
-    out.sort(key=lambda g: (-g["size"], g["features"]))
+    out.sort(key=lambda g: (-int(g["size"]), list(g["features"])))
     return out
 
 

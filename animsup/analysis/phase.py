@@ -12,7 +12,9 @@ Analytic expected losses for n=2, m=1 with density s = 1 - S, importance 1 and r
 features (closed forms for the paper's analytic n=2, m=1 phase diagram: Elhage et al. 2022,
 "Toy Models of Superposition", section "Superposition as a Phase Change",
 https://transformer-circuits.pub/2022/toy_model/): ignore the extra feature r (s/3 - s²/4); give it the dimension s/3 - s²/4; antipodal
-superposition (1 + r) s²/6.
+superposition (1 + r) s²/6. They compare three idealised configurations only; the optimum itself
+(:func:`exact_optimum_n2m1`, the minimum of the exact expected loss :func:`expected_loss_n2m1`) lies
+one cell beyond their boundaries in places (docs/figures.md §10).
 """
 
 from __future__ import annotations
