@@ -39,6 +39,7 @@ def plane_examples():
         ("regular octagon", g.polygon(8)),
         ("antipodal pair + 1", at([0, 90, 180])),
         ("pentagon + feature on a vertex", np.concatenate([g.polygon(5), 0.9 * g.polygon(5)[:, :1]], axis=1)),
+        ("two pentagons 3° apart (10 features)", np.concatenate([g.polygon(5), g.polygon(5, phase_degrees=3)], axis=1)),
     ]
 
 
@@ -61,6 +62,7 @@ def space_examples():
         ("triangle in a plane + the third axis", embed([g.polygon(3), np.array([[1.0]])])),
         ("octahedron (three antipodal pairs)", embed([digon, digon, digon])),
         ("square antiprism", g.square_antiprism()),
+        ("cube (8 vertices ±1/√3)", g.cube()),
         ("pentagon in a plane + the third axis", embed([g.polygon(5), np.array([[1.0]])])),
         ("stretched tetrahedron", tall),
     ]

@@ -13,14 +13,16 @@ half of whose trials are stuck in a local minimum shows a mixture instead of the
 Phase of a cell (animsup/analysis/phase.py): the extra feature is not learned (‖W_extra‖ ≤ 0.5), has a dedicated
 dimension (learned, interference Σ_j (Ŵ_extra·W_j)² ≤ 0.25) or is in superposition (interference > 0.25:
 an antipodal pair gives 1, a triangle 0.5).
-For n=2, m=1 the analytic phase (closed forms from the notebook linked in that section of the paper)
-is overlaid, and the fraction of cells whose trained
-phase matches it is reported, excluding the boundary band (cells with a different analytic class
-among their 8 neighbours).
+For n=2, m=1 every cell's trained phase is compared with the phase of the exact optimum of the expected
+loss, found numerically (animsup.analysis.phase.exact_optimum_n2m1), over all cells; the closed forms
+(from the notebook linked in that section of the paper: three idealised configurations) are drawn as
+boundaries and compared with the optimum too. For n=2 the best trial is the one with the lowest exact
+expected loss (animsup.analysis.phase.expected_loss_n2m1).
 
 Writes to outputs/phase_diagram/: n{2,3}.jsonl (the runs), phase_n{2,3}.png (norm, interference,
 class with the analytic boundaries), phase_n{2,3}.json (per cell: r, 1−S, class, norm,
-interference, each trial's evaluation loss, the best trial, the analytic class), and unless
+interference, each trial's evaluation loss, the best trial, the analytic class), phase_n2_result.json
+(the three class maps and their comparison: copied to docs/results/phase_n2.json for the docs), and unless
 --no-video phase_n{2,3}_training.mp4 (the phase map over training: at every snapshot each cell shows
 its best trial AT THAT SNAPSHOT, so cells flip when a trial escapes a local minimum) and
 phase_n2_sweep.mp4 (one row of the n=2 grid, r ≈ 0.3: the best trial's W from dense to
@@ -63,10 +65,16 @@ def eval_samples(cfg, n_samples: int) -> np.ndarray:
 
 
 def eval_loss(W, b, cfg, xs) -> np.ndarray:
-    """Every model's loss on its cell's evaluation set. W (shape: [K, m, n]) → (shape: [G_r, G_s, T])"""
-    from animsup.analysis.phase import sampled_loss
+    """Every model's loss: for n=2 the exact expected loss (animsup.analysis.phase.expected_loss_n2m1), else
+    the loss on its cell's evaluation set. W (shape: [K, m, n]) → (shape: [G_r, G_s, T])"""
+    from animsup.analysis.phase import expected_loss_n2m1, sampled_loss
 
     G_r, G_s, T = len(cfg.last_importance), len(cfg.feature_probability), len(cfg.seeds)
+    if cfg.n_features == 2:
+        r = np.asarray(cfg.last_importance)[:, None, None]
+        dens = np.asarray(cfg.feature_probability)[None, :, None]
+        return expected_loss_n2m1(np.asarray(W, np.float64).reshape(G_r, G_s, T, 1, 2),
+                                  np.asarray(b, np.float64).reshape(G_r, G_s, T, 2), r, dens)
     imp = cfg.importance_matrix().astype(np.float64)
     x = np.broadcast_to(xs[None, :, None], (G_r, G_s, T) + xs.shape[1:]).reshape(-1, *xs.shape[1:])
     step = 100  # models per chunk: bounds the float64 temporaries ([100, n, samples])
@@ -74,7 +82,7 @@ def eval_loss(W, b, cfg, xs) -> np.ndarray:
                            for i in range(0, len(x), step)]).reshape(G_r, G_s, T)
 
 
-def analyse(run, cfg, n_eval: int) -> dict:
+def analyse(run, cfg, n_eval: int, n_random: int = 3) -> dict:
     """Per cell (r, s): each trial's evaluation loss, the best trial, its norm/interference/class; and the
     class of each cell's best trial at every snapshot (best by the loss at that snapshot)."""
     from animsup.analysis.phase import analytic_phase_n2m1, classify_extra, extra_feature_stats
@@ -96,18 +104,68 @@ def analyse(run, cfg, n_eval: int) -> dict:
            "cls_time": np.asarray(cls_time), "W_best": pick, "steps": run.steps,
            "r": np.asarray(cfg.last_importance), "s": np.asarray(cfg.feature_probability)}
     if cfg.n_features == 2:
+        from animsup.analysis.phase import exact_optimum_n2m1
+
         rr, ss = np.meshgrid(out["r"], out["s"], indexing="ij")
         out["analytic"] = analytic_phase_n2m1(rr, ss)
+        W_opt, _, out["loss_opt"] = exact_optimum_n2m1(rr, ss, n_random=n_random)
+        out["optimum"] = classify_extra(W_opt)
+        out["W_opt"] = W_opt
+        out["loss_best"] = np.take_along_axis(loss, best[..., None], 2)[..., 0]
     return out
 
 
-def agreement(res) -> tuple[float, int, float, int]:
-    """(fraction matching outside the band, cells outside, fraction matching overall, cells)."""
-    from animsup.analysis.phase import boundary_band
+CLASS_KEYS = ("not_learned", "dedicated", "superposition")
 
-    match = res["cls"] == res["analytic"]
-    keep = ~boundary_band(res["analytic"])
-    return float(match[keep].mean()) if keep.any() else float("nan"), int(keep.sum()), float(match.mean()), match.size
+
+def comparison(res) -> dict:
+    """n=2, m=1: the trained map, the exact optimum and the closed forms compared cell by cell (all cells)."""
+    trained, opt, closed = res["cls"], res["optimum"], res["analytic"]
+    counts = {name: {k: int((cls == i).sum()) for i, k in enumerate(CLASS_KEYS)}
+              for name, cls in (("trained", trained), ("optimum", opt), ("closed_forms", closed))}
+    gap = res["loss_best"] - res["loss_opt"]  # >= 0 up to the optimiser's tolerance
+    off = np.argwhere(closed != opt)
+    # a closed-form mismatch is "one cell off" when the optimum's class is found in a neighbouring cell of the closed forms
+    one_cell = [bool((closed[max(i - 1, 0):i + 2, max(j - 1, 0):j + 2] == opt[i, j]).any()) for i, j in off]
+    return {"cells": int(trained.size), "trained_eq_optimum": int((trained == opt).sum()),
+            "closed_forms_eq_optimum": int((closed == opt).sum()), "trained_eq_closed_forms": int((trained == closed).sum()),
+            "closed_forms_off_cells": [{"r": float(res["r"][i]), "density": float(res["s"][j]),
+                                        "closed_form": CLASS_KEYS[closed[i, j]], "optimum": CLASS_KEYS[opt[i, j]]}
+                                       for i, j in off],
+            "closed_forms_off_by_one_cell": int(sum(one_cell)),
+            "trained_off_cells": [{"r": float(res["r"][i]), "density": float(res["s"][j]), "trained": CLASS_KEYS[trained[i, j]],
+                                   "optimum": CLASS_KEYS[opt[i, j]]} for i, j in np.argwhere(trained != opt)],
+            "class_counts": counts,
+            "loss_gap_max": float(gap.max()), "loss_gap_median_relative": float(np.median(gap / res["loss_opt"])),
+            "loss_gap_min": float(gap.min())}
+
+
+def grid_json(res, cmp: dict, row: dict) -> dict:
+    """The small committed result (docs/results/phase_n2.json): the three class maps and the comparison."""
+    return {"source": "scripts/phase_diagram.py --n 2", "run": row, "r": [round(float(v), 6) for v in res["r"]],
+            "density": [round(float(v), 6) for v in res["s"]], "classes": list(CLASS_KEYS),
+            "trained": res["cls"].tolist(), "optimum": res["optimum"].tolist(), "closed_forms": res["analytic"].tolist(),
+            "comparison": cmp}
+
+
+RESULT = os.path.join(c.ROOT, "docs", "results", "phase_n2.json")
+
+
+def docs_table(path: str = RESULT) -> str:
+    """docs/figures.md §10's table, from the committed docs/results/phase_n2.json."""
+    with open(path, encoding="utf-8") as f:
+        d = json.load(f)
+    cmp, run = d["comparison"], d["run"]
+    n = cmp["cells"]
+    cnt = cmp["class_counts"]
+    lines = ["| map | not learned | dedicated | superposition | cells equal to the exact optimum |", "|---|---|---|---|---|"]
+    for key, name in (("optimum", "exact optimum of the expected loss (numerical)"),
+                      ("trained", f"trained: best of {run['trials']} trials, {run['steps']:,} steps, batch {run['batch_size']}"),
+                      ("closed_forms", "closed forms (three idealised configurations)")):
+        same = n if key == "optimum" else cmp["trained_eq_optimum" if key == "trained" else "closed_forms_eq_optimum"]
+        lines.append(f"| {name} | {cnt[key]['not_learned']} | {cnt[key]['dedicated']} | {cnt[key]['superposition']} | "
+                     f"{same} / {n} |")
+    return "\n".join(lines)
 
 
 def analytic_curves(ax, r):
@@ -120,33 +178,29 @@ def analytic_curves(ax, r):
 
 
 def draw(res, cfg, title: str, path: str, matched: str) -> None:
-    from matplotlib.patches import Patch
-
-    fig = c.figure(15, 5.4)
+    """Norm, interference and the phase of the best trial per cell; for n=2 also the exact optimum's phase,
+    the closed forms' boundaries on both, and × on the cells where the trained phase differs from the optimum."""
+    fig = c.figure(19 if "optimum" in res else 15, 5.4)
     er, es = _edges(res["r"]), _edges(res["s"])
     learned = res["cls"] != 0  # the interference of a ~zero vector's direction means nothing: masked
     inter = np.ma.masked_where(~learned, res["interference"]).T
     panels = [("‖W_extra‖ (best trial)", res["norm"].T, dict(cmap="viridis", vmin=0, vmax=1.2)),
               ("interference Σ_j (Ŵ_extra·W_j)² (learned cells)", inter, dict(cmap="magma", vmin=0, vmax=1.2)),
-              ("phase of the extra feature", None, None)]
+              ("phase of the extra feature (trained)", res["cls"], None)]
+    if "optimum" in res:
+        panels.append(("exact optimum of the expected loss", res["optimum"], None))
+    width = 0.92 / len(panels)
     for i, (name, data, kw) in enumerate(panels):
-        ax = fig.add_axes([0.05 + i * 0.32, 0.17, 0.24, 0.68])
-        if data is not None:
+        ax = fig.add_axes([0.05 + i * width, 0.17, width * 0.75, 0.68])
+        if kw is not None:
             im = ax.pcolormesh(er, es, data, **kw)
             fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02)
         else:
-            ax.pcolormesh(er, es, res["cls"].T, cmap=_class_cmap(), vmin=-0.5, vmax=2.5)
-            if "analytic" in res:
-                analytic_curves(ax, np.geomspace(*R_RANGE, 200))
-            handles = [Patch(color=COLORS[k], label=lab) for k, lab in
-                       enumerate(("not learned", "dedicated", "superposition"))]
-            if "analytic" in res:
-                from matplotlib.lines import Line2D
-
-                handles.append(Line2D([], [], color="black", lw=1.6, label="analytic boundary"))
-            # under the axes, not over the cells (it hid the lower-left corner)
-            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=len(handles), fontsize=7,
-                      frameon=False, handlelength=1.2, columnspacing=0.8)
+            _phase_map(ax, res, data)
+            if "optimum" in res:
+                off = np.argwhere(res["cls"] != res["optimum"])
+                ax.plot(res["r"][off[:, 0]], res["s"][off[:, 1]], "x", color="black", ms=7, mew=2)
+            _class_legend(ax, res)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(er[0], er[-1])
@@ -156,6 +210,20 @@ def draw(res, cfg, title: str, path: str, matched: str) -> None:
         ax.set_title(name, fontsize=10)
     fig.suptitle(f"{title}\n{matched}", fontsize=10)
     c.save(fig, path)
+
+
+def _class_legend(ax, res) -> None:
+    """Under the axes, not over the cells (it hid the lower-left corner)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=COLORS[k], label=lab) for k, lab in enumerate(("not learned", "dedicated", "superposition"))]
+    if "analytic" in res:
+        handles.append(Line2D([], [], color="black", lw=1.6, label="closed forms"))
+    if "optimum" in res:
+        handles.append(Line2D([], [], color="black", marker="x", lw=0, label="≠ optimum"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=7,
+              frameon=False, handlelength=1.2, columnspacing=0.8)
 
 
 def _edges(v):
@@ -304,16 +372,22 @@ def main() -> int:
               f"{steps:,} steps, batch {batch}")
         t0 = time.time()
         run = read_log(c.train_or_reuse(cfg, os.path.join(args.out, f"n{n}.jsonl"), retrain=args.retrain))
-        res = analyse(run, cfg, 2000 if args.quick else 20_000)
+        res = analyse(run, cfg, 2000 if args.quick else 20_000, 0 if args.quick else 3)
         matched = ""
         row = {"n": n, "m": n - 1, "grid": grid, "trials": trials, "steps": steps, "batch_size": batch,
                "models": cfg.n_instances, "seconds_total": round(time.time() - t0, 1),
                "class_counts": {name: int((res["cls"] == k).sum()) for k, name in enumerate(("not_learned", "dedicated", "superposition"))}}
         if "analytic" in res:
-            frac, kept, frac_all, cells = agreement(res)
-            matched = f"matches the analytic phase in {frac:.0%} of {kept} cells outside the boundary band ({frac_all:.0%} of all {cells})"
-            row.update({"match_outside_band": frac, "cells_outside_band": kept, "match_all": frac_all})
+            cmp = comparison(res)
+            matched = (f"trained = exact optimum in {cmp['trained_eq_optimum']} of {cmp['cells']} cells; "
+                       f"closed forms = exact optimum in {cmp['closed_forms_eq_optimum']}")
             c.say("  " + matched)
+            c.say(f"  closed forms off in {len(cmp['closed_forms_off_cells'])} cells "
+                  f"({cmp['closed_forms_off_by_one_cell']} of them one cell from their class); trained off: {cmp['trained_off_cells']}")
+            c.say(f"  trained best's expected loss above the optimum: max {cmp['loss_gap_max']:.2e}, "
+                  f"median {cmp['loss_gap_median_relative']:.1e} relative, min {cmp['loss_gap_min']:.1e}")
+            with open(os.path.join(args.out, "phase_n2_result.json"), "w") as f:
+                json.dump(grid_json(res, cmp, row), f, indent=1)
         c.say(f"  classes: {row['class_counts']}")
         cells = []
         for i, r in enumerate(res["r"]):
@@ -325,7 +399,7 @@ def main() -> int:
                     cell["analytic_class"] = ["not learned", "dedicated", "superposition"][res["analytic"][i, j]]
                 cells.append(cell)
         with open(os.path.join(args.out, f"phase_n{n}.json"), "w") as f:
-            json.dump({"summary": row, "best_rule": "lowest loss on a fixed evaluation set per cell", "cells": cells}, f, indent=1)
+            json.dump({"summary": row, "best_rule": ("lowest exact expected loss" if n == 2 else "lowest loss on a fixed evaluation set per cell"), "cells": cells}, f, indent=1)
         title = f"n={n}, m={n - 1} tied ReLU: {grid}×{grid} cells, best of {trials} trials, {steps:,} steps"
         draw(res, cfg, title, os.path.join(args.out, f"phase_n{n}.png"), matched)
         if not args.no_video:

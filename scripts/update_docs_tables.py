@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))  # bench scripts that turn committed results into tables
-sys.path.insert(0, str(ROOT / "scripts"))  # reproduction scripts that do the same
+sys.path.insert(0, str(ROOT / "scripts"))  # reproduction scripts that do the same (docs/figures.md)
 
 #: (doc, "module.function" returning the table's Markdown)
 TABLES: list[tuple[str, str]] = [
@@ -28,6 +28,9 @@ TABLES: list[tuple[str, str]] = [
     ("docs/benchmarks.md", "bench_revisions.docs_table"),  # from docs/results/revisions_i20.json
     ("docs/figures.md", "bench_llc.docs_table"),  # from docs/results/llc_devinterp.json (issue 23)
     ("docs/figures.md", "kgon_llc.docs_table"),  # from docs/results/kgon_llc.json (issue 23)
+    ("docs/figures.md", "phase_diagram.docs_table"),  # from docs/results/phase_n2.json
+    ("docs/figures.md", "feature_geometry.docs_table"),  # from docs/results/feature_geometry_census.json
+    ("docs/figures.md", "learning_dynamics.docs_table"),  # from docs/results/learning_dynamics.json
 ]
 
 END = "<!-- end of generated table -->"

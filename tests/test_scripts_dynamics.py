@@ -42,17 +42,25 @@ def test_learning_dynamics_quick(tmp_path):
         assert inst["n_moves"] == len(inst["moves"]) and inst["moves_with_drop"] <= inst["n_moves"]
         for m in inst["moves"]:
             assert m["level_from"] != m["level_to"] and m["since"] < m["step"]
+        # 0 is a level: every move up from it is counted, and no feature "arrives" at 0
+        assert inst["moves_up"] == sum(m["level_from"] == 0 for m in inst["moves"])
+        assert all(a["level_to"] != 0 for a in inst["arrivals"])
+    small = json.loads((tmp_path / "dynamics_result.json").read_text())
+    assert [r["feature_probability"] for r in small["instances"]] == pytest.approx([0.45, 0.45])
     assert (tmp_path / "dynamics.png").exists() and "level-to-level moves" in out
 
 
 def test_feature_geometry_quick(tmp_path):
     _run("feature_geometry.py", tmp_path)
-    res = json.loads((tmp_path / "geometry.json").read_text())
+    res = json.loads((tmp_path / "census_quick.json").read_text())
     rows = res["instances"]
     assert len(rows) == 8 and rows[0]["feature_probability"] == 1.0
     # dense data: about one dimension per feature; sparse data: more features than dimensions
     assert rows[0]["dims_per_feature"] > 0.9 and rows[-1]["dims_per_feature"] < rows[0]["dims_per_feature"]
-    assert 0 <= res["named"]["fraction"] <= 1 and res["n_counted"] > 0
+    for row in rows:  # the census covers every feature with D_i >= 0.1, once; a component spans <= m dims
+        assert sum(size for size, _, _ in row["components"]) == row["n_learned"]
+        assert all(1 <= rank <= min(size, res["n_hidden"]) for size, rank, _ in row["components"])
+        assert sum(row["census"].values()) == len(row["components"])
     assert (tmp_path / "scatter.png").exists() and (tmp_path / "dstar.png").exists()
 
 

@@ -9,8 +9,9 @@ time series into *levels* and *level events*:
 
 "Toy Models of Superposition" (Elhage et al. 2022, section "Feature dimensionality") finds D_i
 sticking to a few fractions — 1 (a dedicated dimension), 3/4 (tetrahedron), 2/3 (triangle),
-1/2 (antipodal pair), 2/5 (pentagon), 3/8 (square antiprism) — and, during training, features
-jumping between them with small drops in the loss. Noise must not make a level flicker, so
+1/2 (antipodal pair), 2/5 (pentagon), 3/8 (square antiprism) and 0 (not learned) — and, during
+training (section "Superposition and Learning Dynamics"), features jumping between them and
+swapping places with sudden drops in the loss. 0 is a level (:data:`LEVELS`). Noise must not make a level flicker, so
 levels are tracked with hysteresis (a Schmitt trigger plus a dwell time):
 
 - a move to level b starts at a snapshot with |D_i − b| ≤ ``enter`` (the nearest level wins)
@@ -32,11 +33,16 @@ from fractions import Fraction
 
 import numpy as np
 
-from animsup.analysis import geometry
 
 # the six fractions the paper names, with their polytopes (Elhage et al. 2022, "Feature dimensionality")
 NAMED_LEVELS = {1.0: "dedicated", 3 / 4: "tetrahedron", 2 / 3: "triangle", 1 / 2: "antipodal pair",
                 2 / 5: "pentagon", 3 / 8: "square antiprism"}
+# the levels a feature is tracked between: the named fractions and 0 (not learned) — in the paper's
+# dynamics example every feature ends as a digon, so its levels are 0 and 1/2 and the jumps are 0 ↔ 1/2
+# (section "Superposition and Learning Dynamics")
+NOT_LEARNED = 0.0
+LEVELS = (*NAMED_LEVELS, NOT_LEARNED)
+LEVEL_NAMES = {**NAMED_LEVELS, NOT_LEARNED: "not learned"}
 PURPLE, BLUE = "#8e44ad", "#2e86c1"
 # the reference lines of the notebook's feature-geometry plot (toy_models.ipynb), with its colours
 REFERENCE_FRACTIONS = tuple([(v, PURPLE) for v in (1 / 2, 2 / 3, 2 / 5, 2 / 6, 2 / 7)]
@@ -73,7 +79,7 @@ class LevelEvent:
         return d
 
 
-def level_states(D, levels=tuple(NAMED_LEVELS), *, enter: float = 0.02, exit: float = 0.04,
+def level_states(D, levels=LEVELS, *, enter: float = 0.02, exit: float = 0.04,
                  min_persist: int = 3) -> tuple[np.ndarray, list]:
     """The level each feature is at over time, with hysteresis (see the module docstring).
 
@@ -119,8 +125,10 @@ def level_states(D, levels=tuple(NAMED_LEVELS), *, enter: float = 0.02, exit: fl
     return out, moves
 
 
-def level_events(steps, D, levels=tuple(NAMED_LEVELS), **kw) -> list[LevelEvent]:
-    """Level moves of every feature as events, sorted by step (keywords: :func:`level_states`).
+def level_events(steps, D, levels=LEVELS, **kw) -> list[LevelEvent]:
+    """Level moves of every feature as events, sorted by step (keywords: :func:`level_states`). A feature
+    whose first level is 0 (not learned) is where training starts it: that arrival is no event, but
+    its later move 0 → 1/2 is, and so is a fall back 1/2 → 0.
 
     :param steps: (shape: [T]) snapshot steps
     :param D: (shape: [T, n_features]) D_i at each snapshot (``geometry.dimensionality(W)``)
@@ -136,7 +144,9 @@ def level_events(steps, D, levels=tuple(NAMED_LEVELS), **kw) -> list[LevelEvent]
     events = []
     for t, before, f, a, b in moves:
         to = levels[b]
-        name = NAMED_LEVELS.get(to)
+        if a < 0 and to == NOT_LEARNED:
+            continue
+        name = LEVEL_NAMES.get(to)
         tail = f" ({name})" if name else ""
         if a < 0:
             text = f"feature {f}: dimensionality settles at {fraction_text(to)}{tail}"
@@ -197,34 +207,21 @@ def loss_drops_log_time(loss_steps, loss_curve, *, bins: int = 1000, **kw) -> li
                   value=e.value) for e in found]
 
 
-def geometry_summary(W, feature_probability, *, min_dim: float = 0.1, max_dstar: float = 0.95,
-                     tol: float = 0.02) -> dict:
-    """The feature-geometry figure's numbers for one snapshot of a sparsity sweep.
+def fall_backs(steps, D, *, high: float = 0.3, low: float = 0.05) -> list[dict]:
+    """Features that rose and then fell back to 0 (not learned) while others took their place (the
+    paper's "swap places", section "Superposition and Learning Dynamics"): D_i reached ``high`` and
+    its last snapshot is below ``low``.
 
-    Counts the features with D_i ≥ ``min_dim`` in instances with D* < ``max_dstar`` (the
-    criterion of the check on the saved run of the paper's notebook, toy_models.ipynb in
-    https://github.com/anthropics/toy-models-of-superposition) and
-    the fraction of them within ``tol`` of a named level and of any of the notebook's reference
-    fractions; ``chance`` is the fraction of [min_dim, 1] covered by those bands (what uniform
-    D_i would give).
-
-    :param W: (shape: [n_instances, n_hidden, n_features])
-    :param feature_probability: (shape: [n_instances]) 1 − S
+    :param steps: (shape: [T]); D: (shape: [T, n_features])
+    :return: per such feature: feature, peak (its largest D_i), peak_step, fell_step (the first snapshot
+        after the peak below ``low``)
     """
-    W = np.asarray(W, dtype=np.float64)
-    D = geometry.dimensionality(W)
-    dstar = geometry.dims_per_feature(W)
-    counted = np.concatenate([D[i][D[i] >= min_dim] for i in range(len(W)) if dstar[i] < max_dstar] or [np.zeros(0)])
-
-    def near(values):
-        v = np.asarray(values, dtype=np.float64)
-        hits = np.asarray((np.abs(counted[:, None] - v[None, :]) <= tol).any(axis=1) if len(counted) else np.zeros(0, bool))
-        grid = np.linspace(min_dim, 1.0, 20001)
-        chance = float((np.abs(grid[:, None] - v[None, :]) <= tol).any(axis=1).mean())
-        return {"count": int(hits.sum()), "fraction": float(hits.mean()) if len(hits) else float("nan"),
-                "chance": chance}
-
-    rows = [{"feature_probability": float(p), "dims_per_feature": float(dstar[i]),
-             "n_learned": int((D[i] >= min_dim).sum())} for i, p in enumerate(feature_probability)]
-    return {"instances": rows, "n_counted": int(len(counted)), "tolerance": tol,
-            "named": near(list(NAMED_LEVELS)), "reference": near([v for v, _ in REFERENCE_FRACTIONS])}
+    steps = np.asarray(steps, dtype=np.int64)
+    D = np.asarray(D, dtype=np.float64)
+    out = []
+    for f in np.flatnonzero((D.max(axis=0) >= high) & (D[-1] < low)):
+        t = int(np.argmax(D[:, f]))
+        fell = t + int(np.argmax(D[t:, f] < low))
+        out.append({"feature": int(f), "peak": round(float(D[t, f]), 4), "peak_step": int(steps[t]),
+                    "fell_step": int(steps[fell])})
+    return out

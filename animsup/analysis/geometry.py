@@ -17,14 +17,19 @@ hexagon, heptagon, octagon) when every vertex lies within 12.5° of one regular 
 otherwise keep their count and say so ("irregular 5-gon"; four vertices that form two antipodal
 pairs: "two antipodal pairs"; two at 90° ± 25°: "orthogonal pair"); in 1 or ≥ 3 dimensions the
 vertices are split into groups whose spans are orthogonal (the paper's tegum products), each
-named by its size and dimension (dedicated, digon, a polygon in its plane as above, tetrahedron,
-square antiprism), e.g. "triangle + 1 dedicated".
+named by its size and dimension (dedicated, digon, a polygon in its plane as above), and a group of
+4, 6 or 8 vertices in 3 dimensions after the regular polytope (tetrahedron; octahedron, named as
+its 3 digons; cube; square antiprism) when every vertex lies within 12.5° (the plane's tolerance)
+of the polytope's after the best rotation, e.g. "triangle + 1 dedicated". Stacked features are
+counted in the name: "2 × pentagon" when every vertex carries the same number of features,
+else "pentagon + 3 stacked".
 
 Array functions accept ``W`` with any leading dimensions: ``(shape: [..., n_hidden, n_features])``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -37,12 +42,16 @@ MERGE_DEGREES = 15.0  # a feature this close to a stronger vertex is stacked on 
 TOLERANCE = 12.5  # degrees: a regular k-gon when every vertex lies within this of one regular k-gon
 ORTHOGONAL_COS = 0.2  # n_hidden >= 3: vertices with |cos| above this share a group (are not orthogonal)
 RANK_TOLERANCE = 0.3  # a group spans the directions whose singular value exceeds this × the largest
-D_TOLERANCE = 0.05  # a named polytope's vertices have D_i within this of its ideal D
+CENSUS_LINK = 0.1  # the census: features with |Ŵ_i·Ŵ_j| above this are in one component
+CENSUS_MIN_DIM = 0.1  # the census counts features with D_i at least this
+CENSUS_D_TOLERANCE = 0.05  # a component is named after a uniform factor when every D_i is this close to rank/size
 
 POLYGON_NAMES = {2: "antipodal pair", 3: "triangle", 4: "square", 5: "pentagon", 6: "hexagon", 7: "heptagon",
                  8: "octagon"}  # regular k-gons in a plane; beyond 8: "<k>-gon"
-POLYTOPES = {(4, 3): ("tetrahedron", 3 / 4), (8, 3): ("square antiprism", 3 / 8)}  # (vertices, dims): name, D
 PLURALS = {"tetrahedron": "tetrahedra"}
+# a group of size/rank vertices of a uniform tegum factor has D = rank/size (the paper, "Feature dimensionality")
+FACTOR_NAMES = {(1, 1): "dedicated", (2, 1): "digon", (3, 2): "triangle", (4, 2): "square", (5, 2): "pentagon",
+                (6, 2): "hexagon", (4, 3): "tetrahedron", (6, 3): "octahedron", (8, 3): "square antiprism"}
 
 
 def feature_norms(W) -> np.ndarray:
@@ -169,7 +178,7 @@ class Geometry:
     @property
     def base_shape(self) -> str | None:
         """The shape without its weak extras: "pentagon" for "pentagon + 1 weak"."""
-        return None if self.shape is None else self.shape.split(" + ")[0] if " weak" in self.shape else self.shape
+        return None if self.shape is None else re.sub(r" \+ \d+ weak$", "", self.shape)
 
     def label(self) -> str:
         """The name with its detail and regularity: "pentagon + 1 weak (regularity 0.98)",
@@ -257,9 +266,23 @@ def describe(
         geo.update(_plane(W, vertices, tolerance, antipodal_degrees))
     else:
         geo.update(_tegum(W, vertices, tolerance, antipodal_degrees))
+    if stacked:
+        geo["shape"] = _with_stacked(geo["shape"], vertices, stacked)
     if weak:
         geo["shape"] += f" + {len(weak)} weak"
     return Geometry(**geo)
+
+
+def _with_stacked(name: str, vertices, stacked) -> str:
+    """"2 × pentagon" when every vertex carries the same number of features, else "pentagon + 3 stacked"."""
+    per = {v: 1 for v in vertices}
+    for _, v in stacked:
+        per[v] += 1
+    counts = set(per.values())
+    if len(counts) == 1:
+        name = "dedicated" if name == "1 dedicated" else name
+        return f"{counts.pop()} × " + (f"({name})" if " + " in name else name)
+    return f"{name} + {len(stacked)} stacked"
 
 
 def _split(W, norms, rep, weak_ratio, merge_degrees) -> tuple[list, list, list]:
@@ -370,38 +393,44 @@ def _tegum(W, vertices, tolerance, antipodal_degrees) -> dict:
                     groups=((name, tuple(sorted(vertices)), 1),))
     unit = W[:, vertices] / np.linalg.norm(W[:, vertices], axis=0)
     linked = np.abs(unit.T @ unit) > ORTHOGONAL_COS
-    groups: list[list[int]] = []
-    seen = np.zeros(len(vertices), dtype=bool)
-    for s in range(len(vertices)):  # connected components of the "not orthogonal" graph
-        if seen[s]:
-            continue
-        comp = np.zeros(len(vertices), dtype=bool)
-        comp[s] = True
-        frontier = comp.copy()
-        while frontier.any():  # breadth first, a whole frontier at a time
-            frontier = linked[frontier].any(axis=0) & ~comp
-            comp |= frontier
-        seen |= comp
-        groups.append(sorted(vertices[t] for t in np.flatnonzero(comp)))
-    Wv = np.zeros_like(W)
-    Wv[:, vertices] = W[:, vertices]
-    D = dimensionality(Wv)  # of the vertices alone: weak extras and faint features do not move it
+    groups = [sorted(vertices[t] for t in comp) for comp in _components(linked)]
     named: list[tuple[str, tuple[int, ...], int]] = []
     regs: list[float] = []
     pairs: list[tuple[int, ...]] = []
     for feats in groups:
-        name, dims, reg = _name_group(W[:, feats], D[feats], tolerance, antipodal_degrees)
-        named.append((name, tuple(feats), dims))
+        name, dims, reg = _name_group(W[:, feats], tolerance, antipodal_degrees)
+        if name == "octahedron":  # the tegum product of three digons (the paper): named as them
+            named.extend(("digon", p, 1) for p in _antipodes(W, feats))
+        else:
+            named.append((name, tuple(feats), dims))
         if reg is not None:
             regs.append(reg)
-        if name == "digon":
-            pairs.append(tuple(feats))
+        pairs.extend(f for n_, f, _ in named[-3:] if n_ == "digon" and f not in pairs)
     named.sort(key=lambda g: (-len(g[1]), g[0], g[1]))
     return dict(shape=_join(named), regularity=min(regs) if regs else None,
                 order=tuple(f for _, feats, _ in named for f in feats), antipodal_pairs=tuple(pairs), groups=tuple(named))
 
 
-def _name_group(Wg, D, tolerance, antipodal_degrees) -> tuple[str, int, float | None]:
+def _components(linked) -> list[np.ndarray]:
+    """Connected components of a graph given as a boolean adjacency matrix [k, k], breadth first (a whole
+    frontier at a time): the node indices of each, in order of their first node."""
+    seen = np.zeros(len(linked), dtype=bool)
+    out = []
+    for s in range(len(linked)):
+        if seen[s]:
+            continue
+        comp = np.zeros(len(linked), dtype=bool)
+        comp[s] = True
+        frontier = comp.copy()
+        while frontier.any():
+            frontier = linked[frontier].any(axis=0) & ~comp
+            comp |= frontier
+        seen |= comp
+        out.append(np.flatnonzero(comp))
+    return out
+
+
+def _name_group(Wg, tolerance, antipodal_degrees) -> tuple[str, int, float | None]:
     """(name, dims spanned, regularity) of one group of vertices. :param Wg: (shape: [m, k])"""
     k = Wg.shape[1]
     s = np.linalg.svd(Wg, compute_uv=False)
@@ -422,13 +451,70 @@ def _name_group(Wg, D, tolerance, antipodal_degrees) -> tuple[str, int, float | 
         pairs = tuple((s_, t) for s_ in range(k) for t in range(s_ + 1, k) if _angle_between(a[s_], a[t]) > 180 - antipodal_degrees)
         name, reg, _ = _name_polygon(a, gaps, pairs, tolerance)
         return name, 2, reg
-    ideal = POLYTOPES.get((k, dims))
-    if ideal is not None:
-        name, d_ideal = ideal
-        err = float(np.max(np.abs(D - d_ideal)))
-        if err <= D_TOLERANCE:
-            return name, dims, max(0.0, 1.0 - err / d_ideal)
+    if dims == 3:
+        U = np.linalg.svd(Wg, full_matrices=False)[0][:, :3]
+        X = U.T @ Wg
+        X = X / np.linalg.norm(X, axis=0)
+        for name, make in POLYTOPES_3D.get(k, ()):
+            err = polytope_error(X, make())
+            if err <= tolerance:
+                return name, 3, max(0.0, 1.0 - err / (2 * tolerance))
     return f"{k} features in {dims} dims", dims, None
+
+
+def _antipodes(W, feats) -> list[tuple[int, ...]]:
+    """An octahedron's vertices as its three antipodal pairs (each vertex with its most opposite one)."""
+    unit = W[:, feats] / np.linalg.norm(W[:, feats], axis=0)
+    cos = unit.T @ unit
+    left, pairs = list(range(len(feats))), []
+    while left:
+        a = left.pop(0)
+        b = min(left, key=lambda t: cos[a, t])
+        left.remove(b)
+        pairs.append(tuple(sorted((feats[a], feats[b]))))
+    return pairs
+
+
+def _frames(a, b) -> np.ndarray:
+    """Orthonormal frames from pairs of directions: a, b's part orthogonal to a, their cross product.
+    :param a, b: (shape: [..., 3]) :return: (shape: [..., 3, 3]), the frame's vectors as columns"""
+    e1 = a / np.linalg.norm(a, axis=-1, keepdims=True)
+    e2 = b - np.sum(b * e1, axis=-1, keepdims=True) * e1
+    e2 = e2 / np.linalg.norm(e2, axis=-1, keepdims=True)
+    return np.stack([e1, e2, np.cross(e1, e2)], axis=-1)
+
+
+def polytope_error(X, T, max_degrees: float = 30.0) -> float:
+    """Degrees: the largest angle between a vertex of X and its partner in T, after the best orthogonal map
+    (rotation or reflection) and matching of the vertices; inf when no matching is found.
+
+    Candidate maps send the first vertex of X and its nearest neighbour onto every ordered pair of T's
+    vertices within ``max_degrees`` of the same angle; each candidate's nearest-vertex matching (when it is
+    one to one) is refined by orthogonal Procrustes. :param X, T: unit vectors (shape: [3, k]) each
+    """
+    k = X.shape[1]
+    if T.shape[1] != k or k < 2:
+        return float("inf")
+    near = X[:, 0] @ X
+    near[0] = -2.0
+    nb = int(np.argmax(near))
+    angle = np.degrees(np.arccos(np.clip(T.T @ T, -1.0, 1.0)))
+    a, b = np.nonzero((np.abs(angle - np.degrees(np.arccos(np.clip(near[nb], -1.0, 1.0)))) <= max_degrees)
+                      & ~np.eye(k, dtype=bool))
+    if not len(a):
+        return float("inf")
+    F_x = _frames(X[:, 0], X[:, nb])
+    F_t = _frames(T[:, a].T, T[:, b].T)  # [c, 3, 3]
+    F_t = np.concatenate([F_t, F_t * np.array([1.0, 1.0, -1.0])])  # and their mirror images
+    R = F_t @ F_x.T  # [c, 3, 3]
+    match = np.argmax(np.einsum("ik,cij,jl->ckl", T, R, X), axis=1)  # [c, k]: each vertex of X → nearest of T
+    one_to_one = (np.sort(match, axis=1) == np.arange(k)).all(axis=1)
+    if not one_to_one.any():
+        return float("inf")
+    Tm = T.T[match[one_to_one]]  # [c', k, 3]: the partners
+    U, _, Vt = np.linalg.svd(np.swapaxes(Tm, 1, 2) @ X.T)  # Procrustes: T_m ≈ (U Vt) X
+    cos = np.sum(np.swapaxes((U @ Vt) @ X, 1, 2) * Tm, axis=2)  # [c', k]
+    return float(np.degrees(np.arccos(np.clip(cos.min(axis=1).max(), -1.0, 1.0))))
 
 
 def _join(named) -> str:
@@ -453,6 +539,49 @@ def _angle_between(a, b) -> np.ndarray:
     return np.minimum(d, 360.0 - d)
 
 
+def census(W, *, min_dim: float = CENSUS_MIN_DIM, link: float = CENSUS_LINK) -> list[dict]:
+    """The connected feature groups of one instance: the paper's "feature geometry graph" (features joined
+    when they are not orthogonal), whose disconnected components are tegum factors ("Toy Models of
+    Superposition", section "The Geometry of Superposition").
+
+    Features with D_i >= ``min_dim`` are joined when |Ŵ_i·Ŵ_j| > ``link``; each component gets its size,
+    its rank (singular values of its columns above RANK_TOLERANCE × the largest), the mean of its D_i,
+    rank/size (a uniform factor's D) and the name of a uniform factor of that size and rank
+    (FACTOR_NAMES: "triangle" for 3 features in 2 dims) when every D_i is within CENSUS_D_TOLERANCE
+    of rank/size, else "<size> in <rank> dims".
+
+    :param W: (shape: [n_hidden, n_features])
+    :return: one dict per component, largest first: features, size, rank, D_mean, D_uniform, name
+    """
+    W = np.asarray(W, dtype=np.float64)
+    D = dimensionality(W)
+    keep = np.flatnonzero(D >= min_dim)
+    if not len(keep):
+        return []
+    unit = W[:, keep] / np.linalg.norm(W[:, keep], axis=0)
+    linked = np.abs(unit.T @ unit) > link
+    out: list[dict] = []
+    for comp in _components(linked):
+        feats = keep[comp]
+        sv = np.linalg.svd(W[:, feats], compute_uv=False)
+        rank = int(np.sum(sv > RANK_TOLERANCE * sv[0]))
+        size = len(feats)
+        uniform = bool(np.all(np.abs(D[feats] - rank / size) <= CENSUS_D_TOLERANCE))
+        out.append({"features": [int(f) for f in feats], "size": size, "rank": rank,
+                    "D_mean": float(D[feats].mean()), "D_uniform": rank / size,
+                    "name": (FACTOR_NAMES.get((size, rank)) if uniform else None) or f"{size} in {rank} dims"})
+    out.sort(key=lambda g: (-int(g["size"]), list(g["features"])))
+    return out
+
+
+def census_counts(components: list[dict]) -> dict[str, int]:
+    """{name: how many components} of a :func:`census`, e.g. {"digon": 9, "pentagon": 2}."""
+    counts: dict[str, int] = {}
+    for comp in components:
+        counts[comp["name"]] = counts.get(comp["name"], 0) + 1
+    return counts
+
+
 def polygon(k: int, radius: float = 1.0, phase_degrees: float = 0.0) -> np.ndarray:
     """A regular k-gon as weights (for tests and examples). (shape: [2, k])"""
     t = np.radians(phase_degrees + 360.0 * np.arange(k) / k)
@@ -473,3 +602,19 @@ def square_antiprism(radius: float = 1.0) -> np.ndarray:
     top = np.stack([r * np.cos(t), r * np.sin(t), np.full(4, h)])
     bottom = np.stack([r * np.cos(t + np.pi / 4), r * np.sin(t + np.pi / 4), np.full(4, -h)])
     return radius * np.concatenate([top, bottom], axis=1)
+
+
+def octahedron(radius: float = 1.0) -> np.ndarray:
+    """A regular octahedron (three antipodal pairs on the axes) as weights. (shape: [3, 6])"""
+    return radius * np.concatenate([np.eye(3), -np.eye(3)], axis=1)
+
+
+def cube(radius: float = 1.0) -> np.ndarray:
+    """A cube: the 8 vertices (±1, ±1, ±1)/√3 as weights. (shape: [3, 8])"""
+    V = np.array([[x, y, z] for x in (1, -1) for y in (1, -1) for z in (1, -1)], dtype=np.float64).T
+    return radius * V / np.sqrt(3)
+
+
+# regular polytopes named in 3 dimensions, by vertex count
+POLYTOPES_3D = {4: (("tetrahedron", tetrahedron),), 6: (("octahedron", octahedron),),
+                8: (("cube", cube), ("square antiprism", square_antiprism))}

@@ -10,9 +10,10 @@ records, else the snapshots' losses):
 - joins, drops, shape changes and loss drops: :func:`animsup.analysis.events.find_events`;
 - with ``levels`` (default: on for n_hidden ≥ 3, where no polygon is named) the moves of a
   feature's dimensionality D_i between the paper's levels (:mod:`animsup.analysis.dynamics`),
-  each lined up with the loss drop it coincides with — but only while the feature is
-  represented (its norm above ``threshold``, with the joins' hysteresis): an unrepresented
-  feature's D_i is the ratio of two near-zero numbers and "settles" at no level;
+  each lined up with the loss drop it coincides with. A feature that is not represented (its
+  norm at most ``threshold``, with the joins' hysteresis) is at level 0, "not learned" — its
+  computed D_i is the ratio of two near-zero numbers and says nothing — so a feature learned
+  during a loss drop moves 0 → 1/2, and one pushed out falls back to 0;
 - loss drops come from the loss the instance was trained on: its own column, or an aggregate
   loss only when the log has one instance (a drop in the sum over instances is no one
   instance's event).
@@ -57,9 +58,9 @@ def run_events(source: Any, instance: int, *, threshold: float = geometry.THRESH
 
 
 def level_events(steps, W, events: list[RunEvent], threshold: float = geometry.THRESHOLD) -> list[LevelEvent]:
-    """D_i level moves (:func:`animsup.analysis.dynamics.level_events`) while a feature is
-    represented (its D_i is NaN, at no level, while it is not: a feature that joins "settles" at
-    its first level then), lined up with the loss drops among ``events``.
+    """D_i level moves (:func:`animsup.analysis.dynamics.level_events`, whose levels include 0),
+    with an unrepresented feature at 0 (its computed D_i means nothing), lined up with the loss
+    drops among ``events``.
 
     :param steps: (shape: [T]); :param W: (shape: [T, n_hidden, n_features])
     """
@@ -68,7 +69,7 @@ def level_events(steps, W, events: list[RunEvent], threshold: float = geometry.T
     if not len(steps):
         return []
     represented = represented_with_hysteresis(geometry.feature_norms(W), threshold)
-    D = np.where(represented, geometry.dimensionality(W), np.nan)  # NaN: at no level, moving nowhere
+    D = np.where(represented, geometry.dimensionality(W), 0.0)  # not represented: level 0, "not learned"
     found = dynamics.level_events(steps, D)
     return dynamics.align_with_loss_drops(found, [e for e in events if e.kind == "loss_drop"], steps)
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from animsup.analysis import geometry
-from animsup.analysis.dynamics import (align_with_loss_drops, fraction_text, geometry_summary, level_events, level_states,
-                              loss_drops_log_time)
+from animsup.analysis.dynamics import (align_with_loss_drops, fall_backs, fraction_text, level_events, level_states,
+                                       loss_drops_log_time)
 from animsup.analysis.events import loss_drops
 
 
@@ -63,8 +63,8 @@ def test_levels_from_real_weights_follow_the_geometry():
     D = geometry.dimensionality(W)
     ev = level_events(_steps(T), D)
     moved = [(e.features[0], e.step, e.level_from, e.level_to) for e in ev if e.level_from is not None]
-    assert moved == [(0, 150, 1.0, 0.5)]
-    assert any(e.features == (2,) and e.level_to == 0.5 and e.step == 150 for e in ev)
+    # feature 0: dedicated → half of the pair; feature 2: not learned (D = 0, a level) → the other half
+    assert moved == [(0, 150, 1.0, 0.5), (2, 150, 0.0, 0.5)]
 
 
 def test_alignment_with_a_loss_drop():
@@ -89,18 +89,34 @@ def test_log_time_loss_drops_find_an_early_drop():
     assert len(found) == 1 and 250 <= found[0].step <= 330
 
 
-def test_geometry_summary_counts_features_on_the_named_fractions():
-    # instance 0: 2 antipodal pairs and 2 dedicated features in 3 dims (D* = 3/6 = 1/2 < 0.95)
-    W = np.zeros((2, 3, 6))
-    W[0, 0, 0], W[0, 0, 1] = 1, -1
-    W[0, 1, 2], W[0, 1, 3] = 1, -1
-    W[0, 2, 4] = 1
-    W[0, 2, 5] = 0.3           # a weak feature on feature 4's line: D_4 = 1/1.09 (no level), D_5 = 0.083 (< 0.1)
-    W[1] = np.eye(3, 6)        # instance 1: dense, D* = 1 -> not counted
-    s = geometry_summary(W, [0.1, 1.0])
-    assert s["n_counted"] == 5
-    assert s["named"]["count"] == 4 and s["named"]["fraction"] == pytest.approx(4 / 5)
-    assert 0 < s["named"]["chance"] < 0.3
+def test_zero_is_a_level_so_a_swap_is_seen():
+    """The paper's dynamics example ends in digons: its levels are 0 and 1/2. Feature 0 rises to 1/2 and
+    falls back to 0 while feature 1 takes its place; feature 2 stays at 0 (no event: training starts it there)."""
+    rng = np.random.default_rng(1)
+    T = 300
+    t = np.arange(T)
+    D = np.zeros((T, 3))
+    D[:, 0] = np.where((t >= 50) & (t < 150), 0.5, 0.0)
+    D[:, 1] = np.where(t >= 150, 0.5, 0.0)
+    D += rng.normal(0, 0.003, D.shape)
+    ev = level_events(_steps(T), D)
+    assert [(e.features[0], e.level_from, e.level_to, e.step) for e in ev] == [
+        (0, 0.0, 0.5, 500), (0, 0.5, 0.0, 1500), (1, 0.0, 0.5, 1500)]
+    assert ev[1].text == "feature 0: dimensionality 1/2 → 0 (not learned)"
+    # without 0 among the levels the swap is invisible: two arrivals at 1/2, no move
+    old = level_events(_steps(T), D, levels=(1.0, 3 / 4, 2 / 3, 1 / 2, 2 / 5, 3 / 8))
+    assert all(e.level_from is None for e in old) and len(old) == 2
+
+
+def test_fall_backs_are_features_that_rose_and_ended_at_zero():
+    T = 100
+    t = np.arange(T)
+    D = np.zeros((T, 4))
+    D[:, 0] = np.where(t < 60, np.minimum(t / 40, 1) * 0.45, 0.0)   # rises to 0.45, falls at snapshot 60
+    D[:, 1] = np.minimum(t / 40, 1) * 0.5                          # rises and stays
+    D[:, 2] = 0.2                                                   # never reached 0.3
+    D[:, 3] = np.where(t < 60, 0.5, 0.1)                            # fell, but not to 0
+    assert fall_backs(_steps(T), D) == [{"feature": 0, "peak": 0.45, "peak_step": 400, "fell_step": 600}]
 
 
 def test_bad_input():
@@ -141,9 +157,12 @@ def test_events_cli_lists_level_moves_lined_up_with_the_loss_drop(tmp_path, caps
     assert main(["events", log]) == 0
     out = capsys.readouterr().out
     moves = [line for line in out.splitlines() if "→" in line and "dimensionality" in line]
-    assert len(moves) == 1 and "feature 0: dimensionality 1 → 1/2 (antipodal pair)" in moves[0]
-    step = int(moves[0].split()[1].replace(",", ""))
-    assert 1180 <= step <= 1260 and "with the loss drop at step 1,2" in moves[0]
+    # feature 0 gives up half its dimension; feature 3 leaves 0 (not learned, a level) for the other half
+    assert len(moves) == 2 and "feature 0: dimensionality 1 → 1/2 (antipodal pair)" in moves[0]
+    assert "feature 3: dimensionality 0 → 1/2 (antipodal pair)" in moves[1]
+    for move in moves:
+        step = int(move.split()[1].replace(",", ""))
+        assert 1180 <= step <= 1260 and "with the loss drop at step 1,2" in move
     assert "loss drops" in out
     assert main(["events", log, "--json"]) == 0
     import json
@@ -161,6 +180,8 @@ def test_annotated_render_captions_the_level_move(tmp_path):
 
     log = str(_jump_log(tmp_path / "jump.jsonl"))
     plan = build_plan(log, RenderConfig(annotate=True, frames=60))
-    moves = [(s, text) for s, kind, text in plan.events if kind == "dim_level" and "→" in text]  # (not arrivals)
-    assert len(moves) == 1 and 1180 <= moves[0][0] <= 1260 and "1 → 1/2" in moves[0][1]
+    moves = [(s, text) for s, kind, text in plan.events if kind == "dim_level" and "→" in text]  # (not first levels)
+    assert [t.split(":")[1].strip() for _, t in moves] == ["dimensionality 1 → 1/2 (antipodal pair)",
+                                                             "dimensionality 0 → 1/2 (antipodal pair)"]
+    assert all(1180 <= s <= 1260 for s, _ in moves)
     assert any("1 → 1/2" in c for c in plan.captions)

@@ -145,8 +145,8 @@ def test_feature_splitting_off_a_vertex_line_is_named():
     steps = np.arange(20) * 10
     W = np.zeros((20, 2, 5))
     W[:, :, :4] = geometry.polygon(4)
-    W[:, :, 4] = 0.9 * np.array([np.cos(0.1), np.sin(0.1)])  # on feature 0's line: stacked, still a square
+    W[:, :, 4] = 0.9 * np.array([np.cos(0.1), np.sin(0.1)])  # on feature 0's line: stacked on a square
     W[10:] = geometry.polygon(5)[None]  # then it takes its own direction
     events = ev.find_events(steps, W, *flat_loss(steps))
     assert [(e.step, e.kind, e.text) for e in events] == [
-        (100, "shape", "feature 4 splits off — square → pentagon")]
+        (100, "shape", "feature 4 splits off — square + 1 stacked → pentagon")]

@@ -69,9 +69,9 @@ def test_faint_and_weak_features_on_a_vertex_line_are_reported_never_vertices():
     low = g.describe(W, threshold=0.3)
     assert low.shape == "pentagon + 1 weak" and low.base_shape == "pentagon"
     assert [(f, v) for f, _, _, v in low.weak] == [(6, 2)]
-    # a strong feature on a vertex's line is stacked on it
+    # a strong feature on a vertex's line is stacked on it, and counted in the name
     W[:, 6] = 0.9 * g.polygon(5)[:, 2]
-    assert g.describe(W).shape == "pentagon" and g.describe(W).stacked == ((6, 2),)
+    assert g.describe(W).shape == "pentagon + 1 stacked" and g.describe(W).stacked == ((6, 2),)
 
 
 def test_hexagon_with_one_off_angle_regularity():
@@ -116,7 +116,7 @@ def test_to_dict_is_json_ready():
     json.dumps(d)
     assert d["shape"] == "pentagon" and d["represented"] == [0, 1, 2, 3, 4]
     d3 = g.describe(np.ones((3, 4))).to_dict()  # four features along one direction in 3-D
-    assert d3["shape"] == "1 dedicated" and [s["vertex"] for s in d3["stacked"]] == [0, 0, 0]
+    assert d3["shape"] == "4 × dedicated" and [s["vertex"] for s in d3["stacked"]] == [0, 0, 0]
     json.dumps(d3)
 
 
@@ -195,7 +195,10 @@ def test_one_hidden_dimension():
     assert g.describe(np.array([[1.0, 0.1, 0.0]])).shape == "single"
     assert g.describe(np.array([[0.2, -0.1]])).shape == "not learned"
     both = g.describe(np.array([[1.0, 0.8]]))  # same direction: the weaker is stacked on the stronger
-    assert both.shape == "single" and both.stacked == ((1, 0),)
+    assert both.shape == "2 × single" and both.stacked == ((1, 0),)
+    assert g.describe(np.array([[1.0, 1.0]])).shape == "2 × single"
+    assert g.describe(np.array([[1.0, -1.0, 0.9, -0.8]])).shape == "2 × antipodal pair"
+    assert g.describe(np.array([[1.0, -1.0, 0.9]])).shape == "antipodal pair + 1 stacked"
     np.testing.assert_allclose(g.dimensionality(np.array([[1.0, -1.0]])), 0.5)
     np.testing.assert_allclose(g.dimensionality(np.array([[1.0, 0.0]]))[0], 1.0)
 
@@ -291,3 +294,58 @@ def test_dimensionality_memory_is_linear_in_n_features():
     tracemalloc.stop()
     assert peak < 20 * W.nbytes  # 6.4 MB; n×n would be 3.2e9 bytes
     assert D.shape == (20_000,) and np.all((D >= 0) & (D <= 1 + 1e-12))
+
+
+def test_two_near_coincident_pentagons_are_named_with_their_count():
+    W = np.concatenate([g.polygon(5), g.polygon(5, phase_degrees=3)], axis=1)  # 10 features, 5 directions
+    assert g.describe(W).shape == "2 × pentagon"
+    assert g.describe(W[:, :7]).shape == "pentagon + 2 stacked"
+
+
+def test_cube_and_square_antiprism_are_told_apart():
+    """Both have 8 vertices with every D_i = 3/8 (tight frames): only the angles tell them apart. The
+    antiprism is the cube with one face turned 45°; after the best rotation a vertex stays ≥ 18° off."""
+    assert g.describe(g.cube()).shape == "cube"
+    assert g.describe(g.square_antiprism()).shape == "square antiprism"
+    np.testing.assert_allclose(g.dimensionality(g.cube()), 3 / 8)
+    assert g.polytope_error(g.cube(), g.square_antiprism()) > 2 * g.TOLERANCE * 0.7
+    assert g.polytope_error(g.cube(), random_rotation(3, 1) @ g.cube()) < 1e-6
+
+
+def _jitter(V, degrees, rng):
+    """Each column moved by an angle uniform in [0, degrees] in a random direction, its norm by ±10 %."""
+    U = V / np.linalg.norm(V, axis=0)
+    t = rng.normal(size=U.shape)
+    t -= np.sum(t * U, axis=0) * U
+    t /= np.linalg.norm(t, axis=0)
+    a = np.radians(rng.uniform(0, degrees, U.shape[1]))
+    return (np.cos(a) * U + np.sin(a) * t) * rng.uniform(0.9, 1.1, U.shape[1])
+
+
+@pytest.mark.parametrize("blocks,m,name", [
+    ([g.tetrahedron()], 3, "tetrahedron"),
+    ([np.vstack([g.polygon(3), np.zeros((1, 3))])], 3, "triangle"),
+    ([g.octahedron()], 3, "3 digons"),  # the paper: the octahedron is the tegum product of three digons
+    ([g.cube()], 3, "cube"),
+    ([g.square_antiprism()], 3, "square antiprism"),
+    ([g.polygon(5), DEDICATED], 3, "pentagon + 1 dedicated"),
+])
+def test_noisy_polytopes_in_three_dims_keep_their_name_in_99_percent_of_draws(blocks, m, name):
+    """Like the plane's rule (12.5° per vertex): 5° of noise per vertex, any orientation, seeded."""
+    rng = np.random.default_rng(7)
+    V = embed(blocks, m)
+    names = [g.describe(random_rotation(m, 100 + i) @ _jitter(V, 5.0, rng)).shape for i in range(200)]
+    assert names.count(name) >= 0.99 * len(names), {x: names.count(x) for x in set(names)}
+
+
+def test_census_finds_tegum_factors_with_their_rank():
+    """A pentagon, a tetrahedron and a digon in orthogonal subspaces (any rotation): three components with
+    D = rank/size; a feature with D_i < 0.1 is left out; a non-uniform factor keeps "size in rank dims"."""
+    W = random_rotation(6, 2) @ embed([g.polygon(5), g.tetrahedron(), DIGON], 6)
+    W = np.concatenate([W, 0.01 * W[:, :1]], axis=1)  # a faint feature on the pentagon's first line
+    comps = g.census(W)
+    assert [(c["name"], c["size"], c["rank"]) for c in comps] == [("pentagon", 5, 2), ("tetrahedron", 4, 3), ("digon", 2, 1)]
+    assert all(abs(c["D_mean"] - c["rank"] / c["size"]) < 0.01 for c in comps)
+    assert g.census_counts(comps) == {"pentagon": 1, "tetrahedron": 1, "digon": 1}
+    uneven = embed([np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]]) @ np.array([[1, 0, 0], [0, 1, 0], [0, 0.3, 1]]).T], 2)
+    assert [c["name"] for c in g.census(uneven)] == ["3 in 2 dims"]
