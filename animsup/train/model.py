@@ -276,10 +276,10 @@ class TorchEngine:
         self.data: Batches | CudaBatches
         self.cpu_data: Batches | None = None  # the CPU sampler, whose blocks the block step draws
         if device == "cpu":
-            self.data = self.cpu_data = Batches(probs, n, cfg.batch_size, cfg.seeds, dataset_size=cfg.dataset_size,
+            self.data = self.cpu_data = Batches(probs, n, cfg.batch_size, cfg.instance_seeds(), dataset_size=cfg.dataset_size,
                                                 spec=spec, allow_sparse=allow_sparse)
         else:
-            self.data = CudaBatches(probs, n, cfg.batch_size, cfg.seeds, device=device, dataset_size=cfg.dataset_size,
+            self.data = CudaBatches(probs, n, cfg.batch_size, cfg.instance_seeds(), device=device, dataset_size=cfg.dataset_size,
                                     spec=spec, allow_sparse=allow_sparse)
         self._set_neg_inv_p(probs)
         # the neuron model's hidden ReLU breaks the block step's algebra: it takes the plain path

@@ -142,7 +142,7 @@ class NumpyEngine:
         self.b = self.params[k * m * n :].reshape(k, n)
         self.grad = np.zeros_like(self.params)
         self.importance = cfg.importance_matrix()   # [k, n]
-        self.data = Batches(cfg.probability_matrix(), n, cfg.batch_size, cfg.seeds, dataset_size=cfg.dataset_size,
+        self.data = Batches(cfg.probability_matrix(), n, cfg.batch_size, cfg.instance_seeds(), dataset_size=cfg.dataset_size,
                             spec=cfg.data_spec())
         self.opt = FlatOptimizer(self.params, cfg.optimizer, cfg.resolved_weight_decay())
         self._loss_buf: np.ndarray | None = None
