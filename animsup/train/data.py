@@ -389,18 +389,27 @@ class Batches:
         self.dataset: np.ndarray | None = None
         self.block = block or instance_columns(n_features, batch_size)
         self.blocks: list[tuple[int, int, int, int]] | None = None  # [(i0, i1, c0, c1)] when drawn block by block
-        self.cell_rngs: list[list[np.random.Generator]] | None = None  # per instance, per chunk ...
+        self.seed_rngs: dict[int, list[np.random.Generator]] | None = None  # raw bits: per seed, per chunk ...
+        self.sparse_rngs: dict[int, list[np.random.Generator]] = {}  # non-zeros: per instance, per chunk ...
         self.rngs: list[np.random.Generator] | None = None  # ... or one per instance
         self.instance_sparse = [False] * self.k
         if dataset_size is None and self.spec.independent_uniform and not self.normalize:
             cols = instance_columns(n_features, batch_size)
             self.chunks = [(c0, min(c0 + cols, batch_size)) for c0 in range(0, batch_size, cols)]
             self._chunk_index = {c0: j for j, (c0, _) in enumerate(self.chunks)}
-            # SFC64: its raw bits cost 1.3 ns a uniform here against PCG64's 1.9 as floats
-            self.cell_rngs = [[np.random.Generator(np.random.SFC64(s)) for s in instance_data_seed(seed).spawn(len(self.chunks))]
-                              for seed in self.seeds]
             self.instance_sparse = [allow_sparse and float(self.p[i].max()) <= SPARSE_MAX_PROBABILITY
                                     and n_features * cols >= SPARSE_MIN_ENTRIES for i in range(self.k)]
+            # SFC64: its raw bits cost 1.3 ns a uniform here against PCG64's 1.9 as floats
+            self.sparse_rngs = {i: self._chunk_rngs(self.seeds[i]) for i in range(self.k) if self.instance_sparse[i]}
+            dense_seeds = [self.seeds[i] for i in range(self.k) if not self.instance_sparse[i]]
+            self.seed_rngs = {seed: self._chunk_rngs(seed) for seed in sorted(set(dense_seeds))}
+            # a seed drawn as raw bits by several instances (a grid over 1 - S): drawn once a batch, shared
+            shared = sorted(seed for seed in self.seed_rngs if dense_seeds.count(seed) > 1)
+            row = {seed: j for j, seed in enumerate(shared)}
+            self._shared_seeds = shared
+            self._shared_row = np.asarray([-1 if self.instance_sparse[i] else row.get(self.seeds[i], -1)
+                                           for i in range(self.k)], np.int64)
+            self._shared: list[np.ndarray] = []
             self.blocks = group_blocks(self.instance_sparse, n_features, self.chunks, DENSE_BLOCK_ENTRIES,
                                        SPARSE_BLOCK_ENTRIES)
             self.block_sparse = [self.instance_sparse[i0] for i0, _, _, _ in self.blocks]
@@ -434,31 +443,58 @@ class Batches:
             raise ValueError("this stream is drawn in blocks, one generator per instance and chunk")
         return self.rngs
 
-    def _block_cells(self, j: int) -> tuple[tuple[int, int, int, int], list[np.random.Generator]]:
-        """Block ``j``'s (i0, i1, c0, c1) and its instances' generators for its chunk."""
-        if self.blocks is None or self.cell_rngs is None:
+    def _chunk_rngs(self, seed: int) -> list[np.random.Generator]:
+        """One SFC64 generator per chunk of columns, spawned from ``seed``'s data seed."""
+        return [np.random.Generator(np.random.SFC64(s)) for s in instance_data_seed(seed).spawn(len(self.chunks))]
+
+    def _block_of(self, j: int) -> tuple[int, int, int, int, int]:
+        """Block ``j``'s (i0, i1, c0, c1) and the index of its chunk of columns."""
+        if self.blocks is None:
             raise ValueError("this stream is not drawn in blocks")
         i0, i1, c0, c1 = self.blocks[j]
-        ci = self._chunk_index[c0]
-        return self.blocks[j], [self.cell_rngs[i][ci] for i in range(i0, i1)]
+        return i0, i1, c0, c1, self._chunk_index[c0]
+
+    def begin_batch(self) -> None:
+        """Start the next batch: draw the raw bits of every seed that several raw-bits instances share
+        (once for all of them). Call it once before the blocks of a batch (:meth:`next` does)."""
+        if self.seed_rngs is None or not self._shared_seeds:
+            return
+        shared = []
+        for ci, (c0, c1) in enumerate(self.chunks):
+            half = (self.n * (c1 - c0) + 1) // 2
+            out = np.empty((len(self._shared_seeds), half), np.uint64)
+            for r, seed in enumerate(self._shared_seeds):
+                out[r] = self.seed_rngs[seed][ci].bit_generator.random_raw(half)
+            shared.append(out)
+        self._shared = shared
 
     def raw_block(self, j: int) -> np.ndarray:
-        """Block ``j``'s random bits for the next batch (a block of :attr:`blocks` that is not
+        """Block ``j``'s random bits for the current batch (a block of :attr:`blocks` that is not
         :attr:`block_sparse`): int32 (shape: [i1 - i0, n_features, c1 - c0]) whose low 24 bits give the
         uniform draws ``u = (r & 0xFFFFFF) * 2**-24`` (:func:`uniform_from_raw`; numpy's own float32
         uniforms are 24 bits too), then ``x = sparse_from_uniform(u)``, which a caller may apply itself
-        (the torch engine: a mask, a conversion and two fused ops). Each instance's rows come from its own
-        generator for this chunk: blocks may be drawn in any order or from several threads, but each
-        exactly once per batch."""
-        (i0, i1, c0, c1), rngs = self._block_cells(j)
+        (the torch engine: a mask, a conversion and two fused ops). Each instance's rows are its seed's
+        bits for this chunk (drawn by :meth:`begin_batch` when several instances share the seed): blocks
+        may be drawn in any order or from several threads, but each exactly once per batch."""
+        i0, i1, c0, c1, ci = self._block_of(j)
         size = self.n * (c1 - c0)
         half = (size + 1) // 2
-        if i1 - i0 == 1:
-            return rngs[0].bit_generator.random_raw(half).view(np.int32)[:size].reshape(1, self.n, c1 - c0)
-        out = np.empty((i1 - i0, half), np.uint64)
-        for r, rng in enumerate(rngs):
-            out[r] = rng.bit_generator.random_raw(half)
+        rows = self._shared_row[i0:i1]
+        if (rows >= 0).all():
+            out = self._shared[ci].take(rows, axis=0)
+        elif i1 - i0 == 1:
+            out = self._raw_of(i0, ci, half)[None]
+        else:
+            out = np.empty((i1 - i0, half), np.uint64)
+            for r, i in enumerate(range(i0, i1)):
+                out[r] = self._shared[ci][rows[r]] if rows[r] >= 0 else self._raw_of(i, ci, half)
         return out.view(np.int32)[:, :size].reshape(i1 - i0, self.n, c1 - c0)
+
+    def _raw_of(self, i: int, ci: int, half: int) -> np.ndarray:
+        """``half`` raw 64-bit draws of instance ``i``'s own (unshared) seed for chunk ``ci``."""
+        if self.seed_rngs is None:
+            raise ValueError("this stream is not drawn in blocks")
+        return self.seed_rngs[self.seeds[i]][ci].bit_generator.random_raw(half)
 
     def block_sizes(self) -> list[int]:
         """Columns of each block of the plain (non-block) step."""
@@ -471,12 +507,13 @@ class Batches:
         is :attr:`block_sparse`). Each instance draws its positions (:func:`bernoulli_positions`: one
         row of ``n_features * cols`` trials, or one row per feature when its features differ) and then
         its values from its own generator for this chunk."""
-        (i0, i1, c0, c1), rngs = self._block_cells(j)
+        i0, i1, c0, c1, ci = self._block_of(j)
         cols = c1 - c0
         size = self.n * cols
         idx_parts, val_parts = [], []
         per_feature = self.p.shape[1] != 1
-        for r, rng in enumerate(rngs):
+        for r in range(i1 - i0):
+            rng = self.sparse_rngs[i0 + r][ci]
             p = self.p[i0 + r].ravel()
             idx = bernoulli_positions(rng, p, cols) if per_feature else bernoulli_positions(rng, p, size)
             val_parts.append(rng.random(idx.size, dtype=np.float32))
@@ -488,6 +525,7 @@ class Batches:
     def next(self) -> np.ndarray:
         """:return: (shape: [n_instances, n_features, batch]) float32"""
         if self.blocks is not None:
+            self.begin_batch()
             x = np.empty((self.k, self.n, self.batch_size), np.float32)
             for j, (i0, i1, c0, c1) in enumerate(self.blocks):
                 if self.block_sparse[j]:
@@ -506,30 +544,32 @@ class Batches:
 
     @property
     def sampler(self) -> str:
-        """Which stream this is: "instance-chunks" (one generator per instance and chunk of columns) or
-        "instances" (one generator per instance)."""
-        return "instance-chunks" if self.cell_rngs is not None else "instances"
+        """Which stream this is: "instance-chunks" (generators per seed or instance and chunk of columns)
+        or "instances" (one generator per instance)."""
+        return "instance-chunks" if self.seed_rngs is not None else "instances"
+
+    def _all_rngs(self) -> list[np.random.Generator]:
+        """Every generator, in a fixed order (the saved state's)."""
+        if self.seed_rngs is None:
+            return self._instance_rngs()
+        return ([r for seed in sorted(self.seed_rngs) for r in self.seed_rngs[seed]]
+                + [r for i in sorted(self.sparse_rngs) for r in self.sparse_rngs[i]])
 
     def get_state(self) -> str:
         """Every generator's state as JSON (SFC64 states hold a uint64 array: written as a list)."""
-        if self.cell_rngs is not None:
-            states: list = [[r.bit_generator.state for r in row] for row in self.cell_rngs]
-        else:
-            states = [r.bit_generator.state for r in self._instance_rngs()]
-        return json.dumps({"sampler": self.sampler, "states": states}, default=lambda a: a.tolist())
+        return json.dumps({"sampler": self.sampler, "states": [r.bit_generator.state for r in self._all_rngs()]},
+                          default=lambda a: a.tolist())
 
     def set_state(self, state: str) -> None:
         st = json.loads(state)
         saved = st.get("sampler", "dense") if isinstance(st, dict) else "an older animsup's"
         if saved != self.sampler:
             raise ValueError(f"the saved data stream belongs to a different sampler ({saved}, not {self.sampler})")
-        rows = self.cell_rngs if self.cell_rngs is not None else [[r] for r in self._instance_rngs()]
-        saved_rows = st["states"] if self.cell_rngs is not None else [[s] for s in st["states"]]
-        if len(saved_rows) != len(rows) or any(len(a) != len(b) for a, b in zip(saved_rows, rows)):
-            raise ValueError("the saved data stream has a different number of instances or chunks")
-        for row, saved_row in zip(rows, saved_rows):
-            for r, s in zip(row, saved_row):
-                r.bit_generator.state = s
+        rngs = self._all_rngs()
+        if len(st["states"]) != len(rngs):
+            raise ValueError("the saved data stream has a different number of generators")
+        for r, s_ in zip(rngs, st["states"]):
+            r.bit_generator.state = s_
 
 
 class CudaBatches:

@@ -257,7 +257,8 @@ class TorchEngine:
         k, m, n = cfg.n_instances, cfg.n_hidden, cfg.n_features
         self.cfg, self.k, self.device = cfg, k, device
         untied = models.get(cfg.model).has_decoder
-        init = init_params(n, m, cfg.instance_seeds(), cfg.init, untied=untied, scale=cfg.init_scale)
+        init = init_params(n, m, cfg.instance_seeds(), cfg.init, untied=untied, scale=cfg.init_scale,
+                           fan_instances=cfg.init_instances)
         names = ["W", "b"] + (["W_dec"] if untied else [])
         flat = np.concatenate([init[name].ravel() for name in names])
         self.params = torch.from_numpy(flat).to(device)
@@ -348,6 +349,7 @@ class TorchEngine:
         if data is None:
             raise RuntimeError("the block step draws from the CPU sampler")
         blocks, block_sparse = self._blocks_ij, data.block_sparse
+        data.begin_batch()  # (the raw bits of seeds several instances share: once, before the blocks)
         neg_inv_p_raw = self.neg_inv_p * 2.0**-UNIFORM_BITS  # exact: a power of two
         queue = itertools.count()  # blocks go to whichever thread is free (next() is atomic under the GIL)
 

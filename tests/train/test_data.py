@@ -158,7 +158,8 @@ def test_mixed_dense_stream_draws_low_probability_blocks_as_non_zeros_with_the_s
         Batches(p, 8, 4096, list(range(32)), dataset_size=64).set_state(state)
 
 
-@pytest.mark.parametrize("case", ["raw bits", "non-zeros", "mixed", "per-feature p", "binary", "normalised", "data set"])
+@pytest.mark.parametrize("case", ["raw bits", "non-zeros", "mixed", "shared seeds", "per-feature p", "binary", "normalised",
+                                  "data set"])
 def test_an_instance_draws_the_same_batches_whatever_else_is_in_the_run(case, monkeypatch):
     """Shard invariance (issue 22): instance i's batches depend only on its own probability and seed.
     Oracle: the same instance alone, or with other neighbours in another order, draws the same rows."""
@@ -167,8 +168,8 @@ def test_an_instance_draws_the_same_batches_whatever_else_is_in_the_run(case, mo
     monkeypatch.setattr("animsup.train.data.SPARSE_BLOCK_ENTRIES", 1 << 16)  # several blocks per batch
     monkeypatch.setattr("animsup.train.data.DENSE_BLOCK_ENTRIES", 1 << 14)  # ... and several chunks of columns
     p = {"raw bits": [0.5, 0.3, 0.9, 0.2, 0.5], "non-zeros": [0.02, 0.05, 0.01, 0.03, 0.02],
-         "mixed": [0.02, 0.5, 0.05, 0.9, 0.01]}.get(case, [0.5, 0.3, 0.9, 0.2, 0.5])
-    seeds = [11, 3, 7, 5, 2]
+         "mixed": [0.02, 0.5, 0.05, 0.9, 0.01], "shared seeds": [0.5, 0.9, 0.02, 0.3, 0.6]}.get(case, [0.5, 0.3, 0.9, 0.2, 0.5])
+    seeds = [3, 3, 7, 3, 7] if case == "shared seeds" else [11, 3, 7, 5, 2]  # shared: one draw serves several
     kw: dict = {"spec": DataSpec(kind="binary")} if case == "binary" else {}
     kw |= {"normalize": True} if case == "normalised" else {"dataset_size": 50} if case == "data set" else {}
     if case == "per-feature p":
