@@ -225,11 +225,10 @@ def open_manifest(folder: str, shards: list[dict[str, Any]], *, spec: Any, engin
     :raises AnimsupError: ``folder`` holds another sweep (different shards) and not ``force``, or is
         something else than a sweep folder
     """
-    layout = [{k: s[k] for k in ("id", "group", "start", "stop", "config")} for s in shards]
+    layout = _layout(shards)
     if is_sweep_dir(folder):
         old = read_manifest(folder)
-        old_layout = [{k: s.get(k) for k in ("id", "group", "start", "stop", "config")} for s in old["shards"]]
-        if old_layout == json.loads(json.dumps(layout)) and not force:
+        if _layout(old["shards"]) == layout and not force:
             old.update(engine=engine, versions=versions(), resumed=_now())
             return Manifest(folder, old)
         if not force:
@@ -245,6 +244,17 @@ def open_manifest(folder: str, shards: list[dict[str, Any]], *, spec: Any, engin
             "shards": [s | {"log": f"{SHARDS}/{s['id']}.jsonl", "status": "pending", "error": None, "attempts": 0,
                             "wall_seconds": None, "started": None, "finished": None} for s in layout]}
     return Manifest(folder, data)
+
+
+def _layout(shards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What makes two sweeps the same: each shard's id, group, instances and config (as JSON types)."""
+    return json.loads(json.dumps([{k: s.get(k) for k in ("id", "group", "start", "stop", "config")} for s in shards]))
+
+
+def same_sweep(folder: str | os.PathLike[str], groups: Sequence[TrainConfig], shard_size: int | None = None) -> bool:
+    """True when ``folder`` holds this sweep (the same shards): :func:`run_sweep` then finishes it."""
+    folder = os.fspath(folder)
+    return is_sweep_dir(folder) and _layout(read_manifest(folder)["shards"]) == _layout(plan_shards(groups, shard_size))
 
 
 def _clear(folder: str) -> None:
