@@ -261,6 +261,11 @@ class TorchEngine:
                            fan_instances=cfg.init_instances)
         names = ["W", "b"] + (["W_dec"] if untied else [])
         flat = np.concatenate([init[name].ravel() for name in names])
+        # padded with zeros to a multiple of PAD: the element-wise kernels (the fused AdamW, the L1 sign)
+        # then take every parameter through their vectorised loop, never the scalar tail (which rounds
+        # differently: no FMA), so an instance's numbers do not depend on where its parameters sit
+        # in the flat array, i.e. on the other instances of the run (issue 22)
+        flat = np.concatenate([flat, np.zeros(-flat.size % PAD, flat.dtype)])
         self.params = torch.from_numpy(flat).to(device)
         self.grad = torch.zeros_like(self.params)
         self.views, self.grads = {}, {}
@@ -548,6 +553,9 @@ class ThreadTuner:
         t = self.times[option]
         t.append(seconds)
         del t[: -self.window]
+
+
+PAD = 64  # the flat parameter array's length is a multiple of this (see TorchEngine.__init__)
 
 
 def _split(flat: np.ndarray, views: dict) -> dict:
