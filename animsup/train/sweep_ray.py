@@ -19,14 +19,16 @@ from animsup.errors import AnimsupError
 from animsup.train.config import TrainConfig
 
 
-def gpus_per_shard(config: dict[str, Any], gpu_bytes: int | None) -> float:
-    """Ray's ``num_gpus`` for a shard: 0 on the CPU; else the share of one GPU its memory needs
-    (1/2, 1/4, ... down to 1/8; small shards share a GPU), or 1.
+def gpus_per_shard(config: dict[str, Any], gpu_bytes: int | None, cluster_gpus: float) -> float:
+    """Ray's ``num_gpus`` for a shard: 0 on the CPU (``device="cpu"``, the numpy engine, or ``auto`` on a
+    cluster without GPUs); else the share of one GPU its memory needs (1/2, 1/4, ... down to 1/8; small
+    shards share a GPU), or 1.
 
     :param gpu_bytes: one GPU's memory (None: unknown, a whole GPU per shard)
+    :param cluster_gpus: the GPUs of the cluster (``ray.cluster_resources()["GPU"]``)
     """
     cfg = TrainConfig.from_dict(config)
-    if cfg.device == "cpu" or cfg.resolved_backend() != "torch":
+    if cfg.device == "cpu" or cfg.resolved_backend() != "torch" or not cluster_gpus:
         return 0.0
     if not gpu_bytes:
         return 1.0
@@ -57,11 +59,11 @@ def run_on_ray(tasks: list[dict[str, Any]], fn: Callable[..., dict[str, Any]], m
             raise AnimsupError(f"--engine ray: cannot start or reach Ray ({address or 'local'}): "
                                f"{str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}") from None
     try:
-        gpu = _gpu_bytes(ray)
+        gpu, cluster_gpus = _gpu_bytes(ray), float(ray.cluster_resources().get("GPU", 0))
         remote = ray.remote(_call)
         pending = {}
         for task in tasks:
-            opts = {"num_cpus": 1, "num_gpus": gpus_per_shard(task["config"], gpu), "max_retries": max_retries,
+            opts = {"num_cpus": 1, "num_gpus": gpus_per_shard(task["config"], gpu, cluster_gpus), "max_retries": max_retries,
                     "retry_exceptions": False}
             ref = remote.options(**opts).remote(fn, task)
             pending[ref] = task["id"]
