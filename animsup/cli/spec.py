@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import sys
+from collections.abc import Callable
 from typing import Any
 
 from animsup.errors import AnimsupError
@@ -26,8 +28,10 @@ INSTANCE_KEYS = ("feature-probability", "last-importance", "seeds", "seed", "imp
 
 def load_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The table in a TOML file. :raises AnimsupError: unreadable or not TOML"""
-    import tomllib
-
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # (the core's dependency on Python 3.10)
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
@@ -123,31 +127,31 @@ class _SpecParser(argparse.ArgumentParser):
         raise AnimsupError(f"{self.where}: {message.replace('argument ', '')}")
 
 
-def _parser(where: str = "spec") -> argparse.ArgumentParser:
-    from animsup.cli.train import add_train_options
-
+def _parser(add_options: Callable[[argparse.ArgumentParser], None], where: str = "spec") -> argparse.ArgumentParser:
     p = _SpecParser(prog="animsup", add_help=False)
     p.where = where
-    add_train_options(p)
+    add_options(p)
     return p
 
 
-def spec_groups(spec: dict[str, Any], where: str, overrides: dict[str, Any] | None = None) -> list[tuple[dict[str, Any], Any]]:
+def spec_groups(spec: dict[str, Any], where: str, *, add_options: Callable[[argparse.ArgumentParser], None],
+                make_config: Callable[[argparse.Namespace], Any],
+                overrides: dict[str, Any] | None = None) -> list[tuple[dict[str, Any], Any]]:
     """The runs of a spec, in grid order: ``[(labels, TrainConfig)]`` where ``labels`` holds the values
-    of the keys that vary between runs (empty for a spec of one run).
+    of the keys that vary between runs (empty for a spec of one run). (``animsup.cli.train.spec_configs``
+    calls it with train's options.)
 
+    :param add_options: adds train's options to a parser; ``make_config``: parsed options -> config
     :param overrides: parsed command-line values that win over the file (``train --config``)
     :raises AnimsupError: an unknown key, a value the option does not take, an invalid config
     """
-    from animsup.cli.train import config_from_args
-
     opts = _check_keys(spec, where)
     outer = [(k, v) for k, v in spec.items() if k not in INSTANCE_KEYS and isinstance(v, list)
              and k in opts and opts[k].spec.nargs != "+"]
     outer_keys = {k for k, _ in outer}
     base = [t for k, v in spec.items() if k not in outer_keys and not (k == "importance" and isinstance(v, list))
             for t in _tokens(k, v, opts, where)]
-    parser = _parser(where)
+    parser = _parser(add_options, where)
     groups = []
     for combo in itertools.product(*[values for _, values in outer]):
         tokens = base + [t for (k, _), v in zip(outer, combo) for t in _tokens(k, v, opts, where)]
@@ -155,7 +159,7 @@ def spec_groups(spec: dict[str, Any], where: str, overrides: dict[str, Any] | No
         if overrides:
             for name, value in overrides.items():
                 setattr(args, name, value)
-        cfg = config_from_args(args)
+        cfg = make_config(args)
         groups_imp = None if overrides and "importance" in overrides else _importance_groups(spec.get("importance"), cfg.n_features, where)
         if groups_imp is not None:
             cfg = cfg.replace(importance=groups_imp).validate()
@@ -163,8 +167,8 @@ def spec_groups(spec: dict[str, Any], where: str, overrides: dict[str, Any] | No
     return groups
 
 
-def explicit_options(args: argparse.Namespace) -> dict[str, Any]:
+def explicit_options(args: argparse.Namespace, add_options: Callable[[argparse.ArgumentParser], None]) -> dict[str, Any]:
     """The training options given on the command line (those that differ from their defaults)."""
-    defaults = vars(_parser().parse_args([]))
+    defaults = vars(_parser(add_options).parse_args([]))
     return {name: getattr(args, name) for name, default in defaults.items()
             if hasattr(args, name) and getattr(args, name) != default}

@@ -39,11 +39,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     from animsup.cli.progress import make_progress
-    from animsup.cli.spec import load_toml, spec_groups
+    from animsup.cli.spec import load_toml
+    from animsup.cli.train import spec_configs
     from animsup.train.sweep import run_sweep
 
     spec = load_toml(args.spec)
-    groups = [cfg for _, cfg in spec_groups(spec, args.spec)]
+    groups = [cfg for _, cfg in spec_configs(spec, args.spec)]
     bar, callback = make_progress("sweep", None, unit="instance-step", enabled=False if args.quiet else None)
     try:
         result = run_sweep(groups, args.out, spec=spec, engine=args.engine, shard_size=args.shard_size,

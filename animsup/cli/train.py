@@ -147,12 +147,20 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def spec_configs(spec: dict, where: str, overrides: dict | None = None) -> list:
+    """The runs of a sweep spec or config file (:func:`animsup.cli.spec.spec_groups` with train's
+    options): ``[(labels, TrainConfig)]`` in grid order."""
+    from animsup.cli.spec import spec_groups
+
+    return spec_groups(spec, where, add_options=add_train_options, make_config=config_from_args, overrides=overrides)
+
+
 def _config_from_file(args: argparse.Namespace) -> TrainConfig:
     """``--config FILE.toml``: the file's options, those given on the command line winning (one run only)."""
-    from animsup.cli.spec import explicit_options, load_toml, spec_groups
+    from animsup.cli.spec import explicit_options, load_toml
     from animsup.errors import AnimsupError
 
-    groups = spec_groups(load_toml(args.config), args.config, overrides=explicit_options(args))
+    groups = spec_configs(load_toml(args.config), args.config, overrides=explicit_options(args, add_train_options))
     if len(groups) != 1:
         keys = ", ".join(sorted(groups[0][0]))
         raise AnimsupError(f"{args.config}: lists for {keys} make {len(groups)} runs; run the file with animsup sweep")

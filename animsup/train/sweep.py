@@ -110,7 +110,8 @@ def plan_shards(groups: Sequence[TrainConfig], shard_size: int | None = None) ->
     """
     if shard_size is not None and (not isinstance(shard_size, int) or shard_size < 1):
         raise AnimsupError(f"--shard-size must be a positive integer, got {shard_size!r}")
-    shards, start = [], 0
+    shards: list[dict[str, Any]] = []
+    start = 0
     for g, group in enumerate(groups):
         group.validate()
         size = shard_size or default_shard_size(group)
@@ -305,7 +306,9 @@ def run_sweep(groups: Sequence[TrainConfig], out: str | os.PathLike[str], *, spe
     if tasks and engine == "ray":
         from animsup.train.sweep_ray import run_on_ray
 
-        run_on_ray(tasks, fn, manifest, tracker, address=address, max_retries=max_retries)
+        run_on_ray(tasks, fn, started=lambda sid: manifest.update(sid, status="running", started=_now()),
+                   finished=lambda sid, result: record_result(manifest, sid, result, tracker),
+                   address=address, max_retries=max_retries)
     elif tasks:
         _run_local(tasks, fn, manifest, tracker)
     merged = None

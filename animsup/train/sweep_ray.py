@@ -39,14 +39,13 @@ def gpus_per_shard(config: dict[str, Any], gpu_bytes: int | None, cluster_gpus: 
     return 1.0
 
 
-def run_on_ray(tasks: list[dict[str, Any]], fn: Callable[..., dict[str, Any]], manifest: Any, tracker: Any, *,
-               address: str | None, max_retries: int = 3) -> None:
-    """Submit every task to Ray, record each result as it arrives (see the module docstring).
+def run_on_ray(tasks: list[dict[str, Any]], fn: Callable[..., dict[str, Any]], *, started: Callable[[str], None],
+               finished: Callable[[str, dict[str, Any]], None], address: str | None, max_retries: int = 3) -> None:
+    """Submit every task to Ray (``started(shard id)`` once submitted), and hand each result to
+    ``finished(shard id, result)`` as it arrives (see the module docstring).
 
     :raises AnimsupError: Ray not installed, or the cluster cannot be reached
     """
-    from animsup.train.sweep import _now, record_result
-
     try:
         import ray
     except ImportError:
@@ -67,7 +66,7 @@ def run_on_ray(tasks: list[dict[str, Any]], fn: Callable[..., dict[str, Any]], m
                     "retry_exceptions": False}
             ref = remote.options(**opts).remote(fn, task)
             pending[ref] = task["id"]
-            manifest.update(task["id"], status="running", started=_now())
+            started(task["id"])
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             sid = pending.pop(done[0])
@@ -76,7 +75,7 @@ def run_on_ray(tasks: list[dict[str, Any]], fn: Callable[..., dict[str, Any]], m
             except Exception as e:  # noqa: BLE001 — a task Ray gave up on: its shard is failed, the rest go on
                 first = str(e).strip().splitlines()[0] if str(e).strip() else ""
                 result = {"status": "failed", "error": f"{type(e).__name__}: {first}"[:500]}
-            record_result(manifest, sid, result, tracker, attempts=int(result.get("attempts", 1)))
+            finished(sid, result)
     finally:
         if started_here:
             ray.shutdown()

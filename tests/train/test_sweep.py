@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from animsup.cli import main
-from animsup.cli.spec import spec_groups
+from animsup.cli.train import spec_configs as spec_groups
 from animsup.errors import AnimsupError
 from animsup.log.reader import open_log, read_log
 from animsup.train.sweep import plan_shards, run_sweep

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from animsup.cli.spec import spec_groups
+from animsup.cli.train import spec_configs as spec_groups
 from animsup.log.reader import open_log, read_log
 from animsup.train.sweep import run_sweep
 
