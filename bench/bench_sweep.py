@@ -11,7 +11,8 @@ The run: n=5, m=2 (the paper's intro size), 1 - S on 8 log-spaced values × 8 se
 - ``run_sweep`` on Ray (``ray.init(num_cpus=os.cpu_count())`` once, timed on its own) with the same
   two cuts: each shard one task in a Ray worker (a fresh process: imports animsup and torch once).
 
-Every sweep gives the same arrays as the others (asserted). Throughput is instance-steps per second.
+A 5-step run first warms torch up (its import and first kernels are not counted). Every sweep gives
+the same arrays as the others (asserted). Throughput is instance-steps per second.
 :func:`docs_table` makes the table in docs/scaling.md from the committed JSON.
 """
 
@@ -61,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="animsup-bench-sweep-"))
     rows = []
     try:
+        train(config(5), tmp / "warm.jsonl")  # (torch imported and its kernels warm before any timing)
+
         def row(what, seconds, shards, engine):
             rows.append({"what": what, "engine": engine, "shards": shards, "seconds": seconds,
                          "instance_steps_per_s": work / seconds})

@@ -25,6 +25,8 @@ TABLES: list[tuple[str, str]] = [
     ("docs/rendering.md", "animsup.rendering.config.options_table"),
     ("docs/rendering.md", "animsup.rendering.outputs.docs_table"),
     ("docs/benchmarks.md", "bench_revisions.docs_table"),  # from docs/results/revisions_i20.json
+    ("docs/scaling.md", "bench_streams.docs_table"),  # from docs/results/streams_i22.json
+    ("docs/scaling.md", "bench_sweep.docs_table"),  # from docs/results/sweep_i22.json
 ]
 
 END = "<!-- end of generated table -->"

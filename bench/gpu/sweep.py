@@ -49,7 +49,7 @@ def wide(device: str, steps: int, tiny: bool):
 
     n, m = (64, 8) if tiny else (2048, 256)
     return TrainConfig(n_features=n, n_hidden=m, feature_probability=[0.01], seeds=list(range(8)), importance=0.99,
-                       steps=steps, batch_size=1024, snapshots=10, device=device, backend="torch",
+                       steps=steps, batch_size=1024, snapshots=2, device=device, backend="torch",
                        checkpoint=False).validate()
 
 
