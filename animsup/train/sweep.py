@@ -390,6 +390,8 @@ def _local_one(task: dict[str, Any], fn: Callable[..., dict[str, Any]], manifest
     manifest.update(sid, status="running", started=_now())
     result = fn(task, progress=lambda step, total: tracker.step(sid, step, total))
     record_result(manifest, sid, result, tracker)
+    if result.get("status") == "interrupted":  # Ctrl-C or SIGTERM reached the shard's loop: stop the sweep
+        raise KeyboardInterrupt
 
 
 def _visible_gpus(tasks: list[dict[str, Any]]) -> int:
