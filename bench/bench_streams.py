@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps-scale", type=float, default=1.0, help="multiply every size's steps (default 1)")
     p.add_argument("--json", default=str(common.RESULTS / "streams.json"), help="where to write the results")
     args = p.parse_args(argv)
+    # (resolved now: HEAD may move while the run takes its minutes)
+    revs = {side: subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], capture_output=True,
+                                 text=True).stdout.strip() or rev for side, rev in (("A", args.base), ("B", args.head))}
     where = Path(tempfile.mkdtemp(prefix="animsup-streams-"))
     trees = {}
     try:
@@ -86,8 +89,6 @@ def main(argv: list[str] | None = None) -> int:
                          "B_s": statistics.median(times["B"]), "ratio_B_over_A": ratio,
                          "A_all": times["A"], "B_all": times["B"]})
             print(f"{what:28s} A {rows[-1]['A_s']:7.3f} s   B {rows[-1]['B_s']:7.3f} s   B/A {ratio:5.2f}", flush=True)
-        revs = {side: subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], capture_output=True,
-                                     text=True).stdout.strip() or rev for side, rev in (("A", args.base), ("B", args.head))}
         geo = float(statistics.geometric_mean([r["ratio_B_over_A"] for r in rows]))
         out = {"A": revs["A"], "B": revs["B"], "repeat": args.repeat, "machine": common.machine(),
                "geomean_ratio": geo, "rows": rows}
