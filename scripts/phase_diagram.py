@@ -342,6 +342,22 @@ def _class_cmap():
     return ListedColormap(COLORS)
 
 
+def train_sweep(cfg, folder: str, args) -> str:
+    """The grid as a sweep (``--engine local|ray``) into ``folder``: a rerun with the same settings
+    finishes or reuses it, other settings (or --retrain) replace it. Returns the folder."""
+    from animsup.errors import AnimsupError
+    from animsup.train.sweep import run_sweep, same_sweep
+
+    replace = args.retrain or not same_sweep(folder, [cfg], args.shard_size)
+    t0 = time.time()
+    res = run_sweep([cfg], folder, engine=args.engine, shard_size=args.shard_size, address=args.address, force=replace)
+    if res.failed:
+        raise AnimsupError(f"shard {res.failed[0]['id']} failed: {res.failed[0]['error']} ({folder})")
+    c.say(f"  {len(res.ran)} of {len(res.manifest['shards'])} shards trained ({args.engine}) in {time.time() - t0:.0f} s -> "
+          f"{os.path.relpath(folder, c.ROOT)}")
+    return folder
+
+
 def main() -> int:
     p = c.parser("phase_diagram", __doc__)
     p.add_argument("--n", type=int, nargs="+", choices=[2, 3], default=[2, 3], help="n_features (m = n − 1)")
@@ -351,6 +367,9 @@ def main() -> int:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.01, help="AdamW learning rate (cosine schedule)")
     p.add_argument("--device", default="auto")
+    p.add_argument("--engine", choices=("local", "ray"), default="local", help="run the grid as a sweep on this engine")
+    p.add_argument("--shard-size", type=int, default=None, help="models per shard of the sweep (default: what fits)")
+    p.add_argument("--address", default=None, help="the Ray cluster to join (--engine ray; default: a local Ray)")
     args = p.parse_args()
     from animsup.errors import AnimsupError
     from animsup.log.reader import read_log
@@ -371,7 +390,7 @@ def main() -> int:
         c.say(f"phase diagram n={n}, m={n - 1}: {grid}x{grid} cells x {trials} trials = {cfg.n_instances:,} models, "
               f"{steps:,} steps, batch {batch}")
         t0 = time.time()
-        run = read_log(c.train_or_reuse(cfg, os.path.join(args.out, f"n{n}.jsonl"), retrain=args.retrain))
+        run = read_log(train_sweep(cfg, os.path.join(args.out, f"n{n}"), args))
         res = analyse(run, cfg, 2000 if args.quick else 20_000, 0 if args.quick else 3)
         matched = ""
         row = {"n": n, "m": n - 1, "grid": grid, "trials": trials, "steps": steps, "batch_size": batch,

@@ -31,6 +31,8 @@ TABLES: list[tuple[str, str]] = [
     ("docs/figures.md", "phase_diagram.docs_table"),  # from docs/results/phase_n2.json
     ("docs/figures.md", "feature_geometry.docs_table"),  # from docs/results/feature_geometry_census.json
     ("docs/figures.md", "learning_dynamics.docs_table"),  # from docs/results/learning_dynamics.json
+    ("docs/scaling.md", "bench_streams.docs_table"),  # from docs/results/streams_i22.json
+    ("docs/scaling.md", "bench_sweep.docs_table"),  # from docs/results/sweep_i22.json
 ]
 
 END = "<!-- end of generated table -->"

@@ -58,12 +58,14 @@ FACADE_NAMES_ALLOWED = {"__version__"}
 
 # third-party packages a layer must not reach, directly, lazily or through animsup modules it imports
 FORBIDDEN_THIRD_PARTY: dict[str, set[str]] = {
-    "log": {"torch", "matplotlib"},        # reading a log is numpy + stdlib
-    "analysis": {"torch", "matplotlib"},   # measurements are numpy only
-    "rendering": {"torch"},                # `animsup render --help` and rendering stay torch-free
-    "viewer": {"torch"},
-    "exporters": {"torch"},                # (tensorboardX, a third-party tracker, may load torch itself)
+    "log": {"torch", "matplotlib", "ray"},        # reading a log is numpy + stdlib
+    "analysis": {"torch", "matplotlib", "ray"},   # measurements are numpy only
+    "rendering": {"torch", "ray"},                # `animsup render --help` and rendering stay torch-free
+    "viewer": {"torch", "ray"},
+    "exporters": {"torch", "ray"},                # (tensorboardX, a third-party tracker, may load torch itself)
 }
+# Ray (the [ray] extra) is imported by the Ray engine of sweeps alone, and only lazily
+RAY_MODULES = {"animsup.train.sweep_ray"}
 
 MAX_FLAT_MODULES = 8        # modules directly in animsup/ (__init__ and __main__ included)
 MAX_FUNCTION_LINES = 120    # no function longer
@@ -437,9 +439,16 @@ def test_layers_keep_torch_and_matplotlib_out():
     assert not bad, "forbidden third-party imports:\n  " + "\n  ".join(sorted(set(bad)))
 
 
+def test_ray_is_imported_by_the_ray_engine_alone_and_lazily():
+    bad = [f"{module}: {_path(module)}:{line}" + ("" if lazy else " (at the top)")
+           for module in MODULES for name, line, lazy in THIRD_PARTY[module]
+           if name == "ray" and (module not in RAY_MODULES or not lazy)]
+    assert not bad, "ray imported outside animsup.train.sweep_ray's functions:\n  " + "\n  ".join(bad)
+
+
 def test_import_animsup_loads_neither_torch_nor_matplotlib():
     code = ("import sys, animsup\n"
-            "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))\n")
+            "print(sorted(m for m in ('torch', 'matplotlib', 'ray') if m in sys.modules))\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert r.returncode == 0, r.stderr

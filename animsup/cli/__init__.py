@@ -24,6 +24,7 @@ from animsup import __version__
 # subcommand name -> module in animsup.cli
 COMMANDS = {
     "train": "train",
+    "sweep": "sweep",
     "inspect": "inspect",
     "render": "render",
     "demo": "demo",

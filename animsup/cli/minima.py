@@ -1,6 +1,6 @@
-"""``animsup minima``: a local-minima study. Trains many seeds of one configuration in one
-batched run (any training option, e.g. ``--n-features 32 --n-hidden 2 --importance 0.9 --seeds 64``)
-or analyses existing logs (``animsup minima LOG... --out DIR``), then writes into --out:
+"""``animsup minima``: a local-minima study. Trains many seeds of one configuration as a sweep
+(any training option, e.g. ``--n-features 32 --n-hidden 2 --importance 0.9 --seeds 64``; DIR/run, on
+--engine local or ray) or analyses existing logs (``animsup minima LOG... --out DIR``), then writes into --out:
 results.csv and results.json (per instance: final loss, shape, represented features),
 gallery.png (one panel per seed, sorted by loss, suboptimal ones in red), and with --render
 videos of the worst (or chosen) instances. Prints, for each group of comparable instances
@@ -17,6 +17,9 @@ from animsup.cli.output import say
 from animsup.escape import terminal
 
 
+RUN = "run"  # the study's sweep folder inside --out
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from animsup.cli.train import add_train_options
 
@@ -27,14 +30,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("logs", nargs="*", metavar="LOG", help="analyse these logs instead of training (training options are then ignored)")
     g = p.add_argument_group("study")
-    g.add_argument("--out", required=True, metavar="DIR", help="folder for run.jsonl, results.csv/json, gallery.png, videos")
-    g.add_argument("--force", action="store_true", help="overwrite DIR/run.jsonl when training")
+    g.add_argument("--out", required=True, metavar="DIR", help="folder for run/ (the sweep), results.csv/json, gallery.png, videos")
+    g.add_argument("--force", action="store_true", help="replace DIR/run when training")
     g.add_argument("--threshold", type=float, default=0.5, help="norm above which a feature counts as represented")
     g.add_argument("--render", type=int, default=0, metavar="K", help="render videos of the K worst instances")
     g.add_argument("--render-instances", type=int, nargs="+", default=[], metavar="ID",
                    help="render these instances (ids as in results.csv)")
     g.add_argument("--video-format", default="mp4", choices=_video_formats(), help="format of the rendered videos")
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    g.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="train the study as a sweep on this engine (see animsup sweep)")
+    g.add_argument("--shard-size", type=int, metavar="N", help="instances per shard of the sweep (default: what fits)")
+    g.add_argument("--address", metavar="ADDR", help="the Ray cluster to join (--engine ray; default: a local Ray)")
     add_train_options(p)
     p.set_defaults(func=run)
     return p
@@ -99,30 +106,33 @@ def run(args) -> int:
 
 
 def _train(args, enabled) -> str:
+    """Train the study as a sweep (``--engine local|ray``, :mod:`animsup.train.sweep`) into DIR/run;
+    returns that folder (every reader takes it as one run)."""
     import os
 
     from animsup.cli.progress import make_progress
     from animsup.cli.train import config_from_args
     from animsup.errors import AnimsupError
-    from animsup.train import loop as tr
+    from animsup.train.sweep import run_sweep
 
     cfg = config_from_args(args)
     bad = [i for i in args.render_instances if not 0 <= i < cfg.n_instances]
     if bad:  # before hours of training
         raise AnimsupError(f"--render-instances: no instance {bad[0]} (ids are 0..{cfg.n_instances - 1})")
-    log = os.path.join(args.out, "run.jsonl")
-    if os.path.exists(log) and not args.force:
-        raise AnimsupError(f"{log} exists: analyse it with `animsup minima {log} --out {args.out}`, or pass --force to retrain")
-    bar, progress = make_progress(f"train {cfg.n_instances} instances", cfg.steps, unit="step", enabled=enabled)
+    run_dir = os.path.join(args.out, RUN)
+    if os.path.exists(run_dir) and not args.force:
+        raise AnimsupError(f"{run_dir} exists: analyse it with `animsup minima {run_dir} --out {args.out}`, or pass --force "
+                           f"to retrain")
+    bar, progress = make_progress(f"train {cfg.n_instances} instances", None, unit="instance-step", enabled=enabled)
     try:
-        result = tr.train(cfg, log, force=args.force, progress=progress)
+        result = run_sweep([cfg], run_dir, engine=args.engine, shard_size=args.shard_size, address=args.address,
+                           force=args.force, progress=lambda done, total: progress(done, total))
     finally:
         bar.close()
-    if result.status == "interrupted":  # Ctrl-C or SIGTERM: exit 130 like every command, not "bad input"
-        raise KeyboardInterrupt
-    if result.status != "completed":
-        raise AnimsupError(f"training ended {result.status} at step {result.step} (log: {log})")
-    return log
+    if result.failed:
+        s = result.failed[0]
+        raise AnimsupError(f"training failed in shard {s['id']}: {s['error']} (sweep folder: {run_dir})")
+    return run_dir
 
 
 def _chosen(outcomes, args):

@@ -30,6 +30,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description=__doc__.split("\n\n")[1],
         formatter_class=HelpFormatter,
     )
+    p.add_argument("--config", metavar="FILE.toml",
+                   help="read the options from a TOML file whose keys are these long option names (the format of "
+                        "an animsup sweep spec, for one run); options given here override it")
     add_train_options(p)
     g = p.add_argument_group("output")
     g.add_argument("--out", "-o", default=DEFAULT_OUT, metavar="LOG", help="run log to write (.jsonl)")
@@ -121,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             bar.close()
     else:
-        cfg = config_from_args(args)
+        cfg = _config_from_file(args) if args.config else config_from_args(args)
         out = args.out
         if out == DEFAULT_OUT:
             os.makedirs(os.path.dirname(out), exist_ok=True)
@@ -142,6 +145,26 @@ def run(args: argparse.Namespace) -> int:
               prefix="animsup: interrupted ")
         return 130
     return 0
+
+
+def spec_configs(spec: dict, where: str, overrides: dict | None = None) -> list:
+    """The runs of a sweep spec or config file (:func:`animsup.cli.spec.spec_groups` with train's
+    options): ``[(labels, TrainConfig)]`` in grid order."""
+    from animsup.cli.spec import spec_groups
+
+    return spec_groups(spec, where, add_options=add_train_options, make_config=config_from_args, overrides=overrides)
+
+
+def _config_from_file(args: argparse.Namespace) -> TrainConfig:
+    """``--config FILE.toml``: the file's options, those given on the command line winning (one run only)."""
+    from animsup.cli.spec import explicit_options, load_toml
+    from animsup.errors import AnimsupError
+
+    groups = spec_configs(load_toml(args.config), args.config, overrides=explicit_options(args, add_train_options))
+    if len(groups) != 1:
+        keys = ", ".join(sorted(groups[0][0]))
+        raise AnimsupError(f"{args.config}: lists for {keys} make {len(groups)} runs; run the file with animsup sweep")
+    return groups[0][1]
 
 
 def _flat(groups: list[float | list[float]] | None) -> list[float] | None:
@@ -205,6 +228,8 @@ def _refuse_options_with_resume(args: argparse.Namespace) -> None:
 
     defaults = argparse.ArgumentParser()
     add_train_options(defaults)
+    if args.config:
+        raise AnimsupError("--config conflicts with --resume (a resumed run keeps the settings in its log)")
     for name, default in (vars(defaults.parse_args([])) | {"out": DEFAULT_OUT, "force": False}).items():
         if name not in ("steps", "device", "threads") and getattr(args, name, default) != default:
             flag = "--no-checkpoint" if name == "checkpoint" else "--" + name.replace("_", "-")

@@ -43,6 +43,7 @@ from animsup.log.schema import (
     line_caps,
     parse_header,
 )
+from animsup.log.sweepdir import resolve_log_path
 from animsup.log.writer import LogWriter
 from animsup.options import is_int, is_integral
 
@@ -179,7 +180,8 @@ class Run:
 class LogReader:
     """Stream a run log. Use as a context manager or call :meth:`close`.
 
-    ``instances`` selects instance indices (default: all). Streaming keeps memory
+    ``path`` is a log file or a sweep's folder (:mod:`animsup.log.sweepdir`: its merged log, every
+    instance in grid order). ``instances`` selects instance indices (default: all). Streaming keeps memory
     flat in the log's length. A truncated last line (a killed writer, or a log
     still being written) is dropped with a :class:`LogWarning`; any other
     corruption raises :class:`LogFormatError` naming the file and line.
@@ -188,7 +190,7 @@ class LogReader:
     """
 
     def __init__(self, path: str | os.PathLike[str], instances: Sequence[int] | None = None) -> None:
-        self.path = os.fspath(path)
+        self.path = resolve_log_path(path)  # a sweep's folder reads as its merged log
         self._f = _open_maybe_gzip(self.path)
         self._gz = isinstance(self._f, gzip.GzipFile)
         self._lineno = 0

@@ -110,6 +110,10 @@ class TrainConfig:
                                group="model", metavar="C", parse="float",
                                doc="multiply the initial W (and W_dec) by C (b unchanged); the learning-dynamics "
                                    "runs start small, C = 0.1")
+    init_instances: int | None = option(
+        None, cli=False, limit=">= 1",
+        doc="`notebook` init: the instance count in its std (default: this run's n_instances); a sweep's shards "
+            "set their whole group's, so cutting a grid into shards does not change the init")
     # data
     feature_probability: list[Probability] = option(
         factory=lambda: [0.1], help="1 - S: probability that a feature is non-zero; one instance group per value "
@@ -407,6 +411,8 @@ class TrainConfig:
         """Counts are positive integers (``every``, ``dataset_size``: or None; ``threads``: or "auto")."""
         for name in ("n_features", "n_hidden", "steps", "batch_size", "loss_every", "snapshots"):
             _positive_int(name, getattr(self, name))
+        if self.init_instances is not None:
+            _positive_int("init_instances", self.init_instances)
         if self.threads != "auto":
             _positive_int("threads", self.threads)
         for name in ("every", "dataset_size"):

@@ -4,7 +4,7 @@ Each feature ``i`` of instance ``k`` is non-zero with probability ``p[k, i] = fe
 (= 1 - S) and then uniform on [0, 1). One uniform draw per entry gives both:
 ``x = u / p if u < p else 0`` (given u < p, u / p is uniform on [0, 1)), which halves
 the random numbers the two-draw version needs. Other laws (:class:`DataSpec`, one
-vectorised sampler :func:`draw_features`, no loop over instances or samples):
+vectorised sampler :func:`draw_features` per instance, no loop over samples):
 
 - ``presence_value`` (seed 000's code): ``x = u if u < p else 0`` — the same uniform decides
   presence and value, so non-zero values are U(0, p);
@@ -19,29 +19,26 @@ vectorised sampler :func:`draw_features`, no loop over instances or samples):
 
 Random streams (all reproducible from the config):
 
-- the initial weights of instance ``i`` come from its own seed alone
-  (:func:`init_rng`), so an instance starts the same whatever else is in the run;
-- the data of all instances come from one stream seeded by the whole seed list
-  (:func:`data_seed`), drawn as one ``[n_instances, batch, n_features]`` block per step
-  (no Python loop over instances). On the CPU it is numpy's SFC64, one generator per
-  block of the batch (spawned from the data seed; PCG64 for the data-set and other laws),
-  the same for both backends (so the torch and numpy backends see identical batches); on
-  CUDA it is a torch generator on the device.
-
-When every instance is sparse (``p <= SPARSE_MAX_PROBABILITY``, fresh samples, no
-normalising) and the batch is not tiny (``> SPARSE_MIN_ENTRIES`` entries), the CPU sampler
-draws only the non-zero entries: the gaps between them in each instance's row of
-``n_features * cols`` entries are geometric, ``floor(log(1 - u) / log(1 - p))`` from one
-uniform each, and each non-zero value is one more uniform — about ``2 p`` draws per entry
-instead of one (a [100, 32, 256] block at p = 0.1: 0.78 ms against 1.7-1.9 ms for the
-uniforms alone, docs/benchmarks.md). That stream is cut
-into fixed blocks of columns, each drawn from its own generator (spawned from the data seed),
-so the batch does not depend on how many threads process the blocks.
-
-The dense stream of the paper's law (fresh samples, no normalising) is likewise cut into
-blocks (:func:`dense_blocks`: whole batches of a few instances, or one instance and a range of
-columns, about ``DENSE_BLOCK_ENTRIES`` entries each), each block drawn from its own generator,
-so the CPU step can draw and process blocks on several threads with the same result.
+- the initial weights of instance ``i`` come from its own seed alone (:func:`init_rng`), and so do
+  its data on the CPU (:func:`instance_data_seed`): an instance trains the same whatever else is
+  in the run, so a sweep cut into shards of any size gives every instance the same trajectory
+  (issue 22; ``tests/train/test_data.py``). Two instances with the same seed (a grid over 1 - S)
+  share their uniforms: common random numbers across the grid.
+- The paper's law with fresh samples (:class:`Batches`) is drawn per (instance, chunk of columns)
+  (:func:`instance_columns`: the whole batch up to ``DENSE_BLOCK_ENTRIES`` entries), one SFC64
+  generator each (spawned from the instance's seed), so the CPU step can draw its blocks on
+  several threads with the same result. An instance whose features all have
+  ``p <= SPARSE_MAX_PROBABILITY`` and whose chunk has at least ``SPARSE_MIN_ENTRIES`` entries
+  draws only its non-zero entries: the gaps between them in its row of ``n_features * cols``
+  entries are geometric, ``floor(log(1 - u) / log(1 - p))`` from one uniform each, and each
+  non-zero value is one more uniform (about ``2 p`` draws per entry instead of one); the others
+  draw raw bits (24-bit uniforms). The step groups consecutive instances of one kind into blocks
+  (:func:`group_blocks`) for the compute only.
+- Other laws, normalised samples and the data-set mode draw each instance's [n_features, batch]
+  from its own PCG64 generator (a Python loop over instances: correct, not tuned).
+- On CUDA (:class:`CudaBatches`) the data of all instances come from one torch generator on the
+  device seeded by the whole seed list (:func:`data_seed`): reproducible for the same run, but an
+  instance's numbers there depend on the other instances of its run.
 
 Layout: a batch is ``x`` (shape: [n_instances, n_features, batch]) — samples are columns,
 as in h = W x; every matmul of the model is then one ``bmm`` over contiguous rows
@@ -60,10 +57,9 @@ import numpy as np
 
 _INIT_TAG = 0x1A1D  # domain separation between the init and data streams
 _DATA_TAG = 0xDA7A
-SPARSE_MAX_PROBABILITY = 0.25  # above it one uniform per entry is cheaper than drawing the gaps
-BLOCK_SPARSE_MAX_PROBABILITY = 0.08  # a dense-stream block whose instances all lie below it draws its non-zeros
-SPARSE_MIN_ENTRIES = 1 << 16  # below it (entries per batch) the sparse sampler's fixed cost dominates
-SPARSE_BLOCK_ENTRIES = 1 << 21  # entries of x per block of the sparse step (see sparse_block_columns)
+SPARSE_MAX_PROBABILITY = 0.08  # an instance whose features all lie at or below it draws its non-zeros
+SPARSE_MIN_ENTRIES = 1 << 14  # below it (entries of an instance's chunk) drawing the gaps costs more than it saves
+SPARSE_BLOCK_ENTRIES = 1 << 21  # entries of x per block of sparse-drawn instances in the CPU step
 DENSE_BLOCK_ENTRIES = 1 << 18  # entries of x per block of the dense CPU step (see dense_blocks)
 
 
@@ -326,16 +322,57 @@ def probability_array(feature_probability, n_features: int) -> np.ndarray:
     return p[:, :1, None].copy() if (p == p[:, :1]).all() else p[:, :, None].copy()
 
 
+def instance_data_seed(seed: int) -> np.random.SeedSequence:
+    """The seed of one instance's data stream: its own seed alone (so its batches do not depend on the
+    other instances of the run, nor on how a sweep cuts the grid into shards)."""
+    return np.random.SeedSequence([_DATA_TAG, int(seed)])
+
+
+def instance_columns(n_features: int, batch: int) -> int:
+    """Columns per chunk of one instance's batch in the CPU streams: the whole batch when it has at most
+    ``DENSE_BLOCK_ENTRIES`` entries, else a power of two (:func:`block_columns` of one instance).
+    Depends only on the instance's own shape."""
+    return block_columns(1, n_features, batch, DENSE_BLOCK_ENTRIES)
+
+
+def group_blocks(kinds: list[bool], n_features: int, chunks: list[tuple[int, int]],
+                 entries: int, sparse_entries: int) -> list[tuple[int, int, int, int]]:
+    """The CPU step's blocks ``(i0, i1, c0, c1)``: for each chunk of columns, runs of consecutive
+    instances of the same kind (True: drawn as non-zeros), at most ``entries`` (``sparse_entries`` for
+    the sparse kind) entries each. Only the compute is grouped: every instance draws its own data."""
+    out = []
+    for c0, c1 in chunks:
+        i = 0
+        while i < len(kinds):
+            cap = max(1, (sparse_entries if kinds[i] else entries) // (n_features * (c1 - c0)))
+            j = i + 1
+            while j < len(kinds) and j - i < cap and kinds[j] == kinds[i]:
+                j += 1
+            out.append((i, j, c0, c1))
+            i = j
+    return out
+
+
 class Batches:
-    """Draws batches of sparse features on the CPU with numpy.
+    """Draws batches of sparse features on the CPU with numpy, one random stream per instance.
+
+    Instance ``i``'s data come from its own seed alone (:func:`instance_data_seed`): the same batches
+    whatever the other instances of the run, so a sweep cut into shards trains every instance
+    identically. The paper's law with fresh samples is drawn per (instance, chunk of columns)
+    (:func:`instance_columns`), one SFC64 generator each, so the CPU step can draw its blocks on
+    several threads; an instance with ``max p <= SPARSE_MAX_PROBABILITY`` and at least
+    ``SPARSE_MIN_ENTRIES`` entries per chunk draws only its non-zeros (geometric gaps), the others
+    raw bits. The other laws, normalised samples and the data-set mode draw each instance's
+    [n_features, batch] from its own PCG64 generator.
 
     :param feature_probability: (shape: [n_instances]) or (shape: [n_instances, n_features])
+    :param seeds: the seed of each instance (shape: [n_instances]); a shorter list is repeated
+        (instance ``i`` gets ``seeds[i % len(seeds)]``, the product layout's order)
     :param dataset_size: None for fresh samples every step (the paper); N for a fixed
         pre-drawn set of N samples per instance, sampled with replacement (seed 002)
-    :param block: columns per block of the dense stream (default :func:`block_columns`);
-        the sparse stream always uses :func:`sparse_block_columns`
+    :param block: columns per block of the plain (non-block) torch step (default :func:`instance_columns`)
     :param spec: the law of the inputs (default: independent U[0, 1), L2-normalised when ``normalize``)
-    :param allow_sparse: False keeps the dense sampler whatever the probabilities (a staged run,
+    :param allow_sparse: False keeps the raw-bits draw whatever the probabilities (a staged run,
         whose probabilities change, keeps one stream)
     """
 
@@ -345,27 +382,40 @@ class Batches:
         self.spec = spec if spec is not None else DataSpec(normalise=normalize)
         self.p = probability_array(feature_probability, n_features)
         self.k, self.n, self.batch_size = len(self.p), n_features, batch_size
+        seeds = [int(s) for s in seeds]
+        self.seeds = [seeds[i % len(seeds)] for i in range(self.k)]
         self.normalize = self.spec.normalise
-        self.sparse = (allow_sparse and dataset_size is None and self.spec.independent_uniform and not self.normalize
-                       and float(self.p.max()) <= SPARSE_MAX_PROBABILITY
-                       and self.k * n_features * batch_size > SPARSE_MIN_ENTRIES)
-        self.dataset: np.ndarray | None = None
         self.allow_sparse = allow_sparse
+        self.dataset: np.ndarray | None = None
+        self.block = block or instance_columns(n_features, batch_size)
         self.blocks: list[tuple[int, int, int, int]] | None = None  # [(i0, i1, c0, c1)] when drawn block by block
-        self.rngs: list[np.random.Generator] | None = None  # one generator per block ...
-        self.rng: np.random.Generator | None = None  # ... or one for the whole stream
-        if self.sparse:
-            self.block = sparse_block_columns(self.k, n_features, batch_size)
-            self.blocks = [(0, self.k, c0, min(c0 + self.block, batch_size)) for c0 in range(0, batch_size, self.block)]
-        elif dataset_size is None and self.spec.independent_uniform and not self.normalize:
-            self.block = block or block_columns(self.k, n_features, batch_size)
-            self.blocks = dense_blocks(self.k, n_features, batch_size)
-        if self.blocks is not None:  # SFC64: its raw bits cost 1.3 ns a uniform here against PCG64's 1.9 as floats
-            self.rngs = [np.random.Generator(np.random.SFC64(s)) for s in data_seed(seeds).spawn(len(self.blocks))]
-            self._set_block_kinds()
+        self.seed_rngs: dict[int, list[np.random.Generator]] | None = None  # raw bits: per seed, per chunk ...
+        self.sparse_rngs: dict[int, list[np.random.Generator]] = {}  # non-zeros: per instance, per chunk ...
+        self.rngs: list[np.random.Generator] | None = None  # ... or one per instance
+        self.instance_sparse = [False] * self.k
+        if dataset_size is None and self.spec.independent_uniform and not self.normalize:
+            cols = instance_columns(n_features, batch_size)
+            self.chunks = [(c0, min(c0 + cols, batch_size)) for c0 in range(0, batch_size, cols)]
+            self._chunk_index = {c0: j for j, (c0, _) in enumerate(self.chunks)}
+            self.instance_sparse = [allow_sparse and float(self.p[i].max()) <= SPARSE_MAX_PROBABILITY
+                                    and n_features * cols >= SPARSE_MIN_ENTRIES for i in range(self.k)]
+            # SFC64: its raw bits cost 1.3 ns a uniform here against PCG64's 1.9 as floats
+            self.sparse_rngs = {i: self._chunk_rngs(self.seeds[i]) for i in range(self.k) if self.instance_sparse[i]}
+            dense_seeds = [self.seeds[i] for i in range(self.k) if not self.instance_sparse[i]]
+            self.seed_rngs = {seed: self._chunk_rngs(seed) for seed in sorted(set(dense_seeds))}
+            # a seed drawn as raw bits by several instances (a grid over 1 - S): drawn once a batch, shared
+            shared = sorted(seed for seed in self.seed_rngs if dense_seeds.count(seed) > 1)
+            row = {seed: j for j, seed in enumerate(shared)}
+            self._shared_seeds = shared
+            self._shared_row = np.asarray([-1 if self.instance_sparse[i] else row.get(self.seeds[i], -1)
+                                           for i in range(self.k)], np.int64)
+            self._shared: list[np.ndarray] = []
+            self.blocks = group_blocks(self.instance_sparse, n_features, self.chunks, DENSE_BLOCK_ENTRIES,
+                                       SPARSE_BLOCK_ENTRIES)
+            self.block_sparse = [self.instance_sparse[i0] for i0, _, _, _ in self.blocks]
         else:
-            self.block = block or block_columns(self.k, n_features, batch_size)
-            self.rng = np.random.Generator(np.random.PCG64(data_seed(seeds)))
+            self.rngs = [np.random.Generator(np.random.PCG64(instance_data_seed(seed))) for seed in self.seeds]
+        self.sparse = self.k > 0 and all(self.instance_sparse)
         if dataset_size is not None:
             # stored sample-major ([k * N, n]) so a batch is one row gather
             self.dataset = np.ascontiguousarray(self._draw(dataset_size).transpose(0, 2, 1)).reshape(-1, self.n)
@@ -373,75 +423,109 @@ class Batches:
             self.dataset_size = dataset_size
 
     def set_probability(self, feature_probability) -> None:
-        """Draw the next batches with new probabilities (a staged run's next stage; dense sampler only).
+        """Draw the next batches with new probabilities (a staged run's next stage; raw-bits or plain sampler only).
 
         :param feature_probability: (shape: [n_instances]) or (shape: [n_instances, n_features])
         """
-        if self.sparse or self.dataset is not None:
+        if any(self.instance_sparse) or self.dataset is not None:
             raise ValueError("only a fresh-sample dense sampler can change its probabilities")
         self.p = probability_array(feature_probability, self.n)
-        if self.blocks is not None:
-            self._set_block_kinds()
-
-    def _set_block_kinds(self) -> None:
-        """Which blocks are drawn as their non-zero entries (:attr:`block_sparse`): all of them in the
-        sparse stream; in the dense stream those whose instances all have p <= BLOCK_SPARSE_MAX_PROBABILITY
-        (when ``allow_sparse``; a block of 2**17 entries measured
-        2-3x faster to draw as its non-zeros at p = 0.01, about even at p = 0.1, 1.7x slower at 0.25)."""
-        self.block_sparse = [self.sparse or (self.allow_sparse and (c1 - c0) * (i1 - i0) * self.n > SPARSE_MIN_ENTRIES // 4
-                                             and float(self.p[i0:i1].max()) <= BLOCK_SPARSE_MAX_PROBABILITY)
-                             for i0, i1, c0, c1 in self.blocks or []]
 
     def _draw(self, cols: int) -> np.ndarray:
-        return draw_features(self._stream(), self.p, self.n, cols, self.spec)
+        """[k, n, cols] of any law, each instance's rows from its own generator."""
+        rngs = self._instance_rngs()
+        return np.concatenate([draw_features(rngs[i], self.p[i : i + 1], self.n, cols, self.spec)
+                               for i in range(self.k)]) if self.k else np.empty((0, self.n, cols), np.float32)
 
-    def _stream(self) -> np.random.Generator:
-        """The one generator of a stream not drawn in blocks."""
-        if self.rng is None:
-            raise ValueError("this stream is drawn in blocks, one generator each")
-        return self.rng
+    def _instance_rngs(self) -> list[np.random.Generator]:
+        """The generators of a stream not drawn in blocks (one per instance)."""
+        if self.rngs is None:
+            raise ValueError("this stream is drawn in blocks, one generator per instance and chunk")
+        return self.rngs
 
-    def _block_stream(self, j: int) -> tuple[tuple[int, int, int, int], np.random.Generator]:
-        """Block ``j``'s (i0, i1, c0, c1) and its generator (a stream drawn in blocks)."""
-        if self.blocks is None or self.rngs is None:
+    def _chunk_rngs(self, seed: int) -> list[np.random.Generator]:
+        """One SFC64 generator per chunk of columns, spawned from ``seed``'s data seed."""
+        return [np.random.Generator(np.random.SFC64(s)) for s in instance_data_seed(seed).spawn(len(self.chunks))]
+
+    def _block_of(self, j: int) -> tuple[int, int, int, int, int]:
+        """Block ``j``'s (i0, i1, c0, c1) and the index of its chunk of columns."""
+        if self.blocks is None:
             raise ValueError("this stream is not drawn in blocks")
-        return self.blocks[j], self.rngs[j]
+        i0, i1, c0, c1 = self.blocks[j]
+        return i0, i1, c0, c1, self._chunk_index[c0]
+
+    def begin_batch(self) -> None:
+        """Start the next batch: draw the raw bits of every seed that several raw-bits instances share
+        (once for all of them). Call it once before the blocks of a batch (:meth:`next` does)."""
+        if self.seed_rngs is None or not self._shared_seeds:
+            return
+        shared = []
+        for ci, (c0, c1) in enumerate(self.chunks):
+            half = (self.n * (c1 - c0) + 1) // 2
+            out = np.empty((len(self._shared_seeds), half), np.uint64)
+            for r, seed in enumerate(self._shared_seeds):
+                out[r] = self.seed_rngs[seed][ci].bit_generator.random_raw(half)
+            shared.append(out)
+        self._shared = shared
 
     def raw_block(self, j: int) -> np.ndarray:
-        """Block ``j``'s random bits for the next batch (a block of :attr:`blocks` that is not
+        """Block ``j``'s random bits for the current batch (a block of :attr:`blocks` that is not
         :attr:`block_sparse`): int32 (shape: [i1 - i0, n_features, c1 - c0]) whose low 24 bits give the
         uniform draws ``u = (r & 0xFFFFFF) * 2**-24`` (:func:`uniform_from_raw`; numpy's own float32
         uniforms are 24 bits too), then ``x = sparse_from_uniform(u)``, which a caller may apply itself
-        (the torch engine: a mask, a conversion and two fused ops). Raw bits and the conversion cost
-        1.3 ns an entry here against 1.9 for ``Generator.random(dtype=float32)``. Each block has its own
-        generator: blocks may be drawn in any order or from several threads, but each exactly once per
-        batch."""
-        (i0, i1, c0, c1), rng = self._block_stream(j)
-        size = (i1 - i0) * self.n * (c1 - c0)
-        raw = rng.bit_generator.random_raw((size + 1) // 2).view(np.int32)
-        return raw[:size].reshape(i1 - i0, self.n, c1 - c0)
+        (the torch engine: a mask, a conversion and two fused ops). Each instance's rows are its seed's
+        bits for this chunk (drawn by :meth:`begin_batch` when several instances share the seed): blocks
+        may be drawn in any order or from several threads, but each exactly once per batch."""
+        i0, i1, c0, c1, ci = self._block_of(j)
+        size = self.n * (c1 - c0)
+        half = (size + 1) // 2
+        rows = self._shared_row[i0:i1]
+        if (rows >= 0).all():
+            out = self._shared[ci].take(rows, axis=0)
+        elif i1 - i0 == 1:
+            out = self._raw_of(i0, ci, half)[None]
+        else:
+            out = np.empty((i1 - i0, half), np.uint64)
+            for r, i in enumerate(range(i0, i1)):
+                out[r] = self._shared[ci][rows[r]] if rows[r] >= 0 else self._raw_of(i, ci, half)
+        return out.view(np.int32)[:, :size].reshape(i1 - i0, self.n, c1 - c0)
+
+    def _raw_of(self, i: int, ci: int, half: int) -> np.ndarray:
+        """``half`` raw 64-bit draws of instance ``i``'s own (unshared) seed for chunk ``ci``."""
+        if self.seed_rngs is None:
+            raise ValueError("this stream is not drawn in blocks")
+        return self.seed_rngs[self.seeds[i]][ci].bit_generator.random_raw(half)
 
     def block_sizes(self) -> list[int]:
-        """Columns of each block of a batch."""
+        """Columns of each block of the plain (non-block) step."""
         B, c = self.batch_size, self.block
         return [min(c, B - c0) for c0 in range(0, B, c)]
 
     def sparse_block(self, j: int) -> tuple[np.ndarray, np.ndarray]:
-        """Block ``j`` of the next batch as (idx, values): flat indices into its
-        [i1 - i0, n_features, c1 - c0] array (see :func:`sparse_block`; only for a block that is
-        :attr:`block_sparse`). Each block has its own generator: blocks may be drawn in any order or
-        from several threads, but each exactly once per batch."""
-        (i0, i1, c0, c1), rng = self._block_stream(j)
-        p = self.p[i0:i1]
-        if p.shape[1] == 1:
-            return sparse_block(rng, p.ravel(), self.n, c1 - c0)
-        # per-feature probabilities: one row of Bernoulli trials per (instance, feature), same flat layout
-        idx = bernoulli_positions(rng, p.ravel(), c1 - c0)
-        return idx, rng.random(idx.size, dtype=np.float32)
+        """Block ``j`` of the next batch as (idx, values): sorted flat indices into its
+        [i1 - i0, n_features, c1 - c0] array and float32 values uniform on [0, 1) (only for a block that
+        is :attr:`block_sparse`). Each instance draws its positions (:func:`bernoulli_positions`: one
+        row of ``n_features * cols`` trials, or one row per feature when its features differ) and then
+        its values from its own generator for this chunk."""
+        i0, i1, c0, c1, ci = self._block_of(j)
+        cols = c1 - c0
+        size = self.n * cols
+        idx_parts, val_parts = [], []
+        per_feature = self.p.shape[1] != 1
+        for r in range(i1 - i0):
+            rng = self.sparse_rngs[i0 + r][ci]
+            p = self.p[i0 + r].ravel()
+            idx = bernoulli_positions(rng, p, cols) if per_feature else bernoulli_positions(rng, p, size)
+            val_parts.append(rng.random(idx.size, dtype=np.float32))
+            idx_parts.append(idx.astype(np.int64) + r * size if r else idx.astype(np.int64))
+        if len(idx_parts) == 1:
+            return idx_parts[0], val_parts[0]
+        return np.concatenate(idx_parts), np.concatenate(val_parts)
 
     def next(self) -> np.ndarray:
         """:return: (shape: [n_instances, n_features, batch]) float32"""
         if self.blocks is not None:
+            self.begin_batch()
             x = np.empty((self.k, self.n, self.batch_size), np.float32)
             for j, (i0, i1, c0, c1) in enumerate(self.blocks):
                 if self.block_sparse[j]:
@@ -453,34 +537,39 @@ class Batches:
                 x[i0:i1, :, c0:c1] = part
             return x
         if self.dataset is None:
-            blocks = [self._draw(cols) for cols in self.block_sizes()]
-            return blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=2)
-        idx = self._stream().integers(0, self.dataset_size, (self.k, self.batch_size)) + self._offset
+            return self._draw(self.batch_size)
+        rngs = self._instance_rngs()
+        idx = np.stack([rng.integers(0, self.dataset_size, self.batch_size) for rng in rngs]) + self._offset
         return np.ascontiguousarray(self.dataset[idx].transpose(0, 2, 1))
 
     @property
     def sampler(self) -> str:
-        """Which stream this is: "sparse", "dense-blocks" (one generator per block) or "dense"."""
-        return "sparse" if self.sparse else ("dense-blocks" if self.blocks is not None else "dense")
+        """Which stream this is: "instance-chunks" (generators per seed or instance and chunk of columns)
+        or "instances" (one generator per instance)."""
+        return "instance-chunks" if self.seed_rngs is not None else "instances"
+
+    def _all_rngs(self) -> list[np.random.Generator]:
+        """Every generator, in a fixed order (the saved state's)."""
+        if self.seed_rngs is None:
+            return self._instance_rngs()
+        return ([r for seed in sorted(self.seed_rngs) for r in self.seed_rngs[seed]]
+                + [r for i in sorted(self.sparse_rngs) for r in self.sparse_rngs[i]])
 
     def get_state(self) -> str:
-        if self.rngs is not None:  # (SFC64 states hold a uint64 array: written as a list)
-            return json.dumps({"sampler": self.sampler, "states": [r.bit_generator.state for r in self.rngs]},
-                              default=lambda a: a.tolist())
-        return json.dumps(self._stream().bit_generator.state)
+        """Every generator's state as JSON (SFC64 states hold a uint64 array: written as a list)."""
+        return json.dumps({"sampler": self.sampler, "states": [r.bit_generator.state for r in self._all_rngs()]},
+                          default=lambda a: a.tolist())
 
     def set_state(self, state: str) -> None:
         st = json.loads(state)
         saved = st.get("sampler", "dense") if isinstance(st, dict) else "an older animsup's"
         if saved != self.sampler:
             raise ValueError(f"the saved data stream belongs to a different sampler ({saved}, not {self.sampler})")
-        if self.rngs is not None:
-            if len(st["states"]) != len(self.rngs):
-                raise ValueError("the saved data stream has a different number of blocks")
-            for r, s in zip(self.rngs, st["states"]):
-                r.bit_generator.state = s
-        else:
-            self._stream().bit_generator.state = st
+        rngs = self._all_rngs()
+        if len(st["states"]) != len(rngs):
+            raise ValueError("the saved data stream has a different number of generators")
+        for r, s_ in zip(rngs, st["states"]):
+            r.bit_generator.state = s_
 
 
 class CudaBatches:

@@ -52,7 +52,7 @@ from animsup.train.optim import lr_at
 
 CHECKPOINT_SUFFIX = ".ckpt"
 CHECKPOINT_FORMAT = "animsup.ckpt"
-CHECKPOINT_VERSION = 2  # 2: the CPU data stream is drawn in blocks, one SFC64 generator each (animsup.train.data)
+CHECKPOINT_VERSION = 3  # 3: one data stream per instance (animsup.train.data); 2: one SFC64 generator per block
 _LOSS_CHUNK = 1000  # loss rows kept on the device before they are written anyway
 _FLUSH_SECONDS = 0.25  # snapshots are batched for at most this long (one transfer and write burst)
 

@@ -257,9 +257,15 @@ class TorchEngine:
         k, m, n = cfg.n_instances, cfg.n_hidden, cfg.n_features
         self.cfg, self.k, self.device = cfg, k, device
         untied = models.get(cfg.model).has_decoder
-        init = init_params(n, m, cfg.instance_seeds(), cfg.init, untied=untied, scale=cfg.init_scale)
+        init = init_params(n, m, cfg.instance_seeds(), cfg.init, untied=untied, scale=cfg.init_scale,
+                           fan_instances=cfg.init_instances)
         names = ["W", "b"] + (["W_dec"] if untied else [])
         flat = np.concatenate([init[name].ravel() for name in names])
+        # padded with zeros to a multiple of PAD: the element-wise kernels (the fused AdamW, the L1 sign)
+        # then take every parameter through their vectorised loop, never the scalar tail (which rounds
+        # differently: no FMA), so an instance's numbers do not depend on where its parameters sit
+        # in the flat array, i.e. on the other instances of the run (issue 22)
+        flat = np.concatenate([flat, np.zeros(-flat.size % PAD, flat.dtype)])
         self.params = torch.from_numpy(flat).to(device)
         self.grad = torch.zeros_like(self.params)
         self.views, self.grads = {}, {}
@@ -276,10 +282,10 @@ class TorchEngine:
         self.data: Batches | CudaBatches
         self.cpu_data: Batches | None = None  # the CPU sampler, whose blocks the block step draws
         if device == "cpu":
-            self.data = self.cpu_data = Batches(probs, n, cfg.batch_size, cfg.seeds, dataset_size=cfg.dataset_size,
+            self.data = self.cpu_data = Batches(probs, n, cfg.batch_size, cfg.instance_seeds(), dataset_size=cfg.dataset_size,
                                                 spec=spec, allow_sparse=allow_sparse)
         else:
-            self.data = CudaBatches(probs, n, cfg.batch_size, cfg.seeds, device=device, dataset_size=cfg.dataset_size,
+            self.data = CudaBatches(probs, n, cfg.batch_size, cfg.instance_seeds(), device=device, dataset_size=cfg.dataset_size,
                                     spec=spec, allow_sparse=allow_sparse)
         self._set_neg_inv_p(probs)
         # the neuron model's hidden ReLU breaks the block step's algebra: it takes the plain path
@@ -348,6 +354,7 @@ class TorchEngine:
         if data is None:
             raise RuntimeError("the block step draws from the CPU sampler")
         blocks, block_sparse = self._blocks_ij, data.block_sparse
+        data.begin_batch()  # (the raw bits of seeds several instances share: once, before the blocks)
         neg_inv_p_raw = self.neg_inv_p * 2.0**-UNIFORM_BITS  # exact: a power of two
         queue = itertools.count()  # blocks go to whichever thread is free (next() is atomic under the GIL)
 
@@ -546,6 +553,9 @@ class ThreadTuner:
         t = self.times[option]
         t.append(seconds)
         del t[: -self.window]
+
+
+PAD = 64  # the flat parameter array's length is a multiple of this (see TorchEngine.__init__)
 
 
 def _split(flat: np.ndarray, views: dict) -> dict:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 
 def init_params(n_features: int, n_hidden: int, seeds: Sequence[int], init: str, untied: bool = False,
-                scale: float = 1.0) -> dict[str, np.ndarray]:
+                scale: float = 1.0, fan_instances: int | None = None) -> dict[str, np.ndarray]:
     """Initial parameters, each instance from its own seed (numpy, float32).
 
     ``notebook``: W ~ N(0, 2 / (n_hidden · (n_features + n_instances))), b = 0: the std of the
@@ -49,6 +49,7 @@ def init_params(n_features: int, n_hidden: int, seeds: Sequence[int], init: str,
     instance's own [m, n] matrix; what animsup called "xavier" before 0.2), b = 0.
     ``blog``: W and b ~ U[0, 0.001) (seed 002).
     ``scale`` multiplies W (and W_dec), not b: the learning-dynamics runs start W at 0.1x.
+    ``fan_instances`` replaces n_instances in the notebook std (a sweep's shard: its whole group's count).
 
     :return: W (shape: [k, m, n]), b (shape: [k, n]), W_dec (shape: [k, m, n]) when untied
     """
@@ -59,7 +60,7 @@ def init_params(n_features: int, n_hidden: int, seeds: Sequence[int], init: str,
     if untied:
         out["W_dec"] = np.empty((k, m, n), np.float32)
     mats = [out[name] for name in ("W", "W_dec") if name in out]
-    std = np.sqrt(2.0 / (m * (n + k))) if init == "notebook" else np.sqrt(2.0 / (n + m))
+    std = np.sqrt(2.0 / (m * (n + (fan_instances or k)))) if init == "notebook" else np.sqrt(2.0 / (n + m))
     for i, seed in enumerate(seeds):  # once, at start-up: per-instance streams
         rng = init_rng(seed)
         for M in mats:
@@ -136,13 +137,13 @@ class NumpyEngine:
     def __init__(self, cfg: TrainConfig):
         k, m, n = cfg.n_instances, cfg.n_hidden, cfg.n_features
         self.cfg, self.k, self.m, self.n = cfg, k, m, n
-        init = init_params(n, m, cfg.instance_seeds(), cfg.init, scale=cfg.init_scale)
+        init = init_params(n, m, cfg.instance_seeds(), cfg.init, scale=cfg.init_scale, fan_instances=cfg.init_instances)
         self.params = np.concatenate([init["W"].ravel(), init["b"].ravel()])
         self.W = self.params[: k * m * n].reshape(k, m, n)
         self.b = self.params[k * m * n :].reshape(k, n)
         self.grad = np.zeros_like(self.params)
         self.importance = cfg.importance_matrix()   # [k, n]
-        self.data = Batches(cfg.probability_matrix(), n, cfg.batch_size, cfg.seeds, dataset_size=cfg.dataset_size,
+        self.data = Batches(cfg.probability_matrix(), n, cfg.batch_size, cfg.instance_seeds(), dataset_size=cfg.dataset_size,
                             spec=cfg.data_spec())
         self.opt = FlatOptimizer(self.params, cfg.optimizer, cfg.resolved_weight_decay())
         self._loss_buf: np.ndarray | None = None

@@ -244,8 +244,9 @@ def make_server(log, *, host: str = LOOPBACK, port: int = 0, smooth: int | None 
     corruption is shown on the page.
     """
     from animsup.atomic import check_regular
+    from animsup.log.sweepdir import resolve_log_path
 
-    path = os.fspath(log)
+    path = resolve_log_path(log)  # a sweep's folder: its merged log
     check_regular(path, what="log file")
     if not os.path.isfile(path):
         raise AnimsupError(f"{path}: no such file")

@@ -103,7 +103,7 @@ def test_cli_render_calls_the_renderer_for_the_worst(tmp_path, capsys, monkeypat
     assert main(["minima", str(log), "--out", str(tmp_path / "bad"), "--render-instances", "9"]) == 2
     assert not (tmp_path / "bad" / "results.csv").exists()
     train = ["minima", "--out", str(tmp_path / "t"), "--seeds", "3", "--steps", "30", "--render-instances", "3", "-q"]
-    assert main(train) == 2 and not (tmp_path / "t" / "run.jsonl").exists()
+    assert main(train) == 2 and not (tmp_path / "t" / "run").exists()
     assert "no instance 3 (ids are 0..2)" in capsys.readouterr().err
 
 
@@ -114,8 +114,8 @@ def test_cli_trains_a_batched_study(tmp_path, capsys):
     assert main(args) == 0
     doc = json.loads((out / "results.json").read_text())
     assert len(doc["instances"]) == 3 and sorted(r["seed"] for r in doc["instances"]) == [0, 1, 2]
-    assert (out / "run.jsonl").exists() and (out / "gallery.png").exists()
-    assert main(args) == 2  # run.jsonl exists: analyse it or --force
+    assert (out / "run" / "sweep.jsonl").exists() and (out / "gallery.png").exists()  # the study's sweep folder
+    assert main(args) == 2  # run/ exists: analyse it or --force
     assert "animsup minima" in capsys.readouterr().err
 
 

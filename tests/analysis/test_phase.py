@@ -115,7 +115,7 @@ def test_phase_diagram_script_quick_writes_table_and_figure(tmp_path):
     result = json.loads((tmp_path / "phase_n2_result.json").read_text())
     assert np.asarray(result["optimum"]).shape == (4, 4) and 0 <= result["comparison"]["trained_eq_optimum"] <= 16
     assert (tmp_path / "phase_n2.png").stat().st_size > 10_000
-    h = read_header(tmp_path / "n2.jsonl")
+    h = read_header(tmp_path / "n2")  # the grid ran as a sweep: its folder reads as one log
     imp = np.asarray(h.importance)
     assert imp.shape == (32, 2) and np.allclose(imp[:, 0], 1) and np.isclose(imp[:, 1].min(), 0.1)
 
@@ -131,4 +131,4 @@ def test_phase_diagram_script_refuses_sizes_it_cannot_draw_in_one_line(arg, valu
     proc = subprocess.run([sys.executable, str(script), "--quick", "--n", "2", "--no-video", arg, value,
                            "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
-    assert arg in proc.stderr and not (tmp_path / "out" / "n2.jsonl").exists()
+    assert arg in proc.stderr and not (tmp_path / "out" / "n2").exists()

@@ -167,10 +167,10 @@ def test_sparse_cpu_step_equals_the_reference_on_the_same_batch(model, monkeypat
     from animsup.train.model import TorchEngine
 
     monkeypatch.setattr("animsup.train.data.SPARSE_BLOCK_ENTRIES", 1 << 18)  # several blocks at a test size
-    cfg = TrainConfig(n_features=32, n_hidden=2, model=model, feature_probability=[0.1, 0.02],
+    cfg = TrainConfig(n_features=32, n_hidden=2, model=model, feature_probability=[0.05, 0.02],
                       seeds=list(range(20)), batch_size=1000, device="cpu", l1=0.01)
     eng = TorchEngine(cfg)
-    assert eng.sparse and len(eng.data.block_sizes()) > 1
+    assert eng.sparse and len(eng.data.blocks) > 1
     x = torch.from_numpy(Batches(cfg.instance_probabilities(), 32, 1000, cfg.seeds).next())
     loss = _one_step_matches_the_reference(eng, x, model)
     two = TorchEngine(cfg.replace(threads=2))
