@@ -32,6 +32,7 @@ COMMANDS = {
     "import": "import_",
     "export": "export",
     "view": "view",
+    "sae": "sae",
 }
 
 
