@@ -61,14 +61,26 @@ def measure(res) -> dict:
 
 
 def main() -> int:
-    from animsup.train.finite import train_finite
+    from animsup.errors import AnimsupError
+    from animsup.train.finite import result_from_log, train_finite
 
     args = c.parser("double_descent", __doc__).parse_args()
     os.makedirs(args.out, exist_ok=True)
     cfg = config(args.quick)
     c.say(f"double descent: n={cfg.n_features}, m={cfg.n_hidden}, 1-S={cfg.feature_probability}, "
           f"T={cfg.train_sizes}, {cfg.steps:,} full-batch steps")
-    res = train_finite(cfg, os.path.join(args.out, "double_descent.jsonl"), force=True)
+    log = os.path.join(args.out, "double_descent.jsonl")
+    res = None
+    if os.path.exists(log) and not args.retrain:  # a finished log of the same config is reused
+        try:
+            res = result_from_log(log)
+            res = res if res.config == cfg else None
+        except AnimsupError:
+            res = None
+    if res is None:
+        res = train_finite(cfg, log, force=True)
+    else:
+        c.say(f"  reusing {log} (same config, completed)")
     out = measure(res)
     for r in out["rows"]:
         c.say(f"  T={r['T']:>5}  train {r['train_loss']:.5f}  test {r['test_loss']:.5f}  "
@@ -89,17 +101,18 @@ def figure(res, out: dict, path: str) -> str:
     rows = out["rows"]
     T = [r["T"] for r in rows]
     picks = sorted({0, len(T) // 3, len(T) // 2, (2 * len(T)) // 3, len(T) - 1})
-    fig = c.figure(10, 6.2)
-    ax = fig.add_axes((0.07, 0.58, 0.4, 0.36))
-    ax.loglog(T, [r["test_loss"] for r in rows], "o-", color="C3", label="test (fresh samples)")
-    ax.loglog(T, [r["train_loss"] for r in rows], "o-", color="C0", label="train")
+    fig = c.figure(10, 5.6)
+    ax = fig.add_axes((0.07, 0.56, 0.4, 0.37))
+    ax.semilogx(T, [r["test_loss"] for r in rows], "o-", color="C3", label="test (fresh samples)")
+    ax.semilogx(T, [r["train_loss"] for r in rows], "o-", color="C0", label="train")
+    ax.set_ylim(bottom=0)
     if out["peak"]["peak_T"] is not None:
         ax.axvline(out["peak"]["peak_T"], color="0.6", lw=0.8, ls="--")
     ax.set_xlabel("training examples T")
     ax.set_ylabel("loss")
     ax.legend(fontsize=7)
     ax.set_title("loss against T", fontsize=9)
-    ax2 = fig.add_axes((0.57, 0.58, 0.4, 0.36))
+    ax2 = fig.add_axes((0.57, 0.56, 0.4, 0.37))
     from animsup.analysis.geometry import dimensionality
 
     for i, t in enumerate(T):  # the paper's scatter: every feature's and every example's D (the largest 40)
@@ -114,9 +127,9 @@ def figure(res, out: dict, path: str) -> str:
     ax2.set_title("dimensionality of features and of training examples", fontsize=9)
     w = 0.9 / len(picks)
     for j, i in enumerate(picks):
-        a = fig.add_axes((0.05 + j * w, 0.04, w * 0.9, 0.4))
+        a = fig.add_axes((0.05 + j * w, 0.02, w * 0.9, 0.36))
         _hidden_plot(a, res.W[i], res.hidden[i], f"T={T[i]}")
-    fig.text(0.5, 0.46, "hidden space: feature directions W_i (green) and training examples h = W x (orange)",
+    fig.text(0.5, 0.43, "hidden space: feature directions W_i (green) and training examples h = W x (orange)",
              ha="center", fontsize=8)
     return c.save(fig, path)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))  # bench scripts that turn committed results into tables
+sys.path.insert(0, str(ROOT / "scripts"))  # reproduction scripts likewise (docs/figures.md)
 
 #: (doc, "module.function" returning the table's Markdown)
 TABLES: list[tuple[str, str]] = [
@@ -25,6 +26,7 @@ TABLES: list[tuple[str, str]] = [
     ("docs/rendering.md", "animsup.rendering.config.options_table"),
     ("docs/rendering.md", "animsup.rendering.outputs.docs_table"),
     ("docs/benchmarks.md", "bench_revisions.docs_table"),  # from docs/results/revisions_i20.json
+    ("docs/figures.md", "double_descent.docs_table"),  # from docs/results/double_descent.json (issue 24)
 ]
 
 END = "<!-- end of generated table -->"

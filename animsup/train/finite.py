@@ -223,3 +223,23 @@ def train_finite(cfg: FiniteConfig, log_path: str | os.PathLike[str], *, force: 
         hidden = [(W[i] @ x).cpu().numpy() for i, x in enumerate(sets)]
     return FiniteResult(cfg, [t for t, _ in rows], loss.detach().cpu().numpy(), test, W.detach().cpu().numpy(),
                         b.detach().cpu().numpy(), hidden, os.fspath(log_path), wall)
+
+
+def result_from_log(log_path: str | os.PathLike[str]) -> FiniteResult:
+    """The :class:`FiniteResult` of a finished finite-data log (its last snapshot; the hidden vectors
+    from the regenerated training sets), without training.
+
+    :raises AnimsupError: not a finite-data log, or one that did not complete
+    """
+    from animsup.log.reader import read_log
+
+    run = read_log(os.fspath(log_path))
+    sets = training_sets_of(run.header)
+    if run.status != "completed" or "test_loss" not in run.curves:
+        raise AnimsupError(f"{os.fspath(log_path)}: the finite-data run did not complete")
+    cfg = FiniteConfig(**{k: v for k, v in run.header.config.items() if k in FiniteConfig.__dataclass_fields__})
+    W, b = run.W[-1].astype(np.float32), run.b[-1].astype(np.float32)
+    hidden = [W[i] @ x for i, x in enumerate(sets)]
+    wall = float((run.end or {}).get("wall_seconds", 0.0))
+    return FiniteResult(cfg, [x.shape[1] for x in sets], np.asarray(run.loss[-1]), run.curves["test_loss"][1][-1], W, b,
+                        hidden, os.fspath(log_path), wall)

@@ -1,0 +1,30 @@
+"""The reproduction scripts of issue 24 in their --quick mode: they run, write their figure and
+numbers, and the numbers say what the quick run showed."""
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run(script, out):
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", script), "--quick", "--out", str(out)],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout
+
+
+def test_double_descent_quick(tmp_path):
+    out = _run("double_descent.py", tmp_path)
+    res = json.loads((tmp_path / "double_descent.json").read_text())
+    rows = res["rows"]
+    assert [r["T"] for r in rows] == [2, 4, 8, 16, 32, 64, 128, 256]
+    # small sets are memorised (train loss far below test loss); the gap closes as T grows
+    assert rows[0]["train_loss"] < rows[0]["test_loss"] / 5
+    assert rows[-1]["train_loss"] > rows[-1]["test_loss"] / 2
+    # the training examples' dimensionality falls as T grows (T points share m = 2 dimensions)
+    assert rows[0]["data_max"] > rows[-1]["data_max"]
+    assert (tmp_path / "double_descent.png").stat().st_size > 10_000 and "peak" in out
