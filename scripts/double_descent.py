@@ -19,7 +19,7 @@ the peak.
 Writes to outputs/double_descent/: double_descent.jsonl (the run log), double_descent.json,
 double_descent.png; the full run also writes docs/results/double_descent.json (the table in
 docs/figures.md: ``docs_table()``) and docs/img/double_descent.png.
---quick: n = 100, 8 sizes, 300 steps (a smoke test: seconds).
+--quick: n = 60, 7 sizes, 200 steps (a smoke test: seconds).
 
     .venv/bin/python scripts/double_descent.py [--quick]
 """
@@ -41,8 +41,8 @@ def config(quick: bool):
     from animsup.train.finite import FiniteConfig
 
     if quick:
-        return FiniteConfig(n_features=100, feature_probability=0.1, train_sizes=[2, 4, 8, 16, 32, 64, 128, 256],
-                            steps=300, warmup_steps=30, lr=1e-2, test_every=50, test_size=500, snapshots=20).validate()
+        return FiniteConfig(n_features=60, feature_probability=0.15, train_sizes=[2, 4, 8, 16, 32, 64, 128],
+                            steps=200, warmup_steps=20, lr=1e-2, test_every=50, test_size=300, snapshots=10).validate()
     return FiniteConfig(n_features=400, feature_probability=0.025,
                         train_sizes=[3, 6, 12, 25, 50, 100, 200, 400, 800, 1600, 3200],
                         steps=3000, warmup_steps=150, lr=5e-3, test_every=100, test_size=1000, snapshots=40).validate()

@@ -27,6 +27,8 @@ TABLES: list[tuple[str, str]] = [
     ("docs/rendering.md", "animsup.rendering.outputs.docs_table"),
     ("docs/benchmarks.md", "bench_revisions.docs_table"),  # from docs/results/revisions_i20.json
     ("docs/figures.md", "double_descent.docs_table"),  # from docs/results/double_descent.json (issue 24)
+    ("docs/figures.md", "absorption.docs_table"),  # from docs/results/absorption.json (issue 24)
+    ("docs/figures.md", "scaling_law.docs_table"),  # from docs/results/scaling_law.json (issue 24)
 ]
 
 END = "<!-- end of generated table -->"

@@ -235,7 +235,7 @@ def result_from_log(log_path: str | os.PathLike[str]) -> FiniteResult:
 
     run = read_log(os.fspath(log_path))
     sets = training_sets_of(run.header)
-    if run.status != "completed" or "test_loss" not in run.curves:
+    if run.status != "completed" or "test_loss" not in run.curves or run.loss is None:
         raise AnimsupError(f"{os.fspath(log_path)}: the finite-data run did not complete")
     cfg = FiniteConfig(**{k: v for k, v in run.header.config.items() if k in FiniteConfig.__dataclass_fields__})
     W, b = run.W[-1].astype(np.float32), run.b[-1].astype(np.float32)

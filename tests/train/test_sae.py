@@ -52,7 +52,7 @@ def test_each_sae_trains_as_if_alone():
     assert np.allclose(both.decoders[0, 1], alone.decoders[0, 0], atol=1e-5)
 
 
-def test_api_cli_and_hierarchical_absorption_columns(tmp_path):
+def test_api_cli_and_hierarchical_absorption_columns(tmp_path, capsys):
     from animsup.train.config import TrainConfig
     from animsup.train.loop import train
 
@@ -72,5 +72,8 @@ def test_api_cli_and_hierarchical_absorption_columns(tmp_path):
     saved = json.loads(out.read_text())
     assert saved["format"] == "animsup.sae" and saved["version"] == 1 and len(saved["scores"]) == 2
     assert "absorption" in r.stdout and "(0, 1)" in r.stdout
-    r = subprocess.run([sys.executable, "-m", "animsup", "sae", str(log), "--steps", "0"], capture_output=True, text=True)
-    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    from animsup.cli import main
+
+    assert main(["sae", str(log), "--steps", "0"]) == 2  # bad input: exit 2 (one line on stderr, no traceback)
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "steps" in err
