@@ -78,7 +78,7 @@ def main() -> int:
 def figure(out: dict, path: str) -> str:
     fig = c.figure(11, 3.4)
     for j, (dist, run) in enumerate(out["runs"].items()):
-        ax = fig.add_axes((0.07 + 0.33 * j, 0.15, 0.24, 0.75))
+        ax = fig.add_axes((0.08 + 0.32 * j, 0.15, 0.23, 0.75))
         ms = run["config"]["ms"]
         for g, gamma in enumerate(run["config"]["gammas"]):
             regime = "weak" if gamma >= 0 else "strong"
