@@ -17,7 +17,8 @@ dimensionality D of every feature and every training example (:mod:`animsup.anal
 the peak.
 
 Writes to outputs/double_descent/: double_descent.jsonl (the run log), double_descent.json,
-double_descent.png; the full run also writes docs/results/double_descent.json (the table in
+double_descent.png, and unless --no-video double_descent.mp4 (the training examples' hidden vectors
+moving with the features over training, at the smallest T, the peak and the largest T); the full run also writes docs/results/double_descent.json (the table in
 docs/figures.md: ``docs_table()``) and docs/img/double_descent.png.
 --quick: n = 60, 7 sizes, 200 steps (a smoke test: seconds).
 
@@ -91,6 +92,8 @@ def main() -> int:
     with open(path, "w") as f:
         json.dump(out, f, indent=1)
     png = figure(res, out, os.path.join(args.out, "double_descent.png"))
+    if not args.no_video:
+        video(res, out, os.path.join(args.out, "double_descent.mp4"))
     if not args.quick:
         shutil.copyfile(path, RESULTS)
         shutil.copyfile(png, IMAGE)
@@ -134,8 +137,41 @@ def figure(res, out: dict, path: str) -> str:
     return c.save(fig, path)
 
 
-def _hidden_plot(ax, W, H, title: str) -> None:
-    lim = 1.1 * max(float(np.abs(W).max()), float(np.abs(H).max()), 1e-6)
+def video(res, out: dict, path: str) -> str:
+    """The training examples' hidden vectors (orange) moving with the feature directions (green)
+    over training, for the smallest T, the test-loss peak and the largest T."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from animsup.log.reader import read_log
+    from animsup.rendering.encode import make_encoder
+    from animsup.train.finite import training_sets_of
+
+    run = read_log(res.log_path)
+    sets = training_sets_of(run.header)
+    T = res.train_sizes
+    peak = out["peak"]["peak_T"]
+    picks = [0, T.index(peak) if peak in T else len(T) // 2, len(T) - 1]
+    lims = [1.1 * max(float(np.abs(run.W[:, i]).max()), max(float(np.abs(W[i] @ sets[i]).max()) for W in run.W))
+            for i in picks]
+    size = (1280, 480)
+    with make_encoder(path, size, 12) as enc:
+        for s, W in zip(run.steps, run.W):
+            fig = c.figure(size[0] / 100, size[1] / 100)
+            for j, i in enumerate(picks):
+                ax = fig.add_axes((0.03 + j * 0.33, 0.04, 0.28, 0.8))
+                _hidden_plot(ax, W[i], W[i] @ sets[i], f"T={T[i]}", lim=lims[j])
+            fig.suptitle(f"step {int(s):,}: features W_i (green) and training examples h = W x (orange)", fontsize=11)
+            canvas = FigureCanvasAgg(fig)
+            canvas.draw()
+            frame = np.asarray(canvas.buffer_rgba())
+            for _ in range(3):
+                enc.write(frame)
+    c.say(f"  video: {os.path.relpath(path, c.ROOT)} ({os.path.getsize(path) // 1024} KB)")
+    return path
+
+
+def _hidden_plot(ax, W, H, title: str, lim: float | None = None) -> None:
+    lim = lim or 1.1 * max(float(np.abs(W).max()), float(np.abs(H).max()), 1e-6)
     for v in W.T:
         ax.plot([0, v[0]], [0, v[1]], color="C2", lw=0.6, alpha=0.6)
     ax.scatter(H[0], H[1], s=6, color="C1", zorder=3)

@@ -11,7 +11,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _run(script, out):
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", script), "--quick", "--out", str(out)],
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", script), "--quick", "--no-video", "--out", str(out)],
                        capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     return r.stdout
