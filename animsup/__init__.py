@@ -11,7 +11,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "render", "read_log", "open_log", "Recorder", "from_arrays", "summary", "describe", "show", "TrainConfig", "figure", "measure"]
+__all__ = ["__version__", "render", "read_log", "open_log", "Recorder", "from_arrays", "summary", "describe", "show", "TrainConfig", "figure", "measure", "sae"]
 
 # the layers (``animsup.log``, ``animsup.train``...) and, for code written before they existed, the
 # old flat module names (those the README and docs of 0.1 used) as attributes, each resolved to
@@ -48,6 +48,10 @@ def __getattr__(name: str) -> Any:  # lazy re-exports keep `import animsup` free
         from animsup.train.measure import measure
 
         return measure
+    if name == "sae":  # SAEs on a toy's hidden activations (torch: imported here, on first use)
+        from animsup.train.sae import sae
+
+        return sae
     if name == "TrainConfig":
         from animsup.train.config import TrainConfig
 

@@ -33,6 +33,9 @@ TABLES: list[tuple[str, str]] = [
     ("docs/figures.md", "learning_dynamics.docs_table"),  # from docs/results/learning_dynamics.json
     ("docs/scaling.md", "bench_streams.docs_table"),  # from docs/results/streams_i22.json
     ("docs/scaling.md", "bench_sweep.docs_table"),  # from docs/results/sweep_i22.json
+    ("docs/figures.md", "double_descent.docs_table"),  # from docs/results/double_descent.json (issue 24)
+    ("docs/figures.md", "absorption.docs_table"),  # from docs/results/absorption.json (issue 24)
+    ("docs/figures.md", "scaling_law.docs_table"),  # from docs/results/scaling_law.json (issue 24)
 ]
 
 END = "<!-- end of generated table -->"

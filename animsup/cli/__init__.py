@@ -34,6 +34,7 @@ COMMANDS = {
     "export": "export",
     "view": "view",
     "measure": "measure",
+    "sae": "sae",
 }
 
 

@@ -231,6 +231,16 @@ class TrainConfig:
     checkpoint: bool = option(True, "do not write LOG.ckpt (a resume then replays from step 0)",
                               group="snapshots", flags=("--no-checkpoint",), action="store_false",
                               doc="`--no-checkpoint`: do not write `LOG.ckpt` (a resume then replays from step 0)")
+    # hierarchical data (issue 24, feature absorption): appended fields
+    hierarchical_sets: list[list[int]] = option(
+        factory=list, help="parent/child sets: the first index is the parent, the others its children, "
+                           "on only with it, e.g. 0,1,2 3,4", limit="disjoint sets of >= 2 indices",
+        group="data and loss", parse="sets", nargs="+", metavar="P,C,..",
+        doc="parent/child sets (Chanin et al. 2024's absorption setting): the first index is the parent (drawn "
+            "as usual), each other index a child that is on only when the parent is, then with probability "
+            "`--child-probability`")
+    child_probability: float = option(0.5, "P(child on | parent on) in a hierarchical set", "(0, 1]",
+                                      group="data and loss", parse="float", metavar="Q")
 
     # ------------------------------------------------------------------ derived
 
@@ -336,7 +346,9 @@ class TrainConfig:
 
         return DataSpec(kind=self.data, normalise=bool(self.normalize), exactly_k=self.exactly_k,
                         correlated_sets=[list(map(int, s)) for s in self.correlated_sets],
-                        anticorrelated_sets=[list(map(int, s)) for s in self.anticorrelated_sets])
+                        anticorrelated_sets=[list(map(int, s)) for s in self.anticorrelated_sets],
+                        hierarchical_sets=[list(map(int, s)) for s in self.hierarchical_sets],
+                        child_probability=float(self.child_probability))
 
     def resolved_weight_decay(self) -> float:
         return DEFAULT_WEIGHT_DECAY[self.optimizer] if self.weight_decay is None else float(self.weight_decay)
@@ -501,6 +513,29 @@ class TrainConfig:
                     if i in seen:
                         raise AnimsupError(f"feature {i} is in more than one correlated/anticorrelated set")
                     seen.add(i)
+
+        self._check_hierarchical_sets(seen)
+
+    def _check_hierarchical_sets(self, seen: set[int]) -> None:
+        """Hierarchical sets: >= 2 indices each, disjoint from each other and from the other sets;
+        ``child_probability`` in (0, 1]."""
+        n, sets = self.n_features, self.hierarchical_sets
+        if not isinstance(sets, (list, tuple)):
+            raise AnimsupError("hierarchical-sets must be a list of lists of feature indices")
+        if sets and self.data == "exactly_k":
+            raise AnimsupError("data exactly_k cannot be combined with hierarchical sets")
+        for st in sets:
+            if not isinstance(st, (list, tuple)) or len(st) < 2:
+                raise AnimsupError(f"hierarchical-sets: each set needs a parent and at least one child, got {st!r}")
+            for i in st:
+                if not is_int(i) or not 0 <= i < n:
+                    raise AnimsupError(f"hierarchical-sets: feature index {i!r} is not in 0..{n - 1}")
+                if i in seen:
+                    raise AnimsupError(f"feature {i} is in more than one set")
+                seen.add(i)
+        q = self.child_probability
+        if not is_real(q) or not 0 < q <= 1:
+            raise AnimsupError(f"child-probability must be in (0, 1], got {q!r}")
 
     def _check_stages(self) -> None:
         """At most one stage per step; the stages alone set the feature probability."""

@@ -15,6 +15,9 @@ vectorised sampler :func:`draw_features` per instance, no loop over samples):
 - anticorrelated sets of s features: one uniform ``a`` per set and sample; the set is on when
   ``a < s p`` and then exactly feature ``floor(a / p)`` of it is on (each with probability p,
   never two at once);
+- hierarchical sets ``[parent, child, ...]`` (feature absorption, Chanin et al. 2024): the parent is
+  drawn as usual; each child is on only when its parent is, then with probability
+  ``child_probability`` (one more uniform per child and sample), each with its own value;
 - optional L2 normalisation of each sample (all-zero samples stay zero).
 
 Random streams (all reproducible from the config):
@@ -219,6 +222,8 @@ class DataSpec:
     :param exactly_k: features on per sample (``kind="exactly_k"``)
     :param correlated_sets: lists of feature indices that switch on together
     :param anticorrelated_sets: lists of feature indices of which at most one is on
+    :param hierarchical_sets: lists ``[parent, child, ...]``: a child is on only with its parent
+    :param child_probability: P(child on | parent on) in a hierarchical set
     """
 
     kind: str = "uniform"
@@ -226,11 +231,18 @@ class DataSpec:
     exactly_k: int | None = None
     correlated_sets: list = field(default_factory=list)
     anticorrelated_sets: list = field(default_factory=list)
+    hierarchical_sets: list = field(default_factory=list)
+    child_probability: float = 0.5
+
+    @property
+    def has_sets(self) -> bool:
+        """Any correlated, anticorrelated or hierarchical set (drawn by the general sampler, on the CPU)."""
+        return bool(self.correlated_sets or self.anticorrelated_sets or self.hierarchical_sets)
 
     @property
     def independent_uniform(self) -> bool:
         """True for the paper's law (independent features, U[0, 1) values): the one-draw and sparse samplers apply."""
-        return self.kind == "uniform" and not self.correlated_sets and not self.anticorrelated_sets
+        return self.kind == "uniform" and not self.has_sets
 
     @property
     def k_on(self) -> int:
@@ -250,6 +262,10 @@ class DataSpec:
             out["correlated_sets"] = [list(map(int, s)) for s in self.correlated_sets]
         if self.anticorrelated_sets:
             out["anticorrelated_sets"] = [list(map(int, s)) for s in self.anticorrelated_sets]
+        if self.hierarchical_sets:  # (recipe version 1: see the module docstring)
+            out["hierarchical_sets"] = [list(map(int, s)) for s in self.hierarchical_sets]
+            out["child_probability"] = float(self.child_probability)
+            out["hierarchy_version"] = 1
         return out
 
 
@@ -260,7 +276,8 @@ def draw_features(rng: np.random.Generator, p: np.ndarray, n_features: int, cols
     stream the other samplers reproduce). Otherwise, in this order from ``rng``: the presence draws
     ([k, n, cols] uniforms: feature i is on when ``u < p``; for ``exactly_k`` the k smallest of each
     column), then one [k, cols] uniform per correlated set and per anticorrelated set (overriding
-    their features' presence), then the values ([k, n, cols] uniforms; none for binary).
+    their features' presence), then one [k, s - 1, cols] uniform per hierarchical set of s features
+    (its children's presence), then the values ([k, n, cols] uniforms; none for binary).
 
     :param p: (shape: [k, 1, 1]) or (shape: [k, n_features, 1]) feature probabilities
     :return: (shape: [k, n_features, cols]) float32, L2-normalised per sample when ``spec.normalise``
@@ -270,7 +287,7 @@ def draw_features(rng: np.random.Generator, p: np.ndarray, n_features: int, cols
     if spec.independent_uniform:
         x = sparse_from_uniform(rng.random(shape, dtype=np.float32), p)
         return normalize_samples_(x) if spec.normalise else x
-    if spec.kind == "presence_value" and not spec.correlated_sets and not spec.anticorrelated_sets:
+    if spec.kind == "presence_value" and not spec.has_sets:
         x = rng.random(shape, dtype=np.float32)  # x = u if u < p: one uniform decides presence and value
         np.putmask(x, x >= np.broadcast_to(p, shape), 0.0)
         return normalize_samples_(x) if spec.normalise else x
@@ -290,6 +307,9 @@ def draw_features(rng: np.random.Generator, p: np.ndarray, n_features: int, cols
         ps = pf[:, st[:1]]  # (shape: [k, 1, 1]) the set's common probability
         which = np.floor(a / ps)  # given a < s p: uniform over 0..s-1
         on[:, st] = which == np.arange(len(st), dtype=np.float32).reshape(1, -1, 1)
+    for st in spec.hierarchical_sets:
+        a = rng.random((k, len(st) - 1, cols), dtype=np.float32)
+        on[:, st[1:]] = on[:, st[:1]] & (a < np.float32(spec.child_probability))
     if spec.kind == "binary":
         x = on.astype(np.float32)
     else:
@@ -589,7 +609,7 @@ class CudaBatches:
         self.block = batch_size
         self.k, self.n, self.batch_size, self.device = len(feature_probability), n_features, batch_size, device
         self.host = None
-        if self.spec.correlated_sets or self.spec.anticorrelated_sets or self.spec.kind == "exactly_k":
+        if self.spec.has_sets or self.spec.kind == "exactly_k":
             self.host = Batches(feature_probability, n_features, batch_size, seeds, dataset_size=dataset_size,
                                 spec=self.spec, allow_sparse=False)
             return

@@ -1,0 +1,51 @@
+"""The reproduction scripts of issue 24 in their --quick mode: they run, write their figure and
+numbers, and the numbers say what the quick run showed."""
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run(script, out):
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", script), "--quick", "--no-video", "--out", str(out)],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout
+
+
+def test_double_descent_quick(tmp_path):
+    out = _run("double_descent.py", tmp_path)
+    res = json.loads((tmp_path / "double_descent.json").read_text())
+    rows = res["rows"]
+    assert [r["T"] for r in rows] == [2, 4, 8, 16, 32, 64, 128]
+    # small sets are memorised (train loss far below test loss); the gap closes as T grows
+    assert rows[0]["train_loss"] < rows[0]["test_loss"] / 5
+    assert rows[-1]["train_loss"] > rows[-1]["test_loss"] / 2
+    # the training examples' dimensionality falls as T grows (T points share m = 2 dimensions)
+    assert rows[0]["data_max"] > rows[-1]["data_max"]
+    assert (tmp_path / "double_descent.png").stat().st_size > 10_000 and "peak" in out
+
+
+def test_absorption_quick(tmp_path):
+    _run("absorption.py", tmp_path)
+    res = json.loads((tmp_path / "absorption.json").read_text())
+    assert res["pairs"] == [[0, 1], [2, 3]] and [r["l1"] for r in res["rows"]] == [0.003, 0.1]
+    # the stronger penalty: fewer active latents and more shrinkage (absorption itself needs the full run)
+    lo, hi = res["rows"]
+    assert hi["l0"] < lo["l0"] and hi["shrinkage"] < lo["shrinkage"]
+    assert (tmp_path / "absorption.png").stat().st_size > 10_000
+
+
+def test_scaling_law_quick(tmp_path):
+    _run("scaling_law.py", tmp_path)
+    res = json.loads((tmp_path / "scaling_law.json").read_text())
+    for dist in ("power", "exponential"):
+        run = res["runs"][dist]
+        weak, strong = run["represented"]  # gammas [+1, -1]
+        assert min(strong) > 0.9 and max(weak) < 0.5  # negative decay represents (nearly) every feature
+        assert run["fits"]["strong"]["exponent"] > 0 and run["loss"][1][-1] < run["loss"][1][0]
+    assert (tmp_path / "scaling_law.png").stat().st_size > 10_000
