@@ -12,9 +12,13 @@ vectorised sampler :func:`draw_features`, no loop over instances or samples):
   (a uniformly random k-subset), values U[0, 1);
 - correlated sets: one uniform ``a`` per set and sample, every feature of the set on when
   ``a < p`` (P(all on) = p, P(some but not all) = 0), each with its own value;
-- anticorrelated sets of s features: one uniform ``a`` per set and sample; the set is on when
-  ``a < s p`` and then exactly feature ``floor(a / p)`` of it is on (each with probability p,
-  never two at once);
+- anticorrelated sets (the paper's law, "Correlated and Anticorrelated Features"): one uniform
+  ``a`` per set and sample; the set is all-zero unless ``a < p`` (probability S), and then exactly
+  one feature of it, ``floor(a s / p)`` (uniformly random), is on: each feature's density is p / s
+  for a set of s features;
+- exclusive sets (animsup's law before data recipe 2, also ARENA's convention): the set is on when
+  ``a < s p`` and then exactly feature ``floor(a / p)`` of it is on — each feature keeps density p,
+  never two at once (s times denser than the paper's law at equal p);
 - optional L2 normalisation of each sample (all-zero samples stay zero).
 
 Random streams (all reproducible from the config):
@@ -58,8 +62,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from animsup.log import schema as _schema
+
 _INIT_TAG = 0x1A1D  # domain separation between the init and data streams
 _DATA_TAG = 0xDA7A
+#: the version of the header's ``data`` object: 2 added the paper's anticorrelated law under
+#: ``anticorrelated_sets`` (recipe 1's law is now ``exclusive_sets``; animsup.log.schema.upgrade_data_recipe)
+DATA_RECIPE = _schema.DATA_RECIPE
 SPARSE_MAX_PROBABILITY = 0.25  # above it one uniform per entry is cheaper than drawing the gaps
 BLOCK_SPARSE_MAX_PROBABILITY = 0.08  # a dense-stream block whose instances all lie below it draws its non-zeros
 SPARSE_MIN_ENTRIES = 1 << 16  # below it (entries per batch) the sparse sampler's fixed cost dominates
@@ -222,7 +231,10 @@ class DataSpec:
     :param normalise: L2-normalise each sample
     :param exactly_k: features on per sample (``kind="exactly_k"``)
     :param correlated_sets: lists of feature indices that switch on together
-    :param anticorrelated_sets: lists of feature indices of which at most one is on
+    :param anticorrelated_sets: lists of feature indices: all off with probability S, else exactly one
+        (uniformly chosen) on — the paper's law, each feature's density p / set size
+    :param exclusive_sets: lists of feature indices of which at most one is on, each with density p
+        (what ``anticorrelated_sets`` meant in data recipe 1: :data:`DATA_RECIPE`)
     """
 
     kind: str = "uniform"
@@ -230,11 +242,16 @@ class DataSpec:
     exactly_k: int | None = None
     correlated_sets: list = field(default_factory=list)
     anticorrelated_sets: list = field(default_factory=list)
+    exclusive_sets: list = field(default_factory=list)
+
+    @property
+    def _has_sets(self) -> bool:
+        return bool(self.correlated_sets or self.anticorrelated_sets or self.exclusive_sets)
 
     @property
     def independent_uniform(self) -> bool:
         """True for the paper's law (independent features, U[0, 1) values): the one-draw and sparse samplers apply."""
-        return self.kind == "uniform" and not self.correlated_sets and not self.anticorrelated_sets
+        return self.kind == "uniform" and not self._has_sets
 
     @property
     def k_on(self) -> int:
@@ -244,8 +261,11 @@ class DataSpec:
         return int(self.exactly_k)
 
     def header(self) -> dict[str, object]:
-        """The log header's ``data`` object (schema v2)."""
+        """The log header's ``data`` object (schema v2; ``recipe``: :data:`DATA_RECIPE`, written when a set
+        law is present — an object without it is recipe 1, see :func:`animsup.log.schema.upgrade_data_recipe`)."""
         out: dict[str, object] = {"kind": self.kind}
+        if self.anticorrelated_sets or self.exclusive_sets:
+            out["recipe"] = DATA_RECIPE
         if self.kind == "exactly_k":
             out["k"] = self.k_on
         if self.normalise:
@@ -254,6 +274,8 @@ class DataSpec:
             out["correlated_sets"] = [list(map(int, s)) for s in self.correlated_sets]
         if self.anticorrelated_sets:
             out["anticorrelated_sets"] = [list(map(int, s)) for s in self.anticorrelated_sets]
+        if self.exclusive_sets:
+            out["exclusive_sets"] = [list(map(int, s)) for s in self.exclusive_sets]
         return out
 
 
@@ -263,8 +285,8 @@ def draw_features(rng: np.random.Generator, p: np.ndarray, n_features: int, cols
     For ``spec.independent_uniform`` this is exactly ``sparse_from_uniform(rng.random(...), p)`` (the
     stream the other samplers reproduce). Otherwise, in this order from ``rng``: the presence draws
     ([k, n, cols] uniforms: feature i is on when ``u < p``; for ``exactly_k`` the k smallest of each
-    column), then one [k, cols] uniform per correlated set and per anticorrelated set (overriding
-    their features' presence), then the values ([k, n, cols] uniforms; none for binary).
+    column), then one [k, cols] uniform per correlated set, per anticorrelated set and per exclusive
+    set (overriding their features' presence), then the values ([k, n, cols] uniforms; none for binary).
 
     :param p: (shape: [k, 1, 1]) or (shape: [k, n_features, 1]) feature probabilities
     :return: (shape: [k, n_features, cols]) float32, L2-normalised per sample when ``spec.normalise``
@@ -274,7 +296,7 @@ def draw_features(rng: np.random.Generator, p: np.ndarray, n_features: int, cols
     if spec.independent_uniform:
         x = sparse_from_uniform(rng.random(shape, dtype=np.float32), p)
         return normalize_samples_(x) if spec.normalise else x
-    if spec.kind == "presence_value" and not spec.correlated_sets and not spec.anticorrelated_sets:
+    if spec.kind == "presence_value" and not spec._has_sets:
         x = rng.random(shape, dtype=np.float32)  # x = u if u < p: one uniform decides presence and value
         np.putmask(x, x >= np.broadcast_to(p, shape), 0.0)
         return normalize_samples_(x) if spec.normalise else x
@@ -289,9 +311,14 @@ def draw_features(rng: np.random.Generator, p: np.ndarray, n_features: int, cols
     for st in spec.correlated_sets:
         a = rng.random((k, 1, cols), dtype=np.float32)
         on[:, st] = a < pf[:, st[:1]]
-    for st in spec.anticorrelated_sets:
+    for st in spec.anticorrelated_sets:  # the paper's law: on with probability p, then one of the set
         a = rng.random((k, 1, cols), dtype=np.float32)
         ps = pf[:, st[:1]]  # (shape: [k, 1, 1]) the set's common probability
+        which = np.where(a < ps, np.minimum(np.floor(a * np.float32(len(st)) / ps), len(st) - 1), -1.0)  # given a < p: uniform 0..s-1
+        on[:, st] = which == np.arange(len(st), dtype=np.float32).reshape(1, -1, 1)
+    for st in spec.exclusive_sets:  # recipe 1's law: each feature at p, never two at once
+        a = rng.random((k, 1, cols), dtype=np.float32)
+        ps = pf[:, st[:1]]
         which = np.floor(a / ps)  # given a < s p: uniform over 0..s-1
         on[:, st] = which == np.arange(len(st), dtype=np.float32).reshape(1, -1, 1)
     if spec.kind == "binary":
@@ -500,7 +527,7 @@ class CudaBatches:
         self.block = batch_size
         self.k, self.n, self.batch_size, self.device = len(feature_probability), n_features, batch_size, device
         self.host = None
-        if self.spec.correlated_sets or self.spec.anticorrelated_sets or self.spec.kind == "exactly_k":
+        if self.spec._has_sets or self.spec.kind == "exactly_k":
             self.host = Batches(feature_probability, n_features, batch_size, seeds, dataset_size=dataset_size,
                                 spec=self.spec, allow_sparse=False)
             return
