@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))  # bench scripts that turn committed results into tables
+sys.path.insert(0, str(ROOT / "scripts"))  # reproduction scripts: docs/figures.md's tables from docs/results/*.json
 
 #: (doc, "module.function" returning the table's Markdown)
 TABLES: list[tuple[str, str]] = [
@@ -25,6 +26,13 @@ TABLES: list[tuple[str, str]] = [
     ("docs/rendering.md", "animsup.rendering.config.options_table"),
     ("docs/rendering.md", "animsup.rendering.outputs.docs_table"),
     ("docs/benchmarks.md", "bench_revisions.docs_table"),  # from docs/results/revisions_i20.json
+    # issue 25 (science2): docs/figures.md's measured tables, each from docs/results/<script>.json
+    ("docs/figures.md", "seed002_pentagon.docs_table"),
+    ("docs/figures.md", "basic_results.docs_table"),
+    ("docs/figures.md", "correlated.docs_table"),
+    ("docs/figures.md", "correlated.handmade_table"),
+    ("docs/figures.md", "nonuniform.docs_table"),
+    ("docs/figures.md", "neuron_model.docs_table"),
 ]
 
 END = "<!-- end of generated table -->"
