@@ -120,7 +120,7 @@ def docs_table() -> str:
         rep = lin["represented"]
         lin_rep = f"{rep[0]}–{rep[-1]}" if rep == list(range(rep[0], rep[-1] + 1)) and len(rep) > 1 else str(rep)
         rows.append([f"{lin['S']:g}", lin_rep, f"{lin['max_abs_cos_between_represented']:.4f}", rel["n_represented"],
-                     rel["n_in_superposition"], f"{rel['min_offdiag_WtW']:.3g}".replace("-", "−")])
+                     rel["n_in_superposition"], f"{rel['min_offdiag_WtW']:.3f}".replace("-", "−")])
     return c.md_table(["S", "linear: represented", "linear: max \\|cos\\| between them", "ReLU: represented",
                        "ReLU: in superposition", "ReLU: most negative WᵀW off-diagonal"], rows)
 
