@@ -28,6 +28,7 @@ TABLES: list[tuple[str, str]] = [
     ("docs/benchmarks.md", "bench_revisions.docs_table"),  # from docs/results/revisions_i20.json
     # issue 25 (science2): docs/figures.md's measured tables, each from docs/results/<script>.json
     ("docs/figures.md", "paper_intro.docs_table"),
+    ("docs/figures.md", "seed000_heatmaps.docs_table"),
     ("docs/figures.md", "seed002_pentagon.docs_table"),
     ("docs/figures.md", "basic_results.docs_table"),
     ("docs/figures.md", "correlated.docs_table"),
