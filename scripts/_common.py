@@ -28,6 +28,40 @@ def parser(name: str, doc: str) -> argparse.ArgumentParser:
     return p
 
 
+RESULTS = os.path.join(ROOT, "docs", "results")  # the committed small JSON the docs' tables are generated from
+
+
+def publish(args, name: str, obj) -> str:
+    """Write ``obj`` as ``<args.out>/<name>.json`` and, for a full run (not ``--quick``), also as
+    ``docs/results/<name>.json``, the file the docs' generated tables read (scripts/update_docs_tables.py).
+    Returns the docs path (or the output path for a quick run)."""
+    import json
+
+    os.makedirs(args.out, exist_ok=True)
+    paths = [os.path.join(args.out, f"{name}.json")] + ([] if args.quick else [os.path.join(RESULTS, f"{name}.json")])
+    for path in paths:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=1)
+            f.write("\n")
+    return paths[-1]
+
+
+def load_results(name: str) -> dict:
+    """The committed ``docs/results/<name>.json`` (a docs_table() reads its numbers from it)."""
+    import json
+
+    with open(os.path.join(RESULTS, f"{name}.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def md_table(header: list, rows: list) -> str:
+    """A Markdown table (no trailing newline)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
 def say(*args) -> None:
     print(*args, flush=True)
 

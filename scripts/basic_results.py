@@ -4,14 +4,14 @@ batch 1024, 10,000 steps, 3 seeds per sparsity (the best-loss seed is shown).
 
 Writes to outputs/basic_results/: linear.jsonl, relu.jsonl, basic_results.png (per S: WᵀW and
 the feature norms ‖W_i‖ coloured by superposition Σ_{j≠i}(Ŵ_i·W_j)², linear above ReLU) and
-basic_results.json (the measured numbers). --quick: 1,500 steps, batch 256, 1 seed.
+basic_results.json (the measured numbers; also docs/results/basic_results.json for a full run, from which
+docs_table() builds docs/figures.md §5's table). --quick: 1,500 steps, batch 256, 1 seed.
 
     .venv/bin/python scripts/basic_results.py [--quick]
 """
 
 from __future__ import annotations
 
-import json
 import os
 
 import _common as c
@@ -65,8 +65,8 @@ def main() -> int:
             best[(name, p)] = W
             rows.append({"S": round(1 - p, 6), "seed": b.seed, "final_loss": b.final_loss, **measure(W)})
         table[name] = rows
-    with open(os.path.join(args.out, "basic_results.json"), "w") as f:
-        json.dump(table, f, indent=2)
+    table["config"] = {name: config(model, args.quick).to_dict() for model, name in (("linear", "linear"), ("tied", "relu"))}
+    c.publish(args, "basic_results", table)
     c.say(f"\n{'S':>6}  {'linear: n, top-5?, max|cos|':<30}  ReLU: represented, in superposition, min WᵀW off-diag")
     for lin, rel in zip(table["linear"], table["relu"]):
         c.say(f"{lin['S']:>6}  {lin['n_represented']:>2} {str(lin['top_features_first']):<5} "
@@ -110,6 +110,19 @@ def figure(best: dict, out: str) -> None:
     fig.suptitle("basic results: n=20, m=5, importance 0.7^i; bars coloured by superposition "
                  "Σ_{j≠i}(Ŵ_i·W_j)² (dark 0 → yellow ≥ 1)", fontsize=9)
     c.save(fig, os.path.join(out, "basic_results.png"))
+
+
+def docs_table() -> str:
+    """docs/figures.md §5 (from docs/results/basic_results.json): the best seed per S, linear and ReLU."""
+    res = c.load_results("basic_results")
+    rows = []
+    for lin, rel in zip(res["linear"], res["relu"]):
+        rep = lin["represented"]
+        lin_rep = f"{rep[0]}–{rep[-1]}" if rep == list(range(rep[0], rep[-1] + 1)) and len(rep) > 1 else str(rep)
+        rows.append([f"{lin['S']:g}", lin_rep, f"{lin['max_abs_cos_between_represented']:.4f}", rel["n_represented"],
+                     rel["n_in_superposition"], f"{rel['min_offdiag_WtW']:.3f}".replace("-", "−")])
+    return c.md_table(["S", "linear: represented", "linear: max \\|cos\\| between them", "ReLU: represented",
+                       "ReLU: in superposition", "ReLU: most negative WᵀW off-diagonal"], rows)
 
 
 if __name__ == "__main__":

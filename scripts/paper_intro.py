@@ -8,7 +8,8 @@ notebook's init (--init notebook: xavier_normal_ on the whole [10, 5, 2] tensor,
 number of instances (80: std 0.11), which changes the outcome (docs/figures.md §1).
 
 Writes to outputs/paper_intro/: seedN.jsonl (one log per seed), intro_final.png (best seed per
-sparsity, final weights), intro_shapes.json (shape of every seed), best.jsonl and intro_grid.mp4
+sparsity, final weights), paper_intro.json (shape of every seed; also docs/results/paper_intro.json for a full run, from which
+docs_table() builds docs/figures.md §1's table), best.jsonl and intro_grid.mp4
 (a grid video of the best seeds). Expected: dense -> 2 orthogonal features; 1-S around 0.2 ->
 antipodal pairs; sparse -> pentagons (squares persist in some seeds).
 
@@ -17,7 +18,6 @@ antipodal pairs; sparse -> pentagons (squares persist in some seeds).
 
 from __future__ import annotations
 
-import json
 import os
 
 import _common as c
@@ -58,8 +58,7 @@ def main() -> int:
                       "best_regularity": b.regularity, "shapes": counts})
         c.say(f"{p:>7.3f}  {b.seed:>9}  {b.final_loss:>8.5f}  {b.shape:<16}  "
               + ", ".join(f"{s} x{n}" for s, n in counts.items()))
-    with open(os.path.join(args.out, "intro_shapes.json"), "w") as f:
-        json.dump({"config": cfg.to_dict() | {"seeds": list(range(seeds))}, "sparsities": table}, f, indent=2)
+    c.publish(args, "paper_intro", {"config": cfg.to_dict() | {"seeds": list(range(seeds))}, "sparsities": table})
 
     # final-frame figure: best seed per sparsity, dense on the left
     from animsup.log.reader import read_header
@@ -82,6 +81,15 @@ def main() -> int:
         c.render(sub, [os.path.join(args.out, "intro_grid.mp4"), os.path.join(args.out, "intro_grid.png")],
                  grid=True, duration=6 if args.quick else 12, size="1280x720")
     return 0
+
+
+def docs_table() -> str:
+    """docs/figures.md §1 (from docs/results/paper_intro.json): per sparsity the best seed's shape and every seed's."""
+    res = c.load_results("paper_intro")
+    n = len(res["config"]["seeds"])
+    rows = [[f"{r['feature_probability']:.3f}", r["best_shape"], ", ".join(f"{s} ×{k}" for s, k in r["shapes"].items())]
+            for r in res["sparsities"]]
+    return c.md_table(["1 − S", "best seed's shape", f"all {n} seeds"], rows)
 
 
 if __name__ == "__main__":

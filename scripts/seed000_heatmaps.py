@@ -13,7 +13,8 @@ repository's code). Two ways to train:
 
 Writes to outputs/seed000_heatmaps/: {staged,independent}_{tied,untied}.jsonl, heatmaps.png (per
 sparsity the 20x20 input→output matrix W_encᵀW_dec and the bias column; blue positive, red negative,
-as seed 000 draws them), represented.json and a printed table. A feature counts as learned when its
+as seed 000 draws them), seed000_heatmaps.json (also docs/results/ for a full run: docs_table(), docs/figures.md
+§2) and a printed table. A feature counts as learned when its
 diagonal entry (W_encᵀW_dec)_ii > 0.5 (seed 000's criterion, from its code).
 
     .venv/bin/python scripts/seed000_heatmaps.py [--quick] [--seeds K]
@@ -21,7 +22,6 @@ diagonal entry (W_encᵀW_dec)_ii > 0.5 (seed 000's criterion, from its code).
 
 from __future__ import annotations
 
-import json
 import os
 
 import _common as c
@@ -86,8 +86,7 @@ def main() -> int:
             rows.append({"recipe": recipe, "model": model, "sparsity": SPARSITY[g], "feature_probability": prob,
                          "step": int(run.steps[t]), "learned_per_seed": counts,
                          "seeds": [run.header.seed[k] for k in ks]})
-    with open(os.path.join(args.out, "represented.json"), "w") as f:
-        json.dump(rows, f, indent=2)
+    c.publish(args, "seed000_heatmaps", {"rows": rows, "config": {f"{r}_{m}": cfg.to_dict() for (r, m), cfg in cfgs.items()}})
     c.say(f"\nlearned features (diag(W_encᵀW_dec) > 0.5) per seed:\n{'S':>6}  " +
           "  ".join(f"{r + ' ' + m:>18}" for r in ("staged", "independent") for m in MODELS))
     for g, s in enumerate(SPARSITY):
@@ -119,6 +118,17 @@ def main() -> int:
                  fontsize=10)
     c.save(fig, os.path.join(args.out, "heatmaps.png"))
     return 0
+
+
+def docs_table() -> str:
+    """docs/figures.md §2 (from docs/results/seed000_heatmaps.json): learned features per seed, per S and recipe."""
+    rows = c.load_results("seed000_heatmaps")["rows"]
+    out = []
+    for s in SPARSITY:
+        cells = [next(r["learned_per_seed"] for r in rows if r["recipe"] == rc and r["model"] == m and r["sparsity"] == s)
+                 for rc in ("staged", "independent") for m in MODELS]
+        out.append([f"{s:g}"] + [", ".join(map(str, x)) for x in cells])
+    return c.md_table(["S"] + [f"{rc} {m}" for rc in ("staged", "independent") for m in MODELS], out)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ n=5, m=2, 1-S = 0.1, importance 0.7^i, seed 002's set-up (W, b ~ U[0, 0.001), a 
 set of 100,000 samples, batch 1024, plain SGD with lr 1, loss ½·Σ_i I_i (y_i − x_i)²), on the
 numpy backend with seed 002's printed ("blog") gradient and with the exact gradient, several seeds.
 
-Writes to outputs/seed002_pentagon/: blog.jsonl, exact.jsonl, shapes.json (final shape of
-every seed), pentagon_final.png (best seed of each, final weights and loss curves),
+Writes to outputs/seed002_pentagon/: blog.jsonl, exact.jsonl, seed002_pentagon.json (final shape and
+loss of every seed; also docs/results/seed002_pentagon.json for a full run, from which docs_table()
+builds docs/figures.md §3's table), pentagon_final.png (best seed of each, final weights and loss curves),
 blog.mp4, exact.mp4 (annotated, best seed) and side_by_side.mp4.
 
     .venv/bin/python scripts/seed002_pentagon.py [--quick]
@@ -13,7 +14,6 @@ blog.mp4, exact.mp4 (annotated, best seed) and side_by_side.mp4.
 
 from __future__ import annotations
 
-import json
 import os
 
 import _common as c
@@ -48,8 +48,8 @@ def main() -> int:
             "per_seed": [{"seed": o.seed, "shape": o.shape, "final_loss": o.final_loss} for o in outcomes[gradient]],
         }
         c.say(minima.format_summary(minima.shape_summary(outcomes[gradient]), len(shapes), title=f"{gradient}: shape"))
-    with open(os.path.join(args.out, "shapes.json"), "w") as f:
-        json.dump(summary, f, indent=2)
+    summary["config"] = {g: config(g, args.quick).to_dict() for g in ("blog", "exact")}
+    c.publish(args, "seed002_pentagon", summary)
 
     # figure: best seed of each gradient, final weights + loss curves
     fig = c.figure(9, 3.2)
@@ -89,6 +89,22 @@ def main() -> int:
                             labels=(f"seed 002's (blog) gradient, seed {best['blog'].seed}: {best['blog'].shape}",
                                     f"exact gradient, seed {best['exact'].seed}: {best['exact'].shape}"))
     return 0
+
+
+def docs_table() -> str:
+    """docs/figures.md §3 (from docs/results/seed002_pentagon.json): the shapes of every seed per gradient,
+    the mean final loss of each shape and its range."""
+    res = c.load_results("seed002_pentagon")
+    rows = []
+    for g, name in (("blog", "seed 002's printed (\"blog\")"), ("exact", "exact")):
+        per = res[g]["per_seed"]
+        shapes = ", ".join(f"{s} ×{n}" for s, n in sorted(res[g]["shapes"].items(), key=lambda t: -t[1]))
+        losses = []
+        for s in sorted(res[g]["shapes"], key=lambda t: -res[g]["shapes"][t]):
+            v = [o["final_loss"] for o in per if o["shape"] == s]
+            losses.append(f"{s}: {sum(v) / len(v):.5f} ({min(v):.5f}–{max(v):.5f})")
+        rows.append([name, f"{shapes} (of {len(per)})", "; ".join(losses)])
+    return c.md_table(["gradient", "final shapes", "final loss per shape: mean (range)"], rows)
 
 
 if __name__ == "__main__":

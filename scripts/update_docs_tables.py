@@ -36,6 +36,15 @@ TABLES: list[tuple[str, str]] = [
     ("docs/figures.md", "double_descent.docs_table"),  # from docs/results/double_descent.json (issue 24)
     ("docs/figures.md", "absorption.docs_table"),  # from docs/results/absorption.json (issue 24)
     ("docs/figures.md", "scaling_law.docs_table"),  # from docs/results/scaling_law.json (issue 24)
+    # issue 25 (science2): docs/figures.md's measured tables, each from docs/results/<script>.json
+    ("docs/figures.md", "paper_intro.docs_table"),
+    ("docs/figures.md", "seed000_heatmaps.docs_table"),
+    ("docs/figures.md", "seed002_pentagon.docs_table"),
+    ("docs/figures.md", "basic_results.docs_table"),
+    ("docs/figures.md", "correlated.docs_table"),
+    ("docs/figures.md", "correlated.handmade_table"),
+    ("docs/figures.md", "nonuniform.docs_table"),
+    ("docs/figures.md", "neuron_model.docs_table"),
 ]
 
 END = "<!-- end of generated table -->"
@@ -51,17 +60,23 @@ def generate(target: str) -> str:
 
 
 def stale(root: Path = ROOT) -> list[tuple[str, str, str]]:
-    """(doc, target, its text with the table regenerated) for every table that differs from the code."""
+    """(doc, target, its text with the table regenerated) for every table that differs from the code; the
+    text of a doc's later stale table includes its earlier ones (writing them in order keeps them all)."""
     out = []
+    texts: dict[str, str] = {}  # each doc's text with the tables so far regenerated (several tables per doc)
     for doc, target in TABLES:
-        text = (root / doc).read_text(encoding="utf-8")
+        text = texts.setdefault(doc, (root / doc).read_text(encoding="utf-8"))
         head, sep, rest = text.partition(begin(target) + "\n")
         if not sep or END not in rest:
             raise SystemExit(f"{doc}: no '{begin(target)}' ... '{END}' markers")
-        table, _, tail = rest.partition("\n" + END)
+        if rest.startswith(END):  # an empty table: the end marker right after the begin marker
+            table, tail = "", rest[len(END):]
+        else:
+            table, _, tail = rest.partition("\n" + END)
         new = generate(target)
         if table != new:
-            out.append((doc, target, head + sep + new + "\n" + END + tail))
+            texts[doc] = head + sep + new + "\n" + END + tail
+            out.append((doc, target, texts[doc]))
     return out
 
 

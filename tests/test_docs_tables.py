@@ -33,3 +33,21 @@ def test_the_log_format_lists_every_model_of_the_models_table():
                if line.startswith("| `model` |"))
     for name in models.MODELS:
         assert f'`"{name}"`' in row, f"docs/log-format.md's model row lacks {name!r}"
+
+
+def test_several_stale_tables_in_one_doc_are_all_regenerated(tmp_path):
+    """Two stale tables of one doc (and an empty one): writing the results in order keeps every table."""
+    for doc in {doc for doc, _ in tables.TABLES}:
+        (tmp_path / doc).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / doc, tmp_path / doc)
+    doc = tmp_path / "docs" / "rendering.md"
+    text = doc.read_text(encoding="utf-8")
+    first, second = (t for d, t in tables.TABLES if d == "docs/rendering.md")
+    stale_text = text.replace("| `.gif` |", "| `.gif` (edited) |", 1)  # the second table edited
+    start = stale_text.index(tables.begin(first)) + len(tables.begin(first)) + 1
+    stale_text = stale_text[:start] + stale_text[stale_text.index(tables.END, start):]  # the first emptied
+    assert tables.begin(second) in stale_text and "(edited)" in stale_text
+    doc.write_text(stale_text, encoding="utf-8")
+    found = tables.stale(tmp_path)
+    assert [t for d, t, _ in found if d == "docs/rendering.md"] == [first, second]
+    assert found[-1][2] == text  # the last write holds both tables

@@ -99,7 +99,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         n_features=args.n_features, n_hidden=args.n_hidden, model=args.model, init=args.init, init_scale=args.init_scale,
         feature_probability=probs, seeds=seeds, importance=_importance(args.importance), last_importance=last,
         data=args.data, exactly_k=args.exactly_k, correlated_sets=list(args.correlated_sets),
-        anticorrelated_sets=list(args.anticorrelated_sets), stages=stages,
+        anticorrelated_sets=list(args.anticorrelated_sets), exclusive_sets=list(args.exclusive_sets), stages=stages,
         hierarchical_sets=list(args.hierarchical_sets), child_probability=args.child_probability,
         dataset_size=args.dataset_size, normalize=args.normalize, loss_reduction=args.loss_reduction, l1=args.l1,
         steps=TrainConfig.steps if args.steps is None else args.steps, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,

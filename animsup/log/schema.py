@@ -42,6 +42,7 @@ END_STATUSES = ("completed", "interrupted", "diverged", "failed")
 MODELS = models.names()
 LOSS_SCOPES = ("instance", "aggregate", "none")
 DATA_KINDS = ("uniform", "presence_value", "binary", "exactly_k")
+DATA_RECIPE = 2  # the header data object's recipe version (= animsup.train.data.DATA_RECIPE; upgrade_data_recipe)
 # One parsed line of a log: a JSON object
 Record = dict[str, Any]
 
@@ -416,14 +417,33 @@ def _header_sizes(rec: Record, bad: _Bad) -> tuple[int, int, int]:
     return k, m, n
 
 
+def upgrade_data_recipe(data: dict[str, Any]) -> dict[str, Any]:
+    """The header's ``data`` object in the current recipe (``animsup.train.data.DATA_RECIPE``, 2).
+
+    An object without ``"recipe"`` is recipe 1, where ``anticorrelated_sets`` named the law in which
+    each feature of a set keeps density p and at most one is on; recipe 2 calls that law
+    ``exclusive_sets`` and gives ``anticorrelated_sets`` the paper's law (the set on with
+    probability p, then exactly one of its features). Returns a new object; ``data`` is not changed.
+    """
+    if data.get("recipe", 1) != 1 or not data.get("anticorrelated_sets"):
+        return data
+    out = {k: v for k, v in data.items() if k != "anticorrelated_sets"}
+    out["exclusive_sets"] = data["anticorrelated_sets"]
+    out["recipe"] = DATA_RECIPE
+    return out
+
+
 def _check_data(rec: Record, bad: _Bad) -> dict[str, Any]:
-    """The header's input distribution ``data``: an object with a known "kind"."""
+    """The header's input distribution ``data``: an object with a known "kind" (upgraded to the current
+    recipe, :func:`upgrade_data_recipe`)."""
     data = rec.get("data", {"kind": "uniform"})
     if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
         raise bad('header field \'data\' must be an object with a "kind" (e.g. {"kind": "uniform"})')
     if data["kind"] not in DATA_KINDS:
         raise bad(f"header field 'data' has unknown kind {_short(data['kind'])} (known: {', '.join(DATA_KINDS)})")
-    return data
+    if not is_int(data.get("recipe", 1)) or not 1 <= data.get("recipe", 1) <= DATA_RECIPE:
+        raise bad(f"header field 'data' has unknown recipe {_short(data.get('recipe'))} (known: 1..{DATA_RECIPE})")
+    return upgrade_data_recipe(data)
 
 
 def _check_stages(rec: Record, bad: _Bad) -> list[dict[str, Any]] | None:

@@ -2,7 +2,8 @@
 their colours.
 
 A log whose header ``data`` object lists ``correlated_sets`` (features that switch on together)
-or ``anticorrelated_sets`` (at most one of them on; :class:`animsup.train.data.DataSpec`) is drawn with
+or ``anticorrelated_sets`` (all off, or exactly one on) or ``exclusive_sets`` (at most one on, each at
+density p; :class:`animsup.train.data.DataSpec`) is drawn with
 the features of one set in one colour family (blues, reds, greens, … in the order the header lists
 the sets, correlated ones first), a shade per feature of the set.
 Features in no set keep their importance colour (:func:`animsup.rendering.draw.feature_colors`). The
@@ -22,7 +23,7 @@ SHADES = {"light": (0.5, 0.92), "dark": (0.3, 0.75)}
 
 
 def sets_of(data, n_features: int) -> list[tuple[str, list[int]]]:
-    """("correlated" | "anticorrelated", feature indices) of each set the header's ``data`` object
+    """("correlated" | "anticorrelated" | "exclusive", feature indices) of each set the header's ``data`` object
     lists, correlated sets first, in the log's order; [] for independent features.
 
     :raises AnimsupError: a set that is not a list of at least two distinct feature indices in
@@ -32,7 +33,7 @@ def sets_of(data, n_features: int) -> list[tuple[str, list[int]]]:
     if not isinstance(data, dict):
         return out
     seen: set[int] = set()
-    for kind in ("correlated", "anticorrelated"):
+    for kind in ("correlated", "anticorrelated", "exclusive"):
         sets = data.get(f"{kind}_sets") or []
         if not isinstance(sets, list):
             raise AnimsupError(f"header data.{kind}_sets must be a list of lists of feature indices")

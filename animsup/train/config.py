@@ -81,7 +81,10 @@ class TrainConfig:
     U[0, 1), "presence_value" (seed 000: x = u if u < p else 0, so values are U(0, p)), "binary" (1),
     or "exactly_k" (exactly ``exactly_k`` features of each sample on, values U[0, 1); the feature
     probability is then k / n). ``correlated_sets``: features of a set switch on together;
-    ``anticorrelated_sets``: at most one feature of a set is on (each still with probability p).
+    ``anticorrelated_sets``: the paper's law — a set is all-zero with probability S, else exactly one
+    randomly chosen feature of it is on (each feature's density p / set size); ``exclusive_sets``: at
+    most one feature of a set is on, each still with density p (what ``anticorrelated_sets`` meant
+    before data recipe 2: :data:`animsup.train.data.DATA_RECIPE`).
 
     :meth:`validate` checks it (one line, :class:`animsup.errors.AnimsupError`, per concern).
     """
@@ -161,9 +164,15 @@ class TrainConfig:
         limit="disjoint sets of >= 2 indices", group="data and loss", parse="sets", nargs="+", metavar="I,J,..",
         doc="features of a set switch on together (each with its own U value); sets of any size, disjoint")
     anticorrelated_sets: list[list[int]] = option(
-        factory=list, help="sets of feature indices of which at most one is on, e.g. 0,1 2,3",
+        factory=list, help="the paper's anticorrelated sets: all off with probability S, else exactly one on, e.g. 0,1 2,3",
+        limit="disjoint sets of >= 2 indices", group="data and loss", parse="sets", nargs="+",
+        metavar="I,J,..", doc="the paper's law: a set is all-zero with probability S, else exactly one randomly "
+                              "chosen feature of it is on (each feature's density (1 − S) / set size)")
+    exclusive_sets: list[list[int]] = option(
+        factory=list, help="sets of feature indices of which at most one is on, each with density p, e.g. 0,1 2,3",
         limit="disjoint sets of >= 2 indices; size × p <= 1", group="data and loss", parse="sets", nargs="+",
-        metavar="I,J,..", doc="at most one feature of a set is on (each still with probability p)")
+        metavar="I,J,..", doc="at most one feature of a set is on, each still with density 1 − S (animsup's "
+                              "`anticorrelated_sets` before data recipe 2; a set is then on with probability size × (1 − S))")
     # staged training (seed 000): stage j uses feature probability stages[j] (one float, or one per
     # feature) for every instance, from step j * steps // len(stages); a new optimiser per stage
     stages: list[Probability] | None = option(
@@ -348,7 +357,8 @@ class TrainConfig:
                         correlated_sets=[list(map(int, s)) for s in self.correlated_sets],
                         anticorrelated_sets=[list(map(int, s)) for s in self.anticorrelated_sets],
                         hierarchical_sets=[list(map(int, s)) for s in self.hierarchical_sets],
-                        child_probability=float(self.child_probability))
+                        child_probability=float(self.child_probability),
+                        exclusive_sets=[list(map(int, s)) for s in self.exclusive_sets])
 
     def resolved_weight_decay(self) -> float:
         return DEFAULT_WEIGHT_DECAY[self.optimizer] if self.weight_decay is None else float(self.weight_decay)
@@ -374,6 +384,8 @@ class TrainConfig:
         d = {k: v for k, v in d.items() if k in names}
         if d.get("init") in LEGACY_INITS:
             d["init"] = LEGACY_INITS[d["init"]]
+        if "exclusive_sets" not in d and d.get("anticorrelated_sets"):  # data recipe 1: its law is exclusive_sets
+            d["exclusive_sets"], d["anticorrelated_sets"] = d["anticorrelated_sets"], []
         return cls(**d)
 
     def replace(self, **changes: Any) -> TrainConfig:
@@ -493,14 +505,14 @@ class TrainConfig:
             k = self.exactly_k
             if not is_int(k) or not 1 <= k <= n:
                 raise AnimsupError(f"data exactly_k needs exactly-k between 1 and n-features ({n}), got {k!r}")
-            if self.correlated_sets or self.anticorrelated_sets or self.stages:
-                raise AnimsupError("data exactly_k cannot be combined with correlated/anticorrelated sets or stages")
+            if self.correlated_sets or self.anticorrelated_sets or self.exclusive_sets or self.stages:
+                raise AnimsupError("data exactly_k cannot be combined with correlated/anticorrelated/exclusive sets or stages")
             if len(self.feature_probability) != 1:
                 raise AnimsupError("data exactly_k sets the feature probability to k/n: give no --feature-probability")
         elif self.exactly_k is not None:
             raise AnimsupError("exactly-k applies only to --data exactly_k")
         seen: set[int] = set()
-        for name in ("correlated_sets", "anticorrelated_sets"):
+        for name in ("correlated_sets", "anticorrelated_sets", "exclusive_sets"):
             flag, sets = name.replace("_", "-"), getattr(self, name)
             if not isinstance(sets, (list, tuple)):
                 raise AnimsupError(f"{flag} must be a list of lists of feature indices")
@@ -511,7 +523,7 @@ class TrainConfig:
                     if not is_int(i) or not 0 <= i < n:
                         raise AnimsupError(f"{flag}: feature index {i!r} is not in 0..{n - 1}")
                     if i in seen:
-                        raise AnimsupError(f"feature {i} is in more than one correlated/anticorrelated set")
+                        raise AnimsupError(f"feature {i} is in more than one correlated/anticorrelated/exclusive set")
                     seen.add(i)
 
         self._check_hierarchical_sets(seen)
@@ -547,17 +559,18 @@ class TrainConfig:
             raise AnimsupError("with stages, the stages set the feature probability: give no --feature-probability groups")
 
     def _check_set_probabilities(self) -> None:
-        """In every stage, a set's features share one probability; an anticorrelated set's sum is <= 1."""
-        if not (self.correlated_sets or self.anticorrelated_sets):
+        """In every stage, a set's features share one probability; an exclusive set's sum is <= 1."""
+        sets = list(self.correlated_sets) + list(self.anticorrelated_sets) + list(self.exclusive_sets)
+        if not sets:
             return
         for j in range(len(self.stages or [0])):
             P = self.probability_matrix(j)
-            for st in list(self.correlated_sets) + list(self.anticorrelated_sets):
+            for st in sets:
                 if not (P[:, st] == P[:, st[:1]]).all():
                     raise AnimsupError(f"the features of set {list(st)} must share one feature probability")
-            for st in self.anticorrelated_sets:
+            for st in self.exclusive_sets:
                 if (P[:, st[0]] * len(st) > 1 + 1e-6).any():
-                    raise AnimsupError(f"anticorrelated set {list(st)}: {len(st)} x feature probability must be <= 1 "
+                    raise AnimsupError(f"exclusive set {list(st)}: {len(st)} x feature probability must be <= 1 "
                                        f"(at most one of its features is on)")
 
     def _check_optimiser(self) -> None:

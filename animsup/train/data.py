@@ -12,9 +12,13 @@ vectorised sampler :func:`draw_features` per instance, no loop over samples):
   (a uniformly random k-subset), values U[0, 1);
 - correlated sets: one uniform ``a`` per set and sample, every feature of the set on when
   ``a < p`` (P(all on) = p, P(some but not all) = 0), each with its own value;
-- anticorrelated sets of s features: one uniform ``a`` per set and sample; the set is on when
-  ``a < s p`` and then exactly feature ``floor(a / p)`` of it is on (each with probability p,
-  never two at once);
+- anticorrelated sets (the paper's law, "Correlated and Anticorrelated Features"): one uniform
+  ``a`` per set and sample; the set is all-zero unless ``a < p`` (probability S), and then exactly
+  one feature of it, ``floor(a s / p)`` (uniformly random), is on: each feature's density is p / s
+  for a set of s features;
+- exclusive sets (animsup's law before data recipe 2, also ARENA's convention): the set is on when
+  ``a < s p`` and then exactly feature ``floor(a / p)`` of it is on — each feature keeps density p,
+  never two at once (s times denser than the paper's law at equal p);
 - hierarchical sets ``[parent, child, ...]`` (feature absorption, Chanin et al. 2024): the parent is
   drawn as usual; each child is on only when its parent is, then with probability
   ``child_probability`` (one more uniform per child and sample), each with its own value;
@@ -58,8 +62,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from animsup.log import schema as _schema
+
 _INIT_TAG = 0x1A1D  # domain separation between the init and data streams
 _DATA_TAG = 0xDA7A
+#: the version of the header's ``data`` object: 2 added the paper's anticorrelated law under
+#: ``anticorrelated_sets`` (recipe 1's law is now ``exclusive_sets``; animsup.log.schema.upgrade_data_recipe)
+DATA_RECIPE = _schema.DATA_RECIPE
 SPARSE_MAX_PROBABILITY = 0.08  # an instance whose features all lie at or below it draws its non-zeros
 SPARSE_MIN_ENTRIES = 1 << 14  # below it (entries of an instance's chunk) drawing the gaps costs more than it saves
 SPARSE_BLOCK_ENTRIES = 1 << 21  # entries of x per block of sparse-drawn instances in the CPU step
@@ -221,7 +230,10 @@ class DataSpec:
     :param normalise: L2-normalise each sample
     :param exactly_k: features on per sample (``kind="exactly_k"``)
     :param correlated_sets: lists of feature indices that switch on together
-    :param anticorrelated_sets: lists of feature indices of which at most one is on
+    :param anticorrelated_sets: lists of feature indices: all off with probability S, else exactly one
+        (uniformly chosen) on — the paper's law, each feature's density p / set size
+    :param exclusive_sets: lists of feature indices of which at most one is on, each with density p
+        (what ``anticorrelated_sets`` meant in data recipe 1: :data:`DATA_RECIPE`)
     :param hierarchical_sets: lists ``[parent, child, ...]``: a child is on only with its parent
     :param child_probability: P(child on | parent on) in a hierarchical set
     """
@@ -233,11 +245,12 @@ class DataSpec:
     anticorrelated_sets: list = field(default_factory=list)
     hierarchical_sets: list = field(default_factory=list)
     child_probability: float = 0.5
+    exclusive_sets: list = field(default_factory=list)
 
     @property
     def has_sets(self) -> bool:
-        """Any correlated, anticorrelated or hierarchical set (drawn by the general sampler, on the CPU)."""
-        return bool(self.correlated_sets or self.anticorrelated_sets or self.hierarchical_sets)
+        """Any correlated, anticorrelated, exclusive or hierarchical set (drawn by the general sampler, on the CPU)."""
+        return bool(self.correlated_sets or self.anticorrelated_sets or self.exclusive_sets or self.hierarchical_sets)
 
     @property
     def independent_uniform(self) -> bool:
@@ -252,8 +265,11 @@ class DataSpec:
         return int(self.exactly_k)
 
     def header(self) -> dict[str, object]:
-        """The log header's ``data`` object (schema v2)."""
+        """The log header's ``data`` object (schema v2; ``recipe``: :data:`DATA_RECIPE`, written when a set
+        law is present — an object without it is recipe 1, see :func:`animsup.log.schema.upgrade_data_recipe`)."""
         out: dict[str, object] = {"kind": self.kind}
+        if self.anticorrelated_sets or self.exclusive_sets:
+            out["recipe"] = DATA_RECIPE
         if self.kind == "exactly_k":
             out["k"] = self.k_on
         if self.normalise:
@@ -266,6 +282,8 @@ class DataSpec:
             out["hierarchical_sets"] = [list(map(int, s)) for s in self.hierarchical_sets]
             out["child_probability"] = float(self.child_probability)
             out["hierarchy_version"] = 1
+        if self.exclusive_sets:
+            out["exclusive_sets"] = [list(map(int, s)) for s in self.exclusive_sets]
         return out
 
 
@@ -275,9 +293,9 @@ def draw_features(rng: np.random.Generator, p: np.ndarray, n_features: int, cols
     For ``spec.independent_uniform`` this is exactly ``sparse_from_uniform(rng.random(...), p)`` (the
     stream the other samplers reproduce). Otherwise, in this order from ``rng``: the presence draws
     ([k, n, cols] uniforms: feature i is on when ``u < p``; for ``exactly_k`` the k smallest of each
-    column), then one [k, cols] uniform per correlated set and per anticorrelated set (overriding
-    their features' presence), then one [k, s - 1, cols] uniform per hierarchical set of s features
-    (its children's presence), then the values ([k, n, cols] uniforms; none for binary).
+    column), then one [k, cols] uniform per correlated set, per anticorrelated set and per exclusive
+    set (overriding their features' presence), then one [k, s - 1, cols] uniform per hierarchical
+    set of s features (its children's presence), then the values ([k, n, cols] uniforms; none for binary).
 
     :param p: (shape: [k, 1, 1]) or (shape: [k, n_features, 1]) feature probabilities
     :return: (shape: [k, n_features, cols]) float32, L2-normalised per sample when ``spec.normalise``
@@ -302,9 +320,14 @@ def draw_features(rng: np.random.Generator, p: np.ndarray, n_features: int, cols
     for st in spec.correlated_sets:
         a = rng.random((k, 1, cols), dtype=np.float32)
         on[:, st] = a < pf[:, st[:1]]
-    for st in spec.anticorrelated_sets:
+    for st in spec.anticorrelated_sets:  # the paper's law: on with probability p, then one of the set
         a = rng.random((k, 1, cols), dtype=np.float32)
         ps = pf[:, st[:1]]  # (shape: [k, 1, 1]) the set's common probability
+        which = np.where(a < ps, np.minimum(np.floor(a * np.float32(len(st)) / ps), len(st) - 1), -1.0)  # given a < p: uniform 0..s-1
+        on[:, st] = which == np.arange(len(st), dtype=np.float32).reshape(1, -1, 1)
+    for st in spec.exclusive_sets:  # recipe 1's law: each feature at p, never two at once
+        a = rng.random((k, 1, cols), dtype=np.float32)
+        ps = pf[:, st[:1]]
         which = np.floor(a / ps)  # given a < s p: uniform over 0..s-1
         on[:, st] = which == np.arange(len(st), dtype=np.float32).reshape(1, -1, 1)
     for st in spec.hierarchical_sets:

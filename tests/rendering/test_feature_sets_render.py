@@ -29,7 +29,7 @@ def _log(path, data, *, n=6, m=2, K=1, T=6, model="tied", stages=None):
     return str(path)
 
 
-MIXED = {"kind": "uniform", "correlated_sets": [[0, 1]], "anticorrelated_sets": [[2, 3]]}
+MIXED = {"kind": "uniform", "recipe": 2, "correlated_sets": [[0, 1]], "anticorrelated_sets": [[2, 3]]}
 
 
 def _hue(rgba) -> float:
@@ -79,7 +79,7 @@ def test_frames_use_the_set_colours_and_carry_the_key(tmp_path, text_layout_prob
     np.testing.assert_allclose(d.colors, set_colors(imp_colors, plan.scene.feature_sets, "light"))
     np.testing.assert_allclose(d.views[0].tips.get_facecolors()[:, :3], d.colors[:, :3])  # (quiet ones fade)
     key = [t.get_text() for t in d.panels[0].ax.texts]
-    assert key == ["correlated (on together): 0, 1", "anticorrelated (at most one on): 2, 3"]
+    assert key == ["correlated (on together): 0, 1", "anticorrelated (one or none on): 2, 3"]
     assert "2 independent features" in d.panels[0].ax.get_title(loc="left")
     assert not text_layout_problems(d)
 
@@ -133,3 +133,12 @@ def test_viewer_payload_for_neuron_staged_and_set_logs(tmp_path):
 def test_bad_set_data_rejects_nothing_else(tmp_path):
     with pytest.raises(AnimsupError):
         sets_of({"correlated_sets": [[0, 1], [1, 2]]}, 4)
+
+
+def test_an_old_logs_anticorrelated_sets_are_drawn_as_exclusive():
+    """Data recipe 1 (no "recipe") meant the per-feature-p law by anticorrelated_sets: the header is read
+    as exclusive_sets, which keep a colour family of their own kind."""
+    from animsup.log.schema import upgrade_data_recipe
+
+    old = {k: v for k, v in MIXED.items() if k != "recipe"}
+    assert sets_of(upgrade_data_recipe(old), 6) == [("correlated", [0, 1]), ("exclusive", [2, 3])]

@@ -150,7 +150,7 @@ def test_numpy_backend_takes_per_instance_importance():
     (["--data", "exactly_k"], "exactly-k between 1"),
     (["--last-importance", "1:2:0"], "COUNT >= 1"),
     (["-p", "0:1:3"], "log range"),
-    (["--anticorrelated-sets", "0,1,2,3,4", "-p", "0.3"], "must be <= 1"),
+    (["--exclusive-sets", "0,1,2,3,4", "-p", "0.3"], "must be <= 1"),
     (["--stages", "1", "0.1", "-p", "0.5"], "drop --feature-probability"),
     (["--correlated-sets", "0,9"], "not in 0..4"),
 ])

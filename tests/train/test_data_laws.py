@@ -38,8 +38,25 @@ def test_correlated_sets_switch_on_together_with_independent_values(cuda_api):
 
 
 @pytest.mark.parametrize("cuda_api", [False, True])
-def test_anticorrelated_sets_have_at_most_one_feature_on(cuda_api):
+def test_anticorrelated_sets_follow_the_papers_law(cuda_api):
+    """The paper ("Correlated and Anticorrelated Features"): a set is all-zero with probability S, else
+    exactly one randomly chosen feature of it is on — the set on with probability p, each feature p / s."""
     spec = DataSpec(anticorrelated_sets=[[0, 1], [2, 3, 4]])
+    x = _draw(spec, [0.3], 6, cuda_api=cuda_api)[0]
+    on = x > 0
+    for st in ([0, 1], [2, 3, 4]):
+        assert on[st].sum(0).max() == 1  # never two at once
+        assert _rate_ok(on[st].any(0), 0.3)  # the set is on with probability 1 - S
+        for f in st:
+            assert _rate_ok(on[f], 0.3 / len(st))  # uniformly one of its features
+    assert _rate_ok(on[5], 0.3)  # a free feature keeps p
+    assert abs(x[0][on[0]].mean() - 0.5) < 0.02  # values U[0, 1)
+    assert (on[[0, 1]].any(0) & on[[2, 3, 4]].any(0)).mean() == pytest.approx(0.09, abs=0.01)  # sets independent
+
+
+@pytest.mark.parametrize("cuda_api", [False, True])
+def test_exclusive_sets_have_at_most_one_feature_on_each_at_p(cuda_api):
+    spec = DataSpec(exclusive_sets=[[0, 1], [2, 3, 4]])
     x = _draw(spec, [0.2], 6, cuda_api=cuda_api)[0]
     on = x > 0
     assert on[[0, 1]].sum(0).max() == 1 and on[[2, 3, 4]].sum(0).max() == 1  # never two at once
@@ -80,7 +97,10 @@ def test_a_correlated_set_with_per_feature_probability_is_refused():
     with pytest.raises(AnimsupError, match="share one feature probability"):
         TrainConfig(n_features=3, feature_probability=[[0.1, 0.2, 0.1]], correlated_sets=[[0, 1]]).validate()
     with pytest.raises(AnimsupError, match="must be <= 1"):
-        TrainConfig(n_features=4, feature_probability=[0.4], anticorrelated_sets=[[0, 1, 2]]).validate()
+        TrainConfig(n_features=4, feature_probability=[0.4], exclusive_sets=[[0, 1, 2]]).validate()
+    TrainConfig(n_features=4, feature_probability=[0.4], anticorrelated_sets=[[0, 1, 2]]).validate()  # the paper's: any p
+    with pytest.raises(AnimsupError, match="more than one"):
+        TrainConfig(n_features=4, exclusive_sets=[[0, 1]], anticorrelated_sets=[[1, 2]]).validate()
     with pytest.raises(AnimsupError, match="more than one"):
         TrainConfig(n_features=4, correlated_sets=[[0, 1]], anticorrelated_sets=[[1, 2]]).validate()
     with pytest.raises(AnimsupError, match="exactly-k"):
@@ -88,10 +108,49 @@ def test_a_correlated_set_with_per_feature_probability_is_refused():
 
 
 def test_sampler_streams_are_reproducible_and_resumable():
-    spec = DataSpec(correlated_sets=[[0, 1]], anticorrelated_sets=[[2, 3]], kind="presence_value")
-    a, b = Batches([0.2], 5, 64, [3], spec=spec), Batches([0.2], 5, 64, [3], spec=spec)
+    spec = DataSpec(correlated_sets=[[0, 1]], anticorrelated_sets=[[2, 3]], exclusive_sets=[[5, 6]], kind="presence_value")
+    a, b = Batches([0.2], 7, 64, [3], spec=spec), Batches([0.2], 7, 64, [3], spec=spec)
     np.testing.assert_array_equal(a.next(), b.next())
     st = a.get_state()
     x = a.next()
     a.set_state(st)
     np.testing.assert_array_equal(a.next(), x)
+
+
+def test_old_logs_keep_their_anticorrelated_law():
+    """Data recipe 1 (no "recipe" in the header's data object) called the per-feature-p law
+    anticorrelated_sets: reading it (the header and the config) gives exclusive_sets; recipe 2 is kept."""
+    from animsup.log.schema import upgrade_data_recipe
+    from animsup.train.config import TrainConfig
+
+    old = {"kind": "uniform", "anticorrelated_sets": [[0, 1]]}
+    assert upgrade_data_recipe(old) == {"kind": "uniform", "exclusive_sets": [[0, 1]], "recipe": 2}
+    new = DataSpec(anticorrelated_sets=[[0, 1]]).header()
+    assert new["recipe"] == 2 and upgrade_data_recipe(new) == new
+    assert upgrade_data_recipe({"kind": "uniform"}) == {"kind": "uniform"}
+    cfg = TrainConfig.from_dict({"n_features": 4, "anticorrelated_sets": [[0, 1]]})  # a recipe-1 config
+    assert cfg.exclusive_sets == [[0, 1]] and cfg.anticorrelated_sets == []
+    cur = TrainConfig(n_features=4, anticorrelated_sets=[[0, 1]])
+    assert TrainConfig.from_dict(cur.to_dict()).anticorrelated_sets == [[0, 1]]
+
+
+def test_an_old_log_reads_with_the_old_law(tmp_path):
+    import json
+
+    from animsup.log.reader import read_log
+    from animsup.train.config import TrainConfig
+    from animsup.train.loop import train
+
+    log = tmp_path / "a.jsonl"
+    train(TrainConfig(n_features=4, n_hidden=2, exclusive_sets=[[0, 1]], feature_probability=[0.2], steps=5,
+                      batch_size=8, snapshots=2).validate(), str(log))
+    lines = log.read_text(encoding="utf-8").splitlines()
+    head = json.loads(lines[0])
+    assert head["data"] == {"kind": "uniform", "recipe": 2, "exclusive_sets": [[0, 1]]}
+    head["data"] = {"kind": "uniform", "anticorrelated_sets": [[0, 1]]}  # as recipe 1 wrote it
+    del head["config"]["exclusive_sets"]
+    head["config"]["anticorrelated_sets"] = [[0, 1]]
+    log.write_text("\n".join([json.dumps(head), *lines[1:]]) + "\n", encoding="utf-8")
+    run = read_log(str(log))
+    assert run.header.data["exclusive_sets"] == [[0, 1]] and "anticorrelated_sets" not in run.header.data
+    assert TrainConfig.from_dict(run.header.config).exclusive_sets == [[0, 1]]

@@ -89,7 +89,7 @@ def default_panels(header: Header, panels: Sequence[str] = ()) -> tuple[str, ...
     out = list(panels)
     data = header.data if isinstance(header.data, dict) else {}
     wanted = [(name, True) for name in models.get(header.model).default_panels]
-    wanted.append(("sets", bool(data.get("correlated_sets") or data.get("anticorrelated_sets"))))
+    wanted.append(("sets", bool(data.get("correlated_sets") or data.get("anticorrelated_sets") or data.get("exclusive_sets"))))
     for name, want in wanted:
         if want and name not in out:
             out.append(name)

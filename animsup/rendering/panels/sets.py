@@ -60,7 +60,7 @@ class SetsPanel(Panel):
                 ax.add_patch(Rectangle((x0 + q * step, yc - sw / 2), step if many else sw, sw,
                                        facecolor=ctx.colors[f], edgecolor="none"))
             tx = x0 + (4 * sw if many else len(st) * 1.15 * sw) + 0.5 * sw
-            what = "on together" if kind == "correlated" else "at most one on"
+            what = {"correlated": "on together", "anticorrelated": "one or none on"}.get(kind, "at most one on, each at p")
             txt = ax.text(tx, yc, f"{kind} ({what}): {ranges_text(st)}", ha="left", va="center",
                           fontsize=ctx.fs * 0.8, color=t["fg"])
             room = col_w - (tx - x0) - 0.5 * sw
