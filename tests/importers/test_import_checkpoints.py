@@ -15,6 +15,7 @@ from animsup.errors import AnimsupError
 from animsup.importers import auto, checkpoint, safe_pickle
 from animsup.log.reader import read_log
 
+ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parents[1] / "data" / "checkpoints"
 sys.path.insert(0, str(DATA))
 from make_fixtures import bias, kmn, pentagon  # noqa: E402
@@ -93,9 +94,14 @@ def test_jax_port_aggregate_loss_and_config_string(tmp_path):
 
 
 def test_devinterp_runs_reversed_names_step0_offset_and_frames_without_pandas(tmp_path):
-    assert "pandas" not in sys.modules or True  # the reader never imports pandas
+    import subprocess
+
+    # the reader never imports pandas (checked in a fresh interpreter: another test may have loaded it here)
+    code = ("import sys; from animsup.importers import auto; "
+            f"auto.convert([{str(DATA / 'devinterp_runs.pkl')!r}], {str(tmp_path / 'p.jsonl')!r}); "
+            "assert 'pandas' not in sys.modules, 'pandas imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=str(ROOT))
     run = _import(tmp_path, "devinterp_runs.pkl")
-    assert "pandas" not in sys.modules
     assert (run.header.n_features, run.header.n_hidden, run.header.n_instances) == (5, 2, 2)
     assert run.steps.tolist() == [0, 1, 3, 10, 30, 100]  # weights[0] is step 0, then the log rows
     np.testing.assert_allclose(run.W[0, 1], pentagon(0.2, 0.1), rtol=1e-6)
@@ -196,8 +202,12 @@ def test_render_says_what_the_log_does_not_know(tmp_path, capsys):
     assert scene.loss_note == "no loss recorded" and s.final_loss is None
     assert "1-S unknown" in scene.title and "importance unknown" in scene.title and not scene.importance_known
     assert "1-S=0.05" in frames.build_scene(frames.scan_log(str(agg_log)), (0,)).title
-    for log in (none_log, agg_log):
-        assert main(["render", str(log), "--out", str(tmp_path / "x.png")]) == 2
+    for log, why in ((none_log, "the log records no loss"), (agg_log, "one loss for all instances")):
+        # no instance option: the grid, and one line saying why (no instance is best)
+        assert main(["render", str(log), "--out", str(tmp_path / "x.png")]) == 0
+        out = capsys.readouterr()
+        assert "as a grid: " in out.out + out.err and why in out.out + out.err and os.path.getsize(tmp_path / "x.png") > 1000
+        assert main(["render", str(log), "--out", str(tmp_path / "y.png"), "--instance", "best"]) == 2
         assert "no best instance; pass --instance N" in capsys.readouterr().err
     res = render(str(none_log), [str(tmp_path / "n.png"), str(tmp_path / "n.gif")], instance=1)
     assert all(os.path.getsize(p) > 1000 for p in res.paths)
