@@ -12,6 +12,8 @@ from conftest import K, STEPS, known_loss, wandb_history, wandb_run_dir
 
 pytest.importorskip("wandb")
 
+pytestmark = pytest.mark.xdist_group("wandb")  # one worker at a time talks to W&B's local service
+
 
 def test_offline_run_holds_scalars_video_and_geometry_table(recorded, tmp_path):
     import av

@@ -35,6 +35,7 @@ def test_tensorboard_mirror_of_the_export_lines_up(tmp_path):
     assert live and live <= after
 
 
+@pytest.mark.xdist_group("wandb")  # one worker at a time talks to W&B's local service
 def test_wandb_mirror_offline(tmp_path, monkeypatch):
     pytest.importorskip("wandb")
     monkeypatch.setenv("WANDB_DIR", str(tmp_path / "wb"))
