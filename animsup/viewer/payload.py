@@ -237,8 +237,8 @@ def loss_labels(scene: Scene, scope: str) -> dict:
         "label": label,
         "raw": (f"loss per logged step{who}" if scene.loss_source == "loss records" else f"loss at each snapshot{who}"),
         "smooth": label.split(";")[0],
-        "note": (f"grey: the loss from {scene.loss_source}; blue, the red dot and the readout: {label} "
-                 "(the video's readout shows the same number at the same step)"),
+        "note": (f"grey: the loss from {scene.loss_source}; blue, the red dot and the readout: its moving "
+                 "average, the number the video's readout shows at the same step"),
     }
 
 

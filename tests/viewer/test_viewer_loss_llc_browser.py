@@ -103,6 +103,8 @@ def test_the_llc_chart_shows_the_sidecars_curve_of_the_shown_instance(browser, t
     assert "learning coefficient" in w.page.locator("#llc-title").inner_text()
     assert "4 SGLD chains of 50 draws at 5 snapshots" in w.page.locator("#llc-note").inner_text()
     assert w.page.locator("#llc canvas").count() == 1 and w.errors == []
+    w.page.evaluate(f"window.animsupViewer.select({order.index(0)}); window.animsupViewer.setIndex(4)")
+    w.screenshot("viewer-llc.png")
     w.page.close()
 
 
@@ -113,3 +115,17 @@ def test_no_sidecar_no_llc_chart(browser, noisy):  # noqa: F811
     assert state(w, "S.llcChart") is None and w.page.locator("#llc canvas").count() == 0
     assert w.page.locator("#llc-title").inner_text() == "" and w.errors == []
     w.page.close()
+
+
+def test_the_live_viewer_picks_up_a_sidecar_written_while_it_runs(tmp_path):
+    import json
+
+    from animsup.viewer.server import LogFollower
+
+    log = _noisy_log(tmp_path / "live.jsonl", k=1, T=4)
+    follower = LogFollower(log)
+    rev, body, _ = follower.payload()
+    assert json.loads(body)["llc"] is None
+    _llc_sidecar(log, (0,), [0, 40, 80])
+    rev2, body2, _ = follower.payload()
+    assert rev2 != rev and json.loads(body2)["llc"]["steps"] == [0, 40, 80]

@@ -554,6 +554,7 @@
   function drawCurvesCursor(u) {
     const ctx = u.ctx, dpr = devicePixelRatio || 1, x = u.valToPos(S.d.steps[S.t], "x", true);
     ctx.save();
+    ctx.setLineDash([]);  // a dashed series (the LLC's ± std) leaves its dash on the context
     ctx.strokeStyle = "#cf222e"; ctx.lineWidth = 1.5 * dpr;
     ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
     ctx.restore();
