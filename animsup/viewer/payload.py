@@ -219,23 +219,53 @@ def _events(plan: ViewerPlan) -> list:
     return [[list(e) for e in timeline.as_tuples(timeline.run_events(run, i))] for i in plan.instances]
 
 
-def loss_labels(smooth: int, source: str, scope: str) -> dict:
-    """What each loss on the page is, in words (the one place the page's loss labels are written;
-    the video's readout label is meant to say the same, see docs/viewer.md):
+def loss_labels(scene: Scene, scope: str) -> dict:
+    """What each loss on the page is, in words. The readout's name and label are the video's
+    (:attr:`Scene.readout_name`, :attr:`Scene.loss_label`: one place for that text); this function
+    only adds the page's words for the grey curve and the note under the chart:
 
-    - ``readout``: the number beside the step and the red dot on the cursor: the snapshot record's
-      loss, i.e. the loss of the snapshot's parameters on that step's one training batch;
+    - ``readout``: the short name beside the number ("avg loss"), ``label``: what it is
+      ("loss (moving average of 50 logged losses)"); the number is :meth:`Scene.readout_loss` at the
+      snapshot's step, the quantity the video's readout shows at that step (the red dot too);
     - ``raw``: the grey curve (the loss records, or the snapshots' losses when there are none);
-    - ``smooth``: the blue curve, the moving average over ``smooth`` logged points (as in the video).
+    - ``smooth``: the blue curve, the same moving average (the label without its scope note).
     """
     who = " (one loss for all instances)" if scope == "aggregate" else ""
+    label = scene.loss_label
     return {
-        "readout": "loss" if scope == "none" else f"loss (snapshot batch{who})",
-        "raw": f"loss per logged step{who}" if source == "loss records" else f"loss at each snapshot{who}",
-        "smooth": f"moving average of {smooth} point{'' if smooth == 1 else 's'}",
-        "note": (f"grey: the loss from {source}; blue: its moving average over {smooth} logged point{'' if smooth == 1 else 's'} (as in the "
-                 f"video); red dot and readout: the snapshot's loss on its one training batch{who}"),
+        "readout": scene.readout_name,
+        "label": label,
+        "raw": (f"loss per logged step{who}" if scene.loss_source == "loss records" else f"loss at each snapshot{who}"),
+        "smooth": label.split(";")[0],
+        "note": (f"grey: the loss from {scene.loss_source}; blue, the red dot and the readout: its moving "
+                 "average, the number the video's readout shows at the same step"),
     }
+
+
+def _llc(path, order: list) -> dict | None:
+    """The LLC over training from the log's measurements sidecar (``animsup measure --llc``,
+    :func:`animsup.log.measurements.read_measurements`), or None when it has none:
+    ``{"steps" [T'], "mean", "std" (base64 float32, shape [T', k]: a column per shown instance in
+    the page's order, NaN for an instance not measured), "chains", "draws"}``.
+
+    :raises LogFormatError: the sidecar is not a valid measurements file
+    """
+    from animsup.log.measurements import read_measurements
+
+    m = read_measurements(path)
+    if m is None or m.llc is None or not len(m.steps):
+        return None
+    T = len(m.steps)
+    mean = np.full((T, len(order)), np.nan, np.float32)
+    std = np.full((T, len(order)), np.nan, np.float32)
+    for q, inst in enumerate(order):
+        col = m.column(int(inst))
+        if col is not None:
+            mean[:, q], std[:, q] = m.llc_mean[:, col], m.llc_std[:, col]
+    settings = m.llc.get("settings", {})
+    count = lambda key: int(v) if isinstance((v := settings.get(key)), (int, float)) and math.isfinite(v) else None  # noqa: E731
+    return {"steps": [int(v) for v in m.steps], "mean": _b64(mean), "std": _b64(std),
+            "chains": count("chains"), "draws": count("draws")}
 
 
 def _curves(path, order: list, n_instances: int) -> list:
@@ -305,10 +335,10 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
     from animsup.rendering.frames import QUIET_FRACTION
 
     s, h, sc = plan.summary, plan.summary.header, plan.scene
-    steps, loss, W, b, Wd = _read_snapshots(plan.path, plan.snapshots)
+    steps, _, W, b, Wd = _read_snapshots(plan.path, plan.snapshots)
     # the plan's instance order (the video's grid may order instances, e.g. by 1-S then loss)
     order = list(plan.instances)
-    loss, W, b = loss[:, order], W[:, order], b[:, order]
+    W, b = W[:, order], b[:, order]
     Wd = None if Wd is None else Wd[:, order]
     W64 = W.astype(np.float64)
     norms = geometry.feature_norms(W64)  # [T, k, n]
@@ -345,7 +375,9 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         "n_snapshots_log": int(s.n_snapshots),
         "rule": plan.rule,
         "steps": [int(v) for v in steps],
-        "snapshot_loss": _b64(loss),
+        # the readout's number at each shown snapshot (shape [T, loss_width]): the video's readout
+        # quantity (Scene.readout_loss, the moving average) at the snapshot's step
+        "readout_loss": _b64(sc.readout_loss(steps)),
         "W": _b64(W),
         "W_dec": None if Wd is None else _b64(Wd),
         "b": _b64(b),
@@ -359,8 +391,9 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         # columns of loss_raw / loss_smooth: one per shown instance, or 1 (loss_scope "aggregate": one for all)
         "loss_width": int(np.asarray(sc.loss_raw).shape[1]) if np.ndim(sc.loss_raw) == 2 else 1,
         "loss_scope": h.loss_scope,
-        "loss_labels": loss_labels(int(sc.smooth), sc.loss_source, h.loss_scope),
+        "loss_labels": loss_labels(sc, h.loss_scope),
         "curves": _curves(plan.path, order, h.n_instances),
+        "llc": _llc(plan.path, order),
         "loss_step": _b64(loss_step),
         "loss_raw": _b64(loss_raw),
         "loss_smooth": _b64(loss_smooth),

@@ -50,8 +50,17 @@ class LogFollower:
         self._error: str | None = None
 
     def revision(self) -> str:
+        """The log's size and time, and its measurements sidecar's (a new ``animsup measure`` result
+        rebuilds the page's data too)."""
+        from animsup.log.measurements import sidecar_path
+
         st = os.stat(self.path)
-        return f"{st.st_size}-{st.st_mtime_ns}"
+        try:
+            side = os.stat(sidecar_path(self.path))
+            extra = f"-{side.st_size}-{side.st_mtime_ns}"
+        except OSError:
+            extra = ""
+        return f"{st.st_size}-{st.st_mtime_ns}{extra}"
 
     def payload(self) -> tuple[str, bytes | None, str | None]:
         """(revision, JSON body or None while the log has no snapshot, error text or None)."""

@@ -273,13 +273,13 @@ def test_a_log_without_loss_and_an_aggregate_loss_log_get_pages(tmp_path):
     """Schema v2: loss_scope "none" (no loss panel, the first instance shown) and "aggregate"
     (one loss for all instances)."""
     p = build_payload(plan_viewer(GOLDEN / "hand_noloss_v2.jsonl"))
-    assert not p["has_loss"] and np.isnan(f32(p["snapshot_loss"])).all() and p["selected"] == 0
+    assert not p["has_loss"] and np.isnan(f32(p["readout_loss"])).all() and p["selected"] == 0
     run = read_log(GOLDEN / "hand_noloss_v2.jsonl")
     np.testing.assert_array_equal(f32(p["W"]), run.W.ravel())
     np.testing.assert_array_equal(np.array(p["importance"]), run.header.importance)  # per instance in v2
     agg = build_payload(plan_viewer(GOLDEN / "hand_aggregate_v2.jsonl"))
-    loss = f32(agg["snapshot_loss"]).reshape(len(agg["steps"]), agg["n_instances"])
-    assert agg["has_loss"] and np.all(loss[:, 0] == loss[:, 1])  # the one loss, shown for every instance
+    loss = f32(agg["readout_loss"])  # one column: the one loss, shown for every instance
+    assert agg["has_loss"] and agg["loss_width"] == 1 and loss.shape == (len(agg["steps"]),) and np.isfinite(loss).all()
 
 
 def test_the_page_follows_the_plans_instance_order(tmp_path, monkeypatch):

@@ -105,9 +105,9 @@ def test_aggregate_loss_drawn_whole_and_recorded_curves_labelled(browser, tmp_pa
         xs, raw = state(w, "S.loss.data[0]"), state(w, "S.loss.data[1]")
         assert all(v is not None for v in raw) and xs[-1] > 290
         np.testing.assert_allclose(raw[-1], run.loss_curve[-1, 0], rtol=0.02)  # last bin ≈ the last logged loss
-    # the readout says which loss it is: the snapshot's, on its one batch, shared by all instances
+    # the readout says which loss it is: the video's label, the moving average, shared by all instances
     readout = w.page.locator("#readout").inner_text()
-    assert "loss (snapshot batch (one loss for all instances))" in readout
+    assert "moving average of" in readout and "one loss for all instances" in readout
     # the recorded curve: its own chart, its name as the series label, the recorded values
     assert state(w, "S.curves.series[1].label") == "test_loss"
     assert state(w, "S.curves.data[0]") == list(range(0, 300, 30))

@@ -34,7 +34,7 @@ def test_readout_names_the_stage_and_colours_follow_the_sets(browser, tmp_path):
     w.page.wait_for_function("() => window.animsupViewer && window.animsupViewer.state.d !== null")
     for t, text in ((0, "1-S 1 (stage 1/2)"), (4, "1-S 1 (stage 1/2)"), (5, "1-S 0.1 (stage 2/2)"), (9, "1-S 0.1 (stage 2/2)")):
         w.page.locator("#scrubber").fill(str(t))
-        assert w.page.locator("#readout").inner_text().rstrip().endswith(text), t
+        assert w.page.locator("#readout-main").inner_text().rstrip().endswith(text), t
     page_colors = w.page.evaluate("window.animsupViewer.state.d.colors[0]")
     assert page_colors == colors and len(set(colors)) == 4
     assert w.errors == []

@@ -17,7 +17,7 @@
   }
   function decode(p) {
     const d = Object.assign({}, p);
-    for (const key of ["snapshot_loss", "W", "W_dec", "norms", "loss_step", "loss_raw", "loss_smooth"]) d[key] = f32(p[key]);
+    for (const key of ["readout_loss", "W", "W_dec", "norms", "loss_step", "loss_raw", "loss_smooth"]) d[key] = f32(p[key]);
     d.T = p.steps.length; d.k = p.instances.length; d.m = p.n_hidden; d.n = p.n_features;
     d.loss_width = p.loss_width || d.k;
     d.sel = p.selected;
@@ -186,7 +186,7 @@
     ctx.save();
     ctx.strokeStyle = "#cf222e"; ctx.lineWidth = 1.5 * dpr;
     ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
-    const l = d.snapshot_loss[t * d.k + d.sel];
+    const l = d.readout_loss[t * d.loss_width + (d.loss_width === 1 ? 0 : d.sel)];
     if (l > 0 && isFinite(l)) {
       ctx.fillStyle = "#cf222e";
       ctx.beginPath(); ctx.arc(u.valToPos(d.steps[t], "x", true), u.valToPos(l, "y", true), 4 * dpr, 0, 2 * Math.PI); ctx.fill();
@@ -248,7 +248,7 @@
     const step = D.frames[S.f];
     ui.step.textContent = `step ${fmtStep(step)}`;
     S.drawn = runs.map((d, r) => {
-      const t = D.index[r][S.f], p = ui.panels[r], l = d.snapshot_loss[t * d.k + d.sel];
+      const t = D.index[r][S.f], p = ui.panels[r], l = d.readout_loss[t * d.loss_width + (d.loss_width === 1 ? 0 : d.sel)];
       const where = d.steps[t] < step - 0.5 && t === d.T - 1 ? " (its last)" : d.steps[t] > step + 0.5 && t === 0 ? " (its first)" : "";
       p.readout.textContent = `snapshot at step ${fmtStep(d.steps[t])}${where} · ${t + 1} / ${d.T} · ${d.loss_labels.readout} ${fmt(l, 5)}`;
       const name = d.shape.length ? d.shape_names[d.shape[t][d.sel]] : "";

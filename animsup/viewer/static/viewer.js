@@ -21,12 +21,13 @@
 
   function decode(p) {
     const d = Object.assign({}, p);
-    for (const key of ["snapshot_loss", "W", "W_dec", "b", "norms", "dims", "loss_step", "loss_raw", "loss_smooth"]) {
+    for (const key of ["readout_loss", "W", "W_dec", "b", "norms", "dims", "loss_step", "loss_raw", "loss_smooth"]) {
       d[key] = f32(p[key]);
     }
     d.curves = (p.curves || []).map((c) => Object.assign({}, c, { values: f32(c.values) }));
     d.loss_width = p.loss_width || p.instances.length;
-    d.loss_labels = p.loss_labels || { readout: "loss", raw: "loss", smooth: `moving average (${p.smooth} points)`, note: "" };
+    d.loss_labels = p.loss_labels || { readout: "loss", label: "loss", raw: "loss", smooth: `moving average (${p.smooth} points)`, note: "" };
+    d.llc = p.llc ? Object.assign({}, p.llc, { mean: f32(p.llc.mean), std: f32(p.llc.std) }) : null;
     d.T = p.steps.length;
     d.k = p.instances.length;
     d.m = p.n_hidden;
@@ -72,13 +73,18 @@
     ui.hover = el("div", { id: "hover" });
     ui.bias = el("div", { id: "bias" });
     ui.left = el("div", { id: "left" }, ui.planeTitle, ui.legend, ui.plane, ui.hover, ui.bias);
-    ui.readout = el("div", { id: "readout" });
+    ui.readoutMain = el("div", { id: "readout-main" });
+    ui.readoutLabel = el("div", { id: "readout-label", class: "note" });
+    ui.readout = el("div", { id: "readout" }, ui.readoutMain, ui.readoutLabel);
     ui.loss = el("div", { id: "loss" });
     ui.lossNote = el("div", { class: "note" });
     ui.curvesTitle = el("h2", { id: "curves-title" });
     ui.curves = el("div", { id: "curves" });
+    ui.llcTitle = el("h2", { id: "llc-title" });
+    ui.llc = el("div", { id: "llc" });
+    ui.llcNote = el("div", { id: "llc-note", class: "note" });
     ui.events = el("ul", { id: "events" });
-    ui.right = el("div", { id: "right" }, ui.readout, ui.loss, ui.lossNote, ui.curvesTitle, ui.curves,
+    ui.right = el("div", { id: "right" }, ui.readout, ui.loss, ui.lossNote, ui.llcTitle, ui.llc, ui.llcNote, ui.curvesTitle, ui.curves,
       el("h2", { text: "events (click to jump)" }), ui.events);
     ui.main = el("div", { id: "main" }, ui.left, ui.right);
     app.appendChild(ui.main);
@@ -122,6 +128,12 @@
 
   // ------------------------------------------------------------------ formatting
   const fmt = (x, p = 4) => (x == null || !isFinite(x)) ? "—" : (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toPrecision(p));
+  // the video's readout format (Python's "{:.3e}": 1.435e-03)
+  const fmtE3 = (x) => {
+    if (x == null || !isFinite(x)) return "—";
+    const [mant, e] = x.toExponential(3).split("e");
+    return `${mant}e${+e < 0 ? "-" : "+"}${String(Math.abs(+e)).padStart(2, "0")}`;
+  };
   const fmtStep = (s) => Math.round(s).toLocaleString("en-US");
 
   // ------------------------------------------------------------------ the hidden plane (uPlot axes + draw hook)
@@ -458,7 +470,9 @@
     drawn();
   }
 
-  function snapLoss(t, i) { return S.d.snapshot_loss[t * S.d.k + i]; }
+  // the readout's loss at shown snapshot t for shown instance i: the video's readout quantity at that step
+  // (payload readout_loss, [T, loss_width]: a column per instance, or one for all)
+  function snapLoss(t, i) { const k = S.d.loss_width; return S.d.readout_loss[t * k + (k === 1 ? 0 : i)]; }
 
   // ------------------------------------------------------------------ recorded curves (log v2 "curve" records)
   const CURVE_COLORS = ["#8250df", "#1a7f37", "#bc4c00", "#0550ae", "#bf3989", "#4d2d00"];
@@ -468,7 +482,12 @@
     S.curves = null;
     makeCurvesTitle();
     if (!d.curves.length) return;
-    const data = curvesData();
+    S.curves = smallChart(ui.curves, curvesData(), d.curves.map((c, q) => ({ label: c.name, stroke: CURVE_COLORS[q % CURVE_COLORS.length] })), "value");
+  }
+
+  // a small chart under the loss panel on its step axis, with the cursor: series [{label, stroke, dash?}]
+  function smallChart(host, data, series, yName) {
+    const d = S.d;
     let lo = Infinity, hi = -Infinity;
     for (const col of data.slice(1)) for (const v of col) if (v != null) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
     const logY = lo > 0 && hi / lo > 20;
@@ -479,12 +498,44 @@
       cursor: { show: false },
       scales: { x: Object.assign({ time: false, distr: distr, asinh: 1 }, d.loss_xlim[0] != null && d.loss_xlim[1] != null
         ? { auto: false, range: () => d.loss_xlim } : {}), y: logY ? { distr: 3 } : {} },
-      axes: [{ label: "training step" + (distr === 4 ? " (log)" : ""), size: 40 }, { label: logY ? "value (log)" : "value", size: 60 }],
-      series: [{}].concat(d.curves.map((c, q) => ({ label: c.name, stroke: CURVE_COLORS[q % CURVE_COLORS.length], width: 1.5,
-        spanGaps: true, points: { show: data[0].length <= 60, size: 4 } }))),
+      axes: [{ label: "training step" + (distr === 4 ? " (log)" : ""), size: 40 }, { label: logY ? yName + " (log)" : yName, size: 60 }],
+      series: [{}].concat(series.map((c) => Object.assign({ width: 1.5, spanGaps: true, points: { show: data[0].length <= 60, size: 4 } }, c))),
       hooks: { draw: [drawCurvesCursor] },
     };
-    S.curves = new uPlot(opts, data, ui.curves);
+    return new uPlot(opts, data, host);
+  }
+
+  // ------------------------------------------------------------------ the LLC over training (animsup measure --llc sidecar)
+  function makeLLC() {
+    const d = S.d;
+    ui.llc.textContent = "";
+    S.llcChart = null;
+    makeLLCTitle();
+    if (!d.llc) return;
+    const c = "#8250df";
+    S.llcChart = smallChart(ui.llc, llcData(), [{ label: "LLC mean", stroke: c },
+      { label: "mean + std", stroke: c, width: 1, dash: [4, 3], points: { show: false } },
+      { label: "mean − std", stroke: c, width: 1, dash: [4, 3], points: { show: false } }], "LLC");
+  }
+
+  // the shown instance's LLC: mean, mean + std, mean − std at the measured steps (null where not measured)
+  function llcData() {
+    const L = S.d.llc, k = S.d.k, i = S.sel, T = L.steps.length;
+    const mean = new Array(T), up = new Array(T), dn = new Array(T);
+    for (let q = 0; q < T; q++) {
+      const m = L.mean[q * k + i], s = L.std[q * k + i], ok = isFinite(m);
+      mean[q] = ok ? m : null;
+      up[q] = ok && isFinite(s) ? m + s : null;
+      dn[q] = ok && isFinite(s) ? m - s : null;
+    }
+    return [L.steps.slice(), mean, up, dn];
+  }
+
+  function makeLLCTitle() {
+    const d = S.d, L = d.llc;
+    ui.llcTitle.textContent = L ? `learning coefficient (LLC) over training (instance ${d.instances[S.sel]})` : "";
+    ui.llcNote.textContent = L ? `mean ± std over ${L.chains != null ? L.chains + " " : ""}SGLD chains` +
+      (L.draws != null ? ` of ${L.draws} draws` : "") + ` at ${L.steps.length} snapshots, from animsup measure --llc (the log's .measure.json)` : "";
   }
 
   // every curve on the union of their steps (null where a curve has no point); the shown instance's column
@@ -503,6 +554,7 @@
   function drawCurvesCursor(u) {
     const ctx = u.ctx, dpr = devicePixelRatio || 1, x = u.valToPos(S.d.steps[S.t], "x", true);
     ctx.save();
+    ctx.setLineDash([]);  // a dashed series (the LLC's ± std) leaves its dash on the context
     ctx.strokeStyle = "#cf222e"; ctx.lineWidth = 1.5 * dpr;
     ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
     ctx.restore();
@@ -556,6 +608,7 @@
     S.hover = null;
     if (S.loss) S.loss.setData(lossData(), false);
     if (S.curves) { S.curves.setData(curvesData(), false); makeCurvesTitle(); }
+    if (S.llcChart) { S.llcChart.setData(llcData(), false); makeLLCTitle(); }
     renderEvents();
     draw();
   }
@@ -619,13 +672,15 @@
     ui.planeTitle.appendChild(ui.shape);
     ui.shape.textContent = shape;
     const l = snapLoss(t, i);
-    ui.readout.textContent = `step ${fmtStep(d.steps[t])}   ${d.loss_labels.readout} ${fmt(l, 5)}   snapshot ${t + 1} / ${d.T}` + stageText(d, d.steps[t]);
+    ui.readoutMain.textContent = `step ${fmtStep(d.steps[t])}   ${d.loss_labels.readout} ${fmtE3(l)}   snapshot ${t + 1} / ${d.T}` + stageText(d, d.steps[t]);
+    ui.readoutLabel.textContent = d.has_loss ? `${d.loss_labels.readout}: ${d.loss_labels.label}, as in the video` : "";
     ui.readout.dataset.step = String(d.steps[t]);
     ui.pos.textContent = `${d.status === "unfinished" ? "running or unfinished" : "status: " + d.status}`;
     S.plane.redraw(false, false);
     S.bias.redraw(false, false);
     if (S.loss) S.loss.redraw(false, false);
     if (S.curves) S.curves.redraw(false, false);
+    if (S.llcChart) S.llcChart.redraw(false, false);
     // big heatmap sweeps: the grid follows right after the main view (its n² · m work per tile
     // would hold up every scrub); otherwise it is drawn with it
     if (S.d.m >= 3 && S.d.k * S.d.n * S.d.n * S.d.m > 2e6) scheduleTiles(); else drawTiles();
@@ -699,6 +754,7 @@
         JSON.stringify(prev.loss_ylim) !== JSON.stringify(d.loss_ylim) || prev.has_loss !== d.has_loss) makeLoss();
     else S.loss.setData(lossData(), false);
     makeCurves();
+    makeLLC();
     renderEvents();
     S.t = !prev || atEnd ? d.T - 1 : nearestIndex(prevStep);  // a live page at the end follows the log
     draw();
@@ -763,6 +819,7 @@
     if (S.plane) { const sz = planeSize(); S.plane.setSize(sz); S.bias.setSize({ width: sz.width, height: 130 }); }
     if (S.loss) S.loss.setSize({ width: lossWidth(), height: 260 });
     if (S.curves) S.curves.setSize({ width: lossWidth(), height: 170 });
+    if (S.llcChart) S.llcChart.setSize({ width: lossWidth(), height: 170 });
     draw();
   }
   window.addEventListener("resize", () => { if (!resizePending) { resizePending = true; requestAnimationFrame(resize); } });
