@@ -511,40 +511,24 @@ class TrainConfig:
                 raise AnimsupError("data exactly_k sets the feature probability to k/n: give no --feature-probability")
         elif self.exactly_k is not None:
             raise AnimsupError("exactly-k applies only to --data exactly_k")
-        seen: set[int] = set()
-        for name in ("correlated_sets", "anticorrelated_sets", "exclusive_sets"):
+        if self.hierarchical_sets and self.data == "exactly_k":
+            raise AnimsupError("data exactly_k cannot be combined with hierarchical sets")
+        seen: set[int] = set()  # every set's features: no feature in two sets of any kind
+        for name in ("correlated_sets", "anticorrelated_sets", "exclusive_sets", "hierarchical_sets"):
             flag, sets = name.replace("_", "-"), getattr(self, name)
             if not isinstance(sets, (list, tuple)):
                 raise AnimsupError(f"{flag} must be a list of lists of feature indices")
             for st in sets:
                 if not isinstance(st, (list, tuple)) or len(st) < 2:
-                    raise AnimsupError(f"{flag}: each set needs at least 2 features, got {st!r}")
+                    what = "a parent and at least one child" if name == "hierarchical_sets" else "at least 2 features"
+                    raise AnimsupError(f"{flag}: each set needs {what}, got {st!r}")
                 for i in st:
                     if not is_int(i) or not 0 <= i < n:
                         raise AnimsupError(f"{flag}: feature index {i!r} is not in 0..{n - 1}")
                     if i in seen:
-                        raise AnimsupError(f"feature {i} is in more than one correlated/anticorrelated/exclusive set")
+                        raise AnimsupError(f"feature {i} is in more than one set (correlated, anticorrelated, exclusive "
+                                           "or hierarchical)")
                     seen.add(i)
-
-        self._check_hierarchical_sets(seen)
-
-    def _check_hierarchical_sets(self, seen: set[int]) -> None:
-        """Hierarchical sets: >= 2 indices each, disjoint from each other and from the other sets;
-        ``child_probability`` in (0, 1]."""
-        n, sets = self.n_features, self.hierarchical_sets
-        if not isinstance(sets, (list, tuple)):
-            raise AnimsupError("hierarchical-sets must be a list of lists of feature indices")
-        if sets and self.data == "exactly_k":
-            raise AnimsupError("data exactly_k cannot be combined with hierarchical sets")
-        for st in sets:
-            if not isinstance(st, (list, tuple)) or len(st) < 2:
-                raise AnimsupError(f"hierarchical-sets: each set needs a parent and at least one child, got {st!r}")
-            for i in st:
-                if not is_int(i) or not 0 <= i < n:
-                    raise AnimsupError(f"hierarchical-sets: feature index {i!r} is not in 0..{n - 1}")
-                if i in seen:
-                    raise AnimsupError(f"feature {i} is in more than one set")
-                seen.add(i)
         q = self.child_probability
         if not is_real(q) or not 0 < q <= 1:
             raise AnimsupError(f"child-probability must be in (0, 1], got {q!r}")
