@@ -104,6 +104,16 @@ def test_near_coincident_feature_labels_do_not_overlap(browser, close_pair, widt
         assert np.hypot(cx - tx, cy - ty) < 3 * 11 + (lab["x1"] - lab["x0"])
         for x, y in tips:
             assert not (lab["x0"] < x < lab["x1"] and lab["y0"] < y < lab["y1"])
+    # and each id is painted there, in its feature's colour (read back from the plane's canvas)
+    painted = w.page.evaluate("""(labels) => { const S = window.animsupViewer.state, u = S.plane, r = devicePixelRatio || 1;
+        const hex = (c) => [1, 3, 5].map((q) => parseInt(c.slice(q, q + 2), 16));
+        return labels.map((lab) => {
+          const x0 = Math.floor(lab.x0 * r), y0 = Math.floor(lab.y0 * r), w = Math.ceil((lab.x1 - lab.x0) * r), h = Math.ceil((lab.y1 - lab.y0) * r);
+          const px = u.ctx.getImageData(x0, y0, w, h).data, c = hex(S.d.colors[S.sel][lab.feature]);
+          let n = 0;
+          for (let q = 0; q < px.length; q += 4) if (Math.abs(px[q] - c[0]) + Math.abs(px[q + 1] - c[1]) + Math.abs(px[q + 2] - c[2]) < 30) n++;
+          return n; }); }""", labels)
+    assert all(n >= 4 for n in painted), painted
     assert w.errors == []
     w.page.close()
 
@@ -122,6 +132,7 @@ def test_the_live_page_of_a_finished_log_does_not_say_following(browser, tmp_pat
         polls = sum("payload.json" in u for u in w.requests)
         w.page.wait_for_timeout(2500)  # a following page polls every second; a finished one rarely
         assert sum("payload.json" in u for u in w.requests) == polls
+        w.screenshot("viewer-live-finished.png")
         assert w.errors == []
         w.page.close()
     finally:
