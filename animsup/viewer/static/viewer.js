@@ -238,7 +238,7 @@
       }
     }
     const quiet = d.quiet_fraction * d.lim;
-    const tips = [];
+    const tips = [], dots = [], labelled = [];
     // least important first, so important features are drawn on top
     const imp = d.importance[i], idx = [...Array(d.n).keys()].sort((a, b) => imp[a] - imp[b] || b - a);
     for (const j of idx) {
@@ -251,17 +251,46 @@
         ctx.beginPath(); ctx.moveTo(ox, oy); ctx.lineTo(px, py); ctx.stroke();
       }
       ctx.beginPath(); ctx.arc(px, py, (S.hover === j ? 6 : 4) * dpr, 0, 2 * Math.PI); ctx.fill();
-      if (norm >= quiet && (d.n <= 40 || norm > d.threshold)) {
-        const r = Math.hypot(px - ox, py - oy) || 1;
-        ctx.font = `${11 * dpr}px system-ui, sans-serif`;
-        ctx.textAlign = "center"; ctx.textBaseline = "middle";
-        ctx.fillText(String(j), px + (px - ox) / r * 11 * dpr, py + (py - oy) / r * 11 * dpr);
-      }
+      if (norm >= quiet) dots.push([px, py]);
+      if (norm >= quiet && (d.n <= 40 || norm > d.threshold)) labelled.push([j, px, py, d.colors[i][j]]);
     }
+    const labels = placeLabels(ctx, labelled, dots, ox, oy, u.bbox, dpr, imp);
     ctx.restore();
     tips.sort((a, b) => a[0] - b[0]);
-    S.drawn = { t: t, instance: d.instances[i], step: d.steps[t], tips: tips.map((q) => [q[1], q[2]]) };
+    S.drawn = { t: t, instance: d.instances[i], step: d.steps[t], tips: tips.map((q) => [q[1], q[2]]), labels: labels };
     drawn();
+  }
+
+  // Feature ids around their tips, never over each other or over a tip (the video's rule,
+  // animsup/rendering/draw/labels.py): most important features first, each at the first free spot
+  // of a list of candidates around its tip (outwards first, then turning either way, then further
+  // out); a label with no free spot inside the plot is left out. labelled: [j, x, y, colour] (canvas px);
+  // dots: the tips drawn, [x, y]. Returns the boxes drawn, {feature, x0, y0, x1, y1} in CSS px.
+  const LABEL_CANDS = [].concat(...[1.0, 1.7, 2.5].map((dist) => [0, 0.45, -0.45, 0.9, -0.9, 1.5, -1.5, 2.2, -2.2]
+    .map((da) => [da, dist])), [[2.7, 1.0], [-2.7, 1.0], [Math.PI, 1.0]]);
+  function placeLabels(ctx, labelled, dots, ox, oy, bbox, dpr, imp) {
+    const fs = 11 * dpr, h = fs, r = 4 * dpr + 1, base = 0.9 * fs, placed = [];
+    const boxes = dots.map(([x, y]) => [x - r, y - r, x + r, y + r]);
+    labelled.sort((a, b) => imp[b[0]] - imp[a[0]] || a[0] - b[0]);
+    ctx.font = `${fs}px system-ui, sans-serif`;
+    ctx.textAlign = "center"; ctx.textBaseline = "middle";
+    for (const [j, px, py, colour] of labelled) {
+      const text = String(j), wd = ctx.measureText(text).width;
+      const a0 = Math.hypot(px - ox, py - oy) > 0 ? Math.atan2(py - oy, px - ox) : -Math.PI / 2;
+      for (const [da, dist] of LABEL_CANDS) {
+        const dx = Math.cos(a0 + da), dy = Math.sin(a0 + da);
+        const cx = px + dx * (base * dist + wd / 2), cy = py + dy * (base * dist + h / 4);
+        const b = [cx - wd / 2, cy - h / 2, cx + wd / 2, cy + h / 2];
+        if (b[0] < bbox.left || b[2] > bbox.left + bbox.width || b[1] < bbox.top || b[3] > bbox.top + bbox.height) continue;
+        if (boxes.some((o) => b[0] < o[2] && o[0] < b[2] && b[1] < o[3] && o[1] < b[3])) continue;
+        boxes.push(b);
+        ctx.fillStyle = colour;
+        ctx.fillText(text, cx, cy);
+        placed.push({ feature: j, x0: b[0] / dpr, y0: b[1] / dpr, x1: b[2] / dpr, y1: b[3] / dpr });
+        break;
+      }
+    }
+    return placed;
   }
 
   // WᵀW (W_decᵀW for untied models) of instance i at snapshot t, as an n×n image in the
@@ -371,6 +400,24 @@
     ui.hover.dataset.feature = String(j);
   }
 
+  // a y axis's size (uPlot's `size`: tick marks, gap and tick labels; the axis label gets its own
+  // labelSize beyond it) wide enough for its longest tick label, at least `least` px: the label never
+  // overprints a tick label such as -0.001
+  function fitTicks(least) {
+    return (u, values, axisIdx, cycle) => {
+      const ax = u.axes[axisIdx];
+      if (cycle > 1 && ax._size) return ax._size;  // settled: uPlot calls again while its layout converges
+      let widest = 0;
+      if (values && values.length) {
+        u.ctx.save();
+        u.ctx.font = ax.font[0];
+        for (const v of values) widest = Math.max(widest, u.ctx.measureText(String(v)).width / (devicePixelRatio || 1));
+        u.ctx.restore();
+      }
+      return Math.max(least, Math.ceil((ax.ticks && ax.ticks.show !== false ? ax.ticks.size : 0) + ax.gap + widest + 4));
+    };
+  }
+
   // ------------------------------------------------------------------ the bias panel (the video's --panels bias)
   function makeBias() {
     const d = S.d;
@@ -380,7 +427,7 @@
       legend: { show: false },
       cursor: { show: false },
       scales: { x: { time: false, auto: false, range: () => [-0.5, d.n - 0.5] }, y: { auto: false, range: () => d.b_range } },
-      axes: [{ label: "feature", size: 34, incrs: [1, 2, 5, 10, 20, 50, 100] }, { label: "bias b_i", size: 50, space: 18 }],
+      axes: [{ label: "feature", size: 34, incrs: [1, 2, 5, 10, 20, 50, 100] }, { label: "bias b_i", size: fitTicks(50), space: 18 }],
       series: [{}, { show: false }],
       hooks: { draw: [drawBias] },
     };
@@ -428,7 +475,7 @@
           ? { label: "training step (log)", splits: (u, ax, lo, hi) => [0].concat([...Array(12).keys()].map((e) => 10 ** e)).filter((v) => v >= lo && v <= hi),
               values: (u, vals) => vals.map((v) => v.toLocaleString("en-US")) }
           : { label: "training step" },
-        { label: "loss (log)", size: 60 }],
+        { label: "loss (log)", size: fitTicks(60) }],
       series: [{}, { label: d.loss_labels.raw, stroke: "#afb8c1", width: 1, points: { show: false } },
         { label: d.loss_labels.smooth, stroke: "#0969da", width: 2, points: { show: false } }],
       hooks: { draw: [drawLossCursor] },
@@ -498,7 +545,7 @@
       cursor: { show: false },
       scales: { x: Object.assign({ time: false, distr: distr, asinh: 1 }, d.loss_xlim[0] != null && d.loss_xlim[1] != null
         ? { auto: false, range: () => d.loss_xlim } : {}), y: logY ? { distr: 3 } : {} },
-      axes: [{ label: "training step" + (distr === 4 ? " (log)" : ""), size: 40 }, { label: logY ? yName + " (log)" : yName, size: 60 }],
+      axes: [{ label: "training step" + (distr === 4 ? " (log)" : ""), size: 40 }, { label: logY ? yName + " (log)" : yName, size: fitTicks(60) }],
       series: [{}].concat(series.map((c) => Object.assign({ width: 1.5, spanGaps: true, points: { show: data[0].length <= 60, size: 4 } }, c))),
       hooks: { draw: [drawCurvesCursor] },
     };
@@ -727,7 +774,9 @@
     ui.meta.textContent = `${d.path} · ${d.n_snapshots_log.toLocaleString("en-US")} snapshots in the log · status: `;
     ui.meta.appendChild(st);
     if (d.end && d.end.step != null) ui.meta.appendChild(document.createTextNode(` at step ${fmtStep(d.end.step)}`));
-    if (d.live) ui.meta.appendChild(document.createTextNode(" · live: following the log"));
+    // a live page follows a log until its end record; then it only rechecks the file now and then
+    if (d.live) ui.meta.appendChild(el("span", { id: "live", text: finished(d)
+      ? ` · finished: the log has ended (rechecked every ${SLOW_POLL_S} s)` : " · live: following the log" }));
     ui.rule.textContent = `showing ${d.rule}`;
   }
 
@@ -766,6 +815,8 @@
   }
 
   // ------------------------------------------------------------------ live mode (animsup view)
+  const SLOW_POLL_S = 10;  // a finished log's page polls this often (a log could be rewritten in place)
+  function finished(d) { return d.end != null; }
   let revision = null;
   async function poll() {
     try {
@@ -780,8 +831,7 @@
         ui.meta.textContent = "cannot show the log: " + (await r.text());
       }
     } catch (e) { /* the server stopped: keep showing what we have */ ui.pos.textContent = "server not reachable"; }
-    if (!S.d || S.d.status === "unfinished") setTimeout(poll, 1000);
-    else setTimeout(poll, 5000);
+    setTimeout(poll, S.d && finished(S.d) ? SLOW_POLL_S * 1000 : 1000);
   }
 
   // ------------------------------------------------------------------ start
