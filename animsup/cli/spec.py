@@ -194,15 +194,18 @@ def record_given(parser: argparse.ArgumentParser) -> None:
     ``--n-hidden 2``) in the parsed namespace's :data:`GIVEN` set, for :func:`explicit_options`."""
     for action in parser._actions:
         if action.option_strings and action.dest != "help" and not getattr(action, "records_given", False):
-            base = type(action)
-            action.__class__ = type(base.__name__, (base,), {"records_given": True, "__call__": _given_call})
+            action.__class__ = _recording(type(action))
 
 
-def _given_call(self: argparse.Action, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                values: Any, option_string: str | None = None) -> None:
-    given = getattr(namespace, GIVEN, None) or set()
-    setattr(namespace, GIVEN, given | {self.dest})
-    super(type(self), self).__call__(parser, namespace, values, option_string)
+def _recording(base: type[argparse.Action]) -> type[argparse.Action]:
+    """A subclass of the action class ``base`` that adds its option's name to the namespace's :data:`GIVEN`."""
+
+    def call(self: argparse.Action, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+             values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, GIVEN, (getattr(namespace, GIVEN, None) or set()) | {self.dest})
+        base.__call__(self, parser, namespace, values, option_string)
+
+    return type(base.__name__, (base,), {"records_given": True, "__call__": call})
 
 
 def explicit_options(args: argparse.Namespace, add_options: Callable[[argparse.ArgumentParser], None]) -> dict[str, Any]:

@@ -97,7 +97,7 @@ def separate_line(folder: str, manifest: dict[str, Any]) -> str:
     n_hidden (2, 5), so it is read one run per shard log: open runs/s1/shards/shard-0000.jsonl
     (n_hidden=2), runs/s1/shards/shard-0001.jsonl (n_hidden=5)")."""
     shards = [s for s in manifest["shards"] if isinstance(s, dict)]
-    configs = [s.get("config") if isinstance(s.get("config"), dict) else {} for s in shards]
+    configs: list[dict[str, Any]] = [c if isinstance(c := s.get("config"), dict) else {} for s in shards]
     keys = sorted({k for c in configs for k in c if k not in PER_INSTANCE
                    and len({json.dumps(c2.get(k), sort_keys=True) for c2 in configs}) > 1})
     named = []
