@@ -1,4 +1,4 @@
-"""``animsup render``: turn a run log into an MP4 / GIF / WebM video and a PNG poster.
+"""``animsup render``: turn a run log into a video, a poster, a vector figure or the viewer's page.
 
 The format follows each --out's extension; several --out draw the frames once and
 encode every format. Outputs are written atomically (a failed or interrupted render
@@ -58,10 +58,26 @@ def _panel_names() -> str:
     return ", ".join(PANELS)
 
 
+_SPELLING = {"webm": "WebM"}  # (the others: the extension in capitals)
+_WORDS = {"video": "video", "poster": "poster", "figure": "vector figure", "page": "interactive viewer page"}
+
+
+def summary_line() -> str:
+    """The command's one-line help, naming every format of :data:`animsup.rendering.outputs.FORMATS`
+    by kind: "render a run log to MP4 / WebM / GIF video, a PNG poster, an SVG / PDF vector figure or
+    an HTML interactive viewer page"."""
+    parts = []
+    for kind, word in _WORDS.items():
+        names = " / ".join(_SPELLING.get(f.name, f.name.upper()) for f in outputs.of_kind(kind))  # type: ignore[arg-type]
+        if names:
+            parts.append(("" if kind == "video" else "an " if names[0] in "AEFHILMNORSX" else "a ") + f"{names} {word}")
+    return "render a run log to " + (", ".join(parts[:-1]) + " or " + parts[-1] if len(parts) > 1 else parts[0])
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "render",
-        help="render a run log to MP4 / GIF / WebM video and a PNG poster",
+        help=summary_line(),
         description=__doc__.split("\n\n")[1],
         formatter_class=HelpFormatter,
     )

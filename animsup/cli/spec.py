@@ -145,7 +145,12 @@ def spec_groups(spec: dict[str, Any], where: str, *, add_options: Callable[[argp
     :param overrides: parsed command-line values that win over the file (``train --config``)
     :raises AnimsupError: an unknown key, a value the option does not take, an invalid config
     """
+    if not spec:
+        raise AnimsupError(f"{where}: no options (an empty file): its keys are animsup train's long option names, "
+                           f"e.g. n-features = 5")
     opts = _check_keys(spec, where)
+    if overrides:  # a command-line option pins its key: the file's value (list or not) is not used
+        spec = {k: v for k, v in spec.items() if _dest(k, opts) not in _pinned(set(overrides))}
     outer = [(k, v) for k, v in spec.items() if k not in INSTANCE_KEYS and isinstance(v, list)
              and k in opts and opts[k].spec.nargs != "+"]
     outer_keys = {k for k, _ in outer}
@@ -167,8 +172,46 @@ def spec_groups(spec: dict[str, Any], where: str, *, add_options: Callable[[argp
     return groups
 
 
+#: options that a command-line option replaces together with its own key (they conflict with it)
+_REPLACES = {"seed": ("seeds",), "seeds": ("seed",), "stages": ("feature_probability",)}
+
+
+def _dest(key: str, opts: dict[str, Any]) -> str:
+    """The parsed options' name of a spec key ("n-hidden" -> "n_hidden")."""
+    return opts[key].name if key in opts else key.replace("-", "_")
+
+
+def _pinned(overridden: set[str]) -> set[str]:
+    return overridden | {r for name in overridden for r in _REPLACES.get(name, ())}
+
+
+#: the parsed options' attribute that :func:`record_given` fills: the names of the options given
+GIVEN = "given_options"
+
+
+def record_given(parser: argparse.ArgumentParser) -> None:
+    """Make ``parser`` note every option given on the command line (also one given its default value,
+    ``--n-hidden 2``) in the parsed namespace's :data:`GIVEN` set, for :func:`explicit_options`."""
+    for action in parser._actions:
+        if action.option_strings and action.dest != "help" and not getattr(action, "records_given", False):
+            action.__class__ = _recording(type(action))
+
+
+def _recording(base: type[argparse.Action]) -> type[argparse.Action]:
+    """A subclass of the action class ``base`` that adds its option's name to the namespace's :data:`GIVEN`."""
+
+    def call(self: argparse.Action, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+             values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, GIVEN, (getattr(namespace, GIVEN, None) or set()) | {self.dest})
+        base.__call__(self, parser, namespace, values, option_string)
+
+    return type(base.__name__, (base,), {"records_given": True, "__call__": call})
+
+
 def explicit_options(args: argparse.Namespace, add_options: Callable[[argparse.ArgumentParser], None]) -> dict[str, Any]:
-    """The training options given on the command line (those that differ from their defaults)."""
+    """The training options given on the command line: those :func:`record_given` saw, and those
+    that differ from their defaults."""
     defaults = vars(_parser(add_options).parse_args([]))
+    given = getattr(args, GIVEN, None) or set()
     return {name: getattr(args, name) for name, default in defaults.items()
-            if hasattr(args, name) and getattr(args, name) != default}
+            if hasattr(args, name) and (name in given or getattr(args, name) != default)}

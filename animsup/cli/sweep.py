@@ -5,7 +5,9 @@ batched run for feature-probability, last-importance, seeds and importance; one 
 other option). The grid is cut into shards of at most --shard-size instances (default: what fits a
 quarter of the device's memory), run by the engine, and written as DIR/manifest.json, one log per
 shard (DIR/shards/) and, once all have completed, DIR/sweep.jsonl: every reader (inspect, render,
-events, minima, view, animsup.read_log) takes DIR as one run. Running the same command again finishes
+events, minima, view, animsup.read_log) takes DIR as one run. A sweep whose runs differ in shape
+(n-hidden, n-features, model) or in their snapshot steps is read one run per shard log: the sweep and
+every reader given DIR name those logs. Running the same command again finishes
 only what is missing. On the CPU every instance's numbers are the same whatever the shard size or engine.
 """
 
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         say(f"sweep: {result.manifest['n_instances']} instances in {len(groups)} run{'s' * (len(groups) != 1)}, "
             f"{len(shards)} shard{'s' * (len(shards) != 1)} ({len(result.ran)} run now, {done} completed, "
             f"{len(failed)} failed) on {args.engine}")
-        say(f"folder: {result.folder}" + (f" (read it as one run: animsup inspect {result.folder})" if result.merged else ""))
+        say(result.read_as())
     for s in failed:
         error(f"shard {s['id']} (instances {s['start']}..{s['stop'] - 1}) failed: {s['error']}")
     if failed:

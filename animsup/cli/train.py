@@ -34,6 +34,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                    help="read the options from a TOML file whose keys are these long option names (the format of "
                         "an animsup sweep spec, for one run); options given here override it")
     add_train_options(p)
+    from animsup.cli.spec import record_given
+
+    record_given(p)  # --config: an option given on the command line wins, even at its default value
     g = p.add_argument_group("output")
     g.add_argument("--out", "-o", default=DEFAULT_OUT, metavar="LOG", help="run log to write (.jsonl)")
     g.add_argument("--force", action="store_true", help="overwrite an existing log")
@@ -270,8 +273,10 @@ def summary(result: TrainResult, max_groups: int = 40) -> str:
     for i in range(k):  # instances that differ only by seed, in order of first appearance
         groups.setdefault((imp[i].tobytes(), prob[i].tobytes()), []).append(i)
     show_r = cfg.last_importance is not None
+    # instances that differ in importance (a list of bases): a column naming each group's importance
+    show_i = not show_r and len({imp[i].tobytes() for i in range(k)}) > 1
     lines.append(f"final loss (mean of the last {100 * ranking.TAIL:g}% of the steps), compared within each group:")
-    lines.append((f"{'I_n/I_1':>8}  " if show_r else "") +
+    lines.append((f"{'I_n/I_1':>8}  " if show_r else "") + (f"{'importance':>12}  " if show_i else "") +
                  f"{'1-S':>8}  {'best seed':>9}  {'best loss':>10}  {'median':>10}  {'worst':>10}  features > 0.5 (best seed)")
     seeds = cfg.instance_seeds()
     for n_shown, members in enumerate(groups.values()):
@@ -287,6 +292,7 @@ def summary(result: TrainResult, max_groups: int = 40) -> str:
             g = describe(result.W[best])
             feats = f"{int(g.represented.sum())}" + (f" ({g.shape})" if g.shape else "")
         r = f"{imp[best, -1] / imp[best, 0] if imp[best, 0] else float('nan'):>8.3g}  " if show_r else ""
+        r += f"{ranking.describe_importance(imp[best]):>12}  " if show_i else ""
         lines.append(f"{r}{prob[best].mean():>8.3g}  {seeds[best]:>9}  {loss[best]:>10.4g}  {np.nanmedian(row):>10.4g}  "
                      f"{np.nanmax(row):>10.4g}  {feats}")
     return "\n".join(lines)

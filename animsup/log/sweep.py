@@ -7,7 +7,8 @@ instance's W and b and whose loss rows hold every instance's loss. Readers then 
 (:func:`animsup.log.sweepdir.resolve_log_path`). The shards must share what a log shares: the shape
 (n_features, n_hidden, model), the snapshot and loss steps, the data law and the stages; options
 that differ between the sweep's groups (lr, weight decay, ...) are listed per instance in the
-header's ``sweep`` object.
+header's ``sweep`` object. A sweep whose groups differ in what a log shares is read one run per
+shard log (:func:`separate_reason` says why; the manifest records it, readers name the shard logs).
 """
 
 from __future__ import annotations
@@ -22,15 +23,13 @@ from animsup.atomic import atomic_path
 from animsup.errors import AnimsupError
 from animsup.log.reader import LogReader
 from animsup.log.schema import make_header
-from animsup.log.sweepdir import MERGED, read_manifest
+from animsup.log.sweepdir import MERGED, PER_INSTANCE, read_manifest
 from animsup.log.writer import LogWriter
 
 #: what every shard of a merged sweep must share (header fields and config keys)
 SHARED = ("n_features", "n_hidden", "model")
 SHARED_CONFIG = ("steps", "every", "snapshots", "snapshot_schedule", "loss_every", "stages", "data")
 #: per-instance arrays of the config: not compared between shards
-PER_INSTANCE = ("importance", "feature_probability", "seeds", "instances", "last_importance", "init_instances",
-                "backend", "threads", "device")
 
 
 def merge_sweep(folder: str | os.PathLike[str]) -> str:
@@ -59,20 +58,44 @@ def merge_sweep(folder: str | os.PathLike[str]) -> str:
             r.close()
 
 
-def _merged_header(folder: str, manifest: dict[str, Any], readers: list[LogReader]) -> dict[str, Any]:
-    heads = [r.header for r in readers]
-    first = heads[0]
+def _separate_reason(heads: list[Any]) -> str | None:
+    """Why shards with these headers cannot be one log ("its groups differ in n_hidden (2, 3)"), or None."""
     for name in SHARED:
         values = sorted({str(getattr(h, name)) for h in heads})
         if len(values) > 1:
-            raise AnimsupError(f"{folder}: its groups differ in {name} ({', '.join(values)}): they cannot be read as one "
-                               f"run; read a shard's log, or run one sweep per {name}")
+            return f"its groups differ in {name} ({', '.join(values)})"
     configs = [h.config for h in heads]
     for key in SHARED_CONFIG:
         values = sorted({repr(c.get(key)) for c in configs})
         if len(values) > 1:
-            raise AnimsupError(f"{folder}: its groups differ in {key} ({', '.join(values)}): their snapshots or losses "
-                               f"do not line up; run one sweep per {key}")
+            return f"its groups differ in {key} ({', '.join(values)}), so their snapshots or losses do not line up"
+    return None
+
+
+def separate_reason(folder: str | os.PathLike[str]) -> str | None:
+    """Why the sweep in ``folder`` (every shard completed) is read one run per shard log rather than as one
+    merged log: its groups differ in shape (n_features, n_hidden, model) or in their snapshot/loss steps;
+    None when its shards merge. Reads only the shards' headers.
+
+    :raises AnimsupError: an unreadable manifest or shard log
+    """
+    folder = os.fspath(folder)
+    manifest = read_manifest(folder)
+    readers = [LogReader(os.path.join(folder, s["log"])) for s in sorted(manifest["shards"], key=lambda s: int(s["start"]))]
+    try:
+        return _separate_reason([r.header for r in readers])
+    finally:
+        for r in readers:
+            r.close()
+
+
+def _merged_header(folder: str, manifest: dict[str, Any], readers: list[LogReader]) -> dict[str, Any]:
+    heads = [r.header for r in readers]
+    first = heads[0]
+    reason = _separate_reason(heads)
+    if reason is not None:
+        raise AnimsupError(f"{folder}: {reason}: it cannot be read as one run; read it one run per shard log")
+    configs = [h.config for h in heads]
     varying = sorted({key for c in configs for key in c if key not in PER_INSTANCE
                       and len({repr(c2.get(key)) for c2 in configs}) > 1})
     config = dict(configs[0])

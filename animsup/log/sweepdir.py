@@ -5,7 +5,9 @@ versions), one log per shard under ``shards/`` and, once every shard has complet
 the shards' logs merged into one log with every instance in grid order (:mod:`animsup.log.sweep`
 writes it). :func:`resolve_log_path` turns a sweep folder into that merged log, so
 :func:`animsup.log.reader.open_log`, :func:`animsup.log.reader.read_log` and every command that reads
-a log take the folder. Pure standard library (no reader import: the reader imports this).
+a log take the folder. A completed sweep whose groups differ in shape (n_hidden, ...) has no merged log:
+its manifest says why (:data:`SEPARATE`) and every reader names the shard logs to open
+(:func:`separate_line`). Pure standard library (no reader import: the reader imports this).
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ MERGED = "sweep.jsonl"
 SHARDS = "shards"
 FORMAT = "animsup.sweep"
 VERSION = 1
+#: config keys that hold one value per instance (or how instances run): not what tells groups apart
+PER_INSTANCE = ("importance", "feature_probability", "seeds", "instances", "last_importance", "init_instances",
+                "backend", "threads", "device")
+#: the manifest's key for why a completed sweep is read one run per shard log (no merged log)
+SEPARATE = "separate"
+#: shard logs a message names at most
+NAMED_SHARDS = 8
 
 
 def is_sweep_dir(path: str | os.PathLike[str]) -> bool:
@@ -71,7 +80,30 @@ def resolve_log_path(path: str | os.PathLike[str]) -> str:
     manifest = read_manifest(path)
     counts = shard_status(manifest)
     done, total = counts.get("completed", 0), len(manifest["shards"])
+    if done == total and manifest.get(SEPARATE):
+        raise AnimsupError(separate_line(path, manifest))
+    if done == total:
+        raise AnimsupError(f"{path}: all {total} shards completed but the merged log {MERGED} is missing; run the same "
+                           f"`animsup sweep` command again to write it, or read one shard's log in {os.path.join(path, SHARDS)}")
     failed = [s for s in manifest["shards"] if isinstance(s, dict) and s.get("status") == "failed"]
     why = (f"; shard {failed[0].get('id')} failed: {failed[0].get('error')}" if failed else "")
     raise AnimsupError(f"{path}: the sweep is not complete ({done} of {total} shards completed{why}); run the same "
                        f"`animsup sweep` command again to finish it, or read one shard's log in {os.path.join(path, SHARDS)}")
+
+
+def separate_line(folder: str, manifest: dict[str, Any]) -> str:
+    """One line for a sweep read one run per shard log: why (the manifest's :data:`SEPARATE`) and which
+    logs to open, each with the options that tell its group apart ("runs/s1: its groups differ in
+    n_hidden (2, 5), so it is read one run per shard log: open runs/s1/shards/shard-0000.jsonl
+    (n_hidden=2), runs/s1/shards/shard-0001.jsonl (n_hidden=5)")."""
+    shards = [s for s in manifest["shards"] if isinstance(s, dict)]
+    configs: list[dict[str, Any]] = [c if isinstance(c := s.get("config"), dict) else {} for s in shards]
+    keys = sorted({k for c in configs for k in c if k not in PER_INSTANCE
+                   and len({json.dumps(c2.get(k), sort_keys=True) for c2 in configs}) > 1})
+    named = []
+    for shard, config in zip(shards[:NAMED_SHARDS], configs):
+        label = ", ".join(f"{k}={config.get(k)}" for k in keys)
+        named.append(os.path.join(folder, str(shard.get("log"))) + (f" ({label})" if label else ""))
+    more = f", ... ({len(shards)} shard logs, listed in {MANIFEST})" if len(shards) > NAMED_SHARDS else ""
+    return (f"{folder}: {manifest.get(SEPARATE)}, so it is read one run per shard log: open "
+            f"{', '.join(named)}{more}")

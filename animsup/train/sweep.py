@@ -12,7 +12,9 @@ seed (:mod:`animsup.train.data`), bit for bit, whatever the shard size, engine o
 
 The folder (:mod:`animsup.log.sweepdir`): ``manifest.json`` (the spec, each shard's instances,
 status, error, timings and attempts, the versions), ``shards/<id>.jsonl`` (one log per shard, with
-its checkpoint) and, when every shard has completed, ``sweep.jsonl`` (:func:`animsup.log.sweep.merge_sweep`).
+its checkpoint) and, when every shard has completed, ``sweep.jsonl`` (:func:`animsup.log.sweep.merge_sweep`);
+a sweep whose groups differ in shape (n_hidden, ...) has no ``sweep.jsonl``: the manifest's ``separate``
+says why and it is read one run per shard log.
 
 Engines (no scheduler of our own): ``local`` runs the shards in this process one after another
 (one thread per GPU when several are visible); ``ray`` submits each shard as a Ray task
@@ -37,7 +39,7 @@ from typing import Any
 
 from animsup.atomic import atomic_path
 from animsup.errors import AnimsupError
-from animsup.log.sweepdir import FORMAT, MANIFEST, MERGED, SHARDS, VERSION, is_sweep_dir, read_manifest
+from animsup.log.sweepdir import FORMAT, MANIFEST, MERGED, SEPARATE, SHARDS, VERSION, is_sweep_dir, read_manifest
 from animsup.train.config import TrainConfig
 
 ENGINES = ("local", "ray")
@@ -58,6 +60,19 @@ class SweepResult:
     manifest: dict[str, Any]
     merged: str | None
     ran: list[str]  # shards this call ran (the others were complete already)
+    #: why a completed sweep has no merged log and is read one run per shard log (groups of different
+    #: shapes: :func:`animsup.log.sweep.separate_reason`); None otherwise
+    separate: str | None = None
+
+    def read_as(self) -> str:
+        """One line: how to read the folder (as one run, one run per shard log, or not yet)."""
+        from animsup.log.sweepdir import separate_line
+
+        if self.merged:
+            return f"folder: {self.folder} (read it as one run: animsup inspect {self.folder})"
+        if self.separate:
+            return separate_line(self.folder, self.manifest)
+        return f"folder: {self.folder}"
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -311,15 +326,19 @@ def run_sweep(groups: Sequence[TrainConfig], out: str | os.PathLike[str], *, spe
                    address=address, max_retries=max_retries)
     elif tasks:
         _run_local(tasks, fn, manifest, tracker)
-    merged = None
+    merged, separate = None, None
     if all(s["status"] == "completed" for s in manifest.data["shards"]):
-        from animsup.log.sweep import merge_sweep
+        from animsup.log.sweep import merge_sweep, separate_reason
 
-        if todo or not os.path.exists(os.path.join(folder, MERGED)):
+        separate = separate_reason(folder)  # groups of different shapes: read one run per shard log
+        if separate is not None:
+            manifest.data[SEPARATE] = separate
+            manifest.save()
+        elif todo or not os.path.exists(os.path.join(folder, MERGED)):
             merged = merge_sweep(folder)
         else:
             merged = os.path.join(folder, MERGED)
-    return SweepResult(folder, manifest.data, merged, [t["id"] for t in tasks])
+    return SweepResult(folder, manifest.data, merged, [t["id"] for t in tasks], separate)
 
 
 class _Tracker:

@@ -51,3 +51,23 @@ def test_demo_help_names_the_defaults_the_demo_uses(capsys):
         assert re.findall(r"default:? ([^;)]+)", helps[option]) == [shown], helps[option]
         value = used[attr]
         assert (" ".join(map(str, value)) if isinstance(value, list) else str(value)) == shown
+
+
+def test_render_summary_names_every_output_format_and_readme_lists_every_command(capsys):
+    """The formats come from the output registry; the README's commands table has a row per command."""
+    from pathlib import Path
+
+    from animsup.cli import main_parser
+    from animsup.rendering.outputs import FORMATS
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    line = text.split(" render ", 1)[1].split(" demo ", 1)[0]
+    for f in FORMATS:
+        assert re.search(rf"\b{f.name}\b", line, re.I), (f.ext, line)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Commands", 1)[1].split("\n\n", 2)[1]
+    sub = next(a for a in main_parser()._actions if getattr(a, "choices", None) and "train" in a.choices)
+    for name in sub.choices:
+        assert f"| `animsup {name}" in table, name

@@ -110,3 +110,16 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
     np.testing.assert_array_equal(a.W[-1], b.W[-1])
     np.testing.assert_array_equal(a.loss[-1], b.loss[-1])
     assert b.status == "completed"
+
+
+def test_the_summary_names_each_groups_importance_when_instances_differ_in_it(tmp_path, capsys):
+    """An importance grid (two bases): the table's rows would read alike without an importance column."""
+    spec = tmp_path / "c.toml"
+    spec.write_text("n-features = 5\nfeature-probability = [1.0, 0.1]\nimportance = [0.9, 0.7]\nseeds = 2\nsteps = 5\n")
+    assert main(["train", "--config", str(spec), "--out", str(tmp_path / "r.jsonl")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = next(i for i, x in enumerate(lines) if "best seed" in x)
+    assert lines[head].split()[:2] == ["importance", "1-S"]
+    assert [r.split()[:2] for r in lines[head + 1:head + 5]] == [["0.9^i", "1"], ["0.9^i", "0.1"], ["0.7^i", "1"], ["0.7^i", "0.1"]]
+    assert main(["train", *TINY, "--steps", "5", "--out", str(tmp_path / "s.jsonl"), "--force"]) == 0
+    assert "importance" not in capsys.readouterr().out.split("best seed")[0].splitlines()[-1]  # one importance: no column

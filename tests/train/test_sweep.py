@@ -138,3 +138,62 @@ def test_every_reader_takes_the_sweep_folder(tmp_path, capsys):
     assert (tmp_path / "g.png").stat().st_size > 5000 and (tmp_path / "m" / "results.json").exists()
     assert write_html(folder, tmp_path / "v.html")["instances"] == 6
     make_server(folder).server_close()
+
+
+def _readme_spec(steps=10):
+    """The README's sweep example (the ```toml block under 'Sweeps'), with few steps."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(# sweep\.toml.*?)```", readme, re.S).group(1)
+    assert "n-hidden = [2, 5]" in block and "steps = 10000" in block  # (the example this test runs)
+    return block.replace("steps = 10000", f"steps = {steps}\nsnapshots = 3\nbatch-size = 32\ncheckpoint = false")
+
+
+def test_the_readme_sweep_of_two_widths_completes_and_every_reader_names_its_shard_logs(tmp_path, capsys):
+    """README: a sweep whose runs differ in shape "is read one run per shard log": the sweep exits 0 and
+    says so in one line; readers given the folder name the logs (never "not complete"); the shard logs read."""
+    spec = tmp_path / "sweep.toml"
+    spec.write_text(_readme_spec())
+    folder = str(tmp_path / "s1")
+    assert main(["sweep", str(spec), "--out", folder]) == 0
+    out = capsys.readouterr().out
+    logs = [os.path.join(folder, "shards", f"shard-000{i}.jsonl") for i in (0, 1)]
+    line = next(x for x in out.splitlines() if "one run per shard log" in x)
+    assert f"{logs[0]} (n_hidden=2)" in line and f"{logs[1]} (n_hidden=5)" in line
+    m = json.loads((tmp_path / "s1" / "manifest.json").read_text())
+    assert [s["status"] for s in m["shards"]] == ["completed"] * 2 and "n_hidden (2, 5)" in m["separate"]
+    assert not (tmp_path / "s1" / "sweep.jsonl").exists()
+    assert main(["sweep", str(spec), "--out", folder, "-q"]) == 0  # a rerun: nothing to do, same answer
+    for argv in (["inspect", folder], ["events", folder], ["render", folder, "--out", str(tmp_path / "x.png")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "not complete" not in err and logs[0] in err and logs[1] in err, err
+    with pytest.raises(AnimsupError, match="one run per shard log"):
+        read_log(folder)
+    a, b = read_log(logs[0]), read_log(logs[1])
+    assert (a.header.n_hidden, b.header.n_hidden) == (2, 5) and a.header.n_instances == b.header.n_instances == 48
+    # README: "animsup train --config sweep.toml --n-hidden 2": the flag pins the listed key: one run
+    assert main(["train", "--config", str(spec), "--n-hidden", "2", "--out", str(tmp_path / "one.jsonl"), "-q"]) == 0
+    h = read_log(tmp_path / "one.jsonl").header
+    assert h.n_hidden == 2 and h.n_features == 20 and h.n_instances == 48 and h.config["steps"] == 10
+
+
+def test_command_line_options_pin_listed_keys_and_empty_specs_are_refused(tmp_path, capsys):
+    spec = tmp_path / "g.toml"
+    spec.write_text("n-features = 4\nn-hidden = [2, 3]\nlr = [0.01, 0.02]\nseeds = 3\nsteps = 5\ncheckpoint = false\n")
+    out = str(tmp_path / "t.jsonl")
+    assert main(["train", "--config", str(spec), "--n-hidden", "3", "--out", out, "-q"]) == 2  # lr still lists 2 runs
+    err = capsys.readouterr().err
+    assert "lists for lr make 2 runs" in err and err.count("\n") == 1
+    assert main(["train", "--config", str(spec), "--n-hidden", "3", "--lr", "0.02", "--seed", "7", "--out", out, "-q"]) == 0
+    h = read_log(out).header
+    assert h.n_hidden == 3 and h.config["lr"] == 0.02 and list(h.seed) == [7]  # --seed replaces the file's seeds
+    for text in ("", "# nothing here\n"):
+        spec.write_text(text)
+        assert main(["train", "--config", str(spec), "--steps", "5", "--out", str(tmp_path / "e.jsonl")]) == 2
+        assert main(["sweep", str(spec), "--out", str(tmp_path / "e")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 2 and err.count("no options (an empty file)") == 2, err
+    assert not (tmp_path / "e.jsonl").exists() and not (tmp_path / "e").exists()
