@@ -76,3 +76,9 @@ def check_memory(nbytes: float, what: str) -> None:
     avail = available_memory()
     if nbytes > avail:
         raise AnimsupError(f"{what} needs {gigabytes(nbytes)}, more than the {gigabytes(avail)} of memory available")
+
+
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """``"1 snapshot"``, ``"3 snapshots"``, ``"1,200 frames"``: a count and its noun in the right number,
+    for every user-facing message (``many`` for irregular plurals, e.g. ``plural(n, "loss", "losses")``)."""
+    return f"{n:,} {noun if n == 1 else (many or noun + 's')}"

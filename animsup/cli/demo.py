@@ -12,6 +12,7 @@ import argparse
 import os
 
 from animsup.cli.output import say
+from animsup.errors import plural
 
 DEMO_LOG = os.path.join("logs", "demo.jsonl")
 DEMO_PREFIX = os.path.join("outputs", "demo")
@@ -85,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
         sig.restore()
     if not args.quiet:
         losses = ", ".join(f"{v:.4g}" for v in result.final_loss)
-        say(f"trained {cfg.n_features} features in {cfg.n_hidden} dims, {len(result.final_loss)} instances, "
-            f"{result.step} steps in {t_train:.1f} s -> {args.log}")
+        say(f"trained {cfg.n_features} features in {cfg.n_hidden} dims, {plural(len(result.final_loss), 'instance')}, "
+            f"{plural(result.step, 'step')} in {t_train:.1f} s -> {args.log}")
         say(f"final losses: {losses}")
         say(res.summary())
         say(f"done in {time.perf_counter() - t0:.1f} s")

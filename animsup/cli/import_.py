@@ -12,10 +12,14 @@ states, else the number in its name), a folder of such folders (instances or sta
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from animsup import models
 from animsup.cli.output import say
 from animsup.escape import terminal
+
+if TYPE_CHECKING:
+    from animsup.importers.result import ImportResult
 
 # the formats of animsup.importers.FORMATS with a line each (the modules are not imported: --help stays fast);
 # a registered format without a line here is still listed by name
@@ -127,10 +131,21 @@ def run(args) -> int:
         result = importers.convert(fmt, args.file[0], args.out, force=args.force, **options)
     else:
         raise AnimsupError(f"unknown import format {fmt!r} (known: auto, {', '.join(importers.FORMATS)})")
-    say(
-        f"{result.out_path}: {result.n_features} features, {result.n_hidden} hidden, {result.steps:,} steps, "
-        f"{result.snapshots} snapshots, {result.loss_points:,} losses, status {result.status}",
-    )
+    say(_summary(result))
     for note in result.notes:
         say(f"  {terminal(note)}")  # a note quotes the file's keys and metadata: one line each
     return 0
+
+
+def _summary(result: ImportResult) -> str:
+    """The import's one summary line; what the log's header marks as assumed (1-S, importance) reads
+    "unknown (1 assumed)", as inspect and the titles say it (:meth:`animsup.log.schema.Header.assumed`)."""
+    from animsup.errors import plural
+    from animsup.log.reader import read_header
+
+    header = read_header(result.out_path)
+    unknown = [f"{label} unknown (1 assumed)" for name, label in (("feature_probability", "1-S"), ("importance", "importance"))
+               if header.assumed(name)]
+    return ", ".join([f"{result.out_path}: {plural(result.n_features, 'feature')}", f"{result.n_hidden} hidden",
+                      plural(result.steps, "step"), plural(result.snapshots, "snapshot"),
+                      plural(result.loss_points, "loss", "losses"), *unknown, f"status {result.status}"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 
 from animsup.cli.output import say_json
+from animsup.errors import plural
 from animsup.escape import terminal
 
 #: up to this many reported instances, each is shown in full; above it one table per group
@@ -87,10 +88,10 @@ def format_report(r: dict, *, detail: bool = True) -> str:
     lines = [
         terminal(r["log"]),
         f"  model {r['model']}, n_features {r['n_features']}, n_hidden {r['n_hidden']}, "
-        f"{r['n_instances']} instance{'s' * (r['n_instances'] != 1)}, importance {imp}",
+        f"{plural(r['n_instances'], 'instance')}, importance {imp}",
         f"  status {status}",
         *([f"  loss: {_loss_scope_text(r)}"] if r.get("loss_scope", "instance") != "instance" else []),
-        f"  steps {r['steps']:,}{planned}{wall}, {r['snapshots']} snapshots"
+        f"  steps {r['steps']:,}{planned}{wall}, {plural(r['snapshots'], 'snapshot')}"
         + (f", loss every {r['loss_every']} steps" if r.get("loss_every") else ""),
         f"  geometry at step {r['at_step']:,} (represented: norm > {r['threshold']:g})",
         "",

@@ -1,14 +1,15 @@
 """``animsup measure LOG --llc [--hessian] [--pca]``: the loss landscape at the log's snapshots —
 the local learning coefficient (SGLD, devinterp's hyperparameters), the Hessian's eigenvalues and
 degeneracy, essential dynamics — for every instance in one batched program (animsup.train.measure).
-The numbers go into LOG's sidecar, LOG.measure.json beside it, which inspect, events and render
-read; the hyperparameters are recorded there."""
+The numbers go into LOG's sidecar beside it (runs/a.jsonl or runs/a.jsonl.gz -> runs/a.measure.json),
+which inspect, events, render and the viewer read; the hyperparameters are recorded there."""
 
 from __future__ import annotations
 
 import argparse
 
 from animsup.cli.output import say, say_json
+from animsup.errors import plural
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -19,8 +20,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--hessian", action="store_true", help="the Hessian's eigenvalues (exact for small models, else top-k by Lanczos)")
     p.add_argument("--pca", action="store_true", help="essential dynamics: PCA of each instance's trajectory")
     p.add_argument("--snapshots", nargs="+", type=int, metavar="S",
-                   help="the snapshot steps to measure, or one number N: N evenly spaced snapshots (default: all)")
-    p.add_argument("--count", action="store_true", help="read --snapshots N as a count (N evenly spaced snapshots)")
+                   help="the steps of the snapshots to measure, e.g. --snapshots 0 500 2000 (default: all snapshots); "
+                        "with --count, one number N instead")
+    p.add_argument("--count", action="store_true",
+                   help="read --snapshots N as a count: N evenly spaced snapshots, the first and the last included")
     p.add_argument("--instance", nargs="+", type=int, metavar="I", help="instance indices (default: all)")
     g = p.add_argument_group("SGLD (devinterp's names and meanings)")
     g.add_argument("--lr", type=float, default=1e-3, help="step size epsilon (default 1e-3)")
@@ -68,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         m = measure(args.log, llc, data=data, snapshots=snapshots, instances=args.instance, hessian=args.hessian,
                     pca=args.pca, device=args.device, progress=callback)
+    except AnimsupError as e:
+        if isinstance(snapshots, list) and len(snapshots) == 1 and "no snapshot at step" in str(e):
+            raise AnimsupError(f"{e}; --snapshots takes steps: for {snapshots[0]} evenly spaced snapshots "
+                               "add --count") from None
+        raise
     finally:
         bar.close()
     path = write_measurements(args.log, m)
@@ -75,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         say_json(summary)
         return 0
-    lines = [f"measured {len(m.steps)} snapshots x {len(m.instances)} instances -> {path}"]
+    lines = [f"measured {plural(len(m.steps), 'snapshot')} ({_steps(m.steps)}) x {plural(len(m.instances), 'instance')}"
+             f" -> {path}"]
     if m.llc is not None:
         for j, i in enumerate(m.instances):
             lines.append(f"  instance {i}: LLC {_num(m.llc_mean[-1, j])} ± {_num(m.llc_std[-1, j])} at step {int(m.steps[-1]):,}"
@@ -95,3 +104,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _num(v: float) -> str:
     return "nan" if v != v else f"{v:.3f}"
+
+
+def _steps(steps: object) -> str:
+    """"step 3" / "steps 0, 500, 2,000" / "steps 0, 10, ..., 2,000" (first three and the last when long)."""
+    s = [f"{int(v):,}" for v in steps]  # type: ignore[attr-defined]
+    if len(s) == 1:
+        return f"step {s[0]}"
+    return "steps " + ", ".join(s if len(s) <= 6 else [*s[:3], "...", s[-1]])

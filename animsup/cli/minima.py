@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 
 from animsup.cli.output import say
+from animsup.errors import plural
 from animsup.escape import terminal
 
 
@@ -123,7 +124,7 @@ def _train(args, enabled) -> str:
     if os.path.exists(run_dir) and not args.force:
         raise AnimsupError(f"{run_dir} exists: analyse it with `animsup minima {run_dir} --out {args.out}`, or pass --force "
                            f"to retrain")
-    bar, progress = make_progress(f"train {cfg.n_instances} instances", None, unit="instance-step", enabled=enabled)
+    bar, progress = make_progress(f"train {plural(cfg.n_instances, 'instance')}", None, unit="instance-step", enabled=enabled)
     try:
         result = run_sweep([cfg], run_dir, engine=args.engine, shard_size=args.shard_size, address=args.address,
                            force=args.force, progress=lambda done, total: progress(done, total))

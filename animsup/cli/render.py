@@ -12,6 +12,7 @@ import dataclasses
 
 from animsup.cli.helpfmt import HelpFormatter  # (re-exported for demo)
 from animsup.cli.output import say
+from animsup.errors import plural
 from animsup.rendering import outputs
 
 
@@ -135,7 +136,7 @@ def run(args) -> int:
 
 def summary_text(result) -> str:
     """What the CLI prints: each page's size and contents, then the drawn outputs' summary."""
-    lines = [f"wrote {p['path']} ({p['bytes'] / 1e6:.1f} MB, {p['instances']} instances, {p['rule']})"
+    lines = [f"wrote {p['path']} ({p['bytes'] / 1e6:.1f} MB, {plural(p['instances'], 'instance')}, {p['rule']})"
              for p in result.pages]
     if result.instances:  # frames were drawn
         pages = {p["path"] for p in result.pages}

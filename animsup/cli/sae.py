@@ -6,8 +6,12 @@ absorption of every (parent, child) pair (animsup.train.sae, animsup.analysis.sa
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from animsup.cli.output import say, say_json
+
+if TYPE_CHECKING:
+    from animsup.train.sae import SaeResult
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -16,15 +20,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("log", metavar="LOG", help="a run log (.jsonl or .jsonl.gz)")
     p.add_argument("--instance", type=int, default=0, metavar="I", help="the toy instance (default 0)")
     p.add_argument("--n-latents", type=int, default=None, metavar="L", help="latents per SAE (default: n_features)")
-    p.add_argument("--kind", choices=("relu", "topk"), default="relu", help="ReLU + L1 penalty, or TopK (default relu)")
-    p.add_argument("--l1", type=float, nargs="+", default=[0.01], metavar="C", help="L1 coefficients, one SAE each (relu)")
-    p.add_argument("--k", type=int, nargs="+", default=[1], metavar="K", help="active latents, one SAE each (topk)")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="S", help="SAE seeds (default 0)")
+    p.add_argument("--kind", choices=("relu", "topk"), default="relu",
+                   help="relu: ReLU + L1 penalty; topk: only the k largest latents kept (default relu)")
+    p.add_argument("--l1", type=float, nargs="+", default=[0.01], metavar="C",
+                   help="L1 coefficients, one SAE each (--kind relu; default 0.01)")
+    p.add_argument("--k", type=int, nargs="+", default=[1], metavar="K",
+                   help="active latents, one SAE each (--kind topk; default 1)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="S", help="SAE seeds, one SAE each (default 0)")
     p.add_argument("--snapshots", choices=("last", "all"), default="last",
-                   help="the final W, or every snapshot's (all SAEs trained together)")
-    p.add_argument("--steps", type=int, default=3000, help="SAE training steps (default 3000)")
-    p.add_argument("--batch-size", type=int, default=1024, metavar="B")
-    p.add_argument("--lr", type=float, default=3e-3)
+                   help="last: the final W; all: every snapshot's W, all SAEs trained together (default last)")
+    p.add_argument("--steps", type=int, default=3000, metavar="N", help="SAE training steps (default 3000)")
+    p.add_argument("--batch-size", type=int, default=1024, metavar="B",
+                   help="samples of the toy's input law per SAE training step (default 1024)")
+    p.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate of the SAEs (default 3e-3)")
     p.add_argument("--out", metavar="JSON", help="write every score and decoder direction here (format animsup.sae, v1)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=run)
@@ -35,8 +43,14 @@ def run(args: argparse.Namespace) -> int:
     import orjson
 
     from animsup.atomic import atomic_path
-    from animsup.train.sae import sae
+    from animsup.errors import AnimsupError
+    from animsup.train.sae import SaeConfig, sae
 
+    if args.instance < 0:
+        raise AnimsupError(f"--instance must be >= 0, got {args.instance}")
+    # bad options first, named as typed (--batch-size), before the log is read
+    SaeConfig(n_latents=args.n_latents, kind=args.kind, l1=args.l1, k=args.k, seeds=args.seeds, steps=args.steps,
+              batch_size=args.batch_size, lr=args.lr).validate(0, name=lambda f: "--" + f.replace("_", "-"))
     res = sae(args.log, n_latents=args.n_latents, kind=args.kind, l1=args.l1, k=args.k, seeds=args.seeds,
               instance=args.instance, snapshots=args.snapshots, steps=args.steps, batch_size=args.batch_size, lr=args.lr)
     out = res.to_dict()
@@ -49,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         say_json(out)
         return 0
     name = "l1" if args.kind == "relu" else "k"
-    lines = [f"{'step':>8} {name:>8} {'seed':>4}  {'MMCS':>6} {'matched':>7} {'dead':>5} {'dense':>5} {'L0':>6} "
+    lines = [_header(args, res), f"{'step':>8} {name:>8} {'seed':>4}  {'MMCS':>6} {'matched':>7} {'dead':>5} {'dense':>5} {'L0':>6} "
              f"{'shrink':>6}" + ("  absorption" if res.pairs else "")]
     i = 0
     for step in res.steps:
@@ -64,3 +78,18 @@ def run(args: argparse.Namespace) -> int:
         lines.append("absorption pairs (parent, child): " + ", ".join(f"({a}, {b})" for a, b in res.pairs))
     say("\n".join(lines))
     return 0
+
+
+def _header(args: argparse.Namespace, res: SaeResult) -> str:
+    """One line naming the log, the instance and the SAEs, e.g. ``sae of runs/a.jsonl, instance 0:
+    ReLU + L1 SAEs (l1 0.01, 0.1), 5 latents, 1 seed, 3,000 steps, the last snapshot (step 2,000)``."""
+    from animsup.errors import plural
+
+    kind = "ReLU + L1 SAEs (l1 " if res.config.kind == "relu" else "TopK SAEs (k "
+    values = ", ".join(f"{v:g}" for v in res.values) + ")"
+    steps = res.steps
+    which = (f"the last snapshot (step {steps[0]:,})" if args.snapshots == "last"
+             else f"{plural(len(steps), 'snapshot')} (steps {steps[0]:,}..{steps[-1]:,})")
+    return (f"sae of {args.log}, instance {res.instance}: {kind}{values}, "
+            f"{plural(int(res.decoders.shape[-2]), 'latent')}, {plural(len(res.config.seeds), 'seed')}, "
+            f"{plural(res.config.steps, 'step')}, {which}")

@@ -286,7 +286,7 @@ def _importance(importance: str | float | None, facts: dict, n: int, K: int, pro
     else:
         imp_arr = np.ones(n)
         prov.inferred["importance"] = "not in the file: 1 for every feature (pass --importance)"
-        prov.notes.append("importance is not in the file: 1 assumed (pass --importance BASE|LIST|FILE)")
+        prov.notes.append("importance is not in the file: unknown, 1 assumed (pass --importance BASE|LIST|FILE)")
     imp_arr = np.asarray(imp_arr, dtype=np.float64)
     if imp_arr.shape not in ((n,), (K, n)) or not np.all(imp_arr >= 0):
         raise AnimsupError(f"--importance must give {n} values >= 0 (one per feature), got shape {list(imp_arr.shape)}")
@@ -311,8 +311,9 @@ def _feature_probability(feature_probability: str | float | None, facts: dict, K
         prov.inferred["feature_probability"] = "1 - the file's 'sparsity'"
     else:
         fp = np.asarray(1.0)
-        prov.inferred["feature_probability"] = "not in the file: 1 written (pass --feature-probability)"
-        prov.notes.append("feature probability is not in the file: 1 written (pass --feature-probability P or one per instance)")
+        prov.inferred["feature_probability"] = "not in the file: unknown, 1 assumed (pass --feature-probability)"
+        prov.notes.append("1-S (feature probability) is not in the file: unknown, 1 assumed "
+                          "(pass --feature-probability P or one per instance)")
     if fp.ndim == 1 and len(fp) not in (K,):
         raise AnimsupError(f"--feature-probability takes one value or one per instance ({K}), got {len(fp)}")
     if not np.all((fp > 0) & (fp <= 1)):

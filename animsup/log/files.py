@@ -83,10 +83,31 @@ def _whole_record(raw: bytes) -> bool:
         return False
 
 
+def not_a_log(raw: bytes) -> str:
+    """The one reason given, by every reader, for a file whose first line is not a JSON object
+    (a text file, a CSV, a binary file given as a log): ``not an animsup log (line 1 is not JSON)``.
+
+    :param raw: the file's first line (bytes)
+    """
+    if _binary(raw):
+        why = "line 1 is binary data, not JSON text"
+    else:
+        try:
+            orjson.loads(raw)
+            why = "line 1 is JSON but not a JSON object"
+        except orjson.JSONDecodeError:
+            why = "line 1 is not JSON"
+    return f"not an animsup log ({why})"
+
+
+def _binary(raw: bytes) -> bool:
+    head = raw[:4096]
+    return b"\x00" in head or bool(head and sum(c < 9 or 13 < c < 32 for c in head) > len(head) // 20)
+
+
 def _json_error(e: orjson.JSONDecodeError, raw: bytes) -> str:
     """One short line for a JSON syntax error (orjson's own 'line 1 column N' is about the line's text)."""
-    head = raw[:4096]
-    if b"\x00" in head or (head and sum(c < 9 or 13 < c < 32 for c in head) > len(head) // 20):
+    if _binary(raw):
         return "binary data, not JSON text (not an animsup log?)"
     hint = ""
     if b"NaN" in raw or b"Infinity" in raw:

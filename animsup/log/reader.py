@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from animsup.errors import AnimsupError, LogFormatError, LogWarning
 from animsup.log.fastpath import LossFastPath, SnapshotFastPath
-from animsup.log.files import _json_error, _open_maybe_gzip, _whole_record
+from animsup.log.files import _json_error, _open_maybe_gzip, _whole_record, not_a_log
 from animsup.log.schema import (
     MAX_HEADER_BYTES as _SCHEMA_MAX_HEADER_BYTES,
     MAX_LINE_BYTES as _SCHEMA_MAX_LINE_BYTES,
@@ -236,6 +236,8 @@ class LogReader:
                 )
             if len(raw) > LINE_SLACK and self._lineno > 1:
                 self._check_size(raw, self._lineno)
+            if self._lineno == 1 and raw.strip() and not raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+                raise LogFormatError(self.path, None, not_a_log(raw))  # text/CSV/binary, with or without newline
             if not raw.endswith(b"\n") and not _whole_record(raw):
                 # Last line without its newline: a writer was killed mid-line or is
                 # still writing. Drop it, keep everything before it. (A last line that is a
@@ -258,8 +260,12 @@ class LogReader:
             try:
                 rec = orjson.loads(raw)
             except orjson.JSONDecodeError as e:
+                if self._lineno == 1:  # a text, CSV or binary file given as a log: say so, in one place
+                    raise LogFormatError(self.path, None, not_a_log(raw)) from None
                 raise LogFormatError(self.path, self._lineno, _json_error(e, raw)) from None
             if not isinstance(rec, dict):
+                if self._lineno == 1:
+                    raise LogFormatError(self.path, None, not_a_log(raw))
                 raise LogFormatError(self.path, self._lineno, "line is not a JSON object")
             return rec
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from animsup import models
-from animsup.errors import AnimsupError
+from animsup.errors import AnimsupError, plural
 from animsup.log.measurements import Measurements
 from animsup.log.reader import Run, read_log
 from animsup.train import landscape as ls
@@ -100,7 +100,7 @@ def _select_snapshots(run: Run, snapshots: int | Sequence[int] | None) -> np.nda
     for s in snapshots:
         hit = np.flatnonzero(run.steps == int(s))
         if not len(hit):
-            raise AnimsupError(f"{run.path}: no snapshot at step {s} (the log has {T} snapshots, steps {int(run.steps[0])}..{int(run.steps[-1])})")
+            raise AnimsupError(f"{run.path}: no snapshot at step {s} (the log has {plural(T, 'snapshot')}, steps {int(run.steps[0])}..{int(run.steps[-1])})")
         idx.append(int(hit[0]))
     return np.array(sorted(set(idx)), dtype=np.int64)
 

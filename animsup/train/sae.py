@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from animsup.analysis import sae_metrics
-from animsup.errors import AnimsupError
+from animsup.errors import AnimsupError, plural
 from animsup.train.data import DataSpec, draw_features
 
 SAE_KINDS = ("relu", "topk")
@@ -55,19 +56,33 @@ class SaeConfig:
     def values(self) -> list[float]:
         return [float(v) for v in (self.l1 if self.kind == "relu" else self.k)]
 
-    def validate(self, n_hidden: int) -> SaeConfig:
+    def validate(self, n_hidden: int, name: Callable[[str], str] = str) -> SaeConfig:
+        """Check every option; each error names the bad option and its value.
+
+        :param name: a field name -> the name the user typed (the CLI passes ``--steps`` for ``steps``)
+        :raises AnimsupError: the first bad option, e.g. "steps must be >= 1, got -1"
+        """
         if self.kind not in SAE_KINDS:
-            raise AnimsupError(f"SAE kind must be one of {', '.join(SAE_KINDS)}, got {self.kind!r}")
-        if self.n_latents is not None and self.n_latents < 1:
-            raise AnimsupError(f"n_latents must be >= 1, got {self.n_latents}")
-        if min(self.steps, self.batch_size, self.eval_samples) < 1 or not self.seeds or not self.values():
-            raise AnimsupError("steps, batch size and evaluation samples must be >= 1, with one or more seeds and values")
+            raise AnimsupError(f"{name('kind')} must be one of {', '.join(SAE_KINDS)}, got {self.kind!r}")
+        for f in ("n_latents", "steps", "batch_size", "eval_samples"):
+            v = getattr(self, f)
+            if v is not None and v < 1:
+                raise AnimsupError(f"{name(f)} must be >= 1, got {v}")
+        if not self.seeds:
+            raise AnimsupError(f"{name('seeds')} needs one or more seeds")
+        values = "l1" if self.kind == "relu" else "k"
+        if not self.values():
+            raise AnimsupError(f"{name(values)} needs one or more values")
         if self.kind == "relu" and min(self.l1) < 0:
-            raise AnimsupError("l1 coefficients must be >= 0")
-        if self.kind == "topk" and not all(1 <= int(k) <= (self.n_latents or 10**9) for k in self.k):
-            raise AnimsupError("k must be between 1 and n_latents")
-        if not (self.lr > 0 and 0 < self.dense_threshold <= 1):
-            raise AnimsupError("lr must be > 0 and dense_threshold in (0, 1]")
+            raise AnimsupError(f"{name('l1')} coefficients must be >= 0, got {min(self.l1):g}")
+        bad_k = [int(k) for k in self.k if not 1 <= int(k) <= (self.n_latents or 10**9)]
+        if self.kind == "topk" and bad_k:
+            top = f" ({name('n_latents')} is {self.n_latents})" if self.n_latents else ""
+            raise AnimsupError(f"{name('k')} must be between 1 and the number of latents{top}, got {bad_k[0]}")
+        if not self.lr > 0:
+            raise AnimsupError(f"{name('lr')} must be > 0, got {self.lr:g}")
+        if not 0 < self.dense_threshold <= 1:
+            raise AnimsupError(f"{name('dense_threshold')} must be in (0, 1], got {self.dense_threshold:g}")
         return self
 
 
@@ -221,7 +236,7 @@ def sae(log_or_run: Any, *, n_latents: int | None = None, kind: str = "relu", l1
 
     run = log_or_run if isinstance(log_or_run, Run) else read_log(os.fspath(log_or_run))
     if not 0 <= instance < run.W.shape[1]:
-        raise AnimsupError(f"instance {instance} is not in the run (it has {run.W.shape[1]})")
+        raise AnimsupError(f"instance {instance} is not in the run (it has {plural(run.W.shape[1], 'instance')})")
     if snapshots not in ("last", "all"):
         raise AnimsupError(f"snapshots must be 'last' or 'all', got {snapshots!r}")
     idx = list(range(len(run.steps))) if snapshots == "all" else [len(run.steps) - 1]

@@ -6,7 +6,7 @@ import pytest
 
 from animsup.cli import main
 
-COMMANDS = ["train", "render", "demo", "inspect", "events", "minima", "import"]
+COMMANDS = ["train", "render", "demo", "inspect", "events", "minima", "import", "measure", "sae"]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS)

@@ -267,3 +267,24 @@ def test_a_file_of_numbers_is_read_and_closed(tmp_path, monkeypatch):
     monkeypatch.setattr(auto, "open", recording_open, raising=False)
     np.testing.assert_array_equal(auto._vector(str(src), "importance"), [1, 0.5, 0.25])
     assert len(opened) == 2 and all(f.closed for f in opened)  # the sniff and the text read
+
+
+def test_import_summary_says_1s_unknown_as_inspect_does(tmp_path, capsys):
+    """A checkpoint with no 1-S: the import summary, its note and inspect all say "unknown, 1 assumed",
+    never "1 written" (finding 15); counts of one are singular ("1 snapshot")."""
+    torch = pytest.importorskip("torch")
+    ck, out = tmp_path / "ck.pt", str(tmp_path / "ck.jsonl")
+    torch.save({"W": torch.from_numpy(pentagon()), "b": torch.zeros(5)}, ck)
+    assert main(["import", str(ck), "--out", out]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (f"{out}: 5 features, 2 hidden, 0 steps, 1 snapshot, 0 losses, 1-S unknown (1 assumed), "
+                        "importance unknown (1 assumed), status completed")
+    assert any(line.strip().startswith("1-S (feature probability) is not in the file: unknown, 1 assumed")
+               for line in lines[1:]), lines
+    assert not any("written" in line for line in lines)
+    assert main(["inspect", out]) == 0
+    report = capsys.readouterr().out
+    assert "1-S unknown" in report and "importance unknown (1 assumed)" in report
+    # given on the command line: nothing is unknown
+    assert main(["import", str(ck), "--out", out, "--force", "--feature-probability", "0.1", "--importance", "0.9"]) == 0
+    assert "unknown" not in capsys.readouterr().out

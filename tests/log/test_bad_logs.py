@@ -84,7 +84,8 @@ def test_streaming_reader_agrees(case):
         assert case["outcome"] != "error" and n == case["snapshots"]
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c["outcome"] == "error" and c["line"] == 1], ids=str)
+@pytest.mark.parametrize("case", [c for c in CASES if c["outcome"] == "error" and (c["line"] == 1 or "line 1" in c["message"])],
+                         ids=str)
 def test_read_header_rejects_bad_headers(case):
     with pytest.raises(LogFormatError) as info:
         read_header(BAD / case["file"])
@@ -159,7 +160,8 @@ def test_real_process_one_line_exit_2(name):
     assert p.stdout == ""
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in p.stderr
-    assert f"{name}:{case['line']}: " in lines[0] and case["message"] in lines[0]
+    where = f"{name}:{case['line']}: " if case["line"] else f"{name}: "
+    assert where in lines[0] and case["message"] in lines[0]
 
 
 def test_real_process_warns_on_truncated_log():
@@ -181,3 +183,18 @@ def test_command_on_missing_file_and_folder(command, tmp_path, capsys):
         assert main(_argv(command, target, tmp_path)) == 2
         err = capsys.readouterr().err
         assert msg in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv", [["inspect"], ["events"], ["render", "--out", "{out}/r.png"], ["measure", "--llc"],
+                                  ["sae"], ["view", "--port", "0"], ["export", "--to", "safetensors", "--out", "{out}/e"]],
+                         ids=lambda a: a[0])
+@pytest.mark.parametrize("text", [b"my notes\nmore notes\n", b"one line, no newline", b"step,loss\r\n0,1.5\r\n"],
+                         ids=["lines", "no-newline", "csv"])
+def test_every_reader_says_a_text_file_is_not_an_animsup_log(argv, text, tmp_path, capsys):
+    """A text file given as a log: one line from one place (animsup.log.files.not_a_log), never a JSON parser's words."""
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(text)
+    args = [argv[0], str(notes), *(a.format(out=tmp_path) for a in argv[1:])]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"animsup: error: {notes}: not an animsup log (line 1 is not JSON)"]

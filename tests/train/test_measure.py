@@ -103,3 +103,31 @@ def test_cli_bad_input_exits_2(tmp_path, capsys):
     assert main(["measure", log, "--llc", "--chains", "0"]) == 2
     assert "chains" in capsys.readouterr().err
     assert main(["measure", log, "--llc", "--data", str(tmp_path / "missing.npy")]) == 2
+
+
+def test_cli_snapshots_are_steps_and_count_only_with_count(tmp_path, capsys):
+    """--snapshots S...: those steps; --snapshots N --count: N evenly spaced; the summary names the steps."""
+    log = _log(tmp_path / "a.jsonl", T=6)  # steps 0, 10, ..., 50
+    fast = ["--llc", "--chains", "2", "--draws", "12", "--batch-size", "16"]
+    assert main(["measure", log, "--snapshots", "30", *fast]) == 0
+    out = capsys.readouterr().out
+    assert read_measurements(log).steps.tolist() == [30]
+    assert out.startswith(f"measured 1 snapshot (step 30) x 2 instances -> {sidecar_path(log)}"), out
+    # 3 evenly spaced of 6 snapshots: indices round(0, 2.5, 5) = 0, 2, 5 -> steps 0, 20, 50
+    assert main(["measure", log, "--snapshots", "3", "--count", *fast]) == 0
+    assert read_measurements(log).steps.tolist() == [0, 20, 50]
+    assert "measured 3 snapshots (steps 0, 20, 50) x 2 instances" in capsys.readouterr().out
+    assert main(["measure", log, "--snapshots", "3", *fast]) == 2  # a step the log does not have
+    err = capsys.readouterr().err
+    assert "no snapshot at step 3" in err and "--count" in err and len(err.strip().splitlines()) == 1
+
+
+def test_measure_help_names_the_sidecar_as_written(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["measure", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "LOG.measure.json" not in text
+    assert sidecar_path("runs/a.jsonl") == sidecar_path("runs/a.jsonl.gz") == "runs/a.measure.json"
+    assert "runs/a.jsonl or runs/a.jsonl.gz -> runs/a.measure.json" in text
+    snap = text.split("--snapshots S [S ...]")[-1].split("--count")[0]
+    assert "steps" in snap and "evenly spaced" not in snap  # a count only via --count

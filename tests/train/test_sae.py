@@ -77,3 +77,61 @@ def test_api_cli_and_hierarchical_absorption_columns(tmp_path, capsys):
     assert main(["sae", str(log), "--steps", "0"]) == 2  # bad input: exit 2 (one line on stderr, no traceback)
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "steps" in err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--steps", "-1"], "--steps must be >= 1, got -1"),
+    (["--batch-size", "0"], "--batch-size must be >= 1, got 0"),
+    (["--n-latents", "0"], "--n-latents must be >= 1, got 0"),
+    (["--lr", "0"], "--lr must be > 0, got 0"),
+    (["--l1", "0.1", "-0.5"], "--l1 coefficients must be >= 0, got -0.5"),
+    (["--kind", "topk", "--k", "6", "--n-latents", "5"], "--k must be between 1 and the number of latents (--n-latents is 5), got 6"),
+    (["--instance", "-1"], "--instance must be >= 0, got -1"),
+])
+def test_cli_names_the_bad_option(argv, message, tmp_path, capsys):
+    """Each bad option is named as typed, with its value, in one line, before the log is read (none here)."""
+    from animsup.cli import main
+
+    assert main(["sae", str(tmp_path / "never_read.jsonl"), *argv]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"animsup: error: {message}"]
+
+
+def test_library_errors_name_the_parameter():
+    with pytest.raises(AnimsupError, match=r"^steps must be >= 1, got -1$"):
+        S.SaeConfig(steps=-1).validate(2)
+    with pytest.raises(AnimsupError, match=r"^batch_size must be >= 1, got 0$"):
+        S.SaeConfig(batch_size=0).validate(2)
+
+
+def test_cli_output_starts_with_a_header_and_every_option_has_help_and_default(tmp_path, capsys):
+    import re
+
+    from animsup.cli import main
+    from animsup.log.schema import make_header
+    from animsup.log.writer import LogWriter
+
+    log = tmp_path / "p.jsonl"
+    W = np.concatenate([_pentagon(), _pentagon()])  # [2 instances, 2, 5]
+    with LogWriter(log, make_header(n_features=5, n_hidden=2, model="tied", config={}, feature_probability=[0.1, 0.1], seed=[0, 1],
+                                    importance=[1.0] * 5), force=True) as w:
+        w.snapshot(700, np.full(2, 0.1), W, np.zeros((2, 5), np.float32))
+        w.end("completed", 700, 1.0)
+    assert main(["sae", str(log), "--instance", "1", "--steps", "3", "--batch-size", "16", "--l1", "0", "0.1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (f"sae of {log}, instance 1: ReLU + L1 SAEs (l1 0, 0.1), 5 latents, 1 seed, 3 steps, "
+                      "the last snapshot (step 700)")
+    assert out[1].split()[:3] == ["step", "l1", "seed"] and len(out) == 4
+    with pytest.raises(SystemExit):
+        main(["sae", "--help"])
+    page = capsys.readouterr().out
+    helps: dict[str, str] = {}  # option -> its help text, from the "options:" section
+    for line in page.split("options:")[1].splitlines():
+        m = re.match(r"  (--[-\w]+)(.*)", line)
+        if m:
+            current = m.group(1)
+            helps[current] = " ".join(m.group(2).split())
+        elif line.startswith(" " * 10):
+            helps[current] += " " + line.strip()
+    for option in ("--instance", "--n-latents", "--kind", "--l1", "--k", "--seeds", "--snapshots", "--steps",
+                   "--batch-size", "--lr"):
+        assert re.search(r"[a-z]{3}.*\(.*default:? [^)]+\)$", helps[option]), (option, helps[option])

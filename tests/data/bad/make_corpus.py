@@ -67,11 +67,11 @@ def build() -> None:
     # -- not a log at all
     case("empty.jsonl", "error", "empty file", None, b"", "empty file")
     case("blank_lines_only.jsonl", "error", "empty file", None, b"\n\n  \n", "only blank lines")
-    case("not_json.jsonl", "error", "not valid JSON", 1, b"step,loss\n0,1.5\n", "a CSV file, not JSON")
+    case("not_json.jsonl", "error", "not an animsup log (line 1 is not JSON)", None, b"step,loss\n0,1.5\n", "a CSV file, not JSON")
     garbage = bytes(rng.randrange(256) for _ in range(3000))
-    case("binary_garbage.jsonl", "error", "binary data", 1, garbage.replace(b"\n", b"") + b"\n" + garbage, "random bytes")
+    case("binary_garbage.jsonl", "error", "not an animsup log (line 1 is binary data", None, garbage.replace(b"\n", b"") + b"\n" + garbage, "random bytes")
     case("header_cut.jsonl", "error", "header line is incomplete", 1, lines[0][:100], "only the first 100 bytes of a header")
-    case("line_not_object.jsonl", "error", "not a JSON object", 1, b"[1, 2, 3]\n" + good, "a JSON array where the header should be")
+    case("line_not_object.jsonl", "error", "not an animsup log (line 1 is JSON but not a JSON object)", None, b"[1, 2, 3]\n" + good, "a JSON array where the header should be")
     # -- the header
     case("header_missing.jsonl", "error", "not an animsup header", 1, dump(without(1)), "no header: the log starts with a loss record")
     case("header_not_first.jsonl", "error", "not an animsup header", 1, lines[2] + lines[0] + b"".join(lines[1:2] + lines[3:]), "a snapshot before the header")
