@@ -92,7 +92,7 @@ def test_a_key_too_narrow_for_every_id_says_how_its_labels_are_thinned():
 
 def test_a_crowded_key_states_its_stride(tmp_path, write_pentagon, text_layout_problems):
     log = tmp_path / "run.jsonl"
-    write_pentagon(log, T=4, n=8, k=64)
+    write_pentagon(log, T=2, n=5, k=40)
     d, _ = drawn(log, grid=True)
     ticks = d.loss.key_ax.get_xticks()
     stride = int(ticks[1] - ticks[0])
@@ -108,3 +108,63 @@ def test_no_colour_key_without_loss_curves(tmp_path):
     d, _ = drawn(log, grid=True)
     texts = " ".join(t.get_text() for t in d.fig.findobj(lambda a: hasattr(a, "get_text")))
     assert d.loss.key_ax is None and "curve colour" not in texts and "no loss recorded" in texts
+
+
+# ---------------------------------------------------------------- 19: see test_draw_layout.py (step panels)
+
+# ---------------------------------------------------------------- 22: the filmstrip's step axis
+
+def _log_spaced(path, last=2000, T=80):
+    """One instance, T snapshots log-spaced over 0..last (train's default spacing), a loss record at each."""
+    steps = np.unique(np.round(np.geomspace(1, last, T - 1)).astype(int))
+    steps = np.concatenate([[0], steps])
+    hdr = make_header(n_features=5, n_hidden=2, model="tied", feature_probability=[0.1], seed=[0], importance=1.0,
+                      config={})
+    ang = 2 * np.pi * np.arange(5) / 5
+    with LogWriter(path, hdr, force=True) as w:
+        for s in steps:
+            W = np.stack([np.cos(ang), np.sin(ang)])[None].astype(np.float32) * (0.2 + s / last)
+            w.snapshot(int(s), np.array([0.1 / (1 + s)], np.float32), W, np.zeros((1, 5), np.float32))
+        w.end("completed", last, 1.0)
+    return path
+
+
+@pytest.mark.parametrize("time", [None, "log"])
+def test_the_filmstrips_step_axis_ends_at_the_last_step(tmp_path, time):
+    from animsup.rendering.filmstrip import filmstrip_figure
+    from animsup.rendering.frames import iter_frames
+
+    log = _log_spaced(tmp_path / "run.jsonl")
+    plan = rp.build_plan(log, RenderConfig(filmstrip=4, time=time), video=False)
+    assert plan.scene.loss_xscale == "symlog"  # the video's axis is log here (most snapshots early)
+    T = plan.summary.n_snapshots
+    frames = list(iter_frames(plan.log, plan.instances, np.array([0.0, T // 2, T - 1], dtype=np.float64)))
+    fig = filmstrip_figure(plan.scene, frames, [], log_x=time == "log")
+    ax = next(a for a in fig.axes if a.get_xlabel().startswith("training step"))
+    lo, hi = ax.get_xlim()
+    # 1.5% of the span past step 2,000 (linear), 8% of it (log) — never the video's log margin on a linear axis
+    assert hi == pytest.approx(2030.0 if time is None else 2160.0)
+    img = tmp_path / "f.png"
+    assert render(log, img, filmstrip=4, time=time).paths == [str(img)]
+
+
+# ---------------------------------------------------------------- 11: an unfinished log
+
+@pytest.mark.parametrize("cut", [False, True])
+def test_an_unfinished_log_is_said_in_one_line_of_the_summary(tmp_path, cut):
+    log = write_sweep(tmp_path / "run.jsonl", end=False, cut=cut)
+    with pytest.warns(Warning) if cut else _no_warning():
+        text = render(log, tmp_path / "p.png", instance=0).summary()
+    lines = [ln for ln in text.splitlines() if ln.startswith("note:") and "unfinished" in ln]
+    assert len(lines) == 1 and lines[0].startswith("note: the log is unfinished (no end record")
+    assert "rendered what it holds (up to step 2,000)" in lines[0]
+    assert ("last line is cut off" in lines[0]) == cut
+    if not cut:  # a finished log: no such note
+        done = render(write_sweep(tmp_path / "done.jsonl"), tmp_path / "d.png", instance=0).notes
+        assert not any("unfinished" in n or "cut off" in n for n in done)
+
+
+def _no_warning():
+    import contextlib
+
+    return contextlib.nullcontext()
