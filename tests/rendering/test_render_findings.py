@@ -11,7 +11,6 @@ from animsup.log.writer import LogWriter
 from animsup.rendering import plan as rp
 from animsup.rendering.config import RenderConfig
 from animsup.rendering.draw import FrameDrawer
-from animsup.rendering.draw.loss import key_label_stride
 from animsup.rendering.video import render
 
 
@@ -85,6 +84,8 @@ def test_a_twelve_instance_grid_labels_every_key_segment_and_names_seeds_in_ever
 
 
 def test_a_key_too_narrow_for_every_id_says_how_its_labels_are_thinned():
+    from animsup.rendering.draw.loss import key_label_stride
+
     assert key_label_stride(["#0", "#11"], 400, 7) == 1
     # 64 ids of 3 characters in 300 px: 4.7 px a segment; a label needs 3 * 0.62 * 10 + 5 = 23.6 px
     assert key_label_stride([f"#{i}" for i in range(64)], 300, 10) == 6
