@@ -20,6 +20,7 @@ import numpy as np
 from animsup.errors import AnimsupError
 from animsup.rendering.draw.context import rc_params
 from animsup.rendering.draw.theme import THEMES
+from animsup.rendering.frames import step_axis_limits
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -167,7 +168,9 @@ def _loss(ctx: DrawContext, ax: Axes, marks: list[float], events: list[tuple], l
     if log_x:
         pos = s.loss_step[s.loss_step > s.loss_xlim[0]]
         ax.set_xscale("symlog", linthresh=max(1.0, float(pos[0] - s.loss_xlim[0]) if len(pos) else 1.0))
-    ax.set_xlim(*s.loss_xlim)
+    # the strip's own scale (the scene's limits are the video's, whose axis may be log): it ends at the last step
+    last = max(float(s.last_step), float(np.nanmax(s.loss_step)) if len(s.loss_step) else float(s.last_step))
+    ax.set_xlim(*step_axis_limits(s.loss_xlim[0], last, "symlog" if log_x else "linear"))
     ax.set_xlabel("training step" + (" (log scale)" if log_x else ""), fontsize=fs * 0.85, color=t["muted"])
     ax.set_ylabel("loss", fontsize=fs * 0.85, color=t["muted"])
     ax.grid(True, which="major", lw=0.5)

@@ -167,6 +167,8 @@ class LogSummary:
     :param norm_max: (shape: [n_instances]) largest feature norm over the log
     :param b_lo: (shape: [n_instances]) smallest bias over the log (b_hi: largest)
     :param gram_max: (shape: [n_instances]) largest |WᵀW| entry over the log
+    :param end: the log's end record; None for an unfinished log (still running, or killed)
+    :param truncated: the log's last line was cut off (ignored by the reader)
     :param final_loss: (shape: [n_instances]) each instance's final loss (animsup.analysis.ranking.final_loss:
         the mean of the logged losses in the last 5% of the steps); None when the log has no loss
         per instance (loss_scope "none" or "aggregate")
@@ -185,6 +187,7 @@ class LogSummary:
     final_loss: np.ndarray | None
     end: dict | None
     curves: dict = field(default_factory=dict)  # extra recorded curves: name -> (steps [C], values [C, k] or [C, 1])
+    truncated: bool = False  # the log's last line was cut off (a killed writer): ignored
 
     @property
     def n_snapshots(self) -> int:
@@ -230,6 +233,7 @@ def scan_log(path, *, max_bins: int = 2048, chunk: int = 512, chunk_values: int 
             fine.add(np.concatenate([a for a, _ in loss_parts]), np.concatenate([b for _, b in loss_parts]))
         end = reader.end
         curves = reader.curves  # (log v2 "curve" records: rec.snapshot(..., test_loss=...)), small
+        truncated = reader.truncated
     if not steps:
         raise LogFormatError(path, None, "the log has no snapshots (nothing to render)")
     use_fine = fine._pending_n > 0 or len(fine._bins[0]) > 0
@@ -252,6 +256,7 @@ def scan_log(path, *, max_bins: int = 2048, chunk: int = 512, chunk_values: int 
         final_loss=final,
         end=end,
         curves=curves,
+        truncated=truncated,
     )
 
 
@@ -433,14 +438,30 @@ class Scene:
                          for k in range(self.loss_smooth.shape[1])], axis=1)
 
 
-def _instance_titles(h: Header, i: int) -> tuple:
-    """Title candidates of instance ``i``'s grid panel, longest first; every one starts with ``#i``."""
+def _grid_titles(h: Header, sel: list[int]) -> list[tuple]:
+    """Title candidates of each shown instance's grid panel (:func:`_instance_titles`): the seed
+    stays in every candidate of a panel when another shown panel has the same 1-S and importance
+    but another seed (the seed is then what tells them apart)."""
+    def setting(i: int) -> str:
+        return _instance_titles(h, i, False)[1].split("  ", 1)[-1]
+
+    by_setting: dict[str, set[str]] = {}
+    for i in sel:
+        by_setting.setdefault(setting(i), set()).add(repr(h.seed[i]))
+    return [_instance_titles(h, i, len(by_setting[setting(i)]) > 1) for i in sel]
+
+
+def _instance_titles(h: Header, i: int, keep_seed: bool = False) -> tuple:
+    """Title candidates of instance ``i``'s grid panel, longest first; every one starts with ``#i``
+    (and names the seed when ``keep_seed``: the drawer shrinks the last one's font to fit)."""
     pt = "1-S staged" if h.stages and len(h.stages) > 1 else h.probability_text(i)  # "1-S=0.1", "1-S unknown"
     p = pt.removeprefix("1-S=")
     imp = importance_label(h, i)
     if imp:
         pt, p = f"{pt} {imp}", f"{p} {imp}"
     seed = f"  seed {plain_text(h.seed[i])}" if h.seed[i] is not None else ""
+    if keep_seed and seed:
+        return (f"#{i}  {pt}{seed}", f"#{i}  {p}{seed}", f"#{i} {p} {seed.strip()}")
     return (f"#{i}  {pt}{seed}", f"#{i}  {pt}", f"#{i} {p}", f"#{i}")
 
 
@@ -494,7 +515,7 @@ def build_scene(
         n_features=h.n_features,
         n_hidden=h.n_hidden,
         instances=tuple(sel),
-        instance_labels=[_instance_titles(h, i) for i in sel],
+        instance_labels=_grid_titles(h, sel),
         importance=np.asarray(h.importance[sel[0]], dtype=np.float64),
         lim=axes.lim,
         norm_max=max(axes.norm_max, 1e-3) * 1.05,
@@ -609,9 +630,14 @@ def _loss_xaxis(steps: np.ndarray, loss: LossBins, frame_steps: np.ndarray | Non
         mid = float(np.median(frame_steps)) - s0
         if mid < 0.1 * (xlim[1] - s0) and xlim[1] - s0 > 100:
             xscale = "symlog"
-    # a little room right of the last step, so the cursor's dot is not cut in half there
-    span = xlim[1] - s0
-    return (s0, xlim[1] * 1.08 if xscale == "symlog" else xlim[1] + 0.015 * span), xscale
+    return step_axis_limits(s0, xlim[1], xscale), xscale
+
+
+def step_axis_limits(first: float, last: float, xscale: str) -> tuple[float, float]:
+    """The loss panel's step axis limits from its ``first`` to its ``last`` step (the last
+    snapshot or loss record): a little room right of the last step, so the cursor's dot is not cut
+    in half there (1.5% of the span on a linear axis, 8% of the step on a "symlog" one)."""
+    return (first, last * 1.08 if xscale == "symlog" else last + 0.015 * (last - first))
 
 
 def _title(h: Header, sel: list[int], grid: bool) -> tuple[str, list[tuple[int, str]]]:

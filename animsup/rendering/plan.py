@@ -263,6 +263,7 @@ def build_plan(log: str | os.PathLike[str], config: RenderConfig, *, video: bool
                                f"best here: {choice.split(': ', 1)[-1]})")
         c = replace(c, grid=True)
     timing, notes = _timing(summary.steps, c, video)
+    notes = _unfinished_notes(summary) + notes
     frame_steps = _steps_at(summary.steps, timing.position)
     events = find_events(path, summary, instances[0]) if c.annotate else []
     captions = event_captions(events, frame_steps, timing.fps, caption_chars(c.size, c.dpi)) if events and video else []
@@ -272,6 +273,18 @@ def build_plan(log: str | os.PathLike[str], config: RenderConfig, *, video: bool
     pos, step = frame_at_step(summary.steps, c.at) if poster else (None, None)
     return RenderPlan(path, c, summary, instances, timing, frame_steps, scene, captions, events, pos, step, tuple(notes),
                       choice)
+
+
+def _unfinished_notes(summary: LogSummary) -> list[str]:
+    """One sentence when the log is unfinished (no end record: still running, or killed) or its
+    last line is cut off, as ``animsup inspect`` says it; [] for a finished log."""
+    if summary.end is None:
+        cut = "; its last line is cut off, ignored" if summary.truncated else ""
+        return [f"the log is unfinished (no end record: still running, or killed{cut}): rendered what it holds "
+                f"(up to step {int(summary.steps[-1]):,})"]
+    if summary.truncated:
+        return [f"the log's last line is cut off, ignored: rendered what it holds (up to step {int(summary.steps[-1]):,})"]
+    return []
 
 
 def _steps_at(steps: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -326,7 +339,9 @@ def _short_history_defaults(steps, video: bool, *, duration, frames, time) -> tu
         d = np.diff(np.asarray(steps, dtype=np.float64))
         if len(pos) >= 2 and pos[-1] / pos[0] >= 100 and d[-1] >= 10 * d[0]:
             duration, time = SHORT_HISTORY_SECONDS, "log"
-            notes.append(f"{T} log-spaced snapshots: {duration:g} s with log time by default (--duration, --time to change)")
+            if video:  # (a poster alone gets the same step axis, and has no seconds to speak of)
+                notes.append(f"{T} log-spaced snapshots: {duration:g} s with log time by default "
+                             "(--duration, --time to change)")
     return notes, duration, time
 
 

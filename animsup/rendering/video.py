@@ -70,8 +70,9 @@ class RenderResult:
         return self.frames / self.seconds if self.seconds > 0 else float("inf")
 
     def summary(self) -> str:
-        """What was rendered, in lines: the mapping, the poster's step, size and speed, each note
-        once ("note: ..."), each path written."""
+        """What was rendered, in lines: the mapping, the poster's step, size and time (and the
+        drawing speed of a video; a poster alone has no frame rate), each note once ("note: ..."),
+        each path written."""
         if not self.instances:
             return "\n".join(f"wrote {p} (interactive viewer)" for p in self.paths)
         inst = "all instances (grid)" if len(self.instances) > 1 else f"instance {self.instances[0]}"
@@ -79,10 +80,13 @@ class RenderResult:
         lines.append(f"rendered {inst}: {self.mapping}")
         if self.poster_step is not None:
             lines.append(f"poster at step {self.poster_step}")
-        lines.append(
-            f"{self.size[0]}x{self.size[1]}, {self.workers or 'no'} worker{'s' if self.workers != 1 else ''}, "
-            f"{self.seconds:.1f} s ({self.frames_per_second:.0f} frames/s)"
-        )
+        if self.animated_frames:  # a video: its drawing speed
+            lines.append(
+                f"{self.size[0]}x{self.size[1]}, {self.workers or 'no'} worker{'s' if self.workers != 1 else ''}, "
+                f"{self.seconds:.1f} s ({self.frames_per_second:.0f} frames/s)"
+            )
+        else:  # a poster or a filmstrip only: no frame rate to speak of
+            lines.append(f"{self.size[0]}x{self.size[1]}, {self.seconds:.1f} s")
         lines += [f"note: {n}" for n in self.notes]
         lines += [f"wrote {p}" for p in self.paths]
         return "\n".join(lines)

@@ -376,3 +376,44 @@ def test_grid_heatmaps_show_their_shared_colour_scales_with_ticks(tmp_path, writ
         assert cax.bbox.y0 >= 0 and cax.bbox.x1 <= d.width
     assert "moving average" in d.loss.ax.get_title(loc="left")
     assert text_layout_problems(d) == []
+
+
+def _with_llc_and_curves(path, T=6):
+    """A 1-instance log with a recorded curve ("test_loss") and a measured LLC sidecar."""
+    from animsup.log.measurements import Measurements, write_measurements
+    from animsup.log.schema import make_header
+    from animsup.log.writer import LogWriter
+
+    hdr = make_header(n_features=5, n_hidden=2, model="tied", feature_probability=[0.1], seed=[0],
+                      importance=np.ones(5).tolist(), config={}, curves=["test_loss"])
+    ang = 2 * np.pi * np.arange(5) / 5
+    with LogWriter(path, hdr, force=True) as w:
+        for t in range(T):
+            W = np.stack([np.cos(ang), np.sin(ang)])[None].astype(np.float32) * (0.2 + t / T)
+            w.snapshot(t * 400, np.array([0.1 / (t + 1)], np.float32), W, np.zeros((1, 5), np.float32))
+            w.curve("test_loss", t * 400, [0.2 / (t + 1)])
+        w.end("completed", (T - 1) * 400, 1.0)
+    steps = np.arange(T) * 400
+    mean = np.linspace(1.0, 3.0, T)[:, None]
+    llc = {"settings": {"chains": 2}, "mean": mean, "std": np.full((T, 1), 0.05), "chains": np.repeat(mean[:, :, None], 2, 2),
+           "init_loss": np.zeros((T, 1)), "diverged": np.zeros((T, 1)), "settled": np.ones((T, 1), bool),
+           "trace": np.zeros((T, 1, 3))}
+    write_measurements(str(path), Measurements(steps=steps, instances=(0,), llc=llc))
+    return path
+
+
+@pytest.mark.parametrize("dpi", [100, 160])
+@pytest.mark.parametrize("panels", ["llc", "curves", "llc,curves"])
+def test_step_panels_show_their_tick_labels_and_axis_label_inside_the_frame(tmp_path, text_layout_problems, panels, dpi):
+    """The panels under the loss panel share its step axis: each shows its step tick labels, the
+    bottom one is labelled "training step", and none of it is cut at the frame's bottom edge."""
+    log = _with_llc_and_curves(tmp_path / "run.jsonl")
+    d, _ = drawn(log, dpi=dpi, panels=panels)
+    assert text_layout_problems(d) == []
+    r = d.canvas.get_renderer()
+    for p in d.panels:
+        shown = [t for t in p.ax.xaxis._update_ticks() if t.label1.get_visible() and t.label1.get_text().strip()]
+        assert len(shown) >= 2, (panels, type(p).__name__)
+        assert all(t.label1.get_window_extent(r).y0 >= 0 for t in shown)
+    bottom = d.panels[-1].ax
+    assert bottom.get_xlabel() == "training step" and bottom.xaxis.label.get_window_extent(r).y0 >= 0

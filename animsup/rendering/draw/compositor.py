@@ -161,8 +161,14 @@ class FrameDrawer:
         for cls in reversed(classes):
             h = unit * cls.height
             self.panels.insert(0, cls(ctx, ctx.px(rx, y, rw, h)))
+            if y == bottom and cls.step_axis:  # the column's bottom axis: named as the loss panel's
+                self.panels[0].ax.set_xlabel(self.loss_xlabel(), fontsize=fs * 0.9, color=ctx.theme["muted"])
             y += h + gap
         return ctx.px(rx, y, rw, top - 1.5 * fs * pt - y)
+
+    def loss_xlabel(self) -> str:
+        """The training step axis's label (the loss panel's)."""
+        return "training step" + (" (log scale)" if self.ctx.scene.loss_xscale == "symlog" else "")
 
     def _view(self, box: PixelBox, k: int, *, labels: bool | Literal["few"], colorbar: bool,
               label_text: str | None = None) -> PlaneView | GramView:

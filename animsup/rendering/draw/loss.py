@@ -24,6 +24,23 @@ if TYPE_CHECKING:
     from animsup.rendering.frames import Frame
 
 
+def key_label_stride(labels: list[str], width_px: float, font_px: float) -> int:
+    """Label every how-many-th segment of the colour key: 1 (every one) when each label fits its
+    segment of a ``width_px`` strip (a label ~0.62 em a character at ``font_px``, plus a gap of
+    half an em), else the smallest stride whose labels fit the room of that many segments."""
+    if not labels:
+        return 1
+    need = max(len(t) for t in labels) * 0.62 * font_px + 0.5 * font_px
+    seg = width_px / len(labels)
+    return max(1, math.ceil(need / max(seg, 1e-9)))
+
+
+def _ordinal(n: int) -> str:
+    """2 -> "2nd", 3 -> "3rd", 11 -> "11th"."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 class LossPart:
     """The loss panel (a :class:`animsup.rendering.draw.context.Part`).
 
@@ -35,7 +52,8 @@ class LossPart:
         self.ctx = ctx
         self.shape_text = shape_text
         self.key_ax: Axes | None = None
-        if len(ctx.scene.instances) > 1:
+        s = ctx.scene
+        if s.loss_note != "no loss recorded" and s.loss_smooth.shape[1] > 1:  # curves in the panels' colours
             rect = self._build_key(rect)
         self.ax = self._build_axes(rect)
         self._build_curves()
@@ -68,12 +86,13 @@ class LossPart:
         ax.set_yticks([])
         for sp in ax.spines.values():
             sp.set_visible(False)
-        n_ticks = max(2, min(K, int(w * ctx.width / (3.2 * fs * pt))))
-        ticks = np.unique(np.linspace(0, K - 1, n_ticks).round().astype(int))
+        every = key_label_stride([f"#{i}" for i in s.instances], w * ctx.width, fs * 0.7 * pt)
+        ticks = np.arange(0, K, every)
         ax.set_xticks(ticks)
         ax.set_xticklabels([f"#{s.instances[k]}" for k in ticks])
         ax.tick_params(axis="x", labelsize=fs * 0.7, length=2, pad=1, colors=t["muted"])
-        title = ax.set_title("curve colour = panel title colour (panels ordered by 1-S, then final loss)",
+        thinned = f"; ids of every {_ordinal(every)} panel" if every > 1 else ""
+        title = ax.set_title(f"curve colour = panel title colour (panels ordered by 1-S, then final loss{thinned})",
                              fontsize=fs * 0.75, color=t["muted"], loc="left", pad=2)
         ctx.fit_width(title, w * ctx.width)
         self.key_ax = ax

@@ -42,12 +42,37 @@ def unicode_log_ticks(axis: Axis) -> None:
 
     class Formatter(LogFormatter):
         def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
-            fx = math.log(x) / math.log(base)
-            e = round(fx)
-            if abs(fx - e) < 1e-10:
-                return f"{base:g}" + str(e).translate(_SUPERSCRIPT)
-            e = math.floor(fx)
-            return f"{round(base ** (fx - e)):g}×{base:g}" + str(e).translate(_SUPERSCRIPT)
+            return log_label(x, base)
 
     axis.set_major_formatter(Formatter(base))
     axis.set_minor_formatter(Formatter(base, labelOnlyBase=False))
+
+
+def log_label(x: float, base: float = 10.0) -> str:
+    """A positive number on a log axis as plain text: ``10⁻²``, ``2×10⁻²`` (the labels of
+    :func:`unicode_log_ticks`)."""
+    fx = math.log(x) / math.log(base)
+    e = round(fx)
+    if abs(fx - e) < 1e-10:
+        return f"{base:g}" + str(e).translate(_SUPERSCRIPT)
+    e = math.floor(fx)
+    return f"{round(base ** (fx - e)):g}×{base:g}" + str(e).translate(_SUPERSCRIPT)
+
+
+def fit_log_ticks(axis: Axis, lo: float, hi: float, length_px: float, font_px: float) -> list[float]:
+    """Label a short log ``axis`` spanning [lo, hi] (> 0) with only as many ticks as its
+    ``length_px`` holds at ``font_px`` text (1.5 lines a label): the powers of ten, or 1, 2, 5
+    times them when fewer than two powers of ten are in range, every k-th kept; minor ticks
+    unlabelled. Returns the labelled values."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    e0, e1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    decades = [10.0**e for e in range(e0, e1 + 1) if lo <= 10.0**e <= hi]
+    ticks = decades if len(decades) >= 2 else [c * 10.0**e for e in range(e0, e1 + 1) for c in (1, 2, 5)
+                                                if lo <= c * 10.0**e <= hi]
+    room = max(2, int(length_px // (1.5 * font_px)))
+    ticks = ticks[:: max(1, math.ceil(len(ticks) / room))]
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: log_label(v) if v > 0 else ""))
+    axis.set_minor_formatter(NullFormatter())
+    return ticks

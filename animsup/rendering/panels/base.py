@@ -25,6 +25,9 @@ class Panel:
     height: ClassVar[float] = 0.4
     #: the key of the log-wide data :meth:`prepare` returns (``None``: the panel needs none)
     data_key: ClassVar[str | None] = None
+    #: the panel's x axis is the loss panel's training step (the bottom one of the column is
+    #: labelled "training step" by the compositor; every one shows its tick labels)
+    step_axis: ClassVar[bool] = False
     #: the panel's axes (its box is restored every frame), when it has one
     ax: Axes
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from animsup.rendering.draw.context import DrawContext, Rect
-from animsup.rendering.draw.ticks import unicode_log_ticks
+from animsup.rendering.draw.ticks import fit_log_ticks, unicode_log_ticks
 from animsup.rendering.panels.base import Panel
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ class CurvesPanel(Panel):
     positive, else linear), the step axis as the loss panel's; the key names each curve and its
     line style; a cursor line at the current step."""
 
+    step_axis = True
     height = 0.45
 
     def __init__(self, ctx: DrawContext, rect: Rect):
@@ -49,7 +50,11 @@ class CurvesPanel(Panel):
                         label=name if k == 0 else None)
         ax.set_title("recorded curves" if curves else "recorded curves (none)", fontsize=ctx.fs * 0.9,
                      color=t["muted"], loc="left")
-        ax.tick_params(labelsize=ctx.fs * 0.75)
+        ax.tick_params(which="both", labelsize=ctx.fs * 0.75)
+        if ax.get_yscale() == "log":  # a short panel: as many y labels as its height holds
+            pad = max((finite.max() / finite.min()) ** 0.05, 1.1)
+            ax.set_ylim(finite.min() / pad, finite.max() * pad)
+            fit_log_ticks(ax.yaxis, finite.min() / pad, finite.max() * pad, rect[3] * ctx.height, ctx.fs * 0.75 * ctx.pt)
         ax.grid(True, which="major", lw=0.5)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)

@@ -149,6 +149,7 @@ def _current(steps: np.ndarray, step: float) -> int:
 class DimTimePanel(_HistoryPanel):
     """``dim_time``: D_i(t), one line per feature, the levels dotted, a cursor at the step."""
 
+    step_axis = True
     height = 0.8
 
     def __init__(self, ctx: DrawContext, rect: Rect):
@@ -168,7 +169,6 @@ class DimTimePanel(_HistoryPanel):
         segs = [np.column_stack([steps, D[:, f]]) for f in range(D.shape[1])]
         ax.add_collection(LineCollection(segs, colors=ctx.colors[: D.shape[1]], linewidths=1.0))
         _style(ctx, ax, "D_i over training")
-        ax.set_xticklabels([])
         self.cursor = ax.axvline(steps[0] if len(steps) else 0, color=ctx.theme["cursor"], lw=1.3, antialiased=False)
         ctx.animate(self.cursor)
 

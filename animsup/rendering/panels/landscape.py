@@ -49,6 +49,7 @@ def llc_history(log: str | os.PathLike[str], instances: Sequence[int]) -> dict:
 class LLCPanel(Panel):
     """``llc``: the LLC (mean ± std over chains) of the shown instances over training."""
 
+    step_axis = True
     height = 0.8
     data_key = "llc"
 
@@ -75,7 +76,6 @@ class LLCPanel(Panel):
             ax.fill_between(steps[ok], (mean - std)[ok, j], (mean + std)[ok, j], color=color, alpha=0.18, lw=0)
             ax.plot(steps[ok], mean[ok, j], color=color, lw=1.2, marker="o", ms=ctx.fs * 0.18)
         _style(ctx, ax, "LLC (SGLD) over training")
-        ax.set_xticklabels([])
         self.cursor = ax.axvline(steps[0] if len(steps) else 0, color=ctx.theme["cursor"], lw=1.3, antialiased=False)
         ctx.animate(self.cursor)
 
