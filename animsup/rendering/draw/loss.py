@@ -40,6 +40,9 @@ def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
+#: the readout's widest line in characters (the shape line, e.g. "shape square antiprism (regularity 1.00)")
+READOUT_CHARS = 42
+
 
 class LossPart:
     """The loss panel (a :class:`animsup.rendering.draw.context.Part`).
@@ -174,16 +177,25 @@ class LossPart:
     def _reserve_readout(self) -> None:
         """Keep the data clear of the readout box (top right of the axes): the readout's width is
         capped at the axes' (:meth:`readout_lines` shortens its lines), and the log y range is
-        raised so the highest plotted loss lies under the box's lowest row."""
+        raised so the highest plotted loss under the box (the points left of it do not matter)
+        lies under the box's lowest row."""
         ctx, ax = self.ctx, self.ax
         pad = int(0.6 * ctx.fs * ctx.scene.dpi / 72)
         self.char_w = max(1, self.mono.line("0").shape[1])
         self.max_chars = max(8, int((ax.bbox.width - 2 * pad) / self.char_w))
         box_h = self._readout_rows() * self.mono.line("0").shape[0] + 2 * pad
-        drawn = [np.asarray(line.get_ydata(), dtype=np.float64) for line in ax.get_lines()
-                 if line.get_gid() == "loss-data"]
-        vals = np.concatenate(drawn) if drawn else np.zeros(0)
-        vals = vals[np.isfinite(vals) & (vals > 0)]
+        # only the points under the box matter: the box sits top right, as wide as its longest line
+        # can be (the shape line of a regular polygon, capped at the axes' width)
+        box_w = min(ax.bbox.width, min(self.max_chars, READOUT_CHARS) * self.char_w + 2 * pad)
+        x_min = ax.bbox.x1 - box_w
+        vals = np.zeros(0)
+        for line in ax.get_lines():
+            if line.get_gid() != "loss-data":
+                continue
+            xy = np.column_stack([np.asarray(line.get_xdata(), dtype=np.float64), np.asarray(line.get_ydata(), dtype=np.float64)])
+            ok = np.isfinite(xy).all(axis=1) & (xy[:, 1] > 0)
+            under = ax.transData.transform(xy[ok])[:, 0] >= x_min if ok.any() else np.zeros(0, bool)
+            vals = np.concatenate([vals, xy[ok][under, 1]])
         lo, hi = ax.get_ylim()
         height = ax.bbox.height
         if not len(vals) or height <= box_h + 4 or not (lo > 0 and hi > lo):
