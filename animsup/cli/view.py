@@ -41,13 +41,22 @@ def run(args) -> int:
         print(f"animsup: warning: serving on {args.host}: anyone who can reach this machine can read the log",
               file=sys.stderr)
     print(f"serving {args.log} at {server.url}  (Ctrl-C to stop)", flush=True)
+    import threading
+
     sig = sigterm_as_interrupt()  # SIGTERM stops it like Ctrl-C
+    # the server runs in a thread; this one only waits, so a signal's KeyboardInterrupt lands here
+    # (never inside a request's code, which could swallow it) and sig.check() catches one that did not
+    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    serving.start()
     try:
-        server.serve_forever(poll_interval=0.2)
+        while serving.is_alive():
+            serving.join(0.2)
+            sig.check()
     except KeyboardInterrupt:
         pass
     finally:
         sig.restore()
+        server.shutdown()
         server.server_close()
     print("stopped", flush=True)
     return 0
