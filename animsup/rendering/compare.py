@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 import numpy as np
 
 from animsup.atomic import atomic_path
-from animsup.errors import AnimsupError
+from animsup.errors import AnimsupError, plural
 from animsup.rendering import outputs
 from animsup.rendering.config import RenderConfig
 from animsup.rendering.encode import make_encoder
@@ -139,7 +139,7 @@ def render_compare(logs: Sequence[str | os.PathLike[str]], out: OutputPaths, con
     for d in drawers:
         d.close()
     strip.close()
-    mapping = (f"{len(paths)} runs side by side, aligned on the training step: {len(idx)} frames at {fps:g} fps "
+    mapping = (f"{len(paths)} runs side by side, aligned on the training step: {plural(len(idx), 'frame')} at {fps:g} fps "
                f"over steps {steps[0]:,.0f}..{steps[-1]:,.0f}" + (", evenly in log(step)" if cfg.time == "log" else ""))
     return RenderResult(paths=[p for p, _ in targets], frames=total, animated_frames=len(idx) if video else 0,
                         hold_frames=hold if video else 0, fps=fps, size=size,

@@ -25,7 +25,7 @@ from animsup import models
 from animsup.escape import plain_text
 from animsup.analysis import ranking
 from animsup.analysis.ranking import FinalLoss
-from animsup.errors import AnimsupError, LogFormatError
+from animsup.errors import AnimsupError, LogFormatError, plural
 from animsup.log.reader import open_log
 from animsup.log.schema import Header
 from animsup.rendering import stages as stages_mod
@@ -655,7 +655,7 @@ def _title(h: Header, sel: list[int], grid: bool) -> tuple[str, list[tuple[int, 
         parts[-1] = stages_mod.title(stage_list)
     parts.append(_importance_title(h, sel))
     if grid:
-        parts.append(f"{len(sel)} instances")
+        parts.append(plural(len(sel), "instance"))
     else:
         seed = h.seed[sel[0]]
         parts.append(f"instance {sel[0]}" + (f" (seed {plain_text(seed)})" if seed is not None else ""))

@@ -16,7 +16,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from animsup.analysis import ranking
-from animsup.errors import AnimsupError
+from animsup.errors import AnimsupError, plural
 from animsup.rendering.config import RenderConfig
 from animsup.rendering.frames import Frame, LogSummary, Scene, build_scene, iter_frames, scan_log
 
@@ -142,7 +142,7 @@ def _describe_mapping(steps: np.ndarray, pos: np.ndarray, fps: float, hold_frame
     shown = len(np.unique(np.concatenate([np.floor(pos), np.ceil(pos)])))
     how = {None: "uniform over snapshots", "linear": "linear in training step", "log": "log in training step"}[time]
     parts = [
-        f"{n} frames at {fps:g} fps ({n / fps:.1f} s + {hold_frames / fps:.1f} s final hold = {n + hold_frames} frames)",
+        f"{plural(n, 'frame')} at {fps:g} fps ({n / fps:.1f} s + {hold_frames / fps:.1f} s final hold = {plural(n + hold_frames, 'frame')})",
         f"from {T} snapshots (steps {int(steps[0])}..{int(steps[-1])})",
     ]
     if n == T and time is None:

@@ -17,7 +17,7 @@ import tempfile
 import uuid
 from typing import Any, Sequence
 
-from animsup.errors import AnimsupError
+from animsup.errors import AnimsupError, plural
 from animsup.escape import plain_text, html_text, terminal
 from animsup.rendering.outputs import extension, is_page, mime_type
 
@@ -126,7 +126,7 @@ def show(log_or_run, *, instance="best", height: int | None = None, poster: bool
     if height is None:
         tile_rows = 0 if k <= 1 else math.ceil(k / 8)
         height = 760 + tile_rows * (110 if k > 36 else 136)
-    return Viewer(page_html(payload), int(height), png, f"{terminal(os.path.basename(name))}, {k} instances, {plan.rule}")
+    return Viewer(page_html(payload), int(height), png, f"{terminal(os.path.basename(name))}, {plural(k, 'instance')}, {plan.rule}")
 
 
 def rendered_html(paths: Sequence[str | os.PathLike[str]]) -> str:
