@@ -15,7 +15,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from animsup.analysis import ranking
+from animsup.analysis import ranking, timeline
 from animsup.errors import AnimsupError, plural
 from animsup.rendering.config import RenderConfig
 from animsup.rendering.frames import Frame, LogSummary, Scene, build_scene, iter_frames, scan_log
@@ -265,7 +265,8 @@ def build_plan(log: str | os.PathLike[str], config: RenderConfig, *, video: bool
     timing, notes = _timing(summary.steps, c, video)
     notes = _unfinished_notes(summary) + notes
     frame_steps = _steps_at(summary.steps, timing.position)
-    events = find_events(path, summary, instances[0]) if c.annotate else []
+    # the one event list (animsup.analysis.timeline.run_events) that `animsup events` prints and the viewer shows
+    events = timeline.as_tuples(timeline.run_events(path, instances[0])) if c.annotate else []
     captions = event_captions(events, frame_steps, timing.fps, caption_chars(c.size, c.dpi)) if events and video else []
     # the step axis is the video's whatever is rendered (a poster alone gets the axis it has beside a video)
     axis_steps = frame_steps if video else _steps_at(summary.steps, _timing(summary.steps, c, True)[0].position)
@@ -357,15 +358,6 @@ def _gap_notes(steps, plan) -> list[str]:
         return []
     return [f"frames between snapshots interpolate W and b linearly; the longest stretch, steps {int(steps[i]):,} to "
             f"{int(steps[i + 1]):,}, is {int(counts[i])} frames ({counts[i] / plan.fps:.1f} s) of interpolation, not observed"]
-
-
-def find_events(path, summary: LogSummary, instance: int) -> list[Event]:
-    """(step, kind, text) of each training event of one instance: the one event list
-    (:func:`animsup.analysis.timeline.run_events`, on every snapshot and the fine loss curve) that
-    ``animsup events`` prints and the viewer shows. (Reads that instance's W: [T, n_hidden, n_features].)"""
-    from animsup.analysis import timeline
-
-    return timeline.as_tuples(timeline.run_events(path, instance))
 
 
 CAPTION_SECONDS = 1.5  # an event stays in the caption this long from the frame it happens at
