@@ -160,18 +160,16 @@ def _num(x):
 
 
 def _read_snapshots(path, positions: np.ndarray):
-    """The kept snapshots as arrays: steps [T], loss [T, k], W [T, k, m, n], b [T, k, n], W_dec or None."""
+    """The kept snapshots as arrays: steps [T], W [T, k, m, n], b [T, k, n], W_dec or None (the page's
+    loss is the scene's readout loss, not a snapshot's)."""
     from animsup.log.reader import open_log
 
     keep = set(int(p) for p in positions)
-    steps, loss, W, b, Wd = [], [], [], [], []
+    steps, W, b, Wd = [], [], [], []
     with open_log(path) as reader:
         for t, s in enumerate(reader.snapshots()):
             if t in keep:
                 steps.append(s.step)
-                # schema v2: no loss ("none") is NaN, one loss for all instances ("aggregate") is repeated
-                k = s.W.shape[0]
-                loss.append(np.full(k, np.nan, np.float32) if s.loss is None else np.broadcast_to(s.loss, (k,)))
                 W.append(s.W)
                 b.append(s.b)
                 if s.W_dec is not None:
@@ -180,8 +178,8 @@ def _read_snapshots(path, positions: np.ndarray):
                 break
     if len(steps) != len(positions):
         raise AnimsupError(f"{path}: the log changed while reading it (fewer snapshots on the second read)")
-    return (np.asarray(steps, np.int64), np.asarray(loss, np.float32), np.asarray(W, np.float32),
-            np.asarray(b, np.float32), np.asarray(Wd, np.float32) if Wd else None)
+    return (np.asarray(steps, np.int64), np.asarray(W, np.float32), np.asarray(b, np.float32),
+            np.asarray(Wd, np.float32) if Wd else None)
 
 
 def _shapes(W: np.ndarray) -> tuple[list, list, list]:
@@ -335,7 +333,7 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
     from animsup.rendering.frames import QUIET_FRACTION
 
     s, h, sc = plan.summary, plan.summary.header, plan.scene
-    steps, _, W, b, Wd = _read_snapshots(plan.path, plan.snapshots)
+    steps, W, b, Wd = _read_snapshots(plan.path, plan.snapshots)
     # the plan's instance order (the video's grid may order instances, e.g. by 1-S then loss)
     order = list(plan.instances)
     W, b = W[:, order], b[:, order]
