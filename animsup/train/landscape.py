@@ -37,6 +37,7 @@ import torch
 from torch import Tensor
 
 from animsup.errors import AnimsupError
+from animsup.options import is_int, is_number
 from animsup.train.model import forward, loss_fn
 
 #: (loss at the current parameters, shape [C·M]) of the parameters list, on a fresh batch
@@ -73,15 +74,15 @@ class LLCConfig:
     def __post_init__(self) -> None:
         for name in ("chains", "draws", "steps_between_draws", "batch_size"):
             v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            if not is_int(v) or v < 1:
                 raise AnimsupError(f"llc {name} must be an integer >= 1, got {v!r}")
-        if not isinstance(self.burnin, int) or self.burnin < 0:
+        if not is_int(self.burnin) or self.burnin < 0:
             raise AnimsupError(f"llc burnin must be an integer >= 0, got {self.burnin!r}")
         for name in ("lr", "localization", "nbeta"):
             v = getattr(self, name)
             if v is None and name == "nbeta":
                 continue
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0 or (v == 0 and name != "localization"):
+            if not is_number(v) or v < 0 or (v == 0 and name != "localization"):
                 raise AnimsupError(f"llc {name} must be a finite number > 0{' (or 0)' if name == 'localization' else ''}, got {v!r}")
 
     @classmethod
