@@ -20,6 +20,7 @@ flat layout before them) runs unchanged.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import common
 
@@ -73,6 +75,42 @@ def _worktree(rev: str, where: Path) -> Path:
     return path
 
 
+def short_revs(base: str, head: str) -> dict[str, str]:
+    """{"A": base, "B": head} as short commit ids (resolved at once: HEAD may move during a long run)."""
+    return {side: subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], capture_output=True,
+                                 text=True).stdout.strip() or rev for side, rev in (("A", base), ("B", head))}
+
+
+@contextlib.contextmanager
+def two_trees(base: str, head: str, prefix: str) -> Iterator[tuple[dict[str, Path], str]]:
+    """Worktrees of revisions A (``base``) and B (``head``) and a scratch folder, removed after."""
+    where = Path(tempfile.mkdtemp(prefix=prefix))
+    trees: dict[str, Path] = {}
+    try:
+        for side, rev in (("A", base), ("B", head)):
+            trees[side] = _worktree(rev, where)
+        tmp = str(where / "scratch")
+        os.makedirs(tmp)
+        yield trees, tmp
+    finally:
+        for tree in trees.values():
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def interleaved(timer: Callable[[str], float], repeat: int) -> dict[str, Any]:
+    """``timer(side)`` (seconds of one run of side "A" or "B"): once each to warm caches, then
+    ``repeat`` pairs in alternating order; medians and the paired median ratio B / A."""
+    timer("A"), timer("B")
+    times: dict[str, list[float]] = {"A": [], "B": []}
+    for i in range(repeat):
+        for side in ("A", "B") if i % 2 == 0 else ("B", "A"):
+            times[side].append(timer(side))
+    return {"A_s": statistics.median(times["A"]), "B_s": statistics.median(times["B"]),
+            "ratio_B_over_A": statistics.median(b / a for a, b in zip(times["A"], times["B"])),
+            "A_all": times["A"], "B_all": times["B"]}
+
+
 def _child(tree: Path, work: str | list, tmp: str, log: str) -> float:
     env = dict(os.environ, PYTHONPATH=str(tree))
     # bytecode cached as an installed package has it (this machine sets PYTHONDONTWRITEBYTECODE=1,
@@ -108,37 +146,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=5, help="A/B pairs per workload (default 5)")
     p.add_argument("--json", default=str(common.RESULTS / "revisions.json"), help="where to write the results")
     args = p.parse_args(argv)
-    where = Path(tempfile.mkdtemp(prefix="animsup-revs-"))
-    trees = {}
-    try:
-        for side, rev in (("A", args.base), ("B", args.head)):
-            trees[side] = _worktree(rev, where)
-        tmp = str(where / "scratch")
-        os.makedirs(tmp)
+    revs = short_revs(args.base, args.head)
+    with two_trees(args.base, args.head, "animsup-revs-") as (trees, tmp):
         log = os.path.join(tmp, "demo.jsonl")
         _child(trees["A"], SETUP, tmp, log)  # one log both sides read (the format is unchanged)
         rows = []
         for name, work in WORKLOADS.items():
-            times: dict[str, list[float]] = {"A": [], "B": []}
-            _child(trees["A"], work, tmp, log), _child(trees["B"], work, tmp, log)  # warm caches
-            for i in range(args.repeat):
-                for side in ("A", "B") if i % 2 == 0 else ("B", "A"):
-                    times[side].append(_child(trees[side], work, tmp, log))
-            ratio = statistics.median(b / a for a, b in zip(times["A"], times["B"]))
-            rows.append({"workload": name, "A_s": statistics.median(times["A"]), "B_s": statistics.median(times["B"]),
-                         "ratio_B_over_A": ratio, "A_all": times["A"], "B_all": times["B"]})
-            print(f"{name:40s} A {rows[-1]['A_s']:7.3f} s   B {rows[-1]['B_s']:7.3f} s   B/A {ratio:5.2f}", flush=True)
-        revs = {side: subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], capture_output=True,
-                                     text=True).stdout.strip() or rev for side, rev in (("A", args.base), ("B", args.head))}
-        out = {"A": revs["A"], "B": revs["B"], "repeat": args.repeat, "machine": common.machine(),
-               "rows": rows}
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=1)
-    finally:
-        for tree in trees.values():
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
-        shutil.rmtree(where, ignore_errors=True)
+            rows.append({"workload": name, **interleaved(lambda side: _child(trees[side], work, tmp, log), args.repeat)})
+            print(f"{name:40s} A {rows[-1]['A_s']:7.3f} s   B {rows[-1]['B_s']:7.3f} s   "
+                  f"B/A {rows[-1]['ratio_B_over_A']:5.2f}", flush=True)
+    out = {"A": revs["A"], "B": revs["B"], "repeat": args.repeat, "machine": common.machine(), "rows": rows}
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(out, f, indent=1)
     return 0
 
 

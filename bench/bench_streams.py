@@ -16,16 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import common
 from bench_notebook import SIZES
-from bench_revisions import _worktree
+from bench_revisions import interleaved, short_revs, two_trees
 
 ROOT = common.ROOT
 DOCS_JSON = ROOT / "docs" / "results" / "streams_i22.json"
@@ -66,40 +64,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps-scale", type=float, default=1.0, help="multiply every size's steps (default 1)")
     p.add_argument("--json", default=str(common.RESULTS / "streams.json"), help="where to write the results")
     args = p.parse_args(argv)
-    # (resolved now: HEAD may move while the run takes its minutes)
-    revs = {side: subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], capture_output=True,
-                                 text=True).stdout.strip() or rev for side, rev in (("A", args.base), ("B", args.head))}
-    where = Path(tempfile.mkdtemp(prefix="animsup-streams-"))
-    trees = {}
-    try:
-        for side, rev in (("A", args.base), ("B", args.head)):
-            trees[side] = _worktree(rev, where)
-        tmp = str(where / "scratch")
-        os.makedirs(tmp)
+    revs = short_revs(args.base, args.head)
+    with two_trees(args.base, args.head, "animsup-streams-") as (trees, tmp):
         rows = []
         for n, m, K, steps, _, what in SIZES:
             steps = max(2, int(steps * args.steps_scale))
-            times: dict[str, list[float]] = {"A": [], "B": []}
-            _time(trees["A"], tmp, n, m, K, steps), _time(trees["B"], tmp, n, m, K, steps)  # warm caches
-            for i in range(args.repeat):
-                for side in ("A", "B") if i % 2 == 0 else ("B", "A"):
-                    times[side].append(_time(trees[side], tmp, n, m, K, steps))
-            ratio = statistics.median(b / a for a, b in zip(times["A"], times["B"]))
-            rows.append({"what": what, "n": n, "m": m, "K": K, "steps": steps, "A_s": statistics.median(times["A"]),
-                         "B_s": statistics.median(times["B"]), "ratio_B_over_A": ratio,
-                         "A_all": times["A"], "B_all": times["B"]})
-            print(f"{what:28s} A {rows[-1]['A_s']:7.3f} s   B {rows[-1]['B_s']:7.3f} s   B/A {ratio:5.2f}", flush=True)
-        geo = float(statistics.geometric_mean([r["ratio_B_over_A"] for r in rows]))
-        out = {"A": revs["A"], "B": revs["B"], "repeat": args.repeat, "machine": common.machine(),
-               "geomean_ratio": geo, "rows": rows}
-        print(f"geometric mean of the ratios: {geo:.3f}")
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=1)
-    finally:
-        for tree in trees.values():
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
-        shutil.rmtree(where, ignore_errors=True)
+            ab = interleaved(lambda side: _time(trees[side], tmp, n, m, K, steps), args.repeat)
+            rows.append({"what": what, "n": n, "m": m, "K": K, "steps": steps, **ab})
+            print(f"{what:28s} A {ab['A_s']:7.3f} s   B {ab['B_s']:7.3f} s   B/A {ab['ratio_B_over_A']:5.2f}", flush=True)
+    geo = float(statistics.geometric_mean([r["ratio_B_over_A"] for r in rows]))
+    out = {"A": revs["A"], "B": revs["B"], "repeat": args.repeat, "machine": common.machine(),
+           "geomean_ratio": geo, "rows": rows}
+    print(f"geometric mean of the ratios: {geo:.3f}")
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(out, f, indent=1)
     return 0
 
 
