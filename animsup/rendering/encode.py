@@ -224,7 +224,11 @@ class _FFmpegPipe(Encoder):
         # start ffmpeg now (its ~40 ms start-up then overlaps the caller's set-up), unless it
         # needs sample frames first (a GIF's palette)
         if not self.needs_samples:
-            self._start()
+            try:
+                self._start()
+            except BaseException:  # e.g. a SIGTERM's KeyboardInterrupt landing here: __exit__ will not run,
+                self.abort()  # so stop an ffmpeg already started (left running, it would write the temp file
+                raise  # after atomic_path removed it)
         return self
 
     def _start(self) -> None:

@@ -183,3 +183,21 @@ def test_x264_gets_one_thread_on_small_machines(tmp_path, monkeypatch, backend, 
         for f in frames(4):
             enc.write(f)
     assert (b" threads=1 " in path.read_bytes()) is one_thread
+
+
+def test_an_interrupt_while_ffmpeg_starts_stops_it(tmp_path, monkeypatch):
+    """A KeyboardInterrupt (Ctrl-C, or SIGTERM turned into one) landing in the encoder's __enter__,
+    after ffmpeg started: __exit__ never runs, so __enter__ itself must stop ffmpeg — left running,
+    it would write the output after the caller removed its temp file."""
+    started = []
+
+    def interrupted(pipe):
+        started.append(enc.proc)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(encode, "_grow_pipe", interrupted)
+    enc = encode.Mp4Encoder(str(tmp_path / "x.mp4"), (64, 48), 10.0, encode.ffmpeg_exe())
+    with pytest.raises(KeyboardInterrupt):
+        with enc:
+            pass
+    assert started and started[0] is not None and started[0].poll() is not None  # ffmpeg was killed
