@@ -57,9 +57,11 @@ def run(args: argparse.Namespace) -> int:
 
     measured = read_measurements(args.log)  # the sidecar of `animsup measure` (LLC, Hessian, PCA)
     if measured is not None:
-        report["measurements"] = measured.summary()
+        summary = measured.summary()
         if measured.llc is not None:
-            report["measurements"]["llc"]["jumps"] = _llc_jumps(args.log, measured, [row["index"] for row in report["instances"]])
+            shown = [int(r.index) for r in result.instances]
+            summary["llc"]["jumps"] = _llc_jumps(args.log, measured, shown)
+        report["measurements"] = summary
     if args.json:
         say_json(report)
     else:
