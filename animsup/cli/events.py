@@ -22,7 +22,8 @@ OUTPUT_VERSION = 1
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "events",
-        help="list training events: features joining/dropping out, shape changes, loss drops after plateaus",
+        help="list training events: features joining/dropping out, shape changes, loss drops after plateaus, "
+             "LLC jumps (when measured)",
         description=" ".join(__doc__.split()).replace("``", ""),
     )
     p.add_argument("log", metavar="LOG", help="a run log (.jsonl or .jsonl.gz)")
