@@ -16,7 +16,12 @@ records, else the snapshots' losses):
   during a loss drop moves 0 → 1/2, and one pushed out falls back to 0;
 - loss drops come from the loss the instance was trained on: its own column, or an aggregate
   loss only when the log has one instance (a drop in the sum over instances is no one
-  instance's event).
+  instance's event);
+- when the log has a measurements sidecar with an LLC (``animsup measure --llc``,
+  :mod:`animsup.log.measurements`) that measured the instance, the jumps of its LLC
+  (:func:`animsup.analysis.landscape.llc_jumps`), each lined up with the loss drop inside it
+  (:func:`animsup.analysis.landscape.align_jumps_with_loss_drops`). An event at the same step as
+  another comes after it.
 """
 
 from __future__ import annotations
@@ -29,20 +34,37 @@ import numpy as np
 from animsup.analysis import dynamics, geometry
 from animsup.analysis.dynamics import LevelEvent
 from animsup.analysis.events import Event, find_events, represented_with_hysteresis
+from animsup.analysis.landscape import LLCJump, align_jumps_with_loss_drops, llc_jumps
 from animsup.errors import AnimsupError
+from animsup.log.measurements import Measurements, read_measurements
 
-RunEvent = Event | LevelEvent
+RunEvent = Event | LevelEvent | LLCJump
+
+
+class _Beside:
+    """The default of ``measurements``: the sidecar beside the log (see :func:`run_events`)."""
+
+    def __repr__(self) -> str:
+        return "BESIDE"
+
+
+#: ``run_events(..., measurements=BESIDE)``: read the measurements sidecar beside the log, if any
+BESIDE: Any = _Beside()
 
 
 def run_events(source: Any, instance: int, *, threshold: float = geometry.THRESHOLD,
-               levels: bool | None = None) -> list[RunEvent]:
+               levels: bool | None = None, measurements: Measurements | None = BESIDE) -> list[RunEvent]:
     """The events of one instance, sorted by step (see the module docstring).
 
     :param source: a log path, or a :class:`animsup.log.reader.Run` holding ``instance``
     :param instance: the instance's index in the log
     :param threshold: the norm above which a feature is represented
     :param levels: also D_i level moves (None: when n_hidden ≥ 3)
+    :param measurements: where LLC jumps come from: :data:`BESIDE` (the default) reads the sidecar
+        beside ``source`` (the path, or the Run's ``path``); a :class:`Measurements` (a caller
+        listing many instances reads the sidecar once); None: no LLC jumps
     :raises AnimsupError: an instance the log (or the Run) does not hold
+    :raises LogFormatError: the sidecar beside the log is not a valid measurements file
     """
     run = _run_of(source, instance)
     k = run.instances.index(instance)
@@ -54,7 +76,29 @@ def run_events(source: Any, instance: int, *, threshold: float = geometry.THRESH
     found: list[RunEvent] = list(find_events(run.steps, W, loss_steps, loss, threshold=threshold))
     if levels if levels is not None else h.n_hidden >= 3:
         found = sorted([*found, *level_events(run.steps, W, found, threshold)], key=lambda e: e.step)
+    measured = _measurements_of(source, run) if measurements is BESIDE else measurements
+    if measured is not None:
+        found = sorted([*found, *llc_events(measured, int(instance), found)], key=lambda e: e.step)
     return found
+
+
+def llc_events(measured: Measurements, instance: int, events: list[RunEvent]) -> list[LLCJump]:
+    """The jumps of log instance ``instance``'s measured LLC (:func:`animsup.analysis.landscape.llc_jumps`
+    on the sidecar's mean and std over chains), each lined up with the loss drop among ``events``
+    inside it; [] when the sidecar has no LLC or did not measure the instance."""
+    llc, j = measured.llc, measured.column(int(instance))
+    if llc is None or j is None:
+        return []
+    chains = int(llc.get("settings", {}).get("chains", llc["chains"].shape[-1]))
+    found = llc_jumps(measured.steps, llc["mean"][:, j], llc["std"][:, j], chains)
+    return align_jumps_with_loss_drops(found, [e for e in events if e.kind == "loss_drop"])
+
+
+def _measurements_of(source: Any, run: Any) -> Measurements | None:
+    """The sidecar beside the log path ``source`` (as ``animsup measure`` was given it), or beside
+    the Run's file; None without one."""
+    path = source if isinstance(source, (str, os.PathLike)) else getattr(run, "path", "")
+    return read_measurements(path) if os.fspath(path) else None
 
 
 def level_events(steps, W, events: list[RunEvent], threshold: float = geometry.THRESHOLD) -> list[LevelEvent]:

@@ -1,7 +1,9 @@
 """``animsup events LOG``: when features joined or dropped out, when the shape changed, and
 which loss plateaus ended in a sudden drop (animsup.analysis.events); with ``--levels`` (the default
 for n_hidden ≥ 3) also when a feature's dimensionality D_i moved between the paper's levels
-(animsup.analysis.dynamics), each marked with the loss drop it coincides with."""
+(animsup.analysis.dynamics), each marked with the loss drop it coincides with; and, when
+``animsup measure --llc`` measured the run, the jumps of its local learning coefficient
+(animsup.analysis.landscape) with the loss drop inside each."""
 
 from __future__ import annotations
 
@@ -12,8 +14,6 @@ from animsup.cli.output import say, say_json
 from animsup.escape import terminal
 
 if TYPE_CHECKING:
-    from animsup.analysis.landscape import LLCJump
-    from animsup.log.measurements import Measurements
     from animsup.log.reader import Run
 
 OUTPUT_VERSION = 1
@@ -22,7 +22,8 @@ OUTPUT_VERSION = 1
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "events",
-        help="list training events: features joining/dropping out, shape changes, loss drops after plateaus",
+        help="list training events: features joining/dropping out, shape changes, loss drops after plateaus, "
+             "LLC jumps (when measured)",
         description=" ".join(__doc__.split()).replace("``", ""),
     )
     p.add_argument("log", metavar="LOG", help="a run log (.jsonl or .jsonl.gz)")
@@ -65,15 +66,13 @@ def run(args: argparse.Namespace) -> int:
 
     check_positive("--threshold", args.threshold)
     log = read_log(args.log)
-    measured = read_measurements(args.log)  # LLC jumps from `animsup measure --llc`, when measured
+    measured = read_measurements(args.log)  # LLC jumps from `animsup measure --llc`: read once for all instances
     sel = parse_instances(args.instance, log)
     sel = list(log.instances) if sel is None else sel
     h = log.header
     result: list[dict[str, Any]] = []
     for i in sel:  # the one event list (animsup.analysis.timeline.run_events) the video and the viewer show
-        evs: list[Any] = list(run_events(log, i, threshold=args.threshold, levels=args.levels))
-        if measured is not None and measured.llc is not None and measured.column(i) is not None:
-            evs = sorted([*evs, *_llc_jumps(measured, i, evs)], key=lambda e: e.step)
+        evs: list[Any] = list(run_events(log, i, threshold=args.threshold, levels=args.levels, measurements=measured))
         fp = h.feature_probability[i]
         result.append({"index": i, "feature_probability": float(fp[0]) if (fp == fp[0]).all() else fp.tolist(),
                        "probability_text": h.probability_text(i), "seed": h.seed[i],
@@ -94,13 +93,3 @@ def run(args: argparse.Namespace) -> int:
     say("\n".join(lines))
     return 0
 
-
-def _llc_jumps(measured: Measurements, i: int, events: list) -> list[LLCJump]:
-    """Jumps of instance ``i``'s measured LLC, lined up with the loss drops among ``events``."""
-    from animsup.analysis.landscape import align_jumps_with_loss_drops, llc_jumps
-
-    llc = measured.llc or {}
-    j = measured.column(i)
-    chains = int(llc.get("settings", {}).get("chains", llc["chains"].shape[-1]))
-    found = llc_jumps(measured.steps, llc["mean"][:, j], llc["std"][:, j], chains)
-    return align_jumps_with_loss_drops(found, [e for e in events if e.kind == "loss_drop"])

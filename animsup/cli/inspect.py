@@ -57,13 +57,32 @@ def run(args: argparse.Namespace) -> int:
 
     measured = read_measurements(args.log)  # the sidecar of `animsup measure` (LLC, Hessian, PCA)
     if measured is not None:
-        report["measurements"] = measured.summary()
+        summary = measured.summary()
+        if measured.llc is not None:
+            shown = [int(r.index) for r in result.instances]
+            summary["llc"]["jumps"] = _llc_jumps(args.log, measured, shown)
+        report["measurements"] = summary
     if args.json:
         say_json(report)
     else:
         detail = args.all or args.instance is not None or len(result.instances) <= DETAIL_LIMIT
         sys.stdout.write(terminal(format_report(report, detail=detail), newlines=True))
     return 0
+
+
+def _llc_jumps(log: str, measured, shown: list[int]) -> list[dict]:
+    """The LLC jumps of the shown measured instances, each with its ``instance``: the ``llc_jump``
+    events of the one event list (:func:`animsup.analysis.timeline.run_events`), so lined up with
+    the same loss drops that ``animsup events`` prints."""
+    from animsup.analysis.timeline import run_events
+    from animsup.log.reader import read_log
+
+    chosen = [i for i in shown if measured.column(i) is not None]
+    if not chosen:
+        return []
+    run = read_log(log, chosen)
+    return [{"instance": i, **e.to_dict()} for i in chosen
+            for e in run_events(run, i, measurements=measured) if e.kind == "llc_jump"]
 
 
 # --------------------------------------------------------------------------- text

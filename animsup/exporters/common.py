@@ -124,8 +124,12 @@ def by_step(series: Series) -> list[tuple[int, dict[str, float]]]:
 
 def instance_events(run: Run, chosen: list[int]) -> dict[int, list[timeline.RunEvent]]:
     """The training events of each chosen instance (the one event list,
-    :func:`animsup.analysis.timeline.run_events`, that ``animsup events``, the video and the viewer show)."""
-    return {k: timeline.run_events(run, run.instances[k]) for k in chosen}
+    :func:`animsup.analysis.timeline.run_events`, that ``animsup events``, the video and the viewer show;
+    LLC jumps included when the log's sidecar measured them)."""
+    from animsup.log.measurements import read_measurements
+
+    measured = read_measurements(run.path) if run.path else None  # once for all instances
+    return {k: timeline.run_events(run, run.instances[k], measurements=measured) for k in chosen}
 
 
 def geometry_rows(run: Run, chosen: list[int]) -> tuple[list[str], list[list[object]]]:

@@ -209,12 +209,15 @@ def _shapes(W: np.ndarray) -> tuple[list, list, list]:
 def _events(plan: ViewerPlan) -> list:
     """Events per shown instance, [[step, kind, text], ...] in the plan's order: the one event list
     (:func:`animsup.analysis.timeline.run_events`, on every snapshot of the log, not only the
-    page's) that ``animsup events`` prints and the video's captions and key show."""
+    page's) that ``animsup events`` prints and the video's captions and key show, LLC jumps
+    included when the log's sidecar measured them)."""
     from animsup.analysis import timeline
+    from animsup.log.measurements import read_measurements
     from animsup.log.reader import read_log
 
     run = read_log(plan.path, sorted(set(plan.instances)))
-    return [[list(e) for e in timeline.as_tuples(timeline.run_events(run, i))] for i in plan.instances]
+    measured = read_measurements(plan.path)  # once for all instances (beside the path the page was asked for)
+    return [[list(e) for e in timeline.as_tuples(timeline.run_events(run, i, measurements=measured))] for i in plan.instances]
 
 
 def loss_labels(scene: Scene, scope: str) -> dict:
