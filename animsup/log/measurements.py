@@ -27,6 +27,7 @@ import orjson
 
 from animsup.atomic import atomic_path
 from animsup.errors import AnimsupError, LogFormatError
+from animsup.log import sweepdir
 
 SCHEMA = "animsup.measure"
 VERSION = 1
@@ -115,8 +116,12 @@ def _floats(a: np.ndarray) -> list[float | None]:
 
 
 def sidecar_path(log_path: str | os.PathLike[str]) -> str:
-    """``a.jsonl`` / ``a.jsonl.gz`` / ``a.json`` -> ``a.measure.json`` in the same folder."""
+    """``a.jsonl`` / ``a.jsonl.gz`` / ``a.json`` -> ``a.measure.json`` in the same folder; a sweep's
+    folder -> its merged log's sidecar (``DIR/sweep.measure.json``), so a folder and its merged log
+    (a Run read from the folder has the merged log as its ``path``) name the same file."""
     p = Path(os.fspath(log_path))
+    if sweepdir.is_sweep_dir(p):
+        p = p / sweepdir.MERGED
     name = p.name
     for suffix in (".gz", ".jsonl", ".json"):
         if name.endswith(suffix) and len(name) > len(suffix):

@@ -73,3 +73,18 @@ def test_shapes_are_checked():
     d["llc"]["mean"] = [[1.0, 2.0]]                                         # T = 1, not 3
     with pytest.raises(LogFormatError, match="shape"):
         parse(d)
+
+
+def test_a_sweep_folder_and_its_merged_log_name_one_sidecar(tmp_path):
+    """`animsup measure DIR` and a reader holding the folder's merged log (a Run read from the
+    folder has DIR/sweep.jsonl as its path) must find the same file."""
+    from animsup.log import sweepdir
+    from animsup.log.measurements import sidecar_path
+
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    (folder / sweepdir.MANIFEST).write_text("{}")
+    assert sidecar_path(folder) == sidecar_path(folder / sweepdir.MERGED) == str(folder / "sweep.measure.json")
+    plain = tmp_path / "plain"
+    plain.mkdir()  # a folder that is not a sweep keeps the old rule
+    assert sidecar_path(plain) == str(tmp_path / "plain.measure.json")
