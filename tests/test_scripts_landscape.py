@@ -77,7 +77,7 @@ def test_plateaus_and_transitions_from_a_hand_made_loss_curve():
     llc = np.arange(len(curve), dtype=float)[:, None]          # rising: every later plateau has the larger mean
     seeds = dt.analyse(at, W, np.array(curve)[:, None], llc, levels)
     (tr,) = seeds[0]["transitions"]
-    assert (tr["from"], tr["to"], tr["epoch"], tr["loss_down"]) == ("4", "5", 11, True)
+    assert (tr["from"], tr["to"], tr["step"], tr["loss_down"]) == ("4", "5", 11, True)
     assert tr["llc_step"] == np.mean(llc[11:15]) - np.mean(llc[1:4])
 
 
@@ -90,3 +90,9 @@ def test_dynamical_transitions_quick(tmp_path):
     assert res["quick"] and len(res["seeds_detail"]) == res["settings"]["seeds"] == len(res["loss_end"])
     assert abs(np.mean(res["loss_start"]) - 1 / 9) < 2e-3          # the 4-gon start
     assert (tmp_path / "dynamical_transitions.png").stat().st_size > 10_000 and (tmp_path / "sgd.measure.json").exists()
+    # --replot redoes the analysis from the log and its measurements alone, to the same result
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "dynamical_transitions.py"), "--quick", "--replot", "--out", str(tmp_path)],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    again = json.loads((tmp_path / "dynamical_transitions.json").read_text())
+    assert again["seeds_detail"] == res["seeds_detail"] and again["loss_end"] == res["loss_end"]
