@@ -229,7 +229,7 @@ def _figure(out, at, pop, llc, Ws, bs, per_seed, levels) -> None:
         ax1.plot(at, pop[:, s], color="0.8", lw=0.6, zorder=1)
     for c, s in zip(colours, ex):
         ax1.plot(at, pop[:, s], color=c, lw=1.3, zorder=3, label=f"seed {s}")
-        ax2.plot(at, llc[:, s], color=c, lw=0.7, alpha=0.45)
+        ax2.plot(at, llc[:, s], color=c, lw=0.6, alpha=0.35)
         for p in per_seed[s]["plateaus"]:
             ax2.plot([p["from_step"], p["to_step"]], [p["llc"]] * 2, color=c, lw=2.5, solid_capstyle="butt")
     x_end = at[-1] * 1.01
@@ -252,19 +252,18 @@ def _figure(out, at, pop, llc, Ws, bs, per_seed, levels) -> None:
         ax3.plot([i - 0.3, i + 0.3], [np.median(vals)] * 2, color="k", lw=1.5)
     ax3.set_xticks(range(len(names)), [f"{k}\n({levels[k]:.4f})" for k in names], fontsize=7)
     ax3.set(xlabel="plateau level (loss)", ylabel="LLC on the plateau", title="LLC by plateau, all seeds (— median)")
-    # W at each plateau of the first example
-    if ex:
-        ps = per_seed[ex[0]]["plateaus"][:6]
-        sub = gs[1, :].subgridspec(1, 6)
-        lim = max(1.0, float(np.linalg.norm(Ws[:, ex[0]], axis=1).max())) * 1.3
-        for i, p in enumerate(ps):
-            ax = fig.add_subplot(sub[0, i])
-            W, b = Ws[p["mid"], ex[0]], bs[p["mid"], ex[0]]
-            C.draw_weights(ax, W, np.ones(N_FEATURES), lim=lim, threshold=0.3)
-            dead = np.flatnonzero(np.linalg.norm(W, axis=0) < 0.3)
-            ax.set_title(f"seed {ex[0]}, step {at[p['mid']]:,}\nlevel {p['level']} · {plain(p['shape'])}\nLLC {p['llc']:.1f}",
-                         fontsize=7)
-            ax.set_xlabel("unused features' biases: " + (", ".join(f"{b[f]:+.2f}" for f in dead) or "none"), fontsize=7)
+    # W at each plateau of the examples (as many as fit in one row of 6)
+    slots = [(c, s, p) for c, s in zip(colours, ex) for p in per_seed[s]["plateaus"]][:6]
+    sub = gs[1, :].subgridspec(1, 6)
+    for i, (c, s, p) in enumerate(slots):
+        ax = fig.add_subplot(sub[0, i])
+        W, b = Ws[p["mid"], s], bs[p["mid"], s]
+        lim = max(1.0, float(np.linalg.norm(Ws[:, s], axis=1).max())) * 1.3
+        C.draw_weights(ax, W, np.ones(N_FEATURES), lim=lim, threshold=0.3)
+        dead = np.flatnonzero(np.linalg.norm(W, axis=0) < 0.3)
+        ax.set_title(f"seed {s}, step {at[p['mid']]:,}\nlevel {p['level']} · {plain(p['shape'])}\nLLC {p['llc']:.1f}",
+                     fontsize=7, color=c)
+        ax.set_xlabel("unused features' biases:\n" + (", ".join(f"{b[f]:+.2f}" for f in dead) or "none"), fontsize=7)
     fig.tight_layout()
     C.save(fig, os.path.join(out, "dynamical_transitions.png"))
 
