@@ -187,6 +187,7 @@ def main() -> int:
         T = len(steps)
         pop = K.population_loss(torch.as_tensor(Ws, dtype=torch.float64).reshape(-1, 2, N_FEATURES),
                                 torch.as_tensor(bs, dtype=torch.float64).reshape(-1, N_FEATURES), 128).reshape(T, seeds).numpy()
+        pop = pop.astype(np.float32)             # as the log stores it: --replot then finds the same
         from_arrays(Ws, b=bs, loss=pop, steps=steps, path=log, overwrite=True, **K.header_kw(seeds))
         cfg = {**LLC_CFG, "nbeta": n / math.log(n)} | ({"draws": 20} if q else {})
         C.say(f"2. LLC at {T} snapshots x {seeds} seeds (animsup.measure on the training set)")
