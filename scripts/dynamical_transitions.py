@@ -280,7 +280,7 @@ def docs_table() -> str:
     trans = [t for d in per for t in d["transitions"]]
     lines = [f"Settings: {s['seeds']} seeds, plain SGD, lr {s['lr']}, batch {s['batch']}, one training set of n = {s['n']}, "
              f"{s['epochs']:,} epochs ({s['epochs'] * s['steps_per_epoch']:,} steps), from a 4-gon + N(0, {s['init_noise']}²); "
-             f"snapshots every {s['every_epochs']} epochs; at a level: |loss − level| < {s['tol']:g}; plateau: ≥ {s['min_run']} "
+             f"snapshots every {s['every_epochs']} epochs and at {len(EARLY)} early steps; at a level: |loss − level| < {s['tol']:g}; plateau: ≥ {s['min_run']} "
              f"snapshots; LLC ε = {s['llc']['lr']:g}, γ = {s['llc']['localization']:g}, nβ = {s['llc']['nbeta']:.1f}, "
              f"{s['llc']['chains']} chains × {s['llc']['draws']} draws, batch {s['llc']['batch_size']}.", "",
              f"Snapshots at a k-gon level: {100 * res['fraction_at_a_level']:.0f} %. Seeds with ≥ 1 transition between "
