@@ -29,6 +29,7 @@ TABLES: list[tuple[str, str]] = [
     ("docs/figures.md", "bench_llc.docs_table"),  # from docs/results/llc_devinterp.json (issue 23)
     ("docs/figures.md", "kgon_llc.docs_table"),  # from docs/results/kgon_llc.json (issue 23)
     ("docs/figures.md", "essential_dynamics.docs_table"),  # from docs/results/essential_dynamics.json (issue 23)
+    ("docs/figures.md", "dynamical_transitions.docs_table"),  # from docs/results/dynamical_transitions.json (issue 23)
     ("docs/figures.md", "phase_diagram.docs_table"),  # from docs/results/phase_n2.json
     ("docs/figures.md", "feature_geometry.docs_table"),  # from docs/results/feature_geometry_census.json
     ("docs/figures.md", "learning_dynamics.docs_table"),  # from docs/results/learning_dynamics.json
