@@ -14,7 +14,6 @@ from animsup.cli import main
 from animsup.errors import AnimsupError
 from animsup.log.measurements import sidecar_path, write_measurements
 from animsup.rendering import draw, frames as fr
-from animsup.rendering import plan as rp
 from animsup.rendering.panels import PANELS, prepare_panels
 from animsup.rendering.panels.hessian import hessian_history, symlog_ticks, threshold_text
 

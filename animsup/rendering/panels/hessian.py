@@ -34,7 +34,6 @@ from animsup.rendering.panels.base import Panel
 from animsup.rendering.panels.dynamics import _loss_x, _style
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
     from matplotlib.transforms import Bbox
 
     from animsup.log.measurements import Measurements
