@@ -147,12 +147,17 @@ class HessianPanel(Panel):
         if h is None:
             raise ValueError("the hessian panel needs scene.panel_data['hessian'] (animsup.rendering.panels.hessian.hessian_history)")
         x, y, w, hh = rect
-        strip = 0.3 * hh
-        gap = 1.4 * ctx.fs * ctx.pt / ctx.height  # the counts' key
-        self.ax = ctx.fig.add_axes((x, y, w, strip))                       # the counts (the column's step axis)
-        self.ax_ev = ctx.fig.add_axes((x, y + strip + gap, w, hh - strip - gap))
+        self.ax = ctx.fig.add_axes((x, y, w, 0.3 * hh))                    # the counts (the column's step axis)
+        self.ax_ev = ctx.fig.add_axes((x, y + 0.3 * hh, w, 0.7 * hh))       # placed under the key below
         self.lines = self._eigenvalues(h)
-        self._counts(h)
+        counts = self._counts(h)
+        # one key between the two axes (as many rows as the width needs), then the axes around it
+        key = self._key(self.lines, counts, h)
+        gap = key.get_window_extent(ctx.renderer()).height / ctx.height + 0.3 * ctx.fs * ctx.pt / ctx.height
+        strip = 0.3 * (hh - gap)
+        self.ax.set_position((x, y, w, strip))
+        self.ax_ev.set_position((x, y + strip + gap, w, max(hh - strip - gap, 1.0 / ctx.height)))
+        self._thin_ticks()
         self.cursors = [a.axvline(h["steps"][0] if len(h["steps"]) else 0, color=ctx.theme["cursor"], lw=1.3,
                                   antialiased=False) for a in (self.ax_ev, self.ax)]
         ctx.animate(*self.cursors)
@@ -166,6 +171,8 @@ class HessianPanel(Panel):
         what = (f"all {h['eigenvalues']}, exact" if h["exact"] else f"top {h['eigenvalues']}"
                 + (f" of {h['parameters']}" if h["parameters"] is not None else "") + ", Lanczos")
         _style(ctx, ax, f"Hessian eigenvalues, #{inst} ({what})")
+        title = ax.set_title(ax.get_title(loc="left"), loc="left", fontsize=ctx.fs * 0.9, color=ctx.theme["muted"])
+        ctx.fit_width(title, ax.bbox.width)
         vals = np.concatenate([top.ravel(), low.ravel()])
         vals = vals[np.isfinite(vals)]
         if not len(vals):
@@ -202,17 +209,29 @@ class HessianPanel(Panel):
                 below = (s < -thr) & np.isfinite(thr)
                 if below.any():
                     ax.plot(steps[below], s[below], ls="none", marker="v", ms=ctx.fs * 0.35, color=neg_col)
-        # the key in the title's row, right; the title shrinks if they would meet
-        key = ax.legend(handles=lines, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(lines), fontsize=ctx.fs * 0.7,
-                        frameon=False, handlelength=1.4, columnspacing=0.8, borderaxespad=0.1, borderpad=0.2,
-                        labelcolor=ctx.theme["muted"])
-        r = ctx.renderer()
-        room = ax.bbox.width - key.get_window_extent(r).width - ctx.fs * ctx.pt
-        title = ax.set_title(ax.get_title(loc="left"), loc="left", fontsize=ctx.fs * 0.9, color=ctx.theme["muted"])
-        ctx.fit_width(title, max(room, 1.0))
         return lines
 
-    def _counts(self, h: dict[str, Any]) -> None:
+    def _thin_ticks(self) -> None:
+        """As many of the eigenvalue axis's ticks as its height holds (a line and a half of tick
+        label each): 0 and the extremes first; the count strip's top tick alone when it is short."""
+        from matplotlib.ticker import FixedLocator
+
+        line = 1.5 * self.ctx.fs * 0.8 * self.ctx.pt
+        if self.ax.bbox.height < 2 * line:                  # a short strip: its top count only
+            self.ax.yaxis.set_major_locator(FixedLocator([self._count_top]))
+        ax = self.ax_ev
+        if ax.get_yscale() != "symlog":
+            return
+        ticks = sorted(ax.get_yticks())
+        room = max(int(ax.bbox.height / line), 3)
+        if len(ticks) > room:
+            keep = {0.0, ticks[0], ticks[-1]}
+            rest = [t for t in ticks if t not in keep]
+            step = len(rest) / max(room - len(keep), 1)
+            keep |= {rest[int(q * step)] for q in range(min(room - len(keep), len(rest)))}
+            ax.yaxis.set_major_locator(FixedLocator(sorted(keep)))
+
+    def _counts(self, h: dict[str, Any]) -> list:
         ctx, ax = self.ctx, self.ax
         _loss_x(ctx, ax)
         ax.tick_params(labelsize=ctx.fs * 0.8)
@@ -222,15 +241,36 @@ class HessianPanel(Panel):
         ok = np.isfinite(deg)
         neg_col = NEGATIVE.get(ctx.scene.theme, NEGATIVE["light"])
         a = ax.plot(steps[ok], deg[ok], drawstyle="steps-post", color=ctx.theme["fg"], lw=1.2,
-                    label=f"# near zero ({threshold_text(h)}: grey band)")
-        b = ax.plot(steps[ok], neg[ok], drawstyle="steps-post", color=neg_col, lw=1.2, label="# negative ▼ (below the band)")
+                    label=f"# near zero: {threshold_text(h)} (band)")
+        b = ax.plot(steps[ok], neg[ok], drawstyle="steps-post", color=neg_col, lw=1.2, label="# negative ▼")
         top = float(np.nanmax(np.concatenate([deg[ok], neg[ok]]))) if ok.any() else 1.0
-        ax.set_ylim(-0.3, max(top, 1.0) * 1.1 + 0.3)
+        self._count_top = int(max(top, 1.0))
+        ax.set_ylim(-0.3, self._count_top * 1.1 + 0.3)
         from matplotlib.ticker import MaxNLocator
 
         ax.yaxis.set_major_locator(MaxNLocator(nbins=2, integer=True))
-        ax.legend(handles=a + b, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=ctx.fs * 0.62, frameon=False, handlelength=1.4,
-                  columnspacing=0.8, borderaxespad=0.0, borderpad=0.1, labelcolor=ctx.theme["muted"])
+        return a + b
+
+    def _key(self, lines: list, counts: list, h: dict[str, Any]):
+        """The key of both axes at the strip's top: the top lines as one entry ("λ1–λ3"), the lowest,
+        the two counts; in one row, else two (the font shrinks to the width if two do not fit)."""
+        L = h["top"].shape[2]
+        handles, labels = list(counts), [str(c.get_label()) for c in counts]
+        if lines:
+            top = [(lines[0], "λ1" if L == 1 else f"λ1–λ{L}")] + [(ln, str(ln.get_label())) for ln in lines[L:]]
+            handles, labels = [t[0] for t in top] + handles, [t[1] for t in top] + labels
+        r, width = self.ctx.renderer(), self.ax.bbox.width
+        fs = self.ctx.fs * 0.68
+        for ncol in (len(handles), (len(handles) + 1) // 2, -((len(handles) + 1) // 2)):
+            key = self.ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=max(abs(ncol), 1),
+                                 fontsize=fs, frameon=False, handlelength=1.4, columnspacing=1.0,
+                                 borderaxespad=0.0, borderpad=0.15, labelcolor=self.ctx.theme["muted"])
+            wide = key.get_window_extent(r).width
+            if wide <= width:
+                return key
+            if ncol == (len(handles) + 1) // 2:     # two rows, a smaller font (never more rows: the axes keep their height)
+                fs *= 0.97 * width / wide
+        return key
 
     def update(self, frame: Frame) -> None:
         for c in self.cursors:
