@@ -269,6 +269,30 @@ def _llc(path, order: list) -> dict | None:
             "chains": count("chains"), "draws": count("draws")}
 
 
+def _hessian(path, order: list) -> dict | None:
+    """The Hessian spectrum over training from the log's measurements sidecar (``animsup measure
+    --hessian``; the series of the video's hessian panel,
+    :func:`animsup.rendering.panels.hessian.hessian_series`), or None when it has none: ``{"steps"
+    [T'], "top" (base64 float32, shape [T', k, L]: the L largest eigenvalues, descending),
+    "lowest", "degeneracy", "negative", "threshold" (base64 float32, shape [T', k]), "lines" (L),
+    "eigenvalues" (E), "parameters" (P or None), "exact", "rel_tol"}``, a column per shown
+    instance in the page's order (NaN where not measured). Numbers only: the sidecar's strings stay out.
+
+    :raises LogFormatError: the sidecar is not a valid measurements file
+    """
+    from animsup.log.measurements import read_measurements
+    from animsup.rendering.panels.hessian import hessian_series
+
+    m = read_measurements(path)
+    h = None if m is None else hessian_series(m, [int(i) for i in order])
+    if h is None:
+        return None
+    return {"steps": [int(v) for v in h["steps"]], "top": _b64(h["top"]), "lines": int(h["top"].shape[2]),
+            **{key: _b64(h[key]) for key in ("lowest", "degeneracy", "negative", "threshold")},
+            "eigenvalues": h["eigenvalues"], "parameters": h["parameters"], "exact": h["exact"],
+            "rel_tol": None if h["rel_tol"] is None else _num(h["rel_tol"])}
+
+
 def _curves(path, order: list, n_instances: int) -> list:
     """The log's extra named curves (schema v2 ``curve`` records: test loss, accuracy, lr...) for the
     page: ``[{"name", "steps", "values" (base64 float32, shape [C, width]), "width"}]``, the columns
@@ -395,6 +419,7 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         "loss_labels": loss_labels(sc, h.loss_scope),
         "curves": _curves(plan.path, order, h.n_instances),
         "llc": _llc(plan.path, order),
+        "hessian": _hessian(plan.path, order),
         "loss_step": _b64(loss_step),
         "loss_raw": _b64(loss_raw),
         "loss_smooth": _b64(loss_smooth),

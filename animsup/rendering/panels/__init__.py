@@ -69,6 +69,8 @@ PANELS: dict[str, str] = {
     "curves": "animsup.rendering.panels.curves:CurvesPanel",
     # the LLC from the log's measurements sidecar (`animsup measure --llc`; animsup.rendering.panels.landscape)
     "llc": "animsup.rendering.panels.landscape:LLCPanel",
+    # the Hessian spectrum from the same sidecar (`animsup measure --hessian`; animsup.rendering.panels.hessian)
+    "hessian": "animsup.rendering.panels.hessian:HessianPanel",
 }
 
 

@@ -585,6 +585,128 @@
       (L.draws != null ? ` of ${L.draws} draws` : "") + ` at ${L.steps.length} snapshots, from animsup measure --llc (the log's .measure.json)` : "";
   }
 
+  // ------------------------------------------------------------------ the Hessian spectrum over training (animsup measure --hessian sidecar)
+  // payload "hessian" (animsup/viewer/payload.py _hessian, the video's hessian panel's series): per measured
+  // step and shown instance the L largest eigenvalues, the lowest, the degeneracy threshold and the counts of
+  // near-zero and negative eigenvalues. Two charts on the loss's step axis, each with the cursor: the eigenvalues
+  // (asinh: linear within the threshold, so negative ones stay visible, marked) and the two counts under them.
+  const HESS_COLORS = ["#0550ae", "#218bff", "#80ccff"], HESS_NEG = "#bc4c00", HESS_SIZE = [180, 150];
+  function makeHessian() {
+    if (!ui.hess) {  // its place: under the LLC chart
+      ui.hessTitle = el("h2", { id: "hessian-title" });
+      ui.hess = el("div", { id: "hessian" });
+      ui.hessCount = el("div", { id: "hessian-count" });
+      ui.hessNote = el("div", { id: "hessian-note", class: "note" });
+      ui.llcNote.after(ui.hessTitle, ui.hess, ui.hessCount, ui.hessNote);
+    }
+    const p = S.d.hessian;
+    ui.hess.textContent = ui.hessCount.textContent = "";
+    S.hessChart = S.hessCount = null;
+    S.hess = p ? Object.assign({}, p, { top: f32(p.top), lowest: f32(p.lowest), degeneracy: f32(p.degeneracy),
+      negative: f32(p.negative), threshold: f32(p.threshold) }) : null;
+    makeHessTitle();
+    if (!S.hess) return;
+    const H = S.hess, L = H.lines, data = hessData();
+    const eig = [];
+    for (let q = 0; q < L; q++) eig.push({ label: `λ${q + 1}`, stroke: HESS_COLORS[q % HESS_COLORS.length], width: 1.5 });
+    eig.push({ label: H.exact ? "λ_min" : `λ${H.eigenvalues}`, stroke: "#6e7781", width: 1.2, dash: [4, 2] },
+      { label: "λ < 0", stroke: HESS_NEG, width: 0, paths: () => null, points: { show: true, size: 6, fill: HESS_NEG } },
+      { label: "± threshold", stroke: "#afb8c1", width: 1, dash: [2, 2] }, { label: "", stroke: "#afb8c1", width: 1, dash: [2, 2] });
+    S.hessChart = hessPlot(ui.hess, data.eig, eig, { distr: 4, asinh: hessLinear(), auto: true }, "eigenvalue", false);
+    const keys = S.hessChart.root.querySelectorAll(".u-legend .u-series");
+    keys[keys.length - 1].style.display = "none";  // − threshold (the last series): "± threshold" keys both
+    const stepped = uPlot.paths.stepped({ align: 1 });
+    S.hessCount = hessPlot(ui.hessCount, data.count, [{ label: "# near zero", stroke: "#1f2328", width: 1.2, paths: stepped },
+      { label: "# negative (below −threshold)", stroke: HESS_NEG, width: 1.2, paths: stepped }], { auto: false, range: hessCountRange }, "count", true);
+  }
+
+  function hessPlot(host, data, series, yScale, yName, stepLabel) {
+    const d = S.d, distr = d.loss_xscale === "asinh" ? 4 : 1;
+    const opts = {
+      width: lossWidth(), height: HESS_SIZE[stepLabel ? 1 : 0],
+      legend: { show: true, live: false },
+      cursor: { show: false },
+      scales: { x: Object.assign({ time: false, distr: distr, asinh: 1 }, d.loss_xlim[0] != null && d.loss_xlim[1] != null
+        ? { auto: false, range: () => d.loss_xlim } : {}), y: yScale },
+      axes: [stepLabel ? { label: "training step" + (distr === 4 ? " (log)" : ""), size: 40 } : { size: 8, values: (u, v) => v.map(() => "") },
+        { label: yName, size: fitTicks(60), splits: yScale.distr === 4 ? hessTicks : hessCountTicks, filter: (u, v) => v }],
+      series: [{}].concat(series.map((c) => Object.assign({ spanGaps: true, points: { show: false } }, c))),
+      hooks: { draw: [drawCurvesCursor] },
+    };
+    return new uPlot(opts, data, host);
+  }
+
+  // the asinh scale's linear width: the selected instance's median degeneracy threshold
+  function hessLinear() {
+    const H = S.hess, k = S.d.k, v = [];
+    for (let q = 0; q < H.steps.length; q++) { const x = H.threshold[q * k + S.sel]; if (x > 0) v.push(x); }
+    v.sort((a, b) => a - b);
+    return v.length ? v[v.length >> 1] : 1e-6;
+  }
+  // y ticks: 0 and at most 3 powers of ten each side beyond the linear width (the video's panel's rule)
+  function hessTicks(u, axisIdx, lo, hi) {
+    const lin = u.scales.y.asinh, out = [0];
+    for (const [sign, top] of [[1, hi], [-1, -lo]]) {
+      if (!(top > lin)) continue;
+      const e0 = Math.ceil(Math.log10(lin)), e1 = Math.floor(Math.log10(top)), n = e1 - e0 + 1;
+      const es = n > 3 ? [e0, e0 + Math.round((n - 1) / 2), e1] : Array.from({ length: Math.max(n, 0) }, (_, q) => e0 + q);
+      for (const e of es) out.push(sign * Math.pow(10, e));
+    }
+    return out.sort((a, b) => a - b);
+  }
+  function hessCountRange(u) {
+    let top = 1;
+    for (const col of u.data.slice(1)) for (const v of col) if (v != null) top = Math.max(top, v);
+    return [0, top + 0.5];
+  }
+  function hessCountTicks(u, axisIdx, lo, hi) { const top = Math.floor(hi); return top > 1 ? [0, Math.ceil(top / 2), top] : [0, 1]; }
+
+  // the selected instance's columns: {eig: x, λ1..λL, the lowest, its negative points, +threshold, −threshold; count: x, near zero, negative}
+  function hessData() {
+    const H = S.hess, k = S.d.k, i = S.sel, T = H.steps.length, L = H.lines;
+    const num = (v) => (isFinite(v) ? v : null);
+    const cols = Array.from({ length: L + 6 }, () => new Array(T).fill(null));
+    for (let q = 0; q < T; q++) {
+      for (let l = 0; l < L; l++) cols[l][q] = num(H.top[(q * k + i) * L + l]);
+      const low = num(H.lowest[q * k + i]), thr = num(H.threshold[q * k + i]);
+      cols[L][q] = low;
+      let neg = null;  // the lowest drawn eigenvalue when below −threshold (a saddle)
+      for (const v of [low].concat(cols.slice(0, L).map((c) => c[q]))) if (v != null && thr != null && v < -thr && (neg == null || v < neg)) neg = v;
+      cols[L + 1][q] = neg;
+      cols[L + 2][q] = thr;
+      cols[L + 3][q] = thr == null ? null : -thr;
+      cols[L + 4][q] = num(H.degeneracy[q * k + i]);
+      cols[L + 5][q] = num(H.negative[q * k + i]);
+    }
+    const x = H.steps.slice();
+    return { eig: [x].concat(cols.slice(0, L + 4)), count: [x.slice(), cols[L + 4], cols[L + 5]] };
+  }
+
+  function makeHessTitle() {
+    const d = S.d, H = S.hess;
+    ui.hessTitle.textContent = H ? `Hessian eigenvalues over training (instance ${d.instances[S.sel]})` : "";
+    if (!H) { ui.hessNote.textContent = ""; return; }
+    const rule = (H.rel_tol != null ? `|λ| ≤ ${H.rel_tol}·max|λ|` : "|λ| ≤ threshold") + (H.exact ? "" : ` among the top ${H.eigenvalues}`);
+    ui.hessNote.textContent = (H.exact ? `all ${H.eigenvalues} eigenvalues (exact)` : `the top ${H.eigenvalues} by |λ| (Lanczos)` +
+      (H.parameters != null ? ` of ${H.parameters} parameters` : "")) + ` at ${H.steps.length} snapshots: the ${H.lines} largest and the lowest ` +
+      `(dashed), negative ones marked; under them how many are near zero (${rule}: inside the dotted ± threshold) and how many ` +
+      "negative (below −threshold). From animsup measure --hessian (the log's .measure.json).";
+  }
+
+  // the selected instance changed: its columns, its scale's linear width, its title
+  function hessSelect() {
+    if (!S.hessChart) return;
+    const data = hessData();
+    S.hessChart.scales.y.asinh = hessLinear();
+    S.hessChart.setData(data.eig, true);
+    S.hessCount.setData(data.count, true);
+    makeHessTitle();
+  }
+  function hessRedraw() { for (const c of [S.hessChart, S.hessCount]) if (c) c.redraw(false, false); }
+  function hessResize() {
+    [S.hessChart, S.hessCount].forEach((c, q) => { if (c) c.setSize({ width: lossWidth(), height: HESS_SIZE[q] }); });
+  }
+
   // every curve on the union of their steps (null where a curve has no point); the shown instance's column
   function curvesData() {
     const d = S.d, xs = new Set();
@@ -656,6 +778,7 @@
     if (S.loss) S.loss.setData(lossData(), false);
     if (S.curves) { S.curves.setData(curvesData(), false); makeCurvesTitle(); }
     if (S.llcChart) { S.llcChart.setData(llcData(), false); makeLLCTitle(); }
+    hessSelect();
     renderEvents();
     draw();
   }
@@ -728,6 +851,7 @@
     if (S.loss) S.loss.redraw(false, false);
     if (S.curves) S.curves.redraw(false, false);
     if (S.llcChart) S.llcChart.redraw(false, false);
+    hessRedraw();
     // big heatmap sweeps: the grid follows right after the main view (its n² · m work per tile
     // would hold up every scrub); otherwise it is drawn with it
     if (S.d.m >= 3 && S.d.k * S.d.n * S.d.n * S.d.m > 2e6) scheduleTiles(); else drawTiles();
@@ -804,6 +928,7 @@
     else S.loss.setData(lossData(), false);
     makeCurves();
     makeLLC();
+    makeHessian();
     renderEvents();
     S.t = !prev || atEnd ? d.T - 1 : nearestIndex(prevStep);  // a live page at the end follows the log
     draw();
@@ -870,6 +995,7 @@
     if (S.loss) S.loss.setSize({ width: lossWidth(), height: 260 });
     if (S.curves) S.curves.setSize({ width: lossWidth(), height: 170 });
     if (S.llcChart) S.llcChart.setSize({ width: lossWidth(), height: 170 });
+    hessResize();
     draw();
   }
   window.addEventListener("resize", () => { if (!resizePending) { resizePending = true; requestAnimationFrame(resize); } });
