@@ -1,22 +1,27 @@
 """The scaling-law regime (Liu, Liu, Gore, NeurIPS 2025) at reduced size on the CPU: loss against m.
 
 Liu, Liu, Gore, "Superposition Yields Robust Neural Scaling", NeurIPS 2025 (arXiv:2505.10465; code
-github.com/liuyz0/SuperpositionScaling, exp/exp-17.py). Their toy: y = ReLU(x W Wᵀ + b), n features
-with frequencies p_i ∝ i^-α (α = 1.2 in the large run) or exponential, Σ p_i = 1, values U(0, 2),
-weight decay γ of either sign as the knob: γ > 0 keeps few features (weak superposition), γ < 0 pulls
-every feature's norm towards 1 (strong superposition). Their claims: in the weak regime the loss
-follows the frequencies of the features left out, L ∝ m^-(α-1) for a power law (no power law at all
-for other laws); in the strong regime L ∝ 1/m (α_m ≈ 1) whatever the law. Their large run: n =
-10,240, m = 8 … 1,024, batch 8,192, 40,000 steps (bench/gpu/scaling.py times that size).
+github.com/liuyz0/SuperpositionScaling). Their toy: y = ReLU(x W Wᵀ + b), features with frequencies
+p_i ∝ i^-α, Σ p_i = 1, values U(0, 2), weight decay γ of either sign as the knob (§2, Eq. 2): γ > 0
+keeps few features (weak superposition), γ < 0 pulls every row's norm towards 1 (strong). Their
+claims: weak: the loss is the frequency sum of the features left out, α_m ≈ α − 1 for a power law
+(§3.1, Result 1, Fig. 4b), no power law for other laws (Fig. 1b); strong: α_m ≈ 1 for flat enough
+frequencies (§3.2, Result 2, Figs. 1d, 5e; ≈ 2(α − 1) once that is larger). Their sizes (App. B):
+the small toy n = 1,000, m = 10 … 100, batch 2,048, 20,000 steps (exp-10.py); the large toy n =
+10,240, m = 8 … 1,024, α = 1.2, γ = −1 (strong) and +0.1 (weak), batch 2,048 (8,192 in exp-17.py),
+20,000 steps (40,000 in exp-17.py), lr 0.02 (8/m)^0.25 for W and 2/m for b, 5 % warm-up then cosine
+to 5 %; the final loss on 100 batches' worth of fresh samples.
 
-Ours (:mod:`animsup.train.scaling`): n = 1,024, m = 8, 16, 32, 64, 128, γ ∈ {−1, +1}, the power law
-(α = 1.2) and an exponential (scale 100, their 1,000 at 10× our n), batch 256, 1,000 steps, their
-learning rates and schedule. The final loss (mean over the last 10 % of the steps) against m, fitted
-by :func:`animsup.analysis.scaling.fit_power_law`, and φ_1/2 (features with ‖W_i‖ > 1/2).
+Ours (:mod:`animsup.train.scaling`, the large toy's rules at reduced size; one single-threaded process per law):
+n = 512, m = 8, 16, 32, 64 (n/m from 64 to 8; theirs 100 to 10 in the small toy), γ ∈ {+0.1, −1},
+the power law (α = 1.2) and an exponential (scale n / 10.24 = 50: exp-17.py's 1,000 at n = 10,240),
+batch 1,024, 1,000 steps (1 M samples per model; theirs 41 M). The final loss: the mean training
+loss over the last 10 % of the steps (100 k fresh samples; theirs 100 × 2,048), fitted against m by
+:func:`animsup.analysis.scaling.fit_power_law`; φ_1/2 (features with ‖W_i‖ > 1/2); the loss curves.
 
 Writes outputs/scaling_law/scaling_law.json and scaling_law.png; the full run also writes
-docs/results/scaling_law.json (the table in docs/figures.md: ``docs_table()``) and
-docs/img/scaling_law.png. --quick: n = 64, m = 4, 8, 16, 100 steps of 64 samples.
+docs/results/scaling_law.json (the tables in docs/figures.md: ``docs_table()``, ``docs_cost_table()``)
+and docs/img/scaling_law.png. --quick: n = 64, m = 4, 8, 16, γ ∈ {+1, −1}, 100 steps of 64 samples.
 
     .venv/bin/python scripts/scaling_law.py [--quick]
 """
@@ -31,39 +36,56 @@ import _common as c
 
 RESULTS = os.path.join(c.ROOT, "docs", "results", "scaling_law.json")
 IMAGE = os.path.join(c.ROOT, "docs", "img", "scaling_law.png")
-#: the paper's predicted exponents α_m (arXiv:2505.10465): weak = α - 1 for p_i ∝ i^-α, strong ≈ 1
+#: the paper's exponents α_m (arXiv:2505.10465) for p_i ∝ i^-1.2 and the exponential law:
+#: weak α - 1 = 0.2 (§3.1, Fig. 4b), no power law for the exponential (Fig. 1b); strong ≈ 1 (§3.2, Figs. 1d, 5e)
 PREDICTED = {("power", "weak"): 0.2, ("power", "strong"): 1.0, ("exponential", "weak"): None, ("exponential", "strong"): 1.0}
+SOURCE = {("power", "weak"): "§3.1, Fig. 4b", ("power", "strong"): "§3.2, Figs. 1d, 5e",
+          ("exponential", "weak"): "§1, Fig. 1b", ("exponential", "strong"): "§1, Fig. 1d"}
 
 
 def configs(quick: bool) -> dict:
     from animsup.train.scaling import ScalingConfig
 
-    base = dict(n_features=64, ms=[4, 8, 16], steps=100, batch_size=64) if quick else \
-        dict(n_features=1024, ms=[8, 16, 32, 64, 128], steps=1000, batch_size=256)
-    return {"power": ScalingConfig(dist="power", alpha=1.2, gammas=[1.0, -1.0], **base).validate(),
-            "exponential": ScalingConfig(dist="exponential", scale=base["n_features"] / 10.24, gammas=[1.0, -1.0],
-                                         **base).validate()}
+    base = dict(n_features=64, ms=[4, 8, 16], steps=100, batch_size=64, gammas=[1.0, -1.0]) if quick else \
+        dict(n_features=512, ms=[8, 16, 32, 64], steps=1000, batch_size=1024, gammas=[0.1, -1.0])
+    return {"power": ScalingConfig(dist="power", alpha=1.2, **base).validate(),
+            "exponential": ScalingConfig(dist="exponential", scale=base["n_features"] / 10.24, **base).validate()}
+
+
+def run_one(dist: str, cfg) -> tuple[str, dict, list[str]]:
+    """Train one frequency law's sweep; its run dict (with the fits) and the lines to print."""
+    from animsup.analysis.scaling import fit_power_law
+    from animsup.train.scaling import train_scaling
+
+    res = train_scaling(cfg)
+    run, lines = res.to_dict(), [f"{dist}: n={cfg.n_features}, m={cfg.ms}, gamma={cfg.gammas}, {cfg.steps} steps"]
+    run["fits"] = {}
+    for g, gamma in enumerate(cfg.gammas):
+        regime = "weak" if gamma >= 0 else "strong"
+        fit = fit_power_law(cfg.ms, res.loss[g])
+        rest = fit_power_law(cfg.ms[1:], res.loss[g][1:])["exponent"]  # the smallest m left out of the fit
+        run["fits"][regime] = {**fit, "exponent_without_smallest": rest, "gamma": gamma, "predicted": PREDICTED[(dist, regime)]}
+        lines.append(f"  {regime:6} (gamma={gamma:+g}): loss {[f'{v:.2e}' for v in res.loss[g]]}  "
+                     f"phi_1/2 {[round(float(v), 2) for v in res.represented[g]]}  exponent {fit['exponent']:.2f} "
+                     f"(r2 {fit['r2']:.3f})")
+    return dist, run, lines
 
 
 def main() -> int:
-    from animsup.analysis.scaling import fit_power_law
-    from animsup.train.scaling import train_scaling
+    from concurrent.futures import ProcessPoolExecutor
 
     args = c.parser("scaling_law", __doc__).parse_args()
     os.makedirs(args.out, exist_ok=True)
     out: dict = {"runs": {}}
-    for dist, cfg in configs(args.quick).items():
-        c.say(f"{dist}: n={cfg.n_features}, m={cfg.ms}, gamma={cfg.gammas}, {cfg.steps} steps")
-        res = train_scaling(cfg)
-        run = res.to_dict()
-        run["fits"] = {}
-        for g, gamma in enumerate(cfg.gammas):
-            regime = "weak" if gamma >= 0 else "strong"
-            fit = fit_power_law(cfg.ms, res.loss[g])
-            run["fits"][regime] = {**fit, "gamma": gamma, "predicted": PREDICTED[(dist, regime)]}
-            c.say(f"  {regime:6} (gamma={gamma:+g}): loss {[f'{v:.2e}' for v in res.loss[g]]}  "
-                  f"phi_1/2 {[round(float(v), 2) for v in res.represented[g]]}  exponent {fit['exponent']:.2f} "
-                  f"(r2 {fit['r2']:.3f})")
+    cfgs = configs(args.quick)
+    if args.quick:  # in process: seconds
+        done = [run_one(d, cfg) for d, cfg in cfgs.items()]
+    else:  # the two laws in two single-threaded processes
+        with ProcessPoolExecutor(len(cfgs)) as ex:
+            done = list(ex.map(run_one, cfgs.keys(), cfgs.values()))
+    for dist, run, lines in done:
+        for line in lines:
+            c.say(line)
         out["runs"][dist] = run
     path = os.path.join(args.out, "scaling_law.json")
     with open(path, "w") as f:
@@ -76,29 +98,49 @@ def main() -> int:
 
 
 def figure(out: dict, path: str) -> str:
-    fig = c.figure(11, 3.4)
+    fig = c.figure(14, 3.4)
     for j, (dist, run) in enumerate(out["runs"].items()):
-        ax = fig.add_axes((0.08 + 0.32 * j, 0.15, 0.23, 0.75))
+        ax = fig.add_axes((0.07 + 0.24 * j, 0.15, 0.175, 0.75))
         ms = run["config"]["ms"]
         for g, gamma in enumerate(run["config"]["gammas"]):
             regime = "weak" if gamma >= 0 else "strong"
             fit = run["fits"][regime]
             col = "C0" if regime == "strong" else "C1"
-            ax.loglog(ms, run["loss"][g], "o", color=col, label=f"{regime} (γ={gamma:+g}): α_m={fit['exponent']:.2f}")
+            pred = fit["predicted"]
+            ax.loglog(ms, run["loss"][g], "o", color=col,
+                      label=f"{regime} (γ={gamma:+g}): α_m={fit['exponent']:.2f}" + ("" if pred is None else f" (paper {pred:g})"))
             ax.loglog(ms, [fit["prefactor"] * m ** -fit["exponent"] for m in ms], "-", color=col, lw=0.8)
         ax.set_xlabel("m")
-        ax.set_ylabel("loss")
-        ax.set_title(f"{dist} frequencies", fontsize=9)
-        ax.legend(fontsize=7)
-    ax = fig.add_axes((0.74, 0.15, 0.24, 0.75))
+        ax.set_xticks(ms, [str(m) for m in ms], minor=False)
+        ax.set_xticks([], minor=True)
+        if j == 0:
+            ax.set_ylabel("final loss")
+        ax.set_title(f"{dist} frequencies, n = {run['config']['n_features']}", fontsize=9)
+        ax.legend(fontsize=6.5)
+    ax = fig.add_axes((0.545, 0.15, 0.19, 0.75))
     for dist, run in out["runs"].items():
         for g, gamma in enumerate(run["config"]["gammas"]):
-            ax.semilogx(run["config"]["ms"], run["represented"][g], "o-" if gamma < 0 else "s--",
-                        label=f"{dist}, γ={gamma:+g}")
+            ax.loglog(run["config"]["ms"], run["represented"][g], "o-" if gamma < 0 else "s--", label=f"{dist}, γ={gamma:+g}")
+    ms = next(iter(out["runs"].values()))["config"]["ms"]
+    n = next(iter(out["runs"].values()))["config"]["n_features"]
+    ax.loglog(ms, [m / n for m in ms], ":", color="gray", label="m / n (no superposition)")
     ax.set_xlabel("m")
+    ax.set_xticks(ms, [str(m) for m in ms], minor=False)
+    ax.set_xticks([], minor=True)
     ax.set_ylabel("φ_1/2")
     ax.legend(fontsize=6)
-    ax.set_title("features with ‖W_i‖ > 1/2 (φ_1/2)", fontsize=9)
+    ax.set_title("features with ‖W_i‖ > 1/2 (φ_1/2; γ < 0 lines overlap)", fontsize=8)
+    ax = fig.add_axes((0.79, 0.15, 0.19, 0.75))
+    run = out["runs"]["power"]
+    for g, gamma in enumerate(run["config"]["gammas"]):
+        for k, m in enumerate(run["config"]["ms"]):
+            cv = run["curves"][g][k]
+            ax.semilogy([(i + 1) / len(cv) for i in range(len(cv))], cv, "-" if gamma < 0 else "--",
+                        color=f"C{k}", lw=0.9, label=f"m={m}" if g == 0 else None)
+    ax.set_xlabel("fraction of the steps (solid: γ < 0, dashed: γ > 0)", fontsize=7)
+    ax.set_ylabel("training loss (window mean)")
+    ax.set_title("power law: loss curves", fontsize=9)
+    ax.legend(fontsize=6)
     return c.save(fig, path)
 
 
@@ -106,8 +148,10 @@ def docs_table() -> str:
     """The table in docs/figures.md, from docs/results/scaling_law.json."""
     with open(RESULTS) as f:
         out = json.load(f)
-    lines = ["| frequencies | regime (γ) | loss at m = " + ", ".join(str(m) for m in next(iter(out["runs"].values()))["config"]["ms"]) +
-             " | φ_1/2 | fitted α_m (r²) | paper's α_m |", "|---|---|---|---|---:|---:|"]
+    ms = next(iter(out["runs"].values()))["config"]["ms"]
+    lines = ["| frequencies | regime (γ) | loss at m = " + ", ".join(str(m) for m in ms) +
+             f" | φ_1/2 | fitted α_m (r²) | α_m without m = {ms[0]} | paper's α_m (source) |",
+             "|---|---|---|---|---:|---:|---:|"]
     for dist, run in out["runs"].items():
         for g, gamma in enumerate(run["config"]["gammas"]):
             regime = "weak" if gamma >= 0 else "strong"
@@ -115,8 +159,42 @@ def docs_table() -> str:
             pred = "no power law" if fit["predicted"] is None else f"{fit['predicted']:g}"
             lines.append(f"| {dist} | {regime} ({gamma:+g}) | " + ", ".join(f"{v:.2e}" for v in run["loss"][g]) +
                          " | " + ", ".join(f"{v:.2f}" for v in run["represented"][g]) +
-                         f" | {fit['exponent']:.2f} ({fit['r2']:.3f}) | {pred} |")
+                         f" | {fit['exponent']:.2f} ({fit['r2']:.3f}) | {fit.get('exponent_without_smallest', float('nan')):.2f} | "
+                         f"{pred} ({SOURCE[(dist, regime)]}) |")
     return "\n".join(lines)
+
+
+def memory_bytes(n: int, m: int, batch: int, n_models: int) -> int:
+    """Peak bytes of one step of :func:`animsup.train.scaling.train_scaling` (float32), counted from the
+    code: per entry of [batch, n], the uniform draw and x (8 bytes), y and the ReLU mask of the G models
+    (8 G) and one copy of x in the einsum (4; the data's temporaries are freed by then); W, its gradient
+    and Adam's two moments (16 G n m). Checked on the CPU at n = 4,096, m = 64: the peak RSS grew by
+    178 MiB from batch 256 to 2,048 (formula 196) and by 79 MiB from G = 1 to 2 (formula 68)."""
+    return (8 * n_models + 12) * batch * n + 16 * n_models * n * m
+
+
+def docs_cost_table() -> str:
+    """Time and memory per step at the paper's size, extrapolated from the measured CPU steps of the full run
+    (docs/results/scaling_law.json): seconds per step ≈ batch · n · G · (a + c m), a and c fitted."""
+    import numpy as np
+
+    with open(RESULTS) as f:
+        out = json.load(f)
+    t, rows = [], []
+    for run in out["runs"].values():
+        cfg = run["config"]
+        unit = cfg["batch_size"] * cfg["n_features"] * len(cfg["gammas"])
+        t += [(m, s / unit) for m, s in zip(cfg["ms"], run["seconds_per_step"])]
+    c1, c0 = np.polyfit([m for m, _ in t], [v for _, v in t], 1)
+    lines = ["| size | m | s per step (wall, extrapolated) | 20,000 steps | memory (formula) |", "|---|---:|---:|---:|---:|"]
+    cfg = next(iter(out["runs"].values()))["config"]
+    sizes = [(f"ours: n = {cfg['n_features']}, batch {cfg['batch_size']}, G = 2", cfg["n_features"], cfg["batch_size"], 2)]
+    sizes += [(f"paper: n = 10,240, batch {b:,}, G = 1", 10_240, b, 1) for b in (2048, 8192)]
+    for name, n, b, g in sizes:
+        for m in ((cfg["ms"][0], cfg["ms"][-1]) if n == cfg["n_features"] else (8, 1024)):
+            sec = b * n * g * (c0 + c1 * m)
+            rows.append(f"| {name} | {m} | {sec:.2f} | {sec * 20_000 / 3600:.1f} h | {memory_bytes(n, m, b, g) / 2**30:.2f} GiB |")
+    return "\n".join(lines + rows)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ TABLES: list[tuple[str, str]] = [
     ("docs/figures.md", "double_descent.docs_table"),  # from docs/results/double_descent.json (issue 24)
     ("docs/figures.md", "absorption.docs_table"),  # from docs/results/absorption.json (issue 24)
     ("docs/figures.md", "scaling_law.docs_table"),  # from docs/results/scaling_law.json (issue 24)
+    ("docs/figures.md", "scaling_law.docs_cost_table"),  # from docs/results/scaling_law.json (issue 24)
     # issue 25 (science2): docs/figures.md's measured tables, each from docs/results/<script>.json
     ("docs/figures.md", "paper_intro.docs_table"),
     ("docs/figures.md", "seed000_heatmaps.docs_table"),

@@ -8,7 +8,8 @@ mean squared error over batch and features. Feature frequencies (:func:`frequenc
 
 - ``power``: ``p_i ∝ i^-alpha`` (their ``alpha = 1.2``), normalised so that Σ p_i = ``density``
   (their 1: one active feature per sample on average);
-- ``exponential``: ``p_i ∝ exp(-i / scale)`` (their scale 1,000 at n = 10,240), likewise normalised.
+- ``exponential``: ``p_i ∝ exp(-i / scale)`` (scale 1,000 at n = 10,240 in exp-17.py; their App. B.1 says 400),
+  likewise normalised.
 
 Weight decay γ of either sign is the knob between the regimes (their AdamW, applied to W only,
 before the Adam step, with the step's learning rate η):
@@ -19,7 +20,13 @@ before the Adam step, with the step's learning rate η):
 
 Their schedule: learning rate ``lr · (8 / m)^0.25`` for W and ``2 / m`` for b, warmed up linearly
 over 5 % of the steps, then cosine-decayed to 5 % of its peak. The runs of one m for every γ train
-together (one batched product per step; each γ's model is updated independently).
+together (one batched product per step; each γ's model is updated independently). The loss and its
+gradients are written out by hand (:func:`loss_and_grads`, checked against autograd): the step is bound
+by passes over the [G, batch, n] outputs, and autograd makes about twice as many. On the CPU the
+uniform draws come from numpy's generator (faster there), on a GPU from torch's.
+
+Left as it is: exp-17.py multiplies the loss by 100 before ``backward`` (Adam is blind to the scale
+except through its ε = 1e-8, which weighs 100× more here on the tiny gradients of rare features).
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ import numpy as np
 from animsup.errors import AnimsupError
 
 DISTRIBUTIONS = ("power", "exponential")
+#: the loss curve kept per (γ, m): this many means over equal windows of the steps
+CURVE_POINTS = 20
 
 
 def frequencies(n: int, dist: str = "power", alpha: float = 1.2, scale: float = 1000.0, density: float = 1.0) -> np.ndarray:
@@ -108,6 +117,8 @@ class ScalingResult:
     :param represented: (shape: [len(gammas), len(ms)]) φ_1/2: the fraction of features with ‖W_i‖ > 1/2
     :param seconds_per_step: (shape: [len(ms)]) wall time per step of each m (all gammas together)
     :param peak_bytes: (shape: [len(ms)]) peak device memory of each m (CUDA only, else 0)
+    :param curves: (shape: [len(gammas), len(ms), CURVE_POINTS]) the training loss, mean over each of
+        CURVE_POINTS equal windows of the steps (is it still falling at the end?)
     """
 
     config: ScalingConfig
@@ -116,40 +127,78 @@ class ScalingResult:
     seconds_per_step: np.ndarray
     peak_bytes: np.ndarray
     norms: list[np.ndarray]
+    curves: np.ndarray
 
     def to_dict(self) -> dict[str, Any]:
         return {"config": dict(self.config.__dict__), "loss": self.loss.tolist(), "represented": self.represented.tolist(),
-                "seconds_per_step": self.seconds_per_step.tolist(), "peak_bytes": self.peak_bytes.tolist()}
+                "seconds_per_step": self.seconds_per_step.tolist(), "peak_bytes": self.peak_bytes.tolist(), "curves": self.curves.tolist()}
 
 
-def _train_one_m(torch: Any, cfg: ScalingConfig, m: int, p: Any, gen: Any) -> tuple[np.ndarray, np.ndarray, float]:
-    """(final loss [G], row norms [G, n], seconds per step) of every γ at hidden size m."""
+def loss_and_grads(torch: Any, x: Any, W: Any, b: Any) -> tuple[Any, Any, Any]:
+    """The mean squared error of ``y = ReLU(x W Wᵀ + b)`` and its gradients, by hand (no autograd: about
+    half the passes over the [G, B, n] outputs that autograd makes, which dominate the step's time).
+
+    With ``z = h Wᵀ + b``, ``h = x W`` and ``gz = 2 (y - x) [z > 0] / (B n)``: ``dL/db = Σ_batch gz``,
+    ``dL/dW = gzᵀ h + xᵀ (gz W)`` (W enters twice). Checked against torch autograd in the tests.
+
+    :param x: (shape: [B, n]) inputs shared by the G models; W: (shape: [G, n, m]); b: (shape: [G, 1, n])
+    :return: loss (shape: [G]), dL/dW (shape: [G, n, m]), dL/db (shape: [G, 1, n])
+    """
+    B, n = x.shape
+    G, m = W.shape[0], W.shape[2]
+    h = (x @ W.permute(1, 0, 2).reshape(n, G * m)).view(B, G, m).permute(1, 0, 2)  # [G, B, m], one GEMM
+    y = torch.baddbmm(b, h, W.transpose(1, 2)).relu_()
+    on = torch.sign(y).mul_(2.0 / (B * n))  # 0 where the ReLU is off (or exactly at 0, as autograd's ReLU)
+    d = y.sub_(x)  # y - x, in place
+    loss = torch.linalg.vector_norm(d, dim=(1, 2)) ** 2 / (B * n)
+    gz = d.mul_(on)
+    gW = torch.einsum("bn,gbm->gnm", x, torch.bmm(gz, W))  # xᵀ (gz W); einsum: one GEMM, not G broadcast copies of x
+    gW += torch.bmm(h.transpose(1, 2), gz).transpose(1, 2)  # gzᵀ h, as (hᵀ gz)ᵀ: gz read along its rows
+    return loss, gW, gz.sum(dim=1, keepdim=True)
+
+
+def _uniform(torch: Any, cfg: ScalingConfig, dev: Any, gen: Any, rng: np.random.Generator) -> Any:
+    """U(0, 1) of shape [batch, n]: numpy's generator on the CPU (2-3x faster than torch's there), torch's on a GPU."""
+    if dev.type == "cpu":
+        return torch.from_numpy(rng.random((cfg.batch_size, cfg.n_features), dtype=np.float32))
+    return torch.rand(cfg.batch_size, cfg.n_features, generator=gen, device=dev)
+
+
+def _train_one_m(torch: Any, cfg: ScalingConfig, m: int, p: Any, gen: Any,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """(final loss [G], row norms [G, n], seconds per step, loss curve [G, curve_points]) of every γ at hidden size m."""
     G, n, dev = len(cfg.gammas), cfg.n_features, p.device
-    W = (torch.randn(G, n, m, generator=gen, device=dev) / math.sqrt(m)).requires_grad_(True)
-    b = torch.randn(G, 1, n, generator=gen, device=dev).requires_grad_(True)
+    W = torch.randn(G, n, m, generator=gen, device=dev) / math.sqrt(m)
+    b = torch.randn(G, 1, n, generator=gen, device=dev)
+    W.grad, b.grad = torch.zeros_like(W), torch.zeros_like(b)
     lr_w, lr_b = cfg.lr * (8 / m) ** 0.25, 2.0 / m
     opt = torch.optim.Adam([{"params": [W], "lr": lr_w}, {"params": [b], "lr": lr_b}])
     gam = torch.tensor(cfg.gammas, device=dev)
     tail = max(1, int(cfg.steps * cfg.tail))
     acc = torch.zeros(G, device=dev)
+    every = max(1, cfg.steps // CURVE_POINTS)
+    curve, win = [], torch.zeros(G, device=dev)
     t0 = time.perf_counter()
     for s in range(cfg.steps):
         f = lr_factor(s, cfg.steps)
         opt.param_groups[0]["lr"], opt.param_groups[1]["lr"] = lr_w * f, lr_b * f
-        u = torch.rand(cfg.batch_size, n, generator=gen, device=dev)
+        u = _uniform(torch, cfg, dev, gen, rng)
         x = torch.where(u < p, u * (2.0 / p), 0.0)  # given u < p, u / p is U(0, 1): one draw for presence and value
-        y = torch.relu(torch.matmul(torch.matmul(x, W), W.transpose(1, 2)) + b)  # [G, B, n]
-        loss = ((y - x) ** 2).mean(dim=(1, 2))
+        loss, gW, gb = loss_and_grads(torch, x, W, b)
         if s >= cfg.steps - tail:
-            acc += loss.detach()
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()
+            acc += loss
+        win += loss
+        if (s + 1) % every == 0:
+            curve.append((win / every).cpu().numpy())
+            win.zero_()
+        W.grad.copy_(gW)
+        b.grad.copy_(gb)
         decay_(W, gam, lr_w * f)
         opt.step()
     if dev.type == "cuda":
         torch.cuda.synchronize()
     per_step = (time.perf_counter() - t0) / cfg.steps
-    return (acc / tail).cpu().numpy(), W.detach().norm(dim=2).cpu().numpy(), per_step
+    return (acc / tail).cpu().numpy(), W.norm(dim=2).cpu().numpy(), per_step, np.array(curve).T
 
 
 def train_scaling(cfg: ScalingConfig) -> ScalingResult:
@@ -164,13 +213,15 @@ def train_scaling(cfg: ScalingConfig) -> ScalingResult:
                      device=dev)
     G, M = len(cfg.gammas), len(cfg.ms)
     loss, rep, sps, peak = np.zeros((G, M)), np.zeros((G, M)), np.zeros(M), np.zeros(M)
-    norms = []
+    norms, curves = [], []
+    rng = np.random.default_rng(int(cfg.seed))
     for j, m in enumerate(cfg.ms):
         if dev.type == "cuda":
             torch.cuda.reset_peak_memory_stats(dev)
-        loss[:, j], nm, sps[j] = _train_one_m(torch, cfg, int(m), p, gen)
+        loss[:, j], nm, sps[j], cv = _train_one_m(torch, cfg, int(m), p, gen, rng)
+        curves.append(cv)
         rep[:, j] = (nm > 0.5).mean(axis=1)
         norms.append(nm)
         if dev.type == "cuda":
             peak[j] = torch.cuda.max_memory_allocated(dev)
-    return ScalingResult(cfg, loss, rep, sps, peak, norms)
+    return ScalingResult(cfg, loss, rep, sps, peak, norms, np.stack(curves, axis=1))

@@ -40,3 +40,19 @@ def test_negative_decay_gives_strong_superposition():
     r = sc.train_scaling(sc.ScalingConfig(n_features=64, ms=[4], gammas=[-1.0, 1.0], steps=150, batch_size=128))
     assert r.represented[0, 0] > 0.9 and r.represented[1, 0] < 0.3
     assert r.loss.shape == (2, 1) and np.all(r.loss > 0)
+
+
+def test_hand_gradients_match_autograd():
+    import torch
+
+    torch.manual_seed(0)
+    G, B, n, m = 2, 16, 12, 3
+    x = torch.where(torch.rand(B, n) < 0.3, 2 * torch.rand(B, n), torch.zeros(()))
+    W = torch.randn(G, n, m, dtype=torch.float64)
+    b = 0.3 * torch.randn(G, 1, n, dtype=torch.float64)
+    x = x.double()
+    Wa, ba = W.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    ref = ((torch.relu(x @ Wa @ Wa.transpose(1, 2) + ba) - x) ** 2).mean(dim=(1, 2))  # the paper's nn.MSELoss, per model
+    ref.sum().backward()
+    loss, gW, gb = sc.loss_and_grads(torch, x, W, b)
+    assert torch.allclose(loss, ref.detach()) and torch.allclose(gW, Wa.grad) and torch.allclose(gb, ba.grad)
