@@ -415,6 +415,7 @@ class Scene:
     stages: list = field(default_factory=list)  # (first step, 1-S text) per stage of a staged run (animsup.rendering.stages)
     feature_sets: list = field(default_factory=list)  # (kind, feature indices) per set (animsup.rendering.feature_sets)
     curves: list = field(default_factory=list)  # extra recorded curves: (name, steps [C], values [C, k] or [C, 1])
+    sae: object = None  # the SAE decoder directions drawn over W (animsup.rendering.sae.SaeOverlay), or None
 
     @property
     def loss_label(self) -> str:
