@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from animsup.errors import AnimsupError, LogFormatError
+from animsup.errors import AnimsupError, LogFormatError, plural
 from animsup.escape import terminal
 
 FORMAT = "animsup.sae"
@@ -121,7 +121,9 @@ def parse(d: Any, path: str = "<sae>") -> SaeFile:
     """A :class:`SaeFile` from the file's JSON object (checked: every error names what is wrong)."""
     if not isinstance(d, dict) or d.get("format") != FORMAT:
         raise LogFormatError(path, None, f"not an SAE file (format is not {FORMAT!r}; animsup sae writes one)")
-    if not isinstance(d.get("version"), int) or d["version"] > VERSION:
+    if not isinstance(d.get("version"), int) or isinstance(d["version"], bool):
+        raise LogFormatError(path, None, f"version {terminal(repr(d.get('version')))} is not a whole number")
+    if d["version"] > VERSION:
         raise LogFormatError(path, None, f"version {terminal(d.get('version'))} is newer than this animsup reads "
                                          f"({VERSION}); upgrade animsup")
     cfg = d.get("config")
@@ -173,7 +175,7 @@ def check_log(sf: SaeFile, header: Any, steps: np.ndarray, log_path: str) -> Non
         raise AnimsupError(f"{where}: its SAEs were trained on a toy with n_features={sf.n_features}, "
                            f"n_hidden={sf.n_hidden}; the log has n_features={header.n_features}, n_hidden={header.n_hidden}")
     if not 0 <= sf.instance < header.n_instances:
-        raise AnimsupError(f"{where}: it is for instance {sf.instance}; the log has {header.n_instances} instance(s)")
+        raise AnimsupError(f"{where}: it is for instance {sf.instance}; the log has {plural(header.n_instances, 'instance')}")
     if sf.header_sha256 != header_digest(header.raw):
         raise AnimsupError(f"{where}: it was made from another log ({terminal(sf.log)}; the header differs); "
                            f"run: animsup sae {terminal(log_path)}")

@@ -73,7 +73,7 @@ def prepare(log: str, header: Any, steps: np.ndarray, instances: tuple[int, ...]
         raise AnimsupError(f"--sae {plain_text(path)}: no such file (animsup sae LOG writes LOG.sae.json)")
     sf = read_sae(path)
     check_log(sf, header, steps, log)
-    shown = plain_text(path)
+    shown = plain_text(os.path.basename(path) if sae is None else path)  # the sidecar by its name (it is beside the log)
     if header.n_hidden > 2:
         return None, [f"the SAE decoder directions of {shown} are drawn only for n_hidden <= 2 "
                       f"(this log has n_hidden = {header.n_hidden}; see animsup sae's scores)"]

@@ -117,6 +117,9 @@ class SaeResult:
     instance: int = 0
     #: which log: "log" (its file name), "header_sha256", "n_features", "n_hidden", "model" (set by :func:`sae`)
     source: dict[str, Any] = field(default_factory=dict)
+    #: every SAE's parameters as numpy arrays, K first: "W_enc" [K, d, L], "b_enc" [K, L], "W_dec" [K, L, d],
+    #: "b_dec" [K, d] (not written to the file; bench/sae_lens_check.py loads them into SAELens)
+    params: dict[str, np.ndarray] = field(default_factory=dict)
 
     def _grid(self, name: str) -> np.ndarray:
         return np.array([getattr(s, name) for s in self.scores]).reshape(len(self.steps), len(self.values), -1)
@@ -223,7 +226,8 @@ def train_saes(Ws: np.ndarray, probs: np.ndarray, spec: DataSpec, cfg: SaeConfig
         for j, (par, ch) in enumerate(pairs):
             absorb[i, j] = sae_metrics.absorption(a[i], x[t].T, par, ch, int(s.match[par]))
     return SaeResult(cfg, list(range(n_t)), vals, dec.reshape(n_t, len(vals), len(seeds), L, d), scores, pairs,
-                     absorb.reshape(n_t, len(vals), len(seeds), len(pairs)))
+                     absorb.reshape(n_t, len(vals), len(seeds), len(pairs)),
+                     params={name: t.detach().numpy().copy() for name, t in p.items()})
 
 
 def sae(log_or_run: Any, *, n_latents: int | None = None, kind: str = "relu", l1: Any = (0.01,), k: Any = (1,),

@@ -279,7 +279,8 @@ def _sae(scene: Scene, order: list, notes: tuple = ()) -> dict | None:
         note = next((n for n in notes if n.startswith(NOT_DRAWN)), None)
         return None if note is None else {"note": note}
     return {"column": order.index(ov.instance), "steps": [int(v) for v in ov.steps], "decoders": _b64(ov.decoders),
-            "n_latents": int(ov.decoders.shape[1]), "key": ov.key, "when": ov.when, "path": ov.path}
+            "n_latents": int(ov.decoders.shape[1]), "key": ov.key, "when": ov.when,
+            "path": os.path.basename(ov.path)}  # (already escaped text; the name only, as the log's "path")
 
 
 def _curves(path, order: list, n_instances: int) -> list:

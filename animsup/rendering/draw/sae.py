@@ -39,14 +39,14 @@ class SaeArrows:
         self.tips = ax.scatter(np.zeros(n_lat), np.zeros(n_lat), s=size, marker="D", facecolors="none",
                                edgecolors=self.color, linewidths=1.1, zorder=5)
         ctx.animate(self.lines, self.tips)
-        if not view.small:
-            old = ax.get_legend()
-            handle = Line2D([], [], color=self.color, lw=lw, ls=(0, (3, 2)), marker="D", mfc="none", ms=ctx.fs * 0.45)
-            key = ax.legend(handles=[handle], labels=[f"{overlay.key}\n{overlay.when}"], loc="upper left",
-                            fontsize=ctx.fs * 0.7, frameon=False, handlelength=2.2, labelcolor=self.color)
-            if old is not None:  # an untied model's key stays (lower left)
-                ax.add_artist(old)
-            key.set_zorder(6)
+        old = ax.get_legend()
+        handle = Line2D([], [], color=self.color, lw=lw, ls=(0, (3, 2)), marker="D", mfc="none", ms=ctx.fs * 0.45)
+        key = ax.legend(handles=[handle], labels=[f"{overlay.key}\n{overlay.when}"], loc="upper left",
+                        fontsize=ctx.fs * (0.6 if view.small else 0.7), frameon=False,
+                        handlelength=1.6 if view.small else 2.2, labelcolor=self.color, borderaxespad=0.3)
+        if old is not None:  # an untied model's key stays (lower left)
+            ax.add_artist(old)
+        key.set_zorder(6)
 
     def update(self, step: float) -> None:
         D = self.overlay.at(step)  # [L, d]

@@ -679,17 +679,19 @@
   }
   function drawSae(ctx, X, Y, ox, oy, dpr) {
     const d = S.d, A = d.sae;
+    S.drawnSae = null;
     if (!A || !A.decoders || A.column !== S.sel) return;
-    const L = A.n_latents, m = d.m, base = saeIndex(d.steps[S.t]) * L * m, r = 4 * dpr;
+    const q = saeIndex(d.steps[S.t]), L = A.n_latents, m = d.m, base = q * L * m, r = 4 * dpr, tips = [];
     ctx.strokeStyle = SAE_COLOR; ctx.lineWidth = 1.2 * dpr;
     for (let j = 0; j < L; j++) {
-      const px = X(A.decoders[base + j * m]), py = Y(m >= 2 ? A.decoders[base + j * m + 1] : 0);
+      const x = A.decoders[base + j * m], y = m >= 2 ? A.decoders[base + j * m + 1] : 0, px = X(x), py = Y(y);
+      tips.push([x, y]);
       ctx.setLineDash([4 * dpr, 3 * dpr]);
       ctx.beginPath(); ctx.moveTo(ox, oy); ctx.lineTo(px, py); ctx.stroke();
       ctx.setLineDash([]);
       ctx.beginPath(); ctx.moveTo(px, py - r); ctx.lineTo(px + r, py); ctx.lineTo(px, py + r); ctx.lineTo(px - r, py); ctx.closePath(); ctx.stroke();
     }
-    S.drawnSae = { step: d.sae.steps[saeIndex(d.steps[S.t])], latents: L };
+    S.drawnSae = { step: A.steps[q], instance: d.instances[A.column], tips: tips };
   }
   function saeLegend() {
     const d = S.d, A = d.sae;
