@@ -161,12 +161,14 @@ def docs_table(path: Path = DOCS_JSON) -> str:
     c = res["case"]
     lines = [f"SAELens {res['sae_lens']}, torch {res['torch']}; {c['n_features']} features (the pentagon) in m = "
              f"{c['n_hidden']}, 1 − S = {c['feature_probability']:g}; a ReLU + L1 SAE (l1 = {c['l1']:g}, "
-             f"{c['n_latents']} latents, {c['sae_steps']:,} steps, {c['switched_off']} of them switched off) scored on {c['samples']:,} samples of SAELens's "
+             f"{c['n_latents']} latents of which {c['switched_off']} switched off, {c['sae_steps']:,} steps) scored on {c['samples']:,} samples of SAELens's "
              f"ActivationGenerator; largest |latent activation| gap between the two forwards {res['forward_gap']:.1e}.", "",
              "| metric | animsup | SAELens | SAELens function | definitions | agree |", "|---|---:|---:|---|---|---|"]
     for r in res["rows"]:
         agree = ("yes" if r["agree"] else "no") if r["compared"] else "not compared"
-        lines.append(f"| {r['metric']} | {r['animsup']:.5f} | {r['sae_lens']:.5f} | `{r['function']}` | {r['note']} | {agree} |")
+        cell = lambda t: t.replace("|", "\\|")  # noqa: E731  (|cos| inside a table cell)
+        lines.append(f"| {cell(r['metric'])} | {r['animsup']:.5f} | {r['sae_lens']:.5f} | `{r['function']}` | {cell(r['note'])} | "
+                     f"{agree} |")
     return "\n".join(lines)
 
 
