@@ -696,9 +696,10 @@
   function saeLegend() {
     const d = S.d, A = d.sae;
     if (!A) return;
-    if (A.note) { ui.legend.append(el("span", { class: "note", text: " " + A.note })); return; }
+    const sep = ui.legend.textContent ? "   " : "";
+    if (A.note) { ui.legend.append(el("span", { class: "note", text: (sep ? " · " : "") + A.note })); return; }
     const who = d.k > 1 ? ` of instance ${d.instances[A.column]}` : "";
-    ui.legend.append(el("span", { class: "swatch dashed", style: `border-top-color: ${SAE_COLOR}` }),
+    ui.legend.append(sep, el("span", { class: "swatch dashed", style: `border-top-color: ${SAE_COLOR}` }),
       el("span", { style: `color: ${SAE_COLOR}`, text: ` ◇ ${A.key}${who}, ${A.when} (from ${A.path})` }));
   }
 
