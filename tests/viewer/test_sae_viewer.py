@@ -41,6 +41,21 @@ def test_n_hidden_3_payload_has_the_note(tmp_path, write_sae_file):
     assert note.startswith("the SAE decoder directions of run.sae.json are drawn only for n_hidden <= 2")
 
 
+def test_animsup_view_rebuilds_when_the_sae_sidecar_appears(tmp_path, write_sae_file):
+    import json
+
+    from animsup.viewer.server import LogFollower
+
+    log = tmp_path / "run.jsonl"
+    write_run(log, T=4)
+    follow = LogFollower(str(log))
+    rev, body, _ = follow.payload()
+    assert json.loads(body)["sae"] is None
+    write_sae_file(sidecar_path(log), log, _dirs(1), steps=[30])
+    rev2, body2, _ = follow.payload()
+    assert rev2 != rev and json.loads(body2)["sae"]["steps"] == [30]
+
+
 def test_page_draws_the_sae_of_the_latest_trained_snapshot(browser, tmp_path, write_sae_file):  # noqa: F811
     log = tmp_path / "run.jsonl"
     write_run(log, T=6, k=2)  # snapshots at steps 0, 10, ..., 50
