@@ -37,6 +37,7 @@ TABLES: list[tuple[str, str]] = [
     ("docs/scaling.md", "bench_sweep.docs_table"),  # from docs/results/sweep_i22.json
     ("docs/figures.md", "double_descent.docs_table"),  # from docs/results/double_descent.json (issue 24)
     ("docs/figures.md", "absorption.docs_table"),  # from docs/results/absorption.json (issue 24)
+    ("docs/figures.md", "sae_lens_check.docs_table"),  # from docs/results/sae_lens_check.json (issue 24, bench/)
     ("docs/figures.md", "scaling_law.docs_table"),  # from docs/results/scaling_law.json (issue 24)
     ("docs/figures.md", "scaling_law.docs_cost_table"),  # from docs/results/scaling_law.json (issue 24)
     # issue 25 (science2): docs/figures.md's measured tables, each from docs/results/<script>.json

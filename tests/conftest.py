@@ -1,5 +1,7 @@
 """Shared test helpers (fixtures): tests never import each other."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -113,3 +115,36 @@ def write_hostile(path, *, seeds=None, model_label=None, model_formula=None, T=1
 def write_hostile_fixture():
     """The :func:`write_hostile` log writer."""
     return write_hostile
+
+
+def write_sae_file(path, log_path, directions, steps, *, values=(0.01,), seeds=(0,), instance=0, matched=None, kind="relu",
+                   **override):
+    """An ``animsup.sae`` file for the log ``log_path`` with hand-made decoder directions (no training).
+
+    :param directions: (shape: [T, V, S, n_latents, n_hidden]) the decoders; ``matched``: (shape: [T, V, S]), default 0.5
+    :param override: top-level keys replaced (a bad file)"""
+    import orjson
+
+    from animsup.log.reader import read_header
+    from animsup.log.sae_file import header_digest
+
+    h = read_header(str(log_path))
+    dec = np.asarray(directions, np.float64)
+    T, V, S = dec.shape[:3]
+    m = np.full((T, V, S), 0.5) if matched is None else np.asarray(matched, np.float64)
+    scores = [{"mmcs": float(x), "matched": float(x), "dead": 0.0, "dense": 0.0, "l0": 1.0, "shrinkage": 1.0, "mse": 0.0,
+               "match": []} for x in m.ravel()]
+    d = {"format": "animsup.sae", "version": 1, "log": os.path.basename(str(log_path)), "header_sha256": header_digest(h.raw),
+         "n_features": h.n_features, "n_hidden": h.n_hidden, "model": h.model, "instance": instance,
+         "config": {"kind": kind, "n_latents": dec.shape[3], "seeds": list(seeds), "l1": list(values), "k": [1]},
+         "steps": [int(s) for s in steps], "values": list(values), "pairs": [], "scores": scores,
+         "absorption": [[] for _ in scores], "decoders": dec.reshape(T * V * S, *dec.shape[3:]).tolist(), **override}
+    with open(path, "wb") as f:
+        f.write(orjson.dumps(d))
+    return d
+
+
+@pytest.fixture(name="write_sae_file")
+def write_sae_file_fixture():
+    """The :func:`write_sae_file` SAE-file writer."""
+    return write_sae_file

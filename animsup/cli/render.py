@@ -36,6 +36,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     v.add_argument("--smooth", type=int, default=None, metavar="N", help=_help("smooth"))
     v.add_argument("--annotate", action="store_true", help=_help("annotate"))
     v.add_argument("--theme", default=d["theme"].default, choices=THEMES, help=_help("theme"))
+    v.add_argument("--sae", default=None, metavar="FILE|none", help=_help("sae"))
     t = parser.add_argument_group("time (default: one frame per snapshot at 30 fps, then a 1 s hold)")
     t.add_argument("--fps", type=float, default=None, help=_help("fps"))
     t.add_argument("--duration", type=float, default=None, metavar="SECONDS", help=_help("duration"))

@@ -1,7 +1,9 @@
 """``animsup sae LOG``: train sparse autoencoders (ReLU + L1 or TopK) on a toy model's hidden
 activations h = W x and score them against the toy's own columns W_i: mean max cosine similarity,
 the Hungarian-matched cosine, dead and dense latents, L0, shrinkage, and for hierarchical data the
-absorption of every (parent, child) pair (animsup.train.sae, animsup.analysis.sae_metrics)."""
+absorption of every (parent, child) pair (animsup.train.sae, animsup.analysis.sae_metrics).
+The SAEs go into LOG's sidecar beside it (runs/a.jsonl -> runs/a.sae.json, format animsup.sae),
+whose decoder directions animsup render and animsup view draw over W's columns (n_hidden <= 2)."""
 
 from __future__ import annotations
 
@@ -33,7 +35,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--batch-size", type=int, default=1024, metavar="B",
                    help="samples of the toy's input law per SAE training step (default 1024)")
     p.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate of the SAEs (default 3e-3)")
-    p.add_argument("--out", metavar="JSON", help="write every score and decoder direction here (format animsup.sae, v1)")
+    p.add_argument("--out", metavar="JSON",
+                   help="write every score and decoder direction here (format animsup.sae, v1; default: LOG's sidecar "
+                        "runs/a.sae.json, which render and view draw; --out - writes none)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=run)
     return p
@@ -54,8 +58,11 @@ def run(args: argparse.Namespace) -> int:
     res = sae(args.log, n_latents=args.n_latents, kind=args.kind, l1=args.l1, k=args.k, seeds=args.seeds,
               instance=args.instance, snapshots=args.snapshots, steps=args.steps, batch_size=args.batch_size, lr=args.lr)
     out = res.to_dict()
-    if args.out:
-        with atomic_path(args.out) as tmp:
+    from animsup.log.sae_file import sidecar_path
+
+    path = sidecar_path(args.log) if args.out is None else (None if args.out == "-" else args.out)
+    if path is not None:
+        with atomic_path(path) as tmp:
             with open(tmp, "wb") as f:
                 f.write(orjson.dumps(out, option=orjson.OPT_SERIALIZE_NUMPY))
     if args.json:
@@ -76,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
                 i += 1
     if res.pairs:
         lines.append("absorption pairs (parent, child): " + ", ".join(f"({a}, {b})" for a, b in res.pairs))
+    if path is not None:
+        lines.append(f"wrote {path}" + (" (drawn by animsup render / view over W's columns)" if args.out is None else ""))
     say("\n".join(lines))
     return 0
 

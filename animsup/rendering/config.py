@@ -64,6 +64,9 @@ class RenderConfig:
     annotate: bool = _opt(False, "mark training events (features joining/dropping, shape changes, loss drops)",
                           "not with grid")
     theme: str = _opt("light", "colour theme", "light, dark")
+    sae: str | None = _opt(None, "an SAE file (animsup sae) whose decoder directions are drawn over W's columns "
+                                 "(n_hidden <= 2); default: the log's sidecar LOG.sae.json when there is one; "
+                                 "'none': not drawn", "a path, none")
     fps: float | None = _opt(None, "frames per second (default: 30; GIFs play at most 50)", f"{MIN_FPS:g} <= fps <= {MAX_FPS:g}")
     duration: float | None = _opt(None, "video length in seconds, final hold included (resamples the snapshots)", "> 0")
     frames: int | None = _opt(None, "animated frames (resamples the snapshots; default: one per snapshot)",
@@ -94,6 +97,8 @@ class RenderConfig:
             raise AnimsupError("--annotate shows one instance's events; it cannot be combined with --grid")
         set_("panels", _panels(self.panels))
         set_("smooth", _whole("smooth", self.smooth, 1))
+        if self.sae is not None and (not isinstance(self.sae, str) or not self.sae):
+            raise AnimsupError(f"--sae takes an SAE file's path or 'none', got {self.sae!r}")
         if self.theme not in THEMES:
             raise AnimsupError(f"unknown theme {self.theme!r} (light or dark)")
         for name in ("fps", "duration"):

@@ -17,7 +17,7 @@ Which frames to show (the time mapping) and the rest of a render's decisions are
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from animsup.errors import AnimsupError, LogFormatError, plural
 from animsup.log.reader import open_log
 from animsup.log.schema import Header
 from animsup.rendering import stages as stages_mod
+
+if TYPE_CHECKING:
+    from animsup.rendering.sae import SaeOverlay
 
 #: a feature whose column norm is below this fraction of the axis limit is drawn
 #: as part of the quiet cluster at the origin (no arrow, no label)
@@ -415,6 +418,7 @@ class Scene:
     stages: list = field(default_factory=list)  # (first step, 1-S text) per stage of a staged run (animsup.rendering.stages)
     feature_sets: list = field(default_factory=list)  # (kind, feature indices) per set (animsup.rendering.feature_sets)
     curves: list = field(default_factory=list)  # extra recorded curves: (name, steps [C], values [C, k] or [C, 1])
+    sae: SaeOverlay | None = None  # the SAE decoder directions drawn over W (animsup.rendering.sae.SaeOverlay), or None
 
     @property
     def loss_label(self) -> str:

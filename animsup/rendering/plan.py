@@ -17,6 +17,7 @@ import numpy as np
 
 from animsup.analysis import ranking, timeline
 from animsup.errors import AnimsupError, plural
+from animsup.rendering import sae as sae_overlay
 from animsup.rendering.config import RenderConfig
 from animsup.rendering.frames import Frame, LogSummary, Scene, build_scene, iter_frames, scan_log
 
@@ -271,6 +272,8 @@ def build_plan(log: str | os.PathLike[str], config: RenderConfig, *, video: bool
     # the step axis is the video's whatever is rendered (a poster alone gets the axis it has beside a video)
     axis_steps = frame_steps if video else _steps_at(summary.steps, _timing(summary.steps, c, True)[0].position)
     scene = _scene(path, summary, instances, c, events, axis_steps)
+    scene.sae, sae_notes = sae_overlay.prepare(path, summary.header, summary.steps, instances, c.sae)  # animsup sae's file
+    notes += sae_notes
     pos, step = frame_at_step(summary.steps, c.at) if poster else (None, None)
     return RenderPlan(path, c, summary, instances, timing, frame_steps, scene, captions, events, pos, step, tuple(notes),
                       choice)

@@ -29,10 +29,13 @@ import numpy as np
 
 from animsup.analysis import sae_metrics
 from animsup.errors import AnimsupError, plural
+from animsup.log.sae_file import FORMAT as RESULT_FORMAT
+from animsup.log.sae_file import VERSION as RESULT_VERSION
+from animsup.log.sae_file import header_digest
 from animsup.train.data import DataSpec, draw_features
 
 SAE_KINDS = ("relu", "topk")
-RESULT_FORMAT, RESULT_VERSION = "animsup.sae", 1
+
 
 
 @dataclass
@@ -112,6 +115,11 @@ class SaeResult:
     pairs: list[tuple[int, int]]
     absorption: np.ndarray
     instance: int = 0
+    #: which log: "log" (its file name), "header_sha256", "n_features", "n_hidden", "model" (set by :func:`sae`)
+    source: dict[str, Any] = field(default_factory=dict)
+    #: every SAE's parameters as numpy arrays, K first: "W_enc" [K, d, L], "b_enc" [K, L], "W_dec" [K, L, d],
+    #: "b_dec" [K, d] (not written to the file; bench/sae_lens_check.py loads them into SAELens)
+    params: dict[str, np.ndarray] = field(default_factory=dict)
 
     def _grid(self, name: str) -> np.ndarray:
         return np.array([getattr(s, name) for s in self.scores]).reshape(len(self.steps), len(self.values), -1)
@@ -122,12 +130,14 @@ class SaeResult:
         raise AttributeError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON the CLI writes (``format`` animsup.sae, ``version`` 1)."""
-        return {"format": RESULT_FORMAT, "version": RESULT_VERSION, "instance": self.instance,
+        """The JSON the CLI writes (``format`` animsup.sae, ``version`` 1; :mod:`animsup.log.sae_file`)."""
+        d, L = self.decoders.shape[-1], self.decoders.shape[-2]
+        source = {"log": "", "header_sha256": "", "n_features": None, "n_hidden": d, "model": None, **self.source}
+        return {"format": RESULT_FORMAT, "version": RESULT_VERSION, **source, "instance": self.instance,
                 "config": {**self.config.__dict__}, "steps": self.steps, "values": self.values,
                 "pairs": [list(p) for p in self.pairs], "scores": [s.to_dict() for s in self.scores],
                 "absorption": np.round(self.absorption, 5).reshape(len(self.scores), -1).tolist(),
-                "decoders": np.round(self.decoders, 5).reshape(len(self.scores), *self.decoders.shape[-2:]).tolist()}
+                "decoders": np.round(self.decoders, 5).reshape(len(self.scores), L, d).tolist()}
 
 
 def _hierarchy_pairs(spec: DataSpec) -> list[tuple[int, int]]:
@@ -216,7 +226,8 @@ def train_saes(Ws: np.ndarray, probs: np.ndarray, spec: DataSpec, cfg: SaeConfig
         for j, (par, ch) in enumerate(pairs):
             absorb[i, j] = sae_metrics.absorption(a[i], x[t].T, par, ch, int(s.match[par]))
     return SaeResult(cfg, list(range(n_t)), vals, dec.reshape(n_t, len(vals), len(seeds), L, d), scores, pairs,
-                     absorb.reshape(n_t, len(vals), len(seeds), len(pairs)))
+                     absorb.reshape(n_t, len(vals), len(seeds), len(pairs)),
+                     params={name: t.detach().numpy().copy() for name, t in p.items()})
 
 
 def sae(log_or_run: Any, *, n_latents: int | None = None, kind: str = "relu", l1: Any = (0.01,), k: Any = (1,),
@@ -247,4 +258,6 @@ def sae(log_or_run: Any, *, n_latents: int | None = None, kind: str = "relu", l1
     res = train_saes(run.W[idx, instance], probs, spec_from_header(run.header.data), cfg)
     res.steps = [int(run.steps[i]) for i in idx]
     res.instance = instance
+    res.source = {"log": os.path.basename(run.path or ""), "header_sha256": header_digest(run.header.raw),
+                  "n_features": int(run.header.n_features), "n_hidden": int(run.header.n_hidden), "model": run.header.model}
     return res

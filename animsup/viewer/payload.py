@@ -293,6 +293,23 @@ def _hessian(path, order: list) -> dict | None:
             "rel_tol": None if h["rel_tol"] is None else _num(h["rel_tol"])}
 
 
+def _sae(scene: Scene, order: list, notes: tuple = ()) -> dict | None:
+    """The SAE decoder directions drawn over W (:mod:`animsup.rendering.sae`, the video's), or None:
+    ``{"column": the instance's position in the page's order, "steps" [T'], "decoders" (base64
+    float32, shape [T', n_latents, n_hidden]), "n_latents", "key", "when", "path"}`` or ``{"note"}`` (not
+    drawn, e.g. n_hidden >= 3: the render's note, :data:`animsup.rendering.sae.NOT_DRAWN`); the page
+    shows at each snapshot the SAE of the latest trained step <= it (the first before it)."""
+    from animsup.rendering.sae import NOT_DRAWN
+
+    ov = scene.sae
+    if ov is None or ov.instance not in order:  # n_hidden >= 3: the render's note, said on the page
+        note = next((n for n in notes if n.startswith(NOT_DRAWN)), None)
+        return None if note is None else {"note": note}
+    return {"column": order.index(ov.instance), "steps": [int(v) for v in ov.steps], "decoders": _b64(ov.decoders),
+            "n_latents": int(ov.decoders.shape[1]), "key": ov.key, "when": ov.when,
+            "path": os.path.basename(ov.path)}  # (already escaped text; the name only, as the log's "path")
+
+
 def _curves(path, order: list, n_instances: int) -> list:
     """The log's extra named curves (schema v2 ``curve`` records: test loss, accuracy, lr...) for the
     page: ``[{"name", "steps", "values" (base64 float32, shape [C, width]), "width"}]``, the columns
@@ -420,6 +437,7 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         "curves": _curves(plan.path, order, h.n_instances),
         "llc": _llc(plan.path, order),
         "hessian": _hessian(plan.path, order),
+        "sae": _sae(sc, order, plan.render.notes),
         "loss_step": _b64(loss_step),
         "loss_raw": _b64(loss_raw),
         "loss_smooth": _b64(loss_smooth),

@@ -50,16 +50,19 @@ class LogFollower:
         self._error: str | None = None
 
     def revision(self) -> str:
-        """The log's size and time, and its measurements sidecar's (a new ``animsup measure`` result
-        rebuilds the page's data too)."""
+        """The log's size and time, and its sidecars' (a new ``animsup measure`` or ``animsup sae``
+        result rebuilds the page's data too)."""
+        from animsup.log import sae_file
         from animsup.log.measurements import sidecar_path
 
         st = os.stat(self.path)
-        try:
-            side = os.stat(sidecar_path(self.path))
-            extra = f"-{side.st_size}-{side.st_mtime_ns}"
-        except OSError:
-            extra = ""
+        extra = ""
+        for side_path in (sidecar_path(self.path), sae_file.sidecar_path(self.path)):
+            try:
+                side = os.stat(side_path)
+                extra += f"-{side.st_size}-{side.st_mtime_ns}"
+            except OSError:
+                extra += "-"
         return f"{st.st_size}-{st.st_mtime_ns}{extra}"
 
     def payload(self) -> tuple[str, bytes | None, str | None]:

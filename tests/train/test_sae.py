@@ -120,7 +120,9 @@ def test_cli_output_starts_with_a_header_and_every_option_has_help_and_default(t
     out = capsys.readouterr().out.splitlines()
     assert out[0] == (f"sae of {log}, instance 1: ReLU + L1 SAEs (l1 0, 0.1), 5 latents, 1 seed, 3 steps, "
                       "the last snapshot (step 700)")
-    assert out[1].split()[:3] == ["step", "l1", "seed"] and len(out) == 4
+    assert out[1].split()[:3] == ["step", "l1", "seed"] and len(out) == 5
+    assert out[4] == f"wrote {tmp_path / 'p.sae.json'} (drawn by animsup render / view over W's columns)"
+    assert json.loads((tmp_path / "p.sae.json").read_text())["header_sha256"]  # the sidecar, for render and view
     with pytest.raises(SystemExit):
         main(["sae", "--help"])
     page = capsys.readouterr().out

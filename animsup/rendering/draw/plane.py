@@ -4,7 +4,8 @@ Each feature's column W_i is an arrow from the origin with a dot at its tip, col
 importance; labels are placed greedily so they never overlap (a label that cannot be placed is
 dropped; :mod:`animsup.rendering.draw.labels`); features with a near-zero norm become a quiet
 cluster at the origin with one count label; a faint outline joins the represented features in
-angular order. Untied models add the decoder rows as dashed arrows with hollow tips.
+angular order. Untied models add the decoder rows as dashed arrows with hollow tips; an SAE file
+adds the SAE's decoder directions (:mod:`animsup.rendering.draw.sae`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from animsup import models
+from animsup.rendering.draw import sae as sae_arrows
 from animsup.rendering.draw.context import BufferRect, DrawContext, PixelBox, color_list, set_segments, set_verts
 from animsup.rendering.draw.heatmap import Cells
 from animsup.rendering.draw.labels import PlaneLabels
@@ -60,6 +62,7 @@ class PlaneView(PlaneLabels):
         self._artists()
         if self.untied:
             self._decoder_artists()
+        self.sae = sae_arrows.attach(self)  # an SAE's decoder directions (animsup sae's file), or None
         self._init_labels(labels, rect, label_text)
         ctx.animate(*self.dynamic)
         self._dec_points: np.ndarray | None = None
@@ -269,6 +272,8 @@ class PlaneView(PlaneLabels):
         if self.untied and frame.W_dec is not None:
             self._update_decoder(frame.W_dec[k].astype(np.float64))
         self._update_outline(P, norm)
+        if self.sae is not None:
+            self.sae.update(frame.step)
         nq = int(quiet.sum())
         self.quiet_n = nq
         self.quiet_label = f"{nq} feature{'s' if nq != 1 else ''} ≈ 0 (at the origin)" if nq else ""

@@ -28,6 +28,7 @@
     d.loss_width = p.loss_width || p.instances.length;
     d.loss_labels = p.loss_labels || { readout: "loss", label: "loss", raw: "loss", smooth: `moving average (${p.smooth} points)`, note: "" };
     d.llc = p.llc ? Object.assign({}, p.llc, { mean: f32(p.llc.mean), std: f32(p.llc.std) }) : null;
+    d.sae = p.sae ? Object.assign({}, p.sae, { decoders: f32(p.sae.decoders) }) : null;
     d.T = p.steps.length;
     d.k = p.instances.length;
     d.m = p.n_hidden;
@@ -206,6 +207,7 @@
     } else if (d.W_dec) {
       ui.legend.append(sw("solid"), " ● encoder W_i (solid)   ", sw("dashed"), " ○ decoder W_dec,i (dashed)");
     }
+    saeLegend();
   }
 
   function drawArrows(u) {
@@ -255,6 +257,7 @@
       if (norm >= quiet && (d.n <= 40 || norm > d.threshold)) labelled.push([j, px, py, d.colors[i][j]]);
     }
     const labels = placeLabels(ctx, labelled, dots, ox, oy, u.bbox, dpr, imp);
+    drawSae(ctx, X, Y, ox, oy, dpr);
     ctx.restore();
     tips.sort((a, b) => a[0] - b[0]);
     S.drawn = { t: t, instance: d.instances[i], step: d.steps[t], tips: tips.map((q) => [q[1], q[2]]), labels: labels };
@@ -785,6 +788,42 @@
   function makeCurvesTitle() {
     const d = S.d;
     ui.curvesTitle.textContent = d.curves.length ? "recorded curves" + (d.curves.some((c) => c.width > 1) ? ` (instance ${d.instances[S.sel]})` : "") : "";
+  }
+
+  // ------------------------------------------------------------------ the SAE's decoder directions (animsup sae's
+  // file; animsup/rendering/sae.py picks the SAE, payload.py's _sae sends it): thin dashed orange lines with
+  // open diamonds, as in the video; at each snapshot the SAE of the latest trained step <= it
+  const SAE_COLOR = "#e8590c";
+  function saeIndex(step) {
+    const st = S.d.sae.steps;
+    let q = 0;
+    for (let j = 0; j < st.length; j++) if (st[j] <= step) q = j;
+    return q;
+  }
+  function drawSae(ctx, X, Y, ox, oy, dpr) {
+    const d = S.d, A = d.sae;
+    S.drawnSae = null;
+    if (!A || !A.decoders || A.column !== S.sel) return;
+    const q = saeIndex(d.steps[S.t]), L = A.n_latents, m = d.m, base = q * L * m, r = 4 * dpr, tips = [];
+    ctx.strokeStyle = SAE_COLOR; ctx.lineWidth = 1.2 * dpr;
+    for (let j = 0; j < L; j++) {
+      const x = A.decoders[base + j * m], y = m >= 2 ? A.decoders[base + j * m + 1] : 0, px = X(x), py = Y(y);
+      tips.push([x, y]);
+      ctx.setLineDash([4 * dpr, 3 * dpr]);
+      ctx.beginPath(); ctx.moveTo(ox, oy); ctx.lineTo(px, py); ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.beginPath(); ctx.moveTo(px, py - r); ctx.lineTo(px + r, py); ctx.lineTo(px, py + r); ctx.lineTo(px - r, py); ctx.closePath(); ctx.stroke();
+    }
+    S.drawnSae = { step: A.steps[q], instance: d.instances[A.column], tips: tips };
+  }
+  function saeLegend() {
+    const d = S.d, A = d.sae;
+    if (!A) return;
+    const sep = ui.legend.textContent ? "   " : "";
+    if (A.note) { ui.legend.append(el("span", { class: "note", text: (sep ? " · " : "") + A.note })); return; }
+    const who = d.k > 1 ? ` of instance ${d.instances[A.column]}` : "";
+    ui.legend.append(sep, el("span", { class: "swatch dashed", style: `border-top-color: ${SAE_COLOR}` }),
+      el("span", { style: `color: ${SAE_COLOR}`, text: ` ◇ ${A.key}${who}, ${A.when} (from ${A.path})` }));
   }
 
   // ------------------------------------------------------------------ events
