@@ -126,6 +126,7 @@ def write_sae_file(path, log_path, directions, steps, *, values=(0.01,), seeds=(
     import orjson
 
     from animsup.log.reader import read_header
+    from animsup.log import sae_file
     from animsup.log.sae_file import header_digest
 
     h = read_header(str(log_path))
@@ -134,7 +135,7 @@ def write_sae_file(path, log_path, directions, steps, *, values=(0.01,), seeds=(
     m = np.full((T, V, S), 0.5) if matched is None else np.asarray(matched, np.float64)
     scores = [{"mmcs": float(x), "matched": float(x), "dead": 0.0, "dense": 0.0, "l0": 1.0, "shrinkage": 1.0, "mse": 0.0,
                "match": []} for x in m.ravel()]
-    d = {"format": "animsup.sae", "version": 1, "log": os.path.basename(str(log_path)), "header_sha256": header_digest(h.raw),
+    d = {"format": "animsup.sae", "version": sae_file.VERSION, "log": os.path.basename(str(log_path)), "header_sha256": header_digest(h.raw),
          "n_features": h.n_features, "n_hidden": h.n_hidden, "model": h.model, "instance": instance,
          "config": {"kind": kind, "n_latents": dec.shape[3], "seeds": list(seeds), "l1": list(values), "k": [1]},
          "steps": [int(s) for s in steps], "values": list(values), "pairs": [], "scores": scores,

@@ -36,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="samples of the toy's input law per SAE training step (default 1024)")
     p.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate of the SAEs (default 3e-3)")
     p.add_argument("--out", metavar="JSON",
-                   help="write every score and decoder direction here (format animsup.sae, v1; default: LOG's sidecar "
+                   help="write every score and decoder direction here (format animsup.sae, v2; default: LOG's sidecar "
                         "runs/a.sae.json, which render and view draw; --out - writes none)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=run)

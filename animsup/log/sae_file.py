@@ -1,4 +1,4 @@
-"""The SAE file (format ``animsup.sae``, version 1): sparse autoencoders trained on a run's hidden
+"""The SAE file (format ``animsup.sae``, version 2): sparse autoencoders trained on a run's hidden
 activations, in a sidecar beside its log so the render and the viewer draw their decoder
 directions over W's columns. No torch: read by every reader.
 
@@ -35,7 +35,7 @@ from animsup.errors import AnimsupError, LogFormatError, plural
 from animsup.escape import terminal
 
 FORMAT = "animsup.sae"
-VERSION = 1
+VERSION = 2  # 2: the file records its log (name, header digest) and its n_features/n_hidden/model
 KINDS = ("relu", "topk")
 MAX_BYTES = 256 << 20
 
@@ -126,6 +126,9 @@ def parse(d: Any, path: str = "<sae>") -> SaeFile:
     if d["version"] > VERSION:
         raise LogFormatError(path, None, f"version {terminal(d.get('version'))} is newer than this animsup reads "
                                          f"({VERSION}); upgrade animsup")
+    if d["version"] < 2:
+        raise LogFormatError(path, None, "written by an older animsup (version 1 records no log to draw it over); "
+                                         "run animsup sae LOG again")
     cfg = d.get("config")
     try:
         if not isinstance(cfg, dict) or cfg.get("kind") not in KINDS:

@@ -49,8 +49,10 @@ def test_what_animsup_sae_writes_reads_back(tmp_path, write_pentagon):
 @pytest.mark.parametrize("text, reason", [
     ("[1, 2]", "not an SAE file (format is not 'animsup.sae'"),
     ('{"format": "animsup.sae", "version": "1"}', "version '1' is not a whole number"),
-    ('{"format": "animsup.sae", "version": 1, "config": {"kind": "gated"}}', "bad SAE file: config.kind must be relu or topk"),
-    ('{"format": "animsup.sae", "version": 1, "config": {"kind": "relu"}}', "bad SAE file: missing 'steps'"),
+    ('{"format": "animsup.sae", "version": 2, "config": {"kind": "gated"}}', "bad SAE file: config.kind must be relu or topk"),
+    ('{"format": "animsup.sae", "version": 2, "config": {"kind": "relu"}}', "bad SAE file: missing 'steps'"),
+    # the earlier version recorded no log: refused with what to do, not as a broken file
+    ('{"format": "animsup.sae", "version": 1, "config": {"kind": "relu"}}', "older animsup (version 1 records no log"),
 ])
 def test_bad_files_say_what_is_wrong_in_one_line(tmp_path, text, reason):
     p = tmp_path / "x.json"

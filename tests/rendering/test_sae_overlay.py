@@ -108,7 +108,7 @@ def test_n_hidden_3_says_it_is_drawn_only_in_the_plane(tmp_path, write_sae_file)
     ("missing", "--sae {f}: no such file (animsup sae LOG writes LOG.sae.json)"),
     ("not_json", "{f}: not an SAE file (not JSON: "),
     ("other_format", "{f}: not an SAE file (format is not 'animsup.sae'; animsup sae writes one)"),
-    ("newer", "{f}: version 2 is newer than this animsup reads (1); upgrade animsup"),
+    ("newer", "{f}: version 3 is newer than this animsup reads (2); upgrade animsup"),
     ("bad_shape", "{f}: bad SAE file: decoders has shape (1, 3, 3), expected [1, n_latents, 2] finite numbers"),
     ("other_log", "{f} does not belong to {log}: it was made from another log (other.jsonl; the header differs); "
                   "run: animsup sae {log}"),
@@ -128,7 +128,7 @@ def test_a_bad_or_mismatched_file_is_one_line_and_exit_2(case, message, tmp_path
     elif case == "other_format":
         f.write_text('{"format": "animsup.measure", "version": 1}')
     elif case == "newer":
-        write_sae_file(f, log, dec, steps=[20], version=2)
+        write_sae_file(f, log, dec, steps=[20], version=3)
     elif case == "bad_shape":
         write_sae_file(f, log, dec, steps=[20], decoders=np.ones((1, 3, 3)).tolist())
     elif case == "other_log":

@@ -70,7 +70,7 @@ def test_api_cli_and_hierarchical_absorption_columns(tmp_path, capsys):
                         "--out", str(out)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     saved = json.loads(out.read_text())
-    assert saved["format"] == "animsup.sae" and saved["version"] == 1 and len(saved["scores"]) == 2
+    assert saved["format"] == "animsup.sae" and saved["version"] == 2 and len(saved["scores"]) == 2
     assert "absorption" in r.stdout and "(0, 1)" in r.stdout
     from animsup.cli import main
 
