@@ -21,6 +21,7 @@ from animsup.options import option as _opt
 
 THEMES = ("light", "dark")
 TIMES = ("linear", "log")
+VIEWS = ("auto", "full", "summary")
 BACKENDS = ("auto", "ffmpeg", "av")
 #: x264 presets (the settings of each are in :data:`animsup.rendering.encode.MP4_PRESETS`)
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow")
@@ -64,6 +65,9 @@ class RenderConfig:
     annotate: bool = _opt(False, "mark training events (features joining/dropping, shape changes, loss drops)",
                           "not with grid")
     theme: str = _opt("light", "colour theme", "light, dark")
+    view: str = _opt("auto", "main view: full (the W plane or the WᵀW heatmap), summary (a large model: ‖W_i‖ by "
+                             "frequency rank, D_i and overlap histograms), auto (summary above 512 features)",
+                     ", ".join(VIEWS))
     fps: float | None = _opt(None, "frames per second (default: 30; GIFs play at most 50)", f"{MIN_FPS:g} <= fps <= {MAX_FPS:g}")
     duration: float | None = _opt(None, "video length in seconds, final hold included (resamples the snapshots)", "> 0")
     frames: int | None = _opt(None, "animated frames (resamples the snapshots; default: one per snapshot)",
@@ -94,6 +98,8 @@ class RenderConfig:
             raise AnimsupError("--annotate shows one instance's events; it cannot be combined with --grid")
         set_("panels", _panels(self.panels))
         set_("smooth", _whole("smooth", self.smooth, 1))
+        if self.view not in VIEWS:
+            raise AnimsupError(f"--view must be one of {', '.join(VIEWS)}, got {self.view!r}")
         if self.theme not in THEMES:
             raise AnimsupError(f"unknown theme {self.theme!r} (light or dark)")
         for name in ("fps", "duration"):

@@ -415,6 +415,10 @@ class Scene:
     stages: list = field(default_factory=list)  # (first step, 1-S text) per stage of a staged run (animsup.rendering.stages)
     feature_sets: list = field(default_factory=list)  # (kind, feature indices) per set (animsup.rendering.feature_sets)
     curves: list = field(default_factory=list)  # extra recorded curves: (name, steps [C], values [C, k] or [C, 1])
+    # the summary view of a large model (animsup.rendering.draw.summary): on, and each shown instance's features
+    # by frequency rank (animsup.analysis.large.frequency_order)
+    summary: bool = False
+    summary_order: list = field(default_factory=list)
 
     @property
     def loss_label(self) -> str:

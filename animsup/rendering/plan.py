@@ -15,7 +15,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from animsup.analysis import ranking, timeline
+from animsup.analysis import large, ranking, timeline
 from animsup.errors import AnimsupError, plural
 from animsup.rendering.config import RenderConfig
 from animsup.rendering.frames import Frame, LogSummary, Scene, build_scene, iter_frames, scan_log
@@ -318,6 +318,9 @@ def _scene(log: str, summary: LogSummary, instances: tuple[int, ...], c: RenderC
                         theme=c.theme, size=c.size, dpi=c.dpi, frame_steps=frame_steps)
     if panels:
         scene.panel_data = prepare_panels(panels, log, instances)
+    if large.use_summary(summary.header.n_features, c.view):  # a large model: charts, not n arrows (analysis.large)
+        scene.summary = True
+        scene.summary_order = [large.frequency_order(summary.header.feature_probability[i]) for i in instances]
     return scene
 
 
