@@ -81,7 +81,8 @@ def main(argv=None) -> int:
     with common.tmpdir() as tmp:
         rows = [measure(tmp, n, m, T) for n in sizes]
     mach = common.machine()
-    res = {"rows": rows, "machine": mach.get("cpu", "") if isinstance(mach, dict) else str(mach)}
+    res = {"rows": rows, "machine": mach.get("cpu", "") if isinstance(mach, dict) else str(mach),
+           "loadavg": mach.get("loadavg") if isinstance(mach, dict) else None}
     for r in rows:
         print(json.dumps(r))
     out = a.out or (None if a.quick else RESULTS)

@@ -1,10 +1,10 @@
 """The viewer's summary of a large model (:mod:`animsup.analysis.large`): per shown snapshot and
-instance the norm-by-rank curve, the D_i and overlap histograms and four numbers, instead of W.
+instance the norm-by-rank curve, the D_i and overlap histograms and five numbers, instead of W.
 
 At n = 10,240, m = 256, 40 snapshots W alone would be 419 MB of float32 (559 MB as base64); the
-summary is (3 × B + 2 × 40 + 4) floats per snapshot and instance (B ≤ 160 rank bins): 2.3 KB of
-base64, 91 KB for 40 snapshots, whatever n and m. Snapshots are read one at a time (memory flat in
-the number of snapshots).
+summary is (3 × B + 2 × 40 + 5) floats per snapshot and instance (B ≤ 160 rank bins; 127 at
+n = 10,240): 2.5 KB of base64, 99 KB for 40 snapshots, whatever m. Snapshots are read one at a time
+(memory flat in the number of snapshots).
 """
 
 from __future__ import annotations
