@@ -219,7 +219,7 @@ class FrameDrawer:
                                   label_text=self._fitting(ctx.scene.instance_labels[k], cw))
                       for k in range(K)]
         note = ctx.fig.text(x0 / ctx.width, (y0 - 0.4 * fs * ctx.scene.dpi / 72) / ctx.height, self._grid_note(False),
-                            fontsize=fs * 0.75, color=ctx.theme["muted"], va="top")
+                            fontsize=fs * 0.75, color=ctx.theme["muted"], va="top", linespacing=1.3)
         ctx.fit_width(note, bw)
 
     def _fitting(self, candidates: tuple | str, width: float) -> str:
@@ -241,7 +241,7 @@ class FrameDrawer:
         """The note under a grid: the shared scales, and which feature ids are shown."""
         s, view = self.ctx.scene, self.views[0]
         if isinstance(view, SummaryView):
-            return ("each panel: ‖W_i‖ by frequency rank (median, min and max per rank bin), the D_i and overlap histograms; "
+            return ("each panel: ‖W_i‖ by frequency rank (median, min and max per rank bin), the D_i and overlap histograms;\n"
                     "dashed: the Welch bound κ on the largest overlap of that many unit vectors (Liu et al. 2025, Eq. 5)")
         if isinstance(view, GramView):
             block = view.block

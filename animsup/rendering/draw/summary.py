@@ -41,7 +41,7 @@ class SummaryView:
         x0, y0, bw, bh = box
         f = 0.75 if small else 0.85
         head = (1.8 if label_text else 0.4) * fs * pt
-        text_h = (3.4 if small else 2.4) * fs * f * pt  # small: the numbers on two lines
+        text_h = (4.4 if small else 3.4) * fs * f * pt  # the numbers on two lines (small: three)
         lm, bm, gap = 4.2 * fs * f * pt, 3.0 * fs * f * pt, 1.6 * fs * f * pt
         top = y0 + bh - head - text_h
         h_rank = (top - y0 - 2 * bm - gap) * 0.55
@@ -56,10 +56,11 @@ class SummaryView:
         self.welch = self.ax_over.axvline(0.0, color=t["cursor"], lw=0.9, ls="--")  # Liu et al. Eq. 5
         self.welch.set_visible(False)
         ctx.animate(self.welch)
-        self.bars = [self._hist_axes(ax, xl, f) for ax, xl in
-                     ((self.ax_dims, "D_i (feature dimensionality)"), (self.ax_over, "max_j |Ŵ_i·Ŵ_j|, ‖W_i‖ > ½ (dashed: bound κ)"))]
+        labels = (("D_i", "max_j |Ŵ_i·Ŵ_j| (‖W_i‖ > ½)") if small else
+                  ("D_i (feature dimensionality)", "max_j |Ŵ_i·Ŵ_j|, ‖W_i‖ > ½ (dashed: bound κ)"))
+        self.bars = [self._hist_axes(ax, xl, f) for ax, xl in zip((self.ax_dims, self.ax_over), labels)]
         self.text = ctx.fig.text((x0 + lm) / ctx.width, (top + 0.45 * text_h) / ctx.height, "", fontsize=fs * f,
-                                 color=t["fg"], va="center", ha="left")
+                                 color=t["fg"], va="center", ha="left", linespacing=1.25)
         # the widest line the numbers make, fitted once (the font then stays put from frame to frame)
         self.text.set_text(self._line(1.0, n, n, float(s.n_hidden), s.n_hidden, 1.0, 0.5))
         ctx.fit_width(self.text, bw - lm)
@@ -105,7 +106,8 @@ class SummaryView:
         ax.set_yticks(FRACTION_TICKS if not self.small else (0.0, 0.1, 0.5, 1.0))
         ax.set_yticklabels([f"{v:g}" for v in (FRACTION_TICKS if not self.small else (0.0, 0.1, 0.5, 1.0))])
         ax.tick_params(labelsize=fs * 0.65 * f / 0.85)
-        ax.set_xlabel(xlabel, fontsize=fs * 0.75 * f / 0.85, color=t["muted"], labelpad=1)
+        label = ax.set_xlabel(xlabel, fontsize=fs * 0.75 * f / 0.85, color=t["muted"], labelpad=1)
+        self.ctx.fit_width(label, ax.bbox.width + 1.2 * fs * self.ctx.pt)  # never into the neighbour's label
         ax.set_ylabel("fraction", fontsize=fs * 0.7 * f / 0.85, color=t["muted"], labelpad=1)
         for sp in ("top", "right"):
             ax.spines[sp].set_visible(False)
@@ -142,7 +144,7 @@ class SummaryView:
     def _line(self, phi: float, n_rep: int, n: int, dims: float, m: int, over: float, sq: float) -> str:
         """The numbers' line: φ½, Σ D_i, the mean max overlap and the mean squared overlap against 1/m."""
         sep = "\n" if self.small else "   "
-        return (f"φ½ {phi:.2f} ({n_rep:,} of {n:,} with ‖W_i‖ > ½){sep}Σ D_i {dims:.1f} of m = {m}{sep}"
+        return (f"φ½ {phi:.2f} ({n_rep:,} of {n:,} with ‖W_i‖ > ½){sep}Σ D_i {dims:.1f} of m = {m}\n"
                 f"mean max overlap {over:.2f}, mean (Ŵ_i·Ŵ_j)² {sq:.3g} (1/m = {1 / m:.3g})")
 
     def boxes(self) -> list[Bbox]:
