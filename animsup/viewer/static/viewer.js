@@ -713,7 +713,11 @@
     ctx.beginPath(); ctx.moveTo(box.x0, box.y0); ctx.lineTo(box.x0, box.y1); ctx.lineTo(box.x1, box.y1); ctx.stroke();
     ctx.textAlign = "center"; ctx.textBaseline = "top";
     for (const [v, lab] of xt) ctx.fillText(lab, box.x(v), box.y1 + 3);
+    const room = 2 * Math.min((box.x0 + box.x1) / 2, ctx.canvas.width / (devicePixelRatio || 1) - (box.x0 + box.x1) / 2) - 4;
+    const wide = ctx.measureText(xlabel).width;  // a label wider than the canvas: a smaller font, never clipped
+    if (wide > room) ctx.font = `${Math.max(7, Math.floor(11 * room / wide))}px system-ui, sans-serif`;
     ctx.fillText(xlabel, (box.x0 + box.x1) / 2, box.y1 + 16);
+    ctx.font = "11px system-ui, sans-serif";
     ctx.textAlign = "right"; ctx.textBaseline = "middle";
     for (const [v, lab] of yt) ctx.fillText(lab, box.x0 - 4, box.y(v));
     ctx.save(); ctx.translate(7, (box.y0 + box.y1) / 2); ctx.rotate(-Math.PI / 2);
@@ -735,7 +739,7 @@
     let box = sumBox(50, 8, W - 24, 230 - 36, (v) => Math.log10(v) / lx, (v) => v / ymax);
     const xt = [];
     for (let e = 0; Math.pow(10, e) <= n; e++) xt.push([Math.pow(10, e), Math.pow(10, e).toLocaleString("en-US")]);
-    const yt = [0, 0.25, 0.5, 0.75, 1].filter((v) => v <= ymax).map((v) => [v, String(v)]);
+    const yt = (ymax > 1.6 ? [0, 0.5, 1, 1.5, 2, 2.5, 3] : [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5]).filter((v) => v <= ymax).map((v) => [v, String(v)]);
     sumAxes(ctx, box, xt, yt, "feature rank by frequency (1 = most frequent)", "‖W_i‖");
     ctx.setLineDash([4, 3]); ctx.strokeStyle = "#d0d7de";
     ctx.beginPath(); ctx.moveTo(box.x0, box.y(p.half)); ctx.lineTo(box.x1, box.y(p.half)); ctx.stroke(); ctx.setLineDash([]);
@@ -749,7 +753,7 @@
     ctx.stroke();
     // the two histograms, side by side (fraction of features, square-root y)
     const hw = Math.floor((W - 8) / 2), total = [n, Math.max(nrep, 1)];
-    [[ui.sumDims, s.dims, "D_i (feature dimensionality)"], [ui.sumOver, s.over, "max_j |Ŵ_i·Ŵ_j|, ‖W_i‖ > ½ (dashed: bound κ)"]].forEach(([c, arr, label], q) => {
+    [[ui.sumDims, s.dims, "D_i (feature dimensionality)"], [ui.sumOver, s.over, "max_j |Ŵ_i·Ŵ_j|, ‖W_i‖ > ½; dashed: κ"]].forEach(([c, arr, label], q) => {
       ctx = sumCanvas(c, hw, 170);
       box = sumBox(50, 8, hw - 12, 170 - 36, (v) => v, (v) => Math.sqrt(v));
       sumAxes(ctx, box, [0, 0.2, 0.4, 0.6, 0.8, 1].map((v) => [v, String(v)]), SUM_TICKS.map((v) => [v, String(v)]), label, "fraction");
