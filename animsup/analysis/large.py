@@ -28,7 +28,7 @@ import numpy as np
 
 from animsup.analysis import geometry
 
-#: a model with more features than this gets the summary view by default (video and viewer)
+#: a model with more features than this (and n_hidden >= 3) gets the summary view by default (video and viewer)
 SUMMARY_ABOVE = 512
 #: bins of the D_i and overlap histograms, over [0, 1]
 HIST_BINS = 40
@@ -40,10 +40,12 @@ CHUNK_ENTRIES = 4_000_000
 HALF = 0.5
 
 
-def use_summary(n_features: int, view: str = "auto", above: int | None = None) -> bool:
+def use_summary(n_features: int, n_hidden: int, view: str = "auto", above: int | None = None) -> bool:
     """Whether the summary view is shown: ``view`` "summary" always, "full" never, "auto" when
-    ``n_features > above`` (default :data:`SUMMARY_ABOVE`, read at the call)."""
-    return view == "summary" or (view == "auto" and n_features > (SUMMARY_ABOVE if above is None else above))
+    ``n_features > above`` (default :data:`SUMMARY_ABOVE`, read at the call) and ``n_hidden >= 3`` (the
+    heatmap's n×n cells; the plane of n_hidden <= 2 draws n arrows in O(n) and thins crowded labels)."""
+    big = n_features > (SUMMARY_ABOVE if above is None else above) and n_hidden >= 3
+    return view == "summary" or (view == "auto" and big)
 
 
 def max_overlaps(W, chunk: int | None = None) -> np.ndarray:

@@ -66,7 +66,7 @@ class RenderConfig:
                           "not with grid")
     theme: str = _opt("light", "colour theme", "light, dark")
     view: str = _opt("auto", "main view: full (the W plane or the WᵀW heatmap), summary (a large model: ‖W_i‖ by "
-                             "frequency rank, D_i and overlap histograms), auto (summary above 512 features)",
+                             "frequency rank, D_i and overlap histograms), auto (summary above 512 features with n_hidden >= 3)",
                      ", ".join(VIEWS))
     fps: float | None = _opt(None, "frames per second (default: 30; GIFs play at most 50)", f"{MIN_FPS:g} <= fps <= {MAX_FPS:g}")
     duration: float | None = _opt(None, "video length in seconds, final hold included (resamples the snapshots)", "> 0")

@@ -318,7 +318,8 @@ def _scene(log: str, summary: LogSummary, instances: tuple[int, ...], c: RenderC
                         theme=c.theme, size=c.size, dpi=c.dpi, frame_steps=frame_steps)
     if panels:
         scene.panel_data = prepare_panels(panels, log, instances)
-    if large.use_summary(summary.header.n_features, c.view):  # a large model: charts, not n arrows (analysis.large)
+    # a large model: charts, not an n×n heatmap (animsup.analysis.large.use_summary)
+    if large.use_summary(summary.header.n_features, summary.header.n_hidden, c.view):
         scene.summary = True
         scene.summary_order = [large.frequency_order(summary.header.feature_probability[i]) for i in instances]
     return scene

@@ -130,7 +130,7 @@ def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best",
     h = read_header(path)
     cfg = viewer_config(config, n_instances=h.n_instances, smooth=smooth, instance=instance)
     limit = snapshot_limit(h.n_instances, h.n_hidden, h.n_features, h.has_decoder, budget)
-    if _summary(h.n_features, cfg):  # a large model: summaries, not W (animsup.viewer.large)
+    if _summary(h.n_features, h.n_hidden, cfg):  # a large model: summaries, not W (animsup.viewer.large)
         from animsup.viewer import large as vlarge
 
         limit = vlarge.snapshot_limit(h.n_instances, h.n_features, budget, MAX_SNAPSHOTS)
@@ -154,11 +154,11 @@ def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best",
                       choice)
 
 
-def _summary(n_features: int, cfg) -> bool:
+def _summary(n_features: int, n_hidden: int, cfg) -> bool:
     """Whether the page shows the summary of a large model (the video's rule, ``cfg.view``)."""
     from animsup.analysis import large
 
-    return large.use_summary(n_features, cfg.view)
+    return large.use_summary(n_features, n_hidden, cfg.view)
 
 
 def _b64(a) -> str:

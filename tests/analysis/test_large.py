@@ -55,9 +55,10 @@ def test_hand_made_cases():
 
 
 def test_auto_threshold_and_views():
-    assert large.use_summary(large.SUMMARY_ABOVE + 1) and not large.use_summary(large.SUMMARY_ABOVE)
-    assert large.use_summary(5, "summary") and not large.use_summary(10**5, "full")
-    assert large.use_summary(9, "auto", above=8) and not large.use_summary(8, "auto", above=8)
+    assert large.use_summary(large.SUMMARY_ABOVE + 1, 3) and not large.use_summary(large.SUMMARY_ABOVE, 3)
+    assert not large.use_summary(10**5, 2)  # the plane: O(n) arrows, crowded labels thinned
+    assert large.use_summary(5, 2, "summary") and not large.use_summary(10**5, 64, "full")
+    assert large.use_summary(9, 3, "auto", above=8) and not large.use_summary(8, 3, "auto", above=8)
 
 
 def test_rank_bins_histograms_and_frequency_order():
