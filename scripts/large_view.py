@@ -9,7 +9,7 @@ instances of one log. Then renders it: with 2,048 > 512 features the video and t
 summary view (:mod:`animsup.rendering.draw.summary`), one panel per γ.
 
 Writes outputs/large_view/large_view.jsonl, .mp4, .png; the full run also copies the poster to
-docs/img/large_view.png (docs/scaling.md). --quick: n = 600, m = 8, 30 steps of 64 samples.
+docs/img/large_view.png (docs/scaling.md). --quick: n = 520, m = 4, 12 steps of 32 samples.
 
     .venv/bin/python scripts/large_view.py [--quick]
 """
@@ -69,7 +69,7 @@ def train_log(path: str, *, n: int, m: int, steps: int, batch: int, snapshots: i
 def main() -> int:
     args = c.parser("large_view", __doc__).parse_args()
     os.makedirs(args.out, exist_ok=True)
-    size = dict(n=600, m=8, steps=30, batch=64, snapshots=8) if args.quick else \
+    size = dict(n=520, m=4, steps=12, batch=32, snapshots=5) if args.quick else \
         dict(n=2048, m=64, steps=400, batch=1024, snapshots=30)
     log = train_log(os.path.join(args.out, "large_view.jsonl"), **size)
     from animsup.rendering.video import render
