@@ -40,6 +40,7 @@ TABLES: list[tuple[str, str]] = [
     ("docs/figures.md", "sae_lens_check.docs_table"),  # from docs/results/sae_lens_check.json (issue 24, bench/)
     ("docs/figures.md", "scaling_law.docs_table"),  # from docs/results/scaling_law.json (issue 24)
     ("docs/figures.md", "scaling_law.docs_cost_table"),  # from docs/results/scaling_law.json (issue 24)
+    ("docs/scaling.md", "bench_large.docs_table"),  # from docs/results/large_view.json (issue 24, large models)
     # issue 25 (science2): docs/figures.md's measured tables, each from docs/results/<script>.json
     ("docs/figures.md", "paper_intro.docs_table"),
     ("docs/figures.md", "seed000_heatmaps.docs_table"),

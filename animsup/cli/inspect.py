@@ -222,6 +222,8 @@ def _format_instance(row: dict, n_features: int, curves: dict, position: int) ->
     values = _curve_values(curves, position)
     if values:
         out.append("  curves: " + ", ".join(values))
+    if n_features > _summary_above():  # a large model: numbers and the first rows, not thousands of lines
+        return out + _large_instance(g, n_features)
     if len(g["groups"]) > 1:
         out.append("  groups (orthogonal spans): " + "; ".join(
             f"{gr['name']} {{{','.join(map(str, gr['features']))}}}" for gr in g["groups"]))
@@ -240,3 +242,30 @@ def _format_instance(row: dict, n_features: int, curves: dict, position: int) ->
         out.append(f"  faint feature {w['feature']} (not represented): norm {w['norm']:.2f}{on}")
     out.append("")
     return out
+
+
+#: a large model's text report lists this many represented features (--json lists every one)
+LARGE_ROWS = 20
+
+
+def _summary_above() -> int:
+    from animsup.analysis import large
+
+    return large.SUMMARY_ABOVE
+
+
+def _large_instance(g: dict, n_features: int) -> list[str]:
+    """The rest of an instance's text for a model of more than SUMMARY_ABOVE features: φ½ and Σ D_i
+    (animsup.analysis.large), the number of orthogonal groups, the strongest represented features."""
+    norms, dims = g["norms"], g["dimensionality"]
+    rep = [int(f) for f in g["represented"]]
+    out = [f"  φ½ {sum(v > 0.5 for v in norms) / n_features:.3f} (features with ‖W_i‖ > 1/2), Σ D_i {sum(dims):.1f}, "
+           f"{len(g['groups'])} orthogonal groups; the overlaps and the histograms: animsup render LOG --view summary"]
+    if rep:
+        top = sorted(rep, key=lambda f: -norms[f])[:LARGE_ROWS]
+        out.append(f"  the {len(top)} longest represented features of {len(rep):,}:")
+        out.append("  feature   norm      D")
+        out += [f"  {f:7d}  {norms[f]:5.3f}  {dims[f]:5.3f}" for f in top]
+        if len(rep) > len(top):
+            out.append(f"  … {len(rep) - len(top):,} more (animsup inspect LOG --json lists every feature)")
+    return out + [""]

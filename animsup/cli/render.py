@@ -26,7 +26,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     """The rendering options shared by render and demo (argparse only: no heavy imports).
 
     Help texts and defaults come from :data:`animsup.rendering.config.OPTIONS` (one definition)."""
-    from animsup.rendering.config import DEFAULT_SIZE, PRESETS, THEMES, TIMES, RenderConfig
+    from animsup.rendering.config import DEFAULT_SIZE, PRESETS, THEMES, TIMES, VIEWS, RenderConfig
 
     d = RenderConfig.__dataclass_fields__
     v = parser.add_argument_group("what to show")
@@ -37,6 +37,7 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     v.add_argument("--annotate", action="store_true", help=_help("annotate"))
     v.add_argument("--theme", default=d["theme"].default, choices=THEMES, help=_help("theme"))
     v.add_argument("--sae", default=None, metavar="FILE|none", help=_help("sae"))
+    v.add_argument("--view", default=d["view"].default, choices=VIEWS, help=_help("view"))
     t = parser.add_argument_group("time (default: one frame per snapshot at 30 fps, then a 1 s hold)")
     t.add_argument("--fps", type=float, default=None, help=_help("fps"))
     t.add_argument("--duration", type=float, default=None, metavar="SECONDS", help=_help("duration"))

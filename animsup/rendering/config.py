@@ -21,6 +21,7 @@ from animsup.options import option as _opt
 
 THEMES = ("light", "dark")
 TIMES = ("linear", "log")
+VIEWS = ("auto", "full", "summary")
 BACKENDS = ("auto", "ffmpeg", "av")
 #: x264 presets (the settings of each are in :data:`animsup.rendering.encode.MP4_PRESETS`)
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow")
@@ -67,6 +68,9 @@ class RenderConfig:
     sae: str | None = _opt(None, "an SAE file (animsup sae) whose decoder directions are drawn over W's columns "
                                  "(n_hidden <= 2); default: the log's sidecar LOG.sae.json when there is one; "
                                  "'none': not drawn", "a path, none")
+    view: str = _opt("auto", "main view: full (the W plane or the WᵀW heatmap), summary (a large model: ‖W_i‖ by "
+                             "frequency rank, D_i and overlap histograms), auto (summary above 512 features with n_hidden >= 3)",
+                     ", ".join(VIEWS))
     fps: float | None = _opt(None, "frames per second (default: 30; GIFs play at most 50)", f"{MIN_FPS:g} <= fps <= {MAX_FPS:g}")
     duration: float | None = _opt(None, "video length in seconds, final hold included (resamples the snapshots)", "> 0")
     frames: int | None = _opt(None, "animated frames (resamples the snapshots; default: one per snapshot)",
@@ -99,6 +103,8 @@ class RenderConfig:
         set_("smooth", _whole("smooth", self.smooth, 1))
         if self.sae is not None and (not isinstance(self.sae, str) or not self.sae):
             raise AnimsupError(f"--sae takes an SAE file's path or 'none', got {self.sae!r}")
+        if self.view not in VIEWS:
+            raise AnimsupError(f"--view must be one of {', '.join(VIEWS)}, got {self.view!r}")
         if self.theme not in THEMES:
             raise AnimsupError(f"unknown theme {self.theme!r} (light or dark)")
         for name in ("fps", "duration"):

@@ -23,7 +23,7 @@ import numpy as np
 
 from animsup import models
 from animsup.escape import plain_text
-from animsup.analysis import ranking
+from animsup.analysis import large, ranking
 from animsup.analysis.ranking import FinalLoss
 from animsup.errors import AnimsupError, LogFormatError, plural
 from animsup.log.reader import open_log
@@ -169,7 +169,8 @@ class LogSummary:
     :param w_max: (shape: [n_instances]) largest |W| entry (encoder and decoder) over the log
     :param norm_max: (shape: [n_instances]) largest feature norm over the log
     :param b_lo: (shape: [n_instances]) smallest bias over the log (b_hi: largest)
-    :param gram_max: (shape: [n_instances]) largest |WᵀW| entry over the log
+    :param gram_max: (shape: [n_instances]) largest |WᵀW| entry over the log (untied models above
+        :data:`animsup.analysis.large.SUMMARY_ABOVE` features: the bound max ‖W_dec,i‖ · max ‖W_j‖)
     :param end: the log's end record; None for an unfinished log (still running, or killed)
     :param truncated: the log's last line was cut off (ignored by the reader)
     :param final_loss: (shape: [n_instances]) each instance's final loss (animsup.analysis.ranking.final_loss:
@@ -295,7 +296,9 @@ class _SnapshotStats:
             norms_d = np.sqrt(np.einsum("tkhn,tkhn->tkn", Wd, Wd, dtype=np.float64).max(axis=(0, 2)))
             norms = np.maximum(norms, norms_d)
             gram = norms * norms_d  # a bound; exact below where the heatmap needs it
-            if self.n_hidden >= 3:
+            # exact for the heatmap; above SUMMARY_ABOVE features the bound (an n×n product per snapshot: 800 MB
+            # and n²·m work at n = 10,240; the summary view has no heatmap, --view full gets a wider colour range)
+            if self.n_hidden >= 3 and W.shape[-1] <= large.SUMMARY_ABOVE:
                 gram = np.zeros_like(gram)
                 for t in range(W.shape[0]):
                     for i in range(W.shape[1]):
@@ -419,6 +422,10 @@ class Scene:
     feature_sets: list = field(default_factory=list)  # (kind, feature indices) per set (animsup.rendering.feature_sets)
     curves: list = field(default_factory=list)  # extra recorded curves: (name, steps [C], values [C, k] or [C, 1])
     sae: SaeOverlay | None = None  # the SAE decoder directions drawn over W (animsup.rendering.sae.SaeOverlay), or None
+    # the summary view of a large model (animsup.rendering.draw.summary): on, and each shown instance's features
+    # by frequency rank (animsup.analysis.large.frequency_order)
+    summary: bool = False
+    summary_order: list = field(default_factory=list)
 
     @property
     def loss_label(self) -> str:

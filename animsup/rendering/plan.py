@@ -15,7 +15,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from animsup.analysis import ranking, timeline
+from animsup.analysis import large, ranking, timeline
 from animsup.errors import AnimsupError, plural
 from animsup.rendering import sae as sae_overlay
 from animsup.rendering.config import RenderConfig
@@ -321,6 +321,10 @@ def _scene(log: str, summary: LogSummary, instances: tuple[int, ...], c: RenderC
                         theme=c.theme, size=c.size, dpi=c.dpi, frame_steps=frame_steps)
     if panels:
         scene.panel_data = prepare_panels(panels, log, instances)
+    # a large model: charts, not an n×n heatmap (animsup.analysis.large.use_summary)
+    if large.use_summary(summary.header.n_features, summary.header.n_hidden, c.view):
+        scene.summary = True
+        scene.summary_order = [large.frequency_order(summary.header.feature_probability[i]) for i in instances]
     return scene
 
 

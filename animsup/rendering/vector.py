@@ -55,6 +55,7 @@ def snapshot_figure(scene: Scene, frame: Frame) -> Figure:
 
     from animsup.rendering.draw.compositor import FrameDrawer
     from animsup.rendering.draw.heatmap import GramView
+    from animsup.rendering.draw.summary import SummaryView
 
     with matplotlib.rc_context(rc_params(THEMES[scene.theme], scene.size)):
         drawer = FrameDrawer(scene)
@@ -63,6 +64,8 @@ def snapshot_figure(scene: Scene, frame: Frame) -> Figure:
         for a in drawer.ctx.dynamic:
             a.set_animated(False)
         for view in drawer.views:
+            if isinstance(view, SummaryView):  # matplotlib artists only: nothing painted with numpy
+                continue
             if isinstance(view, GramView):
                 _gram_cells(view)
             else:

@@ -130,6 +130,10 @@ def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best",
     h = read_header(path)
     cfg = viewer_config(config, n_instances=h.n_instances, smooth=smooth, instance=instance)
     limit = snapshot_limit(h.n_instances, h.n_hidden, h.n_features, h.has_decoder, budget)
+    if _summary(h.n_features, h.n_hidden, cfg):  # a large model: summaries, not W (animsup.viewer.large)
+        from animsup.viewer import large as vlarge
+
+        limit = vlarge.snapshot_limit(h.n_instances, h.n_features, budget, MAX_SNAPSHOTS)
     if max_snapshots is not None:
         if int(max_snapshots) != max_snapshots or max_snapshots < 2:
             raise AnimsupError(f"max_snapshots must be a whole number >= 2, got {max_snapshots!r}")
@@ -148,6 +152,13 @@ def plan_viewer(log, config=None, *, smooth: int | None = None, instance="best",
     first = choice.instance
     return ViewerPlan(path, plan, tuple(plan.instances), tuple(plan.instances).index(first), snaps, _rule(len(snaps), T),
                       choice)
+
+
+def _summary(n_features: int, n_hidden: int, cfg) -> bool:
+    """Whether the page shows the summary of a large model (the video's rule, ``cfg.view``)."""
+    from animsup.analysis import large
+
+    return large.use_summary(n_features, n_hidden, cfg.view)
 
 
 def _b64(a) -> str:
@@ -374,9 +385,10 @@ def _importance(header, instances) -> np.ndarray:
 def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
     """Everything the page needs, JSON-ready (arrays as base64 float32)."""
     from animsup.analysis import geometry
-    from animsup.rendering.frames import QUIET_FRACTION
 
-    s, h, sc = plan.summary, plan.summary.header, plan.scene
+    h, sc = plan.summary.header, plan.scene
+    if sc.summary:  # a large model: per-snapshot summaries instead of W (animsup.viewer.large)
+        return _summary_payload(plan, live)
     steps, W, b, Wd = _read_snapshots(plan.path, plan.snapshots)
     # the plan's instance order (the video's grid may order instances, e.g. by 1-S then loss)
     order = list(plan.instances)
@@ -386,11 +398,34 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
     norms = geometry.feature_norms(W64)  # [T, k, n]
     dims = geometry.dimensionality(W64)
     table, names, orders = _shapes(W)
-    loss_step, loss_raw, loss_smooth = _halve_bins(sc.loss_step, sc.loss_raw, sc.loss_smooth, LOSS_BINS)
-    has_loss = bool(np.isfinite(sc.loss_raw).any())
-    events = _events(plan)
     importance = _importance(h, plan.instances)
     colors, heat = _colors(importance, plan.render.config.theme, sc.feature_sets)
+    return {
+        **_small_payload(plan, live, steps),
+        "importance": importance.tolist(),
+        "colors": colors,
+        "heat": heat,
+        "W": _b64(W),
+        "W_dec": None if Wd is None else _b64(Wd),
+        "b": _b64(b),
+        "norms": _b64(norms),
+        "dims": _b64(dims),
+        "shape_names": table,
+        "shape": names,
+        "polygon": orders if h.n_hidden == 2 else [],
+        "events": _events(plan),
+    }
+
+
+def _small_payload(plan: ViewerPlan, live: bool, steps: np.ndarray) -> dict:
+    """The entries of the page that hold no per-feature array (the loss, the axes, the labels)."""
+    from animsup.analysis import geometry
+    from animsup.rendering.frames import QUIET_FRACTION
+
+    s, h, sc = plan.summary, plan.summary.header, plan.scene
+    order = list(plan.instances)
+    loss_step, loss_raw, loss_smooth = _halve_bins(sc.loss_step, sc.loss_raw, sc.loss_smooth, LOSS_BINS)
+    has_loss = bool(np.isfinite(sc.loss_raw).any())
     end = s.end or {}
     return {
         "version": 1,
@@ -405,9 +440,6 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         "selected": plan.selected,
         # "1-S=0.05  seed 3": the video's longest grid title of each instance, without its "#i"
         "labels": [titles[0].removeprefix(f"#{i}").strip() for i, titles in zip(plan.instances, sc.instance_labels)],
-        "importance": importance.tolist(),
-        "colors": colors,
-        "heat": heat,
         "quiet_fraction": QUIET_FRACTION,
         "threshold": geometry.THRESHOLD,
         "lim": sc.lim,
@@ -420,14 +452,6 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         # the readout's number at each shown snapshot (shape [T, loss_width]): the video's readout
         # quantity (Scene.readout_loss, the moving average) at the snapshot's step
         "readout_loss": _b64(sc.readout_loss(steps)),
-        "W": _b64(W),
-        "W_dec": None if Wd is None else _b64(Wd),
-        "b": _b64(b),
-        "norms": _b64(norms),
-        "dims": _b64(dims),
-        "shape_names": table,
-        "shape": names,
-        "polygon": orders if h.n_hidden == 2 else [],
         "has_loss": has_loss,
         "loss_source": sc.loss_source,
         # columns of loss_raw / loss_smooth: one per shown instance, or 1 (loss_scope "aggregate": one for all)
@@ -446,9 +470,23 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
         "loss_xscale": "asinh" if sc.loss_xscale == "symlog" else "linear",
         "smooth": int(sc.smooth),
         "final_loss": [None if s.final_loss is None else _num(s.final_loss[i]) for i in order],
-        "events": events,
         # a staged run: [first step, 1-S text] per stage (animsup.rendering.stages), the page shows the current one
         "stages": [[int(st), text] for st, text in sc.stages],
         "status": end.get("status", "unfinished") if s.end is not None else "unfinished",
         "end": {k: v for k, v in end.items() if isinstance(v, (int, float, str))} if s.end is not None else None,
     }
+
+
+def _summary_payload(plan: ViewerPlan, live: bool) -> dict:
+    """The page of a large model (:mod:`animsup.viewer.large`): every entry of :func:`build_payload`
+    that does not hold per-feature arrays, W, b, norms and D_i left out (None), no shape names and
+    no events (computed on every snapshot's n features: not for a summary), and ``summary``."""
+    from animsup.viewer import large as vlarge
+
+    h = plan.summary.header
+    steps, summary = vlarge.summary_payload(plan.path, plan.snapshots, plan.instances, h.feature_probability)
+    base = _small_payload(plan, live, np.asarray(steps, np.int64))
+    base.update(summary=summary, W=None, W_dec=None, b=None, norms=None, dims=None, shape_names=[],
+                shape=[], polygon=[], events=[[] for _ in plan.instances],
+                colors=[[] for _ in plan.instances], importance=[], heat=[])
+    return base

@@ -17,6 +17,7 @@ from animsup.rendering.draw.context import BufferRect, DrawContext, Part, PixelB
 from animsup.rendering.draw.heatmap import GramView, grid_scales
 from animsup.rendering.draw.loss import LossPart
 from animsup.rendering.draw.plane import PlaneView
+from animsup.rendering.draw.summary import SummaryView
 from animsup.rendering.draw.theme import THEMES
 from animsup.rendering.frames import Frame, Scene
 
@@ -171,7 +172,9 @@ class FrameDrawer:
         return "training step" + (" (log scale)" if self.ctx.scene.loss_xscale == "symlog" else "")
 
     def _view(self, box: PixelBox, k: int, *, labels: bool | Literal["few"], colorbar: bool,
-              label_text: str | None = None) -> PlaneView | GramView:
+              label_text: str | None = None) -> PlaneView | GramView | SummaryView:
+        if self.ctx.scene.summary:  # a large model (animsup.rendering.draw.summary)
+            return SummaryView(self.ctx, box, k, small=not colorbar, label_text=label_text)
         if self.ctx.scene.n_hidden >= 3:
             return GramView(self.ctx, box, k, colorbar=colorbar, label_text=label_text)
         return PlaneView(self.ctx, box, k, labels=labels, colorbar=colorbar, label_text=label_text)
@@ -181,11 +184,14 @@ class FrameDrawer:
         ctx = self.ctx
         s, fs, pt = ctx.scene, ctx.fs, ctx.pt
         x0, y0, bw, bh = box
-        if s.n_hidden >= 3:  # room under the note for the shared colour scales (grid_scales)
+        if s.n_hidden >= 3 and not s.summary:  # room under the note for the shared colour scales (grid_scales)
             y0, bh = y0 + 2.4 * fs * pt, bh - 2.4 * fs * pt
         K = len(s.instances)
         side, rows, cols = max(((min(bw / c, bh / math.ceil(K / c)), math.ceil(K / c), c) for c in range(1, K + 1)),
                                key=lambda best: best[0])
+        if s.summary:  # charts, not a square plane: cells fill the box (animsup.rendering.draw.summary)
+            self._layout_summary_grid(box, K)
+            return
         self.views = []
         gx = x0 + (bw - cols * side) / 2
         gy = y0 + (bh - rows * side) / 2
@@ -198,13 +204,45 @@ class FrameDrawer:
         note = ctx.fig.text(x0 / ctx.width, (y0 - 0.4 * fs * s.dpi / 72) / ctx.height, self._grid_note(big),
                             fontsize=fs * 0.75, color=ctx.theme["muted"], va="top", linespacing=1.3)
         ctx.fit_width(note, bw)
-        if s.n_hidden >= 3:
+        if s.n_hidden >= 3 and not s.summary:
             top = note.get_window_extent(ctx.renderer()).y0 - 0.5 * fs * pt
             self.grid_scale_axes = grid_scales(ctx, x0, top, bw)
+
+    def _layout_summary_grid(self, box: PixelBox, K: int) -> None:
+        """A grid of summary views: up to 3 side by side, more in rows of ceil(sqrt(K)); the note under them."""
+        ctx, fs = self.ctx, self.ctx.fs
+        x0, y0, bw, bh = box
+        cols = K if K <= 3 else math.ceil(math.sqrt(K))
+        rows = math.ceil(K / cols)
+        cw, ch = bw / cols, bh / rows
+        self.views = [SummaryView(ctx, (x0 + (k % cols) * cw, y0 + (rows - 1 - k // cols) * ch, cw, ch), k, small=True,
+                                  label_text=self._fitting(ctx.scene.instance_labels[k], cw))
+                      for k in range(K)]
+        note = ctx.fig.text(x0 / ctx.width, (y0 - 0.4 * fs * ctx.scene.dpi / 72) / ctx.height, self._grid_note(False),
+                            fontsize=fs * 0.75, color=ctx.theme["muted"], va="top", linespacing=1.3)
+        ctx.fit_width(note, bw)
+
+    def _fitting(self, candidates: tuple | str, width: float) -> str:
+        """The first (longest) of a grid title's ``candidates`` at most ``width`` pixels wide at the
+        summary's title size (the last one otherwise)."""
+        if isinstance(candidates, str):
+            return candidates
+        probe = self.ctx.fig.text(0, 0, "", fontsize=self.ctx.fs * 0.75)
+        try:
+            for text in candidates:
+                probe.set_text(text)
+                if probe.get_window_extent(self.ctx.renderer()).width <= 0.95 * width:
+                    return text
+            return candidates[-1]
+        finally:
+            probe.remove()
 
     def _grid_note(self, big: bool) -> str:
         """The note under a grid: the shared scales, and which feature ids are shown."""
         s, view = self.ctx.scene, self.views[0]
+        if isinstance(view, SummaryView):
+            return ("each panel: ‖W_i‖ by frequency rank (median, min and max per rank bin), the D_i and overlap histograms;\n"
+                    "dashed: the Welch bound κ on the largest overlap of that many unit vectors (Liu et al. 2025, Eq. 5)")
         if isinstance(view, GramView):
             block = view.block
             return (f"all panels share the colour scales below (blue < 0 < red); bars: ‖W_i‖ up to {s.norm_max:.2f}"

@@ -825,13 +825,121 @@
     ui.legend.append(sep, el("span", { class: "swatch dashed", style: `border-top-color: ${SAE_COLOR}` }),
       el("span", { style: `color: ${SAE_COLOR}`, text: ` ◇ ${A.key}${who}, ${A.when} (from ${A.path})` }));
   }
+  // ------------------------------------------------------------------ summary of a large model
+  // payload "summary" (animsup/viewer/large.py; n > 512 features or view "summary"): no W on the page.
+  // Per snapshot: ‖W_i‖ by frequency rank (log x; median line, min–max band per rank bin), the D_i and
+  // overlap (max_j |Ŵ_i·Ŵ_j| of features with ‖W_i‖ > ½) histograms on a square-root y axis, and
+  // φ½ / Σ D_i / the mean max overlap. Every number comes from animsup.analysis.large; plain canvases.
+  const SUM_BLUE = "#1f77b4", SUM_TICKS = [0, 0.01, 0.1, 0.25, 0.5, 1];
+  function makeSummary() {
+    const d = S.d, p = d.summary, k = d.k, B = p.rank_x.length, H = p.bins;
+    S.sum = { rank: f32(p.rank), dims: f32(p.dims_hist), over: f32(p.overlap_hist), scalars: f32(p.scalars), B: B, H: H };
+    for (const e of [ui.plane, ui.bias, ui.hover]) e.style.display = "none";
+    ui.legend.textContent = "summary of a large model (n = " + d.n.toLocaleString("en-US") + " features): " +
+      "‖W_i‖ by frequency rank, the D_i and overlap histograms, φ½ = fraction of features with ‖W_i‖ > ½";
+    if (!ui.summary) {
+      ui.sumText = el("div", { id: "summary-numbers", class: "readout" });
+      ui.sumRank = el("canvas", { id: "summary-rank" });
+      ui.sumDims = el("canvas", { id: "summary-dims" });
+      ui.sumOver = el("canvas", { id: "summary-overlap" });
+      ui.summary = el("div", { id: "summary" }, ui.sumText, ui.sumRank, el("div", { class: "summary-row" }, ui.sumDims, ui.sumOver));
+      ui.left.insertBefore(ui.summary, ui.hover);
+    }
+    ui.grid.textContent = "";
+    ui.gridTitle.textContent = k > 1 ? "instances (click to show)" : "";
+    S.sumTiles = [];
+    if (k > 1) d.instances.forEach((inst, q) => {
+      const tile = el("div", { class: "tile", "data-instance": String(inst), text: `#${inst} ${d.labels[q]}` });
+      tile.style.padding = "2px 6px";
+      tile.addEventListener("click", () => { S.pinned = true; select(q); });
+      ui.grid.appendChild(tile);
+      S.sumTiles.push(tile);
+    });
+  }
+  function sumCanvas(c, w, h) {
+    const dpr = devicePixelRatio || 1;
+    if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
+      c.width = Math.round(w * dpr); c.height = Math.round(h * dpr);
+      c.style.width = w + "px"; c.style.height = h + "px";
+    }
+    const ctx = c.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    ctx.font = "11px system-ui, sans-serif";
+    return ctx;
+  }
+  // an axes box: x and y map data to pixels; ticks [value, label] drawn outside, labels under / beside
+  function sumAxes(ctx, box, xt, yt, xlabel, ylabel) {
+    ctx.strokeStyle = "#d0d7de"; ctx.fillStyle = "#6e7781"; ctx.lineWidth = 1;
+    ctx.beginPath(); ctx.moveTo(box.x0, box.y0); ctx.lineTo(box.x0, box.y1); ctx.lineTo(box.x1, box.y1); ctx.stroke();
+    ctx.textAlign = "center"; ctx.textBaseline = "top";
+    for (const [v, lab] of xt) ctx.fillText(lab, box.x(v), box.y1 + 3);
+    const room = 2 * Math.min((box.x0 + box.x1) / 2, ctx.canvas.width / (devicePixelRatio || 1) - (box.x0 + box.x1) / 2) - 4;
+    const wide = ctx.measureText(xlabel).width;  // a label wider than the canvas: a smaller font, never clipped
+    if (wide > room) ctx.font = `${Math.max(7, Math.floor(11 * room / wide))}px system-ui, sans-serif`;
+    ctx.fillText(xlabel, (box.x0 + box.x1) / 2, box.y1 + 16);
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.textAlign = "right"; ctx.textBaseline = "middle";
+    for (const [v, lab] of yt) ctx.fillText(lab, box.x0 - 4, box.y(v));
+    ctx.save(); ctx.translate(7, (box.y0 + box.y1) / 2); ctx.rotate(-Math.PI / 2);
+    ctx.textAlign = "center"; ctx.fillText(ylabel, 0, 0); ctx.restore();
+  }
+  function sumBox(x0, y0, x1, y1, xmap, ymap) {
+    return { x0: x0, y0: y0, x1: x1, y1: y1, x: (v) => x0 + xmap(v) * (x1 - x0), y: (v) => y1 - ymap(v) * (y1 - y0) };
+  }
+  function drawSummary() {
+    const d = S.d, p = d.summary, s = S.sum, t = S.t, i = S.sel, B = s.B, H = s.H, n = d.n;
+    const at = (t * d.k + i);
+    const ns = p.scalar_names.length, sc = s.scalars.subarray(at * ns, (at + 1) * ns), nrep = p.n_represented[t][i];
+    ui.sumText.textContent = `φ½ ${sc[0].toFixed(2)} (${nrep.toLocaleString("en-US")} of ${n.toLocaleString("en-US")} with ‖W_i‖ > ½)   ` +
+      `Σ D_i ${sc[2].toFixed(1)} of m = ${d.m}   mean D_i ${sc[1].toFixed(3)}   mean max overlap ${sc[3].toFixed(2)}   ` +
+      `mean (Ŵ_i·Ŵ_j)² ${sc[4].toPrecision(3)} (1/m = ${(1 / d.m).toPrecision(3)})`;
+    const W = layout().left, lx = Math.log10(Math.max(n, 2)), ymax = Math.max(d.norm_max || 1, 1.05);
+    // norms by rank
+    let ctx = sumCanvas(ui.sumRank, W, 230);
+    let box = sumBox(50, 8, W - 24, 230 - 36, (v) => Math.log10(v) / lx, (v) => v / ymax);
+    const xt = [];
+    for (let e = 0; Math.pow(10, e) <= n; e++) xt.push([Math.pow(10, e), Math.pow(10, e).toLocaleString("en-US")]);
+    const yt = (ymax > 1.6 ? [0, 0.5, 1, 1.5, 2, 2.5, 3] : [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5]).filter((v) => v <= ymax).map((v) => [v, String(v)]);
+    sumAxes(ctx, box, xt, yt, "feature rank by frequency (1 = most frequent)", "‖W_i‖");
+    ctx.setLineDash([4, 3]); ctx.strokeStyle = "#d0d7de";
+    ctx.beginPath(); ctx.moveTo(box.x0, box.y(p.half)); ctx.lineTo(box.x1, box.y(p.half)); ctx.stroke(); ctx.setLineDash([]);
+    const r = s.rank.subarray(at * 3 * B, (at + 1) * 3 * B);
+    ctx.fillStyle = "rgba(31,119,180,0.18)"; ctx.beginPath();
+    for (let q = 0; q < B; q++) ctx.lineTo(box.x(p.rank_x[q]), box.y(r[2 * B + q]));
+    for (let q = B - 1; q >= 0; q--) ctx.lineTo(box.x(p.rank_x[q]), box.y(r[q]));
+    ctx.fill();
+    ctx.strokeStyle = SUM_BLUE; ctx.lineWidth = 1.6; ctx.beginPath();
+    for (let q = 0; q < B; q++) ctx.lineTo(box.x(p.rank_x[q]), box.y(r[B + q]));
+    ctx.stroke();
+    // the two histograms, side by side (fraction of features, square-root y)
+    const hw = Math.floor((W - 8) / 2), total = [n, Math.max(nrep, 1)];
+    [[ui.sumDims, s.dims, "D_i (feature dimensionality)"], [ui.sumOver, s.over, "max_j |Ŵ_i·Ŵ_j|, ‖W_i‖ > ½; dashed: κ"]].forEach(([c, arr, label], q) => {
+      ctx = sumCanvas(c, hw, 170);
+      box = sumBox(50, 8, hw - 12, 170 - 36, (v) => v, (v) => Math.sqrt(v));
+      sumAxes(ctx, box, [0, 0.2, 0.4, 0.6, 0.8, 1].map((v) => [v, String(v)]), SUM_TICKS.map((v) => [v, String(v)]), label, "fraction");
+      const h = arr.subarray(at * H, (at + 1) * H);
+      ctx.fillStyle = SUM_BLUE;
+      for (let b = 0; b < H; b++) {
+        const f = h[b] / total[q];
+        if (f > 0) ctx.fillRect(box.x((b + 0.1) / H), box.y(f), box.x((b + 0.9) / H) - box.x((b + 0.1) / H), box.y1 - box.y(f));
+      }
+      const kappa = p.welch[t][i];  // the Welch bound (Liu et al. Eq. 5): dashed, as in the video
+      if (q === 1 && kappa > 0) {
+        ctx.setLineDash([4, 3]); ctx.strokeStyle = "#cf222e";
+        ctx.beginPath(); ctx.moveTo(box.x(kappa), box.y0); ctx.lineTo(box.x(kappa), box.y1); ctx.stroke(); ctx.setLineDash([]);
+      }
+    });
+    S.sumTiles.forEach((tl, q) => tl.classList.toggle("selected", q === i));
+    S.drawn = { t: t, instance: d.instances[i], step: d.steps[t], summary: Array.from(sc), represented: nrep };
+  }
 
   // ------------------------------------------------------------------ events
   function renderEvents() {
     const d = S.d;
     ui.events.textContent = "";
     const evs = d.events[S.sel];
-    if (!evs.length) { ui.events.appendChild(el("li", { class: "past", text: "no events found" })); return; }
+    if (!evs.length) { ui.events.appendChild(el("li", { class: "past", text: d.summary ? "events are not computed for a large model's summary (animsup events LOG)" : "no events found" })); return; }
     evs.forEach((ev, q) => {
       const li = el("li", { "data-step": String(ev[0]) }, el("span", { text: `${q + 1}. step ${fmtStep(ev[0])}: ${ev[2]} ` }), el("span", { class: "kind", text: ev[1] }));
       li.addEventListener("click", () => { S.pinned = true; setPlaying(false); setIndex(indexAtStep(ev[0])); });
@@ -876,7 +984,7 @@
     const d = S.d, t = S.t, i = S.sel;
     ui.slider.value = String(t);
     const name = d.shape.length ? d.shape_names[d.shape[t][i]] : "";
-    const shape = d.m >= 3 ? `${d.W_dec ? "W_decᵀW_enc" : "WᵀW"} (n_hidden = ${d.m})` + (name ? ` · ${name}` : "") : name;
+    const shape = d.summary ? `summary (n_features = ${d.n.toLocaleString("en-US")}, n_hidden = ${d.m})` : d.m >= 3 ? `${d.W_dec ? "W_decᵀW_enc" : "WᵀW"} (n_hidden = ${d.m})` + (name ? ` · ${name}` : "") : name;
     ui.planeTitle.textContent = `instance ${d.instances[i]} · ${d.labels[i]} · `;
     ui.planeTitle.appendChild(ui.shape);
     ui.shape.textContent = shape;
@@ -885,15 +993,15 @@
     ui.readoutLabel.textContent = d.has_loss ? `${d.loss_labels.readout}: ${d.loss_labels.label}, as in the video` : "";
     ui.readout.dataset.step = String(d.steps[t]);
     ui.pos.textContent = `${d.status === "unfinished" ? "running or unfinished" : "status: " + d.status}`;
-    S.plane.redraw(false, false);
-    S.bias.redraw(false, false);
+    if (d.summary) drawSummary(); else { S.plane.redraw(false, false); S.bias.redraw(false, false); }  // summary: a large model
     if (S.loss) S.loss.redraw(false, false);
     if (S.curves) S.curves.redraw(false, false);
     if (S.llcChart) S.llcChart.redraw(false, false);
     hessRedraw();
     // big heatmap sweeps: the grid follows right after the main view (its n² · m work per tile
     // would hold up every scrub); otherwise it is drawn with it
-    if (S.d.m >= 3 && S.d.k * S.d.n * S.d.n * S.d.m > 2e6) scheduleTiles(); else drawTiles();
+    if (d.summary) { /* no tiles: drawSummary marks the selected instance */ }
+    else if (S.d.m >= 3 && S.d.k * S.d.n * S.d.n * S.d.m > 2e6) scheduleTiles(); else drawTiles();
     markEvents();
     showHover();
     S.lastDrawMs = performance.now() - S.t0;  // the uPlot hooks add their share when they run
@@ -961,7 +1069,8 @@
       prev.norm_max !== d.norm_max || JSON.stringify(prev.instances) !== JSON.stringify(d.instances);
     header();
     applyLayout();
-    if (rebuild || JSON.stringify(prev.b_range) !== JSON.stringify(d.b_range)) { makePlane(); makeBias(); makeGrid(); }
+    if (d.summary) makeSummary();  // a large model (the summary section)
+    else if (rebuild || JSON.stringify(prev.b_range) !== JSON.stringify(d.b_range)) { makePlane(); makeBias(); makeGrid(); }
     if (!S.loss || rebuild || !prev || JSON.stringify(prev.loss_xlim) !== JSON.stringify(d.loss_xlim) ||
         JSON.stringify(prev.loss_ylim) !== JSON.stringify(d.loss_ylim) || prev.has_loss !== d.has_loss) makeLoss();
     else S.loss.setData(lossData(), false);
@@ -1030,7 +1139,7 @@
     resizePending = false;
     if (!S.d) return;
     applyLayout();
-    if (S.plane) { const sz = planeSize(); S.plane.setSize(sz); S.bias.setSize({ width: sz.width, height: 130 }); }
+    if (S.plane && !S.d.summary) { const sz = planeSize(); S.plane.setSize(sz); S.bias.setSize({ width: sz.width, height: 130 }); }
     if (S.loss) S.loss.setSize({ width: lossWidth(), height: 260 });
     if (S.curves) S.curves.setSize({ width: lossWidth(), height: 170 });
     if (S.llcChart) S.llcChart.setSize({ width: lossWidth(), height: 170 });
