@@ -36,7 +36,7 @@ def test_tms_settings_are_the_notebooks():
 
 
 def test_bench_llc_quick(tmp_path):
-    pytest.importorskip("devinterp", reason="devinterp (pip install animsup[bench]) is the reference")
+    pytest.importorskip("devinterp", reason="devinterp (in the [test] and [bench] extras) is the reference")
     out = tmp_path / "llc.json"
     env = dict(os.environ, OMP_NUM_THREADS="1")
     r = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "bench_llc.py"), "--quick", "--json", str(out)],

@@ -122,7 +122,7 @@ def test_rotation_symmetry_is_a_zero_eigenvalue_at_a_critical_point():
 
 
 def test_toy_llc_agrees_with_devinterp():
-    pytest.importorskip("devinterp", reason="devinterp (pip install animsup[bench]) is the reference")
+    pytest.importorskip("devinterp", reason="devinterp (in the [test] and [bench] extras) is the reference")
     from bench.llc_reference import devinterp_llc, fixed_data, hexagon_point
 
     W, b = hexagon_point()
