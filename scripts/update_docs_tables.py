@@ -27,6 +27,7 @@ TABLES: list[tuple[str, str]] = [
     ("docs/rendering.md", "animsup.rendering.outputs.docs_table"),
     ("docs/benchmarks.md", "bench_revisions.docs_table"),  # from docs/results/revisions_i20.json
     ("docs/figures.md", "bench_llc.docs_table"),  # from docs/results/llc_devinterp.json (issue 23)
+    ("docs/analysis.md", "bench_llc_memory.docs_table"),  # from docs/results/llc_memory.json (issue 23)
     ("docs/figures.md", "kgon_llc.docs_table"),  # from docs/results/kgon_llc.json (issue 23)
     ("docs/figures.md", "essential_dynamics.docs_table"),  # from docs/results/essential_dynamics.json (issue 23)
     ("docs/figures.md", "dynamical_transitions.docs_table"),  # from docs/results/dynamical_transitions.json (issue 23)

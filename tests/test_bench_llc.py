@@ -66,3 +66,20 @@ def test_committed_result_covers_four_five_and_six_gons():
         shapes = " ".join(r["shape"] for r in res["agreement"] if r["settings"] == name)
         assert ("square" in shapes or "4-gon" in shapes) and ("pentagon" in shapes or "5-gon" in shapes), shapes
         assert "hexagon" in shapes or "6-gon" in shapes, shapes
+
+
+def test_bench_llc_memory_quick_and_the_committed_result_is_flat(tmp_path):
+    """bench/bench_llc_memory.py --quick runs and writes its rows; the committed full run (the docs'
+    table) measured T = 5, 25 and 100 snapshots: once a chunk of models is full (T = 25 here) the
+    peak RSS grows by under 25 % while the models grow 4x (T = 100): memory flat in the snapshots."""
+    out = tmp_path / "mem.json"
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "bench_llc_memory.py"), "--quick", "--json", str(out)],
+                       cwd=os.path.join(ROOT, "bench"), env={**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": "1"},
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    quick = json.loads(out.read_text())
+    assert [row["snapshots"] for row in quick["rows"]] == [2, 6] and quick["rows"][1]["models"] == 8 * 6
+    full = json.loads(open(os.path.join(ROOT, "docs", "results", "llc_memory.json")).read())
+    rows = {row["snapshots"]: row for row in full["rows"]}
+    assert not full["quick"] and sorted(rows) == [5, 25, 100] and rows[100]["models"] == 20 * rows[5]["models"]
+    assert rows[100]["peak_rss_mib"] < 1.25 * rows[25]["peak_rss_mib"]

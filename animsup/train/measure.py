@@ -25,7 +25,7 @@ from animsup.train import landscape as ls
 from animsup.train.data import DataSpec, draw_features
 
 #: elements of one batch tensor [rows, n, B] per chunk of models (memory stays flat in T)
-CHUNK_ELEMENTS = 1 << 23
+CHUNK_ELEMENTS = 1 << 21  # ~150 MB of SGLD intermediates (bench/bench_llc_memory.py: 2^23 peaked 600 MB above the import)
 TRACE_POINTS = 50
 
 
