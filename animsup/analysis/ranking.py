@@ -13,8 +13,10 @@ describing the end of training. A log without loss records falls back on the los
 inf and ranks last.
 
 **Groups** (:func:`groups`): losses are only comparable between instances trained on the same
-problem. Within one log that means the same feature probability (1 − S) and the same
-importance; instances differing in either are in different groups, numbered g0, g1, … in the
+problem. Within one log that means the same feature probability (1 − S), the same
+importance and, for a finite-data run, the same training-set size T (a model that memorises 3
+examples reaches a training loss no model of 3,000 can: labels then say "T=3");
+instances differing in any are in different groups, numbered g0, g1, … in the
 order of their first instance. "Best" is always the lowest final loss *within a group*: on the
 paper's sparsity sweep the sparsest instance has the lowest loss whatever its geometry, so a
 best across groups would always pick it.
@@ -117,7 +119,7 @@ def argbest(losses) -> int:
 
 @dataclass(frozen=True)
 class InstanceGroup:
-    """Instances of one log trained on the same problem (same 1 − S and importance); the
+    """Instances of one log trained on the same problem (same 1 − S, importance and training-set size); the
     groups that ``best`` chooses within. (Across logs, :class:`animsup.analysis.minima.OutcomeGroup`
     groups outcomes by their whole comparable configuration.)
 
@@ -167,6 +169,17 @@ def per_instance(header) -> tuple[np.ndarray, np.ndarray]:
     return fp, imp
 
 
+def train_set_sizes(header) -> list[int] | None:
+    """The training-set size T of each instance of a finite-data run (the header's ``train_set``
+    ``sizes``, :mod:`animsup.train.finite`), else None (fresh samples every batch)."""
+    raw = getattr(header, "raw", None)
+    ts = raw.get("train_set") if isinstance(raw, dict) else getattr(header, "train_set", None)
+    sizes = ts.get("sizes") if isinstance(ts, dict) else None
+    if not isinstance(sizes, list) or len(sizes) != header.n_instances or not all(is_integral(t) for t in sizes):
+        return None
+    return [int(t) for t in sizes]
+
+
 def _last_stage_probability(header):
     """The last stage's 1 − S (shape: [n_instances, n_features]) of a staged run, else None."""
     stages = getattr(header, "stages", None) or []
@@ -204,17 +217,21 @@ def _describe_probability(p: np.ndarray) -> str:
 def groups(header) -> list[InstanceGroup]:
     """The log's groups of comparable instances (see the module docstring)."""
     fp, imp = per_instance(header)
+    sizes = train_set_sizes(header)
     keys: dict[tuple, list[int]] = {}
     for i in range(header.n_instances):
-        keys.setdefault((fp[i].tobytes(), imp[i].tobytes()), []).append(i)
+        keys.setdefault((fp[i].tobytes(), imp[i].tobytes(), None if sizes is None else sizes[i]), []).append(i)
     members = list(keys.values())
     imp_varies = len({imp[m[0]].tobytes() for m in members}) > 1
+    sizes_vary = sizes is not None and len({sizes[i] for i in range(header.n_instances)}) > 1
     out = []
     staged = _last_stage_probability(header) is not None
     for gid, m in enumerate(members):
         label = _describe_probability(fp[m[0]]) + (" (last stage)" if staged else "")
         if imp_varies:
             label += f", importance {describe_importance(imp[m[0]])}"
+        if sizes_vary and sizes is not None:
+            label += f", T={sizes[m[0]]:,}"
         out.append(InstanceGroup(gid, label, tuple(m), fp[m[0]].copy(), imp[m[0]].copy()))
     labels = [g.label for g in out]  # labels that round alike get the group's name
     return [InstanceGroup(g.id, f"{g.label} ({g.name})", g.instances, g.feature_probability, g.importance)

@@ -159,3 +159,19 @@ def test_a_staged_runs_groups_carry_the_last_stages_density():
     np.testing.assert_allclose(g.feature_probability, 0.001)
     h.stages = stages[:1]  # one stage: the header's own
     assert ranking.groups(h)[0].label == "1-S=1"
+
+
+def test_finite_data_runs_of_different_training_set_sizes_are_not_compared():
+    """A double-descent log trains instances on T = 3 and T = 300 examples: the T = 3 models memorise
+    their set (training loss near 0), so a best over both sizes would always pick one of them."""
+    from types import SimpleNamespace
+
+    h = SimpleNamespace(n_instances=4, n_features=3, feature_probability=[0.1] * 4, importance=[1.0, 1.0, 1.0],
+                        raw={"train_set": {"recipe": "animsup.finite/1", "sizes": [3, 3, 300, 300], "test_size": 1000}})
+    gs = ranking.groups(h)
+    assert [(g.label, g.instances) for g in gs] == [("1-S=0.1, T=3", (0, 1)), ("1-S=0.1, T=300", (2, 3))]
+    losses = np.array([1e-6, 2e-6, 0.05, 0.04])
+    assert ranking.resolve("best:g1", gs, losses, 4) == [3]  # the best of the T=300 models, not a memoriser
+    h.raw["train_set"]["sizes"] = [300] * 4  # one size: one group, no T in the label
+    assert [(g.label, g.instances) for g in ranking.groups(h)] == [("1-S=0.1", (0, 1, 2, 3))]
+    assert ranking.train_set_sizes(SimpleNamespace(n_instances=2, raw={})) is None
