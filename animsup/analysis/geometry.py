@@ -314,13 +314,14 @@ def _on_line(W, norms, vertices, merge_degrees):
     if not vertices:
         return lambda i: None
     V = W[:, vertices] / norms[vertices]
+    verts = np.asarray(vertices)
     cos_merge = np.cos(np.radians(merge_degrees))
 
     def find(i):
         if norms[i] == 0:
             return None
-        near = [v for v, c in zip(vertices, (W[:, i] / norms[i]) @ V) if c > cos_merge and v != i]
-        return near[0] if near else None
+        near = np.flatnonzero((((W[:, i] / norms[i]) @ V) > cos_merge) & (verts != i))  # vectorised: O(1) Python per call
+        return int(verts[near[0]]) if len(near) else None
 
     return find
 
@@ -518,7 +519,8 @@ def polytope_error(X, T, max_degrees: float = 30.0) -> float:
 
 
 def _join(named) -> str:
-    """"2 digons + 1 dedicated": group names with counts, largest groups first."""
+    """"2 digons + 1 dedicated": group names with counts, largest groups first; a name that is itself a
+    count is multiplied, "2 × (9 features in 9 dims)" (not "2 9 features in 9 dimss")."""
     counts: dict[str, int] = {}
     for name, _, _ in named:
         counts[name] = counts.get(name, 0) + 1
@@ -528,6 +530,9 @@ def _join(named) -> str:
             parts.append(f"{c} dedicated")
         elif c == 1:
             parts.append(name)
+        elif name[:1].isdigit() or " + " in name or name.endswith("s"):  # "5 features in 4 dims", "antipodal
+            # pair + 1", "two antipodal pairs" already count: "2 × (5 features in 4 dims)", not "2 5 features in 4 dimss"
+            parts.append(f"{c} × ({name})")
         else:
             parts.append(f"{c} {PLURALS.get(name, name + 's')}")
     return " + ".join(parts)
