@@ -38,8 +38,9 @@ def summary_payload(path, positions, instances, feature_probability) -> tuple[li
     max ‖W_i‖ per log-spaced rank bin), ``rank_x`` [B] (the bins' geometric centres, ranks from 1),
     ``dims_hist`` and ``overlap_hist`` [T, k, HIST_BINS] (counts over [0, 1]), ``scalars`` [T, k, 5]
     (:data:`animsup.analysis.large.SCALARS`), ``n_represented`` [T][k], ``welch`` [T][k] (the Welch bound κ
-    of that many unit vectors in m dimensions, :func:`animsup.analysis.large.welch_bound`); arrays as
-    base64 float32.
+    of that many unit vectors in m dimensions, :func:`animsup.analysis.large.welch_bound`),
+    ``overlap_sample`` (the features whose overlaps the histogram counts, scaled to all, or None: all,
+    :func:`animsup.analysis.large.overlap_rows`); arrays as base64 float32.
 
     :param positions: (shape: [T]) increasing snapshot indices to keep
     :param instances: the shown instances, in the page's order
@@ -75,4 +76,5 @@ def summary_payload(path, positions, instances, feature_probability) -> tuple[li
                    "dims_hist": _b64(stack("dims_hist")), "overlap_hist": _b64(stack("overlap_hist")),
                    "scalars": _b64(scal), "scalar_names": list(large.SCALARS),
                    "n_represented": nrep.tolist(), "half": large.HALF,
+                   "overlap_sample": None if large.overlap_rows(n) is None else large.OVERLAP_SAMPLE,
                    "welch": [[large.welch_bound(int(v), m) for v in row] for row in nrep]}

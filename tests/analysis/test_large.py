@@ -90,3 +90,21 @@ def test_welch_bound_and_mean_squared_overlap():
     nu = int(mask.sum())
     assert large.mean_squared_overlap(W, mask) == pytest.approx((c2.sum() - np.trace(c2)) / (nu * (nu - 1)))
     assert large.feature_summary(W).mean_sq_overlap == pytest.approx(large.mean_squared_overlap(W, mask))
+
+
+def test_sampled_overlaps_are_exact_on_their_rows_and_scale_the_histogram():
+    # above OVERLAP_SAMPLE features the overlap is computed for an evenly spaced sample, each value exact
+    W = _random_W(m=6, n=90, seed=3)
+    _, _, over = _direct(W)
+    rows = large.overlap_rows(90, sample=20)
+    assert len(rows) == 20 and rows[0] == 0 and rows[-1] == 89 and large.overlap_rows(90, sample=90) is None
+    np.testing.assert_allclose(large.max_overlaps(W, rows=rows, chunk=7), over[rows], atol=2e-6)
+    s = large.feature_summary(W, sample=20)
+    np.testing.assert_array_equal(s.sampled, rows)
+    rep = np.linalg.norm(W, axis=0)[rows] > large.HALF
+    assert s.mean_overlap == pytest.approx(over[rows][rep].mean(), abs=2e-6)
+    row = large.summary_row(s, np.arange(90), large.rank_edges(90))
+    # the histogram counts all represented features (the sample's counts scaled by n_rep / sampled rep)
+    assert row["overlap_hist"].sum() == pytest.approx(np.sum(np.linalg.norm(W, axis=0) > large.HALF))
+    np.testing.assert_allclose(row["overlap_hist"] / row["overlap_hist"].sum(),
+                               large.histogram(over[rows][rep]) / rep.sum())

@@ -37,6 +37,7 @@ class SummaryView:
         self.order = np.asarray(s.summary_order[k]) if s.summary_order else np.arange(n)
         self.edges = large.rank_edges(n)
         self.last: dict[str, np.ndarray] = {}
+        self._held: tuple | None = None  # (step, FeatureSummary, summary_row) of the last frame drawn
         fs, pt, t = ctx.fs, ctx.pt, ctx.theme
         x0, y0, bw, bh = box
         f = 0.75 if small else 0.85
@@ -56,8 +57,10 @@ class SummaryView:
         self.welch = self.ax_over.axvline(0.0, color=t["cursor"], lw=0.9, ls="--")  # Liu et al. Eq. 5
         self.welch.set_visible(False)
         ctx.animate(self.welch)
+        sampled = large.overlap_rows(n) is not None  # the overlaps of OVERLAP_SAMPLE features (analysis.large)
+        of = f", {large.OVERLAP_SAMPLE:,} sampled" if sampled else ""
         labels = (("D_i", "max_j |Ŵ_i·Ŵ_j| (‖W_i‖ > ½)") if small else
-                  ("D_i (feature dimensionality)", "max_j |Ŵ_i·Ŵ_j|, ‖W_i‖ > ½ (dashed: bound κ)"))
+                  ("D_i (feature dimensionality)", f"max_j |Ŵ_i·Ŵ_j|, ‖W_i‖ > ½{of} (dashed: bound κ)"))
         self.bars = [self._hist_axes(ax, xl, f) for ax, xl in zip((self.ax_dims, self.ax_over), labels)]
         self.text = ctx.fig.text((x0 + lm) / ctx.width, (top + 0.45 * text_h) / ctx.height, "", fontsize=fs * f,
                                  color=t["fg"], va="center", ha="left", linespacing=1.25)
@@ -118,9 +121,13 @@ class SummaryView:
         return bars
 
     def update(self, frame: Frame) -> None:
-        W = np.asarray(frame.W[self.k], dtype=np.float64)
-        s = large.feature_summary(W)
-        row = large.summary_row(s, self.order, self.edges)
+        if self._held is not None and self._held[0] == frame.step:  # the same snapshot again: no recomputing
+            s, row = self._held[1], self._held[2]
+        else:
+            s = large.feature_summary(np.asarray(frame.W[self.k], dtype=np.float64))
+            row = large.summary_row(s, self.order, self.edges)
+            self._held = (frame.step, s, row)
+        W = frame.W[self.k]
         self.last = row
         lo, med, hi = row["rank"]
         self.band[0].set_ydata(lo)

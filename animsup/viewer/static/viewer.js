@@ -914,7 +914,7 @@
     ctx.stroke();
     // the two histograms, side by side (fraction of features, square-root y)
     const hw = Math.floor((W - 8) / 2), total = [n, Math.max(nrep, 1)];
-    [[ui.sumDims, s.dims, "D_i (feature dimensionality)"], [ui.sumOver, s.over, "max_j |Ŵ_i·Ŵ_j|, ‖W_i‖ > ½; dashed: κ"]].forEach(([c, arr, label], q) => {
+    [[ui.sumDims, s.dims, "D_i (feature dimensionality)"], [ui.sumOver, s.over, "max_j |Ŵ_i·Ŵ_j|, ‖W_i‖ > ½" + (p.overlap_sample ? ", " + p.overlap_sample.toLocaleString("en-US") + " sampled" : "") + "; dashed: κ"]].forEach(([c, arr, label], q) => {
       ctx = sumCanvas(c, hw, 170);
       box = sumBox(50, 8, hw - 12, 170 - 36, (v) => v, (v) => Math.sqrt(v));
       sumAxes(ctx, box, [0, 0.2, 0.4, 0.6, 0.8, 1].map((v) => [v, String(v)]), SUM_TICKS.map((v) => [v, String(v)]), label, "fraction");
