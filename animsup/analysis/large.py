@@ -10,7 +10,8 @@ Per snapshot and instance (:func:`feature_summary`):
   :func:`animsup.analysis.geometry.dimensionality`, computed from the m×m W Wᵀ);
 - the overlap of each feature with its nearest other feature, max_{j≠i} |Ŵ_i·Ŵ_j| (0 for a zero
   feature or when every other feature is zero), computed over blocks of rows (:func:`max_overlaps`);
-  above :data:`OVERLAP_SAMPLE` features for that many features evenly spaced by index (each exact);
+  above :data:`OVERLAP_SAMPLE` features for the represented ones only, at most that many (evenly spaced
+  by index; each exact);
 - φ_1/2 = |{i : ‖W_i‖ > 1/2}| / n, the fraction of represented features (Liu et al., Eq. 3, Sec. 2:
   weak superposition keeps φ_1/2 ~ m/n, strong superposition φ_1/2 ≈ 1);
 - the mean squared overlap of represented features' directions, mean_{i≠j} (Ŵ_i·Ŵ_j)² (their Sec. 3.2
@@ -37,10 +38,11 @@ HIST_BINS = 40
 RANK_BINS = 160
 #: the largest block of the overlap product, in matrix entries (float32: 16 MB)
 CHUNK_ENTRIES = 4_000_000
-#: above this many features the overlap max_{j≠i} |Ŵ_i·Ŵ_j| is computed for this many features only, evenly
-#: spaced by index (each still exact against all n): the n²·m product (27·10⁹ multiply-adds at n = 10,240,
-#: m = 256, ~2.5 s per snapshot on one core) becomes S·n·m (0.5 s); a histogram of 2,048 values is
-#: within ±0.011 (one binomial s.d.) of every bin's fraction
+#: above this many features the overlap max_{j≠i} |Ŵ_i·Ŵ_j| is computed for the represented features only
+#: (‖W_i‖ > 1/2: the histogram and the mean are theirs), and above this many of them for this many, evenly
+#: spaced (each still exact against all n): the n²·m product (27·10⁹ multiply-adds at n = 10,240, m = 256,
+#: ~2.5 s per snapshot on one core) becomes at most S·n·m (5·10⁹); a histogram of 2,048 values is within
+#: ±0.011 (one binomial s.d.) of every bin's fraction
 OVERLAP_SAMPLE = 2048
 #: the represented threshold of φ_1/2 (Liu et al.: ‖W_i‖ > 1/2; the same 0.5 as geometry.THRESHOLD)
 HALF = 0.5
@@ -78,12 +80,17 @@ def max_overlaps(W, chunk: int | None = None, rows=None) -> np.ndarray:
     return np.minimum(out, 1.0)
 
 
-def overlap_rows(n: int, sample: int | None = OVERLAP_SAMPLE) -> np.ndarray | None:
-    """The features whose overlap :func:`feature_summary` computes: None (all) when ``n <= sample`` or
-    ``sample`` is None, else ``sample`` indices evenly spaced over 0..n-1 (the same at every snapshot)."""
-    if sample is None or n <= sample:
+def overlap_rows(norms, sample: int | None = OVERLAP_SAMPLE) -> np.ndarray | None:
+    """The features whose overlap :func:`feature_summary` computes: None (all) when there are at most
+    ``sample`` features or ``sample`` is None; else the represented ones (‖W_i‖ > 1/2), and of more than
+    ``sample`` of them ``sample`` evenly spaced by index. (norms: shape [n_features]; return: [R] or None)"""
+    norms = np.asarray(norms)
+    if sample is None or len(norms) <= sample:
         return None
-    return np.unique(np.linspace(0, n - 1, int(sample)).round().astype(np.int64))
+    rep = np.flatnonzero(norms > HALF)
+    if len(rep) <= sample:
+        return rep
+    return rep[np.unique(np.linspace(0, len(rep) - 1, int(sample)).round().astype(np.int64))]
 
 
 def frequency_order(feature_probability) -> np.ndarray:
@@ -151,6 +158,13 @@ class FeatureSummary:
         return self.overlap[norms > HALF]
 
     @property
+    def overlap_sampled(self) -> int:
+        """How many represented features the overlaps come from when not all of them (0: all)."""
+        n_rep = int(np.sum(self.norms > HALF))
+        got = len(self.overlap_represented)
+        return got if got < n_rep else 0
+
+    @property
     def mean_overlap(self) -> float:
         """The mean of max_{j≠i} |Ŵ_i·Ŵ_j| over the features with ‖W_i‖ > 1/2 (0 when none; over the
         represented features of the sample when ``sampled``)."""
@@ -164,12 +178,12 @@ class FeatureSummary:
 
 
 def feature_summary(W, chunk: int | None = None, sample: int | None = OVERLAP_SAMPLE) -> FeatureSummary:
-    """:class:`FeatureSummary` of one instance's weights (W: shape [n_hidden, n_features]); the overlaps
-    of ``sample`` features when there are more (:func:`overlap_rows`; None: every feature)."""
+    """:class:`FeatureSummary` of one instance's weights (W: shape [n_hidden, n_features]); above ``sample``
+    features the overlaps of the represented ones, at most ``sample`` (:func:`overlap_rows`; None: all)."""
     W = np.asarray(W, dtype=np.float64)
     norms = geometry.feature_norms(W)
     rep = norms > HALF
-    rows = overlap_rows(W.shape[-1], sample)
+    rows = overlap_rows(norms, sample)
     return FeatureSummary(norms, geometry.dimensionality(W), max_overlaps(W, chunk, rows), float(np.mean(rep)),
                           mean_squared_overlap(W, rep), rows)
 

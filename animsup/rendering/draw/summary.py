@@ -57,15 +57,14 @@ class SummaryView:
         self.welch = self.ax_over.axvline(0.0, color=t["cursor"], lw=0.9, ls="--")  # Liu et al. Eq. 5
         self.welch.set_visible(False)
         ctx.animate(self.welch)
-        sampled = large.overlap_rows(n) is not None  # the overlaps of OVERLAP_SAMPLE features (analysis.large)
-        of = f", {large.OVERLAP_SAMPLE:,} sampled" if sampled else ""
         labels = (("D_i", "max_j |Ŵ_i·Ŵ_j| (‖W_i‖ > ½)") if small else
-                  ("D_i (feature dimensionality)", f"max_j |Ŵ_i·Ŵ_j|, ‖W_i‖ > ½{of} (dashed: bound κ)"))
+                  ("D_i (feature dimensionality)", "max_j |Ŵ_i·Ŵ_j|, ‖W_i‖ > ½ (dashed: bound κ)"))
         self.bars = [self._hist_axes(ax, xl, f) for ax, xl in zip((self.ax_dims, self.ax_over), labels)]
         self.text = ctx.fig.text((x0 + lm) / ctx.width, (top + 0.45 * text_h) / ctx.height, "", fontsize=fs * f,
                                  color=t["fg"], va="center", ha="left", linespacing=1.25)
         # the widest line the numbers make, fitted once (the font then stays put from frame to frame)
-        self.text.set_text(self._line(1.0, n, n, float(s.n_hidden), s.n_hidden, 1.0, 0.5))
+        self.text.set_text(self._line(1.0, n, n, float(s.n_hidden), s.n_hidden, 1.0, 0.5,
+                                      large.OVERLAP_SAMPLE if n > large.OVERLAP_SAMPLE else 0))
         ctx.fit_width(self.text, bw - lm)
         self.text.set_text("")
         ctx.animate(self.text)
@@ -146,13 +145,15 @@ class SummaryView:
         self.welch.set_xdata([kappa, kappa])
         self.welch.set_visible(kappa > 0)
         self.text.set_text(self._line(s.represented, n_rep, len(s.norms), s.total_dims, m, s.mean_overlap,
-                                      s.mean_sq_overlap))
+                                      s.mean_sq_overlap, s.overlap_sampled))
 
-    def _line(self, phi: float, n_rep: int, n: int, dims: float, m: int, over: float, sq: float) -> str:
-        """The numbers' line: φ½, Σ D_i, the mean max overlap and the mean squared overlap against 1/m."""
+    def _line(self, phi: float, n_rep: int, n: int, dims: float, m: int, over: float, sq: float, sampled: int = 0) -> str:
+        """The numbers' line: φ½, Σ D_i, the mean max overlap (of ``sampled`` represented features when
+        not all: :func:`animsup.analysis.large.overlap_rows`) and the mean squared overlap against 1/m."""
         sep = "\n" if self.small else "   "
+        of = f" ({sampled:,} sampled)" if sampled else ""
         return (f"φ½ {phi:.2f} ({n_rep:,} of {n:,} with ‖W_i‖ > ½){sep}Σ D_i {dims:.1f} of m = {m}\n"
-                f"mean max overlap {over:.2f}, mean (Ŵ_i·Ŵ_j)² {sq:.3g} (1/m = {1 / m:.3g})")
+                f"mean max overlap{of} {over:.2f}, mean (Ŵ_i·Ŵ_j)² {sq:.3g} (1/m = {1 / m:.3g})")
 
     def boxes(self) -> list[Bbox]:
         return [a.bbox for a in self.axes] + [self.text.get_window_extent(self.ctx.renderer())]
