@@ -893,7 +893,7 @@
     const ns = p.scalar_names.length, sc = s.scalars.subarray(at * ns, (at + 1) * ns), nrep = p.n_represented[t][i];
     const ovs = p.overlap_sampled ? p.overlap_sampled[t][i] : 0;  // overlaps of a sample of the represented features
     ui.sumText.textContent = `φ½ ${sc[0].toFixed(2)} (${nrep.toLocaleString("en-US")} of ${n.toLocaleString("en-US")} with ‖W_i‖ > ½)   ` +
-      `Σ D_i ${sc[2].toFixed(1)} of m = ${d.m}   mean D_i ${sc[1].toFixed(3)}   mean max overlap ${sc[3].toFixed(2)}   ` +
+      `Σ D_i ${sc[2].toFixed(1)} of m = ${d.m}   mean D_i ${sc[1].toFixed(3)}   mean max overlap${ovs ? " (" + ovs.toLocaleString("en-US") + " sampled)" : ""} ${sc[3].toFixed(2)}   ` +
       `mean (Ŵ_i·Ŵ_j)² ${sc[4].toPrecision(3)} (1/m = ${(1 / d.m).toPrecision(3)})`;
     const W = layout().left, lx = Math.log10(Math.max(n, 2)), ymax = Math.max(d.norm_max || 1, 1.05);
     // norms by rank
@@ -915,7 +915,7 @@
     ctx.stroke();
     // the two histograms, side by side (fraction of features, square-root y)
     const hw = Math.floor((W - 8) / 2), total = [n, Math.max(nrep, 1)];
-    [[ui.sumDims, s.dims, "D_i (feature dimensionality)"], [ui.sumOver, s.over, "max_j |Ŵ_i·Ŵ_j|, ‖W_i‖ > ½" + (ovs ? ", " + ovs.toLocaleString("en-US") + " sampled" : "") + "; dashed: κ"]].forEach(([c, arr, label], q) => {
+    [[ui.sumDims, s.dims, "D_i (feature dimensionality)"], [ui.sumOver, s.over, "max_j |Ŵ_i·Ŵ_j|, ‖W_i‖ > ½; dashed: κ"]].forEach(([c, arr, label], q) => {
       ctx = sumCanvas(c, hw, 170);
       box = sumBox(50, 8, hw - 12, 170 - 36, (v) => v, (v) => Math.sqrt(v));
       sumAxes(ctx, box, [0, 0.2, 0.4, 0.6, 0.8, 1].map((v) => [v, String(v)]), SUM_TICKS.map((v) => [v, String(v)]), label, "fraction");
