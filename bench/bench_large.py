@@ -68,7 +68,10 @@ def docs_table(path: str = RESULTS) -> str:
                     f"{r['video_s']:.1f} s | {r['video_rss_mb']:.0f} MB | {r['page_s']:.1f} s | {r['page_rss_mb']:.0f} MB | "
                     f"{r['page_mb'] * 1000:.0f} KB |")
     rows.append("")
-    rows.append(f"Measured on {res['machine']}, one thread, each command a fresh process (`bench/bench_large.py`).")
+    load = res.get("loadavg")
+    at = (f", load average {load[0]:.1f} (1 min) / {load[1]:.1f} (5 min) at the end on a shared two-core machine"
+          if load else "")
+    rows.append(f"Measured on {res['machine']}, one thread, each command a fresh process{at} (`bench/bench_large.py`).")
     return "\n".join(rows)
 
 

@@ -46,6 +46,10 @@ CENSUS_LINK = 0.1  # the census: features with |Ŵ_i·Ŵ_j| above this are in on
 CENSUS_MIN_DIM = 0.1  # the census counts features with D_i at least this
 CENSUS_D_TOLERANCE = 0.05  # a component is named after a uniform factor when every D_i is this close to rank/size
 
+# above this many features no shape is named (nor stacked/weak/faint features listed): the naming compares
+# represented features pairwise (n² memory and time: 800 MB at n = 10,240), and a list of hundreds of groups
+# names nothing; a large model's summary is animsup.analysis.large (issue 24)
+NAME_ABOVE = 2048
 POLYGON_NAMES = {2: "antipodal pair", 3: "triangle", 4: "square", 5: "pentagon", 6: "hexagon", 7: "heptagon",
                  8: "octagon"}  # regular k-gons in a plane; beyond 8: "<k>-gon"
 PLURALS = {"tetrahedron": "tetrahedra"}
@@ -225,7 +229,9 @@ def describe(
     tolerance: float = TOLERANCE,
     antipodal_degrees: float = 2 * TOLERANCE,
 ) -> Geometry:
-    """Describe one instance's weights and name its shape (rule: the module docstring).
+    """Describe one instance's weights and name its shape (rule: the module docstring); above
+    :data:`NAME_ABOVE` features the shape is "not named above 2,048 features" and nothing is listed
+    (memory and time O(n·m)).
 
     :param W: (shape: [n_hidden, n_features])
     :param threshold: a feature is represented when its norm exceeds this
@@ -255,6 +261,8 @@ def describe(
         interference=interference(W),
         dims_per_feature=float(dims_per_feature(W)),
     )
+    if n > NAME_ABOVE:  # O(n·m) only: the norms, D_i and interference above, no name
+        return Geometry(**geo, shape=f"not named above {NAME_ABOVE:,} features")
     vertices, stacked, weak = _split(W, norms, rep, weak_ratio, merge_degrees)
     on_line = _on_line(W, norms, vertices, merge_degrees)
     ang = angles(W) if m == 2 else None
@@ -314,13 +322,14 @@ def _on_line(W, norms, vertices, merge_degrees):
     if not vertices:
         return lambda i: None
     V = W[:, vertices] / norms[vertices]
+    verts = np.asarray(vertices)
     cos_merge = np.cos(np.radians(merge_degrees))
 
     def find(i):
         if norms[i] == 0:
             return None
-        near = [v for v, c in zip(vertices, (W[:, i] / norms[i]) @ V) if c > cos_merge and v != i]
-        return near[0] if near else None
+        near = np.flatnonzero((((W[:, i] / norms[i]) @ V) > cos_merge) & (verts != i))  # vectorised: O(1) Python per call
+        return int(verts[near[0]]) if len(near) else None
 
     return find
 
@@ -518,7 +527,8 @@ def polytope_error(X, T, max_degrees: float = 30.0) -> float:
 
 
 def _join(named) -> str:
-    """"2 digons + 1 dedicated": group names with counts, largest groups first."""
+    """"2 digons + 1 dedicated": group names with counts, largest groups first; a name that is itself a
+    count is multiplied, "2 × (9 features in 9 dims)" (not "2 9 features in 9 dimss")."""
     counts: dict[str, int] = {}
     for name, _, _ in named:
         counts[name] = counts.get(name, 0) + 1
@@ -528,6 +538,9 @@ def _join(named) -> str:
             parts.append(f"{c} dedicated")
         elif c == 1:
             parts.append(name)
+        elif name[:1].isdigit() or " + " in name or name.endswith("s"):  # "5 features in 4 dims", "antipodal
+            # pair + 1", "two antipodal pairs" already count: "2 × (5 features in 4 dims)", not "2 5 features in 4 dimss"
+            parts.append(f"{c} × ({name})")
         else:
             parts.append(f"{c} {PLURALS.get(name, name + 's')}")
     return " + ".join(parts)

@@ -259,8 +259,9 @@ def _large_instance(g: dict, n_features: int) -> list[str]:
     (animsup.analysis.large), the number of orthogonal groups, the strongest represented features."""
     norms, dims = g["norms"], g["dimensionality"]
     rep = [int(f) for f in g["represented"]]
+    groups = f"{len(g['groups'])} orthogonal groups; " if g["groups"] else ""  # none above geometry.NAME_ABOVE
     out = [f"  φ½ {sum(v > 0.5 for v in norms) / n_features:.3f} (features with ‖W_i‖ > 1/2), Σ D_i {sum(dims):.1f}, "
-           f"{len(g['groups'])} orthogonal groups; the overlaps and the histograms: animsup render LOG --view summary"]
+           f"{groups}the overlaps and the histograms: animsup render LOG --view summary"]
     if rep:
         top = sorted(rep, key=lambda f: -norms[f])[:LARGE_ROWS]
         out.append(f"  the {len(top)} longest represented features of {len(rep):,}:")

@@ -38,8 +38,10 @@ def summary_payload(path, positions, instances, feature_probability) -> tuple[li
     max ‖W_i‖ per log-spaced rank bin), ``rank_x`` [B] (the bins' geometric centres, ranks from 1),
     ``dims_hist`` and ``overlap_hist`` [T, k, HIST_BINS] (counts over [0, 1]), ``scalars`` [T, k, 5]
     (:data:`animsup.analysis.large.SCALARS`), ``n_represented`` [T][k], ``welch`` [T][k] (the Welch bound κ
-    of that many unit vectors in m dimensions, :func:`animsup.analysis.large.welch_bound`); arrays as
-    base64 float32.
+    of that many unit vectors in m dimensions, :func:`animsup.analysis.large.welch_bound`),
+    ``overlap_sampled`` [T][k] (how many represented features the overlap histogram and mean come from,
+    its counts scaled to all represented ones; 0: all of them, :func:`animsup.analysis.large.overlap_rows`);
+    arrays as base64 float32.
 
     :param positions: (shape: [T]) increasing snapshot indices to keep
     :param instances: the shown instances, in the page's order
@@ -55,12 +57,15 @@ def summary_payload(path, positions, instances, feature_probability) -> tuple[li
     n = len(orders[0])
     edges = large.rank_edges(n)
     rows: list[list[dict]] = []
+    sampled: list[list[int]] = []
     steps: list[int] = []
     with open_log(path, srt) as reader:
         for t, snap in enumerate(reader.snapshots()):
             if len(rows) < len(keep) and t == keep[len(rows)]:
                 W = np.asarray(snap.W)
-                rows.append([large.summary_row(large.feature_summary(W[q]), orders[j], edges) for j, q in enumerate(perm)])
+                sums = [large.feature_summary(W[q]) for q in perm]
+                rows.append([large.summary_row(s, orders[j], edges) for j, s in enumerate(sums)])
+                sampled.append([s.overlap_sampled for s in sums])
                 steps.append(int(snap.step))
             if len(rows) == len(keep):
                 break
@@ -75,4 +80,5 @@ def summary_payload(path, positions, instances, feature_probability) -> tuple[li
                    "dims_hist": _b64(stack("dims_hist")), "overlap_hist": _b64(stack("overlap_hist")),
                    "scalars": _b64(scal), "scalar_names": list(large.SCALARS),
                    "n_represented": nrep.tolist(), "half": large.HALF,
+                   "overlap_sampled": [[int(c) for c in row] for row in sampled],
                    "welch": [[large.welch_bound(int(v), m) for v in row] for row in nrep]}

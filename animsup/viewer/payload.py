@@ -321,17 +321,18 @@ def _sae(scene: Scene, order: list, notes: tuple = ()) -> dict | None:
             "path": os.path.basename(ov.path)}  # (already escaped text; the name only, as the log's "path")
 
 
-def _curves(path, order: list, n_instances: int) -> list:
+def _curves(path, order: list, n_instances: int, curves: dict | None = None) -> list:
     """The log's extra named curves (schema v2 ``curve`` records: test loss, accuracy, lr...) for the
     page: ``[{"name", "steps", "values" (base64 float32, shape [C, width]), "width"}]``, the columns
     of a per-instance curve in the page's instance order (width = shown instances), a curve of one
     value for all instances as one column. Names reach the page as text (escaped by the page)."""
     from animsup.log.reader import open_log
 
-    with open_log(path) as reader:
-        for _ in reader.iter_all():
-            pass
-        curves = reader.curves
+    if curves is None:
+        with open_log(path) as reader:
+            for _ in reader.iter_all():
+                pass
+            curves = reader.curves
     out = []
     for name, (steps, values) in sorted(curves.items()):
         vals = values[:, order] if values.shape[1] == n_instances and n_instances > 1 else values
@@ -417,8 +418,9 @@ def build_payload(plan: ViewerPlan, *, live: bool = False) -> dict:
     }
 
 
-def _small_payload(plan: ViewerPlan, live: bool, steps: np.ndarray) -> dict:
-    """The entries of the page that hold no per-feature array (the loss, the axes, the labels)."""
+def _small_payload(plan: ViewerPlan, live: bool, steps: np.ndarray, curves: dict | None = None) -> dict:
+    """The entries of the page that hold no per-feature array (the loss, the axes, the labels).
+    ``curves``: the log's curves already read (``plan.summary.curves``), else the log is read for them."""
     from animsup.analysis import geometry
     from animsup.rendering.frames import QUIET_FRACTION
 
@@ -458,7 +460,7 @@ def _small_payload(plan: ViewerPlan, live: bool, steps: np.ndarray) -> dict:
         "loss_width": int(np.asarray(sc.loss_raw).shape[1]) if np.ndim(sc.loss_raw) == 2 else 1,
         "loss_scope": h.loss_scope,
         "loss_labels": loss_labels(sc, h.loss_scope),
-        "curves": _curves(plan.path, order, h.n_instances),
+        "curves": _curves(plan.path, order, h.n_instances, curves),
         "llc": _llc(plan.path, order),
         "hessian": _hessian(plan.path, order),
         "sae": _sae(sc, order, plan.render.notes),
@@ -485,7 +487,8 @@ def _summary_payload(plan: ViewerPlan, live: bool) -> dict:
 
     h = plan.summary.header
     steps, summary = vlarge.summary_payload(plan.path, plan.snapshots, plan.instances, h.feature_probability)
-    base = _small_payload(plan, live, np.asarray(steps, np.int64))
+    # the curves that scan_log read with the plan: the 35 MB-per-snapshot log is not read a third time
+    base = _small_payload(plan, live, np.asarray(steps, np.int64), plan.summary.curves)
     base.update(summary=summary, W=None, W_dec=None, b=None, norms=None, dims=None, shape_names=[],
                 shape=[], polygon=[], events=[[] for _ in plan.instances],
                 colors=[[] for _ in plan.instances], importance=[], heat=[])

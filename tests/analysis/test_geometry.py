@@ -349,3 +349,18 @@ def test_census_finds_tegum_factors_with_their_rank():
     assert g.census_counts(comps) == {"pentagon": 1, "tetrahedron": 1, "digon": 1}
     uneven = embed([np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]]) @ np.array([[1, 0, 0], [0, 1, 0], [0, 0.3, 1]]).T], 2)
     assert [c["name"] for c in g.census(uneven)] == ["3 in 2 dims"]
+
+
+def test_repeated_generic_groups_are_counted_not_pluralised_twice():
+    # issue 24: two orthogonal copies of a stretched tetrahedron ("4 features in 3 dims", no polytope name)
+    # in 6 dims read "2 × (4 features in 3 dims)"; the old join prefixed the count to the name and added
+    # an "s" ("2 4 features in 3 dimss"), as inspect showed at n = 10,240
+    tall = g.tetrahedron()
+    tall[2] *= 2.0
+    W = np.zeros((6, 8))
+    W[:3, :4], W[3:, 4:] = tall, tall
+    assert g.describe(W).shape == "2 × (4 features in 3 dims)"
+    # a name that already counts (or holds a "+") is multiplied, a plain noun pluralised
+    assert g._join([("antipodal pair + 1", (0,), 2)] * 2) == "2 × (antipodal pair + 1)"
+    assert g._join([("two antipodal pairs", (0,), 2)] * 3) == "3 × (two antipodal pairs)"
+    assert g._join([("pentagon", (0,), 2)] * 2 + [("tetrahedron", (1,), 3)] * 2) == "2 pentagons + 2 tetrahedra"

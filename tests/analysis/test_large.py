@@ -90,3 +90,29 @@ def test_welch_bound_and_mean_squared_overlap():
     nu = int(mask.sum())
     assert large.mean_squared_overlap(W, mask) == pytest.approx((c2.sum() - np.trace(c2)) / (nu * (nu - 1)))
     assert large.feature_summary(W).mean_sq_overlap == pytest.approx(large.mean_squared_overlap(W, mask))
+
+
+def test_overlaps_of_represented_features_above_the_sample_size():
+    # above OVERLAP_SAMPLE features: the represented features' overlaps only (the histogram and the mean are
+    # theirs), exact; of more represented features than the sample, an evenly spaced sample of them
+    W = _random_W(m=6, n=90, seed=3)
+    norms, _, over = _direct(W)
+    rep = np.flatnonzero(norms > large.HALF)
+    assert 20 < len(rep) < 90
+    assert large.overlap_rows(norms, sample=90) is None
+    np.testing.assert_array_equal(large.overlap_rows(norms, sample=len(rep)), rep)
+    s = large.feature_summary(W, sample=len(rep))
+    np.testing.assert_allclose(s.overlap, over[rep], atol=2e-6)
+    assert s.overlap_sampled == 0 and s.mean_overlap == pytest.approx(over[rep].mean(), abs=2e-6)
+    full = large.summary_row(large.feature_summary(W), np.arange(90), large.rank_edges(90))
+    row = large.summary_row(s, np.arange(90), large.rank_edges(90))
+    np.testing.assert_allclose(row["overlap_hist"], full["overlap_hist"])  # the same represented features
+    rows = large.overlap_rows(norms, sample=20)
+    assert len(rows) == 20 and rows[0] == rep[0] and rows[-1] == rep[-1] and set(rows) <= set(rep)
+    np.testing.assert_allclose(large.max_overlaps(W, rows=rows, chunk=7), over[rows], atol=2e-6)
+    s = large.feature_summary(W, sample=20)
+    assert s.overlap_sampled == 20 and s.mean_overlap == pytest.approx(over[rows].mean(), abs=2e-6)
+    row = large.summary_row(s, np.arange(90), large.rank_edges(90))
+    # the histogram counts all represented features (the sample's counts scaled by n_rep / 20)
+    assert row["overlap_hist"].sum() == pytest.approx(len(rep))
+    np.testing.assert_allclose(row["overlap_hist"] * 20 / len(rep), large.histogram(over[rows]))

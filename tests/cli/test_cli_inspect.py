@@ -134,3 +134,26 @@ def test_inspect_json_reports_curves_at_the_step(tmp_path, capsys):
     assert c["test_loss"]["scope"] == "instance" and c["test_loss"]["step"] == 50
     assert c["test_loss"]["values"] == pytest.approx([50.01, 50.03])
     assert c["lr"] == {"points": 3, "scope": "aggregate", "step": 50, "values": [pytest.approx(0.051)]}
+
+
+def test_inspect_of_a_large_model_is_not_named_and_reads_right(tmp_path, capsys):
+    # issue 24: above geometry.NAME_ABOVE features no shape is named (the pairwise naming was n² memory and
+    # gave "+ 3 11 features in 11 dimss"); the numbers are O(n·m): 3 dedicated axes of norm 1 (D = 1 each),
+    # every other feature norm 0.1 along axis 3 (not represented)
+    from animsup.log.recorder import write_arrays
+
+    n, m = geometry.NAME_ABOVE + 52, 4
+    W = np.zeros((m, n))
+    W[3, :] = 0.1
+    W[:, :3] = 0.0
+    W[0, 0] = W[1, 1] = W[2, 2] = 1.0
+    log = write_arrays(np.stack([W * 0.5, W])[:, None], str(tmp_path / "large.jsonl"), steps=[0, 10])
+    assert main(["inspect", log]) == 0
+    out = capsys.readouterr().out
+    assert f"not named above {geometry.NAME_ABOVE:,} features, 3 of {n} features represented" in out
+    assert f"φ½ {3 / n:.3f}" in out and "orthogonal groups" not in out and "dimss" not in out
+    # Σ D_i: 3 dedicated (1 each) + the n - 3 features sharing axis 3 (together D = 1: ‖W_i‖² / Σ_j (Ŵ_i·W_j)²)
+    assert "Σ D_i 4.0" in out
+    assert main(["inspect", log, "--json"]) == 0
+    geo = json.loads(capsys.readouterr().out)["instances"][0]["geometry"]
+    assert geo["represented"] == [0, 1, 2] and geo["groups"] == [] and geo["faint"] == []

@@ -37,6 +37,7 @@ class SummaryView:
         self.order = np.asarray(s.summary_order[k]) if s.summary_order else np.arange(n)
         self.edges = large.rank_edges(n)
         self.last: dict[str, np.ndarray] = {}
+        self._held: tuple | None = None  # (step, FeatureSummary, summary_row) of the last frame drawn
         fs, pt, t = ctx.fs, ctx.pt, ctx.theme
         x0, y0, bw, bh = box
         f = 0.75 if small else 0.85
@@ -62,7 +63,8 @@ class SummaryView:
         self.text = ctx.fig.text((x0 + lm) / ctx.width, (top + 0.45 * text_h) / ctx.height, "", fontsize=fs * f,
                                  color=t["fg"], va="center", ha="left", linespacing=1.25)
         # the widest line the numbers make, fitted once (the font then stays put from frame to frame)
-        self.text.set_text(self._line(1.0, n, n, float(s.n_hidden), s.n_hidden, 1.0, 0.5))
+        self.text.set_text(self._line(1.0, n, n, float(s.n_hidden), s.n_hidden, 1.0, 0.5,
+                                      large.OVERLAP_SAMPLE if n > large.OVERLAP_SAMPLE else 0))
         ctx.fit_width(self.text, bw - lm)
         self.text.set_text("")
         ctx.animate(self.text)
@@ -118,9 +120,13 @@ class SummaryView:
         return bars
 
     def update(self, frame: Frame) -> None:
-        W = np.asarray(frame.W[self.k], dtype=np.float64)
-        s = large.feature_summary(W)
-        row = large.summary_row(s, self.order, self.edges)
+        if self._held is not None and self._held[0] == frame.step:  # the same snapshot again: no recomputing
+            s, row = self._held[1], self._held[2]
+        else:
+            s = large.feature_summary(np.asarray(frame.W[self.k], dtype=np.float64))
+            row = large.summary_row(s, self.order, self.edges)
+            self._held = (frame.step, s, row)
+        W = frame.W[self.k]
         self.last = row
         lo, med, hi = row["rank"]
         self.band[0].set_ydata(lo)
@@ -139,13 +145,15 @@ class SummaryView:
         self.welch.set_xdata([kappa, kappa])
         self.welch.set_visible(kappa > 0)
         self.text.set_text(self._line(s.represented, n_rep, len(s.norms), s.total_dims, m, s.mean_overlap,
-                                      s.mean_sq_overlap))
+                                      s.mean_sq_overlap, s.overlap_sampled))
 
-    def _line(self, phi: float, n_rep: int, n: int, dims: float, m: int, over: float, sq: float) -> str:
-        """The numbers' line: φ½, Σ D_i, the mean max overlap and the mean squared overlap against 1/m."""
+    def _line(self, phi: float, n_rep: int, n: int, dims: float, m: int, over: float, sq: float, sampled: int = 0) -> str:
+        """The numbers' line: φ½, Σ D_i, the mean max overlap (of ``sampled`` represented features when
+        not all: :func:`animsup.analysis.large.overlap_rows`) and the mean squared overlap against 1/m."""
         sep = "\n" if self.small else "   "
+        of = f" ({sampled:,} sampled)" if sampled else ""
         return (f"φ½ {phi:.2f} ({n_rep:,} of {n:,} with ‖W_i‖ > ½){sep}Σ D_i {dims:.1f} of m = {m}\n"
-                f"mean max overlap {over:.2f}, mean (Ŵ_i·Ŵ_j)² {sq:.3g} (1/m = {1 / m:.3g})")
+                f"mean max overlap{of} {over:.2f}, mean (Ŵ_i·Ŵ_j)² {sq:.3g} (1/m = {1 / m:.3g})")
 
     def boxes(self) -> list[Bbox]:
         return [a.bbox for a in self.axes] + [self.text.get_window_extent(self.ctx.renderer())]

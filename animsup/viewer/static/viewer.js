@@ -891,8 +891,9 @@
     const d = S.d, p = d.summary, s = S.sum, t = S.t, i = S.sel, B = s.B, H = s.H, n = d.n;
     const at = (t * d.k + i);
     const ns = p.scalar_names.length, sc = s.scalars.subarray(at * ns, (at + 1) * ns), nrep = p.n_represented[t][i];
+    const ovs = p.overlap_sampled ? p.overlap_sampled[t][i] : 0;  // overlaps of a sample of the represented features
     ui.sumText.textContent = `φ½ ${sc[0].toFixed(2)} (${nrep.toLocaleString("en-US")} of ${n.toLocaleString("en-US")} with ‖W_i‖ > ½)   ` +
-      `Σ D_i ${sc[2].toFixed(1)} of m = ${d.m}   mean D_i ${sc[1].toFixed(3)}   mean max overlap ${sc[3].toFixed(2)}   ` +
+      `Σ D_i ${sc[2].toFixed(1)} of m = ${d.m}   mean D_i ${sc[1].toFixed(3)}   mean max overlap${ovs ? " (" + ovs.toLocaleString("en-US") + " sampled)" : ""} ${sc[3].toFixed(2)}   ` +
       `mean (Ŵ_i·Ŵ_j)² ${sc[4].toPrecision(3)} (1/m = ${(1 / d.m).toPrecision(3)})`;
     const W = layout().left, lx = Math.log10(Math.max(n, 2)), ymax = Math.max(d.norm_max || 1, 1.05);
     // norms by rank
