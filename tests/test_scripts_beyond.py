@@ -81,3 +81,14 @@ def test_tail_fall():
     sl = _scaling_law_module()
     curve = [1.0] * 13 + [0.5] + [0.4] * 5 + [0.25]  # 20 windows; the 14th ends at 70 % of the steps
     assert sl.tail_fall(curve) == pytest.approx(0.5)
+
+
+def test_scaling_law_decay_sweep_quick(tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "scaling_law.py"), "--quick", "--decay-sweep",
+                        "--out", str(tmp_path)], capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = json.loads((tmp_path / "decay_sweep.json").read_text())["rows"]
+    for m in (4, 8):
+        phi = [row["represented"] for row in rows if row["m"] == m]  # gammas +0.1, +0.3, +1, +3
+        assert len(phi) == 4 and phi[0] >= phi[1] >= phi[2] >= phi[3] and phi[0] > phi[3] + 0.5  # more decay, fewer features
