@@ -183,7 +183,8 @@ def figure(out: dict, path: str) -> str:
         if j == 0:
             ax.set_ylabel("final loss")
         ax.set_title(f"{dist} frequencies, n = {run['config']['n_features']}, {run['config']['steps']:,} steps", fontsize=8)
-        ax.legend(fontsize=6.5)
+        ax.set_ylim(bottom=min(min(v) for v in run["loss"]) / 3)  # room for the legend below the points
+        ax.legend(fontsize=6.5, loc="lower left")
     ax = fig.add_axes((0.545, 0.15, 0.19, 0.75))
     for dist, run in out["runs"].items():
         for g, gamma in enumerate(run["config"]["gammas"]):
