@@ -241,7 +241,7 @@ def docs_table() -> str:
             lines.append(f"| {dist} | {regime} ({gamma:+g}) | {run['config']['steps']:,} | " +
                          ", ".join(f"{v:.2e}" for v in run["loss"][g]) +
                          " | " + ", ".join(f"{v:.2f}" for v in run["represented"][g]) +
-                         " | " + ", ".join(f"{100 * tail_fall(cv):.0f} %" for cv in run["curves"][g]) +
+                         " | " + ", ".join(f"{int(round(100 * tail_fall(cv)))} %" for cv in run["curves"][g]) +
                          f" | {fit['exponent']:.2f} ({fit['r2']:.3f}) | {fit['exponent_without_smallest']:.2f} | " +
                          ("—" if lim is None else f"{lim['exponent']:.2f}") + " | " +
                          ("no power law" if pred is None else f"{pred:g}") + f" ({SOURCE[(dist, regime)]}) |")
