@@ -25,7 +25,10 @@ Writes outputs/scaling_law/scaling_law.json and scaling_law.png; the full run al
 docs/results/scaling_law.json (the tables in docs/figures.md: ``docs_table()``, ``docs_cost_table()``)
 and docs/img/scaling_law.png. --quick: n = 64, m = 4, 8, 16, γ ∈ {+1, −1}, 100 steps of 64 samples.
 
-    .venv/bin/python scripts/scaling_law.py [--quick]
+--decay-sweep: instead, the sweep that chose the weak decay (writes decay_sweep.json); --seed S: another seed
+(a full run with S != 0 leaves docs/ alone).
+
+    .venv/bin/python scripts/scaling_law.py [--quick] [--decay-sweep] [--seed S]
 """
 
 from __future__ import annotations
