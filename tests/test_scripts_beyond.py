@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -48,4 +50,45 @@ def test_scaling_law_quick(tmp_path):
         weak, strong = run["represented"]  # gammas [+1, -1]
         assert min(strong) > 0.9 and max(weak) < 0.5  # negative decay represents (nearly) every feature
         assert run["fits"]["strong"]["exponent"] > 0 and run["loss"][1][-1] < run["loss"][1][0]
+        lim = run["weak_limit"]["loss"]  # ideal weak superposition: more kept features, less loss
+        assert all(a > b > 0 for a, b in zip(lim, lim[1:]))
     assert (tmp_path / "scaling_law.png").stat().st_size > 10_000
+
+
+def _scaling_law_module():
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    import scaling_law
+
+    return scaling_law
+
+
+def test_weak_limit_loss_hand_case_and_monte_carlo():
+    import numpy as np
+
+    sl = _scaling_law_module()
+    # by hand: p = (2/3, 1/3), a dropped feature costs (4/3) p - p^2: 4/9 - 1/9 = 1/3 for the second, 8/9 - 4/9 for the first
+    assert sl.weak_limit_loss([2 / 3, 1 / 3], [1], 2) == pytest.approx([1 / 6])
+    assert sl.weak_limit_loss([2 / 3, 1 / 3], [0, 2], 2) == pytest.approx([7 / 18, 0.0])
+    # Monte Carlo: x_i = u_i v_i, u ~ Bernoulli(p), v ~ U(0, 2), the dropped features answered by their mean p_i
+    rng = np.random.default_rng(0)
+    p = np.array([0.5, 0.3, 0.2])
+    x = (rng.random((400_000, 3)) < p) * rng.uniform(0, 2, (400_000, 3))
+    mc = float(((x[:, 1:] - p[1:]) ** 2).sum(axis=1).mean() / 3)
+    assert sl.weak_limit_loss(p, [1], 3)[0] == pytest.approx(mc, rel=0.01)
+
+
+def test_tail_fall():
+    sl = _scaling_law_module()
+    curve = [1.0] * 13 + [0.5] + [0.4] * 5 + [0.25]  # 20 windows; the 14th ends at 70 % of the steps
+    assert sl.tail_fall(curve) == pytest.approx(0.5)
+
+
+def test_scaling_law_decay_sweep_quick(tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "scaling_law.py"), "--quick", "--decay-sweep",
+                        "--out", str(tmp_path)], capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = json.loads((tmp_path / "decay_sweep.json").read_text())["rows"]
+    for m in (4, 8):
+        phi = [row["represented"] for row in rows if row["m"] == m]  # gammas +0.1, +0.3, +1, +3
+        assert len(phi) == 4 and phi[0] >= phi[1] >= phi[2] >= phi[3] and phi[0] > phi[3] + 0.5  # more decay, fewer features
