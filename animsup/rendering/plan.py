@@ -264,6 +264,10 @@ def build_plan(log: str | os.PathLike[str], config: RenderConfig, *, video: bool
                                f"best here: {choice.split(': ', 1)[-1]})")
         c = replace(c, grid=True)
     timing, notes = _timing(summary.steps, c, video)
+    if timing.interpolated and large.use_summary(summary.header.n_features, summary.header.n_hidden, c.view):
+        # a large model's charts are recomputed per drawn W (~1 s at n = 10,240): each snapshot is held
+        timing = replace(timing, position=np.floor(timing.position), interpolated=False)
+        notes.append("the summary view of a large model holds each snapshot (no frames interpolated between snapshots)")
     notes = _unfinished_notes(summary) + notes
     frame_steps = _steps_at(summary.steps, timing.position)
     # the one event list (animsup.analysis.timeline.run_events) that `animsup events` prints and the viewer shows

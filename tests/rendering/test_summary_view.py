@@ -61,3 +61,16 @@ def test_drawn_numbers_equal_numpy(tmp_path):
         r0, r1, c0, c1 = d.ctx.axes_rows(ax)
         assert (img[r0:r1, c0:c1, :3] < 200).any()
     d.close()
+
+
+def test_a_video_of_the_summary_view_holds_each_snapshot(tmp_path):
+    """Frames between snapshots would recompute the charts from an interpolated W (~1 s a frame at
+    n = 10,240): the summary view's frames sit on snapshots, and the plan says so."""
+    log, _ = _log(tmp_path / "c.jsonl", n=24, T=3)
+    full = build_plan(log, RenderConfig(frames=12, size=(640, 360)))
+    assert full.timing.interpolated and not np.all(full.timing.position == np.round(full.timing.position))
+    plan = build_plan(log, RenderConfig(view="summary", frames=12, size=(640, 360)))
+    pos = plan.timing.position
+    assert not plan.timing.interpolated and np.all(pos == np.floor(pos)) and pos[-1] == 2 and np.all(np.diff(pos) >= 0)
+    np.testing.assert_array_equal(plan.frame_steps, plan.summary.steps[pos.astype(int)])
+    assert any("holds each snapshot" in n for n in plan.notes)
