@@ -222,7 +222,41 @@ def _strings(o) -> list[str] | None:
         return [str(v) for v in o]
     if isinstance(o, list) and o and all(isinstance(v, str) for v in o):
         return list(o)
-    return None
+    return arrow_strings(o)
+
+
+#: Arrow string types (pyarrow's aliases) and the width of their offsets
+_ARROW_OFFSETS = {"string": np.int32, "utf8": np.int32, "large_string": np.int64, "large_utf8": np.int64}
+
+
+def arrow_strings(o) -> list[str] | None:
+    """The strings of a pyarrow string array as pandas ≥ 3 pickles it with pyarrow installed (an
+    ``ArrowStringArray``: ``pyarrow.lib._restore_array((type_for_alias("large_string"), length,
+    null_count, offset, [validity, offsets, data], children, dictionary))``, buffers as
+    ``py_buffer(bytearray)``), decoded from the raw buffers without pyarrow; None for anything else
+    (nulls, another type, an inconsistent layout)."""
+    if not (isinstance(o, Inert) and o.module == "pyarrow.lib" and o.name == "_restore_array" and o.args):
+        return None
+    data = o.args[0]
+    try:
+        kind, length, nulls, offset, buffers = data[0], data[1], data[2], data[3], data[4]
+        alias = kind.args[0] if isinstance(kind, Inert) and kind.name == "type_for_alias" and kind.args else None
+        width = _ARROW_OFFSETS.get(alias) if isinstance(alias, str) else None
+        if width is None or nulls != 0 or not all(isinstance(v, int) for v in (length, offset)) or length < 1 or offset < 0:
+            return None
+        raw = [b.args[0] if isinstance(b, Inert) and b.name == "py_buffer" and b.args else None for b in buffers[1:3]]
+        if not all(isinstance(r, (bytes, bytearray)) for r in raw):
+            return None
+        offsets = np.frombuffer(bytes(raw[0]), dtype=np.dtype(width).newbyteorder("<"))
+        text = bytes(raw[1])
+        if len(offsets) < offset + length + 1:
+            return None
+        ends = offsets[offset:offset + length + 1].astype(np.int64)
+        if ends[0] < 0 or np.any(np.diff(ends) < 0) or ends[-1] > len(text):
+            return None
+        return [text[a:b].decode("utf-8") for a, b in zip(ends[:-1], ends[1:])]
+    except (IndexError, TypeError, ValueError, UnicodeDecodeError):
+        return None
 
 
 def _column_index(obj) -> list[str] | None:

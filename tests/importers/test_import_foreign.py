@@ -367,3 +367,40 @@ def test_malformed_d3_pages_are_one_line_errors(tmp_path):
         (tmp_path / "p.html").write_text(bad, encoding="utf-8")
         with pytest.raises(AnimsupError, match=re.escape(want) if want != "memory" else "more than the .* of memory available"):
             _import(tmp_path, tmp_path / "p.html")
+
+
+def test_arrow_string_buffers_decode_without_pyarrow():
+    """pandas >= 3 with pyarrow installed pickles a string Index as an Arrow large_string array
+    (offsets + UTF-8 bytes in py_buffer(bytearray)): the column names are read from the raw
+    buffers; anything inconsistent is not taken for names."""
+    from animsup.importers.safe_pickle import Inert, arrow_strings
+
+    def arr(alias, offsets, text, nulls=0, offset=0, width="<i8"):
+        buffers = [None, Inert("pyarrow.lib", "py_buffer", (bytearray(np.asarray(offsets, dtype=width).tobytes()),)),
+                   Inert("pyarrow.lib", "py_buffer", (bytearray(text),))]
+        kind = Inert("pyarrow.lib", "type_for_alias", (alias,))
+        return Inert("pyarrow.lib", "_restore_array", ((kind, len(offsets) - 1 - offset, nulls, offset, buffers, [], None),))
+
+    assert arrow_strings(arr("large_string", [0, 4, 8, 11], "steplossacc".encode())) == ["step", "loss", "acc"]
+    assert arrow_strings(arr("string", [0, 2, 6], "é√x".encode(), width="<i4")) == ["é", "√x"]  # byte offsets, UTF-8
+    assert arrow_strings(arr("string", [0, 1, 3], b"abc", width="<i4")) == ["a", "bc"]
+    assert arrow_strings(arr("large_string", [0, 4, 8, 11], b"steplossacc", offset=1)) == ["loss", "acc"]
+    assert arrow_strings(arr("large_string", [0, 4, 99], b"steploss")) is None       # past the data
+    assert arrow_strings(arr("large_string", [0, 4, 2], b"steploss")) is None        # offsets go back
+    assert arrow_strings(arr("large_string", [0, 4, 8], b"steploss", nulls=1)) is None
+    assert arrow_strings(arr("int64", [0, 4, 8], b"steploss")) is None
+    assert arrow_strings(Inert("pyarrow.lib", "_restore_array", (("x",),))) is None
+
+
+def test_a_frame_pickled_with_pyarrow_strings_imports(tmp_path):
+    """The same frame as above pickled by pandas with pyarrow installed (when both are)."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    runs = aisf_runs(list, n_runs=1)
+    runs[0]["logs"] = pd.DataFrame({"step": [1, 10, 100], "loss": [0.3, 0.15, 0.1], "note": ["a", "b", "c"]},
+                                   columns=pd.Index(["step", "loss", "note"], dtype="string[pyarrow]"))
+    src = tmp_path / "runs.pkl"
+    src.write_bytes(pickle.dumps(runs))
+    assert b"_restore_array" in src.read_bytes()  # the Arrow layout really is what is read
+    run, _ = _import(tmp_path, src)
+    np.testing.assert_allclose(run.loss_curve[:, 0], [0.3, 0.15, 0.1])
