@@ -43,9 +43,11 @@ MAX_NONZEROS = 200_000
 NONZEROS_PER_RECORD = 16_384
 
 
-def stored_count(x: np.ndarray, max_examples: int = MAX_EXAMPLES, max_nonzeros: int = MAX_NONZEROS) -> int:
+def stored_count(x: np.ndarray, max_examples: int | None = None, max_nonzeros: int | None = None) -> int:
     """How many of the examples (columns of ``x``, shape: [n_features, T]) are stored: the most
-    leading ones within both caps."""
+    leading ones within both caps (default :data:`MAX_EXAMPLES`, :data:`MAX_NONZEROS`)."""
+    max_examples = MAX_EXAMPLES if max_examples is None else max_examples
+    max_nonzeros = MAX_NONZEROS if max_nonzeros is None else max_nonzeros
     nnz = np.cumsum(np.count_nonzero(x[:, :max_examples], axis=0))
     return int(np.searchsorted(nnz, max_nonzeros, side="right"))
 

@@ -57,7 +57,7 @@ def key_text(size: int, stored: int, drawn: int) -> str:
     return f"training examples h = W x (T = {size:,}; the first {drawn:,} drawn{more})"
 
 
-def prepare(log: str, header: Any, instances: tuple[int, ...], max_drawn: int = MAX_DRAWN
+def prepare(log: str, header: Any, instances: tuple[int, ...], max_drawn: int | None = None
             ) -> tuple[dict[int, DataPoints], float, list[str]]:
     """The data points of the shown instances (log instance -> :class:`DataPoints`; empty when the
     log is not a finite-data run or stores no examples), the largest |h| over the log's snapshots
@@ -76,6 +76,7 @@ def prepare(log: str, header: Any, instances: tuple[int, ...], max_drawn: int = 
         return {}, 0.0, [f"{NOT_DRAWN}' hidden vectors h = W x are drawn only for n_hidden <= 2 "
                          f"(this log has n_hidden = {header.n_hidden})"]
     sets = read_train_examples(log, instances) or {}
+    max_drawn = MAX_DRAWN if max_drawn is None else max_drawn
     out = {}
     for i, te in sets.items():
         drawn = min(te.count, max_drawn)
