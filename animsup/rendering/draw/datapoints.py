@@ -1,6 +1,6 @@
 """The training examples' hidden vectors h = W x in the plane, apart from W's columns: small dots in
 one contrasting colour (crimson on the light theme, cyan on the dark; W's columns use the
-importance colormap, the SAE orange/green), under the arrows, and a key in the plane's lower
+importance colormap, the SAE orange/green), over the arrows when at most 100, else under them, and a key in the plane's lower
 right, "training examples h = W x (T = 100)" (saying when only the first examples are drawn).
 On the line (n_hidden = 1) the dots sit on the axis. Data: :mod:`animsup.rendering.datapoints`.
 """
@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 #: the data points' colour per theme: far from viridis (light) and plasma (dark), and from the SAE's
 COLORS = {"light": "#c2255c", "dark": "#4dd0e1"}
+#: up to this many dots are drawn over the arrows and their tips (a memorised polygon of a few data points
+#: can sit on feature tips), more under them
+FEW = 100
 
 
 class DataDots:
@@ -30,9 +33,11 @@ class DataDots:
         self.color = COLORS.get(ctx.scene.theme, COLORS["light"])
         size = (ctx.fs * (0.34 if view.small else 0.42)) ** 2
         self.dots = ax.scatter(np.zeros(points.drawn), np.zeros(points.drawn), s=size, marker="o", linewidths=0,
-                               color=self.color, alpha=0.75 if points.drawn > 100 else 0.95, zorder=2.5)
+                               color=self.color, alpha=0.75 if points.drawn > FEW else 0.95,
+                               zorder=4.5 if points.drawn <= FEW else 2.5)
         self.last: np.ndarray = np.zeros((points.drawn, 2))
-        ctx.animate(self.dots)
+        if points.drawn > FEW:  # drawn in the order animated: before the plane's arrows (on_top: after them)
+            ctx.animate(self.dots)
         old = ax.get_legend()
         handle = Line2D([], [], color=self.color, lw=0, marker="o", ms=ctx.fs * 0.3)
         key = ax.legend(handles=[handle], labels=[points.key], loc="lower right",
@@ -41,6 +46,11 @@ class DataDots:
         if old is not None:  # an untied model's or an SAE's key stays
             ax.add_artist(old)
         key.set_zorder(6)
+
+    def on_top(self) -> None:
+        """Called once the plane's own moving artists are registered: a few dots go over them."""
+        if self.points.drawn <= FEW:
+            self.view.ctx.animate(self.dots)
 
     def update(self, W: np.ndarray) -> None:
         """W: (shape: [n_hidden, n_features]) the frame's W of the view's instance."""

@@ -67,6 +67,8 @@ class PlaneView(PlaneLabels):
         self.data = data_dots.attach(self)  # a finite-data run's training examples h = W x, or None
         self._init_labels(labels, rect, label_text)
         ctx.animate(*self.dynamic)
+        if self.data is not None:
+            self.data.on_top()
         self._dec_points: np.ndarray | None = None
         self._affine: np.ndarray | None = None  # data -> pixels, taken at the first frame (after the layout)
         self._quiet_px = np.zeros((0, 2))

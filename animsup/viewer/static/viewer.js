@@ -241,7 +241,7 @@
         ctx.beginPath(); ctx.arc(px, py, 5 * dpr, 0, 2 * Math.PI); ctx.stroke();
       }
     }
-    drawData(ctx, X, Y, dpr);
+    drawData(ctx, X, Y, dpr, false);
     const quiet = d.quiet_fraction * d.lim;
     const tips = [], dots = [], labelled = [];
     // least important first, so important features are drawn on top
@@ -261,6 +261,7 @@
     }
     const labels = placeLabels(ctx, labelled, dots, ox, oy, u.bbox, dpr, imp);
     drawSae(ctx, X, Y, ox, oy, dpr);
+    drawData(ctx, X, Y, dpr, true);
     ctx.restore();
     tips.sort((a, b) => a[0] - b[0]);
     S.drawn = { t: t, instance: d.instances[i], step: d.steps[t], tips: tips.map((q) => [q[1], q[2]]), labels: labels };
@@ -831,7 +832,7 @@
   }
   // ------------------------------------------------------------------ a finite-data run's training examples
   // (animsup/rendering/datapoints.py picks them, payload.py's _datapoints sends them sparse): h = W x of
-  // each drawn example at the shown snapshot, small crimson dots under the arrows, as in the video
+  // each drawn example at the shown snapshot, small crimson dots (over the arrows when at most 100, else under), as in the video
   const DATA_COLOR = "#c2255c";
   function decodeData(p) {
     if (!p || !p.items) return p || null;
@@ -841,10 +842,10 @@
     const D = S.d.datapoints;
     return D && D.items ? D.items.find((it) => it.column === S.sel) || null : null;
   }
-  function drawData(ctx, X, Y, dpr) {
+  function drawData(ctx, X, Y, dpr, top) {  // top: after the arrows (at most 100 dots), else before them
     const d = S.d, it = dataItem();
-    S.drawnData = null;
-    if (!it) return;
+    if (!top) S.drawnData = null;
+    if (!it || (it.drawn <= 100) !== top) return;
     const t = S.t, i = S.sel, h = new Float64Array(it.drawn * 2);
     for (let q = 0; q < it.value.length; q++) {
       const e = it.example[q], f = it.feature[q], v = it.value[q];
