@@ -17,8 +17,9 @@ dimensionality D of every feature and every training example (:mod:`animsup.anal
 the peak.
 
 Writes to outputs/double_descent/: double_descent.jsonl (the run log), double_descent.json,
-double_descent.png, and unless --no-video double_descent.mp4 (the training examples' hidden vectors
-moving with the features over training, at the smallest T, the peak and the largest T); the full run also writes docs/results/double_descent.json (the table in
+double_descent.png, and unless --no-video double_descent.mp4 (``animsup render --grid`` of the log:
+the training examples' hidden vectors moving with the features over training, one panel per T);
+the full run also writes docs/results/double_descent.json (the table in
 docs/figures.md: ``docs_table()``) and docs/img/double_descent.png.
 --quick: n = 60, 7 sizes, 200 steps (a smoke test: seconds).
 
@@ -63,6 +64,8 @@ def measure(res) -> dict:
 
 def main() -> int:
     from animsup.errors import AnimsupError
+    from animsup.log.reader import read_header
+    from animsup.log.train_examples import stored_info
     from animsup.train.finite import result_from_log, train_finite
 
     args = c.parser("double_descent", __doc__).parse_args()
@@ -75,7 +78,8 @@ def main() -> int:
     if os.path.exists(log) and not args.retrain:  # a finished log of the same config is reused
         try:
             res = result_from_log(log)
-            res = res if res.config == cfg else None
+            # the same config, and a log that stores its training examples (the video draws them)
+            res = res if res.config == cfg and stored_info(read_header(log)) is not None else None
         except AnimsupError:
             res = None
     if res is None:
@@ -138,35 +142,14 @@ def figure(res, out: dict, path: str) -> str:
 
 
 def video(res, out: dict, path: str) -> str:
-    """The training examples' hidden vectors (orange) moving with the feature directions (green)
-    over training, for the smallest T, the test-loss peak and the largest T."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    """The training examples' hidden vectors moving with the feature directions over training, one
+    panel per T: drawn by ``animsup render`` (:func:`animsup.render`, grid of every instance; the
+    data points are the log's stored training examples, :mod:`animsup.rendering.datapoints`)."""
+    import animsup
 
-    from animsup.log.reader import read_log
-    from animsup.rendering.encode import make_encoder
-    from animsup.train.finite import training_sets_of
-
-    run = read_log(res.log_path)
-    sets = training_sets_of(run.header)
-    T = res.train_sizes
-    peak = out["peak"]["peak_T"]
-    picks = [0, T.index(peak) if peak in T else len(T) // 2, len(T) - 1]
-    lims = [1.1 * max(float(np.abs(run.W[:, i]).max()), max(float(np.abs(W[i] @ sets[i]).max()) for W in run.W))
-            for i in picks]
-    size = (1280, 480)
-    with make_encoder(path, size, 12) as enc:
-        for s, W in zip(run.steps, run.W):
-            fig = c.figure(size[0] / 100, size[1] / 100)
-            for j, i in enumerate(picks):
-                ax = fig.add_axes((0.03 + j * 0.33, 0.04, 0.28, 0.8))
-                _hidden_plot(ax, W[i], W[i] @ sets[i], f"T={T[i]}", lim=lims[j])
-            fig.suptitle(f"step {int(s):,}: features W_i (green) and training examples h = W x (orange)", fontsize=11)
-            canvas = FigureCanvasAgg(fig)
-            canvas.draw()
-            frame = np.asarray(canvas.buffer_rgba())
-            for _ in range(3):
-                enc.write(frame)
-    c.say(f"  video: {os.path.relpath(path, c.ROOT)} ({os.path.getsize(path) // 1024} KB)")
+    size = (1920, 1080) if len(res.train_sizes) > 6 else (1280, 720)
+    animsup.render(res.log_path, path, grid=True, size=size, time="log", hold=1.0)
+    c.say(f"  video: {os.path.relpath(path, c.ROOT)} ({os.path.getsize(path) // 1024} KB), by animsup render --grid")
     return path
 
 

@@ -422,6 +422,7 @@ class Scene:
     feature_sets: list = field(default_factory=list)  # (kind, feature indices) per set (animsup.rendering.feature_sets)
     curves: list = field(default_factory=list)  # extra recorded curves: (name, steps [C], values [C, k] or [C, 1])
     sae: SaeOverlay | None = None  # the SAE decoder directions drawn over W (animsup.rendering.sae.SaeOverlay), or None
+    datapoints: dict = field(default_factory=dict)  # instance -> training examples drawn (animsup.rendering.datapoints)
     # the summary view of a large model (animsup.rendering.draw.summary): on, and each shown instance's features
     # by frequency rank (animsup.analysis.large.frequency_order)
     summary: bool = False

@@ -17,7 +17,7 @@ import numpy as np
 
 from animsup.analysis import large, ranking, timeline
 from animsup.errors import AnimsupError, plural
-from animsup.rendering import sae as sae_overlay
+from animsup.rendering import datapoints, sae as sae_overlay
 from animsup.rendering.config import RenderConfig
 from animsup.rendering.frames import Frame, LogSummary, Scene, build_scene, iter_frames, scan_log
 
@@ -278,6 +278,8 @@ def build_plan(log: str | os.PathLike[str], config: RenderConfig, *, video: bool
     scene = _scene(path, summary, instances, c, events, axis_steps)
     scene.sae, sae_notes = sae_overlay.prepare(path, summary.header, summary.steps, instances, c.sae)  # animsup sae's file
     notes += sae_notes
+    scene.datapoints, h_max, dp_notes = ({}, 0.0, []) if scene.summary else datapoints.prepare(path, summary.header, instances)
+    scene.lim, notes = max(scene.lim, 1.08 * h_max), notes + dp_notes
     pos, step = frame_at_step(summary.steps, c.at) if poster else (None, None)
     return RenderPlan(path, c, summary, instances, timing, frame_steps, scene, captions, events, pos, step, tuple(notes),
                       choice)

@@ -19,7 +19,10 @@ instance trains as if alone). Instance ``i`` with training-set size T and seed s
 
 The log (schema v2) has a snapshot of W, b (the training loss as its loss), the training loss as the
 fine loss curve, the named curve ``test_loss`` (one value per instance, every ``test_every`` steps)
-and the header field ``train_set`` (:data:`RECIPE`, ``sizes``: T of each instance, ``test_size``).
+and the header field ``train_set`` (:data:`RECIPE`, ``sizes``: T of each instance, ``test_size``,
+``stored``: the first examples of each instance's set, at most 5,000, are stored in the log as sparse
+``train_examples`` records right after the header, :mod:`animsup.log.train_examples`, so a render
+draws their hidden vectors without torch).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from animsup.errors import AnimsupError
+from animsup.log import train_examples
 from animsup.log.schema import make_header
 from animsup.log.writer import LogWriter
 from animsup.train.data import DataSpec, draw_features, init_rng
@@ -186,7 +190,9 @@ def train_finite(cfg: FiniteConfig, log_path: str | os.PathLike[str], *, force: 
     dev = torch.device(cfg.device)
     rows = cfg.instance_rows()
     n, m, p = cfg.n_features, cfg.n_hidden, cfg.feature_probability
-    sets = [torch.from_numpy(training_set(n, p, t, s)).to(dev) for t, s in rows]
+    sets_np = [training_set(n, p, t, s) for t, s in rows]
+    sets = [torch.from_numpy(x).to(dev) for x in sets_np]
+    stored = [train_examples.stored_count(x) for x in sets_np]
     tests = {s: torch.from_numpy(test_set(n, p, cfg.test_size, s)).to(dev) for s in cfg.seeds}
     W0 = np.stack([init_rng(s).normal(0.0, math.sqrt(2.0 / (n + m)), (m, n)) for _, s in rows]).astype(np.float32)
     W = torch.tensor(W0, device=dev, requires_grad=True)
@@ -195,9 +201,13 @@ def train_finite(cfg: FiniteConfig, log_path: str | os.PathLike[str], *, force: 
     header = make_header(n_features=n, n_hidden=m, model="tied", feature_probability=p, seed=[s for _, s in rows],
                          importance=1.0, config=cfg.to_dict(), data=DataSpec(normalise=True).header(),
                          curves=["test_loss"], model_label=f"tied, finite data (T = {rows[0][0]}..{rows[-1][0]})",
-                         train_set={"recipe": RECIPE, "sizes": [t for t, _ in rows], "test_size": cfg.test_size})
+                         train_set={"recipe": RECIPE, "sizes": [t for t, _ in rows], "test_size": cfg.test_size,
+                                    "stored": train_examples.stored_field(stored)})
     snaps = set(snapshot_steps(cfg.steps, cfg.snapshots))
     with LogWriter(log_path, header, force=force) as w:
+        for i, (x, c) in enumerate(zip(sets_np, stored)):  # the stored training examples follow the header
+            for rec in train_examples.records_of(i, x, c):
+                w.write(rec)
         for s in range(cfg.steps + 1):
             loss = _losses(torch, W, b, sets)
             tested = s % cfg.test_every == 0 or s == cfg.steps

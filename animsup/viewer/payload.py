@@ -321,6 +321,23 @@ def _sae(scene: Scene, order: list, notes: tuple = ()) -> dict | None:
             "path": os.path.basename(ov.path)}  # (already escaped text; the name only, as the log's "path")
 
 
+def _datapoints(scene: Scene, order: list, notes: tuple = ()) -> dict | None:
+    """A finite-data run's training examples drawn over W (:mod:`animsup.rendering.datapoints`, the
+    video's), or None: ``{"items": [{"column": the instance's position in the page's order, "drawn",
+    "example", "feature", "value" (base64 float32 [nnz]: the drawn examples, sparse; the page computes
+    h = W x at each snapshot from its W), "key"}]}`` or ``{"note"}`` (not drawn: the render's note,
+    :data:`animsup.rendering.datapoints.NOT_DRAWN`). Sparse: ~12 bytes per non-zero, whatever the
+    number of snapshots."""
+    from animsup.rendering.datapoints import NOT_DRAWN
+
+    items = [{"column": order.index(i), "drawn": int(p.drawn), "example": _b64(p.example), "feature": _b64(p.feature),
+              "value": _b64(p.value), "key": p.key} for i, p in sorted(scene.datapoints.items()) if i in order]
+    if items:
+        return {"items": items}
+    note = next((n for n in notes if n.startswith(NOT_DRAWN)), None)
+    return None if note is None else {"note": note}
+
+
 def _curves(path, order: list, n_instances: int, curves: dict | None = None) -> list:
     """The log's extra named curves (schema v2 ``curve`` records: test loss, accuracy, lr...) for the
     page: ``[{"name", "steps", "values" (base64 float32, shape [C, width]), "width"}]``, the columns
@@ -464,6 +481,7 @@ def _small_payload(plan: ViewerPlan, live: bool, steps: np.ndarray, curves: dict
         "llc": _llc(plan.path, order),
         "hessian": _hessian(plan.path, order),
         "sae": _sae(sc, order, plan.render.notes),
+        "datapoints": _datapoints(sc, order, plan.render.notes),
         "loss_step": _b64(loss_step),
         "loss_raw": _b64(loss_raw),
         "loss_smooth": _b64(loss_smooth),

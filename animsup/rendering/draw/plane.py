@@ -5,7 +5,8 @@ importance; labels are placed greedily so they never overlap (a label that canno
 dropped; :mod:`animsup.rendering.draw.labels`); features with a near-zero norm become a quiet
 cluster at the origin with one count label; a faint outline joins the represented features in
 angular order. Untied models add the decoder rows as dashed arrows with hollow tips; an SAE file
-adds the SAE's decoder directions (:mod:`animsup.rendering.draw.sae`).
+adds the SAE's decoder directions (:mod:`animsup.rendering.draw.sae`), a finite-data run its training
+examples' hidden vectors (:mod:`animsup.rendering.draw.datapoints`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from animsup import models
-from animsup.rendering.draw import sae as sae_arrows
+from animsup.rendering.draw import datapoints as data_dots, sae as sae_arrows
 from animsup.rendering.draw.context import BufferRect, DrawContext, PixelBox, color_list, set_segments, set_verts
 from animsup.rendering.draw.heatmap import Cells
 from animsup.rendering.draw.labels import PlaneLabels
@@ -63,8 +64,11 @@ class PlaneView(PlaneLabels):
         if self.untied:
             self._decoder_artists()
         self.sae = sae_arrows.attach(self)  # an SAE's decoder directions (animsup sae's file), or None
+        self.data = data_dots.attach(self)  # a finite-data run's training examples h = W x, or None
         self._init_labels(labels, rect, label_text)
         ctx.animate(*self.dynamic)
+        if self.data is not None:
+            self.data.on_top()
         self._dec_points: np.ndarray | None = None
         self._affine: np.ndarray | None = None  # data -> pixels, taken at the first frame (after the layout)
         self._quiet_px = np.zeros((0, 2))
@@ -274,6 +278,8 @@ class PlaneView(PlaneLabels):
         self._update_outline(P, norm)
         if self.sae is not None:
             self.sae.update(frame.step)
+        if self.data is not None:
+            self.data.update(frame.W[k])
         nq = int(quiet.sum())
         self.quiet_n = nq
         self.quiet_label = f"{nq} feature{'s' if nq != 1 else ''} ≈ 0 (at the origin)" if nq else ""

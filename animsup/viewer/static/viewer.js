@@ -29,6 +29,7 @@
     d.loss_labels = p.loss_labels || { readout: "loss", label: "loss", raw: "loss", smooth: `moving average (${p.smooth} points)`, note: "" };
     d.llc = p.llc ? Object.assign({}, p.llc, { mean: f32(p.llc.mean), std: f32(p.llc.std) }) : null;
     d.sae = p.sae ? Object.assign({}, p.sae, { decoders: f32(p.sae.decoders) }) : null;
+    d.datapoints = decodeData(p.datapoints);
     d.T = p.steps.length;
     d.k = p.instances.length;
     d.m = p.n_hidden;
@@ -208,6 +209,7 @@
       ui.legend.append(sw("solid"), " ● encoder W_i (solid)   ", sw("dashed"), " ○ decoder W_dec,i (dashed)");
     }
     saeLegend();
+    dataLegend();
   }
 
   function drawArrows(u) {
@@ -239,6 +241,7 @@
         ctx.beginPath(); ctx.arc(px, py, 5 * dpr, 0, 2 * Math.PI); ctx.stroke();
       }
     }
+    drawData(ctx, X, Y, dpr, false);
     const quiet = d.quiet_fraction * d.lim;
     const tips = [], dots = [], labelled = [];
     // least important first, so important features are drawn on top
@@ -258,6 +261,7 @@
     }
     const labels = placeLabels(ctx, labelled, dots, ox, oy, u.bbox, dpr, imp);
     drawSae(ctx, X, Y, ox, oy, dpr);
+    drawData(ctx, X, Y, dpr, true);
     ctx.restore();
     tips.sort((a, b) => a[0] - b[0]);
     S.drawn = { t: t, instance: d.instances[i], step: d.steps[t], tips: tips.map((q) => [q[1], q[2]]), labels: labels };
@@ -783,6 +787,7 @@
     if (S.llcChart) { S.llcChart.setData(llcData(), false); makeLLCTitle(); }
     hessSelect();
     renderEvents();
+    if (S.d.datapoints && S.d.m < 3) planeLegend();  // the data points' key names the selected instance's T
     draw();
   }
   function makeCurvesTitle() {
@@ -824,6 +829,40 @@
     const who = d.k > 1 ? ` of instance ${d.instances[A.column]}` : "";
     ui.legend.append(sep, el("span", { class: "swatch dashed", style: `border-top-color: ${SAE_COLOR}` }),
       el("span", { style: `color: ${SAE_COLOR}`, text: ` ◇ ${A.key}${who}, ${A.when} (from ${A.path})` }));
+  }
+  // ------------------------------------------------------------------ a finite-data run's training examples
+  // (animsup/rendering/datapoints.py picks them, payload.py's _datapoints sends them sparse): h = W x of
+  // each drawn example at the shown snapshot, small crimson dots (over the arrows when at most 100, else under), as in the video
+  const DATA_COLOR = "#c2255c";
+  function decodeData(p) {
+    if (!p || !p.items) return p || null;
+    return { items: p.items.map((it) => Object.assign({}, it, { example: f32(it.example), feature: f32(it.feature), value: f32(it.value) })) };
+  }
+  function dataItem() {
+    const D = S.d.datapoints;
+    return D && D.items ? D.items.find((it) => it.column === S.sel) || null : null;
+  }
+  function drawData(ctx, X, Y, dpr, top) {  // top: after the arrows (at most 100 dots), else before them
+    const d = S.d, it = dataItem();
+    if (!top) S.drawnData = null;
+    if (!it || (it.drawn <= 100) !== top) return;
+    const t = S.t, i = S.sel, h = new Float64Array(it.drawn * 2);
+    for (let q = 0; q < it.value.length; q++) {
+      const e = it.example[q], f = it.feature[q], v = it.value[q];
+      h[2 * e] += w(t, i, 0, f) * v;
+      if (d.m >= 2) h[2 * e + 1] += w(t, i, 1, f) * v;
+    }
+    ctx.fillStyle = DATA_COLOR; ctx.globalAlpha = it.drawn > 100 ? 0.75 : 0.95;
+    for (let e = 0; e < it.drawn; e++) { ctx.beginPath(); ctx.arc(X(h[2 * e]), Y(h[2 * e + 1]), 2.5 * dpr, 0, 2 * Math.PI); ctx.fill(); }
+    ctx.globalAlpha = 1;
+    S.drawnData = { step: d.steps[t], instance: d.instances[i], points: Array.from(h) };
+  }
+  function dataLegend() {
+    const D = S.d.datapoints, it = dataItem();
+    if (!D) return;
+    const sep = ui.legend.textContent ? "   " : "";
+    if (D.note) { ui.legend.append(el("span", { class: "note", text: (sep ? " · " : "") + D.note })); return; }
+    if (it) ui.legend.append(sep, el("span", { style: `color: ${DATA_COLOR}`, text: `● ${it.key}` }));
   }
   // ------------------------------------------------------------------ summary of a large model
   // payload "summary" (animsup/viewer/large.py; n > 512 features or view "summary"): no W on the page.
