@@ -59,6 +59,16 @@ def log_label(x: float, base: float = 10.0) -> str:
     return f"{round(base ** (fx - e)):g}×{base:g}" + str(e).translate(_SUPERSCRIPT)
 
 
+def mantissa_label(x: float) -> str:
+    """A positive number with two significant digits as plain text: ``1.4×10⁻²``, ``10⁻²``."""
+    e = math.floor(math.log10(x))
+    m = float(f"{x / 10.0**e:.2g}")
+    if m >= 10:
+        m, e = m / 10, e + 1
+    exp = "10" + str(e).translate(_SUPERSCRIPT)
+    return exp if m == 1 else f"{m:g}×{exp}"
+
+
 def fit_log_ticks(axis: Axis, lo: float, hi: float, length_px: float, font_px: float) -> list[float]:
     """Label a short log ``axis`` spanning [lo, hi] (> 0) with only as many ticks as its
     ``length_px`` holds at ``font_px`` text (1.5 lines a label): the powers of ten, or 1, 2, 5
@@ -70,9 +80,15 @@ def fit_log_ticks(axis: Axis, lo: float, hi: float, length_px: float, font_px: f
     decades = [10.0**e for e in range(e0, e1 + 1) if lo <= 10.0**e <= hi]
     ticks = decades if len(decades) >= 2 else [c * 10.0**e for e in range(e0, e1 + 1) for c in (1, 2, 5)
                                                 if lo <= c * 10.0**e <= hi]
+    label = log_label
+    if len(ticks) < 2:  # under one 1-2-5 step in range (e.g. 0.0125-0.017): evenly spaced values
+        from matplotlib.ticker import MaxNLocator
+
+        ticks = [float(v) for v in MaxNLocator(nbins=3).tick_values(lo, hi) if lo <= v <= hi]
+        label = mantissa_label
     room = max(2, int(length_px // (1.5 * font_px)))
     ticks = ticks[:: max(1, math.ceil(len(ticks) / room))]
     axis.set_major_locator(FixedLocator(ticks))
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: log_label(v) if v > 0 else ""))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: label(v) if v > 0 else ""))
     axis.set_minor_formatter(NullFormatter())
     return ticks
