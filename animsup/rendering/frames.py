@@ -471,6 +471,9 @@ def _instance_titles(h: Header, i: int, keep_seed: bool = False) -> tuple:
     imp = importance_label(h, i)
     if imp:
         pt, p = f"{pt} {imp}", f"{p} {imp}"
+    sizes = ranking.train_set_sizes(h)  # a finite-data run: the training-set size tells its panels apart
+    if sizes is not None and len(set(sizes)) > 1:
+        pt, p = f"{pt} T={sizes[i]:,}", f"{p} T={sizes[i]:,}"
     seed = f"  seed {plain_text(h.seed[i])}" if h.seed[i] is not None else ""
     if keep_seed and seed:
         return (f"#{i}  {pt}{seed}", f"#{i}  {p}{seed}", f"#{i} {p} {seed.strip()}")

@@ -30,7 +30,9 @@ def test_dots_are_w_x_at_a_snapshot_and_inside_the_axes(tmp_path):
         np.testing.assert_allclose(dots, (Ws[2, inst].astype(np.float32) @ sets[inst]).T, rtol=1e-5, atol=1e-6)
         assert np.abs(dots).max() <= plan.scene.lim  # the plane widened to hold them
         key = [t.get_text() for t in d.views[0].ax.get_legend().get_texts()]
-        assert key == [f"training examples h = W x (T = {sets[inst].shape[1]})"]
+        short = d.views[0].small  # a small plane (this 640x360 frame) gets the short key on a background
+        assert key == [("data " if short else "training examples ") + f"h = W x (T = {sets[inst].shape[1]})"]
+        assert d.views[0].ax.get_legend().get_frame_on() == short
 
 
 def test_on_the_line_for_n_hidden_1(tmp_path):

@@ -40,9 +40,12 @@ class DataDots:
             ctx.animate(self.dots)
         old = ax.get_legend()
         handle = Line2D([], [], color=self.color, lw=0, marker="o", ms=ctx.fs * 0.3)
-        key = ax.legend(handles=[handle], labels=[points.key], loc="lower right",
-                        fontsize=ctx.fs * (0.6 if view.small else 0.7), frameon=False, handlelength=1.0,
-                        labelcolor=self.color, borderaxespad=0.3)
+        # a grid panel is small: a shorter key on the plane's background, so feature ids under it stay legible
+        text = points.key.replace("training examples ", "data ") if view.small else points.key
+        key = ax.legend(handles=[handle], labels=[text], loc="lower right",
+                        fontsize=ctx.fs * (0.6 if view.small else 0.7), frameon=view.small, handlelength=1.0,
+                        labelcolor=self.color, borderaxespad=0.3, borderpad=0.2,
+                        facecolor=ctx.theme["bg"], edgecolor="none", framealpha=0.85)
         if old is not None:  # an untied model's or an SAE's key stays
             ax.add_artist(old)
         key.set_zorder(6)
