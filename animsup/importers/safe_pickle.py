@@ -245,10 +245,11 @@ def arrow_strings(o) -> list[str] | None:
         if width is None or nulls != 0 or not all(isinstance(v, int) for v in (length, offset)) or length < 1 or offset < 0:
             return None
         raw = [b.args[0] if isinstance(b, Inert) and b.name == "py_buffer" and b.args else None for b in buffers[1:3]]
-        if not all(isinstance(r, (bytes, bytearray)) for r in raw):
+        offsets_raw, text_raw = raw
+        if not isinstance(offsets_raw, (bytes, bytearray)) or not isinstance(text_raw, (bytes, bytearray)):
             return None
-        offsets = np.frombuffer(bytes(raw[0]), dtype=np.dtype(width).newbyteorder("<"))
-        text = bytes(raw[1])
+        offsets = np.frombuffer(bytes(offsets_raw), dtype=np.dtype(width).newbyteorder("<"))
+        text = bytes(text_raw)
         if len(offsets) < offset + length + 1:
             return None
         ends = offsets[offset:offset + length + 1].astype(np.int64)
