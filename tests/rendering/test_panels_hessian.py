@@ -149,7 +149,7 @@ def test_no_hessian_is_one_clear_error(measured, tmp_path, capsys):
     with pytest.raises(AnimsupError, match="animsup measure LOG --hessian"):
         hessian_history(bare, [0])
     # a sidecar with an LLC but no Hessian: the same
-    m = animsup.measure(bare, {"chains": 1, "draws": 4, "batch_size": 8}, snapshots=2)
+    m = animsup.measure(bare, {"chains": 2, "draws": 4, "batch_size": 8}, snapshots=2)
     write_measurements(bare, m)
     with pytest.raises(AnimsupError, match="has no measured Hessian"):
         hessian_history(bare, [0])
