@@ -172,9 +172,9 @@ def llc_jumps_of(steps, llc: dict, column: int, *, start_step: int | None = None
     ``steps`` (shape: [T]) the sidecar's steps. The settled and diverged flags are used when the
     section has them; ``start_step`` as in :func:`llc_jumps`."""
     chains = int(llc.get("settings", {}).get("chains", np.shape(llc["chains"])[-1]))
-    flags = {key: np.asarray(llc[key])[:, column] for key in ("settled", "diverged") if key in llc}
+    settled, diverged = (np.asarray(llc[key])[:, column] if key in llc else None for key in ("settled", "diverged"))
     return llc_jumps(steps, np.asarray(llc["mean"])[:, column], np.asarray(llc["std"])[:, column], chains,
-                     start_step=start_step, **flags)
+                     settled=settled, diverged=diverged, start_step=start_step)
 
 
 def _jump(s: np.ndarray, m: np.ndarray, run: list[int]) -> LLCJump:

@@ -6,6 +6,8 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from matplotlib.axes import Axes
     from matplotlib.axis import Axis
 
@@ -80,7 +82,7 @@ def fit_log_ticks(axis: Axis, lo: float, hi: float, length_px: float, font_px: f
     decades = [10.0**e for e in range(e0, e1 + 1) if lo <= 10.0**e <= hi]
     ticks = decades if len(decades) >= 2 else [c * 10.0**e for e in range(e0, e1 + 1) for c in (1, 2, 5)
                                                 if lo <= c * 10.0**e <= hi]
-    label = log_label
+    label: Callable[[float], str] = log_label
     if len(ticks) < 2:  # under one 1-2-5 step in range (e.g. 0.0125-0.017): evenly spaced values
         from matplotlib.ticker import MaxNLocator
 
