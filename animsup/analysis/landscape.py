@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from animsup.analysis import geometry
+
 
 def trajectory(W, b, W_dec=None) -> np.ndarray:
     """θ_t (shape: [T, P]) of one instance: W (shape: [T, m, n]), b (shape: [T, n]), W_dec, flattened."""
@@ -93,34 +95,90 @@ class LLCJump:
         return d
 
 
-def llc_jumps(steps, llc_mean, llc_std, chains: int, *, rel: float = 0.2, z: float = 3.0) -> list[LLCJump]:
-    """Jumps of one instance's LLC (shape: [T]) between consecutive measured snapshots.
+def llc_jumps(steps, llc_mean, llc_std, chains: int, *, settled=None, diverged=None,
+              start_step: int | None = None, rel: float = 0.2, z: float = 3.0) -> list[LLCJump]:
+    """Jumps of one instance's LLC between measured snapshots: changes of level that hold.
 
-    A change counts when it exceeds both ``rel`` × the larger |LLC| of the pair and ``z`` standard
-    errors (std / sqrt(chains) of each side, combined); consecutive jumps in the same direction
-    merge into one (from the first snapshot before to the last after). NaN estimates are skipped.
+    :param steps: (shape: [T]) the measured snapshots' steps
+    :param llc_mean: (shape: [T]) mean LLC over chains (NaN: no estimate)
+    :param llc_std: (shape: [T]) std over chains
+    :param chains: chains per estimate (the standard error is std / sqrt(chains))
+    :param settled: (shape: [T]) the sidecar's ``settled`` flags, or None (all settled)
+    :param diverged: (shape: [T]) chains that diverged per estimate, or None (none)
+    :param start_step: estimates before this step are skipped (:func:`first_represented_step`:
+        before any feature is represented the weights sit near their initialisation), or None
+
+    The rule (docs/analysis.md, "LLC jumps"):
+
+    - only *usable* estimates take part: at or after ``start_step``, finite, positive beyond
+      ``z`` standard errors (an LLC <= 0 means SGLD is not at a local minimum, e.g. near the
+      initialisation: there is no level to jump from), settled, and with no diverged chain;
+      the others are skipped;
+    - between a usable estimate (the current level) and the next usable one, a change counts
+      when it exceeds both ``rel`` x the larger LLC of the pair and ``z`` standard errors
+      (std/sqrt(chains) of each side, combined);
+    - and when it holds: the next usable estimate after it, when there is one, stays on the new
+      side of the pair's midpoint. A change that does not hold is a transient: the estimate is
+      dropped and the next change is measured from the level before it;
+    - consecutive jumps in the same direction merge into one (from the level before the first
+      to the estimate after the last).
     """
     s = np.asarray(steps, np.int64)
     m = np.asarray(llc_mean, np.float64)
     se = np.nan_to_num(np.asarray(llc_std, np.float64)) / np.sqrt(max(chains, 1))
-    ok = np.flatnonzero(np.isfinite(m))
+    usable = np.isfinite(m) & (np.nan_to_num(m) > z * se)
+    if start_step is not None:
+        usable &= s >= int(start_step)
+    if settled is not None:
+        usable &= np.asarray(settled).astype(bool)
+    if diverged is not None:
+        usable &= np.nan_to_num(np.asarray(diverged, np.float64), nan=1.0) == 0
+    ok = np.flatnonzero(usable)
     out: list[LLCJump] = []
     run: list[int] | None = None   # [start index, end index, direction]
-    for a, c in zip(ok[:-1], ok[1:]):
-        d = m[c] - m[a]
-        big = abs(d) > rel * max(abs(m[a]), abs(m[c])) and abs(d) > z * np.hypot(se[a], se[c])
+    base = int(ok[0]) if len(ok) else 0
+    for pos in range(1, len(ok)):
+        c = int(ok[pos])
+        d = m[c] - m[base]
+        big = bool(abs(d) > rel * max(m[base], m[c]) and abs(d) > z * np.hypot(se[base], se[c]))
+        if big and pos + 1 < len(ok) and (m[ok[pos + 1]] - (m[base] + m[c]) / 2) * d <= 0:
+            continue                                  # a transient: keep the level at ``base``
         sign = 1 if d > 0 else -1
-        if big and run is not None and run[2] == sign and run[1] == a:
-            run[1] = c
+        if big and run is not None and run[2] == sign and run[1] == base:
+            run[1] = base = c
             continue
         if run is not None:
-            out.append(LLCJump(int(s[run[1]]), int(s[run[0]]), float(m[run[0]]), float(m[run[1]])))
+            out.append(_jump(s, m, run))
             run = None
         if big:
-            run = [int(a), int(c), sign]
+            run = [base, c, sign]
+        base = c
     if run is not None:
-        out.append(LLCJump(int(s[run[1]]), int(s[run[0]]), float(m[run[0]]), float(m[run[1]])))
+        out.append(_jump(s, m, run))
     return out
+
+
+def first_represented_step(steps, W, threshold: float = geometry.THRESHOLD) -> int | None:
+    """The first step (of ``steps``, shape: [T]) at which W (shape: [T, n_hidden, n_features])
+    represents any feature (‖W_i‖ > ``threshold``, :func:`animsup.analysis.geometry.represented`);
+    None when it never does."""
+    hit = np.flatnonzero(geometry.represented(np.asarray(W, np.float64), threshold).any(-1))
+    return int(np.asarray(steps)[hit[0]]) if len(hit) else None
+
+
+def llc_jumps_of(steps, llc: dict, column: int, *, start_step: int | None = None) -> list[LLCJump]:
+    """:func:`llc_jumps` of column ``column`` of a sidecar's LLC section (``Measurements.llc``:
+    "mean", "std", "settled", "diverged" (shape: [T, K]), "chains" (shape: [T, K, C]), "settings");
+    ``steps`` (shape: [T]) the sidecar's steps. The settled and diverged flags are used when the
+    section has them; ``start_step`` as in :func:`llc_jumps`."""
+    chains = int(llc.get("settings", {}).get("chains", np.shape(llc["chains"])[-1]))
+    settled, diverged = (np.asarray(llc[key])[:, column] if key in llc else None for key in ("settled", "diverged"))
+    return llc_jumps(steps, np.asarray(llc["mean"])[:, column], np.asarray(llc["std"])[:, column], chains,
+                     settled=settled, diverged=diverged, start_step=start_step)
+
+
+def _jump(s: np.ndarray, m: np.ndarray, run: list[int]) -> LLCJump:
+    return LLCJump(int(s[run[1]]), int(s[run[0]]), float(m[run[0]]), float(m[run[1]]))
 
 
 def align_jumps_with_loss_drops(jumps: list[LLCJump], drops) -> list[LLCJump]:

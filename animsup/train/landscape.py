@@ -53,7 +53,8 @@ class LLCConfig:
     :param lr: step size ε (``lr``)
     :param localization: γ, the pull back to the snapshot's weights (``localization``)
     :param nbeta: inverse temperature nβ (``nbeta``); None: batch_size / ln(batch_size)
-    :param chains: independent chains per model (``num_chains``)
+    :param chains: independent chains per model (``num_chains``), >= 2 (the std over chains
+        and the settled test need two; devinterp accepts 1 but then reports no std)
     :param draws: recorded losses per chain (``num_draws``)
     :param burnin: steps before the first draw (``num_burnin_steps``)
     :param steps_between_draws: (``num_steps_bw_draws``)
@@ -72,6 +73,8 @@ class LLCConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        if is_int(self.chains) and self.chains == 1:
+            raise AnimsupError("llc chains must be >= 2: the std over chains and the settled test need two (got 1)")
         for name in ("chains", "draws", "steps_between_draws", "batch_size"):
             v = getattr(self, name)
             if not is_int(v) or v < 1:

@@ -417,3 +417,46 @@ def test_step_panels_show_their_tick_labels_and_axis_label_inside_the_frame(tmp_
         assert all(t.label1.get_window_extent(r).y0 >= 0 for t in shown)
     bottom = d.panels[-1].ax
     assert bottom.get_xlabel() == "training step" and bottom.xaxis.label.get_window_extent(r).y0 >= 0
+
+
+def _short_loss_log(path, k=4, T=12):
+    """k instances whose loss falls from 0.02 to 0.006 (under one decade around 10^-2)."""
+    from animsup.log.schema import make_header
+    from animsup.log.writer import LogWriter
+
+    hdr = make_header(n_features=5, n_hidden=2, model="tied", feature_probability=[0.1] * k, seed=list(range(k)),
+                      importance=np.ones(5).tolist(), config={})
+    ang = 2 * np.pi * np.arange(5) / 5
+    with LogWriter(path, hdr, force=True) as w:
+        for t in range(T):
+            W = np.tile(np.stack([np.cos(ang), np.sin(ang)])[None] * (0.2 + t / T), (k, 1, 1)).astype(np.float32)
+            loss = (0.02 * (0.006 / 0.02) ** (t / (T - 1)) * (1 + 0.1 * np.arange(k))).astype(np.float32)
+            w.snapshot(t * 100, loss, W, np.zeros((k, 5), np.float32))
+        w.end("completed", (T - 1) * 100, 1.0)
+    from animsup.log.measurements import Measurements, write_measurements
+
+    one = np.ones((T, k))
+    eig = np.tile(np.linspace(1.0, -0.1, 6), (T, k, 1))
+    llc = {"settings": {"chains": 2}, "mean": one, "std": 0.1 * one, "chains": np.ones((T, k, 2)),
+           "init_loss": 0 * one, "diverged": 0 * one, "settled": one > 0, "trace": np.zeros((T, k, 3))}
+    hess = {"settings": {"method": "exact", "parameters": 6, "rel_tol": 1e-3}, "eigenvalues": eig,
+            "degeneracy": 0 * one, "threshold": 1e-3 * one}
+    write_measurements(str(path), Measurements(steps=np.arange(T) * 100, instances=tuple(range(k)), llc=llc, hessian=hess))
+    return path
+
+
+@pytest.mark.parametrize("size", ["1280x720", "640x360"])
+def test_the_grid_posters_loss_labels_do_not_overlap(tmp_path, size):
+    """Newcomer item 12: on a --grid poster the short loss panel labelled 6, 4, 3 and 2 ×10⁻² on top
+    of each other (matplotlib's minor-tick labels); its labels now fit its height."""
+    log = _short_loss_log(tmp_path / "run.jsonl")
+    d, _ = drawn(log, grid=True, size=size, instance=None, panels="llc,hessian")
+    r = d.canvas.get_renderer()
+    ax = d.loss.ax
+    ticks = ax.yaxis.get_major_ticks() + ax.yaxis.get_minor_ticks()
+    lo, hi = ax.get_ylim()
+    boxes = sorted((t.label1.get_window_extent(r) for t in ticks
+                    if t.label1.get_visible() and t.label1.get_text().strip() and lo <= t.get_loc() <= hi),
+                   key=lambda b: b.y0)
+    assert len(boxes) >= 2
+    assert all(a.y1 <= b.y0 + 0.5 for a, b in zip(boxes, boxes[1:])), [(b.y0, b.y1) for b in boxes]

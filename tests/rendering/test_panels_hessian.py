@@ -5,6 +5,7 @@ degeneracy and the eigenvalues below −threshold, the cursor follows the frame;
 Lanczos top-k; a log without a measured Hessian is one clear error (exit 2 from the CLI)."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -77,7 +78,7 @@ def test_the_lines_are_the_sidecars_eigenvalues_of_the_shown_instance(measured, 
     # the negative points are marked (▼) at exactly the steps where the lowest is below −threshold
     marks = [ln for ln in p.ax_ev.get_lines() if ln.get_marker() == "v"]
     assert sorted(x for ln in marks for x in ln.get_xdata()) == sorted(steps[ev[:, -1] < -thr].tolist())
-    assert f"#{instance}" in p.ax_ev.get_title(loc="left") and "all 12, exact" in p.ax_ev.get_title(loc="left")
+    assert f"#{instance}" in p.ax_ev.get_title(loc="left") and "all 12 eigenvalues, exact" in p.ax_ev.get_title(loc="left")
     assert p.ax_ev.get_yscale() == "symlog"
 
 
@@ -129,7 +130,7 @@ def test_a_lanczos_top_k_sidecar(measured, tmp_path):
     d = _drawer(copy, 1)
     d.draw(_frame(copy, 1, 2))
     p = d.panels[-1]
-    assert "top 4 of 12, Lanczos" in p.ax_ev.get_title(loc="left")
+    assert "top 4 of 12 eigenvalues, Lanczos" in p.ax_ev.get_title(loc="left")
     assert [ln.get_label() for ln in p.lines] == ["λ1", "λ2", "λ3", "λ4"]
 
 
@@ -149,7 +150,7 @@ def test_no_hessian_is_one_clear_error(measured, tmp_path, capsys):
     with pytest.raises(AnimsupError, match="animsup measure LOG --hessian"):
         hessian_history(bare, [0])
     # a sidecar with an LLC but no Hessian: the same
-    m = animsup.measure(bare, {"chains": 1, "draws": 4, "batch_size": 8}, snapshots=2)
+    m = animsup.measure(bare, {"chains": 2, "draws": 4, "batch_size": 8}, snapshots=2)
     write_measurements(bare, m)
     with pytest.raises(AnimsupError, match="has no measured Hessian"):
         hessian_history(bare, [0])
@@ -164,3 +165,19 @@ def test_symlog_ticks_by_hand():
     assert symlog_ticks(-0.04, 1.5, 3e-4) == [-0.01, -0.001, 0.0, 0.001, 0.1, 1.0]
     assert symlog_ticks(0.0, 0.5, 1e-3) == [0.0, 0.001, 0.01, 0.1]
     assert symlog_ticks(-1e-5, 1e-5, 1e-3) == [0.0]
+
+
+def test_an_unmeasured_instance_gets_a_note_and_no_spectrum_claim_in_the_title(measured, tmp_path):
+    log, side = measured
+    copy = str(tmp_path / "one.jsonl")
+    shutil.copy(log, copy)
+    keep = {k: (np.array(v)[:, 1:].tolist() if k not in ("settings",) and np.ndim(v) >= 2 else v)
+            for k, v in side["hessian"].items()}
+    with open(sidecar_path(copy), "w") as f:
+        json.dump({**side, "log": side.get("log"), "instances": [1], "hessian": keep}, f)
+    d = _drawer(copy, 0)
+    d.draw(_frame(copy, 0, 3))
+    p = d.panels[-1]
+    title = p.ax_ev.get_title(loc="left")
+    assert "#0 (not measured)" in title and "exact" not in title
+    assert any(t.get_text() == "instance #0 was not measured" for t in p.ax_ev.texts)

@@ -82,3 +82,25 @@ def test_llc_history_selects_the_shown_instances_and_needs_a_measurement(tmp_pat
     bare = _write(tmp_path / "bare.jsonl", Ws, [0.1])
     with pytest.raises(AnimsupError, match="animsup measure LOG --llc"):
         llc_history(bare, [0])
+
+
+def test_llc_panel_says_when_the_shown_instance_was_not_measured(tmp_path):
+    log, _, _ = _measured(tmp_path)
+    llc_only_1 = Measurements(steps=np.arange(12) * 10, instances=(1,), llc={
+        k: (v[:, 1:] if k != "settings" else v) for k, v in
+        {"settings": {"chains": 2}, "mean": np.ones((12, 2)), "std": np.full((12, 2), 0.05),
+         "chains": np.ones((12, 2, 2)), "init_loss": np.zeros((12, 2)), "diverged": np.zeros((12, 2)),
+         "settled": np.ones((12, 2), bool), "trace": np.zeros((12, 2, 3))}.items()})
+    write_measurements(log, llc_only_1)
+    s = fr.scan_log(log)
+    scene = fr.build_scene(s, [0], panels=("llc",), size=SIZE)
+    scene.panel_data = prepare_panels(("llc",), log, [0])
+    d = draw.FrameDrawer(scene)
+    d.draw(next(fr.iter_frames(log, [0], np.array([5.0]))))
+    texts = [t.get_text() for t in d.panels[-1].ax.texts]
+    assert "instance #0 was not measured" in texts
+    # the measured instance gets no note
+    scene = fr.build_scene(s, [1], panels=("llc",), size=SIZE)
+    scene.panel_data = prepare_panels(("llc",), log, [1])
+    d = draw.FrameDrawer(scene)
+    assert not any("not measured" in t.get_text() for t in d.panels[-1].ax.texts)

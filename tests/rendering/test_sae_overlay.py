@@ -160,3 +160,18 @@ def test_overlay_index_is_the_latest_trained_snapshot_at_or_before_the_step():
 
     ov = SaeOverlay(0, np.array([0, 10, 40]), np.zeros((3, 2, 2), np.float32), "k", "per snapshot")
     assert [ov.index(s) for s in (-5, 0, 9.9, 10, 39, 40, 1000)] == [0, 0, 0, 1, 1, 2, 2]
+
+
+def test_the_sae_directions_are_drawn_over_ws_arrows(tmp_path, write_sae_file):
+    """Newcomer item 14: a decoder direction on top of a column of W was hidden under W's arrow
+    (the moving artists draw in the order animated): it is animated after W's arrows and tips, and
+    its dashes and diamond show along the arrow."""
+    log = _log(tmp_path / "run.jsonl")
+    along = np.array([np.cos(ANGLES[0]), np.sin(ANGLES[0])])   # W's column 0, norm 0.9
+    write_sae_file(sidecar_path(log), log, _decoders(0.9 * along), steps=[20])
+    plan = rp.build_plan(log, RenderConfig(size="640x360", frames=2, hold=0))
+    d, frames = _drawn(plan)
+    view, dyn = d.views[0], d.ctx.dynamic
+    last_w = max(dyn.index(a) for a in (view.shafts, view.heads, view.tips))
+    assert dyn.index(view.sae.lines) > last_w and dyn.index(view.sae.tips) > last_w
+    assert _orange_hits(d, frames[-1][1], along) >= 15

@@ -55,6 +55,8 @@ def test_divergence_and_unsettled_traces_are_flagged():
 def test_settings_are_checked():
     with pytest.raises(AnimsupError, match="chains"):
         ls.LLCConfig(chains=0)
+    with pytest.raises(AnimsupError, match="chains must be >= 2"):
+        ls.LLCConfig(chains=1)
     with pytest.raises(AnimsupError, match="lr"):
         ls.LLCConfig(lr=float("nan"))
     with pytest.raises(AnimsupError, match="unknown llc setting"):

@@ -14,7 +14,7 @@ import numpy as np
 from animsup.rendering.draw.context import BufferRect, DrawContext, Rect
 from animsup.rendering.draw.text import Sprites
 from animsup.rendering.draw.theme import rgb255
-from animsup.rendering.draw.ticks import unicode_log_ticks
+from animsup.rendering.draw.ticks import fit_log_ticks, unicode_log_ticks
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -62,6 +62,7 @@ class LossPart:
         self._build_curves()
         self._build_cursor()
         self._reserve_readout()
+        self._fit_y_ticks()
         self.stage_labels: list[Text] = []
         if ctx.scene.stages:  # a staged run: the stage boundaries, clear of the step readout
             self._mark_stages()
@@ -206,6 +207,15 @@ class LossPart:
         need = math.exp(math.log(lo) + (math.log(top) - math.log(lo)) / frac) if top > lo else hi
         if need > hi:
             ax.set_ylim(lo, need)
+
+    def _fit_y_ticks(self) -> None:
+        """As many loss labels as the axes' height holds (:func:`fit_log_ticks`; a --grid poster's
+        loss panel is short, and matplotlib's minor-tick labels overlapped there), for the final y
+        range (after :meth:`_reserve_readout`)."""
+        ax = self.ax
+        lo, hi = ax.get_ylim()
+        if self.ctx.scene.loss_note != "no loss recorded" and 0 < lo < hi < math.inf:
+            fit_log_ticks(ax.yaxis, lo, hi, ax.bbox.height, self.ctx.fs * 0.85 * self.ctx.pt)
 
     def _mark_stages(self) -> None:
         """Stage lines and labels (:func:`animsup.rendering.stages.draw_marks`), in a band under the

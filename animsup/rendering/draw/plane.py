@@ -63,10 +63,12 @@ class PlaneView(PlaneLabels):
         self._artists()
         if self.untied:
             self._decoder_artists()
-        self.sae = sae_arrows.attach(self)  # an SAE's decoder directions (animsup sae's file), or None
         self.data = data_dots.attach(self)  # a finite-data run's training examples h = W x, or None
         self._init_labels(labels, rect, label_text)
         ctx.animate(*self.dynamic)
+        # an SAE's decoder directions (animsup sae's file), or None; animated after W's arrows, so
+        # drawn over them (the moving artists draw in the order animated, whatever their zorder)
+        self.sae = sae_arrows.attach(self)
         if self.data is not None:
             self.data.on_top()
         self._dec_points: np.ndarray | None = None

@@ -168,13 +168,14 @@ class HessianPanel(Panel):
         ax.tick_params(labelbottom=False)
         steps, top, low, thr = h["steps"], h["top"][:, 0], h["lowest"][:, 0], h["threshold"][:, 0]
         inst = ctx.scene.instances[0] if len(ctx.scene.instances) else 0
-        what = (f"all {h['eigenvalues']}, exact" if h["exact"] else f"top {h['eigenvalues']}"
-                + (f" of {h['parameters']}" if h["parameters"] is not None else "") + ", Lanczos")
+        vals = np.concatenate([top.ravel(), low.ravel()])
+        vals = vals[np.isfinite(vals)]
+        what = ("not measured" if not len(vals) else f"all {h['eigenvalues']} eigenvalues, exact" if h["exact"]
+                else f"top {h['eigenvalues']}" + (f" of {h['parameters']}" if h["parameters"] is not None else "")
+                + " eigenvalues, Lanczos")
         _style(ctx, ax, f"Hessian eigenvalues, #{inst} ({what})")
         title = ax.set_title(ax.get_title(loc="left"), loc="left", fontsize=ctx.fs * 0.9, color=ctx.theme["muted"])
         ctx.fit_width(title, ax.bbox.width)
-        vals = np.concatenate([top.ravel(), low.ravel()])
-        vals = vals[np.isfinite(vals)]
         if not len(vals):
             ax.text(0.5, 0.5, f"instance #{inst} was not measured", transform=ax.transAxes, ha="center", va="center",
                     fontsize=ctx.fs * 0.8, color=ctx.theme["muted"])

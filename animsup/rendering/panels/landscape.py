@@ -76,6 +76,12 @@ class LLCPanel(Panel):
             ax.fill_between(steps[ok], (mean - std)[ok, j], (mean + std)[ok, j], color=color, alpha=0.18, lw=0)
             ax.plot(steps[ok], mean[ok, j], color=color, lw=1.2, marker="o", ms=ctx.fs * 0.18)
         _style(ctx, ax, "LLC (SGLD) over training")
+        missing = [int(i) for j, i in enumerate(ctx.scene.instances) if j < mean.shape[1] and not finite[:, j].any()]
+        if missing:
+            shown = ", ".join(f"#{i}" for i in missing)
+            ax.text(0.5, 0.5, f"instance{'s' if len(missing) > 1 else ''} {shown} "
+                    f"{'were' if len(missing) > 1 else 'was'} not measured", transform=ax.transAxes,
+                    ha="center", va="center", fontsize=ctx.fs * 0.8, color=ctx.theme["muted"])
         self.cursor = ax.axvline(steps[0] if len(steps) else 0, color=ctx.theme["cursor"], lw=1.3, antialiased=False)
         ctx.animate(self.cursor)
 

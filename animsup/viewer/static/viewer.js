@@ -552,7 +552,7 @@
       cursor: { show: false },
       scales: { x: Object.assign({ time: false, distr: distr, asinh: 1 }, d.loss_xlim[0] != null && d.loss_xlim[1] != null
         ? { auto: false, range: () => d.loss_xlim } : {}), y: logY ? { distr: 3 } : {} },
-      axes: [{ label: "training step" + (distr === 4 ? " (log)" : ""), size: 40 }, { label: logY ? yName + " (log)" : yName, size: fitTicks(60) }],
+      axes: [stepAxis(distr, true), { label: logY ? yName + " (log)" : yName, size: fitTicks(60) }],
       series: [{}].concat(series.map((c) => Object.assign({ width: 1.5, spanGaps: true, points: { show: data[0].length <= 60, size: 4 } }, c))),
       hooks: { draw: [drawCurvesCursor] },
     };
@@ -560,6 +560,16 @@
   }
 
   // ------------------------------------------------------------------ the LLC over training (animsup measure --llc sidecar)
+  // the step axis of the small charts under the loss (LLC, Hessian, curves): on the asinh scale the loss
+  // chart's ticks (0 and the powers of ten inside the range; uPlot's own asinh splits add a stray −1 and
+  // minor ticks); ``labelled`` false: ticks without labels (a chart with another under it)
+  function stepAxis(distr, labelled) {
+    const ax = labelled ? { label: "training step" + (distr === 4 ? " (log)" : ""), size: 40 } : { size: 8, values: (u, v) => v.map(() => "") };
+    if (distr !== 4) return ax;
+    return Object.assign(ax, { splits: (u, i, lo, hi) => [0].concat([...Array(12).keys()].map((e) => 10 ** e)).filter((v) => v >= lo && v <= hi) },
+      labelled ? { values: (u, vals) => vals.map((v) => v.toLocaleString("en-US")) } : {});
+  }
+
   function makeLLC() {
     const d = S.d;
     ui.llc.textContent = "";
@@ -635,7 +645,7 @@
       cursor: { show: false },
       scales: { x: Object.assign({ time: false, distr: distr, asinh: 1 }, d.loss_xlim[0] != null && d.loss_xlim[1] != null
         ? { auto: false, range: () => d.loss_xlim } : {}), y: yScale },
-      axes: [stepLabel ? { label: "training step" + (distr === 4 ? " (log)" : ""), size: 40 } : { size: 8, values: (u, v) => v.map(() => "") },
+      axes: [stepAxis(distr, stepLabel),
         { label: yName, size: fitTicks(60), splits: yScale.distr === 4 ? hessTicks : hessCountTicks, filter: (u, v) => v }],
       series: [{}].concat(series.map((c) => Object.assign({ spanGaps: true, points: { show: false } }, c))),
       hooks: { draw: [drawCurvesCursor] },
