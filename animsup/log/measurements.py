@@ -15,7 +15,7 @@ Missing numbers (a diverged estimate) are ``null`` and read back as NaN. Section
 ``settings`` records every hyperparameter, the device and where the data came from.
 
 Version 2 records the run it belongs to: the log's file name and ``header_sha256``
-(:func:`animsup.log.sae_file.header_digest` of the log's header record, as SAE files do). A
+(:func:`header_digest` of the log's header record, the digest SAE files record). A
 sidecar of another run (the log was retrained with ``--force``), one whose steps are not
 snapshots of the log, an older (version 1) sidecar, which cannot say which run it belongs to, and
 a corrupt one are never read as the run's: :func:`read_for_log` returns None and a note saying
@@ -24,6 +24,7 @@ why and what to run; :func:`require_for_log` raises that note for a reader that 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,6 +195,12 @@ def parse(d: Any, path: str = "<measurements>") -> Measurements:
     return m
 
 
+def header_digest(raw: dict[str, Any]) -> str:
+    """sha256 (hex) of a log's header record, keys sorted: the run a sidecar (measurements, SAE
+    file: :mod:`animsup.log.sae_file` uses this one) was made from."""
+    return hashlib.sha256(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)).hexdigest()
+
+
 def sections_of(m: Measurements | None) -> list[str]:
     """The sections ``m`` holds, in :data:`SECTIONS` order."""
     return [] if m is None else [name for name in SECTIONS if getattr(m, name) is not None]
@@ -209,8 +216,6 @@ def mismatch(m: Measurements, header_raw: dict[str, Any], n_instances: int,
     """Why ``m`` is not the measurements of the log whose header record is ``header_raw`` ("" when
     it is): an older sidecar without the log's digest, another log (the header differs), an
     instance the log lacks, or (with the log's snapshot ``steps``) a step the log has no snapshot at."""
-    from animsup.log.sae_file import header_digest
-
     if not m.header_sha256:
         return "it was written by an older animsup and does not record which run it belongs to"
     if m.header_sha256 != header_digest(header_raw):
@@ -281,9 +286,15 @@ def store(log_path: str | os.PathLike[str], m: Measurements) -> Written:
     """Write ``m`` beside ``log_path`` (atomically). An earlier sidecar of the same run with the same
     steps and instances keeps the sections ``m`` lacks (merged); otherwise its sections are
     replaced, and :class:`Written` names them and why (other snapshots, other instances, another
-    run, an older or corrupt file)."""
+    run, an older or corrupt file). ``m`` without a header digest gets the log's (it is written as
+    this log's measurements)."""
     path = sidecar_path(log_path)
     out = Written(path)
+    if not m.header_sha256 and os.path.exists(log_path):  # measurements made for this log: stamp its run
+        from animsup.log.reader import read_header
+
+        m.header_sha256 = header_digest(read_header(log_path).raw)
+        m.log = m.log or os.path.basename(os.fspath(log_path))
     try:
         old = read_measurements(log_path)
     except LogFormatError as e:

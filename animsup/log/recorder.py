@@ -289,7 +289,9 @@ class Recorder:
             parse_header(header, self.path)  # e.g. probabilities outside (0, 1]
         except LogFormatError as e:
             raise ValueError(e.reason.replace("header field ", "")) from None
-        size = len(orjson.dumps(header, option=orjson.OPT_SERIALIZE_NUMPY)) + 1
+        # the fields set when the first record is written (loss_scope, b_recorded) count too
+        final = {**header, "loss_scope": "aggregate", "b_recorded": False}
+        size = len(orjson.dumps(final, option=orjson.OPT_SERIALIZE_NUMPY)) + 1
         if size > schema.MAX_HEADER_BYTES:  # the reader would refuse the whole log
             raise ValueError(f"the header would be {size:,} bytes, more than the {schema.MAX_HEADER_BYTES:,} every "
                              f"reader accepts (importance and feature_probability hold n_instances x n_features "

@@ -130,4 +130,4 @@ def test_measure_help_names_the_sidecar_as_written(tmp_path, capsys):
     assert sidecar_path("runs/a.jsonl") == sidecar_path("runs/a.jsonl.gz") == "runs/a.measure.json"
     assert "runs/a.jsonl or runs/a.jsonl.gz -> runs/a.measure.json" in text
     snap = text.split("--snapshots S [S ...]")[-1].split("--count")[0]
-    assert "steps" in snap and "evenly spaced" not in snap  # a count only via --count
+    assert "step 5" in snap and "evenly spaced" not in snap  # a count only via --count
