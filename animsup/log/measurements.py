@@ -219,7 +219,8 @@ def mismatch(m: Measurements, header_raw: dict[str, Any], n_instances: int,
     if not m.header_sha256:
         return "it was written by an older animsup and does not record which run it belongs to"
     if m.header_sha256 != header_digest(header_raw):
-        return f"it was measured on another run ({terminal(m.log) or 'unnamed'}; the log's header differs)"
+        return (f"it was measured on another run (of {terminal(m.log) or 'an unnamed log'}: the log's header differs, "
+                "e.g. the log was trained again with --force)")
     bad = [i for i in m.instances if not 0 <= i < n_instances]
     if bad:
         return f"it measured instance {bad[0]}; the log has {n_instances} instance(s)"
