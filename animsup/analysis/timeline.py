@@ -36,7 +36,7 @@ from animsup.analysis.dynamics import LevelEvent
 from animsup.analysis.events import Event, find_events, represented_with_hysteresis
 from animsup.analysis.landscape import LLCJump, align_jumps_with_loss_drops, llc_jumps
 from animsup.errors import AnimsupError
-from animsup.log.measurements import Measurements, read_measurements
+from animsup.log.measurements import Measurements, read_for_log
 
 RunEvent = Event | LevelEvent | LLCJump
 
@@ -64,7 +64,8 @@ def run_events(source: Any, instance: int, *, threshold: float = geometry.THRESH
         beside ``source`` (the path, or the Run's ``path``); a :class:`Measurements` (a caller
         listing many instances reads the sidecar once); None: no LLC jumps
     :raises AnimsupError: an instance the log (or the Run) does not hold
-    :raises LogFormatError: the sidecar beside the log is not a valid measurements file
+    A sidecar that is not this run's (corrupt, older, another run, steps the log lacks) is skipped
+    (:func:`animsup.log.measurements.read_for_log`; callers that show its note read it themselves)
     """
     run = _run_of(source, instance)
     k = run.instances.index(instance)
@@ -96,9 +97,9 @@ def llc_events(measured: Measurements, instance: int, events: list[RunEvent]) ->
 
 def _measurements_of(source: Any, run: Any) -> Measurements | None:
     """The sidecar beside the log path ``source`` (as ``animsup measure`` was given it), or beside
-    the Run's file; None without one."""
+    the Run's file, when it is this run's; None without one."""
     path = source if isinstance(source, (str, os.PathLike)) else getattr(run, "path", "")
-    return read_measurements(path) if os.fspath(path) else None
+    return read_for_log(path, run.steps)[0] if os.fspath(path) else None
 
 
 def level_events(steps, W, events: list[RunEvent], threshold: float = geometry.THRESHOLD) -> list[LevelEvent]:

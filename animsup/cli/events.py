@@ -60,13 +60,16 @@ def parse_instances(values: list[str] | None, log: Run) -> list[int] | None:
 
 def run(args: argparse.Namespace) -> int:
     from animsup.analysis.timeline import run_events
-    from animsup.log.measurements import read_measurements
+    from animsup.cli.inspect import measurements_of
+    from animsup.cli.output import error
     from animsup.log.reader import read_log
     from animsup.options import check_positive
 
     check_positive("--threshold", args.threshold)
     log = read_log(args.log)
-    measured = read_measurements(args.log)  # LLC jumps from `animsup measure --llc`: read once for all instances
+    measured, note = measurements_of(args.log)  # LLC jumps from `animsup measure --llc`: read once for all instances
+    if note:
+        error(note, prefix="animsup: note: ")
     sel = parse_instances(args.instance, log)
     sel = list(log.instances) if sel is None else sel
     h = log.header

@@ -12,8 +12,10 @@ the options and formats it.
 from __future__ import annotations
 
 import argparse
+import os
+from typing import Any
 
-from animsup.cli.output import say_json
+from animsup.cli.output import error, say_json
 from animsup.errors import plural
 from animsup.escape import terminal
 
@@ -53,9 +55,10 @@ def run(args: argparse.Namespace) -> int:
         raise AnimsupError(f"--at must be a step >= 0, got {args.at}")
     result = report_log(args.log, at=args.at, instances=args.instance, threshold=args.threshold)
     report = result.to_dict()
-    from animsup.log.measurements import read_measurements
-
-    measured = read_measurements(args.log)  # the sidecar of `animsup measure` (LLC, Hessian, PCA)
+    measured, note = measurements_of(args.log)  # the sidecar of `animsup measure` (LLC, Hessian, PCA)
+    if note:
+        report["measurements_note"] = note
+        error(note, prefix="animsup: note: ")
     if measured is not None:
         summary = measured.summary()
         if measured.llc is not None:
@@ -68,6 +71,18 @@ def run(args: argparse.Namespace) -> int:
         detail = args.all or args.instance is not None or len(result.instances) <= DETAIL_LIMIT
         sys.stdout.write(terminal(format_report(report, detail=detail), newlines=True))
     return 0
+
+
+def measurements_of(log: str) -> tuple[Any, str]:
+    """The measurements sidecar beside ``log`` when it is this run's (checked against the log's header
+    digest, instances and snapshot steps; :func:`animsup.log.measurements.read_for_log`), else None
+    and the one-line note saying why it was skipped and what to run."""
+    from animsup.log.measurements import read_for_log, sidecar_path
+    from animsup.log.reader import read_log
+
+    if not os.path.exists(sidecar_path(log)):
+        return None, ""
+    return read_for_log(log, read_log(log, [0], require_snapshots=False).steps)
 
 
 def _llc_jumps(log: str, measured, shown: list[int]) -> list[dict]:

@@ -7,9 +7,13 @@ which inspect, events, render and the viewer read; the hyperparameters are recor
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING, Any
 
 from animsup.cli.output import say, say_json
 from animsup.errors import plural
+
+if TYPE_CHECKING:
+    from animsup.log.measurements import Measurements, Written
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -20,10 +24,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--hessian", action="store_true", help="the Hessian's eigenvalues (exact for small models, else top-k by Lanczos)")
     p.add_argument("--pca", action="store_true", help="essential dynamics: PCA of each instance's trajectory")
     p.add_argument("--snapshots", nargs="+", type=int, metavar="S",
-                   help="the steps of the snapshots to measure, e.g. --snapshots 0 500 2000 (default: all snapshots); "
-                        "with --count, one number N instead")
+                   help="the STEPS of the snapshots to measure, e.g. --snapshots 0 500 2000 (default: all snapshots): "
+                        "--snapshots 5 alone measures the snapshot at step 5; with --count, one number N: N evenly "
+                        "spaced snapshots (Python's animsup.measure(snapshots=5) means the count)")
     p.add_argument("--count", action="store_true",
-                   help="read --snapshots N as a count: N evenly spaced snapshots, the first and the last included")
+                   help="read --snapshots N as a count: N evenly spaced snapshots, the first and the last included "
+                        "(at most the log's snapshots: the output says how many were measured)")
     p.add_argument("--instance", nargs="+", type=int, metavar="I", help="instance indices (default: all)")
     g = p.add_argument_group("SGLD (devinterp's names and meanings)")
     g.add_argument("--lr", type=float, default=1e-3, help="step size epsilon (default 1e-3)")
@@ -45,7 +51,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     from animsup.cli.progress import make_progress
     from animsup.errors import AnimsupError
-    from animsup.log.measurements import write_measurements
+    from animsup.escape import terminal
+    from animsup.log.measurements import store
     from animsup.train.measure import measure
 
     if not (args.llc or args.hessian or args.pca):
@@ -56,8 +63,11 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             data = np.load(args.data, allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise AnimsupError(f"--data {args.data}: cannot read a .npy array ({e})") from None
+        except OSError as e:
+            raise AnimsupError(f"--data {terminal(args.data)}: cannot read it ({terminal(e)})") from None
+        except ValueError:
+            raise AnimsupError(f"--data {terminal(args.data)}: not a .npy array of numbers (write one with "
+                               "numpy.save(FILE, X), X of shape [N, n_features])") from None
     snapshots = args.snapshots
     if snapshots is not None and args.count:
         if len(snapshots) != 1:
@@ -69,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
                "draws": args.draws, "burnin": args.burnin, "batch_size": args.batch_size, "seed": args.seed}
     bar, callback = make_progress("measure", None, unit="models")
     try:
-        m = measure(args.log, llc, data=data, snapshots=snapshots, instances=args.instance, hessian=args.hessian,
-                    pca=args.pca, device=args.device, progress=callback)
+        m = measure(args.log, llc, data=data, data_name=args.data, snapshots=snapshots, instances=args.instance, hessian=args.hessian,
+                    pca=args.pca, device=args.device, progress=callback, write=False)
     except AnimsupError as e:
         if isinstance(snapshots, list) and len(snapshots) == 1 and "no snapshot at step" in str(e):
             raise AnimsupError(f"{e}; --snapshots takes steps: for {snapshots[0]} evenly spaced snapshots "
@@ -78,12 +88,14 @@ def run(args: argparse.Namespace) -> int:
         raise
     finally:
         bar.close()
-    path = write_measurements(args.log, m)
-    summary = {"sidecar": path, **m.summary()}
+    written = store(args.log, m)
+    path = written.path
+    notes = _notes(m, written, snapshots)
+    summary = {"sidecar": path, **m.summary(), "kept": written.kept, "replaced": written.replaced, "notes": notes}
     if args.json:
         say_json(summary)
         return 0
-    lines = [f"measured {plural(len(m.steps), 'snapshot')} ({_steps(m.steps)}) x {plural(len(m.instances), 'instance')}"
+    lines = [*notes, f"measured {plural(len(m.steps), 'snapshot')} ({_steps(m.steps)}) x {plural(len(m.instances), 'instance')}"
              f" -> {path}"]
     if m.llc is not None:
         for j, i in enumerate(m.instances):
@@ -102,13 +114,35 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _notes(m: Measurements, written: Written, snapshots: object) -> list[str]:
+    """The lines about what was assumed, clamped, replaced or kept (one each)."""
+    from animsup.escape import terminal
+
+    out = []
+    for sec in ("llc", "hessian"):
+        assumed = (getattr(m, sec) or {}).get("settings", {}).get("assumed")
+        if assumed:
+            out.append(f"note: the log does not state its whole data law; measured with {'; '.join(assumed)} assumed "
+                       "(recorded in the settings; pass --data FILE.npy for the real inputs)")
+            break
+    T = len(m.steps)
+    if isinstance(snapshots, int) and snapshots > T:
+        out.append(f"note: --snapshots {snapshots} --count: the log has {plural(T, 'snapshot')}; measured {T}")
+    if written.replaced:
+        out.append(f"note: replaced the earlier {', '.join(written.replaced)} of {terminal(written.path)} "
+                   f"({written.why}; measure them again with these snapshots to keep both)")
+    if written.kept:
+        out.append(f"kept the earlier {', '.join(written.kept)} (same snapshots and instances)")
+    return out
+
+
 def _num(v: float) -> str:
     return "nan" if v != v else f"{v:.3f}"
 
 
-def _steps(steps: object) -> str:
+def _steps(steps: Any) -> str:
     """"step 3" / "steps 0, 500, 2,000" / "steps 0, 10, ..., 2,000" (first three and the last when long)."""
-    s = [f"{int(v):,}" for v in steps]  # type: ignore[attr-defined]
+    s = [f"{int(v):,}" for v in steps]
     if len(s) == 1:
         return f"step {s[0]}"
     return "steps " + ", ".join(s if len(s) <= 6 else [*s[:3], "...", s[-1]])

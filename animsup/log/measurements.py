@@ -2,10 +2,10 @@
 beside its log, so every reader (inspect, events, render, the viewer) finds them without torch.
 
 The sidecar of ``runs/a.jsonl`` (or ``a.jsonl.gz``) is ``runs/a.measure.json``: one JSON object
-(schema ``animsup.measure``, version 1) written atomically by ``animsup measure`` /
+(schema ``animsup.measure``, version 2) written atomically by ``animsup measure`` /
 :func:`animsup.measure` (docs/analysis.md, "The loss landscape"):
 
-    {"schema": "animsup.measure", "version": 1, "log": "a.jsonl", "steps": [T], "instances": [K],
+    {"schema": "animsup.measure", "version": 2, "log": "a.jsonl", "header_sha256": "...", "steps": [T], "instances": [K],
      "llc": {"settings": {...}, "mean": [T][K], "std": [T][K], "chains": [T][K][C],
              "init_loss": [T][K], "diverged": [T][K], "settled": [T][K], "trace": [T][K][D']},
      "hessian": {"settings": {...}, "eigenvalues": [T][K][E], "degeneracy": [T][K], "threshold": [T][K]},
@@ -13,10 +13,18 @@ The sidecar of ``runs/a.jsonl`` (or ``a.jsonl.gz``) is ``runs/a.measure.json``: 
 
 Missing numbers (a diverged estimate) are ``null`` and read back as NaN. Sections are optional;
 ``settings`` records every hyperparameter, the device and where the data came from.
+
+Version 2 records the run it belongs to: the log's file name and ``header_sha256``
+(:func:`header_digest` of the log's header record, the digest SAE files record). A
+sidecar of another run (the log was retrained with ``--force``), one whose steps are not
+snapshots of the log, an older (version 1) sidecar, which cannot say which run it belongs to, and
+a corrupt one are never read as the run's: :func:`read_for_log` returns None and a note saying
+why and what to run; :func:`require_for_log` raises that note for a reader that needs the sidecar.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +35,11 @@ import orjson
 
 from animsup.atomic import atomic_path
 from animsup.errors import AnimsupError, LogFormatError
+from animsup.escape import terminal
 from animsup.log import sweepdir
 
 SCHEMA = "animsup.measure"
-VERSION = 1
+VERSION = 2  # 2: the sidecar records its log (name, header digest)
 MAX_BYTES = 256 << 20
 #: the arrays of each section and their rank (the leading two axes are [T, K], pca's [K, ...])
 SECTIONS: dict[str, dict[str, int]] = {
@@ -57,6 +66,7 @@ class Measurements:
     steps: np.ndarray
     instances: tuple[int, ...]
     log: str = ""
+    header_sha256: str = ""
     llc: dict[str, Any] | None = None
     hessian: dict[str, Any] | None = None
     pca: dict[str, Any] | None = None
@@ -83,7 +93,7 @@ class Measurements:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"schema": SCHEMA, "version": VERSION, "log": self.log,
-                               "steps": [int(s) for s in self.steps], "instances": list(self.instances)}
+                               "header_sha256": self.header_sha256, "steps": [int(s) for s in self.steps], "instances": list(self.instances)}
         for name in SECTIONS:
             sec = getattr(self, name)
             if sec is not None:
@@ -159,7 +169,8 @@ def parse(d: Any, path: str = "<measurements>") -> Measurements:
     except (KeyError, TypeError, ValueError, OverflowError) as e:
         raise LogFormatError(path, None, f"bad steps/instances: {e}") from None
     T, K = len(steps), len(instances)
-    m = Measurements(steps=steps, instances=instances, log=str(d.get("log", "")))
+    m = Measurements(steps=steps, instances=instances, log=str(d.get("log", "")),
+                     header_sha256=str(d.get("header_sha256", "")) if d["version"] >= 2 else "")
     for name, arrays in SECTIONS.items():
         sec = d.get(name)
         if sec is None:
@@ -184,19 +195,138 @@ def parse(d: Any, path: str = "<measurements>") -> Measurements:
     return m
 
 
+def header_digest(raw: dict[str, Any]) -> str:
+    """sha256 (hex) of a log's header record, keys sorted: the run a sidecar (measurements, SAE
+    file: :mod:`animsup.log.sae_file` uses this one) was made from."""
+    return hashlib.sha256(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)).hexdigest()
+
+
+def sections_of(m: Measurements | None) -> list[str]:
+    """The sections ``m`` holds, in :data:`SECTIONS` order."""
+    return [] if m is None else [name for name in SECTIONS if getattr(m, name) is not None]
+
+
+def _again(log_path: str | os.PathLike[str], sections: list[str]) -> str:
+    flags = " ".join(f"--{s}" for s in sections) or "--llc"
+    return f"run: animsup measure {terminal(os.fspath(log_path))} {flags} again"
+
+
+def mismatch(m: Measurements, header_raw: dict[str, Any], n_instances: int,
+             steps: np.ndarray | None = None) -> str:
+    """Why ``m`` is not the measurements of the log whose header record is ``header_raw`` ("" when
+    it is): an older sidecar without the log's digest, another log (the header differs), an
+    instance the log lacks, or (with the log's snapshot ``steps``) a step the log has no snapshot at."""
+    if not m.header_sha256:
+        return "it was written by an older animsup and does not record which run it belongs to"
+    if m.header_sha256 != header_digest(header_raw):
+        return (f"it was measured on another run (of {terminal(m.log) or 'an unnamed log'}: the log's header differs, "
+                "e.g. the log was trained again with --force)")
+    bad = [i for i in m.instances if not 0 <= i < n_instances]
+    if bad:
+        return f"it measured instance {bad[0]}; the log has {n_instances} instance(s)"
+    if steps is not None:
+        missing = sorted(set(int(s) for s in m.steps) - set(int(s) for s in np.asarray(steps)))
+        if missing:
+            return f"the log has no snapshot at step {missing[0]:,} (a measured step)"
+    return ""
+
+
+def _check(log_path: str | os.PathLike[str], steps: np.ndarray | None) -> tuple[Measurements | None, str]:
+    """(the sidecar when it is this run's, else None; why not, with what to run; "" when fine or absent)."""
+    from animsup.log.reader import read_header
+
+    try:
+        m = read_measurements(log_path)
+    except LogFormatError as e:
+        return None, f"it is not a valid measurements file ({e.reason}); {_again(log_path, [])}"
+    if m is None:
+        return None, ""
+    header = read_header(log_path)
+    why = mismatch(m, header.raw, header.n_instances, steps)
+    return (None, f"{why}; {_again(log_path, sections_of(m))}") if why else (m, "")
+
+
+def read_for_log(log_path: str | os.PathLike[str], steps: np.ndarray | None = None) -> tuple[Measurements | None, str]:
+    """The measurements beside ``log_path`` when they are this run's, else None; never raises for
+    the sidecar. :param steps: (shape: [T]) the log's snapshot steps, when the caller has them
+    (else only the header digest and the instances are checked)
+    :return: (measurements or None, note): the note ("" when there is nothing to say) names the
+        sidecar, why it was skipped (corrupt, older, another run, steps the log lacks) and what to run
+    """
+    m, why = _check(log_path, steps)
+    return m, (f"{terminal(sidecar_path(log_path))} skipped: {why}" if why else "")
+
+
+def require_for_log(log_path: str | os.PathLike[str], what: str, steps: np.ndarray | None = None) -> Measurements | None:
+    """:func:`read_for_log` for a reader that needs the sidecar (``what``, e.g. "--panels llc"):
+    None when there is none. Without ``steps`` the log's snapshot steps are read.
+    :raises AnimsupError: the sidecar is not this run's (one line: why, and what to run)"""
+    if steps is None and os.path.exists(sidecar_path(log_path)):
+        from animsup.log.reader import read_log
+
+        steps = read_log(log_path, [0], require_snapshots=False).steps
+    m, why = _check(log_path, steps)
+    if why:
+        raise AnimsupError(f"{what}: {terminal(sidecar_path(log_path))} cannot be used: {why}")
+    return m
+
+
+@dataclass
+class Written:
+    """What :func:`store` did: the sidecar's ``path``; ``kept``: sections kept from the earlier
+    sidecar (same run, steps and instances); ``replaced``: sections of the earlier sidecar that
+    are gone, and ``why``."""
+
+    path: str
+    kept: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    why: str = ""
+
+
+def store(log_path: str | os.PathLike[str], m: Measurements) -> Written:
+    """Write ``m`` beside ``log_path`` (atomically). An earlier sidecar of the same run with the same
+    steps and instances keeps the sections ``m`` lacks (merged); otherwise its sections are
+    replaced, and :class:`Written` names them and why (other snapshots, other instances, another
+    run, an older or corrupt file). ``m`` without a header digest gets the log's (it is written as
+    this log's measurements)."""
+    path = sidecar_path(log_path)
+    out = Written(path)
+    if not m.header_sha256 and os.path.exists(log_path):  # measurements made for this log: stamp its run
+        from animsup.log.reader import read_header
+
+        m.header_sha256 = header_digest(read_header(log_path).raw)
+        m.log = m.log or os.path.basename(os.fspath(log_path))
+    try:
+        old = read_measurements(log_path)
+    except LogFormatError as e:
+        old, out.why = None, f"the earlier file was not valid ({e.reason})"
+    if old is not None:
+        lost = [name for name in sections_of(old) if getattr(m, name) is None]
+        if old.header_sha256 != m.header_sha256:
+            out.why = "it was measured on another run or by an older animsup"
+        elif not np.array_equal(old.steps, m.steps):
+            out.why = f"it measured other snapshots ({len(old.steps)} vs {len(m.steps)} now)"
+        elif old.instances != m.instances:
+            out.why = f"it measured other instances ({list(old.instances)} vs {list(m.instances)} now)"
+        else:
+            for name in lost:
+                setattr(m, name, getattr(old, name))
+            out.kept = lost
+            lost = []
+        out.replaced = lost
+    data = orjson.dumps(m.to_json(), option=orjson.OPT_SERIALIZE_NUMPY)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
+    return out
+
+
 def write_measurements(log_path: str | os.PathLike[str], m: Measurements, *, merge: bool = True) -> str:
     """Write ``m`` beside ``log_path`` (atomically); with ``merge``, the sections ``m`` lacks are kept
-    from an existing sidecar that measured the same steps and instances. :return: the sidecar's path."""
-    path = sidecar_path(log_path)
+    from an existing sidecar of the same run that measured the same steps and instances
+    (:func:`store`, which also says what was replaced). :return: the sidecar's path."""
     if merge:
-        try:
-            old = read_measurements(log_path)
-        except LogFormatError:
-            old = None
-        if old is not None and np.array_equal(old.steps, m.steps) and old.instances == m.instances:
-            for name in SECTIONS:
-                if getattr(m, name) is None:
-                    setattr(m, name, getattr(old, name))
+        return store(log_path, m).path
+    path = sidecar_path(log_path)
     data = orjson.dumps(m.to_json(), option=orjson.OPT_SERIALIZE_NUMPY)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         f.write(data)

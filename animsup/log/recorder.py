@@ -179,7 +179,8 @@ class Recorder:
         or "auto" (default): decided by the first loss given (none given by the first snapshot: "none")
     :param curves: names of the extra curves you will record (others are accepted too)
     :param config: your hyperparameters (JSON types), stored in the header
-    :param data, model_label, model_formula, stages, provenance: header fields (docs/log-format.md)
+    :param data, model_label, model_formula, stages, provenance: header fields (docs/log-format.md);
+        ``data`` not given: ``{"kind": "uniform", "assumed": true}`` is written (the law was not stated)
     :param mirror: also send the losses and curves, as they are recorded, to a tracker:
         "tensorboard:DIR" or "wandb" / "wandb:PROJECT" (see :mod:`animsup.log.mirror`)
 
@@ -231,7 +232,7 @@ class Recorder:
         self.layout, self.model = layout, model
         self._header = self._make_header(
             feature_probability, importance, seed, config,
-            dict(data=data, model_label=model_label, model_formula=model_formula, stages=stages, curves=curves),
+            dict(data=data if data is not None else {"kind": "uniform", "assumed": True}, model_label=model_label, model_formula=model_formula, stages=stages, curves=curves),
             provenance,
         )
         self.loss_scope: str | None = None if loss_scope == "auto" else loss_scope
@@ -288,7 +289,9 @@ class Recorder:
             parse_header(header, self.path)  # e.g. probabilities outside (0, 1]
         except LogFormatError as e:
             raise ValueError(e.reason.replace("header field ", "")) from None
-        size = len(orjson.dumps(header, option=orjson.OPT_SERIALIZE_NUMPY)) + 1
+        # the fields set when the first record is written (loss_scope, b_recorded) count too
+        final = {**header, "loss_scope": "aggregate", "b_recorded": False}
+        size = len(orjson.dumps(final, option=orjson.OPT_SERIALIZE_NUMPY)) + 1
         if size > schema.MAX_HEADER_BYTES:  # the reader would refuse the whole log
             raise ValueError(f"the header would be {size:,} bytes, more than the {schema.MAX_HEADER_BYTES:,} every "
                              f"reader accepts (importance and feature_probability hold n_instances x n_features "

@@ -22,7 +22,6 @@ log (or another instance count, model or data law) is refused by :func:`check_lo
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import orjson
 
 from animsup.errors import AnimsupError, LogFormatError, plural
 from animsup.escape import terminal
+from animsup.log.measurements import header_digest  # noqa: F401  (one definition, shared with the measurements sidecar)
 
 FORMAT = "animsup.sae"
 VERSION = 2  # 2: the file records its log (name, header digest) and its n_features/n_hidden/model
@@ -40,15 +40,10 @@ KINDS = ("relu", "topk")
 MAX_BYTES = 256 << 20
 
 
-def header_digest(raw: dict[str, Any]) -> str:
-    """sha256 (hex) of a log's header record, keys sorted: the log an SAE file was made from."""
-    return hashlib.sha256(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)).hexdigest()
-
-
 def sidecar_path(log_path: str | os.PathLike[str]) -> str:
     """``a.jsonl`` / ``a.jsonl.gz`` / ``a.json`` -> ``a.sae.json`` in the same folder (the
     measurements sidecar's naming, :func:`animsup.log.measurements.sidecar_path`)."""
-    from animsup.log.measurements import sidecar_path as measure_path
+    from animsup.log.measurements import sidecar_path as measure_path  # (imported here: the module's own name)
 
     return measure_path(log_path).removesuffix(".measure.json") + ".sae.json"
 

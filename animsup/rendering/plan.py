@@ -277,12 +277,21 @@ def build_plan(log: str | os.PathLike[str], config: RenderConfig, *, video: bool
     axis_steps = frame_steps if video else _steps_at(summary.steps, _timing(summary.steps, c, True)[0].position)
     scene = _scene(path, summary, instances, c, events, axis_steps)
     scene.sae, sae_notes = sae_overlay.prepare(path, summary.header, summary.steps, instances, c.sae)  # animsup sae's file
-    notes += sae_notes
+    notes += sae_notes + _measurements_note(path, summary.steps)
     scene.datapoints, h_max, dp_notes = ({}, 0.0, []) if scene.summary else datapoints.prepare(path, summary.header, instances)
     scene.lim, notes = max(scene.lim, 1.08 * h_max), notes + dp_notes
     pos, step = frame_at_step(summary.steps, c.at) if poster else (None, None)
     return RenderPlan(path, c, summary, instances, timing, frame_steps, scene, captions, events, pos, step, tuple(notes),
                       choice)
+
+
+def _measurements_note(path: str, steps: np.ndarray) -> list[str]:
+    """The note on a measurements sidecar beside the log that is not this run's (skipped:
+    :func:`animsup.log.measurements.read_for_log`), else none."""
+    from animsup.log.measurements import read_for_log
+
+    note = read_for_log(path, steps)[1]
+    return [note] if note else []
 
 
 def _unfinished_notes(summary: LogSummary) -> list[str]:

@@ -59,7 +59,8 @@ def prepare(log: str, header: Any, steps: np.ndarray, instances: tuple[int, ...]
     """The overlay of a render (None when there is nothing to draw) and the notes to print.
 
     :param sae: ``RenderConfig.sae``: a path, "none", or None (the sidecar when there is one)
-    :raises AnimsupError: a named file that is missing; a file that is not an SAE file or not this log's
+    :raises AnimsupError: a named file (``--sae FILE``) that is missing, not an SAE file or not this
+        log's; the sidecar found beside the log in that case is skipped with a note instead
     """
     from animsup.errors import AnimsupError
     from animsup.log.sae_file import check_log, read_sae, sidecar_path
@@ -71,8 +72,15 @@ def prepare(log: str, header: Any, steps: np.ndarray, instances: tuple[int, ...]
         return None, []
     if sae is not None and not os.path.exists(path):
         raise AnimsupError(f"--sae {plain_text(path)}: no such file (animsup sae LOG writes LOG.sae.json)")
-    sf = read_sae(path)
-    check_log(sf, header, steps, log)
+    try:
+        sf = read_sae(path)
+        check_log(sf, header, steps, log)
+    except AnimsupError as e:
+        if sae is not None:  # named with --sae: the user asked for this file
+            raise
+        # found beside the log: another run's or a broken file must not block a plain render
+        return None, [f"{plain_text(os.path.basename(path))} skipped: {plain_text(str(e))}; pass --sae none to leave it out, "
+                      f"or run: animsup sae {plain_text(log)} (it writes a new one)"]
     shown = plain_text(os.path.basename(path) if sae is None else path)  # the sidecar by its name (it is beside the log)
     if header.n_hidden > 2:
         return None, [f"the SAE decoder directions of {shown} are drawn only for n_hidden <= 2 "

@@ -2,8 +2,10 @@
 essential dynamics of every chosen instance — as :class:`animsup.log.measurements.Measurements`.
 
 The data law is the log's own (its header's 1 − S per feature, importance, ``data`` recipe and
-model; for a staged run the stage active at each snapshot). Logs written by the Recorder state
-their law in the header as given; an imported log whose 1 − S was not given has no known law:
+model; for a staged run the stage active at each snapshot). A fact the log did not give but
+assumed (importance 1, the Recorder's uniform inputs when no ``data`` was given) is measured as
+stated and named in the settings' ``assumed`` (:func:`law_assumptions`); a log whose 1 − S was not
+given (an import that inferred it, a Recorder that wrote 1) has no known law:
 pass ``data`` (shape: [N, n_features]), a fixed data set batches are drawn from (with
 replacement), as devinterp's loader does.
 """
@@ -19,7 +21,9 @@ import torch
 
 from animsup import models
 from animsup.errors import AnimsupError, plural
+from animsup.escape import terminal as escape_name
 from animsup.log.measurements import Measurements
+from animsup.log.sae_file import header_digest
 from animsup.log.reader import Run, read_log
 from animsup.train import landscape as ls
 from animsup.train.data import DataSpec, draw_features
@@ -37,10 +41,33 @@ def data_spec_of(run: Run) -> DataSpec:
                     anticorrelated_sets=[list(map(int, s)) for s in d.get("anticorrelated_sets", [])])
 
 
+def law_assumptions(run: Run) -> tuple[str, list[str]]:
+    """What is known of the log's data law.
+
+    :return: (why the law is unknown, "" when it is known; the assumptions a measurement on the
+        log's law makes, each in words: importance 1 not given, a ``data`` recipe the Recorder
+        wrote as uniform because none was given)
+    """
+    prov = run.header.provenance or {}
+    assumed = prov.get("assumed") or {}
+    imported = "given" in prov or "inferred" in prov
+    why = ""
+    if "feature_probability" in assumed:
+        why = "1 - S was not given when it was recorded; 1 was written"
+    elif imported and "feature_probability" not in (prov.get("given") or {}):
+        why = "1 - S was not given to the import"
+    notes = []
+    if "importance" in assumed or (imported and "importance" not in (prov.get("given") or {})):
+        notes.append("importance 1 (not given)")
+    if (run.header.data or {}).get("assumed"):
+        notes.append(f"the input law {run.header.data.get('kind', 'uniform')} (the recorder was given no data law)")
+    return why, notes
+
+
 def law_known(run: Run) -> bool:
-    """False for an imported log whose 1 − S was inferred rather than given."""
-    prov = run.header.provenance
-    return prov is None or "feature_probability" in (prov.get("given") or {})
+    """False for a log whose 1 − S was not given (an import that inferred it, a Recorder that wrote
+    1 for it); a missing importance is an assumption (:func:`law_assumptions`), not an unknown law."""
+    return not law_assumptions(run)[0]
 
 
 def probability_at(run: Run, step: int) -> np.ndarray:
@@ -106,20 +133,28 @@ def _select_snapshots(run: Run, snapshots: int | Sequence[int] | None) -> np.nda
 
 
 def measure(log_or_run: str | os.PathLike[str] | Run, llc: dict[str, Any] | ls.LLCConfig | bool | None = None, *,
-            data: np.ndarray | None = None, snapshots: int | Sequence[int] | None = None,
+            data: np.ndarray | None = None, data_name: str | None = None, snapshots: int | Sequence[int] | None = None,
             instances: Sequence[int] | None = None, hessian: dict[str, Any] | bool | None = None, pca: bool | int = False,
-            device: str = "cpu", progress: Callable[[int, int], None] | None = None) -> Measurements:
-    """Measure the landscape of a run at its snapshots, every instance batched.
+            device: str = "cpu", progress: Callable[[int, int], None] | None = None, write: bool = True) -> Measurements:
+    """Measure the landscape of a run at its snapshots, every instance batched; given a log path,
+    write the result to the log's sidecar (``LOG.measure.json``, as ``animsup measure`` does;
+    :func:`animsup.log.measurements.store`: merged with an earlier sidecar of the same snapshots and
+    instances, else replacing it; ``.extra["written"]`` says which sections were kept or replaced).
 
     :param llc: SGLD settings (:class:`animsup.train.landscape.LLCConfig`'s names: lr, localization,
         nbeta, chains, draws, burnin, steps_between_draws, batch_size, seed); True for the defaults
     :param data: (shape: [N, n_features]) a fixed data set instead of the log's law
-    :param snapshots: None (all), a count (evenly spaced) or the steps to measure
+    :param data_name: where ``data`` came from (a file name), recorded in the settings
+    :param snapshots: None (all), a count N (an int: N evenly spaced snapshots, the first and the last
+        included, at most the log's) or a list of the steps to measure. Unlike the CLI, where
+        ``--snapshots 5`` is the step 5 and ``--snapshots 5 --count`` the count: here ``5`` is the
+        count and ``[5]`` the step
     :param hessian: True or {"samples": N (4096), "k": top-k for large models (10), "exact_max": the
         largest P computed exactly (64), "rel_tol": the degeneracy threshold (1e-3)}
     :param pca: essential dynamics with q components (True: 3), over all the run's snapshots
     :param device: "cpu" or "cuda"
     :param progress: called (done, total) after each chunk of models
+    :param write: False: do not write the sidecar (a Run is never written for)
     :return: ``.steps`` (shape: [T]), ``.llc_mean`` / ``.llc_std`` (shape: [T, K]) and the sections asked for
     :raises AnimsupError: a custom model, an unknown data law without ``data``, bad settings
     """
@@ -135,19 +170,30 @@ def measure(log_or_run: str | os.PathLike[str] | Run, llc: dict[str, Any] | ls.L
             raise AnimsupError(f"data must have shape [N, {run.header.n_features}] (n_features), got {data.shape}")
         if not np.isfinite(data).all():
             raise AnimsupError("data holds non-finite values")
-    elif (llc or hessian) and not law_known(run):
-        raise AnimsupError(f"{run.path}: the data law of this imported log is unknown (1 - S was not given); "
+    why, assumptions = law_assumptions(run)
+    if data is None and (llc or hessian) and why:
+        raise AnimsupError(f"{run.path}: the data law of this log is unknown ({why}); "
                            "pass the data set (data=[N, n_features], animsup measure --data FILE.npy)")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise AnimsupError("device cuda: no CUDA device is available")
     dev = torch.device(device)
     t_idx = _select_snapshots(run, snapshots)
     out = Measurements(steps=run.steps[t_idx].astype(np.int64), instances=tuple(run.instances),
-                       log=os.path.basename(run.path))
+                       log=os.path.basename(run.path), header_sha256=header_digest(run.header.raw))
     reduction = str(run.header.config.get("loss_reduction", "mean"))
     reduction = reduction if reduction in ("mean", "half-sum") else "mean"
-    source = "data set [%d, %d]" % data.shape if data is not None else f"the log's law {dict(run.header.data)}"
-    common = {"device": device, "data": source, "loss": f"importance-weighted squared error, reduction {reduction}"}
+    if data is not None:
+        source = ("data set [%d, %d]" % data.shape) + (f" from {escape_name(data_name)}" if data_name else "")
+    else:
+        source = f"the log's law {dict(run.header.data)}"
+    common: dict[str, Any] = {"device": device, "data": source,
+                              "loss": f"importance-weighted squared error, reduction {reduction}"}
+    if data is not None:
+        common["data_shape"] = [int(v) for v in data.shape]
+        if data_name:
+            common["data_file"] = escape_name(data_name)
+    elif assumptions:
+        common["assumed"] = assumptions  # facts the log did not give, measured as stated
     if llc:
         cfg = llc if isinstance(llc, ls.LLCConfig) else ls.LLCConfig.from_mapping(None if llc is True else llc)
         out.llc = _llc_section(run, t_idx, cfg, data, dev, reduction, progress)
@@ -164,6 +210,11 @@ def measure(log_or_run: str | os.PathLike[str] | Run, llc: dict[str, Any] | ls.L
         # the components at the measured snapshots only (all snapshots enter the PCA)
         out.pca = {"settings": {"q": q, "snapshots": len(run.steps), "centred": "over time, per instance"},
                    "components": comps[:, t_idx], "explained": expl}
+    if write and not isinstance(log_or_run, Run):
+        from animsup.log.measurements import store
+
+        w = store(log_or_run, out)
+        out.extra["written"] = {"path": w.path, "kept": w.kept, "replaced": w.replaced, "why": w.why}
     return out
 
 

@@ -223,11 +223,11 @@ def _events(plan: ViewerPlan) -> list:
     page's) that ``animsup events`` prints and the video's captions and key show, LLC jumps
     included when the log's sidecar measured them)."""
     from animsup.analysis import timeline
-    from animsup.log.measurements import read_measurements
+    from animsup.log.measurements import read_for_log
     from animsup.log.reader import read_log
 
     run = read_log(plan.path, sorted(set(plan.instances)))
-    measured = read_measurements(plan.path)  # once for all instances (beside the path the page was asked for)
+    measured = read_for_log(plan.path, run.steps)[0]  # once for all instances (beside the path the page was asked for)
     return [[list(e) for e in timeline.as_tuples(timeline.run_events(run, i, measurements=measured))] for i in plan.instances]
 
 
@@ -254,17 +254,18 @@ def loss_labels(scene: Scene, scope: str) -> dict:
     }
 
 
-def _llc(path, order: list) -> dict | None:
+def _llc(path, order: list, steps=None) -> dict | None:
     """The LLC over training from the log's measurements sidecar (``animsup measure --llc``,
     :func:`animsup.log.measurements.read_measurements`), or None when it has none:
     ``{"steps" [T'], "mean", "std" (base64 float32, shape [T', k]: a column per shown instance in
     the page's order, NaN for an instance not measured), "chains", "draws"}``.
 
-    :raises LogFormatError: the sidecar is not a valid measurements file
+    A sidecar that is not this run's is left out (:func:`animsup.log.measurements.read_for_log`;
+    the render's notes say why).
     """
-    from animsup.log.measurements import read_measurements
+    from animsup.log.measurements import read_for_log
 
-    m = read_measurements(path)
+    m = read_for_log(path, steps)[0]
     if m is None or m.llc is None or not len(m.steps):
         return None
     T = len(m.steps)
@@ -280,7 +281,7 @@ def _llc(path, order: list) -> dict | None:
             "chains": count("chains"), "draws": count("draws")}
 
 
-def _hessian(path, order: list) -> dict | None:
+def _hessian(path, order: list, steps=None) -> dict | None:
     """The Hessian spectrum over training from the log's measurements sidecar (``animsup measure
     --hessian``; the series of the video's hessian panel,
     :func:`animsup.rendering.panels.hessian.hessian_series`), or None when it has none: ``{"steps"
@@ -289,12 +290,13 @@ def _hessian(path, order: list) -> dict | None:
     "eigenvalues" (E), "parameters" (P or None), "exact", "rel_tol"}``, a column per shown
     instance in the page's order (NaN where not measured). Numbers only: the sidecar's strings stay out.
 
-    :raises LogFormatError: the sidecar is not a valid measurements file
+    A sidecar that is not this run's is left out (:func:`animsup.log.measurements.read_for_log`;
+    the render's notes say why).
     """
-    from animsup.log.measurements import read_measurements
+    from animsup.log.measurements import read_for_log
     from animsup.rendering.panels.hessian import hessian_series
 
-    m = read_measurements(path)
+    m = read_for_log(path, steps)[0]
     h = None if m is None else hessian_series(m, [int(i) for i in order])
     if h is None:
         return None
@@ -478,8 +480,8 @@ def _small_payload(plan: ViewerPlan, live: bool, steps: np.ndarray, curves: dict
         "loss_scope": h.loss_scope,
         "loss_labels": loss_labels(sc, h.loss_scope),
         "curves": _curves(plan.path, order, h.n_instances, curves),
-        "llc": _llc(plan.path, order),
-        "hessian": _hessian(plan.path, order),
+        "llc": _llc(plan.path, order, plan.render.summary.steps),
+        "hessian": _hessian(plan.path, order, plan.render.summary.steps),
         "sae": _sae(sc, order, plan.render.notes),
         "datapoints": _datapoints(sc, order, plan.render.notes),
         "loss_step": _b64(loss_step),

@@ -69,7 +69,7 @@ def test_an_imported_log_without_a_given_law_needs_data(tmp_path):
     log = _log(tmp_path / "i.jsonl", provenance={"source": "x.safetensors", "given": {}, "inferred": {"feature_probability": 1}})
     run = animsup.read_log(log)
     assert not law_known(run)
-    with pytest.raises(AnimsupError, match="data law of this imported log is unknown"):
+    with pytest.raises(AnimsupError, match=r"data law of this log is unknown \(1 - S was not given to the import\)"):
         measure(log, FAST)
     assert measure(log, FAST, snapshots=[30], data=np.eye(3, dtype=np.float32)).llc_mean.shape == (1, 2)
 
@@ -130,4 +130,4 @@ def test_measure_help_names_the_sidecar_as_written(tmp_path, capsys):
     assert sidecar_path("runs/a.jsonl") == sidecar_path("runs/a.jsonl.gz") == "runs/a.measure.json"
     assert "runs/a.jsonl or runs/a.jsonl.gz -> runs/a.measure.json" in text
     snap = text.split("--snapshots S [S ...]")[-1].split("--count")[0]
-    assert "steps" in snap and "evenly spaced" not in snap  # a count only via --count
+    assert "step 5" in snap and "evenly spaced" not in snap  # a count only via --count

@@ -95,9 +95,9 @@ def hessian_history(log: str | os.PathLike[str], instances: Sequence[int]) -> di
 
     :raises AnimsupError: the log has no measured Hessian
     """
-    from animsup.log.measurements import read_measurements, sidecar_path
+    from animsup.log.measurements import require_for_log, sidecar_path
 
-    m = read_measurements(log)
+    m = require_for_log(log, "--panels hessian")  # another run's, older or corrupt sidecar: one line naming what to run
     out = None if m is None else hessian_series(m, instances)
     if out is None:
         raise AnimsupError(f"--panels hessian: {os.fspath(log)} has no measured Hessian ({sidecar_path(log)} is missing "

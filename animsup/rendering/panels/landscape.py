@@ -30,9 +30,9 @@ def llc_history(log: str | os.PathLike[str], instances: Sequence[int]) -> dict:
 
     :raises AnimsupError: the log has no measured LLC
     """
-    from animsup.log.measurements import read_measurements, sidecar_path
+    from animsup.log.measurements import require_for_log, sidecar_path
 
-    m = read_measurements(log)
+    m = require_for_log(log, "--panels llc")  # another run's, older or corrupt sidecar: one line naming what to run
     if m is None or m.llc is None:
         raise AnimsupError(f"--panels llc: {os.fspath(log)} has no measured LLC ({sidecar_path(log)} is missing "
                            f"or has none); run: animsup measure LOG --llc")
