@@ -78,10 +78,12 @@ def _render_log(log: str, out: video.OutputPaths, config: RenderConfig | None,
     if pages and not drawn:
         return RenderResult(paths=pages, frames=0, animated_frames=0, hold_frames=0, fps=0.0, size=cfg.size,
                             instances=(), mapping="interactive viewer", poster_step=None, workers=0,
-                            seconds=time.perf_counter() - t_start, config=cfg.to_dict(), pages=infos)
+                            seconds=time.perf_counter() - t_start, config=cfg.to_dict(), pages=infos,
+                            notes=list(dict.fromkeys(n for i in infos for n in i["notes"])))
     result = video.render(log, drawn, cfg, progress=progress)
     fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
-    fields.update(paths=pages + result.paths, seconds=time.perf_counter() - t_start, pages=infos)
+    notes = list(dict.fromkeys([*result.notes, *(n for i in infos for n in i["notes"])]))  # each said once
+    fields.update(paths=pages + result.paths, seconds=time.perf_counter() - t_start, pages=infos, notes=notes)
     return RenderResult(**fields)
 
 

@@ -19,7 +19,7 @@ records, else the snapshots' losses):
   instance's event);
 - when the log has a measurements sidecar with an LLC (``animsup measure --llc``,
   :mod:`animsup.log.measurements`) that measured the instance, the jumps of its LLC
-  (:func:`animsup.analysis.landscape.llc_jumps`), each lined up with the loss drop inside it
+  (:func:`animsup.analysis.landscape.llc_jumps_of`: settled, positive, lasting changes), each lined up with the loss drop inside it
   (:func:`animsup.analysis.landscape.align_jumps_with_loss_drops`). An event at the same step as
   another comes after it.
 """
@@ -34,7 +34,7 @@ import numpy as np
 from animsup.analysis import dynamics, geometry
 from animsup.analysis.dynamics import LevelEvent
 from animsup.analysis.events import Event, find_events, represented_with_hysteresis
-from animsup.analysis.landscape import LLCJump, align_jumps_with_loss_drops, llc_jumps
+from animsup.analysis.landscape import LLCJump, align_jumps_with_loss_drops, first_represented_step, llc_jumps_of
 from animsup.errors import AnimsupError
 from animsup.log.measurements import Measurements, read_for_log
 
@@ -79,19 +79,21 @@ def run_events(source: Any, instance: int, *, threshold: float = geometry.THRESH
         found = sorted([*found, *level_events(run.steps, W, found, threshold)], key=lambda e: e.step)
     measured = _measurements_of(source, run) if measurements is BESIDE else measurements
     if measured is not None:
-        found = sorted([*found, *llc_events(measured, int(instance), found)], key=lambda e: e.step)
+        start = first_represented_step(run.steps, W, threshold)  # before it SGLD sits near no minimum
+        found = sorted([*found, *llc_events(measured, int(instance), found, start_step=start)], key=lambda e: e.step)
     return found
 
 
-def llc_events(measured: Measurements, instance: int, events: list[RunEvent]) -> list[LLCJump]:
-    """The jumps of log instance ``instance``'s measured LLC (:func:`animsup.analysis.landscape.llc_jumps`
-    on the sidecar's mean and std over chains), each lined up with the loss drop among ``events``
-    inside it; [] when the sidecar has no LLC or did not measure the instance."""
+def llc_events(measured: Measurements, instance: int, events: list[RunEvent], *,
+               start_step: int | None = None) -> list[LLCJump]:
+    """The jumps of log instance ``instance``'s measured LLC (:func:`animsup.analysis.landscape.llc_jumps_of`:
+    settled, positive estimates whose change lasts, from ``start_step`` on — the first step at which
+    the instance represents a feature), each lined up with the loss drop among ``events`` inside it;
+    [] when the sidecar has no LLC or did not measure the instance."""
     llc, j = measured.llc, measured.column(int(instance))
     if llc is None or j is None:
         return []
-    chains = int(llc.get("settings", {}).get("chains", llc["chains"].shape[-1]))
-    found = llc_jumps(measured.steps, llc["mean"][:, j], llc["std"][:, j], chains)
+    found = llc_jumps_of(measured.steps, llc, j, start_step=start_step)
     return align_jumps_with_loss_drops(found, [e for e in events if e.kind == "loss_drop"])
 
 

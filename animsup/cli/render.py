@@ -140,7 +140,9 @@ def summary_text(result) -> str:
     """What the CLI prints: each page's size and contents, then the drawn outputs' summary."""
     lines = [f"wrote {p['path']} ({p['bytes'] / 1e6:.1f} MB, {plural(p['instances'], 'instance')}, {p['rule']})"
              for p in result.pages]
-    if result.instances:  # frames were drawn
+    if result.instances:  # frames were drawn (their summary ends with every note)
         pages = {p["path"] for p in result.pages}
         lines.append(dataclasses.replace(result, paths=[p for p in result.paths if p not in pages]).summary())
+    else:  # pages only: the notes about the log and its files (a skipped sidecar, an unfinished log...)
+        lines += [f"note: {n}" for n in result.notes]
     return "\n".join(lines)

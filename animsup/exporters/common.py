@@ -126,9 +126,10 @@ def instance_events(run: Run, chosen: list[int]) -> dict[int, list[timeline.RunE
     """The training events of each chosen instance (the one event list,
     :func:`animsup.analysis.timeline.run_events`, that ``animsup events``, the video and the viewer show;
     LLC jumps included when the log's sidecar measured them)."""
-    from animsup.log.measurements import read_measurements
+    from animsup.log.measurements import read_for_log
 
-    measured = read_measurements(run.path) if run.path else None  # once for all instances
+    # once for all instances; another run's, an older or a corrupt sidecar adds no jumps
+    measured = read_for_log(run.path, run.steps)[0] if run.path else None
     return {k: timeline.run_events(run, run.instances[k], measurements=measured) for k in chosen}
 
 

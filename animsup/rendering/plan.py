@@ -210,6 +210,9 @@ class RenderPlan:
     poster_step: int | None = None
     notes: tuple[str, ...] = ()  # what the frames show that the log did not observe, defaults chosen
     choice: str = ""  # what is shown and why, one line (:func:`choose_view`)
+    #: the notes about the log and its files (unfinished, a skipped sidecar, SAE or data points not drawn),
+    #: not about frames or timing: what a page output says too
+    log_notes: tuple[str, ...] = ()
 
     @property
     def n_frames(self) -> int:
@@ -268,6 +271,7 @@ def build_plan(log: str | os.PathLike[str], config: RenderConfig, *, video: bool
         # a large model's charts are recomputed per drawn W (~1 s at n = 10,240): each snapshot is held
         timing = replace(timing, position=np.floor(timing.position), interpolated=False)
         notes.append("the summary view of a large model holds each snapshot (no frames interpolated between snapshots)")
+    timing_notes = set(notes)
     notes = _unfinished_notes(summary) + notes
     frame_steps = _steps_at(summary.steps, timing.position)
     # the one event list (animsup.analysis.timeline.run_events) that `animsup events` prints and the viewer shows
@@ -282,7 +286,7 @@ def build_plan(log: str | os.PathLike[str], config: RenderConfig, *, video: bool
     scene.lim, notes = max(scene.lim, 1.08 * h_max), notes + dp_notes
     pos, step = frame_at_step(summary.steps, c.at) if poster else (None, None)
     return RenderPlan(path, c, summary, instances, timing, frame_steps, scene, captions, events, pos, step, tuple(notes),
-                      choice)
+                      choice, log_notes=tuple(n for n in notes if n not in timing_notes))
 
 
 def _measurements_note(path: str, steps: np.ndarray) -> list[str]:

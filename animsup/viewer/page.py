@@ -45,7 +45,7 @@ def write_html(log, out, config=None, *, smooth: int | None = None, instance="be
                max_snapshots: int | None = None) -> dict:
     """Write the viewer for ``log`` to ``out`` (atomically), planned from the video's
     :class:`RenderConfig` ``config`` (or ``smooth`` / ``instance``). Returns a small summary
-    dict (path, bytes, snapshots shown, rule)."""
+    dict (path, bytes, snapshots shown, rule, the render plan's notes: e.g. a skipped sidecar)."""
     from animsup.viewer.payload import build_payload, plan_viewer
 
     out = os.fspath(out)
@@ -58,7 +58,7 @@ def write_html(log, out, config=None, *, smooth: int | None = None, instance="be
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
     return {"path": out, "bytes": len(text.encode("utf-8")), "snapshots": len(plan.snapshots), "rule": plan.rule,
-            "instances": len(plan.instances)}
+            "instances": len(plan.instances), "notes": list(plan.render.log_notes)}
 
 
 _TEMPLATE = """<!DOCTYPE html>

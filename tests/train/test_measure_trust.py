@@ -147,3 +147,17 @@ def test_measure_data_records_the_file_name_and_shape_and_refuses_a_text_file(tm
     assert main(["measure", log, "--llc", "--data", str(tmp_path / "t.npy")]) == 2
     err = capsys.readouterr().err
     assert "not a .npy array of numbers" in err and "allow_pickle" not in err
+
+
+def test_a_page_render_says_why_a_sidecar_was_skipped_and_no_frame_notes(tmp_path, capsys):
+    """`render LOG --out page.html` writes the page and prints the log's notes (a corrupt sidecar
+    skipped), not the video's timing notes (a page has no frames)."""
+    log = _log(tmp_path / "r.jsonl")
+    with open(sidecar_path(log), "w") as f:
+        f.write("garbage")
+    assert main(["render", str(log), "--out", str(tmp_path / "p.html")]) == 0
+    out = capsys.readouterr().out
+    assert (tmp_path / "p.html").exists()
+    notes = [ln for ln in out.splitlines() if ln.startswith("note:")]
+    assert len(notes) == 1 and "skipped" in notes[0] and "animsup measure" in notes[0]
+    assert "interpolate" not in out and "log time" not in out
