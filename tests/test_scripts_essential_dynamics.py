@@ -3,20 +3,13 @@ every event of each seed is listed with the step `animsup events` gives it and s
 PC curve; explained variance ratios are ratios; the LLC jumps come from the sidecar it wrote."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from script_runs import run_quick
 
 
 def test_essential_dynamics_quick(tmp_path):
-    env = dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg")
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "essential_dynamics.py"), "--quick", "--out", str(tmp_path)],
-                       capture_output=True, text=True, env=env, timeout=600)
-    assert r.returncode == 0, r.stderr[-2000:]
+    run_quick("essential_dynamics.py", tmp_path)
     res = json.loads((tmp_path / "essential_dynamics.json").read_text())
     assert (tmp_path / "essential_dynamics.png").stat().st_size > 20_000 and (tmp_path / "run.measure.json").exists()
     assert len(res["instances"]) == 3 and res["joint"]["instances"] == [0, 1, 2]

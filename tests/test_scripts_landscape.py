@@ -4,19 +4,16 @@ ansatz, an independent check of the loss normalisation (summed over features, hi
 
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
+from script_runs import run_quick
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_kgon_llc_quick(tmp_path):
-    env = dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg")
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "kgon_llc.py"), "--quick", "--out", str(tmp_path)],
-                       capture_output=True, text=True, env=env, timeout=600)
-    assert r.returncode == 0, r.stderr[-2000:]
+    run_quick("kgon_llc.py", tmp_path)
     res = json.loads((tmp_path / "kgon_llc.json").read_text())
     crit = {row["kgon"]: row for row in res["critical_points"]}
     for name, paper in (("4", 1 / 9), ("4+", 0.10417), ("4++", 0.09722)):
@@ -82,17 +79,12 @@ def test_plateaus_and_transitions_from_a_hand_made_loss_curve():
 
 
 def test_dynamical_transitions_quick(tmp_path):
-    env = dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg")
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "dynamical_transitions.py"), "--quick", "--out", str(tmp_path)],
-                       capture_output=True, text=True, env=env, timeout=600)
-    assert r.returncode == 0, r.stderr[-2000:]
+    run_quick("dynamical_transitions.py", tmp_path)
     res = json.loads((tmp_path / "dynamical_transitions.json").read_text())
     assert res["quick"] and len(res["seeds_detail"]) == res["settings"]["seeds"] == len(res["loss_end"])
     assert abs(np.mean(res["loss_start"]) - 1 / 9) < 2e-3          # the 4-gon start
     assert (tmp_path / "dynamical_transitions.png").stat().st_size > 10_000 and (tmp_path / "sgd.measure.json").exists()
     # --replot redoes the analysis from the log and its measurements alone, to the same result
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "dynamical_transitions.py"), "--quick", "--replot", "--out", str(tmp_path)],
-                       capture_output=True, text=True, env=env, timeout=600)
-    assert r.returncode == 0, r.stderr[-2000:]
+    run_quick("dynamical_transitions.py", tmp_path, "--replot")
     again = json.loads((tmp_path / "dynamical_transitions.json").read_text())
     assert again["seeds_detail"] == res["seeds_detail"] and again["loss_end"] == res["loss_end"]

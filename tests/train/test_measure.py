@@ -88,6 +88,8 @@ def test_cli_measure_writes_the_sidecar_that_inspect_and_events_read(tmp_path, c
     # events list an LLC jump written into the sidecar
     m.llc["mean"][:, 0] = [1, 1, 1, 5, 5, 5]
     m.llc["std"][:] = 0.1
+    m.llc["settled"][:] = True  # (the jump rule takes settled estimates without diverged chains only)
+    m.llc["diverged"][:] = 0
     from animsup.log.measurements import write_measurements
 
     write_measurements(log, m)
