@@ -11,22 +11,12 @@ from animsup.rendering import plan as rp
 from animsup.rendering.panels import prepare_panels
 from animsup.rendering.panels.landscape import llc_history
 
-from animsup.log.schema import make_header
-from animsup.log.writer import LogWriter
+from snapshot_logs import write_snapshots
 
 SIZE = (1280, 720)
 
 
-def _write(path, Ws, probs):
-    """Ws: (shape: [T, K, m, n]), a snapshot every 10 steps."""
-    T, K, m, n = Ws.shape
-    hdr = make_header(n_features=n, n_hidden=m, model="tied", feature_probability=list(probs), seed=list(range(K)),
-                      importance=np.ones(n).tolist(), config={})
-    with LogWriter(path, hdr, force=True) as w:
-        for t in range(T):
-            w.snapshot(t * 10, np.full(K, 0.1 / (t + 1)), Ws[t], np.zeros((K, n)))
-        w.end("completed", (T - 1) * 10, 1.0)
-    return str(path)
+_write = write_snapshots
 
 
 def _px(ax, x, y):
