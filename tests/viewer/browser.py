@@ -62,9 +62,12 @@ class Watched:
             self.page.screenshot(path=os.path.join(folder, name), full_page=True)
 
 
-def open_page(browser, url: str) -> "Watched":
-    """The viewer page at ``url`` in a fresh watched page, once its data is loaded."""
+def open_page(browser, url: str, width: int | None = None, height: int = 900) -> "Watched":
+    """The viewer page at ``url`` in a fresh watched page (a ``width`` × ``height`` px window when
+    given), once its data is loaded."""
     w = Watched(browser)
+    if width is not None:
+        w.page.set_viewport_size({"width": width, "height": height})
     w.page.goto(url)
     w.page.wait_for_function("() => window.animsupViewer && window.animsupViewer.state.d !== null")
     return w

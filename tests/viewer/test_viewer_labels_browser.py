@@ -66,10 +66,7 @@ def close_pair(tmp_path_factory):
 
 @pytest.mark.parametrize("width", [1024, 1440])
 def test_the_bias_axis_label_clears_its_tick_labels(browser, close_pair, width):  # noqa: F811
-    w = Watched(browser)
-    w.page.set_viewport_size({"width": width, "height": 900})
-    w.page.goto(close_pair[0].as_uri())
-    w.page.wait_for_function("() => window.animsupViewer && window.animsupViewer.state.d !== null")
+    w = open_page(browser, close_pair[0].as_uri(), width)
     boxes = w.page.evaluate(BIAS_BOXES)
     texts = [t["text"] for t in boxes["ticks"]]
     assert any(t.startswith(("-", "−")) and "0.001" in t for t in texts), texts  # the widest labels are drawn
@@ -83,10 +80,7 @@ def test_the_bias_axis_label_clears_its_tick_labels(browser, close_pair, width):
 
 @pytest.mark.parametrize("width", [1024, 1440])
 def test_near_coincident_feature_labels_do_not_overlap(browser, close_pair, width):  # noqa: F811
-    w = Watched(browser)
-    w.page.set_viewport_size({"width": width, "height": 900})
-    w.page.goto(close_pair[0].as_uri())
-    w.page.wait_for_function("() => window.animsupViewer && window.animsupViewer.state.d !== null")
+    w = open_page(browser, close_pair[0].as_uri(), width)
     labels = state(w, "S.drawn.labels")
     assert sorted(lab["feature"] for lab in labels) == list(range(6))  # every feature keeps its id
     boxes = [(lab["x0"], lab["y0"], lab["x1"], lab["y1"]) for lab in labels]
