@@ -72,7 +72,7 @@ def subsample(n_snapshots: int, limit: int) -> tuple[np.ndarray, str]:
 
     Returns (indices (shape: [<= limit]), the rule in words)."""
     if n_snapshots <= limit:
-        return np.arange(n_snapshots), f"all {n_snapshots:,} snapshots"
+        return np.arange(n_snapshots), _rule(n_snapshots, n_snapshots)
     idx = _rounded(np.linspace(0, n_snapshots - 1, max(2, limit)))
     return idx, _rule(len(idx), n_snapshots)
 
@@ -83,7 +83,7 @@ def _rounded(positions) -> np.ndarray:
 
 def _rule(kept: int, total: int) -> str:
     if kept >= total:
-        return f"all {total:,} snapshots"
+        return f"all {total:,} snapshots" if total != 1 else "its one snapshot"
     return (f"{kept:,} of {total:,} snapshots, evenly spaced by snapshot index "
             f"(about every {(total - 1) / max(kept - 1, 1):.1f}th; first and last kept)")
 

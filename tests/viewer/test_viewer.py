@@ -294,3 +294,8 @@ def test_the_page_follows_the_plans_instance_order(tmp_path, monkeypatch):
     assert p["instances"] == [2, 1, 0]
     np.testing.assert_array_equal(f32(p["W"]).reshape(4, 3, 2, 5), run.W[:, [2, 1, 0]])
     np.testing.assert_array_equal(f32(p["b"]).reshape(4, 3, 5), run.b[:, [2, 1, 0]])
+
+
+def test_the_rule_of_a_one_snapshot_log_is_not_plural():
+    assert subsample(1, 100)[1] == "its one snapshot"
+    assert subsample(30, 100)[1] == "all 30 snapshots"

@@ -1092,7 +1092,7 @@
     const d = S.d;
     ui.title.textContent = d.title;
     const st = el("span", { class: "status-" + d.status, id: "status", text: d.status });
-    ui.meta.textContent = `${d.path} · ${d.n_snapshots_log.toLocaleString("en-US")} snapshots in the log · status: `;
+    ui.meta.textContent = `${d.path} · ${d.n_snapshots_log.toLocaleString("en-US")} snapshot${d.n_snapshots_log === 1 ? "" : "s"} in the log · status: `;
     ui.meta.appendChild(st);
     if (d.end && d.end.step != null) ui.meta.appendChild(document.createTextNode(` at step ${fmtStep(d.end.step)}`));
     // a live page follows a log until its end record; then it only rechecks the file now and then
