@@ -1,83 +1,121 @@
 """Seed 002's printed (blog) gradient vs the exact gradient at seed 002's settings.
 
 n=5, m=2, 1-S=0.1, importance 0.7^i, init U[0, 0.001), plain SGD, batch 1024, loss
-½·Σ_features (mean over the batch). Trains both gradients on many seeds with the numpy
-backend and counts the final shapes (animsup.analysis.geometry.describe). Results: docs/training.md.
+½·Σ_features (mean over the batch), 10,000 steps, 16 seeds per cell, numpy backend. The grid:
+learning rate 0.3, 1, 3 × data fresh batches or a fixed set of 10,000 samples × gradient blog or
+exact. Per cell: the final shapes (animsup.analysis.geometry.describe) and the mean true loss of
+the final params on fresh samples. Then, at lr 1 on each kind of data, the exact gradient restarts
+from the blog run's final params for 10,000 more steps (is the blog's pentagon a minimum of the
+true loss?): the shapes and the mean true loss after.
 
-    python scripts/blog_vs_exact.py --seeds 16 --lr 1 --steps 10000 [--dataset-size N] [--continue-exact 10000]
+Writes to outputs/blog_vs_exact/: the logs and blog_vs_exact.json (a full run also writes
+docs/results/blog_vs_exact.json: docs/training.md's table, docs_table()).
+--quick: 2 seeds, 300 steps, lr 1 only, 300 restart steps.
 
-``--continue-exact STEPS`` then restarts the exact gradient from the blog run's final
-parameters and reports where it goes (is the blog's pentagon a minimum of the true loss?).
+    .venv/bin/python scripts/blog_vs_exact.py [--quick] [--seeds K] [--steps N]
 """
 
 from __future__ import annotations
 
-import argparse
 import collections
 import os
-import sys
-import tempfile
 
+import _common as c
 import numpy as np
 
-from animsup.train.config import TrainConfig
-from animsup.train.data import importance_vector
-from animsup.analysis.geometry import describe
-from animsup.train.numpy_model import NumpyEngine, loss_and_grad
-from animsup.log.reader import read_log
-from animsup.train.loop import train
+LRS = [0.3, 1.0, 3.0]
+DATA = [None, 10_000]  # fresh batches, a fixed set of 10,000 samples
 
 
-def shapes(log: str) -> collections.Counter:
-    run = read_log(log)
-    return collections.Counter(str(describe(run.W[-1, i]).shape) for i in range(run.W.shape[1]))
+def config(lr: float, dataset_size: int | None, gradient: str, seeds: int, steps: int):
+    from animsup.train.config import TrainConfig
+
+    return TrainConfig(n_features=5, n_hidden=2, feature_probability=[0.1], seeds=list(range(seeds)), importance=0.7,
+                       init="blog", optimizer="sgd", lr=lr, loss_reduction="half-sum", steps=steps, batch_size=1024,
+                       dataset_size=dataset_size, backend="numpy", gradient=gradient, snapshots=100).validate()
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seeds", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=1.0)
-    ap.add_argument("--steps", type=int, default=10_000)
-    ap.add_argument("--batch-size", type=int, default=1024)
-    ap.add_argument("--dataset-size", type=int, default=None)
-    ap.add_argument("--feature-probability", type=float, default=0.1)
-    ap.add_argument("--gradients", nargs="+", default=["blog", "exact"])
-    ap.add_argument("--keep", metavar="DIR", help="keep the logs in DIR")
-    ap.add_argument("--continue-exact", type=int, default=0, metavar="STEPS",
-                    help="then run the exact gradient for STEPS more from the blog run's end")
-    args = ap.parse_args(argv)
-    folder = args.keep or tempfile.mkdtemp()
-    for gradient in args.gradients:
-        cfg = TrainConfig(n_features=5, n_hidden=2, feature_probability=[args.feature_probability],
-                          seeds=list(range(args.seeds)), importance=0.7, init="blog", optimizer="sgd", lr=args.lr,
-                          loss_reduction="half-sum", steps=args.steps, batch_size=args.batch_size,
-                          dataset_size=args.dataset_size, backend="numpy", gradient=gradient, snapshots=100)
-        log = os.path.join(folder, f"blog_vs_exact_{gradient}_lr{args.lr:g}_ds{args.dataset_size}.jsonl")
-        res = train(cfg, log, force=True)
-        counts = ", ".join(f"{v} {k}" for k, v in shapes(log).most_common())
-        print(f"{gradient:>5}  lr={args.lr:g} steps={args.steps} dataset={args.dataset_size}  "
-              f"[{res.status}, {res.wall_seconds:.0f} s]  {counts}  (mean true loss {true_loss(cfg, res.W, res.b):.5f})",
-              flush=True)
-        if gradient == "blog" and args.continue_exact:
-            engine = NumpyEngine(cfg.replace(gradient="exact"))
-            engine.W[...], engine.b[...] = res.W, res.b
-            for _ in range(args.continue_exact):
-                engine.loss_and_grad()
-                engine.update_(args.lr)
-            counts = collections.Counter(str(describe(w).shape) for w in engine.W)
-            print(f"      then {args.continue_exact} exact steps from there: "
-                  + ", ".join(f"{v} {k}" for k, v in counts.most_common())
-                  + f"  (mean true loss {true_loss(cfg, engine.W, engine.b):.5f})", flush=True)
-    return 0
+def shape_counts(W: np.ndarray) -> dict[str, int]:
+    """Final shapes of every instance. W: (shape: [n_instances, n_hidden, n_features])."""
+    from animsup.analysis.geometry import describe
+
+    counts = collections.Counter(str(describe(w).shape) for w in W)
+    return dict(counts.most_common())
 
 
-def true_loss(cfg, W, b, batches: int = 20) -> float:
-    """The loss (½·Σ_features, mean over samples) of final params on fresh data, mean over seeds."""
+def true_loss(cfg, W: np.ndarray, b: np.ndarray, batches: int = 20) -> float:
+    """The loss (½·Σ_features, mean over samples) of params W, b on fresh samples, mean over seeds."""
+    from animsup.train.data import importance_vector
+    from animsup.train.numpy_model import NumpyEngine, loss_and_grad
+
     engine = NumpyEngine(cfg.replace(dataset_size=None))
     imp = importance_vector(cfg.importance, cfg.n_features)
     return float(np.mean([loss_and_grad(W, b, engine.data.next(), imp, reduction="half-sum")[0].mean()
                           for _ in range(batches)]))
 
 
+def continue_exact(cfg, W: np.ndarray, b: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """``steps`` SGD steps of the exact gradient from (W, b), with ``cfg``'s data and learning rate."""
+    from animsup.train.numpy_model import NumpyEngine
+
+    engine = NumpyEngine(cfg.replace(gradient="exact"))
+    engine.W[...], engine.b[...] = W, b
+    for _ in range(steps):
+        engine.loss_and_grad()
+        engine.update_(cfg.lr)
+    return engine.W.copy(), engine.b.copy()
+
+
+def main() -> int:
+    p = c.parser("blog_vs_exact", __doc__)
+    p.add_argument("--seeds", type=int, default=None, help="seeds per cell (default 16, --quick 2)")
+    p.add_argument("--steps", type=int, default=None, help="SGD steps (default 10,000, --quick 300)")
+    args = p.parse_args()
+    from animsup.log.reader import read_log
+
+    seeds, steps = args.seeds or (2 if args.quick else 16), args.steps or (300 if args.quick else 10_000)
+    os.makedirs(args.out, exist_ok=True)
+    cells, restarts = [], []
+    for lr in [1.0] if args.quick else LRS:
+        for ds in DATA:
+            row: dict = {"lr": lr, "dataset_size": ds}
+            for gradient in ("blog", "exact"):
+                cfg = config(lr, ds, gradient, seeds, steps)
+                log = c.train_or_reuse(cfg, os.path.join(args.out, f"{gradient}_lr{lr:g}_ds{ds}.jsonl"), retrain=args.retrain)
+                run = read_log(log)
+                W, b = run.W[-1], run.b[-1]
+                row[gradient] = {"shapes": shape_counts(W), "true_loss": true_loss(cfg, W, b)}
+                c.say(f"{gradient:>5}  lr {lr:g}, data {ds or 'fresh'}: {row[gradient]['shapes']}  "
+                      f"(mean true loss {row[gradient]['true_loss']:.5f})")
+                if gradient == "blog" and lr == 1.0:
+                    W2, b2 = continue_exact(cfg, W, b, steps)
+                    restarts.append({"lr": lr, "dataset_size": ds, "steps": steps, "before": row["blog"],
+                                     "after": {"shapes": shape_counts(W2), "true_loss": true_loss(cfg, W2, b2)}})
+                    c.say(f"       then {steps:,} exact steps: {restarts[-1]['after']}")
+            cells.append(row)
+    c.publish(args, "blog_vs_exact", {"seeds": seeds, "steps": steps, "cells": cells, "restarts": restarts})
+    return 0
+
+
+def _shapes(counts: dict[str, int]) -> str:
+    return ", ".join(f"{v} {k}" for k, v in counts.items())
+
+
+def docs_table() -> str:
+    """docs/training.md's table (from docs/results/blog_vs_exact.json): shapes and true losses per
+    learning rate, data and gradient, then the exact gradient's restarts from the blog's end points."""
+    res = c.load_results("blog_vs_exact")
+    rows = []
+    for r in res["cells"]:
+        data = "fresh" if r["dataset_size"] is None else f"fixed set of {r['dataset_size']:,}"
+        rows.append([f"{r['lr']:g}", data] + [f"{_shapes(r[g]['shapes'])} (loss {r[g]['true_loss']:.4f})"
+                                              for g in ("blog", "exact")])
+    for r in res["restarts"]:
+        data = "fresh" if r["dataset_size"] is None else f"fixed set of {r['dataset_size']:,}"
+        rows.append([f"{r['lr']:g}", data, f"blog's end, then {r['steps']:,} exact steps →",
+                     f"{_shapes(r['after']['shapes'])} (loss {r['before']['true_loss']:.4f} → {r['after']['true_loss']:.4f})"])
+    return c.md_table(["lr", "data", f"blog gradient ({res['seeds']} seeds)", f"exact gradient ({res['seeds']} seeds)"], rows)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    c.main_guard(main)

@@ -119,6 +119,10 @@ def main() -> int:
         }
     with open(os.path.join(args.out, "study.json"), "w") as f:
         json.dump(report, f, indent=2)
+    if set(report) == set(STUDIES) | {"c"}:  # every study ran: docs/figures.md §4's table (docs_table())
+        c.publish(args, "seed002_hexagon", {study: {k: r[k] for k in ("n", "shapes", "best_shape", "hexagon_share",
+                                                                      "hexagon_gap")} | {"config": _brief(r["config"])}
+                                            for study, r in report.items()})
 
     c.say("\nsummary")
     c.say(f"{'study':<6}  {'hexagons':>8}  {'pentagon mean':>13}  {'hexagon mean':>12}  {'gap':>6}")
@@ -143,6 +147,43 @@ def main() -> int:
             c.render(log, os.path.join(args.out, "worst.mp4"), instance=worst.index, annotate=True,
                      duration=8 if args.quick else 20)
     return 0
+
+
+def _brief(cfg: dict) -> dict:
+    """The settings of a study that its table row names."""
+    return {k: cfg.get(k) for k in ("optimizer", "lr", "gradient", "backend", "steps", "batch_size", "dataset_size")}
+
+
+TITLES = {
+    "blog": "**blog**: SGD lr 1, seed 002's gradient (numpy)",
+    "exact": "**exact**: SGD lr 1, exact gradient",
+    "adamw": "**adamw**: AdamW lr 1e-3 (wd 0.01), exact gradient",
+    "c": "**c**: seed 002's C program (`bench/c/seed002.c`), imported",
+}
+
+
+def docs_table() -> str:
+    """docs/figures.md §4 (from docs/results/seed002_hexagon.json): shapes and losses per study."""
+    res = c.load_results("seed002_hexagon")
+    rows = []
+    for study, r in res.items():
+        by = {s["outcome"]: s for s in r["shapes"]}
+
+        def count(name: str) -> str:
+            s = by.get(name)
+            return f"{s['count']} ({100 * s['share']:.0f} %)" if s else "0"
+
+        def losses(name: str) -> str:
+            s = by.get(name)
+            return f"{s['mean_loss']:.4f} ({s['min_loss']:.4f}–{s['max_loss']:.4f})" if s else "—"
+
+        other = ", ".join(f"{s['outcome']} ×{s['count']}" for s in r["shapes"] if s["outcome"] not in ("pentagon", "hexagon"))
+        pent, hexa = by.get("pentagon"), by.get("hexagon")
+        gap = f"{100 * (hexa['mean_loss'] / pent['mean_loss'] - 1):+.1f} %" if pent and hexa else "—"
+        rows.append([TITLES.get(study, study), str(r["n"]), count("pentagon"), count("hexagon"), other or "—",
+                     losses("pentagon"), losses("hexagon"), gap])
+    return c.md_table(["study", "seeds", "pentagons", "hexagons", "other shapes", "pentagon loss: mean (range)",
+                       "hexagon loss: mean (range)", "hexagon vs pentagon (mean)"], rows)
 
 
 if __name__ == "__main__":
