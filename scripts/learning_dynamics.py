@@ -128,7 +128,7 @@ def docs_table(path: str = RESULT) -> str:
 
 def main() -> int:
     p = c.parser("learning_dynamics", __doc__)
-    p.add_argument("--steps", type=int, default=None, help="training steps (default 30,000; quick 3,000)")
+    p.add_argument("--steps", type=int, default=None, help="training steps (default 10,000; quick 3,000)")
     p.add_argument("--seeds", type=int, default=None, help="seeds per density (default 2)")
     p.add_argument("--device", default="auto")
     p.add_argument("--partial", action="store_true",
