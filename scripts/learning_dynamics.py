@@ -160,8 +160,10 @@ def main() -> int:
                   + (f"  [loss drop at {e['loss_drop_step']:,}]" if e["loss_drop_step"] is not None else ""))
     with open(os.path.join(args.out, "dynamics.json"), "w") as f:
         json.dump(result, f, indent=2)
-    with open(os.path.join(args.out, "dynamics_result.json"), "w") as f:  # docs/results/learning_dynamics.json
+    with open(os.path.join(args.out, "dynamics_result.json"), "w") as f:
         json.dump(small_result(result), f, indent=1)
+    if run.status == "completed":  # a full run: docs/results/learning_dynamics.json (docs_table())
+        c.publish(args, "learning_dynamics", small_result(result))
     figure(run, result, args.out)
     if not args.no_video and run.status == "completed":
         c.render(log, [os.path.join(args.out, "dynamics.mp4"), os.path.join(args.out, "dynamics.png")],
