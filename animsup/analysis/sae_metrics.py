@@ -174,8 +174,8 @@ CHANCE_SEED = 0x5AEC
 #: the baseline's standard error σ/√draws near 0.05, one draw suffices at 600 (whose matching takes seconds)
 CHANCE_FEATURE_DRAWS = 128
 CHANCE_MAX_DRAWS = 32
-#: a score less than this above its chance baseline is "within chance" (cosine units): a practical floor,
-#: above the baseline's standard error in every case measured (docs/analysis.md, "Chance baseline")
+#: a score less than this above its chance baseline (or below it) is "near chance" (cosine units): a practical
+#: floor, above the baseline's standard error in every case measured (docs/analysis.md, "Chance baseline")
 CHANCE_MARGIN = 0.1
 #: shrinkage s is "far from 1" when |s - 1| > SHRINKAGE_FAR: then the mean relative reconstruction error
 #: mean ‖ĥ - h‖ / ‖h‖ >= |s - 1| > 0.5 (triangle inequality per sample, then the mean), i.e. the SAE's
@@ -258,7 +258,7 @@ def score_notes(scores: list[SaeScores], n_latents: int, d: int) -> list[str]:
     """One line per warning about a set of SAEs' scores (none: nothing to say). Library code: the
     CLI prints them as warnings.
 
-    - MMCS, matched cosine: within :data:`CHANCE_MARGIN` of their chance baseline;
+    - MMCS, matched cosine: less than :data:`CHANCE_MARGIN` above their chance baseline (or below it);
     - shrinkage: ``|s - 1| >`` :data:`SHRINKAGE_FAR`.
     """
     out, k = [], len(scores)
@@ -268,12 +268,13 @@ def score_notes(scores: list[SaeScores], n_latents: int, d: int) -> list[str]:
         base = np.array([getattr(s, key + "_chance") for s in scores], np.float64)
         near = np.isfinite(got) & np.isfinite(base) & (got - base < CHANCE_MARGIN)
         if near.any():
-            out.append(f"{name} is within {CHANCE_MARGIN:g} of chance for {near.sum()} of {k} SAEs ({_span(got[near])}; "
+            out.append(f"{name} is less than {CHANCE_MARGIN:g} above chance for {near.sum()} of {k} SAEs ({_span(got[near])}; "
                        f"{shape} score {_span(base[near])}): it does not show that the SAE found the features")
     shr = np.array([s.shrinkage for s in scores], np.float64)
     far = np.isfinite(shr) & (np.abs(shr - 1) > SHRINKAGE_FAR)
     if far.any():
         out.append(f"shrinkage ‖ĥ‖/‖h‖ is far from 1 for {far.sum()} of {k} SAEs ({_span(shr[far])}; |s − 1| > "
                    f"{SHRINKAGE_FAR:g} means a mean relative reconstruction error above {SHRINKAGE_FAR:g}): "
-                   "too few steps, or too strong a penalty?")
+                   + "; ".join(([("overshooting: too few steps?")] if (shr[far] > 1).any() else [])
+                               + (["shrunk: too strong a penalty?"] if (shr[far] < 1).any() else [])))
     return out

@@ -3,7 +3,7 @@ activations h = W x and score them against the toy's own columns W_i: mean max c
 the Hungarian-matched cosine (each beside its chance baseline: random unit decoders of the same
 shape scored against the same columns), dead and dense latents, L0, shrinkage, and for hierarchical
 data the absorption of every (parent, child) pair (animsup.train.sae, animsup.analysis.sae_metrics);
-a warning when a score is within 0.1 of chance or shrinkage is far from 1.
+a warning when a score is less than 0.1 above chance or shrinkage is far from 1.
 The SAEs go into LOG's sidecar beside it (runs/a.jsonl -> runs/a.sae.json, format animsup.sae),
 whose decoder directions animsup render and animsup view draw over W's columns (n_hidden <= 2)."""
 

@@ -133,7 +133,7 @@ class SaeResult:
         raise AttributeError(name)
 
     def notes(self) -> list[str]:
-        """Warnings about the scores, one line each: MMCS or matched cosine within chance, shrinkage far
+        """Warnings about the scores, one line each: MMCS or matched cosine near chance, shrinkage far
         from 1 (:func:`animsup.analysis.sae_metrics.score_notes`); [] when there is nothing to say."""
         return sae_metrics.score_notes(self.scores, int(self.decoders.shape[-2]), int(self.decoders.shape[-1]))
 

@@ -62,13 +62,14 @@ def _scores(mmcs, chance, shrinkage=1.0):
 def test_notes_within_chance_and_shrinkage_far_from_one():
     assert sm.score_notes([_scores(0.95, 0.8)], 5, 2) == []  # 0.15 above chance, shrinkage 1
     notes = sm.score_notes([_scores(0.95, 0.8), _scores(0.95, 0.9)], 600, 3)
-    assert len(notes) == 2 and notes[0].startswith("MMCS is within 0.1 of chance for 1 of 2 SAEs (0.950; "
+    assert len(notes) == 2 and notes[0].startswith("MMCS is less than 0.1 above chance for 1 of 2 SAEs (0.950; "
                                                    "600 random unit directions in 3 dimensions score 0.900)")
-    assert notes[1].startswith("matched cosine is within 0.1 of chance for 1 of 2 SAEs")
+    assert notes[1].startswith("matched cosine is less than 0.1 above chance for 1 of 2 SAEs")
     assert sm.score_notes([_scores(0.95, float("nan"))], 5, 2) == []  # no baseline: nothing claimed
     for s, far in ((1.4, False), (0.6, False), (1.6, True), (0.45, True), (6.1, True), (float("nan"), False)):
         got = sm.score_notes([_scores(0.99, 0.5, s)], 5, 2)
         assert bool(got) == far and all(n.startswith("shrinkage ‖ĥ‖/‖h‖ is far from 1 for 1 of 1 SAEs") for n in got)
+        assert all(n.endswith("overshooting: too few steps?" if s > 1 else "shrunk: too strong a penalty?") for n in got)
 
 
 def test_far_shrinkage_bounds_the_reconstruction_error():

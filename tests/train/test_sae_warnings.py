@@ -20,7 +20,7 @@ def test_many_latents_in_three_dimensions_are_warned_about(tmp_path, capsys):
     cap = capsys.readouterr()
     assert "MMCS (chance)" in cap.out.splitlines()[1]
     warns = cap.err.splitlines()
-    assert any(w.startswith("animsup: warning: MMCS is within 0.1 of chance for 1 of 1 SAEs") for w in warns), warns
+    assert any(w.startswith("animsup: warning: MMCS is less than 0.1 above chance for 1 of 1 SAEs") for w in warns), warns
     assert any(w.startswith("animsup: warning: shrinkage ‖ĥ‖/‖h‖ is far from 1") for w in warns), warns
     side = json.loads((tmp_path / "big.sae.json").read_text())
     assert side["scores"][0]["mmcs_chance"] > 0.9 and side["notes"] == [w.removeprefix("animsup: warning: ") for w in warns]
