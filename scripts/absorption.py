@@ -10,7 +10,8 @@ Here: a toy (n = 6 binary features, 1 − S = 0.1, m = 8 so the toy itself store
 orthogonally) trained on the hierarchical recipe ``--hierarchical-sets 0,1 2,3 --child-probability
 0.5``; then ReLU + L1 SAEs with 6 latents on its hidden activations h = W x, one per L1 coefficient
 and seed, all trained together (:func:`animsup.sae`). Measured per coefficient: the absorption of
-each (parent, child) pair (:mod:`animsup.analysis.sae_metrics`), the matched cosine, L0, shrinkage.
+each (parent, child) pair (:mod:`animsup.analysis.sae_metrics`), the matched cosine (beside its chance
+baseline: random unit decoders of the same shape against the same columns), L0, shrinkage.
 
 Writes to outputs/absorption/: toy.jsonl, absorption.json, absorption.png; the full run also
 writes docs/results/absorption.json (the table in docs/figures.md: ``docs_table()``) and
@@ -55,7 +56,8 @@ def main() -> int:
     for j, v in enumerate(res.values):
         ab = res.absorption[0, j]  # [seed, pair]
         rows.append({"l1": v, "absorption": float(np.nanmean(ab)), "absorption_per_pair": np.nanmean(ab, 0).tolist(),
-                     "matched": float(res.matched[0, j].mean()), "l0": float(res.l0[0, j].mean()),
+                     "matched": float(res.matched[0, j].mean()), "matched_chance": float(res.matched_chance[0, j].mean()),
+                     "l0": float(res.l0[0, j].mean()),
                      "shrinkage": float(res.shrinkage[0, j].mean()), "dead": float(res.dead[0, j].mean())})
         r = rows[-1]
         c.say(f"  L1={v:<6g} absorption {r['absorption']:.3f}  matched cos {r['matched']:.3f}  L0 {r['l0']:.2f}  "
@@ -94,10 +96,10 @@ def docs_table() -> str:
     with open(RESULTS) as f:
         res = json.load(f)
     lines = ["| L1 | absorption (mean) | per pair " + ", ".join(f"({a},{b})" for a, b in res["pairs"]) +
-             " | matched cosine | L0 | shrinkage | dead |", "|---:|---:|---:|---:|---:|---:|---:|"]
+             " | matched cosine (chance) | L0 | shrinkage | dead |", "|---:|---:|---:|---:|---:|---:|---:|"]
     for r in res["rows"]:
         per = ", ".join(f"{v:.2f}" for v in r["absorption_per_pair"])
-        lines.append(f"| {r['l1']:g} | {r['absorption']:.3f} | {per} | {r['matched']:.3f} | {r['l0']:.2f} | "
+        lines.append(f"| {r['l1']:g} | {r['absorption']:.3f} | {per} | {r['matched']:.3f} ({r['matched_chance']:.3f}) | {r['l0']:.2f} | "
                      f"{r['shrinkage']:.3f} | {r['dead']:.2f} |")
     return "\n".join(lines)
 

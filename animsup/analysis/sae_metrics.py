@@ -19,6 +19,14 @@ find the toy's own columns W_i (the directions the features are written in). Def
   which the latent matched to the parent is *off*, minus the same fraction among samples with the
   parent on and the child off (the parent latent's ordinary misses). 0: no absorption; 1: the
   parent latent never fires when the child does.
+
+**Chance baseline** (:func:`chance`): the MMCS and matched cosine that *random* unit decoders of
+the same shape (n_latents directions in d dimensions: isotropic Gaussian rows, normalised) score
+against the *same* true directions, by the same functions, averaged over a fixed number of draws
+from a fixed seed (deterministic). Many directions in few dimensions lie close to any direction:
+600 latents in d = 3 score MMCS ≈ 0.997 without training, so a score means recovery only by its
+margin over this baseline. :func:`score_notes` says when a score is within :data:`CHANCE_MARGIN`
+of it, and when shrinkage is far from 1 (:data:`SHRINKAGE_FAR`).
 """
 
 from __future__ import annotations
@@ -158,6 +166,47 @@ def absorption(acts, x, parent: int, child: int, parent_latent: int) -> float:
         return float("nan")
     return float((~on[with_child]).mean() - (~on[alone]).mean())
 
+#: the chance baseline's seed (its draws depend only on it, n_latents and d: the same at every snapshot)
+CHANCE_SEED = 0x5AEC
+#: draws per chance estimate: enough that draws × n_true >= CHANCE_FEATURE_DRAWS, at most CHANCE_MAX_DRAWS.
+#: Each score is a mean over the n_true features, so its draw-to-draw spread σ falls with n_true (measured:
+#: σ ≈ 0.2-0.3 for 5 latents vs 5 directions in d = 2, 0.0002 for 600 in d = 3): 26 draws at n_true = 5 put
+#: the baseline's standard error σ/√draws near 0.05, one draw suffices at 600 (whose matching takes seconds)
+CHANCE_FEATURE_DRAWS = 128
+CHANCE_MAX_DRAWS = 32
+#: a score less than this above its chance baseline (or below it) is "near chance" (cosine units): a practical
+#: floor, above the baseline's standard error in every case measured (docs/analysis.md, "Chance baseline")
+CHANCE_MARGIN = 0.1
+#: shrinkage s is "far from 1" when |s - 1| > SHRINKAGE_FAR: then the mean relative reconstruction error
+#: mean ‖ĥ - h‖ / ‖h‖ >= |s - 1| > 0.5 (triangle inequality per sample, then the mean), i.e. the SAE's
+#: reconstructions miss by more than half the input's norm on average
+SHRINKAGE_FAR = 0.5
+
+
+def chance_draws(n_true: int) -> int:
+    """Random decoders averaged by :func:`chance` for ``n_true`` true directions (1 ... CHANCE_MAX_DRAWS)."""
+    return int(min(CHANCE_MAX_DRAWS, max(1, -(-CHANCE_FEATURE_DRAWS // max(int(n_true), 1)))))
+
+
+def random_unit_decoders(n_latents: int, d: int, draws: int) -> np.ndarray:
+    """(shape: [draws, n_latents, d]) isotropic Gaussian rows scaled to unit norm, from :data:`CHANCE_SEED`
+    (the same arrays for the same shapes, whatever the global random state)."""
+    rng = np.random.default_rng([CHANCE_SEED, int(n_latents), int(d)])
+    return unit_rows(rng.normal(size=(int(draws), int(n_latents), int(d))))
+
+
+def chance(truth, n_latents: int, *, draws: int | None = None) -> tuple[float, float]:
+    """The chance baseline of :func:`mmcs` and :func:`matched_cosine` against ``truth``.
+
+    :param truth: (shape: [n_true, d]) the true directions the real SAE is scored against
+    :param n_latents: the SAE's latents; ``draws``: default :func:`chance_draws` (n_true)
+    :return: (MMCS, matched cosine), each the mean over the draws of :func:`random_unit_decoders`
+    """
+    truth = np.asarray(truth, np.float64)
+    decoders = random_unit_decoders(n_latents, truth.shape[1], chance_draws(truth.shape[0]) if draws is None else draws)
+    return (float(np.mean([mmcs(D, truth) for D in decoders])),
+            float(np.mean([matched_cosine(D, truth)[0] for D in decoders])))
+
 
 @dataclass
 class SaeScores:
@@ -171,23 +220,61 @@ class SaeScores:
     shrinkage: float
     mse: float
     match: np.ndarray
+    #: the :func:`chance` baseline of ``mmcs`` and ``matched`` (NaN: not computed)
+    mmcs_chance: float = float("nan")
+    matched_chance: float = float("nan")
 
     def to_dict(self) -> dict[str, object]:
         return {"mmcs": self.mmcs, "matched": self.matched, "dead": self.dead, "dense": self.dense, "l0": self.l0,
-                "shrinkage": self.shrinkage, "mse": self.mse, "match": [int(j) for j in self.match]}
+                "shrinkage": self.shrinkage, "mse": self.mse, "match": [int(j) for j in self.match],
+                "mmcs_chance": self.mmcs_chance, "matched_chance": self.matched_chance}
 
 
-def score(decoder, truth, acts, h, h_hat, *, dense_threshold: float = 0.5) -> SaeScores:
+def score(decoder, truth, acts, h, h_hat, *, dense_threshold: float = 0.5,
+          chance_scores: tuple[float, float] | None = None) -> SaeScores:
     """Every score of one SAE on evaluation samples.
 
     :param decoder: (shape: [n_latents, d]); truth: (shape: [n_true, d]) true directions
     :param acts: (shape: [n_samples, n_latents]); h, h_hat: (shape: [n_samples, d])
     :param dense_threshold: a latent active on more than this fraction of samples is dense
+    :param chance_scores: :func:`chance` of ``truth`` at this n_latents when already computed (SAEs
+        sharing a target share it); default: computed here
     :return: ``dead`` / ``dense`` as fractions of the latents
     """
+    mmcs_c, matched_c = chance(truth, np.shape(decoder)[0]) if chance_scores is None else chance_scores
     freq = firing(acts)
     matched, match = matched_cosine(decoder, truth)
     mse = float(np.mean(np.sum((np.asarray(h_hat, np.float64) - np.asarray(h, np.float64)) ** 2, axis=1)))
     return SaeScores(mmcs=mmcs(decoder, truth), matched=matched, dead=float((freq == 0).mean()),
                      dense=float((freq > dense_threshold).mean()), l0=l0(acts), shrinkage=shrinkage(h, h_hat),
-                     mse=mse, match=match)
+                     mse=mse, match=match, mmcs_chance=mmcs_c, matched_chance=matched_c)
+
+
+def _span(x: np.ndarray) -> str:
+    return f"{x.min():.3f}" if np.ptp(x) < 5e-4 else f"{x.min():.3f}..{x.max():.3f}"
+
+
+def score_notes(scores: list[SaeScores], n_latents: int, d: int) -> list[str]:
+    """One line per warning about a set of SAEs' scores (none: nothing to say). Library code: the
+    CLI prints them as warnings.
+
+    - MMCS, matched cosine: less than :data:`CHANCE_MARGIN` above their chance baseline (or below it);
+    - shrinkage: ``|s - 1| >`` :data:`SHRINKAGE_FAR`.
+    """
+    out, k = [], len(scores)
+    shape = f"{n_latents} random unit directions in {d} dimension{'s' if d != 1 else ''}"
+    for name, key in (("MMCS", "mmcs"), ("matched cosine", "matched")):
+        got = np.array([getattr(s, key) for s in scores], np.float64)
+        base = np.array([getattr(s, key + "_chance") for s in scores], np.float64)
+        near = np.isfinite(got) & np.isfinite(base) & (got - base < CHANCE_MARGIN)
+        if near.any():
+            out.append(f"{name} is less than {CHANCE_MARGIN:g} above chance for {near.sum()} of {k} SAEs ({_span(got[near])}; "
+                       f"{shape} score {_span(base[near])}): it does not show that the SAE found the features")
+    shr = np.array([s.shrinkage for s in scores], np.float64)
+    far = np.isfinite(shr) & (np.abs(shr - 1) > SHRINKAGE_FAR)
+    if far.any():
+        out.append(f"shrinkage ‖ĥ‖/‖h‖ is far from 1 for {far.sum()} of {k} SAEs ({_span(shr[far])}; |s − 1| > "
+                   f"{SHRINKAGE_FAR:g} means a mean relative reconstruction error above {SHRINKAGE_FAR:g}): "
+                   + "; ".join(([("overshooting: too few steps?")] if (shr[far] > 1).any() else [])
+                               + (["shrunk: too strong a penalty?"] if (shr[far] < 1).any() else [])))
+    return out

@@ -1,16 +1,19 @@
 """``animsup sae LOG``: train sparse autoencoders (ReLU + L1 or TopK) on a toy model's hidden
 activations h = W x and score them against the toy's own columns W_i: mean max cosine similarity,
-the Hungarian-matched cosine, dead and dense latents, L0, shrinkage, and for hierarchical data the
-absorption of every (parent, child) pair (animsup.train.sae, animsup.analysis.sae_metrics).
+the Hungarian-matched cosine (each beside its chance baseline: random unit decoders of the same
+shape scored against the same columns), dead and dense latents, L0, shrinkage, and for hierarchical
+data the absorption of every (parent, child) pair (animsup.train.sae, animsup.analysis.sae_metrics);
+a warning when a score is less than 0.1 above chance or shrinkage is far from 1.
 The SAEs go into LOG's sidecar beside it (runs/a.jsonl -> runs/a.sae.json, format animsup.sae),
 whose decoder directions animsup render and animsup view draw over W's columns (n_hidden <= 2)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
-from animsup.cli.output import say, say_json
+from animsup.cli.output import say, say_json, warning
 
 if TYPE_CHECKING:
     from animsup.train.sae import SaeResult
@@ -68,17 +71,19 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         out.pop("decoders")
         say_json(out)
+        _warn(out["notes"])  # on stderr too: stdout stays JSON (its "notes" hold the same lines)
         return 0
     name = "l1" if args.kind == "relu" else "k"
-    lines = [_header(args, res), f"{'step':>8} {name:>8} {'seed':>4}  {'MMCS':>6} {'matched':>7} {'dead':>5} {'dense':>5} {'L0':>6} "
-             f"{'shrink':>6}" + ("  absorption" if res.pairs else "")]
+    lines = [_header(args, res), f"{'step':>8} {name:>8} {'seed':>4}  {'MMCS (chance)':>13} {'matched (chance)':>16} "
+             f"{'dead':>5} {'dense':>5} {'L0':>6} {'shrink':>6}" + ("  absorption" if res.pairs else "")]
     i = 0
     for step in res.steps:
         for v in res.values:
             for seed in res.config.seeds:
                 s = res.scores[i]
                 ab = "  " + " ".join(f"{a:.2f}" for a in res.absorption.reshape(len(res.scores), -1)[i]) if res.pairs else ""
-                lines.append(f"{step:>8,} {v:>8.3g} {seed:>4}  {s.mmcs:6.3f} {s.matched:7.3f} {s.dead:5.2f} {s.dense:5.2f} "
+                lines.append(f"{step:>8,} {v:>8.3g} {seed:>4}  {s.mmcs:6.3f} ({s.mmcs_chance:.3f}) "
+                             f"{s.matched:9.3f} ({s.matched_chance:.3f}) {s.dead:5.2f} {s.dense:5.2f} "
                              f"{s.l0:6.2f} {s.shrinkage:6.3f}{ab}")
                 i += 1
     if res.pairs:
@@ -86,7 +91,14 @@ def run(args: argparse.Namespace) -> int:
     if path is not None:
         lines.append(f"wrote {path}" + (" (drawn by animsup render / view over W's columns)" if args.out is None else ""))
     say("\n".join(lines))
+    _warn(out["notes"])
     return 0
+
+
+def _warn(notes: list[str]) -> None:
+    """Each note of :meth:`SaeResult.notes` as one warning line on stderr."""
+    for note in notes:
+        sys.stderr.write(warning(note))
 
 
 def _header(args: argparse.Namespace, res: SaeResult) -> str:

@@ -12,12 +12,15 @@ atomically by :meth:`animsup.train.sae.SaeResult.to_dict`::
      "config": {"kind": "relu" | "topk", "n_latents": L, "seeds": [S], "l1": [...], "k": [...], ...},
      "steps": [T],                                      # the snapshot step each set of SAEs was trained on
      "values": [V],                                     # the l1 (relu) or k (topk) of each SAE
-     "scores": [K = T*V*S] {"mmcs", "matched", "dead", "dense", "l0", "shrinkage", "mse", "match"},
+     "scores": [K = T*V*S] {"mmcs", "matched", "dead", "dense", "l0", "shrinkage", "mse", "match",
+                            "mmcs_chance", "matched_chance"},  # chance: random unit decoders, same targets
+     "notes": ["..."],                                  # warnings (score near chance, shrinkage far from 1)
      "pairs": [[parent, child]], "absorption": [K][P],
      "decoders": [K][L][m]}                             # unit decoder rows, target-major [T, V, S]
 
-``header_sha256`` is :func:`header_digest` of the log's header record: a file made from another
-log (or another instance count, model or data law) is refused by :func:`check_log`.
+``mmcs_chance`` / ``matched_chance`` and ``notes`` were added within version 2 (older files lack
+them: read as NaN / none; older readers ignore them). ``header_sha256`` is :func:`header_digest`
+of the log's header record: a file made from another log (or another instance count, model or data law) is refused by :func:`check_log`.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ class SaeFile:
     :param decoders: (shape: [T, V, S, n_latents, n_hidden]) unit decoder directions
     :param matched: (shape: [T, V, S]) Hungarian-matched cosine to the toy's columns
     :param mmcs: (shape: [T, V, S]) mean max cosine similarity
+    :param matched_chance, mmcs_chance: (shape: [T, V, S]) their chance baselines (NaN: not in the file)
     """
 
     path: str
@@ -72,6 +76,8 @@ class SaeFile:
     decoders: np.ndarray
     matched: np.ndarray
     mmcs: np.ndarray
+    matched_chance: np.ndarray
+    mmcs_chance: np.ndarray
 
     @property
     def n_latents(self) -> int:
@@ -145,17 +151,21 @@ def parse(d: Any, path: str = "<sae>") -> SaeFile:
             raise ValueError(f"scores must hold {T * V * S} entries")
         matched = np.array([_number(s, "matched") for s in scores]).reshape(T, V, S)
         mmcs = np.array([_number(s, "mmcs") for s in scores]).reshape(T, V, S)
+        chance = {k: np.array([_number(s, k, optional=True) for s in scores]).reshape(T, V, S)
+                  for k in ("matched_chance", "mmcs_chance")}
     except (KeyError, TypeError, ValueError, OverflowError) as e:
         what = f"missing {e}" if isinstance(e, KeyError) else str(e)
         raise LogFormatError(path, None, f"bad SAE file: {terminal(what)}") from None
     if T == 0 or V == 0 or S == 0 or dec.shape[1] == 0:
         raise LogFormatError(path, None, "bad SAE file: no SAEs in it")
     return SaeFile(path, log, digest, ints["n_features"], ints["n_hidden"], ints["instance"], str(cfg["kind"]), steps,
-                   values, seeds, dec.reshape(T, V, S, *dec.shape[1:]), matched, mmcs)
+                   values, seeds, dec.reshape(T, V, S, *dec.shape[1:]), matched, mmcs, chance["matched_chance"],
+                   chance["mmcs_chance"])
 
 
-def _number(score: Any, key: str) -> float:
-    v = score[key] if isinstance(score, dict) else None
+def _number(score: Any, key: str, optional: bool = False) -> float:
+    """``score[key]`` as a float (None: NaN); a missing key is a KeyError unless ``optional`` (NaN)."""
+    v = (score.get(key) if optional else score[key]) if isinstance(score, dict) else None
     if v is None:
         return math.nan
     return float(v)

@@ -95,5 +95,7 @@ def prepare(log: str, header: Any, steps: np.ndarray, instances: tuple[int, ...]
     notes = [f"drawn over W: {key}, {when}, from {shown}"]
     if len(sf.values) * len(sf.seeds) > 1:
         notes[0] += (f" (of its {len(sf.values) * len(sf.seeds)} SAEs the best matched to W's columns "
-                     f"at step {int(sf.steps[-1]):,}: cosine {sf.matched[-1, v, s]:.3f})")
+                     f"at step {int(sf.steps[-1]):,}: cosine {sf.matched[-1, v, s]:.3f}"
+                     + (f", chance {sf.matched_chance[-1, v, s]:.3f}" if np.isfinite(sf.matched_chance[-1, v, s]) else "")
+                     + ")")
     return SaeOverlay(sf.instance, sf.steps.copy(), sf.decoders[:, v, s].astype(np.float32), key, when, shown), notes

@@ -104,6 +104,9 @@ class SaeResult:
 
     :param decoders: (shape: [T, V, S, n_latents, n_hidden]) unit decoder directions
     :param mmcs, matched, dead, dense, l0, shrinkage, mse: (shape: [T, V, S]) the scores
+    :param mmcs_chance, matched_chance: (shape: [T, V, S]) their chance baselines: random unit decoders of
+        the same shape scored against the same target (:func:`animsup.analysis.sae_metrics.chance`; equal
+        across a target's values and seeds)
     :param absorption: (shape: [T, V, S, n_pairs]) one column per (parent, child) pair (``pairs``)
     """
 
@@ -125,9 +128,14 @@ class SaeResult:
         return np.array([getattr(s, name) for s in self.scores]).reshape(len(self.steps), len(self.values), -1)
 
     def __getattr__(self, name: str) -> np.ndarray:
-        if name in ("mmcs", "matched", "dead", "dense", "l0", "shrinkage", "mse"):
+        if name in ("mmcs", "matched", "dead", "dense", "l0", "shrinkage", "mse", "mmcs_chance", "matched_chance"):
             return self._grid(name)
         raise AttributeError(name)
+
+    def notes(self) -> list[str]:
+        """Warnings about the scores, one line each: MMCS or matched cosine near chance, shrinkage far
+        from 1 (:func:`animsup.analysis.sae_metrics.score_notes`); [] when there is nothing to say."""
+        return sae_metrics.score_notes(self.scores, int(self.decoders.shape[-2]), int(self.decoders.shape[-1]))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON the CLI writes (``format`` animsup.sae, ``version`` 1; :mod:`animsup.log.sae_file`)."""
@@ -135,7 +143,7 @@ class SaeResult:
         source = {"log": "", "header_sha256": "", "n_features": None, "n_hidden": d, "model": None, **self.source}
         return {"format": RESULT_FORMAT, "version": RESULT_VERSION, **source, "instance": self.instance,
                 "config": {**self.config.__dict__}, "steps": self.steps, "values": self.values,
-                "pairs": [list(p) for p in self.pairs], "scores": [s.to_dict() for s in self.scores],
+                "pairs": [list(p) for p in self.pairs], "scores": [s.to_dict() for s in self.scores], "notes": self.notes(),
                 "absorption": np.round(self.absorption, 5).reshape(len(self.scores), -1).tolist(),
                 "decoders": np.round(self.decoders, 5).reshape(len(self.scores), L, d).tolist()}
 
@@ -219,9 +227,11 @@ def train_saes(Ws: np.ndarray, probs: np.ndarray, spec: DataSpec, cfg: SaeConfig
     dec = p["W_dec"].detach().numpy()
     pairs = _hierarchy_pairs(spec)
     scores, absorb = [], np.full((K, len(pairs)), np.nan)
+    chance = [sae_metrics.chance(Ws[t].T, L) for t in range(n_t)]  # the same targets as the scores
     for i in range(K):
         t = i // per_t
-        s = sae_metrics.score(dec[i], Ws[t].T, a[i], h[i], h_hat[i], dense_threshold=cfg.dense_threshold)
+        s = sae_metrics.score(dec[i], Ws[t].T, a[i], h[i], h_hat[i], dense_threshold=cfg.dense_threshold,
+                              chance_scores=chance[t])
         scores.append(s)
         for j, (par, ch) in enumerate(pairs):
             absorb[i, j] = sae_metrics.absorption(a[i], x[t].T, par, ch, int(s.match[par]))

@@ -93,6 +93,16 @@ def test_the_best_matched_sae_is_drawn_and_named(tmp_path, write_sae_file):
     np.testing.assert_array_equal(plan.scene.sae.decoders[0], np.tile(SOUTH, (3, 1)))
     note = next(n for n in plan.notes if n.startswith("drawn over W"))
     assert "l1=0.3" in note and "of its 2 SAEs the best matched" in note and "cosine 0.900" in note
+    assert "chance" not in note  # a file without the chance baseline (written before it existed)
+    import json
+
+    d = json.loads((tmp_path / "two.json").read_text())
+    for sc, c in zip(d["scores"], (0.25, 0.5)):
+        sc["matched_chance"] = c
+    (tmp_path / "two.json").write_text(json.dumps(d))
+    plan = rp.build_plan(log, RenderConfig(size="640x360", frames=2, hold=0, sae=str(tmp_path / "two.json")))
+    note = next(n for n in plan.notes if n.startswith("drawn over W"))
+    assert "cosine 0.900, chance 0.500)" in note  # the drawn SAE's own baseline
 
 
 def test_n_hidden_3_says_it_is_drawn_only_in_the_plane(tmp_path, write_sae_file):
