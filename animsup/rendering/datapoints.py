@@ -57,6 +57,12 @@ def key_text(size: int, stored: int, drawn: int) -> str:
     return f"training examples h = W x (T = {size:,}; the first {drawn:,} drawn{more})"
 
 
+def short_key(size: int, drawn: int) -> str:
+    """The key of a small (grid) panel, whose title already names T: "data h = W x (T = 100)", or
+    "data h = W x (first 1,000)" when fewer than T are drawn (the long key overran the panel)."""
+    return f"data h = W x ({f'T = {size:,}' if drawn >= size else f'first {drawn:,}'})"
+
+
 def prepare(log: str, header: Any, instances: tuple[int, ...], max_drawn: int | None = None
             ) -> tuple[dict[int, DataPoints], float, list[str]]:
     """The data points of the shown instances (log instance -> :class:`DataPoints`; empty when the

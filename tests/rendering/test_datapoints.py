@@ -69,3 +69,23 @@ def test_older_finite_log_and_n_hidden_3_render_with_a_note(tmp_path):
     notes = rp.build_plan(m3, CFG).notes
     assert "the training examples' hidden vectors h = W x are drawn only for n_hidden <= 2 (this log has n_hidden = 3)" \
         in notes
+
+
+def test_grid_keys_stay_inside_their_panels_when_the_first_examples_are_drawn(tmp_path, monkeypatch):
+    """A grid of capped sets (T = 1,600 with 1,000 drawn) once printed "data h = W x (T = 1,600; the first
+    1,000 drawn)" across the neighbouring panels: the small key names the cap only (the title names T)."""
+    monkeypatch.setattr(datapoints, "MAX_DRAWN", 7)
+    sets = [sparse_set(10, t, i) for i, t in enumerate((1_600, 3_200, 5))]
+    log = write_finite_log(tmp_path / "f.jsonl", sets, np.ones((2, 3, 2, 10)) * 0.1)
+    plan = rp.build_plan(log, RenderConfig(size="960x540", frames=2, hold=0, grid=True))
+    assert all(v.small for v in draw.FrameDrawer(plan.scene).views)  # grid panels: the short key
+    d = draw.FrameDrawer(plan.scene)
+    d.draw(_frame_at(plan, 10))
+    renderer = d.fig.canvas.get_renderer()
+    for view in d.views:
+        legend = view.ax.get_legend()
+        text = legend.get_texts()[0].get_text()
+        assert text in ("data h = W x (first 7)", "data h = W x (T = 5)")
+        box, panel = legend.get_window_extent(renderer), view.ax.get_window_extent(renderer)
+        assert panel.x0 - 1 <= box.x0 and box.x1 <= panel.x1 + 1, text
+    assert datapoints.short_key(1_600, 1_000) == "data h = W x (first 1,000)"

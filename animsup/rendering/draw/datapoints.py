@@ -28,6 +28,8 @@ class DataDots:
     def __init__(self, view: PlaneView, points: DataPoints):
         from matplotlib.lines import Line2D
 
+        from animsup.rendering.datapoints import short_key
+
         ctx, ax = view.ctx, view.ax
         self.view, self.points = view, points
         self.color = COLORS.get(ctx.scene.theme, COLORS["light"])
@@ -41,7 +43,7 @@ class DataDots:
         old = ax.get_legend()
         handle = Line2D([], [], color=self.color, lw=0, marker="o", ms=ctx.fs * 0.3)
         # a grid panel is small: a shorter key on the plane's background, so feature ids under it stay legible
-        text = points.key.replace("training examples ", "data ") if view.small else points.key
+        text = short_key(points.size, points.drawn) if view.small else points.key
         key = ax.legend(handles=[handle], labels=[text], loc="lower right",
                         fontsize=ctx.fs * (0.6 if view.small else 0.7), frameon=view.small, handlelength=1.0,
                         labelcolor=self.color, borderaxespad=0.3, borderpad=0.2,
