@@ -126,7 +126,7 @@ def format_report(r: dict, *, detail: bool = True) -> str:
         f"  status {status}",
         *([f"  loss: {_loss_scope_text(r)}"] if r.get("loss_scope", "instance") != "instance" else []),
         f"  steps {r['steps']:,}{planned}{wall}, {plural(r['snapshots'], 'snapshot')}"
-        + (f", loss every {r['loss_every']} steps" if r.get("loss_every") else ""),
+        + (f", loss every {'step' if r['loss_every'] == 1 else plural(r['loss_every'], 'step')}" if r.get("loss_every") else ""),
         f"  geometry at step {r['at_step']:,} (represented: norm > {r['threshold']:g})",
         "",
     ]
@@ -146,7 +146,7 @@ def _format_curves(r: dict) -> list[str]:
     curves = r.get("curves") or {}
     if not curves:
         return []
-    parts = [f"{terminal(name)} ({c['points']} points, {'per instance' if c['scope'] == 'instance' else 'one for all'})"
+    parts = [f"{terminal(name)} ({plural(c['points'], 'point')}, {'per instance' if c['scope'] == 'instance' else 'one for all'})"
              for name, c in curves.items()]
     return ["  recorded curves: " + ", ".join(parts), ""]
 
@@ -182,7 +182,7 @@ def _group_tables(r: dict) -> list[str]:
         best = ""
         if g["best"] is not None:
             best = f", best {g['best']} (final loss {_number(g['final_loss'][str(g['best'])])})"
-        out.append(f"{g['group']} {g['label']}".rstrip() + f": {len(rows)} instance{'s' * (len(rows) != 1)}{best}")
+        out.append(f"{g['group']} {terminal(g['label'])}".rstrip() + f": {len(rows)} instance{'s' * (len(rows) != 1)}{best}")
         out += ["  " + "  ".join(cell.rjust(w) if c < 4 else cell.ljust(w) for c, (cell, w) in enumerate(zip(t, widths))).rstrip()
                 for t in table]
         out.append("")
@@ -212,12 +212,12 @@ def _format_groups(r: dict) -> list[str]:
     if not groups or groups[0]["best"] is None:
         return ["  no loss per instance recorded: no best instance", ""]
     out = [f"  final loss = {r['final_loss_definition']}; best = lowest final loss within a group"
-           + (f" ({len(groups)} groups: 1-S or importance differ)" if len(groups) > 1 else "")]
+           + (f" ({len(groups)} groups: 1-S, importance or another setting differ)" if len(groups) > 1 else "")]
     for g in groups:
         b = g["best"]
         loss = g["final_loss"][str(b)]
         loss = f"{loss:.5g}" if isinstance(loss, float) else loss
-        out.append(f"  {g['group']} {g['label']}: {len(g['instances'])} instance{'s' * (len(g['instances']) != 1)}, "
+        out.append(f"  {g['group']} {terminal(g['label'])}: {len(g['instances'])} instance{'s' * (len(g['instances']) != 1)}, "
                    f"best {b} (final loss {loss})")
     return out + [""]
 
@@ -227,12 +227,11 @@ def _format_instance(row: dict, n_features: int, curves: dict, position: int) ->
     final = row.get("final_loss")
     final = "" if final is None else f", final loss {final:.5g}" if isinstance(final, float) else f", final loss {final}"
     best = ", best in group" if row.get("best_in_group") else ""
-    seed = "unknown" if row["seed"] is None else terminal(row["seed"])  # a string from the log: one line
     loss = "" if row["loss"] is None else f"  loss at snapshot {row['loss']:.5g}{final}"
-    head = f"instance {row['index']} ({row['group']}{best})  {row['probability_text']} seed={seed}{loss}"
+    head = f"instance {row['index']} ({row['group']}{best})  {terminal(row['label'])}{loss}"  # strings from the log: one line
     rep = g["represented"]
     dpf = g["dims_per_feature"]
-    out = [head, f"  {g['label']}, {len(rep)} of {n_features} features represented"
+    out = [head, f"  {g['label']}, {len(rep)} of {n_features} feature{'s' * (n_features != 1)} represented"
            + (f", {dpf:.3g} dimensions per feature" if dpf is not None else "")]
     values = _curve_values(curves, position)
     if values:
@@ -274,12 +273,12 @@ def _large_instance(g: dict, n_features: int) -> list[str]:
     (animsup.analysis.large), the number of orthogonal groups, the strongest represented features."""
     norms, dims = g["norms"], g["dimensionality"]
     rep = [int(f) for f in g["represented"]]
-    groups = f"{len(g['groups'])} orthogonal groups; " if g["groups"] else ""  # none above geometry.NAME_ABOVE
+    groups = f"{plural(len(g['groups']), 'orthogonal group')}; " if g["groups"] else ""  # none above geometry.NAME_ABOVE
     out = [f"  φ½ {sum(v > 0.5 for v in norms) / n_features:.3f} (features with ‖W_i‖ > 1/2), Σ D_i {sum(dims):.1f}, "
            f"{groups}the overlaps and the histograms: animsup render LOG --view summary"]
     if rep:
         top = sorted(rep, key=lambda f: -norms[f])[:LARGE_ROWS]
-        out.append(f"  the {len(top)} longest represented features of {len(rep):,}:")
+        out.append(f"  the {len(top)} longest represented feature{'s' * (len(top) != 1)} of {len(rep):,}:")
         out.append("  feature   norm      D")
         out += [f"  {f:7d}  {norms[f]:5.3f}  {dims[f]:5.3f}" for f in top]
         if len(rep) > len(top):
