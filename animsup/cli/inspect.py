@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 from typing import Any
 
 from animsup.cli.output import error, say_json
@@ -60,11 +61,20 @@ def run(args: argparse.Namespace) -> int:
         report["measurements_note"] = note
         error(note, prefix="animsup: note: ")
     if measured is not None:
+        from animsup.log.measurements import sections_of, sidecar_path
+
         summary = measured.summary()
         if measured.llc is not None:
             shown = [int(r.index) for r in result.instances]
             summary["llc"]["jumps"] = _llc_jumps(args.log, measured, shown)
-        report["measurements"] = summary
+        report["measurements"] = {"file": os.path.basename(sidecar_path(args.log)), "sections": sections_of(measured),
+                                  **summary}
+    sae, sae_note = sae_of(args.log)  # the sidecar of `animsup sae` (drawn by render and the viewer)
+    if sae_note:
+        report["sae_note"] = sae_note
+        error(sae_note, prefix="animsup: note: ")
+    if sae is not None:
+        report["sae"] = sae
     if args.json:
         say_json(report)
     else:
@@ -83,6 +93,31 @@ def measurements_of(log: str) -> tuple[Any, str]:
     if not os.path.exists(sidecar_path(log)):
         return None, ""
     return read_for_log(log, read_log(log, [0], require_snapshots=False).steps)
+
+
+def sae_of(log: str) -> tuple[dict | None, str]:
+    """A short summary of the SAE sidecar beside ``log`` (``animsup sae``) when it is this run's
+    (:func:`animsup.log.sae_file.check_log`): its file, instance, kind, latents, how many SAEs, the
+    snapshot steps and the best SAE's scores at the last one; else None and a one-line note
+    saying why it is not this run's (or is unreadable)."""
+    from animsup.errors import AnimsupError
+    from animsup.log.reader import read_log
+    from animsup.log.sae_file import check_log, read_sae, sidecar_path
+
+    path = sidecar_path(log)
+    if not os.path.exists(path):
+        return None, ""
+    try:
+        sf = read_sae(path)
+        run = read_log(log, [0], require_snapshots=False)
+        check_log(sf, run.header, run.steps, log)
+    except AnimsupError as e:
+        return None, f"the SAE sidecar is left out: {e}"
+    v, s = sf.best()
+    return {"file": os.path.basename(path), "instance": sf.instance, "kind": sf.kind, "n_latents": sf.n_latents,
+            "saes": len(sf.values) * len(sf.seeds), "snapshots": len(sf.steps), "first_step": int(sf.steps[0]),
+            "last_step": int(sf.steps[-1]), "best": sf.value_text(v), "matched": float(sf.matched[-1, v, s]),
+            "mmcs": float(sf.mmcs[-1, v, s])}, ""
 
 
 def _llc_jumps(log: str, measured, shown: list[int]) -> list[dict]:
@@ -131,6 +166,7 @@ def format_report(r: dict, *, detail: bool = True) -> str:
         "",
     ]
     lines += _format_curves(r)
+    lines += _format_sidecars(r)
     groups = _format_groups(r)
     lines += groups if detail else groups[:1] + [""]
     if detail:
@@ -139,6 +175,36 @@ def format_report(r: dict, *, detail: bool = True) -> str:
     else:
         lines += _group_tables(r)
     return "\n".join(lines) + "\n"
+
+
+def _steps_text(first: int, last: int, count: int) -> str:
+    return f"step {first:,}" if count == 1 else f"{count} snapshots, steps {first:,}–{last:,}"
+
+
+def _format_sidecars(r: dict) -> list[str]:
+    """One line per sidecar beside the log: what ``animsup measure`` measured (sections, snapshots)
+    and what ``animsup sae`` trained, each with the command that shows it."""
+    out = []
+    log = shlex.quote(r["log"])
+    m = r.get("measurements")
+    if m and m.get("sections"):
+        panels = [p for p in ("llc", "hessian") if p in m["sections"]]
+        show = [f"animsup render {log} --panels {','.join(panels)}"] if panels else []
+        show += [f"animsup events {log} (LLC jumps)"] if "llc" in m["sections"] else []
+        show += [f"animsup inspect {log} --json" + (" (PCA)" if "pca" in m["sections"] else "")]
+        inst = m["instances"]
+        out.append(f"  measurements in {m['file']}: {', '.join(m['sections'])} at "
+                   f"{_steps_text(m['first_step'], m['last_step'], m['steps'])} of "
+                   f"{'instance' if len(inst) == 1 else 'instances'} {', '.join(map(str, inst))}; shown by: "
+                   + "; ".join(show))
+    sae = r.get("sae")
+    if sae:
+        out.append(f"  SAEs in {sae['file']}: {plural(sae['saes'], sae['kind'] + ' SAE')} of "
+                   f"{plural(sae['n_latents'], 'latent')} on instance {sae['instance']} at "
+                   f"{_steps_text(sae['first_step'], sae['last_step'], sae['snapshots'])} (best {sae['best']}: "
+                   f"matched {sae['matched']:.3f}, MMCS {sae['mmcs']:.3f}); drawn over W by: animsup render {log} "
+                   f"(or animsup view {log}; --sae none leaves them out)")
+    return out + ([""] if out else [])
 
 
 def _format_curves(r: dict) -> list[str]:
