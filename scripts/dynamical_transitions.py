@@ -199,6 +199,10 @@ def main() -> int:
     at_level = np.array([[lab != "" for lab in level_labels(pop[:, s], K.PAPER_LOSS)] for s in range(seeds)])
     C.say(f"  {len(with_t)}/{seeds} seeds show >= 1 transition between k-gon plateaus; {len(trans)} transitions, "
           f"{sum(t['loss_down'] for t in trans)} down in loss, {sum(t['llc_step'] > 0 for t in trans)} with the LLC up")
+    shown = _examples(per_seed)
+    C.say(f"  with a transition: seeds {', '.join(map(str, with_t)) or 'none'}; the figure draws seeds "
+          f"{', '.join(map(str, shown))} in colour (the most plateau levels)"
+          + "".join(f"; seed {s} in grey ({seed_text(per_seed[s])})" for s in range(seeds) if s not in shown))
     res = {"paper": "Chen, Lau, Mendel, Wei, Murfet 2023, arXiv:2310.06301, Sec. 5",
            "settings": {"seeds": seeds, **P, "epochs": epochs, "every_epochs": every, "steps_per_epoch": n // P["batch"],
                         "tol": TOL, "min_run": MIN_RUN, "max_gap": MAX_GAP, "training_set": "one shared set, seed 1",
@@ -209,6 +213,14 @@ def main() -> int:
     C.publish(args, "dynamical_transitions", res)
     _figure(args.out if q else os.path.join(C.ROOT, "docs", "img"), steps, pop, m.llc_mean, Ws, bs, per_seed, K.PAPER_LOSS)
     return 0
+
+
+def seed_text(seed: dict) -> str:
+    """"2 plateau levels, 1 transition": what one seed's run went through (:func:`analyse`'s entry)."""
+    from animsup.errors import plural
+
+    levels = len({p["level"] for p in seed["plateaus"]})
+    return f"{plural(levels, 'plateau level')}, {plural(len(seed['transitions']), 'transition')}"
 
 
 def _examples(per_seed: list, k: int = 3) -> list:
@@ -226,10 +238,13 @@ def _figure(out, at, pop, llc, Ws, bs, per_seed, levels) -> None:
     ax1, ax2, ax3 = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[0, 2])
     ex = _examples(per_seed)
     colours = ["tab:blue", "tab:red", "tab:green"]
-    for s in range(pop.shape[1]):
-        ax1.plot(at, pop[:, s], color="0.8", lw=0.6, zorder=1)
+    rest = [s for s in range(pop.shape[1]) if s not in ex]
+    for k, s in enumerate(rest):  # the seeds not drawn in colour: grey, dotted over the coloured ones, named
+        label = f"seed {s} (grey): {seed_text(per_seed[s])}" if len(rest) <= 3 else \
+            f"{len(rest)} other seeds (grey)" if k == 0 else None
+        ax1.plot(at, pop[:, s], color="0.45", lw=1.6, ls=":", zorder=4, label=label)
     for c, s in zip(colours, ex):
-        ax1.plot(at, pop[:, s], color=c, lw=1.3, zorder=3, label=f"seed {s}")
+        ax1.plot(at, pop[:, s], color=c, lw=1.3, zorder=3, label=f"seed {s}: {seed_text(per_seed[s])}")
         ax2.plot(at, llc[:, s], color=c, lw=0.6, alpha=0.35)
         for p in per_seed[s]["plateaus"]:
             ax2.plot([p["from_step"], p["to_step"]], [p["llc"]] * 2, color=c, lw=2.5, solid_capstyle="butt")
@@ -242,7 +257,8 @@ def _figure(out, at, pop, llc, Ws, bs, per_seed, levels) -> None:
         ax.set_xlim(0, at[-1])
     ax1.set(xlabel="SGD step (50 per epoch; symlog)", ylabel="population loss", ylim=(0.04, 0.125),
             title="loss: plateaus at the k-gon levels (dashed)")
-    ax1.legend(fontsize=7, loc="lower left")
+    ax1.legend(fontsize=7, loc="lower left", title=f"in colour: the {len(ex)} of {pop.shape[1]} seeds with the most "
+               "plateau levels", title_fontsize=7)
     ax2.set(xlabel="SGD step", ylabel="LLC estimate", title="LLC (thin) and its plateau means (thick)")
     # the paper's Fig. 3 ordering: the LLC on each plateau level over all seeds
     names = [k for k in levels if any(p["level"] == k for s in per_seed for p in s["plateaus"])]

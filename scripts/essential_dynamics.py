@@ -136,9 +136,15 @@ def main() -> int:
 
 
 def _figure(path, run, comps, expl, joint, joint_expl, members, events, shown) -> None:
-    fig = C.figure(15, 10.4)
-    grid = fig.add_gridspec(3, 3, height_ratios=[1.0, 0.42, 1.0], hspace=0.32, wspace=0.24,
-                            left=0.05, right=0.985, top=0.91, bottom=0.06)
+    keys = [key_lines(events[i]) for i in shown]
+    # heights in inches: each PC plane, its key (as many lines as the longest key: no blank band), the bottom row;
+    # the gaps hold a title and an x label
+    plane, line, bottom, gap, head, foot = 3.3, KEY_PT * 1.3 / 72, 3.5, 0.62, 0.75, 0.5
+    key_h = max(len(k) for k in keys) * line + 0.05
+    height = head + plane + gap + key_h + gap + bottom + foot
+    fig = C.figure(15, height)
+    grid = fig.add_gridspec(3, 3, height_ratios=[plane, key_h, bottom], hspace=gap / ((plane + key_h + bottom) / 3),
+                            wspace=0.24, left=0.05, right=0.985, top=1 - head / height, bottom=foot / height)
     seed = run.header.seed
     for col, i in enumerate(shown):
         ax = fig.add_subplot(grid[0, col])
@@ -146,7 +152,9 @@ def _figure(path, run, comps, expl, joint, joint_expl, members, events, shown) -
         _pc_plane(ax, run.steps, comps[i], events[i], numbered=True)
         ax.set_title(f"seed {seed[i]}, its own PCA: PC1 {expl[i, 0]:.0%}, PC2 {expl[i, 1]:.0%} of the variance; ○ start",
                      fontsize=9)
-        _key(key_ax, events[i])
+        key_ax.axis("off")
+        key_ax.text(0.0, 1.0, "\n".join(keys[col]), va="top", ha="left", fontsize=KEY_PT, transform=key_ax.transAxes,
+                    parse_math=False, linespacing=1.3)
     ax = fig.add_subplot(grid[2, 0:2])
     colors = [f"C{k % 10}" for k in range(len(members))]
     for k, i in enumerate(members):
@@ -238,17 +246,27 @@ def place_labels(ax, points) -> None:
         placed.append(best[1])
 
 
-def _key(ax, evs, limit: int = 10) -> None:
-    """The numbered events of one instance, in words: one column of at most ``limit`` lines, each cut
-    to the panel's width; "+N more" names the command that lists them all."""
+#: the event keys' font size (points) and the characters a key line holds: a third of the 15-inch figure is ~4 in,
+#: ~290 pt, and a DejaVu Sans character at 7.2 pt is ~3.5 pt wide on average (measured on the rendered key)
+KEY_PT, KEY_CHARS = 7.2, 82
+
+
+def key_lines(evs, limit: int = 10, width: int = KEY_CHARS) -> list[str]:
+    """The numbered events of one instance, in words, wrapped to ``width`` characters (the text in full:
+    continuation lines indented under it); after ``limit`` events, "+N more" names the command that
+    lists them all."""
+    import textwrap
+
     from animsup.escape import plain_text
 
-    ax.axis("off")
-    lines = [f"{n}. step {e.step:,}: {plain_text(e.text)}" for n, e in enumerate(evs, 1)]
-    lines = [ln if len(ln) <= 72 else ln[:71] + "…" for ln in lines] or ["(no events)"]
-    if len(lines) > limit:
-        lines = lines[: limit - 1] + [f"+{len(lines) - limit + 1} more: animsup events LOG --instance N"]
-    ax.text(0.0, 1.0, "\n".join(lines), va="top", ha="left", fontsize=7.2, transform=ax.transAxes, parse_math=False)
+    out: list[str] = []
+    for n, e in enumerate(evs[:limit] if len(evs) <= limit else evs[: limit - 1], 1):
+        head = f"{n}. step {e.step:,}: "
+        out += textwrap.wrap(head + plain_text(e.text), width, subsequent_indent=" " * len(head),
+                             break_long_words=True, break_on_hyphens=False)
+    if len(evs) > limit:
+        out.append(f"+{len(evs) - limit + 1} more: animsup events LOG --instance N")
+    return out or ["(no events)"]
 
 
 def _pc_against_step(ax, steps, comps, evs, seed) -> None:

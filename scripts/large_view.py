@@ -44,7 +44,10 @@ def train_log(path: str, *, n: int, m: int, steps: int, batch: int, snapshots: i
     opt = torch.optim.Adam([{"params": [W], "lr": lr_w}, {"params": [b], "lr": lr_b}])
     gam = torch.tensor(gammas)
     at = set(np.unique(np.round(np.geomspace(1, steps, snapshots - 1))).astype(int).tolist()) | {0}
+    # importance: the paper's loss weighs every feature alike (plain MSE); per_instance: γ is what tells
+    # the instances apart (titles and `animsup inspect` say "γ=-1")
     with Recorder(path, n_features=n, n_hidden=m, n_instances=G, feature_probability=[p_np] * G, overwrite=True,
+                  importance=np.ones(n), per_instance={"γ": [float(g) for g in gammas]},
                   seed=[seed] * G, config={"gammas": list(gammas), "alpha": 1.2, "batch_size": batch, "steps": steps,
                                            "source": "scripts/large_view.py (Liu, Liu, Gore 2025 toy)"}) as rec:
         for s in range(steps + 1):

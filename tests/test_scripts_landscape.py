@@ -79,8 +79,17 @@ def test_plateaus_and_transitions_from_a_hand_made_loss_curve():
 
 
 def test_dynamical_transitions_quick(tmp_path):
-    run_quick("dynamical_transitions.py", tmp_path)
+    out = run_quick("dynamical_transitions.py", tmp_path)
     res = json.loads((tmp_path / "dynamical_transitions.json").read_text())
+    # every seed is named: those with a transition, those drawn in colour, and the others in grey with why
+    import re
+
+    seeds = range(res["settings"]["seeds"])
+    with_t = [s for s in seeds if res["seeds_detail"][s]["transitions"]]
+    assert f"with a transition: seeds {', '.join(map(str, with_t))};" in out, out
+    colour = [int(x) for x in re.search(r"draws seeds ([\d, ]+) in colour", out).group(1).split(", ")]
+    grey = [int(x) for x in re.findall(r"seed (\d+) in grey \(\d+ plateau levels?, \d+ transitions?\)", out)]
+    assert sorted(colour + grey) == list(seeds), out
     assert res["quick"] and len(res["seeds_detail"]) == res["settings"]["seeds"] == len(res["loss_end"])
     assert abs(np.mean(res["loss_start"]) - 1 / 9) < 2e-3          # the 4-gon start
     assert (tmp_path / "dynamical_transitions.png").stat().st_size > 10_000 and (tmp_path / "sgd.measure.json").exists()

@@ -24,3 +24,14 @@ def test_large_view_quick(tmp_path):
     phi = [large.feature_summary(W[i]).represented for i in range(2)]
     assert phi[0] > phi[1]  # Liu et al. Fig. 3b: growth (γ < 0) represents more features than decay (γ > 0)
     assert (tmp_path / "large_view.png").stat().st_size > 20_000
+    # the script trained it: importance is known (plain MSE: every feature weighs 1), and γ tells the instances apart
+    h = run.header
+    assert not h.assumed("importance") and np.all(h.importance == 1.0)
+    assert h.settings() == {"γ": [-1.0, 1.0]}
+    assert h.instance_label(0) != h.instance_label(1) and "γ=-1" in h.instance_label(0)
+    from animsup.rendering import plan as rp
+    from animsup.rendering.config import RenderConfig
+
+    scene = rp.build_plan(str(tmp_path / "large_view.jsonl"), RenderConfig(grid=True), video=True).scene
+    assert "importance constant" in scene.title and "unknown" not in scene.title
+    assert len({titles[0] for titles in scene.instance_labels}) == 2

@@ -103,6 +103,22 @@ def frequency_order(feature_probability) -> np.ndarray:
     return np.argsort(-np.asarray(feature_probability, np.float64), kind="stable")
 
 
+#: the x axis of the norm curve: features by frequency rank, or by index when every feature shares one 1 - S
+RANK_LABEL = "feature rank by frequency (1 = most frequent)"
+INDEX_LABEL = "feature index + 1 (every feature equally frequent)"
+
+
+def order_label(feature_probability) -> str:
+    """What the x axis of one instance's norm curve (:func:`rank_curve` in :func:`frequency_order`)
+    shows: :data:`RANK_LABEL`, or :data:`INDEX_LABEL` when every feature shares one probability (the
+    order is then the index order, not a ranking).
+
+    :param feature_probability: (shape: [n_features]) one instance's probabilities
+    """
+    p = np.asarray(feature_probability, np.float64)
+    return INDEX_LABEL if p.size and np.all(p == p.flat[0]) else RANK_LABEL
+
+
 def rank_edges(n: int, bins: int = RANK_BINS) -> np.ndarray:
     """Edges of the log-spaced rank bins (ranks 1..n; every bin holds at least one rank):
     (shape: [B + 1]) 0-based indices into the rank order, increasing, first 0, last n."""

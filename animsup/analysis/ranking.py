@@ -15,8 +15,9 @@ inf and ranks last.
 **Groups** (:func:`groups`): losses are only comparable between instances trained on the same
 problem. Within one log that means the same feature probability (1 − S), the same
 importance and, for a finite-data run, the same training-set size T (a model that memorises 3
-examples reaches a training loss no model of 3,000 can: labels then say "T=3");
-instances differing in any are in different groups, numbered g0, g1, … in the
+examples reaches a training loss no model of 3,000 can: labels then say "T=3"), and the same
+named per-instance settings of the header (``Header.settings``: e.g. a weight decay γ or a sweep's
+lr; labels then say "γ=-1"); instances differing in any are in different groups, numbered g0, g1, … in the
 order of their first instance. "Best" is always the lowest final loss *within a group*: on the
 paper's sparsity sweep the sparsest instance has the lowest loss whatever its geometry, so a
 best across groups would always pick it.
@@ -218,9 +219,11 @@ def groups(header) -> list[InstanceGroup]:
     """The log's groups of comparable instances (see the module docstring)."""
     fp, imp = per_instance(header)
     sizes = train_set_sizes(header)
+    settings = header.settings() if hasattr(header, "settings") else {}
     keys: dict[tuple, list[int]] = {}
     for i in range(header.n_instances):
-        keys.setdefault((fp[i].tobytes(), imp[i].tobytes(), None if sizes is None else sizes[i]), []).append(i)
+        setting = tuple(repr(v[i]) for v in settings.values())
+        keys.setdefault((fp[i].tobytes(), imp[i].tobytes(), None if sizes is None else sizes[i], setting), []).append(i)
     members = list(keys.values())
     imp_varies = len({imp[m[0]].tobytes() for m in members}) > 1
     sizes_vary = sizes is not None and len({sizes[i] for i in range(header.n_instances)}) > 1
@@ -232,6 +235,8 @@ def groups(header) -> list[InstanceGroup]:
             label += f", importance {describe_importance(imp[m[0]])}"
         if sizes_vary and sizes is not None:
             label += f", T={sizes[m[0]]:,}"
+        if settings:
+            label += f", {header.settings_text(m[0])}"
         out.append(InstanceGroup(gid, label, tuple(m), fp[m[0]].copy(), imp[m[0]].copy()))
     labels = [g.label for g in out]  # labels that round alike get the group's name
     return [InstanceGroup(g.id, f"{g.label} ({g.name})", g.instances, g.feature_probability, g.importance)

@@ -88,6 +88,7 @@ class InstanceReport:
     probability_text: str
     seed: int | None
     loss: float | None
+    label: str
     final_loss: float | str | None
     geometry: geometry.Geometry
     decoder_norms: list[float] | None = None
@@ -100,6 +101,7 @@ class InstanceReport:
             "feature_probability": self.feature_probability,
             "probability_text": self.probability_text,
             "seed": self.seed,
+            "label": self.label,
             "loss": self.loss,
             "final_loss": self.final_loss,
             "geometry": self.geometry.to_dict(),
@@ -356,6 +358,7 @@ def _instance(h: Header, i: int, weights: Weights, r: int, groups: list[ranking.
         feature_probability=_uniform_or_list(h.feature_probability[i]),
         probability_text=h.probability_text(i),
         seed=h.seed[i],
+        label=h.instance_label(i),
         loss=float(weights.loss[r]) if per_instance and weights.loss is not None else None,
         final_loss=None if final is None else ranking.json_number(final[i]),
         geometry=geometry.describe(weights.W[r], threshold),

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         evs: list[Any] = list(run_events(log, i, threshold=args.threshold, levels=args.levels, measurements=measured))
         fp = h.feature_probability[i]
         result.append({"index": i, "feature_probability": float(fp[0]) if (fp == fp[0]).all() else fp.tolist(),
-                       "probability_text": h.probability_text(i), "seed": h.seed[i],
+                       "probability_text": h.probability_text(i), "seed": h.seed[i], "label": h.instance_label(i),
                        "events": [e.to_dict() for e in evs]})
     if args.json:
         out = {"version": OUTPUT_VERSION, "log": args.log, "status": log.status, "instances": result}
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     lines = []
     for row in result:
-        lines.append(f"instance {row['index']}  {row['probability_text']} seed={'unknown' if row['seed'] is None else terminal(row['seed'])}")
+        lines.append(f"instance {row['index']}  {terminal(row['label'])}")
         if not row["events"]:
             lines.append("  (no events)")
         width = max((len(f"{e['step']:,}") for e in row["events"]), default=1)

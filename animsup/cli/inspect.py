@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 from typing import Any
 
 from animsup.cli.output import error, say_json
@@ -60,11 +61,20 @@ def run(args: argparse.Namespace) -> int:
         report["measurements_note"] = note
         error(note, prefix="animsup: note: ")
     if measured is not None:
+        from animsup.log.measurements import sections_of, sidecar_path
+
         summary = measured.summary()
         if measured.llc is not None:
             shown = [int(r.index) for r in result.instances]
             summary["llc"]["jumps"] = _llc_jumps(args.log, measured, shown)
-        report["measurements"] = summary
+        report["measurements"] = {"file": os.path.basename(sidecar_path(args.log)), "sections": sections_of(measured),
+                                  **summary}
+    sae, sae_note = sae_of(args.log)  # the sidecar of `animsup sae` (drawn by render and the viewer)
+    if sae_note:
+        report["sae_note"] = sae_note
+        error(sae_note, prefix="animsup: note: ")
+    if sae is not None:
+        report["sae"] = sae
     if args.json:
         say_json(report)
     else:
@@ -83,6 +93,31 @@ def measurements_of(log: str) -> tuple[Any, str]:
     if not os.path.exists(sidecar_path(log)):
         return None, ""
     return read_for_log(log, read_log(log, [0], require_snapshots=False).steps)
+
+
+def sae_of(log: str) -> tuple[dict | None, str]:
+    """A short summary of the SAE sidecar beside ``log`` (``animsup sae``) when it is this run's
+    (:func:`animsup.log.sae_file.check_log`): its file, instance, kind, latents, how many SAEs, the
+    snapshot steps and the best SAE's scores at the last one; else None and a one-line note
+    saying why it is not this run's (or is unreadable)."""
+    from animsup.errors import AnimsupError
+    from animsup.log.reader import read_log
+    from animsup.log.sae_file import check_log, read_sae, sidecar_path
+
+    path = sidecar_path(log)
+    if not os.path.exists(path):
+        return None, ""
+    try:
+        sf = read_sae(path)
+        run = read_log(log, [0], require_snapshots=False)
+        check_log(sf, run.header, run.steps, log)
+    except AnimsupError as e:
+        return None, f"the SAE sidecar is left out: {e}"
+    v, s = sf.best()
+    return {"file": os.path.basename(path), "instance": sf.instance, "kind": sf.kind, "n_latents": sf.n_latents,
+            "saes": len(sf.values) * len(sf.seeds), "snapshots": len(sf.steps), "first_step": int(sf.steps[0]),
+            "last_step": int(sf.steps[-1]), "best": sf.value_text(v), "matched": float(sf.matched[-1, v, s]),
+            "mmcs": float(sf.mmcs[-1, v, s])}, ""
 
 
 def _llc_jumps(log: str, measured, shown: list[int]) -> list[dict]:
@@ -126,11 +161,12 @@ def format_report(r: dict, *, detail: bool = True) -> str:
         f"  status {status}",
         *([f"  loss: {_loss_scope_text(r)}"] if r.get("loss_scope", "instance") != "instance" else []),
         f"  steps {r['steps']:,}{planned}{wall}, {plural(r['snapshots'], 'snapshot')}"
-        + (f", loss every {r['loss_every']} steps" if r.get("loss_every") else ""),
+        + (f", loss every {'step' if r['loss_every'] == 1 else plural(r['loss_every'], 'step')}" if r.get("loss_every") else ""),
         f"  geometry at step {r['at_step']:,} (represented: norm > {r['threshold']:g})",
         "",
     ]
     lines += _format_curves(r)
+    lines += _format_sidecars(r)
     groups = _format_groups(r)
     lines += groups if detail else groups[:1] + [""]
     if detail:
@@ -141,12 +177,42 @@ def format_report(r: dict, *, detail: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _steps_text(first: int, last: int, count: int) -> str:
+    return f"step {first:,}" if count == 1 else f"{count} snapshots, steps {first:,}–{last:,}"
+
+
+def _format_sidecars(r: dict) -> list[str]:
+    """One line per sidecar beside the log: what ``animsup measure`` measured (sections, snapshots)
+    and what ``animsup sae`` trained, each with the command that shows it."""
+    out = []
+    log = shlex.quote(r["log"])
+    m = r.get("measurements")
+    if m and m.get("sections"):
+        panels = [p for p in ("llc", "hessian") if p in m["sections"]]
+        show = [f"animsup render {log} --panels {','.join(panels)}"] if panels else []
+        show += [f"animsup events {log} (LLC jumps)"] if "llc" in m["sections"] else []
+        show += [f"animsup inspect {log} --json" + (" (PCA)" if "pca" in m["sections"] else "")]
+        inst = m["instances"]
+        out.append(f"  measurements in {m['file']}: {', '.join(m['sections'])} at "
+                   f"{_steps_text(m['first_step'], m['last_step'], m['steps'])} of "
+                   f"{'instance' if len(inst) == 1 else 'instances'} {', '.join(map(str, inst))}; shown by: "
+                   + "; ".join(show))
+    sae = r.get("sae")
+    if sae:
+        out.append(f"  SAEs in {sae['file']}: {plural(sae['saes'], sae['kind'] + ' SAE')} of "
+                   f"{plural(sae['n_latents'], 'latent')} on instance {sae['instance']} at "
+                   f"{_steps_text(sae['first_step'], sae['last_step'], sae['snapshots'])} (best {sae['best']}: "
+                   f"matched {sae['matched']:.3f}, MMCS {sae['mmcs']:.3f}); drawn over W by: animsup render {log} "
+                   f"(or animsup view {log}; --sae none leaves them out)")
+    return out + ([""] if out else [])
+
+
 def _format_curves(r: dict) -> list[str]:
     """One line naming the recorded extra curves (test loss, accuracy, lr, ...), if any."""
     curves = r.get("curves") or {}
     if not curves:
         return []
-    parts = [f"{terminal(name)} ({c['points']} points, {'per instance' if c['scope'] == 'instance' else 'one for all'})"
+    parts = [f"{terminal(name)} ({plural(c['points'], 'point')}, {'per instance' if c['scope'] == 'instance' else 'one for all'})"
              for name, c in curves.items()]
     return ["  recorded curves: " + ", ".join(parts), ""]
 
@@ -182,7 +248,7 @@ def _group_tables(r: dict) -> list[str]:
         best = ""
         if g["best"] is not None:
             best = f", best {g['best']} (final loss {_number(g['final_loss'][str(g['best'])])})"
-        out.append(f"{g['group']} {g['label']}".rstrip() + f": {len(rows)} instance{'s' * (len(rows) != 1)}{best}")
+        out.append(f"{g['group']} {terminal(g['label'])}".rstrip() + f": {len(rows)} instance{'s' * (len(rows) != 1)}{best}")
         out += ["  " + "  ".join(cell.rjust(w) if c < 4 else cell.ljust(w) for c, (cell, w) in enumerate(zip(t, widths))).rstrip()
                 for t in table]
         out.append("")
@@ -212,12 +278,12 @@ def _format_groups(r: dict) -> list[str]:
     if not groups or groups[0]["best"] is None:
         return ["  no loss per instance recorded: no best instance", ""]
     out = [f"  final loss = {r['final_loss_definition']}; best = lowest final loss within a group"
-           + (f" ({len(groups)} groups: 1-S or importance differ)" if len(groups) > 1 else "")]
+           + (f" ({len(groups)} groups: 1-S, importance or another setting differ)" if len(groups) > 1 else "")]
     for g in groups:
         b = g["best"]
         loss = g["final_loss"][str(b)]
         loss = f"{loss:.5g}" if isinstance(loss, float) else loss
-        out.append(f"  {g['group']} {g['label']}: {len(g['instances'])} instance{'s' * (len(g['instances']) != 1)}, "
+        out.append(f"  {g['group']} {terminal(g['label'])}: {len(g['instances'])} instance{'s' * (len(g['instances']) != 1)}, "
                    f"best {b} (final loss {loss})")
     return out + [""]
 
@@ -227,12 +293,11 @@ def _format_instance(row: dict, n_features: int, curves: dict, position: int) ->
     final = row.get("final_loss")
     final = "" if final is None else f", final loss {final:.5g}" if isinstance(final, float) else f", final loss {final}"
     best = ", best in group" if row.get("best_in_group") else ""
-    seed = "unknown" if row["seed"] is None else terminal(row["seed"])  # a string from the log: one line
     loss = "" if row["loss"] is None else f"  loss at snapshot {row['loss']:.5g}{final}"
-    head = f"instance {row['index']} ({row['group']}{best})  {row['probability_text']} seed={seed}{loss}"
+    head = f"instance {row['index']} ({row['group']}{best})  {terminal(row['label'])}{loss}"  # strings from the log: one line
     rep = g["represented"]
     dpf = g["dims_per_feature"]
-    out = [head, f"  {g['label']}, {len(rep)} of {n_features} features represented"
+    out = [head, f"  {g['label']}, {len(rep)} of {n_features} feature{'s' * (n_features != 1)} represented"
            + (f", {dpf:.3g} dimensions per feature" if dpf is not None else "")]
     values = _curve_values(curves, position)
     if values:
@@ -274,12 +339,12 @@ def _large_instance(g: dict, n_features: int) -> list[str]:
     (animsup.analysis.large), the number of orthogonal groups, the strongest represented features."""
     norms, dims = g["norms"], g["dimensionality"]
     rep = [int(f) for f in g["represented"]]
-    groups = f"{len(g['groups'])} orthogonal groups; " if g["groups"] else ""  # none above geometry.NAME_ABOVE
+    groups = f"{plural(len(g['groups']), 'orthogonal group')}; " if g["groups"] else ""  # none above geometry.NAME_ABOVE
     out = [f"  φ½ {sum(v > 0.5 for v in norms) / n_features:.3f} (features with ‖W_i‖ > 1/2), Σ D_i {sum(dims):.1f}, "
            f"{groups}the overlaps and the histograms: animsup render LOG --view summary"]
     if rep:
         top = sorted(rep, key=lambda f: -norms[f])[:LARGE_ROWS]
-        out.append(f"  the {len(top)} longest represented features of {len(rep):,}:")
+        out.append(f"  the {len(top)} longest represented feature{'s' * (len(top) != 1)} of {len(rep):,}:")
         out.append("  feature   norm      D")
         out += [f"  {f:7d}  {norms[f]:5.3f}  {dims[f]:5.3f}" for f in top]
         if len(rep) > len(top):

@@ -163,6 +163,23 @@ def _check_step(step: object, last: int, what: str) -> int:
     return step
 
 
+def _per_instance_settings(settings: dict[str, Sequence[Any]], k: int) -> dict[str, list[Any]]:
+    """``settings`` as the header's ``per_instance``: JSON scalars, one per instance (of ``k``).
+
+    :raises ValueError: a value that is not a list of ``k`` numbers, strings or booleans
+    """
+    out: dict[str, list[Any]] = {}
+    for name, values in dict(settings).items():
+        row = np.asarray(values).tolist() if not isinstance(values, (list, tuple)) else list(values)
+        if not isinstance(row, list) or len(row) != k:
+            raise ValueError(f"per_instance[{name!r}] must hold one value per instance ({k})")
+        row = [v.item() if isinstance(v, np.generic) else v for v in row]
+        if not all(v is None or isinstance(v, (str, int, float, bool)) for v in row):
+            raise ValueError(f"per_instance[{name!r}] must hold numbers or strings (one per instance)")
+        out[str(name)] = row
+    return out
+
+
 class Recorder:
     """Write an animsup log from any training loop; use as a context manager.
 
@@ -179,6 +196,9 @@ class Recorder:
         or "auto" (default): decided by the first loss given (none given by the first snapshot: "none")
     :param curves: names of the extra curves you will record (others are accepted too)
     :param config: your hyperparameters (JSON types), stored in the header
+    :param per_instance: the settings that differ between instances, ``{name: [one number or
+        string per instance]}`` (e.g. ``{"γ": [-1.0, 1.0]}``): titles and ``animsup inspect`` name
+        them ("γ=-1"), and instances that differ in one are never compared for "best"
     :param data, model_label, model_formula, stages, provenance: header fields (docs/log-format.md);
         ``data`` not given: ``{"kind": "uniform", "assumed": true}`` is written (the law was not stated)
     :param mirror: also send the losses and curves, as they are recorded, to a tracker:
@@ -211,6 +231,7 @@ class Recorder:
         model_formula: str | None = None,
         stages: list[dict[str, Any]] | None = None,
         provenance: dict[str, Any] | None = None,
+        per_instance: dict[str, Sequence[Any]] | None = None,
         overwrite: bool = False,
         mirror: str | None = None,
     ) -> None:
@@ -230,11 +251,11 @@ class Recorder:
         self.path = os.fspath(path)
         self.n, self.m, self.k = int(n_features), int(n_hidden), int(n_instances)
         self.layout, self.model = layout, model
-        self._header = self._make_header(
-            feature_probability, importance, seed, config,
-            dict(data=data if data is not None else {"kind": "uniform", "assumed": True}, model_label=model_label, model_formula=model_formula, stages=stages, curves=curves),
-            provenance,
-        )
+        fields = dict(data=data if data is not None else {"kind": "uniform", "assumed": True}, model_label=model_label,
+                      model_formula=model_formula, stages=stages, curves=curves)
+        if per_instance is not None:
+            fields["per_instance"] = _per_instance_settings(per_instance, self.k)
+        self._header = self._make_header(feature_probability, importance, seed, config, fields, provenance)
         self.loss_scope: str | None = None if loss_scope == "auto" else loss_scope
         self._check_destination(overwrite)
         self._overwrite = overwrite

@@ -250,10 +250,35 @@ class Header:
         lo, hi = float(row.min()), float(row.max())
         return f"1-S={lo:.3g}" if lo == hi else f"1-S={lo:.3g}..{hi:.3g}"
 
+    def settings(self) -> dict[str, list[Any]]:
+        """The named settings that differ between instances (beyond 1 - S, importance and seed),
+        each as one JSON scalar per instance: the header's ``per_instance`` (e.g. a script's weight
+        decay ``{"γ": [-1, 1]}``) and a merged sweep's ``sweep.per_instance`` (e.g. ``lr``). An entry
+        that is not a list of ``n_instances`` scalars, or whose values are all equal, is left out."""
+        sweep = self.raw.get("sweep")
+        found: dict[str, Any] = {}
+        for source in (sweep.get("per_instance") if isinstance(sweep, dict) else None, self.raw.get("per_instance")):
+            if isinstance(source, dict):
+                found.update(source)
+        return {str(name): values for name, values in found.items()
+                if isinstance(values, list) and len(values) == self.n_instances
+                and all(v is None or isinstance(v, (str, int, float, bool)) for v in values)
+                and len({repr(v) for v in values}) > 1}
+
+    def settings_text(self, i: int) -> str:
+        """Instance ``i``'s :meth:`settings` as "γ=-1 lr=0.01" ("" when no setting differs).
+        Unescaped: names and string values come from the log (escape them for the sink)."""
+        def text(v: Any) -> str:
+            return f"{v:.4g}" if isinstance(v, float) else str(v)
+        return " ".join(f"{name}={text(values[i])}" for name, values in self.settings().items())
+
     def instance_label(self, i: int) -> str:
-        """A short human label for instance ``i``: its 1 - S and seed."""
+        """The one short label of instance ``i`` in text outputs (``animsup inspect``, ``events``):
+        its 1 - S, the settings that tell it apart from the other instances (:meth:`settings_text`)
+        and its seed, e.g. "1-S=0.000132..0.24 γ=-1 seed=0". Unescaped (see :meth:`settings_text`)."""
         seed = "unknown" if self.seed[i] is None else self.seed[i]
-        return f"{self.probability_text(i)} seed={seed}"
+        settings = self.settings_text(i)
+        return f"{self.probability_text(i)}{' ' + settings if settings else ''} seed={seed}"
 
 
 @dataclass

@@ -427,6 +427,7 @@ class Scene:
     # by frequency rank (animsup.analysis.large.frequency_order)
     summary: bool = False
     summary_order: list = field(default_factory=list)
+    summary_xlabels: list = field(default_factory=list)  # the x label of each one's norm curve (large.order_label)
 
     @property
     def loss_label(self) -> str:
@@ -474,6 +475,9 @@ def _instance_titles(h: Header, i: int, keep_seed: bool = False) -> tuple:
     sizes = ranking.train_set_sizes(h)  # a finite-data run: the training-set size tells its panels apart
     if sizes is not None and len(set(sizes)) > 1:
         pt, p = f"{pt} T={sizes[i]:,}", f"{p} T={sizes[i]:,}"
+    setting = plain_text(h.settings_text(i))  # what else tells the instances apart: "γ=-1" (Header.settings)
+    if setting:
+        pt, p = f"{pt} {setting}", f"{p} {setting}"
     seed = f"  seed {plain_text(h.seed[i])}" if h.seed[i] is not None else ""
     if keep_seed and seed:
         return (f"#{i}  {pt}{seed}", f"#{i}  {p}{seed}", f"#{i} {p} {seed.strip()}")
@@ -673,7 +677,9 @@ def _title(h: Header, sel: list[int], grid: bool) -> tuple[str, list[tuple[int, 
         parts.append(plural(len(sel), "instance"))
     else:
         seed = h.seed[sel[0]]
-        parts.append(f"instance {sel[0]}" + (f" (seed {plain_text(seed)})" if seed is not None else ""))
+        about = [plain_text(h.settings_text(sel[0]))] + ([f"seed {plain_text(seed)}"] if seed is not None else [])
+        about = [a for a in about if a]
+        parts.append(f"instance {sel[0]}" + (f" ({', '.join(about)})" if about else ""))
     return "  ·  ".join(parts), stage_list
 
 

@@ -344,6 +344,7 @@ def _scene(log: str, summary: LogSummary, instances: tuple[int, ...], c: RenderC
     if large.use_summary(summary.header.n_features, summary.header.n_hidden, c.view):
         scene.summary = True
         scene.summary_order = [large.frequency_order(summary.header.feature_probability[i]) for i in instances]
+        scene.summary_xlabels = [large.order_label(summary.header.feature_probability[i]) for i in instances]
     return scene
 
 

@@ -36,6 +36,7 @@ def _b64(a) -> str:
 def summary_payload(path, positions, instances, feature_probability) -> tuple[list[int], dict]:
     """(steps of the kept snapshots, the page's ``summary`` entry): ``rank`` [T, k, 3, B] (min, median,
     max ‖W_i‖ per log-spaced rank bin), ``rank_x`` [B] (the bins' geometric centres, ranks from 1),
+    ``rank_label`` [k] (each instance's x label, :func:`animsup.analysis.large.order_label`),
     ``dims_hist`` and ``overlap_hist`` [T, k, HIST_BINS] (counts over [0, 1]), ``scalars`` [T, k, 5]
     (:data:`animsup.analysis.large.SCALARS`), ``n_represented`` [T][k], ``welch`` [T][k] (the Welch bound κ
     of that many unit vectors in m dimensions, :func:`animsup.analysis.large.welch_bound`),
@@ -77,6 +78,7 @@ def summary_payload(path, positions, instances, feature_probability) -> tuple[li
     m = reader.header.n_hidden
     x = np.sqrt(edges[:-1] + 1.0) * np.sqrt(edges[1:].astype(np.float64))
     return steps, {"rank": _b64(stack("rank")), "rank_x": [float(v) for v in x], "bins": large.HIST_BINS,
+                   "rank_label": [large.order_label(feature_probability[i]) for i in inst],
                    "dims_hist": _b64(stack("dims_hist")), "overlap_hist": _b64(stack("overlap_hist")),
                    "scalars": _b64(scal), "scalar_names": list(large.SCALARS),
                    "n_represented": nrep.tolist(), "half": large.HALF,

@@ -240,7 +240,9 @@ def loss_labels(scene: Scene, scope: str) -> dict:
       ("loss (moving average of 50 logged losses)"); the number is :meth:`Scene.readout_loss` at the
       snapshot's step, the quantity the video's readout shows at that step (the red dot too);
     - ``raw``: the grey curve (the loss records, or the snapshots' losses when there are none);
-    - ``smooth``: the blue curve, the same moving average (the label without its scope note).
+    - ``smooth``: the blue curve, the same moving average (the label without its scope note);
+    - ``note``: the words under the chart: what grey, blue, the dot and the readout show (with a
+      moving average of one point, blue is the logged loss itself and says so).
     """
     who = " (one loss for all instances)" if scope == "aggregate" else ""
     label = scene.loss_label
@@ -250,7 +252,9 @@ def loss_labels(scene: Scene, scope: str) -> dict:
         "raw": (f"loss per logged step{who}" if scene.loss_source == "loss records" else f"loss at each snapshot{who}"),
         "smooth": label.split(";")[0],
         "note": (f"grey: the loss from {scene.loss_source}; blue, the red dot and the readout: its moving "
-                 "average, the number the video's readout shows at the same step"),
+                 "average, the number the video's readout shows at the same step") if scene.smooth > 1 else
+                (f"blue: the loss from {scene.loss_source}, as logged (no moving average: the grey curve lies under it); "
+                 "the red dot and the readout: that loss, the number the video's readout shows at the same step"),
     }
 
 

@@ -28,3 +28,17 @@ def test_a_one_snapshot_one_instance_log_reads_singular(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "1 instance," in out and "1 snapshot" in out
     assert not re.search(r"\b1 (snapshots|instances|frames|steps)\b", out), out
+
+
+def test_inspect_of_a_large_model_counts_one_group_and_one_step_in_the_singular(tmp_path, capsys):
+    # a large model (more than SUMMARY_ABOVE features) whose features all share 4 dimensions: one orthogonal group
+    from animsup.analysis import large
+    from animsup.log.recorder import write_arrays
+
+    n = large.SUMMARY_ABOVE + 8
+    W = np.random.default_rng(0).normal(size=(1, 4, n)) / 2
+    log = write_arrays(np.stack([W, W]), str(tmp_path / "large.jsonl"), steps=[0, 1], loss=[0.5, 0.4])
+    assert main(["inspect", log]) == 0
+    out = capsys.readouterr().out
+    assert "1 orthogonal group;" in out, out
+    assert not re.search(r"\b1 (orthogonal groups|points|steps|features)\b", out), out

@@ -74,3 +74,17 @@ def test_a_video_of_the_summary_view_holds_each_snapshot(tmp_path):
     assert not plan.timing.interpolated and np.all(pos == np.floor(pos)) and pos[-1] == 2 and np.all(np.diff(pos) >= 0)
     np.testing.assert_array_equal(plan.frame_steps, plan.summary.steps[pos.astype(int)])
     assert any("holds each snapshot" in n for n in plan.notes)
+
+
+def test_the_norm_curve_says_feature_index_when_every_feature_is_equally_frequent(tmp_path):
+    """With one 1 - S for all features the "frequency rank" is only the index: the axis says so."""
+    for p, label, by in ((np.full(24, 0.1), "feature index", "by feature index"),
+                         (np.linspace(0.01, 0.2, 24), "feature rank by frequency", "by frequency rank")):
+        log, _ = _log(tmp_path / f"{by.replace(' ', '_')}.jsonl", p=p)
+        plan = build_plan(log, RenderConfig(view="summary", size=(800, 450), grid=True), poster=True)
+        d = draw.FrameDrawer(plan.scene)
+        d.draw(plan.poster_frame())
+        assert d.views[0].ax_rank.get_xlabel().startswith(label)
+        assert by in d._grid_note(False)
+        d.close()
+    assert large.order_label([0.3, 0.3]) == large.INDEX_LABEL and large.order_label([0.3, 0.2]) == large.RANK_LABEL

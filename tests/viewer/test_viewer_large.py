@@ -74,3 +74,24 @@ def test_page_draws_the_summary(browser, tmp_path):  # noqa: F811
     assert "φ½" in w.page.locator("#summary-numbers").inner_text()
     assert w.errors == []
     w.page.close()
+
+
+def test_payload_names_each_instances_x_axis(tmp_path, monkeypatch):
+    # equal 1 - S in every feature: the x axis is the feature index, not a frequency rank
+    log, _ = _log(tmp_path / "a.jsonl")
+    monkeypatch.setattr(large, "SUMMARY_ABOVE", 29)
+    assert build_payload(plan_viewer(log))["summary"]["rank_label"] == [large.INDEX_LABEL] * 2
+
+
+def test_the_loss_note_says_what_blue_is(tmp_path):
+    # blue is the moving average only when there is one (smooth > 1); as logged, the note says so
+    from animsup.rendering import plan as rp
+    from animsup.viewer.payload import loss_labels
+
+    log, _ = _log(tmp_path / "a.jsonl", T=12)
+    for smooth in (1, 3):
+        scene = rp.build_plan(log, RenderConfig(smooth=smooth), video=True).scene
+        labels = loss_labels(scene, "instance")
+        assert ("moving average" in labels["smooth"]) == (smooth > 1)
+        assert ("its moving average" in labels["note"]) == (smooth > 1)
+        assert ("as logged" in labels["note"]) == (smooth == 1)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from animsup.analysis import large
 from animsup.rendering.draw.context import BufferRect, DrawContext, Part, PixelBox, rc_params
 from animsup.rendering.draw.heatmap import GramView, grid_scales
 from animsup.rendering.draw.loss import LossPart
@@ -241,7 +242,8 @@ class FrameDrawer:
         """The note under a grid: the shared scales, and which feature ids are shown."""
         s, view = self.ctx.scene, self.views[0]
         if isinstance(view, SummaryView):
-            return ("each panel: ‖W_i‖ by frequency rank (median, min and max per rank bin), the D_i and overlap histograms;\n"
+            by = "frequency rank" if large.RANK_LABEL in s.summary_xlabels or not s.summary_xlabels else "feature index"
+            return (f"each panel: ‖W_i‖ by {by} (median, min and max per log-spaced bin), the D_i and overlap histograms;\n"
                     "dashed: the Welch bound κ on the largest overlap of that many unit vectors (Liu et al. 2025, Eq. 5)")
         if isinstance(view, GramView):
             block = view.block

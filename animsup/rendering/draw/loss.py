@@ -188,7 +188,7 @@ class LossPart:
         # only the points under the box matter: the box sits top right, as wide as its longest line
         # can be (the shape line of a regular polygon, capped at the axes' width)
         box_w = min(ax.bbox.width, min(self.max_chars, READOUT_CHARS) * self.char_w + 2 * pad)
-        x_min = ax.bbox.x1 - box_w
+        x_min = self._readout_right(pad) - box_w
         vals = np.zeros(0)
         for line in ax.get_lines():
             if line.get_gid() != "loss-data":
@@ -207,6 +207,17 @@ class LossPart:
         need = math.exp(math.log(lo) + (math.log(top) - math.log(lo)) / frac) if top > lo else hi
         if need > hi:
             ax.set_ylim(lo, need)
+
+    def _readout_right(self, pad: int) -> float:
+        """The readout box's right edge (display x): ``pad / 2`` inside the axes, and left of the
+        cursor on the last step (a gap of 2 px), so the box never hides the final frame's cursor
+        line nor looks cut off by it."""
+        ax, s = self.ax, self.ctx.scene
+        x_last = float(ax.transData.transform((s.last_step, s.loss_ylim[0]))[0])
+        edge = ax.bbox.x1 - pad // 2
+        if not math.isfinite(x_last) or x_last > ax.bbox.x1 + 1 or x_last < ax.bbox.x0:
+            return edge
+        return min(edge, math.floor(x_last - self.cursor_w / 2 - self.dot_r - 2))
 
     def _fit_y_ticks(self) -> None:
         """As many loss labels as the axes' height holds (:func:`fit_log_ticks`; a --grid poster's
@@ -364,12 +375,13 @@ class LossPart:
         covs = [self.mono.line(line) for line in self.readout_lines()]
         bw = max(c.shape[1] for c in covs) + pad
         bh = sum(c.shape[0] for c in covs) + pad // 2
-        x0, y0 = max(int(bb.x1) - bw - pad // 2, 0), max(y - pad // 2, 0)
+        right = int(self._readout_right(pad))
+        x0, y0 = max(right - bw, int(bb.x0), 0), max(y - pad // 2, 0)
         x1, y1 = min(x0 + bw, ctx.width), min(y0 + bh, ctx.height)
         buf[y0:y1, x0:x1, :3] = self.bg_rgb
         dirty.append((y0, y1, x0, x1))
         self.readout_box = (x0, y0, x1, y1)
-        left = int(bb.x1) - max(c.shape[1] for c in covs) - pad  # one left edge: labels in a column
+        left = x1 - max(c.shape[1] for c in covs) - pad // 2  # one left edge: labels in a column
         for cov in covs:
             Sprites.blend(buf, cov, left, y, self.fg_rgb, dirty)
             y += cov.shape[0]

@@ -86,7 +86,8 @@ class SummaryView:
         ax.set_ylim(0, max(float(ctx.scene.norm_max), 1.05))
         ax.axhline(large.HALF, color=t["faint"], lw=0.8, ls="--")
         ax.tick_params(labelsize=fs * 0.7 * f / 0.85)
-        ax.set_xlabel("feature rank by frequency (1 = most frequent)", fontsize=fs * 0.75 * f / 0.85, color=t["muted"],
+        xlabel = ctx.scene.summary_xlabels[self.k] if ctx.scene.summary_xlabels else large.RANK_LABEL
+        ax.set_xlabel(xlabel, fontsize=fs * 0.75 * f / 0.85, color=t["muted"],
                       labelpad=1)
         ax.set_ylabel("‖W_i‖", fontsize=fs * 0.8 * f / 0.85, color=t["muted"], labelpad=1)
         for sp in ("top", "right"):

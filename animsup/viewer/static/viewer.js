@@ -885,7 +885,8 @@
     S.sum = { rank: f32(p.rank), dims: f32(p.dims_hist), over: f32(p.overlap_hist), scalars: f32(p.scalars), B: B, H: H };
     for (const e of [ui.plane, ui.bias, ui.hover]) e.style.display = "none";
     ui.legend.textContent = "summary of a large model (n = " + d.n.toLocaleString("en-US") + " features): " +
-      "‖W_i‖ by frequency rank, the D_i and overlap histograms, φ½ = fraction of features with ‖W_i‖ > ½";
+      "‖W_i‖ by " + (p.rank_label && p.rank_label.every((l) => l.startsWith("feature index")) ? "feature index" : "frequency rank") +
+      ", the D_i and overlap histograms, φ½ = fraction of features with ‖W_i‖ > ½";
     if (!ui.summary) {
       ui.sumText = el("div", { id: "summary-numbers", class: "readout" });
       ui.sumRank = el("canvas", { id: "summary-rank" });
@@ -951,7 +952,7 @@
     const xt = [];
     for (let e = 0; Math.pow(10, e) <= n; e++) xt.push([Math.pow(10, e), Math.pow(10, e).toLocaleString("en-US")]);
     const yt = (ymax > 1.6 ? [0, 0.5, 1, 1.5, 2, 2.5, 3] : [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5]).filter((v) => v <= ymax).map((v) => [v, String(v)]);
-    sumAxes(ctx, box, xt, yt, "feature rank by frequency (1 = most frequent)", "‖W_i‖");
+    sumAxes(ctx, box, xt, yt, p.rank_label ? p.rank_label[i] : "feature rank by frequency (1 = most frequent)", "‖W_i‖");
     ctx.setLineDash([4, 3]); ctx.strokeStyle = "#d0d7de";
     ctx.beginPath(); ctx.moveTo(box.x0, box.y(p.half)); ctx.lineTo(box.x1, box.y(p.half)); ctx.stroke(); ctx.setLineDash([]);
     const r = s.rank.subarray(at * 3 * B, (at + 1) * 3 * B);
