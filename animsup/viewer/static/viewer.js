@@ -410,6 +410,15 @@
   // a y axis's size (uPlot's `size`: tick marks, gap and tick labels; the axis label gets its own
   // labelSize beyond it) wide enough for its longest tick label, at least `least` px: the label never
   // overprints a tick label such as -0.001
+  // tick labels of a log-scale value axis: uPlot's default (Intl, 3 decimals) printed every tick of a loss
+  // below 5e-4 as "0"; plain decimals from 1e-3 to 1e4, else "2.5e-5" (two significant digits)
+  function logTick(v) {
+    if (v == null || !isFinite(v)) return "";
+    const r = Number(v.toPrecision(2)), a = Math.abs(r);
+    return (a !== 0 && (a < 1e-3 || a >= 1e4)) ? r.toExponential() : String(r);
+  }
+  const logTicks = (u, vals) => vals.map(logTick);
+
   function fitTicks(least) {
     return (u, values, axisIdx, cycle) => {
       const ax = u.axes[axisIdx];
@@ -482,7 +491,7 @@
           ? { label: "training step (log)", splits: (u, ax, lo, hi) => [0].concat([...Array(12).keys()].map((e) => 10 ** e)).filter((v) => v >= lo && v <= hi),
               values: (u, vals) => vals.map((v) => v.toLocaleString("en-US")) }
           : { label: "training step" },
-        { label: "loss (log)", size: fitTicks(60) }],
+        { label: "loss (log)", size: fitTicks(60), values: logTicks }],
       series: [{}, { label: d.loss_labels.raw, stroke: "#afb8c1", width: 1, points: { show: false } },
         { label: d.loss_labels.smooth, stroke: "#0969da", width: 2, points: { show: false } }],
       hooks: { draw: [drawLossCursor] },
@@ -552,7 +561,8 @@
       cursor: { show: false },
       scales: { x: Object.assign({ time: false, distr: distr, asinh: 1 }, d.loss_xlim[0] != null && d.loss_xlim[1] != null
         ? { auto: false, range: () => d.loss_xlim } : {}), y: logY ? { distr: 3 } : {} },
-      axes: [stepAxis(distr, true), { label: logY ? yName + " (log)" : yName, size: fitTicks(60) }],
+      axes: [stepAxis(distr, true), Object.assign({ label: logY ? yName + " (log)" : yName, size: fitTicks(60) },
+        logY ? { values: logTicks } : {})],
       series: [{}].concat(series.map((c) => Object.assign({ width: 1.5, spanGaps: true, points: { show: data[0].length <= 60, size: 4 } }, c))),
       hooks: { draw: [drawCurvesCursor] },
     };
