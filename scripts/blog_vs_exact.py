@@ -129,5 +129,30 @@ def docs_table() -> str:
                        f"exact gradient ({res['seeds']} seeds): shapes (mean true loss)"], rows)
 
 
+def readme_note() -> str:
+    """The README's science note on seed 002's gradient (from docs/results/blog_vs_exact.json): lr 1."""
+    res = c.load_results("blog_vs_exact")
+    cell = {r["dataset_size"]: r for r in res["cells"] if r["lr"] == 1.0}
+    rest = {r["dataset_size"]: r for r in res["restarts"]}
+    n = res["seeds"]
+
+    def count(o: dict, shape: str) -> int:
+        return int(o["by_shape"].get(shape, {}).get("count", 0))
+
+    fresh, fixed = cell[None], cell[10_000]
+    return (f"- *Measured* (`scripts/blog_vs_exact.py`, SGD lr 1, {n} seeds; the whole grid in\n"
+            f"  [docs/training.md](docs/training.md#science-notes-seed-002s-gradient-vs-the-exact-gradient)): the blog\n"
+            f"  formulas end in a pentagon in {count(fresh['blog'], 'pentagon')} of {n} seeds on fresh batches and "
+            f"{count(fixed['blog'], 'pentagon')} of {n} with a fixed\n"
+            f"  set of 10,000 samples; the exact gradient ends in squares in {count(fresh['exact'], 'square')} and "
+            f"{count(fixed['exact'], 'square')} of {n} (the others\n"
+            f"  squares missing a feature). Restarted from the blog's end points, the exact gradient makes\n"
+            f"  {count(rest[None]['after'], 'square')} of {n} squares on fresh batches (mean true loss "
+            f"{rest[None]['before']['true_loss']:.4f} → {rest[None]['after']['true_loss']:.4f}) and "
+            f"{count(rest[10_000]['after'], 'square')} of {n} on the fixed set,\n"
+            f"  where {count(rest[10_000]['after'], 'pentagon')} stay pentagons: the video's pentagon is a fixed point "
+            f"of the hand-derived update, not\n  the minimum its loss prefers, though it can be a local one.")
+
+
 if __name__ == "__main__":
     c.main_guard(main)

@@ -43,6 +43,8 @@ TABLES: list[tuple[str, str]] = [
     ("docs/figures.md", "scaling_law.docs_cost_table"),  # from docs/results/scaling_law.json (issue 24)
     ("docs/scaling.md", "bench_large.docs_table"),  # from docs/results/large_view.json (issue 24, large models)
     # issue 25 (science2): docs/figures.md's measured tables, each from docs/results/<script>.json
+    ("docs/training.md", "blog_vs_exact.docs_table"),  # from docs/results/blog_vs_exact.json (issue 25)
+    ("README.md", "blog_vs_exact.readme_note"),  # the same, in the README's science notes
     ("docs/figures.md", "paper_intro.docs_table"),
     ("docs/figures.md", "seed000_heatmaps.docs_table"),
     ("docs/figures.md", "seed002_pentagon.docs_table"),
