@@ -186,5 +186,29 @@ def docs_table() -> str:
                        "hexagon loss: mean (range)", "hexagon vs pentagon (mean)"], rows)
 
 
+def readme_note() -> str:
+    """The README's science note on the n=32 local minima (from docs/results/seed002_hexagon.json)."""
+    res = c.load_results("seed002_hexagon")
+
+    def shape(study: str, name: str) -> dict:
+        return next((s for s in res[study]["shapes"] if s["outcome"] == name), {"count": 0})
+
+    def counts(study: str) -> str:
+        return ", ".join(f"{s['count']} {s['outcome']}{'s' * (s['count'] != 1 and s['outcome'].isalpha())}"
+                         for s in res[study]["shapes"])
+
+    blog, hexa, pent = res["blog"], shape("blog", "hexagon"), shape("blog", "pentagon")
+    text = (f"- **Local minima at n=32** (seed 002's second video; `scripts/seed002_hexagon.py`, counted with the\n"
+            f"  naming rule of [docs/analysis.md](docs/analysis.md#the-naming-rule)): with seed 002's formulas\n"
+            f"  {hexa['count']} of {blog['n']} seeds end in a hexagon")
+    if hexa["count"] and pent["count"]:
+        text += (f" whose final loss ({hexa['min_loss']:.3f}–{hexa['max_loss']:.3f}) is\n"
+                 f"  {100 * (hexa['mean_loss'] / pent['mean_loss'] - 1):.1f} % above the pentagons' "
+                 f"({pent['min_loss']:.3f}–{pent['max_loss']:.3f}, {pent['count']} seeds)")
+    return (text + f"; with the exact gradient: {counts('exact')};\n  under AdamW: {counts('adamw')}; seed 002's own "
+            f"C program ({res['c']['n']} seeds, imported): {counts('c')}.\n  Seed 002's text gives no hexagon share to "
+            f"compare with. Table and figures: [docs/figures.md §4](docs/figures.md).")
+
+
 if __name__ == "__main__":
     c.main_guard(main)

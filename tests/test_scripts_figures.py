@@ -17,15 +17,15 @@ import _common  # noqa: E402
 sys.path.pop(0)
 
 
-def table_from(name: str, out, monkeypatch) -> str:
-    """SCRIPT.docs_table() read from the quick run's JSON in ``out`` (not docs/results)."""
+def table_from(name: str, out, monkeypatch, function: str = "docs_table") -> str:
+    """SCRIPT.FUNCTION() (a docs table or note) read from the quick run's JSON in ``out`` (not docs/results)."""
     sys.path.insert(0, os.path.join(ROOT, "scripts"))
     try:
         module = importlib.import_module(name)
     finally:
         sys.path.pop(0)
     monkeypatch.setattr(_common, "RESULTS", str(out))
-    return module.docs_table()
+    return getattr(module, function)()
 
 
 def mtime(name: str) -> float | None:
@@ -59,6 +59,9 @@ def test_seed002_hexagon_quick_every_study_counted(tmp_path, monkeypatch):
         assert study["c"]["n"] == 1
         table = table_from("seed002_hexagon", tmp_path, monkeypatch).splitlines()
         assert len(table) == 2 + 4 and "C program" in table[-1]
+        note = table_from("seed002_hexagon", tmp_path, monkeypatch, "readme_note")
+        hexagons = next((x["count"] for x in study["blog"]["shapes"] if x["outcome"] == "hexagon"), 0)
+        assert note.startswith("- **Local minima at n=32**") and f"{hexagons} of 3 seeds end in a hexagon" in note
     assert mtime("seed002_hexagon") == before
 
 
@@ -76,6 +79,9 @@ def test_blog_vs_exact_quick(tmp_path, monkeypatch):
         assert r["after"]["true_loss"] <= r["before"]["true_loss"] * 1.02
     table = table_from("blog_vs_exact", tmp_path, monkeypatch).splitlines()
     assert len(table) == 2 + 2 + 2
+    note = table_from("blog_vs_exact", tmp_path, monkeypatch, "readme_note")
+    pentagons = res["cells"][0]["blog"]["by_shape"].get("pentagon", {}).get("count", 0)
+    assert f"a pentagon in {pentagons} of 2 seeds on fresh batches" in note
     assert mtime("blog_vs_exact") == before
 
 
