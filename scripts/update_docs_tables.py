@@ -48,6 +48,8 @@ TABLES: list[tuple[str, str]] = [
     ("docs/figures.md", "paper_intro.docs_table"),
     ("docs/figures.md", "seed000_heatmaps.docs_table"),
     ("docs/figures.md", "seed002_pentagon.docs_table"),
+    ("docs/figures.md", "seed002_hexagon.docs_table"),  # from docs/results/seed002_hexagon.json (issue 25)
+    ("README.md", "seed002_hexagon.readme_note"),
     ("docs/figures.md", "basic_results.docs_table"),
     ("docs/figures.md", "correlated.docs_table"),
     ("docs/figures.md", "correlated.handmade_table"),
