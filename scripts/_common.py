@@ -147,8 +147,9 @@ def merge_instances(pairs, dst: str) -> str:
             raise ValueError(f"{r.path}: other snapshot or loss steps than {runs[0].path}")
     header = make_header(
         n_features=h.n_features, n_hidden=h.n_hidden, model=h.model,
-        feature_probability=[float(r.header.feature_probability[r.instances[0]]) for r in runs],
-        seed=[r.header.seed[r.instances[0]] for r in runs], importance=h.importance, config=h.config,
+        feature_probability=[r.header.feature_probability[r.instances[0]].tolist() for r in runs],
+        seed=[r.header.seed[r.instances[0]] for r in runs], importance=[r.header.importance[r.instances[0]].tolist() for r in runs],
+        config=h.config,
         merged_from=[{"log": os.path.relpath(p, ROOT), "instance": int(i)} for p, i in pairs],
     )
     every = int(runs[0].loss_steps[1] - runs[0].loss_steps[0]) if len(runs[0].loss_steps) > 1 else 1

@@ -18,6 +18,7 @@ antipodal pairs; sparse -> pentagons (squares persist in some seeds).
 
 from __future__ import annotations
 
+import collections
 import os
 
 import _common as c
@@ -58,7 +59,9 @@ def main() -> int:
                       "best_regularity": b.regularity, "shapes": counts})
         c.say(f"{p:>7.3f}  {b.seed:>9}  {b.final_loss:>8.5f}  {b.shape:<16}  "
               + ", ".join(f"{s} x{n}" for s, n in counts.items()))
-    c.publish(args, "paper_intro", {"config": cfg.to_dict() | {"seeds": list(range(seeds))}, "sparsities": table})
+    inits = init_study(args, probs, seeds, cfg)
+    c.publish(args, "paper_intro", {"config": cfg.to_dict() | {"seeds": list(range(seeds))}, "sparsities": table,
+                                    "inits": inits})
 
     # final-frame figure: best seed per sparsity, dense on the left
     from animsup.log.reader import read_header
@@ -81,6 +84,46 @@ def main() -> int:
         c.render(sub, [os.path.join(args.out, "intro_grid.mp4"), os.path.join(args.out, "intro_grid.png")],
                  grid=True, duration=6 if args.quick else 12, size="1280x720")
     return 0
+
+
+def init_study(args, probs: list[float], seeds: int, cfg) -> dict:
+    """The same figure under two other inits: each instance drawn at √(2/(n+m)) (``xavier-per-instance``),
+    and every seed in ONE tensor with the notebook's formula (its std shrinks with the instance count).
+    Per variant and sparsity, the count of each final shape over the seeds."""
+    from animsup.analysis import minima
+
+    variants = {"xavier-per-instance": [cfg.replace(init="xavier-per-instance", seeds=[s]) for s in range(seeds)],
+                "notebook, one tensor": [cfg.replace(seeds=list(range(seeds)))]}
+    out = {}
+    for name, cfgs in variants.items():
+        folder = os.path.join(args.out, name.split(",")[0].replace(" ", "_") + ("_one" if "one" in name else ""))
+        os.makedirs(folder, exist_ok=True)
+        logs = [c.train_or_reuse(k, os.path.join(folder, f"seed{i}.jsonl"), retrain=args.retrain) for i, k in enumerate(cfgs)]
+        outcomes = minima.analyse_logs(logs)
+        out[name] = {f"{p:.6f}": dict(collections.Counter(o.shape for o in outcomes
+                                                          if abs(o.feature_probability - p) < 1e-6).most_common())
+                     for p in probs}
+        c.say(f"  init {name}: " + "; ".join(f"{float(p):.3f} {v}" for p, v in out[name].items()))
+    return out
+
+
+def init_table() -> str:
+    """docs/figures.md §1 (from docs/results/paper_intro.json): the shapes per sparsity under the notebook's init
+    (one tensor per seed, the figure's), each instance at √(2/(n+m)), and every seed in one tensor."""
+    res = c.load_results("paper_intro")
+    n = len(res["config"]["seeds"])
+    rows = []
+    for r in res["sparsities"]:
+        cells = [r["shapes"]] + [_at(res["inits"][v], r["feature_probability"]) for v in ("xavier-per-instance",
+                                                                                         "notebook, one tensor")]
+        rows.append([f"{r['feature_probability']:.3f}"] + [", ".join(f"{s} ×{k}" for s, k in cell.items()) for cell in cells])
+    return c.md_table(["1 − S", f"notebook init, one tensor per seed (the figure; {n} seeds)",
+                       "each instance at √(2/(n+m))", f"notebook init, all {n} seeds in one tensor"], rows)
+
+
+def _at(by_p: dict, p: float) -> dict:
+    """The entry of ``by_p`` (keyed by 1 - S as text) nearest to ``p`` (float32 and float64 values differ)."""
+    return by_p[min(by_p, key=lambda k: abs(float(k) - p))]
 
 
 def docs_table() -> str:
