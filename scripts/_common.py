@@ -219,7 +219,7 @@ def hstack_videos(left: str, right: str, out: str, labels: tuple | None = None) 
             font = os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans-Bold.ttf")
             parts = []
             for k, text in enumerate(labels):
-                text = text.replace(":", "\\:").replace("'", "")
+                text = text.replace(":", "\\:").replace("'", "’")  # a straight quote would end ffmpeg's text
                 parts.append(f"[{k}:v]pad=iw:ih+44:0:44:white,drawtext=fontfile='{font}':text='{text}':"
                              f"fontsize=26:fontcolor=black:x=(w-text_w)/2:y=10[v{k}]")
             try:
