@@ -46,6 +46,7 @@ TABLES: list[tuple[str, str]] = [
     ("docs/training.md", "blog_vs_exact.docs_table"),  # from docs/results/blog_vs_exact.json (issue 25)
     ("README.md", "blog_vs_exact.readme_note"),  # the same, in the README's science notes
     ("docs/figures.md", "paper_intro.docs_table"),
+    ("docs/figures.md", "paper_intro.init_table"),
     ("docs/figures.md", "seed000_heatmaps.docs_table"),
     ("docs/figures.md", "seed002_pentagon.docs_table"),
     ("docs/figures.md", "seed002_hexagon.docs_table"),  # from docs/results/seed002_hexagon.json (issue 25)
