@@ -112,7 +112,8 @@ def main() -> int:
                "paper": None if reg is None else {"represented": reg[2], "monosemantic": reg[3], "says": reg[4]},
                "models": models,
                "share_like_best": float(np.mean([s == same[ks.index(best)] for s in same])),
-               "share_like_paper": None if reg is None else float(np.mean([s == (reg[2], reg[3]) for s in same]))}
+               "share_like_paper": None if reg is None else float(np.mean([s == (reg[2], reg[3]) for s in same])),
+               "median_change_last_quarter": late_change(run.loss_steps, run.loss_curve, ks)}
         rows.append(row)
         c.say(f"  1-S = {pr}: best of {models} (seed {row['best_seed']}): {row['represented']} features, "
               f"{row['monosemantic']} monosemantic neurons, per neuron {row['features_per_neuron']}; "
@@ -125,6 +126,16 @@ def main() -> int:
             c.render(log, [name + ".mp4"], instance=f"best:g{g}", duration=4 if args.quick else 8)
             c.render(log, [name + ".png"], instance=f"best:g{g}")
     return 0
+
+
+def late_change(steps, curve, ks: list[int]) -> float:
+    """The median model's relative loss change over the last quarter of training: the mean logged loss
+    of steps in the last 5 % against that of the 5 % ending at three quarters (a convergence check)."""
+    steps, curve = np.asarray(steps), np.asarray(curve)[:, ks]
+    end = steps[-1]
+    late = curve[steps >= 0.95 * end].mean(0)
+    before = curve[(steps >= 0.70 * end) & (steps <= 0.75 * end)].mean(0)
+    return round(float(np.median(late / before - 1)), 4)
 
 
 def _wall(run) -> float | None:

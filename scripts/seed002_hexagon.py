@@ -116,12 +116,15 @@ def main() -> int:
             "best_shape": best_shape.name,
             "hexagon_share": sum(s.count for s in shapes if s.name == "hexagon") / len(outcomes),
             "hexagon_gap": next((s.gap for s in shapes if s.name == "hexagon"), None),
+            "per_shape": per_shape(outcomes),
+            "best_classes": [{k: v for k, v in cl.to_dict().items() if k != "ids"} for cl in classes[:8]],
         }
     with open(os.path.join(args.out, "study.json"), "w") as f:
         json.dump(report, f, indent=2)
     if set(report) == set(STUDIES) | {"c"}:  # every study ran: docs/figures.md §4's table (docs_table())
         c.publish(args, "seed002_hexagon", {study: {k: r[k] for k in ("n", "shapes", "best_shape", "hexagon_share",
-                                                                      "hexagon_gap")} | {"config": _brief(r["config"])}
+                                                                      "hexagon_gap", "per_shape", "best_classes")}
+                                            | {"config": _brief(r["config"])}
                                             for study, r in report.items()})
 
     c.say("\nsummary")
@@ -147,6 +150,36 @@ def main() -> int:
             c.render(log, os.path.join(args.out, "worst.mp4"), instance=worst.index, annotate=True,
                      duration=8 if args.quick else 20)
     return 0
+
+
+def per_shape(outcomes) -> dict:
+    """Per final shape: regularity range, the weakest represented norm over the median (min, max), how
+    many distinct feature sets, and how many end > 2 % above the lowest loss they passed (smoothed
+    over 50 logged steps: the blog gradient can climb its loss), with the largest such rise."""
+    import numpy as np
+
+    from animsup.log.reader import read_log
+
+    runs = {}
+    out: dict = {}
+    for o in outcomes:
+        run = runs.setdefault(o.log, read_log(o.log))
+        W = run.W[-1, o.index]
+        norms = np.linalg.norm(W, axis=0)[list(o.represented)] if o.represented else np.ones(1)
+        k = min(50, len(run.loss_curve))
+        curve = np.convolve(run.loss_curve[:, o.index], np.ones(k) / k, mode="valid")
+        d = out.setdefault(str(o.shape), {"count": 0, "regularity": [], "weakest": [], "sets": set(), "rises": []})
+        d["count"] += 1
+        if o.regularity is not None:
+            d["regularity"].append(o.regularity)
+        d["weakest"].append(float(norms.min() / np.median(norms)))
+        d["sets"].add(tuple(o.represented))
+        d["rises"].append(float(curve[-1] / curve.min() - 1))
+    return {k: {"count": d["count"],
+                "regularity": [round(min(d["regularity"]), 4), round(max(d["regularity"]), 4)] if d["regularity"] else None,
+                "weakest_over_median": [round(min(d["weakest"]), 3), round(max(d["weakest"]), 3)],
+                "feature_sets": len(d["sets"]), "loss_rose_over_2pct": sum(r > 0.02 for r in d["rises"]),
+                "largest_rise": round(max(d["rises"]), 4)} for k, d in out.items()}
 
 
 def _brief(cfg: dict) -> dict:
