@@ -235,9 +235,9 @@ def readme_note() -> str:
             f"  naming rule of [docs/analysis.md](docs/analysis.md#the-naming-rule)): with seed 002's formulas\n"
             f"  {hexa['count']} of {blog['n']} seeds end in a hexagon")
     if hexa["count"] and pent["count"]:
-        text += (f" whose final loss ({hexa['min_loss']:.3f}–{hexa['max_loss']:.3f}) is\n"
-                 f"  {100 * (hexa['mean_loss'] / pent['mean_loss'] - 1):.1f} % above the pentagons' "
-                 f"({pent['min_loss']:.3f}–{pent['max_loss']:.3f}, {pent['count']} seeds)")
+        text += (f" whose mean final loss is {100 * (hexa['mean_loss'] / pent['mean_loss'] - 1):.1f} % above the\n"
+                 f"  pentagons' (ranges {hexa['min_loss']:.3f}–{hexa['max_loss']:.3f} against "
+                 f"{pent['min_loss']:.3f}–{pent['max_loss']:.3f}, {pent['count']} pentagons)")
     return (text + f"; with the exact gradient: {counts('exact')};\n  under AdamW: {counts('adamw')}; seed 002's own "
             f"C program ({res['c']['n']} seeds, imported): {counts('c')}.\n  Seed 002's text gives no hexagon share to "
             f"compare with. Table and figures: [docs/figures.md §4](docs/figures.md).")
