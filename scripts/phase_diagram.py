@@ -151,6 +151,41 @@ def grid_json(res, cmp: dict, row: dict) -> dict:
 RESULT = os.path.join(c.ROOT, "docs", "results", "phase_n2.json")
 
 
+def n3_summary(res: dict, row: dict) -> dict:
+    """n=3, m=2: per class of the extra feature (feature 2) the cells, and for the dedicated cells how the
+    other two features sit (cos(W_0, W_1) < -0.9 antipodal, > 0.9 the same way; shorter than 0.5), the
+    interference range of the superposition cells."""
+    W = res["W_best"][-1]  # [r, s, m, n]
+    cls = res["cls"]
+    a, b = W[..., 0], W[..., 1]
+    na, nb = np.linalg.norm(a, axis=-1), np.linalg.norm(b, axis=-1)
+    cos = np.sum(a * b, axis=-1) / np.maximum(na * nb, 1e-12)
+    ded, sup = cls == 1, cls == 2
+    inter = res["interference"][sup]
+    return {"summary": row, "cells": int(cls.size),
+            "dedicated": {"cells": int(ded.sum()), "others_antipodal": int((ded & (cos < -0.9)).sum()),
+                          "others_same_way": int((ded & (cos > 0.9)).sum()),
+                          "antipodal_one_shorter_than_half": int((ded & (cos < -0.9) & (np.minimum(na, nb) < 0.5)).sum())},
+            "superposition": {"cells": int(sup.sum()),
+                              "interference": [round(float(inter.min()), 3), round(float(inter.max()), 3)] if sup.any() else None},
+            "not_learned": int((cls == 0).sum())}
+
+
+def docs_table_n3() -> str:
+    """docs/figures.md §10's n=3, m=2 table (from docs/results/phase_n3_summary.json)."""
+    res = c.load_results("phase_n3_summary")
+    d, sp = res["dedicated"], res["superposition"]
+    rows = [["not learned", res["not_learned"], "—"],
+            ["dedicated dimension", d["cells"], f"the other two antipodal in {d['others_antipodal']} (one of them shorter "
+             f"than 0.5 in {d['antipodal_one_shorter_than_half']}), pointing the same way in {d['others_same_way']}"],
+            ["superposition", sp["cells"], "interference " + ("—" if sp["interference"] is None else
+                                                             f"{sp['interference'][0]:.2f}–{sp['interference'][1]:.2f}")]]
+    s = res["summary"]
+    return (f"n = 3, m = 2: {s['grid']}×{s['grid']} cells × {s['trials']} trials = {s['models']:,} models, "
+            f"{s['steps']:,} steps, batch {s['batch_size']}; the extra feature's class in the best trial of each cell.\n\n"
+            + c.md_table(["feature 2", "cells", "how"], rows))
+
+
 def docs_table(path: str = RESULT) -> str:
     """docs/figures.md §10's table, from the committed docs/results/phase_n2.json."""
     with open(path, encoding="utf-8") as f:
@@ -408,6 +443,8 @@ def main() -> int:
             with open(os.path.join(args.out, "phase_n2_result.json"), "w") as f:
                 json.dump(grid_json(res, cmp, row), f, indent=1)
         c.say(f"  classes: {row['class_counts']}")
+        if n == 3:  # docs/figures.md §10's n=3 numbers (docs_table_n3())
+            c.publish(args, "phase_n3_summary", n3_summary(res, row))
         cells = []
         for i, r in enumerate(res["r"]):
             for j, s in enumerate(res["s"]):

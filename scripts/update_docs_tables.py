@@ -32,6 +32,7 @@ TABLES: list[tuple[str, str]] = [
     ("docs/figures.md", "essential_dynamics.docs_table"),  # from docs/results/essential_dynamics.json (issue 23)
     ("docs/figures.md", "dynamical_transitions.docs_table"),  # from docs/results/dynamical_transitions.json (issue 23)
     ("docs/figures.md", "phase_diagram.docs_table"),  # from docs/results/phase_n2.json
+    ("docs/figures.md", "phase_diagram.docs_table_n3"),  # from docs/results/phase_n3_summary.json
     ("docs/figures.md", "feature_geometry.docs_table"),  # from docs/results/feature_geometry_census.json
     ("docs/figures.md", "learning_dynamics.docs_table"),  # from docs/results/learning_dynamics.json
     ("docs/scaling.md", "bench_streams.docs_table"),  # from docs/results/streams_i22.json

@@ -99,3 +99,17 @@ def _has_gcc() -> bool:
     import shutil
 
     return shutil.which("gcc") is not None
+
+
+def test_phase_diagram_n3_quick_summary_adds_up(tmp_path, monkeypatch):
+    before = mtime("phase_n3_summary")
+    run_quick("phase_diagram.py", tmp_path, "--n", "3", "--grid", "4", "--no-video")
+    with open(tmp_path / "phase_n3_summary.json", encoding="utf-8") as f:
+        res = json.load(f)
+    d = res["dedicated"]
+    assert res["cells"] == 16 == res["not_learned"] + d["cells"] + res["superposition"]["cells"]
+    assert d["others_antipodal"] + d["others_same_way"] <= d["cells"]
+    assert sum(res["summary"]["class_counts"].values()) == 16
+    table = table_from("phase_diagram", tmp_path, monkeypatch, "docs_table_n3")
+    assert f"| dedicated dimension | {d['cells']} |" in table
+    assert mtime("phase_n3_summary") == before
