@@ -35,14 +35,6 @@ def config(lr: float, dataset_size: int | None, gradient: str, seeds: int, steps
                        dataset_size=dataset_size, backend="numpy", gradient=gradient, snapshots=100).validate()
 
 
-def shape_counts(W: np.ndarray) -> dict[str, int]:
-    """Final shapes of every instance. W: (shape: [n_instances, n_hidden, n_features])."""
-    from animsup.analysis.geometry import describe
-
-    counts = collections.Counter(str(describe(w).shape) for w in W)
-    return dict(counts.most_common())
-
-
 def true_losses(cfg, W: np.ndarray, b: np.ndarray, batches: int = 20) -> np.ndarray:
     """(shape: [n_instances]) the loss (½·Σ_features, mean over samples) of params W, b on fresh samples."""
     from animsup.train.data import importance_vector
@@ -62,7 +54,8 @@ def outcome(cfg, W: np.ndarray, b: np.ndarray) -> dict:
     names = [str(describe(w).shape) for w in W]
     by_shape = {k: {"count": v, "true_loss": float(np.mean([x for x, s in zip(losses, names) if s == k]))}
                 for k, v in collections.Counter(names).most_common()}
-    return {"shapes": shape_counts(W), "true_loss": float(losses.mean()), "by_shape": by_shape}
+    return {"shapes": {k: v["count"] for k, v in by_shape.items()}, "true_loss": float(losses.mean()),
+            "by_shape": by_shape}
 
 
 def continue_exact(cfg, W: np.ndarray, b: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
