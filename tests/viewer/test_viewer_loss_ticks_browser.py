@@ -22,6 +22,10 @@ def test_small_losses_get_distinct_nonzero_tick_labels(browser, tmp_path):  # no
         log = _log(tmp_path / f"{name}.jsonl", scale)
         write_html(log, tmp_path / f"{name}.html")
         w = open_page(browser, (tmp_path / f"{name}.html").as_uri())
+        for width in (1024, 1440):
+            w.page.set_viewport_size({"width": width, "height": 900})
+            w.page.wait_for_timeout(200)
+            w.screenshot(f"viewer-loss-ticks-{name}-{width}.png")
         labels = [v for v in state(w, "S.loss.axes[1]._values") if v]
         assert len(labels) >= 2 and len(set(labels)) == len(labels), labels
         values = [float(v) for v in labels]  # every label parses as the number it stands for
