@@ -32,9 +32,11 @@ atomic with :func:`animsup.atomic.atomic_path`.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -204,6 +206,29 @@ class Encoder:
         return False
 
 
+@contextlib.contextmanager
+def _interrupts_held():
+    """Hold SIGINT and SIGTERM (main thread only) until the block ends, then deliver the first one.
+
+    A KeyboardInterrupt raised inside ``subprocess.Popen`` after its fork loses the child: ffmpeg runs
+    on, unknown to :meth:`_FFmpegPipe.abort`, and creates the temp output after
+    :func:`animsup.atomic.atomic_path` removed it (the flaky SIGTERM render test). Held here, the
+    interrupt lands once ``self.proc`` is set, and ``abort`` kills the child.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    old = {s: signal.signal(s, lambda signum, frame: pending.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        if pending:
+            signal.raise_signal(pending[0])  # the restored handler runs: KeyboardInterrupt, or the default action
+
+
 class _FFmpegPipe(Encoder):
     """Raw RGBA on ffmpeg's stdin; the subclass gives the output arguments."""
 
@@ -239,7 +264,9 @@ class _FFmpegPipe(Encoder):
             *self._extra_inputs(), *self._output_args(), self.path,
         ]  # fmt: skip
         try:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+            with _interrupts_held():
+                self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+                                             stdout=subprocess.DEVNULL)
         except OSError as e:
             raise AnimsupError(f"cannot start ffmpeg ({self.exe}): {e}") from None
         _grow_pipe(self._pipes()[0])

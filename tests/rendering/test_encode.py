@@ -201,3 +201,20 @@ def test_an_interrupt_while_ffmpeg_starts_stops_it(tmp_path, monkeypatch):
         with enc:
             pass
     assert started and started[0] is not None and started[0].poll() is not None  # ffmpeg was killed
+
+
+def test_an_interrupt_while_ffmpeg_starts_lands_after_the_start():
+    """A SIGINT/SIGTERM inside subprocess.Popen lost the ffmpeg child (it then wrote the temp file that
+    atomic_path had removed): _start holds them until self.proc is set, then delivers the first."""
+    import signal
+
+    from animsup.rendering.encode import _interrupts_held
+
+    before = signal.getsignal(signal.SIGINT)
+    reached = []
+    with pytest.raises(KeyboardInterrupt):
+        with _interrupts_held():
+            signal.raise_signal(signal.SIGINT)
+            reached.append("the rest of the block ran")
+    assert reached == ["the rest of the block ran"]
+    assert signal.getsignal(signal.SIGINT) == before
